@@ -1,0 +1,124 @@
+"""What happened in a run, as a stream of :class:`TraceEvent` values.
+
+Actors report every message they send and receive, every timer that fires and every note
+their machine makes to an :class:`Observer`. Reports, checkers and the JSON-lines trace
+file are all observers, so they see the same history whatever the transport.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+import attrs
+
+from protocol import Address, Message, Note, encode_message, message_type
+
+__all__ = [
+    "TRACE_FORMAT",
+    "EventKind",
+    "JsonlTraceWriter",
+    "Observer",
+    "TraceEvent",
+    "fan_out",
+    "read_trace",
+]
+
+TRACE_FORMAT = "assocsim-trace/1"
+
+
+class EventKind(enum.StrEnum):
+    SEND = "send"  # an actor handed a message to its transport
+    RECEIVE = "recv"  # an actor took a message from its mailbox and handled it
+    TIMER = "timer"  # a timer an actor's machine armed fired
+    NOTE = "note"  # a machine recorded a decision no message shows
+    SEND_FAILED = "send-failed"  # the transport refused the message
+
+
+@attrs.frozen
+class TraceEvent:
+    """One event at virtual time ``t``. ``sender``/``recipient`` are both the actor for
+    timers and notes."""
+
+    t: float
+    kind: EventKind
+    sender: Address
+    recipient: Address
+    message: Message | None = None
+    note: Note | None = None
+    detail: str | None = None  # the timer's key, or why a send failed
+
+    @property
+    def receipt_id(self) -> str | None:
+        if self.message is not None:
+            receipt: str | None = getattr(self.message, "receipt_id", None)
+            return receipt
+        if self.note is not None:
+            return self.note.receipt_id
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-lines form: t, event, from, to, type, receipt, then the details."""
+        out: dict[str, Any] = {
+            "t": self.t,
+            "event": str(self.kind),
+            "from": self.sender,
+            "to": self.recipient,
+        }
+        if self.message is not None:
+            out["type"] = message_type(self.message)
+            out["receipt"] = self.receipt_id
+            out["msg"] = encode_message(self.message)["body"]
+            if self.detail is not None:
+                out["error"] = self.detail
+        elif self.note is not None:
+            out["type"] = str(self.note.kind)
+            out["receipt"] = self.note.receipt_id
+            out["phone"] = self.note.phone_id
+            out["detail"] = self.note.detail
+        elif self.detail is not None:
+            out["type"] = "timer"
+            out["timer"] = self.detail
+        return out
+
+
+Observer = Callable[[TraceEvent], None]
+"""Anything that wants to see the events of a run."""
+
+
+def fan_out(observers: Iterable[Observer]) -> Observer:
+    """One observer that passes every event to each of ``observers`` in order."""
+    targets = tuple(observers)
+    if len(targets) == 1:
+        return targets[0]
+
+    def observe(event: TraceEvent) -> None:
+        for target in targets:
+            target(event)
+
+    return observe
+
+
+class JsonlTraceWriter:
+    """An observer writing a header line and then one JSON object per event.
+
+    The header is ``{"format": "assocsim-trace/1", ...}`` with whatever the caller puts in
+    it (the scenario and seed, so a trace says how to reproduce it).
+    """
+
+    def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
+        self._stream = stream
+        self._dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=False).encode
+        stream.write(self._dumps({"format": TRACE_FORMAT, **header}) + "\n")
+
+    def __call__(self, event: TraceEvent) -> None:
+        self._stream.write(self._dumps(event.to_json()) + "\n")
+
+
+def read_trace(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a trace file's lines (the header first)."""
+    for line in lines:
+        if line.strip():
+            yield json.loads(line)

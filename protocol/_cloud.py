@@ -1,0 +1,302 @@
+"""The cloud server's state machine (steps 502, 504-508, 602-604; units 801-803).
+
+Pure: it takes a message (or a fired timer) and the current virtual time and returns
+:class:`~protocol.Effects`. Its memory is a :class:`~protocol.CloudStore`; its pairing
+algorithm is a :class:`~protocol.Recommender`.
+
+Decisions the patent leaves open, and ours:
+
+* The period before a push (step 603) is ``CloudConfig.push_timeout``, counted from the
+  moment the cloud stores the upload. A push is sent at most once per receipt, and never
+  after the POS-named phone already received the products (by its own answered request,
+  or as the other half of a dual-send). A request after a push is still answered.
+* A request names its purchase by receipt id. An unknown receipt id is refused
+  (``unknown-receipt``).
+* The cloud serves only subscribed phones. A phone subscribes when it first pays with the
+  phone. An upload naming a phone that never subscribed is still stored and acknowledged
+  (the POS did its part), but nothing is ever sent to that phone: its push is withheld
+  (note ``push-withheld``), its requests are refused (``not-subscribed``), and a dual-send
+  reaches only the subscribed one of the two devices (note ``dual-send-withheld``).
+* Identifier mismatch (step 505 says "not equal"): under ``MismatchPolicy.DUAL_SEND`` (the
+  patent's) the requester gets a response and the POS-named phone gets the same products
+  as a ``dual-send`` push, once; under ``MismatchPolicy.REJECT`` the requester gets an
+  ``identifier-mismatch`` refusal and no products leak to anyone.
+* A receipt id uploaded again with the same content is acknowledged again and changes
+  nothing; with other content it is refused (``conflicting-upload``).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+import attrs
+
+from ._addresses import phone_address
+from ._effects import NOTHING, Address, Effects, Note, Send, Timer
+from ._errors import LocalProtocolError
+from ._messages import (
+    AssociatedProduct,
+    AssociationPush,
+    AssociationRequest,
+    AssociationResponse,
+    ErrorCode,
+    ErrorReply,
+    Message,
+    PromotionUpdate,
+    PurchaseUpload,
+    PushReason,
+    Subscribe,
+    SubscribeAck,
+    UploadAck,
+)
+from ._recommender import Promotions, Recommender
+from ._store import Binding, CloudStore, MatchingRelation, PendingPush
+
+__all__ = ["CloudConfig", "CloudMachine", "CloudNote", "MismatchPolicy", "PushDue"]
+
+
+class MismatchPolicy(enum.StrEnum):
+    """What the cloud does when the requester's identifier differs from the POS's."""
+
+    DUAL_SEND = "dual-send"  # the patent's: send the products to both devices
+    REJECT = "reject"  # refuse the requester; send nothing
+
+
+class CloudNote(enum.StrEnum):
+    """The kinds of :class:`~protocol.Note` the cloud emits."""
+
+    MISMATCH = "mismatch"  # step 505 judged the identifiers unequal
+    PUSH_WITHHELD = "push-withheld"  # step 603 found the phone not subscribed
+    DUAL_SEND_WITHHELD = "dual-send-withheld"  # the POS-named phone is not subscribed
+
+
+def _positive_finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise LocalProtocolError(f"CloudConfig.{attribute.name} must be > 0, got {value!r}")
+
+
+@attrs.frozen
+class CloudConfig:
+    """The cloud's knobs."""
+
+    push_timeout: float = attrs.field(default=600.0, validator=_positive_finite)
+    mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
+    max_products: int = attrs.field(default=5, validator=_positive_finite)
+
+
+@attrs.frozen
+class PushDue:
+    """Timer key: the push period of ``receipt_id`` ends (step 603)."""
+
+    receipt_id: str
+
+
+class CloudMachine:
+    """The cloud server: receiving unit 801, execution unit 802, saving unit 803."""
+
+    def __init__(
+        self,
+        *,
+        store: CloudStore,
+        recommender: Recommender,
+        config: CloudConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.recommender = recommender
+        self.config = config if config is not None else CloudConfig()
+
+    # ------------------------------------------------------------------ driver API
+
+    def start(self, now: float) -> Effects:
+        """(Re)start: re-arm every pending push at its original deadline."""
+        timers = tuple(
+            Timer(p.deadline, PushDue(p.receipt_id)) for p in self.store.pending_pushes()
+        )
+        return Effects(timers=timers)
+
+    def handle(self, message: Message, sender: Address, now: float) -> Effects:
+        """Receiving unit 801: dispatch one message from ``sender``."""
+        if isinstance(message, AssociationRequest):
+            return self._on_request(message, sender, now)
+        if isinstance(message, PurchaseUpload):
+            return self._on_upload(message, sender, now)
+        if isinstance(message, Subscribe):
+            self.store.subscribe(message.phone_id, now)
+            return Effects(sends=(Send(sender, SubscribeAck(message.phone_id)),))
+        if isinstance(message, PromotionUpdate):
+            self.store.set_promotions(Promotions.from_update(message))
+            return NOTHING
+        if isinstance(message, ErrorReply):
+            return NOTHING  # never answer an error with an error
+        return _refuse(
+            sender,
+            ErrorCode.UNEXPECTED_MESSAGE,
+            f"the cloud does not accept {type(message).__name__}",
+        )
+
+    def timer_fired(self, key: object, now: float) -> Effects:
+        """A timer armed by this machine is due."""
+        if isinstance(key, PushDue):
+            return self._on_push_due(key.receipt_id, now)
+        raise LocalProtocolError(f"the cloud armed no timer {key!r}")
+
+    # ------------------------------------------------------------------ step 502/602
+
+    def _on_upload(self, upload: PurchaseUpload, sender: Address, now: float) -> Effects:
+        ack = Send(sender, UploadAck(upload.receipt_id))
+        existing = self.store.binding(upload.receipt_id)
+        if existing is not None:
+            if existing.upload == upload:
+                return Effects(sends=(ack,))  # the same upload again: bound once
+            return _refuse(
+                sender,
+                ErrorCode.CONFLICTING_UPLOAD,
+                f"receipt {upload.receipt_id} is already bound to other goods or another phone",
+                receipt_id=upload.receipt_id,
+            )
+        # Step 502: store the goods information bound to the phone identifier.
+        self.store.put_binding(Binding(upload, stored_at=now))
+        self.recommender.observe(upload)
+        # Step 602: wait for a request; push at the deadline if none comes (step 603).
+        deadline = now + self.config.push_timeout
+        self.store.put_pending_push(PendingPush(upload.receipt_id, upload.phone_id, deadline))
+        return Effects(sends=(ack,), timers=(Timer(deadline, PushDue(upload.receipt_id)),))
+
+    # ------------------------------------------------------------------ steps 504-508
+
+    def _on_request(self, request: AssociationRequest, sender: Address, now: float) -> Effects:
+        binding = self.store.binding(request.receipt_id)
+        if binding is None:
+            return _refuse(
+                sender,
+                ErrorCode.UNKNOWN_RECEIPT,
+                f"no purchase with receipt id {request.receipt_id} was uploaded",
+                receipt_id=request.receipt_id,
+                request_id=request.request_id,
+            )
+        requester = identify_requester(request)  # step 504, module 8021
+        if not self.store.is_subscribed(requester):
+            return _refuse(
+                sender,
+                ErrorCode.NOT_SUBSCRIBED,
+                f"phone {requester} has not subscribed to the associated-products service",
+                receipt_id=request.receipt_id,
+                request_id=request.request_id,
+            )
+        if judge(requester, binding):  # step 505, module 8022
+            products = self._determine_associated_products(binding, now)
+            self._mark_delivered(binding.receipt_id, requester)
+            return Effects(sends=(self._respond(sender, request, products),))
+        return self._on_mismatch(request, requester, binding, sender, now)
+
+    def _on_mismatch(
+        self,
+        request: AssociationRequest,
+        requester: str,
+        binding: Binding,
+        sender: Address,
+        now: float,
+    ) -> Effects:
+        mismatch = Note(
+            CloudNote.MISMATCH,
+            receipt_id=binding.receipt_id,
+            phone_id=requester,
+            detail=f"requester {requester} is not {binding.phone_id} named by the POS",
+        )
+        if self.config.mismatch_policy is MismatchPolicy.REJECT:
+            refusal = ErrorReply(
+                ErrorCode.IDENTIFIER_MISMATCH,
+                f"phone {requester} is not the phone the purchase was bound to",
+                receipt_id=binding.receipt_id,
+                request_id=request.request_id,
+            )
+            return Effects(sends=(Send(sender, refusal),), notes=(mismatch,))
+        # Unit 8022: one of the two identifiers is wrong, so both devices get the products.
+        products = self._determine_associated_products(binding, now)
+        sends = [self._respond(sender, request, products)]
+        notes = [mismatch]
+        named = binding.phone_id
+        if not self.store.is_subscribed(named):
+            notes.append(
+                Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
+            )
+        elif not self.store.was_delivered(binding.receipt_id, named):
+            self._mark_delivered(binding.receipt_id, named)
+            push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
+            sends.append(Send(phone_address(named), push))
+        return Effects(sends=tuple(sends), notes=tuple(notes))
+
+    def _determine_associated_products(
+        self, binding: Binding, now: float
+    ) -> tuple[AssociatedProduct, ...]:
+        """Step 506 (module 8023), then step 507 (unit 803): pair and save the relation."""
+        upload = binding.upload
+        promotions = self.store.promotions(upload.merchant_id)
+        products = self.recommender.associate(upload, promotions, self.config.max_products)
+        self.store.save_matching_relation(
+            MatchingRelation(
+                receipt_id=upload.receipt_id,
+                phone_id=upload.phone_id,
+                goods=tuple(item.sku for item in upload.items),
+                associated=tuple(p.sku for p in products),
+                saved_at=now,
+            )
+        )
+        return products
+
+    @staticmethod
+    def _respond(
+        sender: Address, request: AssociationRequest, products: tuple[AssociatedProduct, ...]
+    ) -> Send:
+        """Step 508: the response message goes back to the device that asked."""
+        return Send(sender, AssociationResponse(request.request_id, request.receipt_id, products))
+
+    def _mark_delivered(self, receipt_id: str, phone_id: str) -> None:
+        self.store.mark_delivered(receipt_id, phone_id)
+        pending = self.store.pending_push(receipt_id)
+        if pending is not None and pending.phone_id == phone_id:
+            self.store.remove_pending_push(receipt_id)  # a push never follows a delivery
+
+    # ------------------------------------------------------------------ step 603
+
+    def _on_push_due(self, receipt_id: str, now: float) -> Effects:
+        pending = self.store.pending_push(receipt_id)
+        if pending is None or now < pending.deadline:
+            return NOTHING  # answered (or dual-sent) in time, or a stale timer
+        self.store.remove_pending_push(receipt_id)
+        binding = self.store.binding(receipt_id)
+        if binding is None or self.store.was_delivered(receipt_id, pending.phone_id):
+            return NOTHING
+        if not self.store.is_subscribed(pending.phone_id):
+            note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
+            return Effects(notes=(note,))
+        products = self._determine_associated_products(binding, now)
+        self.store.mark_delivered(receipt_id, pending.phone_id)
+        push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
+        return Effects(sends=(Send(phone_address(pending.phone_id), push),))
+
+
+def identify_requester(request: AssociationRequest) -> str:
+    """Step 504 (module 8021): the identifier of the phone that sent the request.
+
+    The patent reads it from the request; an authenticated transport would take it from
+    the connection instead.
+    """
+    return request.phone_id
+
+
+def judge(requester: str, binding: Binding) -> bool:
+    """Step 505 (module 8022): is the requester the phone the POS bound the purchase to?"""
+    return requester == binding.phone_id
+
+
+def _refuse(
+    to: Address,
+    code: ErrorCode,
+    detail: str,
+    *,
+    receipt_id: str | None = None,
+    request_id: int | None = None,
+) -> Effects:
+    return Effects(sends=(Send(to, ErrorReply(code, detail, receipt_id, request_id)),))

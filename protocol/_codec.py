@@ -1,0 +1,121 @@
+"""The wire codec: messages to and from JSON-ready dicts, versioned.
+
+Version 1 encodes a message as ``{"v": 1, "type": TYPE, "body": {...}}`` where ``TYPE`` is
+the kebab-case name of the message class (``purchase-upload``) and ``body`` holds its
+fields by name; enums travel as their string values, tuples as lists. Decoding validates
+everything: a body that is not a valid message raises :class:`RemoteProtocolError`.
+Serialisation lives here, at the edge, never in the message classes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+import cattrs
+
+from ._errors import RemoteProtocolError
+from ._messages import (
+    AssociationPush,
+    AssociationRequest,
+    AssociationResponse,
+    ErrorReply,
+    Message,
+    PromotionUpdate,
+    PurchaseUpload,
+    ReceiptNotice,
+    Subscribe,
+    SubscribeAck,
+    UploadAck,
+)
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "WIRE_VERSION",
+    "decode_json",
+    "decode_message",
+    "encode_json",
+    "encode_message",
+    "message_type",
+]
+
+WIRE_VERSION: Final = 1
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+_CLASSES: tuple[type[Message], ...] = (
+    Subscribe,
+    SubscribeAck,
+    PurchaseUpload,
+    UploadAck,
+    ReceiptNotice,
+    AssociationRequest,
+    AssociationResponse,
+    AssociationPush,
+    PromotionUpdate,
+    ErrorReply,
+)
+MESSAGE_TYPES: Final[dict[str, type[Message]]] = {_kebab(c.__name__): c for c in _CLASSES}
+"""Wire type name -> message class."""
+_TYPE_NAMES: Final[dict[type[Message], str]] = {c: n for n, c in MESSAGE_TYPES.items()}
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def message_type(message: Message) -> str:
+    """The wire type name of ``message``, e.g. ``"association-request"``."""
+    return _TYPE_NAMES[type(message)]
+
+
+def encode_message(message: Message) -> dict[str, Any]:
+    """A JSON-ready dict of ``message`` in wire format version 1."""
+    body: dict[str, Any] = _converter.unstructure(message)
+    return {"v": WIRE_VERSION, "type": _TYPE_NAMES[type(message)], "body": body}
+
+
+def decode_message(data: object) -> Message:
+    """The message encoded in ``data``; raises :class:`RemoteProtocolError` if invalid."""
+    if not isinstance(data, dict):
+        raise RemoteProtocolError(f"a message must be a JSON object, got {type(data).__name__}")
+    version = data.get("v")
+    if version != WIRE_VERSION:
+        raise RemoteProtocolError(
+            f"unsupported wire format version {version!r} (this side speaks {WIRE_VERSION})"
+        )
+    name = data.get("type")
+    cls = MESSAGE_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise RemoteProtocolError(
+            f"unknown message type {name!r}; expected one of {', '.join(MESSAGE_TYPES)}"
+        )
+    body = data.get("body")
+    if not isinstance(body, dict):
+        raise RemoteProtocolError(f"{name}: 'body' must be a JSON object")
+    try:
+        return _converter.structure(body, cls)
+    except Exception as exc:
+        raise RemoteProtocolError(f"{name}: {_describe(exc)}") from exc
+
+
+def encode_json(message: Message) -> bytes:
+    """``message`` as compact UTF-8 JSON."""
+    return json.dumps(encode_message(message), separators=(",", ":")).encode()
+
+
+def decode_json(raw: bytes | str) -> Message:
+    """The message in the JSON text ``raw``; raises :class:`RemoteProtocolError` if invalid."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RemoteProtocolError(f"not valid JSON: {exc}") from exc
+    return decode_message(data)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc))
+    return str(exc)

@@ -1,0 +1,73 @@
+"""What a machine asks its driver to do: messages to send and timers to arm.
+
+The machines never sleep or read a clock: they take ``now`` as an argument and return an
+:class:`Effects` value. A :class:`Timer` is a value, "wake me at ``at`` with ``key``"; the
+driver calls the machine's ``timer_fired(key, now)`` at or after that time. Machines ignore
+timers that no longer matter, so the driver never has to cancel one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import attrs
+
+from ._messages import Message
+
+__all__ = ["Address", "Effects", "Note", "Send", "Timer", "merge"]
+
+Address = str
+"""Where a message goes: ``"cloud"``, ``"phone:+86…"`` or ``"pos:MERCHANT:POS"``."""
+
+
+@attrs.frozen
+class Send:
+    """Send ``message`` to the party at ``to``."""
+
+    to: Address
+    message: Message
+
+
+@attrs.frozen
+class Timer:
+    """Call ``timer_fired(key, now)`` once the virtual time reaches ``at``."""
+
+    at: float
+    key: Hashable
+
+
+@attrs.frozen
+class Note:
+    """A decision the machine made that no message shows (for traces and reports).
+
+    ``kind`` is one of a machine's documented note kinds, e.g. ``"push-withheld"``.
+    """
+
+    kind: str
+    receipt_id: str | None = None
+    phone_id: str | None = None
+    detail: str = ""
+
+
+@attrs.frozen
+class Effects:
+    """The outputs of one step of a machine."""
+
+    sends: tuple[Send, ...] = ()
+    timers: tuple[Timer, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.sends or self.timers or self.notes)
+
+
+NOTHING = Effects()
+
+
+def merge(*parts: Effects) -> Effects:
+    """Concatenate several steps' effects, in order."""
+    return Effects(
+        sends=tuple(s for p in parts for s in p.sends),
+        timers=tuple(t for p in parts for t in p.timers),
+        notes=tuple(n for p in parts for n in p.notes),
+    )

@@ -1,0 +1,274 @@
+"""The messages of the protocol: frozen, slotted attrs classes that validate themselves.
+
+Every exchange of CN103177372A has a class here. A message that cannot be valid is never
+built: construction raises :class:`~protocol.InvalidMessage` naming the field and the rule.
+
+=========================  ===============  =========================================
+message                    from -> to       patent
+=========================  ===============  =========================================
+``Subscribe``              phone -> cloud   "establish an association", subscribe
+``SubscribeAck``           cloud -> phone   the cloud now serves this phone
+``PurchaseUpload``         POS -> cloud     step 501/601: goods bound to a phone id
+``UploadAck``              cloud -> POS     step 502/602: the binding is stored
+``ReceiptNotice``          POS -> phone     the checkout hands the buyer the receipt id
+``AssociationRequest``     phone -> cloud   step 503, sending unit 701
+``AssociationResponse``    cloud -> phone   step 508/509, receiving unit 702
+``AssociationPush``        cloud -> phone   step 603/605 (timeout) and unit 8022 (dual-send)
+``PromotionUpdate``        merchant -> cloud  popular items and special offers
+``ErrorReply``             cloud -> any     a typed refusal
+=========================  ===============  =========================================
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from ._ids import phone_id_validator, token_validator
+from ._validators import (
+    finite_number,
+    instance_of,
+    non_empty_tuple_of,
+    positive_int,
+    text,
+    tuple_of,
+)
+
+__all__ = [
+    "MAX_ITEMS_PER_PURCHASE",
+    "MAX_PRODUCTS_PER_DELIVERY",
+    "MAX_TEXT_LENGTH",
+    "AssociatedProduct",
+    "AssociationPush",
+    "AssociationRequest",
+    "AssociationResponse",
+    "ErrorCode",
+    "ErrorReply",
+    "Item",
+    "Message",
+    "Offer",
+    "PromotionUpdate",
+    "PurchaseUpload",
+    "PushReason",
+    "Reason",
+    "ReceiptNotice",
+    "Subscribe",
+    "SubscribeAck",
+    "UploadAck",
+]
+
+MAX_TEXT_LENGTH = 200
+MAX_ITEMS_PER_PURCHASE = 500
+MAX_PRODUCTS_PER_DELIVERY = 100
+_MAX_PROMOTED = 100
+
+
+class Reason(enum.StrEnum):
+    """Why an associated product was chosen (step 506: pairing, plus merchants' items)."""
+
+    COMPLEMENT = "complement"  # a complement rule: face wash -> lotion, top -> trousers
+    CO_PURCHASE = "co-purchase"  # learned from what others bought together
+    HABIT = "habit"  # learned from this user's habits (step 507)
+    POPULAR = "popular"  # a merchant's currently popular item
+    OFFER = "offer"  # a merchant's special offer
+
+    @property
+    def is_promotion(self) -> bool:
+        return self in (Reason.POPULAR, Reason.OFFER)
+
+
+class PushReason(enum.StrEnum):
+    """Why the cloud sent associated products unasked."""
+
+    TIMEOUT = "timeout"  # step 603: no request within push_timeout
+    DUAL_SEND = "dual-send"  # unit 8022: identifiers differ, both devices get the products
+
+
+class ErrorCode(enum.StrEnum):
+    """The reasons the cloud refuses a message."""
+
+    UNKNOWN_RECEIPT = "unknown-receipt"  # the request names no stored binding
+    NOT_SUBSCRIBED = "not-subscribed"  # the cloud serves only subscribed phones
+    IDENTIFIER_MISMATCH = "identifier-mismatch"  # step 505 said no, policy is `reject`
+    CONFLICTING_UPLOAD = "conflicting-upload"  # a receipt id re-uploaded with other content
+    UNEXPECTED_MESSAGE = "unexpected-message"  # this party never accepts that message type
+    INVALID_MESSAGE = "invalid-message"  # the message failed validation
+
+
+# --------------------------------------------------------------------------- goods
+
+
+@attrs.frozen
+class Item:
+    """One line of a purchase: the goods information the POS binds and uploads."""
+
+    sku: str = attrs.field(validator=token_validator)
+    name: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
+    quantity: int = attrs.field(validator=positive_int)
+    price: float = attrs.field(validator=finite_number())
+
+
+@attrs.frozen
+class AssociatedProduct:
+    """A product that goes with the purchase, and why it was chosen."""
+
+    sku: str = attrs.field(validator=token_validator)
+    name: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
+    price: float = attrs.field(validator=finite_number())
+    reason: Reason = attrs.field(validator=instance_of(Reason))
+    score: float = attrs.field(validator=finite_number(minimum=float("-inf")))
+    offer: str | None = attrs.field(default=None)
+
+    @offer.validator
+    def _check_offer(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None:
+            text(MAX_TEXT_LENGTH)(self, attribute, value)
+
+
+@attrs.frozen
+class Offer:
+    """A merchant's special offer on one product."""
+
+    sku: str = attrs.field(validator=token_validator)
+    description: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    price: float = attrs.field(validator=finite_number())
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@attrs.frozen
+class Subscribe:
+    """Phone -> cloud: subscribe to the associated-products service (at first payment)."""
+
+    phone_id: str = attrs.field(validator=phone_id_validator)
+
+
+@attrs.frozen
+class SubscribeAck:
+    """Cloud -> phone: the subscription is stored; the cloud now serves this phone."""
+
+    phone_id: str = attrs.field(validator=phone_id_validator)
+
+
+@attrs.frozen
+class PurchaseUpload:
+    """POS -> cloud (step 501/601): the purchase bound one-to-one to a phone identifier."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
+    pos_id: str = attrs.field(validator=token_validator)
+    phone_id: str = attrs.field(validator=phone_id_validator)
+    items: tuple[Item, ...] = attrs.field(
+        validator=non_empty_tuple_of(Item, max_length=MAX_ITEMS_PER_PURCHASE)
+    )
+    purchased_at: float = attrs.field(validator=finite_number())
+
+
+@attrs.frozen
+class UploadAck:
+    """Cloud -> POS (step 502/602): the binding of ``receipt_id`` is stored."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+
+
+@attrs.frozen
+class ReceiptNotice:
+    """POS -> buyer's phone: the receipt id of the purchase just paid, to ask about."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
+    purchased_at: float = attrs.field(validator=finite_number())
+
+
+@attrs.frozen
+class AssociationRequest:
+    """Phone -> cloud (step 503): ask for the associated products of a receipt.
+
+    ``phone_id`` is the requester's identifier that the cloud determines (step 504) and
+    judges against the POS's (step 505). ``request_id`` pairs the reply with the request.
+    """
+
+    request_id: int = attrs.field(validator=positive_int)
+    receipt_id: str = attrs.field(validator=token_validator)
+    phone_id: str = attrs.field(validator=phone_id_validator)
+
+
+@attrs.frozen
+class AssociationResponse:
+    """Cloud -> requesting phone (step 508): the associated products of the receipt."""
+
+    request_id: int = attrs.field(validator=positive_int)
+    receipt_id: str = attrs.field(validator=token_validator)
+    products: tuple[AssociatedProduct, ...] = attrs.field(
+        validator=tuple_of(AssociatedProduct, max_length=MAX_PRODUCTS_PER_DELIVERY)
+    )
+
+
+@attrs.frozen
+class AssociationPush:
+    """Cloud -> phone, unasked: after a timeout (step 603) or as the dual-send (unit 8022)."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+    phone_id: str = attrs.field(validator=phone_id_validator)
+    reason: PushReason = attrs.field(validator=instance_of(PushReason))
+    products: tuple[AssociatedProduct, ...] = attrs.field(
+        validator=tuple_of(AssociatedProduct, max_length=MAX_PRODUCTS_PER_DELIVERY)
+    )
+
+
+@attrs.frozen
+class PromotionUpdate:
+    """Merchant -> cloud: the items popular now and the special offers, sent with products."""
+
+    merchant_id: str = attrs.field(validator=token_validator)
+    popular: tuple[str, ...] = attrs.field(validator=tuple_of(str, max_length=_MAX_PROMOTED))
+    offers: tuple[Offer, ...] = attrs.field(validator=tuple_of(Offer, max_length=_MAX_PROMOTED))
+
+    @popular.validator
+    def _check_popular(self, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
+        assert isinstance(value, tuple)
+        for sku in value:
+            token_validator(self, attribute, sku)
+
+
+@attrs.frozen
+class ErrorReply:
+    """Cloud -> sender: a typed refusal of the message named by the ids it carries."""
+
+    code: ErrorCode = attrs.field(validator=instance_of(ErrorCode))
+    detail: str = attrs.field(validator=text(MAX_TEXT_LENGTH * 2))
+    receipt_id: str | None = attrs.field(default=None)
+    request_id: int | None = attrs.field(default=None)
+
+    @receipt_id.validator
+    def _check_receipt(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None:
+            token_validator(self, attribute, value)
+
+    @request_id.validator
+    def _check_request(self, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None:
+            positive_int(self, attribute, value)
+
+
+Message = (
+    Subscribe
+    | SubscribeAck
+    | PurchaseUpload
+    | UploadAck
+    | ReceiptNotice
+    | AssociationRequest
+    | AssociationResponse
+    | AssociationPush
+    | PromotionUpdate
+    | ErrorReply
+)
+"""Any message of the protocol."""

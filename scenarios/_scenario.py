@@ -1,0 +1,235 @@
+"""Scenarios: what world to build and what its people do, loaded from TOML.
+
+A scenario file is TOML. Top-level knobs describe the workload; the ``[cloud]`` table
+configures the cloud. Durations are seconds or text with a unit (``"90s"``, ``"10m"``,
+``"2h"``). Unknown keys and ill-typed values are refused with the key's dotted path.
+See ``docs/scenarios.md`` for every knob.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, NewType
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+
+from protocol import MAX_ITEMS_PER_PURCHASE, MismatchPolicy
+
+from ._durations import parse_duration
+from ._errors import ScenarioError
+
+__all__ = [
+    "CloudSettings",
+    "Scenario",
+    "builtin_scenarios",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_to_dict",
+]
+
+Seconds = NewType("Seconds", float)
+"""A duration in seconds; written in files as a number or text with a unit."""
+
+
+def _rate(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ScenarioError(f"{attribute.name}: must be a fraction from 0 to 1, got {value!r}")
+
+
+def _at_least(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if value < minimum:
+            raise ScenarioError(f"{attribute.name}: must be at least {minimum}, got {value!r}")
+
+    return check
+
+
+def _positive_duration(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ScenarioError(f"{attribute.name}: must be longer than 0, got {value!r}")
+
+
+def _int_range(minimum: int) -> Callable[[object, attrs.Attribute[Any], tuple[int, int]], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: tuple[int, int]) -> None:
+        low, high = value
+        if low < minimum or high < low or high > MAX_ITEMS_PER_PURCHASE:
+            raise ScenarioError(
+                f"{attribute.name}: expected [low, high] with "
+                f"{minimum} <= low <= high <= {MAX_ITEMS_PER_PURCHASE}, "
+                f"got {list(value)}"
+            )
+
+    return check
+
+
+def _duration_range(
+    instance: object, attribute: attrs.Attribute[Any], value: tuple[float, float]
+) -> None:
+    low, high = value
+    if high < low:
+        raise ScenarioError(f"{attribute.name}: expected [low, high] with low <= high")
+
+
+@attrs.frozen
+class CloudSettings:
+    """The ``[cloud]`` table."""
+
+    push_timeout: Seconds = attrs.field(default=Seconds(600.0), validator=_positive_duration)
+    mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
+    promotions: bool = True
+    max_products: int = attrs.field(default=5, validator=_at_least(1))
+
+
+@attrs.frozen
+class Scenario:
+    """A world (shops, phones, cloud) and the purchases its people make."""
+
+    name: str = "unnamed"
+    description: str = ""
+    seed: int = 0
+    shops: int = attrs.field(default=3, validator=_at_least(1))
+    pos_per_shop: int = attrs.field(default=1, validator=_at_least(1))
+    phones: int = attrs.field(default=50, validator=_at_least(1))
+    purchases: int = attrs.field(default=500, validator=_at_least(0))
+    duration: Seconds = attrs.field(default=Seconds(8 * 3600.0), validator=_positive_duration)
+    items_per_purchase: tuple[int, int] = attrs.field(default=(1, 4), validator=_int_range(1))
+    wrong_id_rate: float = attrs.field(default=0.0, validator=_rate)
+    unsubscribed_rate: float = attrs.field(default=0.0, validator=_rate)
+    ask_probability: float = attrs.field(default=1.0, validator=_rate)
+    ask_delay: tuple[Seconds, Seconds] = attrs.field(
+        default=(Seconds(30.0), Seconds(300.0)), validator=_duration_range
+    )
+    cloud: CloudSettings = CloudSettings()
+
+    def __attrs_post_init__(self) -> None:
+        if self.wrong_id_rate > 0 and self.phones < 2:
+            raise ScenarioError("wrong_id_rate: needs at least 2 phones to key in a wrong one")
+
+
+# ------------------------------------------------------------------ structuring
+
+
+def _strict(kind: type, label: str) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
+            raise ScenarioError(f"expected {label}, got {value!r}")
+        return value
+
+    return structure
+
+
+def _number(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ScenarioError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _policy(value: Any, _: Any) -> MismatchPolicy:
+    try:
+        return MismatchPolicy(value)
+    except ValueError:
+        choices = ", ".join(repr(p.value) for p in MismatchPolicy)
+        raise ScenarioError(f"expected one of {choices}, got {value!r}") from None
+
+
+def _pair(item: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, Any]]:
+    def structure(value: Any, _: Any) -> tuple[Any, Any]:
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ScenarioError(f"expected a range [low, high], got {value!r}")
+        return (item(value[0], None), item(value[1], None))
+
+    return structure
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+_converter.register_structure_hook(int, _strict(int, "a whole number"))
+_converter.register_structure_hook(str, _strict(str, "text"))
+_converter.register_structure_hook(bool, _strict(bool, "true or false"))
+_converter.register_structure_hook(float, _number)
+_converter.register_structure_hook(Seconds, lambda v, _: parse_duration(v))
+_converter.register_structure_hook(MismatchPolicy, _policy)
+_converter.register_structure_hook_func(
+    lambda t: t == tuple[int, int], _pair(_strict(int, "a whole number"))
+)
+_converter.register_structure_hook_func(
+    lambda t: t == tuple[Seconds, Seconds], _pair(lambda v, _: parse_duration(v))
+)
+_converter.register_unstructure_hook(MismatchPolicy, str)
+
+
+def _format(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"unknown key {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    return str(exc)
+
+
+def scenario_from_dict(data: dict[str, Any], *, where: str = "scenario") -> Scenario:
+    """Build a :class:`Scenario` from a TOML-shaped dict; raises :class:`ScenarioError`."""
+    try:
+        return _converter.structure(data, Scenario)
+    except cattrs.BaseValidationError as exc:
+        problems = []
+        for line in cattrs.transform_error(exc, format_exception=_format):
+            message, _, path = line.rpartition(" @ $")
+            key = path.lstrip(".")
+            problems.append(f"{key}: {message}" if key else message)
+        raise ScenarioError(f"{where}: {'; '.join(problems)}") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as a TOML/JSON-ready dict (durations in seconds)."""
+    data: dict[str, Any] = _converter.unstructure(scenario)
+    data["items_per_purchase"] = list(scenario.items_per_purchase)
+    data["ask_delay"] = list(scenario.ask_delay)
+    return data
+
+
+# ------------------------------------------------------------------ loading
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Built-in scenario name -> its one-line description."""
+    found: dict[str, str] = {}
+    for entry in sorted(resources.files("scenarios.builtin").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            found[entry.name.removesuffix(".toml")] = str(data.get("description", ""))
+    return found
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A built-in scenario by name (``quickstart``) or a scenario file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(f"cannot read scenario file {name_or_path}: {exc.strerror}") from None
+        where = str(path)
+        default_name = path.stem
+    else:
+        entry = resources.files("scenarios.builtin").joinpath(f"{name_or_path}.toml")
+        if not entry.is_file():
+            known = ", ".join(builtin_scenarios())
+            raise ScenarioError(
+                f"no built-in scenario {name_or_path!r} and no such file (built-in: {known})"
+            )
+        text = entry.read_text(encoding="utf-8")
+        where = f"built-in scenario {name_or_path}"
+        default_name = name_or_path
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML: {exc}") from None
+    data.setdefault("name", default_name)
+    return scenario_from_dict(data, where=where)
