@@ -45,8 +45,10 @@ class World:
     async def run(self) -> None:
         """Start every actor, wait until the world is quiet, then stop them all."""
         async with trio.open_nursery() as nursery:
+            # Startup is work too: the world must not look quiet while actors still start.
+            self.activity.add()
             for actor in self.actors.values():
                 await nursery.start(actor.run)
-            if self.activity.outstanding > 0:
-                await self.activity.quiet.wait()
+            self.activity.done()
+            await self.activity.quiet.wait()
             nursery.cancel_scope.cancel()

@@ -39,7 +39,7 @@ class PosNote:
 
 @attrs.frozen
 class Checkout:
-    """One purchase rung up at the POS at virtual time ``at``.
+    """One purchase rung up ``at`` seconds after the POS started.
 
     ``phone_id`` is the identifier the POS was given (keyed in or read at payment; it can be
     wrong), ``buyer`` the address of the phone that actually paid.
@@ -84,12 +84,14 @@ class PosMachine:
         self.cloud = cloud
         self._checkouts = tuple(checkouts)
         self._promotions = promotions
-        self._awaiting_ack: dict[str, Checkout] = {}
+        self._awaiting_ack: dict[str, tuple[Checkout, float]] = {}
+        self._started_at = 0.0
 
     def start(self, now: float) -> Effects:
         """Send the merchant's promotions (if any) and arm the first checkout."""
+        self._started_at = now
         sends = () if self._promotions is None else (Send(self.cloud, self._promotions),)
-        timers = (Timer(self._checkouts[0].at, CheckoutDue(0)),) if self._checkouts else ()
+        timers = (self._checkout_timer(0),) if self._checkouts else ()
         return Effects(sends=sends, timers=timers)
 
     def ring_up(self, checkout: Checkout, now: float) -> Effects:
@@ -102,7 +104,7 @@ class PosMachine:
             items=checkout.items,
             purchased_at=now,
         )
-        self._awaiting_ack[checkout.receipt_id] = checkout
+        self._awaiting_ack[checkout.receipt_id] = (checkout, now)
         return Effects(sends=(Send(self.cloud, upload),))
 
     def timer_fired(self, key: object, now: float) -> Effects:
@@ -111,16 +113,19 @@ class PosMachine:
         effects = self.ring_up(self._checkouts[key.index], now)
         following = key.index + 1
         if following < len(self._checkouts):
-            nxt = Timer(self._checkouts[following].at, CheckoutDue(following))
-            effects = attrs.evolve(effects, timers=(nxt,))
+            effects = attrs.evolve(effects, timers=(self._checkout_timer(following),))
         return effects
+
+    def _checkout_timer(self, index: int) -> Timer:
+        return Timer(self._started_at + self._checkouts[index].at, CheckoutDue(index))
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         if isinstance(message, UploadAck):
-            checkout = self._awaiting_ack.pop(message.receipt_id, None)
-            if checkout is None:
+            awaiting = self._awaiting_ack.pop(message.receipt_id, None)
+            if awaiting is None:
                 return NOTHING  # an acknowledgement repeated: already handled
-            notice = ReceiptNotice(checkout.receipt_id, self.merchant_id, checkout.at)
+            checkout, purchased_at = awaiting
+            notice = ReceiptNotice(checkout.receipt_id, self.merchant_id, purchased_at)
             return Effects(sends=(Send(checkout.buyer, notice),))
         if isinstance(message, ErrorReply):
             receipt = message.receipt_id

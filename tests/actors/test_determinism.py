@@ -1,0 +1,57 @@
+"""Same scenario and seed, same trace, byte for byte; and the trio internals we rely on."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import trio._core._run as trio_run
+
+from actors import JsonlTraceWriter, deterministic_scheduling
+from scenarios import load_scenario, run_scenario
+
+
+def test_trio_still_has_the_private_scheduler_knobs_we_use() -> None:
+    # If this fails, trio changed its scheduler internals: revisit actors/_determinism.py.
+    assert isinstance(trio_run._r, random.Random)
+    assert isinstance(trio_run._ALLOW_DETERMINISTIC_SCHEDULING, bool)
+
+
+def test_deterministic_scheduling_restores_trio_state() -> None:
+    before = (trio_run._ALLOW_DETERMINISTIC_SCHEDULING, trio_run._r.getstate())
+    with deterministic_scheduling(123):
+        assert trio_run._ALLOW_DETERMINISTIC_SCHEDULING is True
+    assert (trio_run._ALLOW_DETERMINISTIC_SCHEDULING, trio_run._r.getstate()) == before
+
+
+def _trace(name: str, seed: int) -> str:
+    buffer = io.StringIO()
+    scenario = load_scenario(name)
+    run_scenario(scenario, seed, observers=[JsonlTraceWriter(buffer, {"seed": seed})])
+    return buffer.getvalue()
+
+
+def test_the_same_seed_gives_the_same_trace_in_one_process() -> None:
+    first = _trace("wrong-ids", 3)
+    assert first == _trace("wrong-ids", 3)
+    assert first != _trace("wrong-ids", 4)
+
+
+def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(tmp_path: Path) -> None:
+    digests = []
+    for run, hash_seed in enumerate(("1", "2")):
+        path = tmp_path / f"trace{run}.jsonl"
+        subprocess.run(
+            [sys.executable, "-m", "scenarios", "run", "quickstart", "--seed", "9",
+             "--trace", str(path)],
+            check=True,
+            capture_output=True,
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
+            cwd=Path(__file__).parents[2],
+        )
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]

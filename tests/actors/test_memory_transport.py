@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+import trio
+
+from actors import MemoryTransport, TransportError, UnknownAddress
+from protocol import Subscribe, UploadAck
+
+
+async def test_messages_arrive_in_order_with_sender_and_recipient() -> None:
+    transport = MemoryTransport()
+    a = transport.open_endpoint("a")
+    b = transport.open_endpoint("b")
+    a.send("b", UploadAck("R1"))
+    a.send("b", UploadAck("R2"))
+    first = await b.receive()
+    second = b.receive_nowait()
+    assert (first.sender, first.recipient, first.message) == ("a", "b", UploadAck("R1"))
+    assert second.message == UploadAck("R2")
+    with pytest.raises(trio.WouldBlock):
+        b.receive_nowait()
+
+
+async def test_sending_to_an_unknown_address_is_a_typed_error() -> None:
+    a = MemoryTransport().open_endpoint("a")
+    with pytest.raises(UnknownAddress, match="nowhere"):
+        a.send("nowhere", Subscribe("+8613800000001"))
+
+
+async def test_a_closed_endpoint_refuses_messages_and_frees_its_address() -> None:
+    transport = MemoryTransport()
+    a = transport.open_endpoint("a")
+    b = transport.open_endpoint("b")
+    b.close()
+    with pytest.raises(TransportError):
+        a.send("b", UploadAck("R1"))
+    assert transport.open_endpoint("b").address == "b"
+
+
+async def test_an_address_can_be_attached_once() -> None:
+    transport = MemoryTransport()
+    transport.open_endpoint("a")
+    with pytest.raises(TransportError, match="already attached"):
+        transport.open_endpoint("a")
