@@ -122,9 +122,9 @@ class Actor:
                     activity.done()
                 if observe is not None:
                     failed = EventKind.SEND_FAILED
-                    observe(TraceEvent(now, failed, self.address, out.to, out.message, None, str(exc)))
+                    observe(
+                        TraceEvent(now, failed, self.address, out.to, out.message, None, str(exc))
+                    )
                 continue
             if observe is not None:
                 observe(TraceEvent(now, EventKind.SEND, self.address, out.to, out.message))
-
-

@@ -76,13 +76,18 @@ def _positive_finite(instance: object, attribute: attrs.Attribute[float], value:
         raise LocalProtocolError(f"CloudConfig.{attribute.name} must be > 0, got {value!r}")
 
 
+def _positive_count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise LocalProtocolError(f"CloudConfig.{attribute.name} must be a whole number > 0")
+
+
 @attrs.frozen
 class CloudConfig:
     """The cloud's knobs."""
 
     push_timeout: float = attrs.field(default=600.0, validator=_positive_finite)
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
-    max_products: int = attrs.field(default=5, validator=_positive_finite)
+    max_products: int = attrs.field(default=5, validator=_positive_count)
 
 
 @attrs.frozen

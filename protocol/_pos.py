@@ -8,6 +8,7 @@ acknowledges the binding, the POS hands the buyer's phone the receipt id
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import attrs
@@ -73,7 +74,7 @@ class PosMachine:
         promotions: PromotionUpdate | None = None,
         cloud: Address = CLOUD,
     ) -> None:
-        if any(b.at < a.at for a, b in zip(checkouts, checkouts[1:], strict=False)):
+        if any(b.at < a.at for a, b in itertools.pairwise(checkouts)):
             raise LocalProtocolError(f"POS {merchant_id}:{pos_id}: checkouts must be in time order")
         if promotions is not None and promotions.merchant_id != merchant_id:
             raise LocalProtocolError(

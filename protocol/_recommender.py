@@ -247,8 +247,8 @@ class RuleRecommender:
     """Complement rules plus colour and brand affinity over a catalog (stateless).
 
     *rules* default to :data:`COMPLEMENT_RULES`, *catalog* to the built-in catalog. Raises
-    :class:`~protocol.LocalProtocolError` if a rule weight is not in [0.001, 1]. Rules naming a category the
-    catalog lacks are kept but never produce candidates.
+    :class:`~protocol.LocalProtocolError` if a rule weight is not in [0.001, 1]. Rules
+    naming a category the catalog lacks are kept but never produce candidates.
 
     Ranking: each candidate gets the affinity score of the module docstring, rounded to 4
     decimals; so that one complementary category does not fill the whole answer (pasta ->
@@ -309,8 +309,9 @@ class RuleRecommender:
         with the offer's description and price), then popular items (``Reason.POPULAR``),
         each in the merchant's order, skipping SKUs not in the catalog, in the basket, or
         already listed. A ranked product that is also on offer keeps its place and reason
-        but carries the offer's description and price. Raises :class:`~protocol.LocalProtocolError` if
-        *limit* is negative or *promotions* belong to another merchant than the purchase.
+        but carries the offer's description and price. Raises
+        :class:`~protocol.LocalProtocolError` if *limit* is negative or *promotions* belong
+        to another merchant than the purchase.
         """
         if limit < 0:
             raise LocalProtocolError(f"RuleRecommender.associate: limit must be >= 0, got {limit}")

@@ -56,7 +56,8 @@ def finite_number(*, minimum: float = 0.0) -> Validator:
             raise InvalidMessage(f"{_where(instance, attribute)}: expected a number, got {value!r}")
         if not math.isfinite(value) or value < minimum:
             raise InvalidMessage(
-                f"{_where(instance, attribute)}: must be a finite number >= {minimum}, got {value!r}"
+                f"{_where(instance, attribute)}: must be a finite number >= {minimum}, "
+                f"got {value!r}"
             )
 
     return check

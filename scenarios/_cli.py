@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Simulate the CN103177372A associated-products protocol "
         "(POS -> cloud -> phone) as trio actors in virtual time.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     run = commands.add_parser(
         "run",
         help="run a scenario and print its report",
@@ -49,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="seed for every random choice (default: the file's)")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument(
-        "--trace", metavar="FILE.jsonl", type=Path,
+        "--trace",
+        metavar="FILE.jsonl",
+        type=Path,
         help="write every message sent and received as JSON lines",
     )
     commands.add_parser(

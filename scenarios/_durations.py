@@ -23,7 +23,7 @@ def parse_duration(value: object) -> float:
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     else:
         raise ScenarioError(
-            f"expected a duration such as 30, \"90s\", \"10m\", \"1.5h\" (units ms, s, m, h, d), "
+            f'expected a duration such as 30, "90s", "10m", "1.5h" (units ms, s, m, h, d), '
             f"got {value!r}"
         )
     if not math.isfinite(seconds) or seconds < 0:

@@ -144,7 +144,9 @@ class ReportBuilder:
                 self._requests[(event.sender, message.request_id)] = message.receipt_id
             elif isinstance(message, PurchaseUpload):
                 self._purchased_at.setdefault(message.receipt_id, message.purchased_at)
-            elif event.sender == CLOUD and isinstance(message, AssociationResponse | AssociationPush):
+            elif event.sender == CLOUD and isinstance(
+                message, AssociationResponse | AssociationPush
+            ):
                 self._cloud_delivers(event)
         elif kind is EventKind.NOTE and event.note is not None:
             note = event.note
@@ -169,9 +171,12 @@ class ReportBuilder:
         phone = event.recipient.removeprefix(_PHONE)
         if isinstance(message, AssociationResponse):
             self._answered_by_cloud.add((message.receipt_id, phone))
-        elif isinstance(message, AssociationPush) and message.reason is PushReason.TIMEOUT:
-            if (message.receipt_id, phone) in self._answered_by_cloud:
-                self._push_after_answer += 1
+        elif (
+            isinstance(message, AssociationPush)
+            and message.reason is PushReason.TIMEOUT
+            and (message.receipt_id, phone) in self._answered_by_cloud
+        ):
+            self._push_after_answer += 1
 
     def _at_phone(self, event: TraceEvent) -> None:
         message = event.message

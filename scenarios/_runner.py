@@ -105,4 +105,6 @@ def run_scenario(
     seed = scenario.seed if seed is None else seed
     clock = trio.testing.MockClock(autojump_threshold=0)
     with deterministic_scheduling(seed):
-        return trio.run(functools.partial(simulate, scenario, seed, observers=observers), clock=clock)
+        return trio.run(
+            functools.partial(simulate, scenario, seed, observers=observers), clock=clock
+        )

@@ -13,11 +13,12 @@ import tomllib
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, NewType
+from typing import Any
 
 import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn, override
 
 from protocol import MAX_ITEMS_PER_PURCHASE, MismatchPolicy
 
@@ -32,9 +33,6 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_dict",
 ]
-
-Seconds = NewType("Seconds", float)
-"""A duration in seconds; written in files as a number or text with a unit."""
 
 
 def _rate(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -80,7 +78,7 @@ def _duration_range(
 class CloudSettings:
     """The ``[cloud]`` table."""
 
-    push_timeout: Seconds = attrs.field(default=Seconds(600.0), validator=_positive_duration)
+    push_timeout: float = attrs.field(default=600.0, validator=_positive_duration)
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
     promotions: bool = True
     max_products: int = attrs.field(default=5, validator=_at_least(1))
@@ -97,14 +95,12 @@ class Scenario:
     pos_per_shop: int = attrs.field(default=1, validator=_at_least(1))
     phones: int = attrs.field(default=50, validator=_at_least(1))
     purchases: int = attrs.field(default=500, validator=_at_least(0))
-    duration: Seconds = attrs.field(default=Seconds(8 * 3600.0), validator=_positive_duration)
+    duration: float = attrs.field(default=8 * 3600.0, validator=_positive_duration)
     items_per_purchase: tuple[int, int] = attrs.field(default=(1, 4), validator=_int_range(1))
     wrong_id_rate: float = attrs.field(default=0.0, validator=_rate)
     unsubscribed_rate: float = attrs.field(default=0.0, validator=_rate)
     ask_probability: float = attrs.field(default=1.0, validator=_rate)
-    ask_delay: tuple[Seconds, Seconds] = attrs.field(
-        default=(Seconds(30.0), Seconds(300.0)), validator=_duration_range
-    )
+    ask_delay: tuple[float, float] = attrs.field(default=(30.0, 300.0), validator=_duration_range)
     cloud: CloudSettings = CloudSettings()
 
     def __attrs_post_init__(self) -> None:
@@ -152,13 +148,26 @@ _converter.register_structure_hook(int, _strict(int, "a whole number"))
 _converter.register_structure_hook(str, _strict(str, "text"))
 _converter.register_structure_hook(bool, _strict(bool, "true or false"))
 _converter.register_structure_hook(float, _number)
-_converter.register_structure_hook(Seconds, lambda v, _: parse_duration(v))
 _converter.register_structure_hook(MismatchPolicy, _policy)
 _converter.register_structure_hook_func(
     lambda t: t == tuple[int, int], _pair(_strict(int, "a whole number"))
 )
-_converter.register_structure_hook_func(
-    lambda t: t == tuple[Seconds, Seconds], _pair(lambda v, _: parse_duration(v))
+_duration = override(struct_hook=lambda v, _: parse_duration(v))
+_converter.register_structure_hook(
+    CloudSettings,
+    make_dict_structure_fn(
+        CloudSettings, _converter, _cattrs_forbid_extra_keys=True, push_timeout=_duration
+    ),
+)
+_converter.register_structure_hook(
+    Scenario,
+    make_dict_structure_fn(
+        Scenario,
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        duration=_duration,
+        ask_delay=override(struct_hook=_pair(lambda v, _: parse_duration(v))),
+    ),
 )
 _converter.register_unstructure_hook(MismatchPolicy, str)
 
@@ -214,7 +223,9 @@ def load_scenario(name_or_path: str) -> Scenario:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ScenarioError(f"cannot read scenario file {name_or_path}: {exc.strerror}") from None
+            raise ScenarioError(
+                f"cannot read scenario file {name_or_path}: {exc.strerror}"
+            ) from None
         where = str(path)
         default_name = path.stem
     else:

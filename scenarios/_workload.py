@@ -143,7 +143,5 @@ def _promotions(merchant_id: str, catalog: Catalog, rng: random.Random) -> Promo
     return PromotionUpdate(
         merchant_id=merchant_id,
         popular=(picks[0].sku, picks[1].sku),
-        offers=(
-            Offer(offer.sku, f"{offer.name}: 20% off this week", round(offer.price * 0.8, 2)),
-        ),
+        offers=(Offer(offer.sku, f"{offer.name}: 20% off this week", round(offer.price * 0.8, 2)),),
     )

@@ -38,7 +38,9 @@ async def test_timers_fire_at_their_virtual_deadlines_in_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     start = trio.current_time()
-    machine = Echo(timers=(Timer(start + 30.0, "b"), Timer(start + 5.0, "a"), Timer(start - 1, "c")))
+    machine = Echo(
+        timers=(Timer(start + 30.0, "b"), Timer(start + 5.0, "a"), Timer(start - 1, "c"))
+    )
     world = World()
     world.add("x", machine)
     await world.run()

@@ -46,8 +46,17 @@ def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(tmp_pa
     for run, hash_seed in enumerate(("1", "2")):
         path = tmp_path / f"trace{run}.jsonl"
         subprocess.run(
-            [sys.executable, "-m", "scenarios", "run", "quickstart", "--seed", "9",
-             "--trace", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "scenarios",
+                "run",
+                "quickstart",
+                "--seed",
+                "9",
+                "--trace",
+                str(path),
+            ],
             check=True,
             capture_output=True,
             env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},

@@ -25,7 +25,14 @@ from protocol import (
     PhoneMachine,
     phone_address,
 )
-from scenarios import CloudSettings, RunResult, Scenario, simulate
+from scenarios import (
+    CloudSettings,
+    PlannedPurchase,
+    RunResult,
+    Scenario,
+    generate_workload,
+    simulate,
+)
 
 policies = st.sampled_from(list(MismatchPolicy))
 
@@ -35,7 +42,9 @@ live = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @st.composite
-def small_scenarios(draw: st.DrawFn, policy: st.SearchStrategy[MismatchPolicy] = policies) -> Scenario:
+def small_scenarios(
+    draw: st.DrawFn, policy: st.SearchStrategy[MismatchPolicy] = policies
+) -> Scenario:
     low = draw(st.integers(0, 600))
     return Scenario(
         name="generated",
@@ -95,7 +104,9 @@ async def test_binding_every_upload_bound_to_the_pos_id_and_each_request_answere
         if purchase.ask_delay is None or not buyer.subscribes or purchase.wrong_id:
             continue
         responses = [
-            d for d in buyer.deliveries if d.receipt_id == purchase.receipt_id and d.kind == "response"
+            d
+            for d in buyer.deliveries
+            if d.receipt_id == purchase.receipt_id and d.kind == "response"
         ]
         assert len(responses) == 1, purchase
         assert responses[0].products, "a response carries associated products"
@@ -157,7 +168,9 @@ async def test_timeout_push_exactly_once_after_the_deadline_never_after_an_answe
         assert binding is not None
         kinds = Counter(d.kind for d in phone.deliveries if d.receipt_id == purchase.receipt_id)
         pushes = [
-            d for d in phone.deliveries if d.receipt_id == purchase.receipt_id and d.kind == "timeout"
+            d
+            for d in phone.deliveries
+            if d.receipt_id == purchase.receipt_id and d.kind == "timeout"
         ]
         assert kinds["timeout"] <= 1
         for push in pushes:
@@ -174,9 +187,7 @@ async def test_timeout_push_exactly_once_after_the_deadline_never_after_an_answe
                 assert kinds["response"] == 1  # a pull after the push is still answered
 
 
-def _planned(scenario: Scenario) -> tuple[object, ...]:
-    from scenarios import generate_workload
-
+def _planned(scenario: Scenario) -> tuple[PlannedPurchase, ...]:
     return generate_workload(scenario, scenario.seed).purchases
 
 

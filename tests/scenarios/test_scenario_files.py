@@ -28,7 +28,10 @@ def test_the_builtin_scenarios_are_listed_with_descriptions() -> None:
 def test_quickstart_has_the_documented_shape() -> None:
     scenario = load_scenario("quickstart")
     assert (scenario.name, scenario.shops, scenario.phones, scenario.purchases) == (
-        "quickstart", 3, 50, 500,
+        "quickstart",
+        3,
+        50,
+        500,
     )
     assert scenario.wrong_id_rate > 0 and scenario.ask_probability < 1
     assert scenario.cloud.push_timeout == 600.0
@@ -57,10 +60,10 @@ def test_scenario_dict_round_trips() -> None:
         ("shops = 2.5", "shops: expected a whole number"),
         ("wrong_id_rate = 1.5", "wrong_id_rate: must be a fraction from 0 to 1"),
         ("colour = 1", "unknown key colour"),
-        ("[cloud]\npush_timeout = \"10 parsecs\"", "cloud.push_timeout: expected a duration"),
+        ('[cloud]\npush_timeout = "10 parsecs"', "cloud.push_timeout: expected a duration"),
         ("[cloud]\npush_timeout = 0", "push_timeout: must be longer than 0"),
-        ("[cloud]\nmismatch_policy = \"shrug\"", "cloud.mismatch_policy: expected one of"),
-        ("[cloud]\npromotions = \"yes\"", "cloud.promotions: expected true or false"),
+        ('[cloud]\nmismatch_policy = "shrug"', "cloud.mismatch_policy: expected one of"),
+        ('[cloud]\npromotions = "yes"', "cloud.promotions: expected true or false"),
         ("items_per_purchase = [3, 1]", "items_per_purchase: expected [low, high]"),
         ("items_per_purchase = 3", "items_per_purchase: expected a range"),
         ('ask_delay = ["5m", "1m"]', "ask_delay: expected [low, high] with low <= high"),
@@ -82,7 +85,7 @@ def test_bad_scenario_files_are_refused_naming_the_key(
 
 
 def test_unknown_names_and_missing_files_are_refused() -> None:
-    with pytest.raises(ScenarioError, match="no built-in scenario 'nope'.*quickstart"):
+    with pytest.raises(ScenarioError, match=r"no built-in scenario 'nope'.*quickstart"):
         load_scenario("nope")
     with pytest.raises(ScenarioError, match="cannot read scenario file"):
         load_scenario("/no/such/dir/x.toml")
