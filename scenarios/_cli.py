@@ -18,6 +18,7 @@ from actors import JsonlTraceWriter, Observer
 from protocol import AssocsimError
 
 from ._errors import ScenarioError
+from ._progress import Progress
 from ._runner import run_scenario
 from ._scenario import builtin_scenarios, load_scenario, scenario_to_dict
 
@@ -75,10 +76,17 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
             raise ScenarioError(f"cannot write trace {args.trace}: {exc.strerror}") from None
         header = {"scenario": scenario.name, "seed": seed, "settings": scenario_to_dict(scenario)}
         observers.append(JsonlTraceWriter(trace_file, header))
+    progress = None
+    if sys.stderr.isatty():
+        horizon = scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
+        progress = Progress(sys.stderr, purchases=scenario.purchases, horizon=horizon)
+        observers.append(progress)
     started = time.perf_counter()
     try:
         result = run_scenario(scenario, seed, observers=observers)
     finally:
+        if progress is not None:
+            progress.close()
         if trace_file is not None:
             trace_file.close()
     wall = time.perf_counter() - started
