@@ -41,12 +41,15 @@ class Actor:
         self.address = endpoint.address
         self._observe = observer
         self._activity = activity
+        # One heap of deadlines; ``_armed`` says which heap entry of a key is current, so
+        # moved and cancelled timers are skipped lazily instead of searched for.
         self._timers: list[tuple[float, int, Hashable]] = []
+        self._armed: dict[Hashable, int] = {}
         self._timer_seq = 0
 
     @property
     def pending_timers(self) -> int:
-        return len(self._timers)
+        return len(self._armed)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled; closes the endpoint on the way out."""
@@ -61,11 +64,14 @@ class Actor:
         receive = self.endpoint.receive
         receive_nowait = self.endpoint.receive_nowait
         timers = self._timers
+        armed = self._armed
         while True:
             now = trio.current_time()
-            while timers and timers[0][0] <= now:
-                _, _, key = heapq.heappop(timers)
-                self._fire(key, now)
+            while timers and (timers[0][0] <= now or armed.get(timers[0][2]) != timers[0][1]):
+                _, seq, key = heapq.heappop(timers)
+                if armed.get(key) == seq:
+                    del armed[key]
+                    self._fire(key, now)
             if timers:
                 with trio.move_on_at(timers[0][0]):
                     envelope = await receive()
@@ -102,12 +108,18 @@ class Actor:
     def _apply(self, effects: Effects, now: float) -> None:
         observe = self._observe
         activity = self._activity
+        armed = self._armed
+        for key in effects.cancels:
+            if armed.pop(key, None) is not None and activity is not None:
+                activity.done()
         for timer in effects.timers:
             at = timer.at if timer.at > now else now
-            heapq.heappush(self._timers, (at, self._timer_seq, timer.key))
-            self._timer_seq += 1
-            if activity is not None:
+            seq = self._timer_seq
+            self._timer_seq = seq + 1
+            heapq.heappush(self._timers, (at, seq, timer.key))
+            if armed.get(timer.key) is None and activity is not None:
                 activity.add()
+            armed[timer.key] = seq
         for note in effects.notes:
             if observe is not None:
                 observe(TraceEvent(now, EventKind.NOTE, self.address, self.address, note=note))

@@ -191,8 +191,8 @@ class CloudMachine:
             )
         if judge(requester, binding):  # step 505, module 8022
             products = self._determine_associated_products(binding, now)
-            self._mark_delivered(binding.receipt_id, requester)
-            return Effects(sends=(self._respond(sender, request, products),))
+            cancels = self._mark_delivered(binding.receipt_id, requester)
+            return Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
         return self._on_mismatch(request, requester, binding, sender, now)
 
     def _on_mismatch(
@@ -221,16 +221,17 @@ class CloudMachine:
         products = self._determine_associated_products(binding, now)
         sends = [self._respond(sender, request, products)]
         notes = [mismatch]
+        cancels: tuple[PushDue, ...] = ()
         named = binding.phone_id
         if not self.store.is_subscribed(named):
             notes.append(
                 Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
             )
         elif not self.store.was_delivered(binding.receipt_id, named):
-            self._mark_delivered(binding.receipt_id, named)
+            cancels = self._mark_delivered(binding.receipt_id, named)
             push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
             sends.append(Send(phone_address(named), push))
-        return Effects(sends=tuple(sends), notes=tuple(notes))
+        return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels)
 
     def _determine_associated_products(
         self, binding: Binding, now: float
@@ -257,11 +258,14 @@ class CloudMachine:
         """Step 508: the response message goes back to the device that asked."""
         return Send(sender, AssociationResponse(request.request_id, request.receipt_id, products))
 
-    def _mark_delivered(self, receipt_id: str, phone_id: str) -> None:
+    def _mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
+        """Record a delivery; a push never follows it. Returns the push timer to cancel."""
         self.store.mark_delivered(receipt_id, phone_id)
         pending = self.store.pending_push(receipt_id)
         if pending is not None and pending.phone_id == phone_id:
-            self.store.remove_pending_push(receipt_id)  # a push never follows a delivery
+            self.store.remove_pending_push(receipt_id)
+            return (PushDue(receipt_id),)
+        return ()
 
     # ------------------------------------------------------------------ step 603
 

@@ -2,8 +2,10 @@
 
 The machines never sleep or read a clock: they take ``now`` as an argument and return an
 :class:`Effects` value. A :class:`Timer` is a value, "wake me at ``at`` with ``key``"; the
-driver calls the machine's ``timer_fired(key, now)`` at or after that time. Machines ignore
-timers that no longer matter, so the driver never has to cancel one.
+driver calls the machine's ``timer_fired(key, now)`` at or after that time. Arming a key
+that is already armed moves it. ``Effects.cancels`` lists keys no longer needed: a driver
+should drop them (fewer wake-ups), but machines also ignore timers that no longer matter,
+so a driver that never cancels is still correct.
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ class Effects:
     sends: tuple[Send, ...] = ()
     timers: tuple[Timer, ...] = ()
     notes: tuple[Note, ...] = ()
+    cancels: tuple[Hashable, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.sends or self.timers or self.notes)
+        return bool(self.sends or self.timers or self.notes or self.cancels)
 
 
 NOTHING = Effects()
@@ -70,4 +73,5 @@ def merge(*parts: Effects) -> Effects:
         sends=tuple(s for p in parts for s in p.sends),
         timers=tuple(t for p in parts for t in p.timers),
         notes=tuple(n for p in parts for n in p.notes),
+        cancels=tuple(c for p in parts for c in p.cancels),
     )

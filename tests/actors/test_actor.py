@@ -122,3 +122,29 @@ async def test_a_send_the_transport_refuses_is_observed_not_lost(
     await world.run()
     failed = [e for e in events if e.kind is EventKind.SEND_FAILED]
     assert len(failed) == 1 and failed[0].detail is not None and "nowhere" in failed[0].detail
+
+
+async def test_cancelled_and_moved_timers_do_not_fire(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    @attrs.define
+    class Canceller(Echo):
+        def start(self, now: float) -> Effects:
+            return Effects(
+                timers=(Timer(now + 1, "first"), Timer(now + 50, "doomed"), Timer(now + 9, "moved"))
+            )
+
+        def timer_fired(self, key: object, now: float) -> Effects:
+            self.fired.append((key, now))
+            if key == "first":
+                return Effects(cancels=("doomed",), timers=(Timer(now + 2, "moved"),))
+            return Effects()
+
+    machine = Canceller()
+    world = World()
+    world.add("x", machine)
+    start = trio.current_time()
+    await world.run()
+    assert [(key, now - start) for key, now in machine.fired] == [("first", 1.0), ("moved", 3.0)]
+    assert trio.current_time() - start == 3.0  # the world stops without waiting for "doomed"
+    assert world.actors["x"].pending_timers == 0
