@@ -29,6 +29,7 @@ engine can wrap it without the rule scores drifting.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
@@ -410,9 +411,11 @@ def _decayed(ordered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         yield key, sku
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _associated(
     product: Product, reason: Reason, score: float, offer: Offer | None
 ) -> AssociatedProduct:
+    # Cached: the same product with the same score is built (and validated) once.
     return AssociatedProduct(
         sku=product.sku,
         name=product.name,
