@@ -9,7 +9,9 @@ from ._activity import Activity
 from ._actor import Actor
 from ._determinism import deterministic_scheduling
 from ._errors import TransportError, UnknownAddress
+from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
+from ._timers import TimerService
 from ._trace import (
     TRACE_FORMAT,
     EventKind,
@@ -20,7 +22,7 @@ from ._trace import (
     read_trace,
 )
 from ._transport import Endpoint, Envelope, Transport
-from ._world import World
+from ._world import Scheduling, World
 
 __all__ = [
     "TRACE_FORMAT",
@@ -29,10 +31,14 @@ __all__ = [
     "Endpoint",
     "Envelope",
     "EventKind",
+    "InlineEndpoint",
+    "InlineTransport",
     "JsonlTraceWriter",
     "MemoryEndpoint",
     "MemoryTransport",
     "Observer",
+    "Scheduling",
+    "TimerService",
     "TraceEvent",
     "Transport",
     "TransportError",

@@ -1,14 +1,13 @@
 """An actor: one trio task driving one sans-I/O machine over one endpoint.
 
-The actor owns a mailbox (its endpoint) and one heap of timer deadlines; it waits for the
-next message *or* the earliest deadline, whichever comes first, and hands either to the
-machine. It drains every message already in the mailbox before it yields again, so a busy
-actor pays one checkpoint per batch, not per message.
+The actor owns a mailbox (its endpoint) and waits only on it; the timers its machine arms
+live in the world's :class:`TimerService`, which calls back when one is due. The actor
+drains every message already in the mailbox before it yields again, so a busy actor pays
+one checkpoint per batch, not per message, and no cancel scope per wait.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Hashable
 
 import trio
@@ -17,6 +16,7 @@ from protocol import Effects, Machine
 
 from ._activity import Activity
 from ._errors import TransportError
+from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
 from ._transport import Endpoint, Envelope
 
@@ -35,57 +35,86 @@ class Actor:
         *,
         observer: Observer | None = None,
         activity: Activity | None = None,
+        timers: TimerService | None = None,
     ) -> None:
         self.machine = machine
         self.endpoint = endpoint
         self.address = endpoint.address
         self._observe = observer
         self._activity = activity
-        # One heap of deadlines; ``_armed`` says which heap entry of a key is current, so
-        # moved and cancelled timers are skipped lazily instead of searched for.
-        self._timers: list[tuple[float, int, Hashable]] = []
+        self._owns_timers = timers is None
+        self._timers = timers if timers is not None else TimerService()
+        # key -> the number of its current entry in the timer service; entries with
+        # another number are moved or cancelled timers, skipped when they come up.
         self._armed: dict[Hashable, int] = {}
-        self._timer_seq = 0
+        self._due_now: list[tuple[Hashable, int]] = []  # armed for "now": fired inline
+        self._primed = False
 
     @property
     def pending_timers(self) -> int:
         return len(self._armed)
 
+    def prime(self, now: float) -> None:
+        """Carry out the machine's start effects (before any actor of the world runs)."""
+        if not self._primed:
+            self._primed = True
+            self._apply(self.machine.start(now), now)
+            self._fire_due_now(now)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Run until cancelled; closes the endpoint on the way out."""
+        """Run until cancelled; closes the endpoint on the way out.
+
+        An actor made without a :class:`TimerService` runs its own timer task.
+        """
         try:
-            self._apply(self.machine.start(trio.current_time()), trio.current_time())
+            self.prime(trio.current_time())
             task_status.started()
-            await self._loop()
+            del task_status  # an idle actor should not keep its starter's status alive
+            if self._owns_timers:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._timers.run)
+                    await self._loop()
+            else:
+                await self._loop()
         finally:
             self.endpoint.close()
 
     async def _loop(self) -> None:
         receive = self.endpoint.receive
         receive_nowait = self.endpoint.receive_nowait
-        timers = self._timers
-        armed = self._armed
+        current_time = trio.current_time
+        dispatch = self._dispatch
         while True:
-            now = trio.current_time()
-            while timers and (timers[0][0] <= now or armed.get(timers[0][2]) != timers[0][1]):
-                _, seq, key = heapq.heappop(timers)
-                if armed.get(key) == seq:
-                    del armed[key]
-                    self._fire(key, now)
-            if timers:
-                with trio.move_on_at(timers[0][0]):
-                    envelope = await receive()
-                    self._dispatch(envelope, trio.current_time())
-            else:
-                envelope = await receive()
-                self._dispatch(envelope, trio.current_time())
-            now = trio.current_time()
+            envelope = await receive()
+            now = current_time()
+            dispatch(envelope, now)
             for _ in range(_BATCH):
                 try:
                     envelope = receive_nowait()
                 except trio.WouldBlock:
                     break
-                self._dispatch(envelope, now)
+                dispatch(envelope, now)
+            if self._due_now:
+                self._fire_due_now(now)
+
+    def _holds(self, key: Hashable, seq: int) -> bool:
+        return self._armed.get(key) == seq
+
+    def _timer_due(self, key: Hashable, seq: int, now: float) -> None:
+        """Called by the timer service: entry ``seq`` of ``key`` is due."""
+        if self._armed.get(key) == seq:
+            del self._armed[key]
+            self._fire(key, now)
+            if self._due_now:
+                self._fire_due_now(now)
+
+    def _fire_due_now(self, now: float) -> None:
+        due = self._due_now
+        while due:
+            key, seq = due.pop(0)
+            if self._armed.get(key) == seq:
+                del self._armed[key]
+                self._fire(key, now)
 
     def _dispatch(self, envelope: Envelope, now: float) -> None:
         if self._observe is not None:
@@ -98,9 +127,7 @@ class Actor:
 
     def _fire(self, key: Hashable, now: float) -> None:
         if self._observe is not None:
-            self._observe(
-                TraceEvent(now, EventKind.TIMER, self.address, self.address, detail=repr(key))
-            )
+            self._observe(TraceEvent(now, EventKind.TIMER, self.address, self.address, detail=key))
         self._apply(self.machine.timer_fired(key, now), now)
         if self._activity is not None:
             self._activity.done()
@@ -113,13 +140,14 @@ class Actor:
             if armed.pop(key, None) is not None and activity is not None:
                 activity.done()
         for timer in effects.timers:
-            at = timer.at if timer.at > now else now
-            seq = self._timer_seq
-            self._timer_seq = seq + 1
-            heapq.heappush(self._timers, (at, seq, timer.key))
-            if armed.get(timer.key) is None and activity is not None:
+            key = timer.key
+            if key not in armed and activity is not None:
                 activity.add()
-            armed[timer.key] = seq
+            if timer.at <= now:
+                seq = armed[key] = self._timers.number()
+                self._due_now.append((key, seq))
+            else:
+                armed[key] = self._timers.arm(self, key, timer.at)
         for note in effects.notes:
             if observe is not None:
                 observe(TraceEvent(now, EventKind.NOTE, self.address, self.address, note=note))

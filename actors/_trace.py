@@ -10,9 +10,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
-
-import attrs
+from typing import IO, Any, NamedTuple
 
 from protocol import Address, Message, Note, encode_message, message_type
 
@@ -37,10 +35,9 @@ class EventKind(enum.StrEnum):
     SEND_FAILED = "send-failed"  # the transport refused the message
 
 
-@attrs.frozen
-class TraceEvent:
+class TraceEvent(NamedTuple):
     """One event at virtual time ``t``. ``sender``/``recipient`` are both the actor for
-    timers and notes."""
+    timers and notes. A named tuple: one is built per event, so it must be cheap."""
 
     t: float
     kind: EventKind
@@ -48,7 +45,7 @@ class TraceEvent:
     recipient: Address
     message: Message | None = None
     note: Note | None = None
-    detail: str | None = None  # the timer's key, or why a send failed
+    detail: object = None  # the timer's key, or why a send failed
 
     @property
     def receipt_id(self) -> str | None:
@@ -72,7 +69,7 @@ class TraceEvent:
             out["receipt"] = self.receipt_id
             out["msg"] = encode_message(self.message)["body"]
             if self.detail is not None:
-                out["error"] = self.detail
+                out["error"] = str(self.detail)
         elif self.note is not None:
             out["type"] = str(self.note.kind)
             out["receipt"] = self.note.receipt_id
@@ -80,7 +77,7 @@ class TraceEvent:
             out["detail"] = self.note.detail
         elif self.detail is not None:
             out["type"] = "timer"
-            out["timer"] = self.detail
+            out["timer"] = repr(self.detail)
         return out
 
 

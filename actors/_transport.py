@@ -7,17 +7,14 @@ simulated network or TCP is the transport's business; actor code never knows.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import attrs
+from typing import NamedTuple, Protocol
 
 from protocol import Address, Message
 
 __all__ = ["Endpoint", "Envelope", "Transport"]
 
 
-@attrs.frozen
-class Envelope:
+class Envelope(NamedTuple):
     """A message in transit, with who sent it and to whom."""
 
     sender: Address

@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="seed for every random choice (default: the file's)")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument(
+        "--scheduling",
+        choices=("inline", "tasks"),
+        default="inline",
+        help="inline: one trio task drives every actor (fast, the default); "
+        "tasks: one trio task per actor over trio memory channels",
+    )
+    run.add_argument(
         "--trace",
         metavar="FILE.jsonl",
         type=Path,
@@ -74,7 +81,12 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
             trace_file = args.trace.open("w", encoding="utf-8")
         except OSError as exc:
             raise ScenarioError(f"cannot write trace {args.trace}: {exc.strerror}") from None
-        header = {"scenario": scenario.name, "seed": seed, "settings": scenario_to_dict(scenario)}
+        header = {
+            "scenario": scenario.name,
+            "seed": seed,
+            "scheduling": args.scheduling,
+            "settings": scenario_to_dict(scenario),
+        }
         observers.append(JsonlTraceWriter(trace_file, header))
     progress = None
     if sys.stderr.isatty():
@@ -83,7 +95,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         observers.append(progress)
     started = time.perf_counter()
     try:
-        result = run_scenario(scenario, seed, observers=observers)
+        result = run_scenario(scenario, seed, observers=observers, scheduling=args.scheduling)
     finally:
         if progress is not None:
             progress.close()

@@ -10,7 +10,7 @@ import attrs
 import trio
 import trio.testing
 
-from actors import Observer, World, deterministic_scheduling, fan_out
+from actors import Observer, Scheduling, World, deterministic_scheduling, fan_out
 from protocol import (
     CLOUD,
     CloudConfig,
@@ -38,10 +38,18 @@ class RunResult:
 
 
 def build_world(
-    scenario: Scenario, workload: Workload, *, observer: Observer | None = None
+    scenario: Scenario,
+    workload: Workload,
+    *,
+    observer: Observer | None = None,
+    scheduling: Scheduling = "inline",
 ) -> World:
-    """One cloud, every shop's checkouts and every phone, over in-memory channels."""
-    world = World(observer=observer)
+    """One cloud, every shop's checkouts and every phone, in memory.
+
+    ``scheduling`` is the :class:`~actors.World`'s: ``"inline"`` (one task drives every
+    actor; fast) or ``"tasks"`` (one trio task per actor over memory channels).
+    """
+    world = World(observer=observer, scheduling=scheduling)
     settings = scenario.cloud
     world.add(
         CLOUD,
@@ -87,24 +95,32 @@ def build_world(
 
 
 async def simulate(
-    scenario: Scenario, seed: int | None = None, *, observers: Sequence[Observer] = ()
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    observers: Sequence[Observer] = (),
+    scheduling: Scheduling = "inline",
 ) -> RunResult:
     """Run ``scenario`` inside the current trio run (give it a MockClock) and report."""
     seed = scenario.seed if seed is None else seed
     workload = generate_workload(scenario, seed)
     builder = ReportBuilder()
-    world = build_world(scenario, workload, observer=fan_out([builder, *observers]))
+    observer = fan_out([builder, *observers])
+    world = build_world(scenario, workload, observer=observer, scheduling=scheduling)
     await world.run()
     return RunResult(builder.report(scenario=scenario.name, seed=seed), world, workload)
 
 
 def run_scenario(
-    scenario: Scenario, seed: int | None = None, *, observers: Sequence[Observer] = ()
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    observers: Sequence[Observer] = (),
+    scheduling: Scheduling = "inline",
 ) -> RunResult:
     """Run ``scenario`` to completion in virtual time; deterministic for a seed."""
     seed = scenario.seed if seed is None else seed
     clock = trio.testing.MockClock(autojump_threshold=0)
+    run = functools.partial(simulate, scenario, seed, observers=observers, scheduling=scheduling)
     with deterministic_scheduling(seed):
-        return trio.run(
-            functools.partial(simulate, scenario, seed, observers=observers), clock=clock
-        )
+        return trio.run(run, clock=clock)

@@ -116,3 +116,14 @@ def test_a_bad_scenario_file_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"assocsim: error: {path}: phones: must be at least 1, got -3"
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_both_schedulings_give_the_same_report(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = []
+    for scheduling in ("tasks", "inline"):
+        assert main(["run", name, "--seed", "3", "--json", "--scheduling", scheduling]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    assert reports[0] == reports[1]

@@ -17,6 +17,7 @@ import trio.testing
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from actors import Scheduling
 from protocol import (
     CLOUD,
     CloudMachine,
@@ -35,7 +36,10 @@ from scenarios import (
 )
 
 policies = st.sampled_from(list(MismatchPolicy))
+schedulings = st.sampled_from(["tasks", "inline"])
 
+# Every property runs under both schedulings of the World: a trio task per actor, and one
+# task driving every actor inline.
 # pytest-trio runs each example in its own trio.run, reusing the test's MockClock; that is
 # sound here because every schedule in a world is relative to the moment its actors start.
 live = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -88,11 +92,11 @@ def _ask_is_clear_of_deadline(delay: float | None, timeout: float) -> bool:
 
 
 @live
-@given(scenario=small_scenarios())
+@given(scenario=small_scenarios(), scheduling=schedulings)
 async def test_binding_every_upload_bound_to_the_pos_id_and_each_request_answered_once(
-    scenario: Scenario, autojump_clock: trio.testing.MockClock
+    scenario: Scenario, scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
-    result = await simulate(scenario)
+    result = await simulate(scenario, scheduling=scheduling)
     store = _cloud(result).store
     assert result.report.uploads_acknowledged == len(result.workload.purchases)
     for purchase in result.workload.purchases:
@@ -113,12 +117,12 @@ async def test_binding_every_upload_bound_to_the_pos_id_and_each_request_answere
 
 
 @live
-@given(scenario=small_scenarios())
+@given(scenario=small_scenarios(), scheduling=schedulings)
 async def test_mismatch_dual_send_reaches_both_devices_once_or_reject_leaks_nothing(
-    scenario: Scenario, autojump_clock: trio.testing.MockClock
+    scenario: Scenario, scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
     scenario = attrs.evolve(scenario, wrong_id_rate=1.0)
-    result = await simulate(scenario)
+    result = await simulate(scenario, scheduling=scheduling)
     first_purchase = _first_purchase_at(result)
     policy = scenario.cloud.mismatch_policy
     for purchase in result.workload.purchases:
@@ -152,14 +156,14 @@ async def test_mismatch_dual_send_reaches_both_devices_once_or_reject_leaks_noth
 
 
 @live
-@given(scenario=small_scenarios())
+@given(scenario=small_scenarios(), scheduling=schedulings)
 async def test_timeout_push_exactly_once_after_the_deadline_never_after_an_answered_pull(
-    scenario: Scenario, autojump_clock: trio.testing.MockClock
+    scenario: Scenario, scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
     scenario = attrs.evolve(scenario, wrong_id_rate=0.0)
     timeout = scenario.cloud.push_timeout
     assume(all(_ask_is_clear_of_deadline(p.ask_delay, timeout) for p in _planned(scenario)))
-    result = await simulate(scenario)
+    result = await simulate(scenario, scheduling=scheduling)
     store = _cloud(result).store
     first_purchase = _first_purchase_at(result)
     for purchase in result.workload.purchases:
@@ -192,11 +196,11 @@ def _planned(scenario: Scenario) -> tuple[PlannedPurchase, ...]:
 
 
 @live
-@given(scenario=small_scenarios())
+@given(scenario=small_scenarios(), scheduling=schedulings)
 async def test_report_of_every_generated_world_has_nothing_lost_or_duplicated(
-    scenario: Scenario, autojump_clock: trio.testing.MockClock
+    scenario: Scenario, scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
-    result = await simulate(scenario)
+    result = await simulate(scenario, scheduling=scheduling)
     report = result.report
     assert report.lost == 0
     assert report.duplicates == 0

@@ -1,0 +1,92 @@
+"""The inline transport: mailboxes as deques, driven without a task per actor.
+
+Sending appends the envelope to the recipient's mailbox and, if that mailbox was empty,
+the recipient to the transport's ready queue. A :class:`~actors.World` with
+``scheduling="inline"`` drains the ready queue from its one task, calling each actor's
+handlers directly: the same machines and actor code, but one trio wake-up per virtual
+instant instead of one per message hop, and an order fixed by the sends themselves (no
+scheduler randomness to seed). Endpoints still offer the async ``receive``, so an actor
+task can also run on this transport.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import trio
+
+from protocol import Address, Message
+
+from ._errors import TransportError, UnknownAddress
+from ._transport import Envelope
+
+__all__ = ["InlineEndpoint", "InlineTransport"]
+
+
+class InlineTransport:
+    """Parties in one trio run, connected by deques and one ready queue."""
+
+    def __init__(self) -> None:
+        self._endpoints: dict[Address, InlineEndpoint] = {}
+        self.ready: collections.deque[InlineEndpoint] = collections.deque()
+
+    def open_endpoint(self, address: Address) -> InlineEndpoint:
+        if address in self._endpoints:
+            raise TransportError(f"address {address!r} is already attached")
+        endpoint = InlineEndpoint(self, address)
+        self._endpoints[address] = endpoint
+        return endpoint
+
+    def _deliver(self, envelope: Envelope) -> None:
+        endpoint = self._endpoints.get(envelope.recipient)
+        if endpoint is None:
+            raise UnknownAddress(f"no party at {envelope.recipient!r} on this transport")
+        mailbox = endpoint.mailbox
+        if not mailbox:
+            self.ready.append(endpoint)
+            waiter = endpoint._waiter
+            if waiter is not None:
+                waiter.set()
+        mailbox.append(envelope)
+
+    def _detach(self, address: Address) -> None:
+        self._endpoints.pop(address, None)
+
+
+class InlineEndpoint:
+    """A party's mailbox on an :class:`InlineTransport`."""
+
+    def __init__(self, transport: InlineTransport, address: Address) -> None:
+        self._transport = transport
+        self._address = address
+        self.mailbox: collections.deque[Envelope] = collections.deque()
+        self._waiter: trio.Event | None = None
+        self._closed = False
+
+    @property
+    def address(self) -> Address:
+        return self._address
+
+    def send(self, recipient: Address, message: Message) -> None:
+        self._transport._deliver(Envelope(self._address, recipient, message))
+
+    def receive_nowait(self) -> Envelope:
+        if self._closed:
+            raise trio.ClosedResourceError
+        if not self.mailbox:
+            raise trio.WouldBlock
+        return self.mailbox.popleft()
+
+    async def receive(self) -> Envelope:
+        while not self.mailbox:
+            if self._closed:
+                raise trio.ClosedResourceError
+            self._waiter = trio.Event()
+            await self._waiter.wait()
+            self._waiter = None
+        await trio.lowlevel.checkpoint()
+        return self.receive_nowait()
+
+    def close(self) -> None:
+        self._closed = True
+        self._transport._detach(self._address)
