@@ -70,7 +70,7 @@ import trio.testing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actors import Observer, World, deterministic_scheduling
+from actors import Observer, Scheduling, World, deterministic_scheduling
 from protocol import (
     CLOUD,
     DEPARTMENTS,
@@ -217,8 +217,9 @@ def build_framework_world(
     push_timeout: float,
     recommender: Recommender,
     observer: Observer | None,
+    scheduling: Scheduling = "inline",
 ) -> World:
-    world = World(observer=observer)
+    world = World(observer=observer, scheduling=scheduling)
     config = CloudConfig(push_timeout=push_timeout)
     cloud = CloudMachine(store=InMemoryStore(), recommender=recommender, config=config)
     world.add(CLOUD, cloud)
@@ -244,11 +245,13 @@ def run_framework(
     recommender: Recommender,
     observe: bool = True,
     deterministic: bool = True,
+    scheduling: Scheduling = "inline",
 ) -> Sample:
     """One run of the framework world; checks its report (or, unobserved, the phones)."""
     builder = ReportBuilder()
     world = build_framework_world(
         plan,
+        scheduling=scheduling,
         push=push,
         push_timeout=push_timeout,
         recommender=recommender,
@@ -493,16 +496,23 @@ def run_raw(
 # --------------------------------------------------------------------------- memory
 
 
-def _framework_idle(count: int) -> int:
+def _framework_idle(count: int, scheduling: Scheduling = "tasks") -> int:
     """Bytes allocated by a world of ``count`` phone actors, started and blocked."""
     result = [0]
 
     async def main() -> None:
         tracemalloc.start()
-        world = World()
+        world = World(scheduling=scheduling)
         for index in range(count):
             phone_id = phone_id_of(index)
             world.add(phone_address(phone_id), PhoneMachine(phone_id))
+        if scheduling == "inline":  # no task per actor: the actors are all there is
+            for actor in world.actors.values():
+                actor.prime(trio.current_time())
+            gc.collect()
+            result[0] = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            return
         async with trio.open_nursery() as nursery:
             for actor in world.actors.values():
                 await nursery.start(actor.run)  # as World.run starts them
@@ -543,11 +553,12 @@ def _raw_idle(count: int) -> int:
     return result[0]
 
 
-def idle_memory(count: int) -> tuple[float, float]:
-    """Bytes per idle phone actor and per idle raw task (net of an empty world)."""
-    framework = (_framework_idle(count) - _framework_idle(0)) / count
+def idle_memory(count: int) -> tuple[float, float, float]:
+    """Bytes per idle phone actor (tasks, inline) and per idle raw task (net of empty)."""
+    tasks = (_framework_idle(count) - _framework_idle(0)) / count
+    inline = (_framework_idle(count, "inline") - _framework_idle(0, "inline")) / count
     raw = (_raw_idle(count) - _raw_idle(0)) / count
-    return framework, raw
+    return tasks, inline, raw
 
 
 # --------------------------------------------------------------------------- driver
@@ -617,25 +628,28 @@ def _variants(
     """(key, label, runner, keyword arguments) of every variant of one case, in run order."""
     fw: Callable[..., Sample] = run_framework
     fixed = {"recommender": "fixed"}
+    tasks = {"scheduling": "tasks"}
     variants: list[tuple[str, str, Callable[..., Sample], dict[str, Any]]] = [
-        ("fw", "framework (validation + ReportBuilder, deterministic)", fw, {}),
+        ("inline", "framework, inline scheduling (validation + report)", fw, {}),
+        ("tasks", "framework, a trio task per actor (validation + report)", fw, tasks),
         ("await", "raw trio, await send", run_raw, {"nowait": False}),
         ("nowait", "raw trio, send_nowait", run_raw, {"nowait": True}),
-        ("fw-fixed", "framework, fixed answer instead of pairing", fw, fixed),
+        ("inline-fixed", "framework, inline, fixed answer instead of pairing", fw, fixed),
+        ("tasks-fixed", "framework, tasks, fixed answer instead of pairing", fw, fixed | tasks),
         ("await-fixed", "raw trio, await send, fixed answer", run_raw, fixed | {"nowait": False}),
     ]
     if diagnose:
         bare = {"recommender": "fixed", "observe": False, "deterministic": False}
-        variants.append(
-            ("bare", "diagnose: framework bare (fixed rec., unobserved, trio order)", fw, bare)
-        )
+        variants.append(("bare", "diagnose: framework tasks, fixed, unobserved", fw, bare | tasks))
     return variants
 
 
 _RATIOS = (
-    ("fw", "await", "framework/raw-await"),
-    ("fw", "nowait", "framework/raw-nowait"),
-    ("fw-fixed", "await-fixed", "framework/raw-await, both without pairing"),
+    ("inline", "await", "framework inline / raw-await"),
+    ("inline", "nowait", "framework inline / raw-nowait"),
+    ("tasks", "await", "framework tasks / raw-await"),
+    ("inline-fixed", "await-fixed", "framework inline / raw-await, both without pairing"),
+    ("tasks-fixed", "await-fixed", "framework tasks / raw-await, both without pairing"),
 )
 
 
@@ -705,15 +719,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             ratio = _ratio(samples[(kind, spread, "bare")], samples[(kind, spread, "await-fixed")])
             _line(f"diagnose: ratio bare/raw-await-fixed ({kind}, {at})", f"{ratio:.2f}x")
 
-    framework_bytes, raw_bytes = idle_memory(args.idle)
+    framework_bytes, inline_bytes, raw_bytes = idle_memory(args.idle)
     print()
     print(f"MEMORY per idle party ({args.idle} started, blocked on receive; tracemalloc)")
     _line(
         "phone actor (PhoneMachine + Actor + MemoryEndpoint, as World.run)",
         f"{framework_bytes:,.0f} B",
     )
+    _line("phone actor, inline scheduling (no task of its own)", f"{inline_bytes:,.0f} B")
     _line("raw trio task blocked on its own memory channel", f"{raw_bytes:,.0f} B")
-    _line("ratio actor/raw task", f"{framework_bytes / raw_bytes:.2f}x")
+    _line("ratio actor (tasks) / raw task", f"{framework_bytes / raw_bytes:.2f}x")
+    _line("ratio actor (inline) / raw task", f"{inline_bytes / raw_bytes:.2f}x")
     print()
     print(f"(whole benchmark: {time.perf_counter() - began:.0f} s wall)")
 

@@ -111,11 +111,11 @@ class PosMachine:
     def timer_fired(self, key: object, now: float) -> Effects:
         if not isinstance(key, CheckoutDue):
             raise LocalProtocolError(f"the POS armed no timer {key!r}")
-        effects = self.ring_up(self._checkouts[key.index], now)
+        upload = self.ring_up(self._checkouts[key.index], now).sends
         following = key.index + 1
         if following < len(self._checkouts):
-            effects = attrs.evolve(effects, timers=(self._checkout_timer(following),))
-        return effects
+            return Effects(sends=upload, timers=(self._checkout_timer(following),))
+        return Effects(sends=upload)
 
     def _checkout_timer(self, index: int) -> Timer:
         return Timer(self._started_at + self._checkouts[index].at, CheckoutDue(index))
