@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import trio._core._run as trio_run
 
-from actors import JsonlTraceWriter, deterministic_scheduling
+from actors import JsonlTraceWriter, Scheduling, deterministic_scheduling
 from scenarios import load_scenario, run_scenario
 
 
@@ -28,20 +29,25 @@ def test_deterministic_scheduling_restores_trio_state() -> None:
     assert (trio_run._ALLOW_DETERMINISTIC_SCHEDULING, trio_run._r.getstate()) == before
 
 
-def _trace(name: str, seed: int) -> str:
+def _trace(name: str, seed: int, scheduling: Scheduling) -> str:
     buffer = io.StringIO()
     scenario = load_scenario(name)
-    run_scenario(scenario, seed, observers=[JsonlTraceWriter(buffer, {"seed": seed})])
+    observers = [JsonlTraceWriter(buffer, {"seed": seed})]
+    run_scenario(scenario, seed, observers=observers, scheduling=scheduling)
     return buffer.getvalue()
 
 
-def test_the_same_seed_gives_the_same_trace_in_one_process() -> None:
-    first = _trace("wrong-ids", 3)
-    assert first == _trace("wrong-ids", 3)
-    assert first != _trace("wrong-ids", 4)
+@pytest.mark.parametrize("scheduling", ["tasks", "inline"])
+def test_the_same_seed_gives_the_same_trace_in_one_process(scheduling: Scheduling) -> None:
+    first = _trace("wrong-ids", 3, scheduling)
+    assert first == _trace("wrong-ids", 3, scheduling)
+    assert first != _trace("wrong-ids", 4, scheduling)
 
 
-def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheduling", ["tasks", "inline"])
+def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(
+    tmp_path: Path, scheduling: str
+) -> None:
     digests = []
     for run, hash_seed in enumerate(("1", "2")):
         path = tmp_path / f"trace{run}.jsonl"
