@@ -12,7 +12,7 @@ from collections.abc import Hashable
 
 import trio
 
-from protocol import Effects, Machine
+from protocol import Effects, Machine, Timer
 
 from ._activity import Activity
 from ._errors import TransportError
@@ -41,7 +41,7 @@ class Actor:
         self.endpoint = endpoint
         self.address = endpoint.address
         self._observe = observer
-        self._activity = activity
+        self._activity = activity if activity is not None else Activity()
         self._owns_timers = timers is None
         self._timers = timers if timers is not None else TimerService()
         # key -> the number of its current entry in the timer service; entries with
@@ -117,54 +117,64 @@ class Actor:
                 self._fire(key, now)
 
     def _dispatch(self, envelope: Envelope, now: float) -> None:
-        if self._observe is not None:
-            self._observe(
-                TraceEvent(now, EventKind.RECEIVE, envelope.sender, self.address, envelope.message)
-            )
+        observe = self._observe
+        if observe is not None:
+            observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))
         self._apply(self.machine.handle(envelope.message, envelope.sender, now), now)
-        if self._activity is not None:
-            self._activity.done()
+        self._activity.done()
 
     def _fire(self, key: Hashable, now: float) -> None:
-        if self._observe is not None:
-            self._observe(TraceEvent(now, EventKind.TIMER, self.address, self.address, detail=key))
+        observe = self._observe
+        if observe is not None:
+            observe(TraceEvent(now, _TIMER, self.address, self.address, detail=key))
         self._apply(self.machine.timer_fired(key, now), now)
-        if self._activity is not None:
-            self._activity.done()
+        self._activity.done()
 
     def _apply(self, effects: Effects, now: float) -> None:
+        """Carry out one step's effects: cancels, then timers, notes and sends in order."""
         observe = self._observe
         activity = self._activity
-        armed = self._armed
-        for key in effects.cancels:
-            if armed.pop(key, None) is not None and activity is not None:
-                activity.done()
-        for timer in effects.timers:
-            key = timer.key
-            if key not in armed and activity is not None:
+        if effects.cancels:
+            armed = self._armed
+            for key in effects.cancels:
+                if armed.pop(key, None) is not None:
+                    activity.done()
+        if effects.timers:
+            self._arm(effects.timers, now)
+        if effects.notes and observe is not None:
+            for note in effects.notes:
+                observe(TraceEvent(now, _NOTE, self.address, self.address, note=note))
+        if effects.sends:
+            send = self.endpoint.send
+            address = self.address
+            for out in effects.sends:
                 activity.add()
+                try:
+                    send(out.to, out.message)
+                except TransportError as exc:
+                    activity.done()
+                    if observe is not None:
+                        failed = TraceEvent(now, _FAILED, address, out.to, out.message, None, exc)
+                        observe(failed)
+                    continue
+                if observe is not None:
+                    observe(TraceEvent(now, _SEND, address, out.to, out.message))
+
+    def _arm(self, timers: tuple[Timer, ...], now: float) -> None:
+        armed = self._armed
+        for timer in timers:
+            key = timer.key
+            if key not in armed:
+                self._activity.add()
             if timer.at <= now:
                 seq = armed[key] = self._timers.number()
                 self._due_now.append((key, seq))
             else:
                 armed[key] = self._timers.arm(self, key, timer.at)
-        for note in effects.notes:
-            if observe is not None:
-                observe(TraceEvent(now, EventKind.NOTE, self.address, self.address, note=note))
-        send = self.endpoint.send
-        for out in effects.sends:
-            if activity is not None:
-                activity.add()
-            try:
-                send(out.to, out.message)
-            except TransportError as exc:
-                if activity is not None:
-                    activity.done()
-                if observe is not None:
-                    failed = EventKind.SEND_FAILED
-                    observe(
-                        TraceEvent(now, failed, self.address, out.to, out.message, None, str(exc))
-                    )
-                continue
-            if observe is not None:
-                observe(TraceEvent(now, EventKind.SEND, self.address, out.to, out.message))
+
+
+_RECEIVE = EventKind.RECEIVE
+_SEND = EventKind.SEND
+_TIMER = EventKind.TIMER
+_NOTE = EventKind.NOTE
+_FAILED = EventKind.SEND_FAILED
