@@ -7,6 +7,7 @@ status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 import time
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Simulate the CN103177372A associated-products protocol "
         "(POS -> cloud -> phone) as trio actors in virtual time.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -71,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("assocsim")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def _run(args: argparse.Namespace, out: IO[str]) -> int:
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
@@ -96,6 +105,8 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     started = time.perf_counter()
     try:
         result = run_scenario(scenario, seed, observers=observers, scheduling=args.scheduling)
+    except OSError as exc:  # the trace file could not be written to the end
+        raise ScenarioError(f"cannot write trace {args.trace}: {exc.strerror or exc}") from None
     finally:
         if progress is not None:
             progress.close()

@@ -3,7 +3,7 @@
 A scenario file is TOML. Top-level knobs describe the workload; the ``[cloud]`` table
 configures the cloud. Durations are seconds or text with a unit (``"90s"``, ``"10m"``,
 ``"2h"``). Unknown keys and ill-typed values are refused with the key's dotted path.
-See ``docs/scenarios.md`` for every knob.
+Every knob is described in the README, section "Scenario files".
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ def _at_least(minimum: int) -> Callable[[object, attrs.Attribute[int], int], Non
     return check
 
 
+def _at_most(maximum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if value > maximum:
+            raise ScenarioError(f"{attribute.name}: must be at most {maximum}, got {value!r}")
+
+    return check
+
+
 def _positive_duration(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:
         raise ScenarioError(f"{attribute.name}: must be longer than 0, got {value!r}")
@@ -74,6 +82,9 @@ def _duration_range(
         raise ScenarioError(f"{attribute.name}: expected [low, high] with low <= high")
 
 
+MAX_PHONES = 10**8  # phone ids are +86138 and 8 digits
+
+
 @attrs.frozen
 class CloudSettings:
     """The ``[cloud]`` table."""
@@ -93,7 +104,7 @@ class Scenario:
     seed: int = 0
     shops: int = attrs.field(default=3, validator=_at_least(1))
     pos_per_shop: int = attrs.field(default=1, validator=_at_least(1))
-    phones: int = attrs.field(default=50, validator=_at_least(1))
+    phones: int = attrs.field(default=50, validator=[_at_least(1), _at_most(MAX_PHONES)])
     purchases: int = attrs.field(default=500, validator=_at_least(0))
     duration: float = attrs.field(default=8 * 3600.0, validator=_positive_duration)
     items_per_purchase: tuple[int, int] = attrs.field(default=(1, 4), validator=_int_range(1))
