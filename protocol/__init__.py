@@ -61,6 +61,7 @@ from ._phone import AskDue, Delivery, PhoneMachine
 from ._pos import Checkout, CheckoutDue, PosMachine, PosNote
 from ._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
 from ._store import Binding, CloudStore, InMemoryStore, MatchingRelation, PendingPush
+from ._structuring import describe_errors, strict_converter
 
 __all__ = [
     "CLOUD",
@@ -123,6 +124,7 @@ __all__ = [
     "builtin_catalog",
     "decode_json",
     "decode_message",
+    "describe_errors",
     "encode_json",
     "encode_message",
     "identify_requester",
@@ -133,4 +135,5 @@ __all__ = [
     "message_type",
     "phone_address",
     "pos_address",
+    "strict_converter",
 ]

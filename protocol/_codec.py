@@ -29,6 +29,7 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
+from ._structuring import describe_errors, strict_converter
 
 __all__ = [
     "MESSAGE_TYPES",
@@ -63,7 +64,7 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {_kebab(c.__name__): c for c in
 """Wire type name -> message class."""
 _TYPE_NAMES: Final[dict[type[Message], str]] = {c: n for n, c in MESSAGE_TYPES.items()}
 
-_converter = cattrs.Converter(forbid_extra_keys=True)
+_converter = strict_converter()
 
 
 def message_type(message: Message) -> str:
@@ -82,7 +83,7 @@ def decode_message(data: object) -> Message:
     if not isinstance(data, dict):
         raise RemoteProtocolError(f"a message must be a JSON object, got {type(data).__name__}")
     version = data.get("v")
-    if version != WIRE_VERSION:
+    if type(version) is not int or version != WIRE_VERSION:
         raise RemoteProtocolError(
             f"unsupported wire format version {version!r} (this side speaks {WIRE_VERSION})"
         )
@@ -117,5 +118,5 @@ def decode_json(raw: bytes | str) -> Message:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc))
+        return "; ".join(describe_errors(exc))
     return str(exc)

@@ -8,7 +8,6 @@ Every knob is described in the README, section "Scenario files".
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Callable
 from importlib import resources
@@ -17,10 +16,9 @@ from typing import Any
 
 import attrs
 import cattrs
-from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
-from protocol import MAX_ITEMS_PER_PURCHASE, MismatchPolicy
+from protocol import MAX_ITEMS_PER_PURCHASE, MismatchPolicy, describe_errors, strict_converter
 
 from ._durations import parse_duration
 from ._errors import ScenarioError
@@ -122,29 +120,6 @@ class Scenario:
 # ------------------------------------------------------------------ structuring
 
 
-def _strict(kind: type, label: str) -> Callable[[Any, Any], Any]:
-    def structure(value: Any, _: Any) -> Any:
-        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
-            raise ScenarioError(f"expected {label}, got {value!r}")
-        return value
-
-    return structure
-
-
-def _number(value: Any, _: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ScenarioError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _policy(value: Any, _: Any) -> MismatchPolicy:
-    try:
-        return MismatchPolicy(value)
-    except ValueError:
-        choices = ", ".join(repr(p.value) for p in MismatchPolicy)
-        raise ScenarioError(f"expected one of {choices}, got {value!r}") from None
-
-
 def _pair(item: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, Any]]:
     def structure(value: Any, _: Any) -> tuple[Any, Any]:
         if not isinstance(value, list | tuple) or len(value) != 2:
@@ -154,14 +129,9 @@ def _pair(item: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, An
     return structure
 
 
-_converter = cattrs.Converter(forbid_extra_keys=True)
-_converter.register_structure_hook(int, _strict(int, "a whole number"))
-_converter.register_structure_hook(str, _strict(str, "text"))
-_converter.register_structure_hook(bool, _strict(bool, "true or false"))
-_converter.register_structure_hook(float, _number)
-_converter.register_structure_hook(MismatchPolicy, _policy)
+_converter = strict_converter()
 _converter.register_structure_hook_func(
-    lambda t: t == tuple[int, int], _pair(_strict(int, "a whole number"))
+    lambda t: t == tuple[int, int], _pair(lambda v, _: _converter.structure(v, int))
 )
 _duration = override(struct_hook=lambda v, _: parse_duration(v))
 _converter.register_structure_hook(
@@ -180,15 +150,6 @@ _converter.register_structure_hook(
         ask_delay=override(struct_hook=_pair(lambda v, _: parse_duration(v))),
     ),
 )
-_converter.register_unstructure_hook(MismatchPolicy, str)
-
-
-def _format(exc: BaseException, type_: Any) -> str:
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unknown key {', '.join(sorted(exc.extra_fields))}"
-    if isinstance(exc, KeyError):
-        return "required key missing"
-    return str(exc)
 
 
 def scenario_from_dict(data: dict[str, Any], *, where: str = "scenario") -> Scenario:
@@ -196,12 +157,7 @@ def scenario_from_dict(data: dict[str, Any], *, where: str = "scenario") -> Scen
     try:
         return _converter.structure(data, Scenario)
     except cattrs.BaseValidationError as exc:
-        problems = []
-        for line in cattrs.transform_error(exc, format_exception=_format):
-            message, _, path = line.rpartition(" @ $")
-            key = path.lstrip(".")
-            problems.append(f"{key}: {message}" if key else message)
-        raise ScenarioError(f"{where}: {'; '.join(problems)}") from None
+        raise ScenarioError(f"{where}: {'; '.join(describe_errors(exc))}") from None
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
 

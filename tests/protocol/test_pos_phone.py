@@ -1,0 +1,328 @@
+"""Unit tests of the POS machine (protocol._pos) and the phone machine (protocol._phone)."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol import (
+    CLOUD,
+    AskDue,
+    AssociatedProduct,
+    AssociationPush,
+    AssociationRequest,
+    AssociationResponse,
+    Checkout,
+    CheckoutDue,
+    Delivery,
+    Effects,
+    ErrorCode,
+    ErrorReply,
+    Item,
+    LocalProtocolError,
+    Offer,
+    PhoneMachine,
+    PosMachine,
+    PosNote,
+    PromotionUpdate,
+    PurchaseUpload,
+    PushReason,
+    Reason,
+    ReceiptNotice,
+    Send,
+    Subscribe,
+    SubscribeAck,
+    Timer,
+    UploadAck,
+    builtin_catalog,
+    phone_address,
+)
+
+CATALOG = builtin_catalog()
+MERCHANT = "shop-a"
+ALICE = "+8613800000001"
+BOB = "+8613800000002"
+
+
+def _items(*skus: str) -> tuple[Item, ...]:
+    items = []
+    for sku in skus:
+        product = CATALOG.by_sku(sku)
+        assert product is not None, sku
+        items.append(CATALOG.to_item(product))
+    return tuple(items)
+
+
+def _checkout(at: float, receipt_id: str, phone_id: str = ALICE, buyer: str = ALICE) -> Checkout:
+    return Checkout(
+        at=at,
+        receipt_id=receipt_id,
+        phone_id=phone_id,
+        buyer=phone_address(buyer),
+        items=_items("SKIN-FW-001", "FOOD-PA-001"),
+    )
+
+
+SCHEDULE = (
+    _checkout(10.0, "r-1"),
+    _checkout(25.0, "r-2", phone_id=BOB, buyer=ALICE),  # the POS was given Bob's id
+    _checkout(25.0, "r-3", phone_id=BOB, buyer=BOB),
+)
+PROMOTIONS = PromotionUpdate(MERCHANT, ("FOOD-BR-001",), (Offer("FOOD-PA-002", "-20%", 1.0),))
+
+
+def _pos(
+    checkouts: tuple[Checkout, ...] = SCHEDULE, promotions: PromotionUpdate | None = None
+) -> PosMachine:
+    return PosMachine(MERCHANT, "pos-1", checkouts, promotions=promotions)
+
+
+def _product(sku: str = "SKIN-LO-001") -> AssociatedProduct:
+    return AssociatedProduct(
+        sku=sku,
+        name="Hydra Moisturising Lotion 200ml",
+        category="lotion",
+        brand="Hydra",
+        colour="",
+        price=8.49,
+        reason=Reason.COMPLEMENT,
+        score=1.15,
+    )
+
+
+# --------------------------------------------------------------------------- POS
+
+
+def test_pos_start_sends_promotions_and_arms_the_first_checkout() -> None:
+    effects = _pos(promotions=PROMOTIONS).start(0.0)
+    assert effects == Effects(
+        sends=(Send(CLOUD, PROMOTIONS),), timers=(Timer(10.0, CheckoutDue(0)),)
+    )
+
+
+def test_pos_start_without_promotions_or_checkouts() -> None:
+    assert _pos().start(0.0) == Effects(timers=(Timer(10.0, CheckoutDue(0)),))
+    assert _pos(checkouts=()).start(0.0) == Effects()
+    assert _pos(checkouts=(), promotions=PROMOTIONS).start(0.0) == Effects(
+        sends=(Send(CLOUD, PROMOTIONS),)
+    )
+
+
+def test_checkout_times_count_from_the_start() -> None:
+    pos = _pos()
+    assert pos.start(100.0).timers == (Timer(110.0, CheckoutDue(0)),)
+    effects = pos.timer_fired(CheckoutDue(0), 110.0)
+    assert effects.timers == (Timer(125.0, CheckoutDue(1)),)
+    (send,) = effects.sends
+    assert isinstance(send.message, PurchaseUpload)
+    assert send.message.purchased_at == 110.0
+    # the receipt notice carries the time the purchase was rung up
+    notice = pos.handle(UploadAck("r-1"), CLOUD, 111.0)
+    assert notice.sends == (Send(phone_address(ALICE), ReceiptNotice("r-1", MERCHANT, 110.0)),)
+
+
+def test_pos_refuses_promotions_of_another_merchant() -> None:
+    with pytest.raises(LocalProtocolError, match="shop-b"):
+        _pos(promotions=PromotionUpdate("shop-b", (), ()))
+
+
+def test_pos_refuses_an_out_of_order_schedule() -> None:
+    with pytest.raises(LocalProtocolError, match="time order"):
+        _pos(checkouts=(_checkout(10.0, "r-1"), _checkout(9.0, "r-2")))
+
+
+def test_each_checkout_uploads_and_arms_the_next() -> None:
+    pos = _pos()
+    pos.start(0.0)
+    uploads = []
+    key: object = CheckoutDue(0)
+    for index, checkout in enumerate(SCHEDULE):
+        now = checkout.at + 0.5  # the driver may fire a little late
+        assert key == CheckoutDue(index)
+        effects = pos.timer_fired(key, now)
+        (send,) = effects.sends
+        assert send.to == CLOUD
+        assert send.message == PurchaseUpload(
+            receipt_id=checkout.receipt_id,
+            merchant_id=MERCHANT,
+            pos_id="pos-1",
+            phone_id=checkout.phone_id,
+            items=checkout.items,
+            purchased_at=now,
+        )
+        uploads.append(send.message)
+        if index + 1 < len(SCHEDULE):
+            assert effects.timers == (Timer(SCHEDULE[index + 1].at, CheckoutDue(index + 1)),)
+            key = effects.timers[0].key
+        else:
+            assert effects.timers == ()
+        assert pos.awaiting_ack == index + 1
+    assert [u.phone_id for u in uploads] == [ALICE, BOB, BOB]
+
+
+def test_ring_up_binds_the_given_phone_id() -> None:
+    pos = _pos(checkouts=())
+    checkout = _checkout(3.0, "r-9", phone_id=BOB, buyer=ALICE)
+    (send,) = pos.ring_up(checkout, 4.0).sends
+    assert isinstance(send.message, PurchaseUpload)
+    assert send.message.phone_id == BOB
+    assert send.message.purchased_at == 4.0
+    assert pos.awaiting_ack == 1
+
+
+def test_upload_ack_notifies_the_buyer_once() -> None:
+    pos = _pos()
+    pos.start(0.0)
+    pos.timer_fired(CheckoutDue(0), 10.0)
+    pos.timer_fired(CheckoutDue(1), 25.0)
+    # the ack of r-2 goes to its buyer (Alice), not to the phone id the POS was given
+    effects = pos.handle(UploadAck("r-2"), CLOUD, 26.0)
+    assert effects == Effects(
+        sends=(Send(phone_address(ALICE), ReceiptNotice("r-2", MERCHANT, 25.0)),)
+    )
+    assert pos.awaiting_ack == 1
+    assert pos.handle(UploadAck("r-2"), CLOUD, 27.0) == Effects()
+    assert pos.handle(UploadAck("r-never"), CLOUD, 27.0) == Effects()
+    notice = pos.handle(UploadAck("r-1"), CLOUD, 28.0)
+    assert notice.sends == (Send(phone_address(ALICE), ReceiptNotice("r-1", MERCHANT, 10.0)),)
+    assert pos.awaiting_ack == 0
+
+
+def test_error_reply_becomes_a_note() -> None:
+    pos = _pos()
+    pos.start(0.0)
+    pos.timer_fired(CheckoutDue(0), 10.0)
+    refusal = ErrorReply(ErrorCode.CONFLICTING_UPLOAD, "bound elsewhere", receipt_id="r-1")
+    effects = pos.handle(refusal, CLOUD, 11.0)
+    assert effects.sends == ()
+    (note,) = effects.notes
+    assert note.kind == PosNote.UPLOAD_REFUSED
+    assert note.receipt_id == "r-1"
+    assert "conflicting-upload" in note.detail
+    assert "bound elsewhere" in note.detail
+    assert pos.awaiting_ack == 0
+    # a late ack of the refused upload notifies nobody
+    assert pos.handle(UploadAck("r-1"), CLOUD, 12.0) == Effects()
+
+
+def test_error_reply_without_receipt_is_noted() -> None:
+    pos = _pos()
+    effects = pos.handle(ErrorReply(ErrorCode.UNEXPECTED_MESSAGE, "?"), CLOUD, 1.0)
+    assert [n.kind for n in effects.notes] == [PosNote.UPLOAD_REFUSED]
+    assert effects.notes[0].receipt_id is None
+
+
+def test_pos_ignores_other_messages_and_refuses_unknown_timers() -> None:
+    pos = _pos()
+    assert pos.handle(SubscribeAck(ALICE), CLOUD, 0.0) == Effects()
+    assert pos.handle(AssociationResponse(1, "r-1", ()), CLOUD, 0.0) == Effects()
+    with pytest.raises(LocalProtocolError):
+        pos.timer_fired(AskDue("r-1"), 0.0)
+
+
+# --------------------------------------------------------------------------- phone
+
+
+def _notice(receipt_id: str = "r-1") -> ReceiptNotice:
+    return ReceiptNotice(receipt_id, MERCHANT, 0.0)
+
+
+def test_first_notice_subscribes_and_arms_the_ask_timer() -> None:
+    phone = PhoneMachine(ALICE, ask_plan={"r-1": 30.0, "r-2": None}, default_ask_delay=5.0)
+    assert phone.start(0.0) == Effects()
+    first = phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 100.0)
+    assert first == Effects(
+        sends=(Send(CLOUD, Subscribe(ALICE)),), timers=(Timer(130.0, AskDue("r-1")),)
+    )
+    # later notices do not subscribe again; None in the plan means "never asks"
+    assert phone.handle(_notice("r-2"), "pos:shop-a:pos-1", 110.0) == Effects()
+    # receipts not in the plan use the default delay
+    assert phone.handle(_notice("r-3"), "pos:shop-a:pos-1", 120.0) == Effects(
+        timers=(Timer(125.0, AskDue("r-3")),)
+    )
+
+
+def test_default_ask_delay_none_never_asks() -> None:
+    phone = PhoneMachine(ALICE, default_ask_delay=None)
+    assert phone.handle(_notice(), "pos:shop-a:pos-1", 1.0) == Effects(
+        sends=(Send(CLOUD, Subscribe(ALICE)),)
+    )
+
+
+def test_ask_before_subscribe_ack_is_queued_and_sent_on_ack() -> None:
+    phone = PhoneMachine(ALICE)
+    phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 0.0)
+    assert not phone.subscribed
+    assert phone.timer_fired(AskDue("r-1"), 0.0) == Effects()
+    assert phone.ask("r-2", 1.0) == Effects()
+    effects = phone.handle(SubscribeAck(ALICE), CLOUD, 2.0)
+    assert phone.subscribed
+    assert effects == Effects(
+        sends=(
+            Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),
+            Send(CLOUD, AssociationRequest(2, "r-2", ALICE)),
+        )
+    )
+    # once subscribed, asks go out at once
+    assert phone.ask("r-3", 3.0).sends == (Send(CLOUD, AssociationRequest(3, "r-3", ALICE)),)
+    # a repeated ack sends nothing new
+    assert phone.handle(SubscribeAck(ALICE), CLOUD, 4.0) == Effects()
+
+
+def test_request_ids_increase() -> None:
+    phone = PhoneMachine(ALICE, subscribes=False)
+    ids = []
+    for n in range(5):
+        (send,) = phone.ask(f"r-{n % 2}", float(n)).sends
+        assert isinstance(send.message, AssociationRequest)
+        assert send.message.phone_id == ALICE
+        ids.append(send.message.request_id)
+    assert ids == [1, 2, 3, 4, 5]
+
+
+def test_ask_timer_sends_the_request() -> None:
+    phone = PhoneMachine(ALICE)
+    phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 0.0)
+    phone.handle(SubscribeAck(ALICE), CLOUD, 1.0)
+    assert phone.timer_fired(AskDue("r-1"), 2.0) == Effects(
+        sends=(Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),)
+    )
+
+
+def test_responses_and_pushes_are_recorded() -> None:
+    phone = PhoneMachine(ALICE)
+    products = (_product(),)
+    assert phone.handle(AssociationResponse(1, "r-1", products), CLOUD, 5.0) == Effects()
+    phone.handle(AssociationPush("r-2", ALICE, PushReason.TIMEOUT, products), CLOUD, 6.0)
+    phone.handle(AssociationPush("r-3", ALICE, PushReason.DUAL_SEND, ()), CLOUD, 7.0)
+    assert phone.deliveries == [
+        Delivery("r-1", "response", products, 5.0),
+        Delivery("r-2", "timeout", products, 6.0),
+        Delivery("r-3", "dual-send", (), 7.0),
+    ]
+    assert phone.refusals == []
+
+
+def test_errors_are_recorded_as_refusals() -> None:
+    phone = PhoneMachine(ALICE)
+    refusal = ErrorReply(ErrorCode.NOT_SUBSCRIBED, "no", receipt_id="r-1", request_id=1)
+    assert phone.handle(refusal, CLOUD, 1.0) == Effects()
+    assert phone.refusals == [refusal]
+    assert phone.deliveries == []
+
+
+def test_phone_that_does_not_subscribe_never_subscribes() -> None:
+    phone = PhoneMachine(BOB, subscribes=False, default_ask_delay=0.0)
+    for n in range(3):
+        effects = phone.handle(_notice(f"r-{n}"), "pos:shop-a:pos-1", float(n))
+        assert effects == Effects(timers=(Timer(float(n), AskDue(f"r-{n}")),))
+    (send,) = phone.timer_fired(AskDue("r-0"), 3.0).sends
+    assert send.message == AssociationRequest(1, "r-0", BOB)
+    assert not phone.subscribed
+
+
+def test_phone_ignores_other_messages_and_refuses_unknown_timers() -> None:
+    phone = PhoneMachine(ALICE)
+    assert phone.handle(UploadAck("r-1"), CLOUD, 0.0) == Effects()
+    assert phone.handle(Subscribe(BOB), CLOUD, 0.0) == Effects()
+    with pytest.raises(LocalProtocolError):
+        phone.timer_fired(CheckoutDue(0), 0.0)
