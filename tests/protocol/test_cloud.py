@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from protocol import (
@@ -48,6 +50,11 @@ POS = pos_address(MERCHANT, "pos-1")
 ALICE = "+8613800000001"
 BOB = "+8613800000002"
 CAROL = "+8613800000003"
+
+
+def ill_typed(value: object) -> Any:
+    """``value`` passed where another type is declared, on purpose: validation must refuse it."""
+    return value
 
 
 def _upload(
@@ -530,6 +537,6 @@ def test_config_validation() -> None:
     with pytest.raises(LocalProtocolError):
         CloudConfig(max_products=0)
     with pytest.raises(LocalProtocolError):
-        CloudConfig(max_products=2.5)  # type: ignore[arg-type]
+        CloudConfig(max_products=ill_typed(2.5))
     assert CloudConfig().mismatch_policy is MismatchPolicy.DUAL_SEND
     assert CLOUD == "cloud"

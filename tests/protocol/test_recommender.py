@@ -355,7 +355,7 @@ def test_observe_changes_nothing() -> None:
     purchase = _buy(_sku("Crew-Neck Tee navy"))
     before = recommender.associate(purchase, None, 10)
     for _ in range(3):
-        assert recommender.observe(purchase) is None  # type: ignore[func-returns-value]
+        recommender.observe(purchase)
     assert recommender.associate(purchase, None, 10) == before
 
 
