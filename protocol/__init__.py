@@ -26,7 +26,7 @@ from ._codec import (
     encode_message,
     message_type,
 )
-from ._effects import Address, Effects, Note, Send, Timer, merge
+from ._effects import Address, Effects, Note, Send, Timer
 from ._errors import (
     AssocsimError,
     InvalidMessage,
@@ -131,7 +131,6 @@ __all__ = [
     "is_phone_id",
     "is_token",
     "judge",
-    "merge",
     "message_type",
     "phone_address",
     "pos_address",

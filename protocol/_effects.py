@@ -16,7 +16,7 @@ import attrs
 
 from ._messages import Message
 
-__all__ = ["Address", "Effects", "Note", "Send", "Timer", "merge"]
+__all__ = ["NOTHING", "Address", "Effects", "Note", "Send", "Timer"]
 
 Address = str
 """Where a message goes: ``"cloud"``, ``"phone:+86…"`` or ``"pos:MERCHANT:POS"``."""
@@ -65,13 +65,3 @@ class Effects:
 
 
 NOTHING = Effects()
-
-
-def merge(*parts: Effects) -> Effects:
-    """Concatenate several steps' effects, in order."""
-    return Effects(
-        sends=tuple(s for p in parts for s in p.sends),
-        timers=tuple(t for p in parts for t in p.timers),
-        notes=tuple(n for p in parts for n in p.notes),
-        cancels=tuple(c for p in parts for c in p.cancels),
-    )
