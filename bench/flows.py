@@ -12,20 +12,23 @@ variants run back to back, so that noise on the shared machine hits them alike):
    ``Checkout`` values) and M phones (``PhoneMachine`` asking at once: ``ask_plan`` delay
    0.0), with ``scenarios.ReportBuilder`` observing every event (validation and tracing
    included), under ``trio.testing.MockClock(autojump_threshold=0)`` and
-   ``actors.deterministic_scheduling(seed)``. A pull flow is upload, ack, receipt notice,
+   ``actors.deterministic_scheduling(seed)``, in both schedulings of the world:
+   ``inline`` (one task drives every actor; what ``assocsim run`` uses) and ``tasks`` (a
+   trio task per actor over memory channels). A pull flow is upload, ack, receipt notice,
    request, response (plus subscribe and its ack on a phone's first purchase); flows are
    the responses the report counts, and the report must say ``lost == 0`` and
    ``duplicates == 0``. Two cases: N purchases all at t=0, and ``--spread-purchases``
    (default N/10) spread uniformly over ``--duration`` of virtual time, each at its own
    virtual instant. That case costs per instant, not per message, so its flows/s hardly
-   depend on how many purchases it has. The time is that of ``trio.run(World.run)``: it
-   includes starting the actors and, after the last response, the firing of the cloud's
-   push timers that a response made stale (``World.run`` waits for every timer).
+   depend on how many purchases it has. The time is that of ``trio.run(World.run)``.
 2. **Raw trio**: 1 cloud task, 10 POS tasks, M phone tasks, unbounded memory channels,
    messages as plain tuples, a dict of bindings at the cloud, the same messages, no
-   validation, no tracing, no recommender (a constant answer), same MockClock, trio's own
-   scheduling; two variants: ``raw-await`` (``await channel.send(...)`` per message, as a
-   straightforward program would) and ``raw-nowait`` (``send_nowait``, the stronger one).
+   validation, no tracing, same MockClock, trio's own scheduling; the cloud computes the
+   same associated products with the same ``RuleRecommender`` (on uploads built before the
+   clock starts). Two variants: ``raw-await`` (``await channel.send(...)`` per message, as
+   a straightforward program would) and ``raw-nowait`` (``send_nowait``, the stronger one).
+   Both sides are also run with a fixed answer instead of the pairing ("without pairing"),
+   which isolates the cost of the actors, validation and tracing.
 3. **Ratios** framework / raw: the median of the per-repeat ratios of flows/s.
    ``>= 1.00x`` means the framework is at least as fast as that hand-written loop.
 4. **Push flows**: the same worlds where phones never ask (``ask_plan`` None) and the cloud
@@ -34,16 +37,12 @@ variants run back to back, so that noise on the shared machine hits them alike):
    sleeping in a cancel scope whose deadline the cloud task moves earlier when needed.
 5. **Memory per idle party**: with ``tracemalloc``, the bytes allocated per phone actor
    (``PhoneMachine`` + ``Actor`` + ``MemoryEndpoint``, started as ``World.run`` does and
-   blocked on receive), net of an empty world, against a raw trio task blocked on the
-   receive of its own memory channel.
+   blocked on receive; and under inline scheduling, where an actor has no task), net of an
+   empty world, against a raw trio task blocked on the receive of its own memory channel.
 
 How to read it: the machine is shared and noisy, so absolute flows/s move from run to run;
-compare the ratios. ``--diagnose`` adds variants that show where the framework's time goes
-(it about doubles the run time): "fixed recommender" answers every request with the same
-products, so the difference to the main line is the recommendation (which the raw loops do
-not compute); "bare" is that without an observer and with trio's own scheduling (the
-framework's actors and message validation alone); "no push timers" is bare with the
-cloud's push timers dropped (the cost of timers a pull world never needs).
+compare the ratios. ``--diagnose`` adds "bare": the tasks scheduling with a fixed answer,
+no observer and trio's own scheduling (the actors and message validation alone).
 """
 
 from __future__ import annotations
@@ -581,9 +580,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Flows/s of the assocsim framework against hand-written trio loops."
     )
-    parser.add_argument("--purchases", type=int, default=20_000, help="N purchases (t=0 cases)")
+    parser.add_argument("--purchases", type=int, default=10_000, help="N purchases (t=0 cases)")
     parser.add_argument("--phones", type=int, default=1_000, help="M phones")
-    parser.add_argument("--repeat", type=int, default=5, help="R repeats; medians are reported")
+    parser.add_argument("--repeat", type=int, default=3, help="R repeats; medians are reported")
     parser.add_argument(
         "--spread-purchases",
         type=int,
