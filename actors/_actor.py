@@ -59,7 +59,7 @@ class Actor:
         if not self._primed:
             self._primed = True
             self._apply(self.machine.start(now), now)
-            self._fire_due_now(now)
+            self.fire_due_now(now)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled; closes the endpoint on the way out.
@@ -83,7 +83,7 @@ class Actor:
         receive = self.endpoint.receive
         receive_nowait = self.endpoint.receive_nowait
         current_time = trio.current_time
-        dispatch = self._dispatch
+        dispatch = self.deliver
         while True:
             envelope = await receive()
             now = current_time()
@@ -94,21 +94,25 @@ class Actor:
                 except trio.WouldBlock:
                     break
                 dispatch(envelope, now)
-            if self._due_now:
-                self._fire_due_now(now)
+            self.fire_due_now(now)
 
-    def _holds(self, key: Hashable, seq: int) -> bool:
+    # The methods below are for the drivers in this package: the actor's own task, an
+    # inline World, and the TimerService.
+
+    def holds_timer(self, key: Hashable, seq: int) -> bool:
+        """Is entry ``seq`` still the armed one for ``key`` (not moved or cancelled)?"""
         return self._armed.get(key) == seq
 
-    def _timer_due(self, key: Hashable, seq: int, now: float) -> None:
+    def timer_due(self, key: Hashable, seq: int, now: float) -> None:
         """Called by the timer service: entry ``seq`` of ``key`` is due."""
         if self._armed.get(key) == seq:
             del self._armed[key]
             self._fire(key, now)
             if self._due_now:
-                self._fire_due_now(now)
+                self.fire_due_now(now)
 
-    def _fire_due_now(self, now: float) -> None:
+    def fire_due_now(self, now: float) -> None:
+        """Fire the timers armed for a time already reached (after a batch of messages)."""
         due = self._due_now
         while due:
             key, seq = due.pop(0)
@@ -116,7 +120,8 @@ class Actor:
                 del self._armed[key]
                 self._fire(key, now)
 
-    def _dispatch(self, envelope: Envelope, now: float) -> None:
+    def deliver(self, envelope: Envelope, now: float) -> None:
+        """Hand one message to the machine and carry out what it asks for."""
         observe = self._observe
         if observe is not None:
             observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))

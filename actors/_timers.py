@@ -52,11 +52,11 @@ class TimerService:
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, seq, actor, key = heapq.heappop(heap)
-            actor._timer_due(key, seq, now)
+            actor.timer_due(key, seq, now)
 
     def _next_deadline(self) -> float:
         heap = self._heap
-        while heap and not heap[0][2]._holds(heap[0][3], heap[0][1]):
+        while heap and not heap[0][2].holds_timer(heap[0][3], heap[0][1]):
             heapq.heappop(heap)  # moved or cancelled
         return heap[0][0] if heap else math.inf
 

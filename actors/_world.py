@@ -102,10 +102,9 @@ class World:
                     actor = actors[endpoint.address]
                     mailbox = endpoint.mailbox
                     while mailbox:
-                        actor._dispatch(mailbox.popleft(), now)
+                        actor.deliver(mailbox.popleft(), now)
                         handled += 1
-                    if actor._due_now:
-                        actor._fire_due_now(now)
+                    actor.fire_due_now(now)
                     if handled >= _CHECKPOINT_EVERY:
                         handled = 0
                         await trio.lowlevel.checkpoint()  # stay cancellable in a long burst
