@@ -91,5 +91,8 @@ def describe_errors(exc: cattrs.BaseValidationError) -> list[str]:
     for line in cattrs.transform_error(exc, format_exception=_format):
         message, _, path = line.rpartition(" @ $")
         key = path.lstrip(".")
+        field, colon, rest = message.partition(": ")
+        if key and colon and field.isidentifier():  # a validator named its field already
+            key, message = f"{key}.{field}", rest
         problems.append(f"{key}: {message}" if key else message)
     return problems

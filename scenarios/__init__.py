@@ -2,11 +2,15 @@
 
 A :class:`Scenario` says how many shops, phones and purchases a world has and how its
 people behave; :func:`run_scenario` runs it in virtual time with a seed and returns the
-:class:`Report`. The ``assocsim`` command line lives here too.
+:class:`Report`. :func:`apply_overrides` changes a scenario's knobs (``KEY=VALUE``);
+:func:`run_sweep` runs a scenario over a grid of knob values and seeds, on every core or any
+executor. The ``assocsim`` command line lives here too.
 """
 
 from ._durations import format_duration, parse_duration
 from ._errors import ScenarioError
+from ._overrides import apply_overrides, override_keys, parse_override, parse_value
+from ._progress import SweepBar, SweepLines, SweepProgress
 from ._report import Report, ReportBuilder
 from ._runner import RunResult, build_world, run_scenario, simulate
 from ._scenario import (
@@ -16,6 +20,16 @@ from ._scenario import (
     load_scenario,
     scenario_from_dict,
     scenario_to_dict,
+)
+from ._sweep import (
+    SweepPoint,
+    SweepResult,
+    SweepRow,
+    SweepTask,
+    parse_vary,
+    plan_sweep,
+    run_point,
+    run_sweep,
 )
 from ._workload import (
     PhonePlan,
@@ -36,15 +50,30 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ShopPlan",
+    "SweepBar",
+    "SweepLines",
+    "SweepPoint",
+    "SweepProgress",
+    "SweepResult",
+    "SweepRow",
+    "SweepTask",
     "Workload",
+    "apply_overrides",
     "build_world",
     "builtin_scenarios",
     "format_duration",
     "generate_workload",
     "load_scenario",
+    "override_keys",
     "parse_duration",
+    "parse_override",
+    "parse_value",
+    "parse_vary",
     "phone_id_of",
+    "plan_sweep",
+    "run_point",
     "run_scenario",
+    "run_sweep",
     "scenario_from_dict",
     "scenario_to_dict",
     "simulate",

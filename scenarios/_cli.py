@@ -1,31 +1,39 @@
-"""The ``assocsim`` command line.
+"""The ``assocsim`` command line: ``run``, ``sweep``, ``report`` and ``scenarios``.
 
 Every bad argument or bad scenario ends in one line on stderr naming the problem and exit
-status 2, never a traceback.
+status 2, never a traceback. Plots are optional (matplotlib, the ``plot`` extra): without
+them ``run --plots`` and ``sweep`` say how to get them and go on.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
+import importlib.util
 import json
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, NoReturn, cast
 
 from actors import JsonlTraceWriter, Observer
 from protocol import AssocsimError
 
 from ._errors import ScenarioError
-from ._progress import Progress
-from ._runner import run_scenario
+from ._overrides import apply_overrides
+from ._progress import Progress, SweepBar, SweepLines, SweepProgress
+from ._runner import RunResult, run_scenario
 from ._scenario import builtin_scenarios, load_scenario, scenario_to_dict
+from ._sweep import parse_vary, run_sweep
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+DEFAULT_SEEDS = 5
+PLOTS_SKIPPED = "plots skipped: install the plot extra: pip install 'assocsim[plot]'"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,12 +73,73 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="write every message sent and received as JSON lines",
     )
+    _set_option(run)
+    run.add_argument(
+        "--plots",
+        metavar="DIR",
+        type=Path,
+        help="write the run's plots (PNG and SVG) into DIR (needs the plot extra)",
+    )
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a scenario over a grid of knob values and seeds",
+        description="Run a scenario at every combination of the --vary values, each for "
+        "--seeds seeds (the scenario's seed, +1, ...), over --jobs processes; write "
+        "results.csv, summary.csv, latencies.csv and sweep.json into --out, and the plots "
+        "if matplotlib is installed.",
+    )
+    sweep.add_argument("scenario", metavar="NAME_OR_PATH", help="built-in scenario name or file")
+    sweep.add_argument(
+        "--vary",
+        metavar="KEY=V1,V2,...",
+        action="append",
+        default=[],
+        help="a knob and its values (repeatable; the points are every combination), "
+        "e.g. cloud.push_timeout=1m,5m,10m",
+    )
+    sweep.add_argument(
+        "--seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        metavar="N",
+        help=f"seeds per point (default: {DEFAULT_SEEDS})",
+    )
+    sweep.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="worker processes (default: the machine's cores; 1: no worker processes)",
+    )
+    sweep.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default: sweep-NAME)"
+    )
+    _set_option(sweep)
+    sweep.add_argument(
+        "--no-plots", action="store_true", help="write the CSVs and sweep.json only, no plots"
+    )
+    report = commands.add_parser(
+        "report",
+        help="render a sweep directory into one HTML page",
+        description="Render the sweep in DIR (what assocsim sweep wrote) into "
+        "DIR/report.html: tables and plots in one self-contained page.",
+    )
+    report.add_argument("directory", metavar="DIR", type=Path, help="a sweep's --out directory")
     commands.add_parser(
         "scenarios",
         help="list the built-in scenarios",
         description="List the built-in scenarios with their descriptions.",
     )
     return parser
+
+
+def _set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a knob of the scenario (repeatable), e.g. cloud.push_timeout=10m",
+    )
 
 
 def _version() -> str:
@@ -80,9 +149,31 @@ def _version() -> str:
         return "(not installed)"
 
 
+def _plots(write: Callable[[Callable[..., list[Path]]], list[Path]], name: str) -> list[Path]:
+    """Call ``scenarios._plots.<name>`` through ``write``; [] and a hint without matplotlib."""
+    if importlib.util.find_spec("matplotlib") is None:
+        sys.stderr.write(PLOTS_SKIPPED + "\n")
+        return []
+    try:
+        module = importlib.import_module("scenarios._plots")
+        return write(cast(Callable[..., list[Path]], getattr(module, name)))
+    except ImportError:  # matplotlib (or a part of it) missing after all
+        sys.stderr.write(PLOTS_SKIPPED + "\n")
+        return []
+
+
+def _make_dir(directory: Path, what: str) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"cannot write {what} into {directory}: {exc.strerror}") from None
+
+
 def _run(args: argparse.Namespace, out: IO[str]) -> int:
-    scenario = load_scenario(args.scenario)
+    scenario = apply_overrides(load_scenario(args.scenario), args.set)
     seed = scenario.seed if args.seed is None else args.seed
+    if args.plots is not None:
+        _make_dir(args.plots, "plots")
     observers: list[Observer] = []
     trace_file: IO[str] | None = None
     if args.trace is not None:
@@ -94,6 +185,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
             "scenario": scenario.name,
             "seed": seed,
             "scheduling": args.scheduling,
+            "overrides": list(args.set),
             "settings": scenario_to_dict(scenario),
         }
         observers.append(JsonlTraceWriter(trace_file, header))
@@ -118,6 +210,79 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.write(result.report.format_table() + "\n")
         out.write(f"(ran in {wall:.2f} s of wall time)\n")
+    if args.plots is not None:
+        _run_plots(result, args.plots, sys.stderr if args.json else out)
+    return 0
+
+
+def _run_plots(result: RunResult, directory: Path, out: IO[str]) -> None:
+    written = _plots(lambda write: write(result, directory), "write_run_plots")
+    if written:
+        out.write(f"plots: {_files(written)}\n")
+
+
+def _files(paths: Sequence[Path]) -> str:
+    return ", ".join(str(path) for path in paths)
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
+    vary = parse_vary(args.vary)
+    base = load_scenario(args.scenario)
+    name = apply_overrides(base, args.set).name
+    out_dir: Path = args.out if args.out is not None else Path(f"sweep-{name}")
+    jobs: int = args.jobs if args.jobs is not None else _cores()
+    progress: SweepProgress = (
+        SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
+    )
+    result = run_sweep(
+        base,
+        vary,
+        args.seeds,
+        jobs,
+        out_dir,
+        progress=progress,
+        source=args.scenario,
+        sets=args.set,
+    )
+    runs = len(result.rows)
+    out.write(
+        f"sweep {name}: {len(result.points)} points x {len(result.seeds)} seeds = {runs} runs "
+        f"in {result.wall_time:.1f} s ({runs / max(result.wall_time, 1e-9):.1f} runs/s, "
+        f"{jobs} jobs)\n"
+    )
+    results, summary, latencies, sweep_json = result.files
+    out.write(
+        f"results:   {results}  (one row per run)\n"
+        f"summary:   {summary}  (mean and 95 % interval per point)\n"
+        f"latencies: {latencies}  (every first-delivery latency)\n"
+        f"sweep:     {sweep_json}  (what was run, to re-run it)\n"
+    )
+    written = [] if args.no_plots else _plots(lambda write: write(out_dir), "write_sweep_plots")
+    if written:
+        out.write(f"plots:     {len(written)} files (PNG and SVG) in {out_dir}\n")
+    out.write(f"an HTML page of it all: assocsim report {out_dir}\n")
+    return 0
+
+
+def _report(args: argparse.Namespace, out: IO[str]) -> int:
+    directory: Path = args.directory
+    if not (directory / "results.csv").is_file():
+        raise ScenarioError(
+            f"{directory}: no results.csv here; give the --out directory of an assocsim sweep"
+        )
+    try:
+        module = importlib.import_module("scenarios._html")
+    except ImportError as exc:
+        raise ScenarioError(f"cannot render a report: {exc}") from None
+    write = cast(Callable[[Path], Path], module.write_html_report)
+    out.write(f"{write(directory)}\n")
     return 0
 
 
@@ -135,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, sys.stdout)
+        if args.command == "sweep":
+            return _sweep(args, sys.stdout)
+        if args.command == "report":
+            return _report(args, sys.stdout)
         return _scenarios(sys.stdout)
     except AssocsimError as exc:
         sys.stderr.write(f"assocsim: error: {exc}\n")

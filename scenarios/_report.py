@@ -200,6 +200,17 @@ class ReportBuilder:
         self._deliveries += 1
         self._delivered_at.setdefault((message.receipt_id, phone), event.t)
 
+    def latencies(self) -> list[float]:
+        """Purchase-to-first-delivery times (virtual seconds), one per (receipt, phone), sorted.
+
+        The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
+        """
+        return sorted(
+            t - self._purchased_at[receipt]
+            for (receipt, _), t in self._delivered_at.items()
+            if receipt in self._purchased_at
+        )
+
     def report(self, *, scenario: str, seed: int) -> Report:
         unanswered = sum(1 for key in self._requests if self._replies[key] == 0)
         expected = {
@@ -213,11 +224,7 @@ class ReportBuilder:
             + sum(n - 1 for n in self._unasked.values() if n > 1)
             + self._push_after_answer
         )
-        latencies = sorted(
-            t - self._purchased_at[receipt]
-            for (receipt, _), t in self._delivered_at.items()
-            if receipt in self._purchased_at
-        )
+        latencies = self.latencies()
         purchases = len(self._purchased_at)
         return Report(
             scenario=scenario,

@@ -32,9 +32,16 @@ __all__ = ["RunResult", "build_world", "run_scenario", "simulate"]
 
 @attrs.frozen
 class RunResult:
+    """A finished run: its report, the world as it ended, and the workload it ran.
+
+    ``latencies`` holds every purchase-to-first-delivery time of the run (virtual seconds,
+    sorted), the distribution behind the report's latency figures.
+    """
+
     report: Report
     world: World
     workload: Workload
+    latencies: tuple[float, ...] = ()
 
 
 def build_world(
@@ -108,7 +115,12 @@ async def simulate(
     observer = fan_out([builder, *observers])
     world = build_world(scenario, workload, observer=observer, scheduling=scheduling)
     await world.run()
-    return RunResult(builder.report(scenario=scenario.name, seed=seed), world, workload)
+    return RunResult(
+        builder.report(scenario=scenario.name, seed=seed),
+        world,
+        workload,
+        latencies=tuple(builder.latencies()),
+    )
 
 
 def run_scenario(
