@@ -18,6 +18,7 @@ Every plot is written as ``NAME.png`` and ``NAME.svg``; the same data give the s
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import math
 import re
@@ -335,18 +336,13 @@ def _series(
 
 def _matplotlib() -> None:
     """Import matplotlib or say how to get it."""
-    try:
-        import matplotlib  # noqa: F401, PLC0415
-        from matplotlib.backends import backend_agg  # noqa: F401, PLC0415
-    except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError(
-            f"plots need matplotlib: {PLOT_INSTALL_HINT}", name="matplotlib"
-        ) from exc
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ModuleNotFoundError(f"plots need matplotlib: {PLOT_INSTALL_HINT}", name="matplotlib")
 
 
 def _new_figure(width: float, height: float) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
@@ -679,7 +675,7 @@ def write_sweep_plots(out_dir: Path) -> list[Path]:
     """
     sweep = read_sweep(Path(out_dir))
     _matplotlib()
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     written: list[Path] = []
     with matplotlib.rc_context(_RC):
@@ -706,7 +702,7 @@ def write_run_plots(result: RunResult, out_dir: Path) -> list[Path]:
     ``run-deliveries``: the run's deliveries by kind, with refusals and withheld pushes.
     """
     _matplotlib()
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
