@@ -32,6 +32,7 @@ import attrs
 
 from ._errors import ScenarioError
 from ._runner import RunResult
+from ._sweep import t_critical_95
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -263,30 +264,17 @@ def read_sweep(out_dir: Path) -> SweepData:
 
 # ------------------------------------------------------------------ statistics
 
-# Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom.
-_T95 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def _t95(df: int) -> float:
-    if df <= len(_T95):
-        return _T95[df - 1]
-    z = 1.959964  # Cornish-Fisher expansion around the normal quantile
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
 
 def _mean_ci(samples: Sequence[float]) -> tuple[float, float, float]:
-    """Mean and 95 % interval of the mean (Student's t); NaN where undefined."""
+    """Mean and 95 % interval of the mean (Student's t, as in summary.csv); NaN where
+    undefined (no band is drawn for a single run)."""
     data = [x for x in samples if not math.isnan(x)]
     if not data:
         return (math.nan, math.nan, math.nan)
     mean = statistics.fmean(data)
     if len(data) < 2:
         return (mean, math.nan, math.nan)
-    half = _t95(len(data) - 1) * statistics.stdev(data) / math.sqrt(len(data))
+    half = t_critical_95(len(data) - 1) * statistics.stdev(data) / math.sqrt(len(data))
     return (mean, mean - half, mean + half)
 
 
