@@ -95,7 +95,8 @@ FIGURES: dict[str, FigureSpec] = {
     )
 }
 
-# Each varied knob gets two figures of 2x3 panels: what was delivered, how fast and how well.
+# Each varied knob gets three figures of 2x3 panels: what was delivered, how fast and how
+# well, and the workload behind it (so every report figure is plotted against every knob).
 _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "deliveries",
@@ -106,6 +107,11 @@ _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "latency",
         "Latency and promises kept",
         ("latency_p50", "latency_p95", "latency_max", "lost", "duplicates", "refusals"),
+    ),
+    (
+        "workload",
+        "Workload",
+        ("purchases", "uploads_acknowledged", "requests", "withheld", "virtual_time"),
     ),
 )
 
