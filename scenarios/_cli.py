@@ -8,7 +8,6 @@ them ``run --plots`` and ``sweep`` say how to get them and go on.
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -17,13 +16,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NoReturn, cast
+from typing import IO, NoReturn
 
 from actors import JsonlTraceWriter, Observer
 from protocol import AssocsimError
 
 from ._errors import ScenarioError
+from ._html import write_html_report
 from ._overrides import apply_overrides
+from ._plots import write_run_plots, write_sweep_plots
 from ._progress import Progress, SweepBar, SweepLines, SweepProgress
 from ._runner import RunResult, run_scenario
 from ._scenario import builtin_scenarios, load_scenario, scenario_to_dict
@@ -149,17 +150,12 @@ def _version() -> str:
         return "(not installed)"
 
 
-def _plots(write: Callable[[Callable[..., list[Path]]], list[Path]], name: str) -> list[Path]:
-    """Call ``scenarios._plots.<name>`` through ``write``; [] and a hint without matplotlib."""
+def _plots_if_possible(draw: Callable[[], list[Path]]) -> list[Path]:
+    """The files ``draw()`` writes, or none and a hint on stderr without matplotlib."""
     if importlib.util.find_spec("matplotlib") is None:
         sys.stderr.write(PLOTS_SKIPPED + "\n")
         return []
-    try:
-        module = importlib.import_module("scenarios._plots")
-        return write(cast(Callable[..., list[Path]], getattr(module, name)))
-    except ImportError:  # matplotlib (or a part of it) missing after all
-        sys.stderr.write(PLOTS_SKIPPED + "\n")
-        return []
+    return draw()
 
 
 def _make_dir(directory: Path, what: str) -> None:
@@ -216,7 +212,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run_plots(result: RunResult, directory: Path, out: IO[str]) -> None:
-    written = _plots(lambda write: write(result, directory), "write_run_plots")
+    written = _plots_if_possible(lambda: write_run_plots(result, directory))
     if written:
         out.write(f"plots: {_files(written)}\n")
 
@@ -264,7 +260,7 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
         f"latencies: {latencies}  (every first-delivery latency)\n"
         f"sweep:     {sweep_json}  (what was run, to re-run it)\n"
     )
-    written = [] if args.no_plots else _plots(lambda write: write(out_dir), "write_sweep_plots")
+    written = [] if args.no_plots else _plots_if_possible(lambda: write_sweep_plots(out_dir))
     if written:
         out.write(f"plots:     {len(written)} files (PNG and SVG) in {out_dir}\n")
     out.write(f"an HTML page of it all: assocsim report {out_dir}\n")
@@ -277,12 +273,7 @@ def _report(args: argparse.Namespace, out: IO[str]) -> int:
         raise ScenarioError(
             f"{directory}: no results.csv here; give the --out directory of an assocsim sweep"
         )
-    try:
-        module = importlib.import_module("scenarios._html")
-    except ImportError as exc:
-        raise ScenarioError(f"cannot render a report: {exc}") from None
-    write = cast(Callable[[Path], Path], module.write_html_report)
-    out.write(f"{write(directory)}\n")
+    out.write(f"{write_html_report(directory)}\n")
     return 0
 
 
