@@ -13,6 +13,7 @@ from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
 from ._timers import TimerService
 from ._trace import (
+    FAULT_KINDS,
     TRACE_FORMAT,
     EventKind,
     JsonlTraceWriter,
@@ -25,6 +26,7 @@ from ._transport import Endpoint, Envelope, Transport
 from ._world import Scheduling, World
 
 __all__ = [
+    "FAULT_KINDS",
     "TRACE_FORMAT",
     "Activity",
     "Actor",

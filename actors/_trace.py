@@ -15,6 +15,7 @@ from typing import IO, Any, NamedTuple
 from protocol import Address, Message, Note, encode_message, message_type
 
 __all__ = [
+    "FAULT_KINDS",
     "TRACE_FORMAT",
     "EventKind",
     "JsonlTraceWriter",
@@ -33,6 +34,26 @@ class EventKind(enum.StrEnum):
     TIMER = "timer"  # a timer an actor's machine armed fired
     NOTE = "note"  # a machine recorded a decision no message shows
     SEND_FAILED = "send-failed"  # the transport refused the message
+    # Faults, injected by a simulated network or a scenario's crash schedule:
+    DROP = "drop"  # a message lost (detail: "loss", "partition" or "down")
+    DUPLICATE = "dup"  # the network made one extra copy of a message
+    DELAY = "delay"  # the network held a message back past later ones (reordering)
+    CRASH = "crash"  # the actor crashed: its timers and mailbox are gone
+    RESTART = "restart"  # the actor restarted from what it keeps durably
+    PARTITION = "partition"  # a partition between two groups began or ended (detail)
+
+
+FAULT_KINDS = frozenset(
+    {
+        EventKind.DROP,
+        EventKind.DUPLICATE,
+        EventKind.DELAY,
+        EventKind.CRASH,
+        EventKind.RESTART,
+        EventKind.PARTITION,
+    }
+)
+"""The event kinds that record an injected fault rather than the protocol's own work."""
 
 
 class TraceEvent(NamedTuple):
@@ -45,7 +66,7 @@ class TraceEvent(NamedTuple):
     recipient: Address
     message: Message | None = None
     note: Note | None = None
-    detail: object = None  # the timer's key, or why a send failed
+    detail: object = None  # the timer's key, why a send failed, or which fault
 
     @property
     def receipt_id(self) -> str | None:
@@ -69,7 +90,11 @@ class TraceEvent(NamedTuple):
             out["receipt"] = self.receipt_id
             out["msg"] = encode_message(self.message)["body"]
             if self.detail is not None:
-                out["error"] = str(self.detail)
+                out["fault" if self.kind in FAULT_KINDS else "error"] = str(self.detail)
+        elif self.kind is EventKind.PARTITION:
+            out["phase"] = str(self.detail)
+        elif self.kind in FAULT_KINDS:
+            pass  # a crash or restart: the actor is in "from" and "to"
         elif self.note is not None:
             out["type"] = str(self.note.kind)
             out["receipt"] = self.note.receipt_id

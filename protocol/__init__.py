@@ -47,9 +47,12 @@ from ._messages import (
     ErrorReply,
     Item,
     Message,
+    NoticeAck,
     Offer,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     PushReason,
     Reason,
     ReceiptNotice,
@@ -57,7 +60,8 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
-from ._phone import AskDue, Delivery, PhoneMachine
+from ._outbox import Outbox, OutboxNote, Resend, RetryPolicy
+from ._phone import AskDue, Delivery, PhoneMachine, PhoneNote
 from ._pos import Checkout, CheckoutDue, PosMachine, PosNote
 from ._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
 from ._store import Binding, CloudStore, InMemoryStore, MatchingRelation, PendingPush
@@ -99,22 +103,30 @@ __all__ = [
     "Message",
     "MismatchPolicy",
     "Note",
+    "NoticeAck",
     "Offer",
+    "Outbox",
+    "OutboxNote",
     "PendingPush",
     "PhoneMachine",
+    "PhoneNote",
     "PosMachine",
     "PosNote",
     "Product",
+    "PromotionAck",
     "PromotionUpdate",
     "Promotions",
     "ProtocolError",
     "PurchaseUpload",
+    "PushAck",
     "PushDue",
     "PushReason",
     "Reason",
     "ReceiptNotice",
     "Recommender",
     "RemoteProtocolError",
+    "Resend",
+    "RetryPolicy",
     "RuleRecommender",
     "Send",
     "Subscribe",

@@ -23,6 +23,13 @@ Decisions the patent leaves open, and ours:
   ``identifier-mismatch`` refusal and no products leak to anyone.
 * A receipt id uploaded again with the same content is acknowledged again and changes
   nothing; with other content it is refused (``conflicting-upload``).
+
+Reliability over a lossy network (the patent assumes a perfect one): every push (timeout
+or dual-send) stays in the store's outgoing list and is re-sent with backoff
+(``CloudConfig.retry``) until the phone's :class:`~protocol.PushAck`; a restarted cloud
+sends them all again. The other directions are made reliable by their senders: the POS
+re-sends an upload until its ``UploadAck``, the phone a subscription or a request until
+its answer, and the cloud answers each copy again (idempotently).
 """
 
 from __future__ import annotations
@@ -43,13 +50,16 @@ from ._messages import (
     ErrorCode,
     ErrorReply,
     Message,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     PushReason,
     Subscribe,
     SubscribeAck,
     UploadAck,
 )
+from ._outbox import Outbox, Resend, RetryPolicy
 from ._recommender import Promotions, Recommender
 from ._store import Binding, CloudStore, MatchingRelation, PendingPush
 
@@ -88,6 +98,7 @@ class CloudConfig:
     push_timeout: float = attrs.field(default=600.0, validator=_positive_finite)
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
     max_products: int = attrs.field(default=5, validator=_positive_count)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
 
 
 @attrs.frozen
@@ -110,15 +121,29 @@ class CloudMachine:
         self.store = store
         self.recommender = recommender
         self.config = config if config is not None else CloudConfig()
+        self._pushes = Outbox(self.config.retry)  # retry timing; the pushes live in the store
 
     # ------------------------------------------------------------------ driver API
 
     def start(self, now: float) -> Effects:
-        """(Re)start: re-arm every pending push at its original deadline."""
+        """(Re)start from the store.
+
+        The recommender relearns from every stored binding, in stored order (step 507's
+        learning is a function of the uploads); every pending push is re-armed at its
+        original deadline (due at once if it passed); every push not yet acknowledged is
+        sent again.
+        """
+        for binding in self.store.bindings():
+            self.recommender.observe(binding.upload)
         timers = tuple(
             Timer(p.deadline, PushDue(p.receipt_id)) for p in self.store.pending_pushes()
         )
-        return Effects(timers=timers)
+        effects = Effects(timers=timers)
+        for push in self.store.outgoing():
+            effects += self._pushes.send(
+                _push_key(push), Send(phone_address(push.phone_id), push), now
+            )
+        return effects
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         """Receiving unit 801: dispatch one message from ``sender``."""
@@ -129,9 +154,12 @@ class CloudMachine:
         if isinstance(message, Subscribe):
             self.store.subscribe(message.phone_id, now)
             return Effects(sends=(Send(sender, SubscribeAck(message.phone_id)),))
+        if isinstance(message, PushAck):
+            self.store.remove_outgoing(message.receipt_id, message.phone_id)
+            return self._pushes.acknowledge(_push_key(message))
         if isinstance(message, PromotionUpdate):
             self.store.set_promotions(Promotions.from_update(message))
-            return NOTHING
+            return Effects(sends=(Send(sender, PromotionAck(message.merchant_id)),))
         if isinstance(message, ErrorReply):
             return NOTHING  # never answer an error with an error
         return _refuse(
@@ -144,6 +172,8 @@ class CloudMachine:
         """A timer armed by this machine is due."""
         if isinstance(key, PushDue):
             return self._on_push_due(key.receipt_id, now)
+        if isinstance(key, Resend):
+            return self._resend_push(key, now)
         raise LocalProtocolError(f"the cloud armed no timer {key!r}")
 
     # ------------------------------------------------------------------ step 502/602
@@ -230,7 +260,9 @@ class CloudMachine:
         elif not self.store.was_delivered(binding.receipt_id, named):
             cancels = self._mark_delivered(binding.receipt_id, named)
             push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
-            sends.append(Send(phone_address(named), push))
+            return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels) + self._push(
+                push, now
+            )
         return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels)
 
     def _determine_associated_products(
@@ -283,7 +315,26 @@ class CloudMachine:
         products = self._determine_associated_products(binding, now)
         self.store.mark_delivered(receipt_id, pending.phone_id)
         push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
-        return Effects(sends=(Send(phone_address(pending.phone_id), push),))
+        return self._push(push, now)
+
+    # ------------------------------------------------------------------ reliable pushes
+
+    def _push(self, push: AssociationPush, now: float) -> Effects:
+        """Send a push and keep it (in the store) until the phone acknowledges it."""
+        self.store.put_outgoing(push)
+        return self._pushes.send(_push_key(push), Send(phone_address(push.phone_id), push), now)
+
+    def _resend_push(self, key: Resend, now: float) -> Effects:
+        effects = self._pushes.resend_due(key.key, now)
+        if effects.notes and isinstance(key.key, tuple):
+            # Gave up: the phone never acknowledged. Stop keeping the push.
+            receipt_id, phone_id = key.key
+            self.store.remove_outgoing(str(receipt_id), str(phone_id))
+        return effects
+
+
+def _push_key(push: AssociationPush | PushAck) -> tuple[str, str]:
+    return (push.receipt_id, push.phone_id)
 
 
 def identify_requester(request: AssociationRequest) -> str:

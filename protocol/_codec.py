@@ -1,6 +1,6 @@
 """The wire codec: messages to and from JSON-ready dicts, versioned.
 
-Version 1 encodes a message as ``{"v": 1, "type": TYPE, "body": {...}}`` where ``TYPE`` is
+Version 2 encodes a message as ``{"v": 2, "type": TYPE, "body": {...}}`` where ``TYPE`` is
 the kebab-case name of the message class (``purchase-upload``) and ``body`` holds its
 fields by name; enums travel as their string values, tuples as lists. Decoding validates
 everything: a body that is not a valid message raises :class:`RemoteProtocolError`.
@@ -22,8 +22,11 @@ from ._messages import (
     AssociationResponse,
     ErrorReply,
     Message,
+    NoticeAck,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     ReceiptNotice,
     Subscribe,
     SubscribeAck,
@@ -41,7 +44,7 @@ __all__ = [
     "message_type",
 ]
 
-WIRE_VERSION: Final = 1
+WIRE_VERSION: Final = 2
 
 
 def _kebab(name: str) -> str:
@@ -54,10 +57,13 @@ _CLASSES: tuple[type[Message], ...] = (
     PurchaseUpload,
     UploadAck,
     ReceiptNotice,
+    NoticeAck,
     AssociationRequest,
     AssociationResponse,
     AssociationPush,
+    PushAck,
     PromotionUpdate,
+    PromotionAck,
     ErrorReply,
 )
 MESSAGE_TYPES: Final[dict[str, type[Message]]] = {_kebab(c.__name__): c for c in _CLASSES}
@@ -73,7 +79,7 @@ def message_type(message: Message) -> str:
 
 
 def encode_message(message: Message) -> dict[str, Any]:
-    """A JSON-ready dict of ``message`` in wire format version 1."""
+    """A JSON-ready dict of ``message`` in the current wire format version."""
     body: dict[str, Any] = _converter.unstructure(message)
     return {"v": WIRE_VERSION, "type": _TYPE_NAMES[type(message)], "body": body}
 

@@ -63,5 +63,18 @@ class Effects:
     def __bool__(self) -> bool:
         return bool(self.sends or self.timers or self.notes or self.cancels)
 
+    def __add__(self, other: Effects) -> Effects:
+        """Both steps' effects, ``self``'s first."""
+        if not other:
+            return self
+        if not self:
+            return other
+        return Effects(
+            self.sends + other.sends,
+            self.timers + other.timers,
+            self.notes + other.notes,
+            self.cancels + other.cancels,
+        )
+
 
 NOTHING = Effects()

@@ -14,7 +14,10 @@ message                    from -> to       patent
 ``AssociationRequest``     phone -> cloud   step 503, sending unit 701
 ``AssociationResponse``    cloud -> phone   step 508/509, receiving unit 702
 ``AssociationPush``        cloud -> phone   step 603/605 (timeout) and unit 8022 (dual-send)
+``PushAck``                phone -> cloud   the push arrived (the cloud stops re-sending)
+``NoticeAck``              phone -> POS     the receipt notice arrived
 ``PromotionUpdate``        merchant -> cloud  popular items and special offers
+``PromotionAck``           cloud -> merchant  the promotions are stored
 ``ErrorReply``             cloud -> any     a typed refusal
 =========================  ===============  =========================================
 """
@@ -47,9 +50,12 @@ __all__ = [
     "ErrorReply",
     "Item",
     "Message",
+    "NoticeAck",
     "Offer",
+    "PromotionAck",
     "PromotionUpdate",
     "PurchaseUpload",
+    "PushAck",
     "PushReason",
     "Reason",
     "ReceiptNotice",
@@ -189,6 +195,13 @@ class ReceiptNotice:
 
 
 @attrs.frozen
+class NoticeAck:
+    """Phone -> POS: the receipt notice of ``receipt_id`` arrived (the POS stops re-sending)."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+
+
+@attrs.frozen
 class AssociationRequest:
     """Phone -> cloud (step 503): ask for the associated products of a receipt.
 
@@ -225,6 +238,14 @@ class AssociationPush:
 
 
 @attrs.frozen
+class PushAck:
+    """Phone -> cloud: the push of ``receipt_id`` arrived (the cloud stops re-sending it)."""
+
+    receipt_id: str = attrs.field(validator=token_validator)
+    phone_id: str = attrs.field(validator=phone_id_validator)
+
+
+@attrs.frozen
 class PromotionUpdate:
     """Merchant -> cloud: the items popular now and the special offers, sent with products."""
 
@@ -237,6 +258,13 @@ class PromotionUpdate:
         assert isinstance(value, tuple)
         for sku in value:
             token_validator(self, attribute, sku)
+
+
+@attrs.frozen
+class PromotionAck:
+    """Cloud -> merchant's POS: the promotions of ``merchant_id`` are stored."""
+
+    merchant_id: str = attrs.field(validator=token_validator)
 
 
 @attrs.frozen
@@ -265,10 +293,13 @@ Message = (
     | PurchaseUpload
     | UploadAck
     | ReceiptNotice
+    | NoticeAck
     | AssociationRequest
     | AssociationResponse
     | AssociationPush
+    | PushAck
     | PromotionUpdate
+    | PromotionAck
     | ErrorReply
 )
 """Any message of the protocol."""

@@ -7,6 +7,14 @@ the cloud answers (step 509) or pushes unasked (step 605).
 The user's behaviour is an input: ``ask_plan`` maps a receipt id to the delay after the
 receipt notice at which the user asks (``None``: never asks, so the cloud must push);
 receipts not in the plan use ``default_ask_delay``.
+
+Over a lossy network the phone re-sends its subscription and each request (same
+``request_id``) with backoff until the answer comes, acknowledges every push
+(:class:`~protocol.PushAck`) and every receipt notice (:class:`~protocol.NoticeAck`), and
+shows the associated products of a receipt to its user once: the first delivery is shown
+(note ``shown``), later copies are acknowledged and ignored (note ``already-shown``). Its
+state models the app's own storage: a crash loses only its timers, and :meth:`start` after
+a restart re-sends what is unanswered and re-arms the asks still to come.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from collections.abc import Mapping
 import attrs
 
 from ._addresses import CLOUD
-from ._effects import NOTHING, Address, Effects, Send, Timer
+from ._effects import NOTHING, Address, Effects, Note, Send, Timer
 from ._errors import LocalProtocolError
 from ._messages import (
     AssociatedProduct,
@@ -25,12 +33,22 @@ from ._messages import (
     AssociationResponse,
     ErrorReply,
     Message,
+    NoticeAck,
+    PushAck,
     ReceiptNotice,
     Subscribe,
     SubscribeAck,
 )
+from ._outbox import Outbox, Resend, RetryPolicy
 
-__all__ = ["AskDue", "Delivery", "PhoneMachine"]
+__all__ = ["AskDue", "Delivery", "PhoneMachine", "PhoneNote"]
+
+
+class PhoneNote:
+    """The kinds of :class:`~protocol.Note` the phone emits."""
+
+    SHOWN = "shown"  # the user sees a receipt's associated products (first delivery)
+    ALREADY_SHOWN = "already-shown"  # another copy of a delivery already shown: ignored
 
 
 @attrs.frozen
@@ -61,6 +79,7 @@ class PhoneMachine:
         ask_plan: Mapping[str, float | None] | None = None,
         default_ask_delay: float | None = 0.0,
         cloud: Address = CLOUD,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.phone_id = phone_id
         self.subscribes = subscribes
@@ -71,53 +90,106 @@ class PhoneMachine:
         self._subscribing = False
         self._waiting_for_subscription: list[str] = []
         self._next_request_id = 1
+        self._outbox = Outbox(retry)
+        self._asking: dict[int, str] = {}  # request id -> receipt, until answered
+        self._asks_due: dict[str, float] = {}  # receipt -> when the user will ask
+        self._noticed: set[str] = set()
+        self._shown: set[str] = set()
+        self._started = False
         self.deliveries: list[Delivery] = []
         self.refusals: list[ErrorReply] = []
 
     def start(self, now: float) -> Effects:
-        return NOTHING
+        """Nothing at first; after a crash, re-send what is unanswered and re-arm the asks."""
+        if not self._started:
+            self._started = True
+            return NOTHING
+        timers = tuple(Timer(at, AskDue(receipt)) for receipt, at in self._asks_due.items())
+        return self._outbox.resume(now) + Effects(timers=timers)
+
+    @property
+    def unanswered(self) -> int:
+        """Messages the phone is still re-sending (a subscription, requests)."""
+        return len(self._outbox)
 
     def ask(self, receipt_id: str, now: float) -> Effects:
         """Step 503 (sending unit 701): ask the cloud about ``receipt_id``."""
+        self._asks_due.pop(receipt_id, None)
         if self._subscribing and not self.subscribed:
             self._waiting_for_subscription.append(receipt_id)  # ask once subscribed
             return NOTHING
         request = AssociationRequest(self._next_request_id, receipt_id, self.phone_id)
         self._next_request_id += 1
-        return Effects(sends=(Send(self.cloud, request),))
+        self._asking[request.request_id] = receipt_id
+        return self._outbox.send(request.request_id, Send(self.cloud, request), now)
 
     def timer_fired(self, key: object, now: float) -> Effects:
+        if isinstance(key, Resend):
+            effects = self._outbox.resend_due(key.key, now)
+            if effects.notes and isinstance(key.key, int):  # gave up on this request
+                self._asking.pop(key.key, None)
+            return effects
         if not isinstance(key, AskDue):
             raise LocalProtocolError(f"the phone armed no timer {key!r}")
         return self.ask(key.receipt_id, now)
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         if isinstance(message, AssociationResponse):  # step 509, receiving unit 702
-            self.deliveries.append(Delivery(message.receipt_id, "response", message.products, now))
-            return NOTHING
+            self._asking.pop(message.request_id, None)
+            answered = self._outbox.acknowledge(message.request_id)
+            return answered + self._show(message.receipt_id, "response", message.products, now)
         if isinstance(message, AssociationPush):  # step 605, receiving unit 702
-            self.deliveries.append(
-                Delivery(message.receipt_id, str(message.reason), message.products, now)
-            )
-            return NOTHING
+            ack = Effects(sends=(Send(sender, PushAck(message.receipt_id, message.phone_id)),))
+            return ack + self._show(message.receipt_id, str(message.reason), message.products, now)
         if isinstance(message, ReceiptNotice):
-            return self._on_receipt(message, now)
+            return self._on_receipt(message, sender, now)
         if isinstance(message, SubscribeAck):
+            if self.subscribed:
+                return NOTHING  # the acknowledgement repeated
             self.subscribed = True
+            effects = self._outbox.acknowledge(_SUBSCRIPTION)
             waiting, self._waiting_for_subscription = self._waiting_for_subscription, []
-            sends = tuple(s for r in waiting for s in self.ask(r, now).sends)
-            return Effects(sends=sends)
+            for receipt in waiting:
+                effects += self.ask(receipt, now)
+            return effects
         if isinstance(message, ErrorReply):
+            request_id = message.request_id
+            if request_id is not None:
+                if self._asking.pop(request_id, None) is None:
+                    return NOTHING  # the refusal repeated
+                self.refusals.append(message)
+                return self._outbox.acknowledge(request_id)
             self.refusals.append(message)
             return NOTHING
         return NOTHING  # a phone ignores what it never asked for
 
-    def _on_receipt(self, notice: ReceiptNotice, now: float) -> Effects:
-        sends: tuple[Send, ...] = ()
+    def _show(
+        self, receipt_id: str, kind: str, products: tuple[AssociatedProduct, ...], now: float
+    ) -> Effects:
+        """Step 509/605: show a receipt's associated products to the user, once."""
+        if receipt_id in self._shown:
+            note = Note(PhoneNote.ALREADY_SHOWN, receipt_id, self.phone_id, kind)
+            return Effects(notes=(note,))
+        self._shown.add(receipt_id)
+        self.deliveries.append(Delivery(receipt_id, kind, products, now))
+        return Effects(notes=(Note(PhoneNote.SHOWN, receipt_id, self.phone_id, kind),))
+
+    def _on_receipt(self, notice: ReceiptNotice, sender: Address, now: float) -> Effects:
+        effects = Effects(sends=(Send(sender, NoticeAck(notice.receipt_id)),))
+        if notice.receipt_id in self._noticed:
+            return effects  # the notice repeated
+        self._noticed.add(notice.receipt_id)
         if self.subscribes and not self._subscribing:
             # The first payment with the phone: establish the association, subscribe.
             self._subscribing = True
-            sends = (Send(self.cloud, Subscribe(self.phone_id)),)
+            effects += self._outbox.send(
+                _SUBSCRIPTION, Send(self.cloud, Subscribe(self.phone_id)), now
+            )
         delay = self._ask_plan.get(notice.receipt_id, self._default_ask_delay)
-        timers = () if delay is None else (Timer(now + delay, AskDue(notice.receipt_id)),)
-        return Effects(sends=sends, timers=timers)
+        if delay is not None:
+            self._asks_due[notice.receipt_id] = now + delay
+            effects += Effects(timers=(Timer(now + delay, AskDue(notice.receipt_id)),))
+        return effects
+
+
+_SUBSCRIPTION = "subscription"

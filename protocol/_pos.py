@@ -4,6 +4,12 @@ The POS rings up purchases (:class:`Checkout` values: from a scenario, or a real
 binds each one-to-one to the phone identifier it was given, and uploads it. Once the cloud
 acknowledges the binding, the POS hands the buyer's phone the receipt id
 (:class:`~protocol.ReceiptNotice`), which is what the phone will ask about.
+
+Over a lossy network the POS re-sends an upload until its ``UploadAck`` (or a refusal),
+a notice until the phone's ``NoticeAck`` and its promotions until the ``PromotionAck``,
+with backoff (an :class:`~protocol.Outbox`). Its state models the till's own storage: a
+crash loses only its timers, and :meth:`PosMachine.start` after a restart re-sends what is
+unacknowledged and rings up the checkouts that fell due while it was down.
 """
 
 from __future__ import annotations
@@ -22,11 +28,14 @@ from ._messages import (
     ErrorReply,
     Item,
     Message,
+    NoticeAck,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
     ReceiptNotice,
     UploadAck,
 )
+from ._outbox import Outbox, Resend, RetryPolicy
 from ._validators import finite_number, non_empty_tuple_of, text
 
 __all__ = ["Checkout", "CheckoutDue", "PosMachine", "PosNote"]
@@ -73,6 +82,7 @@ class PosMachine:
         *,
         promotions: PromotionUpdate | None = None,
         cloud: Address = CLOUD,
+        retry: RetryPolicy | None = None,
     ) -> None:
         if any(b.at < a.at for a, b in itertools.pairwise(checkouts)):
             raise LocalProtocolError(f"POS {merchant_id}:{pos_id}: checkouts must be in time order")
@@ -86,14 +96,28 @@ class PosMachine:
         self._checkouts = tuple(checkouts)
         self._promotions = promotions
         self._awaiting_ack: dict[str, tuple[Checkout, float]] = {}
-        self._started_at = 0.0
+        self._outbox = Outbox(retry)
+        self._started_at: float | None = None
+        self._next_checkout = 0
 
     def start(self, now: float) -> Effects:
-        """Send the merchant's promotions (if any) and arm the first checkout."""
+        """Send the merchant's promotions (if any) and arm the first checkout.
+
+        Called again after a crash: re-send what is unacknowledged and re-arm the next
+        checkout (at once if it fell due while the till was down).
+        """
+        if self._started_at is not None:
+            effects = self._outbox.resume(now)
+            if self._next_checkout < len(self._checkouts):
+                effects += Effects(timers=(self._checkout_timer(self._next_checkout),))
+            return effects
         self._started_at = now
-        sends = () if self._promotions is None else (Send(self.cloud, self._promotions),)
-        timers = (self._checkout_timer(0),) if self._checkouts else ()
-        return Effects(sends=sends, timers=timers)
+        effects = NOTHING
+        if self._promotions is not None:
+            effects = self._outbox.send(_PROMOTIONS, Send(self.cloud, self._promotions), now)
+        if self._checkouts:
+            effects += Effects(timers=(self._checkout_timer(0),))
+        return effects
 
     def ring_up(self, checkout: Checkout, now: float) -> Effects:
         """Step 501: bind the purchase to the phone identifier and upload it to the cloud."""
@@ -106,19 +130,30 @@ class PosMachine:
             purchased_at=now,
         )
         self._awaiting_ack[checkout.receipt_id] = (checkout, now)
-        return Effects(sends=(Send(self.cloud, upload),))
+        return self._outbox.send(_Upload(checkout.receipt_id), Send(self.cloud, upload), now)
 
     def timer_fired(self, key: object, now: float) -> Effects:
+        if isinstance(key, Resend):
+            return self._resend(key.key, now)
         if not isinstance(key, CheckoutDue):
             raise LocalProtocolError(f"the POS armed no timer {key!r}")
-        upload = self.ring_up(self._checkouts[key.index], now).sends
-        following = key.index + 1
+        if key.index != self._next_checkout:
+            return NOTHING  # already rung up
+        effects = self.ring_up(self._checkouts[key.index], now)
+        self._next_checkout = following = key.index + 1
         if following < len(self._checkouts):
-            return Effects(sends=upload, timers=(self._checkout_timer(following),))
-        return Effects(sends=upload)
+            return effects + Effects(timers=(self._checkout_timer(following),))
+        return effects
 
     def _checkout_timer(self, index: int) -> Timer:
-        return Timer(self._started_at + self._checkouts[index].at, CheckoutDue(index))
+        started_at = self._started_at if self._started_at is not None else 0.0
+        return Timer(started_at + self._checkouts[index].at, CheckoutDue(index))
+
+    def _resend(self, key: object, now: float) -> Effects:
+        effects = self._outbox.resend_due(key, now)
+        if effects.notes and isinstance(key, _Upload):  # gave up on this upload
+            self._awaiting_ack.pop(key.receipt_id, None)
+        return effects
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         if isinstance(message, UploadAck):
@@ -127,16 +162,43 @@ class PosMachine:
                 return NOTHING  # an acknowledgement repeated: already handled
             checkout, purchased_at = awaiting
             notice = ReceiptNotice(checkout.receipt_id, self.merchant_id, purchased_at)
-            return Effects(sends=(Send(checkout.buyer, notice),))
+            return self._outbox.acknowledge(_Upload(checkout.receipt_id)) + self._outbox.send(
+                _Notice(checkout.receipt_id), Send(checkout.buyer, notice), now
+            )
+        if isinstance(message, NoticeAck):
+            return self._outbox.acknowledge(_Notice(message.receipt_id))
+        if isinstance(message, PromotionAck):
+            return self._outbox.acknowledge(_PROMOTIONS)
         if isinstance(message, ErrorReply):
             receipt = message.receipt_id
+            effects = NOTHING
             if receipt is not None:
-                self._awaiting_ack.pop(receipt, None)
+                if self._awaiting_ack.pop(receipt, None) is None:
+                    return NOTHING  # a refusal repeated: already noted
+                effects = self._outbox.acknowledge(_Upload(receipt))
             note = Note(PosNote.UPLOAD_REFUSED, receipt, None, f"{message.code}: {message.detail}")
-            return Effects(notes=(note,))
+            return effects + Effects(notes=(note,))
         return NOTHING  # a POS ignores what it never asked for
 
     @property
     def awaiting_ack(self) -> int:
         """Uploads sent and not yet acknowledged."""
         return len(self._awaiting_ack)
+
+    @property
+    def unacknowledged(self) -> int:
+        """Messages of any kind the POS is still re-sending."""
+        return len(self._outbox)
+
+
+@attrs.frozen
+class _Upload:
+    receipt_id: str
+
+
+@attrs.frozen
+class _Notice:
+    receipt_id: str
+
+
+_PROMOTIONS = "promotions"

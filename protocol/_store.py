@@ -1,8 +1,15 @@
-"""The cloud's store: bindings, subscriptions, pending pushes, saved matching relations.
+"""The cloud's store: bindings, subscriptions, pending and outgoing pushes, relations.
 
 The cloud machine reaches its state only through the narrow :class:`CloudStore` interface,
-so a durable implementation (SQLite) can replace :class:`InMemoryStore` without touching the
-protocol rules. Every method is synchronous and cheap; the machine calls it inline.
+so a durable implementation (``actors.SqliteStore``) can replace :class:`InMemoryStore`
+without touching the protocol rules. Every method is synchronous and cheap; the machine
+calls it inline. A durable store must have made a write durable when the method returns:
+the cloud acknowledges an upload right after storing it.
+
+What a restarted cloud recovers from its store (``CloudMachine.start``): bindings (and the
+recommender's learning, replayed from them in stored order), subscriptions, pending pushes
+(re-armed at their original deadlines), outgoing pushes not yet acknowledged by their phone
+(sent again), deliveries, matching relations and promotions.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Protocol
 
 import attrs
 
-from ._messages import PurchaseUpload
+from ._messages import AssociationPush, PurchaseUpload
 from ._recommender import Promotions
 
 __all__ = ["Binding", "CloudStore", "InMemoryStore", "MatchingRelation", "PendingPush"]
@@ -59,6 +66,9 @@ class CloudStore(Protocol):
 
     def binding(self, receipt_id: str) -> Binding | None: ...
     def put_binding(self, binding: Binding) -> None: ...
+    def bindings(self) -> Iterable[Binding]:
+        """Every binding, in the order they were stored."""
+        ...
 
     def is_subscribed(self, phone_id: str) -> bool: ...
     def subscribe(self, phone_id: str, at: float) -> None: ...
@@ -70,6 +80,15 @@ class CloudStore(Protocol):
 
     def was_delivered(self, receipt_id: str, phone_id: str) -> bool: ...
     def mark_delivered(self, receipt_id: str, phone_id: str) -> None: ...
+
+    def put_outgoing(self, push: AssociationPush) -> None:
+        """Keep ``push`` until its phone acknowledges it (re-sent after a restart)."""
+        ...
+
+    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None: ...
+    def outgoing(self) -> Iterable[AssociationPush]:
+        """Pushes sent and not yet acknowledged, in the order they were first sent."""
+        ...
 
     def save_matching_relation(self, relation: MatchingRelation) -> None: ...
     def matching_relation(self, receipt_id: str) -> MatchingRelation | None: ...
@@ -86,6 +105,7 @@ class InMemoryStore:
         self._subscribed: dict[str, float] = {}
         self._pending: dict[str, PendingPush] = {}
         self._delivered: set[tuple[str, str]] = set()
+        self._outgoing: dict[tuple[str, str], AssociationPush] = {}
         self._relations: dict[str, MatchingRelation] = {}
         self._promotions: dict[str, Promotions] = {}
 
@@ -94,6 +114,9 @@ class InMemoryStore:
 
     def put_binding(self, binding: Binding) -> None:
         self._bindings[binding.receipt_id] = binding
+
+    def bindings(self) -> Iterable[Binding]:
+        return tuple(self._bindings.values())
 
     def is_subscribed(self, phone_id: str) -> bool:
         return phone_id in self._subscribed
@@ -118,6 +141,15 @@ class InMemoryStore:
 
     def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
         self._delivered.add((receipt_id, phone_id))
+
+    def put_outgoing(self, push: AssociationPush) -> None:
+        self._outgoing[(push.receipt_id, push.phone_id)] = push
+
+    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
+        self._outgoing.pop((receipt_id, phone_id), None)
+
+    def outgoing(self) -> Iterable[AssociationPush]:
+        return tuple(self._outgoing.values())
 
     def save_matching_relation(self, relation: MatchingRelation) -> None:
         self._relations[relation.receipt_id] = relation

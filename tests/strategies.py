@@ -20,9 +20,12 @@ from protocol import (
     ErrorReply,
     Item,
     Message,
+    NoticeAck,
     Offer,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     PushReason,
     Reason,
     ReceiptNotice,
@@ -212,6 +215,18 @@ def error_replies() -> st.SearchStrategy[ErrorReply]:
     )
 
 
+def notice_acks() -> st.SearchStrategy[NoticeAck]:
+    return st.builds(NoticeAck, receipt_id=tokens())
+
+
+def push_acks() -> st.SearchStrategy[PushAck]:
+    return st.builds(PushAck, receipt_id=tokens(), phone_id=phone_ids())
+
+
+def promotion_acks() -> st.SearchStrategy[PromotionAck]:
+    return st.builds(PromotionAck, merchant_id=tokens())
+
+
 def message_types() -> dict[type[Message], st.SearchStrategy[Message]]:
     """Each message class with the strategy that draws it."""
     return {
@@ -220,10 +235,13 @@ def message_types() -> dict[type[Message], st.SearchStrategy[Message]]:
         PurchaseUpload: purchase_uploads(),
         UploadAck: upload_acks(),
         ReceiptNotice: receipt_notices(),
+        NoticeAck: notice_acks(),
         AssociationRequest: association_requests(),
         AssociationResponse: association_responses(),
         AssociationPush: association_pushes(),
+        PushAck: push_acks(),
         PromotionUpdate: promotion_updates(),
+        PromotionAck: promotion_acks(),
         ErrorReply: error_replies(),
     }
 

@@ -25,13 +25,17 @@ from protocol import (
     MismatchPolicy,
     Offer,
     PendingPush,
+    PromotionAck,
     Promotions,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     PushDue,
     PushReason,
     Reason,
     ReceiptNotice,
+    Resend,
+    RetryPolicy,
     RuleRecommender,
     Send,
     Subscribe,
@@ -323,17 +327,20 @@ def test_no_request_means_exactly_one_timeout_push_at_the_deadline() -> None:
     upload = _upload()
     cloud.upload(upload, now=7.0)
     push = cloud.fire("r-1", now=7.0 + TIMEOUT)
-    assert push == Effects(
-        sends=(
-            Send(
-                phone_address(ALICE),
-                AssociationPush("r-1", ALICE, PushReason.TIMEOUT, _expected_products(upload)),
-            ),
-        )
-    )
+    expected = AssociationPush("r-1", ALICE, PushReason.TIMEOUT, _expected_products(upload))
+    resend = Timer(7.0 + TIMEOUT + RetryPolicy().first_delay, Resend(("r-1", ALICE)))
+    assert push == Effects(sends=(Send(phone_address(ALICE), expected),), timers=(resend,))
     assert cloud.store.pending_push("r-1") is None
     assert cloud.fire("r-1", now=7.0 + TIMEOUT) == Effects()
     assert cloud.fire("r-1", now=100 * TIMEOUT) == Effects()
+    # unacknowledged, the push is sent again; the phone's PushAck ends that
+    assert tuple(cloud.store.outgoing()) == (expected,)
+    again = cloud.machine.timer_fired(resend.key, resend.at)
+    assert again.sends == push.sends
+    acked = cloud.send(PushAck("r-1", ALICE), phone_address(ALICE), now=resend.at + 1)
+    assert acked == Effects(cancels=(resend.key,))
+    assert tuple(cloud.store.outgoing()) == ()
+    assert cloud.machine.timer_fired(resend.key, resend.at + 100) == Effects()
 
 
 def test_timer_fired_early_does_nothing() -> None:
@@ -398,7 +405,7 @@ def test_promotions_are_appended_to_the_products() -> None:
         popular=("FOOD-BR-001",),
         offers=(Offer("FOOD-PA-001", "two for one", 1.25),),
     )
-    assert cloud.send(update, POS, now=0.0) == Effects()
+    assert cloud.send(update, POS, now=0.0) == Effects(sends=(Send(POS, PromotionAck(MERCHANT)),))
     upload = _upload()
     cloud.upload(upload, now=0.0)
     reply = _only_send(cloud.ask(ALICE, "r-1", now=1.0))
@@ -479,9 +486,13 @@ def test_restart_rearms_pending_pushes_at_their_original_deadlines() -> None:
     push = _only_send(after.fire("r-1", now=TIMEOUT))
     assert push.to == phone_address(ALICE)
     assert after.fire("r-2", now=10.0 + TIMEOUT) == Effects()
-    # a second restart re-arms only what is still pending
-    assert Cloud(store=store).machine.start(now=70.0).timers == (
+    # a second restart re-arms only what is still pending, and sends the push of r-1
+    # again: its phone never acknowledged it
+    again = Cloud(store=store).machine.start(now=70.0)
+    assert again.sends == (push,)
+    assert again.timers == (
         Timer(20.0 + TIMEOUT, PushDue("r-3")),
+        Timer(70.0 + RetryPolicy().first_delay, Resend(("r-1", ALICE))),
     )
 
 

@@ -27,10 +27,13 @@ from protocol import (
     Item,
     LocalProtocolError,
     Message,
+    NoticeAck,
     Offer,
+    PromotionAck,
     PromotionUpdate,
     ProtocolError,
     PurchaseUpload,
+    PushAck,
     PushReason,
     Reason,
     ReceiptNotice,
@@ -224,10 +227,13 @@ def test_every_message_class_has_a_wire_name() -> None:
         "purchase-upload": PurchaseUpload,
         "upload-ack": UploadAck,
         "receipt-notice": ReceiptNotice,
+        "notice-ack": NoticeAck,
         "association-request": AssociationRequest,
         "association-response": AssociationResponse,
         "association-push": AssociationPush,
+        "push-ack": PushAck,
         "promotion-update": PromotionUpdate,
+        "promotion-ack": PromotionAck,
         "error-reply": ErrorReply,
     } == MESSAGE_TYPES
 
@@ -368,8 +374,8 @@ def test_decoding_does_not_coerce_json_types(data: dict[str, Any]) -> None:
 
 
 def test_decoding_errors_say_what_is_wrong() -> None:
-    with pytest.raises(RemoteProtocolError, match="version 2"):
-        decode_message({**_valid_request(), "v": 2})
+    with pytest.raises(RemoteProtocolError, match="version 1"):
+        decode_message({**_valid_request(), "v": 1})  # the version before acknowledgements
     with pytest.raises(RemoteProtocolError, match="association-demand"):
         decode_message({**_valid_request(), "type": "association-demand"})
     with pytest.raises(RemoteProtocolError, match="body"):
@@ -388,6 +394,6 @@ def test_decode_json_refuses_what_is_not_a_json_message(raw: bytes | str) -> Non
 
 
 def test_decode_json_of_a_valid_message() -> None:
-    raw = b'{"v":1,"type":"subscribe","body":{"phone_id":"+8613800000001"}}'
+    raw = b'{"v":2,"type":"subscribe","body":{"phone_id":"+8613800000001"}}'
     assert decode_json(raw) == Subscribe(PHONE)
     assert encode_json(Subscribe(PHONE)) == raw

@@ -19,15 +19,22 @@ from protocol import (
     ErrorReply,
     Item,
     LocalProtocolError,
+    Note,
+    NoticeAck,
     Offer,
     PhoneMachine,
+    PhoneNote,
     PosMachine,
     PosNote,
+    PromotionAck,
     PromotionUpdate,
     PurchaseUpload,
+    PushAck,
     PushReason,
     Reason,
     ReceiptNotice,
+    Resend,
+    RetryPolicy,
     Send,
     Subscribe,
     SubscribeAck,
@@ -38,6 +45,8 @@ from protocol import (
 )
 
 CATALOG = builtin_catalog()
+RETRY = RetryPolicy()
+POS = "pos:shop-a:pos-1"
 MERCHANT = "shop-a"
 ALICE = "+8613800000001"
 BOB = "+8613800000002"
@@ -70,6 +79,14 @@ SCHEDULE = (
 PROMOTIONS = PromotionUpdate(MERCHANT, ("FOOD-BR-001",), (Offer("FOOD-PA-002", "-20%", 1.0),))
 
 
+def _upload_key(receipt_id: str) -> object:
+    """The POS's outbox key of an upload (private): read it off the timer it arms."""
+    pos = PosMachine(MERCHANT, "pos-x", ())
+    (timer,) = pos.ring_up(_checkout(0.0, receipt_id), 0.0).timers
+    assert isinstance(timer.key, Resend)
+    return timer.key.key
+
+
 def _pos(
     checkouts: tuple[Checkout, ...] = SCHEDULE, promotions: PromotionUpdate | None = None
 ) -> PosMachine:
@@ -95,23 +112,34 @@ def _product(sku: str = "SKIN-LO-001") -> AssociatedProduct:
 def test_pos_start_sends_promotions_and_arms_the_first_checkout() -> None:
     effects = _pos(promotions=PROMOTIONS).start(0.0)
     assert effects == Effects(
-        sends=(Send(CLOUD, PROMOTIONS),), timers=(Timer(10.0, CheckoutDue(0)),)
+        sends=(Send(CLOUD, PROMOTIONS),),
+        timers=(Timer(RETRY.first_delay, Resend("promotions")), Timer(10.0, CheckoutDue(0))),
     )
 
 
 def test_pos_start_without_promotions_or_checkouts() -> None:
     assert _pos().start(0.0) == Effects(timers=(Timer(10.0, CheckoutDue(0)),))
     assert _pos(checkouts=()).start(0.0) == Effects()
-    assert _pos(checkouts=(), promotions=PROMOTIONS).start(0.0) == Effects(
-        sends=(Send(CLOUD, PROMOTIONS),)
-    )
+    assert _pos(checkouts=(), promotions=PROMOTIONS).start(0.0).sends == (Send(CLOUD, PROMOTIONS),)
+
+
+def test_pos_resends_promotions_until_acknowledged() -> None:
+    pos = _pos(checkouts=(), promotions=PROMOTIONS)
+    (timer,) = pos.start(0.0).timers
+    again = pos.timer_fired(timer.key, timer.at)
+    assert again.sends == (Send(CLOUD, PROMOTIONS),)
+    (timer,) = again.timers
+    assert timer.at == RETRY.first_delay * (1 + RETRY.factor)  # backoff
+    assert pos.handle(PromotionAck(MERCHANT), CLOUD, 3.0) == Effects(cancels=(timer.key,))
+    assert pos.timer_fired(timer.key, timer.at) == Effects()  # a stale timer does nothing
+    assert pos.unacknowledged == 0
 
 
 def test_checkout_times_count_from_the_start() -> None:
     pos = _pos()
     assert pos.start(100.0).timers == (Timer(110.0, CheckoutDue(0)),)
     effects = pos.timer_fired(CheckoutDue(0), 110.0)
-    assert effects.timers == (Timer(125.0, CheckoutDue(1)),)
+    assert effects.timers[-1] == Timer(125.0, CheckoutDue(1))
     (send,) = effects.sends
     assert isinstance(send.message, PurchaseUpload)
     assert send.message.purchased_at == 110.0
@@ -150,11 +178,13 @@ def test_each_checkout_uploads_and_arms_the_next() -> None:
             purchased_at=now,
         )
         uploads.append(send.message)
+        resend = Timer(now + RETRY.first_delay, Resend(_upload_key(checkout.receipt_id)))
         if index + 1 < len(SCHEDULE):
-            assert effects.timers == (Timer(SCHEDULE[index + 1].at, CheckoutDue(index + 1)),)
-            key = effects.timers[0].key
+            following = Timer(SCHEDULE[index + 1].at, CheckoutDue(index + 1))
+            assert effects.timers == (resend, following)
+            key = following.key
         else:
-            assert effects.timers == ()
+            assert effects.timers == (resend,)
         assert pos.awaiting_ack == index + 1
     assert [u.phone_id for u in uploads] == [ALICE, BOB, BOB]
 
@@ -176,9 +206,8 @@ def test_upload_ack_notifies_the_buyer_once() -> None:
     pos.timer_fired(CheckoutDue(1), 25.0)
     # the ack of r-2 goes to its buyer (Alice), not to the phone id the POS was given
     effects = pos.handle(UploadAck("r-2"), CLOUD, 26.0)
-    assert effects == Effects(
-        sends=(Send(phone_address(ALICE), ReceiptNotice("r-2", MERCHANT, 25.0)),)
-    )
+    assert effects.sends == (Send(phone_address(ALICE), ReceiptNotice("r-2", MERCHANT, 25.0)),)
+    assert effects.cancels == (Resend(_upload_key("r-2")),)  # the upload is not re-sent
     assert pos.awaiting_ack == 1
     assert pos.handle(UploadAck("r-2"), CLOUD, 27.0) == Effects()
     assert pos.handle(UploadAck("r-never"), CLOUD, 27.0) == Effects()
@@ -229,23 +258,29 @@ def _notice(receipt_id: str = "r-1") -> ReceiptNotice:
 def test_first_notice_subscribes_and_arms_the_ask_timer() -> None:
     phone = PhoneMachine(ALICE, ask_plan={"r-1": 30.0, "r-2": None}, default_ask_delay=5.0)
     assert phone.start(0.0) == Effects()
-    first = phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 100.0)
+    first = phone.handle(_notice("r-1"), POS, 100.0)
     assert first == Effects(
-        sends=(Send(CLOUD, Subscribe(ALICE)),), timers=(Timer(130.0, AskDue("r-1")),)
+        sends=(Send(POS, NoticeAck("r-1")), Send(CLOUD, Subscribe(ALICE))),
+        timers=(
+            Timer(100.0 + RETRY.first_delay, Resend("subscription")),
+            Timer(130.0, AskDue("r-1")),
+        ),
     )
     # later notices do not subscribe again; None in the plan means "never asks"
-    assert phone.handle(_notice("r-2"), "pos:shop-a:pos-1", 110.0) == Effects()
+    assert phone.handle(_notice("r-2"), POS, 110.0) == Effects(sends=(Send(POS, NoticeAck("r-2")),))
     # receipts not in the plan use the default delay
-    assert phone.handle(_notice("r-3"), "pos:shop-a:pos-1", 120.0) == Effects(
-        timers=(Timer(125.0, AskDue("r-3")),)
+    assert phone.handle(_notice("r-3"), POS, 120.0) == Effects(
+        sends=(Send(POS, NoticeAck("r-3")),), timers=(Timer(125.0, AskDue("r-3")),)
     )
+    # a repeated notice is acknowledged again and changes nothing
+    assert phone.handle(_notice("r-3"), POS, 121.0) == Effects(sends=(Send(POS, NoticeAck("r-3")),))
 
 
 def test_default_ask_delay_none_never_asks() -> None:
     phone = PhoneMachine(ALICE, default_ask_delay=None)
-    assert phone.handle(_notice(), "pos:shop-a:pos-1", 1.0) == Effects(
-        sends=(Send(CLOUD, Subscribe(ALICE)),)
-    )
+    effects = phone.handle(_notice(), POS, 1.0)
+    assert effects.sends == (Send(POS, NoticeAck("r-1")), Send(CLOUD, Subscribe(ALICE)))
+    assert [t.key for t in effects.timers] == [Resend("subscription")]
 
 
 def test_ask_before_subscribe_ack_is_queued_and_sent_on_ack() -> None:
@@ -260,7 +295,9 @@ def test_ask_before_subscribe_ack_is_queued_and_sent_on_ack() -> None:
         sends=(
             Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),
             Send(CLOUD, AssociationRequest(2, "r-2", ALICE)),
-        )
+        ),
+        timers=(Timer(4.0, Resend(1)), Timer(4.0, Resend(2))),
+        cancels=(Resend("subscription"),),
     )
     # once subscribed, asks go out at once
     assert phone.ask("r-3", 3.0).sends == (Send(CLOUD, AssociationRequest(3, "r-3", ALICE)),)
@@ -284,15 +321,21 @@ def test_ask_timer_sends_the_request() -> None:
     phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 0.0)
     phone.handle(SubscribeAck(ALICE), CLOUD, 1.0)
     assert phone.timer_fired(AskDue("r-1"), 2.0) == Effects(
-        sends=(Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),)
+        sends=(Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),),
+        timers=(Timer(4.0, Resend(1)),),
     )
 
 
 def test_responses_and_pushes_are_recorded() -> None:
-    phone = PhoneMachine(ALICE)
+    phone = PhoneMachine(ALICE, subscribes=False)
     products = (_product(),)
-    assert phone.handle(AssociationResponse(1, "r-1", products), CLOUD, 5.0) == Effects()
-    phone.handle(AssociationPush("r-2", ALICE, PushReason.TIMEOUT, products), CLOUD, 6.0)
+    phone.ask("r-1", 4.0)
+    assert phone.handle(AssociationResponse(1, "r-1", products), CLOUD, 5.0) == Effects(
+        notes=(Note(PhoneNote.SHOWN, "r-1", ALICE, "response"),), cancels=(Resend(1),)
+    )
+    assert phone.unanswered == 0
+    pushed = phone.handle(AssociationPush("r-2", ALICE, PushReason.TIMEOUT, products), CLOUD, 6.0)
+    assert pushed.sends == (Send(CLOUD, PushAck("r-2", ALICE)),)  # every push is acknowledged
     phone.handle(AssociationPush("r-3", ALICE, PushReason.DUAL_SEND, ()), CLOUD, 7.0)
     assert phone.deliveries == [
         Delivery("r-1", "response", products, 5.0),
@@ -303,18 +346,23 @@ def test_responses_and_pushes_are_recorded() -> None:
 
 
 def test_errors_are_recorded_as_refusals() -> None:
-    phone = PhoneMachine(ALICE)
+    phone = PhoneMachine(ALICE, subscribes=False)
+    phone.ask("r-1", 0.5)
     refusal = ErrorReply(ErrorCode.NOT_SUBSCRIBED, "no", receipt_id="r-1", request_id=1)
-    assert phone.handle(refusal, CLOUD, 1.0) == Effects()
+    assert phone.handle(refusal, CLOUD, 1.0) == Effects(cancels=(Resend(1),))
+    assert phone.handle(refusal, CLOUD, 1.5) == Effects()  # the refusal repeated
     assert phone.refusals == [refusal]
     assert phone.deliveries == []
+    assert phone.unanswered == 0
 
 
 def test_phone_that_does_not_subscribe_never_subscribes() -> None:
     phone = PhoneMachine(BOB, subscribes=False, default_ask_delay=0.0)
     for n in range(3):
-        effects = phone.handle(_notice(f"r-{n}"), "pos:shop-a:pos-1", float(n))
-        assert effects == Effects(timers=(Timer(float(n), AskDue(f"r-{n}")),))
+        effects = phone.handle(_notice(f"r-{n}"), POS, float(n))
+        assert effects == Effects(
+            sends=(Send(POS, NoticeAck(f"r-{n}")),), timers=(Timer(float(n), AskDue(f"r-{n}")),)
+        )
     (send,) = phone.timer_fired(AskDue("r-0"), 3.0).sends
     assert send.message == AssociationRequest(1, "r-0", BOB)
     assert not phone.subscribed

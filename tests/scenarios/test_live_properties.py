@@ -107,13 +107,11 @@ async def test_binding_every_upload_bound_to_the_pos_id_and_each_request_answere
         buyer = _phone(result, purchase.buyer_phone_id)
         if purchase.ask_delay is None or not buyer.subscribes or purchase.wrong_id:
             continue
-        responses = [
-            d
-            for d in buyer.deliveries
-            if d.receipt_id == purchase.receipt_id and d.kind == "response"
-        ]
-        assert len(responses) == 1, purchase
-        assert responses[0].products, "a response carries associated products"
+        shown = [d for d in buyer.deliveries if d.receipt_id == purchase.receipt_id]
+        assert len(shown) == 1, purchase  # answered (or pushed first), and shown once
+        if shown[0].kind == "response":
+            assert shown[0].products, "a response carries associated products"
+        assert buyer.unanswered == 0, "every request was answered"
 
 
 @live
@@ -186,9 +184,9 @@ async def test_timeout_push_exactly_once_after_the_deadline_never_after_an_answe
         if asked_in_time:
             assert kinds == Counter({"response": 1})  # answered: no push follows
         elif first_purchase[phone.phone_id] <= purchase.at:
-            assert kinds["timeout"] == 1  # no request within push_timeout: pushed once
-            if purchase.ask_delay is not None:
-                assert kinds["response"] == 1  # a pull after the push is still answered
+            # no request within push_timeout: pushed once; a later pull is answered too,
+            # but the user has already seen the products, so they are shown once
+            assert kinds == Counter({"timeout": 1})
 
 
 def _planned(scenario: Scenario) -> tuple[PlannedPurchase, ...]:
@@ -205,4 +203,6 @@ async def test_report_of_every_generated_world_has_nothing_lost_or_duplicated(
     assert report.lost == 0
     assert report.duplicates == 0
     assert report.purchases == scenario.purchases
-    assert report.delivered == report.responses + report.pushes + report.dual_sends
+    assert report.delivered <= report.responses + report.pushes + report.dual_sends
+    assert report.resent == 0  # a perfect network: nothing needs re-sending
+    assert report.faults == 0

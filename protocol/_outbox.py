@@ -1,0 +1,140 @@
+"""Reliable sending over a lossy network: an outbox re-sends until the peer acknowledges.
+
+The patent assumes a perfect network. Ours loses, duplicates and reorders messages, and
+parties crash. Every machine that needs an answer keeps what it sent in an :class:`Outbox`
+under an idempotency key (the receipt id for an upload, a notice or a push; the request's
+receipt for a request; the phone for a subscription) and re-sends it with exponential
+backoff until the matching acknowledgement or reply arrives. The receivers are idempotent
+(a receipt uploaded twice is bound once; a delivery received twice is shown once), so a
+re-send is always safe.
+
+Backoff is deterministic (no jitter): the same scenario and seed give the same trace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterator
+
+import attrs
+
+from ._codec import message_type
+from ._effects import NOTHING, Effects, Note, Send, Timer
+from ._errors import LocalProtocolError
+
+__all__ = ["Outbox", "OutboxNote", "Resend", "RetryPolicy"]
+
+
+class OutboxNote:
+    """The kind of :class:`~protocol.Note` an outbox emits."""
+
+    GAVE_UP = "gave-up"  # max_attempts sends and no acknowledgement: stop re-sending
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be > 0, got {value!r}")
+
+
+def _at_least_one(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 1):
+        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be >= 1, got {value!r}")
+
+
+def _whole_positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be a whole number > 0")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When to re-send: after ``first_delay``, then ``factor`` times longer each time,
+    never more than ``max_delay`` apart, and at most ``max_attempts`` sends in all.
+
+    The defaults re-send for about 45 minutes (2 s, 4 s, ... then every minute), which
+    outlasts every partition and crash the built-in scenarios inject.
+    """
+
+    first_delay: float = attrs.field(default=2.0, validator=_positive)
+    factor: float = attrs.field(default=2.0, validator=_at_least_one)
+    max_delay: float = attrs.field(default=60.0, validator=_positive)
+    max_attempts: int = attrs.field(default=50, validator=_whole_positive)
+
+    def delay(self, attempt: int) -> float:
+        """How long to wait for an acknowledgement after send number ``attempt`` (1, 2, ...)."""
+        if attempt > 64:  # factor ** attempt would overflow long after max_delay is reached
+            return self.max_delay
+        return min(self.first_delay * self.factor ** (attempt - 1), self.max_delay)
+
+    def give_up_after(self) -> float:
+        """The time from the first send to giving up: the sum of every wait."""
+        return sum(self.delay(n) for n in range(1, self.max_attempts + 1))
+
+
+@attrs.frozen
+class Resend:
+    """Timer key: no acknowledgement for the message kept under ``key``: send it again."""
+
+    key: Hashable
+
+
+@attrs.define
+class _Waiting:
+    send: Send
+    attempts: int
+
+
+class Outbox:
+    """Messages sent and not yet acknowledged, each re-sent with backoff until it is."""
+
+    def __init__(self, policy: RetryPolicy | None = None) -> None:
+        self.policy = policy if policy is not None else RetryPolicy()
+        self._waiting: dict[Hashable, _Waiting] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._waiting
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(tuple(self._waiting))
+
+    def send(self, key: Hashable, send: Send, now: float) -> Effects:
+        """Send ``send`` and keep it under ``key`` until :meth:`acknowledge`."""
+        self._waiting[key] = _Waiting(send, 1)
+        return Effects(sends=(send,), timers=(Timer(now + self.policy.delay(1), Resend(key)),))
+
+    def acknowledge(self, key: Hashable) -> Effects:
+        """The answer to ``key`` arrived: stop re-sending. A repeated answer changes nothing."""
+        if self._waiting.pop(key, None) is None:
+            return NOTHING
+        return Effects(cancels=(Resend(key),))
+
+    def resend_due(self, key: Hashable, now: float) -> Effects:
+        """The :class:`Resend` timer of ``key`` fired: send again, or give up."""
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            return NOTHING  # acknowledged meanwhile
+        if waiting.attempts >= self.policy.max_attempts:
+            del self._waiting[key]
+            message = waiting.send.message
+            receipt: str | None = getattr(message, "receipt_id", None)
+            detail = (
+                f"no answer to {message_type(message)} for {waiting.send.to} "
+                f"after {waiting.attempts} sends"
+            )
+            return Effects(notes=(Note(OutboxNote.GAVE_UP, receipt, None, detail),))
+        waiting.attempts += 1
+        timer = Timer(now + self.policy.delay(waiting.attempts), Resend(key))
+        return Effects(sends=(waiting.send,), timers=(timer,))
+
+    def resume(self, now: float) -> Effects:
+        """After a restart (the timers were lost): send everything waiting again, now."""
+        sends: list[Send] = []
+        timers: list[Timer] = []
+        for key, waiting in self._waiting.items():
+            waiting.attempts += 1
+            sends.append(waiting.send)
+            timers.append(Timer(now + self.policy.delay(waiting.attempts), Resend(key)))
+        return Effects(sends=tuple(sends), timers=tuple(timers))
