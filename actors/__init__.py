@@ -8,10 +8,13 @@ and runs them until no work is left. Observers see every send, receipt, timer an
 from ._activity import Activity
 from ._actor import Actor
 from ._determinism import deterministic_scheduling
-from ._errors import TransportError, UnknownAddress
+from ._errors import FaultPlanError, StoreError, TransportError, UnknownAddress
+from ._faults import Crash, Link, NetworkConfig, Partition
 from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
-from ._timers import TimerService
+from ._simnet import SimNetwork
+from ._sqlite_store import SqliteStore
+from ._timers import TimerOwner, TimerService
 from ._trace import (
     FAULT_KINDS,
     TRACE_FORMAT,
@@ -30,16 +33,25 @@ __all__ = [
     "TRACE_FORMAT",
     "Activity",
     "Actor",
+    "Crash",
     "Endpoint",
     "Envelope",
     "EventKind",
+    "FaultPlanError",
     "InlineEndpoint",
     "InlineTransport",
     "JsonlTraceWriter",
+    "Link",
     "MemoryEndpoint",
     "MemoryTransport",
+    "NetworkConfig",
     "Observer",
+    "Partition",
     "Scheduling",
+    "SimNetwork",
+    "SqliteStore",
+    "StoreError",
+    "TimerOwner",
     "TimerService",
     "TraceEvent",
     "Transport",

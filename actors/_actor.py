@@ -49,6 +49,7 @@ class Actor:
         self._armed: dict[Hashable, int] = {}
         self._due_now: list[tuple[Hashable, int]] = []  # armed for "now": fired inline
         self._primed = False
+        self.down = False  # crashed and not yet restarted
 
     @property
     def pending_timers(self) -> int:
@@ -123,10 +124,57 @@ class Actor:
     def deliver(self, envelope: Envelope, now: float) -> None:
         """Hand one message to the machine and carry out what it asks for."""
         observe = self._observe
+        if self.down:  # a crashed party loses what reaches it
+            if observe is not None:
+                observe(
+                    TraceEvent(
+                        now, _DROP, envelope.sender, self.address, envelope.message, None, "down"
+                    )
+                )
+            self._activity.done()
+            return
         if observe is not None:
             observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))
         self._apply(self.machine.handle(envelope.message, envelope.sender, now), now)
         self._activity.done()
+
+    def crash(self, now: float) -> None:
+        """The party crashes: its timers and the messages waiting in its mailbox are lost,
+        and so is every message reaching it until :meth:`restart`."""
+        if self.down:
+            return
+        self.down = True
+        observe = self._observe
+        if observe is not None:
+            observe(TraceEvent(now, _CRASH, self.address, self.address))
+        activity = self._activity
+        activity.done(len(self._armed))
+        self._armed.clear()
+        self._due_now.clear()
+        while True:
+            try:
+                envelope = self.endpoint.receive_nowait()
+            except (trio.WouldBlock, trio.ClosedResourceError, trio.EndOfChannel):
+                break
+            if observe is not None:
+                observe(
+                    TraceEvent(
+                        now, _DROP, envelope.sender, self.address, envelope.message, None, "down"
+                    )
+                )
+            activity.done()
+
+    def restart(self, machine: Machine, now: float) -> None:
+        """The party comes back as ``machine`` (rebuilt from what it keeps durably)."""
+        if not self.down:
+            return
+        self.down = False
+        self.machine = machine
+        observe = self._observe
+        if observe is not None:
+            observe(TraceEvent(now, _RESTART, self.address, self.address))
+        self._apply(machine.start(now), now)
+        self.fire_due_now(now)
 
     def _fire(self, key: Hashable, now: float) -> None:
         observe = self._observe
@@ -154,6 +202,8 @@ class Actor:
             address = self.address
             for out in effects.sends:
                 activity.add()
+                if observe is not None:  # before the transport acts: it may trace a fault
+                    observe(TraceEvent(now, _SEND, address, out.to, out.message))
                 try:
                     send(out.to, out.message)
                 except TransportError as exc:
@@ -161,9 +211,6 @@ class Actor:
                     if observe is not None:
                         failed = TraceEvent(now, _FAILED, address, out.to, out.message, None, exc)
                         observe(failed)
-                    continue
-                if observe is not None:
-                    observe(TraceEvent(now, _SEND, address, out.to, out.message))
 
     def _arm(self, timers: tuple[Timer, ...], now: float) -> None:
         armed = self._armed
@@ -183,3 +230,6 @@ _SEND = EventKind.SEND
 _TIMER = EventKind.TIMER
 _NOTE = EventKind.NOTE
 _FAILED = EventKind.SEND_FAILED
+_DROP = EventKind.DROP
+_CRASH = EventKind.CRASH
+_RESTART = EventKind.RESTART

@@ -13,21 +13,30 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import trio
 
-if TYPE_CHECKING:
-    from ._actor import Actor
+__all__ = ["TimerOwner", "TimerService"]
 
-__all__ = ["TimerService"]
+
+class TimerOwner(Protocol):
+    """Whoever armed a timer: an actor, or a simulated network delivering a message later."""
+
+    def holds_timer(self, key: Hashable, seq: int) -> bool:
+        """Is entry ``seq`` of ``key`` still wanted (not moved or cancelled)?"""
+        ...
+
+    def timer_due(self, key: Hashable, seq: int, now: float) -> None:
+        """Entry ``seq`` of ``key`` is due."""
+        ...
 
 
 class TimerService:
     """The deadlines of a world's actors, and the task that fires them."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Actor, Hashable]] = []
+        self._heap: list[tuple[float, int, TimerOwner, Hashable]] = []
         self._seq = 0
         self._sleep: trio.CancelScope | None = None
 
@@ -37,11 +46,11 @@ class TimerService:
         self._seq = seq + 1
         return seq
 
-    def arm(self, actor: Actor, key: Hashable, at: float) -> int:
-        """Schedule ``actor``'s timer ``key`` at ``at``; returns the entry's number."""
+    def arm(self, owner: TimerOwner, key: Hashable, at: float) -> int:
+        """Schedule ``owner``'s timer ``key`` at ``at``; returns the entry's number."""
         seq = self._seq
         self._seq = seq + 1
-        heapq.heappush(self._heap, (at, seq, actor, key))
+        heapq.heappush(self._heap, (at, seq, owner, key))
         sleep = self._sleep
         if sleep is not None and at < sleep.deadline:
             sleep.deadline = at

@@ -12,7 +12,7 @@ from ._errors import ScenarioError
 from ._overrides import apply_overrides, override_keys, parse_override, parse_value
 from ._progress import SweepBar, SweepLines, SweepProgress
 from ._report import Report, ReportBuilder
-from ._runner import RunResult, build_world, run_scenario, simulate
+from ._runner import CloudFactory, RunResult, build_world, run_scenario, simulate
 from ._scenario import (
     CloudSettings,
     Scenario,
@@ -41,6 +41,7 @@ from ._workload import (
 )
 
 __all__ = [
+    "CloudFactory",
     "CloudSettings",
     "PhonePlan",
     "PlannedPurchase",

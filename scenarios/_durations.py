@@ -10,17 +10,23 @@ from ._errors import ScenarioError
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ms|s|min|m|h|d)?\s*")
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_DURATION = re.compile(rf"\s*({_NUMBER})\s*(ms|s|min|m|h|d)?\s*")
+_PART = re.compile(rf"\s*({_NUMBER})\s*(ms|s|min|m|h|d)\s*")
+_COMPOUND = re.compile(rf"(?:{_PART.pattern})+")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds in ``value``: ``30``, ``2.5``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"250ms"``."""
+    """Seconds in ``value``: ``30``, ``2.5``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"250ms"``,
+    ``"1h30m"``."""
     if isinstance(value, bool):
         raise ScenarioError(f"expected a duration, got {value!r}")
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (match := _DURATION.fullmatch(value)):
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    elif isinstance(value, str) and _COMPOUND.fullmatch(value):  # "1h30m", as printed
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(value))
     else:
         raise ScenarioError(
             f'expected a duration such as 30, "90s", "10m", "1.5h" (units ms, s, m, h, d), '

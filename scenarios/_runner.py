@@ -3,31 +3,50 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 import trio
 import trio.testing
 
-from actors import Observer, Scheduling, World, deterministic_scheduling, fan_out
+from actors import (
+    Observer,
+    Scheduling,
+    SimNetwork,
+    SqliteStore,
+    World,
+    deterministic_scheduling,
+    fan_out,
+)
 from protocol import (
     CLOUD,
+    Address,
     CloudConfig,
     CloudMachine,
+    CloudStore,
     InMemoryStore,
+    Machine,
     PhoneMachine,
     PosMachine,
+    Recommender,
     RuleRecommender,
     phone_address,
     pos_address,
 )
 
+from ._errors import ScenarioError
 from ._report import Report, ReportBuilder
 from ._scenario import Scenario
 from ._workload import Workload, generate_workload
 
-__all__ = ["RunResult", "build_world", "run_scenario", "simulate"]
+__all__ = ["CloudFactory", "RunResult", "build_world", "run_scenario", "simulate"]
+
+CloudFactory = Callable[[CloudStore, Recommender, CloudConfig], Machine]
+"""Builds the cloud's machine from its store, recommender and config: ``CloudMachine`` by
+default; a tester's variant of the protocol (a subclass, or a copy with a change) else."""
 
 
 @attrs.frozen
@@ -50,26 +69,29 @@ def build_world(
     *,
     observer: Observer | None = None,
     scheduling: Scheduling = "inline",
+    seed: int | None = None,
+    store_dir: Path | None = None,
+    cloud: CloudFactory | None = None,
+    clock: trio.testing.MockClock | None = None,
 ) -> World:
-    """One cloud, every shop's checkouts and every phone, in memory.
+    """One cloud, every shop's checkouts and every phone, with the scenario's faults.
 
     ``scheduling`` is the :class:`~actors.World`'s: ``"inline"`` (one task drives every
-    actor; fast) or ``"tasks"`` (one trio task per actor over memory channels).
+    actor; fast) or ``"tasks"`` (one trio task per actor). The transport is a
+    :class:`~actors.SimNetwork` seeded with ``seed`` when the scenario has network faults,
+    latency or partitions, else in memory. A cloud on the ``sqlite`` store keeps it in
+    ``store_dir`` (required then), and a crashed cloud restarts from that file.
+    ``cloud`` builds the cloud's machine (default :class:`~protocol.CloudMachine`).
     """
-    world = World(observer=observer, scheduling=scheduling)
-    settings = scenario.cloud
-    world.add(
-        CLOUD,
-        CloudMachine(
-            store=InMemoryStore(),
-            recommender=RuleRecommender(),
-            config=CloudConfig(
-                push_timeout=settings.push_timeout,
-                mismatch_policy=settings.mismatch_policy,
-                max_products=settings.max_products,
-            ),
-        ),
-    )
+    seed = scenario.seed if seed is None else seed
+    transport = None
+    if scenario.has_faults:
+        network = attrs.evolve(scenario.network, faults_until=scenario.faults_until)
+        transport = SimNetwork(network, seed=seed, partitions=scenario.partition)
+    world = World(transport, observer=observer, scheduling=scheduling, clock=clock)
+    make_cloud = _cloud_factory(scenario, store_dir, cloud)
+    world.add(CLOUD, make_cloud(CLOUD))
+    retry = scenario.retry
     by_pos: dict[tuple[str, str], list[Any]] = {
         (shop.merchant_id, pos_id): [] for shop in workload.shops for pos_id in shop.pos_ids
     }
@@ -86,6 +108,7 @@ def build_world(
                     pos_id,
                     by_pos[(shop.merchant_id, pos_id)],
                     promotions=shop.promotions if index == 0 else None,
+                    retry=retry,
                 ),
             )
     for phone in workload.phones:
@@ -96,9 +119,51 @@ def build_world(
                 subscribes=phone.subscribes,
                 ask_plan=asks[phone.phone_id],
                 default_ask_delay=None,
+                retry=retry,
             ),
         )
+    for crash in scenario.crash:
+        world.schedule_crash(crash, functools.partial(_rebuild, world, make_cloud))
     return world
+
+
+def _cloud_factory(
+    scenario: Scenario, store_dir: Path | None, cloud: CloudFactory | None
+) -> Callable[[Address], Machine]:
+    """A function building the cloud on its store: at the start, and after each crash."""
+    settings = scenario.cloud
+    config = CloudConfig(
+        push_timeout=settings.push_timeout,
+        mismatch_policy=settings.mismatch_policy,
+        max_products=settings.max_products,
+        retry=scenario.retry,
+    )
+    use_sqlite = settings.store == "sqlite" or (settings.store == "auto" and scenario.crashes_cloud)
+    opened: list[SqliteStore] = []
+
+    def make_cloud(address: Address) -> Machine:
+        # In memory, a crashed cloud's store dies with it: a restart starts empty.
+        store: CloudStore = InMemoryStore()
+        if use_sqlite:
+            if store_dir is None:
+                raise ScenarioError("a cloud on the sqlite store needs a directory for its file")
+            for old in opened:  # the crashed process's connection dies with it
+                old.close()
+            opened.append(SqliteStore(store_dir / "cloud.db", durable=False))
+            store = opened[-1]
+        if cloud is not None:
+            return cloud(store, RuleRecommender(), config)
+        return CloudMachine(store=store, recommender=RuleRecommender(), config=config)
+
+    return make_cloud
+
+
+def _rebuild(world: World, make_cloud: Callable[[Address], Machine], address: Address) -> Machine:
+    """After a crash: the cloud is rebuilt from its store; a POS or a phone keeps its own
+    storage (its machine), having lost only its timers and mailbox."""
+    if address == CLOUD:
+        return make_cloud(address)
+    return world.actors[address].machine
 
 
 async def simulate(
@@ -107,14 +172,33 @@ async def simulate(
     *,
     observers: Sequence[Observer] = (),
     scheduling: Scheduling = "inline",
+    cloud: CloudFactory | None = None,
+    clock: trio.testing.MockClock | None = None,
 ) -> RunResult:
-    """Run ``scenario`` inside the current trio run (give it a MockClock) and report."""
+    """Run ``scenario`` inside the current trio run (give it a MockClock) and report.
+
+    ``cloud`` replaces the cloud's machine (see :data:`CloudFactory`). ``clock``: the
+    run's MockClock, if nothing else in the run waits on virtual time (see
+    :class:`~actors.World`); an inline world then moves it itself, which is faster."""
     seed = scenario.seed if seed is None else seed
     workload = generate_workload(scenario, seed)
     builder = ReportBuilder()
     observer = fan_out([builder, *observers])
-    world = build_world(scenario, workload, observer=observer, scheduling=scheduling)
-    await world.run()
+    with tempfile.TemporaryDirectory(prefix="assocsim-") as store_dir:
+        world = build_world(
+            scenario,
+            workload,
+            observer=observer,
+            scheduling=scheduling,
+            seed=seed,
+            store_dir=Path(store_dir),
+            cloud=cloud,
+            clock=clock,
+        )
+        try:
+            await world.run()
+        finally:
+            _close_stores(world)
     return RunResult(
         builder.report(scenario=scenario.name, seed=seed),
         world,
@@ -123,16 +207,31 @@ async def simulate(
     )
 
 
+def _close_stores(world: World) -> None:
+    machine = world.actors[CLOUD].machine
+    if isinstance(machine, CloudMachine) and isinstance(machine.store, SqliteStore):
+        machine.store.close()
+
+
 def run_scenario(
     scenario: Scenario,
     seed: int | None = None,
     *,
     observers: Sequence[Observer] = (),
     scheduling: Scheduling = "inline",
+    cloud: CloudFactory | None = None,
 ) -> RunResult:
     """Run ``scenario`` to completion in virtual time; deterministic for a seed."""
     seed = scenario.seed if seed is None else seed
     clock = trio.testing.MockClock(autojump_threshold=0)
-    run = functools.partial(simulate, scenario, seed, observers=observers, scheduling=scheduling)
+    run = functools.partial(
+        simulate,
+        scenario,
+        seed,
+        observers=observers,
+        scheduling=scheduling,
+        cloud=cloud,
+        clock=clock,
+    )
     with deterministic_scheduling(seed):
         return trio.run(run, clock=clock)

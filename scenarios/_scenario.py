@@ -1,13 +1,16 @@
 """Scenarios: what world to build and what its people do, loaded from TOML.
 
 A scenario file is TOML. Top-level knobs describe the workload; the ``[cloud]`` table
-configures the cloud. Durations are seconds or text with a unit (``"90s"``, ``"10m"``,
-``"2h"``). Unknown keys and ill-typed values are refused with the key's dotted path.
-Every knob is described in the README, section "Scenario files".
+configures the cloud, ``[retry]`` the re-sending of unacknowledged messages, ``[network]``
+(with ``[[network.link]]`` entries) the simulated network, and ``[[partition]]`` and
+``[[crash]]`` entries the faults injected. Durations are seconds or text with a unit
+(``"90s"``, ``"10m"``, ``"2h"``). Unknown keys and ill-typed values are refused with the
+key's dotted path. Every knob is described in the README, section "Scenario files".
 """
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from collections.abc import Callable
 from importlib import resources
@@ -18,7 +21,15 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from protocol import MAX_ITEMS_PER_PURCHASE, MismatchPolicy, describe_errors, strict_converter
+from actors import Crash, Link, NetworkConfig, Partition
+from protocol import (
+    MAX_ITEMS_PER_PURCHASE,
+    AssocsimError,
+    MismatchPolicy,
+    RetryPolicy,
+    describe_errors,
+    strict_converter,
+)
 
 from ._durations import parse_duration
 from ._errors import ScenarioError
@@ -91,6 +102,11 @@ class CloudSettings:
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
     promotions: bool = True
     max_products: int = attrs.field(default=5, validator=_at_least(1))
+    store: str = attrs.field(
+        default="auto", validator=attrs.validators.in_(("auto", "memory", "sqlite"))
+    )
+    """``memory``, ``sqlite`` (a file the cloud recovers from after a crash), or ``auto``:
+    sqlite when a ``[[crash]]`` entry crashes the cloud, else memory."""
 
 
 @attrs.frozen
@@ -111,10 +127,37 @@ class Scenario:
     ask_probability: float = attrs.field(default=1.0, validator=_rate)
     ask_delay: tuple[float, float] = attrs.field(default=(30.0, 300.0), validator=_duration_range)
     cloud: CloudSettings = CloudSettings()
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    network: NetworkConfig = attrs.field(factory=NetworkConfig)
+    partition: tuple[Partition, ...] = ()
+    crash: tuple[Crash, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if self.wrong_id_rate > 0 and self.phones < 2:
             raise ScenarioError("wrong_id_rate: needs at least 2 phones to key in a wrong one")
+
+    @property
+    def faults_until(self) -> float:
+        """When the fault phase ends (network faults stop): ``[network] faults_until``, or
+        by default the end of the purchases (``duration``)."""
+        until = self.network.faults_until
+        return self.duration if until is None else until
+
+    @property
+    def has_faults(self) -> bool:
+        """Does the run need the simulated network (latency, faults or partitions)?"""
+        return not self.network.is_perfect or bool(self.partition)
+
+    @property
+    def crashes_cloud(self) -> bool:
+        return any(fnmatch.fnmatchcase("cloud", crash.actor) for crash in self.crash)
+
+    @property
+    def healed_at(self) -> float:
+        """When the last fault ends: network faults, partitions and crashes all over."""
+        ends = [self.faults_until if not self.network.is_perfect else 0.0]
+        ends += [p.end for p in self.partition] + [c.restart for c in self.crash]
+        return max(ends)
 
 
 # ------------------------------------------------------------------ structuring
@@ -140,6 +183,42 @@ _converter.register_structure_hook(
         CloudSettings, _converter, _cattrs_forbid_extra_keys=True, push_timeout=_duration
     ),
 )
+_optional_duration = override(struct_hook=lambda v, _: None if v is None else parse_duration(v))
+
+
+def _patterns_hook(value: Any, _: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ScenarioError(
+            f'expected address patterns such as ["cloud", "phone:*"], got {value!r}'
+        )
+    return tuple(value)
+
+
+_patterns = override(struct_hook=_patterns_hook)
+for _cls, _fields in (
+    (RetryPolicy, {"first_delay": _duration, "max_delay": _duration}),
+    (
+        NetworkConfig,
+        {
+            "latency": _duration,
+            "jitter": _duration,
+            "reorder_delay": _duration,
+            "faults_until": _optional_duration,
+        },
+    ),
+    (
+        Link,
+        {"between": _patterns, "latency": _optional_duration, "jitter": _optional_duration},
+    ),
+    (Partition, {"side": _patterns, "other": _patterns, "start": _duration, "end": _duration}),
+    (Crash, {"at": _duration, "restart": _duration}),
+):
+    _converter.register_structure_hook(
+        _cls,
+        make_dict_structure_fn(_cls, _converter, _cattrs_forbid_extra_keys=True, **_fields),  # type: ignore[arg-type]
+    )
 _converter.register_structure_hook(
     Scenario,
     make_dict_structure_fn(
@@ -158,7 +237,7 @@ def scenario_from_dict(data: dict[str, Any], *, where: str = "scenario") -> Scen
         return _converter.structure(data, Scenario)
     except cattrs.BaseValidationError as exc:
         raise ScenarioError(f"{where}: {'; '.join(describe_errors(exc))}") from None
-    except ScenarioError as exc:
+    except AssocsimError as exc:  # a validator of a scenario, network or retry setting
         raise ScenarioError(f"{where}: {exc}") from None
 
 

@@ -1,0 +1,190 @@
+"""A simulated network in virtual time: latency, jitter, loss, duplication, reordering and
+partitions, every choice drawn from one seeded random generator.
+
+:class:`SimNetwork` is a transport like the others (the actors never know), built on the
+inline transport's mailboxes. A message sent at ``t`` is delivered at ``t + latency +
+jitter draw``: the delivery is an entry in the world's :class:`~actors.TimerService` heap,
+so virtual time reaches it like any timer. Each fault it injects is reported to the
+world's observer as a trace event (``drop``, ``dup``, ``delay``, ``partition``), so a
+report counts the faults that really happened, not the ones configured.
+
+The same seed and the same sequence of sends give the same deliveries: the generator is
+drawn in send order, a fixed number of times per message.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Sequence
+from typing import NamedTuple
+
+import trio
+
+from protocol import Address, Message
+
+from ._activity import Activity
+from ._faults import NetworkConfig, Partition
+from ._inline import InlineTransport
+from ._timers import TimerService
+from ._trace import EventKind, Observer, TraceEvent
+from ._transport import Envelope
+
+__all__ = ["SimNetwork"]
+
+
+class _LinkParams(NamedTuple):
+    latency: float
+    jitter: float
+    loss: float
+    duplicate: float
+    reorder: float
+
+
+class _Arrival(NamedTuple):
+    """Timer key of a message in flight (unique: ``number`` counts sends)."""
+
+    number: int
+    envelope: Envelope
+
+
+class _PartitionEdge(NamedTuple):
+    """Timer key: partition ``index`` starts or ends."""
+
+    number: int
+    phase: str
+
+
+class SimNetwork(InlineTransport):
+    """Parties in one trio run, connected by a misbehaving network in virtual time."""
+
+    def __init__(
+        self,
+        config: NetworkConfig | None = None,
+        *,
+        seed: int = 0,
+        partitions: Sequence[Partition] = (),
+    ) -> None:
+        super().__init__()
+        self.config = config if config is not None else NetworkConfig()
+        self.partitions = tuple(partitions)
+        self._random = random.Random(seed)
+        self._links: dict[tuple[Address, Address], _LinkParams] = {}
+        self._active: list[Partition] = []
+        self._sends = 0
+        self._timers: TimerService | None = None
+        self._activity: Activity | None = None
+        self._observe: Observer | None = None
+        self._started_at = 0.0
+
+    def attach(self, timers: TimerService, activity: Activity, observer: Observer | None) -> None:
+        """Join a world: deliver through its timer heap, count with its activity."""
+        self._timers = timers
+        self._activity = activity
+        self._observe = observer
+
+    def start(self, now: float) -> None:
+        """Schedule the partitions (their times count from ``now``, the world's start)."""
+        self._started_at = now
+        timers, activity = self._require_world()
+        for index, partition in enumerate(self.partitions):
+            for phase, at in (("start", partition.start), ("end", partition.end)):
+                activity.add()
+                timers.arm(self, _PartitionEdge(index, phase), now + at)
+
+    # ------------------------------------------------------------------ sending
+
+    def _deliver(self, envelope: Envelope) -> None:
+        timers, activity = self._require_world()
+        now = trio.current_time()
+        self._sends += 1
+        sender, recipient = envelope.sender, envelope.recipient
+        if self._active and self._cut(sender, recipient):
+            self._fault(now, EventKind.DROP, envelope, "partition")
+            activity.done()
+            return
+        link = self._link(sender, recipient)
+        draw = self._random.random
+        lost, copied, held = draw(), draw(), draw()  # always three draws: stable streams
+        in_fault_phase = self._in_fault_phase(now)
+        if in_fault_phase and lost < link.loss:
+            self._fault(now, EventKind.DROP, envelope, "loss")
+            activity.done()
+            return
+        copies = 1
+        if in_fault_phase and copied < link.duplicate:
+            copies = 2
+            activity.add()
+            self._fault(now, EventKind.DUPLICATE, envelope, "duplicate")
+        for copy in range(copies):
+            delay = link.latency + link.jitter * draw()
+            if in_fault_phase and copy == 0 and held < link.reorder:
+                delay += self.config.reorder_delay * draw()
+                self._fault(now, EventKind.DELAY, envelope, "reorder")
+            if delay <= 0:
+                super()._deliver(envelope)
+            else:
+                arrival = _Arrival(self._sends * 2 + copy, envelope)
+                timers.arm(self, arrival, now + delay)
+
+    def _in_fault_phase(self, now: float) -> bool:
+        until = self.config.faults_until
+        return until is None or now - self._started_at < until
+
+    def _link(self, sender: Address, recipient: Address) -> _LinkParams:
+        params = self._links.get((sender, recipient))
+        if params is None:
+            config = self.config
+            latency, jitter = config.latency, config.jitter
+            loss, duplicate, reorder = config.loss, config.duplicate, config.reorder
+            for link in config.link:
+                if link.covers(sender, recipient):
+                    latency = link.latency if link.latency is not None else latency
+                    jitter = link.jitter if link.jitter is not None else jitter
+                    loss = link.loss if link.loss is not None else loss
+                    duplicate = link.duplicate if link.duplicate is not None else duplicate
+                    reorder = link.reorder if link.reorder is not None else reorder
+                    break
+            params = _LinkParams(latency, jitter, loss, duplicate, reorder)
+            self._links[(sender, recipient)] = params
+        return params
+
+    def _cut(self, sender: Address, recipient: Address) -> bool:
+        return any(p.cuts(sender, recipient) for p in self._active)
+
+    # ------------------------------------------------------------------ the timer heap calls
+
+    def holds_timer(self, key: Hashable, seq: int) -> bool:
+        return True  # a message in flight is never cancelled
+
+    def timer_due(self, key: Hashable, seq: int, now: float) -> None:
+        if isinstance(key, _Arrival):
+            envelope = key.envelope
+            if self._active and self._cut(envelope.sender, envelope.recipient):
+                self._fault(now, EventKind.DROP, envelope, "partition")
+                self._require_world()[1].done()
+                return
+            super()._deliver(envelope)
+        elif isinstance(key, _PartitionEdge):
+            partition = self.partitions[key.number]
+            if key.phase == "start":
+                self._active.append(partition)
+            else:
+                self._active.remove(partition)
+            observe = self._observe
+            if observe is not None:
+                side, other = ",".join(partition.side), ",".join(partition.other)
+                observe(TraceEvent(now, EventKind.PARTITION, side, other, detail=key.phase))
+            self._require_world()[1].done()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _fault(self, now: float, kind: EventKind, envelope: Envelope, what: str) -> None:
+        observe = self._observe
+        if observe is not None:
+            message: Message = envelope.message
+            observe(TraceEvent(now, kind, envelope.sender, envelope.recipient, message, None, what))
+
+    def _require_world(self) -> tuple[TimerService, Activity]:
+        if self._timers is None or self._activity is None:
+            raise RuntimeError("a SimNetwork carries messages only inside a World")
+        return self._timers, self._activity

@@ -1,0 +1,453 @@
+"""A durable :class:`~protocol.CloudStore` in one SQLite file (stdlib ``sqlite3``, WAL mode).
+
+:class:`SqliteStore` keeps exactly what :class:`~protocol.InMemoryStore` keeps, with the
+same semantics and iteration orders, so a cloud restarted on the same file recovers its
+bindings, subscriptions, pending and outgoing pushes, deliveries, matching relations and
+promotions (see ``docs/store.md`` for the schema).
+
+Durability: the connection is in autocommit mode, so every write method runs one SQL
+statement that is committed before the method returns. With ``durable=True`` (the default)
+the database runs ``synchronous=FULL``: the WAL is fsynced at every commit, so an upload
+the cloud has acknowledged survives a power loss. ``durable=False`` selects
+``synchronous=NORMAL``: a commit survives a crash of the process but the last commits
+before a power loss or OS crash may be rolled back; much faster, fine for simulations.
+
+It lives in ``actors`` because it does I/O; ``protocol`` stays sans-I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from types import TracebackType
+from typing import Any, Final, Self
+
+from protocol import (
+    AssociationPush,
+    Binding,
+    MatchingRelation,
+    PendingPush,
+    Promotions,
+    PurchaseUpload,
+    RemoteProtocolError,
+    decode_json,
+    encode_json,
+    strict_converter,
+)
+
+from ._errors import StoreError
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+
+SCHEMA_VERSION: Final = 1
+"""The schema this code writes and reads, kept in ``PRAGMA user_version``."""
+
+APPLICATION_ID: Final = int.from_bytes(b"asoc", "big")
+"""``PRAGMA application_id`` of an assocsim store: tells it apart from other SQLite files."""
+
+# Times (stored_at, subscribed_at, deadline, saved_at) are columns without a declared type:
+# SQLite then keeps a Python float bit-exact (a REAL column stores integral values as
+# integers on disk and gives -0.0 back as 0.0). NOT NULL refuses NaN, which SQLite would
+# store as NULL. ``seq INTEGER PRIMARY KEY`` is the insertion order the iterations follow:
+# an upsert keeps its row (a dict replaces a value in place), a delete then insert gets a
+# larger seq (a dict appends the key again). VACUUM never renumbers an explicit INTEGER
+# PRIMARY KEY.
+_SCHEMA: Final = (
+    """CREATE TABLE bindings (
+        seq INTEGER PRIMARY KEY,
+        receipt_id TEXT NOT NULL UNIQUE,
+        phone_id TEXT NOT NULL,
+        stored_at NOT NULL,
+        upload TEXT NOT NULL
+    )""",
+    """CREATE TABLE subscriptions (
+        phone_id TEXT PRIMARY KEY,
+        subscribed_at NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE pending_pushes (
+        seq INTEGER PRIMARY KEY,
+        receipt_id TEXT NOT NULL UNIQUE,
+        phone_id TEXT NOT NULL,
+        deadline NOT NULL
+    )""",
+    """CREATE TABLE deliveries (
+        receipt_id TEXT NOT NULL,
+        phone_id TEXT NOT NULL,
+        PRIMARY KEY (receipt_id, phone_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE outgoing (
+        seq INTEGER PRIMARY KEY,
+        receipt_id TEXT NOT NULL,
+        phone_id TEXT NOT NULL,
+        push TEXT NOT NULL,
+        UNIQUE (receipt_id, phone_id)
+    )""",
+    """CREATE TABLE matching_relations (
+        receipt_id TEXT PRIMARY KEY,
+        phone_id TEXT NOT NULL,
+        goods TEXT NOT NULL,
+        associated TEXT NOT NULL,
+        saved_at NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE promotions (
+        merchant_id TEXT PRIMARY KEY,
+        promotions TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+_PUT_BINDING: Final = """
+    INSERT INTO bindings (receipt_id, phone_id, stored_at, upload) VALUES (?, ?, ?, ?)
+    ON CONFLICT (receipt_id) DO UPDATE SET
+        phone_id = excluded.phone_id, stored_at = excluded.stored_at, upload = excluded.upload
+"""
+_PUT_PENDING: Final = """
+    INSERT INTO pending_pushes (receipt_id, phone_id, deadline) VALUES (?, ?, ?)
+    ON CONFLICT (receipt_id) DO UPDATE SET
+        phone_id = excluded.phone_id, deadline = excluded.deadline
+"""
+_PUT_OUTGOING: Final = """
+    INSERT INTO outgoing (receipt_id, phone_id, push) VALUES (?, ?, ?)
+    ON CONFLICT (receipt_id, phone_id) DO UPDATE SET push = excluded.push
+"""
+_SAVE_RELATION: Final = """
+    INSERT OR REPLACE INTO matching_relations
+        (receipt_id, phone_id, goods, associated, saved_at) VALUES (?, ?, ?, ?, ?)
+"""
+
+_converter = strict_converter()
+
+
+class SqliteStore:
+    """A :class:`~protocol.CloudStore` in the SQLite file at ``path``, created if missing.
+
+    Raises :class:`~actors.StoreError` if ``path`` cannot be opened, is not an SQLite
+    database, is another program's database, or holds a store of another schema version.
+    Any later SQLite failure (disk full, I/O error, use after :meth:`close`) and any row
+    that no longer decodes is a :class:`~actors.StoreError` too.
+
+    ``durable=True`` (default): ``synchronous=FULL``, every write is on disk when its method
+    returns, at the cost of an fsync per write. ``durable=False``: ``synchronous=NORMAL``,
+    writes survive a crash of the process but maybe not a power loss.
+
+    One object per thread (``sqlite3``'s rule); other processes may open the same file
+    (WAL lets readers run beside the writer), but only one cloud should write it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
+        self._path = os.fspath(path)
+        self._durable = durable
+        self._closed = False
+        try:
+            # isolation_level=None: autocommit, each statement is its own transaction.
+            self._db = sqlite3.connect(self._path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the store at {self._path!r}: {exc}; "
+                "pass the path of a writable file in an existing directory"
+            ) from exc
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    @property
+    def durable(self) -> bool:
+        """Whether writes are fsynced at every commit (``synchronous=FULL``)."""
+        return self._durable
+
+    def close(self) -> None:
+        """Close the database (the last connection to close folds the WAL into the file).
+
+        Every write was committed already; closing twice is harmless.
+        """
+        self._closed = True
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self._path!r}, durable={self._durable})"
+
+    def _open(self) -> None:
+        try:
+            fresh = self._check_identity()
+            # Only now, once the file is known to be ours (or empty), change its header.
+            (mode,) = self._db.execute("PRAGMA journal_mode = WAL").fetchone()
+            if str(mode).lower() != "wal":
+                raise StoreError(
+                    f"{self._path!r}: SQLite refused WAL mode (journal_mode is {mode!r}); "
+                    "SqliteStore needs a database file on a local filesystem"
+                )
+            self._db.execute(f"PRAGMA synchronous = {'FULL' if self._durable else 'NORMAL'}")
+            if self._durable:
+                self._db.execute("PRAGMA fullfsync = ON")  # macOS: flush the drive's cache
+            if fresh:
+                self._create_schema()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self._path!r} is not a usable assocsim store ({exc}); pass the path of "
+                "an assocsim store, or a path that does not exist yet to create one"
+            ) from exc
+
+    def _inspect(self) -> tuple[int, int, int]:
+        """``(application_id, user_version, number of schema objects)`` of the file."""
+        db = self._db
+        (app_id,) = db.execute("PRAGMA application_id").fetchone()
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        (objects,) = db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return int(app_id), int(version), int(objects)
+
+    def _check_identity(self) -> bool:
+        """True for an empty database; raises :class:`StoreError` unless it is our store."""
+        app_id, version, objects = self._inspect()
+        if app_id == 0 and version == 0 and objects == 0:
+            return True
+        self._refuse_unless_ours(app_id, version, objects)
+        return False
+
+    def _refuse_unless_ours(self, app_id: int, version: int, objects: int) -> None:
+        if app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{self._path!r} is an SQLite database of another program, not an assocsim "
+                f"store (application_id {app_id:#010x}, {objects} schema objects); it was "
+                "left untouched: pass a new path to create a store"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._path!r} holds an assocsim store of schema version {version}, newer "
+                f"than this assocsim reads (version {SCHEMA_VERSION}); upgrade assocsim to "
+                "open it, or pass another path"
+            )
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._path!r} holds an assocsim store of unknown schema version {version} "
+                f"(this assocsim reads version {SCHEMA_VERSION}); it may be damaged: restore "
+                "it from a backup, or pass another path"
+            )
+
+    def _create_schema(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")  # another process may be creating it right now
+        try:
+            app_id, version, objects = self._inspect()
+            if app_id == 0 and version == 0 and objects == 0:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                # Both pragmas write the file header inside this transaction.
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            else:
+                self._refuse_unless_ours(app_id, version, objects)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _failed(self, exc: sqlite3.Error) -> StoreError:
+        if self._closed:
+            return StoreError(
+                f"store {self._path!r} is closed; open a new SqliteStore on that path"
+            )
+        return StoreError(f"store {self._path!r}: {type(exc).__name__}: {exc}")
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        try:
+            return self._db.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+
+    def _all(self, sql: str) -> list[Any]:
+        try:
+            return self._db.execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+
+    def _corrupt(self, table: str, key: object, exc: Exception) -> StoreError:
+        return StoreError(
+            f"store {self._path!r}: the row {key!r} of table {table} does not decode ({exc}); "
+            "the file was changed outside assocsim: restore it from a backup"
+        )
+
+    def _upload(self, key: str, raw: str) -> PurchaseUpload:
+        try:
+            upload = decode_json(raw)
+        except RemoteProtocolError as exc:
+            raise self._corrupt("bindings", key, exc) from exc
+        if not isinstance(upload, PurchaseUpload):
+            raise self._corrupt("bindings", key, TypeError(f"a {type(upload).__name__}"))
+        return upload
+
+    def _push(self, key: tuple[str, str], raw: str) -> AssociationPush:
+        try:
+            push = decode_json(raw)
+        except RemoteProtocolError as exc:
+            raise self._corrupt("outgoing", key, exc) from exc
+        if not isinstance(push, AssociationPush):
+            raise self._corrupt("outgoing", key, TypeError(f"a {type(push).__name__}"))
+        return push
+
+    def _strings(self, key: str, raw: str) -> tuple[str, ...]:
+        try:
+            strings: tuple[str, ...] = _converter.structure(json.loads(raw), tuple[str, ...])
+        except Exception as exc:
+            raise self._corrupt("matching_relations", key, exc) from exc
+        return strings
+
+    # ------------------------------------------------------------------ bindings
+
+    def binding(self, receipt_id: str) -> Binding | None:
+        row = self._one(
+            "SELECT stored_at, upload FROM bindings WHERE receipt_id = ?", (receipt_id,)
+        )
+        if row is None:
+            return None
+        return Binding(self._upload(receipt_id, row[1]), stored_at=row[0])
+
+    def put_binding(self, binding: Binding) -> None:
+        upload = binding.upload
+        self._write(
+            _PUT_BINDING,
+            (upload.receipt_id, upload.phone_id, binding.stored_at, encode_json(upload).decode()),
+        )
+
+    def bindings(self) -> tuple[Binding, ...]:
+        """Every binding, in the order they were first stored."""
+        rows = self._all("SELECT receipt_id, stored_at, upload FROM bindings ORDER BY seq")
+        return tuple(Binding(self._upload(key, raw), stored_at=at) for key, at, raw in rows)
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def is_subscribed(self, phone_id: str) -> bool:
+        return self._one("SELECT 1 FROM subscriptions WHERE phone_id = ?", (phone_id,)) is not None
+
+    def subscribe(self, phone_id: str, at: float) -> None:
+        """Subscribe ``phone_id``; a phone already subscribed keeps its first time."""
+        self._write(
+            "INSERT OR IGNORE INTO subscriptions (phone_id, subscribed_at) VALUES (?, ?)",
+            (phone_id, at),
+        )
+
+    # ------------------------------------------------------------------ pending pushes
+
+    def pending_push(self, receipt_id: str) -> PendingPush | None:
+        row = self._one(
+            "SELECT phone_id, deadline FROM pending_pushes WHERE receipt_id = ?", (receipt_id,)
+        )
+        return None if row is None else PendingPush(receipt_id, row[0], row[1])
+
+    def put_pending_push(self, push: PendingPush) -> None:
+        self._write(_PUT_PENDING, (push.receipt_id, push.phone_id, push.deadline))
+
+    def remove_pending_push(self, receipt_id: str) -> None:
+        self._write("DELETE FROM pending_pushes WHERE receipt_id = ?", (receipt_id,))
+
+    def pending_pushes(self) -> tuple[PendingPush, ...]:
+        """Every pending push, in the order first put (since it was last removed)."""
+        rows = self._all("SELECT receipt_id, phone_id, deadline FROM pending_pushes ORDER BY seq")
+        return tuple(PendingPush(*row) for row in rows)
+
+    # ------------------------------------------------------------------ deliveries
+
+    def was_delivered(self, receipt_id: str, phone_id: str) -> bool:
+        row = self._one(
+            "SELECT 1 FROM deliveries WHERE receipt_id = ? AND phone_id = ?",
+            (receipt_id, phone_id),
+        )
+        return row is not None
+
+    def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
+        self._write(
+            "INSERT OR IGNORE INTO deliveries (receipt_id, phone_id) VALUES (?, ?)",
+            (receipt_id, phone_id),
+        )
+
+    # ------------------------------------------------------------------ outgoing pushes
+
+    def put_outgoing(self, push: AssociationPush) -> None:
+        """Keep ``push`` until its phone acknowledges it (re-sent after a restart)."""
+        self._write(_PUT_OUTGOING, (push.receipt_id, push.phone_id, encode_json(push).decode()))
+
+    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
+        self._write(
+            "DELETE FROM outgoing WHERE receipt_id = ? AND phone_id = ?", (receipt_id, phone_id)
+        )
+
+    def outgoing(self) -> tuple[AssociationPush, ...]:
+        """Pushes sent and not yet acknowledged, in the order they were first sent."""
+        rows = self._all("SELECT receipt_id, phone_id, push FROM outgoing ORDER BY seq")
+        return tuple(self._push((receipt, phone), raw) for receipt, phone, raw in rows)
+
+    # ------------------------------------------------------------------ matching relations
+
+    def save_matching_relation(self, relation: MatchingRelation) -> None:
+        self._write(
+            _SAVE_RELATION,
+            (
+                relation.receipt_id,
+                relation.phone_id,
+                json.dumps(relation.goods),
+                json.dumps(relation.associated),
+                relation.saved_at,
+            ),
+        )
+
+    def matching_relation(self, receipt_id: str) -> MatchingRelation | None:
+        row = self._one(
+            "SELECT phone_id, goods, associated, saved_at FROM matching_relations "
+            "WHERE receipt_id = ?",
+            (receipt_id,),
+        )
+        if row is None:
+            return None
+        phone_id, goods, associated, saved_at = row
+        return MatchingRelation(
+            receipt_id,
+            phone_id,
+            self._strings(receipt_id, goods),
+            self._strings(receipt_id, associated),
+            saved_at,
+        )
+
+    # ------------------------------------------------------------------ promotions
+
+    def promotions(self, merchant_id: str) -> Promotions | None:
+        row = self._one("SELECT promotions FROM promotions WHERE merchant_id = ?", (merchant_id,))
+        if row is None:
+            return None
+        try:
+            promotions: Promotions = _converter.structure(json.loads(row[0]), Promotions)
+        except Exception as exc:
+            raise self._corrupt("promotions", merchant_id, exc) from exc
+        return promotions
+
+    def set_promotions(self, promotions: Promotions) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO promotions (merchant_id, promotions) VALUES (?, ?)",
+            (promotions.merchant_id, json.dumps(_converter.unstructure(promotions))),
+        )
