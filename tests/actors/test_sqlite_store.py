@@ -345,7 +345,7 @@ def test_a_path_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> None:
 
 
 def test_an_in_memory_database_is_refused_for_it_cannot_be_durable() -> None:
-    with pytest.raises(StoreError, match="refused WAL mode .* on a local filesystem"):
+    with pytest.raises(StoreError, match=r"refused WAL mode .* on a local filesystem"):
         SqliteStore(":memory:")
 
 
