@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 import trio._core._run as trio_run
 
@@ -31,17 +32,20 @@ def test_deterministic_scheduling_restores_trio_state() -> None:
 
 def _trace(name: str, seed: int, scheduling: Scheduling) -> str:
     buffer = io.StringIO()
-    scenario = load_scenario(name)
+    scenario = attrs.evolve(load_scenario(name), purchases=150)
     observers = [JsonlTraceWriter(buffer, {"seed": seed})]
     run_scenario(scenario, seed, observers=observers, scheduling=scheduling)
     return buffer.getvalue()
 
 
 @pytest.mark.parametrize("scheduling", ["tasks", "inline"])
-def test_the_same_seed_gives_the_same_trace_in_one_process(scheduling: Scheduling) -> None:
-    first = _trace("wrong-ids", 3, scheduling)
-    assert first == _trace("wrong-ids", 3, scheduling)
-    assert first != _trace("wrong-ids", 4, scheduling)
+@pytest.mark.parametrize("name", ["wrong-ids", "faults"])
+def test_the_same_seed_gives_the_same_trace_in_one_process(
+    name: str, scheduling: Scheduling
+) -> None:
+    first = _trace(name, 3, scheduling)
+    assert first == _trace(name, 3, scheduling)
+    assert first != _trace(name, 4, scheduling)
 
 
 @pytest.mark.parametrize("scheduling", ["tasks", "inline"])
@@ -57,9 +61,13 @@ def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(
                 "-m",
                 "scenarios",
                 "run",
-                "quickstart",
+                "faults",  # the simulated network, faults and a crash: seeded too
+                "--set",
+                "purchases=150",
                 "--seed",
                 "9",
+                "--scheduling",
+                scheduling,
                 "--trace",
                 str(path),
             ],
