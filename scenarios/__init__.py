@@ -7,10 +7,30 @@ people behave; :func:`run_scenario` runs it in virtual time with a seed and retu
 executor. The ``assocsim`` command line lives here too.
 """
 
+from ._checks import (
+    INVARIANTS,
+    CheckResult,
+    TraceChecker,
+    TraceError,
+    Violation,
+    check_events,
+    check_trace,
+    check_trace_file,
+)
+from ._diagram import Diagram, DiagramOptions, build_diagram, write_diagram
 from ._durations import format_duration, parse_duration
 from ._errors import ScenarioError
 from ._overrides import apply_overrides, override_keys, parse_override, parse_value
 from ._progress import SweepBar, SweepLines, SweepProgress
+from ._replay import (
+    DeterminismResult,
+    Difference,
+    ReplayResult,
+    check_determinism,
+    first_difference,
+    replay_trace,
+    scenario_from_header,
+)
 from ._report import Report, ReportBuilder
 from ._runner import CloudFactory, RunResult, build_world, run_scenario, simulate
 from ._scenario import (
@@ -41,10 +61,17 @@ from ._workload import (
 )
 
 __all__ = [
+    "INVARIANTS",
+    "CheckResult",
     "CloudFactory",
     "CloudSettings",
+    "DeterminismResult",
+    "Diagram",
+    "DiagramOptions",
+    "Difference",
     "PhonePlan",
     "PlannedPurchase",
+    "ReplayResult",
     "Report",
     "ReportBuilder",
     "RunResult",
@@ -58,10 +85,19 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "SweepTask",
+    "TraceChecker",
+    "TraceError",
+    "Violation",
     "Workload",
     "apply_overrides",
+    "build_diagram",
     "build_world",
     "builtin_scenarios",
+    "check_determinism",
+    "check_events",
+    "check_trace",
+    "check_trace_file",
+    "first_difference",
     "format_duration",
     "generate_workload",
     "load_scenario",
@@ -72,10 +108,13 @@ __all__ = [
     "parse_vary",
     "phone_id_of",
     "plan_sweep",
+    "replay_trace",
     "run_point",
     "run_scenario",
     "run_sweep",
     "scenario_from_dict",
+    "scenario_from_header",
     "scenario_to_dict",
     "simulate",
+    "write_diagram",
 ]

@@ -122,7 +122,7 @@ async def test_reordering_lets_later_messages_overtake(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     network = NetworkConfig(latency=0.01, reorder=0.3, reorder_delay=1.0)
-    world, _, echo, events = _world(network, burst=200, every=0.05)
+    world, _, _, events = _world(network, burst=200, every=0.05)
     await world.run()
     delayed = [e for e in _kinds(events, EventKind.DELAY) if e.sender == "phone:a"]
     assert 30 < len(delayed) < 90  # 0.3 of 200

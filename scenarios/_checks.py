@@ -1,0 +1,1157 @@
+"""The protocol's invariants, checked over a trace: ``assocsim check TRACE`` and its API.
+
+A trace (see ``docs/trace-format.md``) is the history of a run as seen by every actor and
+by the simulated network. :class:`TraceChecker` reads it once, in order, keeping a few
+facts per receipt, and judges six invariants, each a class below whose docstring cites
+the patent step it guards:
+
+=====================  ========  ==========================================================
+invariant              kind      what must hold
+=====================  ========  ==========================================================
+``binding``            safety    one receipt is bound to one phone and one set of goods
+``mismatch-dual-send`` safety    step 505 / unit 8022 under the scenario's mismatch policy
+``timeout-push``       safety    step 603: one push per receipt, not early, not after a pull
+``no-delivery-lost``   liveness  at the end: every owed delivery shown, every request replied
+``no-duplicate-shown`` safety    a user sees a receipt's associated products once
+``privacy``            safety    products reach only the POS-named phone or the buyer
+=====================  ========  ==========================================================
+
+Safety invariants are judged over the whole trace (a violation names the events that
+broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
+
+What a user saw is read from the phones' ``shown`` notes. A trace written before phones
+made those notes (no ``shown``/``already-shown`` note and no acknowledgement message in
+it) is judged by what the phones received instead: every delivery received is shown, and
+a duplicate is a second reply to one request or a second push of one receipt.
+
+Use :func:`check_trace` on parsed JSON records, :func:`check_events` on live
+:class:`~actors.TraceEvent` values, :func:`check_trace_file` on a file, or a
+:class:`TraceChecker` as an observer of a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, ClassVar, Literal, NamedTuple
+
+import attrs
+
+from actors import TRACE_FORMAT, TraceEvent
+
+from ._errors import ScenarioError
+from ._scenario import Scenario, scenario_to_dict
+
+__all__ = [
+    "INVARIANTS",
+    "CheckResult",
+    "InvariantSummary",
+    "TraceChecker",
+    "TraceError",
+    "TraceReader",
+    "TraceRecord",
+    "Violation",
+    "check_command",
+    "check_events",
+    "check_trace",
+    "check_trace_file",
+]
+
+CLOUD = "cloud"
+_PHONE = "phone:"
+_DELIVERY_TYPES = frozenset({"association-response", "association-push"})
+_MESSAGE_EVENTS = frozenset({"send", "recv", "send-failed", "drop", "dup", "delay"})
+_ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
+_SHOWN_NOTES = frozenset({"shown", "already-shown"})
+_WITHHELD_NOTES = frozenset({"push-withheld", "dual-send-withheld"})
+EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
+
+Kind = Literal["safety", "liveness"]
+
+
+class TraceError(ScenarioError):
+    """A trace cannot be read: a missing file, not an assocsim trace, or a bad line."""
+
+
+# ------------------------------------------------------------------ results
+
+
+@attrs.frozen
+class Violation:
+    """One broken promise: which invariant, for which receipt, between which actors, when."""
+
+    invariant: str
+    receipt: str | None
+    actors: tuple[str, ...]
+    times: tuple[float, ...]
+    detail: str
+
+    @property
+    def kind(self) -> Kind:
+        return INVARIANTS[self.invariant]
+
+    def format_line(self) -> str:
+        """One line: invariant, receipt, actors, virtual times, what happened."""
+        times = ", ".join(f"{t:.3f}" for t in self.times)
+        return (
+            f"{self.invariant} ({self.kind}): receipt {self.receipt or '-'}; "
+            f"actors {', '.join(self.actors) or '-'}; t={times or '-'}: {self.detail}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "invariant": self.invariant,
+            "kind": self.kind,
+            "receipt": self.receipt,
+            "actors": list(self.actors),
+            "times": list(self.times),
+            "detail": self.detail,
+        }
+
+
+@attrs.frozen
+class InvariantSummary:
+    """How many cases of one invariant were judged, and how many broke it."""
+
+    name: str
+    kind: Kind
+    checked: int
+    violations: int
+
+
+@attrs.frozen
+class CheckResult:
+    """What :class:`TraceChecker` found. ``ok`` when no invariant is violated."""
+
+    events: int
+    receipts: int
+    invariants: tuple[InvariantSummary, ...]
+    violations: tuple[Violation, ...]
+    shown_from: str  # "shown notes", or "receptions" for a trace without shown notes
+    skipped: tuple[str, ...] = ()  # checks left out, and why (e.g. no settings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_invariant(self, name: str) -> list[Violation]:
+        return [v for v in self.violations if v.invariant == name]
+
+    def format_text(self, title: str = "") -> str:
+        """The summary table, then every violation on its own line."""
+        lines = [title] if title else []
+        lines += [
+            f"events read        {self.events:>8}",
+            f"receipts checked   {self.receipts:>8}",
+            f"users saw, from    {self.shown_from}",
+            "",
+            f"{'invariant':<20}  {'kind':<8}  {'checked':>8}  {'violations':>10}",
+        ]
+        for s in self.invariants:
+            lines.append(f"{s.name:<20}  {s.kind:<8}  {s.checked:>8}  {s.violations:>10}")
+        lines += [f"(not checked: {reason})" for reason in self.skipped]
+        lines.append("")
+        if self.ok:
+            lines.append("no violations")
+        else:
+            count = len(self.violations)
+            lines.append(f"{count} violation{'s' if count != 1 else ''}:")
+            lines += [v.format_line() for v in self.violations]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "receipts": self.receipts,
+            "shown_from": self.shown_from,
+            "invariants": {
+                s.name: {"kind": s.kind, "checked": s.checked, "violations": s.violations}
+                for s in self.invariants
+            },
+            "skipped": list(self.skipped),
+            "violations": [v.as_dict() for v in self.violations],
+        }
+
+
+# ------------------------------------------------------------------ reading traces
+
+
+class TraceRecord(NamedTuple):
+    """One trace record, validated: the fields the invariants read."""
+
+    line: int
+    t: float
+    kind: str
+    frm: str
+    to: str
+    type: str
+    receipt: str | None
+    msg: Mapping[str, Any]
+    phone: str | None
+    detail: str
+
+
+_NO_MSG: Mapping[str, Any] = {}
+
+
+def _is_object(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the ABC is slow
+
+
+def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
+    """The validated form of one event record; :class:`TraceError` names what is wrong."""
+    if not _is_object(record):
+        raise TraceError(f"line {line}: expected a JSON object, got {type(record).__name__}")
+    get = record.get
+    kind, t, frm, to = get("event"), get("t"), get("from"), get("to")
+    if type(kind) is not str:
+        raise TraceError(f"line {line}: no 'event' kind (is this an assocsim trace?)")
+    if (type(t) is not float and (isinstance(t, bool) or not isinstance(t, int))) or not (
+        math.isfinite(t)
+    ):
+        raise TraceError(f"line {line}: 't' must be a finite number of seconds, got {t!r}")
+    if type(frm) is not str or type(to) is not str:
+        raise TraceError(f"line {line}: 'from' and 'to' must be addresses (text)")
+    kind_type, receipt, msg = get("type"), get("receipt"), get("msg", _NO_MSG)
+    if receipt is not None and type(receipt) is not str:
+        raise TraceError(f"line {line}: 'receipt' must be text or null, got {receipt!r}")
+    is_object = _is_object(msg)
+    if kind in _MESSAGE_EVENTS:
+        if type(kind_type) is not str:
+            raise TraceError(f"line {line}: a {kind} event needs the message 'type'")
+        if not is_object:
+            raise TraceError(f"line {line}: 'msg' must be the message body (an object)")
+    phone, detail = get("phone"), get("detail", "")
+    return TraceRecord(
+        line,
+        float(t),
+        kind,
+        frm,
+        to,
+        kind_type if type(kind_type) is str else "",
+        receipt,
+        msg if is_object else _NO_MSG,
+        phone if type(phone) is str else None,
+        detail if type(detail) is str else str(detail),
+    )
+
+
+def validate_header(record: object, where: str) -> dict[str, Any]:
+    """The header record of a trace, or :class:`TraceError` saying why it is not one."""
+    if not isinstance(record, dict) or "format" not in record:
+        raise TraceError(
+            f"{where}: not an assocsim trace (line 1 has no 'format' header; "
+            "write one with assocsim run --trace FILE.jsonl)"
+        )
+    if record["format"] != TRACE_FORMAT:
+        raise TraceError(
+            f"{where}: trace format {record['format']!r} is not {TRACE_FORMAT!r}, "
+            "the one this version reads"
+        )
+    return record
+
+
+class TraceReader:
+    """A trace file opened for reading: its header, then its records one by one.
+
+    Every problem (missing file, not UTF-8, bad JSON, not a trace) is a
+    :class:`TraceError` naming the file and the line. Use it as a context manager.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file = self.path.open(encoding="utf-8")
+        except OSError as exc:
+            raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
+        self.line = 0
+        self.header_text = ""
+        try:
+            first = self._next_line()
+            if first is None:
+                raise TraceError(f"{self.path}: empty file, not an assocsim trace")
+            self.header_text = first
+            self.header = validate_header(self._parse(first), str(self.path))
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self) -> TraceReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _next_line(self) -> str | None:
+        while True:
+            try:
+                text = self._file.readline()
+            except UnicodeDecodeError:
+                raise TraceError(
+                    f"{self.path}: line {self.line + 1}: not UTF-8 text, not an assocsim trace"
+                ) from None
+            except OSError as exc:
+                raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
+            if not text:
+                return None
+            self.line += 1
+            if text.strip():
+                return text
+
+    def _parse(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+        try:  # again without the line ending, for the error's column
+            return json.loads(text.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            raise TraceError(
+                f"{self.path}: line {self.line}: not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """The event lines after the header, as text, with their line numbers."""
+        while (text := self._next_line()) is not None:
+            yield self.line, text
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The event records after the header, parsed, with their line numbers."""
+        for line, text in self.lines():
+            record = self._parse(text)
+            if not isinstance(record, dict):
+                raise TraceError(f"{self.path}: line {line}: expected a JSON object")
+            yield line, record
+
+    def events(self) -> Iterator[TraceRecord]:
+        """The event records, validated (:class:`TraceError` names the file and line)."""
+        for line, record in self.records():
+            try:
+                yield parse_event(record, line)
+            except TraceError as exc:
+                raise TraceError(f"{self.path}: {exc}") from None
+
+
+# ------------------------------------------------------------------ facts
+
+
+def _digest(msg: Mapping[str, Any]) -> bytes:
+    """A short, exact fingerprint of a message body (equal bodies, equal digests)."""
+    text = json.dumps(msg, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def phone_of(address: str) -> str | None:
+    return address.removeprefix(_PHONE) if address.startswith(_PHONE) else None
+
+
+class _At(NamedTuple):
+    t: float
+    line: int
+
+
+class _Binding(NamedTuple):
+    phone: str  # the phone id the POS named
+    digest: bytes  # of the whole upload
+    pos: str
+    t: float  # when the cloud first acknowledged it
+    line: int
+
+
+class _Upload(NamedTuple):
+    phone: str
+    digest: bytes
+
+
+@attrs.frozen
+class _Config:
+    push_timeout: float | None
+    policy: str | None  # "dual-send" | "reject" | None (unknown)
+
+
+class _Facts:
+    """What the invariants need to remember, per receipt and per phone, folded in order."""
+
+    def __init__(self) -> None:
+        self.receipts: set[str] = set()
+        self.reliable = False  # the trace has shown notes or acknowledgement messages
+        self.last_t = 0.0
+        self.last_upload: dict[tuple[str, str], _Upload] = {}  # (receipt, POS) -> content
+        self.first_upload_at: dict[str, _At] = {}  # receipt -> first at the cloud
+        self.bound: dict[str, _Binding] = {}
+        self.subscribed: dict[str, _At] = {}  # phone id -> the cloud got its subscribe
+        self.noticed_by: dict[str, list[str]] = {}  # receipt -> phones that got the notice
+        self.cloud_delivered: dict[tuple[str, str], _At] = {}  # (receipt, phone address)
+        self.cloud_responded: dict[tuple[str, str], _At] = {}
+        self.cloud_dual_sent: dict[tuple[str, str], _At] = {}
+        self.withheld: dict[tuple[str, str], list[_At]] = {}  # (receipt, phone id)
+        self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
+        self.gave_up: dict[tuple[str, str], list[str]] = {}  # (actor, receipt) -> details
+        self.shown: dict[tuple[str, str], _At] = {}  # (phone address, receipt), from notes
+        self.received: dict[tuple[str, str], _At] = {}  # (phone address, receipt), receptions
+
+    def named(self, receipt: str | None) -> str | None:
+        binding = self.bound.get(receipt) if receipt is not None else None
+        return binding.phone if binding is not None else None
+
+    def delivered_to_user(self) -> dict[tuple[str, str], _At]:
+        return self.shown if self.reliable else self.received
+
+    def absorb(self, ev: TraceRecord) -> None:
+        """Fold one event in (after the invariants have judged it)."""
+        self.last_t = ev.t
+        receipt = ev.receipt
+        if receipt is not None:
+            self.receipts.add(receipt)
+        kind, typ = ev.kind, ev.type
+        if kind == "note":
+            self._absorb_note(ev)
+            return
+        if typ in _ACK_TYPES:
+            self.reliable = True
+        at = _At(ev.t, ev.line)
+        if kind == "recv":
+            if ev.to == CLOUD:
+                self._at_cloud(ev, at)
+            elif ev.to.startswith(_PHONE) and receipt is not None:
+                if typ == "receipt-notice":
+                    phones = self.noticed_by.setdefault(receipt, [])
+                    if ev.to not in phones:
+                        phones.append(ev.to)
+                elif typ in _DELIVERY_TYPES:
+                    self.received.setdefault((ev.to, receipt), at)
+        elif kind == "send" and ev.frm == CLOUD and receipt is not None:
+            if typ == "upload-ack":
+                self._bind(receipt, ev)
+            elif typ in _DELIVERY_TYPES and ev.to.startswith(_PHONE):
+                key = (receipt, ev.to)
+                self.cloud_delivered.setdefault(key, at)
+                if typ == "association-response":
+                    self.cloud_responded.setdefault(key, at)
+                elif ev.msg.get("reason") == "dual-send":
+                    self.cloud_dual_sent.setdefault(key, at)
+
+    def _at_cloud(self, ev: TraceRecord, at: _At) -> None:
+        receipt, msg = ev.receipt, ev.msg
+        if ev.type == "purchase-upload" and receipt is not None:
+            self.last_upload[(receipt, ev.frm)] = _Upload(str(msg.get("phone_id")), _digest(msg))
+            self.first_upload_at.setdefault(receipt, at)
+        elif ev.type == "subscribe":
+            self.subscribed.setdefault(str(msg.get("phone_id")), at)
+        elif ev.type == "association-request" and receipt is not None:
+            named = self.named(receipt)
+            if named is not None and msg.get("phone_id") != named:
+                self.mismatched.add(receipt)
+
+    def _bind(self, receipt: str, ev: TraceRecord) -> None:
+        if receipt in self.bound:
+            return
+        upload = self.last_upload.get((receipt, ev.to))
+        if upload is not None:
+            self.bound[receipt] = _Binding(upload.phone, upload.digest, ev.to, ev.t, ev.line)
+
+    def _absorb_note(self, ev: TraceRecord) -> None:
+        receipt, typ = ev.receipt, ev.type
+        if typ in _SHOWN_NOTES:
+            self.reliable = True
+            if typ == "shown" and receipt is not None:
+                self.shown.setdefault((ev.frm, receipt), _At(ev.t, ev.line))
+        elif typ in _WITHHELD_NOTES and receipt is not None and ev.phone is not None:
+            self.withheld.setdefault((receipt, ev.phone), []).append(_At(ev.t, ev.line))
+        elif typ == "gave-up" and receipt is not None:
+            self.gave_up.setdefault((ev.frm, receipt), []).append(ev.detail)
+
+
+# ------------------------------------------------------------------ invariants
+
+
+class Invariant:
+    """One named promise of the protocol, judged event by event and at the trace's end."""
+
+    name: ClassVar[str]
+    kind: ClassVar[Kind]
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        self.facts = facts
+        self.config = config
+        self.checked = 0
+        self.violations: list[Violation] = []
+        self._reported: set[object] = set()
+
+    def observe(self, ev: TraceRecord) -> None:
+        """Judge one event against what happened before it."""
+
+    def finish(self) -> None:
+        """Judge what can only be judged once the whole trace is read."""
+
+    def violate(
+        self,
+        receipt: str | None,
+        actors: Iterable[str],
+        times: Iterable[float],
+        detail: str,
+        *,
+        once: object = None,
+    ) -> None:
+        """Record a violation; with ``once``, only the first for that key (retries repeat)."""
+        if once is not None:
+            if once in self._reported:
+                return
+            self._reported.add(once)
+        self.violations.append(
+            Violation(self.name, receipt, tuple(dict.fromkeys(actors)), tuple(times), detail)
+        )
+
+
+class Binding(Invariant):
+    """Steps 501/502 (and 601/602): one receipt is bound to one phone and one set of goods.
+
+    Every ``upload-ack`` the cloud sends for a receipt acknowledges the same upload content
+    (the last ``purchase-upload`` of that receipt the cloud received from that POS), and
+    every ``association-push`` of a receipt goes to the phone its acknowledged upload names.
+    """
+
+    name = "binding"
+    kind = "safety"
+
+    def observe(self, ev: TraceRecord) -> None:
+        if ev.kind != "send" or ev.frm != CLOUD or ev.receipt is None:
+            return
+        receipt = ev.receipt
+        binding = self.facts.bound.get(receipt)
+        if ev.type == "upload-ack":
+            self.checked += 1
+            upload = self.facts.last_upload.get((receipt, ev.to))
+            if upload is None:
+                self.violate(
+                    receipt,
+                    (CLOUD, ev.to),
+                    (ev.t,),
+                    f"the cloud acknowledged {receipt} to {ev.to}, which never uploaded it",
+                    once=(receipt, ev.to, "ack"),
+                )
+            elif binding is not None and upload.digest != binding.digest:
+                what = (
+                    f"to phone {upload.phone}, bound to {binding.phone} at t={binding.t:.3f}"
+                    if upload.phone != binding.phone
+                    else "with other goods than the upload bound"
+                )
+                self.violate(
+                    receipt,
+                    (binding.pos, CLOUD, ev.to),
+                    (binding.t, ev.t),
+                    f"the cloud acknowledged another upload of {receipt} {what}",
+                    once=(receipt, upload.digest),
+                )
+        elif ev.type == "association-push":
+            self.checked += 1
+            if binding is None:
+                self.violate(
+                    receipt,
+                    (CLOUD, ev.to),
+                    (ev.t,),
+                    f"a push of {receipt}, which the cloud never acknowledged as bound",
+                    once=(receipt, "unbound"),
+                )
+                return
+            target = _PHONE + binding.phone
+            pushed_for = ev.msg.get("phone_id")
+            if ev.to != target or pushed_for != binding.phone:
+                self.violate(
+                    receipt,
+                    (CLOUD, ev.to, target),
+                    (binding.t, ev.t),
+                    f"a push of {receipt} to {ev.to} (for phone {pushed_for}), "
+                    f"but the POS bound it to {binding.phone}",
+                    once=(receipt, ev.to),
+                )
+
+
+@attrs.define
+class _Judgment:
+    receipt: str
+    requester: str
+    requester_address: str
+    named: str
+    t: float
+    subscribed: bool
+    answered: list[_At] = attrs.Factory(list)
+
+
+class MismatchDualSend(Invariant):
+    """Step 505 (judging module 8022) and the end of embodiment 2: an identifier mismatch.
+
+    A request whose ``phone_id`` differs from the phone the POS bound the receipt to is a
+    mismatch. Under ``mismatch_policy = "dual-send"`` (the patent's), when the cloud
+    answers one with an ``association-response`` it also sends the products to the named
+    phone (a ``dual-send`` push, in the same step) unless that phone already had them or is
+    not subscribed (a ``dual-send-withheld`` note); an ``identifier-mismatch`` refusal is
+    wrong there. Under ``"reject"`` the requester gets no products, a subscribed requester
+    gets an ``identifier-mismatch`` refusal, and no dual-send push is ever sent. Under
+    either policy, a dual-send push follows a mismatched request for its receipt.
+    """
+
+    name = "mismatch-dual-send"
+    kind = "safety"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._judged: dict[tuple[str, object], _Judgment] = {}
+
+    def observe(self, ev: TraceRecord) -> None:
+        receipt = ev.receipt
+        if receipt is None:
+            return
+        if ev.kind == "recv" and ev.to == CLOUD and ev.type == "association-request":
+            self._on_request(ev, receipt)
+        elif ev.kind == "send" and ev.frm == CLOUD:
+            if ev.type == "association-push" and ev.msg.get("reason") == "dual-send":
+                self._on_dual_send(ev, receipt)
+            elif ev.type in ("association-response", "error-reply"):
+                judgment = self._judged.get((ev.to, ev.msg.get("request_id")))
+                if judgment is not None and judgment.receipt == receipt:
+                    self._on_reply(ev, judgment)
+
+    def _on_request(self, ev: TraceRecord, receipt: str) -> None:
+        named = self.facts.named(receipt)
+        requester = str(ev.msg.get("phone_id"))
+        key = (ev.frm, ev.msg.get("request_id"))
+        if named is None or requester == named or key in self._judged:
+            return
+        self.checked += 1
+        subscribed = requester in self.facts.subscribed
+        self._judged[key] = _Judgment(receipt, requester, ev.frm, named, ev.t, subscribed)
+
+    def _on_dual_send(self, ev: TraceRecord, receipt: str) -> None:
+        if self.config.policy == "reject":
+            self.violate(
+                receipt,
+                (CLOUD, ev.to),
+                (ev.t,),
+                f"a dual-send push of {receipt} under mismatch_policy reject",
+                once=(receipt, "reject-dual-send"),
+            )
+        elif receipt not in self.facts.mismatched:
+            self.violate(
+                receipt,
+                (CLOUD, ev.to),
+                (ev.t,),
+                f"a dual-send push of {receipt} with no mismatched request for it",
+                once=(receipt, "unprompted"),
+            )
+
+    def _on_reply(self, ev: TraceRecord, judgment: _Judgment) -> None:
+        receipt, policy = judgment.receipt, self.config.policy
+        actors = (judgment.requester_address, CLOUD)
+        if ev.type == "association-response":
+            judgment.answered.append(_At(ev.t, ev.line))
+            if policy == "reject":
+                self.violate(
+                    receipt,
+                    actors,
+                    (judgment.t, ev.t),
+                    f"the products of {receipt} went to requester {judgment.requester}, "
+                    f"not the named {judgment.named}, under mismatch_policy reject",
+                    once=(receipt, judgment.requester, "leak"),
+                )
+            return
+        code = ev.msg.get("code")
+        if policy == "reject" and judgment.subscribed and code != "identifier-mismatch":
+            self.violate(
+                receipt,
+                actors,
+                (judgment.t, ev.t),
+                f"a mismatched request for {receipt} was refused with {code!r}, "
+                "not 'identifier-mismatch'",
+                once=(receipt, judgment.requester, "code"),
+            )
+        elif policy == "dual-send" and code == "identifier-mismatch":
+            self.violate(
+                receipt,
+                actors,
+                (judgment.t, ev.t),
+                f"a mismatched request for {receipt} was refused under mismatch_policy "
+                "dual-send (both devices should get the products)",
+                once=(receipt, judgment.requester, "refused"),
+            )
+
+    def finish(self) -> None:
+        if self.config.policy != "dual-send":
+            return
+        facts = self.facts
+        for judgment in self._judged.values():
+            if not judgment.answered:
+                continue
+            answer = judgment.answered[0]
+            receipt, named = judgment.receipt, judgment.named
+            delivered = facts.cloud_delivered.get((receipt, _PHONE + named))
+            withheld = facts.withheld.get((receipt, named), [])
+            if delivered is not None and delivered.t <= answer.t + EPSILON:
+                continue
+            if any(w.t <= answer.t + EPSILON for w in withheld):
+                continue
+            self.violate(
+                receipt,
+                (judgment.requester_address, CLOUD, _PHONE + named),
+                (judgment.t, answer.t),
+                f"the cloud answered mismatched requester {judgment.requester} but sent the "
+                f"named phone {named} neither a dual-send push nor a dual-send-withheld note",
+                once=(receipt, "missing-dual-send"),
+            )
+
+
+class _FirstPush(NamedTuple):
+    to: str
+    digest: bytes
+    t: float
+
+
+class TimeoutPush(Invariant):
+    """Steps 602/603 (embodiment 3): the push after ``push_timeout`` with no request.
+
+    Per receipt at most one timeout push (re-sends of the identical push are fine); its
+    first send is not before the cloud received the upload plus ``cloud.push_timeout``;
+    and it is never first sent to a phone the cloud already sent that receipt's
+    products: an answered request (``association-response``) or a dual-send.
+    """
+
+    name = "timeout-push"
+    kind = "safety"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._first: dict[str, _FirstPush] = {}
+
+    def observe(self, ev: TraceRecord) -> None:
+        receipt = ev.receipt
+        if (
+            ev.kind != "send"
+            or ev.frm != CLOUD
+            or ev.type != "association-push"
+            or ev.msg.get("reason") != "timeout"
+            or receipt is None
+        ):
+            return
+        digest = _digest(ev.msg)
+        first = self._first.get(receipt)
+        if first is not None:
+            if first.to != ev.to or first.digest != digest:
+                self.violate(
+                    receipt,
+                    (CLOUD, first.to, ev.to),
+                    (first.t, ev.t),
+                    f"a second, different timeout push of {receipt} (to {ev.to})",
+                    once=(receipt, ev.to, digest),
+                )
+            return
+        self.checked += 1
+        self._first[receipt] = _FirstPush(ev.to, digest, ev.t)
+        facts, timeout = self.facts, self.config.push_timeout
+        uploaded = facts.first_upload_at.get(receipt)
+        if timeout is not None and uploaded is not None:
+            deadline = uploaded.t + timeout
+            if ev.t < deadline - EPSILON:
+                self.violate(
+                    receipt,
+                    (CLOUD, ev.to),
+                    (uploaded.t, ev.t),
+                    f"pushed at t={ev.t:.3f}, before the deadline t={deadline:.3f} "
+                    f"(upload at the cloud + push_timeout {timeout:g}s)",
+                )
+        answered = facts.cloud_responded.get((receipt, ev.to))
+        if answered is not None:
+            self.violate(
+                receipt,
+                (CLOUD, ev.to),
+                (answered.t, ev.t),
+                f"a timeout push of {receipt} after the cloud answered {ev.to}'s request",
+            )
+        dual = facts.cloud_dual_sent.get((receipt, ev.to))
+        if dual is not None:
+            self.violate(
+                receipt,
+                (CLOUD, ev.to),
+                (dual.t, ev.t),
+                f"a timeout push of {receipt} after the dual-send to {ev.to}",
+            )
+
+
+class NoDeliveryLost(Invariant):
+    """Steps 503/508/509 and 603/605, judged at the end of the trace (liveness).
+
+    Every upload the cloud acknowledged whose POS-named phone subscribed (the cloud
+    received its ``subscribe``, before any ``push-withheld``/``dual-send-withheld`` note of
+    that receipt for it) was shown to that phone; every request a phone sent got a reply
+    (a response or a refusal) at that phone; every upload a POS sent was acknowledged or
+    refused at that POS. A ``gave-up`` note of the sender for the receipt excuses an
+    unanswered request or upload (the push or the user covers it), not a lost delivery.
+    """
+
+    name = "no-delivery-lost"
+    kind = "liveness"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._acknowledged: dict[str, _At] = {}
+        self._requests: dict[tuple[str, object], tuple[str, float]] = {}
+        self._replied: set[tuple[str, object]] = set()
+        self._uploads: dict[str, tuple[str, float]] = {}
+        self._upload_settled: set[str] = set()
+
+    def observe(self, ev: TraceRecord) -> None:
+        receipt, kind, typ = ev.receipt, ev.kind, ev.type
+        if receipt is None or kind not in ("send", "recv"):
+            return
+        if kind == "send":
+            if typ == "upload-ack" and ev.frm == CLOUD:
+                self._acknowledged.setdefault(receipt, _At(ev.t, ev.line))
+            elif typ == "association-request" and ev.frm.startswith(_PHONE):
+                key = (ev.frm, ev.msg.get("request_id"))
+                self._requests.setdefault(key, (receipt, ev.t))
+            elif typ == "purchase-upload" and ev.to == CLOUD:
+                self._uploads.setdefault(receipt, (ev.frm, ev.t))
+        elif ev.to.startswith(_PHONE):
+            if typ in ("association-response", "error-reply"):
+                self._replied.add((ev.to, ev.msg.get("request_id")))
+        elif ev.frm == CLOUD and typ in ("upload-ack", "error-reply"):
+            self._upload_settled.add(receipt)
+
+    def _gave_up(self, actor: str, receipt: str, message_type: str) -> bool:
+        details = self.facts.gave_up.get((actor, receipt), [])
+        return any(message_type in detail for detail in details)
+
+    def finish(self) -> None:
+        facts, end = self.facts, self.facts.last_t
+        shown = facts.delivered_to_user()
+        for receipt, acked in self._acknowledged.items():
+            binding = facts.bound.get(receipt)
+            if binding is None:
+                continue
+            phone = binding.phone
+            subscribed = facts.subscribed.get(phone)
+            if subscribed is None:
+                continue  # the cloud serves only subscribed phones
+            withheld = facts.withheld.get((receipt, phone), [])
+            if withheld and all(w.line < subscribed.line for w in withheld):
+                continue  # withheld while the phone had not subscribed yet
+            self.checked += 1
+            address = _PHONE + phone
+            if (address, receipt) in shown:
+                continue
+            sent = facts.cloud_delivered.get((receipt, address))
+            why = (
+                f"the cloud sent it at t={sent.t:.3f} but it was never shown"
+                if sent is not None
+                else "the cloud never sent it"
+            )
+            if self._gave_up(CLOUD, receipt, "association-push"):
+                why += "; the cloud gave up re-sending the push"
+            self.violate(
+                receipt,
+                (binding.pos, CLOUD, address),
+                (acked.t, subscribed.t, end),
+                f"acknowledged upload never shown to the named phone {phone} "
+                f"(subscribed at t={subscribed.t:.3f}): {why}",
+            )
+        for (phone_address, request_id), (receipt, sent_at) in self._requests.items():
+            self.checked += 1
+            if (phone_address, request_id) in self._replied:
+                continue
+            if self._gave_up(phone_address, receipt, "association-request"):
+                continue
+            self.violate(
+                receipt,
+                (phone_address, CLOUD),
+                (sent_at, end),
+                f"request {request_id} for {receipt} never got a reply (and the phone "
+                "did not give up on it)",
+            )
+        for receipt, (pos, sent_at) in self._uploads.items():
+            self.checked += 1
+            if receipt in self._upload_settled or self._gave_up(pos, receipt, "purchase-upload"):
+                continue
+            self.violate(
+                receipt,
+                (pos, CLOUD),
+                (sent_at, end),
+                f"the upload of {receipt} was never acknowledged or refused at {pos}",
+            )
+
+
+class NoDuplicateShown(Invariant):
+    """Steps 509/605: a user is shown a receipt's associated products once.
+
+    At most one ``shown`` note per phone and receipt. (For a trace without shown notes:
+    at most one reply received per request, and at most one push received per phone and
+    receipt; a response to a request asked after a push is the user asking again.)
+    """
+
+    name = "no-duplicate-shown"
+    kind = "safety"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._from_notes: list[Violation] = []
+        self._from_receptions: list[Violation] = []
+        self._notes_checked = 0
+        self._shown: dict[tuple[str, str], float] = {}
+        self._replies: dict[tuple[str, object], float] = {}
+        self._pushes: dict[tuple[str, str], float] = {}
+        self._received: set[tuple[str, str]] = set()
+
+    def observe(self, ev: TraceRecord) -> None:
+        receipt = ev.receipt
+        if receipt is None:
+            return
+        if ev.kind == "note" and ev.type == "shown":
+            key = (ev.frm, receipt)
+            first = self._shown.get(key)
+            if first is None:
+                self._shown[key] = ev.t
+                self._notes_checked += 1
+            else:
+                self._from_notes.append(
+                    self._duplicate(receipt, ev.frm, first, ev.t, f"shown again ({ev.detail})")
+                )
+        elif ev.kind == "recv" and ev.type in _DELIVERY_TYPES and ev.to.startswith(_PHONE):
+            self._received.add((ev.to, receipt))
+            if ev.type == "association-response":
+                key_r = (ev.to, ev.msg.get("request_id"))
+                first = self._replies.get(key_r)
+                if first is None:
+                    self._replies[key_r] = ev.t
+                    return
+                what = f"a second response to request {ev.msg.get('request_id')}"
+            else:
+                key_p = (ev.to, receipt)
+                first = self._pushes.get(key_p)
+                if first is None:
+                    self._pushes[key_p] = ev.t
+                    return
+                what = f"a second push ({ev.msg.get('reason')})"
+            self._from_receptions.append(self._duplicate(receipt, ev.to, first, ev.t, what))
+
+    def _duplicate(
+        self, receipt: str, phone: str, first: float, again: float, what: str
+    ) -> Violation:
+        return Violation(
+            self.name,
+            receipt,
+            (phone,),
+            (first, again),
+            f"{phone} was shown the products of {receipt} twice: {what}",
+        )
+
+    def finish(self) -> None:
+        if self.facts.reliable:
+            self.checked = self._notes_checked
+            self.violations.extend(self._from_notes)
+        else:
+            self.checked = len(self._received)
+            self.violations.extend(self._from_receptions)
+
+
+class Privacy(Invariant):
+    """Steps 508 and 603 (and unit 8022's "both devices", no more): who may see products.
+
+    No phone is sent, or receives, an ``association-response`` or ``association-push``
+    for a receipt unless it is the phone the POS named for it or the phone that received
+    that receipt's ``receipt-notice`` (the buyer) before.
+    """
+
+    name = "privacy"
+    kind = "safety"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._judged: set[tuple[str, str]] = set()
+
+    def observe(self, ev: TraceRecord) -> None:
+        receipt = ev.receipt
+        if receipt is None or ev.type not in _DELIVERY_TYPES or not ev.to.startswith(_PHONE):
+            return
+        if not (ev.kind == "recv" or (ev.kind == "send" and ev.frm == CLOUD)):
+            return
+        key = (ev.to, receipt)
+        if key in self._judged:
+            return
+        self._judged.add(key)
+        self.checked += 1
+        named = self.facts.named(receipt)
+        noticed = self.facts.noticed_by.get(receipt, [])
+        if ev.to == f"{_PHONE}{named}" or ev.to in noticed:
+            return
+        verb = "received" if ev.kind == "recv" else "was sent"
+        self.violate(
+            receipt,
+            (CLOUD, ev.to),
+            (ev.t,),
+            f"{ev.to} {verb} the products of {receipt} ({ev.type}) but is neither the "
+            f"POS-named phone ({named or 'none bound'}) nor a phone that received its "
+            f"receipt notice ({', '.join(noticed) or 'none'})",
+        )
+
+
+_INVARIANT_CLASSES: tuple[type[Invariant], ...] = (
+    Binding,
+    MismatchDualSend,
+    TimeoutPush,
+    NoDeliveryLost,
+    NoDuplicateShown,
+    Privacy,
+)
+
+INVARIANTS: dict[str, Kind] = {cls.name: cls.kind for cls in _INVARIANT_CLASSES}
+"""Every invariant's name and kind (safety or liveness), in the order they are reported."""
+
+
+# ------------------------------------------------------------------ the checker
+
+
+Settings = Mapping[str, Any] | Scenario | None
+
+
+def _config(settings: Settings) -> tuple[_Config, tuple[str, ...]]:
+    if isinstance(settings, Scenario):
+        settings = scenario_to_dict(settings)
+    if settings is None:
+        return _Config(None, None), (
+            "the push deadline and the mismatch policy: no scenario settings "
+            "(no trace header, and none given)",
+        )
+    cloud = settings.get("cloud")
+    cloud = cloud if isinstance(cloud, Mapping) else {}
+    timeout = cloud.get("push_timeout")
+    policy = cloud.get("mismatch_policy")
+    skipped: list[str] = []
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        timeout = None
+        skipped.append("the push deadline: the settings have no cloud.push_timeout")
+    if policy not in ("dual-send", "reject"):
+        policy = None
+        skipped.append("the mismatch policy: the settings have no cloud.mismatch_policy")
+    return _Config(None if timeout is None else float(timeout), policy), tuple(skipped)
+
+
+class TraceChecker:
+    """Judges every invariant over a trace fed to it in order, then gives the result.
+
+    ``settings`` is the scenario (a :class:`~scenarios.Scenario` or the header's
+    ``settings`` dict); a header record fed first supplies it when not given. An instance
+    is also an observer: ``run_scenario(s, observers=[checker])`` checks a live run.
+    """
+
+    def __init__(self, settings: Settings = None) -> None:
+        self._settings_given = settings is not None
+        self._config, self._skipped = _config(settings)
+        self._facts = _Facts()
+        self._invariants = [cls(self._facts, self._config) for cls in _INVARIANT_CLASSES]
+        self._events = 0
+        self._line = 0
+
+    def feed_header(self, header: Mapping[str, Any]) -> None:
+        """Take the scenario's settings from a trace header (unless settings were given)."""
+        if self._events:
+            raise TraceError("the header must come before every event")
+        if not self._settings_given:
+            settings = header.get("settings")
+            self._config, self._skipped = _config(
+                settings if isinstance(settings, Mapping) else None
+            )
+            for invariant in self._invariants:
+                invariant.config = self._config
+
+    def feed(self, record: Mapping[str, Any], line: int | None = None) -> None:
+        """Judge one record: a header (``format`` key) or an event."""
+        self._line = self._line + 1 if line is None else line
+        if "format" in record:
+            self.feed_header(validate_header(record, "trace"))
+            return
+        self.feed_event(parse_event(record, self._line))
+
+    def feed_event(self, ev: TraceRecord) -> None:
+        self._events += 1
+        for invariant in self._invariants:
+            invariant.observe(ev)
+        self._facts.absorb(ev)
+
+    def __call__(self, event: TraceEvent) -> None:
+        """The observer form: judge a live event."""
+        self.feed(event.to_json())
+
+    def result(self) -> CheckResult:
+        """Finish the liveness checks and report (call once, after the last event)."""
+        violations: list[Violation] = []
+        summaries: list[InvariantSummary] = []
+        for invariant in self._invariants:
+            invariant.finish()
+            violations += invariant.violations
+            summaries.append(
+                InvariantSummary(
+                    invariant.name, invariant.kind, invariant.checked, len(invariant.violations)
+                )
+            )
+        return CheckResult(
+            events=self._events,
+            receipts=len(self._facts.receipts),
+            invariants=tuple(summaries),
+            violations=tuple(violations),
+            shown_from="shown notes" if self._facts.reliable else "receptions",
+            skipped=self._skipped,
+        )
+
+
+def check_trace(records: Iterable[Mapping[str, Any]], *, settings: Settings = None) -> CheckResult:
+    """Check parsed trace records (a header first, or ``settings``); see the module doc."""
+    checker = TraceChecker(settings)
+    for record in records:
+        checker.feed(record)
+    return checker.result()
+
+
+def check_events(events: Iterable[TraceEvent], *, settings: Settings = None) -> CheckResult:
+    """Check live :class:`~actors.TraceEvent` values (via their JSON form)."""
+    return check_trace((event.to_json() for event in events), settings=settings)
+
+
+def check_trace_file(path: str | Path) -> CheckResult:
+    """Check a trace file; :class:`TraceError` if it cannot be read."""
+    return _check_file(Path(path))[1]
+
+
+def _check_file(path: Path) -> tuple[dict[str, Any], CheckResult]:
+    with TraceReader(path) as reader:
+        checker = TraceChecker()
+        checker.feed_header(reader.header)
+        for event in reader.events():
+            checker.feed_event(event)
+        return reader.header, checker.result()
+
+
+def check_command(path: Path, *, as_json: bool, out: IO[str]) -> int:
+    """``assocsim check TRACE``: 0 if every invariant holds, 1 on a violation."""
+    header, result = _check_file(path)
+    if as_json:
+        fields = {
+            "trace": str(path),
+            "scenario": header.get("scenario"),
+            "seed": header.get("seed"),
+        }
+        out.write(json.dumps({**fields, **result.as_dict()}) + "\n")
+    else:
+        title = f"trace {path}: scenario {header.get('scenario', '?')}, seed {header.get('seed')}"
+        out.write(result.format_text(title) + "\n")
+    return 0 if result.ok else 1

@@ -1,0 +1,263 @@
+"""Seeded replay: re-run a trace's scenario and seed, and compare the traces line by line.
+
+A trace's header records everything a run depends on: the effective scenario
+(``settings``, every knob after ``--set`` overrides), the ``seed`` and the ``scheduling``.
+:func:`replay_trace` rebuilds the scenario from it, runs it again (under
+:func:`~scenarios.run_scenario`, which also makes trio's scheduling deterministic for the
+seed) and compares the new trace with the file; :func:`check_determinism` runs a scenario
+twice in this process and compares the two traces. Both name the first event that differs
+through one function, :func:`first_difference`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, cast
+
+import attrs
+
+from actors import JsonlTraceWriter, Observer, Scheduling
+
+from ._checks import TraceError, TraceReader
+from ._errors import ScenarioError
+from ._progress import Progress
+from ._runner import RunResult, run_scenario
+from ._scenario import Scenario, scenario_from_dict
+
+__all__ = [
+    "DeterminismResult",
+    "Difference",
+    "ReplayResult",
+    "check_determinism",
+    "first_difference",
+    "replay_command",
+    "replay_trace",
+    "scenario_from_header",
+]
+
+_SPOOL_BYTES = 64 * 1024 * 1024  # traces up to this stay in memory; longer ones spill to disk
+
+
+@attrs.frozen
+class Difference:
+    """The first line at which two traces differ; ``None`` for a trace that ended first."""
+
+    line: int  # 1-based, counted as in the trace file (line 1 is the header)
+    first: str | None
+    second: str | None
+
+    def describe(self, first_name: str, second_name: str) -> str:
+        """Several lines: where they differ, then both lines in full."""
+        if self.first is None:
+            where = f"{first_name} ends before line {self.line}; {second_name} goes on"
+        elif self.second is None:
+            where = f"{second_name} ends before line {self.line}; {first_name} goes on"
+        else:
+            where = f"the first difference is at line {self.line} (event {self.line - 1})"
+        width = max(len(first_name), len(second_name)) + 1
+        first = self.first if self.first is not None else "(end)"
+        second = self.second if self.second is not None else "(end)"
+        return "\n".join(
+            [
+                f"{where}:",
+                f"  {first_name + ':':<{width}} {first}",
+                f"  {second_name + ':':<{width}} {second}",
+            ]
+        )
+
+
+def first_difference(
+    first: Iterable[str], second: Iterable[str], *, first_line: int = 1
+) -> Difference | None:
+    """The first position at which the two sequences of lines differ, or ``None``.
+
+    Line endings are ignored; ``first_line`` is the number of the first line given (2 when
+    the header was skipped). Lazy: two traces of any length are compared in O(1) memory.
+    """
+    for number, (a, b) in enumerate(itertools.zip_longest(first, second), start=first_line):
+        a_text = None if a is None else a.rstrip("\r\n")
+        b_text = None if b is None else b.rstrip("\r\n")
+        if a_text != b_text:
+            return Difference(number, a_text, b_text)
+    return None
+
+
+# ------------------------------------------------------------------ replay
+
+
+@attrs.frozen
+class ReplayResult:
+    """Whether re-running a trace's scenario and seed gave the same events."""
+
+    scenario: str
+    seed: int
+    scheduling: Scheduling
+    events: int  # events in the file
+    sha256: str  # of the trace file
+    difference: Difference | None
+
+    @property
+    def reproduced(self) -> bool:
+        return self.difference is None
+
+    def format_text(self, path: str | Path) -> str:
+        run = f"replayed {path}: scenario {self.scenario}, seed {self.seed}, {self.scheduling}"
+        if self.difference is None:
+            return f"{run}\nreproduced: {self.events} events identical (sha256 {self.sha256})"
+        return f"{run}\nNOT reproduced: " + self.difference.describe("trace", "replay")
+
+
+def scenario_from_header(
+    header: Mapping[str, Any], where: str = "trace"
+) -> tuple[Scenario, int, Scheduling]:
+    """The scenario, seed and scheduling a trace header records; :class:`TraceError`."""
+    settings = header.get("settings")
+    if not isinstance(settings, dict):
+        raise TraceError(f"{where}: the header has no scenario 'settings' to replay")
+    seed = header.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TraceError(f"{where}: the header's 'seed' must be a whole number, got {seed!r}")
+    scheduling = header.get("scheduling", "inline")
+    if scheduling not in ("inline", "tasks"):
+        raise TraceError(f"{where}: unknown scheduling {scheduling!r} (inline or tasks)")
+    try:
+        scenario = scenario_from_dict(settings, where=f"{where}: header settings")
+    except ScenarioError as exc:
+        raise TraceError(str(exc)) from None
+    return scenario, seed, cast(Scheduling, scheduling)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _spool() -> IO[str]:
+    return cast(
+        IO[str],
+        tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+", encoding="utf-8"),
+    )
+
+
+def _event_lines(stream: IO[str]) -> Iterable[str]:
+    """The event lines of a trace written to ``stream`` (rewound, header skipped)."""
+    stream.seek(0)
+    lines = iter(stream)
+    next(lines, None)
+    return lines
+
+
+def replay_trace(path: str | Path, *, observers: Sequence[Observer] = ()) -> ReplayResult:
+    """Re-run the scenario and seed of the trace at ``path`` and compare, event by event."""
+    path = Path(path)
+    with TraceReader(path) as reader:
+        header = reader.header
+        scenario, seed, scheduling = scenario_from_header(header, str(path))
+        with _spool() as replayed:
+            writer = JsonlTraceWriter(replayed, {k: v for k, v in header.items() if k != "format"})
+            run_scenario(scenario, seed, observers=[writer, *observers], scheduling=scheduling)
+            counted = _Counted(text for _, text in reader.lines())
+            difference = first_difference(counted, _event_lines(replayed), first_line=2)
+    return ReplayResult(
+        scenario=scenario.name,
+        seed=seed,
+        scheduling=scheduling,
+        events=counted.count,
+        sha256=_file_sha256(path),
+        difference=difference,
+    )
+
+
+class _Counted:
+    """An iterator of lines that counts what it yields."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self.count = 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.count += 1
+        return line
+
+
+# ------------------------------------------------------------------ determinism
+
+
+@attrs.frozen
+class DeterminismResult:
+    """Two runs of one scenario and seed in one process: identical traces or not."""
+
+    events: int
+    sha256: str  # of the first run's trace
+    difference: Difference | None
+
+    @property
+    def deterministic(self) -> bool:
+        return self.difference is None
+
+    def format_text(self) -> str:
+        if self.difference is None:
+            return f"deterministic: 2 runs, {self.events} events identical (sha256 {self.sha256})"
+        return "NOT deterministic: " + self.difference.describe("run 1", "run 2")
+
+
+def check_determinism(
+    scenario: Scenario,
+    seed: int,
+    *,
+    scheduling: Scheduling = "inline",
+    header: Mapping[str, Any] | None = None,
+    observers: Sequence[Observer] = (),
+) -> tuple[RunResult, DeterminismResult]:
+    """Run ``scenario`` twice with ``seed`` and compare the traces (madsim's run-twice check).
+
+    ``observers`` (a trace file writer, a progress display) see the first run only; the
+    first run's result is returned with the comparison.
+    """
+    fields = dict(header) if header is not None else {"scenario": scenario.name, "seed": seed}
+    fields.pop("format", None)
+    with _spool() as first, _spool() as second:
+        first_writer = JsonlTraceWriter(first, fields)
+        result = run_scenario(
+            scenario, seed, observers=[*observers, first_writer], scheduling=scheduling
+        )
+        run_scenario(
+            scenario, seed, observers=[JsonlTraceWriter(second, fields)], scheduling=scheduling
+        )
+        first.seek(0)
+        digest = hashlib.sha256()
+        for line in first:
+            digest.update(line.encode("utf-8"))
+        counted = _Counted(_event_lines(first))
+        difference = first_difference(counted, _event_lines(second), first_line=2)
+    return result, DeterminismResult(counted.count, digest.hexdigest(), difference)
+
+
+def replay_command(trace: Path, *, out: IO[str], err: IO[str]) -> int:
+    """``assocsim replay TRACE``: 0 if the run reproduced the trace, 1 if not."""
+    observers: list[Observer] = []
+    progress: Progress | None = None
+    if err.isatty():
+        with TraceReader(trace) as reader:
+            scenario, _, _ = scenario_from_header(reader.header, str(trace))
+        horizon = scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
+        progress = Progress(err, purchases=scenario.purchases, horizon=horizon)
+        observers.append(progress)
+    try:
+        result = replay_trace(trace, observers=observers)
+    finally:
+        if progress is not None:
+            progress.close()
+    out.write(result.format_text(trace) + "\n")
+    return 0 if result.reproduced else 1
