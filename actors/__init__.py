@@ -8,12 +8,32 @@ and runs them until no work is left. Observers see every send, receipt, timer an
 from ._activity import Activity
 from ._actor import Actor
 from ._determinism import deterministic_scheduling
-from ._errors import FaultPlanError, StoreError, TransportError, UnknownAddress
+from ._errors import (
+    AuthenticationError,
+    FaultPlanError,
+    HelloRefused,
+    StoreError,
+    TransportError,
+    UnknownAddress,
+)
 from ._faults import Crash, Link, NetworkConfig, Partition
 from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
 from ._simnet import SimNetwork
 from ._sqlite_store import SqliteStore
+from ._tcp import (
+    Authenticate,
+    Backoff,
+    MayRelay,
+    TcpClientEndpoint,
+    TcpClientTransport,
+    TcpLimits,
+    TcpLocalEndpoint,
+    TcpServerTransport,
+    TcpStats,
+    connect_tcp,
+    serve_tcp,
+)
 from ._timers import TimerOwner, TimerService
 from ._trace import (
     FAULT_KINDS,
@@ -33,15 +53,20 @@ __all__ = [
     "TRACE_FORMAT",
     "Activity",
     "Actor",
+    "Authenticate",
+    "AuthenticationError",
+    "Backoff",
     "Crash",
     "Endpoint",
     "Envelope",
     "EventKind",
     "FaultPlanError",
+    "HelloRefused",
     "InlineEndpoint",
     "InlineTransport",
     "JsonlTraceWriter",
     "Link",
+    "MayRelay",
     "MemoryEndpoint",
     "MemoryTransport",
     "NetworkConfig",
@@ -51,6 +76,12 @@ __all__ = [
     "SimNetwork",
     "SqliteStore",
     "StoreError",
+    "TcpClientEndpoint",
+    "TcpClientTransport",
+    "TcpLimits",
+    "TcpLocalEndpoint",
+    "TcpServerTransport",
+    "TcpStats",
     "TimerOwner",
     "TimerService",
     "TraceEvent",
@@ -58,7 +89,9 @@ __all__ = [
     "TransportError",
     "UnknownAddress",
     "World",
+    "connect_tcp",
     "deterministic_scheduling",
     "fan_out",
     "read_trace",
+    "serve_tcp",
 ]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from protocol import AssocsimError
 
-__all__ = ["FaultPlanError", "StoreError", "TransportError", "UnknownAddress"]
+__all__ = [
+    "AuthenticationError",
+    "FaultPlanError",
+    "HelloRefused",
+    "StoreError",
+    "TransportError",
+    "UnknownAddress",
+]
 
 
 class TransportError(AssocsimError):
@@ -13,6 +20,25 @@ class TransportError(AssocsimError):
 
 class UnknownAddress(TransportError):
     """No party is reachable at that address on this transport."""
+
+
+class HelloRefused(TransportError):
+    """The server refused this connection's hello (``code``: ``unauthorized``,
+    ``unsupported-version``, ...; ``detail``: its explanation). Permanent: no reconnect."""
+
+    def __init__(self, address: str, code: str, detail: str) -> None:
+        super().__init__(f"the server refused the hello of {address}: {code}: {detail}")
+        self.address = address
+        self.code = code
+        self.detail = detail
+
+
+class AuthenticationError(AssocsimError):
+    """Raised by a TCP server's ``authenticate`` callback to refuse a hello.
+
+    Its message is sent to the client as the ``detail`` of an ``unauthorized`` error reply:
+    say what is wrong ("unknown merchant key"), never a secret.
+    """
 
 
 class StoreError(AssocsimError):

@@ -40,6 +40,7 @@ import math
 import attrs
 
 from ._addresses import phone_address
+from ._auth import DeviceTokens, phone_of
 from ._effects import NOTHING, Address, Effects, Note, Send, Timer
 from ._errors import LocalProtocolError
 from ._messages import (
@@ -117,10 +118,13 @@ class CloudMachine:
         store: CloudStore,
         recommender: Recommender,
         config: CloudConfig | None = None,
+        device_tokens: DeviceTokens | None = None,
     ) -> None:
         self.store = store
         self.recommender = recommender
         self.config = config if config is not None else CloudConfig()
+        # An authenticating cloud gives each subscribing phone its device token.
+        self.device_tokens = device_tokens
         self._pushes = Outbox(self.config.retry)  # retry timing; the pushes live in the store
 
     # ------------------------------------------------------------------ driver API
@@ -152,9 +156,15 @@ class CloudMachine:
         if isinstance(message, PurchaseUpload):
             return self._on_upload(message, sender, now)
         if isinstance(message, Subscribe):
+            if identify_requester(sender) != message.phone_id:
+                return _forged(sender, message.phone_id)
             self.store.subscribe(message.phone_id, now)
-            return Effects(sends=(Send(sender, SubscribeAck(message.phone_id)),))
+            tokens = self.device_tokens
+            token = None if tokens is None else tokens.issue(message.phone_id)
+            return Effects(sends=(Send(sender, SubscribeAck(message.phone_id, token)),))
         if isinstance(message, PushAck):
+            if identify_requester(sender) != message.phone_id:
+                return _forged(sender, message.phone_id)
             self.store.remove_outgoing(message.receipt_id, message.phone_id)
             return self._pushes.acknowledge(_push_key(message))
         if isinstance(message, PromotionUpdate):
@@ -201,6 +211,9 @@ class CloudMachine:
     # ------------------------------------------------------------------ steps 504-508
 
     def _on_request(self, request: AssociationRequest, sender: Address, now: float) -> Effects:
+        requester = identify_requester(sender)  # step 504, module 8021
+        if requester != request.phone_id:
+            return _forged(sender, request.phone_id, request.receipt_id, request.request_id)
         binding = self.store.binding(request.receipt_id)
         if binding is None:
             return _refuse(
@@ -210,7 +223,6 @@ class CloudMachine:
                 receipt_id=request.receipt_id,
                 request_id=request.request_id,
             )
-        requester = identify_requester(request)  # step 504, module 8021
         if not self.store.is_subscribed(requester):
             return _refuse(
                 sender,
@@ -337,18 +349,33 @@ def _push_key(push: AssociationPush | PushAck) -> tuple[str, str]:
     return (push.receipt_id, push.phone_id)
 
 
-def identify_requester(request: AssociationRequest) -> str:
-    """Step 504 (module 8021): the identifier of the phone that sent the request.
+def identify_requester(sender: Address) -> str | None:
+    """Step 504 (module 8021): the identifier of the phone that sent a request.
 
-    The patent reads it from the request; an authenticated transport would take it from
-    the connection instead.
+    Taken from the sender's address (``phone:ID``), which an authenticating transport
+    proved (``docs/security.md``), never from a field the phone fills in: a request whose
+    ``phone_id`` disagrees is refused as ``forged-identifier``. ``None`` if the sender is
+    not a phone.
     """
-    return request.phone_id
+    return phone_of(sender)
 
 
 def judge(requester: str, binding: Binding) -> bool:
     """Step 505 (module 8022): is the requester the phone the POS bound the purchase to?"""
     return requester == binding.phone_id
+
+
+def _forged(
+    sender: Address, claimed: str, receipt_id: str | None = None, request_id: int | None = None
+) -> Effects:
+    """Refuse a message naming phone ``claimed`` that another party sent."""
+    return _refuse(
+        sender,
+        ErrorCode.FORGED_IDENTIFIER,
+        f"{sender} may not act for {phone_address(claimed)}",
+        receipt_id=receipt_id,
+        request_id=request_id,
+    )
 
 
 def _refuse(

@@ -100,6 +100,14 @@ class ErrorCode(enum.StrEnum):
     CONFLICTING_UPLOAD = "conflicting-upload"  # a receipt id re-uploaded with other content
     UNEXPECTED_MESSAGE = "unexpected-message"  # this party never accepts that message type
     INVALID_MESSAGE = "invalid-message"  # the message failed validation
+    # Refusals of the framing on a byte stream (protocol/_wire.py, docs/wire-format.md):
+    UNSUPPORTED_VERSION = "unsupported-version"  # the peer speaks another wire version
+    FRAME_TOO_LARGE = "frame-too-large"  # a length prefix above MAX_FRAME_BYTES
+    MALFORMED_FRAME = "malformed-frame"  # not a UTF-8 JSON envelope, or a broken rule of one
+    HELLO_REQUIRED = "hello-required"  # a connection's first frame was not a hello
+    UNAUTHORIZED = "unauthorized"  # the hello's credential does not prove its address
+    TIMEOUT = "timeout"  # no hello, or no complete frame, within the server's time limit
+    FORGED_IDENTIFIER = "forged-identifier"  # names another party than the authenticated sender
 
 
 # --------------------------------------------------------------------------- goods
@@ -159,9 +167,20 @@ class Subscribe:
 
 @attrs.frozen
 class SubscribeAck:
-    """Cloud -> phone: the subscription is stored; the cloud now serves this phone."""
+    """Cloud -> phone: the subscription is stored; the cloud now serves this phone.
+
+    ``device_token`` is the phone's proof of its identifier for later connections (a
+    cloud that authenticates phones issues it, see ``docs/security.md``); ``None`` where
+    the transport does not authenticate (simulations).
+    """
 
     phone_id: str = attrs.field(validator=phone_id_validator)
+    device_token: str | None = attrs.field(default=None)
+
+    @device_token.validator
+    def _check_token(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None:
+            text(MAX_TEXT_LENGTH)(self, attribute, value)
 
 
 @attrs.frozen

@@ -5,8 +5,8 @@ for the associated products of a receipt (step 503) when its user wants, and sho
 the cloud answers (step 509) or pushes unasked (step 605).
 
 The user's behaviour is an input: ``ask_plan`` maps a receipt id to the delay after the
-receipt notice at which the user asks (``None``: never asks, so the cloud must push);
-receipts not in the plan use ``default_ask_delay``.
+purchase (the notice's ``purchased_at``) at which the user asks (``None``: never asks, so
+the cloud must push); receipts not in the plan use ``default_ask_delay``.
 
 Over a lossy network the phone re-sends its subscription and each request (same
 ``request_id``) with backoff until the answer comes, acknowledges every push
@@ -87,6 +87,9 @@ class PhoneMachine:
         self._ask_plan: Mapping[str, float | None] = ask_plan if ask_plan is not None else {}
         self._default_ask_delay = default_ask_delay
         self.subscribed = False
+        # The proof of phone_id for later connections, from the SubscribeAck (the app
+        # keeps it; a driver saves it where the app would, e.g. assocsim phone --token-file).
+        self.device_token: str | None = None
         self._subscribing = False
         self._waiting_for_subscription: list[str] = []
         self._next_request_id = 1
@@ -123,6 +126,14 @@ class PhoneMachine:
         self._asking[request.request_id] = receipt_id
         return self._outbox.send(request.request_id, Send(self.cloud, request), now)
 
+    def subscribe(self, now: float) -> Effects:
+        """Subscribe to the service, once (re-sent until acknowledged); the first receipt
+        notice does it for a phone that ``subscribes``, an app may do it at enrolment."""
+        if self._subscribing:
+            return NOTHING
+        self._subscribing = True
+        return self._outbox.send(_SUBSCRIPTION, Send(self.cloud, Subscribe(self.phone_id)), now)
+
     def timer_fired(self, key: object, now: float) -> Effects:
         if isinstance(key, Resend):
             effects = self._outbox.resend_due(key.key, now)
@@ -144,6 +155,8 @@ class PhoneMachine:
         if isinstance(message, ReceiptNotice):
             return self._on_receipt(message, sender, now)
         if isinstance(message, SubscribeAck):
+            if message.device_token is not None and message.phone_id == self.phone_id:
+                self.device_token = message.device_token
             if self.subscribed:
                 return NOTHING  # the acknowledgement repeated
             self.subscribed = True
@@ -179,16 +192,16 @@ class PhoneMachine:
         if notice.receipt_id in self._noticed:
             return effects  # the notice repeated
         self._noticed.add(notice.receipt_id)
-        if self.subscribes and not self._subscribing:
+        if self.subscribes:
             # The first payment with the phone: establish the association, subscribe.
-            self._subscribing = True
-            effects += self._outbox.send(
-                _SUBSCRIPTION, Send(self.cloud, Subscribe(self.phone_id)), now
-            )
+            effects += self.subscribe(now)
         delay = self._ask_plan.get(notice.receipt_id, self._default_ask_delay)
         if delay is not None:
-            self._asks_due[notice.receipt_id] = now + delay
-            effects += Effects(timers=(Timer(now + delay, AskDue(notice.receipt_id)),))
+            # The user asks `delay` after paying (the receipt's time), or at once if the
+            # notice itself came later than that (a slow or lossy network).
+            at = max(now, notice.purchased_at + delay)
+            self._asks_due[notice.receipt_id] = at
+            effects += Effects(timers=(Timer(at, AskDue(notice.receipt_id)),))
         return effects
 
 

@@ -17,11 +17,13 @@ from ._checks import (
     check_trace,
     check_trace_file,
 )
+from ._datasets import Basket, Dataset, DatasetError, load_dataset
 from ._diagram import Diagram, DiagramOptions, build_diagram, write_diagram
 from ._durations import format_duration, parse_duration
 from ._errors import ScenarioError
 from ._overrides import apply_overrides, override_keys, parse_override, parse_value
 from ._progress import SweepBar, SweepLines, SweepProgress
+from ._reco_eval import Evaluation, MethodResult, evaluate
 from ._replay import (
     DeterminismResult,
     Difference,
@@ -36,6 +38,7 @@ from ._runner import CloudFactory, RunResult, build_world, run_scenario, simulat
 from ._scenario import (
     CloudSettings,
     Scenario,
+    SourceSettings,
     builtin_scenarios,
     load_scenario,
     scenario_from_dict,
@@ -51,6 +54,7 @@ from ._sweep import (
     run_point,
     run_sweep,
 )
+from ._tcprun import merge_traces, report_from_records
 from ._workload import (
     PhonePlan,
     PlannedPurchase,
@@ -62,13 +66,18 @@ from ._workload import (
 
 __all__ = [
     "INVARIANTS",
+    "Basket",
     "CheckResult",
     "CloudFactory",
     "CloudSettings",
+    "Dataset",
+    "DatasetError",
     "DeterminismResult",
     "Diagram",
     "DiagramOptions",
     "Difference",
+    "Evaluation",
+    "MethodResult",
     "PhonePlan",
     "PlannedPurchase",
     "ReplayResult",
@@ -78,6 +87,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ShopPlan",
+    "SourceSettings",
     "SweepBar",
     "SweepLines",
     "SweepPoint",
@@ -97,10 +107,13 @@ __all__ = [
     "check_events",
     "check_trace",
     "check_trace_file",
+    "evaluate",
     "first_difference",
     "format_duration",
     "generate_workload",
+    "load_dataset",
     "load_scenario",
+    "merge_traces",
     "override_keys",
     "parse_duration",
     "parse_override",
@@ -109,6 +122,7 @@ __all__ = [
     "phone_id_of",
     "plan_sweep",
     "replay_trace",
+    "report_from_records",
     "run_point",
     "run_scenario",
     "run_sweep",

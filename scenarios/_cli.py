@@ -1,4 +1,5 @@
-"""The ``assocsim`` command line: ``run``, ``sweep``, ``report`` and ``scenarios``.
+"""The ``assocsim`` command line: ``run``, ``sweep``, ``report``, ``scenarios``, and the
+trace tools ``check``, ``diagram`` and ``replay``.
 
 Every bad argument or bad scenario ends in one line on stderr naming the problem and exit
 status 2, never a traceback. Plots are optional (matplotlib, the ``plot`` extra): without
@@ -21,14 +22,28 @@ from typing import IO, NoReturn
 from actors import JsonlTraceWriter, Observer
 from protocol import AssocsimError
 
+from ._checks import TraceChecker, check_command
+from ._clients import add_client_parsers, phone_command, pos_command
+from ._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, diagram_command
+from ._durations import parse_duration
 from ._errors import ScenarioError
 from ._html import write_html_report
 from ._overrides import apply_overrides
 from ._plots import write_run_plots, write_sweep_plots
 from ._progress import Progress, SweepBar, SweepLines, SweepProgress
+from ._reco_cli import add_reco_parser, run_reco
+from ._replay import DeterminismResult, check_determinism, replay_command
 from ._runner import RunResult, run_scenario
 from ._scenario import builtin_scenarios, load_scenario, scenario_to_dict
+from ._serve import add_serve_parser, serve_command
 from ._sweep import parse_vary, run_sweep
+from ._tcprun import (
+    add_tcp_run_options,
+    check_traces_command,
+    refuse_tcp_options,
+    run_tcp_command,
+)
+from .testing import load_cloud_factory
 
 __all__ = ["main"]
 
@@ -75,11 +90,29 @@ def _parser() -> argparse.ArgumentParser:
         help="write every message sent and received as JSON lines",
     )
     _set_option(run)
+    add_tcp_run_options(run)  # --transport tcp and its options
     run.add_argument(
         "--plots",
         metavar="DIR",
         type=Path,
         help="write the run's plots (PNG and SVG) into DIR (needs the plot extra)",
+    )
+    run.add_argument(
+        "--check-determinism",
+        action="store_true",
+        help="run the scenario twice and compare the traces event by event; "
+        "exit 1 naming the first event that differs",
+    )
+    run.add_argument(
+        "--cloud",
+        metavar="MODULE:FACTORY",
+        help="run a variant of the protocol: FACTORY(store, recommender, config) in MODULE "
+        "(importable from the current directory or PYTHONPATH) builds the cloud's machine",
+    )
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="check every protocol invariant over the run; exit 1 listing the violations",
     )
     sweep = commands.add_parser(
         "sweep",
@@ -130,7 +163,77 @@ def _parser() -> argparse.ArgumentParser:
         help="list the built-in scenarios",
         description="List the built-in scenarios with their descriptions.",
     )
+    _trace_commands(commands)
+    add_reco_parser(commands)
+    add_serve_parser(commands)  # field trials: serve cloud, pos, phone
+    add_client_parsers(commands)
     return parser
+
+
+def _trace_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check every protocol invariant over a trace",
+        description="Check every protocol invariant (binding, mismatch dual-send, timeout "
+        "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
+        "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
+        "2 if the trace cannot be read.",
+    )
+    check.add_argument(
+        "trace",
+        metavar="TRACE",
+        type=Path,
+        nargs="+",
+        help="a trace file (JSON lines); several (a field trial's processes) are merged by time",
+    )
+    check.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    diagram = commands.add_parser(
+        "diagram",
+        help="draw a trace as a sequence diagram (SVG)",
+        description="Draw a trace as a Lamport/sequence diagram: one lane per actor, an "
+        "arrow per message, lost messages crossed, crashes and partitions shaded. At most "
+        "--max-messages arrows are drawn; pick a receipt or a time window for the rest.",
+    )
+    diagram.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
+    diagram.add_argument(
+        "-o", "--output", type=Path, metavar="FILE.svg", help="where to write (default: TRACE.svg)"
+    )
+    diagram.add_argument("--receipt", metavar="R", help="only the messages of receipt R")
+    diagram.add_argument(
+        "--from",
+        dest="start",
+        metavar="T",
+        type=_duration_argument,
+        help="only messages sent at or after virtual time T (seconds, or 90s, 10m, 1.5h)",
+    )
+    diagram.add_argument(
+        "--until",
+        metavar="T",
+        type=_duration_argument,
+        help="only messages sent at or before virtual time T",
+    )
+    diagram.add_argument(
+        "--max-messages",
+        type=int,
+        default=DEFAULT_MAX_MESSAGES,
+        metavar="N",
+        help=f"draw at most N arrows (default: {DEFAULT_MAX_MESSAGES})",
+    )
+    replay = commands.add_parser(
+        "replay",
+        help="re-run a trace's scenario and seed and compare the traces",
+        description="Re-run the scenario, seed and scheduling recorded in a trace's header "
+        "and compare the new trace with the file, event by event. Exit 0 if identical, 1 "
+        "naming the first event that differs, 2 if the trace cannot be read.",
+    )
+    replay.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
+
+
+def _duration_argument(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _set_option(parser: argparse.ArgumentParser) -> None:
@@ -168,22 +271,31 @@ def _make_dir(directory: Path, what: str) -> None:
 def _run(args: argparse.Namespace, out: IO[str]) -> int:
     scenario = apply_overrides(load_scenario(args.scenario), args.set)
     seed = scenario.seed if args.seed is None else args.seed
+    if args.transport == "tcp":
+        return run_tcp_command(args, scenario, seed, out)
+    refuse_tcp_options(args)
+    cloud = None if args.cloud is None else load_cloud_factory(args.cloud)
     if args.plots is not None:
         _make_dir(args.plots, "plots")
     observers: list[Observer] = []
+    checker = TraceChecker(scenario) if args.check else None
+    if checker is not None:
+        observers.append(checker)
     trace_file: IO[str] | None = None
+    header = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "scheduling": args.scheduling,
+        "overrides": list(args.set),
+        "settings": scenario_to_dict(scenario),
+    }
+    if args.cloud is not None:
+        header["cloud"] = args.cloud  # so replay runs the same variant
     if args.trace is not None:
         try:
             trace_file = args.trace.open("w", encoding="utf-8")
         except OSError as exc:
             raise ScenarioError(f"cannot write trace {args.trace}: {exc.strerror}") from None
-        header = {
-            "scenario": scenario.name,
-            "seed": seed,
-            "scheduling": args.scheduling,
-            "overrides": list(args.set),
-            "settings": scenario_to_dict(scenario),
-        }
         observers.append(JsonlTraceWriter(trace_file, header))
     progress = None
     if sys.stderr.isatty():
@@ -191,8 +303,21 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         progress = Progress(sys.stderr, purchases=scenario.purchases, horizon=horizon)
         observers.append(progress)
     started = time.perf_counter()
+    determinism: DeterminismResult | None = None
     try:
-        result = run_scenario(scenario, seed, observers=observers, scheduling=args.scheduling)
+        if args.check_determinism:
+            result, determinism = check_determinism(
+                scenario,
+                seed,
+                scheduling=args.scheduling,
+                header=header,
+                observers=observers,
+                cloud=cloud,
+            )
+        else:
+            result = run_scenario(
+                scenario, seed, observers=observers, scheduling=args.scheduling, cloud=cloud
+            )
     except OSError as exc:  # the trace file could not be written to the end
         raise ScenarioError(f"cannot write trace {args.trace}: {exc.strerror or exc}") from None
     finally:
@@ -206,9 +331,28 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.write(result.report.format_table() + "\n")
         out.write(f"(ran in {wall:.2f} s of wall time)\n")
+    verdicts = sys.stderr if args.json else out
     if args.plots is not None:
-        _run_plots(result, args.plots, sys.stderr if args.json else out)
-    return 0
+        _run_plots(result, args.plots, verdicts)
+    return _verdicts(determinism, checker, f"scenario {scenario.name}, seed {seed}", verdicts)
+
+
+def _verdicts(
+    determinism: DeterminismResult | None,
+    checker: TraceChecker | None,
+    title: str,
+    out: IO[str],
+) -> int:
+    """Print the run-twice comparison and the invariants' check: 1 if either failed."""
+    status = 0
+    if determinism is not None:
+        out.write(determinism.format_text() + "\n")
+        status = 0 if determinism.deterministic else 1
+    if checker is not None:
+        checked = checker.result()
+        out.write(checked.format_text(f"check: {title}") + "\n")
+        status = status if checked.ok else 1
+    return status
 
 
 def _run_plots(result: RunResult, directory: Path, out: IO[str]) -> None:
@@ -295,6 +439,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args, sys.stdout)
         if args.command == "report":
             return _report(args, sys.stdout)
+        if args.command == "check":
+            if len(args.trace) > 1:
+                return check_traces_command(args.trace, as_json=args.json, out=sys.stdout)
+            return check_command(args.trace[0], as_json=args.json, out=sys.stdout)
+        if args.command == "diagram":
+            options = DiagramOptions(args.receipt, args.start, args.until, args.max_messages)
+            return diagram_command(args.trace, args.output, options, out=sys.stdout, err=sys.stderr)
+        if args.command == "replay":
+            return replay_command(args.trace, out=sys.stdout, err=sys.stderr)
+        if args.command == "reco":
+            return run_reco(args, sys.stdout)
+        if args.command == "serve":
+            return serve_command(args, sys.stdout)
+        if args.command == "pos":
+            return pos_command(args, sys.stdout)
+        if args.command == "phone":
+            return phone_command(args, sys.stdout)
         return _scenarios(sys.stdout)
     except AssocsimError as exc:
         sys.stderr.write(f"assocsim: error: {exc}\n")

@@ -25,7 +25,7 @@ from actors import JsonlTraceWriter, Observer, Scheduling
 from ._checks import TraceError, TraceReader
 from ._errors import ScenarioError
 from ._progress import Progress
-from ._runner import RunResult, run_scenario
+from ._runner import CloudFactory, RunResult, run_scenario
 from ._scenario import Scenario, scenario_from_dict
 
 __all__ = [
@@ -111,6 +111,18 @@ class ReplayResult:
         return f"{run}\nNOT reproduced: " + self.difference.describe("trace", "replay")
 
 
+def _cloud_of(header: Mapping[str, Any], where: str) -> CloudFactory | None:
+    """The variant of the cloud the trace was made with (``run --cloud``), if any."""
+    spec = header.get("cloud")
+    if spec is None:
+        return None
+    if not isinstance(spec, str):
+        raise TraceError(f"{where}: the header's 'cloud' must be MODULE:FACTORY, got {spec!r}")
+    from .testing._cloud import load_cloud_factory  # noqa: PLC0415 (imports scenarios)
+
+    return load_cloud_factory(spec)
+
+
 def scenario_from_header(
     header: Mapping[str, Any], where: str = "trace"
 ) -> tuple[Scenario, int, Scheduling]:
@@ -160,9 +172,12 @@ def replay_trace(path: str | Path, *, observers: Sequence[Observer] = ()) -> Rep
     with TraceReader(path) as reader:
         header = reader.header
         scenario, seed, scheduling = scenario_from_header(header, str(path))
+        cloud = _cloud_of(header, str(path))
         with _spool() as replayed:
             writer = JsonlTraceWriter(replayed, {k: v for k, v in header.items() if k != "format"})
-            run_scenario(scenario, seed, observers=[writer, *observers], scheduling=scheduling)
+            run_scenario(
+                scenario, seed, observers=[writer, *observers], scheduling=scheduling, cloud=cloud
+            )
             counted = _Counted(text for _, text in reader.lines())
             difference = first_difference(counted, _event_lines(replayed), first_line=2)
     return ReplayResult(
@@ -219,6 +234,7 @@ def check_determinism(
     scheduling: Scheduling = "inline",
     header: Mapping[str, Any] | None = None,
     observers: Sequence[Observer] = (),
+    cloud: CloudFactory | None = None,
 ) -> tuple[RunResult, DeterminismResult]:
     """Run ``scenario`` twice with ``seed`` and compare the traces (madsim's run-twice check).
 
@@ -230,10 +246,18 @@ def check_determinism(
     with _spool() as first, _spool() as second:
         first_writer = JsonlTraceWriter(first, fields)
         result = run_scenario(
-            scenario, seed, observers=[*observers, first_writer], scheduling=scheduling
+            scenario,
+            seed,
+            observers=[*observers, first_writer],
+            scheduling=scheduling,
+            cloud=cloud,
         )
         run_scenario(
-            scenario, seed, observers=[JsonlTraceWriter(second, fields)], scheduling=scheduling
+            scenario,
+            seed,
+            observers=[JsonlTraceWriter(second, fields)],
+            scheduling=scheduling,
+            cloud=cloud,
         )
         first.seek(0)
         digest = hashlib.sha256()

@@ -29,6 +29,7 @@ from protocol import (
     CloudStore,
     InMemoryStore,
     Machine,
+    PairingEngine,
     PhoneMachine,
     PosMachine,
     Recommender,
@@ -39,10 +40,17 @@ from protocol import (
 
 from ._errors import ScenarioError
 from ._report import Report, ReportBuilder
-from ._scenario import Scenario
+from ._scenario import CloudSettings, Scenario
 from ._workload import Workload, generate_workload
 
-__all__ = ["CloudFactory", "RunResult", "build_world", "run_scenario", "simulate"]
+__all__ = [
+    "CloudFactory",
+    "RunResult",
+    "build_world",
+    "recommender_for",
+    "run_scenario",
+    "simulate",
+]
 
 CloudFactory = Callable[[CloudStore, Recommender, CloudConfig], Machine]
 """Builds the cloud's machine from its store, recommender and config: ``CloudMachine`` by
@@ -151,11 +159,20 @@ def _cloud_factory(
                 old.close()
             opened.append(SqliteStore(store_dir / "cloud.db", durable=False))
             store = opened[-1]
+        recommender = recommender_for(settings)
         if cloud is not None:
-            return cloud(store, RuleRecommender(), config)
-        return CloudMachine(store=store, recommender=RuleRecommender(), config=config)
+            return cloud(store, recommender, config)
+        return CloudMachine(store=store, recommender=recommender, config=config)
 
     return make_cloud
+
+
+def recommender_for(settings: CloudSettings) -> Recommender:
+    """A fresh recommender as ``[cloud] recommender`` names it: the learned
+    :class:`~protocol.PairingEngine` (``"engine"``) or the :class:`~protocol.RuleRecommender`."""
+    if settings.recommender == "engine":
+        return PairingEngine()
+    return RuleRecommender()
 
 
 def _rebuild(world: World, make_cloud: Callable[[Address], Machine], address: Address) -> Machine:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 from collections.abc import Callable
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from ._errors import ScenarioError
 __all__ = [
     "CloudSettings",
     "Scenario",
+    "SourceSettings",
     "builtin_scenarios",
     "load_scenario",
     "scenario_from_dict",
@@ -61,6 +63,15 @@ def _at_most(maximum: int) -> Callable[[object, attrs.Attribute[int], int], None
     def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
         if value > maximum:
             raise ScenarioError(f"{attribute.name}: must be at most {maximum}, got {value!r}")
+
+    return check
+
+
+def _one_of(*choices: str) -> Callable[[object, attrs.Attribute[str], str], None]:
+    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in choices:
+            known = ", ".join(repr(c) for c in choices)
+            raise ScenarioError(f"{attribute.name}: expected one of {known}, got {value!r}")
 
     return check
 
@@ -107,6 +118,41 @@ class CloudSettings:
     )
     """``memory``, ``sqlite`` (a file the cloud recovers from after a crash), or ``auto``:
     sqlite when a ``[[crash]]`` entry crashes the cloud, else memory."""
+    recommender: str = attrs.field(default="rules", validator=_one_of("rules", "engine"))
+    """``rules``: the stateless complement rules; ``engine``: the learned pairing engine."""
+
+
+def _iso_date(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ScenarioError(
+                f'{attribute.name}: expected a date such as "2017-03-01" or '
+                f'"2017-03-01T08:00", got {value!r}'
+            ) from None
+
+
+@attrs.frozen
+class SourceSettings:
+    """The ``[source]`` table: take the purchases from a real dataset (``dataset`` set)."""
+
+    dataset: str = attrs.field(default="", validator=_one_of("", "completejourney", "onlineretail"))
+    """``""``: generate purchases; ``completejourney`` or ``onlineretail``: replay them."""
+    data: str = ""
+    """The directory of the dataset's files (``.csv`` or ``.csv.xz``)."""
+    start: str = attrs.field(default="", validator=_iso_date)
+    """Take baskets bought at or after this date (UTC; ``""``: from the first)."""
+    end: str = attrs.field(default="", validator=_iso_date)
+    """Take baskets bought before this date (``""``: to the last)."""
+    households: int = attrs.field(default=0, validator=_at_least(0))
+    """Take the baskets of the first N households to shop in the window (0: all)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.dataset and not self.data:
+            raise ScenarioError(
+                "data: give the directory of the dataset files, e.g. ../shared/data"
+            )
 
 
 @attrs.frozen
@@ -127,6 +173,7 @@ class Scenario:
     ask_probability: float = attrs.field(default=1.0, validator=_rate)
     ask_delay: tuple[float, float] = attrs.field(default=(30.0, 300.0), validator=_duration_range)
     cloud: CloudSettings = CloudSettings()
+    source: SourceSettings = SourceSettings()
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     network: NetworkConfig = attrs.field(factory=NetworkConfig)
     partition: tuple[Partition, ...] = ()
@@ -181,6 +228,27 @@ _converter.register_structure_hook(
     CloudSettings,
     make_dict_structure_fn(
         CloudSettings, _converter, _cattrs_forbid_extra_keys=True, push_timeout=_duration
+    ),
+)
+
+
+def _date_text(value: Any, _: Any) -> str:
+    """A TOML date or date-time (``start = 2017-03-01``) or text, as ISO text."""
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ScenarioError(f'expected a date such as "2017-03-01", got {value!r}')
+    return value
+
+
+_converter.register_structure_hook(
+    SourceSettings,
+    make_dict_structure_fn(
+        SourceSettings,
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        start=override(struct_hook=_date_text),
+        end=override(struct_hook=_date_text),
     ),
 )
 _optional_duration = override(struct_hook=lambda v, _: None if v is None else parse_duration(v))

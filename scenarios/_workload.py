@@ -8,11 +8,13 @@ identifier, which phones never subscribe and which users never ask.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import attrs
 
 from protocol import (
     DEPARTMENTS,
+    MAX_ITEMS_PER_PURCHASE,
     Catalog,
     Checkout,
     Item,
@@ -22,6 +24,8 @@ from protocol import (
     phone_address,
 )
 
+from ._datasets import Basket, Dataset, household_phone_id, load_dataset
+from ._errors import ScenarioError
 from ._scenario import Scenario
 
 __all__ = ["PhonePlan", "PlannedPurchase", "ShopPlan", "Workload", "generate_workload"]
@@ -81,6 +85,8 @@ def phone_id_of(index: int) -> str:
 
 def generate_workload(scenario: Scenario, seed: int, catalog: Catalog | None = None) -> Workload:
     """The purchases of ``scenario`` under ``seed``: same inputs, same workload."""
+    if scenario.source.dataset:
+        return _dataset_workload(scenario, seed)
     catalog = catalog if catalog is not None else builtin_catalog()
     rng = random.Random(seed)
     phone_ids = [phone_id_of(i) for i in range(scenario.phones)]
@@ -145,3 +151,86 @@ def _promotions(merchant_id: str, catalog: Catalog, rng: random.Random) -> Promo
         popular=(picks[0].sku, picks[1].sku),
         offers=(Offer(offer.sku, f"{offer.name}: 20% off this week", round(offer.price * 0.8, 2)),),
     )
+
+
+# ------------------------------------------------------------------ purchases from a dataset
+
+
+def _dataset_workload(scenario: Scenario, seed: int) -> Workload:
+    """The baskets of ``scenario.source`` as the purchases: households are the phones,
+    stores the shops, basket times the purchase times (from 0 at the first basket).
+
+    ``purchases`` caps the baskets taken (the oldest first; 0: none); ``phones``,
+    ``shops``, ``duration`` and ``items_per_purchase`` come from the data. A basket of more
+    than MAX_ITEMS_PER_PURCHASE lines uploads its first ones.
+    """
+    source = scenario.source
+    dataset = load_dataset(source.dataset, source.data)
+    start = _epoch(source.start)
+    end = _epoch(source.end)
+    baskets = dataset.select(start=start, end=end, households=source.households)
+    baskets = baskets[: scenario.purchases]
+    if not baskets and scenario.purchases:
+        raise ScenarioError(
+            f"source: no {source.dataset} basket with a known household in that window"
+        )
+    rng = random.Random(seed)
+    phone_ids = list(dict.fromkeys(household_phone_id(b.household) for b in baskets))
+    never = set(rng.sample(phone_ids, round(scenario.unsubscribed_rate * len(phone_ids))))
+    phones = tuple(PhonePlan(p, subscribes=p not in never) for p in phone_ids)
+    stores = sorted({b.store for b in baskets})
+    pos_ids = tuple(f"pos-{k + 1}" for k in range(scenario.pos_per_shop))
+    shops = tuple(
+        ShopPlan(
+            merchant_id=store,
+            pos_ids=pos_ids,
+            promotions=_dataset_promotions(store, dataset, baskets, rng)
+            if scenario.cloud.promotions
+            else None,
+        )
+        for store in stores
+    )
+    origin = baskets[0].at if baskets else 0.0
+    ask_low, ask_high = scenario.ask_delay
+    purchases = []
+    for basket in baskets:
+        buyer = household_phone_id(basket.household)
+        keyed = buyer
+        if len(phone_ids) > 1 and rng.random() < scenario.wrong_id_rate:
+            keyed = rng.choice([p for p in phone_ids if p != buyer])
+        asks = rng.random() < scenario.ask_probability
+        purchases.append(
+            PlannedPurchase(
+                at=basket.at - origin,
+                receipt_id=basket.receipt_id,
+                merchant_id=basket.store,
+                pos_id=rng.choice(pos_ids),
+                buyer_phone_id=buyer,
+                keyed_phone_id=keyed,
+                items=dataset.lines(basket)[:MAX_ITEMS_PER_PURCHASE],
+                ask_delay=rng.uniform(ask_low, ask_high) if asks else None,
+            )
+        )
+    return Workload(phones=phones, shops=shops, purchases=tuple(purchases))
+
+
+def _epoch(text: str) -> float | None:
+    """Seconds since the epoch of an ISO date (UTC unless it says otherwise), or None."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _dataset_promotions(
+    store: str, dataset: Dataset, baskets: tuple[Basket, ...], rng: random.Random
+) -> PromotionUpdate:
+    """Two popular items and one offer, drawn from what the store sold in the window."""
+    sold = sorted({sku for b in baskets if b.store == store for sku in b.skus})
+    picks = rng.sample(sold, min(3, len(sold)))
+    offers: tuple[Offer, ...] = ()
+    if len(picks) == 3:
+        product = dataset.products[picks[2]]
+        price = round(product.price * 0.8, 2)
+        offers = (Offer(product.sku, f"{product.name[:150]}: 20% off this week", price),)
+    return PromotionUpdate(merchant_id=store, popular=tuple(picks[:2]), offers=offers)

@@ -2,7 +2,9 @@
 
 * ``default``: quick enough for every local run.
 * ``ci``: what ``.ci/run`` uses (``CI=true``): derandomized, so CI is reproducible.
-* ``long``: many more examples, for hunting bugs: ``HYPOTHESIS_PROFILE=long pytest``.
+* ``long``: many more examples, for hunting bugs: ``HYPOTHESIS_PROFILE=long pytest``
+  (2,000 per property; the fault matrix, ``tests/scenarios/test_fault_matrix.py``, caps
+  its scenarios at 1,000).
 """
 
 from __future__ import annotations

@@ -242,9 +242,30 @@ def test_response_goes_back_to_the_sender_address() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
     cloud.upload(_upload())
-    reply = _only_send(cloud.send(AssociationRequest(1, "r-1", ALICE), "relay:7", now=1.0))
-    assert reply.to == "relay:7"
+    reply = _only_send(cloud.ask(ALICE, "r-1", now=1.0))
+    assert reply.to == phone_address(ALICE)
     assert isinstance(reply.message, AssociationResponse)
+
+
+def test_the_requester_is_the_sender_never_the_phone_id_field() -> None:
+    """Step 504 reads the authenticated sender: a request naming another phone is forged."""
+    cloud = Cloud()
+    cloud.subscribe(ALICE)
+    cloud.subscribe(BOB)
+    cloud.upload(_upload())
+    for sender in ("relay:7", phone_address(BOB), POS):
+        effects = cloud.send(AssociationRequest(1, "r-1", ALICE), sender, now=1.0)
+        reply = _only_send(effects)
+        assert reply.to == sender
+        assert reply.message == ErrorReply(
+            ErrorCode.FORGED_IDENTIFIER,
+            f"{sender} may not act for {phone_address(ALICE)}",
+            "r-1",
+            1,
+        )
+        assert not effects.timers and not effects.cancels and not effects.notes
+    assert cloud.store.pending_push("r-1") is not None  # the push to Alice still comes
+    assert not cloud.store.was_delivered("r-1", ALICE)
 
 
 def test_mismatch_under_dual_send_answers_both_devices_once() -> None:

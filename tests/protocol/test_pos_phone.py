@@ -251,14 +251,14 @@ def test_pos_ignores_other_messages_and_refuses_unknown_timers() -> None:
 # --------------------------------------------------------------------------- phone
 
 
-def _notice(receipt_id: str = "r-1") -> ReceiptNotice:
-    return ReceiptNotice(receipt_id, MERCHANT, 0.0)
+def _notice(receipt_id: str = "r-1", purchased_at: float = 0.0) -> ReceiptNotice:
+    return ReceiptNotice(receipt_id, MERCHANT, purchased_at)
 
 
 def test_first_notice_subscribes_and_arms_the_ask_timer() -> None:
     phone = PhoneMachine(ALICE, ask_plan={"r-1": 30.0, "r-2": None}, default_ask_delay=5.0)
     assert phone.start(0.0) == Effects()
-    first = phone.handle(_notice("r-1"), POS, 100.0)
+    first = phone.handle(_notice("r-1", 100.0), POS, 100.0)
     assert first == Effects(
         sends=(Send(POS, NoticeAck("r-1")), Send(CLOUD, Subscribe(ALICE))),
         timers=(
@@ -267,13 +267,28 @@ def test_first_notice_subscribes_and_arms_the_ask_timer() -> None:
         ),
     )
     # later notices do not subscribe again; None in the plan means "never asks"
-    assert phone.handle(_notice("r-2"), POS, 110.0) == Effects(sends=(Send(POS, NoticeAck("r-2")),))
+    assert phone.handle(_notice("r-2", 110.0), POS, 110.0) == Effects(
+        sends=(Send(POS, NoticeAck("r-2")),)
+    )
     # receipts not in the plan use the default delay
-    assert phone.handle(_notice("r-3"), POS, 120.0) == Effects(
+    assert phone.handle(_notice("r-3", 120.0), POS, 120.0) == Effects(
         sends=(Send(POS, NoticeAck("r-3")),), timers=(Timer(125.0, AskDue("r-3")),)
     )
     # a repeated notice is acknowledged again and changes nothing
-    assert phone.handle(_notice("r-3"), POS, 121.0) == Effects(sends=(Send(POS, NoticeAck("r-3")),))
+    assert phone.handle(_notice("r-3", 120.0), POS, 121.0) == Effects(
+        sends=(Send(POS, NoticeAck("r-3")),)
+    )
+
+
+def test_asks_count_from_the_purchase_and_a_late_notice_asks_at_once() -> None:
+    phone = PhoneMachine(ALICE, subscribes=False, default_ask_delay=30.0)
+    # the notice took 10 s to arrive: the user still asks 30 s after paying
+    on_time = phone.handle(_notice("r-1", purchased_at=100.0), POS, 110.0)
+    assert on_time.timers == (Timer(130.0, AskDue("r-1")),)
+    # a notice that arrives after the user would have asked (re-sent over a lossy
+    # network) makes the phone ask at once
+    late = phone.handle(_notice("r-2", purchased_at=100.0), POS, 400.0)
+    assert late.timers == (Timer(400.0, AskDue("r-2")),)
 
 
 def test_default_ask_delay_none_never_asks() -> None:

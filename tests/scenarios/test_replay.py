@@ -15,6 +15,7 @@ import pytest
 
 from actors import Observer, Scheduling
 from scenarios import (
+    CloudFactory,
     Difference,
     RunResult,
     Scenario,
@@ -181,6 +182,7 @@ def test_check_determinism_names_the_first_differing_event(
         *,
         observers: Sequence[Observer] = (),
         scheduling: Scheduling = "inline",
+        cloud: CloudFactory | None = None,
     ) -> RunResult:
         runs.append(1)
         seed = (scenario.seed if seed is None else seed) + (len(runs) - 1)  # as if unseeded

@@ -1,0 +1,900 @@
+"""``assocsim pos`` and ``assocsim phone``: a shop's checkouts and a phone as processes.
+
+Each party is the same sans-I/O machine the simulations run (:class:`~protocol.PosMachine`,
+:class:`~protocol.PhoneMachine`), driven by an :class:`~actors.Actor` over its own TCP (or
+TLS) connection to the cloud, which authenticates it: a POS with its merchant's key, a
+phone with the device token its subscription returned (none yet: it may only enrol).
+
+* ``pos`` uploads purchases (a JSON-lines file, or a scenario's purchases at its merchant),
+  prints one JSON line per acknowledgement or refusal, hands each buyer's phone its
+  receipt notice (relayed by the cloud), and exits once every upload is acknowledged (exit
+  1 if the cloud refused one).
+* ``phone`` subscribes (saving its token with ``--token-file``), asks about ``--ask``
+  receipts and the receipts POSes hand it, acknowledges pushes, and prints what it
+  receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered,
+  otherwise it runs until Ctrl-C.
+
+Both retry an unreachable cloud with backoff (saying so on stderr), and stop cleanly on
+Ctrl-C (SIGINT) or SIGTERM once their in-flight work is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import ssl
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+import cattrs
+import trio
+
+from actors import (
+    Actor,
+    EventKind,
+    HelloRefused,
+    Observer,
+    TcpClientEndpoint,
+    TcpClientTransport,
+    TimerService,
+    TraceEvent,
+    connect_tcp,
+    fan_out,
+)
+from protocol import (
+    AssociationPush,
+    AssociationResponse,
+    Checkout,
+    Effects,
+    ErrorReply,
+    InvalidMessage,
+    Item,
+    Machine,
+    Message,
+    PhoneMachine,
+    PosMachine,
+    PromotionUpdate,
+    ReceiptNotice,
+    SubscribeAck,
+    UploadAck,
+    builtin_catalog,
+    describe_errors,
+    encode_message,
+    is_phone_id,
+    is_token,
+    phone_address,
+    pos_address,
+    strict_converter,
+)
+
+from ._errors import ScenarioError
+from ._field import (
+    StopFlag,
+    Timebase,
+    TimeWarp,
+    client_ssl_context,
+    configure_logging,
+    open_trace,
+    parse_endpoint,
+    read_private,
+    run_trio,
+    stderr_line,
+    watch_signals,
+    write_private,
+    write_status,
+)
+from ._overrides import apply_overrides
+from ._scenario import Scenario, load_scenario, scenario_to_dict
+from ._serve import add_time_options
+from ._workload import Workload, generate_workload
+
+__all__ = ["add_client_parsers", "phone_command", "pos_command", "read_purchases"]
+
+_converter = strict_converter()
+UNREACHABLE_NOTE_EVERY = 10.0  # seconds between two "still unreachable" lines
+
+
+# ------------------------------------------------------------------ purchases files
+
+
+@attrs.frozen
+class _PurchaseLine:
+    receipt_id: str
+    phone_id: str
+    skus: tuple[str, ...] = ()
+    items: tuple[Item, ...] = ()
+    at: float = 0.0
+    buyer: str | None = None
+
+
+def read_purchases(path: Path) -> list[Checkout]:
+    """The purchases of a JSON-lines file, in time order; ScenarioError names the line.
+
+    One object per line: ``receipt_id``, ``phone_id`` (the number keyed in at the till),
+    the goods as ``skus`` (from the built-in catalog) or ``items`` (full item objects, see
+    docs/wire-format.md), optionally ``at`` (seconds after the POS starts, default 0) and
+    ``buyer`` (the phone handed the receipt notice, default ``phone_id``).
+    """
+    catalog = builtin_catalog()
+    checkouts: list[Checkout] = []
+    text = read_private(path, "--purchases")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {number}"
+        try:
+            data = json.loads(line)
+            entry = _converter.structure(data, _PurchaseLine)
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: not valid JSON ({exc})") from None
+        except Exception as exc:
+            raise ScenarioError(f"{where}: {_describe(exc)}") from None
+        items = list(entry.items)
+        for sku in entry.skus:
+            product = catalog.by_sku(sku)
+            if product is None:
+                raise ScenarioError(f"{where}: unknown sku {sku!r} (not in the built-in catalog)")
+            items.append(catalog.to_item(product))
+        buyer = entry.buyer if entry.buyer is not None else entry.phone_id
+        if not is_phone_id(buyer):
+            raise ScenarioError(f"{where}: buyer {buyer!r} is not an E.164 phone id")
+        try:
+            checkouts.append(
+                Checkout(
+                    entry.at, entry.receipt_id, entry.phone_id, phone_address(buyer), tuple(items)
+                )
+            )
+        except InvalidMessage as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+    if not checkouts:
+        raise ScenarioError(f"{path}: no purchases in it (one JSON object per line)")
+    receipts = [c.receipt_id for c in checkouts]
+    if len(set(receipts)) != len(receipts):
+        raise ScenarioError(f"{path}: a receipt_id appears twice")
+    return sorted(checkouts, key=lambda c: c.at)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(describe_errors(exc))
+    return str(exc)
+
+
+# ------------------------------------------------------------------ shared client plumbing
+
+
+@attrs.frozen
+class _ClientOptions:
+    host: str
+    port: int
+    tls: bool
+    tls_ca: Path | None
+    trace: Path | None
+    scenario: Scenario | None
+    seed: int | None
+    overrides: tuple[str, ...]
+    epoch: float
+    speed: float
+    status_file: Path | None
+    wait_for_go: bool
+
+
+def _client_options(args: argparse.Namespace) -> _ClientOptions:
+    configure_logging(args.verbose)
+    host, port = parse_endpoint(args.cloud, what="--cloud")
+    if port == 0:
+        raise ScenarioError("--cloud: port 0 is not a server's port")
+    scenario = None
+    if args.scenario is not None:
+        scenario = apply_overrides(load_scenario(args.scenario), args.set)
+    elif args.set:
+        raise ScenarioError("--set changes a --scenario: give the scenario too")
+    elif args.seed is not None:
+        raise ScenarioError("--seed goes with --scenario")
+    return _ClientOptions(
+        host=host,
+        port=port,
+        tls=args.tls or args.tls_ca is not None,
+        tls_ca=args.tls_ca,
+        trace=args.trace,
+        scenario=scenario,
+        seed=None if scenario is None else (args.seed if args.seed is not None else scenario.seed),
+        overrides=tuple(args.set),
+        epoch=args.epoch,
+        speed=args.speed,
+        status_file=args.status_file,
+        wait_for_go=args.wait_for_go,
+    )
+
+
+def _workload(options: _ClientOptions) -> Workload:
+    assert options.scenario is not None and options.seed is not None
+    return generate_workload(options.scenario, options.seed)
+
+
+def _header(options: _ClientOptions, process: str) -> dict[str, Any]:
+    scenario = options.scenario
+    return {
+        "scenario": "field-trial" if scenario is None else scenario.name,
+        "seed": options.seed,
+        "process": process,
+        "transport": "tls" if options.tls else "tcp",
+        "cloud": f"{options.host}:{options.port}",
+        "epoch": options.epoch,
+        "speed": options.speed,
+        "overrides": list(options.overrides),
+        "settings": {} if scenario is None else scenario_to_dict(scenario),
+    }
+
+
+async def _wait_connected(
+    endpoints: Sequence[TcpClientEndpoint],
+    options: _ClientOptions,
+    stop: StopFlag,
+    refused: list[HelloRefused],
+) -> bool:
+    """Wait until every endpoint is connected, saying on stderr while the cloud is
+    unreachable; False if stopped first or the cloud refused one (added to ``refused``)."""
+    where = f"{options.host}:{options.port}"
+    said = False
+    next_note = trio.current_time() + 1.0
+    while not all(endpoint.connected for endpoint in endpoints):
+        for endpoint in endpoints:
+            if endpoint.refused is not None:
+                refused.append(endpoint.refused)
+                return False
+        if stop.is_set:
+            return False
+        if trio.current_time() >= next_note:
+            reasons = {e.last_error for e in endpoints if not e.connected and e.last_error}
+            reason = "; ".join(sorted(reasons)) or "no answer yet"
+            stderr_line(
+                f"cloud at {where} unreachable ({reason}); retrying with backoff (Ctrl-C to stop)"
+            )
+            said = True
+            next_note = trio.current_time() + UNREACHABLE_NOTE_EVERY
+        await trio.sleep(0.02)
+    if said:
+        stderr_line(f"connected to the cloud at {where}")
+    return True
+
+
+async def _watch_connections(
+    endpoints: Sequence[TcpClientEndpoint], options: _ClientOptions
+) -> None:
+    """Until cancelled: say on stderr when the cloud has been unreachable for a second
+    (the transport reconnects with backoff meanwhile), and when it is back."""
+    where = f"{options.host}:{options.port}"
+    down_since: float | None = None
+    next_note = math.inf
+    while True:
+        await trio.sleep(0.1)
+        now = trio.current_time()
+        if all(endpoint.connected or endpoint.refused for endpoint in endpoints):
+            if down_since is not None and next_note != math.inf:
+                stderr_line(f"reconnected to the cloud at {where}")
+            down_since, next_note = None, math.inf
+            continue
+        if down_since is None:
+            down_since, next_note = now, now + 1.0
+        if now >= next_note:
+            reasons = {e.last_error for e in endpoints if not e.connected and e.last_error}
+            stderr_line(
+                f"cloud at {where} unreachable ({'; '.join(sorted(reasons)) or 'no answer'}); "
+                "retrying with backoff (Ctrl-C to stop)"
+            )
+            next_note = now + UNREACHABLE_NOTE_EVERY
+
+
+async def _go(options: _ClientOptions) -> float:
+    """The epoch: from ``go EPOCH`` on stdin after writing a ready status (run --transport
+    tcp), or the --epoch option."""
+    if not options.wait_for_go:
+        return options.epoch
+    write_status(options.status_file, {"ready": True})
+    line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+    words = line.split()
+    return float(words[1]) if len(words) == 2 and words[0] == "go" else options.epoch
+
+
+async def _run_actor(actor: Actor, refused: list[HelloRefused]) -> None:
+    try:
+        await actor.run()
+    except HelloRefused as exc:
+        refused.append(exc)
+
+
+class _Printer:
+    """An observer printing what a party receives as JSON lines (and counting it)."""
+
+    def __init__(self, out: IO[str], render: Callable[[TraceEvent], dict[str, Any] | None]):
+        self._out = out
+        self._render = render
+        self.events = 0
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.events += 1
+        if event.kind is not EventKind.RECEIVE:
+            return
+        line = self._render(event)
+        if line is not None:
+            self._out.write(json.dumps(line) + "\n")
+            self._out.flush()
+
+
+def _observers(*observers: Observer | None) -> Observer:
+    return fan_out([o for o in observers if o is not None])
+
+
+def _flush(trace: IO[str] | None) -> None:
+    """Flush a trace now and then: a killed process loses at most the last 50 ms of it."""
+    if trace is not None:
+        trace.flush()
+
+
+def _hello_refused(exc: HelloRefused) -> ScenarioError:
+    return ScenarioError(f"the cloud refused {exc.address}: {exc.code}: {exc.detail}")
+
+
+# ------------------------------------------------------------------ pos
+
+
+@attrs.frozen
+class _Till:
+    pos_id: str
+    checkouts: tuple[Checkout, ...]
+    promotions: PromotionUpdate | None
+
+
+def _tills(args: argparse.Namespace, options: _ClientOptions) -> list[_Till]:
+    merchant: str = args.merchant
+    if not is_token(merchant) or ":" in merchant:
+        raise ScenarioError(f"--merchant {merchant!r}: 1 to 64 letters, digits or '.-_'")
+    for pos_id in args.pos or ():
+        if not is_token(pos_id) or ":" in pos_id:
+            raise ScenarioError(f"--pos {pos_id!r}: 1 to 64 letters, digits or '.-_'")
+    if (args.purchases is None) == (options.scenario is None):
+        raise ScenarioError("give the purchases: --purchases FILE.jsonl or --scenario NAME")
+    if args.purchases is not None:
+        pos_ids = args.pos or ["pos-1"]
+        if len(pos_ids) != 1:
+            raise ScenarioError("--purchases feeds one POS: give one --pos")
+        return [_Till(pos_ids[0], tuple(read_purchases(args.purchases)), None)]
+    workload = _workload(options)
+    shop = next((s for s in workload.shops if s.merchant_id == merchant), None)
+    if shop is None:
+        known = ", ".join(s.merchant_id for s in workload.shops)
+        raise ScenarioError(f"--merchant {merchant}: not a shop of the scenario ({known})")
+    pos_ids = args.pos or list(shop.pos_ids)
+    for pos_id in pos_ids:
+        if pos_id not in shop.pos_ids:
+            raise ScenarioError(f"--pos {pos_id}: not a till of {merchant} ({shop.pos_ids})")
+    return [
+        _Till(
+            pos_id,
+            tuple(
+                p.checkout()
+                for p in workload.purchases
+                if p.merchant_id == merchant and p.pos_id == pos_id
+            ),
+            shop.promotions if pos_id == shop.pos_ids[0] else None,
+        )
+        for pos_id in pos_ids
+    ]
+
+
+def _merchant_key(args: argparse.Namespace) -> str:
+    if (args.key is None) == (args.key_file is None):
+        raise ScenarioError("give the merchant's key: --key KEY or --key-file FILE")
+    key: str = args.key if args.key is not None else read_private(args.key_file, "--key-file")
+    key = key.strip()
+    if not key:
+        raise ScenarioError("the merchant key is empty")
+    return key
+
+
+class _PosTally:
+    """What the POS process saw of its uploads."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.acknowledged: set[str] = set()
+        self.refused: dict[str, str] = {}
+
+    @property
+    def settled(self) -> int:
+        return len(self.acknowledged | self.refused.keys())
+
+    def render(self, event: TraceEvent) -> dict[str, Any] | None:
+        message = event.message
+        if isinstance(message, UploadAck):
+            if message.receipt_id in self.acknowledged:
+                return None
+            self.acknowledged.add(message.receipt_id)
+            return {"event": "acknowledged", "receipt": message.receipt_id, "pos": event.recipient}
+        if isinstance(message, ErrorReply) and message.receipt_id is not None:
+            if message.receipt_id in self.refused:
+                return None
+            self.refused[message.receipt_id] = f"{message.code}: {message.detail}"
+            return {
+                "event": "refused",
+                "receipt": message.receipt_id,
+                "pos": event.recipient,
+                "code": str(message.code),
+                "detail": message.detail,
+            }
+        return None
+
+
+def pos_command(args: argparse.Namespace, out: IO[str]) -> int:
+    """``assocsim pos``: upload purchases; 0 once all are acknowledged, 1 if one was refused."""
+    options = _client_options(args)
+    tills = _tills(args, options)
+    key = _merchant_key(args)
+    if args.notice_wait < 0:
+        raise ScenarioError("--notice-wait must be >= 0 seconds")
+    context = client_ssl_context(options.tls_ca) if options.tls else None
+    process = _PosProcess(args.merchant, key, tills, options, out)
+    process.context = context
+    process.notice_wait = args.notice_wait
+    return run_trio(process.run, on_refused=_hello_refused)
+
+
+class _PosProcess:
+    """One ``assocsim pos`` process: its tills, their connections and their progress."""
+
+    def __init__(
+        self,
+        merchant: str,
+        key: str,
+        tills: list[_Till],
+        options: _ClientOptions,
+        out: IO[str],
+    ) -> None:
+        self.merchant = merchant
+        self.key = key
+        self.tills = tills
+        self.options = options
+        self.context: ssl.SSLContext | None = None
+        self.notice_wait = 10.0
+        self.stop = StopFlag()
+        self.tally = _PosTally(sum(len(till.checkouts) for till in tills))
+        self.printer = _Printer(out, self.tally.render)
+        self.refused: list[HelloRefused] = []
+        self.trace_file: IO[str] | None = None
+        self.machines = [
+            PosMachine(
+                merchant,
+                till.pos_id,
+                till.checkouts,
+                promotions=till.promotions,
+                retry=options.scenario.retry if options.scenario is not None else None,
+            )
+            for till in tills
+        ]
+
+    async def run(self) -> int:
+        options = self.options
+        trace_file, writer = open_trace(options.trace, _header(options, "pos"))
+        self.trace_file = trace_file
+        try:
+            async with (
+                connect_tcp(
+                    options.host, options.port, ssl_context=self.context, grace=5.0
+                ) as client,
+                trio.open_nursery() as nursery,
+            ):
+                await nursery.start(watch_signals, self.stop)
+                served = await self._serve(client, nursery, writer)
+                nursery.cancel_scope.cancel()
+        finally:
+            if trace_file is not None:
+                trace_file.close()
+        if self.refused:
+            raise self.refused[0]
+        if not served:
+            return 130  # stopped before the cloud was reached
+        return self._summary()
+
+    async def _serve(
+        self, client: TcpClientTransport, nursery: trio.Nursery, writer: Observer | None
+    ) -> bool:
+        options = self.options
+        endpoints = [
+            client.open_endpoint(pos_address(self.merchant, till.pos_id), credential=self.key)
+            for till in self.tills
+        ]
+        if not await _wait_connected(endpoints, options, self.stop, self.refused):
+            nursery.cancel_scope.cancel()
+            return False
+        nursery.start_soon(_watch_connections, endpoints, options)
+        timebase = Timebase(epoch=await _go(options), speed=options.speed)
+        observer = timebase.observer(_observers(writer, self.printer))
+        timers = TimerService()
+        nursery.start_soon(timers.run)
+        start_at = 0.0 if options.scenario is not None else None
+        if start_at is not None:  # a scenario's day starts at virtual 0 for every process
+            await trio.sleep_until(timebase.real(start_at))
+        for machine, endpoint in zip(self.machines, endpoints, strict=True):
+            warped = TimeWarp(machine, timebase, start_at=start_at)
+            actor = Actor(warped, endpoint, observer=observer, timers=timers)
+            nursery.start_soon(_run_actor, actor, self.refused)
+        await self._until_uploaded()
+        return True
+
+    async def _until_uploaded(self) -> None:
+        """Until every upload is settled and its notice acknowledged (or ``notice_wait``
+        passed); on a signal, until the uploads already sent are settled."""
+        tally, machines, stop = self.tally, self.machines, self.stop
+        notices_deadline = math.inf
+        said_stop = False
+        while not self.refused:
+            _flush(self.trace_file)
+            write_status(
+                self.options.status_file,
+                {"ready": True, "settled": tally.settled, "total": tally.total},
+            )
+            uploads_done = tally.settled >= tally.total
+            if uploads_done and all(m.unacknowledged == 0 for m in machines):
+                return
+            if uploads_done and notices_deadline == math.inf:
+                notices_deadline = trio.current_time() + self.notice_wait
+            if trio.current_time() >= notices_deadline:
+                return
+            if stop.is_set:
+                if not said_stop:
+                    stderr_line(
+                        f"pos: {stop.signal}: finishing the uploads in flight, then stopping"
+                    )
+                    said_stop = True
+                if all(m.awaiting_ack == 0 for m in machines):
+                    return
+            await trio.sleep(0.05)
+
+    def _summary(self) -> int:
+        tally = self.tally
+        unnoticed = sum(m.unacknowledged for m in self.machines)
+        stderr_line(
+            f"pos {self.merchant}: {len(tally.acknowledged)} of {tally.total} uploads "
+            f"acknowledged, {len(tally.refused)} refused"
+            + (
+                f"; {unnoticed} receipt notices not acknowledged (phone offline?)"
+                if unnoticed
+                else ""
+            )
+        )
+        if self.stop.signal is not None:
+            return 130
+        return 1 if tally.refused else 0
+
+
+# ------------------------------------------------------------------ phone
+
+
+def _render_phone(event: TraceEvent) -> dict[str, Any] | None:
+    message: Message | None = event.message
+    phone = event.recipient.removeprefix("phone:")
+    base: dict[str, Any] = {"t": round(event.t, 3), "phone": phone}
+    if isinstance(message, ReceiptNotice):
+        return {**base, "event": "receipt", "receipt": message.receipt_id, "from": event.sender}
+    if isinstance(message, SubscribeAck):
+        return {**base, "event": "subscribed", "token": message.device_token is not None}
+    if isinstance(message, AssociationResponse):
+        return {
+            **base,
+            "event": "response",
+            "receipt": message.receipt_id,
+            "products": encode_message(message)["body"]["products"],
+        }
+    if isinstance(message, AssociationPush):
+        return {
+            **base,
+            "event": "push",
+            "reason": str(message.reason),
+            "receipt": message.receipt_id,
+            "products": encode_message(message)["body"]["products"],
+        }
+    if isinstance(message, ErrorReply):
+        return {
+            **base,
+            "event": "refused",
+            "code": str(message.code),
+            "detail": message.detail,
+            "receipt": message.receipt_id,
+        }
+    return None
+
+
+class _Enrolling:
+    """A phone app at start: subscribes if it has no token yet, asks ``asks`` at once."""
+
+    def __init__(self, phone: PhoneMachine, *, subscribe: bool, asks: Sequence[str]) -> None:
+        self.phone = phone
+        self._subscribe = subscribe
+        self._asks = tuple(asks)
+
+    def start(self, now: float) -> Effects:
+        effects = self.phone.start(now)
+        if self._subscribe:
+            effects += self.phone.subscribe(now)
+        for receipt in self._asks:
+            effects += self.phone.ask(receipt, now)
+        self._subscribe, self._asks = False, ()
+        return effects
+
+    def handle(self, message: Message, sender: str, now: float) -> Effects:
+        return self.phone.handle(message, sender, now)
+
+    def timer_fired(self, key: object, now: float) -> Effects:
+        return self.phone.timer_fired(key, now)
+
+
+class _Tokens:
+    """The phones' device tokens, in the ``--token-file`` (JSON: phone id -> token)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.tokens: dict[str, str] = {}
+        if path is not None and path.exists():
+            try:
+                data = json.loads(read_private(path, "--token-file"))
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or not all(
+                is_phone_id(k) and isinstance(v, str) and v for k, v in data.items()
+            ):
+                raise ScenarioError(
+                    f"--token-file {path}: not a token file (a JSON object of phone id -> "
+                    "token, as assocsim phone writes it)"
+                )
+            self.tokens = dict(data)
+
+    def save(self, phone_id: str, token: str, endpoint: TcpClientEndpoint | None) -> None:
+        if self.tokens.get(phone_id) == token:
+            return
+        self.tokens[phone_id] = token
+        if endpoint is not None:
+            # Reconnections must present the token: the enrolment connection had none.
+            endpoint._credential = token
+        if self.path is not None:
+            write_private(self.path, json.dumps(self.tokens, indent=2) + "\n")
+
+
+def phone_command(args: argparse.Namespace, out: IO[str]) -> int:
+    """``assocsim phone``: subscribe, ask, print deliveries; see the module doc."""
+    options = _client_options(args)
+    ids: list[str] = args.id
+    for phone_id in ids:
+        if not is_phone_id(phone_id):
+            raise ScenarioError(
+                f"--id {phone_id!r}: expected an E.164 phone id, e.g. +8613800000001"
+            )
+    if len(set(ids)) != len(ids):
+        raise ScenarioError("--id: a phone is given twice")
+    for receipt in args.ask:
+        if not is_token(receipt):
+            raise ScenarioError(f"--ask {receipt!r}: not a receipt id")
+    if args.ask and len(ids) != 1:
+        raise ScenarioError("--ask is for one phone: give one --id")
+    if args.ask and options.scenario is not None:
+        raise ScenarioError("--ask and --scenario do not mix: a scenario's phones ask by plan")
+    process = _PhoneProcess(_phones(ids, options), _Tokens(args.token_file), options, out)
+    process.asks = tuple(args.ask)
+    process.stay = args.stay
+    process.context = client_ssl_context(options.tls_ca) if options.tls else None
+    return run_trio(process.run, on_refused=_hello_refused)
+
+
+def _phones(ids: list[str], options: _ClientOptions) -> list[PhoneMachine]:
+    if options.scenario is None:
+        return [PhoneMachine(phone_id) for phone_id in ids]
+    workload = _workload(options)
+    plans = {plan.phone_id: plan for plan in workload.phones}
+    asks: dict[str, dict[str, float | None]] = {phone_id: {} for phone_id in ids}
+    for purchase in workload.purchases:
+        if purchase.buyer_phone_id in asks:
+            asks[purchase.buyer_phone_id][purchase.receipt_id] = purchase.ask_delay
+    machines = []
+    for phone_id in ids:
+        plan = plans.get(phone_id)
+        if plan is None:
+            raise ScenarioError(f"--id {phone_id}: not a phone of the scenario")
+        machines.append(
+            PhoneMachine(
+                phone_id,
+                subscribes=plan.subscribes,
+                ask_plan=asks[phone_id],
+                default_ask_delay=None,
+                retry=options.scenario.retry,
+            )
+        )
+    return machines
+
+
+class _PhoneProcess:
+    """One ``assocsim phone`` process: its phones, their connections, what they got."""
+
+    def __init__(
+        self, phones: list[PhoneMachine], tokens: _Tokens, options: _ClientOptions, out: IO[str]
+    ) -> None:
+        self.phones = phones
+        self.tokens = tokens
+        self.options = options
+        self.asks: tuple[str, ...] = ()
+        self.stay = False
+        self.context: ssl.SSLContext | None = None
+        self.stop = StopFlag()
+        self.printer = _Printer(out, _render_phone)
+        self.refused: list[HelloRefused] = []
+        self.trace_file: IO[str] | None = None
+        self.answered: set[str] = set()
+        self.endpoints: dict[str, TcpClientEndpoint] = {}
+        self.actors: list[Actor] = []
+
+    def _keep(self, event: TraceEvent) -> None:
+        """Save a token the cloud issued; note which receipts were answered."""
+        message = event.message
+        if event.kind is not EventKind.RECEIVE or message is None:
+            return
+        if isinstance(message, SubscribeAck):
+            phone_id = event.recipient.removeprefix("phone:")
+            if message.device_token is not None and message.phone_id == phone_id:
+                self.tokens.save(phone_id, message.device_token, self.endpoints.get(phone_id))
+        elif isinstance(message, AssociationResponse | ErrorReply) and message.receipt_id:
+            self.answered.add(message.receipt_id)
+
+    async def run(self) -> int:
+        options = self.options
+        trace_file, writer = open_trace(options.trace, _header(options, "phone"))
+        self.trace_file = trace_file
+        try:
+            async with (
+                connect_tcp(
+                    options.host, options.port, ssl_context=self.context, grace=5.0
+                ) as client,
+                trio.open_nursery() as nursery,
+            ):
+                await nursery.start(watch_signals, self.stop)
+                served = await self._serve(client, nursery, writer)
+                nursery.cancel_scope.cancel()
+        finally:
+            if trace_file is not None:
+                trace_file.close()
+        if self.refused:
+            raise self.refused[0]
+        if not served:
+            return 130  # stopped before the cloud was reached
+        if self.stop.signal is not None and self.asks and not self.answered.issuperset(self.asks):
+            return 130  # interrupted before every ask was answered
+        return 0
+
+    async def _serve(
+        self, client: TcpClientTransport, nursery: trio.Nursery, writer: Observer | None
+    ) -> bool:
+        options = self.options
+        for phone in self.phones:
+            self.endpoints[phone.phone_id] = client.open_endpoint(
+                phone_address(phone.phone_id),
+                credential=self.tokens.tokens.get(phone.phone_id, ""),
+            )
+        endpoints = list(self.endpoints.values())
+        if not await _wait_connected(endpoints, options, self.stop, self.refused):
+            nursery.cancel_scope.cancel()
+            return False
+        nursery.start_soon(_watch_connections, endpoints, options)
+        timebase = Timebase(epoch=await _go(options), speed=options.speed)
+        observer = timebase.observer(_observers(self._keep, writer, self.printer))
+        timers = TimerService()
+        nursery.start_soon(timers.run)
+        for phone in self.phones:
+            machine: Machine = phone
+            if options.scenario is None:  # an app: enrols at once, asks what it is told to
+                enrolled = phone.phone_id in self.tokens.tokens
+                machine = _Enrolling(phone, subscribe=not enrolled, asks=self.asks)
+            actor = Actor(
+                TimeWarp(machine, timebase),
+                self.endpoints[phone.phone_id],
+                observer=observer,
+                timers=timers,
+            )
+            self.actors.append(actor)
+            nursery.start_soon(_run_actor, actor, self.refused)
+        await self._until_answered()
+        return True
+
+    async def _until_answered(self) -> None:
+        """Until a signal; or, with asks and not ``stay``, until each ask is answered."""
+        while not self.stop.is_set and not self.refused:
+            _flush(self.trace_file)
+            write_status(
+                self.options.status_file,
+                {
+                    "ready": True,
+                    "timers": sum(actor.pending_timers for actor in self.actors),
+                    "unanswered": sum(phone.unanswered for phone in self.phones),
+                    "events": self.printer.events,
+                },
+            )
+            if self.asks and not self.stay and self.answered.issuperset(self.asks):
+                return
+            await trio.sleep(0.05)
+        if self.stop.is_set:
+            stderr_line(f"phone: {self.stop.signal}: stopping")
+
+
+# ------------------------------------------------------------------ parsers
+
+
+def add_client_parsers(commands: Any) -> None:
+    """The ``pos`` and ``phone`` commands."""
+    pos = commands.add_parser(
+        "pos",
+        help="a shop's checkout: upload purchases to a cloud server",
+        description="Connect to the cloud as POS(es) of MERCHANT (authenticated by its key), "
+        "upload purchases from a JSON-lines file or a scenario, print each acknowledgement "
+        "as a JSON line, and exit once all are acknowledged (1 if one was refused).",
+    )
+    _cloud_arguments(pos)
+    pos.add_argument("--merchant", required=True, metavar="ID", help="the merchant's id")
+    pos.add_argument("--key", metavar="KEY", help="the merchant's secret key")
+    pos.add_argument("--key-file", type=Path, metavar="FILE", help="read the key from FILE")
+    pos.add_argument(
+        "--pos",
+        action="append",
+        metavar="ID",
+        help="the till (default pos-1; with --scenario: every till of the merchant)",
+    )
+    pos.add_argument(
+        "--purchases", type=Path, metavar="FILE.jsonl", help="purchases, one JSON object a line"
+    )
+    _scenario_arguments(pos)
+    pos.add_argument(
+        "--notice-wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="after the last upload, wait this long for phones to acknowledge their "
+        "receipt notices (default 10)",
+    )
+    phone = commands.add_parser(
+        "phone",
+        help="a phone: subscribe, ask, print what the cloud sends",
+        description="Connect to the cloud as phone ID (with its device token, or enrolling "
+        "without one), subscribe, ask about --ask receipts and those a POS hands it, "
+        "acknowledge pushes, and print everything received as JSON lines. With --ask it "
+        "exits once each is answered; otherwise it runs until Ctrl-C.",
+    )
+    _cloud_arguments(phone)
+    phone.add_argument(
+        "--id", required=True, action="append", metavar="PHONE", help="the phone's id (E.164)"
+    )
+    phone.add_argument(
+        "--token-file", type=Path, metavar="F", help="keep the device token here (JSON)"
+    )
+    phone.add_argument(
+        "--ask", nargs="+", default=[], metavar="RECEIPT", help="receipt ids to ask about"
+    )
+    phone.add_argument(
+        "--stay", action="store_true", help="with --ask: keep listening for pushes afterwards"
+    )
+    _scenario_arguments(phone)
+
+
+def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cloud", required=True, metavar="HOST:PORT", help="the cloud server")
+    parser.add_argument("--tls", action="store_true", help="TLS, trusting the system's CAs")
+    parser.add_argument("--tls-ca", type=Path, metavar="F", help="TLS, trusting this CA (PEM)")
+    parser.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
+    add_time_options(parser)
+
+
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", metavar="NAME_OR_PATH", help="act out a scenario's part")
+    parser.add_argument("--seed", type=int, metavar="N", help="the scenario's seed")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a knob"
+    )

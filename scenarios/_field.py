@@ -1,0 +1,575 @@
+"""What the field-trial processes (``assocsim serve cloud``, ``pos``, ``phone``) share.
+
+* **Time.** Machines keep running in *virtual* seconds, as in a simulation; a
+  :class:`Timebase` maps them to the process's trio clock: virtual ``t`` is
+  ``(wall clock - epoch) * speed``. A field trial runs at ``speed`` 1 with ``epoch`` 0, so
+  virtual time is Unix time and the traces of processes on different hosts merge by it;
+  ``assocsim run --transport tcp`` compresses a scenario's day with a larger speed and one
+  epoch for every process. :class:`TimeWarp` wraps a machine so that it sees virtual time
+  while its actor, the timers and the TCP transport (timeouts, backoff) stay in real time.
+* **The cloud's store thread.** SQLite calls block (an fsync per write with
+  ``durable=True``), so the cloud machine runs in one dedicated thread
+  (:class:`StoreThread`): every step is serialized there, in order, and the trio loop that
+  serves the connections never waits on the disk. :class:`CloudDriver` is the cloud's
+  actor: it hands batches of messages and fired timers to that thread and carries out the
+  effects, observed and traced exactly as an :class:`~actors.Actor` does.
+* Small things every command needs: ``HOST:PORT`` parsing, TLS contexts, files of keys,
+  secrets and tokens written privately, status files, signals.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import logging
+import math
+import os
+import signal
+import ssl
+import sys
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from pathlib import Path
+from typing import IO, Any, Final, NamedTuple, TypeVar
+
+import attrs
+import trio
+
+from actors import (
+    Endpoint,
+    Envelope,
+    EventKind,
+    HelloRefused,
+    JsonlTraceWriter,
+    Observer,
+    TimerService,
+    TraceEvent,
+    TransportError,
+)
+from protocol import CLOUD, Address, AssocsimError, Effects, Machine, Message, SubscribeAck, Timer
+
+from ._errors import ScenarioError
+
+__all__ = [
+    "CloudDriver",
+    "StopFlag",
+    "StoreThread",
+    "TimeWarp",
+    "Timebase",
+    "client_ssl_context",
+    "configure_logging",
+    "open_trace",
+    "parse_endpoint",
+    "read_private",
+    "run_trio",
+    "server_ssl_context",
+    "stderr_line",
+    "watch_signals",
+    "write_private",
+    "write_status",
+]
+
+T = TypeVar("T")
+
+FIELD_TRACE: Final = "tcp"
+"""The ``transport`` a field process writes into its trace header."""
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def parse_endpoint(text: str, *, what: str = "address") -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:7700`` for IPv6) -> ``(host, port)``; ScenarioError if not."""
+    host, colon, port_text = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or not port_text.isdigit():
+        raise ScenarioError(f"{what} {text!r}: expected HOST:PORT, e.g. 127.0.0.1:7700")
+    port = int(port_text)
+    if port > 65535:
+        raise ScenarioError(f"{what} {text!r}: the port must be 0 to 65535")
+    return host, port
+
+
+def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A TLS server context with ``cert`` (chain, PEM) and its private ``key``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"cannot read {exc.filename}: no such file") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise ScenarioError(
+            f"cannot use --tls-cert {cert} with --tls-key {key}: {_reason(exc)} "
+            "(expected a PEM certificate chain and its PEM private key)"
+        ) from None
+    return context
+
+
+def client_ssl_context(ca: Path | None) -> ssl.SSLContext:
+    """A TLS client context trusting ``ca`` (PEM), or the system's CAs when None."""
+    context = ssl.create_default_context()
+    if ca is not None:
+        try:
+            context.load_verify_locations(ca)
+        except FileNotFoundError:
+            raise ScenarioError(f"cannot read --tls-ca {ca}: no such file") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise ScenarioError(
+                f"cannot use --tls-ca {ca}: {_reason(exc)} (expected PEM CA certificates)"
+            ) from None
+    return context
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason).lower().replace("_", " ")
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+# ------------------------------------------------------------------ private files
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), atomically."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise ScenarioError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def read_private(path: Path, what: str) -> str:
+    """The text of ``path``; ScenarioError naming ``what`` if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"cannot read {what} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ScenarioError(f"cannot read {what} {path}: {reason}") from None
+
+
+def write_status(path: Path | None, status: dict[str, Any]) -> None:
+    """Replace the JSON status file at ``path`` (for ``run --transport tcp``); best effort."""
+    if path is None:
+        return
+    partial = path.with_name(f".{path.name}.tmp")
+    with contextlib.suppress(OSError):
+        partial.write_text(json.dumps(status), encoding="utf-8")
+        os.replace(partial, path)
+
+
+def open_trace(path: Path | None, header: dict[str, Any]) -> tuple[IO[str] | None, Observer | None]:
+    """The trace file at ``path`` with its header written, and its writer (or Nones).
+
+    Device tokens never reach a trace: a ``subscribe-ack`` is written with its token
+    replaced by :data:`REDACTED`.
+    """
+    if path is None:
+        return None, None
+    try:
+        file = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot write trace {path}: {exc.strerror}") from None
+    writer = JsonlTraceWriter(file, header)
+
+    def write(event: TraceEvent) -> None:
+        message = event.message
+        if isinstance(message, SubscribeAck) and message.device_token is not None:
+            event = event._replace(message=attrs.evolve(message, device_token=REDACTED))
+        writer(event)
+
+    return file, write
+
+
+REDACTED: Final = "redacted"
+"""What a trace shows in place of a device token."""
+
+
+# ------------------------------------------------------------------ time
+
+
+class Timebase:
+    """Virtual seconds ``(wall clock - epoch) * speed`` on top of the trio clock.
+
+    Create it inside ``trio.run``: it reads the offset between the wall clock and trio's
+    clock once, so virtual time is monotonic in the process and agrees across processes
+    (of one host exactly, of several as well as their clocks agree).
+    """
+
+    def __init__(self, *, epoch: float = 0.0, speed: float = 1.0) -> None:
+        if not (math.isfinite(speed) and speed > 0):
+            raise ScenarioError(f"--speed must be a number > 0, got {speed!r}")
+        self.epoch = epoch
+        self.speed = speed
+        self._offset = time.time() - trio.current_time()
+
+    def virtual(self, now: float) -> float:
+        """The virtual time at trio time ``now``."""
+        return (now + self._offset - self.epoch) * self.speed
+
+    def real(self, virtual: float) -> float:
+        """The trio time at which virtual time reaches ``virtual``."""
+        return virtual / self.speed + self.epoch - self._offset
+
+    def now(self) -> float:
+        """The virtual time now."""
+        return self.virtual(trio.current_time())
+
+    def observer(self, observer: Observer | None) -> Observer | None:
+        """``observer`` seeing every event at its virtual time."""
+        if observer is None:
+            return None
+        virtual = self.virtual
+
+        def observe(event: TraceEvent) -> None:
+            observer(event._replace(t=virtual(event.t)))
+
+        return observe
+
+
+class TimeWarp:
+    """A :class:`~protocol.Machine` that lives in a :class:`Timebase`'s virtual time.
+
+    Its driver passes trio times; the wrapped machine sees virtual ones, and its timers'
+    virtual deadlines come back as trio times. ``start_at``: the virtual time the first
+    start reports (a scenario's POS starts at its day's 0 even if its process is late; its
+    checkouts then keep their virtual times).
+    """
+
+    def __init__(self, machine: Machine, timebase: Timebase, *, start_at: float | None = None):
+        self.machine = machine
+        self.timebase = timebase
+        self._start_at = start_at
+
+    def start(self, now: float) -> Effects:
+        virtual = self.timebase.virtual(now)
+        if self._start_at is not None:
+            virtual, self._start_at = self._start_at, None
+        return self._real(self.machine.start(virtual))
+
+    def handle(self, message: Message, sender: Address, now: float) -> Effects:
+        return self._real(self.machine.handle(message, sender, self.timebase.virtual(now)))
+
+    def timer_fired(self, key: object, now: float) -> Effects:
+        return self._real(self.machine.timer_fired(key, self.timebase.virtual(now)))
+
+    def _real(self, effects: Effects) -> Effects:
+        if not effects.timers:
+            return effects
+        real = self.timebase.real
+        timers = tuple(Timer(real(timer.at), timer.key) for timer in effects.timers)
+        return Effects(effects.sends, timers, effects.notes, effects.cancels)
+
+
+# ------------------------------------------------------------------ signals
+
+
+class StopFlag:
+    """Set by a signal (see :func:`watch_signals`); a process's main task waits on it."""
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.signal: str | None = None
+
+    def __call__(self, name: str) -> None:
+        if self.signal is None:
+            self.signal = name
+        self.event.set()
+
+    @property
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+async def watch_signals(
+    stop: Callable[[str], None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Until cancelled: call ``stop(name)`` on SIGINT or SIGTERM instead of raising
+    KeyboardInterrupt, so the process finishes its in-flight work and exits cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
+        async for number in signals:
+            stop(signal.Signals(number).name)
+
+
+def configure_logging(verbose: bool) -> None:
+    """The transport's log (``actors.tcp``: connections, refusals) on stderr with
+    ``--verbose``; otherwise silent, the processes saying what matters themselves."""
+    logger = logging.getLogger("actors")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("assocsim: %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    else:
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+
+
+def run_trio(
+    main: Callable[[], Awaitable[int]],
+    *,
+    on_refused: Callable[[HelloRefused], ScenarioError] | None = None,
+) -> int:
+    """``trio.run(main)``, with the assocsim error inside the nurseries' exception groups
+    raised alone (``main`` then prints it as one line on stderr, exit 2): a refused hello
+    (through ``on_refused``), a ScenarioError, a StoreError, or a stream error the
+    transport let through."""
+    try:
+        return trio.run(main)
+    except BaseExceptionGroup as group:
+        leaves = list(_leaves(group))
+        for leaf in leaves:
+            if isinstance(leaf, HelloRefused) and on_refused is not None:
+                raise on_refused(leaf) from None
+        for leaf in leaves:
+            if isinstance(leaf, AssocsimError):
+                raise leaf from None
+        for leaf in leaves:
+            if isinstance(leaf, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
+                cause = leaf.__cause__ or leaf
+                raise ScenarioError(f"a connection failed: {cause!r}") from None
+        raise
+    except HelloRefused as exc:
+        if on_refused is None:
+            raise
+        raise on_refused(exc) from None
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _leaves(exc)
+        else:
+            yield exc
+
+
+def stderr_line(text: str) -> None:
+    """One line on stderr, flushed: the processes' progress and warnings."""
+    sys.stderr.write(f"assocsim: {text}\n")
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------ the store thread
+
+
+class StoreThread:
+    """One dedicated thread where every call runs, in submission order.
+
+    SQLite connections belong to the thread that opened them, and the cloud's steps must
+    stay serialized: so the store is opened, used and closed in this one thread, and the
+    trio loop awaits each call without blocking. A call in progress is never abandoned:
+    cancelling the waiting task still lets the call finish (its result is dropped).
+    """
+
+    def __init__(self, name: str = "assocsim-store") -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
+        self.calls = 0
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` in the thread and return its result (or raise its error)."""
+        self.calls += 1
+        future = self._pool.submit(function, *args)
+        token = trio.lowlevel.current_trio_token()
+        done = trio.Event()
+
+        def wake(_: concurrent.futures.Future[T]) -> None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(done.set)
+
+        future.add_done_callback(wake)
+        with trio.CancelScope(shield=True):  # the call runs to its end anyway: wait for it
+            await done.wait()
+        return future.result()
+
+    def close(self) -> None:
+        """Wait for the calls submitted, then stop the thread."""
+        self._pool.shutdown(wait=True)
+
+
+# ------------------------------------------------------------------ the cloud's actor
+
+
+class _Work(NamedTuple):
+    kind: str  # "start", "message" or "timer"
+    envelope: Envelope | None = None
+    key: Hashable = None
+    seq: int = -1  # a timer's entry: it fires only if still the armed one for its key
+
+
+class CloudDriver:
+    """The cloud's actor in a server process: its machine steps run in a StoreThread.
+
+    Messages from ``endpoint`` and the machine's due timers queue in one inbox; the driver
+    takes up to ``batch`` of them at a time, runs them through the machine in the store
+    thread (one thread hop per batch: the steps stay in order and each one's store writes
+    are committed before it returns), then sends, arms, cancels and observes their effects
+    in order, as :class:`~actors.Actor` does. So an ``upload-ack`` leaves only after its
+    binding is committed. :meth:`run` returns when :meth:`stop` was called and the batch in
+    progress is finished.
+    """
+
+    def __init__(
+        self,
+        machine: Machine,
+        endpoint: Endpoint,
+        thread: StoreThread,
+        *,
+        observer: Observer | None = None,
+        batch: int = 64,
+    ) -> None:
+        if batch < 1:
+            raise ScenarioError(f"--batch must be at least 1, got {batch}")
+        self.machine = machine
+        self.endpoint = endpoint
+        self.thread = thread
+        self.batch = batch
+        self._observe = observer
+        self._timers = TimerService()
+        self._armed: dict[Hashable, int] = {}
+        send, receive = trio.open_memory_channel[_Work](math.inf)
+        self._inbox_send = send
+        self._inbox = receive
+        self._stopping = trio.Event()
+        self.steps = 0
+        self.batches = 0
+
+    @property
+    def pending_timers(self) -> int:
+        """Timers armed and not yet fired (push deadlines, push re-sends)."""
+        return len(self._armed)
+
+    @property
+    def backlog(self) -> int:
+        """Messages and fired timers waiting for the machine."""
+        return self._inbox.statistics().current_buffer_used
+
+    def stop(self) -> None:
+        """Finish the batch in progress, then make :meth:`run` return."""
+        self._stopping.set()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._timers.run)
+            nursery.start_soon(self._pump)
+            await self._step([_Work("start")])
+            task_status.started()
+            nursery.start_soon(self._loop)
+            await self._stopping.wait()
+            nursery.cancel_scope.cancel()  # _step is shielded: the batch in progress ends
+
+    async def _pump(self) -> None:
+        receive = self.endpoint.receive
+        put = self._inbox_send.send_nowait
+        while True:
+            put(_Work("message", await receive()))
+
+    async def _loop(self) -> None:
+        inbox = self._inbox
+        while True:
+            work: list[_Work] = []
+            item = await inbox.receive()
+            while True:
+                if item.kind != "timer" or self._take_timer(item):
+                    work.append(item)
+                if len(work) >= self.batch:
+                    break
+                try:
+                    item = inbox.receive_nowait()
+                except trio.WouldBlock:
+                    break
+            if work:
+                await self._step(work)
+
+    def _take_timer(self, item: _Work) -> bool:
+        """Fire a due timer unless a later step cancelled or moved it."""
+        if self._armed.get(item.key) != item.seq:
+            return False
+        del self._armed[item.key]
+        return True
+
+    async def _step(self, work: list[_Work]) -> None:
+        with trio.CancelScope(shield=True):
+            now = trio.current_time()
+            results = await self.thread.call(self._in_thread, work, now)
+            self.batches += 1
+            self.steps += len(work)
+            for item, effects in zip(work, results, strict=True):
+                self._observe_input(item, now)
+                self._apply(effects, now)
+
+    def _in_thread(self, work: list[_Work], now: float) -> list[Effects]:
+        machine = self.machine
+        out: list[Effects] = []
+        for item in work:
+            if item.kind == "message":
+                envelope = item.envelope
+                assert envelope is not None
+                out.append(machine.handle(envelope.message, envelope.sender, now))
+            elif item.kind == "timer":
+                out.append(machine.timer_fired(item.key, now))
+            else:
+                out.append(machine.start(now))
+        return out
+
+    def _observe_input(self, item: _Work, now: float) -> None:
+        observe = self._observe
+        if observe is None:
+            return
+        if item.kind == "message":
+            envelope = item.envelope
+            assert envelope is not None
+            observe(TraceEvent(now, EventKind.RECEIVE, envelope.sender, CLOUD, envelope.message))
+        elif item.kind == "timer":
+            observe(TraceEvent(now, EventKind.TIMER, CLOUD, CLOUD, detail=item.key))
+
+    def _apply(self, effects: Effects, now: float) -> None:
+        observe = self._observe
+        armed = self._armed
+        for key in effects.cancels:
+            armed.pop(key, None)
+        for timer in effects.timers:
+            if timer.at <= now:  # due already: fire it after what is queued
+                armed[timer.key] = seq = self._timers.number()
+                self._inbox_send.send_nowait(_Work("timer", key=timer.key, seq=seq))
+            else:
+                armed[timer.key] = self._timers.arm(self, timer.key, timer.at)
+        if observe is not None:
+            for note in effects.notes:
+                observe(TraceEvent(now, EventKind.NOTE, CLOUD, CLOUD, note=note))
+        send = self.endpoint.send
+        for out in effects.sends:
+            if observe is not None:
+                observe(TraceEvent(now, EventKind.SEND, CLOUD, out.to, out.message))
+            try:
+                send(out.to, out.message)
+            except TransportError as exc:
+                if observe is not None:
+                    observe(
+                        TraceEvent(
+                            now, EventKind.SEND_FAILED, CLOUD, out.to, out.message, None, exc
+                        )
+                    )
+
+    # TimerOwner, for the TimerService
+
+    def holds_timer(self, key: Hashable, seq: int) -> bool:
+        return self._armed.get(key) == seq
+
+    def timer_due(self, key: Hashable, seq: int, now: float) -> None:
+        if self._armed.get(key) == seq:
+            self._inbox_send.send_nowait(_Work("timer", key=key, seq=seq))

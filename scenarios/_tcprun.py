@@ -1,0 +1,597 @@
+"""A scenario acted out by real processes over TCP: ``assocsim run NAME --transport tcp``.
+
+The processes are the field-trial ones (``assocsim serve cloud``, ``assocsim pos``,
+``assocsim phone``) on 127.0.0.1: one cloud with its SQLite store, one process per shop
+(its tills), and the phones spread over ``--phone-processes`` processes, each phone on
+its own authenticated connection. The scenario's day runs compressed: every process maps
+virtual time to its clock with the same epoch and ``--speed`` (see ``_field.Timebase``),
+so the machines see the same virtual times as in a simulation while the sockets, the
+store and the transport's timeouts run in real time.
+
+When every shop has uploaded and no process has work left (no timer armed anywhere, no
+count moving), the run stops the cloud and the phones with SIGINT, merges the processes'
+traces by time, and reports the same figures a simulation reports, computed the same way
+(:class:`ReportBuilder`), next to the in-memory run of the same scenario and seed. Their
+counts agree when the compressed day leaves the real-time jitter (a few ms times the
+speed) far from the gaps between dependent events; a lower ``--speed`` tightens it.
+
+The traces also merge for ``assocsim check a.jsonl b.jsonl ...`` (:func:`merge_traces`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+
+from actors import EventKind, TraceEvent
+from protocol import (
+    MESSAGE_TYPES,
+    WIRE_VERSION,
+    MerchantKeys,
+    Note,
+    RemoteProtocolError,
+    decode_message,
+    generate_key,
+)
+
+from ._checks import TraceChecker, TraceReader, parse_event
+from ._errors import ScenarioError
+from ._report import Report, ReportBuilder
+from ._runner import run_scenario
+from ._scenario import Scenario
+from ._workload import generate_workload
+
+__all__ = [
+    "COUNTS",
+    "TcpRunOptions",
+    "add_tcp_run_options",
+    "check_traces_command",
+    "events_from_records",
+    "merge_traces",
+    "refuse_tcp_options",
+    "report_from_records",
+    "run_tcp",
+    "run_tcp_command",
+]
+
+COUNTS: Final = (
+    "purchases",
+    "uploads_acknowledged",
+    "requests",
+    "responses",
+    "refusals",
+    "pushes",
+    "dual_sends",
+    "delivered",
+    "lost",
+    "duplicates",
+)
+"""The report figures a TCP run must share with the in-memory run (not latencies)."""
+
+TARGET_WALL_SECONDS: Final = 60.0
+"""``--speed auto`` compresses the scenario's day into about this much wall time."""
+
+MIN_RETRY_WALL: Final = 0.25
+"""A re-send waits at least this much wall time: spurious re-sends only load the run."""
+
+
+# ------------------------------------------------------------------ merging traces
+
+
+def merge_traces(paths: Sequence[Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the events of several traces, merged by time.
+
+    Events keep their file's order among equal times; the header is the cloud's (the one
+    with the cloud's settings), else the first file's, with ``merged`` listing the files.
+    Raises :class:`~scenarios.TraceError` naming a file that cannot be read.
+    """
+    headers: list[dict[str, Any]] = []
+    keyed: list[tuple[float, int, int, dict[str, Any]]] = []
+    for index, path in enumerate(paths):
+        with TraceReader(path) as reader:
+            headers.append(reader.header)
+            for line, record in reader.records():
+                try:
+                    t = float(parse_event(record, line).t)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"{path}: {exc}") from None
+                keyed.append((t, index, line, record))
+    keyed.sort(key=lambda entry: entry[:3])
+    header = next((h for h in headers if h.get("process") == "cloud"), headers[0])
+    header = {**header, "merged": [str(path) for path in paths]}
+    return header, [record for *_, record in keyed]
+
+
+def check_traces_command(paths: Sequence[Path], *, as_json: bool, out: IO[str]) -> int:
+    """``assocsim check TRACE...``: the invariants over the traces merged by time."""
+    header, records = merge_traces(paths)
+    checker = TraceChecker()
+    checker.feed_header(header)
+    for line, record in enumerate(records, 2):
+        checker.feed(record, line)
+    result = checker.result()
+    names = " + ".join(str(path) for path in paths)
+    if as_json:
+        fields = {"traces": [str(p) for p in paths], "scenario": header.get("scenario")}
+        out.write(json.dumps({**fields, "seed": header.get("seed"), **result.as_dict()}) + "\n")
+    else:
+        title = (
+            f"traces {names} (merged by time): scenario {header.get('scenario', '?')}, "
+            f"seed {header.get('seed')}"
+        )
+        out.write(result.format_text(title) + "\n")
+    return 0 if result.ok else 1
+
+
+def events_from_records(records: Iterable[Mapping[str, Any]]) -> Iterable[TraceEvent]:
+    """Trace records (JSON) back into :class:`~actors.TraceEvent` values."""
+    for record in records:
+        kind = EventKind(record["event"])
+        message = None
+        type_ = record.get("type")
+        if "msg" in record and type_ in MESSAGE_TYPES:
+            try:
+                message = decode_message({"v": WIRE_VERSION, "type": type_, "body": record["msg"]})
+            except RemoteProtocolError as exc:
+                raise ScenarioError(f"a trace's {type_} does not decode: {exc}") from None
+        note = None
+        if kind is EventKind.NOTE:
+            note = Note(str(type_), record.get("receipt"), record.get("phone"), record["detail"])
+        detail = next(
+            (record[k] for k in ("fault", "error", "timer", "phase") if k in record), None
+        )
+        yield TraceEvent(record["t"], kind, record["from"], record["to"], message, note, detail)
+
+
+def report_from_records(
+    records: Iterable[Mapping[str, Any]], *, scenario: str, seed: int
+) -> Report:
+    """The report of a run from its (merged) trace records, as a simulation computes it."""
+    builder = ReportBuilder()
+    for event in events_from_records(records):
+        builder(event)
+    return builder.report(scenario=scenario, seed=seed)
+
+
+# ------------------------------------------------------------------ the run
+
+
+@attrs.frozen
+class TcpRunOptions:
+    speed: float | None = None  # None: auto
+    phone_processes: int = 2
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    trace: Path | None = None
+    keep: Path | None = None  # keep the run's directory (traces, logs, store) here
+    timeout: float | None = None  # wall seconds; None: from the scenario's length
+
+
+@attrs.frozen
+class TcpRunResult:
+    report: Report
+    memory: Report
+    speed: float
+    processes: int
+    wall_time: float
+    check_ok: bool
+    violations: tuple[str, ...]
+
+    @property
+    def differences(self) -> dict[str, tuple[Any, Any]]:
+        tcp, memory = self.report.as_dict(), self.memory.as_dict()
+        return {k: (tcp[k], memory[k]) for k in COUNTS if tcp[k] != memory[k]}
+
+
+def horizon(scenario: Scenario) -> float:
+    """Virtual seconds the scenario's day lasts, its last pushes and asks included."""
+    return scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
+
+
+def auto_speed(scenario: Scenario) -> float:
+    return max(1.0, horizon(scenario) / TARGET_WALL_SECONDS)
+
+
+class _Child:
+    """One process of the run, its log files and its status file."""
+
+    def __init__(self, name: str, argv: list[str], directory: Path) -> None:
+        self.name = name
+        self.status_path = directory / f"{name}.status"
+        self.stderr_path = directory / f"{name}.stderr"
+        self._stdout = (directory / f"{name}.stdout").open("w")
+        self._stderr = self.stderr_path.open("w")
+        self.process = subprocess.Popen(
+            [*argv, "--status-file", str(self.status_path), "--wait-for-go"],
+            stdin=subprocess.PIPE,
+            stdout=self._stdout,
+            stderr=self._stderr,
+            text=True,
+        )
+
+    def status(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def go(self, epoch: float) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.write(f"go {epoch!r}\n")
+            self.process.stdin.flush()
+
+    def last_error(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = [ln for ln in self.stderr_path.read_text().splitlines() if ln.strip()]
+            errors = [ln for ln in lines if "error" in ln] or lines
+            if errors:
+                return errors[-1]
+        return "(nothing on stderr)"
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.send_signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        self._stdout.close()
+        self._stderr.close()
+
+
+def _command() -> list[str]:
+    return [sys.executable, "-m", "scenarios"]
+
+
+def run_tcp(
+    scenario: Scenario, seed: int, overrides: Sequence[str], source: str, options: TcpRunOptions
+) -> TcpRunResult:
+    """Act ``scenario`` out over TCP; ``source`` is how the children load it (its name or
+    path), ``overrides`` its --set assignments. Raises ScenarioError if a process fails."""
+    run = _TcpRun(scenario, seed, source, options)
+    # The day runs `speed` times faster: a re-send after 2 virtual seconds would come
+    # after 2 ms, long before any answer can. Only the timing of re-sends changes.
+    first = max(scenario.retry.first_delay, MIN_RETRY_WALL * run.speed)
+    run.sets = [
+        *overrides,
+        f"retry.first_delay={first!r}",
+        f"retry.max_delay={max(scenario.retry.max_delay, first)!r}",
+    ]
+    started = time.perf_counter()
+    try:
+        run.start_cloud()
+        run.start_clients()
+        run.go_and_wait()
+        wall = time.perf_counter() - started
+        header, records = merge_traces(sorted(run.directory.glob("*.jsonl")))
+        if options.trace is not None:
+            _write_merged(options.trace, header, records)
+        report = report_from_records(records, scenario=scenario.name, seed=seed)
+        checker = TraceChecker(scenario)
+        for line, record in enumerate(records, 2):
+            checker.feed(record, line)
+        checked = checker.result()
+        memory = run_scenario(scenario, seed).report
+        return TcpRunResult(
+            report,
+            memory,
+            run.speed,
+            len(run.children),
+            wall,
+            checked.ok,
+            tuple(v.format_line() for v in checked.violations),
+        )
+    finally:
+        run.close()
+
+
+class _TcpRun:
+    """The processes of one run, in a directory of their files (keys, traces, logs)."""
+
+    def __init__(self, scenario: Scenario, seed: int, source: str, options: TcpRunOptions):
+        self.scenario = scenario
+        self.seed = seed
+        self.source = source
+        self.options = options
+        self.speed = options.speed if options.speed is not None else auto_speed(scenario)
+        self.workload = generate_workload(scenario, seed)
+        self.sets: list[str] = []
+        timeout = options.timeout
+        if timeout is None:
+            timeout = 2.0 * horizon(scenario) / self.speed + 90.0
+        self.deadline = time.monotonic() + timeout
+        self.directory = Path(tempfile.mkdtemp(prefix="assocsim-tcp-"))
+        self.children: list[_Child] = []
+        self.port: int | None = None
+
+    def _scenario_args(self, *, seed: bool = True) -> list[str]:
+        words = ["--scenario", self.source]
+        if seed:
+            words += ["--seed", str(self.seed)]
+        return words + [word for assignment in self.sets for word in ("--set", assignment)]
+
+    def _child(self, name: str, words: list[str]) -> None:
+        trace = ["--trace", str(self.directory / f"{name}.jsonl")]
+        argv = [*_command(), *words, *trace, "--speed", repr(self.speed)]
+        self.children.append(_Child(name, argv, self.directory))
+
+    def start_cloud(self) -> None:
+        directory = self.directory
+        keys = MerchantKeys()
+        for shop in self.workload.shops:
+            key = generate_key()
+            keys.add(shop.merchant_id, key)
+            path = directory / f"{shop.merchant_id}.key"
+            path.write_text(key + "\n")
+            os.chmod(path, 0o600)
+        (directory / "keys.json").write_text(keys.to_json())
+        words = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", str(directory / "cloud.db")]
+        words += ["--merchant-keys", str(directory / "keys.json"), *self._scenario_args(seed=False)]
+        options = self.options
+        if options.tls_cert is not None and options.tls_key is not None:
+            words += ["--tls-cert", str(options.tls_cert), "--tls-key", str(options.tls_key)]
+        self._child("cloud", words)
+        self.port = _wait_ready(self.children, self.deadline)["cloud"].get("port")
+
+    def start_clients(self) -> None:
+        options = self.options
+        target = ["--cloud", f"127.0.0.1:{self.port}"]
+        if options.tls_cert is not None:
+            target += ["--tls-ca", str(options.tls_ca)] if options.tls_ca else ["--tls"]
+        for shop in self.workload.shops:
+            key_file = str(self.directory / f"{shop.merchant_id}.key")
+            words = ["pos", *target, "--merchant", shop.merchant_id, "--key-file", key_file]
+            self._child(
+                f"pos-{shop.merchant_id}", [*words, *self._scenario_args(), "--notice-wait", "1e9"]
+            )
+        phone_ids = [plan.phone_id for plan in self.workload.phones]
+        groups = max(1, min(options.phone_processes, len(phone_ids)))
+        for group in range(groups):
+            ids = [word for phone_id in phone_ids[group::groups] for word in ("--id", phone_id)]
+            self._child(f"phones-{group + 1}", ["phone", *target, *ids, *self._scenario_args()])
+
+    def go_and_wait(self) -> None:
+        children = self.children
+        _wait_ready(children, self.deadline)
+        epoch = time.time() + 0.5  # every process's virtual 0, a moment from now
+        for child in children:
+            child.go(epoch)
+        _wait_quiet(children, self.deadline)
+        # The phones first (their last acknowledgements reach the cloud), then the cloud.
+        phones = [child for child in children if child.name != "cloud"]
+        for batch in (phones, [child for child in children if child.name == "cloud"]):
+            for child in batch:
+                child.interrupt()
+            self._wait_stopped(batch)
+
+    def _wait_stopped(self, children: list[_Child]) -> None:
+        for child in children:
+            try:
+                child.process.wait(max(1.0, min(20.0, self.deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                raise ScenarioError(f"the {child.name} process did not stop after SIGINT") from None
+            code = child.process.returncode
+            if code not in (0, 130):
+                raise ScenarioError(
+                    f"the {child.name} process exited with {code}: {child.last_error()}"
+                )
+
+    def close(self) -> None:
+        for child in self.children:
+            child.kill()
+        if self.options.keep is not None:
+            shutil.copytree(self.directory, self.options.keep, dirs_exist_ok=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _failed(children: Sequence[_Child]) -> None:
+    for child in children:
+        code = child.process.poll()
+        if code is not None and code != 0:
+            raise ScenarioError(
+                f"the {child.name} process exited with {code}: {child.last_error()}"
+            )
+
+
+def _wait_ready(children: Sequence[_Child], deadline: float) -> dict[str, dict[str, Any]]:
+    while True:
+        _failed(children)
+        statuses = {child.name: child.status() for child in children}
+        if all(status.get("ready") for status in statuses.values()):
+            return statuses
+        if time.monotonic() > deadline:
+            late = ", ".join(name for name, s in statuses.items() if not s.get("ready"))
+            raise ScenarioError(f"the tcp run timed out: {late} never became ready")
+        time.sleep(0.05)
+
+
+QUIET_ROUNDS: Final = 4
+QUIET_POLL: Final = 0.1
+
+
+def _wait_quiet(children: Sequence[_Child], deadline: float) -> None:
+    """Until every POS has exited and nothing moves: no timer armed in the cloud or any
+    phone, no backlog, and the same step and event counts over several polls."""
+    previous: object = None
+    quiet = 0
+    shops = [child for child in children if child.name.startswith("pos-")]
+    others = [child for child in children if not child.name.startswith("pos-")]
+    while True:
+        _failed(children)
+        if time.monotonic() > deadline:
+            raise ScenarioError("the tcp run timed out before every process was done")
+        if any(child.process.poll() is None for child in shops):
+            time.sleep(QUIET_POLL)
+            continue
+        statuses = [child.status() for child in others]
+        idle = all(
+            s.get("timers", 1) == 0 and s.get("backlog", 0) == 0 and s.get("unanswered", 0) == 0
+            for s in statuses
+        )
+        counts = [(s.get("steps"), s.get("events")) for s in statuses]
+        quiet = quiet + 1 if idle and counts == previous else 0
+        if quiet >= QUIET_ROUNDS:
+            return
+        previous = counts
+        time.sleep(QUIET_POLL)
+
+
+def _write_merged(path: Path, header: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    try:
+        with path.open("w", encoding="utf-8") as file:
+            file.write(json.dumps(header, separators=(",", ":")) + "\n")
+            for record in records:
+                file.write(json.dumps(record, separators=(",", ":")) + "\n")
+    except OSError as exc:
+        raise ScenarioError(f"cannot write trace {path}: {exc.strerror}") from None
+
+
+def format_tcp_result(result: TcpRunResult) -> str:
+    lines = [result.report.format_table()]
+    lines.append(
+        f"(transport tcp: {result.processes} processes on 127.0.0.1, speed {result.speed:g}x, "
+        f"{result.wall_time:.1f} s of wall time)"
+    )
+    differences = result.differences
+    if differences:
+        lines.append("counts differ from the in-memory run of the same scenario and seed:")
+        lines += [
+            f"  {k}: tcp {tcp}, in memory {memory}" for k, (tcp, memory) in differences.items()
+        ]
+        lines.append(
+            "  (events closer than the real-time jitter times the speed: try a lower --speed)"
+        )
+    else:
+        lines.append(
+            "counts identical to the in-memory run: " + ", ".join(COUNTS).replace("_", " ")
+        )
+    if result.check_ok:
+        lines.append("invariants over the merged traces: no violations")
+    else:
+        lines.append(f"invariants over the merged traces: {len(result.violations)} violations")
+        lines += [f"  {line}" for line in result.violations[:10]]
+    return "\n".join(lines)
+
+
+def tcp_result_json(result: TcpRunResult) -> dict[str, Any]:
+    return {
+        **result.report.as_dict(),
+        "transport": "tcp",
+        "speed": result.speed,
+        "processes": result.processes,
+        "wall_time": result.wall_time,
+        "in_memory": {k: result.memory.as_dict()[k] for k in COUNTS},
+        "counts_match": not result.differences,
+        "invariants_ok": result.check_ok,
+    }
+
+
+def add_tcp_run_options(run: argparse.ArgumentParser) -> None:
+    """``run``'s options for ``--transport tcp``."""
+    run.add_argument(
+        "--transport",
+        choices=("memory", "tcp"),
+        default="memory",
+        help="memory: simulate in virtual time (default); tcp: act the scenario out with "
+        "real processes (cloud server, shops, phones) on 127.0.0.1",
+    )
+    run.add_argument(
+        "--speed",
+        type=_positive_number,
+        metavar="X",
+        help="with --transport tcp: run the day X times faster than real time "
+        f"(default: about {TARGET_WALL_SECONDS:.0f} s of wall time)",
+    )
+    run.add_argument(
+        "--phone-processes",
+        type=int,
+        default=2,
+        metavar="N",
+        help="with --transport tcp: processes the phones are spread over (default 2)",
+    )
+    run.add_argument("--tls-cert", type=Path, metavar="F", help="with --transport tcp: use TLS")
+    run.add_argument("--tls-key", type=Path, metavar="F", help="the --tls-cert's private key")
+    run.add_argument("--tls-ca", type=Path, metavar="F", help="the CA the clients trust")
+    run.add_argument(
+        "--keep", type=Path, metavar="DIR", help="with --transport tcp: keep traces and logs"
+    )
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def refuse_tcp_options(args: argparse.Namespace) -> None:
+    """A memory run given an option of --transport tcp: say so (one line, exit 2)."""
+    given = [
+        option
+        for option, value in (
+            ("--speed", args.speed),
+            ("--phone-processes", None if args.phone_processes == 2 else args.phone_processes),
+            ("--tls-cert", args.tls_cert),
+            ("--tls-key", args.tls_key),
+            ("--tls-ca", args.tls_ca),
+            ("--keep", args.keep),
+        )
+        if value is not None
+    ]
+    if given:
+        raise ScenarioError(f"{', '.join(given)}: only with --transport tcp")
+
+
+def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out: IO[str]) -> int:
+    """``assocsim run NAME --transport tcp``: the report, and how it compares."""
+    if args.check_determinism or args.plots is not None or getattr(args, "cloud", None):
+        raise ScenarioError(
+            "--check-determinism, --plots and --cloud are for --transport memory runs"
+        )
+    if args.phone_processes < 1:
+        raise ScenarioError("--phone-processes must be at least 1")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
+    if args.tls_ca is not None and args.tls_cert is None:
+        raise ScenarioError("--tls-ca goes with --tls-cert and --tls-key")
+    source = args.scenario
+    if Path(source).exists():
+        source = str(Path(source).resolve())
+    options = TcpRunOptions(
+        speed=args.speed,
+        phone_processes=args.phone_processes,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_ca=args.tls_ca,
+        trace=args.trace,
+        keep=args.keep,
+    )
+    result = run_tcp(scenario, seed, args.set, source, options)
+    if args.json:
+        out.write(json.dumps(tcp_result_json(result)) + "\n")
+    else:
+        out.write(format_tcp_result(result) + "\n")
+    return 0 if result.check_ok else 1

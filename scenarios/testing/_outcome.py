@@ -1,0 +1,259 @@
+"""Run a scenario, judge its trace, and fail with the one command that replays it.
+
+:func:`run_checked` runs a scenario in virtual time (like :func:`~scenarios.run_scenario`)
+while keeping every :class:`~actors.TraceEvent`, then runs the trace checkers over them.
+The :class:`RunOutcome` it returns holds the report, the events and the checkers' result;
+:meth:`RunOutcome.assert_ok` raises :class:`ProtocolViolationError` on any violation,
+after writing the scenario to a TOML file, with a message that lists the violations and
+ends with ``assocsim run FILE --seed N [--cloud MODULE:FACTORY] --check``.
+
+Under hypothesis, only the final (shrunk) example writes its file: the examples tried
+while shrinking fail with the violations alone, so a shrink leaves one file behind.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from actors import Observer, Scheduling, TraceEvent
+from scenarios._checks import CheckResult, Violation, check_events
+from scenarios._report import Report
+from scenarios._runner import CloudFactory, RunResult, run_scenario
+from scenarios._scenario import Scenario
+
+from ._cloud import cloud_factory_spec, load_cloud_factory
+from ._toml import scenario_file_name, write_scenario
+
+__all__ = [
+    "DEFAULT_FAILURES_DIR",
+    "AssocsimRunner",
+    "ProtocolViolationError",
+    "RunOutcome",
+    "assert_protocol_holds",
+    "run_checked",
+]
+
+DEFAULT_FAILURES_DIR = Path(".assocsim") / "failures"
+"""Where failing scenarios are written unless told otherwise (relative to the current
+directory; the pytest plugin uses this under the rootdir)."""
+
+MAX_LISTED = 20
+"""Violations listed in a failure message; the rest are counted."""
+
+
+class ProtocolViolationError(AssertionError):
+    """A run broke a promise of the protocol.
+
+    ``outcome`` is the run; ``scenario_file`` and ``command`` replay it (both None for an
+    example hypothesis tries while shrinking: only the final one is written).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        outcome: RunOutcome,
+        scenario_file: Path | None,
+        command: str | None,
+    ) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.scenario_file = scenario_file
+        self.command = command
+
+
+def _shrinking() -> bool:
+    """Is this an example hypothesis tries before the final, reported one?"""
+    control = sys.modules.get("hypothesis.control")
+    if control is None:  # hypothesis never imported: not inside a hypothesis test
+        return False
+    try:
+        if not control.currently_in_test_context():
+            return False
+        return not bool(getattr(control.current_build_context(), "is_final", True))
+    except Exception:  # another hypothesis version: write the file every time
+        return False
+
+
+@attrs.frozen
+class RunOutcome:
+    """One checked run: the scenario and how it was run, its result, its trace events and
+    the checkers' verdict.
+
+    ``cloud`` is the ``MODULE:FACTORY`` of the cloud variant run (None: the reference
+    :class:`~protocol.CloudMachine`, or a variant that cannot be named, described by
+    ``cloud_label``). ``failures_dir`` is where :meth:`assert_ok` writes a failing
+    scenario.
+    """
+
+    scenario: Scenario
+    seed: int
+    scheduling: Scheduling
+    result: RunResult
+    events: tuple[TraceEvent, ...]
+    check: CheckResult
+    cloud: str | None = None
+    cloud_label: str | None = None
+    failures_dir: Path = DEFAULT_FAILURES_DIR
+
+    @property
+    def report(self) -> Report:
+        return self.result.report
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return self.check.violations
+
+    @property
+    def ok(self) -> bool:
+        """No invariant was violated."""
+        return self.check.ok
+
+    def replay_command(self, scenario_file: Path) -> str:
+        """``assocsim run FILE --seed N [--cloud MODULE:FACTORY] [--scheduling tasks]
+        --check``: the command that runs this scenario again and checks it."""
+        words = ["assocsim", "run", str(scenario_file), "--seed", str(self.seed)]
+        if self.cloud is not None:
+            words += ["--cloud", self.cloud]
+        if self.scheduling != "inline":
+            words += ["--scheduling", self.scheduling]
+        words.append("--check")
+        return shlex.join(words)
+
+    def write_scenario(self, directory: Path | None = None) -> Path:
+        """Write the scenario to ``directory`` (default ``failures_dir``) as a TOML file
+        named after it, the seed and its content; return the file's absolute path."""
+        target = (self.failures_dir if directory is None else directory).resolve()
+        path = target / scenario_file_name(self.scenario, self.seed)
+        summary = self.check.violations[0].format_line() if self.violations else "no violations"
+        comment = (
+            f"written by assocsim's testing toolkit: {len(self.violations)} violation(s),"
+            f" the first:\n{summary}\nreplay: {self.replay_command(path)}"
+        )
+        return write_scenario(self.scenario, path, comment=comment)
+
+    def describe(self) -> str:
+        """What was run and the violations found, one per line."""
+        cloud = self.cloud or self.cloud_label or "the reference cloud"
+        count = len(self.violations)
+        lines = [
+            f"the protocol was broken: scenario {self.scenario.name!r}, seed {self.seed}, "
+            f"{cloud}, {self.scheduling} scheduling: {count} violation{'s' * (count != 1)}"
+        ]
+        lines += [f"  {v.format_line()}" for v in self.violations[:MAX_LISTED]]
+        if count > MAX_LISTED:
+            lines.append(f"  ... and {count - MAX_LISTED} more")
+        report = self.report
+        lines.append(
+            f"report: {report.purchases} purchases, {report.delivered} delivered, "
+            f"lost {report.lost}, duplicates {report.duplicates}, faults {report.faults}"
+        )
+        return "\n".join(lines)
+
+    def assert_ok(self) -> None:
+        """Raise :class:`ProtocolViolationError` if any invariant was violated.
+
+        The message lists the violations and ends with the command replaying the run; the
+        scenario is written to ``failures_dir`` first (except for the examples hypothesis
+        tries while shrinking: the final, shrunk example is written).
+        """
+        __tracebackhide__ = True  # pytest: show the failure at the caller's line
+        if self.ok:
+            return
+        lines = [self.describe()]
+        if _shrinking():
+            lines.append("(an example hypothesis tried while shrinking: not written)")
+            raise ProtocolViolationError("\n".join(lines), self, None, None)
+        path = self.write_scenario()
+        if self.cloud is None and self.cloud_label is not None:
+            lines.append(
+                f"note: the cloud factory {self.cloud_label} cannot be named on the command "
+                "line (define it at module level of an importable module); the command "
+                "below runs the reference cloud"
+            )
+        command = self.replay_command(path)
+        lines += [f"scenario written to {path}; replay it with:", command]
+        raise ProtocolViolationError("\n".join(lines), self, path, command)
+
+
+def assert_protocol_holds(outcome: RunOutcome) -> None:
+    """``outcome.assert_ok()``: fail with the violations and the replay command."""
+    __tracebackhide__ = True
+    outcome.assert_ok()
+
+
+def run_checked(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    cloud: CloudFactory | str | None = None,
+    scheduling: Scheduling = "inline",
+    failures_dir: Path | None = None,
+    observers: Sequence[Observer] = (),
+) -> RunOutcome:
+    """Run ``scenario`` in virtual time with ``seed`` (default: the scenario's) and judge
+    its trace with every invariant of :mod:`scenarios._checks`.
+
+    ``cloud`` is a variant of the cloud: a :data:`~scenarios.CloudFactory` or its
+    ``"MODULE:FACTORY"`` name (loaded with :func:`load_cloud_factory`). ``observers`` see
+    every event too. Deterministic: the same arguments give the same outcome.
+    """
+    run_seed = scenario.seed if seed is None else seed
+    spec: str | None = None
+    label: str | None = None
+    factory: CloudFactory | None = None
+    if isinstance(cloud, str):
+        spec, factory = cloud, load_cloud_factory(cloud)
+    elif cloud is not None:
+        factory = cloud
+        spec = cloud_factory_spec(cloud)
+        label = None if spec is not None else repr(cloud)
+    events: list[TraceEvent] = []
+    result = run_scenario(
+        scenario,
+        run_seed,
+        observers=[events.append, *observers],
+        scheduling=scheduling,
+        cloud=factory,
+    )
+    return RunOutcome(
+        scenario=scenario,
+        seed=run_seed,
+        scheduling=scheduling,
+        result=result,
+        events=tuple(events),
+        check=check_events(events, settings=scenario),
+        cloud=spec,
+        cloud_label=label,
+        failures_dir=DEFAULT_FAILURES_DIR if failures_dir is None else failures_dir,
+    )
+
+
+class AssocsimRunner:
+    """What the ``assocsim_run`` fixture gives a test: :func:`run_checked` writing
+    failing scenarios to ``failures_dir``.
+
+    ``runner(scenario, seed=None, *, cloud=None, scheduling="inline") -> RunOutcome``.
+    """
+
+    def __init__(self, failures_dir: Path = DEFAULT_FAILURES_DIR) -> None:
+        self.failures_dir = failures_dir
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        *,
+        cloud: CloudFactory | str | None = None,
+        scheduling: Scheduling = "inline",
+    ) -> RunOutcome:
+        return run_checked(
+            scenario, seed, cloud=cloud, scheduling=scheduling, failures_dir=self.failures_dir
+        )
+
+    def __repr__(self) -> str:
+        return f"AssocsimRunner(failures_dir={str(self.failures_dir)!r})"

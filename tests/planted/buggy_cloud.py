@@ -1,0 +1,57 @@
+"""A cloud with a planted bug: its timeout push ignores answered pulls.
+
+The reference :class:`~protocol.CloudMachine` cancels a receipt's push timer when it
+answers the POS-named phone's request (step 603: push only when *no* request came in
+time) and never pushes what it already delivered. :class:`PushesAfterAnsweredPulls`
+forgets both: the timer stays armed after the response and the push goes out anyway, so
+a phone whose user asked gets the same products pushed ``push_timeout`` after the upload.
+
+Load it like any variant: ``assocsim run FILE --cloud tests.planted.buggy_cloud:buggy_cloud``.
+"""
+
+from __future__ import annotations
+
+from protocol import (
+    AssociationPush,
+    CloudConfig,
+    CloudMachine,
+    CloudNote,
+    CloudStore,
+    Effects,
+    Machine,
+    Note,
+    PushDue,
+    PushReason,
+    Recommender,
+)
+
+__all__ = ["PushesAfterAnsweredPulls", "buggy_cloud"]
+
+
+class PushesAfterAnsweredPulls(CloudMachine):
+    """:class:`~protocol.CloudMachine` whose push timer outlives an answered request."""
+
+    def _mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
+        self.store.mark_delivered(receipt_id, phone_id)
+        return ()  # BUG: the pending push is neither removed nor its timer cancelled
+
+    def _on_push_due(self, receipt_id: str, now: float) -> Effects:
+        pending = self.store.pending_push(receipt_id)
+        if pending is None or now < pending.deadline:
+            return Effects()
+        self.store.remove_pending_push(receipt_id)
+        binding = self.store.binding(receipt_id)
+        if binding is None:
+            return Effects()
+        # BUG: no `self.store.was_delivered(receipt_id, pending.phone_id)` check here
+        if not self.store.is_subscribed(pending.phone_id):
+            note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
+            return Effects(notes=(note,))
+        products = self._determine_associated_products(binding, now)
+        push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
+        return self._push(push, now)
+
+
+def buggy_cloud(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
+    """The :data:`~scenarios.CloudFactory` of :class:`PushesAfterAnsweredPulls`."""
+    return PushesAfterAnsweredPulls(store=store, recommender=recommender, config=config)

@@ -1,0 +1,324 @@
+"""Tests of the learned pairing engine (protocol._engine): each scoring part on small
+hand-made baskets, promotions, memory bounds, determinism and replay (restart)."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol import (
+    COMPLEMENT_RULES,
+    Catalog,
+    EngineConfig,
+    Item,
+    LocalProtocolError,
+    Offer,
+    PairingEngine,
+    Product,
+    Promotions,
+    PurchaseUpload,
+    Reason,
+    Recommender,
+    builtin_catalog,
+)
+
+MERCHANT = "shop-1"
+ALICE = "+8613800000001"
+BOB = "+8613800000002"
+CATALOG = builtin_catalog()
+EMPTY = Catalog(())
+
+
+def product(sku: str, category: str, brand: str = "Acme", colour: str = "") -> Product:
+    return Product(
+        sku=sku,
+        name=f"{brand} {category} {colour}".strip(),
+        category=category,
+        brand=brand,
+        colour=colour,
+        price=5.0,
+    )
+
+
+def item(sku: str, category: str = "misc", brand: str = "Acme", colour: str = "") -> Item:
+    return Item(
+        sku=sku,
+        name=f"{brand} {category} {sku}",
+        category=category,
+        brand=brand,
+        colour=colour,
+        quantity=1,
+        price=5.0,
+    )
+
+
+def upload(*items: Item, phone: str = ALICE, receipt: str = "r-1") -> PurchaseUpload:
+    return PurchaseUpload(
+        receipt_id=receipt,
+        merchant_id=MERCHANT,
+        pos_id="pos-1",
+        phone_id=phone,
+        items=items,
+        purchased_at=0.0,
+    )
+
+
+def builtin_item(name: str) -> Item:
+    (found,) = [p for p in CATALOG.products if p.name == name]
+    return CATALOG.to_item(found)
+
+
+def skus(engine: PairingEngine, *items: Item, phone: str | None = None, k: int = 5) -> list[str]:
+    return [p.sku for p in engine.pair(items, phone, k)]
+
+
+# --------------------------------------------------------------------------- cold start
+
+
+def test_is_a_recommender() -> None:
+    recommender: Recommender = PairingEngine()
+    products = recommender.associate(upload(builtin_item("Hydra Gentle Face Wash 150ml")), None, 5)
+    assert len(products) == 5
+
+
+def test_face_wash_gets_lotion_and_cream_from_the_rules() -> None:
+    engine = PairingEngine()
+    products = engine.associate(upload(builtin_item("Hydra Gentle Face Wash 150ml")), None, 4)
+    assert products[0].category == "lotion"
+    assert {p.category for p in products} >= {"lotion", "cream"}
+    assert all(p.reason is Reason.COMPLEMENT for p in products)
+    assert products[0].brand == "Hydra"  # brand affinity
+    targets = {target for target, _ in COMPLEMENT_RULES["face-wash"]}
+    assert {p.category for p in products} <= targets
+
+
+def test_red_top_gets_matching_trousers() -> None:
+    catalog = Catalog(
+        (
+            product("TOP-RED", "top", "Acme", "red"),
+            product("TR-OLIVE", "trousers", "Other", "olive"),
+            product("TR-DENIM", "trousers", "Other", "denim-blue"),
+            product("TR-WHITE", "trousers", "Other", "white"),
+            product("TR-RED", "trousers", "Other", "red"),
+        )
+    )
+    engine = PairingEngine(catalog, {"top": [("trousers", 1.0)]}, EngineConfig(diversity=1.0))
+    top = catalog.to_item(catalog.products[0])
+    # red + denim is a classic pair, the same red tonal, white a neutral, olive clashes
+    assert skus(engine, top) == ["TR-DENIM", "TR-RED", "TR-WHITE", "TR-OLIVE"]
+
+
+def test_a_product_never_seen_is_paired_through_its_category() -> None:
+    engine = PairingEngine(EMPTY, {})
+    for n in range(6):
+        engine.learn([item(f"P{n}", "pasta"), item("S1", "sauce")], None)
+    fresh = item("P-NEW", "pasta")
+    assert skus(engine, fresh)[0] == "S1"
+    assert engine.pair([fresh], None, 1)[0].reason is Reason.COMPLEMENT
+
+
+def test_an_unknown_category_gets_nothing_but_promotions() -> None:
+    engine = PairingEngine()
+    gadget = item("GADGET-1", "gadget")
+    promotions = Promotions(MERCHANT, popular=("FOOD-WN-001",))
+    products = engine.associate(upload(gadget), promotions, 5)
+    assert [(p.sku, p.reason) for p in products] == [("FOOD-WN-001", Reason.POPULAR)]
+
+
+# --------------------------------------------------------------------------- co-purchase
+
+
+def test_co_purchase_learned_from_baskets_beats_the_rules() -> None:
+    engine = PairingEngine()
+    face_wash = builtin_item("Hydra Gentle Face Wash 150ml")
+    sunscreen = builtin_item("Solara Daily Sunscreen SPF30 50ml")
+    for n in range(20):
+        engine.observe(upload(face_wash, sunscreen, receipt=f"r-{n}"))
+    first = engine.pair([face_wash], None, 3)[0]
+    assert (first.sku, first.reason) == (sunscreen.sku, Reason.CO_PURCHASE)
+
+
+def test_strongest_neighbour_first() -> None:
+    engine = PairingEngine(EMPTY, {})
+    a, b, c = item("A"), item("B"), item("C")
+    for _ in range(5):
+        engine.learn([a, b], None)
+    for _ in range(2):
+        engine.learn([a, c], None)
+    assert skus(engine, a) == ["B", "C"]
+    scores = [p.score for p in engine.pair([a], None, 2)]
+    assert scores[0] > scores[1] > 0
+
+
+def test_a_basket_sums_its_products_evidence() -> None:
+    engine = PairingEngine(EMPTY, {}, EngineConfig(category_prior=0.0))
+    a, b, x, y = item("A"), item("B"), item("X"), item("Y")
+    for _ in range(3):
+        engine.learn([a, x], None)
+        engine.learn([b, x], None)
+    for _ in range(4):
+        engine.learn([a, y], None)
+    assert skus(engine, a, k=1) == ["Y"]
+    assert skus(engine, a, b, k=1) == ["X"]  # backed by both products of the basket
+
+
+# --------------------------------------------------------------------------- habits
+
+
+def test_habits_bring_the_phones_repeat_purchases() -> None:
+    engine = PairingEngine(EMPTY, {})
+    coffee = item("COFFEE", "coffee")
+    for n in range(5):
+        engine.learn([coffee, item(f"X{n}", "misc")], ALICE)
+    bread = item("BREAD", "bread")
+    alice = engine.pair([bread], ALICE, 3)
+    assert (alice[0].sku, alice[0].reason) == ("COFFEE", Reason.HABIT)
+    assert engine.pair([bread], None, 3) == []  # no habits asked: nothing known
+    assert engine.pair([bread], BOB, 3) == []  # another phone's habits are not Bob's
+
+
+def test_private_label_buyer_gets_private_label() -> None:
+    engine = PairingEngine(EMPTY, {})
+    bread = item("BREAD", "bread", "National")
+    butter_national = item("BUTTER-N", "butter", "National")
+    butter_private = item("BUTTER-P", "butter", "Private")
+    for n in range(4):  # others buy both butters with bread, equally
+        engine.learn([bread, butter_national], None)
+        engine.learn([bread, butter_private], None)
+        engine.learn([item(f"PL{n}", "misc", "Private")], ALICE)  # Alice buys private label
+        engine.learn([item(f"NB{n}", "misc", "National")], BOB)
+    assert skus(engine, bread, phone=ALICE, k=2) == ["BUTTER-P", "BUTTER-N"]
+    assert skus(engine, bread, phone=BOB, k=2) == ["BUTTER-N", "BUTTER-P"]
+
+
+def test_colour_habit_prefers_the_phones_colours() -> None:
+    engine = PairingEngine(EMPTY, {})
+    bag = item("BAG", "bag")
+    for n in range(3):
+        engine.learn([bag, item("CUP-PINK", "cup", colour="pink")], None)
+        engine.learn([bag, item("CUP-BLUE", "cup", colour="blue")], None)
+        engine.learn([item(f"PINK{n}", "misc", colour="pink")], ALICE)
+    assert skus(engine, bag, phone=ALICE, k=1) == ["CUP-PINK"]
+
+
+def test_learning_habits_only_leaves_the_co_purchase_model_alone() -> None:
+    engine = PairingEngine(EMPTY, {})
+    a, b = item("A"), item("B")
+    engine.learn([a, b], None)
+    before = engine.pair([a], None, 5)
+    engine.learn([a, item("C")], ALICE, co_purchase=False)
+    assert engine.baskets == 1
+    assert engine.pair([a], None, 5) == before
+    assert "C" in skus(engine, a, phone=ALICE)
+
+
+# --------------------------------------------------------------------------- promotions
+
+
+def test_promotions_are_appended_and_marked() -> None:
+    engine = PairingEngine()
+    face_wash = builtin_item("Hydra Gentle Face Wash 150ml")
+    wine = builtin_item("Vineyard Hill Chianti 750ml")
+    cheese = builtin_item("Alpine Dairy Gruyere 200g")
+    promotions = Promotions(
+        MERCHANT,
+        popular=("NOT-KNOWN", wine.sku, face_wash.sku, wine.sku),
+        offers=(Offer(cheese.sku, "20% off", 3.59),),
+    )
+    products = engine.associate(upload(face_wash), promotions, 3)
+    assert [p.reason for p in products] == [Reason.COMPLEMENT] * 3 + [Reason.OFFER, Reason.POPULAR]
+    assert (products[3].sku, products[3].offer, products[3].price) == (cheese.sku, "20% off", 3.59)
+    assert products[4].sku == wine.sku  # unknown, basket and repeated SKUs skipped
+
+
+def test_promotions_are_capped_and_a_ranked_offer_keeps_its_place() -> None:
+    engine = PairingEngine()
+    face_wash = upload(builtin_item("Hydra Gentle Face Wash 150ml"))
+    first = engine.associate(face_wash, None, 2)
+    popular = tuple(p.sku for p in CATALOG.in_category("wine"))
+    offer = Offer(first[0].sku, "2 for 1", 1.0)
+    products = engine.associate(face_wash, Promotions(MERCHANT, popular, (offer,)), 2)
+    assert [p.sku for p in products] == [first[0].sku, first[1].sku, *popular[:2]]
+    assert (products[0].reason, products[0].offer, products[0].price) == (
+        Reason.COMPLEMENT,
+        "2 for 1",
+        1.0,
+    )
+
+
+def test_bad_limit_and_foreign_promotions_are_refused() -> None:
+    engine = PairingEngine()
+    purchase = upload(builtin_item("Hydra Gentle Face Wash 150ml"))
+    assert engine.associate(purchase, Promotions(MERCHANT, ("FOOD-WN-001",)), 0) == ()
+    with pytest.raises(LocalProtocolError, match="limit"):
+        engine.associate(purchase, None, -1)
+    with pytest.raises(LocalProtocolError, match="merchant"):
+        engine.associate(purchase, Promotions("shop-2"), 5)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("neighbours", 0, "neighbours must be a whole number >= 1"),
+        ("habit_items", True, "habit_items must be a whole number >= 1"),
+        ("category_prior", -1.0, "category_prior must be >= 0"),
+        ("habit_weight", float("nan"), "habit_weight must be a finite number"),
+        ("diversity", 1.5, "diversity must be <= 1"),
+        ("popularity_damping", 2.0, "popularity_damping must be <= 1"),
+        ("related_habits", "yes", "related_habits must be True or False"),
+    ],
+)
+def test_bad_configuration_is_refused(field: str, value: object, message: str) -> None:
+    with pytest.raises(LocalProtocolError, match=message):
+        EngineConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_bad_rule_weight_is_refused() -> None:
+    with pytest.raises(LocalProtocolError, match="weight of rule 'top' -> 'trousers'"):
+        PairingEngine(rules={"top": [("trousers", 0.0)]})
+
+
+# --------------------------------------------------------------------------- memory bounds
+
+
+def test_memory_stays_bounded() -> None:
+    config = EngineConfig(neighbours=4, category_neighbours=3, habit_items=5, category_best=2)
+    engine = PairingEngine(EMPTY, {}, config)
+    hub = item("HUB", "hub")
+    for n in range(200):
+        engine.learn([hub, item(f"P{n}", f"cat{n % 50}")], ALICE)
+    assert max(len(row) for row in engine._neighbours) <= 2 * config.neighbours
+    assert max(len(row) for row in engine._category_related) <= 2 * config.category_neighbours
+    assert max(len(best) for best in engine._category_best) <= config.category_best
+    assert len(engine._habits[ALICE].items) <= 2 * config.habit_items
+    assert len(engine.pair([hub], ALICE, 5)) == 5
+
+
+def test_big_baskets_pair_each_product_with_a_bounded_symmetric_sample() -> None:
+    engine = PairingEngine(EMPTY, {}, EngineConfig(basket_partners=8, neighbours=1000))
+    products = [item(f"P{n:03d}") for n in range(100)]
+    engine.learn(products, None)
+    rows = engine._neighbours
+    ids = [engine._ids[p.sku] for p in products]
+    sizes = [len(rows[i]) for i in ids]
+    assert max(sizes) < 40 and sum(sizes) / len(sizes) <= 12
+    for i in ids:
+        for j in rows[i]:
+            assert rows[j][i] == rows[i][j] == 1
+
+
+def test_related_habits_offer_only_the_phones_products_that_go_with_the_basket() -> None:
+    engine = PairingEngine(EMPTY, {}, EngineConfig(related_habits=True, habit_weight=1.0))
+    bread = item("BREAD", "bread")
+    for _ in range(3):  # others buy bread with butter
+        engine.learn([bread, item("BUTTER-1", "butter")], None)
+    for _ in range(4):  # Alice buys her own butter, and coffee
+        engine.learn([item("BUTTER-2", "butter"), item("COFFEE", "coffee")], ALICE)
+    related = skus(engine, bread, phone=ALICE)
+    assert "BUTTER-2" in related and "COFFEE" not in related
+    anything = PairingEngine(EMPTY, {}, EngineConfig(related_habits=False, habit_weight=1.0))
+    for _ in range(4):
+        anything.learn([item("BUTTER-2", "butter"), item("COFFEE", "coffee")], ALICE)
+    assert "COFFEE" in skus(anything, bread, phone=ALICE)

@@ -1,0 +1,773 @@
+"""Field trials for real: ``assocsim serve cloud``, ``pos``, ``phone`` and ``run --transport
+tcp`` as OS processes on 127.0.0.1 (a free port each), over TCP and TLS.
+
+Every process is killed in a ``finally`` (the ``procs`` fixture), whatever the test does.
+Bad arguments are checked in-process (``main([...])``): one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trustme
+
+from actors import EventKind, MemoryTransport, SqliteStore, TraceEvent
+from protocol import (
+    CLOUD,
+    AskDue,
+    CloudMachine,
+    DeviceTokens,
+    NoticeAck,
+    PhoneMachine,
+    PurchaseUpload,
+    ReceiptNotice,
+    RuleRecommender,
+    Subscribe,
+    UploadAck,
+    builtin_catalog,
+    pos_address,
+)
+from scenarios import ScenarioError, load_scenario, run_scenario
+from scenarios._cli import main
+from scenarios._field import CloudDriver, StoreThread, Timebase, TimeWarp, parse_endpoint
+from scenarios._serve import ReceiptHolders, relay_policy
+from scenarios._tcprun import COUNTS
+
+ALICE = "+8613800000001"
+BOB = "+8613800000002"
+CAROL = "+8613800000003"
+OFFLINE = "+8613800000099"
+WAIT = 30.0  # seconds any one expected thing may take on a loaded 2-core machine
+
+
+class Proc:
+    """One assocsim process with its stdout and stderr in files."""
+
+    def __init__(self, name: str, args: list[str], directory: Path) -> None:
+        self.name = name
+        self.args = args
+        self.out_path = directory / f"{name}.out"
+        self.err_path = directory / f"{name}.err"
+        self._out = self.out_path.open("w")
+        self._err = self.err_path.open("w")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "scenarios", *args],
+            cwd=directory,
+            stdout=self._out,
+            stderr=self._err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+
+    @property
+    def out(self) -> str:
+        return self.out_path.read_text()
+
+    @property
+    def err(self) -> str:
+        return self.err_path.read_text()
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
+
+    def wait_until(self, what: str, ready: Callable[[], bool], timeout: float = WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if self.popen.poll() is not None and not ready():
+                raise AssertionError(
+                    f"{self.name} exited ({self.popen.returncode}) before {what}:\n{self.err}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: no {what} in {timeout} s:\n{self.err}")
+            time.sleep(0.05)
+
+    def wait(self, timeout: float = WAIT) -> int:
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not exit:\n{self.err}") from None
+
+    def interrupt(self) -> int:
+        self.popen.send_signal(signal.SIGINT)
+        return self.wait()
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
+        self._out.close()
+        self._err.close()
+
+
+class Procs:
+    """Starts processes; the fixture kills every one of them at the end."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.started: list[Proc] = []
+
+    def start(self, name: str, *args: str) -> Proc:
+        proc = Proc(name, list(args), self.directory)
+        self.started.append(proc)
+        return proc
+
+    def cloud(
+        self, name: str = "cloud", *args: str, listen: str = "127.0.0.1:0"
+    ) -> tuple[Proc, int]:
+        proc = self.start(name, "serve", "cloud", "--listen", listen, *args)
+        found: list[int] = []
+
+        def listening() -> bool:
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", proc.out)
+            if match:
+                found.append(int(match.group(1)))
+            return bool(found)
+
+        proc.wait_until("listening line", listening)
+        return proc, found[0]
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    started = Procs(tmp_path)
+    try:
+        yield started
+    finally:
+        for proc in started.started:
+            proc.kill()
+
+
+def purchases(path: Path, lines: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """shop-01's key, in tmp_path/keys.json (hashed) and tmp_path/shop.key."""
+    assert (
+        main(
+            [
+                "serve",
+                "add-merchant",
+                "--merchant-keys",
+                str(tmp_path / "keys.json"),
+                "--merchant",
+                "shop-01",
+            ]
+        )
+        == 0
+    )
+    key = capsys.readouterr().out.strip()
+    (tmp_path / "shop.key").write_text(key + "\n")
+    return key
+
+
+# --------------------------------------------------------------------------- three terminals
+
+
+def test_three_terminals_over_tcp_and_what_is_refused(
+    tmp_path: Path, procs: Procs, keys: str
+) -> None:
+    """serve cloud, phone, pos: the walk-through of the README, then every credential a
+    stranger might try, refused; Ctrl-C stops each process cleanly; the merged traces hold
+    every invariant."""
+    cloud, port = procs.cloud(
+        "cloud",
+        "--db",
+        "cloud.db",
+        "--merchant-keys",
+        "keys.json",
+        "--push-timeout",
+        "3s",
+        "--trace",
+        "cloud.jsonl",
+    )
+    target = ["--cloud", f"127.0.0.1:{port}"]
+    alice = procs.start(
+        "alice",
+        "phone",
+        *target,
+        "--id",
+        ALICE,
+        "--token-file",
+        "alice.json",
+        "--trace",
+        "alice.jsonl",
+    )
+    bob = procs.start(
+        "bob", "phone", *target, "--id", BOB, "--token-file", "bob.json", "--trace", "bob.jsonl"
+    )
+    for phone in (alice, bob):
+        phone.wait_until("subscription", _saw(phone, '"subscribed"'))
+    token = json.loads((tmp_path / "alice.json").read_text())[ALICE]
+    assert token.startswith("dt1.") and token not in alice.out
+    assert oct((tmp_path / "alice.json").stat().st_mode & 0o777) == "0o600"
+    sales = purchases(
+        tmp_path / "sales.jsonl",
+        [
+            {"receipt_id": "R1", "phone_id": ALICE, "skus": ["SKIN-FW-001"]},
+            # keyed to Bob by mistake; Alice paid and is handed the receipt: a mismatch
+            {"receipt_id": "R2", "phone_id": BOB, "skus": ["FOOD-PA-001"], "buyer": ALICE},
+            # Carol never runs the app: her purchase is stored, nothing is sent to her
+            {"receipt_id": "R3", "phone_id": CAROL, "skus": ["SKIN-FW-001"], "at": 0.2},
+        ],
+    )
+    pos = procs.start(
+        "pos",
+        "pos",
+        *target,
+        "--merchant",
+        "shop-01",
+        "--key-file",
+        "shop.key",
+        "--purchases",
+        str(sales),
+        "--notice-wait",
+        "2",
+        "--trace",
+        "pos.jsonl",
+    )
+    assert pos.wait() == 0, pos.err
+    acknowledged = {line["receipt"] for line in pos.json_lines() if line["event"] == "acknowledged"}
+    assert acknowledged == {"R1", "R2", "R3"}
+    assert "3 of 3 uploads acknowledged" in pos.err
+
+    alice.wait_until("answers", lambda: {"R1", "R2"} <= _received(alice, "response"))
+    bob.wait_until("dual-send", lambda: "R2" in _received(bob, "push"))
+    dual = next(line for line in bob.json_lines() if line["event"] == "push")
+    assert dual["reason"] == "dual-send" and dual["products"]
+    assert not any(p["sku"] == "FOOD-PA-001" for p in dual["products"])  # never the purchase
+
+    _strangers_are_refused(procs, target, sales, keys, token)
+
+    # Bob, himself, asks about Alice's R1 (he was never handed it): refused, nothing leaks.
+    assert bob.interrupt() == 0  # Ctrl-C; the app is started again to ask
+    snoop = procs.start(
+        "snoop",
+        "phone",
+        *target,
+        "--id",
+        BOB,
+        "--token-file",
+        "bob.json",
+        "--ask",
+        "R1",
+        "--trace",
+        "snoop.jsonl",
+    )
+    assert snoop.wait() == 0, snoop.err
+    (answer,) = snoop.json_lines()
+    assert answer["event"] == "refused" and answer["code"] == "unknown-receipt"
+
+    assert alice.interrupt() == 0
+    assert cloud.interrupt() == 0
+    assert "finishing in-flight work" in cloud.err and "stopped after" in cloud.err
+    traces = ["cloud.jsonl", "pos.jsonl", "alice.jsonl", "bob.jsonl", "snoop.jsonl"]
+    checked = subprocess.run(
+        [sys.executable, "-m", "scenarios", "check", *traces],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "merged by time" in checked.stdout and "no violations" in checked.stdout
+    for trace in traces:  # device tokens and keys never reach a trace
+        text = (tmp_path / trace).read_text()
+        assert token not in text and keys not in text
+    assert '"device_token":"redacted"' in (tmp_path / "alice.jsonl").read_text()
+    with SqliteStore(tmp_path / "cloud.db") as store:
+        assert {b.receipt_id for b in store.bindings()} == {"R1", "R2", "R3"}
+        assert not store.is_subscribed(CAROL)
+        assert store.was_delivered("R2", BOB)  # the dual-send
+
+
+def _strangers_are_refused(
+    procs: Procs, target: list[str], sales: Path, key: str, token: str
+) -> None:
+    """A wrong key, another merchant's key, a stolen token, no token for an enrolled phone,
+    a forged token: each refused at the hello, one line on stderr, exit 2, nothing sent."""
+    tmp_path = procs.directory
+    keys = key
+    (tmp_path / "wrong.key").write_text("not-the-key-of-shop-01-at-all\n")
+    wrong = procs.start(
+        "wrong",
+        "pos",
+        *target,
+        "--merchant",
+        "shop-01",
+        "--key-file",
+        "wrong.key",
+        "--purchases",
+        str(sales),
+    )
+    unknown = procs.start(
+        "unknown",
+        "pos",
+        *target,
+        "--merchant",
+        "shop-99",
+        "--key",
+        keys,
+        "--purchases",
+        str(sales),
+    )
+    (tmp_path / "stolen.json").write_text(json.dumps({BOB: token}))  # Alice's token, as Bob
+    stolen = procs.start(
+        "stolen", "phone", *target, "--id", BOB, "--token-file", "stolen.json", "--ask", "R1"
+    )
+    again = procs.start("again", "phone", *target, "--id", ALICE, "--ask", "R1")
+    (tmp_path / "forged.json").write_text(json.dumps({ALICE: token[:-3] + "abc"}))
+    forged = procs.start(
+        "forged", "phone", *target, "--id", ALICE, "--token-file", "forged.json", "--ask", "R1"
+    )
+    for refused, why in (
+        (wrong, "merchant key refused"),
+        (unknown, "merchant key refused"),
+        (stolen, "device token refused"),
+        (again, "this phone is enrolled"),
+        (forged, "device token refused"),
+    ):
+        assert refused.wait() == 2, refused.err
+        assert refused.err.count("\n") == 1 and "Traceback" not in refused.err
+        assert why in refused.err and "unauthorized" in refused.err
+        assert '"products"' not in refused.out
+
+
+def _saw(proc: Proc, text: str) -> Callable[[], bool]:
+    return lambda: text in proc.out
+
+
+def _saw_err(proc: Proc, text: str) -> Callable[[], bool]:
+    return lambda: text in proc.err
+
+
+def _received(proc: Proc, event: str) -> set[str]:
+    return {line["receipt"] for line in proc.json_lines() if line["event"] == event}
+
+
+# --------------------------------------------------------------------------- a scenario over TLS
+
+
+def test_a_scenario_across_processes_over_tls_matches_the_in_memory_run(tmp_path: Path) -> None:
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1", "localhost")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(
+        'seed = 5\nshops = 2\nphones = 6\npurchases = 16\nduration = "4m"\n'
+        "wrong_id_rate = 0.3\nunsubscribed_rate = 0.2\nask_probability = 0.6\n"
+        'ask_delay = ["5s", "30s"]\n[cloud]\npush_timeout = "1m"\n'
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scenarios",
+            "run",
+            str(scenario),
+            "--transport",
+            "tcp",
+            "--speed",
+            "40",
+            "--json",
+            "--trace",
+            "merged.jsonl",
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.pem",
+            "--tls-ca",
+            "ca.pem",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    memory = run_scenario(load_scenario(str(scenario))).report.as_dict()
+    assert {k: result[k] for k in COUNTS} == {k: memory[k] for k in COUNTS}
+    assert result["counts_match"] and result["invariants_ok"]
+    assert result["transport"] == "tcp" and result["processes"] == 5  # cloud, 2 shops, 2 x phones
+    assert memory["dual_sends"] > 0 and memory["refusals"] > 0 and memory["pushes"] > 0
+    header = json.loads((tmp_path / "merged.jsonl").read_text().splitlines()[0])
+    assert header["process"] == "cloud" and header["transport"] == "tls"
+    assert len(header["merged"]) == 5
+
+
+# --------------------------------------------------------------------------- kill -9
+
+
+def test_kill_9_loses_no_acknowledged_upload_and_no_pending_push(
+    tmp_path: Path, procs: Procs, keys: str
+) -> None:
+    cloud_args = ["--db", "cloud.db", "--merchant-keys", "keys.json", "--push-timeout", "4s"]
+    cloud, port = procs.cloud("cloud", *cloud_args)
+    target = ["--cloud", f"127.0.0.1:{port}"]
+    phones = procs.start(
+        "phones", "phone", *target, "--id", ALICE, "--id", BOB, "--token-file", "tokens.json"
+    )
+    phones.wait_until("two subscriptions", lambda: phones.out.count('"subscribed"') == 2)
+    receipts = [f"K{n}" for n in range(8)]
+    sales = purchases(
+        tmp_path / "sales.jsonl",
+        [
+            # handed to a phone that is never online: nobody asks, every purchase is pushed
+            {
+                "receipt_id": r,
+                "phone_id": (ALICE, BOB)[n % 2],
+                "skus": ["SKIN-FW-001"],
+                "at": 0.4 * n,
+                "buyer": OFFLINE,
+            }
+            for n, r in enumerate(receipts)
+        ],
+    )
+    pos = procs.start(
+        "pos",
+        "pos",
+        *target,
+        "--merchant",
+        "shop-01",
+        "--key-file",
+        "shop.key",
+        "--purchases",
+        str(sales),
+        "--notice-wait",
+        "0",
+    )
+    pos.wait_until("3 acknowledgements", lambda: pos.out.count("acknowledged") >= 3)
+    cloud.popen.send_signal(signal.SIGKILL)
+    cloud.wait()
+    acknowledged = {line["receipt"] for line in pos.json_lines()}
+    with SqliteStore(tmp_path / "cloud.db") as store:  # what the dead cloud left on disk
+        stored = {binding.receipt_id for binding in store.bindings()}
+    assert acknowledged <= stored  # acknowledged only once committed
+    pos.wait_until("the unreachable cloud", _saw_err(pos, "unreachable"))
+
+    restarted, again = procs.cloud("restarted", *cloud_args, listen=f"127.0.0.1:{port}")
+    assert again == port
+    assert pos.wait() == 0, pos.err
+    assert "retrying with backoff" in pos.err
+    assert {line["receipt"] for line in pos.json_lines()} == set(receipts)
+    phones.wait_until("every push", lambda: _received(phones, "push") == set(receipts))
+    pushes = [line for line in phones.json_lines() if line["event"] == "push"]
+    assert {line["reason"] for line in pushes} == {"timeout"}
+    for line in pushes:  # to the phone the POS named
+        assert line["phone"] == (ALICE, BOB)[receipts.index(line["receipt"]) % 2]
+    assert phones.interrupt() == 0
+    assert restarted.interrupt() == 0
+    with SqliteStore(tmp_path / "cloud.db") as store:
+        assert not tuple(store.pending_pushes()) and not tuple(store.outgoing())
+    tokens = json.loads((tmp_path / "tokens.json").read_text())
+    secret = bytes.fromhex((tmp_path / "cloud.db.secret").read_text())
+    assert tokens == {p: DeviceTokens(secret).issue(p) for p in (ALICE, BOB)}
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["serve", "cloud", "--listen", "nowhere", "--db", "x.db"], "expected HOST:PORT"),
+        (["serve", "cloud", "--listen", "127.0.0.1:99999", "--db", "x.db"], "0 to 65535"),
+        (["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "."], "is a directory"),
+        (["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "no/such/dir/x.db"], "no directory"),
+        (
+            ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db", "--tls-cert", "c.pem"],
+            "go together",
+        ),
+        (
+            [
+                "serve",
+                "cloud",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "x.db",
+                "--tls-cert",
+                "c.pem",
+                "--tls-key",
+                "k.pem",
+            ],
+            "no such file",
+        ),
+        (
+            [
+                "serve",
+                "cloud",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "x.db",
+                "--merchant-keys",
+                "bad.json",
+            ],
+            "not a merchant keys file",
+        ),
+        (
+            ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db", "--push-timeout", "0"],
+            "longer than 0",
+        ),
+        (
+            ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db", "--scenario", "nope"],
+            "nope",
+        ),
+        (
+            ["serve", "add-merchant", "--merchant-keys", "k.json", "--merchant", "a:b"],
+            "merchant id",
+        ),
+        (
+            ["serve", "add-merchant", "--merchant-keys", "k.json", "--merchant", "s", "--key", "x"],
+            "at least 16",
+        ),
+        (["serve", "token", "--secret", "none.secret", "--id", ALICE], "no device-token secret"),
+        (["serve", "token", "--secret", "none.secret", "--id", "12"], "E.164"),
+        (["pos", "--cloud", "127.0.0.1:1", "--merchant", "s", "--key", "k" * 20], "--purchases"),
+        (["pos", "--cloud", "127.0.0.1", "--merchant", "s", "--key", "k"], "HOST:PORT"),
+        (
+            ["pos", "--cloud", "127.0.0.1:1", "--merchant", "s", "--purchases", "p.jsonl"],
+            "--key KEY or --key-file",
+        ),
+        (
+            [
+                "pos",
+                "--cloud",
+                "127.0.0.1:1",
+                "--merchant",
+                "s",
+                "--key",
+                "k",
+                "--purchases",
+                "missing.jsonl",
+            ],
+            "no such file",
+        ),
+        (
+            [
+                "pos",
+                "--cloud",
+                "127.0.0.1:1",
+                "--merchant",
+                "s",
+                "--key",
+                "k",
+                "--purchases",
+                "bad.jsonl",
+            ],
+            "line 2",
+        ),
+        (
+            [
+                "pos",
+                "--cloud",
+                "127.0.0.1:1",
+                "--merchant",
+                "s",
+                "--key",
+                "k",
+                "--purchases",
+                "sku.jsonl",
+            ],
+            "unknown sku",
+        ),
+        (
+            [
+                "pos",
+                "--cloud",
+                "127.0.0.1:1",
+                "--merchant",
+                "shop-09",
+                "--key",
+                "k",
+                "--scenario",
+                "quickstart",
+            ],
+            "not a shop of the scenario",
+        ),
+        (
+            [
+                "pos",
+                "--cloud",
+                "127.0.0.1:1",
+                "--merchant",
+                "s",
+                "--key",
+                "k",
+                "--purchases",
+                "p.jsonl",
+                "--tls-ca",
+                "nope.pem",
+            ],
+            "--tls-ca",
+        ),
+        (["phone", "--cloud", "127.0.0.1:1", "--id", "12345"], "E.164"),
+        (["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--ask", "bad id!"], "not a receipt"),
+        (
+            ["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--token-file", "bad.json"],
+            "not a token file",
+        ),
+        (
+            ["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--id", BOB, "--ask", "R1"],
+            "one phone",
+        ),
+        (["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--seed", "3"], "--seed goes with"),
+        (["run", "quickstart", "--transport", "tcp", "--speed", "0"], "number > 0"),
+        (["run", "quickstart", "--transport", "tcp", "--tls-cert", "c.pem"], "go together"),
+        (["run", "quickstart", "--transport", "tcp", "--check-determinism"], "memory runs"),
+        (["run", "quickstart", "--transport", "udp"], "invalid choice"),
+        (["check", "missing-1.jsonl", "missing-2.jsonl"], "missing-1.jsonl"),
+        (["run", "quickstart", "--speed", "5"], "only with --transport tcp"),
+        (["serve", "token", "--id", ALICE], "--db FILE"),
+    ],
+)
+def test_every_bad_argument_is_one_line_and_exit_2(
+    argv: list[str],
+    problem: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    (tmp_path / "p.jsonl").write_text(
+        '{"receipt_id": "R1", "phone_id": "+8613800000001", "skus": ["SKIN-FW-001"]}\n'
+    )
+    (tmp_path / "bad.jsonl").write_text((tmp_path / "p.jsonl").read_text() + '{"receipt_id": 5}\n')
+    (tmp_path / "sku.jsonl").write_text(
+        '{"receipt_id": "R1", "phone_id": "+8613800000001", "skus": ["NOPE"]}\n'
+    )
+    code = _exit_code(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1, err
+    assert problem in err and "Traceback" not in err
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        return int(exc.code or 0)
+
+
+# --------------------------------------------------------------------------- in-process parts
+
+
+async def test_an_upload_is_acknowledged_only_once_committed(tmp_path: Path) -> None:
+    """Each ack leaves the cloud's driver after its step's writes are committed: another
+    connection to the file already sees the binding when the ack is sent."""
+    thread = StoreThread()
+    opened: list[SqliteStore] = []
+
+    def open_cloud() -> CloudMachine:
+        opened.append(SqliteStore(tmp_path / "cloud.db", durable=True))
+        return CloudMachine(store=opened[0], recommender=RuleRecommender())
+
+    machine = await thread.call(open_cloud)
+    transport = MemoryTransport()
+    cloud_endpoint = transport.open_endpoint(CLOUD)
+    till = transport.open_endpoint(pos_address("shop-01", "pos-1"))
+    committed: list[bool] = []
+
+    def observe(event: TraceEvent) -> None:
+        if event.kind is EventKind.SEND and isinstance(event.message, UploadAck):
+            with SqliteStore(tmp_path / "cloud.db") as reader:  # sees only what is committed
+                committed.append(reader.binding(event.message.receipt_id) is not None)
+
+    driver = CloudDriver(machine, cloud_endpoint, thread, observer=observe, batch=8)
+    catalog = builtin_catalog()
+    product = catalog.by_sku("SKIN-FW-001")
+    assert product is not None
+    items = (catalog.to_item(product),)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(driver.run)
+        for n in range(20):
+            till.send(CLOUD, PurchaseUpload(f"R{n}", "shop-01", "pos-1", ALICE, items, 0.0))
+        acks = [(await till.receive()).message for _ in range(20)]
+        driver.stop()
+    await thread.call(opened[0].close)
+    thread.close()
+    assert acks == [UploadAck(f"R{n}") for n in range(20)]
+    assert committed == [True] * 20
+    assert driver.batches < 20  # several steps per hop to the store thread
+
+
+async def test_time_warp_maps_virtual_time_both_ways() -> None:
+    timebase = Timebase(epoch=time.time() - 10.0, speed=100.0)
+    assert timebase.now() == pytest.approx(1000.0, abs=50.0)
+    assert timebase.virtual(timebase.real(1234.5)) == pytest.approx(1234.5)
+    phone = PhoneMachine(ALICE, ask_plan={"R1": 60.0}, default_ask_delay=None)
+    warped = TimeWarp(phone, timebase, start_at=0.0)
+    warped.start(trio.current_time())
+    arrived = trio.current_time()
+    paid = timebase.virtual(arrived)  # the purchase was rung up when the notice arrived
+    notice = ReceiptNotice("R1", "shop-01", paid)
+    effects = warped.handle(notice, "pos:shop-01:pos-1", arrived)
+    (ask,) = [timer for timer in effects.timers if timer.key == AskDue("R1")]
+    assert timebase.virtual(ask.at) == pytest.approx(paid + 60.0)
+
+
+def test_the_receipt_holder_record_survives_a_cut_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "cloud.db.holders"
+    holders = ReceiptHolders(path)
+    holders.record("R1", ALICE)
+    holders.record("R1", ALICE)  # once
+    holders.record("R2", BOB)
+    holders.close()
+    with path.open("a") as file:
+        file.write('["R3", "+86138')  # the process died in the middle of a line
+    again = ReceiptHolders(path)
+    assert again("R1") == {ALICE} and again("R2") == {BOB} and again("R3") == set()
+    again.close()
+    assert path.read_text().count("\n") == 2
+    path.write_text('["R1", "+8613800000001"]\nnonsense\n["R2", "+8613800000002"]\n')
+    with pytest.raises(ScenarioError, match="line 2"):
+        ReceiptHolders(path)
+
+
+def test_the_relay_carries_only_receipt_notices_and_their_acks(tmp_path: Path) -> None:
+    holders = ReceiptHolders(None)
+    may_relay = relay_policy(holders)
+    till, alice = pos_address("shop-01", "pos-1"), f"phone:{ALICE}"
+    assert may_relay(till, alice, ReceiptNotice("R1", "shop-01", 0.0))
+    assert holders("R1") == {ALICE}
+    assert not may_relay(till, alice, ReceiptNotice("R2", "shop-02", 0.0))  # another merchant's
+    assert may_relay(alice, till, NoticeAck("R1"))
+    assert not may_relay(alice, f"phone:{BOB}", NoticeAck("R1"))
+    assert not may_relay(alice, f"phone:{BOB}", Subscribe(ALICE))
+    assert not may_relay(f"phone:{BOB}", alice, ReceiptNotice("R3", "shop-01", 0.0))
+
+
+def test_serve_token_prints_what_the_cloud_issues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = b"s" * 32
+    (tmp_path / "cloud.db.secret").write_text(secret.hex() + "\n")
+    assert main(["serve", "token", "--db", str(tmp_path / "cloud.db"), "--id", ALICE]) == 0
+    assert capsys.readouterr().out.strip() == DeviceTokens(secret).issue(ALICE)
+
+
+def test_endpoints_parse() -> None:
+    assert parse_endpoint("127.0.0.1:7700") == ("127.0.0.1", 7700)
+    assert parse_endpoint("[::1]:7700") == ("::1", 7700)
+    assert parse_endpoint("cloud.example:0") == ("cloud.example", 0)
+    for bad in ("7700", ":7700", "host:", "host:http", "host:70000"):
+        with pytest.raises(ScenarioError):
+            parse_endpoint(bad)
