@@ -81,6 +81,7 @@ from ._recommender import (
     PROMOTION_SCORE,
     Promotions,
     colour_affinity,
+    offers_for,
 )
 
 __all__ = ["EngineConfig", "Pairing", "PairingEngine"]
@@ -464,19 +465,9 @@ class PairingEngine:
         :class:`~protocol.LocalProtocolError` if *limit* is negative or *promotions*
         belong to another merchant than the purchase.
         """
-        if limit < 0:
-            raise LocalProtocolError(f"PairingEngine.associate: limit must be >= 0, got {limit}")
-        if promotions is not None and promotions.merchant_id != purchase.merchant_id:
-            raise LocalProtocolError(
-                f"PairingEngine.associate: promotions of merchant {promotions.merchant_id!r}"
-                f" for a purchase at {purchase.merchant_id!r}"
-            )
+        offers = offers_for("PairingEngine", purchase, promotions, limit)
         if limit == 0:
             return ()
-        offers: dict[str, Offer] = {}
-        if promotions is not None:
-            for offer in promotions.offers:
-                offers.setdefault(offer.sku, offer)
         ranked = self.pair(purchase.items, purchase.phone_id, limit)
         result = [
             _associated(self._item[self._ids[p.sku]], p.reason, p.score, offers.get(p.sku))

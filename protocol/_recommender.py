@@ -244,6 +244,27 @@ def _units(value: float) -> int:
     return round(value * _UNITS)
 
 
+def offers_for(
+    who: str, purchase: PurchaseUpload, promotions: Promotions | None, limit: int
+) -> dict[str, Offer]:
+    """The special offers of ``promotions`` by SKU (the first one of each), after checking
+    the arguments of a ``Recommender.associate`` call: raises
+    :class:`~protocol.LocalProtocolError` if ``limit`` is negative or ``promotions`` belong
+    to another merchant than ``purchase``."""
+    if limit < 0:
+        raise LocalProtocolError(f"{who}.associate: limit must be >= 0, got {limit}")
+    if promotions is not None and promotions.merchant_id != purchase.merchant_id:
+        raise LocalProtocolError(
+            f"{who}.associate: promotions of merchant {promotions.merchant_id!r}"
+            f" for a purchase at {purchase.merchant_id!r}"
+        )
+    offers: dict[str, Offer] = {}
+    if promotions is not None:
+        for offer in promotions.offers:
+            offers.setdefault(offer.sku, offer)
+    return offers
+
+
 class RuleRecommender:
     """Complement rules plus colour and brand affinity over a catalog (stateless).
 
@@ -314,19 +335,9 @@ class RuleRecommender:
         :class:`~protocol.LocalProtocolError` if *limit* is negative or *promotions* belong
         to another merchant than the purchase.
         """
-        if limit < 0:
-            raise LocalProtocolError(f"RuleRecommender.associate: limit must be >= 0, got {limit}")
-        if promotions is not None and promotions.merchant_id != purchase.merchant_id:
-            raise LocalProtocolError(
-                f"RuleRecommender.associate: promotions of merchant {promotions.merchant_id!r}"
-                f" for a purchase at {purchase.merchant_id!r}"
-            )
+        offers = offers_for("RuleRecommender", purchase, promotions, limit)
         if limit == 0:
             return ()
-        offers: dict[str, Offer] = {}
-        if promotions is not None:
-            for offer in promotions.offers:
-                offers.setdefault(offer.sku, offer)
         result = self._ranked(purchase, limit, offers)
         if promotions is not None:
             listed = {item.sku for item in purchase.items} | {entry.sku for entry in result}
