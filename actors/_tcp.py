@@ -872,6 +872,11 @@ class TcpClientEndpoint:
     def address(self) -> Address:
         return self._address
 
+    def set_credential(self, credential: str) -> None:
+        """Present ``credential`` in the hello of every later (re)connection: a phone that
+        enrolled on this connection reconnects with the device token it was issued."""
+        self._credential = credential
+
     @property
     def connected(self) -> bool:
         """Whether the connection is open (hello accepted) now."""

@@ -659,7 +659,7 @@ class _Tokens:
         self.tokens[phone_id] = token
         if endpoint is not None:
             # Reconnections must present the token: the enrolment connection had none.
-            endpoint._credential = token
+            endpoint.set_credential(token)
         if self.path is not None:
             write_private(self.path, json.dumps(self.tokens, indent=2) + "\n")
 
