@@ -515,7 +515,7 @@ def _json_kind(value: object) -> str:
 
 
 def _token_or_none(value: object) -> str | None:
-    return value if is_token(value) else None  # type: ignore[return-value]
+    return value if isinstance(value, str) and is_token(value) else None
 
 
 def _request_id_or_none(value: object) -> int | None:

@@ -15,6 +15,7 @@ from actors import (
     Link,
     NetworkConfig,
     Partition,
+    Scheduling,
     SimNetwork,
     TraceEvent,
     World,
@@ -62,11 +63,11 @@ def _world(
     every: float = 0.0,
     seed: int = 1,
     partitions: tuple[Partition, ...] = (),
-    scheduling: str = "inline",
+    scheduling: Scheduling = "inline",
 ) -> tuple[World, Echo, Echo, list[TraceEvent]]:
     events: list[TraceEvent] = []
     transport = SimNetwork(network, seed=seed, partitions=partitions)
-    world = World(transport, observer=events.append, scheduling=scheduling)  # type: ignore[arg-type]
+    world = World(transport, observer=events.append, scheduling=scheduling)
     sender, echo = Echo("cloud", burst, every), Echo()
     world.add("phone:a", sender)
     world.add("cloud", echo)
@@ -100,7 +101,7 @@ async def test_a_perfect_simulated_network_delivers_at_once_in_order(
 
 @pytest.mark.parametrize("scheduling", ["inline", "tasks"])
 async def test_loss_and_duplication_are_drawn_at_their_rates(
-    scheduling: str, autojump_clock: trio.testing.MockClock
+    scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
     network = NetworkConfig(latency=0.01, loss=0.2, duplicate=0.2)
     world, sender, echo, events = _world(network, burst=2000, scheduling=scheduling)
@@ -200,13 +201,13 @@ async def test_the_same_seed_gives_the_same_deliveries(
 
 @pytest.mark.parametrize("scheduling", ["inline", "tasks"])
 async def test_a_crashed_actor_loses_its_timers_and_mail_and_restarts(
-    scheduling: str, autojump_clock: trio.testing.MockClock
+    scheduling: Scheduling, autojump_clock: trio.testing.MockClock
 ) -> None:
     events: list[TraceEvent] = []
     world = World(
         SimNetwork(NetworkConfig(latency=0.01)),
         observer=events.append,
-        scheduling=scheduling,  # type: ignore[arg-type]
+        scheduling=scheduling,
     )
     sender, echo = Echo("cloud", burst=100, every=0.1), Echo()
     world.add("phone:a", sender)
