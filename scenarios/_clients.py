@@ -444,6 +444,31 @@ def pos_command(args: argparse.Namespace, out: IO[str]) -> int:
     return run_trio(process.run, on_refused=_hello_refused)
 
 
+async def _run_connected(process: _PosProcess | _PhoneProcess, role: str) -> bool:
+    """What both client processes do: open the trace, connect to the cloud, serve until
+    done or stopped (Ctrl-C), close. Raises a final hello refusal; returns whether the
+    cloud was reached."""
+    options = process.options
+    trace_file, writer = open_trace(options.trace, _header(options, role))
+    process.trace_file = trace_file
+    try:
+        async with (
+            connect_tcp(
+                options.host, options.port, ssl_context=process.context, grace=5.0
+            ) as client,
+            trio.open_nursery() as nursery,
+        ):
+            await nursery.start(watch_signals, process.stop)
+            served = await process._serve(client, nursery, writer)
+            nursery.cancel_scope.cancel()
+    finally:
+        if trace_file is not None:
+            trace_file.close()
+    if process.refused:
+        raise process.refused[0]
+    return served
+
+
 class _PosProcess:
     """One ``assocsim pos`` process: its tills, their connections and their progress."""
 
@@ -478,25 +503,7 @@ class _PosProcess:
         ]
 
     async def run(self) -> int:
-        options = self.options
-        trace_file, writer = open_trace(options.trace, _header(options, "pos"))
-        self.trace_file = trace_file
-        try:
-            async with (
-                connect_tcp(
-                    options.host, options.port, ssl_context=self.context, grace=5.0
-                ) as client,
-                trio.open_nursery() as nursery,
-            ):
-                await nursery.start(watch_signals, self.stop)
-                served = await self._serve(client, nursery, writer)
-                nursery.cancel_scope.cancel()
-        finally:
-            if trace_file is not None:
-                trace_file.close()
-        if self.refused:
-            raise self.refused[0]
-        if not served:
+        if not await _run_connected(self, "pos"):
             return 130  # stopped before the cloud was reached
         return self._summary()
 
@@ -748,25 +755,7 @@ class _PhoneProcess:
             self.answered.add(message.receipt_id)
 
     async def run(self) -> int:
-        options = self.options
-        trace_file, writer = open_trace(options.trace, _header(options, "phone"))
-        self.trace_file = trace_file
-        try:
-            async with (
-                connect_tcp(
-                    options.host, options.port, ssl_context=self.context, grace=5.0
-                ) as client,
-                trio.open_nursery() as nursery,
-            ):
-                await nursery.start(watch_signals, self.stop)
-                served = await self._serve(client, nursery, writer)
-                nursery.cancel_scope.cancel()
-        finally:
-            if trace_file is not None:
-                trace_file.close()
-        if self.refused:
-            raise self.refused[0]
-        if not served:
+        if not await _run_connected(self, "phone"):
             return 130  # stopped before the cloud was reached
         if self.stop.signal is not None and self.asks and not self.answered.issuperset(self.asks):
             return 130  # interrupted before every ask was answered
