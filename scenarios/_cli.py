@@ -24,6 +24,7 @@ from protocol import AssocsimError
 
 from ._checks import TraceChecker, check_command
 from ._clients import add_client_parsers, phone_command, pos_command
+from ._cloud_factory import load_cloud_factory
 from ._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, diagram_command
 from ._durations import parse_duration
 from ._errors import ScenarioError
@@ -43,7 +44,6 @@ from ._tcprun import (
     refuse_tcp_options,
     run_tcp_command,
 )
-from .testing import load_cloud_factory
 
 __all__ = ["main"]
 

@@ -23,6 +23,7 @@ import attrs
 from actors import JsonlTraceWriter, Observer, Scheduling
 
 from ._checks import TraceError, TraceReader
+from ._cloud_factory import load_cloud_factory
 from ._errors import ScenarioError
 from ._progress import Progress
 from ._runner import CloudFactory, RunResult, run_scenario
@@ -118,8 +119,6 @@ def _cloud_of(header: Mapping[str, Any], where: str) -> CloudFactory | None:
         return None
     if not isinstance(spec, str):
         raise TraceError(f"{where}: the header's 'cloud' must be MODULE:FACTORY, got {spec!r}")
-    from .testing._cloud import load_cloud_factory  # noqa: PLC0415 (imports scenarios)
-
     return load_cloud_factory(spec)
 
 

@@ -265,28 +265,60 @@ def _patterns_hook(value: Any, _: Any) -> tuple[str, ...]:
 
 
 _patterns = override(struct_hook=_patterns_hook)
-for _cls, _fields in (
-    (RetryPolicy, {"first_delay": _duration, "max_delay": _duration}),
-    (
+
+
+# Each table refuses unknown keys; durations and address patterns get their own hooks.
+_converter.register_structure_hook(
+    RetryPolicy,
+    make_dict_structure_fn(
+        RetryPolicy,
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        first_delay=_duration,
+        max_delay=_duration,
+    ),
+)
+_converter.register_structure_hook(
+    NetworkConfig,
+    make_dict_structure_fn(
         NetworkConfig,
-        {
-            "latency": _duration,
-            "jitter": _duration,
-            "reorder_delay": _duration,
-            "faults_until": _optional_duration,
-        },
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        latency=_duration,
+        jitter=_duration,
+        reorder_delay=_duration,
+        faults_until=_optional_duration,
     ),
-    (
+)
+_converter.register_structure_hook(
+    Link,
+    make_dict_structure_fn(
         Link,
-        {"between": _patterns, "latency": _optional_duration, "jitter": _optional_duration},
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        between=_patterns,
+        latency=_optional_duration,
+        jitter=_optional_duration,
     ),
-    (Partition, {"side": _patterns, "other": _patterns, "start": _duration, "end": _duration}),
-    (Crash, {"at": _duration, "restart": _duration}),
-):
-    _converter.register_structure_hook(
-        _cls,
-        make_dict_structure_fn(_cls, _converter, _cattrs_forbid_extra_keys=True, **_fields),  # type: ignore[arg-type]
-    )
+)
+_converter.register_structure_hook(
+    Partition,
+    make_dict_structure_fn(
+        Partition,
+        _converter,
+        _cattrs_forbid_extra_keys=True,
+        side=_patterns,
+        other=_patterns,
+        start=_duration,
+        end=_duration,
+    ),
+)
+_converter.register_structure_hook(
+    Crash,
+    make_dict_structure_fn(
+        Crash, _converter, _cattrs_forbid_extra_keys=True, at=_duration, restart=_duration
+    ),
+)
 _converter.register_structure_hook(
     Scenario,
     make_dict_structure_fn(

@@ -22,11 +22,11 @@ import attrs
 
 from actors import Observer, Scheduling, TraceEvent
 from scenarios._checks import CheckResult, Violation, check_events
+from scenarios._cloud_factory import cloud_factory_spec, load_cloud_factory
 from scenarios._report import Report
 from scenarios._runner import CloudFactory, RunResult, run_scenario
 from scenarios._scenario import Scenario
 
-from ._cloud import cloud_factory_spec, load_cloud_factory
 from ._toml import scenario_file_name, write_scenario
 
 __all__ = [

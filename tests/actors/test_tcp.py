@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -114,11 +115,11 @@ async def cloud_server(
     *,
     push_timeout: float = 600.0,
     observer: Callable[[TraceEvent], None] | None = None,
-    **options: object,
+    **options: Any,  # passed on to serve_tcp as they are
 ) -> AsyncIterator[tuple[TcpServerTransport, CloudMachine]]:
     """A server transport with a real cloud actor at ``cloud``."""
     cloud = new_cloud(push_timeout)
-    async with serve_tcp(HOST, 0, **options) as server, trio.open_nursery() as nursery:  # type: ignore[arg-type]
+    async with serve_tcp(HOST, 0, **options) as server, trio.open_nursery() as nursery:
         actor = Actor(cloud, server.open_endpoint(CLOUD), observer=observer)
         await nursery.start(actor.run)
         yield server, cloud

@@ -272,7 +272,7 @@ def test_bad_limit_and_foreign_promotions_are_refused() -> None:
 )
 def test_bad_configuration_is_refused(field: str, value: object, message: str) -> None:
     with pytest.raises(LocalProtocolError, match=message):
-        EngineConfig(**{field: value})  # type: ignore[arg-type]
+        EngineConfig(**{field: value})  # type: ignore[arg-type]  # ill-typed on purpose
 
 
 def test_bad_rule_weight_is_refused() -> None:

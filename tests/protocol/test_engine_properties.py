@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import (
+    AssociatedProduct,
     AssociationRequest,
     AssociationResponse,
     CloudMachine,
@@ -179,7 +180,9 @@ def _cloud(engine: PairingEngine, store: InMemoryStore) -> CloudMachine:
     return CloudMachine(store=store, recommender=engine)
 
 
-def _ask(cloud: CloudMachine, receipt: str, phone: str, request: int) -> object:
+def _ask(
+    cloud: CloudMachine, receipt: str, phone: str, request: int
+) -> tuple[AssociatedProduct, ...]:
     effects = cloud.handle(
         AssociationRequest(request, receipt, phone), sender=f"phone:{phone}", now=100.0
     )
@@ -226,6 +229,6 @@ def test_relations_and_habits_survive_a_cloud_restart() -> None:
     assert restarted_engine.baskets == len(stored)
     after = _ask(restarted, "r-q", phone, 2)
     assert after == before
-    reasons = {p.sku: p.reason.value for p in after}  # type: ignore[attr-defined]
+    reasons = {p.sku: p.reason.value for p in after}
     assert reasons.get(sunscreen.sku) == "co-purchase"
     assert reasons.get(shampoo.sku) == "habit"
