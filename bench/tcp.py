@@ -3,11 +3,13 @@
 Run from the repository root::
 
     .venv/bin/python bench/tcp.py [--purchases N] [--phones M] [--pos P] [--repeat R]
-                                  [--rate FLOWS_PER_S] [--duration S] [--tls]
+                                  [--rates FLOWS_PER_S,...] [--duration S] [--tls]
 
-Both sides run in this one process, on the real clock, over loopback TCP (or TLS with
-``--tls``, throw-away certificates from ``trustme``), with the same topology: one server;
-P checkouts and M phones, each with its own connection, as the TCP transport makes them.
+As in a field trial, the server runs in a process of its own (started afresh for every
+run, by this script with ``--serve``) and the checkouts and phones in this one, on the
+real clock, over loopback TCP (or TLS with ``--tls``, throw-away certificates from
+``trustme``). Both sides have the same topology: one server; P checkouts and M phones,
+each with its own connection, as the TCP transport makes them.
 A pull flow is: upload, upload-ack, receipt notice (relayed by the server to the phone),
 notice-ack (relayed back), association request, association response, plus a subscription
 and its acknowledgement on a phone's first purchase; the flow is done when the phone has
@@ -20,7 +22,8 @@ the response. The frames are those of docs/wire-format.md on both sides.
 2. **Raw trio**: hand-written server and clients: one task reading each connection, one
    writing it (every frame ready at a wake-up coalesced into one ``send_all``), plain
    dicts and ``json``, no validation; the server computes the same associated products
-   with the same ``RuleRecommender`` (on uploads built before the clock starts).
+   with the same ``RuleRecommender`` (on uploads built before the clock starts: the
+   server process makes the same seeded plan).
 
 Throughput: all N purchases are rung up at once; flows/s = N / time until the last phone
 has its response; each figure the median of R runs, alternating the two sides, and the
@@ -28,9 +31,9 @@ ratio is the median of the per-repeat ratios (``>= 1.00x``: the framework is at 
 fast as the hand-written loop). Latency: purchases offered at fixed rates (``--rates``,
 default 5,000 then 500 flows/s, each for ``--duration`` s, spread over the checkouts);
 latency = the phone receiving the response minus the moment the purchase was due; p50 and
-p99 over all flows, both sides. An offered load above what one process can carry (both
-ends run here, on one core) shows as latencies growing with the run: queueing, not
-transport delay; the lower rate shows the latency of an unsaturated server.
+p99 over all flows, both sides. An offered load above what a process can carry shows as
+latencies growing with the run: queueing, not transport delay; the lower rate shows the
+latency of an unsaturated server.
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ import random
 import ssl
 import statistics
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -146,6 +151,8 @@ def make_plan(purchases: int, phones: int, pos_count: int, rate: float | None, s
 class Run:
     seconds: float  # from the start to the last flow done
     latencies: tuple[float, ...]  # per flow: done - due, seconds
+    client_cpu: float = 0.0  # CPU seconds of this process (the clients) during the run
+    server_cpu: float = 0.0  # CPU seconds of the server process while it served
 
     @property
     def rate(self) -> float:
@@ -155,7 +162,21 @@ class Run:
 # --------------------------------------------------------------------------- framework
 
 
-async def run_framework(plan: Plan, tls: TlsPair | None) -> Run:
+async def serve_framework(tls: ssl.SSLContext | None) -> None:
+    """The server process of the framework side: the cloud actor behind ``serve_tcp``."""
+    timers = TimerService()
+    async with serve_tcp(HOST, 0, ssl_context=tls) as server, trio.open_nursery() as nursery:
+        nursery.start_soon(timers.run)
+        config = CloudConfig(retry=RETRY)
+        cloud = CloudMachine(store=InMemoryStore(), recommender=RuleRecommender(), config=config)
+        nursery.start_soon(Actor(cloud, server.open_endpoint(CLOUD), timers=timers).run)
+        _ready(server.port)
+        await _until_stdin_closes()
+        nursery.cancel_scope.cancel()
+
+
+async def run_framework(plan: Plan, port: int, tls: TlsPair | None) -> Run:
+    """The framework's checkouts and phones against the server process at ``port``."""
     done: dict[str, float] = {}
     finished = trio.Event()
     wanted = plan.purchases
@@ -168,18 +189,14 @@ async def run_framework(plan: Plan, tls: TlsPair | None) -> Run:
             if len(done) == wanted:
                 finished.set()
 
-    server_ctx = tls.server if tls is not None else None
     client_ctx = tls.client if tls is not None else None
     timers = TimerService()
     async with (
-        serve_tcp(HOST, 0, ssl_context=server_ctx) as server,
-        connect_tcp(HOST, server.port, ssl_context=client_ctx) as client,
+        connect_tcp(HOST, port, ssl_context=client_ctx) as client,
         trio.open_nursery() as nursery,
     ):
         nursery.start_soon(timers.run)
-        config = CloudConfig(retry=RETRY)
-        cloud = CloudMachine(store=InMemoryStore(), recommender=RuleRecommender(), config=config)
-        actors = [Actor(cloud, server.open_endpoint(CLOUD), timers=timers)]
+        actors: list[Actor] = []
         for index in range(plan.phones):
             phone_id = phone_id_of(index)
             endpoint = client.open_endpoint(phone_address(phone_id))
@@ -238,7 +255,10 @@ class RawLink:
     async def reader(self, handle: Callable[[dict[str, Any]], None]) -> None:
         buffer = bytearray()
         while True:
-            data = await self.stream.receive_some(65536)
+            try:
+                data = await self.stream.receive_some(65536)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return  # the peer went away (the run is over)
             if not data:
                 return
             buffer += data
@@ -427,39 +447,109 @@ async def _receive_exactly(stream: trio.abc.Stream, size: int) -> bytes:
     return bytes(data)
 
 
-async def run_raw(plan: Plan, tls: TlsPair | None) -> Run:
+async def serve_raw(plan: Plan, tls: ssl.SSLContext | None) -> None:
+    """The server process of the raw side."""
     server = RawServer(plan)
 
     async def handler(stream: trio.SocketStream) -> None:
         wrapped: trio.abc.Stream = stream
         if tls is not None:
-            wrapped = trio.SSLStream(stream, tls.server, server_side=True)
+            wrapped = trio.SSLStream(stream, tls, server_side=True)
         with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
             await server.handler(wrapped)
 
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(trio.serve_tcp, handler, 0)
-        port = listeners[0].socket.getsockname()[1]
-        clients = RawClients(plan, port, tls)
-        phones = [await clients.connect(phone_address(phone_id_of(i))) for i in range(plan.phones)]
-        poses = [
-            await clients.connect(pos_address(_merchant(i), "pos-1"))
-            for i in range(len(plan.checkouts))
-        ]
-        gc.collect()
-        start_clock = trio.current_time()
-        start = time.perf_counter()
-        async with trio.open_nursery() as parties:
-            for link in phones:
-                await parties.start(clients.phone, link)
-            for index, link in enumerate(poses):
-                await parties.start(clients.pos, link, index, start_clock)
-            await clients.finished.wait()
-            seconds = time.perf_counter() - start
-            parties.cancel_scope.cancel()
+        _ready(listeners[0].socket.getsockname()[1])
+        await _until_stdin_closes()
         nursery.cancel_scope.cancel()
+
+
+async def run_raw(plan: Plan, port: int, tls: TlsPair | None) -> Run:
+    """The raw checkouts and phones against the server process at ``port``."""
+    clients = RawClients(plan, port, tls)
+    phones = [await clients.connect(phone_address(phone_id_of(i))) for i in range(plan.phones)]
+    poses = [
+        await clients.connect(pos_address(_merchant(i), "pos-1"))
+        for i in range(len(plan.checkouts))
+    ]
+    gc.collect()
+    start_clock = trio.current_time()
+    start = time.perf_counter()
+    async with trio.open_nursery() as parties:
+        for link in phones:
+            await parties.start(clients.phone, link)
+        for index, link in enumerate(poses):
+            await parties.start(clients.pos, link, index, start_clock)
+        await clients.finished.wait()
+        seconds = time.perf_counter() - start
+        parties.cancel_scope.cancel()
+    for link in (*phones, *poses):
+        await trio.aclose_forcefully(link.stream)
     latencies = tuple(clients.done[r] - (start_clock + plan.due[r]) for r in plan.due)
     return Run(seconds, latencies)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _ready(port: int) -> None:
+    """Tell the parent the server listens (the first line of the server's stdout)."""
+    print(port, flush=True)
+
+
+async def _until_stdin_closes() -> None:
+    """Serve until the parent closes our stdin (or dies), then tell it the CPU seconds
+    spent since the server was ready (the second line of stdout)."""
+    started = time.process_time()
+    await trio.to_thread.run_sync(sys.stdin.buffer.read, abandon_on_cancel=True)
+    print(time.process_time() - started, flush=True)
+
+
+class ServerProcess:
+    """This script as the ``side`` server in a process of its own."""
+
+    def __init__(self, side: str, plan_args: Sequence[str], tls: TlsPair | None) -> None:
+        command = [sys.executable, __file__, "--serve", side, *plan_args]
+        if tls is not None:
+            command += ["--tls-cert", str(tls.cert_file)]
+        self.side = side
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(
+                f"the {side} server process did not start (exit {self.process.wait()})"
+            )
+        self.port = int(line)
+
+    def stop(self) -> float:
+        """Stop the server; the CPU seconds it spent serving."""
+        process = self.process
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()
+        line = process.stdout.readline()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if not line:
+            raise SystemExit(f"the {self.side} server process failed (exit {process.returncode})")
+        return float(line)
+
+
+def measure(side: str, plan: Plan, plan_args: Sequence[str], tls: TlsPair | None) -> Run:
+    """One run: a fresh server process of ``side``, this process's clients against it."""
+    runner = run_framework if side == "framework" else run_raw
+    server = ServerProcess(side, plan_args, tls)
+    try:
+        started = time.process_time()
+        result = trio.run(runner, plan, server.port, tls)
+        client_cpu = time.process_time() - started
+    finally:
+        server_cpu = server.stop()
+    return attrs.evolve(result, client_cpu=client_cpu, server_cpu=server_cpu)
 
 
 # --------------------------------------------------------------------------- main
@@ -467,24 +557,50 @@ async def run_raw(plan: Plan, tls: TlsPair | None) -> Run:
 
 @attrs.frozen
 class TlsPair:
-    server: ssl.SSLContext
     client: ssl.SSLContext
+    cert_file: Path  # the server's key and certificate chain (PEM), for its process
 
 
-def make_tls() -> TlsPair:
+def make_tls(directory: Path) -> TlsPair:
     import trustme  # noqa: PLC0415 (a test dependency: only --tls needs it)
 
     ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(HOST).configure_cert(server)
+    cert_file = directory / "server.pem"
+    ca.issue_cert(HOST).private_key_and_cert_chain_pem.write_to_path(str(cert_file))
     client = ssl.create_default_context()
     ca.configure_trust(client)
-    return TlsPair(server, client)
+    return TlsPair(client, cert_file)
+
+
+def server_context(cert_file: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file)
+    return context
 
 
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _plan_args(purchases: int, args: argparse.Namespace, rate: float | None) -> list[str]:
+    """The server process's arguments that make the same plan as this process."""
+    return [
+        "--purchases", str(purchases), "--phones", str(args.phones), "--pos", str(args.pos),
+        "--seed", str(args.seed), "--plan-rate", "none" if rate is None else repr(rate),
+    ]  # fmt: skip
+
+
+def serve_main(args: argparse.Namespace) -> int:
+    """``--serve SIDE``: the server process of one run."""
+    rate = None if args.plan_rate == "none" else float(args.plan_rate)
+    tls = server_context(args.tls_cert) if args.tls_cert is not None else None
+    if args.serve == "framework":
+        trio.run(serve_framework, tls)
+    else:
+        plan = make_plan(args.purchases, args.phones, args.pos, rate, args.seed)
+        trio.run(serve_raw, plan, tls)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -501,37 +617,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=2.0, help="seconds of offered load")
     parser.add_argument("--tls", action="store_true", help="TLS on both sides")
     parser.add_argument("--seed", type=int, default=7)
+    # The server process's own arguments (this script starts it; not for people).
+    parser.add_argument("--serve", choices=("framework", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--plan-rate", default="none", help=argparse.SUPPRESS)
+    parser.add_argument("--tls-cert", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    tls = make_tls() if args.tls else None
+    if args.serve is not None:
+        return serve_main(args)
+    with tempfile.TemporaryDirectory() as directory:
+        tls = make_tls(Path(directory)) if args.tls else None
+        run_all(args, tls)
+    return 0
+
+
+def run_all(args: argparse.Namespace, tls: TlsPair | None) -> None:
     print(
         f"bench/tcp.py: python {platform.python_version()}, trio {trio.__version__}, "
         f"{os.cpu_count()} cpus, {'TLS' if tls else 'plain TCP'} on loopback, "
-        f"{args.pos} checkouts + {args.phones} phones (one connection each)"
+        f"{args.pos} checkouts + {args.phones} phones (one connection each) in this "
+        "process, the server in its own"
     )
 
     throughput = make_plan(args.purchases, args.phones, args.pos, None, args.seed)
-    framework: list[float] = []
-    raw: list[float] = []
+    plan_args = _plan_args(args.purchases, args, None)
+    runs: dict[str, list[Run]] = {"framework": [], "raw": []}
     ratios: list[float] = []
     for repeat in range(args.repeat):
-        order = [("raw", run_raw), ("framework", run_framework)]
+        order = ["raw", "framework"]
         if repeat % 2:
             order.reverse()
-        rates: dict[str, float] = {}
-        for name, runner in order:
-            result = trio.run(runner, throughput, tls)
-            rates[name] = result.rate
-        framework.append(rates["framework"])
-        raw.append(rates["raw"])
-        ratios.append(rates["framework"] / rates["raw"])
+        for side in order:
+            runs[side].append(measure(side, throughput, plan_args, tls))
+        framework, raw = runs["framework"][-1], runs["raw"][-1]
+        ratios.append(framework.rate / raw.rate)
         print(
-            f"  repeat {repeat + 1}: framework {rates['framework']:,.0f} flows/s, "
-            f"raw {rates['raw']:,.0f} flows/s"
+            f"  repeat {repeat + 1}: framework {framework.rate:,.0f} flows/s, "
+            f"raw {raw.rate:,.0f} flows/s"
         )
     print(f"\nthroughput, {args.purchases:,} purchases at once (median of {args.repeat}):")
-    print(f"  framework (actors over TCP)  {statistics.median(framework):>9,.0f} flows/s")
-    print(f"  raw trio (coalesced writes)  {statistics.median(raw):>9,.0f} flows/s")
-    print(f"  ratio framework / raw        {statistics.median(ratios):>9.2f}x   (target >= 1.0)")
+    print("                               flows/s    CPU per flow: server  clients")
+    for side, label in (
+        ("framework", "framework (actors over TCP)"),
+        ("raw", "raw trio (coalesced)"),
+    ):
+        done = runs[side]
+        flows = args.purchases
+        print(
+            f"  {label:<27} {statistics.median(r.rate for r in done):>9,.0f}"
+            f"    {statistics.median(r.server_cpu for r in done) / flows * 1e6:>14,.0f} us"
+            f" {statistics.median(r.client_cpu for r in done) / flows * 1e6:>6,.0f} us"
+        )
+    print(f"  ratio framework / raw       {statistics.median(ratios):>9.2f}x   (target >= 1.0)")
 
     for rate in (float(r) for r in args.rates.split(",")):
         offered = round(rate * args.duration)
@@ -539,16 +675,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"\nlatency at {rate:,.0f} flows/s offered for {args.duration:g} s ({offered:,} flows):"
         )
-        for name, runner in (("framework", run_framework), ("raw", run_raw)):
-            result = trio.run(runner, steady, tls)
+        for side in ("framework", "raw"):
+            result = measure(side, steady, _plan_args(offered, args, rate), tls)
             ms = [latency * 1000 for latency in result.latencies]
             print(
-                f"  {name:<10} p50 {percentile(ms, 0.50):8.2f} ms   "
+                f"  {side:<10} p50 {percentile(ms, 0.50):8.2f} ms   "
                 f"p99 {percentile(ms, 0.99):8.2f} ms   max {max(ms):8.2f} ms   "
-                f"achieved {len(ms) / result.seconds:,.0f} flows/s"
-                + ("   (target p99 < 5 ms at 5,000)" if name == "framework" else "")
+                f"achieved {len(ms) / result.seconds:,.0f} flows/s   CPU per flow "
+                f"{result.server_cpu / offered * 1e6:,.0f} us server, "
+                f"{result.client_cpu / offered * 1e6:,.0f} us clients"
+                + ("   (target p99 < 5 ms at 5,000)" if side == "framework" else "")
             )
-    return 0
 
 
 if __name__ == "__main__":

@@ -170,7 +170,12 @@ def _cloud_factory(
 def recommender_for(settings: CloudSettings) -> Recommender:
     """A fresh recommender as ``[cloud] recommender`` names it: the learned
     :class:`~protocol.PairingEngine` (``"engine"``) or the :class:`~protocol.RuleRecommender`."""
-    if settings.recommender == "engine":
+    return recommender_named(settings.recommender)
+
+
+def recommender_named(name: str) -> Recommender:
+    """A fresh recommender by its knob value: ``"engine"`` or ``"rules"``."""
+    if name == "engine":
         return PairingEngine()
     return RuleRecommender()
 

@@ -47,7 +47,6 @@ from protocol import (
     MismatchPolicy,
     NoticeAck,
     ReceiptNotice,
-    RuleRecommender,
     generate_key,
     generate_secret,
     is_phone_id,
@@ -76,6 +75,7 @@ from ._field import (
     write_status,
 )
 from ._overrides import apply_overrides
+from ._runner import recommender_named
 from ._scenario import Scenario, load_scenario, scenario_to_dict
 
 __all__ = ["ReceiptHolders", "add_serve_parser", "relay_policy", "serve_command"]
@@ -180,6 +180,7 @@ class CloudOptions:
     merchant_keys: Path | None
     trace: Path | None
     config: CloudConfig
+    recommender: str  # "rules" or "engine" (the [cloud] recommender knob's values)
     scenario: Scenario | None
     overrides: tuple[str, ...]
     batch: int
@@ -225,6 +226,9 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         merchant_keys=args.merchant_keys,
         trace=args.trace,
         config=config,
+        recommender=args.recommender
+        if args.recommender is not None
+        else (settings.recommender if settings is not None else "rules"),
         scenario=scenario,
         overrides=tuple(args.set),
         batch=args.batch,
@@ -282,7 +286,7 @@ class _Cloud:
         store = self.store = SqliteStore(self.options.db, durable=True)
         cloud = CloudMachine(
             store=store,
-            recommender=RuleRecommender(),
+            recommender=recommender_named(self.options.recommender),  # relearns from the store
             config=self.options.config,
             device_tokens=self.tokens,
         )
@@ -304,6 +308,7 @@ def _header(options: CloudOptions, port: int) -> dict[str, Any]:
         **settings.get("cloud", {}),
         "push_timeout": options.config.push_timeout,
         "mismatch_policy": str(options.config.mismatch_policy),
+        "recommender": options.recommender,
     }
     return {
         "scenario": options.scenario.name if options.scenario is not None else "field-trial",
@@ -553,6 +558,12 @@ def add_serve_parser(commands: Any) -> None:
     )
     cloud.add_argument(
         "--mismatch-policy", choices=[str(p) for p in MismatchPolicy], help="step 505's policy"
+    )
+    cloud.add_argument(
+        "--recommender",
+        choices=("rules", "engine"),
+        help="the pairing: the catalog's rules, or the engine that learns from every upload "
+        "(relearned from the store at start; default: the scenario's, else rules)",
     )
     cloud.add_argument(
         "--batch",

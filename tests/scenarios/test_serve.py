@@ -482,6 +482,43 @@ def test_kill_9_loses_no_acknowledged_upload_and_no_pending_push(
 # --------------------------------------------------------------------------- bad arguments
 
 
+def test_the_engine_cloud_keeps_what_it_learned_across_a_restart(
+    tmp_path: Path, procs: Procs, keys: str
+) -> None:
+    """serve cloud --recommender engine: pairings learned from uploads before a restart
+    (relearned from the store, step 507) answer a phone after it."""
+    cloud_args = ["--db", "cloud.db", "--merchant-keys", "keys.json", "--recommender", "engine"]
+    cloud, port = procs.cloud("cloud", *cloud_args)
+    target = ["--cloud", f"127.0.0.1:{port}"]
+    pos_args = ["pos", *target, "--merchant", "shop-01", "--key-file", "shop.key"]
+    together = [
+        {"receipt_id": f"T{n}", "phone_id": BOB, "skus": ["SKIN-FW-001", "FOOD-PA-001"]}
+        for n in range(5)
+    ]
+    learned = procs.start(
+        "learned", *pos_args, "--purchases", str(purchases(tmp_path / "a.jsonl", together))
+    )
+    assert learned.wait() == 0, learned.err
+    assert cloud.interrupt() == 0
+
+    restarted, port = procs.cloud("restarted", *cloud_args)
+    target = ["--cloud", f"127.0.0.1:{port}"]
+    alice = procs.start("alice", "phone", *target, "--id", ALICE, "--token-file", "alice.json")
+    alice.wait_until("subscription", _saw(alice, '"subscribed"'))
+    question = [{"receipt_id": "Q1", "phone_id": ALICE, "skus": ["SKIN-FW-001"]}]
+    pos_args[1:3] = target
+    asked = procs.start(
+        "asked", *pos_args, "--purchases", str(purchases(tmp_path / "q.jsonl", question))
+    )
+    assert asked.wait() == 0, asked.err
+    alice.wait_until("the answer", lambda: "Q1" in _received(alice, "response"))
+    answer = next(line for line in alice.json_lines() if line["event"] == "response")
+    first = answer["products"][0]
+    assert (first["sku"], first["reason"]) == ("FOOD-PA-001", "co-purchase")
+    assert alice.interrupt() == 0
+    assert restarted.interrupt() == 0
+
+
 @pytest.mark.parametrize(
     ("argv", "problem"),
     [
