@@ -45,7 +45,7 @@ from ._trace import (
     fan_out,
     read_trace,
 )
-from ._transport import Endpoint, Envelope, Transport
+from ._transport import DirectEndpoint, Endpoint, Envelope, Transport
 from ._world import Scheduling, World
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "AuthenticationError",
     "Backoff",
     "Crash",
+    "DirectEndpoint",
     "Endpoint",
     "Envelope",
     "EventKind",

@@ -3,7 +3,9 @@
 The actor owns a mailbox (its endpoint) and waits only on it; the timers its machine arms
 live in the world's :class:`TimerService`, which calls back when one is due. The actor
 drains every message already in the mailbox before it yields again, so a busy actor pays
-one checkpoint per batch, not per message, and no cancel scope per wait.
+one checkpoint per batch, not per message, and no cancel scope per wait. An endpoint that
+can hand over each message as it arrives (a :class:`~actors.DirectEndpoint`: a TCP client
+connection) skips the mailbox: the machine steps in the task that read the message.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ._activity import Activity
 from ._errors import TransportError
 from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
-from ._transport import Endpoint, Envelope
+from ._transport import DirectEndpoint, Endpoint, Envelope
 
 __all__ = ["Actor"]
 
@@ -81,6 +83,10 @@ class Actor:
             self.endpoint.close()
 
     async def _loop(self) -> None:
+        endpoint = self.endpoint
+        if isinstance(endpoint, DirectEndpoint):  # no task of its own needed: one hop less
+            endpoint.deliver_directly(self._deliver_now)
+            await trio.sleep_forever()
         receive = self.endpoint.receive
         receive_nowait = self.endpoint.receive_nowait
         current_time = trio.current_time
@@ -137,6 +143,13 @@ class Actor:
             observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))
         self._apply(self.machine.handle(envelope.message, envelope.sender, now), now)
         self._activity.done()
+
+    def _deliver_now(self, envelope: Envelope) -> None:
+        """A message handed over by a :class:`~actors.DirectEndpoint` as it arrives."""
+        now = trio.current_time()
+        self.deliver(envelope, now)
+        if self._due_now:
+            self.fire_due_now(now)
 
     def crash(self, now: float) -> None:
         """The party crashes: its timers and the messages waiting in its mailbox are lost,

@@ -859,6 +859,7 @@ class TcpClientEndpoint:
         self._credential = credential
         self.mailbox = _Mailbox()
         self.receive_nowait = self.mailbox.receive_nowait
+        self._direct: Callable[[Envelope], None] | None = None
         self._pending: collections.deque[tuple[Address, Message]] = collections.deque()
         self._link: _Link | None = None
         self._closed = False
@@ -917,6 +918,7 @@ class TcpClientEndpoint:
         """Close the connection and stop reconnecting."""
         if not self._closed:
             self._closed = True
+            self._direct = None
             self._pending.clear()
             self.scope.cancel()
             self.mailbox.close()
@@ -1040,11 +1042,25 @@ class TcpClientEndpoint:
                         self._deliver(event)
         return conn.state is ConnectionState.OPEN
 
+    def deliver_directly(self, handler: Callable[[Envelope], None]) -> None:
+        """Hand each message to ``handler`` in the connection's read task as it arrives
+        (see :class:`~actors.DirectEndpoint`): one party per connection, so nothing else
+        ever queues for it."""
+        queue = self.mailbox.queue
+        while queue:
+            handler(queue.popleft())
+        self._direct = handler
+
     def _deliver(self, event: MessageReceived) -> None:
         sender = event.sender
         assert sender is not None
         self._client.stats.messages_in += 1
-        self.mailbox.put(Envelope(sender, self._address, event.message))
+        envelope = Envelope(sender, self._address, event.message)
+        direct = self._direct
+        if direct is not None:
+            direct(envelope)
+        else:
+            self.mailbox.put(envelope)
 
     async def _read_loop(self, link: _Link) -> None:
         conn = link.conn

@@ -7,11 +7,12 @@ simulated network or TCP is the transport's business; actor code never knows.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from collections.abc import Callable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from protocol import Address, Message
 
-__all__ = ["Endpoint", "Envelope", "Transport"]
+__all__ = ["DirectEndpoint", "Endpoint", "Envelope", "Transport"]
 
 
 class Envelope(NamedTuple):
@@ -42,6 +43,18 @@ class Endpoint(Protocol):
 
     def close(self) -> None:
         """Detach from the transport; later messages to this address are refused."""
+        ...
+
+
+@runtime_checkable
+class DirectEndpoint(Protocol):
+    """An endpoint that can hand each message to its party as it arrives, in the task that
+    received it, instead of queueing it for the party's own task: one wake-up less per
+    message. An :class:`~actors.Actor` uses it when its endpoint offers it."""
+
+    def deliver_directly(self, handler: Callable[[Envelope], None]) -> None:
+        """From now on call ``handler`` with each message (first those already queued);
+        ``receive`` then waits for nothing. Exceptions of ``handler`` are the party's."""
         ...
 
 

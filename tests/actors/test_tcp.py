@@ -33,6 +33,7 @@ from actors import (
     Actor,
     AuthenticationError,
     Backoff,
+    DirectEndpoint,
     EventKind,
     HelloRefused,
     TcpClientEndpoint,
@@ -53,6 +54,7 @@ from protocol import (
     Checkout,
     CloudConfig,
     CloudMachine,
+    Effects,
     ErrorCode,
     ErrorReply,
     Frame,
@@ -370,6 +372,50 @@ async def test_clients_reach_each_other_through_the_server_as_policy_allows() ->
             cloud_side = server.open_endpoint("local-2")
             with pytest.raises(UnknownAddress, match="no connection"):
                 cloud_side.send("phone:+8613800000999", UploadAck("R1"))
+
+
+class _Recorder:
+    """A machine that records what it is handed, and in which task."""
+
+    def __init__(self) -> None:
+        self.handled: list[tuple[Message, str]] = []
+        self.arrived = trio.Event()
+
+    def start(self, now: float) -> Effects:
+        return Effects()
+
+    def handle(self, message: Message, sender: str, now: float) -> Effects:
+        self.handled.append((message, trio.lowlevel.current_task().name))
+        if len(self.handled) == 3:
+            self.arrived.set()
+        return Effects()
+
+    def timer_fired(self, key: object, now: float) -> Effects:
+        return Effects()
+
+
+async def test_a_client_actor_is_handed_its_messages_directly_in_order() -> None:
+    """Over a TCP client connection the actor skips its mailbox: the machine steps in the
+    connection's read task, after what had queued before the actor started, in order."""
+    with trio.fail_after(10):
+        async with cloud_server() as (server, _), connect_tcp(HOST, server.port) as client:
+            endpoint = client.open_endpoint(phone_address(PHONE_A))
+            assert isinstance(endpoint, DirectEndpoint)
+            await endpoint.wait_connected()
+            cloud_side = server.open_endpoint("local-2")
+            for n in (1, 2):
+                cloud_side.send(phone_address(PHONE_A), UploadAck(f"R{n}"))
+            while len(endpoint.mailbox.queue) < 2:
+                await trio.sleep(0.01)
+            recorder = _Recorder()
+            async with trio.open_nursery() as nursery:
+                await nursery.start(Actor(recorder, endpoint).run)
+                cloud_side.send(phone_address(PHONE_A), UploadAck("R3"))
+                await recorder.arrived.wait()
+                nursery.cancel_scope.cancel()
+    assert [message for message, _ in recorder.handled] == [UploadAck(f"R{n}") for n in (1, 2, 3)]
+    assert recorder.handled[2][1].endswith("TcpClientEndpoint.run")  # the read task
+    assert not endpoint.mailbox.queue
 
 
 # --------------------------------------------------------------------------- bad input
