@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 import cattrs
 
+from . import _fast
 from ._errors import RemoteProtocolError
 from ._messages import (
     AssociationPush,
@@ -73,6 +75,16 @@ _TYPE_NAMES: Final[dict[type[Message], str]] = {c: n for n, c in MESSAGE_TYPES.i
 _converter = strict_converter()
 
 
+_FAST_STRUCTURE: Final[dict[str, Callable[[Any], Any]]] = {
+    _TYPE_NAMES[cls]: fn for cls, fn in _fast.generated(_fast.structurer, _CLASSES).items()
+}
+"""Wire type name -> the generated structuring function of its body (see _fast)."""
+_FAST_UNSTRUCTURE: Final[dict[type[Any], Callable[[Any], dict[str, Any]]]] = _fast.generated(
+    _fast.unstructurer, _CLASSES
+)
+"""Message class -> the generated unstructuring function of its body (see _fast)."""
+
+
 def message_type(message: Message) -> str:
     """The wire type name of ``message``, e.g. ``"association-request"``."""
     return _TYPE_NAMES[type(message)]
@@ -80,8 +92,44 @@ def message_type(message: Message) -> str:
 
 def encode_message(message: Message) -> dict[str, Any]:
     """A JSON-ready dict of ``message`` in the current wire format version."""
-    body: dict[str, Any] = _converter.unstructure(message)
+    body = _unstructure_body(message)
     return {"v": WIRE_VERSION, "type": _TYPE_NAMES[type(message)], "body": body}
+
+
+def _unstructure_body(message: object) -> dict[str, Any]:
+    """The body of ``message``: the generated function's output (the converter's, on any
+    error, so that errors are the converter's)."""
+    fast = _FAST_UNSTRUCTURE.get(type(message))
+    if fast is not None:
+        try:
+            body: dict[str, Any] = fast(message)
+        except Exception:
+            pass
+        else:
+            return body
+    unstructured: dict[str, Any] = _converter.unstructure(message)
+    return unstructured
+
+
+def _structure_body(name: str, body: dict[str, Any]) -> Message:
+    """The message of type ``name`` (a key of MESSAGE_TYPES) whose body is ``body``; raises
+    :class:`RemoteProtocolError` if invalid.
+
+    The generated function first; on any doubt the converter, which accepts or refuses
+    with the detailed message (the generated function never accepts what it refuses).
+    """
+    fast = _FAST_STRUCTURE.get(name)
+    if fast is not None:
+        try:
+            message: Message = fast(body)
+        except Exception:
+            pass
+        else:
+            return message
+    try:
+        return _converter.structure(body, MESSAGE_TYPES[name])
+    except Exception as exc:
+        raise RemoteProtocolError(f"{name}: {_describe(exc)}") from exc
 
 
 def decode_message(data: object) -> Message:
@@ -94,18 +142,14 @@ def decode_message(data: object) -> Message:
             f"unsupported wire format version {version!r} (this side speaks {WIRE_VERSION})"
         )
     name = data.get("type")
-    cls = MESSAGE_TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
+    if not isinstance(name, str) or name not in MESSAGE_TYPES:
         raise RemoteProtocolError(
             f"unknown message type {name!r}; expected one of {', '.join(MESSAGE_TYPES)}"
         )
     body = data.get("body")
     if not isinstance(body, dict):
         raise RemoteProtocolError(f"{name}: 'body' must be a JSON object")
-    try:
-        return _converter.structure(body, cls)
-    except Exception as exc:
-        raise RemoteProtocolError(f"{name}: {_describe(exc)}") from exc
+    return _structure_body(name, body)
 
 
 def encode_json(message: Message) -> bytes:

@@ -8,7 +8,7 @@ tokens of letters, digits and ``.-_:``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -20,14 +20,39 @@ _PHONE_ID = re.compile(r"\+[1-9][0-9]{7,14}")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
+# Plain strs already found well-formed, so that the ids a party sees again and again (its
+# merchant, its POS, its phones, the receipts in flight) skip the regular expression.
+# Bounded: emptied when full. Only exact strs go in (a str subclass may compare oddly).
+_MAX_KNOWN: Final = 100_000
+_known_phone_ids: set[str] = set()
+_known_tokens: set[str] = set()
+
+
 def is_phone_id(value: object) -> bool:
     """True when *value* is a well-formed phone identifier (E.164)."""
-    return isinstance(value, str) and _PHONE_ID.fullmatch(value) is not None
+    if type(value) is str and value in _known_phone_ids:
+        return True
+    if not isinstance(value, str) or _PHONE_ID.fullmatch(value) is None:
+        return False
+    _remember(_known_phone_ids, value)
+    return True
 
 
 def is_token(value: object) -> bool:
     """True when *value* is a well-formed receipt, merchant or POS id."""
-    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+    if type(value) is str and value in _known_tokens:
+        return True
+    if not isinstance(value, str) or _TOKEN.fullmatch(value) is None:
+        return False
+    _remember(_known_tokens, value)
+    return True
+
+
+def _remember(known: set[str], value: str) -> None:
+    if type(value) is str:
+        if len(known) >= _MAX_KNOWN:
+            known.clear()
+        known.add(value)
 
 
 def _owner(instance: Any) -> str:
@@ -35,6 +60,8 @@ def _owner(instance: Any) -> str:
 
 
 def phone_id_validator(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is str and value in _known_phone_ids:  # the common case, without a call
+        return
     if not is_phone_id(value):
         raise InvalidMessage(
             f"{_owner(instance)}.{attribute.name}: malformed phone identifier {value!r} "
@@ -43,6 +70,8 @@ def phone_id_validator(instance: Any, attribute: attrs.Attribute[Any], value: ob
 
 
 def token_validator(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is str and value in _known_tokens:  # the common case, without a call
+        return
     if not is_token(value):
         raise InvalidMessage(
             f"{_owner(instance)}.{attribute.name}: malformed id {value!r} "

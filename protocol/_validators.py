@@ -30,6 +30,8 @@ def instance_of(*types: type) -> Validator:
     names = " or ".join(t.__name__ for t in types)
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) in types:  # exactly one of them (bool only when listed): fine
+            return
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise InvalidMessage(f"{_where(instance, attribute)}: expected {names}, got {value!r}")
 
@@ -37,7 +39,12 @@ def instance_of(*types: type) -> Validator:
 
 
 def text(max_length: int, *, allow_empty: bool = False) -> Validator:
+    minimum = 0 if allow_empty else 1
+    length = len
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is str and minimum <= length(value) <= max_length:  # the common case
+            return
         if not isinstance(value, str):
             raise InvalidMessage(f"{_where(instance, attribute)}: expected text, got {value!r}")
         if not value and not allow_empty:
@@ -51,7 +58,11 @@ def text(max_length: int, *, allow_empty: bool = False) -> Validator:
 
 
 def finite_number(*, minimum: float = 0.0) -> Validator:
+    isfinite = math.isfinite
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is float and isfinite(value) and value >= minimum:  # the common case
+            return
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidMessage(f"{_where(instance, attribute)}: expected a number, got {value!r}")
         if not math.isfinite(value) or value < minimum:
@@ -64,6 +75,8 @@ def finite_number(*, minimum: float = 0.0) -> Validator:
 
 
 def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is int and value > 0:  # the common case
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidMessage(
             f"{_where(instance, attribute)}: must be a whole number > 0, got {value!r}"
@@ -72,6 +85,12 @@ def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
 
 def tuple_of(item_type: type, *, max_length: int) -> Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is tuple and len(value) <= max_length:  # the common case
+            for entry in value:
+                if type(entry) is not item_type:
+                    break
+            else:
+                return
         if not isinstance(value, tuple):
             raise InvalidMessage(f"{_where(instance, attribute)}: expected a tuple, got {value!r}")
         if len(value) > max_length:

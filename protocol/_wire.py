@@ -42,7 +42,15 @@ from typing import Any, Final, NoReturn
 import attrs
 import cattrs
 
-from ._codec import MESSAGE_TYPES, WIRE_VERSION, decode_message, encode_message, message_type
+from . import _fast
+from ._codec import (
+    _TYPE_NAMES,
+    MESSAGE_TYPES,
+    WIRE_VERSION,
+    _structure_body,
+    _unstructure_body,
+    message_type,
+)
 from ._effects import Address
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._ids import is_token
@@ -293,6 +301,10 @@ def _type_name(message: WireMessage) -> str:
 
 
 _converter = strict_converter()
+# The generated structuring and unstructuring of the control messages (see _fast; the
+# converter decides whatever they doubt).
+_CONTROL_STRUCTURE: Final = _fast.generated(_fast.structurer, (Hello, HelloAck))
+_CONTROL_UNSTRUCTURE: Final = _fast.generated(_fast.unstructurer, (Hello, HelloAck))
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ascii_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
@@ -321,12 +333,23 @@ def encode_envelope(
         envelope["re"] = refers_to
     if isinstance(message, Hello | HelloAck):
         envelope["type"] = _CONTROL_NAMES[type(message)]
-        envelope["body"] = _converter.unstructure(message)
+        envelope["body"] = _unstructure_control(message)
     else:
-        encoded = encode_message(message)
-        envelope["type"] = encoded["type"]
-        envelope["body"] = encoded["body"]
+        body = _unstructure_body(message)  # as encode_message(message)["body"]
+        envelope["type"] = _TYPE_NAMES[type(message)]
+        envelope["body"] = body
     return envelope
+
+
+def _unstructure_control(message: Hello | HelloAck) -> dict[str, Any]:
+    fast = _CONTROL_UNSTRUCTURE.get(type(message))
+    if fast is not None:
+        try:
+            return fast(message)
+        except Exception:  # the converter's own error, below
+            pass
+    body: dict[str, Any] = _converter.unstructure(message)
+    return body
 
 
 def encode_frame(
@@ -426,7 +449,7 @@ def _decode(payload: bytes | bytearray | memoryview) -> _Decoded:
     message: WireMessage
     if name in MESSAGE_TYPES:
         try:
-            message = decode_message({"v": version, "type": name, "body": body})
+            message = _structure_body(name, body)  # decode_message of the envelope
         except RemoteProtocolError as exc:
             raise InvalidBody(
                 str(exc),
@@ -435,10 +458,7 @@ def _decode(payload: bytes | bytearray | memoryview) -> _Decoded:
                 request_id=_request_id_or_none(body.get("request_id")),
             ) from None
     elif name in _CONTROL_CLASSES:
-        try:
-            message = _converter.structure(body, _CONTROL_CLASSES[name])
-        except Exception as exc:
-            raise InvalidBody(f"{name}: {_describe(exc)}", frame_id=frame_id) from None
+        message = _structure_control(name, body, frame_id)
     else:
         raise MalformedFrame(
             f"unknown message type {_show(name)}; expected one of "
@@ -446,6 +466,24 @@ def _decode(payload: bytes | bytearray | memoryview) -> _Decoded:
             frame_id=frame_id,
         )
     return frame_id, message, sender, recipient, refers_to
+
+
+def _structure_control(name: str, body: dict[str, Any], frame_id: int) -> Hello | HelloAck:
+    """The hello or hello-ack of ``body``: the generated function first, the converter on
+    any doubt (it accepts, or refuses with the detailed message)."""
+    cls = _CONTROL_CLASSES[name]
+    fast = _CONTROL_STRUCTURE.get(cls)
+    if fast is not None:
+        try:
+            message: Hello | HelloAck = fast(body)
+        except Exception:
+            pass
+        else:
+            return message
+    try:
+        return _converter.structure(body, cls)
+    except Exception as exc:
+        raise InvalidBody(f"{name}: {_describe(exc)}", frame_id=frame_id) from None
 
 
 def _refuse_envelope(data: dict[str, Any]) -> NoReturn:
