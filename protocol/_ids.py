@@ -30,29 +30,25 @@ _known_tokens: set[str] = set()
 
 def is_phone_id(value: object) -> bool:
     """True when *value* is a well-formed phone identifier (E.164)."""
-    if type(value) is str and value in _known_phone_ids:
-        return True
-    if not isinstance(value, str) or _PHONE_ID.fullmatch(value) is None:
-        return False
-    _remember(_known_phone_ids, value)
-    return True
+    return _well_formed(value, _PHONE_ID, _known_phone_ids)
 
 
 def is_token(value: object) -> bool:
     """True when *value* is a well-formed receipt, merchant or POS id."""
-    if type(value) is str and value in _known_tokens:
+    return _well_formed(value, _TOKEN, _known_tokens)
+
+
+def _well_formed(value: object, pattern: re.Pattern[str], known: set[str]) -> bool:
+    """*value* matches *pattern*, remembered in *known* (bounded) if it is a plain str."""
+    if type(value) is str and value in known:
         return True
-    if not isinstance(value, str) or _TOKEN.fullmatch(value) is None:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
         return False
-    _remember(_known_tokens, value)
-    return True
-
-
-def _remember(known: set[str], value: str) -> None:
     if type(value) is str:
         if len(known) >= _MAX_KNOWN:
             known.clear()
         known.add(value)
+    return True
 
 
 def _owner(instance: Any) -> str:
