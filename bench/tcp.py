@@ -34,6 +34,12 @@ latency = the phone receiving the response minus the moment the purchase was due
 p99 over all flows, both sides. An offered load above what a process can carry shows as
 latencies growing with the run: queueing, not transport delay; the lower rate shows the
 latency of an unsaturated server.
+
+Every run also prints the CPU time per flow of each side, from the moment every client
+has connected to the last flow done: the server process's, and this one's (the clients').
+They show which process bounds the throughput, and stay meaningful on a busy machine,
+where wall-clock figures are not. At low loads they grow: each message then costs a
+wake-up of its own, where a busy process handles many per wake-up.
 """
 
 from __future__ import annotations
@@ -151,8 +157,8 @@ def make_plan(purchases: int, phones: int, pos_count: int, rate: float | None, s
 class Run:
     seconds: float  # from the start to the last flow done
     latencies: tuple[float, ...]  # per flow: done - due, seconds
-    client_cpu: float = 0.0  # CPU seconds of this process (the clients) during the run
-    server_cpu: float = 0.0  # CPU seconds of the server process while it served
+    client_cpu: float = 0.0  # CPU seconds of this process (the clients) during the flows
+    server_cpu: float = 0.0  # CPU seconds of the server process from the start to the end
 
     @property
     def rate(self) -> float:
@@ -175,7 +181,9 @@ async def serve_framework(tls: ssl.SSLContext | None) -> None:
         nursery.cancel_scope.cancel()
 
 
-async def run_framework(plan: Plan, port: int, tls: TlsPair | None) -> Run:
+async def run_framework(
+    plan: Plan, port: int, tls: TlsPair | None, signal_start: Callable[[], None]
+) -> Run:
     """The framework's checkouts and phones against the server process at ``port``."""
     done: dict[str, float] = {}
     finished = trio.Event()
@@ -210,6 +218,8 @@ async def run_framework(plan: Plan, port: int, tls: TlsPair | None) -> Run:
             machine_pos = PosMachine(merchant, "pos-1", checkouts, retry=RETRY)
             actors.append(Actor(machine_pos, endpoint, timers=timers))
         gc.collect()
+        signal_start()
+        cpu = time.process_time()
         start_clock = trio.current_time()
         start = time.perf_counter()
         for actor in actors:
@@ -218,9 +228,10 @@ async def run_framework(plan: Plan, port: int, tls: TlsPair | None) -> Run:
             nursery.start_soon(actor.run)
         await finished.wait()
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         nursery.cancel_scope.cancel()
     latencies = tuple(done[r] - (start_clock + plan.due[r]) for r in plan.due)
-    return Run(seconds, latencies)
+    return Run(seconds, latencies, client_cpu=cpu)
 
 
 # --------------------------------------------------------------------------- raw trio
@@ -465,7 +476,9 @@ async def serve_raw(plan: Plan, tls: ssl.SSLContext | None) -> None:
         nursery.cancel_scope.cancel()
 
 
-async def run_raw(plan: Plan, port: int, tls: TlsPair | None) -> Run:
+async def run_raw(
+    plan: Plan, port: int, tls: TlsPair | None, signal_start: Callable[[], None]
+) -> Run:
     """The raw checkouts and phones against the server process at ``port``."""
     clients = RawClients(plan, port, tls)
     phones = [await clients.connect(phone_address(phone_id_of(i))) for i in range(plan.phones)]
@@ -474,6 +487,8 @@ async def run_raw(plan: Plan, port: int, tls: TlsPair | None) -> Run:
         for i in range(len(plan.checkouts))
     ]
     gc.collect()
+    signal_start()
+    cpu = time.process_time()
     start_clock = trio.current_time()
     start = time.perf_counter()
     async with trio.open_nursery() as parties:
@@ -483,11 +498,12 @@ async def run_raw(plan: Plan, port: int, tls: TlsPair | None) -> Run:
             await parties.start(clients.pos, link, index, start_clock)
         await clients.finished.wait()
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         parties.cancel_scope.cancel()
     for link in (*phones, *poses):
         await trio.aclose_forcefully(link.stream)
     latencies = tuple(clients.done[r] - (start_clock + plan.due[r]) for r in plan.due)
-    return Run(seconds, latencies)
+    return Run(seconds, latencies, client_cpu=cpu)
 
 
 # --------------------------------------------------------------------------- processes
@@ -500,7 +516,10 @@ def _ready(port: int) -> None:
 
 async def _until_stdin_closes() -> None:
     """Serve until the parent closes our stdin (or dies), then tell it the CPU seconds
-    spent since the server was ready (the second line of stdout)."""
+    spent since it wrote its first line, once every client had connected (the second
+    line of stdout): the flows', not the connections' (nor TLS handshakes')."""
+    read_line = sys.stdin.buffer.readline
+    await trio.to_thread.run_sync(read_line, abandon_on_cancel=True)
     started = time.process_time()
     await trio.to_thread.run_sync(sys.stdin.buffer.read, abandon_on_cancel=True)
     print(time.process_time() - started, flush=True)
@@ -523,6 +542,12 @@ class ServerProcess:
             )
         self.port = int(line)
 
+    def signal_start(self) -> None:
+        """The clients are connected: the server's CPU count starts now."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"start\n")
+        self.process.stdin.flush()
+
     def stop(self) -> float:
         """Stop the server; the CPU seconds it spent serving."""
         process = self.process
@@ -544,12 +569,10 @@ def measure(side: str, plan: Plan, plan_args: Sequence[str], tls: TlsPair | None
     runner = run_framework if side == "framework" else run_raw
     server = ServerProcess(side, plan_args, tls)
     try:
-        started = time.process_time()
-        result = trio.run(runner, plan, server.port, tls)
-        client_cpu = time.process_time() - started
+        result = trio.run(runner, plan, server.port, tls, server.signal_start)
     finally:
         server_cpu = server.stop()
-    return attrs.evolve(result, client_cpu=client_cpu, server_cpu=server_cpu)
+    return attrs.evolve(result, server_cpu=server_cpu)
 
 
 # --------------------------------------------------------------------------- main
