@@ -47,7 +47,8 @@ where ``n(i)`` counts the baskets with ``i``, ``co(i, j)`` those with both, ``C`
 are the categories of ``i`` and ``j``, ``P(D | C)`` is the category relation (learned
 counts plus ``rule_prior`` times the rule weight, over the category's baskets plus
 ``rule_prior``), ``P(j | D)`` the share of ``j`` among its category's sales (Laplace
-smoothed), ``affinity`` is 1 plus the colour harmony and brand bonuses of the rule
+smoothed over the category's catalog products and those learned from co-purchases),
+``affinity`` is 1 plus the colour harmony and brand bonuses of the rule
 recommender, ``m`` is ``category_prior`` (the fewer baskets a product was seen in, the
 more its category speaks for it), ``beta`` is ``popularity_damping`` (0 ranks a
 product's neighbours by co-occurrence count, 0.5 as cosine similarity does: milk and
@@ -56,16 +57,25 @@ phone's own habits are not damped: its staples are its staples). Each basket pro
 contributes only its ``pairings`` best candidates; answers are ranked with the rule
 recommender's diversity decay (the n-th candidate of a category at
 ``score * diversity ** n``), ties by SKU.
+
+What a question reads is derived at the first question that needs it and kept: a
+product's pairing list, a category's related categories, the category parts a category
+offers a (brand, colour). Learning a basket stamps the products and categories it
+changed with a new clock value, and a kept value is recomputed only if something it was
+derived from carries a later stamp: a pairing list depends on its product's counters,
+its neighbours' counts (their damping), its category and the related ones. An answer is
+therefore the same whatever was asked before (the popular products and categories of a
+basket still reach many lists: they are neighbours and related categories of most).
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
 import itertools
 import math
 import operator
 import zlib
+from array import array
 from bisect import insort
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -193,8 +203,64 @@ class _HabitMemo(NamedTuple):
 _SLACK = 2
 """A row of counters grows to ``_SLACK`` times what it keeps before it is cut back."""
 
-# A pairing list: candidate product ids, their co-purchase parts, their category parts.
-_Entry = tuple[tuple[int, ...], tuple[float, ...], tuple[float, ...]]
+_HABIT = Reason.HABIT
+_CO_PURCHASE = Reason.CO_PURCHASE
+_COMPLEMENT = Reason.COMPLEMENT
+
+_MEMO_LIMIT = 1 << 15
+"""Pairing lists kept at most; past it the oldest quarter is forgotten (recomputed if asked)."""
+
+
+class _Pairings:
+    """A basket product's pairing list: its best candidates, their co-purchase parts and
+    their category parts, and the clock at which they were last known to be exact.
+
+    A list depends on the product's own counters, on its neighbours' counts (their
+    popularity damping), on its category (the related categories) and on each related
+    category's counters. :meth:`PairingEngine._fresh` checks their stamps against the
+    list's, so learning a basket recomputes only the lists that basket touched."""
+
+    __slots__ = ("co", "ids", "kinds", "near", "stamp")
+
+    def __init__(
+        self,
+        stamp: int,
+        ids: tuple[int, ...],
+        co: tuple[float, ...],
+        near: tuple[float, ...],
+        kinds: tuple[int, ...],
+    ) -> None:
+        self.stamp = stamp
+        self.ids = ids
+        self.co = co
+        self.near = near
+        self.kinds = kinds  # the product's category, then the related ones it drew from
+
+
+class _Block:
+    """What a category offers as a related category: its best sellers and catalog
+    products (``members``) and their affinities to a basket product's (brand, colour),
+    derived when its best sellers change."""
+
+    __slots__ = ("affinity", "members", "stamp")
+
+    def __init__(
+        self,
+        stamp: int,
+        members: tuple[int, ...],
+        affinity: dict[tuple[str, str], tuple[float, ...]],
+    ) -> None:
+        self.stamp = stamp
+        self.members = members
+        self.affinity = affinity
+
+
+class _Near(NamedTuple):
+    """The category parts a category offers a product of a (brand, colour)."""
+
+    stamp: int  # the clock at which they were derived
+    kinds: tuple[int, ...]  # the category, then its related categories
+    values: dict[int, float]  # candidate -> category part, before dividing by n(i) + m
 
 
 class PairingEngine:
@@ -227,16 +293,17 @@ class PairingEngine:
         self._category: list[int] = []
         self._brand: list[str] = []
         self._colour: list[str] = []
+        self._words: dict[str, str] = {}  # one string object per brand or colour: faster keys
         self._count: list[int] = []
         self._neighbours: list[dict[int, int]] = []
         self._hash: list[int] = []  # stable hash of the SKU (pairing in big baskets)
-        self._damping: list[float] = []  # (count + 1) ** -popularity_damping
+        self._damping = array("d")  # (count + 1) ** -popularity_damping
         # Categories.
         self._category_ids: dict[str, int] = {}
         self._category_name: list[str] = []
         self._category_count: list[int] = []  # baskets with the category
         self._category_sales: list[int] = []  # sum of its products' basket counts
-        self._category_size: list[int] = []  # products known in it
+        self._category_size: list[int] = []  # its catalog products and those learned
         self._category_related: list[dict[int, int]] = []
         self._category_best: list[list[int]] = []  # best sellers, at most category_best
         self._category_floor: list[int] = []  # a lower bound of their smallest count
@@ -246,17 +313,24 @@ class PairingEngine:
         # Phones.
         self._habits: dict[str, _Habits] = {}
         self._baskets = 0
-        # Memo of pairing lists, valid while no co-purchase is learned.
-        self._generation = 0
-        self._memo: dict[int, _Entry] = {}
-        self._related_memo: dict[int, list[tuple[int, float]]] = {}
-        self._memo_generation = 0
+        # Derived state, recomputed at a question when what it was derived from changed:
+        # every change of a product or a category stamps it with a new clock value.
+        self._clock = 0
+        self._stamp = array("q")  # product -> clock of its last counted basket
+        self._category_stamp: list[int] = []  # category -> clock of its last change
+        self._best_stamp: list[int] = []  # category -> clock its best sellers last changed
+        self._memo: dict[int, _Pairings] = {}
+        self._related_memo: dict[int, tuple[int, list[tuple[int, float]], tuple[int, ...]]] = {}
+        self._blocks: dict[int, _Block] = {}
+        self._nears: dict[tuple[int, str, str], _Near] = {}
+        self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
         self._related_cap = _SLACK * cfg.category_neighbours
         self._habit_cap = _SLACK * cfg.habit_items
 
         for product in self._catalog.products:
             self._intern(_item_of(product), catalog=True)
+        self._catalog_end = len(self._sku)  # the catalog's products are the first ids
         table = COMPLEMENT_RULES if rules is None else rules
         for source, complements in sorted(table.items()):
             entries: list[tuple[int, float]] = []
@@ -287,6 +361,8 @@ class PairingEngine:
         self._category_hash.append(zlib.crc32(name.encode()))
         self._category_catalog.append(())
         self._rules.append(())
+        self._category_stamp.append(self._clock)
+        self._best_stamp.append(self._clock)
         return index
 
     def _intern(self, item: Item, *, catalog: bool = False) -> int:
@@ -299,14 +375,15 @@ class PairingEngine:
         self._sku.append(item.sku)
         self._item.append(item if item.quantity == 1 else attrs.evolve(item, quantity=1))
         self._category.append(category)
-        self._brand.append(item.brand)
-        self._colour.append(item.colour)
+        self._brand.append(self._words.setdefault(item.brand, item.brand))
+        self._colour.append(self._words.setdefault(item.colour, item.colour))
         self._count.append(0)
         self._neighbours.append({})
         self._hash.append(zlib.crc32(item.sku.encode()))
         self._damping.append(1.0)
-        self._category_size[category] += 1
+        self._stamp.append(0)
         if catalog:
+            self._category_size[category] += 1
             self._category_catalog[category] += (index,)
         return index
 
@@ -332,7 +409,9 @@ class PairingEngine:
         """Learn one basket: its *items* (repeats count once) bought by *phone_id*.
 
         ``co_purchase=False`` learns the phone's habits only (an evaluation's shopper
-        history over a frozen model); ``phone_id=None`` learns no habit.
+        history over a frozen model): the co-purchase model stays as it was, a product
+        first seen there joins its category's statistics when learned with co-purchases.
+        ``phone_id=None`` learns no habit.
         """
         ids = sorted({self._intern(item) for item in items})
         if not ids:
@@ -344,18 +423,27 @@ class PairingEngine:
 
     def _learn_pairs(self, ids: list[int]) -> None:
         self._baskets += 1
-        self._generation += 1
+        self._clock += 1
+        clock = self._clock
+        stamp = self._stamp
+        category_stamp = self._category_stamp
         count = self._count
         category_of = self._category
         sales = self._category_sales
         categories: dict[int, int] = {}
         beta = -self.config.popularity_damping
         damping = self._damping
+        catalog_end = self._catalog_end
+        size = self._category_size
         for i in ids:
             n = count[i] = count[i] + 1
+            stamp[i] = clock
             if beta:
                 damping[i] = (n + 1) ** beta
             c = category_of[i]
+            category_stamp[c] = clock
+            if n == 1 and i >= catalog_end:
+                size[c] += 1  # a product joins its category's size when first learned
             sales[c] += 1
             categories[c] = categories.get(c, 0) + 1
             if n >= self._category_floor[c]:
@@ -380,7 +468,7 @@ class PairingEngine:
         rows: list[dict[int, int]],
         hashes: list[int],
         cap: int,
-        weights: list[float] | None,
+        weights: Sequence[float] | None,
     ) -> None:
         """Count each pair of distinct *ids* in both rows (about ``basket_partners`` per
         id in a big basket), keeping each row within *cap* counters: the strongest by
@@ -391,8 +479,12 @@ class PairingEngine:
             for i in ids:
                 row = rows[i]
                 for j in ids:
-                    if j != i:
-                        row[j] = row.get(j, 0) + 1
+                    if j == i:
+                        continue
+                    if j in row:
+                        row[j] += 1
+                    else:
+                        row[j] = 1
                 if len(row) > cap:
                     rows[i] = _strongest(row, keep, weights)
             return
@@ -405,8 +497,12 @@ class PairingEngine:
         for i in ids:
             row = rows[i]
             for j in by_group[-hashes[i] % groups]:
-                if j != i:
-                    row[j] = row.get(j, 0) + 1
+                if j == i:
+                    continue
+                if j in row:
+                    row[j] += 1
+                else:
+                    row[j] = 1
             if len(row) > cap:
                 rows[i] = _strongest(row, keep, weights)
 
@@ -418,6 +514,7 @@ class PairingEngine:
             return
         if len(best) < self.config.category_best:
             best.append(product)
+            self._best_stamp[category] = self._clock
             return
         count = self._count
         sku = self._sku
@@ -428,6 +525,7 @@ class PairingEngine:
         low = count[worst]
         if count[product] > low or (count[product] == low and sku[product] < sku[worst]):
             best[best.index(worst)] = product
+            self._best_stamp[category] = self._clock
             low = min(count[p] for p in best)
         self._category_floor[category] = low
 
@@ -468,25 +566,37 @@ class PairingEngine:
         offers = offers_for("PairingEngine", purchase, promotions, limit)
         if limit == 0:
             return ()
-        ranked = self.pair(purchase.items, purchase.phone_id, limit)
-        result = [
-            _associated(self._item[self._ids[p.sku]], p.reason, p.score, offers.get(p.sku))
-            for p in ranked
-        ]
+        ranked = self._pair(purchase.items, purchase.phone_id, limit)
+        sku = self._sku
+        answers = self._answers
+        result = []
+        for j, score, reason in ranked:
+            offer = offers.get(sku[j]) if offers else None
+            if offer is not None:
+                result.append(_associated(self._item[j], reason, score, offer))
+                continue
+            # Built (validated) once per product, score and reason.
+            key = (j, score, reason)
+            found = answers.get(key)
+            if found is None:
+                if len(answers) >= _MEMO_LIMIT:
+                    answers.clear()
+                found = answers[key] = _associated(self._item[j], reason, score, None)
+            result.append(found)
         if promotions is not None:
-            listed = {item.sku for item in purchase.items} | {p.sku for p in ranked}
+            listed = {item.sku for item in purchase.items} | {sku[j] for j, _, _ in ranked}
             candidates = [(offer.sku, Reason.OFFER) for offer in promotions.offers]
-            candidates += [(sku, Reason.POPULAR) for sku in promotions.popular]
+            candidates += [(name, Reason.POPULAR) for name in promotions.popular]
             promoted = 0
-            for sku, reason in candidates:
+            for name, reason in candidates:
                 if promoted >= limit:
                     break
-                index = self._ids.get(sku)
-                if index is None or sku in listed:
+                index = self._ids.get(name)
+                if index is None or name in listed:
                     continue
-                offered = offers[sku] if reason is Reason.OFFER else None
+                offered = offers[name] if reason is Reason.OFFER else None
                 result.append(_associated(self._item[index], reason, PROMOTION_SCORE, offered))
-                listed.add(sku)
+                listed.add(name)
                 promoted += 1
         return tuple(result)
 
@@ -496,72 +606,176 @@ class PairingEngine:
         Never an SKU of *items*; ties by SKU. ``phone_id=None`` (or a phone never seen)
         pairs without habits. Reads the model only: asking changes no answer.
         """
+        sku = self._sku
+        return [
+            Pairing(sku[j], score, reason)
+            for j, score, reason in self._pair(items, phone_id, limit)
+        ]
+
+    def _pair(
+        self, items: Iterable[Item], phone_id: str | None, limit: int
+    ) -> list[tuple[int, float, Reason]]:
+        """:meth:`pair` by product id: (id, score, reason), best first.
+
+        The path of every question, in plain loops: on some 40 candidates a chain of
+        ``map`` calls costs more than the work it does."""
         if limit <= 0:
             return []
-        if self._memo_generation != self._generation:
-            self._memo.clear()
-            self._related_memo.clear()
-            self._memo_generation = self._generation
         basket: dict[str, Item] = {}
         for item in items:
             basket.setdefault(item.sku, item)
-        excluded = {self._ids[sku] for sku in basket if sku in self._ids}
-        co, near = self._gather(basket, excluded)
+        co, near, excluded = self._gather(basket)
         habits = self._habits.get(phone_id) if phone_id is not None else None
         if habits is None:
-            scores = dict(zip(co, map(operator.add, co.values(), near.values()), strict=True))
-            return self._rank(scores, co, near, {}, limit)
-        memo = habits.memo if habits.memo is not None else self._habit_memo(habits)
-        for j in self._habit_candidates(memo, basket):
-            if j not in excluded and j not in co:
-                co[j] = near[j] = 0.0
-        # All in C (map, zip): this is the hot path of every question.
-        scale = memo.scale
-        own = habits.items
-        habit = {j: own[j] * scale for j in own.keys() & co.keys()}
-        raw = map(
-            operator.add,
-            map(operator.add, co.values(), near.values()),
-            map(habit.get, co, itertools.repeat(0.0)),
-        )
-        weights: Iterable[float] = map(
-            memo.brands.get, map(self._brand.__getitem__, co), itertools.repeat(1.0)
-        )
-        if memo.colours:  # "" (no colour) is never a key
-            colours = map(
-                memo.colours.get, map(self._colour.__getitem__, co), itertools.repeat(0.0)
-            )
-            weights = map(operator.add, weights, colours)
-        scores = dict(zip(co, map(operator.mul, raw, weights), strict=True))
+            return self._rank({j: a + near[j] for j, a in co.items()}, co, near, {}, limit)
+        scores, habit = self._score(habits, basket, co, near, excluded)
         return self._rank(scores, co, near, habit, limit)
 
     def _gather(
-        self, basket: dict[str, Item], excluded: set[int]
-    ) -> tuple[dict[int, float], dict[int, float]]:
+        self, basket: dict[str, Item]
+    ) -> tuple[dict[int, float], dict[int, float], list[int]]:
         """Sum the basket products' pairing lists: candidate -> co-purchase part, and
-        candidate -> category part (the same keys, in the same order). Summed in SKU order,
-        so the basket's order cannot change a float."""
+        candidate -> category part (the same keys), without the basket's products (the
+        third result). Summed in SKU order, so the basket's order cannot change a float."""
         ids = self._ids
-        lists = []
-        for sku, item in sorted(basket.items()):
-            index = ids.get(sku)
-            lists.append(
-                self._pairings(index) if index is not None else self._compute_pairings(None, item)
-            )
-        first, first_co, first_near = lists[0]
-        co = dict(zip(first, first_co, strict=True))
-        near = dict(zip(first, first_near, strict=True))
-        for candidates, co_parts, near_parts in lists[1:]:
-            # co[j] += a for each candidate, in C (a list's candidates are distinct)
-            zeros = itertools.repeat(0.0)
-            summed = map(operator.add, map(co.get, candidates, zeros), co_parts)
-            co.update(zip(candidates, summed, strict=True))
-            summed = map(operator.add, map(near.get, candidates, zeros), near_parts)
-            near.update(zip(candidates, summed, strict=True))
+        memo = self._memo
+        clock = self._clock
+        co: dict[int, float] = {}
+        near: dict[int, float] = {}
+        excluded: list[int] = []
+        for name in sorted(basket):
+            index = ids.get(name)
+            if index is None:
+                found = self._compute_pairings(None, basket[name])
+            else:
+                excluded.append(index)
+                cached = memo.get(index)
+                if cached is None or (cached.stamp != clock and not self._fresh(index, cached)):
+                    found = self._remember(index)
+                else:
+                    found = cached
+            for j, a, b in zip(found.ids, found.co, found.near, strict=True):
+                if j in co:
+                    co[j] += a
+                    near[j] += b
+                else:
+                    co[j] = a
+                    near[j] = b
         for j in excluded:
             if j in co:
                 del co[j], near[j]
-        return co, near
+        return co, near, excluded
+
+    def _score(
+        self,
+        habits: _Habits,
+        basket: dict[str, Item],
+        co: dict[int, float],
+        near: dict[int, float],
+        excluded: list[int],
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Add the phone's habit candidates to *co* and *near* (parts 0); score every
+        candidate ``(co + near + habit) * (brand weight + colour weight)``. Returns the
+        scores and the habit parts."""
+        mine = habits.memo if habits.memo is not None else self._habit_memo(habits)
+        offered = self._habit_candidates(mine, basket) if self.config.related_habits else mine.top
+        for j in offered:
+            if j not in co and j not in excluded:
+                co[j] = near[j] = 0.0
+        scale = mine.scale
+        own = habits.items
+        brands = mine.brands
+        colours = mine.colours  # "" (no colour) is never a key
+        brand_of = self._brand
+        colour_of = self._colour
+        habit: dict[int, float] = {}
+        scores: dict[int, float] = {}
+        for j, a in co.items():
+            raw = a + near[j]
+            if j in own:
+                h = habit[j] = own[j] * scale
+                raw += h
+            weight = brands.get(brand_of[j], 1.0)
+            if colours:
+                weight += colours.get(colour_of[j], 0.0)
+            scores[j] = raw * weight
+        return scores, habit
+
+    def _rank(
+        self,
+        scores: dict[int, float],
+        co: dict[int, float],
+        near: dict[int, float],
+        habit: dict[int, float],
+        limit: int,
+    ) -> list[tuple[int, float, Reason]]:
+        """Best first, the n-th candidate of a category at ``score * diversity ** n``,
+        ties by SKU; each with the reason of its largest part. The candidates are taken
+        by score (a run of equal scores by SKU) until every later one ranks below the
+        chosen ones, decayed or not."""
+        sku = self._sku
+        category = self._category
+        decay = self.config.diversity
+        order = sorted(scores, key=scores.__getitem__, reverse=True)
+        best: list[tuple[float, str, int]] = []
+        seen: dict[int, int] = {}
+        end = len(order)
+        start = 0
+        while start < end:
+            score = scores[order[start]]
+            negative = -score
+            if len(best) == limit and negative > best[-1][0]:
+                break
+            stop = start + 1
+            while stop < end and scores[order[stop]] == score:
+                stop += 1
+            run = order[start:stop]
+            if stop - start > 1:
+                run.sort(key=sku.__getitem__)
+            for j in run:
+                if len(best) == limit and negative > best[-1][0]:
+                    break  # so do the rest of the run, and the next run stops the loop
+                c = category[j]
+                n = seen.get(c, 0)
+                seen[c] = n + 1
+                key = (negative * decay**n if n else negative, sku[j], j)
+                if len(best) < limit:
+                    insort(best, key)
+                elif key < best[-1]:
+                    best.pop()
+                    insort(best, key)
+            start = stop
+        result = []
+        for negative, _, j in best:
+            a = co[j]
+            b = near[j]
+            h = habit.get(j, 0.0)
+            reason = _HABIT if h > a and h > b else _CO_PURCHASE if a >= b else _COMPLEMENT
+            result.append((j, -negative, reason))
+        return result
+
+    def _remember(self, index: int) -> _Pairings:
+        """Compute and keep product *index*'s pairing list (forgetting the oldest quarter
+        of the lists kept if there are too many)."""
+        memo = self._memo
+        if len(memo) >= _MEMO_LIMIT:
+            for old in list(itertools.islice(memo, _MEMO_LIMIT // 4)):
+                del memo[old]
+        found = memo[index] = self._compute_pairings(index, self._item[index])
+        return found
+
+    def _fresh(self, index: int, entry: _Pairings) -> bool:
+        """Whether nothing *entry* (the pairing list of product *index*) was derived from
+        has changed since its stamp; if so, it is stamped with the current clock."""
+        stamp = entry.stamp
+        category_stamp = self._category_stamp
+        for c in entry.kinds:  # its category first: learning the product stamps it
+            if category_stamp[c] > stamp:
+                return False
+        if any(map(stamp.__lt__, map(self._stamp.__getitem__, self._neighbours[index]))):
+            return False  # a neighbour's count changed, hence its damping
+        entry.stamp = self._clock
+        return True
 
     def _habit_candidates(self, memo: _HabitMemo, basket: dict[str, Item]) -> Iterable[int]:
         """The phone's products offered for this basket (see ``related_habits``)."""
@@ -572,7 +786,7 @@ class PairingEngine:
             c = self._category_ids.get(item.category)
             if c is not None:
                 kinds.add(c)
-                kinds.update(d for d, _ in self._related(c))
+                kinds.update(self._related(c)[1])
         by_category = memo.by_category
         return [j for c in sorted(kinds) for j in by_category.get(c, ())]
 
@@ -596,100 +810,107 @@ class PairingEngine:
         habits.memo = memo
         return memo
 
-    def _rank(
-        self,
-        scores: dict[int, float],
-        co: dict[int, float],
-        near: dict[int, float],
-        habit: dict[int, float],
-        limit: int,
-    ) -> list[Pairing]:
-        """Best first with the diversity decay per category, ties by SKU; each with the
-        reason of its largest part."""
-        sku = self._sku
-        category = self._category
-        decay = self.config.diversity
-        negated = map(operator.neg, scores.values())
-        ordered = sorted(zip(negated, map(sku.__getitem__, scores), scores, strict=True))
-        best: list[tuple[float, str, int]] = []
-        seen: dict[int, int] = {}
-        for negative, name, j in ordered:
-            if len(best) == limit and negative > best[-1][0]:
-                break  # every later candidate ranks below the chosen ones, decayed or not
-            c = category[j]
-            n = seen.get(c, 0)
-            seen[c] = n + 1
-            key = (negative * decay**n if n else negative, name, j)
-            if len(best) < limit:
-                insort(best, key)
-            elif key < best[-1]:
-                best.pop()
-                insort(best, key)
-        result = []
-        for negative, name, j in best:
-            a = co[j]
-            b = near[j]
-            h = habit.get(j, 0.0)
-            if h > a and h > b:
-                reason = Reason.HABIT
-            else:
-                reason = Reason.CO_PURCHASE if a >= b else Reason.COMPLEMENT
-            result.append(Pairing(name, -negative, reason))
-        return result
-
-    def _pairings(self, index: int) -> _Entry:
-        found = self._memo.get(index)
-        if found is None:
-            found = self._memo[index] = self._compute_pairings(index, self._item[index])
-        return found
-
-    def _compute_pairings(self, index: int | None, item: Item) -> _Entry:
-        """A basket product's best candidates: (ids, co-purchase parts, category parts)."""
+    def _compute_pairings(self, index: int | None, item: Item) -> _Pairings:
+        """A basket product's best candidates: ids, co-purchase parts, category parts."""
         cfg = self.config
         m = cfg.category_prior
-        damping = self._damping
         # Both parts are summed before dividing by n(i) + m, which changes no order.
         total: dict[int, float] = {}
         if index is not None:
-            row = self._neighbours[index]
-            weights = map(operator.mul, row.values(), map(damping.__getitem__, row))
-            total = dict(zip(row, weights, strict=True))
+            damping = self._damping
+            total = {j: n * damping[j] for j, n in self._neighbours[index].items()}
         near: dict[int, float] = {}
+        kinds: tuple[int, ...] = ()
         category = self._category_ids.get(item.category)
-        if category is not None and m > 0:
-            brand = item.brand
-            colour = item.colour
-            brand_of = self._brand
-            colour_of = self._colour
-            count = self._count
-            for d, p in self._related(category):
-                base = m * p / (self._category_sales[d] + self._category_size[d])
-                for j in (*self._category_best[d], *self._category_catalog[d]):
-                    if j == index or j in near:
-                        continue
-                    affinity = 1.0
-                    if colour:
-                        affinity += colour_affinity(colour, colour_of[j])
-                    if brand_of[j] == brand:
-                        affinity += BRAND_BONUS
-                    value = base * (count[j] + 1) * damping[j] * affinity
-                    near[j] = value
-                    total[j] = total.get(j, 0.0) + value
+        if category is not None:
+            kinds = (category,)
+            if m > 0:
+                _, kinds, near = self._near(category, item.brand, item.colour)
+                for j, b in near.items():
+                    total[j] = total[j] + b if j in total else b
+                if index is not None:
+                    total.pop(index, None)  # never in its own row: only in `near`
         chosen = _best(total, cfg.pairings, self._sku)
         scale = 1.0 / ((self._count[index] if index is not None else 0) + m)
-        nears = [near.get(j, 0.0) for j in chosen]
-        return (
-            tuple(chosen),
-            tuple((total[j] - b) * scale for j, b in zip(chosen, nears, strict=True)),
-            tuple(b * scale for b in nears),
-        )
+        co_parts = []
+        near_parts = []
+        for j in chosen:
+            b = near.get(j, 0.0)
+            co_parts.append((total[j] - b) * scale)
+            near_parts.append(b * scale)
+        return _Pairings(self._clock, tuple(chosen), tuple(co_parts), tuple(near_parts), kinds)
 
-    def _related(self, category: int) -> list[tuple[int, float]]:
-        """The categories bought with *category*: (category, P(D | C)), best first."""
-        found = self._related_memo.get(category)
-        if found is None:
-            found = self._related_memo[category] = self._compute_related(category)
+    def _near(self, category: int, brand: str, colour: str) -> _Near:
+        """The category parts of the candidates *category*'s related categories offer a
+        product of *brand* and *colour* (its own SKU included, if it is a candidate)."""
+        key = (category, brand, colour)
+        found = self._nears.get(key)
+        category_stamp = self._category_stamp
+        if found is not None:
+            stamp = found.stamp
+            for c in found.kinds:
+                if category_stamp[c] > stamp:
+                    break
+            else:
+                return found
+        related, kinds = self._related(category)
+        m = self.config.category_prior
+        attributes = (brand, colour)
+        count = self._count
+        damping = self._damping
+        sales = self._category_sales
+        size = self._category_size
+        blocks = self._blocks
+        best_stamp = self._best_stamp
+        near: dict[int, float] = {}
+        for d, p in related:
+            block = blocks.get(d)
+            if block is None or block.stamp < best_stamp[d]:
+                block = self._block(d)
+            affinity = block.affinity.get(attributes)
+            if affinity is None:
+                affinity = block.affinity[attributes] = self._affinity(block.members, attributes)
+            base = m * p / (sales[d] + size[d])
+            for j, a in zip(block.members, affinity, strict=True):
+                near[j] = base * (count[j] + 1) * damping[j] * a
+        found = self._nears[key] = _Near(self._clock, kinds, near)
         return found
+
+    def _block(self, category: int) -> _Block:
+        """The products *category* offers as a related category (its best sellers and its
+        catalog products), with no affinity known yet."""
+        best = self._category_best[category]
+        catalog = self._category_catalog[category]
+        members = tuple(dict.fromkeys((*best, *catalog))) if catalog else tuple(best)
+        found = self._blocks[category] = _Block(self._clock, members, {})
+        return found
+
+    def _affinity(self, members: tuple[int, ...], attributes: tuple[str, str]) -> tuple[float, ...]:
+        """1 plus the colour harmony and brand bonuses of each of *members* with a product
+        of *attributes* (brand, colour)."""
+        brand, colour = attributes
+        brand_of = self._brand
+        colour_of = self._colour
+        values = []
+        for j in members:
+            affinity = 1.0
+            if colour:
+                affinity += colour_affinity(colour, colour_of[j])
+            if brand_of[j] == brand:
+                affinity += BRAND_BONUS
+            values.append(affinity)
+        return tuple(values)
+
+    def _related(self, category: int) -> tuple[list[tuple[int, float]], tuple[int, ...]]:
+        """The categories bought with *category*: (category, P(D | C)), best first; and
+        the categories its pairing lists depend on: itself, then those."""
+        found = self._related_memo.get(category)
+        if found is not None and found[0] >= self._category_stamp[category]:
+            return found[1], found[2]
+        related = self._compute_related(category)
+        kinds = (category, *[d for d, _ in related])
+        self._related_memo[category] = (self._clock, related, kinds)
+        return related, kinds
 
     def _compute_related(self, category: int) -> list[tuple[int, float]]:
         prior = self.config.rule_prior
@@ -698,36 +919,39 @@ class PairingEngine:
         total = self._category_count[category] + (prior if rules else 0.0)
         if total <= 0:
             return []
+        names = self._category_name
+        keep = self.config.complements
+        if not rules:  # n / total ranks as n does (ties included): divide the chosen only
+            return [(d, observed[d] / total) for d in _best(observed, keep, names)]
         weights: dict[int, float] = {d: n / total for d, n in observed.items()}
         for d, weight in rules:
             weights[d] = weights.get(d, 0.0) + prior * weight / total
-        chosen = _best(weights, self.config.complements, self._category_name)
-        return [(d, weights[d]) for d in chosen]
+        return [(d, weights[d]) for d in _best(weights, keep, names)]
 
 
 _second = operator.itemgetter(1)
 
 
-def _best(scores: dict[int, float], keep: int, names: list[str]) -> list[int]:
+def _best(scores: Mapping[int, float], keep: int, names: list[str]) -> list[int]:
     """The *keep* keys of *scores* with the largest values, best first, ties by name."""
     if len(scores) > keep:
-        cut = heapq.nlargest(keep, scores.values())[-1]
-        items: Iterable[tuple[int, float]] = itertools.compress(
-            scores.items(), map(cut.__le__, scores.values())
-        )
+        cut = sorted(scores.values())[-keep]  # the keep-th largest: sorting in C is cheap
+        chosen = [key for key, value in scores.items() if value >= cut]
     else:
-        items = scores.items()
-    ordered = sorted([(-value, names[key], key) for key, value in items])
-    return [key for _, _, key in ordered[:keep]]
+        chosen = list(scores)
+    if len(chosen) > 1:
+        chosen.sort(key=names.__getitem__)
+        chosen.sort(key=scores.__getitem__, reverse=True)  # stable: ties stay by name
+    return chosen[:keep]
 
 
-def _strongest(row: dict[int, int], keep: int, weights: list[float] | None) -> dict[int, int]:
+def _strongest(row: dict[int, int], keep: int, weights: Sequence[float] | None) -> dict[int, int]:
     """The *keep* largest counters of *row*, each times its key's weight if *weights* are
     given (ties: the earlier inserted)."""
     if weights is None:
         return dict(sorted(row.items(), key=_second, reverse=True)[:keep])
     strength = list(map(operator.mul, row.values(), map(weights.__getitem__, row)))
-    cut = heapq.nlargest(keep, strength)[-1]
+    cut = sorted(strength)[-keep]  # the keep-th largest; sorting in C beats heapq here
     kept = itertools.compress(row.items(), map(cut.__le__, strength))
     return dict(itertools.islice(kept, keep))
 
