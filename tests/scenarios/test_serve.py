@@ -495,8 +495,13 @@ def test_the_engine_cloud_keeps_what_it_learned_across_a_restart(
         {"receipt_id": f"T{n}", "phone_id": BOB, "skus": ["SKIN-FW-001", "FOOD-PA-001"]}
         for n in range(5)
     ]
-    learned = procs.start(
-        "learned", *pos_args, "--purchases", str(purchases(tmp_path / "a.jsonl", together))
+    learned = procs.start(  # Bob is not online: no receipt notice to wait for
+        "learned",
+        *pos_args,
+        "--purchases",
+        str(purchases(tmp_path / "a.jsonl", together)),
+        "--notice-wait",
+        "0",
     )
     assert learned.wait() == 0, learned.err
     assert cloud.interrupt() == 0
