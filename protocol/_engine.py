@@ -70,6 +70,7 @@ basket still reach many lists: they are neighbours and related categories of mos
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import math
@@ -77,8 +78,8 @@ import operator
 import zlib
 from array import array
 from bisect import insort
-from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 import attrs
 
@@ -203,6 +204,20 @@ class _HabitMemo(NamedTuple):
 _SLACK = 2
 """A row of counters grows to ``_SLACK`` times what it keeps before it is cut back."""
 
+
+def _count_in(mapping: dict[Any, int], keys: Iterable[Any]) -> None:
+    """Add 1 to ``mapping[key]`` (0 if absent) for each of *keys*, in order."""
+    get = mapping.get
+    for key in keys:
+        mapping[key] = get(key, 0) + 1
+
+
+_count: Callable[[dict[Any, int], Iterable[Any]], None] = vars(collections).get(
+    "_count_elements", _count_in
+)
+"""``collections.Counter``'s own counting loop (in C: ``mapping[key] = mapping.get(key, 0)
++ 1`` for each key, in order) applied to plain dicts; :func:`_count_in` if it is absent."""
+
 _HABIT = Reason.HABIT
 _CO_PURCHASE = Reason.CO_PURCHASE
 _COMPLEMENT = Reason.COMPLEMENT
@@ -297,7 +312,9 @@ class PairingEngine:
         self._count: list[int] = []
         self._neighbours: list[dict[int, int]] = []
         self._hash: list[int] = []  # stable hash of the SKU (pairing in big baskets)
-        self._damping = array("d")  # (count + 1) ** -popularity_damping
+        # (count + 1) ** -popularity_damping; a list: map(list.__getitem__) beats an array's
+        self._damping: list[float] = []
+        self._powers: list[float] = []  # n -> (n + 1) ** -popularity_damping, as computed
         # Categories.
         self._category_ids: dict[str, int] = {}
         self._category_name: list[str] = []
@@ -413,7 +430,13 @@ class PairingEngine:
         first seen there joins its category's statistics when learned with co-purchases.
         ``phone_id=None`` learns no habit.
         """
-        ids = sorted({self._intern(item) for item in items})
+        items = tuple(items)
+        known = set(map(self._ids.get, map(_sku_of, items)))
+        if None in known:  # a product first seen: intern in the order of the lines
+            intern = self._intern
+            ids = sorted({intern(item) for item in items})
+        else:
+            ids = sorted(cast("set[int]", known))
         if not ids:
             return
         if co_purchase:
@@ -423,39 +446,43 @@ class PairingEngine:
 
     def _learn_pairs(self, ids: list[int]) -> None:
         self._baskets += 1
-        self._clock += 1
-        clock = self._clock
+        clock = self._clock = self._clock + 1
         stamp = self._stamp
         category_stamp = self._category_stamp
         count = self._count
         category_of = self._category
         sales = self._category_sales
+        floor = self._category_floor
         categories: dict[int, int] = {}
         beta = -self.config.popularity_damping
         damping = self._damping
+        powers = self._powers
         catalog_end = self._catalog_end
         size = self._category_size
         for i in ids:
             n = count[i] = count[i] + 1
             stamp[i] = clock
             if beta:
-                damping[i] = (n + 1) ** beta
+                while len(powers) <= n:  # computed once per count, as it always was
+                    powers.append((len(powers) + 1) ** beta)
+                damping[i] = powers[n]
             c = category_of[i]
             category_stamp[c] = clock
             if n == 1 and i >= catalog_end:
                 size[c] += 1  # a product joins its category's size when first learned
             sales[c] += 1
             categories[c] = categories.get(c, 0) + 1
-            if n >= self._category_floor[c]:
+            if n >= floor[c]:
                 self._rank_best(c, i)
         if len(ids) > 1:
             self._count_pairs(
                 ids, self._neighbours, self._hash, self._neighbour_cap, damping if beta else None
             )
         related = self._category_related
+        category_count = self._category_count
         for c in categories:
-            self._category_count[c] += 1
-        kinds = sorted(categories)
+            category_count[c] += 1
+        kinds = sorted(categories)  # even one: its row may have grown past its cap
         self._count_pairs(kinds, related, self._category_hash, self._related_cap, None)
         for c, times in categories.items():
             if times > 1:  # two products of one category: it goes with itself
@@ -472,21 +499,24 @@ class PairingEngine:
     ) -> None:
         """Count each pair of distinct *ids* in both rows (about ``basket_partners`` per
         id in a big basket), keeping each row within *cap* counters: the strongest by
-        count times the neighbour's *weights* (its popularity damping), if given."""
+        count times the neighbour's *weights* (its popularity damping), if given.
+
+        A row counts its partners in the order of *ids* (the order of its counters decides
+        the ties of :func:`_strongest`), by :data:`_count` (a loop in C)."""
         keep = cap // _SLACK
         partners = self.config.basket_partners
+        count = _count
+        strongest = _strongest
         if len(ids) - 1 <= partners:
-            for i in ids:
+            last = len(ids) - 1
+            for k, i in enumerate(ids):
                 row = rows[i]
-                for j in ids:
-                    if j == i:
-                        continue
-                    if j in row:
-                        row[j] += 1
-                    else:
-                        row[j] = 1
+                if k:
+                    count(row, ids[:k])
+                if k < last:
+                    count(row, ids[k + 1 :])
                 if len(row) > cap:
-                    rows[i] = _strongest(row, keep, weights)
+                    rows[i] = strongest(row, keep, weights)
             return
         # i and j are partners when hash(i) + hash(j) is 0 modulo `groups`: symmetric,
         # independent of the order of the basket, about len(ids) / groups partners each.
@@ -496,15 +526,15 @@ class PairingEngine:
             by_group[hashes[i] % groups].append(i)
         for i in ids:
             row = rows[i]
-            for j in by_group[-hashes[i] % groups]:
-                if j == i:
-                    continue
-                if j in row:
-                    row[j] += 1
-                else:
-                    row[j] = 1
+            group = by_group[-hashes[i] % groups]
+            if i in group:
+                k = group.index(i)
+                count(row, group[:k])
+                count(row, group[k + 1 :])
+            else:
+                count(row, group)
             if len(row) > cap:
-                rows[i] = _strongest(row, keep, weights)
+                rows[i] = strongest(row, keep, weights)
 
     def _rank_best(self, category: int, product: int) -> None:
         """Keep the category's best sellers: the exact top by (count, then SKU), since
@@ -537,15 +567,9 @@ class PairingEngine:
         habits.lines += len(ids)
         habits.memo = None
         items = habits.items
-        brands = habits.brands
-        colours = habits.colours
-        for i in ids:
-            items[i] = items.get(i, 0) + 1
-            brand = self._brand[i]
-            brands[brand] = brands.get(brand, 0) + 1
-            colour = self._colour[i]
-            if colour:
-                colours[colour] = colours.get(colour, 0) + 1
+        _count(items, ids)
+        _count(habits.brands, map(self._brand.__getitem__, ids))
+        _count(habits.colours, filter(None, map(self._colour.__getitem__, ids)))
         if len(items) > self._habit_cap:
             habits.items = _strongest(items, self.config.habit_items, None)
 
@@ -930,6 +954,7 @@ class PairingEngine:
 
 
 _second = operator.itemgetter(1)
+_sku_of = operator.attrgetter("sku")
 
 
 def _best(scores: Mapping[int, float], keep: int, names: list[str]) -> list[int]:

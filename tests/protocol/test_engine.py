@@ -20,6 +20,7 @@ from protocol import (
     Recommender,
     builtin_catalog,
 )
+from protocol._engine import _count, _count_in
 
 MERCHANT = "shop-1"
 ALICE = "+8613800000001"
@@ -322,3 +323,24 @@ def test_related_habits_offer_only_the_phones_products_that_go_with_the_basket()
     for _ in range(4):
         anything.learn([item("BUTTER-2", "butter"), item("COFFEE", "coffee")], ALICE)
     assert "COFFEE" in skus(anything, bread, phone=ALICE)
+
+
+def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order() -> None:
+    lines = [item("K1", "a"), item("NEW2", "b"), item("K1", "a"), item("NEW1", "c")]
+    engine = PairingEngine(EMPTY, {})
+    engine.learn([item("K1", "a")], ALICE)
+    engine.learn(iter(lines), ALICE)  # an iterator: read once
+    assert engine._sku == ["K1", "NEW2", "NEW1"]
+    assert engine._count == [2, 1, 1]
+    assert engine._neighbours[0] == {1: 1, 2: 1}
+    assert engine._habits[ALICE].items == {0: 2, 1: 1, 2: 1}
+    engine.learn((), ALICE)  # nothing to learn
+    assert engine.baskets == 2
+
+
+def test_the_counting_loop_matches_its_python_fallback() -> None:
+    fast: dict[int, int] = {5: 2, 1: 1}
+    slow = dict(fast)
+    _count(fast, [3, 1, 7, 3])
+    _count_in(slow, [3, 1, 7, 3])
+    assert list(fast.items()) == list(slow.items()) == [(5, 2), (1, 2), (3, 2), (7, 1)]
