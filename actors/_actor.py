@@ -87,8 +87,8 @@ class Actor:
         if isinstance(endpoint, DirectEndpoint):  # no task of its own needed: one hop less
             endpoint.deliver_directly(self._deliver_now)
             await trio.sleep_forever()
-        receive = self.endpoint.receive
-        receive_nowait = self.endpoint.receive_nowait
+        receive = endpoint.receive
+        receive_nowait = endpoint.receive_nowait
         current_time = trio.current_time
         dispatch = self.deliver
         while True:

@@ -53,8 +53,9 @@ class DirectEndpoint(Protocol):
     message. An :class:`~actors.Actor` uses it when its endpoint offers it."""
 
     def deliver_directly(self, handler: Callable[[Envelope], None]) -> None:
-        """From now on call ``handler`` with each message (first those already queued);
-        ``receive`` then waits for nothing. Exceptions of ``handler`` are the party's."""
+        """From now on call ``handler`` with each message, first those already queued
+        (``receive`` then gets none). An exception of ``handler`` propagates out of the
+        transport's task that received the message, not out of the party's own."""
         ...
 
 
