@@ -93,6 +93,7 @@ from ._recommender import (
     Promotions,
     colour_affinity,
     offers_for,
+    promoted,
 )
 
 __all__ = ["EngineConfig", "Pairing", "PairingEngine"]
@@ -609,19 +610,13 @@ class PairingEngine:
             result.append(found)
         if promotions is not None:
             listed = {item.sku for item in purchase.items} | {sku[j] for j, _, _ in ranked}
-            candidates = [(offer.sku, Reason.OFFER) for offer in promotions.offers]
-            candidates += [(name, Reason.POPULAR) for name in promotions.popular]
-            promoted = 0
-            for name, reason in candidates:
-                if promoted >= limit:
-                    break
-                index = self._ids.get(name)
-                if index is None or name in listed:
-                    continue
-                offered = offers[name] if reason is Reason.OFFER else None
-                result.append(_associated(self._item[index], reason, PROMOTION_SCORE, offered))
-                listed.add(name)
-                promoted += 1
+            item = self._item
+            result.extend(
+                _associated(item[index], reason, PROMOTION_SCORE, offer)
+                for index, reason, offer in promoted(
+                    promotions, limit, offers, listed, self._ids.get
+                )
+            )
         return tuple(result)
 
     def pair(self, items: Iterable[Item], phone_id: str | None, limit: int) -> list[Pairing]:

@@ -34,8 +34,8 @@ import heapq
 import itertools
 import math
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -265,6 +265,36 @@ def offers_for(
     return offers
 
 
+_Found = TypeVar("_Found")
+
+
+def promoted(
+    promotions: Promotions,
+    limit: int,
+    offers: Mapping[str, Offer],
+    listed: set[str],
+    lookup: Callable[[str], _Found | None],
+) -> list[tuple[_Found, Reason, Offer | None]]:
+    """The merchants' items a ``Recommender.associate`` appends (step 506): special offers
+    first (``Reason.OFFER``, with their offer), then popular items (``Reason.POPULAR``),
+    each in the merchant's order, at most *limit*, skipping SKUs already *listed* (which
+    grows) and those *lookup* does not know; each with what *lookup* found for it."""
+    candidates = [(offer.sku, Reason.OFFER) for offer in promotions.offers]
+    candidates += [(sku, Reason.POPULAR) for sku in promotions.popular]
+    chosen: list[tuple[_Found, Reason, Offer | None]] = []
+    for sku, reason in candidates:
+        if len(chosen) >= limit:
+            break
+        if sku in listed:
+            continue
+        found = lookup(sku)
+        if found is None:
+            continue
+        chosen.append((found, reason, offers[sku] if reason is Reason.OFFER else None))
+        listed.add(sku)
+    return chosen
+
+
 class RuleRecommender:
     """Complement rules plus colour and brand affinity over a catalog (stateless).
 
@@ -341,7 +371,12 @@ class RuleRecommender:
         result = self._ranked(purchase, limit, offers)
         if promotions is not None:
             listed = {item.sku for item in purchase.items} | {entry.sku for entry in result}
-            result.extend(self._promoted(promotions, limit, offers, listed))
+            result.extend(
+                _associated(product, reason, PROMOTION_SCORE, offer)
+                for product, reason, offer in promoted(
+                    promotions, limit, offers, listed, self._catalog.by_sku
+                )
+            )
         return tuple(result)
 
     def _scores(self, purchase: PurchaseUpload) -> dict[str, dict[str, int]]:
@@ -384,28 +419,6 @@ class RuleRecommender:
             score = -negative / _UNITS
             result.append(_associated(product, Reason.COMPLEMENT, score, offers.get(sku)))
         return result
-
-    def _promoted(
-        self,
-        promotions: Promotions,
-        limit: int,
-        offers: Mapping[str, Offer],
-        listed: set[str],
-    ) -> list[AssociatedProduct]:
-        """At most *limit* offers then popular items, skipping *listed* and unknown SKUs."""
-        candidates = [(offer.sku, Reason.OFFER) for offer in promotions.offers]
-        candidates += [(sku, Reason.POPULAR) for sku in promotions.popular]
-        promoted: list[AssociatedProduct] = []
-        for sku, reason in candidates:
-            if len(promoted) >= limit:
-                break
-            product = self._catalog.by_sku(sku)
-            if product is None or sku in listed:
-                continue
-            offer = offers[sku] if reason is Reason.OFFER else None
-            promoted.append(_associated(product, reason, PROMOTION_SCORE, offer))
-            listed.add(sku)
-        return promoted
 
 
 def _decayed(ordered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
