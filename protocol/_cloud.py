@@ -234,7 +234,8 @@ class CloudMachine:
         if judge(requester, binding):  # step 505, module 8022
             products = self._determine_associated_products(binding, now)
             cancels = self._mark_delivered(binding.receipt_id, requester)
-            return Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
+            answered = Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
+            return answered + self._supersede_push(binding.receipt_id, requester)
         return self._on_mismatch(request, requester, binding, sender, now)
 
     def _on_mismatch(
@@ -335,6 +336,19 @@ class CloudMachine:
         """Send a push and keep it (in the store) until the phone acknowledges it."""
         self.store.put_outgoing(push)
         return self._pushes.send(_push_key(push), Send(phone_address(push.phone_id), push), now)
+
+    def _supersede_push(self, receipt_id: str, phone_id: str) -> Effects:
+        """The phone was answered about ``receipt_id``: stop re-sending its push of it.
+
+        A push the phone has not acknowledged (lost, or still in flight) would otherwise
+        be re-sent after the response, even after a restart: a timeout push after the
+        products were answered. The phone has what the push carries; it shows it once.
+        """
+        key = (receipt_id, phone_id)
+        superseded = self._pushes.acknowledge(key)
+        if superseded:
+            self.store.remove_outgoing(receipt_id, phone_id)
+        return superseded
 
     def _resend_push(self, key: Resend, now: float) -> Effects:
         effects = self._pushes.resend_due(key.key, now)

@@ -395,7 +395,9 @@ def test_pull_after_push_is_still_answered() -> None:
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
     assert isinstance(push.message, AssociationPush)
     pull = cloud.ask(ALICE, "r-1", now=TIMEOUT + 5, request_id=9)
-    assert pull.cancels == ()  # nothing left to cancel
+    # The answer supersedes the unacknowledged push: it is not re-sent (nor kept).
+    assert pull.cancels == (Resend(("r-1", ALICE)),)
+    assert cloud.machine.store.outgoing() == ()
     reply = _only_send(pull)
     assert reply == Send(
         phone_address(ALICE), AssociationResponse(9, "r-1", _expected_products(upload))
@@ -515,6 +517,19 @@ def test_restart_rearms_pending_pushes_at_their_original_deadlines() -> None:
         Timer(20.0 + TIMEOUT, PushDue("r-3")),
         Timer(70.0 + RetryPolicy().first_delay, Resend(("r-1", ALICE))),
     )
+
+
+def test_a_restart_does_not_resend_a_push_the_phone_was_answered_about() -> None:
+    # Found by TestDualSendProtocol: the timeout push is lost, the phone asks and is
+    # answered, then the cloud restarts. The push must not arrive after the response.
+    store = InMemoryStore()
+    before = Cloud(store=store)
+    before.subscribe(ALICE)
+    before.upload(_upload("r-1", ALICE), now=0.0)
+    assert isinstance(_only_send(before.fire("r-1", now=TIMEOUT)).message, AssociationPush)
+    reply = _only_send(before.ask(ALICE, "r-1", now=TIMEOUT))
+    assert isinstance(reply.message, AssociationResponse)
+    assert Cloud(store=store).machine.start(now=TIMEOUT + 1) == Effects()
 
 
 def test_start_of_an_empty_cloud_does_nothing() -> None:
