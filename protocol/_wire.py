@@ -41,6 +41,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 import cattrs
+import orjson
 
 from . import _fast
 from ._codec import (
@@ -368,10 +369,7 @@ def encode_frame(
     envelope = encode_envelope(
         message, frame_id, sender=sender, recipient=recipient, refers_to=refers_to
     )
-    try:
-        payload = _encoder.encode(envelope).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (only JSON escapes can make one): escape it
-        payload = _ascii_encoder.encode(envelope).encode("ascii")
+    payload = _json_bytes(envelope)
     size = len(payload)
     if size > MAX_FRAME_BYTES:
         raise LocalProtocolError(
@@ -379,6 +377,55 @@ def encode_frame(
             f"({MAX_FRAME_BYTES})"
         )
     return _HEADER.pack(size) + payload
+
+
+def _json_bytes(envelope: dict[str, Any]) -> bytes:
+    """``envelope`` as compact UTF-8 JSON: orjson's canonical form, which peers decode fast.
+
+    Validated messages hold only strings, whole numbers, finite floats, booleans and
+    ``null``. What orjson refuses (a lone surrogate, a whole number over 64 bits) the
+    stdlib's encoder writes instead: a lone surrogate as a ``\\u`` escape.
+    """
+    try:
+        return orjson.dumps(envelope)
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return _encoder.encode(envelope).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (only JSON escapes can make one): escape it
+        return _ascii_encoder.encode(envelope).encode("ascii")
+
+
+def _json_value(payload: bytes | bytearray | memoryview) -> Any:
+    """The JSON value of ``payload``, strictly: what :func:`_strict_json_value` returns.
+
+    The fast path: orjson parses it, and if orjson writes the value back byte for byte,
+    the payload was in canonical form (every peer's encoder here writes it), so no key
+    was repeated (a repeated key would be written once) and the value is the one the
+    strict parser gives. Anything else (whitespace, escapes, another float spelling, an
+    error) is decided by the strict parser, with its messages.
+    """
+    try:
+        data = orjson.loads(payload)
+        if orjson.dumps(data) == payload:
+            return data
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
+    return _strict_json_value(payload)
+
+
+def _strict_json_value(payload: bytes | bytearray | memoryview) -> Any:
+    """The JSON value of ``payload`` by the stdlib's parser: UTF-8 only, no duplicate
+    keys, no ``NaN``/``Infinity``; raises :class:`MalformedFrame` otherwise."""
+    try:
+        text_ = bytes(payload).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        detail = f"the payload is not UTF-8 ({exc.reason} at byte {exc.start})"
+        raise MalformedFrame(detail) from None
+    try:
+        return _decoder.decode(text_)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise MalformedFrame(f"the payload is not valid JSON: {exc}") from None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -411,15 +458,7 @@ _Decoded = tuple[int, WireMessage, Address | None, Address | None, int | None]
 
 def _decode(payload: bytes | bytearray | memoryview) -> _Decoded:
     """:func:`decode_payload` as a plain tuple (the connections' hot path)."""
-    try:
-        text_ = bytes(payload).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        detail = f"the payload is not UTF-8 ({exc.reason} at byte {exc.start})"
-        raise MalformedFrame(detail) from None
-    try:
-        data = _decoder.decode(text_)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise MalformedFrame(f"the payload is not valid JSON: {exc}") from None
+    data = _json_value(payload)
     if type(data) is not dict:
         raise MalformedFrame(f"the payload must be a JSON object, not {_json_kind(data)}")
     get = data.get
