@@ -21,7 +21,8 @@ the response. The frames are those of docs/wire-format.md on both sides.
    bookkeeping and the transport's checks included.
 2. **Raw trio**: hand-written server and clients: one task reading each connection, one
    writing it (every frame ready at a wake-up coalesced into one ``send_all``), plain
-   dicts and ``json``, no validation; the server computes the same associated products
+   dicts and the stdlib's ``json`` (the framework's wire codec uses orjson, see
+   ``protocol/_wire.py``), no validation; the server computes the same associated products
    with the same ``RuleRecommender`` (on uploads built before the clock starts: the
    server process makes the same seeded plan).
 
@@ -29,7 +30,8 @@ Throughput: all N purchases are rung up at once; flows/s = N / time until the la
 has its response; each figure the median of R runs, alternating the two sides, and the
 ratio is the median of the per-repeat ratios (``>= 1.00x``: the framework is at least as
 fast as the hand-written loop). Latency: purchases offered at fixed rates (``--rates``,
-default 5,000 then 500 flows/s, each for ``--duration`` s, spread over the checkouts);
+default 5,000, 2,000, 1,000, 500 and 200 flows/s, each for ``--duration`` s, spread over
+the checkouts);
 latency = the phone receiving the response minus the moment the purchase was due; p50 and
 p99 over all flows, both sides. An offered load above what a process can carry shows as
 latencies growing with the run: queueing, not transport delay; the lower rate shows the

@@ -65,9 +65,9 @@ class Effects:
 
     def __add__(self, other: Effects) -> Effects:
         """Both steps' effects, ``self``'s first."""
-        if not other:
+        if not (other.sends or other.timers or other.notes or other.cancels):
             return self
-        if not self:
+        if not (self.sends or self.timers or self.notes or self.cancels):
             return other
         return Effects(
             self.sends + other.sends,
