@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from typing import Any
@@ -64,10 +65,8 @@ def _spellings(value: Any) -> list[bytes]:
         json.dumps(value).encode(),  # spaces after separators
         json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode(),
     ]
-    try:
+    with contextlib.suppress(orjson.JSONEncodeError):  # over 64 bits, a lone surrogate
         spelled.append(orjson.dumps(value))
-    except orjson.JSONEncodeError:  # a whole number over 64 bits, a lone surrogate
-        pass
     return spelled
 
 
