@@ -30,11 +30,9 @@ engine can wrap it without the rule scores drifting.
 from __future__ import annotations
 
 import functools
-import heapq
-import itertools
 import math
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import attrs
@@ -296,7 +294,12 @@ def promoted(
 
 
 class RuleRecommender:
-    """Complement rules plus colour and brand affinity over a catalog (stateless).
+    """Complement rules plus colour and brand affinity over a catalog.
+
+    Learns nothing: an answer depends only on the catalog, the rules and the purchase.
+    What it derives from a basket item's (category, brand, colour), and from a basket's
+    set of those, is kept (a few thousand of each) so the same kinds of basket are
+    answered faster; tests check every answer against the plain computation.
 
     *rules* default to :data:`COMPLEMENT_RULES`, *catalog* to the built-in catalog. Raises
     :class:`~protocol.LocalProtocolError` if a rule weight is not in [0.001, 1]. Rules
@@ -309,7 +312,7 @@ class RuleRecommender:
     one reported. The best candidate of each category keeps its plain affinity score.
     """
 
-    __slots__ = ("_catalog", "_colour_rows", "_targets")
+    __slots__ = ("_baskets", "_catalog", "_colour_rows", "_profiles", "_targets")
 
     def __init__(
         self,
@@ -339,6 +342,8 @@ class RuleRecommender:
         # Basket colour -> catalog colour -> colour_affinity in units, for catalog colours.
         colours = sorted({product.colour for product in self._catalog.products})
         self._colour_rows = {colour: self._colour_row(colour, colours) for colour in colours}
+        self._profiles: dict[tuple[str, str, str], _Candidates] = {}
+        self._baskets: dict[frozenset[tuple[str, str, str]], tuple[_Ordered, ...]] = {}
 
     @staticmethod
     def _colour_row(colour: str, colours: Iterable[str]) -> dict[str, int]:
@@ -379,60 +384,101 @@ class RuleRecommender:
             )
         return tuple(result)
 
-    def _scores(self, purchase: PurchaseUpload) -> dict[str, dict[str, int]]:
-        """Category -> SKU -> affinity score in units, of every candidate (basket included)."""
-        best: dict[str, dict[str, int]] = {}
-        seen: set[tuple[str, str, str]] = set()
-        no_colour: dict[str, int] = {}
-        for item in purchase.items:
-            profile = (item.category, item.brand, item.colour)
-            if profile in seen:  # identical profiles score identically
-                continue
-            seen.add(profile)
-            brand = item.brand
-            row = self._colour_rows.get(item.colour) if item.colour else no_colour
-            if row is None:  # a colour the catalog does not use
-                row = self._colour_row(item.colour, self._colour_rows)
-            for category, weight, candidates in self._targets.get(item.category, ()):
-                scores = best.setdefault(category, {})
-                for product in candidates:
-                    score = weight + row.get(product.colour, 0)
-                    if product.brand == brand:
-                        score += _BRAND_UNITS
-                    if score > scores.get(product.sku, 0):
-                        scores[product.sku] = score
-        return best
+    def _profile(self, profile: tuple[str, str, str]) -> _Candidates:
+        """The candidates a basket item of *profile* (category, brand, colour) offers:
+        per complementary category, SKU -> affinity score in units, and the same as
+        (-score, SKU) best first. A pure function of the profile, so kept (bounded)."""
+        found = self._profiles.get(profile)
+        if found is not None:
+            return found
+        category, brand, colour = profile
+        row = self._colour_rows.get(colour) if colour else _NO_COLOUR
+        if row is None:  # a colour the catalog does not use
+            row = self._colour_row(colour, self._colour_rows)
+        entries = []
+        for target, weight, candidates in self._targets.get(category, ()):
+            scores: dict[str, int] = {}
+            for product in candidates:
+                score = weight + row.get(product.colour, 0)
+                if product.brand == brand:
+                    score += _BRAND_UNITS
+                if score > scores.get(product.sku, 0):
+                    scores[product.sku] = score
+            ordered = tuple(sorted((-score, sku) for sku, score in scores.items()))
+            entries.append((target, scores, ordered))
+        if len(self._profiles) >= _PROFILES_KEPT:
+            self._profiles.clear()
+        found = self._profiles[profile] = tuple(entries)
+        return found
+
+    def _candidates(self, purchase: PurchaseUpload) -> tuple[_Ordered, ...]:
+        """Per complementary category of the basket's items, every candidate as
+        (-score in units, SKU), best first, its score the best over the basket's items
+        (basket items included). A pure function of the basket's profiles, so kept."""
+        profiles = frozenset((item.category, item.brand, item.colour) for item in purchase.items)
+        found = self._baskets.get(profiles)
+        if found is not None:
+            return found
+        if len(profiles) == 1:
+            (profile,) = profiles
+            found = tuple(ordered for _, _, ordered in self._profile(profile))
+        else:
+            best: dict[str, dict[str, int]] = {}
+            for profile in profiles:  # the best score of each: the order does not matter
+                for category, scores, _ in self._profile(profile):
+                    merged = best.setdefault(category, {})
+                    for sku, score in scores.items():
+                        if score > merged.get(sku, 0):
+                            merged[sku] = score
+            found = tuple(
+                tuple(sorted((-score, sku) for sku, score in merged.items()))
+                for merged in best.values()
+            )
+        if len(self._baskets) >= _BASKETS_KEPT:
+            self._baskets.clear()
+        self._baskets[profiles] = found
+        return found
 
     def _ranked(
         self, purchase: PurchaseUpload, limit: int, offers: Mapping[str, Offer]
     ) -> list[AssociatedProduct]:
         """The *limit* best complements of the basket, best first, ties by SKU."""
         basket = {item.sku for item in purchase.items}
-        streams = [
-            _decayed(sorted((-score, sku) for sku, score in scores.items() if sku not in basket))
-            for scores in self._scores(purchase).values()
-        ]
+        # A category contributes at most `limit` candidates: its best ones not in the
+        # basket, each ranked at its score times DIVERSITY_DECAY ** n (n = 0, 1, ...).
+        window = limit + len(basket)
+        ranked: list[tuple[int, str]] = []
+        for ordered in self._candidates(purchase):
+            n = 0
+            floor = 0
+            for negative, sku in ordered[:window]:
+                if sku in basket:
+                    continue
+                key = round(negative * (_DECAY[n] if n < len(_DECAY) else DIVERSITY_DECAY**n))
+                if n and key < floor:  # rounding must not lift it above the one before
+                    key = floor
+                floor = key
+                ranked.append((key, sku))
+                n += 1
+                if n == limit:
+                    break
+        ranked.sort()
         result: list[AssociatedProduct] = []
-        for negative, sku in itertools.islice(heapq.merge(*streams), limit):
-            product = self._catalog.by_sku(sku)
+        by_sku = self._catalog.by_sku
+        for negative, sku in ranked[:limit]:
+            product = by_sku(sku)
             assert product is not None  # candidates come from the catalog
             score = -negative / _UNITS
             result.append(_associated(product, Reason.COMPLEMENT, score, offers.get(sku)))
         return result
 
 
-def _decayed(ordered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    """Apply the diversity decay to one category's (-score, sku), best first.
-
-    Keeps the stream sorted (required by ``heapq.merge``) even where rounding would not.
-    """
-    floor: int | None = None
-    for n, (negative, sku) in enumerate(ordered):
-        key = round(negative * DIVERSITY_DECAY**n)
-        if floor is not None and key < floor:
-            key = floor
-        floor = key
-        yield key, sku
+_Ordered = tuple[tuple[int, str], ...]  # (-score in units, SKU), best first
+_Candidates = tuple[tuple[str, dict[str, int], _Ordered], ...]
+_NO_COLOUR: dict[str, int] = {}
+_PROFILES_KEPT = 4096  # (category, brand, colour) profiles kept per recommender
+_BASKETS_KEPT = 4096  # baskets' sets of profiles kept per recommender (a few MB at most)
+_DECAY = tuple(DIVERSITY_DECAY**n for n in range(64))  # the powers the ranking uses
 
 
 @functools.lru_cache(maxsize=1 << 16)

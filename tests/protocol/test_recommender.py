@@ -513,3 +513,82 @@ def test_a_longer_answer_extends_a_shorter_one(purchase: PurchaseUpload, limit: 
     longer = RECOMMENDER.associate(purchase, None, limit + 1)
     assert longer[: len(shorter)] == shorter
     assert len(shorter) <= len(longer) <= len(shorter) + 1
+
+
+# --------------------------------------------------------------------------- the reference
+
+
+def _reference_ranking(
+    recommender: RuleRecommender, purchase: PurchaseUpload, limit: int
+) -> list[tuple[str, float]]:
+    """The ranking of the class docstring computed the plain way: score every candidate
+    of every basket item's complementary categories (best over the basket), drop the
+    basket's SKUs, decay the n-th of each category, merge, take *limit*."""
+    best: dict[str, dict[str, int]] = {}
+    for item in purchase.items:
+        for category, weight in COMPLEMENT_RULES.get(item.category, ()):
+            scores = best.setdefault(category, {})
+            for product in recommender.catalog.in_category(category):
+                score = round(weight * 10_000) + round(
+                    colour_affinity(item.colour, product.colour) * 10_000 if item.colour else 0
+                )
+                if product.brand == item.brand:
+                    score += round(BRAND_BONUS * 10_000)
+                if score > scores.get(product.sku, 0):
+                    scores[product.sku] = score
+    basket = {item.sku for item in purchase.items}
+    ranked: list[tuple[int, str]] = []
+    for scores in best.values():
+        ordered = sorted((-score, sku) for sku, score in scores.items() if sku not in basket)
+        floor: int | None = None
+        for n, (negative, sku) in enumerate(ordered):
+            key = round(negative * DIVERSITY_DECAY**n)
+            floor = key if floor is None or key >= floor else floor
+            ranked.append((floor, sku))
+    return [(sku, -key / 10_000) for key, sku in sorted(ranked)[:limit]]
+
+
+COLOURED_ITEMS = st.builds(
+    lambda product, colour, brand, quantity: Item(
+        product.sku, product.name, product.category, brand, colour, quantity, product.price
+    ),
+    st.sampled_from(CATALOG.products),
+    st.sampled_from([*sorted({p.colour for p in CATALOG.products}), "", "mauve"]),
+    st.sampled_from([*sorted({p.brand for p in CATALOG.products}), "Nobody"]),
+    st.integers(1, 3),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(COLOURED_ITEMS, min_size=1, max_size=8), LIMITS, st.booleans())
+def test_ranking_is_the_plain_computation_of_the_docstring(
+    items: list[Item], limit: int, fresh: bool
+) -> None:
+    # Kept candidates per (category, brand, colour) profile change nothing: a fresh
+    # recommender and one that has answered many baskets give the reference's answer.
+    recommender = RuleRecommender() if fresh else RECOMMENDER
+    purchase = _purchase(*{item.sku: item for item in items}.values())
+    answer = recommender.associate(purchase, None, limit)
+    assert [(p.sku, p.score) for p in answer] == _reference_ranking(recommender, purchase, limit)
+
+
+def _top_candidates(item: Item, count: int) -> list[Item]:
+    """The *count* best candidates the reference ranks for a basket of *item* alone."""
+    ranked = _reference_ranking(RECOMMENDER, _purchase(item), count)
+    return [_item(sku) for sku, _ in ranked]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_ranking_with_the_best_candidates_in_the_basket_is_the_reference(limit: int) -> None:
+    # The basket holds the best candidates of its first item, and a second product of that
+    # item's category (another profile for the same complementary categories): what is
+    # ranked comes from further down each category, merged over both profiles.
+    for product in CATALOG.products:
+        first = CATALOG.to_item(product, 1)
+        others = [p for p in CATALOG.in_category(product.category) if p.sku != product.sku]
+        items = [first, *_top_candidates(first, 3), *[CATALOG.to_item(p, 1) for p in others[:1]]]
+        purchase = _purchase(*{item.sku: item for item in items}.values())
+        answer = RECOMMENDER.associate(purchase, None, limit)
+        assert [(p.sku, p.score) for p in answer] == _reference_ranking(
+            RECOMMENDER, purchase, limit
+        ), product.sku
