@@ -343,7 +343,7 @@ class RuleRecommender:
         colours = sorted({product.colour for product in self._catalog.products})
         self._colour_rows = {colour: self._colour_row(colour, colours) for colour in colours}
         self._profiles: dict[tuple[str, str, str], _Candidates] = {}
-        self._baskets: dict[frozenset[tuple[str, str, str]], tuple[_Ordered, ...]] = {}
+        self._baskets: dict[tuple[frozenset[tuple[str, str, str]], int], tuple[_Ordered, ...]] = {}
 
     @staticmethod
     def _colour_row(colour: str, colours: Iterable[str]) -> dict[str, int]:
@@ -386,8 +386,8 @@ class RuleRecommender:
 
     def _profile(self, profile: tuple[str, str, str]) -> _Candidates:
         """The candidates a basket item of *profile* (category, brand, colour) offers:
-        per complementary category, SKU -> affinity score in units, and the same as
-        (-score, SKU) best first. A pure function of the profile, so kept (bounded)."""
+        per complementary category, (-affinity score in units, SKU) best first. A pure
+        function of the profile, so kept (bounded)."""
         found = self._profiles.get(profile)
         if found is not None:
             return found
@@ -404,39 +404,43 @@ class RuleRecommender:
                     score += _BRAND_UNITS
                 if score > scores.get(product.sku, 0):
                     scores[product.sku] = score
-            ordered = tuple(sorted((-score, sku) for sku, score in scores.items()))
-            entries.append((target, scores, ordered))
+            entries.append((target, tuple(sorted((-score, sku) for sku, score in scores.items()))))
         if len(self._profiles) >= _PROFILES_KEPT:
             self._profiles.clear()
         found = self._profiles[profile] = tuple(entries)
         return found
 
-    def _candidates(self, purchase: PurchaseUpload) -> tuple[_Ordered, ...]:
-        """Per complementary category of the basket's items, every candidate as
-        (-score in units, SKU), best first, its score the best over the basket's items
-        (basket items included). A pure function of the basket's profiles, so kept."""
+    def _candidates(self, purchase: PurchaseUpload, window: int) -> tuple[_Ordered, ...]:
+        """Per complementary category of the basket's items, its *window* best candidates
+        as (-score in units, SKU), best first, each scored by the basket item that likes
+        it best (basket items included). A pure function of the basket's profiles and
+        *window*, so kept (bounded)."""
         profiles = frozenset((item.category, item.brand, item.colour) for item in purchase.items)
-        found = self._baskets.get(profiles)
+        key = (profiles, window)
+        found = self._baskets.get(key)
         if found is not None:
             return found
         if len(profiles) == 1:
             (profile,) = profiles
-            found = tuple(ordered for _, _, ordered in self._profile(profile))
+            found = tuple(ordered[:window] for _, ordered in self._profile(profile))
         else:
+            # The best `window` of a category over several items are among the best
+            # `window` of each item: whatever ranks above a candidate for the item that
+            # scores it highest ranks above it in the merged order too.
             best: dict[str, dict[str, int]] = {}
             for profile in profiles:  # the best score of each: the order does not matter
-                for category, scores, _ in self._profile(profile):
+                for category, ordered in self._profile(profile):
                     merged = best.setdefault(category, {})
-                    for sku, score in scores.items():
-                        if score > merged.get(sku, 0):
-                            merged[sku] = score
+                    for negative, sku in ordered[:window]:
+                        if negative < merged.get(sku, 0):
+                            merged[sku] = negative
             found = tuple(
-                tuple(sorted((-score, sku) for sku, score in merged.items()))
+                tuple(sorted((negative, sku) for sku, negative in merged.items())[:window])
                 for merged in best.values()
             )
         if len(self._baskets) >= _BASKETS_KEPT:
             self._baskets.clear()
-        self._baskets[profiles] = found
+        self._baskets[key] = found
         return found
 
     def _ranked(
@@ -448,10 +452,10 @@ class RuleRecommender:
         # basket, each ranked at its score times DIVERSITY_DECAY ** n (n = 0, 1, ...).
         window = limit + len(basket)
         ranked: list[tuple[int, str]] = []
-        for ordered in self._candidates(purchase):
+        for ordered in self._candidates(purchase, window):
             n = 0
             floor = 0
-            for negative, sku in ordered[:window]:
+            for negative, sku in ordered:
                 if sku in basket:
                     continue
                 key = round(negative * (_DECAY[n] if n < len(_DECAY) else DIVERSITY_DECAY**n))
@@ -474,7 +478,7 @@ class RuleRecommender:
 
 
 _Ordered = tuple[tuple[int, str], ...]  # (-score in units, SKU), best first
-_Candidates = tuple[tuple[str, dict[str, int], _Ordered], ...]
+_Candidates = tuple[tuple[str, _Ordered], ...]  # per complementary category
 _NO_COLOUR: dict[str, int] = {}
 _PROFILES_KEPT = 4096  # (category, brand, colour) profiles kept per recommender
 _BASKETS_KEPT = 4096  # baskets' sets of profiles kept per recommender (a few MB at most)
