@@ -1,8 +1,13 @@
-"""Errors of the actor runtime, under assocsim's one base class."""
+"""Errors of the actor runtime, under assocsim's one base class.
+
+:class:`AuthenticationError` is the protocol's own (``protocol.AuthenticationError``),
+re-exported here: a TCP server's ``authenticate`` callback raises it to refuse a hello, and
+:class:`protocol.Authenticator` raises it too, so the server catches one class.
+"""
 
 from __future__ import annotations
 
-from protocol import AssocsimError
+from protocol import AssocsimError, AuthenticationError
 
 __all__ = [
     "AuthenticationError",
@@ -31,14 +36,6 @@ class HelloRefused(TransportError):
         self.address = address
         self.code = code
         self.detail = detail
-
-
-class AuthenticationError(AssocsimError):
-    """Raised by a TCP server's ``authenticate`` callback to refuse a hello.
-
-    Its message is sent to the client as the ``detail`` of an ``unauthorized`` error reply:
-    say what is wrong ("unknown merchant key"), never a secret.
-    """
 
 
 class StoreError(AssocsimError):

@@ -15,8 +15,11 @@ or, inside your own nursery: ``server = TcpServerTransport("127.0.0.1", 7700, ..
 * ``authenticate(hello: protocol.Hello) -> Address`` (or an awaitable of one) is called
   once per connection with the client's ``Hello(version, address, credential)``; it returns
   the address the connection speaks for (normally ``hello.address``) or raises
-  :class:`actors.AuthenticationError` (its one-line message goes to the client in an
-  ``unauthorized`` error reply: no secrets in it). Default: accept the claimed address.
+  :class:`protocol.AuthenticationError` (also ``actors.AuthenticationError``: one class,
+  the one :class:`protocol.Authenticator` raises; its one-line message goes to the client
+  in an ``unauthorized`` error reply: no secrets in it). Any other exception is a bug of
+  the callback: logged with its traceback, and the client is told only "the server could
+  not check the credential". Default: accept the claimed address.
 * Every message arriving on that connection is delivered with ``sender`` = the
   authenticated address, never a field of the frame. Messages the local parties send to
   that address go over that connection; messages a client sends to another client's

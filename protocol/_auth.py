@@ -93,6 +93,10 @@ class AuthenticationError(RemoteProtocolError):
 
     The message never says whether a merchant exists or which part of a credential was
     wrong: "unknown merchant" and "wrong key" read the same to the peer.
+
+    The one class for a refused hello: a TCP server's ``authenticate`` callback raises it
+    (``actors.AuthenticationError`` is this class), and the server sends its message to the
+    client as the ``detail`` of an ``unauthorized`` reply, so it must never hold a secret.
     """
 
 

@@ -35,7 +35,6 @@ from actors import SqliteStore, StoreError, TcpServerTransport
 from protocol import (
     CLOUD,
     Address,
-    AuthenticationError,
     Authenticator,
     CloudConfig,
     CloudMachine,
@@ -447,10 +446,8 @@ def _authenticate(
         phone = phone_of(hello.address)
         if phone is not None and hello.credential == "":
             enrolled = await thread.call(cloud.is_subscribed, phone)
-        try:
-            return authenticator.authenticate(hello, enrolled=enrolled)
-        except AuthenticationError as exc:
-            raise actors.AuthenticationError(str(exc)) from None
+        # A refusal raises protocol.AuthenticationError, the class the server catches.
+        return authenticator.authenticate(hello, enrolled=enrolled)
 
     return authenticate
 
