@@ -15,6 +15,13 @@ traces by time, and reports the same figures a simulation reports, computed the 
 counts agree when the compressed day leaves the real-time jitter (a few ms times the
 speed) far from the gaps between dependent events; a lower ``--speed`` tightens it.
 
+The processes talk over the machine's own loopback network: nothing simulates latency,
+loss, duplication, reordering, partitions or crashes. A scenario that configures any of
+them (``[network]`` latency/jitter/loss/duplicate/reorder, ``[[network.link]]``,
+``[[partition]]``, ``[[crash]]``) is refused before a process starts, in one line naming
+those tables (:func:`refuse_faults_on_tcp`), rather than run without them and compared
+with an in-memory run that has them.
+
 The traces also merge for ``assocsim check a.jsonl b.jsonl ...`` (:func:`merge_traces`).
 """
 
@@ -60,7 +67,9 @@ __all__ = [
     "add_tcp_run_options",
     "check_traces_command",
     "events_from_records",
+    "faults_tcp_cannot_apply",
     "merge_traces",
+    "refuse_faults_on_tcp",
     "refuse_tcp_options",
     "report_from_records",
     "run_tcp",
@@ -197,6 +206,45 @@ class TcpRunResult:
         return {k: (tcp[k], memory[k]) for k in COUNTS if tcp[k] != memory[k]}
 
 
+NETWORK_KNOBS: Final = ("latency", "jitter", "loss", "duplicate", "reorder")
+"""The ``[network]`` (and ``[[network.link]]``) knobs that change how messages travel."""
+
+
+def faults_tcp_cannot_apply(scenario: Scenario) -> list[tuple[str, list[str]]]:
+    """What of ``scenario`` a TCP run cannot apply: ``(table, --set assignments that
+    remove it)`` pairs, e.g. ``("[network] loss/duplicate", ["network.loss=0", ...])``.
+
+    Empty for a perfect network without partitions and crashes. A knob left at zero (or a
+    link entry that sets nothing) configures nothing and is not named.
+    """
+    found: list[tuple[str, list[str]]] = []
+    network = scenario.network
+    knobs = [knob for knob in NETWORK_KNOBS if getattr(network, knob)]
+    if knobs:
+        found.append(("[network] " + "/".join(knobs), [f"network.{k}=0" for k in knobs]))
+    if any(getattr(link, knob) for link in network.link for knob in NETWORK_KNOBS):
+        found.append(("[[network.link]]", ["network.link=[]"]))
+    if scenario.partition:
+        found.append(("[[partition]]", ["partition=[]"]))
+    if scenario.crash:
+        found.append(("[[crash]]", ["crash=[]"]))
+    return found
+
+
+def refuse_faults_on_tcp(scenario: Scenario) -> None:
+    """Raise :class:`ScenarioError` (one line) if ``scenario`` configures a fault, latency
+    or crash that a run over real processes would silently leave out."""
+    found = faults_tcp_cannot_apply(scenario)
+    if found:
+        tables = ", ".join(table for table, _ in found)
+        removals = " ".join(f"--set {a}" for _, assignments in found for a in assignments)
+        raise ScenarioError(
+            f"--transport tcp cannot apply {tables} of this scenario (its processes talk "
+            "over the real loopback network: nothing simulates latency, loss, partitions "
+            f"or crashes there): run it with --transport memory, or remove them ({removals})"
+        )
+
+
 def horizon(scenario: Scenario) -> float:
     """Virtual seconds the scenario's day lasts, its last pushes and asks included."""
     return scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
@@ -267,7 +315,9 @@ def run_tcp(
     scenario: Scenario, seed: int, overrides: Sequence[str], source: str, options: TcpRunOptions
 ) -> TcpRunResult:
     """Act ``scenario`` out over TCP; ``source`` is how the children load it (its name or
-    path), ``overrides`` its --set assignments. Raises ScenarioError if a process fails."""
+    path), ``overrides`` its --set assignments. Raises ScenarioError if a process fails,
+    or before any starts if the scenario has faults a TCP run cannot apply."""
+    refuse_faults_on_tcp(scenario)
     run = _TcpRun(scenario, seed, source, options)
     # The day runs `speed` times faster: a re-send after 2 virtual seconds would come
     # after 2 ms, long before any answer can. Only the timing of re-sends changes.
@@ -479,7 +529,8 @@ def format_tcp_result(result: TcpRunResult) -> str:
             f"  {k}: tcp {tcp}, in memory {memory}" for k, (tcp, memory) in differences.items()
         ]
         lines.append(
-            "  (events closer than the real-time jitter times the speed: try a lower --speed)"
+            "  (a tcp run refuses scenarios with faults, so the cause is timing: events "
+            "closer than the real-time jitter times the speed; try a lower --speed)"
         )
     else:
         lines.append(
@@ -577,6 +628,7 @@ def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out
         raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
     if args.tls_ca is not None and args.tls_cert is None:
         raise ScenarioError("--tls-ca goes with --tls-cert and --tls-key")
+    refuse_faults_on_tcp(scenario)
     source = args.scenario
     if Path(source).exists():
         source = str(Path(source).resolve())
