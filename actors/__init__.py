@@ -16,11 +16,22 @@ from ._errors import (
     TransportError,
     UnknownAddress,
 )
+from ._fault_plan import CrashTally, IdleFault, check_fault_plan, idle_faults, no_actor_matches
 from ._faults import Crash, Link, NetworkConfig, Partition
 from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
-from ._simnet import SimNetwork
+from ._simnet import KnobCount, SimNetwork
 from ._sqlite_store import SqliteStore
+from ._step import (
+    STEP_KINDS,
+    CrashPoint,
+    CrashPointStore,
+    KilledInsideStep,
+    StoreProxy,
+    durable_state,
+    run_step,
+    step_kind,
+)
 from ._tcp import (
     Authenticate,
     Backoff,
@@ -50,6 +61,7 @@ from ._world import Scheduling, World
 
 __all__ = [
     "FAULT_KINDS",
+    "STEP_KINDS",
     "TRACE_FORMAT",
     "Activity",
     "Actor",
@@ -57,15 +69,21 @@ __all__ = [
     "AuthenticationError",
     "Backoff",
     "Crash",
+    "CrashPoint",
+    "CrashPointStore",
+    "CrashTally",
     "DirectEndpoint",
     "Endpoint",
     "Envelope",
     "EventKind",
     "FaultPlanError",
     "HelloRefused",
+    "IdleFault",
     "InlineEndpoint",
     "InlineTransport",
     "JsonlTraceWriter",
+    "KilledInsideStep",
+    "KnobCount",
     "Link",
     "MayRelay",
     "MemoryEndpoint",
@@ -77,6 +95,7 @@ __all__ = [
     "SimNetwork",
     "SqliteStore",
     "StoreError",
+    "StoreProxy",
     "TcpClientEndpoint",
     "TcpClientTransport",
     "TcpLimits",
@@ -90,9 +109,15 @@ __all__ = [
     "TransportError",
     "UnknownAddress",
     "World",
+    "check_fault_plan",
     "connect_tcp",
     "deterministic_scheduling",
+    "durable_state",
     "fan_out",
+    "idle_faults",
+    "no_actor_matches",
     "read_trace",
+    "run_step",
     "serve_tcp",
+    "step_kind",
 ]

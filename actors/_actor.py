@@ -10,14 +10,16 @@ connection) skips the mailbox: the machine steps in the task that read the messa
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import cast
 
 import trio
 
-from protocol import Effects, Machine, Timer
+from protocol import CloudStore, Effects, Machine, Timer
 
 from ._activity import Activity
-from ._errors import TransportError
+from ._errors import FaultPlanError, TransportError
+from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
 from ._transport import DirectEndpoint, Endpoint, Envelope
@@ -52,17 +54,23 @@ class Actor:
         self._due_now: list[tuple[Hashable, int]] = []  # armed for "now": fired inline
         self._primed = False
         self.down = False  # crashed and not yet restarted
+        self._store = durable_state(machine)  # each step one transaction of it
+        self._crash_point: CrashPoint | None = None  # a kill -9 armed inside a step
 
     @property
     def pending_timers(self) -> int:
         return len(self._armed)
 
+    @property
+    def keeps_store(self) -> bool:
+        """Does the machine keep durable state, its steps made atomic by this actor?"""
+        return self._store is not None
+
     def prime(self, now: float) -> None:
         """Carry out the machine's start effects (before any actor of the world runs)."""
         if not self._primed:
             self._primed = True
-            self._apply(self.machine.start(now), now)
-            self.fire_due_now(now)
+            self._start(now)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled; closes the endpoint on the way out.
@@ -141,7 +149,10 @@ class Actor:
             return
         if observe is not None:
             observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))
-        self._apply(self.machine.handle(envelope.message, envelope.sender, now), now)
+        message = envelope.message
+        effects = self._step(message, now, self.machine.handle, message, envelope.sender, now)
+        if effects is not None:
+            self._apply(effects, now)
         self._activity.done()
 
     def _deliver_now(self, envelope: Envelope) -> None:
@@ -183,17 +194,59 @@ class Actor:
             return
         self.down = False
         self.machine = machine
+        self._store = durable_state(machine)
         observe = self._observe
         if observe is not None:
             observe(TraceEvent(now, _RESTART, self.address, self.address))
-        self._apply(machine.start(now), now)
-        self.fire_due_now(now)
+        self._start(now)
+
+    def arm_crash_inside_step(
+        self, after_writes: int, during: str | None, crashed: Callable[[float], None]
+    ) -> None:
+        """Crash right after store write ``after_writes`` of the next step of kind
+        ``during`` (any kind if None): a kill -9 inside the step, whose transaction is then
+        never committed; ``crashed(now)`` is called once it fell. Only a party that keeps a
+        store can be crashed so; the point stays armed until a matching step comes."""
+        store = self._store
+        if store is None:
+            raise FaultPlanError(f"{self.address} keeps no store: no step of it writes")
+        point = CrashPoint(crashed)
+        point.arm(after_writes, during)
+        wrapped = CrashPointStore(cast(CloudStore, store), point)
+        setattr(self.machine, "store", wrapped)  # noqa: B010 -- Machine declares no store
+        self._store = wrapped
+        self._crash_point = point
+
+    def _start(self, now: float) -> None:
+        effects = self._step(START, now, self.machine.start, now)
+        if effects is not None:
+            self._apply(effects, now)
+            self.fire_due_now(now)
+
+    def _step(
+        self, what: object, now: float, call: Callable[..., Effects], *args: object
+    ) -> Effects | None:
+        """One step of the machine on ``what``, as one transaction of its store; None if
+        an armed crash point killed the party inside it (it is down then)."""
+        point = self._crash_point
+        if point is None:
+            return run_step(self._store, call, *args)
+        point.enter(what)
+        try:
+            return run_step(self._store, call, *args)
+        except KilledInsideStep:
+            self._crash_point = None  # fired: the rebuilt machine has a store of its own
+            self.crash(now)
+            point.crashed(now)
+            return None
 
     def _fire(self, key: Hashable, now: float) -> None:
         observe = self._observe
         if observe is not None:
             observe(TraceEvent(now, _TIMER, self.address, self.address, detail=key))
-        self._apply(self.machine.timer_fired(key, now), now)
+        effects = self._step(key, now, self.machine.timer_fired, key, now)
+        if effects is not None:
+            self._apply(effects, now)
         self._activity.done()
 
     def _apply(self, effects: Effects, now: float) -> None:

@@ -8,6 +8,7 @@ out the :class:`Crash` entries. Addresses are matched with shell-style patterns
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import math
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ import attrs
 from protocol import Address
 
 from ._errors import FaultPlanError
+from ._step import STEP_KINDS
 
 __all__ = ["Crash", "Link", "NetworkConfig", "Partition", "matches"]
 
@@ -136,17 +138,43 @@ class Partition:
         return False
 
 
+def _write_count(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FaultPlanError(f"{attribute.name}: expected a whole number >= 0, got {value!r}")
+
+
+def _step_kind(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or value not in STEP_KINDS:
+        close = difflib.get_close_matches(str(value), sorted(STEP_KINDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise FaultPlanError(
+            f"{attribute.name}: {value!r} is no kind of step (expected one of "
+            f"{', '.join(sorted(STEP_KINDS))}){hint}"
+        )
+
+
 @attrs.frozen
 class Crash:
     """The actors matching ``actor`` crash at ``at`` and restart at ``restart``.
 
     A crash loses the actor's timers and everything in its mailbox or arriving while it is
     down; a restart rebuilds it from what it keeps durably (the cloud: its store).
+
+    ``after_writes = 0`` (the default) crashes between two steps, at ``at``. With
+    ``after_writes = k >= 1`` the crash falls *inside* a step, as a kill -9 can: armed at
+    ``at``, it fires right after the k-th store write of the next step of kind ``during``
+    (any kind if None; see :data:`~actors.STEP_KINDS`) that makes k writes, and the actor
+    stays down for ``restart - at`` seconds from then. If no such step comes, nothing
+    crashes (a run's report then counts fewer crashes than entries matched).
     """
 
     actor: str = attrs.field(validator=attrs.validators.min_len(1))
     at: float = attrs.field(validator=_seconds)
     restart: float = attrs.field(validator=_seconds)
+    after_writes: int = attrs.field(default=0, validator=_write_count)
+    during: str | None = attrs.field(default=None, validator=_step_kind)
 
     def __attrs_post_init__(self) -> None:
         if self.restart <= self.at:
@@ -154,3 +182,13 @@ class Crash:
                 f"crash of {self.actor}: restart ({self.restart:g}s) must come after the "
                 f"crash ({self.at:g}s); every crashed actor restarts"
             )
+        if self.during is not None and not self.after_writes:
+            raise FaultPlanError(
+                f"crash of {self.actor}: during = {self.during!r} needs after_writes >= 1 "
+                "(a crash inside a step of that kind, after that many store writes)"
+            )
+
+    @property
+    def inside_step(self) -> bool:
+        """Does this crash fall inside a step (after a store write)?"""
+        return self.after_writes > 0

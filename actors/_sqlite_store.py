@@ -5,10 +5,14 @@ same semantics and iteration orders, so a cloud restarted on the same file recov
 bindings, subscriptions, pending and outgoing pushes, deliveries, matching relations and
 promotions (see ``docs/store.md`` for the schema).
 
-Durability: the connection is in autocommit mode, so every write method runs one SQL
-statement that is committed before the method returns. With ``durable=True`` (the default)
-the database runs ``synchronous=FULL``: the WAL is fsynced at every commit, so an upload
-the cloud has acknowledged survives a power loss. ``durable=False`` selects
+Atomic steps: between :meth:`SqliteStore.begin_step` and :meth:`SqliteStore.commit_step`
+(the driver brackets every step of the cloud machine with them) the writes form one SQLite
+transaction, begun at the step's first write and committed once: a process killed inside
+the step leaves none of its writes behind, and a step that writes nothing costs no
+transaction. Outside a step the connection is in autocommit mode, every write committed
+before its method returns. With ``durable=True`` (the default) the database runs
+``synchronous=FULL``: the WAL is fsynced at every commit (once per step), so an upload the
+cloud has acknowledged survives a power loss. ``durable=False`` selects
 ``synchronous=NORMAL``: a commit survives a crash of the process but the last commits
 before a power loss or OS crash may be rolled back; much faster, fine for simulations.
 
@@ -138,6 +142,7 @@ class SqliteStore:
         self._path = os.fspath(path)
         self._durable = durable
         self._closed = False
+        self._in_step = False  # between begin_step and commit_step/rollback_step
         try:
             # isolation_level=None: autocommit, each statement is its own transaction.
             self._db = sqlite3.connect(self._path, isolation_level=None)
@@ -167,10 +172,36 @@ class SqliteStore:
     def close(self) -> None:
         """Close the database (the last connection to close folds the WAL into the file).
 
-        Every write was committed already; closing twice is harmless.
+        A step still open is rolled back, as a killed process's would be; closing twice is
+        harmless.
         """
         self._closed = True
+        self._in_step = False
         self._db.close()
+
+    # ------------------------------------------------------------------ atomic steps
+
+    def begin_step(self) -> None:
+        """The writes until :meth:`commit_step` form one transaction (begun lazily)."""
+        self._in_step = True
+
+    def commit_step(self) -> None:
+        """Commit the step's writes together (one fsync when durable)."""
+        self._in_step = False
+        if self._db.in_transaction:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+
+    def rollback_step(self) -> None:
+        """Discard every write of the step."""
+        self._in_step = False
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
 
     def __enter__(self) -> Self:
         return self
@@ -272,6 +303,8 @@ class SqliteStore:
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         try:
+            if self._in_step and not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(sql, params)
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc

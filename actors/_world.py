@@ -158,17 +158,36 @@ class World:
             hit = [address for address in self.actors if matches(address, (crash.actor,))]
             if not hit:
                 raise FaultPlanError(f"crash of {crash.actor!r}: no actor has that address")
+            storeless = [a for a in hit if not self.actors[a].keeps_store]
+            if crash.inside_step and storeless:
+                raise FaultPlanError(
+                    f"crash of {crash.actor!r} after_writes = {crash.after_writes}: "
+                    f"{storeless[0]} keeps no store, so no step of it writes; crash it "
+                    "between steps (leave out after_writes)"
+                )
             for address in hit:
-                self.activity.add(2)
-                self.timers.arm(schedule, _CrashEdge(address, "crash", None), now + crash.at)
-                edge = _CrashEdge(address, "restart", rebuild)
-                self.timers.arm(schedule, edge, now + crash.restart)
+                start = _CrashEdge(address, "crash", rebuild, crash)
+                self.activity.add()
+                self.timers.arm(schedule, start, now + crash.at)
+                if not crash.inside_step:  # else armed when the crash falls, see below
+                    self.activity.add()
+                    self.timers.arm(schedule, start._replace(phase="restart"), now + crash.restart)
+
+    def _restart_later(self, edge: _CrashEdge, down_for: float) -> Callable[[float], None]:
+        """When a crash inside a step falls at ``now``: restart ``down_for`` later."""
+
+        def crashed(now: float) -> None:
+            self.activity.add()
+            self.timers.arm(_CrashSchedule(self), edge._replace(phase="restart"), now + down_for)
+
+        return crashed
 
 
 class _CrashEdge(NamedTuple):
     address: Address
-    phase: str  # "crash" or "restart"
-    rebuild: Callable[[Address], Machine] | None
+    phase: str  # "crash" (or arm a crash inside a step) or "restart"
+    rebuild: Callable[[Address], Machine]
+    crash: Crash
 
 
 class _CrashSchedule:
@@ -183,10 +202,16 @@ class _CrashSchedule:
     def timer_due(self, key: Hashable, seq: int, now: float) -> None:
         assert isinstance(key, _CrashEdge)
         actor = self._world.actors[key.address]
-        if key.rebuild is None:
-            actor.crash(now)
-        else:
+        crash = key.crash
+        if key.phase == "restart":
             actor.restart(key.rebuild(key.address), now)
+        elif crash.inside_step:  # the actor dies in its next matching step
+            down_for = crash.restart - crash.at
+            actor.arm_crash_inside_step(
+                crash.after_writes, crash.during, self._world._restart_later(key, down_for)
+            )
+        else:
+            actor.crash(now)
         self._world.activity.done()
 
 

@@ -79,7 +79,14 @@ from ._outbox import Outbox, OutboxNote, Resend, RetryPolicy
 from ._phone import AskDue, Delivery, PhoneMachine, PhoneNote
 from ._pos import Checkout, CheckoutDue, PosMachine, PosNote
 from ._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
-from ._store import Binding, CloudStore, InMemoryStore, MatchingRelation, PendingPush
+from ._store import (
+    Binding,
+    CloudStore,
+    InMemoryStore,
+    MatchingRelation,
+    PendingPush,
+    StepTransactions,
+)
 from ._structuring import describe_errors, strict_converter
 from ._wire import (
     CONTROL_TYPES,
@@ -218,6 +225,7 @@ __all__ = [
     "Send",
     "ServerConnection",
     "ServerEvent",
+    "StepTransactions",
     "Subscribe",
     "SubscribeAck",
     "Timer",

@@ -22,7 +22,9 @@ Decisions the patent leaves open, and ours:
   as a ``dual-send`` push, once; under ``MismatchPolicy.REJECT`` the requester gets an
   ``identifier-mismatch`` refusal and no products leak to anyone.
 * A receipt id uploaded again with the same content is acknowledged again and changes
-  nothing; with other content it is refused (``conflicting-upload``).
+  nothing, except that a receipt with no push armed and no delivery to its phone gets its
+  push re-armed at the original deadline (a repair; see ``_repair_push``); with other
+  content it is refused (``conflicting-upload``).
 
 Reliability over a lossy network (the patent assumes a perfect one): every push (timeout
 or dual-send) stays in the store's outgoing list and is re-sent with backoff
@@ -192,8 +194,8 @@ class CloudMachine:
         ack = Send(sender, UploadAck(upload.receipt_id))
         existing = self.store.binding(upload.receipt_id)
         if existing is not None:
-            if existing.upload == upload:
-                return Effects(sends=(ack,))  # the same upload again: bound once
+            if existing.upload == upload:  # the same upload again: bound once
+                return Effects(sends=(ack,)) + self._repair_push(existing)
             return _refuse(
                 sender,
                 ErrorCode.CONFLICTING_UPLOAD,
@@ -207,6 +209,23 @@ class CloudMachine:
         deadline = now + self.config.push_timeout
         self.store.put_pending_push(PendingPush(upload.receipt_id, upload.phone_id, deadline))
         return Effects(sends=(ack,), timers=(Timer(deadline, PushDue(upload.receipt_id)),))
+
+    def _repair_push(self, binding: Binding) -> Effects:
+        """Step 602 again for a re-sent upload whose receipt has no push armed and was
+        never delivered to its phone: arm it at its original deadline (due at once if it
+        passed, when step 603 judges it afresh).
+
+        Atomic steps never leave a binding without its pending push; a store that commits
+        each write on its own, or was restored from a partial backup, can. The POS re-sends
+        an upload until acknowledged, so this mends such a store before a push is lost.
+        """
+        receipt_id, phone_id = binding.receipt_id, binding.phone_id
+        store = self.store
+        if store.pending_push(receipt_id) is not None or store.was_delivered(receipt_id, phone_id):
+            return NOTHING
+        deadline = binding.stored_at + self.config.push_timeout
+        store.put_pending_push(PendingPush(receipt_id, phone_id, deadline))
+        return Effects(timers=(Timer(deadline, PushDue(receipt_id)),))
 
     # ------------------------------------------------------------------ steps 504-508
 

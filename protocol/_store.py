@@ -3,8 +3,16 @@
 The cloud machine reaches its state only through the narrow :class:`CloudStore` interface,
 so a durable implementation (``actors.SqliteStore``) can replace :class:`InMemoryStore`
 without touching the protocol rules. Every method is synchronous and cheap; the machine
-calls it inline. A durable store must have made a write durable when the method returns:
-the cloud acknowledges an upload right after storing it.
+calls it inline.
+
+A step is all or nothing. The machine's driver, not the machine, brackets every step (one
+``start``, ``handle`` or ``timer_fired`` call) with :meth:`CloudStore.begin_step` and
+:meth:`CloudStore.commit_step`, or :meth:`CloudStore.rollback_step` when the step raised
+or the process died inside it; it sends the step's messages only after the commit, so no
+acknowledgement ever precedes the state it acknowledges. A durable store makes the whole
+step durable at ``commit_step``, and a kill -9 before it leaves none of the step's writes
+behind. Without ``begin_step`` (a machine called directly, as unit tests do) every write
+takes effect at once.
 
 What a restarted cloud recovers from its store (``CloudMachine.start``): bindings (and the
 recommender's learning, replayed from them in stored order), subscriptions, pending pushes
@@ -14,15 +22,22 @@ recommender's learning, replayed from them in stored order), subscriptions, pend
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._messages import AssociationPush, PurchaseUpload
 from ._recommender import Promotions
 
-__all__ = ["Binding", "CloudStore", "InMemoryStore", "MatchingRelation", "PendingPush"]
+__all__ = [
+    "Binding",
+    "CloudStore",
+    "InMemoryStore",
+    "MatchingRelation",
+    "PendingPush",
+    "StepTransactions",
+]
 
 
 @attrs.frozen
@@ -61,7 +76,29 @@ class MatchingRelation:
     saved_at: float
 
 
-class CloudStore(Protocol):
+@runtime_checkable
+class StepTransactions(Protocol):
+    """What a driver needs of a machine's durable state to make each step atomic.
+
+    A machine that keeps such state exposes it as its ``store`` attribute; its driver
+    calls :meth:`begin_step` before each step, then :meth:`commit_step` before carrying
+    out the step's effects, or :meth:`rollback_step` if the step did not finish.
+    """
+
+    def begin_step(self) -> None:
+        """The writes from now on belong to one step."""
+        ...
+
+    def commit_step(self) -> None:
+        """Make every write of the step durable, together."""
+        ...
+
+    def rollback_step(self) -> None:
+        """Undo every write of the step (it raised, or its process died inside it)."""
+        ...
+
+
+class CloudStore(StepTransactions, Protocol):
     """Everything the cloud remembers. Implementations must be deterministic."""
 
     def binding(self, receipt_id: str) -> Binding | None: ...
@@ -97,8 +134,24 @@ class CloudStore(Protocol):
     def set_promotions(self, promotions: Promotions) -> None: ...
 
 
+_ABSENT: Any = object()  # "the key had no value" in an undo record
+
+
+def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:
+    if old is _ABSENT:
+        table.pop(key, None)
+    else:
+        table[key] = old
+
+
 class InMemoryStore:
-    """A :class:`CloudStore` in dicts and sets: fast, and gone when the process ends."""
+    """A :class:`CloudStore` in dicts and sets: fast, and gone when the process ends.
+
+    A step's writes are undone by :meth:`rollback_step` from an undo log kept only while a
+    step is open. An entry a rolled-back step had removed comes back with its value, at
+    the end of its collection's order (the orders matter only to a restart, and a
+    restarted in-memory cloud starts empty).
+    """
 
     def __init__(self) -> None:
         self._bindings: dict[str, Binding] = {}
@@ -108,11 +161,32 @@ class InMemoryStore:
         self._outgoing: dict[tuple[str, str], AssociationPush] = {}
         self._relations: dict[str, MatchingRelation] = {}
         self._promotions: dict[str, Promotions] = {}
+        self._undo: list[Callable[[], None]] | None = None  # None: no step open
+
+    def begin_step(self) -> None:
+        self._undo = []
+
+    def commit_step(self) -> None:
+        self._undo = None
+
+    def rollback_step(self) -> None:
+        undo, self._undo = self._undo, None
+        if undo:
+            for action in reversed(undo):
+                action()
+
+    def _keep(self, table: dict[Any, Any], key: Any) -> None:
+        """Log how to put ``table[key]`` back as it is now (inside a step only)."""
+        undo = self._undo
+        if undo is not None:
+            old = table.get(key, _ABSENT)
+            undo.append(lambda: _restore(table, key, old))
 
     def binding(self, receipt_id: str) -> Binding | None:
         return self._bindings.get(receipt_id)
 
     def put_binding(self, binding: Binding) -> None:
+        self._keep(self._bindings, binding.receipt_id)
         self._bindings[binding.receipt_id] = binding
 
     def bindings(self) -> Iterable[Binding]:
@@ -122,15 +196,18 @@ class InMemoryStore:
         return phone_id in self._subscribed
 
     def subscribe(self, phone_id: str, at: float) -> None:
+        self._keep(self._subscribed, phone_id)
         self._subscribed.setdefault(phone_id, at)
 
     def pending_push(self, receipt_id: str) -> PendingPush | None:
         return self._pending.get(receipt_id)
 
     def put_pending_push(self, push: PendingPush) -> None:
+        self._keep(self._pending, push.receipt_id)
         self._pending[push.receipt_id] = push
 
     def remove_pending_push(self, receipt_id: str) -> None:
+        self._keep(self._pending, receipt_id)
         self._pending.pop(receipt_id, None)
 
     def pending_pushes(self) -> Iterable[PendingPush]:
@@ -140,18 +217,25 @@ class InMemoryStore:
         return (receipt_id, phone_id) in self._delivered
 
     def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
-        self._delivered.add((receipt_id, phone_id))
+        key = (receipt_id, phone_id)
+        if self._undo is not None and key not in self._delivered:
+            self._undo.append(lambda: self._delivered.discard(key))
+        self._delivered.add(key)
 
     def put_outgoing(self, push: AssociationPush) -> None:
-        self._outgoing[(push.receipt_id, push.phone_id)] = push
+        key = (push.receipt_id, push.phone_id)
+        self._keep(self._outgoing, key)
+        self._outgoing[key] = push
 
     def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
+        self._keep(self._outgoing, (receipt_id, phone_id))
         self._outgoing.pop((receipt_id, phone_id), None)
 
     def outgoing(self) -> Iterable[AssociationPush]:
         return tuple(self._outgoing.values())
 
     def save_matching_relation(self, relation: MatchingRelation) -> None:
+        self._keep(self._relations, relation.receipt_id)
         self._relations[relation.receipt_id] = relation
 
     def matching_relation(self, receipt_id: str) -> MatchingRelation | None:
@@ -161,4 +245,5 @@ class InMemoryStore:
         return self._promotions.get(merchant_id)
 
     def set_promotions(self, promotions: Promotions) -> None:
+        self._keep(self._promotions, promotions.merchant_id)
         self._promotions[promotions.merchant_id] = promotions

@@ -46,8 +46,20 @@ from actors import (
     TimerService,
     TraceEvent,
     TransportError,
+    durable_state,
+    run_step,
 )
-from protocol import CLOUD, Address, AssocsimError, Effects, Machine, Message, SubscribeAck, Timer
+from protocol import (
+    CLOUD,
+    Address,
+    AssocsimError,
+    Effects,
+    Machine,
+    Message,
+    StepTransactions,
+    SubscribeAck,
+    Timer,
+)
 
 from ._errors import ScenarioError
 
@@ -416,11 +428,13 @@ class CloudDriver:
 
     Messages from ``endpoint`` and the machine's due timers queue in one inbox; the driver
     takes up to ``batch`` of them at a time, runs them through the machine in the store
-    thread (one thread hop per batch: the steps stay in order and each one's store writes
-    are committed before it returns), then sends, arms, cancels and observes their effects
-    in order, as :class:`~actors.Actor` does. So an ``upload-ack`` leaves only after its
-    binding is committed. :meth:`run` returns when :meth:`stop` was called and the batch in
-    progress is finished.
+    thread (one thread hop per batch: the steps stay in order, each one a transaction of
+    ``store`` committed before the next begins, see :func:`~actors.run_step`), then sends,
+    arms, cancels and observes their effects in order, as :class:`~actors.Actor` does. So
+    an ``upload-ack`` leaves only after its binding is committed, and a kill -9 leaves
+    every step whole or absent. ``store``: the machine's durable state (default: its
+    ``store`` attribute, if any). :meth:`run` returns when :meth:`stop` was called and the
+    batch in progress is finished.
     """
 
     def __init__(
@@ -431,10 +445,12 @@ class CloudDriver:
         *,
         observer: Observer | None = None,
         batch: int = 64,
+        store: StepTransactions | None = None,
     ) -> None:
         if batch < 1:
             raise ScenarioError(f"--batch must be at least 1, got {batch}")
         self.machine = machine
+        self.store = store if store is not None else durable_state(machine)
         self.endpoint = endpoint
         self.thread = thread
         self.batch = batch
@@ -514,16 +530,17 @@ class CloudDriver:
 
     def _in_thread(self, work: list[_Work], now: float) -> list[Effects]:
         machine = self.machine
+        store = self.store
         out: list[Effects] = []
         for item in work:
             if item.kind == "message":
                 envelope = item.envelope
                 assert envelope is not None
-                out.append(machine.handle(envelope.message, envelope.sender, now))
+                out.append(run_step(store, machine.handle, envelope.message, envelope.sender, now))
             elif item.kind == "timer":
-                out.append(machine.timer_fired(item.key, now))
+                out.append(run_step(store, machine.timer_fired, item.key, now))
             else:
-                out.append(machine.start(now))
+                out.append(run_step(store, machine.start, now))
         return out
 
     def _observe_input(self, item: _Work, now: float) -> None:

@@ -399,6 +399,7 @@ async def _drive(
         thread,
         observer=timebase.observer(writer),
         batch=options.batch,
+        store=cloud.store,  # each step one transaction: a kill -9 leaves none half-done
     )
     try:
         async with trio.open_nursery() as nursery:

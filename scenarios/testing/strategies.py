@@ -32,7 +32,7 @@ from the small range its docstring gives.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeAlias, TypeVar
+from typing import Literal, TypeAlias, TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -71,10 +71,13 @@ from scenarios._scenario import CloudSettings, Scenario
 from scenarios._workload import phone_id_of
 
 __all__ = [
+    "CRASH_STEP_KINDS",
     "CRASH_TARGETS",
     "MAX_TEXT_LENGTH",
+    "MAX_WRITES_PER_STEP",
     "PARTITION_SIDES",
     "FaultSchedule",
+    "InsideSteps",
     "Knob",
     "associated_products",
     "association_pushes",
@@ -540,6 +543,25 @@ PARTITION_SIDES: tuple[tuple[str, ...], ...] = (
 )
 """The groups a generated partition cuts off from every other address."""
 
+MAX_WRITES_PER_STEP = 4
+"""The most store writes one cloud step makes (a timeout push: the pending push removed,
+the matching relation saved, the delivery marked, the push kept until acknowledged)."""
+
+CRASH_STEP_KINDS: dict[str | None, int] = {
+    None: MAX_WRITES_PER_STEP,
+    "purchase-upload": 2,  # the binding, the pending push
+    "association-request": MAX_WRITES_PER_STEP,  # a dual-send writes 4
+    "push-due": MAX_WRITES_PER_STEP,
+    "subscribe": 1,
+    "push-ack": 1,
+    "resend": 1,  # a push given up is forgotten
+}
+"""The kinds of cloud step a generated crash inside a step targets (None: the next step
+of any kind that writes enough), each with the most store writes such a step makes."""
+
+InsideSteps = Literal["never", "sometimes", "always"]
+"""How often a generated crash falls inside a cloud step (see :func:`crash_schedules`)."""
+
 _MIN_WINDOW = 1.0  # seconds: the shortest partition or crash drawn
 _LATENCIES = st.floats(0.0, 0.5)
 _JITTERS = st.floats(0.0, 0.5)
@@ -674,16 +696,25 @@ def crash_schedules(
     max_crashes: int = 2,
     targets: Sequence[str] = CRASH_TARGETS,
     max_length: float = 600.0,
+    inside_steps: InsideSteps = "sometimes",
 ) -> tuple[Crash, ...]:
     """Zero to ``max_crashes`` ``[[crash]]`` entries, each crashing the actors matching a
     pattern from ``targets`` (default :data:`CRASH_TARGETS`) for 1 s to ``max_length``
     seconds; every crashed actor restarts by ``before``.
 
+    ``inside_steps``: ``"sometimes"`` (the default) makes about half the entries, and
+    ``"always"`` every entry, a crash of the cloud inside a step, as a kill -9 can fall:
+    right after store write 1 to k of the next step of a kind from
+    :data:`CRASH_STEP_KINDS` (``during``; k the most writes such a step makes);
+    ``"never"``: none. With ``"always"`` at least one entry is drawn (when ``max_crashes``
+    allows).
+
     The crash windows never overlap (each lies in its own slice of ``[0, before]``), so
-    every entry crashes and restarts each actor it matches exactly once: a run's report
-    counts ``crashes == restarts ==`` the sum over the entries of the actors matched.
+    every entry crashes and restarts each actor it matches at most once: a run's report
+    counts ``crashes == restarts``, exactly the actors matched for the crashes between
+    steps, and for one inside a step one crash if a matching step came in its window.
     """
-    count = draw(st.integers(0, max_crashes))
+    count = draw(st.integers(1 if inside_steps == "always" else 0, max_crashes))
     if count == 0 or before < count * _MIN_WINDOW:
         return ()
     slot = before / count
@@ -691,8 +722,22 @@ def crash_schedules(
     for n in range(count):
         window = _window(draw, n * slot, (n + 1) * slot, max_length)
         if window is not None:
-            target = draw(st.sampled_from(list(targets)))
-            crashes.append(Crash(actor=target, at=window[0], restart=window[1]))
+            after_writes, during = 0, None
+            if inside_steps == "always" or (inside_steps == "sometimes" and draw(st.booleans())):
+                target = "cloud"
+                during = draw(st.sampled_from(list(CRASH_STEP_KINDS)))
+                after_writes = draw(st.integers(1, CRASH_STEP_KINDS[during]))
+            else:
+                target = draw(st.sampled_from(list(targets)))
+            crashes.append(
+                Crash(
+                    actor=target,
+                    at=window[0],
+                    restart=window[1],
+                    after_writes=after_writes,
+                    during=during,
+                )
+            )
     return tuple(crashes)
 
 
@@ -723,6 +768,8 @@ def fault_schedules(
     crash_targets: Sequence[str] = CRASH_TARGETS,
     partition_sides: Sequence[tuple[str, ...]] = PARTITION_SIDES,
     max_window: float = 600.0,
+    inside_steps: InsideSteps = "sometimes",
+    crashes_before: float | None = None,
 ) -> FaultSchedule:
     """A :class:`FaultSchedule` whose partitions heal and crashed actors restart by
     ``before`` (give the scenario's ``duration``, so a healed phase follows).
@@ -744,10 +791,11 @@ def fault_schedules(
         ),
         crash=draw(
             crash_schedules(
-                before=before,
+                before=before if crashes_before is None else crashes_before,
                 max_crashes=max_crashes,
                 targets=crash_targets,
                 max_length=max_window,
+                inside_steps=inside_steps,
             )
         ),
     )
@@ -764,6 +812,7 @@ def faulty_scenarios(
     crash_targets: Sequence[str] = CRASH_TARGETS,
     partition_sides: Sequence[tuple[str, ...]] = PARTITION_SIDES,
     max_window: float = 600.0,
+    inside_steps: InsideSteps = "sometimes",
 ) -> Scenario:
     """A scenario drawn from ``scenario`` (default: :func:`scenarios`) with a
     :func:`fault_schedules` schedule: loss, duplication, reordering, latency and jitter
@@ -783,6 +832,11 @@ def faulty_scenarios(
             crash_targets=crash_targets,
             partition_sides=partition_sides,
             max_window=max_window,
+            inside_steps=inside_steps,
+            # Crashes inside steps only: let them reach the pushes, due after the purchases.
+            crashes_before=(
+                base.duration + base.cloud.push_timeout if inside_steps == "always" else None
+            ),
         )
     )
     return schedule.apply(base)
