@@ -6,7 +6,10 @@ inline transport's mailboxes. A message sent at ``t`` is delivered at ``t + late
 jitter draw``: the delivery is an entry in the world's :class:`~actors.TimerService` heap,
 so virtual time reaches it like any timer. Each fault it injects is reported to the
 world's observer as a trace event (``drop``, ``dup``, ``delay``, ``partition``), so a
-report counts the faults that really happened, not the ones configured.
+report counts the faults that really happened, not the ones configured. The network also
+counts them by what configured them (:meth:`SimNetwork.knob_counts`,
+:meth:`SimNetwork.cut_by_partition`, :meth:`SimNetwork.sent_by_link`), so a configured
+fault that injected nothing can be named (``actors.idle_faults``).
 
 The same seed and the same sequence of sends give the same deliveries: the generator is
 drawn in send order, a fixed number of times per message.
@@ -29,15 +32,61 @@ from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
 from ._transport import Envelope
 
-__all__ = ["SimNetwork"]
+__all__ = ["FAULT_KNOBS", "KnobCount", "SimNetwork"]
+
+FAULT_KNOBS = ("loss", "duplicate", "reorder")
+"""The network's fault knobs (rates applied during the fault phase)."""
 
 
-class _LinkParams(NamedTuple):
-    latency: float
-    jitter: float
-    loss: float
-    duplicate: float
-    reorder: float
+class KnobCount(NamedTuple):
+    """What one configured fault rate did: ``exposed`` messages were sent under it during
+    the fault phase, and it injected ``injected`` faults (drops, copies or hold-backs)."""
+
+    exposed: int
+    injected: int
+
+
+class _LinkParams:
+    """The settings of one (sender, recipient) link, and what happened on it.
+
+    ``rule`` is the index of the ``[[network.link]]`` entry that covers the link (the first
+    one), or -1: the network-wide settings only."""
+
+    __slots__ = (
+        "duplicate",
+        "duplicated",
+        "exposed",
+        "jitter",
+        "latency",
+        "loss",
+        "lost",
+        "reorder",
+        "reordered",
+        "rule",
+        "sent",
+    )
+
+    def __init__(
+        self,
+        latency: float,
+        jitter: float,
+        loss: float,
+        duplicate: float,
+        reorder: float,
+        *,
+        rule: int,
+    ) -> None:
+        self.latency = latency
+        self.jitter = jitter
+        self.loss = loss
+        self.duplicate = duplicate
+        self.reorder = reorder
+        self.rule = rule
+        self.sent = 0  # messages over this link (not cut by a partition)
+        self.exposed = 0  # ... of them sent during the fault phase
+        self.lost = 0
+        self.duplicated = 0
+        self.reordered = 0
 
 
 class _Arrival(NamedTuple):
@@ -69,7 +118,8 @@ class SimNetwork(InlineTransport):
         self.partitions = tuple(partitions)
         self._random = random.Random(seed)
         self._links: dict[tuple[Address, Address], _LinkParams] = {}
-        self._active: list[Partition] = []
+        self._active: list[tuple[int, Partition]] = []
+        self._cuts = [0] * len(self.partitions)
         self._sends = 0
         self._timers: TimerService | None = None
         self._activity: Activity | None = None
@@ -103,21 +153,27 @@ class SimNetwork(InlineTransport):
             activity.done()
             return
         link = self._link(sender, recipient)
+        link.sent += 1
         draw = self._random.random
         lost, copied, held = draw(), draw(), draw()  # always three draws: stable streams
         in_fault_phase = self._in_fault_phase(now)
+        if in_fault_phase:
+            link.exposed += 1
         if in_fault_phase and lost < link.loss:
+            link.lost += 1
             self._fault(now, EventKind.DROP, envelope, "loss")
             activity.done()
             return
         copies = 1
         if in_fault_phase and copied < link.duplicate:
             copies = 2
+            link.duplicated += 1
             activity.add()
             self._fault(now, EventKind.DUPLICATE, envelope, "duplicate")
         for copy in range(copies):
             delay = link.latency + link.jitter * draw()
             if in_fault_phase and copy == 0 and held < link.reorder:
+                link.reordered += 1
                 delay += self.config.reorder_delay * draw()
                 self._fault(now, EventKind.DELAY, envelope, "reorder")
             if delay <= 0:
@@ -136,20 +192,63 @@ class SimNetwork(InlineTransport):
             config = self.config
             latency, jitter = config.latency, config.jitter
             loss, duplicate, reorder = config.loss, config.duplicate, config.reorder
-            for link in config.link:
+            rule = -1
+            for index, link in enumerate(config.link):
                 if link.covers(sender, recipient):
+                    rule = index
                     latency = link.latency if link.latency is not None else latency
                     jitter = link.jitter if link.jitter is not None else jitter
                     loss = link.loss if link.loss is not None else loss
                     duplicate = link.duplicate if link.duplicate is not None else duplicate
                     reorder = link.reorder if link.reorder is not None else reorder
                     break
-            params = _LinkParams(latency, jitter, loss, duplicate, reorder)
+            params = _LinkParams(latency, jitter, loss, duplicate, reorder, rule=rule)
             self._links[(sender, recipient)] = params
         return params
 
     def _cut(self, sender: Address, recipient: Address) -> bool:
-        return any(p.cuts(sender, recipient) for p in self._active)
+        """Does an active partition cut this message? Each one that does counts it."""
+        cut = False
+        for index, partition in self._active:
+            if partition.cuts(sender, recipient):
+                self._cuts[index] += 1
+                cut = True
+        return cut
+
+    # ------------------------------------------------------------------ what it injected
+
+    def cut_by_partition(self) -> tuple[int, ...]:
+        """Messages each partition (in the order given) cut, so far."""
+        return tuple(self._cuts)
+
+    def sent_by_link(self) -> tuple[int, ...]:
+        """Messages sent over links each ``[[network.link]]`` entry covers (the first entry
+        covering a link sets it), so far; messages cut by a partition at sending are not
+        counted."""
+        sent = [0] * len(self.config.link)
+        for params in self._links.values():
+            if params.rule >= 0:
+                sent[params.rule] += params.sent
+        return tuple(sent)
+
+    def knob_counts(self) -> dict[tuple[str, int], KnobCount]:
+        """What each configured fault rate did, so far: ``(knob, source)`` -> its count,
+        ``knob`` one of :data:`FAULT_KNOBS`, ``source`` the index of the
+        ``[[network.link]]`` entry whose value applied, or -1 for the network-wide one.
+        Every source that applied to some link is present (a rate of 0 included)."""
+        links = self.config.link
+        exposed: dict[tuple[str, int], int] = {}
+        injected: dict[tuple[str, int], int] = {}
+        for params in self._links.values():
+            rule = params.rule
+            for knob, events in zip(
+                FAULT_KNOBS, (params.lost, params.duplicated, params.reordered), strict=True
+            ):
+                source = rule if rule >= 0 and getattr(links[rule], knob) is not None else -1
+                key = (knob, source)
+                exposed[key] = exposed.get(key, 0) + params.exposed
+                injected[key] = injected.get(key, 0) + events
+        return {key: KnobCount(exposed[key], injected[key]) for key in exposed}
 
     # ------------------------------------------------------------------ the timer heap calls
 
@@ -167,9 +266,9 @@ class SimNetwork(InlineTransport):
         elif isinstance(key, _PartitionEdge):
             partition = self.partitions[key.number]
             if key.phase == "start":
-                self._active.append(partition)
+                self._active.append((key.number, partition))
             else:
-                self._active.remove(partition)
+                self._active.remove((key.number, partition))
             observe = self._observe
             if observe is not None:
                 side, other = ",".join(partition.side), ",".join(partition.other)

@@ -14,6 +14,7 @@ from protocol import Address, Machine
 from ._activity import Activity
 from ._actor import Actor
 from ._errors import FaultPlanError, TransportError
+from ._fault_plan import no_actor_matches
 from ._faults import Crash, matches
 from ._inline import InlineTransport
 from ._memory import MemoryTransport
@@ -157,7 +158,7 @@ class World:
         for crash, rebuild in self._crashes:
             hit = [address for address in self.actors if matches(address, (crash.actor,))]
             if not hit:
-                raise FaultPlanError(f"crash of {crash.actor!r}: no actor has that address")
+                raise no_actor_matches("[[crash]] actor", crash.actor, self.actors)
             storeless = [a for a in hit if not self.actors[a].keeps_store]
             if crash.inside_step and storeless:
                 raise FaultPlanError(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
-from actors import JsonlTraceWriter, Observer
+from actors import CrashTally, IdleFault, JsonlTraceWriter, Observer, idle_faults
 from protocol import AssocsimError
 
 from ._checks import TraceChecker, check_command
@@ -35,7 +35,7 @@ from ._progress import Progress, SweepBar, SweepLines, SweepProgress
 from ._reco_cli import add_reco_parser, run_reco
 from ._replay import DeterminismResult, check_determinism, replay_command
 from ._runner import RunResult, run_scenario
-from ._scenario import builtin_scenarios, load_scenario, scenario_to_dict
+from ._scenario import Scenario, builtin_scenarios, load_scenario, scenario_to_dict
 from ._serve import add_serve_parser, serve_command
 from ._sweep import parse_vary, run_sweep
 from ._tcprun import (
@@ -277,10 +277,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     cloud = None if args.cloud is None else load_cloud_factory(args.cloud)
     if args.plots is not None:
         _make_dir(args.plots, "plots")
-    observers: list[Observer] = []
-    checker = TraceChecker(scenario) if args.check else None
-    if checker is not None:
-        observers.append(checker)
+    observers, crash_tally, checker = _observers(scenario, check=args.check)
     trace_file: IO[str] | None = None
     header = {
         "scenario": scenario.name,
@@ -332,9 +329,29 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(result.report.format_table() + "\n")
         out.write(f"(ran in {wall:.2f} s of wall time)\n")
     verdicts = sys.stderr if args.json else out
+    _warn(idle_faults(result.world, scenario.crash, crash_tally))
     if args.plots is not None:
         _run_plots(result, args.plots, verdicts)
     return _verdicts(determinism, checker, f"scenario {scenario.name}, seed {seed}", verdicts)
+
+
+def _observers(
+    scenario: Scenario, *, check: bool
+) -> tuple[list[Observer], CrashTally, TraceChecker | None]:
+    """A run's own observers: the crash tally of the idle-fault warnings (when the scenario
+    crashes something) and the invariants' checker (``--check``)."""
+    crash_tally = CrashTally()
+    observers: list[Observer] = [crash_tally] if scenario.crash else []
+    checker = TraceChecker(scenario) if check else None
+    if checker is not None:
+        observers.append(checker)
+    return observers, crash_tally, checker
+
+
+def _warn(idle: Sequence[IdleFault] | Sequence[str]) -> None:
+    """One ``assocsim: warning:`` line on stderr per configured fault that did nothing."""
+    for fault in idle:
+        sys.stderr.write(f"assocsim: warning: {fault}\n")
 
 
 def _verdicts(
@@ -408,6 +425,7 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     if written:
         out.write(f"plots:     {len(written)} files (PNG and SVG) in {out_dir}\n")
     out.write(f"an HTML page of it all: assocsim report {out_dir}\n")
+    _warn(result.idle_faults())
     return 0
 
 

@@ -132,6 +132,7 @@ def build_world(
         )
     for crash in scenario.crash:
         world.schedule_crash(crash, functools.partial(_rebuild, world, make_cloud))
+    scenario.check_fault_plan(world.actors)  # a pattern matching no actor: refused
     return world
 
 

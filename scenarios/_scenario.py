@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -22,9 +22,10 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from actors import Crash, Link, NetworkConfig, Partition
+from actors import Crash, Link, NetworkConfig, Partition, check_fault_plan
 from protocol import (
     MAX_ITEMS_PER_PURCHASE,
+    Address,
     AssocsimError,
     MismatchPolicy,
     RetryPolicy,
@@ -205,6 +206,15 @@ class Scenario:
         ends = [self.faults_until if not self.network.is_perfect else 0.0]
         ends += [p.end for p in self.partition] + [c.restart for c in self.crash]
         return max(ends)
+
+    def check_fault_plan(self, addresses: Collection[Address]) -> None:
+        """Refuse an address pattern of ``[[network.link]]``, ``[[partition]]`` or
+        ``[[crash]]`` that matches none of ``addresses`` (the built world's): a fault that
+        would silently do nothing. :class:`~actors.FaultPlanError`, one line with a
+        did-you-mean (:func:`actors.check_fault_plan`)."""
+        check_fault_plan(
+            addresses, network=self.network, partitions=self.partition, crashes=self.crash
+        )
 
 
 # ------------------------------------------------------------------ structuring

@@ -45,6 +45,8 @@ from typing import Any
 
 import attrs
 
+from actors import CrashTally, idle_faults
+
 from ._errors import ScenarioError
 from ._overrides import apply_overrides
 from ._progress import SweepProgress
@@ -100,6 +102,8 @@ class SweepRow:
     knobs: tuple[tuple[str, str], ...]  # (dotted key, value as given), in the order varied
     report: Report
     latencies: tuple[float, ...]
+    idle_faults: tuple[str, ...] = ()
+    """The configured faults that injected nothing in this run (``IdleFault.what``)."""
 
 
 # trio's scheduler keeps its random generator in a module global (actors/_determinism.py):
@@ -123,14 +127,16 @@ def _given(overrides: Iterable[str]) -> tuple[tuple[str, str], ...]:
 def run_point(task: SweepTask) -> SweepRow:
     """Build the task's scenario, run it (inline scheduling) and return its figures."""
     scenario = apply_overrides(scenario_from_dict(task.scenario), task.overrides, option="--vary")
+    tally = CrashTally()
     with _ONE_RUN_AT_A_TIME:
-        result = run_scenario(scenario, task.seed)
+        result = run_scenario(scenario, task.seed, observers=[tally] if scenario.crash else ())
     return SweepRow(
         point=task.point,
         seed=task.seed,
         knobs=_given(task.overrides),
         report=result.report,
         latencies=result.latencies,
+        idle_faults=tuple(f.what for f in idle_faults(result.world, scenario.crash, tally)),
     )
 
 
@@ -244,6 +250,17 @@ class SweepResult:
     seeds: tuple[int, ...]
     files: tuple[Path, ...]  # results.csv, summary.csv, latencies.csv, sweep.json
     wall_time: float
+
+    def idle_faults(self) -> list[str]:
+        """A line per configured fault that injected nothing in any seed of a point (in
+        some seeds only is chance, e.g. a low loss rate over few messages)."""
+        lines: list[str] = []
+        for point in self.points:
+            rows = [row for row in self.rows if row.point == point.index]
+            idle = [f for f in rows[0].idle_faults if all(f in r.idle_faults for r in rows)]
+            where = f"point {point.label}" if point.label else "every point"
+            lines += [f"{where}: {f} injected nothing in any of its {len(rows)} runs" for f in idle]
+        return lines
 
 
 def _ignore_interrupts() -> None:  # pragma: no cover - runs in the pool's workers
