@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from actors import Crash, EventKind, NetworkConfig, Partition
 from protocol import CLOUD, phone_address, pos_address
 from scenarios import Report, Scenario, generate_workload
-from scenarios.testing import AssocsimRunner, RunOutcome
+from scenarios.testing import AssocsimRunner, ProtocolViolationError, RunOutcome, run_checked
 from scenarios.testing.strategies import faulty_scenarios
+from tests.planted.per_write_store import per_write_cloud
 
 FAULT_MATRIX_CAP = 1_000
 """The most scenarios one fault-matrix run draws (the ``long`` profile's 2,000 examples
@@ -97,6 +100,42 @@ def test_fault_matrix_every_promise_kept_nothing_lost_or_duplicated(
     assert report.purchases == report.uploads_acknowledged == scenario.purchases
     assert report.gave_up == 0  # the faults end long before a sender would give up
     _assert_fault_counts_follow_the_knobs(scenario, report)
+
+
+@fault_matrix
+@given(scenario=faulty_scenarios(inside_steps="always"))
+def test_fault_matrix_crashes_inside_cloud_steps_lose_nothing(
+    scenario: Scenario, assocsim_run: AssocsimRunner
+) -> None:
+    outcome = assocsim_run(scenario)
+    _kept_every_promise(outcome)
+
+
+def _kept_every_promise(outcome: RunOutcome) -> None:
+    outcome.assert_ok()
+    assert outcome.report.lost == 0
+    assert outcome.report.duplicates == 0
+
+
+CI_PROFILE = settings(
+    settings.get_profile("ci"), database=None, report_multiple_bugs=False, max_examples=60
+)
+"""The CI profile's search (derandomized, 60 examples), whatever profile runs the suite."""
+
+
+def test_the_fault_matrix_catches_the_planted_per_write_store(tmp_path: Path) -> None:
+    # The planted store commits each write on its own (tests/planted/per_write_store.py):
+    # a crash inside a timeout push or a dual-send then loses it. The property above, in
+    # the CI profile's search, must find such a run.
+
+    @CI_PROFILE
+    @given(scenario=faulty_scenarios(inside_steps="always"))
+    def per_write_store_keeps_every_promise(scenario: Scenario) -> None:
+        _kept_every_promise(run_checked(scenario, cloud=per_write_cloud, failures_dir=tmp_path))
+
+    with pytest.raises(ProtocolViolationError) as caught:
+        per_write_store_keeps_every_promise()
+    assert "no-delivery-lost" in str(caught.value)  # a push lost, not some other failure
 
 
 # ---------------------------------------------------------------- fault counts vs knobs
