@@ -205,7 +205,8 @@ class _CrashSchedule:
         actor = self._world.actors[key.address]
         crash = key.crash
         if key.phase == "restart":
-            actor.restart(key.rebuild(key.address), now)
+            if actor.down:  # overlapping entries: the first restart wins; the rebuild
+                actor.restart(key.rebuild(key.address), now)  # closes the old store
         elif crash.inside_step:  # the actor dies in its next matching step
             down_for = crash.restart - crash.at
             actor.arm_crash_inside_step(

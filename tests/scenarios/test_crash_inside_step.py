@@ -116,3 +116,30 @@ def test_a_re_sent_upload_repairs_a_binding_left_without_its_push(tmp_path: Path
     scenario = _crashing(WORLDS["purchase-upload"], "purchase-upload", 1)
     outcome = run_checked(scenario, cloud=per_write_cloud, failures_dir=tmp_path)
     _kept_every_promise(outcome)
+
+
+@pytest.mark.parametrize("kind", ["push-due", "association-request"])
+def test_a_crash_inside_a_step_is_the_same_under_both_schedulings(
+    kind: str, tmp_path: Path
+) -> None:
+    scenario = _crashing(WORLDS[kind], kind, 2)
+    inline = run_checked(scenario, failures_dir=tmp_path)
+    tasks = run_checked(scenario, scheduling="tasks", failures_dir=tmp_path)
+    _kept_every_promise(tasks)
+    assert tasks.report == inline.report
+
+
+def test_a_crash_point_that_no_step_reaches_crashes_nothing(tmp_path: Path) -> None:
+    # Nobody asks, so no association-request step ever comes: the armed crash never falls.
+    scenario = _crashing(WORLDS["push-due"], "association-request", 1)
+    outcome = run_checked(scenario, failures_dir=tmp_path)
+    outcome.assert_ok()
+    assert outcome.report.crashes == outcome.report.restarts == 0
+
+
+def test_overlapping_crashes_of_a_cloud_on_sqlite_restart_it_once(tmp_path: Path) -> None:
+    # A second entry's restart while the cloud already runs again must not rebuild it
+    # (which would close the store the running cloud uses).
+    crash = (Crash(CLOUD, at=100.0, restart=700.0), Crash(CLOUD, at=200.0, restart=800.0))
+    outcome = run_checked(attrs.evolve(WORLDS["push-due"], crash=crash), failures_dir=tmp_path)
+    _kept_every_promise(outcome)
