@@ -19,6 +19,12 @@ invariant              kind      what must hold
 Safety invariants are judged over the whole trace (a violation names the events that
 broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
 
+The promises to users (``no-delivery-lost``, ``no-duplicate-shown``, and a timeout push
+after a delivery under ``timeout-push``) are judged by :class:`~scenarios._promises.
+PromiseLedger`, the same code the run's report takes ``lost`` and ``duplicates`` from:
+the two cannot disagree. Whether a phone had subscribed is read from the trace (the
+cloud's ``subscribe-ack``), never from a note of the cloud under test.
+
 What a user saw is read from the phones' ``shown`` notes. A trace written before phones
 made those notes (no ``shown``/``already-shown`` note and no acknowledgement message in
 it) is judged by what the phones received instead: every delivery received is shown, and
@@ -44,6 +50,7 @@ import attrs
 from actors import TRACE_FORMAT, TraceEvent
 
 from ._errors import ScenarioError
+from ._promises import EPSILON, Judgement, PromiseLedger, json_field, push_due_receipt
 from ._scenario import Scenario, scenario_to_dict
 
 __all__ = [
@@ -65,10 +72,6 @@ CLOUD = "cloud"
 _PHONE = "phone:"
 _DELIVERY_TYPES = frozenset({"association-response", "association-push"})
 _MESSAGE_EVENTS = frozenset({"send", "recv", "send-failed", "drop", "dup", "delay"})
-_ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
-_SHOWN_NOTES = frozenset({"shown", "already-shown"})
-_WITHHELD_NOTES = frozenset({"push-withheld", "dual-send-withheld"})
-EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
 
 Kind = Literal["safety", "liveness"]
 
@@ -204,7 +207,9 @@ def _is_object(value: object) -> bool:
 
 
 def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
-    """The validated form of one event record; :class:`TraceError` names what is wrong."""
+    """The validated form of one event record; :class:`TraceError` names what is wrong.
+
+    ``detail`` is a note's detail, or a timer's key (its ``repr``)."""
     if not _is_object(record):
         raise TraceError(f"line {line}: expected a JSON object, got {type(record).__name__}")
     get = record.get
@@ -226,7 +231,8 @@ def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
             raise TraceError(f"line {line}: a {kind} event needs the message 'type'")
         if not is_object:
             raise TraceError(f"line {line}: 'msg' must be the message body (an object)")
-    phone, detail = get("phone"), get("detail", "")
+    phone = get("phone")
+    detail = get("timer", "") if kind == "timer" else get("detail", "")
     return TraceRecord(
         line,
         float(t),
@@ -387,28 +393,18 @@ class _Facts:
 
     def __init__(self) -> None:
         self.receipts: set[str] = set()
-        self.reliable = False  # the trace has shown notes or acknowledgement messages
+        self.ledger = PromiseLedger(field=json_field)  # what users were owed, and got
+        self.judgement: Judgement | None = None  # the ledger's verdicts, once judged
         self.last_t = 0.0
         self.last_upload: dict[tuple[str, str], _Upload] = {}  # (receipt, POS) -> content
         self.first_upload_at: dict[str, _At] = {}  # receipt -> first at the cloud
         self.bound: dict[str, _Binding] = {}
-        self.subscribed: dict[str, _At] = {}  # phone id -> the cloud got its subscribe
         self.noticed_by: dict[str, list[str]] = {}  # receipt -> phones that got the notice
-        self.cloud_delivered: dict[tuple[str, str], _At] = {}  # (receipt, phone address)
-        self.cloud_responded: dict[tuple[str, str], _At] = {}
-        self.cloud_dual_sent: dict[tuple[str, str], _At] = {}
-        self.withheld: dict[tuple[str, str], list[_At]] = {}  # (receipt, phone id)
         self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
-        self.gave_up: dict[tuple[str, str], list[str]] = {}  # (actor, receipt) -> details
-        self.shown: dict[tuple[str, str], _At] = {}  # (phone address, receipt), from notes
-        self.received: dict[tuple[str, str], _At] = {}  # (phone address, receipt), receptions
 
     def named(self, receipt: str | None) -> str | None:
         binding = self.bound.get(receipt) if receipt is not None else None
         return binding.phone if binding is not None else None
-
-    def delivered_to_user(self) -> dict[tuple[str, str], _At]:
-        return self.shown if self.reliable else self.received
 
     def absorb(self, ev: TraceRecord) -> None:
         """Fold one event in (after the invariants have judged it)."""
@@ -418,39 +414,32 @@ class _Facts:
             self.receipts.add(receipt)
         kind, typ = ev.kind, ev.type
         if kind == "note":
-            self._absorb_note(ev)
+            self.ledger.note(ev.frm, typ, receipt, ev.t, ev.detail)
             return
-        if typ in _ACK_TYPES:
-            self.reliable = True
-        at = _At(ev.t, ev.line)
+        if kind == "timer":
+            if ev.frm == CLOUD:
+                pushed = push_due_receipt(ev.detail)
+                if pushed is not None:
+                    self.ledger.push_due(pushed)
+            return
+        if kind not in _MESSAGE_EVENTS:
+            return
+        self.ledger.message(kind, ev.frm, ev.to, typ, receipt, ev.t, ev.msg)
         if kind == "recv":
             if ev.to == CLOUD:
-                self._at_cloud(ev, at)
-            elif ev.to.startswith(_PHONE) and receipt is not None:
-                if typ == "receipt-notice":
-                    phones = self.noticed_by.setdefault(receipt, [])
-                    if ev.to not in phones:
-                        phones.append(ev.to)
-                elif typ in _DELIVERY_TYPES:
-                    self.received.setdefault((ev.to, receipt), at)
-        elif kind == "send" and ev.frm == CLOUD and receipt is not None:
-            if typ == "upload-ack":
-                self._bind(receipt, ev)
-            elif typ in _DELIVERY_TYPES and ev.to.startswith(_PHONE):
-                key = (receipt, ev.to)
-                self.cloud_delivered.setdefault(key, at)
-                if typ == "association-response":
-                    self.cloud_responded.setdefault(key, at)
-                elif ev.msg.get("reason") == "dual-send":
-                    self.cloud_dual_sent.setdefault(key, at)
+                self._at_cloud(ev, _At(ev.t, ev.line))
+            elif typ == "receipt-notice" and receipt is not None and ev.to.startswith(_PHONE):
+                phones = self.noticed_by.setdefault(receipt, [])
+                if ev.to not in phones:
+                    phones.append(ev.to)
+        elif kind == "send" and ev.frm == CLOUD and receipt is not None and typ == "upload-ack":
+            self._bind(receipt, ev)
 
     def _at_cloud(self, ev: TraceRecord, at: _At) -> None:
         receipt, msg = ev.receipt, ev.msg
         if ev.type == "purchase-upload" and receipt is not None:
             self.last_upload[(receipt, ev.frm)] = _Upload(str(msg.get("phone_id")), _digest(msg))
             self.first_upload_at.setdefault(receipt, at)
-        elif ev.type == "subscribe":
-            self.subscribed.setdefault(str(msg.get("phone_id")), at)
         elif ev.type == "association-request" and receipt is not None:
             named = self.named(receipt)
             if named is not None and msg.get("phone_id") != named:
@@ -462,17 +451,6 @@ class _Facts:
         upload = self.last_upload.get((receipt, ev.to))
         if upload is not None:
             self.bound[receipt] = _Binding(upload.phone, upload.digest, ev.to, ev.t, ev.line)
-
-    def _absorb_note(self, ev: TraceRecord) -> None:
-        receipt, typ = ev.receipt, ev.type
-        if typ in _SHOWN_NOTES:
-            self.reliable = True
-            if typ == "shown" and receipt is not None:
-                self.shown.setdefault((ev.frm, receipt), _At(ev.t, ev.line))
-        elif typ in _WITHHELD_NOTES and receipt is not None and ev.phone is not None:
-            self.withheld.setdefault((receipt, ev.phone), []).append(_At(ev.t, ev.line))
-        elif typ == "gave-up" and receipt is not None:
-            self.gave_up.setdefault((ev.frm, receipt), []).append(ev.detail)
 
 
 # ------------------------------------------------------------------ invariants
@@ -589,6 +567,7 @@ class _Judgment:
     t: float
     subscribed: bool
     answered: list[_At] = attrs.Factory(list)
+    named_subscribed: float | None = None  # when, if it had by the first answer
 
 
 class MismatchDualSend(Invariant):
@@ -597,11 +576,12 @@ class MismatchDualSend(Invariant):
     A request whose ``phone_id`` differs from the phone the POS bound the receipt to is a
     mismatch. Under ``mismatch_policy = "dual-send"`` (the patent's), when the cloud
     answers one with an ``association-response`` it also sends the products to the named
-    phone (a ``dual-send`` push, in the same step) unless that phone already had them or is
-    not subscribed (a ``dual-send-withheld`` note); an ``identifier-mismatch`` refusal is
-    wrong there. Under ``"reject"`` the requester gets no products, a subscribed requester
-    gets an ``identifier-mismatch`` refusal, and no dual-send push is ever sent. Under
-    either policy, a dual-send push follows a mismatched request for its receipt.
+    phone (a ``dual-send`` push, in the same step) unless that phone already had them or
+    had not subscribed (no ``subscribe-ack`` to it before the answer); an
+    ``identifier-mismatch`` refusal is wrong there. Under ``"reject"`` the requester gets
+    no products, a subscribed requester gets an ``identifier-mismatch`` refusal, and no
+    dual-send push is ever sent. Under either policy, a dual-send push follows a
+    mismatched request for its receipt.
     """
 
     name = "mismatch-dual-send"
@@ -632,7 +612,7 @@ class MismatchDualSend(Invariant):
         if named is None or requester == named or key in self._judged:
             return
         self.checked += 1
-        subscribed = requester in self.facts.subscribed
+        subscribed = self.facts.ledger.subscribed_at(requester) is not None
         self._judged[key] = _Judgment(receipt, requester, ev.frm, named, ev.t, subscribed)
 
     def _on_dual_send(self, ev: TraceRecord, receipt: str) -> None:
@@ -657,6 +637,8 @@ class MismatchDualSend(Invariant):
         receipt, policy = judgment.receipt, self.config.policy
         actors = (judgment.requester_address, CLOUD)
         if ev.type == "association-response":
+            if not judgment.answered:
+                judgment.named_subscribed = self.facts.ledger.subscribed_at(judgment.named)
             judgment.answered.append(_At(ev.t, ev.line))
             if policy == "reject":
                 self.violate(
@@ -691,24 +673,23 @@ class MismatchDualSend(Invariant):
     def finish(self) -> None:
         if self.config.policy != "dual-send":
             return
-        facts = self.facts
+        ledger = self.facts.ledger
         for judgment in self._judged.values():
-            if not judgment.answered:
-                continue
+            subscribed = judgment.named_subscribed
+            if not judgment.answered or subscribed is None:
+                continue  # the cloud serves only subscribed phones
             answer = judgment.answered[0]
             receipt, named = judgment.receipt, judgment.named
-            delivered = facts.cloud_delivered.get((receipt, _PHONE + named))
-            withheld = facts.withheld.get((receipt, named), [])
-            if delivered is not None and delivered.t <= answer.t + EPSILON:
-                continue
-            if any(w.t <= answer.t + EPSILON for w in withheld):
+            delivered = ledger.cloud_delivered(receipt, _PHONE + named)
+            if delivered is not None and delivered <= answer.t + EPSILON:
                 continue
             self.violate(
                 receipt,
                 (judgment.requester_address, CLOUD, _PHONE + named),
                 (judgment.t, answer.t),
                 f"the cloud answered mismatched requester {judgment.requester} but sent the "
-                f"named phone {named} neither a dual-send push nor a dual-send-withheld note",
+                f"named phone {named} neither a dual-send push nor its products before, "
+                f"though it had subscribed (at t={subscribed:.3f})",
                 once=(receipt, "missing-dual-send"),
             )
 
@@ -725,7 +706,8 @@ class TimeoutPush(Invariant):
     Per receipt at most one timeout push (re-sends of the identical push are fine); its
     first send is not before the cloud received the upload plus ``cloud.push_timeout``;
     and it is never first sent to a phone the cloud already sent that receipt's
-    products: an answered request (``association-response``) or a dual-send.
+    products: an answered request (``association-response``) or a dual-send. (That last
+    one is a duplicate delivery: the promise ledger judges it, for the report too.)
     """
 
     name = "timeout-push"
@@ -771,124 +753,35 @@ class TimeoutPush(Invariant):
                     f"pushed at t={ev.t:.3f}, before the deadline t={deadline:.3f} "
                     f"(upload at the cloud + push_timeout {timeout:g}s)",
                 )
-        answered = facts.cloud_responded.get((receipt, ev.to))
-        if answered is not None:
-            self.violate(
-                receipt,
-                (CLOUD, ev.to),
-                (answered.t, ev.t),
-                f"a timeout push of {receipt} after the cloud answered {ev.to}'s request",
-            )
-        dual = facts.cloud_dual_sent.get((receipt, ev.to))
-        if dual is not None:
-            self.violate(
-                receipt,
-                (CLOUD, ev.to),
-                (dual.t, ev.t),
-                f"a timeout push of {receipt} after the dual-send to {ev.to}",
-            )
+
+    def finish(self) -> None:
+        judgement = self.facts.judgement
+        if judgement is not None and judgement.pushed_after:
+            self.violations.extend(Violation(*broken) for broken in judgement.pushed_after)
+            self.violations.sort(key=lambda v: v.times[-1])  # stable: in trace order
 
 
 class NoDeliveryLost(Invariant):
     """Steps 503/508/509 and 603/605, judged at the end of the trace (liveness).
 
-    Every upload the cloud acknowledged whose POS-named phone subscribed (the cloud
-    received its ``subscribe``, before any ``push-withheld``/``dual-send-withheld`` note of
-    that receipt for it) was shown to that phone; every request a phone sent got a reply
-    (a response or a refusal) at that phone; every upload a POS sent was acknowledged or
-    refused at that POS. A ``gave-up`` note of the sender for the receipt excuses an
+    Every upload the cloud acknowledged whose POS-named phone had subscribed in time (the
+    cloud sent it a ``subscribe-ack`` before the push deadline, or before answering a
+    mismatched requester for the receipt) was shown to that phone; every request a phone
+    sent got a reply (a response or a refusal) at that phone; every upload a POS sent was
+    acknowledged or refused at that POS; every subscription the cloud received was
+    acknowledged or refused. A ``gave-up`` note of the sender for the receipt excuses an
     unanswered request or upload (the push or the user covers it), not a lost delivery.
+    Judged by the promise ledger (:mod:`scenarios._promises`), as the report's ``lost``.
     """
 
     name = "no-delivery-lost"
     kind = "liveness"
 
-    def __init__(self, facts: _Facts, config: _Config) -> None:
-        super().__init__(facts, config)
-        self._acknowledged: dict[str, _At] = {}
-        self._requests: dict[tuple[str, object], tuple[str, float]] = {}
-        self._replied: set[tuple[str, object]] = set()
-        self._uploads: dict[str, tuple[str, float]] = {}
-        self._upload_settled: set[str] = set()
-
-    def observe(self, ev: TraceRecord) -> None:
-        receipt, kind, typ = ev.receipt, ev.kind, ev.type
-        if receipt is None or kind not in ("send", "recv"):
-            return
-        if kind == "send":
-            if typ == "upload-ack" and ev.frm == CLOUD:
-                self._acknowledged.setdefault(receipt, _At(ev.t, ev.line))
-            elif typ == "association-request" and ev.frm.startswith(_PHONE):
-                key = (ev.frm, ev.msg.get("request_id"))
-                self._requests.setdefault(key, (receipt, ev.t))
-            elif typ == "purchase-upload" and ev.to == CLOUD:
-                self._uploads.setdefault(receipt, (ev.frm, ev.t))
-        elif ev.to.startswith(_PHONE):
-            if typ in ("association-response", "error-reply"):
-                self._replied.add((ev.to, ev.msg.get("request_id")))
-        elif ev.frm == CLOUD and typ in ("upload-ack", "error-reply"):
-            self._upload_settled.add(receipt)
-
-    def _gave_up(self, actor: str, receipt: str, message_type: str) -> bool:
-        details = self.facts.gave_up.get((actor, receipt), [])
-        return any(message_type in detail for detail in details)
-
     def finish(self) -> None:
-        facts, end = self.facts, self.facts.last_t
-        shown = facts.delivered_to_user()
-        for receipt, acked in self._acknowledged.items():
-            binding = facts.bound.get(receipt)
-            if binding is None:
-                continue
-            phone = binding.phone
-            subscribed = facts.subscribed.get(phone)
-            if subscribed is None:
-                continue  # the cloud serves only subscribed phones
-            withheld = facts.withheld.get((receipt, phone), [])
-            if withheld and all(w.line < subscribed.line for w in withheld):
-                continue  # withheld while the phone had not subscribed yet
-            self.checked += 1
-            address = _PHONE + phone
-            if (address, receipt) in shown:
-                continue
-            sent = facts.cloud_delivered.get((receipt, address))
-            why = (
-                f"the cloud sent it at t={sent.t:.3f} but it was never shown"
-                if sent is not None
-                else "the cloud never sent it"
-            )
-            if self._gave_up(CLOUD, receipt, "association-push"):
-                why += "; the cloud gave up re-sending the push"
-            self.violate(
-                receipt,
-                (binding.pos, CLOUD, address),
-                (acked.t, subscribed.t, end),
-                f"acknowledged upload never shown to the named phone {phone} "
-                f"(subscribed at t={subscribed.t:.3f}): {why}",
-            )
-        for (phone_address, request_id), (receipt, sent_at) in self._requests.items():
-            self.checked += 1
-            if (phone_address, request_id) in self._replied:
-                continue
-            if self._gave_up(phone_address, receipt, "association-request"):
-                continue
-            self.violate(
-                receipt,
-                (phone_address, CLOUD),
-                (sent_at, end),
-                f"request {request_id} for {receipt} never got a reply (and the phone "
-                "did not give up on it)",
-            )
-        for receipt, (pos, sent_at) in self._uploads.items():
-            self.checked += 1
-            if receipt in self._upload_settled or self._gave_up(pos, receipt, "purchase-upload"):
-                continue
-            self.violate(
-                receipt,
-                (pos, CLOUD),
-                (sent_at, end),
-                f"the upload of {receipt} was never acknowledged or refused at {pos}",
-            )
+        judgement = self.facts.judgement
+        if judgement is not None:
+            self.checked = judgement.lost_checked
+            self.violations.extend(Violation(*broken) for broken in judgement.lost)
 
 
 class NoDuplicateShown(Invariant):
@@ -897,71 +790,18 @@ class NoDuplicateShown(Invariant):
     At most one ``shown`` note per phone and receipt. (For a trace without shown notes:
     at most one reply received per request, and at most one push received per phone and
     receipt; a response to a request asked after a push is the user asking again.)
+    Judged by the promise ledger (:mod:`scenarios._promises`), as the report's
+    ``duplicates``.
     """
 
     name = "no-duplicate-shown"
     kind = "safety"
 
-    def __init__(self, facts: _Facts, config: _Config) -> None:
-        super().__init__(facts, config)
-        self._from_notes: list[Violation] = []
-        self._from_receptions: list[Violation] = []
-        self._notes_checked = 0
-        self._shown: dict[tuple[str, str], float] = {}
-        self._replies: dict[tuple[str, object], float] = {}
-        self._pushes: dict[tuple[str, str], float] = {}
-        self._received: set[tuple[str, str]] = set()
-
-    def observe(self, ev: TraceRecord) -> None:
-        receipt = ev.receipt
-        if receipt is None:
-            return
-        if ev.kind == "note" and ev.type == "shown":
-            key = (ev.frm, receipt)
-            first = self._shown.get(key)
-            if first is None:
-                self._shown[key] = ev.t
-                self._notes_checked += 1
-            else:
-                self._from_notes.append(
-                    self._duplicate(receipt, ev.frm, first, ev.t, f"shown again ({ev.detail})")
-                )
-        elif ev.kind == "recv" and ev.type in _DELIVERY_TYPES and ev.to.startswith(_PHONE):
-            self._received.add((ev.to, receipt))
-            if ev.type == "association-response":
-                key_r = (ev.to, ev.msg.get("request_id"))
-                first = self._replies.get(key_r)
-                if first is None:
-                    self._replies[key_r] = ev.t
-                    return
-                what = f"a second response to request {ev.msg.get('request_id')}"
-            else:
-                key_p = (ev.to, receipt)
-                first = self._pushes.get(key_p)
-                if first is None:
-                    self._pushes[key_p] = ev.t
-                    return
-                what = f"a second push ({ev.msg.get('reason')})"
-            self._from_receptions.append(self._duplicate(receipt, ev.to, first, ev.t, what))
-
-    def _duplicate(
-        self, receipt: str, phone: str, first: float, again: float, what: str
-    ) -> Violation:
-        return Violation(
-            self.name,
-            receipt,
-            (phone,),
-            (first, again),
-            f"{phone} was shown the products of {receipt} twice: {what}",
-        )
-
     def finish(self) -> None:
-        if self.facts.reliable:
-            self.checked = self._notes_checked
-            self.violations.extend(self._from_notes)
-        else:
-            self.checked = len(self._received)
-            self.violations.extend(self._from_receptions)
+        judgement = self.facts.judgement
+        if judgement is not None:
+            self.checked = judgement.shown_checked
+            self.violations.extend(Violation(*broken) for broken in judgement.shown_twice)
 
 
 class Privacy(Invariant):
@@ -1058,6 +898,7 @@ class TraceChecker:
         self._settings_given = settings is not None
         self._config, self._skipped = _config(settings)
         self._facts = _Facts()
+        self._facts.ledger.push_timeout = self._config.push_timeout
         self._invariants = [cls(self._facts, self._config) for cls in _INVARIANT_CLASSES]
         self._events = 0
         self._line = 0
@@ -1073,6 +914,7 @@ class TraceChecker:
             )
             for invariant in self._invariants:
                 invariant.config = self._config
+            self._facts.ledger.push_timeout = self._config.push_timeout
 
     def feed(self, record: Mapping[str, Any], line: int | None = None) -> None:
         """Judge one record: a header (``format`` key) or an event."""
@@ -1096,6 +938,8 @@ class TraceChecker:
         """Finish the liveness checks and report (call once, after the last event)."""
         violations: list[Violation] = []
         summaries: list[InvariantSummary] = []
+        facts = self._facts
+        facts.judgement = facts.ledger.judge(facts.last_t)
         for invariant in self._invariants:
             invariant.finish()
             violations += invariant.violations
@@ -1109,7 +953,7 @@ class TraceChecker:
             receipts=len(self._facts.receipts),
             invariants=tuple(summaries),
             violations=tuple(violations),
-            shown_from="shown notes" if self._facts.reliable else "receptions",
+            shown_from="shown notes" if facts.ledger.reliable else "receptions",
             skipped=self._skipped,
         )
 

@@ -1,25 +1,31 @@
 """The figures of a run, folded from its trace events.
 
 :class:`ReportBuilder` is an observer: give it every event of a run and ask for the
-:class:`Report`. Its expectations are the protocol's promises, computed independently of
-the cloud's own bookkeeping:
+:class:`Report`. Its expectations are the protocol's promises, judged by
+:class:`~scenarios._promises.PromiseLedger` from the trace (never from the cloud's own
+bookkeeping or notes), the same judge ``assocsim check`` uses:
 
 * every request gets a reply (a response or a typed refusal);
 * every acknowledged upload is shown at the phone the POS named (answered, pushed or
-  dual-sent), unless that phone had not subscribed when the cloud withheld its push;
+  dual-sent) if that phone had subscribed in time (before the push deadline, or before
+  a mismatched requester was answered);
 * a phone shows each receipt's products to its user once, however many copies arrive;
-* a timeout push never follows a response to the same phone for the same receipt.
+* a timeout push never follows a response or a dual-send to the same phone for the
+  same receipt.
 
-``lost`` counts promises not kept by the end of the run, ``duplicates`` deliveries shown
-beyond them. Message figures count distinct messages (a copy re-sent or duplicated by the
-network counts once); ``resent`` counts the re-sends, and the fault figures count the
-faults the run actually injected.
+``lost`` counts the promises not kept by the end of the run (each one a
+``no-delivery-lost`` violation of ``assocsim check``), ``duplicates`` the deliveries
+beyond them (each a ``no-duplicate-shown`` violation, or a ``timeout-push`` one for a push
+after a delivery). Message figures count distinct messages (a copy re-sent or duplicated
+by the network counts once); ``resent`` counts the re-sends, and the fault figures count
+the faults the run actually injected.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -27,27 +33,30 @@ import attrs
 from actors import EventKind, TraceEvent
 from protocol import (
     CLOUD,
+    MESSAGE_TYPES,
     AssociationPush,
     AssociationRequest,
     AssociationResponse,
-    CloudNote,
     ErrorReply,
     Message,
     OutboxNote,
-    PhoneNote,
-    PromotionUpdate,
     PurchaseUpload,
     PushReason,
     ReceiptNotice,
     Subscribe,
-    UploadAck,
 )
 
 from ._durations import format_duration
+from ._promises import Judgement, PromiseLedger, attribute_field, push_due_receipt, push_timeout_of
+from ._scenario import Scenario
 
 __all__ = ["Report", "ReportBuilder"]
 
 _PHONE = "phone:"
+_TYPE_NAMES: dict[type[Message], str] = {cls: name for name, cls in MESSAGE_TYPES.items()}
+_RECEIVE, _SEND, _NOTE, _TIMER = EventKind.RECEIVE, EventKind.SEND, EventKind.NOTE, EventKind.TIMER
+_DROP, _DUPLICATE, _DELAY = EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY
+_CRASH, _RESTART = EventKind.CRASH, EventKind.RESTART
 
 
 @attrs.frozen
@@ -145,148 +154,116 @@ def _percentile(ordered: list[float], q: float) -> float:
 
 
 class ReportBuilder:
-    """Observer that folds trace events into a :class:`Report`."""
+    """Observer that folds trace events into a :class:`Report`.
 
-    def __init__(self) -> None:
+    ``settings`` (the :class:`~scenarios.Scenario`, or a trace header's ``settings``)
+    gives the push deadline the ``lost`` judgement uses; without it, the cloud's own push
+    timer stands in for the deadline (see :mod:`scenarios._promises`).
+    """
+
+    def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:
+        self._ledger = PromiseLedger(push_timeout_of(settings), field=attribute_field)
+        self._promise_message = self._ledger.message  # bound once: called for every message
         self._purchased_at: dict[str, float] = {}
         self._named: dict[str, str] = {}
         self._acknowledged: set[str] = set()
-        self._subscribed: set[str] = set()
-        self._withheld_justly: set[tuple[str, str]] = set()
-        self._withheld: set[tuple[str | None, str | None]] = set()
-        self._requests: dict[tuple[str, int], str] = {}
+        self._requests: set[tuple[str, int]] = set()
         self._mismatched: set[tuple[str, int]] = set()
-        self._answered: set[tuple[str, int]] = set()
-        self._abandoned: set[str | None] = set()
         self._gave_up = 0
         self._responses: set[tuple[str, int]] = set()
         self._refusals: set[tuple[str, int | None, str | None]] = set()
         self._pushes: set[tuple[str, str]] = set()
         self._dual_sends: set[tuple[str, str]] = set()
-        self._shown_at: dict[tuple[str, str], float] = {}
-        self._shown = 0
-        self._answered_by_cloud: set[tuple[str, str]] = set()
-        self._push_after_answer = 0
         self._sent: set[tuple[object, ...]] = set()
         self._resent = 0
         self._faults: Counter[str] = Counter()
         self._last_t = 0.0
 
     def __call__(self, event: TraceEvent) -> None:
-        self._last_t = event.t
-        kind = event.kind
-        message = event.message
-        if kind is EventKind.RECEIVE:
-            if event.recipient == CLOUD:
-                self._at_cloud(event)
-            elif event.recipient.startswith(_PHONE):
-                self._at_phone(event)
-            elif isinstance(message, UploadAck):
-                self._acknowledged.add(message.receipt_id)
-        elif kind is EventKind.SEND:
-            key = _resend_key(event.sender, message)
-            if key is not None:
-                if key in self._sent:
-                    self._resent += 1
-                    return
-                self._sent.add(key)
-            if isinstance(message, AssociationRequest):
-                self._requests[(event.sender, message.request_id)] = message.receipt_id
-            elif isinstance(message, PurchaseUpload):
-                self._purchased_at.setdefault(message.receipt_id, message.purchased_at)
-            elif event.sender == CLOUD and isinstance(
-                message, AssociationResponse | AssociationPush
-            ):
-                self._cloud_delivers(event)
-        elif kind is EventKind.NOTE and event.note is not None:
-            self._on_note(event)
-        elif kind is EventKind.DROP:
-            self._faults[f"drop-{event.detail}"] += 1
-        elif kind in (EventKind.DUPLICATE, EventKind.DELAY, EventKind.CRASH, EventKind.RESTART):
-            self._faults[str(kind)] += 1
+        t, kind, sender, recipient, message, note, detail = event
+        self._last_t = t
+        if message is not None:
+            # Dispatch on the wire type: one dict lookup, shared with the promise ledger.
+            typ = _TYPE_NAMES[type(message)]
+            receipt: str | None = getattr(message, "receipt_id", None)
+            self._promise_message(kind, sender, recipient, typ, receipt, t, message)
+            if kind is _RECEIVE:
+                if recipient == CLOUD:
+                    self._at_cloud(sender, message)
+                elif recipient.startswith(_PHONE):
+                    self._at_phone(recipient, message)
+                elif typ == "upload-ack" and receipt is not None:
+                    self._acknowledged.add(receipt)
+            elif kind is _SEND:
+                if typ in _RESENT_TYPES:
+                    key = _resend_key(typ, sender, message)
+                    if key in self._sent:
+                        self._resent += 1
+                        return
+                    self._sent.add(key)
+                if isinstance(message, AssociationRequest):
+                    self._requests.add((sender, message.request_id))
+                elif isinstance(message, PurchaseUpload):
+                    self._purchased_at.setdefault(message.receipt_id, message.purchased_at)
+            elif kind is _DROP:
+                self._faults[f"drop-{detail}"] += 1
+            elif kind is _DUPLICATE or kind is _DELAY:
+                self._faults[kind] += 1
+        elif kind is _NOTE:
+            if note is not None:
+                self._ledger.note(sender, note.kind, note.receipt_id, t, note.detail)
+                if note.kind == OutboxNote.GAVE_UP:
+                    self._gave_up += 1
+        elif kind is _TIMER:
+            if sender == CLOUD:
+                pushed = push_due_receipt(detail)
+                if pushed is not None:
+                    self._ledger.push_due(pushed)
+        elif kind is _CRASH or kind is _RESTART:
+            self._faults[kind] += 1
 
-    def _on_note(self, event: TraceEvent) -> None:
-        note = event.note
-        assert note is not None
-        if note.kind == PhoneNote.SHOWN and note.receipt_id is not None:
-            self._shown += 1
-            phone = event.sender.removeprefix(_PHONE)
-            self._shown_at.setdefault((note.receipt_id, phone), event.t)
-        elif note.kind in (CloudNote.PUSH_WITHHELD, CloudNote.DUAL_SEND_WITHHELD):
-            self._withheld.add((note.receipt_id, note.phone_id))
-            if note.phone_id not in self._subscribed and note.receipt_id and note.phone_id:
-                self._withheld_justly.add((note.receipt_id, note.phone_id))
-        elif note.kind == OutboxNote.GAVE_UP:
-            self._gave_up += 1
-            self._abandoned.add(note.receipt_id)
-
-    def _at_cloud(self, event: TraceEvent) -> None:
-        message = event.message
+    def _at_cloud(self, sender: str, message: Message) -> None:
         if isinstance(message, PurchaseUpload):
             self._named.setdefault(message.receipt_id, message.phone_id)
-        elif isinstance(message, Subscribe):
-            self._subscribed.add(message.phone_id)
         elif isinstance(message, AssociationRequest):
             named = self._named.get(message.receipt_id)
             if named is not None and named != message.phone_id:
-                self._mismatched.add((event.sender, message.request_id))
+                self._mismatched.add((sender, message.request_id))
 
-    def _cloud_delivers(self, event: TraceEvent) -> None:
-        message = event.message
-        phone = event.recipient.removeprefix(_PHONE)
+    def _at_phone(self, recipient: str, message: Message) -> None:
         if isinstance(message, AssociationResponse):
-            self._answered_by_cloud.add((message.receipt_id, phone))
-        elif (
-            isinstance(message, AssociationPush)
-            and message.reason is PushReason.TIMEOUT
-            and (message.receipt_id, phone) in self._answered_by_cloud
-        ):
-            self._push_after_answer += 1
-
-    def _at_phone(self, event: TraceEvent) -> None:
-        message = event.message
-        phone = event.recipient.removeprefix(_PHONE)
-        if isinstance(message, AssociationResponse):
-            self._responses.add((event.recipient, message.request_id))
-            self._answered.add((event.recipient, message.request_id))
+            self._responses.add((recipient, message.request_id))
         elif isinstance(message, ErrorReply):
-            self._refusals.add((event.recipient, message.request_id, message.receipt_id))
-            if message.request_id is not None:
-                self._answered.add((event.recipient, message.request_id))
+            self._refusals.add((recipient, message.request_id, message.receipt_id))
         elif isinstance(message, AssociationPush):
-            key = (message.receipt_id, phone)
+            key = (message.receipt_id, recipient.removeprefix(_PHONE))
             if message.reason is PushReason.DUAL_SEND:
                 self._dual_sends.add(key)
             else:
                 self._pushes.add(key)
+
+    def judgement(self) -> Judgement:
+        """The promises broken so far, with their receipts and reasons: ``lost`` and
+        ``duplicates`` are counts of these, as ``assocsim check`` lists them."""
+        return self._ledger.judge(self._last_t)
 
     def latencies(self) -> list[float]:
         """Purchase-to-shown times (virtual seconds), one per (receipt, phone), sorted.
 
         The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
         """
+        purchased_at = self._purchased_at
         return sorted(
-            t - self._purchased_at[receipt]
-            for (receipt, _), t in self._shown_at.items()
-            if receipt in self._purchased_at
+            t - purchased_at[receipt]
+            for (_, receipt), t in self._ledger.shown.items()
+            if receipt in purchased_at
         )
 
     def report(self, *, scenario: str, seed: int) -> Report:
-        unanswered = sum(
-            1
-            for key, receipt in self._requests.items()
-            if key not in self._answered and receipt not in self._abandoned
-        )
-        expected = {
-            (receipt, self._named[receipt])
-            for receipt in self._acknowledged
-            if receipt in self._named
-        } - self._withheld_justly
-        undelivered = sum(1 for key in expected if key not in self._shown_at)
-        duplicates = (self._shown - len(self._shown_at)) + self._push_after_answer
+        judged = self.judgement()
         latencies = self.latencies()
         purchases = len(self._purchased_at)
-        delivered = len(self._shown_at)
+        delivered = len(self._ledger.shown)
         faults = self._faults
         return Report(
             scenario=scenario,
@@ -299,10 +276,10 @@ class ReportBuilder:
             pushes=len(self._pushes),
             mismatches=len(self._mismatched),
             dual_sends=len(self._dual_sends),
-            withheld=len(self._withheld),
+            withheld=judged.withheld,
             delivered=delivered,
-            lost=unanswered + undelivered,
-            duplicates=duplicates,
+            lost=len(judged.lost),
+            duplicates=len(judged.duplicates),
             deliveries_per_purchase=delivered / purchases if purchases else 0.0,
             latency_p50=_percentile(latencies, 0.50),
             latency_p95=_percentile(latencies, 0.95),
@@ -320,8 +297,21 @@ class ReportBuilder:
         )
 
 
-def _resend_key(sender: str, message: Message | None) -> tuple[object, ...] | None:
-    """What identifies a message its sender re-sends until acknowledged (None: not one)."""
+_RESENT_TYPES = frozenset(
+    {
+        "purchase-upload",
+        "association-request",
+        "association-push",
+        "receipt-notice",
+        "subscribe",
+        "promotion-update",
+    }
+)
+"""The message types a sender re-sends until acknowledged."""
+
+
+def _resend_key(typ: str, sender: str, message: Message) -> tuple[object, ...]:
+    """What identifies one of the :data:`_RESENT_TYPES` messages across its re-sends."""
     if isinstance(message, PurchaseUpload):
         return ("upload", sender, message.receipt_id)
     if isinstance(message, AssociationRequest):
@@ -332,6 +322,4 @@ def _resend_key(sender: str, message: Message | None) -> tuple[object, ...] | No
         return ("notice", sender, message.receipt_id)
     if isinstance(message, Subscribe):
         return ("subscribe", message.phone_id)
-    if isinstance(message, PromotionUpdate):
-        return ("promotions", sender)
-    return None
+    return ("promotions", sender)

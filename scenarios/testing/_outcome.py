@@ -2,7 +2,8 @@
 
 :func:`run_checked` runs a scenario in virtual time (like :func:`~scenarios.run_scenario`)
 while keeping every :class:`~actors.TraceEvent`, then runs the trace checkers over them.
-The :class:`RunOutcome` it returns holds the report, the events and the checkers' result;
+The :class:`RunOutcome` it returns holds the report, the events and the checkers' result
+(the report's ``lost`` and ``duplicates`` are counted from the checkers' verdicts);
 :meth:`RunOutcome.assert_ok` raises :class:`ProtocolViolationError` on any violation,
 after writing the scenario to a TOML file, with a message that lists the violations and
 ends with ``assocsim run FILE --seed N [--cloud MODULE:FACTORY] --check``.
@@ -23,7 +24,7 @@ import attrs
 from actors import Observer, Scheduling, TraceEvent
 from scenarios._checks import CheckResult, Violation, check_events
 from scenarios._cloud_factory import cloud_factory_spec, load_cloud_factory
-from scenarios._report import Report
+from scenarios._report import Report, ReportBuilder
 from scenarios._runner import CloudFactory, RunResult, run_scenario
 from scenarios._scenario import Scenario
 
@@ -159,15 +160,22 @@ class RunOutcome:
 
         The message lists the violations and ends with the command replaying the run; the
         scenario is written to ``failures_dir`` first (except for the examples hypothesis
-        tries while shrinking: the final, shrunk example is written).
+        tries while shrinking: the final, shrunk example is written). The report's
+        ``lost`` and ``duplicates`` count violations of this same check, so a run that
+        passes here has both at 0: no second assertion is needed.
         """
         __tracebackhide__ = True  # pytest: show the failure at the caller's line
         if self.ok:
             return
+        raise self._failure()
+
+    def _failure(self) -> ProtocolViolationError:
+        """The one error a failing run raises (built here, raised from one line, so that
+        hypothesis sees one bug however the examples differ)."""
         lines = [self.describe()]
         if _shrinking():
             lines.append("(an example hypothesis tried while shrinking: not written)")
-            raise ProtocolViolationError("\n".join(lines), self, None, None)
+            return ProtocolViolationError("\n".join(lines), self, None, None)
         path = self.write_scenario()
         if self.cloud is None and self.cloud_label is not None:
             lines.append(
@@ -177,7 +185,7 @@ class RunOutcome:
             )
         command = self.replay_command(path)
         lines += [f"scenario written to {path}; replay it with:", command]
-        raise ProtocolViolationError("\n".join(lines), self, path, command)
+        return ProtocolViolationError("\n".join(lines), self, path, command)
 
 
 def assert_protocol_holds(outcome: RunOutcome) -> None:
@@ -213,13 +221,15 @@ def run_checked(
         spec = cloud_factory_spec(cloud)
         label = None if spec is not None else repr(cloud)
     events: list[TraceEvent] = []
+    builder = ReportBuilder(scenario)  # judged with the scenario's deadline, as the check
     result = run_scenario(
         scenario,
         run_seed,
-        observers=[events.append, *observers],
+        observers=[events.append, builder, *observers],
         scheduling=scheduling,
         cloud=factory,
     )
+    result = attrs.evolve(result, report=builder.report(scenario=scenario.name, seed=run_seed))
     return RunOutcome(
         scenario=scenario,
         seed=run_seed,

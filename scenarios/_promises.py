@@ -1,0 +1,449 @@
+"""The protocol's promises to its users, judged in one place.
+
+:class:`PromiseLedger` is fed a run's events in order and judges, at the end, which
+promises were broken. :class:`~scenarios.ReportBuilder` (the report's ``lost``,
+``duplicates`` and ``withheld``) and :class:`~scenarios.TraceChecker` (the invariants
+``no-delivery-lost`` and ``no-duplicate-shown``, and ``timeout-push``'s push after a
+delivery) both read their verdicts off it, so the report and ``assocsim check`` cannot
+disagree. It reads live :class:`~actors.TraceEvent` values and trace-file records alike:
+each caller passes the event's kind, addresses, message type, receipt and body, and a
+function reading a field of that body (an attribute of a message, a key of a JSON body).
+
+**Owed.** An upload the cloud acknowledged (its first ``upload-ack``; the named phone is
+the one in that POS's last upload of the receipt the cloud received) is owed to its named
+phone P when P had subscribed, as the trace shows it: the cloud sent P a ``subscribe-ack``
+
+* before the push deadline, the acknowledgement plus ``cloud.push_timeout`` (step 603);
+* or before the cloud's ``PushDue`` timer for the receipt fired, if that is later (a
+  cloud that was down at the deadline decides when it is back);
+* or before the cloud answered a mismatched requester for the receipt (unit 8022: both
+  devices get the products).
+
+Without the settings (no ``push_timeout``), the timer alone bounds it, and with no timer
+either, a subscription at any time makes the delivery owed. What the cloud under test
+notes about itself (``push-withheld``, ``dual-send-withheld``) is never read.
+
+**Lost** (``no-delivery-lost``, at the end): an owed delivery never shown at P; a request
+a phone sent with no reply at that phone (unless the phone gave up re-sending it); an
+upload a POS sent neither acknowledged nor refused at that POS (unless it gave up); a
+subscription the cloud received but never answered (nothing else would cover that one).
+
+**Duplicates**: a phone shown a receipt's products twice (``no-duplicate-shown``), and a
+timeout push first sent to a phone the cloud had already answered, or dual-sent, that
+receipt (``timeout-push``). A trace without ``shown`` notes or acknowledgements (written
+before phones made them) is judged by what the phones received instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
+
+import attrs
+
+from protocol import PushDue
+
+from ._scenario import Scenario
+
+__all__ = [
+    "NO_DELIVERY_LOST",
+    "NO_DUPLICATE_SHOWN",
+    "TIMEOUT_PUSH",
+    "Broken",
+    "Judgement",
+    "PromiseLedger",
+    "attribute_field",
+    "json_field",
+    "push_due_receipt",
+    "push_timeout_of",
+]
+
+CLOUD = "cloud"
+_PHONE = "phone:"
+_PHONE_LEN = len(_PHONE)
+EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
+_ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
+_PUSH_DUE = re.compile(r"PushDue\(receipt_id=(['\"])(.*)\1\)")
+
+NO_DELIVERY_LOST = "no-delivery-lost"
+NO_DUPLICATE_SHOWN = "no-duplicate-shown"
+TIMEOUT_PUSH = "timeout-push"
+
+Field = Callable[[Any, str], Any]
+"""Reads one field of a message body: ``field(body, "request_id")``."""
+
+
+def json_field(body: Any, name: str) -> Any:
+    """A field of a JSON message body (a trace record's ``msg``)."""
+    return body.get(name)
+
+
+def attribute_field(body: Any, name: str) -> Any:
+    """A field of a :class:`~protocol.Message` (its attribute)."""
+    return getattr(body, name, None)
+
+
+def push_due_receipt(key: object) -> str | None:
+    """The receipt of a cloud's ``PushDue`` timer key (the key, or its ``repr`` in a trace)."""
+    if isinstance(key, PushDue):
+        return key.receipt_id
+    if isinstance(key, str):
+        match = _PUSH_DUE.fullmatch(key)
+        return match.group(2) if match is not None else None
+    return None
+
+
+def push_timeout_of(settings: Scenario | Mapping[str, Any] | None) -> float | None:
+    """``cloud.push_timeout`` of a scenario or its settings dict (None: not given)."""
+    if isinstance(settings, Scenario):
+        return float(settings.cloud.push_timeout)
+    if settings is None:
+        return None
+    cloud = settings.get("cloud")
+    timeout = cloud.get("push_timeout") if isinstance(cloud, Mapping) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        return None
+    return float(timeout)
+
+
+class Broken(NamedTuple):
+    """One promise not kept: which invariant, for which receipt, between whom, when."""
+
+    invariant: str
+    receipt: str | None
+    actors: tuple[str, ...]
+    times: tuple[float, ...]
+    detail: str
+
+
+def _broken(
+    invariant: str, receipt: str | None, actors: Iterable[str], times: Iterable[float], why: str
+) -> Broken:
+    return Broken(invariant, receipt, tuple(dict.fromkeys(actors)), tuple(times), why)
+
+
+@attrs.frozen
+class Judgement:
+    """The verdicts at the end of a run: what was lost, what was shown twice."""
+
+    lost: tuple[Broken, ...]
+    lost_checked: int  # owed deliveries, requests, uploads and subscriptions judged
+    shown_twice: tuple[Broken, ...]
+    shown_checked: int  # (phone, receipt) pairs shown (or received)
+    pushed_after: tuple[Broken, ...]  # timeout pushes after the phone had the products
+    withheld: int  # acknowledged uploads owed nothing: the named phone had not subscribed
+
+    @property
+    def duplicates(self) -> tuple[Broken, ...]:
+        return self.pushed_after + self.shown_twice
+
+
+class _Bound(NamedTuple):
+    phone: str  # the phone id the POS named
+    pos: str
+    t: float  # the cloud's first upload-ack
+
+
+class PromiseLedger:
+    """Folds a run's events, in order, into the facts the promises need; :meth:`judge`
+    gives the verdicts. ``push_timeout`` is the scenario's (None: unknown); ``field``
+    reads a message body (:func:`json_field` or :func:`attribute_field`)."""
+
+    def __init__(self, push_timeout: float | None = None, *, field: Field = json_field) -> None:
+        self.push_timeout = push_timeout
+        self._field = field
+        self.reliable = False  # shown notes or acknowledgements: judge by what was shown
+        self.bound: dict[str, _Bound] = {}
+        self.shown: dict[tuple[str, str], float] = {}  # (phone address, receipt) -> first
+        self._last_upload: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
+        self._uploads: dict[str, tuple[str, float]] = {}  # receipt -> (POS, first sent)
+        self._settled: set[str] = set()  # receipts whose POS got an ack or a refusal
+        self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
+        self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
+        self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
+        self._timer_fired: set[str] = set()
+        self._owed: set[str] = set()  # receipts owed by the cloud's timer or a mismatch
+        self._requests: dict[tuple[str, object], tuple[str, float]] = {}
+        self._replied: set[tuple[str, object]] = set()
+        self._delivered: dict[tuple[str, str], float] = {}  # (receipt, address), cloud sent
+        self._responded: dict[tuple[str, str], float] = {}
+        self._dual_sent: dict[tuple[str, str], float] = {}
+        self._timeout_pushed: set[tuple[str, str]] = set()
+        self._pushed_after: list[Broken] = []
+        self._shown_twice: list[Broken] = []
+        self._received: dict[tuple[str, str], float] = {}
+        self._replies: dict[tuple[str, object], float] = {}
+        self._pushes: dict[tuple[str, str], float] = {}
+        self._received_twice: list[Broken] = []
+        self._gave_up: dict[tuple[str, str], list[str]] = {}
+
+    # ------------------------------------------------------------------ feeding
+
+    def message(  # noqa: PLR0917 - called for every message of a run: positional is faster
+        self, kind: str, frm: str, to: str, typ: str, receipt: str | None, t: float, body: Any
+    ) -> None:
+        """A message event (``send``, ``recv``, or a fault on one) of type ``typ``."""
+        if kind == "send":
+            if frm == CLOUD:
+                self._cloud_sends(to, typ, receipt, t, body)
+            elif receipt is not None:
+                if typ == "association-request" and frm.startswith(_PHONE):
+                    self._requests.setdefault((frm, self._field(body, "request_id")), (receipt, t))
+                elif typ == "purchase-upload" and to == CLOUD:
+                    self._uploads.setdefault(receipt, (frm, t))
+        elif kind == "recv":
+            if to == CLOUD:
+                if typ == "purchase-upload" and receipt is not None:
+                    self._last_upload[(receipt, frm)] = str(self._field(body, "phone_id"))
+                elif typ == "subscribe":
+                    self._asked.setdefault(frm, t)
+            elif to.startswith(_PHONE):
+                self._at_phone(to, typ, receipt, t, body)
+            elif frm == CLOUD and receipt is not None and typ in ("upload-ack", "error-reply"):
+                self._settled.add(receipt)
+        if typ in _ACK_TYPES:
+            self.reliable = True
+
+    def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
+        """A machine's note. Only what phones showed and who gave up count here."""
+        if typ == "shown":
+            self.reliable = True
+            if receipt is None:
+                return
+            key = (actor, receipt)
+            first = self.shown.get(key)
+            if first is None:
+                self.shown[key] = t
+            else:
+                self._shown_twice.append(
+                    _broken(
+                        NO_DUPLICATE_SHOWN,
+                        receipt,
+                        (actor,),
+                        (first, t),
+                        f"{actor} was shown the products of {receipt} twice: shown again "
+                        f"({detail})",
+                    )
+                )
+        elif typ == "already-shown":
+            self.reliable = True
+        elif typ == "gave-up" and receipt is not None:
+            self._gave_up.setdefault((actor, receipt), []).append(detail)
+
+    def push_due(self, receipt: str) -> None:
+        """The cloud's ``PushDue`` timer of ``receipt`` fired: it decides step 603 now."""
+        self._timer_fired.add(receipt)
+        binding = self.bound.get(receipt)
+        if binding is not None and binding.phone in self._subscribed:
+            self._owed.add(receipt)
+
+    def _cloud_sends(self, to: str, typ: str, receipt: str | None, t: float, body: Any) -> None:
+        if typ == "upload-ack":
+            if receipt is not None and receipt not in self.bound:
+                phone = self._last_upload.get((receipt, to))
+                if phone is not None:
+                    self.bound[receipt] = _Bound(phone, to, t)
+        elif typ == "subscribe-ack":
+            self._answered.add(to)
+            if to.startswith(_PHONE):
+                self._subscribed.setdefault(to[_PHONE_LEN:], t)
+        elif typ == "association-response":
+            if receipt is None or not to.startswith(_PHONE):
+                return
+            key = (receipt, to)
+            self._delivered.setdefault(key, t)
+            self._responded.setdefault(key, t)
+            binding = self.bound.get(receipt)
+            if (
+                binding is not None
+                and to[_PHONE_LEN:] != binding.phone
+                and binding.phone in self._subscribed
+            ):
+                self._owed.add(receipt)  # a mismatched requester answered: both devices
+        elif typ == "association-push":
+            if receipt is None or not to.startswith(_PHONE):
+                return
+            key = (receipt, to)
+            self._delivered.setdefault(key, t)
+            reason = self._field(body, "reason")
+            if reason == "dual-send":
+                self._dual_sent.setdefault(key, t)
+            elif reason == "timeout" and key not in self._timeout_pushed:
+                self._timeout_pushed.add(key)
+                self._judge_timeout_push(receipt, to, t)
+        elif typ == "error-reply" and receipt is None and self._field(body, "request_id") is None:
+            self._answered.add(to)  # a refused subscription is answered too
+
+    def _judge_timeout_push(self, receipt: str, to: str, t: float) -> None:
+        answered = self._responded.get((receipt, to))
+        if answered is not None:
+            what = f"after the cloud answered {to}'s request"
+        else:
+            answered = self._dual_sent.get((receipt, to))
+            if answered is None:
+                return
+            what = f"after the dual-send to {to}"
+        self._pushed_after.append(
+            _broken(
+                TIMEOUT_PUSH,
+                receipt,
+                (CLOUD, to),
+                (answered, t),
+                f"a timeout push of {receipt} {what}",
+            )
+        )
+
+    def _at_phone(self, to: str, typ: str, receipt: str | None, t: float, body: Any) -> None:
+        if typ == "association-response":
+            request_id = self._field(body, "request_id")
+            self._replied.add((to, request_id))
+            if receipt is None:
+                return
+            self._received.setdefault((to, receipt), t)
+            key = (to, request_id)
+            first = self._replies.get(key)
+            if first is None:
+                self._replies[key] = t
+            else:
+                self._receive_twice(
+                    receipt, to, first, t, f"a second response to request {request_id}"
+                )
+        elif typ == "error-reply":
+            self._replied.add((to, self._field(body, "request_id")))
+        elif typ == "association-push" and receipt is not None:
+            self._received.setdefault((to, receipt), t)
+            key_p = (to, receipt)
+            first = self._pushes.get(key_p)
+            if first is None:
+                self._pushes[key_p] = t
+            else:
+                reason = self._field(body, "reason")
+                self._receive_twice(receipt, to, first, t, f"a second push ({reason})")
+
+    def _receive_twice(self, receipt: str, phone: str, first: float, t: float, what: str) -> None:
+        self._received_twice.append(
+            _broken(
+                NO_DUPLICATE_SHOWN,
+                receipt,
+                (phone,),
+                (first, t),
+                f"{phone} was shown the products of {receipt} twice: {what}",
+            )
+        )
+
+    # ------------------------------------------------------------------ facts
+
+    def subscribed_at(self, phone_id: str) -> float | None:
+        """When the cloud first acknowledged ``phone_id``'s subscription (None: never yet)."""
+        return self._subscribed.get(phone_id)
+
+    def cloud_delivered(self, receipt: str, address: str) -> float | None:
+        """When the cloud first sent ``receipt``'s products to ``address`` (None: never)."""
+        return self._delivered.get((receipt, address))
+
+    def _owed_since(self, receipt: str, binding: _Bound) -> float | None:
+        """When the named phone had subscribed, if the delivery is owed to it; else None."""
+        subscribed = self._subscribed.get(binding.phone)
+        if subscribed is None:
+            return None
+        if receipt in self._owed:
+            return subscribed
+        timeout = self.push_timeout
+        if timeout is not None:
+            return subscribed if subscribed < binding.t + timeout - EPSILON else None
+        return None if receipt in self._timer_fired else subscribed
+
+    def _gave_up_on(self, actor: str, receipt: str, message_type: str) -> bool:
+        return any(message_type in detail for detail in self._gave_up.get((actor, receipt), ()))
+
+    # ------------------------------------------------------------------ verdicts
+
+    def judge(self, end: float) -> Judgement:
+        """The verdicts, the trace having ended at virtual time ``end``."""
+        lost: list[Broken] = []
+        checked = 0
+        withheld = 0
+        seen = self.shown if self.reliable else self._received
+        for receipt, binding in self.bound.items():
+            subscribed = self._owed_since(receipt, binding)
+            if subscribed is None:
+                withheld += 1
+                continue
+            checked += 1
+            address = _PHONE + binding.phone
+            if (address, receipt) in seen:
+                continue
+            sent = self._delivered.get((receipt, address))
+            why = (
+                f"the cloud sent it at t={sent:.3f} but it was never shown"
+                if sent is not None
+                else "the cloud never sent it"
+            )
+            if self._gave_up_on(CLOUD, receipt, "association-push"):
+                why += "; the cloud gave up re-sending the push"
+            lost.append(
+                _broken(
+                    NO_DELIVERY_LOST,
+                    receipt,
+                    (binding.pos, CLOUD, address),
+                    (binding.t, subscribed, end),
+                    f"acknowledged upload never shown to the named phone {binding.phone} "
+                    f"(subscribed at t={subscribed:.3f}): {why}",
+                )
+            )
+        for (phone_address, request_id), (receipt, sent_at) in self._requests.items():
+            checked += 1
+            if (phone_address, request_id) in self._replied or self._gave_up_on(
+                phone_address, receipt, "association-request"
+            ):
+                continue
+            lost.append(
+                _broken(
+                    NO_DELIVERY_LOST,
+                    receipt,
+                    (phone_address, CLOUD),
+                    (sent_at, end),
+                    f"request {request_id} for {receipt} never got a reply (and the phone "
+                    "did not give up on it)",
+                )
+            )
+        for receipt, (pos, sent_at) in self._uploads.items():
+            checked += 1
+            if receipt in self._settled or self._gave_up_on(pos, receipt, "purchase-upload"):
+                continue
+            lost.append(
+                _broken(
+                    NO_DELIVERY_LOST,
+                    receipt,
+                    (pos, CLOUD),
+                    (sent_at, end),
+                    f"the upload of {receipt} was never acknowledged or refused at {pos}",
+                )
+            )
+        for phone_address, asked_at in self._asked.items():
+            checked += 1
+            if phone_address in self._answered:
+                continue
+            lost.append(
+                _broken(
+                    NO_DELIVERY_LOST,
+                    None,
+                    (phone_address, CLOUD),
+                    (asked_at, end),
+                    f"the cloud received the subscription of {phone_address} at "
+                    f"t={asked_at:.3f} but never acknowledged or refused it",
+                )
+            )
+        if self.reliable:
+            shown_twice, shown_checked = self._shown_twice, len(self.shown)
+        else:
+            shown_twice, shown_checked = self._received_twice, len(self._received)
+        return Judgement(
+            lost=tuple(lost),
+            lost_checked=checked,
+            shown_twice=tuple(shown_twice),
+            shown_checked=shown_checked,
+            pushed_after=tuple(self._pushed_after),
+            withheld=withheld,
+        )
