@@ -90,6 +90,7 @@ from ._field import (
 from ._overrides import apply_overrides
 from ._scenario import Scenario, load_scenario, scenario_to_dict
 from ._serve import add_time_options
+from ._tcprun import warn_faults_not_applied
 from ._workload import Workload, generate_workload
 
 __all__ = ["add_client_parsers", "phone_command", "pos_command", "read_purchases"]
@@ -191,6 +192,7 @@ def _client_options(args: argparse.Namespace) -> _ClientOptions:
     scenario = None
     if args.scenario is not None:
         scenario = apply_overrides(load_scenario(args.scenario), args.set)
+        warn_faults_not_applied(scenario, args.command)
     elif args.set:
         raise ScenarioError("--set changes a --scenario: give the scenario too")
     elif args.seed is not None:

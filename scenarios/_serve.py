@@ -77,6 +77,7 @@ from ._field import (
 from ._overrides import apply_overrides
 from ._runner import recommender_named
 from ._scenario import Scenario, load_scenario, scenario_to_dict
+from ._tcprun import warn_faults_not_applied
 
 __all__ = ["ReceiptHolders", "add_serve_parser", "relay_policy", "serve_command"]
 
@@ -197,6 +198,7 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
     scenario = None
     if args.scenario is not None:
         scenario = apply_overrides(load_scenario(args.scenario), args.set)
+        warn_faults_not_applied(scenario, "serve cloud")
     elif args.set:
         raise ScenarioError("--set changes a --scenario: give the scenario too")
     settings = scenario.cloud if scenario is not None else None

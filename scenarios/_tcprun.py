@@ -56,6 +56,7 @@ from protocol import (
 
 from ._checks import TraceChecker, TraceReader, parse_event
 from ._errors import ScenarioError
+from ._field import stderr_line
 from ._report import Report, ReportBuilder
 from ._runner import run_scenario
 from ._scenario import Scenario
@@ -242,6 +243,18 @@ def refuse_faults_on_tcp(scenario: Scenario) -> None:
             f"--transport tcp cannot apply {tables} of this scenario (its processes talk "
             "over the real loopback network: nothing simulates latency, loss, partitions "
             f"or crashes there): run it with --transport memory, or remove them ({removals})"
+        )
+
+
+def warn_faults_not_applied(scenario: Scenario, process: str) -> None:
+    """One warning line if a field process's ``--scenario`` configures faults it leaves
+    out (it runs over the real network, as it is)."""
+    found = faults_tcp_cannot_apply(scenario)
+    if found:
+        tables = ", ".join(table for table, _ in found)
+        stderr_line(
+            f"warning: {process} does not apply the {tables} of scenario {scenario.name}: "
+            "a field process uses the real network and processes as they are"
         )
 
 

@@ -105,3 +105,25 @@ def test_run_tcp_itself_refuses_before_any_process(no_processes: None) -> None:
     options = tcprun.TcpRunOptions()
     with pytest.raises(ScenarioError, match=r"cannot apply .*\[\[partition\]\]"):
         tcprun.run_tcp(load_scenario("faults"), 11, [], "faults", options)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["pos", "--cloud", "127.0.0.1:9", "--merchant", "shop-01"],
+        ["phone", "--cloud", "127.0.0.1:9", "--id", "+8613800000000", "--tls-ca", "/no.pem"],
+        ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "/nonexistent/dir/x.db"],
+    ],
+    ids=["pos", "phone", "serve cloud"],
+)
+def test_a_field_process_says_it_leaves_out_its_scenarios_faults(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each command then stops on another bad argument: only the warning is looked at.
+    code, _, err = _run([*argv, "--scenario", "faults"], capsys)
+    warning, *_ = err.splitlines()
+    assert warning.startswith(f"assocsim: warning: {argv[0]}")
+    assert f"does not apply the {EVERYTHING} of scenario faults" in warning
+    _, _, quiet = _run([*argv, "--scenario", "quickstart"], capsys)
+    assert "warning" not in quiet
+    assert code == 2
