@@ -88,6 +88,7 @@ from ._store import (
     StepTransactions,
 )
 from ._structuring import describe_errors, strict_converter
+from ._validators import ConfigValidators
 from ._wire import (
     CONTROL_TYPES,
     FRAME_HEADER_BYTES,
@@ -162,6 +163,7 @@ __all__ = [
     "CloudMachine",
     "CloudNote",
     "CloudStore",
+    "ConfigValidators",
     "Connected",
     "ConnectionClosed",
     "ConnectionState",

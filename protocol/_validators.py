@@ -11,6 +11,7 @@ import attrs
 from ._errors import InvalidMessage
 
 __all__ = [
+    "ConfigValidators",
     "finite_number",
     "instance_of",
     "non_empty_tuple_of",
@@ -116,3 +117,100 @@ def non_empty_tuple_of(item_type: type, *, max_length: int) -> Validator:
             raise InvalidMessage(f"{_where(instance, attribute)}: must not be empty")
 
     return check
+
+
+# ------------------------------------------------------------------ config validators
+
+
+@attrs.frozen
+class ConfigValidators:
+    """The validators of every config class, raising that layer's ``error``.
+
+    One vocabulary for every layer: a bool is never a number (``True`` is an ``int`` to
+    Python, never a timeout to a user), NaN and infinity are refused wherever a number
+    must be finite, and each message names the field and says what would be accepted.
+    ``qualified`` names the field with its class (``CloudConfig.push_timeout: ...``) for
+    configs built in code; without it (``push_timeout: ...``) for the tables of a
+    scenario file, whose loader prefixes the key's dotted path.
+    """
+
+    error: Callable[[str], Exception]
+    qualified: bool = True
+
+    def _refuse(self, instance: Any, attribute: attrs.Attribute[Any], problem: str) -> None:
+        where = _where(instance, attribute) if self.qualified else attribute.name
+        raise self.error(f"{where}: {problem}")
+
+    def number(self, *, above: float | None = None, minimum: float | None = None) -> Validator:
+        """A finite int or float, ``> above`` and/or ``>= minimum``."""
+
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self._refuse(instance, attribute, f"expected a number, got {value!r}")
+            elif not math.isfinite(value):
+                self._refuse(instance, attribute, f"must be a finite number, got {value!r}")
+            elif above is not None and not value > above:
+                self._refuse(instance, attribute, f"must be > {above:g}, got {value!r}")
+            elif minimum is not None and value < minimum:
+                self._refuse(instance, attribute, f"must be at least {minimum:g}, got {value!r}")
+
+        return check
+
+    def positive_number(self) -> Validator:
+        return self.number(above=0)
+
+    def non_negative_number(self) -> Validator:
+        return self.number(minimum=0)
+
+    def whole_number(self, minimum: int | None = None, maximum: int | None = None) -> Validator:
+        """An int (never a bool or a float such as ``2.0``) within the bounds given."""
+
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self._refuse(instance, attribute, f"expected a whole number, got {value!r}")
+            elif minimum is not None and value < minimum:
+                self._refuse(instance, attribute, f"must be at least {minimum}, got {value!r}")
+            elif maximum is not None and value > maximum:
+                self._refuse(instance, attribute, f"must be at most {maximum}, got {value!r}")
+
+        return check
+
+    def fraction(self) -> Validator:
+        """A number from 0 to 1 inclusive (a probability, a share)."""
+
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                self._refuse(instance, attribute, f"must be a fraction from 0 to 1, got {value!r}")
+
+        return check
+
+    def duration(self, *, positive: bool = False) -> Validator:
+        """Finite seconds, longer than 0 if ``positive``, else not negative."""
+
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self._refuse(instance, attribute, f"expected a duration, got {value!r}")
+            elif not math.isfinite(value):
+                self._refuse(instance, attribute, f"must be a finite duration, got {value!r}")
+            elif positive and not value > 0:
+                self._refuse(instance, attribute, f"must be longer than 0, got {value!r}")
+            elif value < 0:
+                self._refuse(instance, attribute, f"must not be negative, got {value!r}")
+
+        return check
+
+    def flag(self) -> Validator:
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if not isinstance(value, bool):
+                self._refuse(instance, attribute, f"expected True or False, got {value!r}")
+
+        return check
+
+    def one_of(self, *choices: str) -> Validator:
+        known = ", ".join(repr(c) for c in choices)
+
+        def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if value not in choices:
+                self._refuse(instance, attribute, f"expected one of {known}, got {value!r}")
+
+        return check

@@ -27,6 +27,7 @@ from protocol import (
     MAX_ITEMS_PER_PURCHASE,
     Address,
     AssocsimError,
+    ConfigValidators,
     MismatchPolicy,
     RetryPolicy,
     describe_errors,
@@ -47,45 +48,14 @@ __all__ = [
 ]
 
 
-def _rate(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ScenarioError(f"{attribute.name}: must be a fraction from 0 to 1, got {value!r}")
-
-
-def _at_least(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
-    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-        if value < minimum:
-            raise ScenarioError(f"{attribute.name}: must be at least {minimum}, got {value!r}")
-
-    return check
-
-
-def _at_most(maximum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
-    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-        if value > maximum:
-            raise ScenarioError(f"{attribute.name}: must be at most {maximum}, got {value!r}")
-
-    return check
-
-
-def _one_of(*choices: str) -> Callable[[object, attrs.Attribute[str], str], None]:
-    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-        if value not in choices:
-            known = ", ".join(repr(c) for c in choices)
-            raise ScenarioError(f"{attribute.name}: expected one of {known}, got {value!r}")
-
-    return check
-
-
-def _positive_duration(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not value > 0:
-        raise ScenarioError(f"{attribute.name}: must be longer than 0, got {value!r}")
+_check = ConfigValidators(ScenarioError, qualified=False)  # the loader adds the dotted path
 
 
 def _int_range(minimum: int) -> Callable[[object, attrs.Attribute[Any], tuple[int, int]], None]:
     def check(instance: object, attribute: attrs.Attribute[Any], value: tuple[int, int]) -> None:
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
         low, high = value
-        if low < minimum or high < low or high > MAX_ITEMS_PER_PURCHASE:
+        if not whole or low < minimum or high < low or high > MAX_ITEMS_PER_PURCHASE:
             raise ScenarioError(
                 f"{attribute.name}: expected [low, high] with "
                 f"{minimum} <= low <= high <= {MAX_ITEMS_PER_PURCHASE}, "
@@ -95,10 +65,15 @@ def _int_range(minimum: int) -> Callable[[object, attrs.Attribute[Any], tuple[in
     return check
 
 
+_delay = _check.duration()
+
+
 def _duration_range(
     instance: object, attribute: attrs.Attribute[Any], value: tuple[float, float]
 ) -> None:
     low, high = value
+    _delay(instance, attribute, low)
+    _delay(instance, attribute, high)
     if high < low:
         raise ScenarioError(f"{attribute.name}: expected [low, high] with low <= high")
 
@@ -110,16 +85,14 @@ MAX_PHONES = 10**8  # phone ids are +86138 and 8 digits
 class CloudSettings:
     """The ``[cloud]`` table."""
 
-    push_timeout: float = attrs.field(default=600.0, validator=_positive_duration)
+    push_timeout: float = attrs.field(default=600.0, validator=_check.duration(positive=True))
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
     promotions: bool = True
-    max_products: int = attrs.field(default=5, validator=_at_least(1))
-    store: str = attrs.field(
-        default="auto", validator=attrs.validators.in_(("auto", "memory", "sqlite"))
-    )
+    max_products: int = attrs.field(default=5, validator=_check.whole_number(1))
+    store: str = attrs.field(default="auto", validator=_check.one_of("auto", "memory", "sqlite"))
     """``memory``, ``sqlite`` (a file the cloud recovers from after a crash), or ``auto``:
     sqlite when a ``[[crash]]`` entry crashes the cloud, else memory."""
-    recommender: str = attrs.field(default="rules", validator=_one_of("rules", "engine"))
+    recommender: str = attrs.field(default="rules", validator=_check.one_of("rules", "engine"))
     """``rules``: the stateless complement rules; ``engine``: the learned pairing engine."""
 
 
@@ -138,7 +111,9 @@ def _iso_date(instance: object, attribute: attrs.Attribute[str], value: str) -> 
 class SourceSettings:
     """The ``[source]`` table: take the purchases from a real dataset (``dataset`` set)."""
 
-    dataset: str = attrs.field(default="", validator=_one_of("", "completejourney", "onlineretail"))
+    dataset: str = attrs.field(
+        default="", validator=_check.one_of("", "completejourney", "onlineretail")
+    )
     """``""``: generate purchases; ``completejourney`` or ``onlineretail``: replay them."""
     data: str = ""
     """The directory of the dataset's files (``.csv`` or ``.csv.xz``)."""
@@ -146,7 +121,7 @@ class SourceSettings:
     """Take baskets bought at or after this date (UTC; ``""``: from the first)."""
     end: str = attrs.field(default="", validator=_iso_date)
     """Take baskets bought before this date (``""``: to the last)."""
-    households: int = attrs.field(default=0, validator=_at_least(0))
+    households: int = attrs.field(default=0, validator=_check.whole_number(0))
     """Take the baskets of the first N households to shop in the window (0: all)."""
 
     def __attrs_post_init__(self) -> None:
@@ -162,16 +137,16 @@ class Scenario:
 
     name: str = "unnamed"
     description: str = ""
-    seed: int = 0
-    shops: int = attrs.field(default=3, validator=_at_least(1))
-    pos_per_shop: int = attrs.field(default=1, validator=_at_least(1))
-    phones: int = attrs.field(default=50, validator=[_at_least(1), _at_most(MAX_PHONES)])
-    purchases: int = attrs.field(default=500, validator=_at_least(0))
-    duration: float = attrs.field(default=8 * 3600.0, validator=_positive_duration)
+    seed: int = attrs.field(default=0, validator=_check.whole_number())
+    shops: int = attrs.field(default=3, validator=_check.whole_number(1))
+    pos_per_shop: int = attrs.field(default=1, validator=_check.whole_number(1))
+    phones: int = attrs.field(default=50, validator=_check.whole_number(1, MAX_PHONES))
+    purchases: int = attrs.field(default=500, validator=_check.whole_number(0))
+    duration: float = attrs.field(default=8 * 3600.0, validator=_check.duration(positive=True))
     items_per_purchase: tuple[int, int] = attrs.field(default=(1, 4), validator=_int_range(1))
-    wrong_id_rate: float = attrs.field(default=0.0, validator=_rate)
-    unsubscribed_rate: float = attrs.field(default=0.0, validator=_rate)
-    ask_probability: float = attrs.field(default=1.0, validator=_rate)
+    wrong_id_rate: float = attrs.field(default=0.0, validator=_check.fraction())
+    unsubscribed_rate: float = attrs.field(default=0.0, validator=_check.fraction())
+    ask_probability: float = attrs.field(default=1.0, validator=_check.fraction())
     ask_delay: tuple[float, float] = attrs.field(default=(30.0, 300.0), validator=_duration_range)
     cloud: CloudSettings = CloudSettings()
     source: SourceSettings = SourceSettings()
