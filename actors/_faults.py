@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from protocol import Address
+from protocol import Address, ConfigValidators
 
 from ._errors import FaultPlanError
 from ._step import STEP_KINDS
@@ -29,20 +28,11 @@ def matches(address: Address, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(address, pattern) for pattern in patterns)
 
 
-def _fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise FaultPlanError(f"{attribute.name}: must be a fraction from 0 to 1, got {value!r}")
-
-
-def _seconds(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FaultPlanError(f"{attribute.name}: expected a duration, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise FaultPlanError(f"{attribute.name}: must be a finite duration >= 0, got {value!r}")
+_check = ConfigValidators(FaultPlanError, qualified=False)  # the loader adds the dotted path
+_seconds = _check.duration()
+_fraction = _check.fraction()
+_maybe_seconds = attrs.validators.optional(_seconds)  # a link's None: the network's setting
+_maybe_fraction = attrs.validators.optional(_fraction)
 
 
 def _patterns(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -59,11 +49,11 @@ class Link:
     (either direction); a setting left out keeps the network-wide one."""
 
     between: tuple[str, str] = attrs.field(validator=_patterns)
-    latency: float | None = attrs.field(default=None, validator=_seconds)
-    jitter: float | None = attrs.field(default=None, validator=_seconds)
-    loss: float | None = attrs.field(default=None, validator=_fraction)
-    duplicate: float | None = attrs.field(default=None, validator=_fraction)
-    reorder: float | None = attrs.field(default=None, validator=_fraction)
+    latency: float | None = attrs.field(default=None, validator=_maybe_seconds)
+    jitter: float | None = attrs.field(default=None, validator=_maybe_seconds)
+    loss: float | None = attrs.field(default=None, validator=_maybe_fraction)
+    duplicate: float | None = attrs.field(default=None, validator=_maybe_fraction)
+    reorder: float | None = attrs.field(default=None, validator=_maybe_fraction)
 
     @between.validator
     def _two(self, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
@@ -98,7 +88,7 @@ class NetworkConfig:
     duplicate: float = attrs.field(default=0.0, validator=_fraction)
     reorder: float = attrs.field(default=0.0, validator=_fraction)
     reorder_delay: float = attrs.field(default=1.0, validator=_seconds)
-    faults_until: float | None = attrs.field(default=None, validator=_seconds)
+    faults_until: float | None = attrs.field(default=None, validator=_maybe_seconds)
     link: tuple[Link, ...] = ()
 
     @property
@@ -138,11 +128,6 @@ class Partition:
         return False
 
 
-def _write_count(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FaultPlanError(f"{attribute.name}: expected a whole number >= 0, got {value!r}")
-
-
 def _step_kind(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
@@ -173,7 +158,7 @@ class Crash:
     actor: str = attrs.field(validator=attrs.validators.min_len(1))
     at: float = attrs.field(validator=_seconds)
     restart: float = attrs.field(validator=_seconds)
-    after_writes: int = attrs.field(default=0, validator=_write_count)
+    after_writes: int = attrs.field(default=0, validator=_check.whole_number(0))
     during: str | None = attrs.field(default=None, validator=_step_kind)
 
     def __attrs_post_init__(self) -> None:

@@ -93,6 +93,7 @@ from protocol import (
     WIRE_VERSION,
     Address,
     ClientConnection,
+    ConfigValidators,
     ConnectionClosed,
     ConnectionState,
     ErrorCode,
@@ -142,11 +143,9 @@ _STREAM_ERRORS = (OSError, trio.BrokenResourceError, trio.ClosedResourceError, s
 _PERMANENT_REFUSALS = frozenset({ErrorCode.UNAUTHORIZED, ErrorCode.UNSUPPORTED_VERSION})
 
 
-def _positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise TransportError(
-            f"{type(instance).__name__}.{attribute.name} must be > 0, got {value!r}"
-        )
+_check = ConfigValidators(TransportError)
+_seconds = _check.positive_number(finite=False)  # inf: no time limit, as trio allows
+_bound = _check.whole_number(1)
 
 
 @attrs.frozen
@@ -174,17 +173,17 @@ class TcpLimits:
     * ``connect_timeout``: client: one TCP connect.
     """
 
-    hello_timeout: float = attrs.field(default=10.0, validator=_positive)
-    frame_timeout: float = attrs.field(default=10.0, validator=_positive)
-    write_timeout: float = attrs.field(default=10.0, validator=_positive)
-    connect_timeout: float = attrs.field(default=10.0, validator=_positive)
-    max_send_queue_bytes: int = attrs.field(default=4 * 1024 * 1024, validator=_positive)
-    max_pending: int = attrs.field(default=10_000, validator=_positive)
-    max_connections: int = attrs.field(default=4096, validator=_positive)
-    max_mailbox: int = attrs.field(default=10_000, validator=_positive)
-    max_frame_bytes: int = attrs.field(default=MAX_FRAME_BYTES, validator=_positive)
-    max_errors: int = attrs.field(default=MAX_ERRORS_PER_CONNECTION, validator=_positive)
-    receive_size: int = attrs.field(default=65536, validator=_positive)
+    hello_timeout: float = attrs.field(default=10.0, validator=_seconds)
+    frame_timeout: float = attrs.field(default=10.0, validator=_seconds)
+    write_timeout: float = attrs.field(default=10.0, validator=_seconds)
+    connect_timeout: float = attrs.field(default=10.0, validator=_seconds)
+    max_send_queue_bytes: int = attrs.field(default=4 * 1024 * 1024, validator=_bound)
+    max_pending: int = attrs.field(default=10_000, validator=_bound)
+    max_connections: int = attrs.field(default=4096, validator=_bound)
+    max_mailbox: int = attrs.field(default=10_000, validator=_bound)
+    max_frame_bytes: int = attrs.field(default=MAX_FRAME_BYTES, validator=_bound)
+    max_errors: int = attrs.field(default=MAX_ERRORS_PER_CONNECTION, validator=_bound)
+    receive_size: int = attrs.field(default=65536, validator=_bound)
 
 
 @attrs.frozen
@@ -193,10 +192,10 @@ class Backoff:
     attempt, at most ``max``, each drawn within +-``jitter`` (a fraction) so that many
     clients cut off together do not come back together."""
 
-    first: float = attrs.field(default=0.05, validator=_positive)
-    factor: float = attrs.field(default=2.0, validator=_positive)
-    max: float = attrs.field(default=5.0, validator=_positive)
-    jitter: float = 0.2
+    first: float = attrs.field(default=0.05, validator=_seconds)
+    factor: float = attrs.field(default=2.0, validator=_check.positive_number(finite=False))
+    max: float = attrs.field(default=5.0, validator=_seconds)
+    jitter: float = attrs.field(default=0.2, validator=_check.fraction())
 
     def delay(self, attempt: int) -> float:
         """The wait before reconnect attempt ``attempt`` (1, 2, ...)."""

@@ -37,7 +37,6 @@ its answer, and the cloud answers each copy again (idempotently).
 from __future__ import annotations
 
 import enum
-import math
 
 import attrs
 
@@ -65,6 +64,7 @@ from ._messages import (
 from ._outbox import Outbox, Resend, RetryPolicy
 from ._recommender import Promotions, Recommender
 from ._store import Binding, CloudStore, MatchingRelation, PendingPush
+from ._validators import ConfigValidators
 
 __all__ = ["CloudConfig", "CloudMachine", "CloudNote", "MismatchPolicy", "PushDue"]
 
@@ -84,23 +84,16 @@ class CloudNote(enum.StrEnum):
     DUAL_SEND_WITHHELD = "dual-send-withheld"  # the POS-named phone is not subscribed
 
 
-def _positive_finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise LocalProtocolError(f"CloudConfig.{attribute.name} must be > 0, got {value!r}")
-
-
-def _positive_count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise LocalProtocolError(f"CloudConfig.{attribute.name} must be a whole number > 0")
+_check = ConfigValidators(LocalProtocolError)
 
 
 @attrs.frozen
 class CloudConfig:
     """The cloud's knobs."""
 
-    push_timeout: float = attrs.field(default=600.0, validator=_positive_finite)
+    push_timeout: float = attrs.field(default=600.0, validator=_check.positive_number())
     mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
-    max_products: int = attrs.field(default=5, validator=_positive_count)
+    max_products: int = attrs.field(default=5, validator=_check.whole_number(1))
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
 
 

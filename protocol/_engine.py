@@ -95,31 +95,15 @@ from ._recommender import (
     offers_for,
     promoted,
 )
+from ._validators import ConfigValidators
 
 __all__ = ["EngineConfig", "Pairing", "PairingEngine"]
 
 
-def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise LocalProtocolError(f"EngineConfig.{attribute.name} must be a whole number >= 1")
-
-
-def _weight(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise LocalProtocolError(f"EngineConfig.{attribute.name} must be a finite number")
-    if value < 0:
-        raise LocalProtocolError(f"EngineConfig.{attribute.name} must be >= 0, got {value!r}")
-
-
-def _flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
-    if not isinstance(value, bool):
-        raise LocalProtocolError(f"EngineConfig.{attribute.name} must be True or False")
-
-
-def _fraction(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    _weight(instance, attribute, value)
-    if value > 1:
-        raise LocalProtocolError(f"EngineConfig.{attribute.name} must be <= 1, got {value!r}")
+_check = ConfigValidators(LocalProtocolError)
+_count_bound = _check.whole_number(1)
+_weight = _check.non_negative_number()
+_fraction = _check.fraction()
 
 
 @attrs.frozen
@@ -130,23 +114,23 @@ class EngineConfig:
     ``docs/recommender.md``). Raises :class:`~protocol.LocalProtocolError` on a bad value.
     """
 
-    neighbours: int = attrs.field(default=32, validator=_positive)
+    neighbours: int = attrs.field(default=32, validator=_count_bound)
     """Co-purchase neighbours kept per product (at most twice as many counters)."""
-    category_neighbours: int = attrs.field(default=12, validator=_positive)
+    category_neighbours: int = attrs.field(default=12, validator=_count_bound)
     """Related categories kept per category (at most twice as many counters)."""
-    category_best: int = attrs.field(default=6, validator=_positive)
+    category_best: int = attrs.field(default=6, validator=_count_bound)
     """Best sellers kept per category, the candidates a category relation offers."""
-    complements: int = attrs.field(default=4, validator=_positive)
+    complements: int = attrs.field(default=4, validator=_count_bound)
     """Related categories a basket product draws candidates from."""
-    pairings: int = attrs.field(default=8, validator=_positive)
+    pairings: int = attrs.field(default=8, validator=_count_bound)
     """Candidates each basket product contributes."""
-    basket_partners: int = attrs.field(default=64, validator=_positive)
+    basket_partners: int = attrs.field(default=64, validator=_count_bound)
     """In a basket of more products, each is paired with about this many of the others
     (chosen by a stable hash of the two SKUs), so a wholesale order of 1,000 lines costs
     64,000 counts instead of a million and weighs less per pair."""
-    habit_items: int = attrs.field(default=48, validator=_positive)
+    habit_items: int = attrs.field(default=48, validator=_count_bound)
     """Products remembered per phone (at most twice as many counters)."""
-    habit_candidates: int = attrs.field(default=4, validator=_positive)
+    habit_candidates: int = attrs.field(default=4, validator=_count_bound)
     """A phone's most bought products offered as candidates."""
     category_prior: float = attrs.field(default=1.0, validator=_weight)
     """``m``: baskets' worth of weight the category estimate has against a product's own."""
@@ -154,7 +138,7 @@ class EngineConfig:
     """Baskets' worth of weight a complement rule has against a category's own counts."""
     habit_weight: float = attrs.field(default=0.15, validator=_weight)
     """``h``: weight of a phone's own repeat purchases."""
-    related_habits: bool = attrs.field(default=False, validator=_flag)
+    related_habits: bool = attrs.field(default=False, validator=_check.flag())
     """Offer the phone's products of the basket's categories and of the categories that
     go with them (its favourite yogurt, its usual sauce); False: its most bought at all."""
     habit_smoothing: float = attrs.field(default=2.0, validator=_weight)

@@ -13,7 +13,6 @@ Backoff is deterministic (no jitter): the same scenario and seed give the same t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterator
 
 import attrs
@@ -21,6 +20,7 @@ import attrs
 from ._codec import message_type
 from ._effects import NOTHING, Effects, Note, Send, Timer
 from ._errors import LocalProtocolError
+from ._validators import ConfigValidators
 
 __all__ = ["Outbox", "OutboxNote", "Resend", "RetryPolicy"]
 
@@ -31,19 +31,7 @@ class OutboxNote:
     GAVE_UP = "gave-up"  # max_attempts sends and no acknowledgement: stop re-sending
 
 
-def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be > 0, got {value!r}")
-
-
-def _at_least_one(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 1):
-        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be >= 1, got {value!r}")
-
-
-def _whole_positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise LocalProtocolError(f"RetryPolicy.{attribute.name} must be a whole number > 0")
+_check = ConfigValidators(LocalProtocolError)
 
 
 @attrs.frozen
@@ -55,10 +43,10 @@ class RetryPolicy:
     outlasts every partition and crash the built-in scenarios inject.
     """
 
-    first_delay: float = attrs.field(default=2.0, validator=_positive)
-    factor: float = attrs.field(default=2.0, validator=_at_least_one)
-    max_delay: float = attrs.field(default=60.0, validator=_positive)
-    max_attempts: int = attrs.field(default=50, validator=_whole_positive)
+    first_delay: float = attrs.field(default=2.0, validator=_check.positive_number())
+    factor: float = attrs.field(default=2.0, validator=_check.number(minimum=1))
+    max_delay: float = attrs.field(default=60.0, validator=_check.positive_number())
+    max_attempts: int = attrs.field(default=50, validator=_check.whole_number(1))
 
     def delay(self, attempt: int) -> float:
         """How long to wait for an acknowledgement after send number ``attempt`` (1, 2, ...)."""

@@ -141,13 +141,16 @@ class ConfigValidators:
         where = _where(instance, attribute) if self.qualified else attribute.name
         raise self.error(f"{where}: {problem}")
 
-    def number(self, *, above: float | None = None, minimum: float | None = None) -> Validator:
-        """A finite int or float, ``> above`` and/or ``>= minimum``."""
+    def number(
+        self, *, above: float | None = None, minimum: float | None = None, finite: bool = True
+    ) -> Validator:
+        """An int or float, ``> above`` and/or ``>= minimum``; NaN never, infinity only if
+        not ``finite`` (a limit that may be "none")."""
 
         def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self._refuse(instance, attribute, f"expected a number, got {value!r}")
-            elif not math.isfinite(value):
+            elif math.isnan(value) or (finite and math.isinf(value)):
                 self._refuse(instance, attribute, f"must be a finite number, got {value!r}")
             elif above is not None and not value > above:
                 self._refuse(instance, attribute, f"must be > {above:g}, got {value!r}")
@@ -156,8 +159,8 @@ class ConfigValidators:
 
         return check
 
-    def positive_number(self) -> Validator:
-        return self.number(above=0)
+    def positive_number(self, *, finite: bool = True) -> Validator:
+        return self.number(above=0, finite=finite)
 
     def non_negative_number(self) -> Validator:
         return self.number(minimum=0)

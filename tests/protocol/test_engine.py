@@ -262,13 +262,13 @@ def test_bad_limit_and_foreign_promotions_are_refused() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("neighbours", 0, "neighbours must be a whole number >= 1"),
-        ("habit_items", True, "habit_items must be a whole number >= 1"),
-        ("category_prior", -1.0, "category_prior must be >= 0"),
-        ("habit_weight", float("nan"), "habit_weight must be a finite number"),
-        ("diversity", 1.5, "diversity must be <= 1"),
-        ("popularity_damping", 2.0, "popularity_damping must be <= 1"),
-        ("related_habits", "yes", "related_habits must be True or False"),
+        ("neighbours", 0, "EngineConfig.neighbours: must be at least 1, got 0"),
+        ("habit_items", True, "habit_items: expected a whole number, got True"),
+        ("category_prior", -1.0, "category_prior: must be at least 0, got -1.0"),
+        ("habit_weight", float("nan"), "habit_weight: must be a finite number, got nan"),
+        ("diversity", 1.5, "diversity: must be a fraction from 0 to 1, got 1.5"),
+        ("popularity_damping", 2.0, "popularity_damping: must be a fraction from 0 to 1"),
+        ("related_habits", "yes", "related_habits: expected True or False, got 'yes'"),
     ],
 )
 def test_bad_configuration_is_refused(field: str, value: object, message: str) -> None:
