@@ -25,10 +25,10 @@ import attrs
 
 from ._errors import LocalProtocolError
 from ._ids import token_validator
-from ._messages import MAX_TEXT_LENGTH, Item
+from ._messages import MAX_TEXT_LENGTH, AssociatedProduct, Item, Offer, Reason
 from ._validators import finite_number, text
 
-__all__ = ["DEPARTMENTS", "Catalog", "Product", "builtin_catalog"]
+__all__ = ["DEPARTMENTS", "Catalog", "Product", "associated_product", "builtin_catalog"]
 
 
 @attrs.frozen
@@ -95,6 +95,28 @@ class Catalog:
             quantity=quantity,
             price=product.price,
         )
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def associated_product(
+    goods: Product | Item, reason: Reason, score: float, offer: Offer | None
+) -> AssociatedProduct:
+    """*goods* (a catalog product, or a purchase line the engine learnt) recommended for
+    *reason* with *score*; on *offer*, at the offer's price and with its description.
+
+    The one Product -> AssociatedProduct conversion of every recommender. Cached: the same
+    goods with the same score and reason is built (and validated) once."""
+    return AssociatedProduct(
+        sku=goods.sku,
+        name=goods.name,
+        category=goods.category,
+        brand=goods.brand,
+        colour=goods.colour,
+        price=goods.price if offer is None else offer.price,
+        reason=reason,
+        score=score,
+        offer=None if offer is None else offer.description,
+    )
 
 
 # --------------------------------------------------------------------------- tables

@@ -71,7 +71,6 @@ basket still reach many lists: they are neighbours and related categories of mos
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import math
 import operator
@@ -83,9 +82,9 @@ from typing import Any, NamedTuple, cast
 
 import attrs
 
-from ._catalog import Catalog, Product, builtin_catalog
+from ._catalog import Catalog, associated_product, builtin_catalog
 from ._errors import LocalProtocolError
-from ._messages import AssociatedProduct, Item, Offer, PurchaseUpload, Reason
+from ._messages import AssociatedProduct, Item, PurchaseUpload, Reason
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -331,7 +330,7 @@ class PairingEngine:
         self._habit_cap = _SLACK * cfg.habit_items
 
         for product in self._catalog.products:
-            self._intern(_item_of(product), catalog=True)
+            self._intern(self._catalog.to_item(product), catalog=True)
         self._catalog_end = len(self._sku)  # the catalog's products are the first ids
         table = COMPLEMENT_RULES if rules is None else rules
         for source, complements in sorted(table.items()):
@@ -582,7 +581,7 @@ class PairingEngine:
         for j, score, reason in ranked:
             offer = offers.get(sku[j]) if offers else None
             if offer is not None:
-                result.append(_associated(self._item[j], reason, score, offer))
+                result.append(associated_product(self._item[j], reason, score, offer))
                 continue
             # Built (validated) once per product, score and reason.
             key = (j, score, reason)
@@ -590,13 +589,13 @@ class PairingEngine:
             if found is None:
                 if len(answers) >= _MEMO_LIMIT:
                     answers.clear()
-                found = answers[key] = _associated(self._item[j], reason, score, None)
+                found = answers[key] = associated_product(self._item[j], reason, score, None)
             result.append(found)
         if promotions is not None:
             listed = {item.sku for item in purchase.items} | {sku[j] for j, _, _ in ranked}
             item = self._item
             result.extend(
-                _associated(item[index], reason, PROMOTION_SCORE, offer)
+                associated_product(item[index], reason, PROMOTION_SCORE, offer)
                 for index, reason, offer in promoted(
                     promotions, limit, offers, listed, self._ids.get
                 )
@@ -958,31 +957,3 @@ def _strongest(row: dict[int, int], keep: int, weights: Sequence[float] | None) 
     cut = sorted(strength)[-keep]  # the keep-th largest; sorting in C beats heapq here
     kept = itertools.compress(row.items(), map(cut.__le__, strength))
     return dict(itertools.islice(kept, keep))
-
-
-def _item_of(product: Product) -> Item:
-    return Item(
-        sku=product.sku,
-        name=product.name,
-        category=product.category,
-        brand=product.brand,
-        colour=product.colour,
-        quantity=1,
-        price=product.price,
-    )
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _associated(item: Item, reason: Reason, score: float, offer: Offer | None) -> AssociatedProduct:
-    # Cached: the same product with the same score and reason is built (validated) once.
-    return AssociatedProduct(
-        sku=item.sku,
-        name=item.name,
-        category=item.category,
-        brand=item.brand,
-        colour=item.colour,
-        price=item.price if offer is None else offer.price,
-        reason=reason,
-        score=score,
-        offer=None if offer is None else offer.description,
-    )

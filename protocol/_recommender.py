@@ -29,7 +29,6 @@ engine can wrap it without the rule scores drifting.
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +36,7 @@ from typing import Protocol, TypeVar
 
 import attrs
 
-from ._catalog import Catalog, Product, builtin_catalog
+from ._catalog import Catalog, Product, associated_product, builtin_catalog
 from ._errors import LocalProtocolError
 from ._messages import AssociatedProduct, Offer, PromotionUpdate, PurchaseUpload, Reason
 
@@ -377,7 +376,7 @@ class RuleRecommender:
         if promotions is not None:
             listed = {item.sku for item in purchase.items} | {entry.sku for entry in result}
             result.extend(
-                _associated(product, reason, PROMOTION_SCORE, offer)
+                associated_product(product, reason, PROMOTION_SCORE, offer)
                 for product, reason, offer in promoted(
                     promotions, limit, offers, listed, self._catalog.by_sku
                 )
@@ -473,7 +472,7 @@ class RuleRecommender:
             product = by_sku(sku)
             assert product is not None  # candidates come from the catalog
             score = -negative / _UNITS
-            result.append(_associated(product, Reason.COMPLEMENT, score, offers.get(sku)))
+            result.append(associated_product(product, Reason.COMPLEMENT, score, offers.get(sku)))
         return result
 
 
@@ -483,21 +482,3 @@ _NO_COLOUR: dict[str, int] = {}
 _PROFILES_KEPT = 4096  # (category, brand, colour) profiles kept per recommender
 _BASKETS_KEPT = 4096  # baskets' sets of profiles kept per recommender (a few MB at most)
 _DECAY = tuple(DIVERSITY_DECAY**n for n in range(64))  # the powers the ranking uses
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _associated(
-    product: Product, reason: Reason, score: float, offer: Offer | None
-) -> AssociatedProduct:
-    # Cached: the same product with the same score is built (and validated) once.
-    return AssociatedProduct(
-        sku=product.sku,
-        name=product.name,
-        category=product.category,
-        brand=product.brand,
-        colour=product.colour,
-        price=product.price if offer is None else offer.price,
-        reason=reason,
-        score=score,
-        offer=None if offer is None else offer.description,
-    )

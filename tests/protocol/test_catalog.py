@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
+from protocol._catalog import DEPARTMENTS, Catalog, Product, associated_product, builtin_catalog
 from protocol._errors import InvalidMessage, LocalProtocolError
 from protocol._ids import is_token
-from protocol._messages import Item
+from protocol._messages import AssociatedProduct, Item, Offer, Reason
 
 CATALOG = builtin_catalog()
 CLOTHING_COLOURS = {
@@ -181,3 +181,26 @@ def test_every_product_is_indexed_and_becomes_an_item(product: Product, quantity
     assert product.category in CATALOG.categories()
     item = CATALOG.to_item(product, quantity)
     assert (item.sku, item.quantity, item.colour) == (product.sku, quantity, product.colour)
+
+
+@given(st.sampled_from(CATALOG.products), st.integers(1, 5))
+def test_one_conversion_to_an_associated_product(product: Product, quantity: int) -> None:
+    """A catalog product and the purchase line of it (what the engine keeps) become the
+    same associated product; an offer changes only its price and description."""
+    plain = associated_product(product, Reason.COMPLEMENT, 0.5, None)
+    assert plain == AssociatedProduct(
+        sku=product.sku,
+        name=product.name,
+        category=product.category,
+        brand=product.brand,
+        colour=product.colour,
+        price=product.price,
+        reason=Reason.COMPLEMENT,
+        score=0.5,
+        offer=None,
+    )
+    line = CATALOG.to_item(product, quantity)
+    assert associated_product(line, Reason.COMPLEMENT, 0.5, None) == plain
+    offer = Offer(product.sku, "2 for 1", 0.25)
+    on_offer = associated_product(line, Reason.OFFER, 1.0, offer)
+    assert (on_offer.price, on_offer.offer, on_offer.reason) == (0.25, "2 for 1", Reason.OFFER)
