@@ -13,9 +13,11 @@ function reading a field of that body (an attribute of a message, a key of a JSO
 the one in that POS's last upload of the receipt the cloud received) is owed to its named
 phone P when P had subscribed, as the trace shows it: the cloud sent P a ``subscribe-ack``
 
-* before the push deadline, the acknowledgement plus ``cloud.push_timeout`` (step 603);
+* before the push deadline: the upload's first arrival at the cloud plus
+  ``cloud.push_timeout`` (step 603; as ``timeout-push`` judges "not early");
 * or before the cloud's ``PushDue`` timer for the receipt fired, if that is later (a
-  cloud that was down at the deadline decides when it is back);
+  cloud that was down at the deadline, or stored the upload only from a re-send after a
+  crash, decides then);
 * or before the cloud answered a mismatched requester for the receipt (unit 8022: both
   devices get the products).
 
@@ -157,6 +159,7 @@ class PromiseLedger:
         self.bound: dict[str, _Bound] = {}
         self.shown: dict[tuple[str, str], float] = {}  # (phone address, receipt) -> first
         self._last_upload: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
+        self._arrived: dict[str, float] = {}  # receipt -> its upload first at the cloud
         self._uploads: dict[str, tuple[str, float]] = {}  # receipt -> (POS, first sent)
         self._settled: set[str] = set()  # receipts whose POS got an ack or a refusal
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
@@ -196,6 +199,7 @@ class PromiseLedger:
             if to == CLOUD:
                 if typ == "purchase-upload" and receipt is not None:
                     self._last_upload[(receipt, frm)] = str(self._field(body, "phone_id"))
+                    self._arrived.setdefault(receipt, t)
                 elif typ == "subscribe":
                     self._asked.setdefault(frm, t)
             elif to.startswith(_PHONE):
@@ -351,7 +355,8 @@ class PromiseLedger:
             return subscribed
         timeout = self.push_timeout
         if timeout is not None:
-            return subscribed if subscribed < binding.t + timeout - EPSILON else None
+            deadline = self._arrived.get(receipt, binding.t) + timeout
+            return subscribed if subscribed < deadline - EPSILON else None
         return None if receipt in self._timer_fired else subscribed
 
     def _gave_up_on(self, actor: str, receipt: str, message_type: str) -> bool:

@@ -254,6 +254,21 @@ def test_a_mismatched_answer_owes_the_named_phone_once_it_subscribed() -> None:
     assert verdicts(b) == ([], 0)
 
 
+def test_a_withheld_note_excuses_nothing() -> None:
+    # The cloud's notes about itself are not evidence: a subscribed phone is owed anyway.
+    b = TraceBuilder(push_timeout=600)
+    b.subscribe(A)
+    b.subscribe(B)
+    b.purchase("R1", A, named=B)
+    request = b.at(60).request(A, "R1")
+    b.note(CLOUD, "dual-send-withheld", "R1", B, "not subscribed")
+    b.respond(A, "R1", request)
+    b.at(600).note(CLOUD, "push-withheld", "R1", B, "not subscribed")
+    assert verdicts(b) == (["R1"], 0)
+    (violation,) = check_trace(b.records).by_invariant("mismatch-dual-send")
+    assert "though it had subscribed (at t=0.000)" in violation.detail
+
+
 def test_a_subscription_the_cloud_never_answers_is_lost() -> None:
     b = TraceBuilder()
     b.message(phone(A), CLOUD, "subscribe", {"phone_id": A})
