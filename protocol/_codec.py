@@ -100,13 +100,18 @@ def _unstructure_body(message: object) -> dict[str, Any]:
     """The body of ``message``: the generated function's output (the converter's, on any
     error, so that errors are the converter's)."""
     fast = _FAST_UNSTRUCTURE.get(type(message))
-    if fast is not None:
-        try:
-            body: dict[str, Any] = fast(message)
-        except Exception:
-            pass
-        else:
-            return body
+    if fast is None:
+        return _unstructure_slowly(message)
+    try:
+        body: dict[str, Any] = fast(message)
+    except Exception as exc:  # counted; a warning if the converter succeeds
+        return _fast.fall_back(
+            "unstructure", type(message), lambda: _unstructure_slowly(message), exc
+        )
+    return body
+
+
+def _unstructure_slowly(message: object) -> dict[str, Any]:
     unstructured: dict[str, Any] = _converter.unstructure(message)
     return unstructured
 
@@ -119,17 +124,23 @@ def _structure_body(name: str, body: dict[str, Any]) -> Message:
     with the detailed message (the generated function never accepts what it refuses).
     """
     fast = _FAST_STRUCTURE.get(name)
-    if fast is not None:
-        try:
-            message: Message = fast(body)
-        except Exception:
-            pass
-        else:
-            return message
+    if fast is None:
+        return _structure_slowly(name, body)
     try:
-        return _converter.structure(body, MESSAGE_TYPES[name])
+        message: Message = fast(body)
+    except Exception as exc:  # counted; a warning if the converter accepts
+        return _fast.fall_back(
+            "structure", MESSAGE_TYPES[name], lambda: _structure_slowly(name, body), exc
+        )
+    return message
+
+
+def _structure_slowly(name: str, body: dict[str, Any]) -> Message:
+    try:
+        message: Message = _converter.structure(body, MESSAGE_TYPES[name])
     except Exception as exc:
         raise RemoteProtocolError(f"{name}: {_describe(exc)}") from exc
+    return message
 
 
 def decode_message(data: object) -> Message:

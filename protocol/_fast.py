@@ -14,10 +14,18 @@ validator (the protocol's rules) still runs:
 * no unknown key, every key without a default present, defaults honoured.
 
 It never explains a refusal: on any doubt it raises (:class:`Refused`, ``KeyError``, or
-whatever a validator raises) and the caller falls back to the converter, which accepts or
-refuses with its detailed message. So the fast path only has to be exact about
-*accepting*: whatever it returns, the converter returns an equal object for the same input
-(``tests/protocol/test_codec_fast.py`` checks this by property tests, mutations included).
+whatever a validator raises) and the caller falls back to the converter through
+:func:`fall_back`, which accepts or refuses with its detailed message. So the fast path
+only has to be exact about *accepting*: whatever it returns, the converter returns an equal
+object for the same input (``tests/protocol/test_codec_fast.py`` checks this by property
+tests, mutations included).
+
+A fall back is counted in :data:`fallbacks`. One that ends in a refusal is the expected
+way to refuse a bad body; one where the converter accepts what the generated function
+raised on is not (a bug in the generated code would otherwise show only as slowness, and
+no JSON decoder makes the odd input, such as a ``dict`` subclass, that legitimately does
+it): it warns :class:`FastPathWarning`, once per class and direction, naming the cause.
+The test suite turns that warning into an error (``filterwarnings`` in pyproject.toml).
 
 :func:`unstructurer` generates the inverse, with the output of the converter's
 ``unstructure``: enums as their values, tuples as lists, nested classes as dicts, ``None``
@@ -28,17 +36,28 @@ factory default, ``init=False``, ``kw_only``, an alias) gets no fast function:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import enum
 import linecache
 import types
 import typing
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import attrs
 
-__all__ = ["Refused", "Unsupported", "generated", "structurer", "unstructurer"]
+__all__ = [
+    "FastPathWarning",
+    "Refused",
+    "Unsupported",
+    "fall_back",
+    "fallbacks",
+    "generated",
+    "structurer",
+    "unstructurer",
+]
 
 _IndentedLines = list[str]
 _T = typing.TypeVar("_T")
@@ -51,6 +70,41 @@ class Refused(Exception):
 
 class Unsupported(TypeError):
     """No fast function for this class: a field of a kind this module does not handle."""
+
+
+class FastPathWarning(RuntimeWarning):
+    """The converter accepted (or unstructured) what a generated function raised on."""
+
+
+Direction = typing.Literal["structure", "unstructure"]
+Outcome = typing.Literal["refused", "accepted"]
+
+fallbacks: collections.Counter[tuple[Direction, str, Outcome]] = collections.Counter()
+"""(direction, class name, outcome) -> how many times a generated function raised and the
+converter took over: ``"refused"`` when the converter refused too (a bad body, expected),
+``"accepted"`` when it did not (see :class:`FastPathWarning`)."""
+_warned: set[tuple[Direction, str]] = set()
+
+
+def fall_back(direction: Direction, cls: type[Any], slow: Callable[[], _T], cause: Exception) -> _T:
+    """``slow()`` (the converter) after the generated function for ``cls`` raised
+    ``cause``: its result, or its exception; counted in :data:`fallbacks`."""
+    try:
+        result = slow()
+    except Exception:
+        fallbacks[direction, cls.__name__, "refused"] += 1
+        raise
+    fallbacks[direction, cls.__name__, "accepted"] += 1
+    if (direction, cls.__name__) not in _warned:
+        warnings.warn(
+            f"the generated {direction} function of {cls.__name__} raised {cause!r}, "
+            "yet the converter did not: a bug of "
+            "protocol/_fast.py, or an input no JSON decoder makes; the slow path is taken",
+            FastPathWarning,
+            stacklevel=3,
+        )
+        _warned.add((direction, cls.__name__))  # after: an "error" filter raises each time
+    return result
 
 
 _FACTORY: Final[type] = type(attrs.Factory(list))  # attrs types Factory as a function

@@ -344,11 +344,17 @@ def encode_envelope(
 
 def _unstructure_control(message: Hello | HelloAck) -> dict[str, Any]:
     fast = _CONTROL_UNSTRUCTURE.get(type(message))
-    if fast is not None:
-        try:
-            return fast(message)
-        except Exception:  # the converter's own error, below
-            pass
+    if fast is None:
+        return _unstructure_control_slowly(message)
+    try:
+        return fast(message)
+    except Exception as exc:  # counted; a warning if the converter succeeds
+        return _fast.fall_back(
+            "unstructure", type(message), lambda: _unstructure_control_slowly(message), exc
+        )
+
+
+def _unstructure_control_slowly(message: Hello | HelloAck) -> dict[str, Any]:
     body: dict[str, Any] = _converter.unstructure(message)
     return body
 
@@ -512,17 +518,24 @@ def _structure_control(name: str, body: dict[str, Any], frame_id: int) -> Hello 
     any doubt (it accepts, or refuses with the detailed message)."""
     cls = _CONTROL_CLASSES[name]
     fast = _CONTROL_STRUCTURE.get(cls)
-    if fast is not None:
-        try:
-            message: Hello | HelloAck = fast(body)
-        except Exception:
-            pass
-        else:
-            return message
+    if fast is None:
+        return _structure_control_slowly(name, body, frame_id)
     try:
-        return _converter.structure(body, cls)
+        message: Hello | HelloAck = fast(body)
+    except Exception as exc:  # counted; a warning if the converter accepts
+        return _fast.fall_back(
+            "structure", cls, lambda: _structure_control_slowly(name, body, frame_id), exc
+        )
+    return message
+
+
+def _structure_control_slowly(name: str, body: dict[str, Any], frame_id: int) -> Hello | HelloAck:
+    cls = _CONTROL_CLASSES[name]
+    try:
+        message: Hello | HelloAck = _converter.structure(body, cls)
     except Exception as exc:
         raise InvalidBody(f"{name}: {_describe(exc)}", frame_id=frame_id) from None
+    return message
 
 
 def _refuse_envelope(data: dict[str, Any]) -> NoReturn:
