@@ -205,7 +205,7 @@ async def simulate(
     :class:`~actors.World`); an inline world then moves it itself, which is faster."""
     seed = scenario.seed if seed is None else seed
     workload = generate_workload(scenario, seed)
-    builder = ReportBuilder()
+    builder = ReportBuilder(scenario)  # the push deadline from the scenario, as the checker's
     observer = fan_out([builder, *observers])
     with tempfile.TemporaryDirectory(prefix="assocsim-") as store_dir:
         world = build_world(

@@ -167,13 +167,14 @@ def events_from_records(records: Iterable[Mapping[str, Any]]) -> Iterable[TraceE
 
 
 def report_from_records(
-    records: Iterable[Mapping[str, Any]], *, scenario: str, seed: int
+    records: Iterable[Mapping[str, Any]], *, scenario: Scenario, seed: int
 ) -> Report:
-    """The report of a run from its (merged) trace records, as a simulation computes it."""
-    builder = ReportBuilder()
+    """The report of a run from its (merged) trace records, as a simulation computes it
+    (its promises judged with ``scenario``'s push deadline, as the checker judges them)."""
+    builder = ReportBuilder(scenario)
     for event in events_from_records(records):
         builder(event)
-    return builder.report(scenario=scenario, seed=seed)
+    return builder.report(scenario=scenario.name, seed=seed)
 
 
 # ------------------------------------------------------------------ the run
@@ -349,7 +350,7 @@ def run_tcp(
         header, records = merge_traces(sorted(run.directory.glob("*.jsonl")))
         if options.trace is not None:
             _write_merged(options.trace, header, records)
-        report = report_from_records(records, scenario=scenario.name, seed=seed)
+        report = report_from_records(records, scenario=scenario, seed=seed)
         checker = TraceChecker(scenario)
         for line, record in enumerate(records, 2):
             checker.feed(record, line)

@@ -116,8 +116,9 @@ def test_report_and_check_agree(name: str, cloud: str | None) -> None:
     duplicates = check.by_invariant("no-duplicate-shown") + [
         v for v in check.by_invariant("timeout-push") if " after the " in v.detail
     ]
-    # The run's own report (its builder has no settings: the cloud's timer stands in for
-    # the deadline) counts what the check lists...
+    # The run's own report (judged with the scenario's push deadline, as the check is:
+    # tests/planted/timerless_cloud.py arms no push timer to stand in for it) counts what
+    # the check lists...
     assert (report.lost, report.duplicates) == (len(lost), len(duplicates))
     # ...and a report told the deadline lists the very same verdicts.
     with_settings = judged(events, small(name))
