@@ -41,7 +41,7 @@ import timeit
 from pathlib import Path
 
 from protocol import PairingEngine, PurchaseUpload
-from scenarios._datasets import Basket, Dataset, gc_paused, household_phone_id, load_dataset
+from scenarios._model._datasets import Basket, Dataset, gc_paused, household_phone_id, load_dataset
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

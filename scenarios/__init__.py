@@ -7,35 +7,12 @@ people behave; :func:`run_scenario` runs it in virtual time with a seed and retu
 executor. The ``assocsim`` command line lives here too.
 """
 
-from ._checks import (
-    INVARIANTS,
-    CheckResult,
-    TraceChecker,
-    TraceError,
-    Violation,
-    check_events,
-    check_trace,
-    check_trace_file,
-)
-from ._datasets import Basket, Dataset, DatasetError, load_dataset
-from ._diagram import Diagram, DiagramOptions, build_diagram, write_diagram
-from ._durations import format_duration, parse_duration
-from ._errors import ScenarioError
-from ._overrides import apply_overrides, override_keys, parse_override, parse_value
-from ._progress import SweepBar, SweepLines, SweepProgress
-from ._reco_eval import Evaluation, MethodResult, evaluate
-from ._replay import (
-    DeterminismResult,
-    Difference,
-    ReplayResult,
-    check_determinism,
-    first_difference,
-    replay_trace,
-    scenario_from_header,
-)
-from ._report import Report, ReportBuilder
-from ._runner import CloudFactory, RunResult, build_world, run_scenario, simulate
-from ._scenario import (
+from ._field._tcprun import merge_traces, report_from_records
+from ._model._datasets import Basket, Dataset, DatasetError, load_dataset
+from ._model._durations import format_duration, parse_duration
+from ._model._errors import ScenarioError
+from ._model._overrides import apply_overrides, override_keys, parse_override, parse_value
+from ._model._scenario import (
     CloudSettings,
     Scenario,
     SourceSettings,
@@ -44,7 +21,19 @@ from ._scenario import (
     scenario_from_dict,
     scenario_to_dict,
 )
-from ._sweep import (
+from ._model._workload import (
+    PhonePlan,
+    PlannedPurchase,
+    ShopPlan,
+    Workload,
+    generate_workload,
+    phone_id_of,
+)
+from ._reco._eval import Evaluation, MethodResult, evaluate
+from ._sim._progress import SweepBar, SweepLines, SweepProgress
+from ._sim._report import Report, ReportBuilder
+from ._sim._runner import CloudFactory, RunResult, build_world, run_scenario, simulate
+from ._sweep._run import (
     SweepPoint,
     SweepResult,
     SweepRow,
@@ -54,14 +43,25 @@ from ._sweep import (
     run_point,
     run_sweep,
 )
-from ._tcprun import merge_traces, report_from_records
-from ._workload import (
-    PhonePlan,
-    PlannedPurchase,
-    ShopPlan,
-    Workload,
-    generate_workload,
-    phone_id_of,
+from ._trace._checks import (
+    INVARIANTS,
+    CheckResult,
+    TraceChecker,
+    TraceError,
+    Violation,
+    check_events,
+    check_trace,
+    check_trace_file,
+)
+from ._trace._diagram import Diagram, DiagramOptions, build_diagram, write_diagram
+from ._trace._replay import (
+    DeterminismResult,
+    Difference,
+    ReplayResult,
+    check_determinism,
+    first_difference,
+    replay_trace,
+    scenario_from_header,
 )
 
 __all__ = [

@@ -15,7 +15,7 @@
 Nothing here imports hypothesis, so the pytest plugin stays cheap to load.
 """
 
-from scenarios._cloud_factory import CloudFactoryError, cloud_factory_spec, load_cloud_factory
+from scenarios._sim._cloud_factory import CloudFactoryError, cloud_factory_spec, load_cloud_factory
 
 from ._outcome import (
     DEFAULT_FAILURES_DIR,

@@ -22,11 +22,11 @@ from pathlib import Path
 import attrs
 
 from actors import Observer, Scheduling, TraceEvent
-from scenarios._checks import CheckResult, Violation, check_events
-from scenarios._cloud_factory import cloud_factory_spec, load_cloud_factory
-from scenarios._report import Report, ReportBuilder
-from scenarios._runner import CloudFactory, RunResult, run_scenario
-from scenarios._scenario import Scenario
+from scenarios._model._scenario import Scenario
+from scenarios._sim._cloud_factory import cloud_factory_spec, load_cloud_factory
+from scenarios._sim._report import Report, ReportBuilder
+from scenarios._sim._runner import CloudFactory, RunResult, run_scenario
+from scenarios._trace._checks import CheckResult, Violation, check_events
 
 from ._toml import scenario_file_name, write_scenario
 
@@ -204,7 +204,7 @@ def run_checked(
     observers: Sequence[Observer] = (),
 ) -> RunOutcome:
     """Run ``scenario`` in virtual time with ``seed`` (default: the scenario's) and judge
-    its trace with every invariant of :mod:`scenarios._checks`.
+    its trace with every invariant of :mod:`scenarios._trace._checks`.
 
     ``cloud`` is a variant of the cloud: a :data:`~scenarios.CloudFactory` or its
     ``"MODULE:FACTORY"`` name (loaded with :func:`load_cloud_factory`). ``observers`` see

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios._errors import ScenarioError
-from scenarios._scenario import Scenario, scenario_to_dict
+from scenarios._model._errors import ScenarioError
+from scenarios._model._scenario import Scenario, scenario_to_dict
 
 __all__ = ["scenario_file_name", "scenario_to_toml", "write_scenario"]
 

@@ -67,8 +67,8 @@ from protocol import (
     UploadAck,
     builtin_catalog,
 )
-from scenarios._scenario import CloudSettings, Scenario
-from scenarios._workload import phone_id_of
+from scenarios._model._scenario import CloudSettings, Scenario
+from scenarios._model._workload import phone_id_of
 
 __all__ = [
     "CRASH_STEP_KINDS",

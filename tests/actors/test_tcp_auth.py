@@ -29,7 +29,7 @@ from protocol import (
     phone_address,
     pos_address,
 )
-from scenarios import _serve
+from scenarios._field import _serve
 
 HOST = "127.0.0.1"
 SHOP = "shop-01"

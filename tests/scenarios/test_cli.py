@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scenarios import builtin_scenarios
-from scenarios._cli import main
+from scenarios._cli._main import main
 
 REQUIRED_KEYS = {
     "seed",

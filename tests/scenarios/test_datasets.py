@@ -1,4 +1,4 @@
-"""Reading the datasets (scenarios._datasets) and replaying them as a scenario's purchases,
+"""Reading the datasets (scenarios._model._datasets) and replaying them as a scenario's purchases,
 on the excerpts committed in tests/data (see tests/data/SOURCE.md)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from scenarios import (
     run_scenario,
     scenario_from_dict,
 )
-from scenarios._datasets import DatasetError, colour_of, household_phone_id, load_dataset
+from scenarios._model._datasets import DatasetError, colour_of, household_phone_id, load_dataset
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

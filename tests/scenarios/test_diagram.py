@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from scenarios import DiagramOptions, TraceError, write_diagram
-from scenarios._cli import main
+from scenarios._cli._main import main
 
 from .test_checks import CLOUD, POS, A, B, TraceBuilder, _assocsim, builtin_trace, phone
 

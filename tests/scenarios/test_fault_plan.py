@@ -32,11 +32,11 @@ from actors import (
 )
 from actors._fault_plan import _idle_crashes
 from scenarios import Scenario, builtin_scenarios, load_scenario, run_scenario
-from scenarios._cli import main
-from scenarios._overrides import apply_overrides
-from scenarios._runner import build_world
-from scenarios._sweep import run_sweep
-from scenarios._workload import generate_workload
+from scenarios._cli._main import main
+from scenarios._model._overrides import apply_overrides
+from scenarios._model._workload import generate_workload
+from scenarios._sim._runner import build_world
+from scenarios._sweep._run import run_sweep
 
 SMALL = ["purchases=60", "phones=12", "shops=2", 'duration="20m"']
 """quickstart made small: a run takes a few milliseconds."""

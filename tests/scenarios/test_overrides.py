@@ -16,7 +16,7 @@ from scenarios import (
     override_keys,
     parse_value,
 )
-from scenarios._cli import main
+from scenarios._cli._main import main
 
 
 def test_dotted_keys_toml_values_and_plain_text() -> None:

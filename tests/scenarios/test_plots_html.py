@@ -29,8 +29,8 @@ from scenarios import (
     run_scenario,
     scenario_to_dict,
 )
-from scenarios._html import write_html_report
-from scenarios._plots import (
+from scenarios._sweep._html import write_html_report
+from scenarios._sweep._plots import (
     _series,
     read_sweep,
     sweep_plot_names,
@@ -245,7 +245,7 @@ def test_without_matplotlib_the_report_says_how_to_get_plots(
 def test_importing_the_modules_needs_no_matplotlib() -> None:
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import scenarios._plots, scenarios._html\n"
+        "import scenarios._sweep._plots, scenarios._sweep._html\n"
         "assert 'matplotlib.figure' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -37,10 +37,10 @@ from scenarios import (
     load_scenario,
     run_scenario,
 )
-from scenarios._checks import Violation
-from scenarios._cli import main
-from scenarios._promises import Judgement
-from scenarios._tcprun import events_from_records
+from scenarios._cli._main import main
+from scenarios._field._tcprun import events_from_records
+from scenarios._sim._promises import Judgement
+from scenarios._trace._checks import Violation
 from scenarios.testing import CloudFactoryError, load_cloud_factory, run_checked, write_scenario
 from tests.scenarios.test_checks import CLOUD, TraceBuilder, phone
 from tests.scenarios.test_testing_toolkit import INNER_CONFTEST, _readme_example

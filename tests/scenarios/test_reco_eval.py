@@ -1,4 +1,4 @@
-"""The evaluation (scenarios._reco_eval) and ``assocsim reco eval`` on the committed
+"""The evaluation (scenarios._reco._eval) and ``assocsim reco eval`` on the committed
 dataset excerpts (tests/data): every figure is there, sane, and the same run after run."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._cli import main
-from scenarios._datasets import load_dataset
-from scenarios._reco_eval import (
+from scenarios._cli._main import main
+from scenarios._model._datasets import load_dataset
+from scenarios._reco._eval import (
     Evaluation,
     _CoCounts,
     _CoOccurrence,

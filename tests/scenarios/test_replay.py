@@ -30,7 +30,7 @@ from scenarios import (
     scenario_from_header,
     scenario_to_dict,
 )
-from scenarios._cli import main
+from scenarios._cli._main import main
 
 from .test_checks import _assocsim, builtin_trace, run_with_trace
 
@@ -188,7 +188,7 @@ def test_check_determinism_names_the_first_differing_event(
         seed = (scenario.seed if seed is None else seed) + (len(runs) - 1)  # as if unseeded
         return real(scenario, seed, observers=observers, scheduling=scheduling)
 
-    monkeypatch.setattr("scenarios._replay.run_scenario", second_run_differs)
+    monkeypatch.setattr("scenarios._trace._replay.run_scenario", second_run_differs)
     scenario = Scenario(purchases=20, phones=5, wrong_id_rate=0.3)
     assert main(["run", "wrong-ids", "--set", "purchases=20", "--check-determinism"]) == 1
     out = capsys.readouterr().out
@@ -201,6 +201,6 @@ def test_check_determinism_names_the_first_differing_event(
     assert not result.deterministic and result.difference is not None
     assert result.difference.line == 2
 
-    monkeypatch.setattr("scenarios._replay.run_scenario", real)
+    monkeypatch.setattr("scenarios._trace._replay.run_scenario", real)
     _, same = check_determinism(scenario, 5, scheduling="tasks")
     assert same.deterministic and same.events > 20

@@ -38,11 +38,12 @@ from protocol import (
     builtin_catalog,
     pos_address,
 )
-from scenarios import ScenarioError, _serve, load_scenario, run_scenario
-from scenarios._cli import main
-from scenarios._field import CloudDriver, StoreThread, Timebase, TimeWarp, parse_endpoint
-from scenarios._serve import ReceiptHolders, relay_policy
-from scenarios._tcprun import COUNTS
+from scenarios import ScenarioError, load_scenario, run_scenario
+from scenarios._cli._main import main
+from scenarios._field import _serve
+from scenarios._field._common import CloudDriver, StoreThread, Timebase, TimeWarp, parse_endpoint
+from scenarios._field._serve import ReceiptHolders, relay_policy
+from scenarios._field._tcprun import COUNTS
 
 ALICE = "+8613800000001"
 BOB = "+8613800000002"

@@ -35,7 +35,7 @@ from scenarios import (
     run_sweep,
     scenario_to_dict,
 )
-from scenarios._cli import main
+from scenarios._cli._main import main
 
 SMALL = """\
 description = "a small world for sweep tests"
@@ -251,7 +251,7 @@ def test_a_bad_vary_is_one_line_and_exit_2_before_any_run(
     def no_runs(task: SweepTask) -> None:
         raise AssertionError("a run started")
 
-    monkeypatch.setattr("scenarios._sweep.run_point", no_runs)
+    monkeypatch.setattr("scenarios._sweep._run.run_point", no_runs)
     out = tmp_path / "never"
     argv = ["sweep", "quickstart", "--jobs", "1", "--out", str(out)]
     assert main([*argv, *(f"--vary={v}" for v in vary)]) == 2

@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 
 from scenarios import ScenarioError, load_scenario
-from scenarios import _tcprun as tcprun
-from scenarios._cli import main
-from scenarios._overrides import apply_overrides
-from scenarios._tcprun import faults_tcp_cannot_apply, refuse_faults_on_tcp
+from scenarios._cli._main import main
+from scenarios._field import _tcprun as tcprun
+from scenarios._field._tcprun import faults_tcp_cannot_apply, refuse_faults_on_tcp
+from scenarios._model._overrides import apply_overrides
 
 EVERYTHING = (
     "[network] latency/jitter/loss/duplicate/reorder, [[network.link]], [[partition]], [[crash]]"

@@ -41,7 +41,7 @@ from scenarios import (
     run_scenario,
     scenario_to_dict,
 )
-from scenarios._cli import main
+from scenarios._cli._main import main
 from scenarios.testing import (
     AssocsimRunner,
     CloudFactoryError,

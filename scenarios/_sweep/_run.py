@@ -46,13 +46,12 @@ from typing import Any
 import attrs
 
 from actors import CrashTally, idle_faults
-
-from ._errors import ScenarioError
-from ._overrides import apply_overrides
-from ._progress import SweepProgress
-from ._report import Report
-from ._runner import run_scenario
-from ._scenario import Scenario, scenario_from_dict, scenario_to_dict
+from scenarios._model._errors import ScenarioError
+from scenarios._model._overrides import apply_overrides
+from scenarios._model._scenario import Scenario, scenario_from_dict, scenario_to_dict
+from scenarios._sim._progress import SweepProgress
+from scenarios._sim._report import Report
+from scenarios._sim._runner import run_scenario
 
 __all__ = [
     "FIGURES",

@@ -70,9 +70,12 @@ from protocol import (
     pos_address,
     strict_converter,
 )
+from scenarios._model._errors import ScenarioError
+from scenarios._model._overrides import apply_overrides
+from scenarios._model._scenario import Scenario, load_scenario, scenario_to_dict
+from scenarios._model._workload import Workload, generate_workload
 
-from ._errors import ScenarioError
-from ._field import (
+from ._common import (
     StopFlag,
     Timebase,
     TimeWarp,
@@ -87,11 +90,8 @@ from ._field import (
     write_private,
     write_status,
 )
-from ._overrides import apply_overrides
-from ._scenario import Scenario, load_scenario, scenario_to_dict
 from ._serve import add_time_options
 from ._tcprun import warn_faults_not_applied
-from ._workload import Workload, generate_workload
 
 __all__ = ["add_client_parsers", "phone_command", "pos_command", "read_purchases"]
 

@@ -45,8 +45,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from protocol import PushDue
-
-from ._scenario import Scenario
+from scenarios._model._scenario import Scenario
 
 __all__ = [
     "NO_DELIVERY_LOST",

@@ -37,11 +37,11 @@ from protocol import (
     phone_address,
     pos_address,
 )
+from scenarios._model._errors import ScenarioError
+from scenarios._model._scenario import CloudSettings, Scenario
+from scenarios._model._workload import Workload, generate_workload
 
-from ._errors import ScenarioError
 from ._report import Report, ReportBuilder
-from ._scenario import CloudSettings, Scenario
-from ._workload import Workload, generate_workload
 
 __all__ = [
     "CloudFactory",

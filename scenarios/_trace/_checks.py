@@ -20,7 +20,7 @@ Safety invariants are judged over the whole trace (a violation names the events 
 broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
 
 The promises to users (``no-delivery-lost``, ``no-duplicate-shown``, and a timeout push
-after a delivery under ``timeout-push``) are judged by :class:`~scenarios._promises.
+after a delivery under ``timeout-push``) are judged by :class:`~scenarios._sim._promises.
 PromiseLedger`, the same code the run's report takes ``lost`` and ``duplicates`` from:
 the two cannot disagree. Whether a phone had subscribed is read from the trace (the
 cloud's ``subscribe-ack``), never from a note of the cloud under test.
@@ -48,10 +48,9 @@ from typing import IO, Any, ClassVar, Literal, NamedTuple
 import attrs
 
 from actors import TRACE_FORMAT, TraceEvent
-
-from ._errors import ScenarioError
-from ._promises import EPSILON, Judgement, PromiseLedger, json_field, push_due_receipt
-from ._scenario import Scenario, scenario_to_dict
+from scenarios._model._errors import ScenarioError
+from scenarios._model._scenario import Scenario, scenario_to_dict
+from scenarios._sim._promises import EPSILON, Judgement, PromiseLedger, json_field, push_due_receipt
 
 __all__ = [
     "INVARIANTS",
@@ -771,7 +770,7 @@ class NoDeliveryLost(Invariant):
     acknowledged or refused at that POS; every subscription the cloud received was
     acknowledged or refused. A ``gave-up`` note of the sender for the receipt excuses an
     unanswered request or upload (the push or the user covers it), not a lost delivery.
-    Judged by the promise ledger (:mod:`scenarios._promises`), as the report's ``lost``.
+    Judged by the promise ledger (:mod:`scenarios._sim._promises`), as the report's ``lost``.
     """
 
     name = "no-delivery-lost"
@@ -790,7 +789,7 @@ class NoDuplicateShown(Invariant):
     At most one ``shown`` note per phone and receipt. (For a trace without shown notes:
     at most one reply received per request, and at most one push received per phone and
     receipt; a response to a request asked after a push is the user asking again.)
-    Judged by the promise ledger (:mod:`scenarios._promises`), as the report's
+    Judged by the promise ledger (:mod:`scenarios._sim._promises`), as the report's
     ``duplicates``.
     """
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._durations import format_duration
+from scenarios._model._durations import format_duration
+
 from ._plots import (
     FIGURES,
     PLOT_INSTALL_HINT,

@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._errors import ScenarioError
-from ._runner import RunResult
-from ._sweep import t_critical_95
+from scenarios._model._errors import ScenarioError
+from scenarios._sim._runner import RunResult
+
+from ._run import t_critical_95
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

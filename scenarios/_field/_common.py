@@ -60,8 +60,7 @@ from protocol import (
     SubscribeAck,
     Timer,
 )
-
-from ._errors import ScenarioError
+from scenarios._model._errors import ScenarioError
 
 __all__ = [
     "CloudDriver",

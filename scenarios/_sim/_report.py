@@ -2,7 +2,7 @@
 
 :class:`ReportBuilder` is an observer: give it every event of a run and ask for the
 :class:`Report`. Its expectations are the protocol's promises, judged by
-:class:`~scenarios._promises.PromiseLedger` from the trace (never from the cloud's own
+:class:`~scenarios._sim._promises.PromiseLedger` from the trace (never from the cloud's own
 bookkeeping or notes), the same judge ``assocsim check`` uses:
 
 * every request gets a reply (a response or a typed refusal);
@@ -45,10 +45,10 @@ from protocol import (
     ReceiptNotice,
     Subscribe,
 )
+from scenarios._model._durations import format_duration
+from scenarios._model._scenario import Scenario
 
-from ._durations import format_duration
 from ._promises import Judgement, PromiseLedger, attribute_field, push_due_receipt, push_timeout_of
-from ._scenario import Scenario
 
 __all__ = ["Report", "ReportBuilder"]
 
@@ -158,7 +158,7 @@ class ReportBuilder:
 
     ``settings`` (the :class:`~scenarios.Scenario`, or a trace header's ``settings``)
     gives the push deadline the ``lost`` judgement uses; without it, the cloud's own push
-    timer stands in for the deadline (see :mod:`scenarios._promises`).
+    timer stands in for the deadline (see :mod:`scenarios._sim._promises`).
     """
 
     def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:

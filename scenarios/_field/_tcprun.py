@@ -53,14 +53,14 @@ from protocol import (
     decode_message,
     generate_key,
 )
+from scenarios._model._errors import ScenarioError
+from scenarios._model._scenario import Scenario
+from scenarios._model._workload import generate_workload
+from scenarios._sim._report import Report, ReportBuilder
+from scenarios._sim._runner import run_scenario
+from scenarios._trace._checks import TraceChecker, TraceReader, parse_event
 
-from ._checks import TraceChecker, TraceReader, parse_event
-from ._errors import ScenarioError
-from ._field import stderr_line
-from ._report import Report, ReportBuilder
-from ._runner import run_scenario
-from ._scenario import Scenario
-from ._workload import generate_workload
+from ._common import stderr_line
 
 __all__ = [
     "COUNTS",

@@ -12,8 +12,7 @@ from typing import IO, Protocol
 
 from actors import EventKind, TraceEvent
 from protocol import PurchaseUpload
-
-from ._durations import format_duration
+from scenarios._model._durations import format_duration
 
 __all__ = ["Progress", "SweepBar", "SweepLines", "SweepProgress"]
 

@@ -21,13 +21,13 @@ from typing import IO, Any, cast
 import attrs
 
 from actors import JsonlTraceWriter, Observer, Scheduling
+from scenarios._model._errors import ScenarioError
+from scenarios._model._scenario import Scenario, scenario_from_dict
+from scenarios._sim._cloud_factory import load_cloud_factory
+from scenarios._sim._progress import Progress
+from scenarios._sim._runner import CloudFactory, RunResult, run_scenario
 
 from ._checks import TraceError, TraceReader
-from ._cloud_factory import load_cloud_factory
-from ._errors import ScenarioError
-from ._progress import Progress
-from ._runner import CloudFactory, RunResult, run_scenario
-from ._scenario import Scenario, scenario_from_dict
 
 __all__ = [
     "DeterminismResult",

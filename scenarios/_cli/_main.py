@@ -21,29 +21,29 @@ from typing import IO, NoReturn
 
 from actors import CrashTally, IdleFault, JsonlTraceWriter, Observer, idle_faults
 from protocol import AssocsimError
-
-from ._checks import TraceChecker, check_command
-from ._clients import add_client_parsers, phone_command, pos_command
-from ._cloud_factory import load_cloud_factory
-from ._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, diagram_command
-from ._durations import parse_duration
-from ._errors import ScenarioError
-from ._html import write_html_report
-from ._overrides import apply_overrides
-from ._plots import write_run_plots, write_sweep_plots
-from ._progress import Progress, SweepBar, SweepLines, SweepProgress
-from ._reco_cli import add_reco_parser, run_reco
-from ._replay import DeterminismResult, check_determinism, replay_command
-from ._runner import RunResult, run_scenario
-from ._scenario import Scenario, builtin_scenarios, load_scenario, scenario_to_dict
-from ._serve import add_serve_parser, serve_command
-from ._sweep import parse_vary, run_sweep
-from ._tcprun import (
+from scenarios._field._clients import add_client_parsers, phone_command, pos_command
+from scenarios._field._serve import add_serve_parser, serve_command
+from scenarios._field._tcprun import (
     add_tcp_run_options,
     check_traces_command,
     refuse_tcp_options,
     run_tcp_command,
 )
+from scenarios._model._durations import parse_duration
+from scenarios._model._errors import ScenarioError
+from scenarios._model._overrides import apply_overrides
+from scenarios._model._scenario import Scenario, builtin_scenarios, load_scenario, scenario_to_dict
+from scenarios._sim._cloud_factory import load_cloud_factory
+from scenarios._sim._progress import Progress, SweepBar, SweepLines, SweepProgress
+from scenarios._sim._runner import RunResult, run_scenario
+from scenarios._sweep._html import write_html_report
+from scenarios._sweep._plots import write_run_plots, write_sweep_plots
+from scenarios._sweep._run import parse_vary, run_sweep
+from scenarios._trace._checks import TraceChecker, check_command
+from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, diagram_command
+from scenarios._trace._replay import DeterminismResult, check_determinism, replay_command
+
+from ._reco import add_reco_parser, run_reco
 
 __all__ = ["main"]
 

@@ -16,8 +16,8 @@ import sys
 from typing import Any, cast
 
 from protocol import CloudConfig, InMemoryStore, RuleRecommender
+from scenarios._model._errors import ScenarioError
 
-from ._errors import ScenarioError
 from ._runner import CloudFactory
 
 __all__ = ["CloudFactoryError", "cloud_factory_spec", "load_cloud_factory"]

@@ -39,9 +39,8 @@ from typing import Any, Protocol
 import attrs
 
 from protocol import Catalog, EngineConfig, PairingEngine
-
-from ._datasets import Basket, Dataset, gc_paused, household_phone_id
-from ._errors import ScenarioError
+from scenarios._model._datasets import Basket, Dataset, gc_paused, household_phone_id
+from scenarios._model._errors import ScenarioError
 
 __all__ = [
     "SPLITS",

@@ -54,10 +54,13 @@ from protocol import (
     phone_of,
     pos_of,
 )
+from scenarios._model._durations import parse_duration
+from scenarios._model._errors import ScenarioError
+from scenarios._model._overrides import apply_overrides
+from scenarios._model._scenario import Scenario, load_scenario, scenario_to_dict
+from scenarios._sim._runner import recommender_named
 
-from ._durations import parse_duration
-from ._errors import ScenarioError
-from ._field import (
+from ._common import (
     CloudDriver,
     StopFlag,
     StoreThread,
@@ -74,9 +77,6 @@ from ._field import (
     write_private,
     write_status,
 )
-from ._overrides import apply_overrides
-from ._runner import recommender_named
-from ._scenario import Scenario, load_scenario, scenario_to_dict
 from ._tcprun import warn_faults_not_applied
 
 __all__ = ["ReceiptHolders", "add_serve_parser", "relay_policy", "serve_command"]

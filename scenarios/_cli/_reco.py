@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from ._datasets import DATASETS, load_dataset
-from ._errors import ScenarioError
-from ._reco_eval import SPLITS, evaluate
+from scenarios._model._datasets import DATASETS, load_dataset
+from scenarios._model._errors import ScenarioError
+from scenarios._reco._eval import SPLITS, evaluate
 
 __all__ = ["add_reco_parser", "run_reco"]
 

@@ -1,0 +1,1 @@
+"""The recommender evaluation (``assocsim reco eval``) on real baskets."""

@@ -1,0 +1,2 @@
+"""Parameter sweeps: run a grid of knob values and seeds, plot the results, write the HTML
+report."""
