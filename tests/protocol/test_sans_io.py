@@ -27,7 +27,7 @@ def _imported_modules(path: Path) -> set[str]:
 def test_no_module_of_protocol_imports_io_or_clocks() -> None:
     offenders = {
         path.name: sorted(_imported_modules(path) & FORBIDDEN)
-        for path in PACKAGE.glob("*.py")
+        for path in PACKAGE.rglob("*.py")
         if _imported_modules(path) & FORBIDDEN
     }
     assert offenders == {}
