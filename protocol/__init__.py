@@ -75,7 +75,7 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
-from ._outbox import Outbox, OutboxNote, Resend, RetryPolicy
+from ._outbox import Outbox, OutboxNote, Resend, ResendResult, RetryPolicy
 from ._phone import AskDue, Delivery, PhoneMachine, PhoneNote
 from ._pos import Checkout, CheckoutDue, PosMachine, PosNote
 from ._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
@@ -222,6 +222,7 @@ __all__ = [
     "Recommender",
     "RemoteProtocolError",
     "Resend",
+    "ResendResult",
     "RetryPolicy",
     "RuleRecommender",
     "Send",

@@ -363,12 +363,12 @@ class CloudMachine:
         return superseded
 
     def _resend_push(self, key: Resend, now: float) -> Effects:
-        effects = self._pushes.resend_due(key.key, now)
-        if effects.notes and isinstance(key.key, tuple):
-            # Gave up: the phone never acknowledged. Stop keeping the push.
+        resent = self._pushes.resend_due(key.key, now)
+        if resent.gave_up and isinstance(key.key, tuple):
+            # The phone never acknowledged. Stop keeping the push.
             receipt_id, phone_id = key.key
             self.store.remove_outgoing(str(receipt_id), str(phone_id))
-        return effects
+        return resent.effects
 
 
 def _push_key(push: AssociationPush | PushAck) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from ._effects import NOTHING, Effects, Note, Send, Timer
 from ._errors import LocalProtocolError
 from ._validators import ConfigValidators
 
-__all__ = ["Outbox", "OutboxNote", "Resend", "RetryPolicy"]
+__all__ = ["Outbox", "OutboxNote", "Resend", "ResendResult", "RetryPolicy"]
 
 
 class OutboxNote:
@@ -66,6 +66,18 @@ class Resend:
     key: Hashable
 
 
+@attrs.frozen
+class ResendResult:
+    """What :meth:`Outbox.resend_due` did: its ``effects``, and whether it ``gave_up`` on
+    the key (the machine then forgets what it kept beside the outbox for it)."""
+
+    effects: Effects
+    gave_up: bool = False
+
+
+_NOT_WAITING = ResendResult(NOTHING)
+
+
 @attrs.define
 class _Waiting:
     send: Send
@@ -99,11 +111,11 @@ class Outbox:
             return NOTHING
         return Effects(cancels=(Resend(key),))
 
-    def resend_due(self, key: Hashable, now: float) -> Effects:
+    def resend_due(self, key: Hashable, now: float) -> ResendResult:
         """The :class:`Resend` timer of ``key`` fired: send again, or give up."""
         waiting = self._waiting.get(key)
         if waiting is None:
-            return NOTHING  # acknowledged meanwhile
+            return _NOT_WAITING  # acknowledged meanwhile
         if waiting.attempts >= self.policy.max_attempts:
             del self._waiting[key]
             message = waiting.send.message
@@ -112,10 +124,11 @@ class Outbox:
                 f"no answer to {message_type(message)} for {waiting.send.to} "
                 f"after {waiting.attempts} sends"
             )
-            return Effects(notes=(Note(OutboxNote.GAVE_UP, receipt, None, detail),))
+            note = Note(OutboxNote.GAVE_UP, receipt, None, detail)
+            return ResendResult(Effects(notes=(note,)), gave_up=True)
         waiting.attempts += 1
         timer = Timer(now + self.policy.delay(waiting.attempts), Resend(key))
-        return Effects(sends=(waiting.send,), timers=(timer,))
+        return ResendResult(Effects(sends=(waiting.send,), timers=(timer,)))
 
     def resume(self, now: float) -> Effects:
         """After a restart (the timers were lost): send everything waiting again, now."""

@@ -136,10 +136,10 @@ class PhoneMachine:
 
     def timer_fired(self, key: object, now: float) -> Effects:
         if isinstance(key, Resend):
-            effects = self._outbox.resend_due(key.key, now)
-            if effects.notes and isinstance(key.key, int):  # gave up on this request
+            resent = self._outbox.resend_due(key.key, now)
+            if resent.gave_up and isinstance(key.key, int):  # a request, not the subscription
                 self._asking.pop(key.key, None)
-            return effects
+            return resent.effects
         if not isinstance(key, AskDue):
             raise LocalProtocolError(f"the phone armed no timer {key!r}")
         return self.ask(key.receipt_id, now)

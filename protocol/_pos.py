@@ -150,10 +150,10 @@ class PosMachine:
         return Timer(started_at + self._checkouts[index].at, CheckoutDue(index))
 
     def _resend(self, key: object, now: float) -> Effects:
-        effects = self._outbox.resend_due(key, now)
-        if effects.notes and isinstance(key, _Upload):  # gave up on this upload
+        resent = self._outbox.resend_due(key, now)
+        if resent.gave_up and isinstance(key, _Upload):  # a notice or promotions keep nothing
             self._awaiting_ack.pop(key.receipt_id, None)
-        return effects
+        return resent.effects
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         if isinstance(message, UploadAck):

@@ -1,0 +1,108 @@
+"""The outbox's explicit gave-up result (protocol._outbox), and what each machine forgets
+when its outbox gives up on a key."""
+
+from __future__ import annotations
+
+from protocol import (
+    CLOUD,
+    AssociationPush,
+    Checkout,
+    CloudConfig,
+    CloudMachine,
+    Effects,
+    ErrorCode,
+    ErrorReply,
+    InMemoryStore,
+    Note,
+    Outbox,
+    OutboxNote,
+    PhoneMachine,
+    PosMachine,
+    PurchaseUpload,
+    PushDue,
+    PushReason,
+    Resend,
+    ResendResult,
+    RetryPolicy,
+    RuleRecommender,
+    Send,
+    Subscribe,
+    Timer,
+    builtin_catalog,
+    phone_address,
+    pos_address,
+)
+
+ALICE = "+8613800000001"
+TWICE = RetryPolicy(first_delay=1.0, factor=1.0, max_attempts=2)
+
+
+def test_resend_due_resends_then_gives_up_explicitly() -> None:
+    outbox = Outbox(TWICE)
+    send = Send(CLOUD, Subscribe(ALICE))
+    outbox.send("k", send, 0.0)
+    assert outbox.resend_due("k", 1.0) == ResendResult(
+        Effects(sends=(send,), timers=(Timer(2.0, Resend("k")),))
+    )
+    gave_up = outbox.resend_due("k", 2.0)
+    assert gave_up.gave_up
+    detail = f"no answer to subscribe for {CLOUD} after 2 sends"
+    assert gave_up.effects == Effects(notes=(Note(OutboxNote.GAVE_UP, None, None, detail),))
+    assert "k" not in outbox
+    # nothing kept under the key any more (given up, or acknowledged): no result
+    assert outbox.resend_due("k", 3.0) == ResendResult(Effects(), gave_up=False)
+
+
+def _gave_up(effects: Effects) -> bool:
+    return [note.kind for note in effects.notes] == [OutboxNote.GAVE_UP]
+
+
+def _fire_resends(machine: PosMachine | PhoneMachine | CloudMachine, effects: Effects) -> Effects:
+    """Fire the Resend timers of ``effects`` until the outbox stops arming them."""
+    while True:
+        (timer,) = [t for t in effects.timers if isinstance(t.key, Resend)]
+        effects = machine.timer_fired(timer.key, timer.at)
+        if not effects.timers:
+            return effects
+
+
+def test_pos_forgets_an_upload_given_up() -> None:
+    catalog = builtin_catalog()
+    product = catalog.by_sku("SKIN-FW-001")
+    assert product is not None
+    checkout = Checkout(1.0, "r-1", ALICE, phone_address(ALICE), (catalog.to_item(product),))
+    pos = PosMachine("shop-a", "pos-1", (checkout,), retry=TWICE)
+    (due,) = pos.start(0.0).timers
+    uploaded = pos.timer_fired(due.key, due.at)
+    assert pos.awaiting_ack == 1
+    assert _gave_up(_fire_resends(pos, uploaded))
+    assert pos.awaiting_ack == 0
+
+
+def test_phone_forgets_a_request_given_up() -> None:
+    phone = PhoneMachine(ALICE, subscribes=False, retry=TWICE)
+    asked = phone.ask("r-1", 0.0)
+    assert phone.unanswered == 1
+    assert _gave_up(_fire_resends(phone, asked))
+    assert phone.unanswered == 0
+    # a late refusal of the request is one it no longer waits for
+    late = ErrorReply(ErrorCode.UNKNOWN_RECEIPT, "late", "r-1", request_id=1)
+    assert phone.handle(late, CLOUD, 9.0) == Effects()
+    assert phone.refusals == []
+
+
+def test_cloud_stops_keeping_a_push_given_up() -> None:
+    store = InMemoryStore()
+    config = CloudConfig(push_timeout=60.0, retry=TWICE)
+    cloud = CloudMachine(store=store, recommender=RuleRecommender(), config=config)
+    cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
+    catalog = builtin_catalog()
+    product = catalog.by_sku("SKIN-FW-001")
+    assert product is not None
+    upload = PurchaseUpload("r-1", "shop-a", "pos-1", ALICE, (catalog.to_item(product),), 0.0)
+    cloud.handle(upload, pos_address("shop-a", "pos-1"), 0.0)
+    pushed = cloud.timer_fired(PushDue("r-1"), 60.0)
+    (push,) = store.outgoing()
+    assert isinstance(push, AssociationPush) and push.reason == PushReason.TIMEOUT
+    assert _gave_up(_fire_resends(cloud, pushed))
+    assert tuple(store.outgoing()) == ()
