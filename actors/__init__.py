@@ -8,6 +8,7 @@ and runs them until no work is left. Observers see every send, receipt, timer an
 from ._activity import Activity
 from ._actor import Actor
 from ._determinism import deterministic_scheduling
+from ._effects import EffectsInterpreter
 from ._errors import (
     AuthenticationError,
     FaultPlanError,
@@ -54,7 +55,6 @@ from ._trace import (
     Observer,
     TraceEvent,
     fan_out,
-    read_trace,
 )
 from ._transport import DirectEndpoint, Endpoint, Envelope, Transport
 from ._world import Scheduling, World
@@ -73,6 +73,7 @@ __all__ = [
     "CrashPointStore",
     "CrashTally",
     "DirectEndpoint",
+    "EffectsInterpreter",
     "Endpoint",
     "Envelope",
     "EventKind",
@@ -116,7 +117,6 @@ __all__ = [
     "fan_out",
     "idle_faults",
     "no_actor_matches",
-    "read_trace",
     "run_step",
     "serve_tcp",
     "step_kind",

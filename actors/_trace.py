@@ -3,13 +3,15 @@
 Actors report every message they send and receive, every timer that fires and every note
 their machine makes to an :class:`Observer`. Reports, checkers and the JSON-lines trace
 file are all observers, so they see the same history whatever the transport.
+:class:`JsonlTraceWriter` writes the trace format (``docs/trace-format.md``); its one
+reader is ``scenarios/_trace/_reader.py``.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, Any, NamedTuple
 
 from protocol import Address, Message, Note, encode_message, message_type
@@ -22,7 +24,6 @@ __all__ = [
     "Observer",
     "TraceEvent",
     "fan_out",
-    "read_trace",
 ]
 
 TRACE_FORMAT = "assocsim-trace/1"
@@ -137,10 +138,3 @@ class JsonlTraceWriter:
 
     def __call__(self, event: TraceEvent) -> None:
         self._stream.write(self._dumps(event.to_json()) + "\n")
-
-
-def read_trace(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a trace file's lines (the header first)."""
-    for line in lines:
-        if line.strip():
-            yield json.loads(line)

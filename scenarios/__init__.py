@@ -7,7 +7,7 @@ people behave; :func:`run_scenario` runs it in virtual time with a seed and retu
 executor. The ``assocsim`` command line lives here too.
 """
 
-from ._field._tcprun import merge_traces, report_from_records
+from ._field._tcprun import report_from_records
 from ._model._datasets import Basket, Dataset, DatasetError, load_dataset
 from ._model._durations import format_duration, parse_duration
 from ._model._errors import ScenarioError
@@ -47,13 +47,13 @@ from ._trace._checks import (
     INVARIANTS,
     CheckResult,
     TraceChecker,
-    TraceError,
     Violation,
     check_events,
     check_trace,
     check_trace_file,
 )
 from ._trace._diagram import Diagram, DiagramOptions, build_diagram, write_diagram
+from ._trace._reader import TraceError, merge_traces
 from ._trace._replay import (
     DeterminismResult,
     Difference,

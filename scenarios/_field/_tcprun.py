@@ -43,22 +43,14 @@ from typing import IO, Any, Final
 
 import attrs
 
-from actors import EventKind, TraceEvent
-from protocol import (
-    MESSAGE_TYPES,
-    WIRE_VERSION,
-    MerchantKeys,
-    Note,
-    RemoteProtocolError,
-    decode_message,
-    generate_key,
-)
+from protocol import MerchantKeys, generate_key
 from scenarios._model._errors import ScenarioError
 from scenarios._model._scenario import Scenario
 from scenarios._model._workload import generate_workload
 from scenarios._sim._report import Report, ReportBuilder
 from scenarios._sim._runner import run_scenario
-from scenarios._trace._checks import TraceChecker, TraceReader, parse_event
+from scenarios._trace._checks import TraceChecker
+from scenarios._trace._reader import events_from_records, merge_traces
 
 from ._common import stderr_line
 
@@ -67,9 +59,7 @@ __all__ = [
     "TcpRunOptions",
     "add_tcp_run_options",
     "check_traces_command",
-    "events_from_records",
     "faults_tcp_cannot_apply",
-    "merge_traces",
     "refuse_faults_on_tcp",
     "refuse_tcp_options",
     "report_from_records",
@@ -98,31 +88,7 @@ MIN_RETRY_WALL: Final = 0.25
 """A re-send waits at least this much wall time: spurious re-sends only load the run."""
 
 
-# ------------------------------------------------------------------ merging traces
-
-
-def merge_traces(paths: Sequence[Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header and the events of several traces, merged by time.
-
-    Events keep their file's order among equal times; the header is the cloud's (the one
-    with the cloud's settings), else the first file's, with ``merged`` listing the files.
-    Raises :class:`~scenarios.TraceError` naming a file that cannot be read.
-    """
-    headers: list[dict[str, Any]] = []
-    keyed: list[tuple[float, int, int, dict[str, Any]]] = []
-    for index, path in enumerate(paths):
-        with TraceReader(path) as reader:
-            headers.append(reader.header)
-            for line, record in reader.records():
-                try:
-                    t = float(parse_event(record, line).t)
-                except ScenarioError as exc:
-                    raise ScenarioError(f"{path}: {exc}") from None
-                keyed.append((t, index, line, record))
-    keyed.sort(key=lambda entry: entry[:3])
-    header = next((h for h in headers if h.get("process") == "cloud"), headers[0])
-    header = {**header, "merged": [str(path) for path in paths]}
-    return header, [record for *_, record in keyed]
+# ------------------------------------------------------------------ traces
 
 
 def check_traces_command(paths: Sequence[Path], *, as_json: bool, out: IO[str]) -> int:
@@ -144,26 +110,6 @@ def check_traces_command(paths: Sequence[Path], *, as_json: bool, out: IO[str]) 
         )
         out.write(result.format_text(title) + "\n")
     return 0 if result.ok else 1
-
-
-def events_from_records(records: Iterable[Mapping[str, Any]]) -> Iterable[TraceEvent]:
-    """Trace records (JSON) back into :class:`~actors.TraceEvent` values."""
-    for record in records:
-        kind = EventKind(record["event"])
-        message = None
-        type_ = record.get("type")
-        if "msg" in record and type_ in MESSAGE_TYPES:
-            try:
-                message = decode_message({"v": WIRE_VERSION, "type": type_, "body": record["msg"]})
-            except RemoteProtocolError as exc:
-                raise ScenarioError(f"a trace's {type_} does not decode: {exc}") from None
-        note = None
-        if kind is EventKind.NOTE:
-            note = Note(str(type_), record.get("receipt"), record.get("phone"), record["detail"])
-        detail = next(
-            (record[k] for k in ("fault", "error", "timer", "phase") if k in record), None
-        )
-        yield TraceEvent(record["t"], kind, record["from"], record["to"], message, note, detail)
 
 
 def report_from_records(

@@ -39,27 +39,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any, ClassVar, Literal, NamedTuple
 
 import attrs
 
-from actors import TRACE_FORMAT, TraceEvent
-from scenarios._model._errors import ScenarioError
+from actors import TraceEvent
 from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._promises import EPSILON, Judgement, PromiseLedger, json_field, push_due_receipt
+
+from ._reader import (
+    MESSAGE_EVENTS,
+    TraceError,
+    TraceReader,
+    TraceRecord,
+    parse_event,
+    validate_header,
+)
 
 __all__ = [
     "INVARIANTS",
     "CheckResult",
     "InvariantSummary",
     "TraceChecker",
-    "TraceError",
-    "TraceReader",
-    "TraceRecord",
     "Violation",
     "check_command",
     "check_events",
@@ -70,13 +73,8 @@ __all__ = [
 CLOUD = "cloud"
 _PHONE = "phone:"
 _DELIVERY_TYPES = frozenset({"association-response", "association-push"})
-_MESSAGE_EVENTS = frozenset({"send", "recv", "send-failed", "drop", "dup", "delay"})
 
 Kind = Literal["safety", "liveness"]
-
-
-class TraceError(ScenarioError):
-    """A trace cannot be read: a missing file, not an assocsim trace, or a bad line."""
 
 
 # ------------------------------------------------------------------ results
@@ -180,176 +178,6 @@ class CheckResult:
         }
 
 
-# ------------------------------------------------------------------ reading traces
-
-
-class TraceRecord(NamedTuple):
-    """One trace record, validated: the fields the invariants read."""
-
-    line: int
-    t: float
-    kind: str
-    frm: str
-    to: str
-    type: str
-    receipt: str | None
-    msg: Mapping[str, Any]
-    phone: str | None
-    detail: str
-
-
-_NO_MSG: Mapping[str, Any] = {}
-
-
-def _is_object(value: object) -> bool:
-    return type(value) is dict or isinstance(value, Mapping)  # dict first: the ABC is slow
-
-
-def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
-    """The validated form of one event record; :class:`TraceError` names what is wrong.
-
-    ``detail`` is a note's detail, or a timer's key (its ``repr``)."""
-    if not _is_object(record):
-        raise TraceError(f"line {line}: expected a JSON object, got {type(record).__name__}")
-    get = record.get
-    kind, t, frm, to = get("event"), get("t"), get("from"), get("to")
-    if type(kind) is not str:
-        raise TraceError(f"line {line}: no 'event' kind (is this an assocsim trace?)")
-    if (type(t) is not float and (isinstance(t, bool) or not isinstance(t, int))) or not (
-        math.isfinite(t)
-    ):
-        raise TraceError(f"line {line}: 't' must be a finite number of seconds, got {t!r}")
-    if type(frm) is not str or type(to) is not str:
-        raise TraceError(f"line {line}: 'from' and 'to' must be addresses (text)")
-    kind_type, receipt, msg = get("type"), get("receipt"), get("msg", _NO_MSG)
-    if receipt is not None and type(receipt) is not str:
-        raise TraceError(f"line {line}: 'receipt' must be text or null, got {receipt!r}")
-    is_object = _is_object(msg)
-    if kind in _MESSAGE_EVENTS:
-        if type(kind_type) is not str:
-            raise TraceError(f"line {line}: a {kind} event needs the message 'type'")
-        if not is_object:
-            raise TraceError(f"line {line}: 'msg' must be the message body (an object)")
-    phone = get("phone")
-    detail = get("timer", "") if kind == "timer" else get("detail", "")
-    return TraceRecord(
-        line,
-        float(t),
-        kind,
-        frm,
-        to,
-        kind_type if type(kind_type) is str else "",
-        receipt,
-        msg if is_object else _NO_MSG,
-        phone if type(phone) is str else None,
-        detail if type(detail) is str else str(detail),
-    )
-
-
-def validate_header(record: object, where: str) -> dict[str, Any]:
-    """The header record of a trace, or :class:`TraceError` saying why it is not one."""
-    if not isinstance(record, dict) or "format" not in record:
-        raise TraceError(
-            f"{where}: not an assocsim trace (line 1 has no 'format' header; "
-            "write one with assocsim run --trace FILE.jsonl)"
-        )
-    if record["format"] != TRACE_FORMAT:
-        raise TraceError(
-            f"{where}: trace format {record['format']!r} is not {TRACE_FORMAT!r}, "
-            "the one this version reads"
-        )
-    return record
-
-
-class TraceReader:
-    """A trace file opened for reading: its header, then its records one by one.
-
-    Every problem (missing file, not UTF-8, bad JSON, not a trace) is a
-    :class:`TraceError` naming the file and the line. Use it as a context manager.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            self._file = self.path.open(encoding="utf-8")
-        except OSError as exc:
-            raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
-        self.line = 0
-        self.header_text = ""
-        try:
-            first = self._next_line()
-            if first is None:
-                raise TraceError(f"{self.path}: empty file, not an assocsim trace")
-            self.header_text = first
-            self.header = validate_header(self._parse(first), str(self.path))
-        except BaseException:
-            self._file.close()
-            raise
-
-    def __enter__(self) -> TraceReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._file.close()
-
-    def _next_line(self) -> str | None:
-        while True:
-            try:
-                text = self._file.readline()
-            except UnicodeDecodeError:
-                raise TraceError(
-                    f"{self.path}: line {self.line + 1}: not UTF-8 text, not an assocsim trace"
-                ) from None
-            except OSError as exc:
-                raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
-            if not text:
-                return None
-            self.line += 1
-            if text.strip():
-                return text
-
-    def _parse(self, text: str) -> Any:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            pass
-        try:  # again without the line ending, for the error's column
-            return json.loads(text.rstrip("\r\n"))
-        except json.JSONDecodeError as exc:
-            raise TraceError(
-                f"{self.path}: line {self.line}: not valid JSON ({exc.msg}, column {exc.colno})"
-            ) from None
-
-    def lines(self) -> Iterator[tuple[int, str]]:
-        """The event lines after the header, as text, with their line numbers."""
-        while (text := self._next_line()) is not None:
-            yield self.line, text
-
-    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The event records after the header, parsed, with their line numbers."""
-        for line, text in self.lines():
-            record = self._parse(text)
-            if not isinstance(record, dict):
-                raise TraceError(f"{self.path}: line {line}: expected a JSON object")
-            yield line, record
-
-    def events(self) -> Iterator[TraceRecord]:
-        """The event records, validated (:class:`TraceError` names the file and line)."""
-        for line, record in self.records():
-            try:
-                yield parse_event(record, line)
-            except TraceError as exc:
-                raise TraceError(f"{self.path}: {exc}") from None
-
-
 # ------------------------------------------------------------------ facts
 
 
@@ -421,7 +249,7 @@ class _Facts:
                 if pushed is not None:
                     self.ledger.push_due(pushed)
             return
-        if kind not in _MESSAGE_EVENTS:
+        if kind not in MESSAGE_EVENTS:
             return
         self.ledger.message(kind, ev.frm, ev.to, typ, receipt, ev.t, ev.msg)
         if kind == "recv":

@@ -25,14 +25,14 @@ import hashlib
 import json
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
-from ._checks import TraceError, TraceReader, TraceRecord, parse_event
+from ._reader import TraceError, TraceReader, TraceRecord
 
 __all__ = [
     "DEFAULT_MAX_MESSAGES",
@@ -393,29 +393,6 @@ class _Collector:
 _SHORT_DETAIL = frozenset({"shown", "already-shown"})
 _MESSAGE_KINDS = frozenset({"send", "recv", "drop", "dup", "delay", "send-failed"})
 _PHONE_NOTES = frozenset({"mismatch", "push-withheld", "dual-send-withheld"})
-
-
-def _diagram_events(reader: TraceReader) -> Iterator[TraceRecord]:
-    """The reader's events, with the fields the diagram reads beyond the checkers'."""
-    for line, record in reader.records():
-        try:
-            ev = _parse(record, line)
-        except TraceError as exc:
-            raise TraceError(f"{reader.path}: {exc}") from None
-        yield ev
-
-
-def _parse(record: Mapping[str, Any], line: int) -> TraceRecord:
-    """A validated event, with the fault, phase or timer key as its ``detail``."""
-    ev = parse_event(record, line)
-    kind = ev.kind
-    if kind == "drop":
-        return ev._replace(detail=str(record.get("fault", "")))
-    if kind == "partition":
-        return ev._replace(detail=str(record.get("phase", "")))
-    if kind == "timer":
-        return ev._replace(detail=str(record.get("timer", "")))
-    return ev
 
 
 # ------------------------------------------------------------------ drawing
@@ -817,7 +794,7 @@ def build_diagram(
 def write_diagram(trace: str | Path, out: str | Path, options: DiagramOptions) -> Diagram:
     """Draw the trace file ``trace`` into the SVG file ``out``; :class:`TraceError`."""
     with TraceReader(trace) as reader:
-        diagram = build_diagram(reader.header, _diagram_events(reader), options)
+        diagram = build_diagram(reader.header, reader.events(), options)
     out = Path(out)
     try:
         out.write_text(diagram.svg, encoding="utf-8")

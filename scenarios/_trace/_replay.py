@@ -27,7 +27,7 @@ from scenarios._sim._cloud_factory import load_cloud_factory
 from scenarios._sim._progress import Progress
 from scenarios._sim._runner import CloudFactory, RunResult, run_scenario
 
-from ._checks import TraceError, TraceReader
+from ._reader import TraceError, TraceReader
 
 __all__ = [
     "DeterminismResult",

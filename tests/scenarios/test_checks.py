@@ -35,7 +35,8 @@ from scenarios import (
     scenario_to_dict,
 )
 from scenarios._cli._main import main
-from scenarios._trace._checks import INVARIANTS, TraceError, Violation
+from scenarios._trace._checks import INVARIANTS, Violation
+from scenarios._trace._reader import TraceError
 
 POS = "pos:shop-01:pos-1"
 A, B, C = "+8613800000001", "+8613800000002", "+8613800000003"

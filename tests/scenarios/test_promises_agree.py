@@ -38,9 +38,9 @@ from scenarios import (
     run_scenario,
 )
 from scenarios._cli._main import main
-from scenarios._field._tcprun import events_from_records
 from scenarios._sim._promises import Judgement
 from scenarios._trace._checks import Violation
+from scenarios._trace._reader import events_from_records
 from scenarios.testing import CloudFactoryError, load_cloud_factory, run_checked, write_scenario
 from tests.scenarios.test_checks import CLOUD, TraceBuilder, phone
 from tests.scenarios.test_testing_toolkit import INNER_CONFTEST, _readme_example

@@ -1,0 +1,263 @@
+"""The one reader of the trace format (``docs/trace-format.md``): files, records, events.
+
+``actors.JsonlTraceWriter`` (``actors/_trace.py``) writes a trace; everything that reads
+one reads it here: the invariants' checker, the diagram, replay, the merge of a field
+trial's traces and the report of a ``run --transport tcp``.
+
+* :class:`TraceReader` opens a file: its header (:func:`validate_header`), then its lines,
+  records or validated events, every problem a :class:`TraceError` naming file and line.
+* :func:`parse_event` validates one record into a :class:`TraceRecord`, the fields the
+  tools read.
+* :func:`merge_traces` merges several files by time; :func:`events_from_records` turns
+  records back into :class:`~actors.TraceEvent` values, as a live run gives them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, NamedTuple
+
+from actors import TRACE_FORMAT, EventKind, TraceEvent
+from protocol import MESSAGE_TYPES, WIRE_VERSION, Note, RemoteProtocolError, decode_message
+from scenarios._model._errors import ScenarioError
+
+__all__ = [
+    "MESSAGE_EVENTS",
+    "TraceError",
+    "TraceReader",
+    "TraceRecord",
+    "events_from_records",
+    "merge_traces",
+    "parse_event",
+    "validate_header",
+]
+
+MESSAGE_EVENTS: Final = frozenset({"send", "recv", "send-failed", "drop", "dup", "delay"})
+"""The event kinds that carry a message (its ``type`` and body ``msg``)."""
+
+
+class TraceError(ScenarioError):
+    """A trace cannot be read: a missing file, not an assocsim trace, or a bad line."""
+
+
+class TraceRecord(NamedTuple):
+    """One trace record, validated: the fields the tools read."""
+
+    line: int
+    t: float
+    kind: str
+    frm: str
+    to: str
+    type: str
+    receipt: str | None
+    msg: Mapping[str, Any]
+    phone: str | None
+    detail: str
+
+
+_NO_MSG: Mapping[str, Any] = {}
+
+
+def _is_object(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the ABC is slow
+
+
+def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
+    """The validated form of one event record; :class:`TraceError` names what is wrong.
+
+    ``detail`` is a note's detail, a timer's key (its ``repr``), a drop's fault (``loss``,
+    ``partition`` or ``down``) or a partition's phase (``start`` or ``end``)."""
+    if not _is_object(record):
+        raise TraceError(f"line {line}: expected a JSON object, got {type(record).__name__}")
+    get = record.get
+    kind, t, frm, to = get("event"), get("t"), get("from"), get("to")
+    if type(kind) is not str:
+        raise TraceError(f"line {line}: no 'event' kind (is this an assocsim trace?)")
+    if (type(t) is not float and (isinstance(t, bool) or not isinstance(t, int))) or not (
+        math.isfinite(t)
+    ):
+        raise TraceError(f"line {line}: 't' must be a finite number of seconds, got {t!r}")
+    if type(frm) is not str or type(to) is not str:
+        raise TraceError(f"line {line}: 'from' and 'to' must be addresses (text)")
+    kind_type, receipt, msg = get("type"), get("receipt"), get("msg", _NO_MSG)
+    if receipt is not None and type(receipt) is not str:
+        raise TraceError(f"line {line}: 'receipt' must be text or null, got {receipt!r}")
+    is_object = _is_object(msg)
+    if kind in MESSAGE_EVENTS:
+        if type(kind_type) is not str:
+            raise TraceError(f"line {line}: a {kind} event needs the message 'type'")
+        if not is_object:
+            raise TraceError(f"line {line}: 'msg' must be the message body (an object)")
+    phone = get("phone")
+    if kind == "timer":
+        detail = get("timer", "")
+    elif kind == "drop":
+        detail = get("fault", "")
+    elif kind == "partition":
+        detail = get("phase", "")
+    else:
+        detail = get("detail", "")
+    return TraceRecord(
+        line,
+        float(t),
+        kind,
+        frm,
+        to,
+        kind_type if type(kind_type) is str else "",
+        receipt,
+        msg if is_object else _NO_MSG,
+        phone if type(phone) is str else None,
+        detail if type(detail) is str else str(detail),
+    )
+
+
+def validate_header(record: object, where: str) -> dict[str, Any]:
+    """The header record of a trace, or :class:`TraceError` saying why it is not one."""
+    if not isinstance(record, dict) or "format" not in record:
+        raise TraceError(
+            f"{where}: not an assocsim trace (line 1 has no 'format' header; "
+            "write one with assocsim run --trace FILE.jsonl)"
+        )
+    if record["format"] != TRACE_FORMAT:
+        raise TraceError(
+            f"{where}: trace format {record['format']!r} is not {TRACE_FORMAT!r}, "
+            "the one this version reads"
+        )
+    return record
+
+
+class TraceReader:
+    """A trace file opened for reading: its header, then its records one by one.
+
+    Every problem (missing file, not UTF-8, bad JSON, not a trace) is a
+    :class:`TraceError` naming the file and the line. Use it as a context manager.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file = self.path.open(encoding="utf-8")
+        except OSError as exc:
+            raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
+        self.line = 0
+        self.header_text = ""
+        try:
+            first = self._next_line()
+            if first is None:
+                raise TraceError(f"{self.path}: empty file, not an assocsim trace")
+            self.header_text = first
+            self.header = validate_header(self._parse(first), str(self.path))
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self) -> TraceReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _next_line(self) -> str | None:
+        while True:
+            try:
+                text = self._file.readline()
+            except UnicodeDecodeError:
+                raise TraceError(
+                    f"{self.path}: line {self.line + 1}: not UTF-8 text, not an assocsim trace"
+                ) from None
+            except OSError as exc:
+                raise TraceError(f"cannot read trace {self.path}: {exc.strerror}") from None
+            if not text:
+                return None
+            self.line += 1
+            if text.strip():
+                return text
+
+    def _parse(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+        try:  # again without the line ending, for the error's column
+            return json.loads(text.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            raise TraceError(
+                f"{self.path}: line {self.line}: not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """The event lines after the header, as text, with their line numbers."""
+        while (text := self._next_line()) is not None:
+            yield self.line, text
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The event records after the header, parsed, with their line numbers."""
+        for line, text in self.lines():
+            record = self._parse(text)
+            if not isinstance(record, dict):
+                raise TraceError(f"{self.path}: line {line}: expected a JSON object")
+            yield line, record
+
+    def events(self) -> Iterator[TraceRecord]:
+        """The event records, validated (:class:`TraceError` names the file and line)."""
+        for line, record in self.records():
+            try:
+                yield parse_event(record, line)
+            except TraceError as exc:
+                raise TraceError(f"{self.path}: {exc}") from None
+
+
+def merge_traces(paths: Sequence[Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the events of several traces, merged by time.
+
+    Events keep their file's order among equal times; the header is the cloud's (the one
+    with the cloud's settings), else the first file's, with ``merged`` listing the files.
+    Raises :class:`~scenarios.TraceError` naming a file that cannot be read.
+    """
+    headers: list[dict[str, Any]] = []
+    keyed: list[tuple[float, int, int, dict[str, Any]]] = []
+    for index, path in enumerate(paths):
+        with TraceReader(path) as reader:
+            headers.append(reader.header)
+            for line, record in reader.records():
+                try:
+                    t = float(parse_event(record, line).t)
+                except TraceError as exc:
+                    raise TraceError(f"{path}: {exc}") from None
+                keyed.append((t, index, line, record))
+    keyed.sort(key=lambda entry: entry[:3])
+    header = next((h for h in headers if h.get("process") == "cloud"), headers[0])
+    header = {**header, "merged": [str(path) for path in paths]}
+    return header, [record for *_, record in keyed]
+
+
+def events_from_records(records: Iterable[Mapping[str, Any]]) -> Iterable[TraceEvent]:
+    """Trace records (JSON) back into :class:`~actors.TraceEvent` values."""
+    for record in records:
+        kind = EventKind(record["event"])
+        message = None
+        type_ = record.get("type")
+        if "msg" in record and type_ in MESSAGE_TYPES:
+            try:
+                message = decode_message({"v": WIRE_VERSION, "type": type_, "body": record["msg"]})
+            except RemoteProtocolError as exc:
+                raise ScenarioError(f"a trace's {type_} does not decode: {exc}") from None
+        note = None
+        if kind is EventKind.NOTE:
+            note = Note(str(type_), record.get("receipt"), record.get("phone"), record["detail"])
+        detail = next(
+            (record[k] for k in ("fault", "error", "timer", "phase") if k in record), None
+        )
+        yield TraceEvent(record["t"], kind, record["from"], record["to"], message, note, detail)
