@@ -4,6 +4,12 @@ Pure: it takes a message (or a fired timer) and the current virtual time and ret
 :class:`~protocol.Effects`. Its memory is a :class:`~protocol.CloudStore`; its pairing
 algorithm is a :class:`~protocol.Recommender`.
 
+Where a receipt is in its lifecycle (push pending, withheld, pushed, dual-sent,
+delivered) is not kept anywhere: it is derived from the store, and which step may happen
+in which state is the table ``LIFECYCLE`` of ``_lifecycle.py`` (shown in
+``docs/protocol.md``). The machine consults that table for its decisions: whether to
+re-arm a push, to dual-send, to push at the deadline, to supersede a push.
+
 Decisions the patent leaves open, and ours:
 
 * The period before a push (step 603) is ``CloudConfig.push_timeout``, counted from the
@@ -44,6 +50,7 @@ from ._addresses import phone_address
 from ._auth import DeviceTokens, phone_of
 from ._effects import NOTHING, Address, Effects, Note, Send, Timer
 from ._errors import LocalProtocolError
+from ._lifecycle import LIFECYCLE, ReceiptEvent, ReceiptState, allows, receipt_state
 from ._messages import (
     AssociatedProduct,
     AssociationPush,
@@ -160,6 +167,8 @@ class CloudMachine:
         if isinstance(message, PushAck):
             if identify_requester(sender) != message.phone_id:
                 return _forged(sender, message.phone_id)
+            # push-acknowledged: pushed or dual-sent -> delivered; in any other state it
+            # is refused (nothing-outstanding) and the store has nothing to remove.
             self.store.remove_outgoing(message.receipt_id, message.phone_id)
             return self._pushes.acknowledge(_push_key(message))
         if isinstance(message, PromotionUpdate):
@@ -181,13 +190,21 @@ class CloudMachine:
             return self._resend_push(key, now)
         raise LocalProtocolError(f"the cloud armed no timer {key!r}")
 
+    # ------------------------------------------------------------------ the lifecycle
+
+    def _state(self, receipt_id: str, binding: Binding | None) -> ReceiptState:
+        """Where ``receipt_id`` is in its lifecycle, derived from the store (``binding``:
+        its binding, read already). The outbox holds exactly the store's outgoing pushes,
+        so the store's list is searched only for a receipt with a push in flight."""
+        return receipt_state(self.store, receipt_id, binding=binding, in_flight=self._pushes)
+
     # ------------------------------------------------------------------ step 502/602
 
     def _on_upload(self, upload: PurchaseUpload, sender: Address, now: float) -> Effects:
         ack = Send(sender, UploadAck(upload.receipt_id))
         existing = self.store.binding(upload.receipt_id)
-        if existing is not None:
-            if existing.upload == upload:  # the same upload again: bound once
+        if existing is not None:  # upload-stored is refused: already-bound
+            if existing.upload == upload:  # upload-repeated: bound once
                 return Effects(sends=(ack,)) + self._repair_push(existing)
             return _refuse(
                 sender,
@@ -213,11 +230,12 @@ class CloudMachine:
         an upload until acknowledged, so this mends such a store before a push is lost.
         """
         receipt_id, phone_id = binding.receipt_id, binding.phone_id
-        store = self.store
-        if store.pending_push(receipt_id) is not None or store.was_delivered(receipt_id, phone_id):
-            return NOTHING
+        state = self._state(receipt_id, binding)
+        to = LIFECYCLE[state][ReceiptEvent.UPLOAD_REPEATED]
+        if to is state or to is not ReceiptState.PUSH_PENDING:
+            return NOTHING  # armed already, or delivered: nothing to mend
         deadline = binding.stored_at + self.config.push_timeout
-        store.put_pending_push(PendingPush(receipt_id, phone_id, deadline))
+        self.store.put_pending_push(PendingPush(receipt_id, phone_id, deadline))
         return Effects(timers=(Timer(deadline, PushDue(receipt_id)),))
 
     # ------------------------------------------------------------------ steps 504-508
@@ -227,7 +245,7 @@ class CloudMachine:
         if requester != request.phone_id:
             return _forged(sender, request.phone_id, request.receipt_id, request.request_id)
         binding = self.store.binding(request.receipt_id)
-        if binding is None:
+        if binding is None:  # not-uploaded refuses every request: not-bound
             return _refuse(
                 sender,
                 ErrorCode.UNKNOWN_RECEIPT,
@@ -243,11 +261,13 @@ class CloudMachine:
                 receipt_id=request.receipt_id,
                 request_id=request.request_id,
             )
-        if judge(requester, binding):  # step 505, module 8022
+        if judge(requester, binding):  # step 505, module 8022: request-answered
             products = self._determine_associated_products(binding, now)
             cancels = self._mark_delivered(binding.receipt_id, requester)
             answered = Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
-            return answered + self._supersede_push(binding.receipt_id, requester)
+            if allows(self._state(binding.receipt_id, binding), ReceiptEvent.PUSH_SUPERSEDED):
+                return answered + self._supersede_push(binding.receipt_id, requester)
+            return answered
         return self._on_mismatch(request, requester, binding, sender, now)
 
     def _on_mismatch(
@@ -278,11 +298,11 @@ class CloudMachine:
         notes = [mismatch]
         cancels: tuple[PushDue, ...] = ()
         named = binding.phone_id
-        if not self.store.is_subscribed(named):
+        if not self.store.is_subscribed(named):  # dual-send-withheld: the receipt stays
             notes.append(
                 Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
             )
-        elif not self.store.was_delivered(binding.receipt_id, named):
+        elif allows(self._state(binding.receipt_id, binding), ReceiptEvent.MISMATCH_DUAL_SENT):
             cancels = self._mark_delivered(binding.receipt_id, named)
             push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
             return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels) + self._push(
@@ -330,11 +350,16 @@ class CloudMachine:
         pending = self.store.pending_push(receipt_id)
         if pending is None or now < pending.deadline:
             return NOTHING  # answered (or dual-sent) in time, or a stale timer
-        self.store.remove_pending_push(receipt_id)
         binding = self.store.binding(receipt_id)
-        if binding is None or self.store.was_delivered(receipt_id, pending.phone_id):
-            return NOTHING
-        if not self.store.is_subscribed(pending.phone_id):
+        state = self._state(receipt_id, binding)  # while the push is still armed
+        self.store.remove_pending_push(receipt_id)
+        if self.store.is_subscribed(pending.phone_id):
+            event = ReceiptEvent.PUSH_DUE_SUBSCRIBED
+        else:
+            event = ReceiptEvent.PUSH_DUE_NOT_SUBSCRIBED
+        if binding is None or not allows(state, event):
+            return NOTHING  # not-bound, or already-delivered: never a push after a delivery
+        if event is ReceiptEvent.PUSH_DUE_NOT_SUBSCRIBED:
             note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
             return Effects(notes=(note,))
         products = self._determine_associated_products(binding, now)
@@ -350,7 +375,8 @@ class CloudMachine:
         return self._pushes.send(_push_key(push), Send(phone_address(push.phone_id), push), now)
 
     def _supersede_push(self, receipt_id: str, phone_id: str) -> Effects:
-        """The phone was answered about ``receipt_id``: stop re-sending its push of it.
+        """push-superseded: the phone was answered about ``receipt_id`` while its push of it
+        was outstanding: stop re-sending it.
 
         A push the phone has not acknowledged (lost, or still in flight) would otherwise
         be re-sent after the response, even after a restart: a timeout push after the
