@@ -15,10 +15,11 @@ from typing import cast
 
 import trio
 
-from protocol import CloudStore, Effects, Machine, Timer
+from protocol import CloudStore, Effects, Machine
 
 from ._activity import Activity
-from ._errors import FaultPlanError, TransportError
+from ._effects import EffectsInterpreter
+from ._errors import FaultPlanError
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
@@ -48,10 +49,19 @@ class Actor:
         self._activity = activity if activity is not None else Activity()
         self._owns_timers = timers is None
         self._timers = timers if timers is not None else TimerService()
-        # key -> the number of its current entry in the timer service; entries with
-        # another number are moved or cancelled timers, skipped when they come up.
-        self._armed: dict[Hashable, int] = {}
         self._due_now: list[tuple[Hashable, int]] = []  # armed for "now": fired inline
+        effects = EffectsInterpreter(
+            self.address,
+            endpoint.send,
+            self._timers,
+            self,
+            self._due_now.append,
+            observer=observer,
+            activity=self._activity,
+        )
+        self._armed = effects.armed  # key -> its current entry in the timer service
+        self._take = effects.take
+        self._apply = effects.apply  # bound once: it runs for every step
         self._primed = False
         self.down = False  # crashed and not yet restarted
         self._store = durable_state(machine)  # each step one transaction of it
@@ -120,8 +130,7 @@ class Actor:
 
     def timer_due(self, key: Hashable, seq: int, now: float) -> None:
         """Called by the timer service: entry ``seq`` of ``key`` is due."""
-        if self._armed.get(key) == seq:
-            del self._armed[key]
+        if self._take(key, seq):
             self._fire(key, now)
             if self._due_now:
                 self.fire_due_now(now)
@@ -129,10 +138,10 @@ class Actor:
     def fire_due_now(self, now: float) -> None:
         """Fire the timers armed for a time already reached (after a batch of messages)."""
         due = self._due_now
+        take = self._take
         while due:
             key, seq = due.pop(0)
-            if self._armed.get(key) == seq:
-                del self._armed[key]
+            if take(key, seq):
                 self._fire(key, now)
 
     def deliver(self, envelope: Envelope, now: float) -> None:
@@ -249,53 +258,9 @@ class Actor:
             self._apply(effects, now)
         self._activity.done()
 
-    def _apply(self, effects: Effects, now: float) -> None:
-        """Carry out one step's effects: cancels, then timers, notes and sends in order."""
-        observe = self._observe
-        activity = self._activity
-        if effects.cancels:
-            armed = self._armed
-            for key in effects.cancels:
-                if armed.pop(key, None) is not None:
-                    activity.done()
-        if effects.timers:
-            self._arm(effects.timers, now)
-        if effects.notes and observe is not None:
-            for note in effects.notes:
-                observe(TraceEvent(now, _NOTE, self.address, self.address, note=note))
-        if effects.sends:
-            send = self.endpoint.send
-            address = self.address
-            for out in effects.sends:
-                activity.add()
-                if observe is not None:  # before the transport acts: it may trace a fault
-                    observe(TraceEvent(now, _SEND, address, out.to, out.message))
-                try:
-                    send(out.to, out.message)
-                except TransportError as exc:
-                    activity.done()
-                    if observe is not None:
-                        failed = TraceEvent(now, _FAILED, address, out.to, out.message, None, exc)
-                        observe(failed)
-
-    def _arm(self, timers: tuple[Timer, ...], now: float) -> None:
-        armed = self._armed
-        for timer in timers:
-            key = timer.key
-            if key not in armed:
-                self._activity.add()
-            if timer.at <= now:
-                seq = armed[key] = self._timers.number()
-                self._due_now.append((key, seq))
-            else:
-                armed[key] = self._timers.arm(self, key, timer.at)
-
 
 _RECEIVE = EventKind.RECEIVE
-_SEND = EventKind.SEND
 _TIMER = EventKind.TIMER
-_NOTE = EventKind.NOTE
-_FAILED = EventKind.SEND_FAILED
 _DROP = EventKind.DROP
 _CRASH = EventKind.CRASH
 _RESTART = EventKind.RESTART

@@ -37,6 +37,7 @@ import attrs
 import trio
 
 from actors import (
+    EffectsInterpreter,
     Endpoint,
     Envelope,
     EventKind,
@@ -45,7 +46,6 @@ from actors import (
     Observer,
     TimerService,
     TraceEvent,
-    TransportError,
     durable_state,
     run_step,
 )
@@ -428,8 +428,9 @@ class CloudDriver:
     Messages from ``endpoint`` and the machine's due timers queue in one inbox; the driver
     takes up to ``batch`` of them at a time, runs them through the machine in the store
     thread (one thread hop per batch: the steps stay in order, each one a transaction of
-    ``store`` committed before the next begins, see :func:`~actors.run_step`), then sends,
-    arms, cancels and observes their effects in order, as :class:`~actors.Actor` does. So
+    ``store`` committed before the next begins, see :func:`~actors.run_step`), then carries
+    out their effects with an :class:`~actors.Actor`'s :class:`~actors.EffectsInterpreter`
+    (a timer due already joins the inbox, behind what waits there). So
     an ``upload-ack`` leaves only after its binding is committed, and a kill -9 leaves
     every step whole or absent. ``store``: the machine's durable state (default: its
     ``store`` attribute, if any). :meth:`run` returns when :meth:`stop` was called and the
@@ -455,10 +456,12 @@ class CloudDriver:
         self.batch = batch
         self._observe = observer
         self._timers = TimerService()
-        self._armed: dict[Hashable, int] = {}
         send, receive = trio.open_memory_channel[_Work](math.inf)
         self._inbox_send = send
         self._inbox = receive
+        self._effects = EffectsInterpreter(
+            CLOUD, endpoint.send, self._timers, self, self._queue_due, observer=observer
+        )
         self._stopping = trio.Event()
         self.steps = 0
         self.batches = 0
@@ -466,7 +469,7 @@ class CloudDriver:
     @property
     def pending_timers(self) -> int:
         """Timers armed and not yet fired (push deadlines, push re-sends)."""
-        return len(self._armed)
+        return len(self._effects.armed)
 
     @property
     def backlog(self) -> int:
@@ -499,7 +502,7 @@ class CloudDriver:
             work: list[_Work] = []
             item = await inbox.receive()
             while True:
-                if item.kind != "timer" or self._take_timer(item):
+                if item.kind != "timer" or self._effects.take(item.key, item.seq):
                     work.append(item)
                 if len(work) >= self.batch:
                     break
@@ -510,13 +513,6 @@ class CloudDriver:
             if work:
                 await self._step(work)
 
-    def _take_timer(self, item: _Work) -> bool:
-        """Fire a due timer unless a later step cancelled or moved it."""
-        if self._armed.get(item.key) != item.seq:
-            return False
-        del self._armed[item.key]
-        return True
-
     async def _step(self, work: list[_Work]) -> None:
         with trio.CancelScope(shield=True):
             now = trio.current_time()
@@ -525,7 +521,7 @@ class CloudDriver:
             self.steps += len(work)
             for item, effects in zip(work, results, strict=True):
                 self._observe_input(item, now)
-                self._apply(effects, now)
+                self._effects.apply(effects, now)
 
     def _in_thread(self, work: list[_Work], now: float) -> list[Effects]:
         machine = self.machine
@@ -553,39 +549,16 @@ class CloudDriver:
         elif item.kind == "timer":
             observe(TraceEvent(now, EventKind.TIMER, CLOUD, CLOUD, detail=item.key))
 
-    def _apply(self, effects: Effects, now: float) -> None:
-        observe = self._observe
-        armed = self._armed
-        for key in effects.cancels:
-            armed.pop(key, None)
-        for timer in effects.timers:
-            if timer.at <= now:  # due already: fire it after what is queued
-                armed[timer.key] = seq = self._timers.number()
-                self._inbox_send.send_nowait(_Work("timer", key=timer.key, seq=seq))
-            else:
-                armed[timer.key] = self._timers.arm(self, timer.key, timer.at)
-        if observe is not None:
-            for note in effects.notes:
-                observe(TraceEvent(now, EventKind.NOTE, CLOUD, CLOUD, note=note))
-        send = self.endpoint.send
-        for out in effects.sends:
-            if observe is not None:
-                observe(TraceEvent(now, EventKind.SEND, CLOUD, out.to, out.message))
-            try:
-                send(out.to, out.message)
-            except TransportError as exc:
-                if observe is not None:
-                    observe(
-                        TraceEvent(
-                            now, EventKind.SEND_FAILED, CLOUD, out.to, out.message, None, exc
-                        )
-                    )
+    def _queue_due(self, entry: tuple[Hashable, int]) -> None:
+        """A timer armed for a time already reached: it fires after what is queued."""
+        key, seq = entry
+        self._inbox_send.send_nowait(_Work("timer", key=key, seq=seq))
 
     # TimerOwner, for the TimerService
 
     def holds_timer(self, key: Hashable, seq: int) -> bool:
-        return self._armed.get(key) == seq
+        return self._effects.holds(key, seq)
 
     def timer_due(self, key: Hashable, seq: int, now: float) -> None:
-        if self._armed.get(key) == seq:
+        if self._effects.holds(key, seq):  # taken (disarmed) when its step runs
             self._inbox_send.send_nowait(_Work("timer", key=key, seq=seq))
