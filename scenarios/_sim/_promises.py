@@ -25,6 +25,13 @@ Without the settings (no ``push_timeout``), the timer alone bounds it, and with 
 either, a subscription at any time makes the delivery owed. What the cloud under test
 notes about itself (``push-withheld``, ``dual-send-withheld``) is never read.
 
+The cloud's side of these promises is the receipt lifecycle, the table of
+``protocol/_lifecycle.py`` (``docs/protocol.md``): the report's ``withheld`` counts the
+receipts whose named phone had not subscribed in time, those the cloud's table takes by
+``push-due-not-subscribed`` to ``withheld``; a timeout push after a delivery is a
+``push-due-subscribed`` the table refuses (``already-delivered``). The ledger re-derives
+both from the trace alone.
+
 **Lost** (``no-delivery-lost``, at the end): an owed delivery never shown at P; a request
 a phone sent with no reply at that phone (unless the phone gave up re-sending it); an
 upload a POS sent neither acknowledged nor refused at that POS (unless it gave up); a

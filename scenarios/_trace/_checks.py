@@ -19,6 +19,14 @@ invariant              kind      what must hold
 Safety invariants are judged over the whole trace (a violation names the events that
 broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
 
+What ``mismatch-dual-send`` and ``timeout-push`` judge is the receipt lifecycle the cloud
+itself follows, the table ``LIFECYCLE`` of ``protocol/_lifecycle.py`` (shown in
+``docs/protocol.md``, *The receipt lifecycle*): a timeout push is its
+``push-due-subscribed``, allowed only in ``push-pending``; a dual-send push its
+``mismatch-dual-sent``, refused once the named phone was sent the products
+(``already-delivered``). The checker judges them from the trace alone, never from the
+cloud's store or notes, so a cloud that strays from the table is caught.
+
 The promises to users (``no-delivery-lost``, ``no-duplicate-shown``, and a timeout push
 after a delivery under ``timeout-push``) are judged by :class:`~scenarios._sim._promises.
 PromiseLedger`, the same code the run's report takes ``lost`` and ``duplicates`` from:
@@ -408,7 +416,8 @@ class MismatchDualSend(Invariant):
     ``identifier-mismatch`` refusal is wrong there. Under ``"reject"`` the requester gets
     no products, a subscribed requester gets an ``identifier-mismatch`` refusal, and no
     dual-send push is ever sent. Under either policy, a dual-send push follows a
-    mismatched request for its receipt.
+    mismatched request for its receipt. (The cloud's rule: ``mismatch-dual-sent`` and
+    ``dual-send-withheld`` in ``protocol/_lifecycle.py``'s table.)
     """
 
     name = "mismatch-dual-send"
@@ -534,7 +543,9 @@ class TimeoutPush(Invariant):
     first send is not before the cloud received the upload plus ``cloud.push_timeout``;
     and it is never first sent to a phone the cloud already sent that receipt's
     products: an answered request (``association-response``) or a dual-send. (That last
-    one is a duplicate delivery: the promise ledger judges it, for the report too.)
+    one is a duplicate delivery: the promise ledger judges it, for the report too.) The
+    cloud's rule: ``push-due-subscribed`` in ``protocol/_lifecycle.py``'s table, allowed
+    only in ``push-pending``.
     """
 
     name = "timeout-push"
