@@ -1,5 +1,7 @@
-"""The ``assocsim`` command line: ``run``, ``sweep``, ``report``, ``scenarios``, and the
-trace tools ``check``, ``diagram`` and ``replay``.
+"""The ``assocsim`` command line: the parser, ``run``, ``sweep``, ``report`` and
+``scenarios`` here; the trace tools (``check``, ``diagram``, ``replay``) in ``_trace.py``,
+the field trials (``serve``, ``pos``, ``phone``, ``run --transport tcp``) in ``_field.py``,
+``reco`` in ``_reco.py``: every argparse parser of assocsim is in this sub-package.
 
 Every bad argument or bad scenario ends in one line on stderr naming the problem and exit
 status 2, never a traceback. Plots are optional (matplotlib, the ``plot`` extra): without
@@ -21,15 +23,6 @@ from typing import IO, NoReturn
 
 from actors import CrashTally, IdleFault, JsonlTraceWriter, Observer, idle_faults
 from protocol import AssocsimError
-from scenarios._field._clients import add_client_parsers, phone_command, pos_command
-from scenarios._field._serve import add_serve_parser, serve_command
-from scenarios._field._tcprun import (
-    add_tcp_run_options,
-    check_traces_command,
-    refuse_tcp_options,
-    run_tcp_command,
-)
-from scenarios._model._durations import parse_duration
 from scenarios._model._errors import ScenarioError
 from scenarios._model._overrides import apply_overrides
 from scenarios._model._scenario import Scenario, builtin_scenarios, load_scenario, scenario_to_dict
@@ -39,11 +32,21 @@ from scenarios._sim._runner import RunResult, run_scenario
 from scenarios._sweep._html import write_html_report
 from scenarios._sweep._plots import write_run_plots, write_sweep_plots
 from scenarios._sweep._run import parse_vary, run_sweep
-from scenarios._trace._checks import TraceChecker, check_command
-from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, diagram_command
-from scenarios._trace._replay import DeterminismResult, check_determinism, replay_command
+from scenarios._trace._checks import TraceChecker
+from scenarios._trace._replay import DeterminismResult, check_determinism
 
+from ._field import (
+    add_client_parsers,
+    add_serve_parser,
+    add_tcp_run_options,
+    phone_command,
+    pos_command,
+    refuse_tcp_options,
+    run_tcp_command,
+    serve_command,
+)
 from ._reco import add_reco_parser, run_reco
+from ._trace import add_trace_parsers, check_command, diagram_command, replay_command
 
 __all__ = ["main"]
 
@@ -163,77 +166,11 @@ def _parser() -> argparse.ArgumentParser:
         help="list the built-in scenarios",
         description="List the built-in scenarios with their descriptions.",
     )
-    _trace_commands(commands)
+    add_trace_parsers(commands)
     add_reco_parser(commands)
     add_serve_parser(commands)  # field trials: serve cloud, pos, phone
     add_client_parsers(commands)
     return parser
-
-
-def _trace_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
-    check = commands.add_parser(
-        "check",
-        help="check every protocol invariant over a trace",
-        description="Check every protocol invariant (binding, mismatch dual-send, timeout "
-        "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
-        "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
-        "2 if the trace cannot be read.",
-    )
-    check.add_argument(
-        "trace",
-        metavar="TRACE",
-        type=Path,
-        nargs="+",
-        help="a trace file (JSON lines); several (a field trial's processes) are merged by time",
-    )
-    check.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    diagram = commands.add_parser(
-        "diagram",
-        help="draw a trace as a sequence diagram (SVG)",
-        description="Draw a trace as a Lamport/sequence diagram: one lane per actor, an "
-        "arrow per message, lost messages crossed, crashes and partitions shaded. At most "
-        "--max-messages arrows are drawn; pick a receipt or a time window for the rest.",
-    )
-    diagram.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
-    diagram.add_argument(
-        "-o", "--output", type=Path, metavar="FILE.svg", help="where to write (default: TRACE.svg)"
-    )
-    diagram.add_argument("--receipt", metavar="R", help="only the messages of receipt R")
-    diagram.add_argument(
-        "--from",
-        dest="start",
-        metavar="T",
-        type=_duration_argument,
-        help="only messages sent at or after virtual time T (seconds, or 90s, 10m, 1.5h)",
-    )
-    diagram.add_argument(
-        "--until",
-        metavar="T",
-        type=_duration_argument,
-        help="only messages sent at or before virtual time T",
-    )
-    diagram.add_argument(
-        "--max-messages",
-        type=int,
-        default=DEFAULT_MAX_MESSAGES,
-        metavar="N",
-        help=f"draw at most N arrows (default: {DEFAULT_MAX_MESSAGES})",
-    )
-    replay = commands.add_parser(
-        "replay",
-        help="re-run a trace's scenario and seed and compare the traces",
-        description="Re-run the scenario, seed and scheduling recorded in a trace's header "
-        "and compare the new trace with the file, event by event. Exit 0 if identical, 1 "
-        "naming the first event that differs, 2 if the trace cannot be read.",
-    )
-    replay.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
-
-
-def _duration_argument(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ScenarioError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _set_option(parser: argparse.ArgumentParser) -> None:
@@ -458,14 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _report(args, sys.stdout)
         if args.command == "check":
-            if len(args.trace) > 1:
-                return check_traces_command(args.trace, as_json=args.json, out=sys.stdout)
-            return check_command(args.trace[0], as_json=args.json, out=sys.stdout)
+            return check_command(args, sys.stdout)
         if args.command == "diagram":
-            options = DiagramOptions(args.receipt, args.start, args.until, args.max_messages)
-            return diagram_command(args.trace, args.output, options, out=sys.stdout, err=sys.stderr)
+            return diagram_command(args, sys.stdout, sys.stderr)
         if args.command == "replay":
-            return replay_command(args.trace, out=sys.stdout, err=sys.stderr)
+            return replay_command(args, sys.stdout, sys.stderr)
         if args.command == "reco":
             return run_reco(args, sys.stdout)
         if args.command == "serve":

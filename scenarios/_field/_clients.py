@@ -20,7 +20,6 @@ Ctrl-C (SIGINT) or SIGTERM once their in-flight work is done.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import ssl
@@ -71,8 +70,7 @@ from protocol import (
     strict_converter,
 )
 from scenarios._model._errors import ScenarioError
-from scenarios._model._overrides import apply_overrides
-from scenarios._model._scenario import Scenario, load_scenario, scenario_to_dict
+from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._model._workload import Workload, generate_workload
 
 from ._common import (
@@ -80,9 +78,7 @@ from ._common import (
     Timebase,
     TimeWarp,
     client_ssl_context,
-    configure_logging,
     open_trace,
-    parse_endpoint,
     read_private,
     run_trio,
     stderr_line,
@@ -90,10 +86,8 @@ from ._common import (
     write_private,
     write_status,
 )
-from ._serve import add_time_options
-from ._tcprun import warn_faults_not_applied
 
-__all__ = ["add_client_parsers", "phone_command", "pos_command", "read_purchases"]
+__all__ = ["ClientOptions", "PhoneOptions", "PosOptions", "read_purchases", "run_phone", "run_pos"]
 
 _converter = strict_converter()
 UNREACHABLE_NOTE_EVERY = 10.0  # seconds between two "still unreachable" lines
@@ -169,7 +163,10 @@ def _describe(exc: BaseException) -> str:
 
 
 @attrs.frozen
-class _ClientOptions:
+class ClientOptions:
+    """What both client processes are given: the cloud, TLS, the trace, the scenario
+    (``--set`` applied) or none, and the clock options ``run --transport tcp`` sets."""
+
     host: str
     port: int
     tls: bool
@@ -184,41 +181,12 @@ class _ClientOptions:
     wait_for_go: bool
 
 
-def _client_options(args: argparse.Namespace) -> _ClientOptions:
-    configure_logging(args.verbose)
-    host, port = parse_endpoint(args.cloud, what="--cloud")
-    if port == 0:
-        raise ScenarioError("--cloud: port 0 is not a server's port")
-    scenario = None
-    if args.scenario is not None:
-        scenario = apply_overrides(load_scenario(args.scenario), args.set)
-        warn_faults_not_applied(scenario, args.command)
-    elif args.set:
-        raise ScenarioError("--set changes a --scenario: give the scenario too")
-    elif args.seed is not None:
-        raise ScenarioError("--seed goes with --scenario")
-    return _ClientOptions(
-        host=host,
-        port=port,
-        tls=args.tls or args.tls_ca is not None,
-        tls_ca=args.tls_ca,
-        trace=args.trace,
-        scenario=scenario,
-        seed=None if scenario is None else (args.seed if args.seed is not None else scenario.seed),
-        overrides=tuple(args.set),
-        epoch=args.epoch,
-        speed=args.speed,
-        status_file=args.status_file,
-        wait_for_go=args.wait_for_go,
-    )
-
-
-def _workload(options: _ClientOptions) -> Workload:
+def _workload(options: ClientOptions) -> Workload:
     assert options.scenario is not None and options.seed is not None
     return generate_workload(options.scenario, options.seed)
 
 
-def _header(options: _ClientOptions, process: str) -> dict[str, Any]:
+def _header(options: ClientOptions, process: str) -> dict[str, Any]:
     scenario = options.scenario
     return {
         "scenario": "field-trial" if scenario is None else scenario.name,
@@ -235,7 +203,7 @@ def _header(options: _ClientOptions, process: str) -> dict[str, Any]:
 
 async def _wait_connected(
     endpoints: Sequence[TcpClientEndpoint],
-    options: _ClientOptions,
+    options: ClientOptions,
     stop: StopFlag,
     refused: list[HelloRefused],
 ) -> bool:
@@ -266,7 +234,7 @@ async def _wait_connected(
 
 
 async def _watch_connections(
-    endpoints: Sequence[TcpClientEndpoint], options: _ClientOptions
+    endpoints: Sequence[TcpClientEndpoint], options: ClientOptions
 ) -> None:
     """Until cancelled: say on stderr when the cloud has been unreachable for a second
     (the transport reconnects with backoff meanwhile), and when it is back."""
@@ -292,7 +260,7 @@ async def _watch_connections(
             next_note = now + UNREACHABLE_NOTE_EVERY
 
 
-async def _go(options: _ClientOptions) -> float:
+async def _go(options: ClientOptions) -> float:
     """The epoch: from ``go EPOCH`` on stdin after writing a ready status (run --transport
     tcp), or the --epoch option."""
     if not options.wait_for_go:
@@ -346,32 +314,46 @@ def _hello_refused(exc: HelloRefused) -> ScenarioError:
 
 
 @attrs.frozen
+class PosOptions:
+    """``assocsim pos``: MERCHANT's tills (none given: pos-1, or the scenario's), its key
+    (given or in a file), the purchases (a JSON-lines file, or the scenario's)."""
+
+    client: ClientOptions
+    merchant: str
+    pos_ids: tuple[str, ...] = ()
+    purchases: Path | None = None
+    key: str | None = None
+    key_file: Path | None = None
+    notice_wait: float = 10.0
+
+
+@attrs.frozen
 class _Till:
     pos_id: str
     checkouts: tuple[Checkout, ...]
     promotions: PromotionUpdate | None
 
 
-def _tills(args: argparse.Namespace, options: _ClientOptions) -> list[_Till]:
-    merchant: str = args.merchant
+def _tills(pos: PosOptions) -> list[_Till]:
+    merchant, options = pos.merchant, pos.client
     if not is_token(merchant) or ":" in merchant:
         raise ScenarioError(f"--merchant {merchant!r}: 1 to 64 letters, digits or '.-_'")
-    for pos_id in args.pos or ():
+    for pos_id in pos.pos_ids:
         if not is_token(pos_id) or ":" in pos_id:
             raise ScenarioError(f"--pos {pos_id!r}: 1 to 64 letters, digits or '.-_'")
-    if (args.purchases is None) == (options.scenario is None):
+    if (pos.purchases is None) == (options.scenario is None):
         raise ScenarioError("give the purchases: --purchases FILE.jsonl or --scenario NAME")
-    if args.purchases is not None:
-        pos_ids = args.pos or ["pos-1"]
+    if pos.purchases is not None:
+        pos_ids = pos.pos_ids or ("pos-1",)
         if len(pos_ids) != 1:
             raise ScenarioError("--purchases feeds one POS: give one --pos")
-        return [_Till(pos_ids[0], tuple(read_purchases(args.purchases)), None)]
+        return [_Till(pos_ids[0], tuple(read_purchases(pos.purchases)), None)]
     workload = _workload(options)
     shop = next((s for s in workload.shops if s.merchant_id == merchant), None)
     if shop is None:
         known = ", ".join(s.merchant_id for s in workload.shops)
         raise ScenarioError(f"--merchant {merchant}: not a shop of the scenario ({known})")
-    pos_ids = args.pos or list(shop.pos_ids)
+    pos_ids = pos.pos_ids or shop.pos_ids
     for pos_id in pos_ids:
         if pos_id not in shop.pos_ids:
             raise ScenarioError(f"--pos {pos_id}: not a till of {merchant} ({shop.pos_ids})")
@@ -389,10 +371,13 @@ def _tills(args: argparse.Namespace, options: _ClientOptions) -> list[_Till]:
     ]
 
 
-def _merchant_key(args: argparse.Namespace) -> str:
-    if (args.key is None) == (args.key_file is None):
+def _merchant_key(pos: PosOptions) -> str:
+    if pos.key is not None and pos.key_file is None:
+        key = pos.key
+    elif pos.key is None and pos.key_file is not None:
+        key = read_private(pos.key_file, "--key-file")
+    else:
         raise ScenarioError("give the merchant's key: --key KEY or --key-file FILE")
-    key: str = args.key if args.key is not None else read_private(args.key_file, "--key-file")
     key = key.strip()
     if not key:
         raise ScenarioError("the merchant key is empty")
@@ -432,17 +417,17 @@ class _PosTally:
         return None
 
 
-def pos_command(args: argparse.Namespace, out: IO[str]) -> int:
+def run_pos(pos: PosOptions, out: IO[str]) -> int:
     """``assocsim pos``: upload purchases; 0 once all are acknowledged, 1 if one was refused."""
-    options = _client_options(args)
-    tills = _tills(args, options)
-    key = _merchant_key(args)
-    if args.notice_wait < 0:
+    options = pos.client
+    tills = _tills(pos)
+    key = _merchant_key(pos)
+    if pos.notice_wait < 0:
         raise ScenarioError("--notice-wait must be >= 0 seconds")
     context = client_ssl_context(options.tls_ca) if options.tls else None
-    process = _PosProcess(args.merchant, key, tills, options, out)
+    process = _PosProcess(pos.merchant, key, tills, options, out)
     process.context = context
-    process.notice_wait = args.notice_wait
+    process.notice_wait = pos.notice_wait
     return run_trio(process.run, on_refused=_hello_refused)
 
 
@@ -479,7 +464,7 @@ class _PosProcess:
         merchant: str,
         key: str,
         tills: list[_Till],
-        options: _ClientOptions,
+        options: ClientOptions,
         out: IO[str],
     ) -> None:
         self.merchant = merchant
@@ -642,6 +627,18 @@ class _Enrolling:
         return self.phone.timer_fired(key, now)
 
 
+@attrs.frozen
+class PhoneOptions:
+    """``assocsim phone``: the phones (E.164 ids), where their tokens are kept, the
+    receipts to ask about (one phone only) and whether to stay after the answers."""
+
+    client: ClientOptions
+    ids: tuple[str, ...]
+    token_file: Path | None = None
+    asks: tuple[str, ...] = ()
+    stay: bool = False
+
+
 class _Tokens:
     """The phones' device tokens, in the ``--token-file`` (JSON: phone id -> token)."""
 
@@ -673,10 +670,9 @@ class _Tokens:
             write_private(self.path, json.dumps(self.tokens, indent=2) + "\n")
 
 
-def phone_command(args: argparse.Namespace, out: IO[str]) -> int:
+def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     """``assocsim phone``: subscribe, ask, print deliveries; see the module doc."""
-    options = _client_options(args)
-    ids: list[str] = args.id
+    options, ids = phone.client, phone.ids
     for phone_id in ids:
         if not is_phone_id(phone_id):
             raise ScenarioError(
@@ -684,21 +680,21 @@ def phone_command(args: argparse.Namespace, out: IO[str]) -> int:
             )
     if len(set(ids)) != len(ids):
         raise ScenarioError("--id: a phone is given twice")
-    for receipt in args.ask:
+    for receipt in phone.asks:
         if not is_token(receipt):
             raise ScenarioError(f"--ask {receipt!r}: not a receipt id")
-    if args.ask and len(ids) != 1:
+    if phone.asks and len(ids) != 1:
         raise ScenarioError("--ask is for one phone: give one --id")
-    if args.ask and options.scenario is not None:
+    if phone.asks and options.scenario is not None:
         raise ScenarioError("--ask and --scenario do not mix: a scenario's phones ask by plan")
-    process = _PhoneProcess(_phones(ids, options), _Tokens(args.token_file), options, out)
-    process.asks = tuple(args.ask)
-    process.stay = args.stay
+    process = _PhoneProcess(_phones(ids, options), _Tokens(phone.token_file), options, out)
+    process.asks = phone.asks
+    process.stay = phone.stay
     process.context = client_ssl_context(options.tls_ca) if options.tls else None
     return run_trio(process.run, on_refused=_hello_refused)
 
 
-def _phones(ids: list[str], options: _ClientOptions) -> list[PhoneMachine]:
+def _phones(ids: Sequence[str], options: ClientOptions) -> list[PhoneMachine]:
     if options.scenario is None:
         return [PhoneMachine(phone_id) for phone_id in ids]
     workload = _workload(options)
@@ -728,7 +724,7 @@ class _PhoneProcess:
     """One ``assocsim phone`` process: its phones, their connections, what they got."""
 
     def __init__(
-        self, phones: list[PhoneMachine], tokens: _Tokens, options: _ClientOptions, out: IO[str]
+        self, phones: list[PhoneMachine], tokens: _Tokens, options: ClientOptions, out: IO[str]
     ) -> None:
         self.phones = phones
         self.tokens = tokens
@@ -815,77 +811,3 @@ class _PhoneProcess:
             await trio.sleep(0.05)
         if self.stop.is_set:
             stderr_line(f"phone: {self.stop.signal}: stopping")
-
-
-# ------------------------------------------------------------------ parsers
-
-
-def add_client_parsers(commands: Any) -> None:
-    """The ``pos`` and ``phone`` commands."""
-    pos = commands.add_parser(
-        "pos",
-        help="a shop's checkout: upload purchases to a cloud server",
-        description="Connect to the cloud as POS(es) of MERCHANT (authenticated by its key), "
-        "upload purchases from a JSON-lines file or a scenario, print each acknowledgement "
-        "as a JSON line, and exit once all are acknowledged (1 if one was refused).",
-    )
-    _cloud_arguments(pos)
-    pos.add_argument("--merchant", required=True, metavar="ID", help="the merchant's id")
-    pos.add_argument("--key", metavar="KEY", help="the merchant's secret key")
-    pos.add_argument("--key-file", type=Path, metavar="FILE", help="read the key from FILE")
-    pos.add_argument(
-        "--pos",
-        action="append",
-        metavar="ID",
-        help="the till (default pos-1; with --scenario: every till of the merchant)",
-    )
-    pos.add_argument(
-        "--purchases", type=Path, metavar="FILE.jsonl", help="purchases, one JSON object a line"
-    )
-    _scenario_arguments(pos)
-    pos.add_argument(
-        "--notice-wait",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="after the last upload, wait this long for phones to acknowledge their "
-        "receipt notices (default 10)",
-    )
-    phone = commands.add_parser(
-        "phone",
-        help="a phone: subscribe, ask, print what the cloud sends",
-        description="Connect to the cloud as phone ID (with its device token, or enrolling "
-        "without one), subscribe, ask about --ask receipts and those a POS hands it, "
-        "acknowledge pushes, and print everything received as JSON lines. With --ask it "
-        "exits once each is answered; otherwise it runs until Ctrl-C.",
-    )
-    _cloud_arguments(phone)
-    phone.add_argument(
-        "--id", required=True, action="append", metavar="PHONE", help="the phone's id (E.164)"
-    )
-    phone.add_argument(
-        "--token-file", type=Path, metavar="F", help="keep the device token here (JSON)"
-    )
-    phone.add_argument(
-        "--ask", nargs="+", default=[], metavar="RECEIPT", help="receipt ids to ask about"
-    )
-    phone.add_argument(
-        "--stay", action="store_true", help="with --ask: keep listening for pushes afterwards"
-    )
-    _scenario_arguments(phone)
-
-
-def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cloud", required=True, metavar="HOST:PORT", help="the cloud server")
-    parser.add_argument("--tls", action="store_true", help="TLS, trusting the system's CAs")
-    parser.add_argument("--tls-ca", type=Path, metavar="F", help="TLS, trusting this CA (PEM)")
-    parser.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
-    add_time_options(parser)
-
-
-def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", metavar="NAME_OR_PATH", help="act out a scenario's part")
-    parser.add_argument("--seed", type=int, metavar="N", help="the scenario's seed")
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a knob"
-    )

@@ -19,7 +19,6 @@ for an operator who verified the phone out of band.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import gc
 import json
@@ -44,7 +43,6 @@ from protocol import (
     LocalProtocolError,
     MerchantKeys,
     Message,
-    MismatchPolicy,
     NoticeAck,
     ReceiptNotice,
     generate_key,
@@ -54,10 +52,8 @@ from protocol import (
     phone_of,
     pos_of,
 )
-from scenarios._model._durations import parse_duration
 from scenarios._model._errors import ScenarioError
-from scenarios._model._overrides import apply_overrides
-from scenarios._model._scenario import Scenario, load_scenario, scenario_to_dict
+from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._runner import recommender_named
 
 from ._common import (
@@ -66,9 +62,7 @@ from ._common import (
     StoreThread,
     Timebase,
     TimeWarp,
-    configure_logging,
     open_trace,
-    parse_endpoint,
     read_private,
     run_trio,
     server_ssl_context,
@@ -77,11 +71,17 @@ from ._common import (
     write_private,
     write_status,
 )
-from ._tcprun import warn_faults_not_applied
 
-__all__ = ["ReceiptHolders", "add_serve_parser", "relay_policy", "serve_command"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "CloudOptions",
+    "ReceiptHolders",
+    "add_merchant_key",
+    "issue_device_token",
+    "relay_policy",
+    "serve_cloud",
+]
 
-EXIT_USAGE = 2
 DEFAULT_BATCH = 64
 
 
@@ -171,6 +171,9 @@ def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
 
 @attrs.frozen
 class CloudOptions:
+    """What ``serve cloud`` is given: where to listen, its files, the cloud's config, the
+    scenario it took them from (``--set`` applied) or none, and the clock options."""
+
     host: str
     port: int
     db: Path
@@ -189,56 +192,6 @@ class CloudOptions:
     speed: float
     status_file: Path | None
     wait_for_go: bool
-
-
-def _cloud_options(args: argparse.Namespace) -> CloudOptions:
-    host, port = parse_endpoint(args.listen, what="--listen")
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
-    scenario = None
-    if args.scenario is not None:
-        scenario = apply_overrides(load_scenario(args.scenario), args.set)
-        warn_faults_not_applied(scenario, "serve cloud")
-    elif args.set:
-        raise ScenarioError("--set changes a --scenario: give the scenario too")
-    settings = scenario.cloud if scenario is not None else None
-    config = CloudConfig(
-        push_timeout=args.push_timeout
-        if args.push_timeout is not None
-        else (settings.push_timeout if settings is not None else 600.0),
-        mismatch_policy=MismatchPolicy(args.mismatch_policy)
-        if args.mismatch_policy is not None
-        else (settings.mismatch_policy if settings is not None else MismatchPolicy.DUAL_SEND),
-        max_products=settings.max_products if settings is not None else 5,
-        retry=scenario.retry if scenario is not None else CloudConfig().retry,
-    )
-    db: Path = args.db
-    if db.is_dir():
-        raise ScenarioError(f"--db {db} is a directory: give the path of the store's file")
-    if not db.parent.is_dir():
-        raise ScenarioError(f"--db {db}: no directory {db.parent}")
-    return CloudOptions(
-        host=host,
-        port=port,
-        db=db,
-        secret=args.secret if args.secret is not None else db.with_name(db.name + ".secret"),
-        holders=db.with_name(db.name + ".holders"),
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        merchant_keys=args.merchant_keys,
-        trace=args.trace,
-        config=config,
-        recommender=args.recommender
-        if args.recommender is not None
-        else (settings.recommender if settings is not None else "rules"),
-        scenario=scenario,
-        overrides=tuple(args.set),
-        batch=args.batch,
-        epoch=args.epoch,
-        speed=args.speed,
-        status_file=args.status_file,
-        wait_for_go=args.wait_for_go,
-    )
 
 
 def load_merchant_keys(path: Path | None) -> MerchantKeys:
@@ -478,14 +431,8 @@ async def _report_status(
 # ------------------------------------------------------------------ commands
 
 
-def serve_command(args: argparse.Namespace, out: IO[str]) -> int:
-    """``assocsim serve cloud | add-merchant | token``."""
-    if args.serve_command == "add-merchant":
-        return _add_merchant(args, out)
-    if args.serve_command == "token":
-        return _token(args, out)
-    options = _cloud_options(args)
-    configure_logging(args.verbose)
+def serve_cloud(options: CloudOptions) -> int:
+    """``assocsim serve cloud``: serve until Ctrl-C (SIGINT) or SIGTERM; 0 once stopped."""
     keys = load_merchant_keys(options.merchant_keys)
     if options.tls_cert is not None and options.tls_key is not None:
         server_ssl_context(options.tls_cert, options.tls_key)  # refuse bad files before serving
@@ -500,135 +447,21 @@ def serve_command(args: argparse.Namespace, out: IO[str]) -> int:
     return run_trio(functools.partial(_serve, options, keys, secret))
 
 
-def _add_merchant(args: argparse.Namespace, out: IO[str]) -> int:
-    path: Path = args.merchant_keys
+def add_merchant_key(path: Path, merchant: str, key: str | None = None) -> str:
+    """Add ``merchant`` with ``key`` (none: a new random one) to the keys file at ``path``
+    (created if missing; only the key's salted hash is kept). Returns the key."""
     keys = load_merchant_keys(path) if path.exists() else MerchantKeys()
-    key = args.key if args.key is not None else generate_key()
+    if key is None:
+        key = generate_key()
     try:
-        keys.add(args.merchant, key)
+        keys.add(merchant, key)
     except LocalProtocolError as exc:
         raise ScenarioError(str(exc)) from None
     write_private(path, keys.to_json())
-    if args.key is None:
-        out.write(f"{key}\n")  # shown once: the file keeps only its hash
-    sys.stderr.write(f"merchant {args.merchant}: key stored (hashed) in {path}\n")
-    return 0
+    return key
 
 
-def _token(args: argparse.Namespace, out: IO[str]) -> int:
-    if not is_phone_id(args.id):
-        raise ScenarioError(f"--id {args.id!r}: expected an E.164 phone id, e.g. +8613800000001")
-    if (args.db is None) == (args.secret is None):
-        raise ScenarioError("give the cloud's --db FILE (its secret is FILE.secret) or --secret")
-    secret_path: Path = args.secret if args.secret is not None else Path(f"{args.db}.secret")
-    secret, _ = load_secret(secret_path, create=False)
-    out.write(DeviceTokens(secret).issue(args.id) + "\n")
-    return 0
-
-
-def add_serve_parser(commands: Any) -> None:
-    """The ``serve`` command and its subcommands."""
-    serve = commands.add_parser(
-        "serve",
-        help="run the cloud as a TCP/TLS server (field trials), manage its keys",
-        description="Run the cloud as a real server (serve cloud), add a merchant's key "
-        "(serve add-merchant), or print a phone's device token (serve token).",
-    )
-    parts = serve.add_subparsers(dest="serve_command", required=True, metavar="SUBCOMMAND")
-    cloud = parts.add_parser(
-        "cloud",
-        help="serve the cloud on HOST:PORT with a durable store",
-        description="Serve the cloud: authenticate POSes (merchant keys) and phones (device "
-        "tokens), store every upload durably in --db before acknowledging it, push on time "
-        "after restarts. Ctrl-C stops it cleanly.",
-    )
-    cloud.add_argument("--listen", required=True, metavar="HOST:PORT", help="where to listen")
-    cloud.add_argument("--db", required=True, type=Path, metavar="FILE", help="the SQLite store")
-    cloud.add_argument("--tls-cert", type=Path, metavar="F", help="TLS certificate chain (PEM)")
-    cloud.add_argument("--tls-key", type=Path, metavar="F", help="TLS private key (PEM)")
-    cloud.add_argument(
-        "--merchant-keys",
-        type=Path,
-        metavar="FILE",
-        help="the merchants' hashed keys (assocsim serve add-merchant writes it)",
-    )
-    cloud.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
-    cloud.add_argument(
-        "--secret", type=Path, metavar="FILE", help="device-token secret (default: DB.secret)"
-    )
-    cloud.add_argument(
-        "--scenario",
-        metavar="NAME_OR_PATH",
-        help="take the cloud's settings (push timeout, mismatch policy, retries) from it",
-    )
-    cloud.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a knob"
-    )
-    cloud.add_argument(
-        "--push-timeout", type=_duration, metavar="D", help="step 603's wait (default 10m)"
-    )
-    cloud.add_argument(
-        "--mismatch-policy", choices=[str(p) for p in MismatchPolicy], help="step 505's policy"
-    )
-    cloud.add_argument(
-        "--recommender",
-        choices=("rules", "engine"),
-        help="the pairing: the catalog's rules, or the engine that learns from every upload "
-        "(relearned from the store at start; default: the scenario's, else rules)",
-    )
-    cloud.add_argument(
-        "--batch",
-        type=int,
-        default=DEFAULT_BATCH,
-        metavar="N",
-        help=f"machine steps per hop to the store thread (default {DEFAULT_BATCH})",
-    )
-    add_time_options(cloud)
-    add = parts.add_parser(
-        "add-merchant",
-        help="add a merchant's key to a keys file (prints a new key once)",
-        description="Add MERCHANT to the keys file (created if missing), keeping only a salted "
-        "hash of its key. Without --key a random key is made and printed once.",
-    )
-    add.add_argument("--merchant-keys", required=True, type=Path, metavar="FILE")
-    add.add_argument("--merchant", required=True, metavar="ID")
-    add.add_argument("--key", metavar="KEY", help="the key to use (default: a new random one)")
-    token = parts.add_parser(
-        "token",
-        help="print a phone's device token (after verifying the phone out of band)",
-        description="Print the device token of phone ID, from the cloud's secret (DB.secret).",
-    )
-    token.add_argument("--db", type=Path, metavar="FILE", help="the cloud's store (finds .secret)")
-    token.add_argument("--secret", type=Path, metavar="FILE", help="the secret file itself")
-    token.add_argument("--id", required=True, metavar="PHONE")
-
-
-def add_time_options(parser: argparse.ArgumentParser) -> None:
-    """``--verbose``, and the hidden options ``run --transport tcp`` gives every process."""
-    parser.add_argument(
-        "--verbose", action="store_true", help="log every connection and refusal on stderr"
-    )
-    parser.add_argument("--epoch", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--speed", type=_speed, default=1.0, help=argparse.SUPPRESS)
-    parser.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--wait-for-go", action="store_true", help=argparse.SUPPRESS)
-
-
-def _duration(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ScenarioError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"must be longer than 0, got {text!r}")
-    return seconds
-
-
-def _speed(text: str) -> float:
-    try:
-        speed = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not speed > 0 or speed == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return speed
+def issue_device_token(secret: Path, phone_id: str) -> str:
+    """The device token of ``phone_id``, from the cloud's device-token secret file."""
+    value, _ = load_secret(secret, create=False)
+    return DeviceTokens(value).issue(phone_id)

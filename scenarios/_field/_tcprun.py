@@ -22,12 +22,11 @@ them (``[network]`` latency/jitter/loss/duplicate/reorder, ``[[network.link]]``,
 those tables (:func:`refuse_faults_on_tcp`), rather than run without them and compared
 with an in-memory run that has them.
 
-The traces also merge for ``assocsim check a.jsonl b.jsonl ...`` (:func:`merge_traces`).
+The traces also merge for ``assocsim check a.jsonl b.jsonl ...`` (:func:`~scenarios.merge_traces`).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -39,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import attrs
 
@@ -56,15 +55,16 @@ from ._common import stderr_line
 
 __all__ = [
     "COUNTS",
+    "TARGET_WALL_SECONDS",
     "TcpRunOptions",
-    "add_tcp_run_options",
-    "check_traces_command",
+    "TcpRunResult",
     "faults_tcp_cannot_apply",
+    "format_tcp_result",
     "refuse_faults_on_tcp",
-    "refuse_tcp_options",
     "report_from_records",
     "run_tcp",
-    "run_tcp_command",
+    "tcp_result_json",
+    "warn_faults_not_applied",
 ]
 
 COUNTS: Final = (
@@ -88,28 +88,7 @@ MIN_RETRY_WALL: Final = 0.25
 """A re-send waits at least this much wall time: spurious re-sends only load the run."""
 
 
-# ------------------------------------------------------------------ traces
-
-
-def check_traces_command(paths: Sequence[Path], *, as_json: bool, out: IO[str]) -> int:
-    """``assocsim check TRACE...``: the invariants over the traces merged by time."""
-    header, records = merge_traces(paths)
-    checker = TraceChecker()
-    checker.feed_header(header)
-    for line, record in enumerate(records, 2):
-        checker.feed(record, line)
-    result = checker.result()
-    names = " + ".join(str(path) for path in paths)
-    if as_json:
-        fields = {"traces": [str(p) for p in paths], "scenario": header.get("scenario")}
-        out.write(json.dumps({**fields, "seed": header.get("seed"), **result.as_dict()}) + "\n")
-    else:
-        title = (
-            f"traces {names} (merged by time): scenario {header.get('scenario', '?')}, "
-            f"seed {header.get('seed')}"
-        )
-        out.write(result.format_text(title) + "\n")
-    return 0 if result.ok else 1
+# ------------------------------------------------------------------ the report of the traces
 
 
 def report_from_records(
@@ -515,95 +494,3 @@ def tcp_result_json(result: TcpRunResult) -> dict[str, Any]:
         "counts_match": not result.differences,
         "invariants_ok": result.check_ok,
     }
-
-
-def add_tcp_run_options(run: argparse.ArgumentParser) -> None:
-    """``run``'s options for ``--transport tcp``."""
-    run.add_argument(
-        "--transport",
-        choices=("memory", "tcp"),
-        default="memory",
-        help="memory: simulate in virtual time (default); tcp: act the scenario out with "
-        "real processes (cloud server, shops, phones) on 127.0.0.1",
-    )
-    run.add_argument(
-        "--speed",
-        type=_positive_number,
-        metavar="X",
-        help="with --transport tcp: run the day X times faster than real time "
-        f"(default: about {TARGET_WALL_SECONDS:.0f} s of wall time)",
-    )
-    run.add_argument(
-        "--phone-processes",
-        type=int,
-        default=2,
-        metavar="N",
-        help="with --transport tcp: processes the phones are spread over (default 2)",
-    )
-    run.add_argument("--tls-cert", type=Path, metavar="F", help="with --transport tcp: use TLS")
-    run.add_argument("--tls-key", type=Path, metavar="F", help="the --tls-cert's private key")
-    run.add_argument("--tls-ca", type=Path, metavar="F", help="the CA the clients trust")
-    run.add_argument(
-        "--keep", type=Path, metavar="DIR", help="with --transport tcp: keep traces and logs"
-    )
-
-
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
-def refuse_tcp_options(args: argparse.Namespace) -> None:
-    """A memory run given an option of --transport tcp: say so (one line, exit 2)."""
-    given = [
-        option
-        for option, value in (
-            ("--speed", args.speed),
-            ("--phone-processes", None if args.phone_processes == 2 else args.phone_processes),
-            ("--tls-cert", args.tls_cert),
-            ("--tls-key", args.tls_key),
-            ("--tls-ca", args.tls_ca),
-            ("--keep", args.keep),
-        )
-        if value is not None
-    ]
-    if given:
-        raise ScenarioError(f"{', '.join(given)}: only with --transport tcp")
-
-
-def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out: IO[str]) -> int:
-    """``assocsim run NAME --transport tcp``: the report, and how it compares."""
-    if args.check_determinism or args.plots is not None or getattr(args, "cloud", None):
-        raise ScenarioError(
-            "--check-determinism, --plots and --cloud are for --transport memory runs"
-        )
-    if args.phone_processes < 1:
-        raise ScenarioError("--phone-processes must be at least 1")
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
-    if args.tls_ca is not None and args.tls_cert is None:
-        raise ScenarioError("--tls-ca goes with --tls-cert and --tls-key")
-    refuse_faults_on_tcp(scenario)
-    source = args.scenario
-    if Path(source).exists():
-        source = str(Path(source).resolve())
-    options = TcpRunOptions(
-        speed=args.speed,
-        phone_processes=args.phone_processes,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        tls_ca=args.tls_ca,
-        trace=args.trace,
-        keep=args.keep,
-    )
-    result = run_tcp(scenario, seed, args.set, source, options)
-    if args.json:
-        out.write(json.dumps(tcp_result_json(result)) + "\n")
-    else:
-        out.write(format_tcp_result(result) + "\n")
-    return 0 if result.check_ok else 1

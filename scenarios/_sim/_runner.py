@@ -47,6 +47,7 @@ __all__ = [
     "CloudFactory",
     "RunResult",
     "build_world",
+    "cloud_config",
     "recommender_for",
     "run_scenario",
     "simulate",
@@ -136,17 +137,23 @@ def build_world(
     return world
 
 
-def _cloud_factory(
-    scenario: Scenario, store_dir: Path | None, cloud: CloudFactory | None
-) -> Callable[[Address], Machine]:
-    """A function building the cloud on its store: at the start, and after each crash."""
+def cloud_config(scenario: Scenario) -> CloudConfig:
+    """The cloud's config a scenario sets (its ``[cloud]`` table and ``[retry]``)."""
     settings = scenario.cloud
-    config = CloudConfig(
+    return CloudConfig(
         push_timeout=settings.push_timeout,
         mismatch_policy=settings.mismatch_policy,
         max_products=settings.max_products,
         retry=scenario.retry,
     )
+
+
+def _cloud_factory(
+    scenario: Scenario, store_dir: Path | None, cloud: CloudFactory | None
+) -> Callable[[Address], Machine]:
+    """A function building the cloud on its store: at the start, and after each crash."""
+    settings = scenario.cloud
+    config = cloud_config(scenario)
     use_sqlite = settings.store == "sqlite" or (settings.store == "auto" and scenario.crashes_cloud)
     opened: list[SqliteStore] = []
 

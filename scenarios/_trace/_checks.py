@@ -47,9 +47,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import attrs
 
@@ -62,6 +62,7 @@ from ._reader import (
     TraceError,
     TraceReader,
     TraceRecord,
+    merge_traces,
     parse_event,
     validate_header,
 )
@@ -72,10 +73,10 @@ __all__ = [
     "InvariantSummary",
     "TraceChecker",
     "Violation",
-    "check_command",
     "check_events",
     "check_trace",
     "check_trace_file",
+    "check_trace_files",
 ]
 
 CLOUD = "cloud"
@@ -814,6 +815,19 @@ def check_trace_file(path: str | Path) -> CheckResult:
     return _check_file(Path(path))[1]
 
 
+def check_trace_files(paths: Sequence[str | Path]) -> tuple[dict[str, Any], CheckResult]:
+    """The header and the check of one trace file, or of several (a field trial's
+    processes) merged by time (:func:`~scenarios.merge_traces`); :class:`TraceError`."""
+    if len(paths) == 1:
+        return _check_file(Path(paths[0]))
+    header, records = merge_traces([Path(path) for path in paths])
+    checker = TraceChecker()
+    checker.feed_header(header)
+    for line, record in enumerate(records, 2):
+        checker.feed(record, line)
+    return header, checker.result()
+
+
 def _check_file(path: Path) -> tuple[dict[str, Any], CheckResult]:
     with TraceReader(path) as reader:
         checker = TraceChecker()
@@ -821,19 +835,3 @@ def _check_file(path: Path) -> tuple[dict[str, Any], CheckResult]:
         for event in reader.events():
             checker.feed_event(event)
         return reader.header, checker.result()
-
-
-def check_command(path: Path, *, as_json: bool, out: IO[str]) -> int:
-    """``assocsim check TRACE``: 0 if every invariant holds, 1 on a violation."""
-    header, result = _check_file(path)
-    if as_json:
-        fields = {
-            "trace": str(path),
-            "scenario": header.get("scenario"),
-            "seed": header.get("seed"),
-        }
-        out.write(json.dumps({**fields, **result.as_dict()}) + "\n")
-    else:
-        title = f"trace {path}: scenario {header.get('scenario', '?')}, seed {header.get('seed')}"
-        out.write(result.format_text(title) + "\n")
-    return 0 if result.ok else 1

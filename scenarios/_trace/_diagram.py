@@ -27,7 +27,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import attrs
@@ -39,7 +39,6 @@ __all__ = [
     "Diagram",
     "DiagramOptions",
     "build_diagram",
-    "diagram_command",
     "write_diagram",
 ]
 
@@ -801,19 +800,3 @@ def write_diagram(trace: str | Path, out: str | Path, options: DiagramOptions) -
     except OSError as exc:
         raise TraceError(f"cannot write diagram {out}: {exc.strerror}") from None
     return diagram
-
-
-def diagram_command(
-    trace: Path, output: Path | None, options: DiagramOptions, *, out: IO[str], err: IO[str]
-) -> int:
-    """``assocsim diagram TRACE -o FILE.svg``: draw, say what was drawn, warn when capped."""
-    target = output if output is not None else trace.with_suffix(".svg")
-    diagram = write_diagram(trace, target, options)
-    if diagram.notice is not None:
-        err.write(f"assocsim: {diagram.notice}\n")
-    lost = f", {diagram.lost} lost" if diagram.lost else ""
-    out.write(
-        f"{target}: {diagram.drawn} of {diagram.selected} messages{lost}, "
-        f"{len(diagram.lanes)} actors ({options.describe()})\n"
-    )
-    return 0

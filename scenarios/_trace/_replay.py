@@ -24,7 +24,6 @@ from actors import JsonlTraceWriter, Observer, Scheduling
 from scenarios._model._errors import ScenarioError
 from scenarios._model._scenario import Scenario, scenario_from_dict
 from scenarios._sim._cloud_factory import load_cloud_factory
-from scenarios._sim._progress import Progress
 from scenarios._sim._runner import CloudFactory, RunResult, run_scenario
 
 from ._reader import TraceError, TraceReader
@@ -35,7 +34,6 @@ __all__ = [
     "ReplayResult",
     "check_determinism",
     "first_difference",
-    "replay_command",
     "replay_trace",
     "scenario_from_header",
 ]
@@ -265,22 +263,3 @@ def check_determinism(
         counted = _Counted(_event_lines(first))
         difference = first_difference(counted, _event_lines(second), first_line=2)
     return result, DeterminismResult(counted.count, digest.hexdigest(), difference)
-
-
-def replay_command(trace: Path, *, out: IO[str], err: IO[str]) -> int:
-    """``assocsim replay TRACE``: 0 if the run reproduced the trace, 1 if not."""
-    observers: list[Observer] = []
-    progress: Progress | None = None
-    if err.isatty():
-        with TraceReader(trace) as reader:
-            scenario, _, _ = scenario_from_header(reader.header, str(trace))
-        horizon = scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
-        progress = Progress(err, purchases=scenario.purchases, horizon=horizon)
-        observers.append(progress)
-    try:
-        result = replay_trace(trace, observers=observers)
-    finally:
-        if progress is not None:
-            progress.close()
-    out.write(result.format_text(trace) + "\n")
-    return 0 if result.reproduced else 1
