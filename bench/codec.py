@@ -38,7 +38,7 @@ from protocol import (
     UploadAck,
     encode_frame,
 )
-from protocol._wire import _decode
+from protocol._wire._framing import _decode
 
 PHONE = "+8613800000001"
 

@@ -6,52 +6,18 @@ here imports trio, sockets or clocks, so any driver (trio actors, a test, a hypo
 machine) can run it.
 """
 
-from ._addresses import CLOUD, phone_address, pos_address
-from ._auth import (
-    AuthenticationError,
-    Authenticator,
-    DeviceTokens,
-    Gatekeeper,
-    GatekeeperNote,
-    MerchantKeys,
-    claims_refusal,
-    generate_key,
-    generate_secret,
-    hash_key,
-    phone_of,
-    pos_of,
-)
-from ._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
-from ._cloud import (
-    CloudConfig,
-    CloudMachine,
-    CloudNote,
-    MismatchPolicy,
-    PushDue,
-    identify_requester,
-    judge,
-)
-from ._codec import (
-    MESSAGE_TYPES,
-    WIRE_VERSION,
-    decode_json,
-    decode_message,
-    encode_json,
-    encode_message,
-    message_type,
-)
-from ._effects import Address, Effects, Note, Send, Timer
-from ._engine import EngineConfig, Pairing, PairingEngine
-from ._errors import (
+from ._core._addresses import CLOUD, phone_address, pos_address
+from ._core._effects import Address, Effects, Note, Send, Timer
+from ._core._errors import (
     AssocsimError,
     InvalidMessage,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
 )
-from ._ids import is_phone_id, is_token
-from ._machine import Machine
-from ._messages import (
+from ._core._ids import is_phone_id, is_token
+from ._core._machine import Machine
+from ._core._messages import (
     MAX_ITEMS_PER_PURCHASE,
     MAX_PRODUCTS_PER_DELIVERY,
     AssociatedProduct,
@@ -75,11 +41,35 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
-from ._outbox import Outbox, OutboxNote, Resend, ResendResult, RetryPolicy
-from ._phone import AskDue, Delivery, PhoneMachine, PhoneNote
-from ._pos import Checkout, CheckoutDue, PosMachine, PosNote
-from ._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
-from ._store import (
+from ._core._structuring import describe_errors, strict_converter
+from ._core._validators import ConfigValidators
+from ._machines._auth import (
+    AuthenticationError,
+    Authenticator,
+    DeviceTokens,
+    Gatekeeper,
+    GatekeeperNote,
+    MerchantKeys,
+    claims_refusal,
+    generate_key,
+    generate_secret,
+    hash_key,
+    phone_of,
+    pos_of,
+)
+from ._machines._cloud import (
+    CloudConfig,
+    CloudMachine,
+    CloudNote,
+    MismatchPolicy,
+    PushDue,
+    identify_requester,
+    judge,
+)
+from ._machines._outbox import Outbox, OutboxNote, Resend, ResendResult, RetryPolicy
+from ._machines._phone import AskDue, Delivery, PhoneMachine, PhoneNote
+from ._machines._pos import Checkout, CheckoutDue, PosMachine, PosNote
+from ._machines._store import (
     Binding,
     CloudStore,
     InMemoryStore,
@@ -87,9 +77,19 @@ from ._store import (
     PendingPush,
     StepTransactions,
 )
-from ._structuring import describe_errors, strict_converter
-from ._validators import ConfigValidators
-from ._wire import (
+from ._reco._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
+from ._reco._engine import EngineConfig, Pairing, PairingEngine
+from ._reco._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
+from ._wire._codec import (
+    MESSAGE_TYPES,
+    WIRE_VERSION,
+    decode_json,
+    decode_message,
+    encode_json,
+    encode_message,
+    message_type,
+)
+from ._wire._framing import (
     CONTROL_TYPES,
     FRAME_HEADER_BYTES,
     MAX_ADDRESS_LENGTH,

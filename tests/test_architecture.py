@@ -30,6 +30,9 @@ FLOORS = {
 }
 """The floor of each sub-package of ``scenarios`` (``docs/architecture.md``)."""
 
+PROTOCOL_FLOORS = {"_core": 1, "_wire": 2, "_reco": 2, "_machines": 3}
+"""The floor of each sub-package of ``protocol``."""
+
 
 def _imports(path: Path) -> set[str]:
     """Absolute dotted names ``path`` imports from (relative imports resolved)."""
@@ -101,6 +104,34 @@ def test_scenarios_sub_packages_import_only_downwards() -> None:
     assert offenders == {}
 
 
+def test_every_sub_package_of_protocol_has_a_floor() -> None:
+    found = {p.name for p in (ROOT / "protocol").iterdir() if (p / "__init__.py").exists()}
+    assert found == set(PROTOCOL_FLOORS)
+    flat = [p.name for p in (ROOT / "protocol").glob("_*.py") if not p.name.startswith("__")]
+    assert flat == [], "a module of protocol/ outside every sub-package"
+
+
+def test_protocol_sub_packages_import_only_downwards() -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in _modules("protocol"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if len(parts) < 3:
+            continue  # protocol/__init__.py, lowlevel.py: the public faces
+        own = parts[1]
+        bad = []
+        for name in _imports(path):
+            target = name.split(".")
+            if target[0] != "protocol":
+                continue
+            if len(target) == 1 or target[1] not in PROTOCOL_FLOORS:
+                bad.append(name)  # the public face re-exports every floor
+            elif target[1] != own and PROTOCOL_FLOORS[target[1]] >= PROTOCOL_FLOORS[own]:
+                bad.append(name)
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
 def test_the_checks_see_a_planted_upward_import(tmp_path: Path) -> None:
     # Each rule can fail: a module of _model that imports _cli is one offence.
     planted = ROOT / "scenarios" / "_model" / "_planted_upward_import.py"
@@ -110,10 +141,12 @@ def test_the_checks_see_a_planted_upward_import(tmp_path: Path) -> None:
             test_scenarios_sub_packages_import_only_downwards()
     finally:
         planted.unlink()
-    planted = ROOT / "protocol" / "_planted_upward_import.py"
-    planted.write_text("import actors\n", encoding="utf-8")
+    planted = ROOT / "protocol" / "_core" / "_planted_upward_import.py"
+    planted.write_text("import actors\nfrom protocol._machines import _cloud\n", encoding="utf-8")
     try:
         with pytest.raises(AssertionError):
             test_a_layer_imports_only_the_layers_below_it("protocol")
+        with pytest.raises(AssertionError):
+            test_protocol_sub_packages_import_only_downwards()
     finally:
         planted.unlink()

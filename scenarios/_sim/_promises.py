@@ -26,7 +26,7 @@ either, a subscription at any time makes the delivery owed. What the cloud under
 notes about itself (``push-withheld``, ``dual-send-withheld``) is never read.
 
 The cloud's side of these promises is the receipt lifecycle, the table of
-``protocol/_lifecycle.py`` (``docs/protocol.md``): the report's ``withheld`` counts the
+``protocol/_machines/_lifecycle.py`` (``docs/protocol.md``): the report's ``withheld`` counts the
 receipts whose named phone had not subscribed in time, those the cloud's table takes by
 ``push-due-not-subscribed`` to ``withheld``; a timeout push after a delivery is a
 ``push-due-subscribed`` the table refuses (``already-delivered``). The ledger re-derives

@@ -20,7 +20,7 @@ Safety invariants are judged over the whole trace (a violation names the events 
 broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
 
 What ``mismatch-dual-send`` and ``timeout-push`` judge is the receipt lifecycle the cloud
-itself follows, the table ``LIFECYCLE`` of ``protocol/_lifecycle.py`` (shown in
+itself follows, the table ``LIFECYCLE`` of ``protocol/_machines/_lifecycle.py`` (shown in
 ``docs/protocol.md``, *The receipt lifecycle*): a timeout push is its
 ``push-due-subscribed``, allowed only in ``push-pending``; a dual-send push its
 ``mismatch-dual-sent``, refused once the named phone was sent the products
@@ -418,7 +418,7 @@ class MismatchDualSend(Invariant):
     no products, a subscribed requester gets an ``identifier-mismatch`` refusal, and no
     dual-send push is ever sent. Under either policy, a dual-send push follows a
     mismatched request for its receipt. (The cloud's rule: ``mismatch-dual-sent`` and
-    ``dual-send-withheld`` in ``protocol/_lifecycle.py``'s table.)
+    ``dual-send-withheld`` in ``protocol/_machines/_lifecycle.py``'s table.)
     """
 
     name = "mismatch-dual-send"
@@ -545,7 +545,7 @@ class TimeoutPush(Invariant):
     and it is never first sent to a phone the cloud already sent that receipt's
     products: an answered request (``association-response``) or a dual-send. (That last
     one is a duplicate delivery: the promise ledger judges it, for the report too.) The
-    cloud's rule: ``push-due-subscribed`` in ``protocol/_lifecycle.py``'s table, allowed
+    cloud's rule: ``push-due-subscribed`` in ``protocol/_machines/_lifecycle.py``'s table, allowed
     only in ``push-pending``.
     """
 

@@ -1,4 +1,4 @@
-"""The cloud's security core (protocol._auth and the cloud's step 504), without I/O.
+"""The cloud's security core (protocol._machines._auth and the cloud's step 504), without I/O.
 
 Merchant keys, device tokens, the hello check, and what an authenticated sender may claim:
 every forgery is refused before the cloud does any work, and nothing leaks.

@@ -1,4 +1,4 @@
-"""Tests of the built-in product catalog (protocol._catalog)."""
+"""Tests of the built-in product catalog (protocol._reco._catalog)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol._catalog import DEPARTMENTS, Catalog, Product, associated_product, builtin_catalog
-from protocol._errors import InvalidMessage, LocalProtocolError
-from protocol._ids import is_token
-from protocol._messages import AssociatedProduct, Item, Offer, Reason
+from protocol._core._errors import InvalidMessage, LocalProtocolError
+from protocol._core._ids import is_token
+from protocol._core._messages import AssociatedProduct, Item, Offer, Reason
+from protocol._reco._catalog import (
+    DEPARTMENTS,
+    Catalog,
+    Product,
+    associated_product,
+    builtin_catalog,
+)
 
 CATALOG = builtin_catalog()
 CLOTHING_COLOURS = {

@@ -1,4 +1,4 @@
-"""Unit tests of the cloud machine (protocol._cloud), driven by hand without trio."""
+"""Unit tests of the cloud machine (protocol._machines._cloud), driven by hand without trio."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The generated fast codec (protocol/_fast.py) against the strict cattrs converter.
+"""The generated fast codec (protocol/_wire/_fast.py) against the strict cattrs converter.
 
 The codec structures a body with the generated function first and falls back to the
 converter on any doubt; it unstructures with the generated function. The rule checked
@@ -43,17 +43,15 @@ from protocol import (
     RemoteProtocolError,
     UploadAck,
     WireError,
-    _codec,
-    _fast,
-    _ids,
-    _validators,
-    _wire,
     decode_message,
     encode_envelope,
     encode_message,
     message_type,
 )
-from protocol._structuring import strict_converter
+from protocol._core import _ids, _validators
+from protocol._core._structuring import strict_converter
+from protocol._wire import _codec, _fast
+from protocol._wire import _framing as _wire
 from tests.strategies import associated_products, items, message_types, offers, positive_ints
 
 PHONE = "+8613800000001"

@@ -1,4 +1,4 @@
-"""Tests of the learned pairing engine (protocol._engine): each scoring part on small
+"""Tests of the learned pairing engine (protocol._reco._engine): each scoring part on small
 hand-made baskets, promotions, memory bounds, determinism and replay (restart)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from protocol import (
     Recommender,
     builtin_catalog,
 )
-from protocol._engine import _count, _count_in
+from protocol._reco._engine import _count, _count_in
 
 MERCHANT = "shop-1"
 ALICE = "+8613800000001"

@@ -1,4 +1,4 @@
-"""Tests of the pairing engine's derived state (protocol._engine): pairing lists, related
+"""Tests of the pairing engine's derived state (protocol._reco._engine): pairing lists, related
 categories and category parts are kept between questions and recomputed only when what
 they were derived from changed. Whatever was asked before, an engine answers exactly as
 a fresh engine that learned the same baskets and was never asked anything."""
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import protocol._engine as engine_module
+import protocol._reco._engine as engine_module
 from protocol import (
     Catalog,
     EngineConfig,

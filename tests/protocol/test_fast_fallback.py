@@ -1,10 +1,10 @@
-"""The generated codec functions (protocol/_fast.py) do the work, and a fall back to the
+"""The generated codec functions (protocol/_wire/_fast.py) do the work, and a fall back to the
 converter is counted and, where it should not happen, seen.
 
 With the converters of the codec and the wire replaced by ones that fail, every valid
 message of every type must still encode and decode, through the codec and through frames:
 the fast path alone. A generated function that raises where the converter succeeds (here
-simulated) warns :class:`~protocol._fast.FastPathWarning` and counts; a bad body falls back
+simulated) warns :class:`~protocol._wire._fast.FastPathWarning` and counts; a bad body falls back
 to the converter's refusal, counted, with no warning.
 """
 
@@ -28,14 +28,13 @@ from protocol import (
     Message,
     RemoteProtocolError,
     UploadAck,
-    _codec,
-    _fast,
-    _wire,
     decode_json,
     encode_frame,
     encode_json,
     message_type,
 )
+from protocol._wire import _codec, _fast
+from protocol._wire import _framing as _wire
 from tests.strategies import message_types
 
 CONTROL = {

@@ -1,11 +1,11 @@
-"""The receipt lifecycle (protocol._lifecycle): the table, the state derived from the store,
-the cloud following the table, and the table in docs/protocol.md.
+"""The receipt lifecycle (protocol._machines._lifecycle): the table, the state derived from
+the store, the cloud following the table, and the table in docs/protocol.md.
 
 A hypothesis state machine drives one :class:`~protocol.CloudMachine` by hand (uploads,
 repeats, requests from the named phone and from others, push deadlines, acknowledgements,
 re-sends until it gives up, restarts) and keeps a model of every receipt's state that moves
-only by :data:`~protocol._lifecycle.LIFECYCLE`. After every step the state derived from the
-store must be the model's, and what the cloud sent must be what the table allows.
+only by :data:`~protocol._machines._lifecycle.LIFECYCLE`. After every step the state derived
+from the store must be the model's, and what the cloud sent must be what the table allows.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from protocol import (
     phone_address,
     pos_address,
 )
-from protocol._lifecycle import (
+from protocol._machines._lifecycle import (
     DERIVATION,
     LIFECYCLE,
     ReceiptEvent,
@@ -172,7 +172,8 @@ def test_docs_show_the_table_the_code_has() -> None:
     assert found is not None, "docs/protocol.md lost its lifecycle markers"
     assert found.group(1) == markdown(), (
         "docs/protocol.md's lifecycle tables differ from the code: paste the output of\n"
-        "python -c 'from protocol._lifecycle import markdown; print(markdown(), end=\"\")'"
+        "python -c 'from protocol._machines._lifecycle import markdown; "
+        'print(markdown(), end="")\''
     )
 
 

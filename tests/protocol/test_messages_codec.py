@@ -1,4 +1,4 @@
-"""Message validation (protocol._messages) and the wire codec (protocol._codec)."""
+"""Message validation (protocol._core._messages) and the wire codec (protocol._wire._codec)."""
 
 from __future__ import annotations
 

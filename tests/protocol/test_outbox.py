@@ -1,4 +1,4 @@
-"""The outbox's explicit gave-up result (protocol._outbox), and what each machine forgets
+"""The outbox's explicit gave-up result (protocol._machines._outbox), and what each machine forgets
 when its outbox gives up on a key."""
 
 from __future__ import annotations

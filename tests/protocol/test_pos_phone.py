@@ -1,4 +1,4 @@
-"""Unit tests of the POS machine (protocol._pos) and the phone machine (protocol._phone)."""
+"""Unit tests of the POS machine (protocol._machines._pos) and the phone machine (its _phone)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ restart the cloud on its store, or a POS or a phone (their timers die with them)
 driver moves a timer re-armed under the same key, and drops cancelled timers or not.
 
 Everything sent is kept in a log. After every step the invariants check the safety rules
-of ``protocol/_cloud.py``'s docstring against that log; each answer to a request is also
+of ``protocol/_machines/_cloud.py``'s docstring against that log; each answer to a request is also
 checked, when it is sent, against what the rules say it must be. At the end (``teardown``,
 the healed phase: nothing more is lost) the network is drained and the clock run until no
 timer is left, and the liveness rules are checked: every request answered, every purchase

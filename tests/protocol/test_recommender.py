@@ -1,4 +1,4 @@
-"""Tests of the recommender interface and the rule recommender (protocol._recommender)."""
+"""Tests of the recommender interface and the rule recommender (protocol._reco._recommender)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
-from protocol._errors import LocalProtocolError
-from protocol._messages import (
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import (
     MAX_PRODUCTS_PER_DELIVERY,
     AssociatedProduct,
     AssociationResponse,
@@ -18,7 +17,8 @@ from protocol._messages import (
     PurchaseUpload,
     Reason,
 )
-from protocol._recommender import (
+from protocol._reco._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
+from protocol._reco._recommender import (
     BRAND_BONUS,
     COLOUR_CLASSIC_PAIR_BONUS,
     COLOUR_NEUTRAL_BONUS,

@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from protocol import AssociationRequest, decode_payload, encode_frame
-from protocol._wire import MalformedFrame, _json_bytes, _json_value, _strict_json_value
+from protocol._wire._framing import MalformedFrame, _json_bytes, _json_value, _strict_json_value
 
 _scalars = (
     st.none()

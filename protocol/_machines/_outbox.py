@@ -17,10 +17,10 @@ from collections.abc import Hashable, Iterator
 
 import attrs
 
-from ._codec import message_type
-from ._effects import NOTHING, Effects, Note, Send, Timer
-from ._errors import LocalProtocolError
-from ._validators import ConfigValidators
+from protocol._core._effects import NOTHING, Effects, Note, Send, Timer
+from protocol._core._errors import LocalProtocolError
+from protocol._core._validators import ConfigValidators
+from protocol._wire._codec import message_type
 
 __all__ = ["Outbox", "OutboxNote", "Resend", "ResendResult", "RetryPolicy"]
 

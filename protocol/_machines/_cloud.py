@@ -46,12 +46,10 @@ import enum
 
 import attrs
 
-from ._addresses import phone_address
-from ._auth import DeviceTokens, phone_of
-from ._effects import NOTHING, Address, Effects, Note, Send, Timer
-from ._errors import LocalProtocolError
-from ._lifecycle import LIFECYCLE, ReceiptEvent, ReceiptState, allows, receipt_state
-from ._messages import (
+from protocol._core._addresses import phone_address
+from protocol._core._effects import NOTHING, Address, Effects, Note, Send, Timer
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import (
     AssociatedProduct,
     AssociationPush,
     AssociationRequest,
@@ -68,10 +66,13 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
+from protocol._core._validators import ConfigValidators
+from protocol._reco._recommender import Promotions, Recommender
+
+from ._auth import DeviceTokens, phone_of
+from ._lifecycle import LIFECYCLE, ReceiptEvent, ReceiptState, allows, receipt_state
 from ._outbox import Outbox, Resend, RetryPolicy
-from ._recommender import Promotions, Recommender
 from ._store import Binding, CloudStore, MatchingRelation, PendingPush
-from ._validators import ConfigValidators
 
 __all__ = ["CloudConfig", "CloudMachine", "CloudNote", "MismatchPolicy", "PushDue"]
 

@@ -16,9 +16,8 @@ from typing import Any, Final
 
 import cattrs
 
-from . import _fast
-from ._errors import RemoteProtocolError
-from ._messages import (
+from protocol._core._errors import RemoteProtocolError
+from protocol._core._messages import (
     AssociationPush,
     AssociationRequest,
     AssociationResponse,
@@ -34,7 +33,9 @@ from ._messages import (
     SubscribeAck,
     UploadAck,
 )
-from ._structuring import describe_errors, strict_converter
+from protocol._core._structuring import describe_errors, strict_converter
+
+from . import _fast
 
 __all__ = [
     "MESSAGE_TYPES",

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from ._errors import LocalProtocolError
-from ._ids import token_validator
-from ._messages import MAX_TEXT_LENGTH, AssociatedProduct, Item, Offer, Reason
-from ._validators import finite_number, text
+from protocol._core._errors import LocalProtocolError
+from protocol._core._ids import token_validator
+from protocol._core._messages import MAX_TEXT_LENGTH, AssociatedProduct, Item, Offer, Reason
+from protocol._core._validators import finite_number, text
 
 __all__ = ["DEPARTMENTS", "Catalog", "Product", "associated_product", "builtin_catalog"]
 

@@ -100,7 +100,7 @@ class ErrorCode(enum.StrEnum):
     CONFLICTING_UPLOAD = "conflicting-upload"  # a receipt id re-uploaded with other content
     UNEXPECTED_MESSAGE = "unexpected-message"  # this party never accepts that message type
     INVALID_MESSAGE = "invalid-message"  # the message failed validation
-    # Refusals of the framing on a byte stream (protocol/_wire.py, docs/wire-format.md):
+    # Refusals of the framing on a byte stream (protocol/_wire/_framing.py, docs/wire-format.md):
     UNSUPPORTED_VERSION = "unsupported-version"  # the peer speaks another wire version
     FRAME_TOO_LARGE = "frame-too-large"  # a length prefix above MAX_FRAME_BYTES
     MALFORMED_FRAME = "malformed-frame"  # not a UTF-8 JSON envelope, or a broken rule of one

@@ -34,8 +34,9 @@ import enum
 from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
-from ._errors import LocalProtocolError
-from ._messages import PushReason
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import PushReason
+
 from ._store import Binding, CloudStore
 
 __all__ = [

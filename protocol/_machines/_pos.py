@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._addresses import CLOUD
-from ._effects import NOTHING, Address, Effects, Note, Send, Timer
-from ._errors import LocalProtocolError
-from ._ids import phone_id_validator, token_validator
-from ._messages import (
+from protocol._core._addresses import CLOUD
+from protocol._core._effects import NOTHING, Address, Effects, Note, Send, Timer
+from protocol._core._errors import LocalProtocolError
+from protocol._core._ids import phone_id_validator, token_validator
+from protocol._core._messages import (
     MAX_ITEMS_PER_PURCHASE,
     ErrorReply,
     Item,
@@ -35,8 +35,9 @@ from ._messages import (
     ReceiptNotice,
     UploadAck,
 )
+from protocol._core._validators import finite_number, non_empty_tuple_of, text
+
 from ._outbox import Outbox, Resend, RetryPolicy
-from ._validators import finite_number, non_empty_tuple_of, text
 
 __all__ = ["Checkout", "CheckoutDue", "PosMachine", "PosNote"]
 

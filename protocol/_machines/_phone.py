@@ -23,10 +23,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from ._addresses import CLOUD
-from ._effects import NOTHING, Address, Effects, Note, Send, Timer
-from ._errors import LocalProtocolError
-from ._messages import (
+from protocol._core._addresses import CLOUD
+from protocol._core._effects import NOTHING, Address, Effects, Note, Send, Timer
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import (
     AssociatedProduct,
     AssociationPush,
     AssociationRequest,
@@ -39,6 +39,7 @@ from ._messages import (
     Subscribe,
     SubscribeAck,
 )
+
 from ._outbox import Outbox, Resend, RetryPolicy
 
 __all__ = ["AskDue", "Delivery", "PhoneMachine", "PhoneNote"]

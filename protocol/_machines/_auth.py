@@ -38,12 +38,12 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 from typing import Final, Protocol
 
-from ._addresses import CLOUD, phone_address, pos_address
-from ._effects import Address, Effects, Note, Send
-from ._errors import LocalProtocolError, RemoteProtocolError
-from ._ids import is_phone_id, is_token
-from ._machine import Machine
-from ._messages import (
+from protocol._core._addresses import CLOUD, phone_address, pos_address
+from protocol._core._effects import Address, Effects, Note, Send
+from protocol._core._errors import LocalProtocolError, RemoteProtocolError
+from protocol._core._ids import is_phone_id, is_token
+from protocol._core._machine import Machine
+from protocol._core._messages import (
     AssociationRequest,
     ErrorCode,
     ErrorReply,
@@ -53,6 +53,7 @@ from ._messages import (
     PushAck,
     Subscribe,
 )
+
 from ._store import CloudStore
 
 __all__ = [

@@ -36,9 +36,16 @@ from typing import Protocol, TypeVar
 
 import attrs
 
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import (
+    AssociatedProduct,
+    Offer,
+    PromotionUpdate,
+    PurchaseUpload,
+    Reason,
+)
+
 from ._catalog import Catalog, Product, associated_product, builtin_catalog
-from ._errors import LocalProtocolError
-from ._messages import AssociatedProduct, Offer, PromotionUpdate, PurchaseUpload, Reason
 
 __all__ = [
     "BRAND_BONUS",

@@ -43,6 +43,13 @@ import attrs
 import cattrs
 import orjson
 
+from protocol._core._effects import Address
+from protocol._core._errors import LocalProtocolError, RemoteProtocolError
+from protocol._core._ids import is_token
+from protocol._core._messages import ErrorCode, ErrorReply, Message
+from protocol._core._structuring import describe_errors, strict_converter
+from protocol._core._validators import positive_int, text
+
 from . import _fast
 from ._codec import (
     _TYPE_NAMES,
@@ -52,12 +59,6 @@ from ._codec import (
     _unstructure_body,
     message_type,
 )
-from ._effects import Address
-from ._errors import LocalProtocolError, RemoteProtocolError
-from ._ids import is_token
-from ._messages import ErrorCode, ErrorReply, Message
-from ._structuring import describe_errors, strict_converter
-from ._validators import positive_int, text
 
 __all__ = [
     "CONTROL_TYPES",

@@ -99,7 +99,7 @@ def fall_back(direction: Direction, cls: type[Any], slow: Callable[[], _T], caus
         warnings.warn(
             f"the generated {direction} function of {cls.__name__} raised {cause!r}, "
             "yet the converter did not: a bug of "
-            "protocol/_fast.py, or an input no JSON decoder makes; the slow path is taken",
+            "protocol/_wire/_fast.py, or an input no JSON decoder makes; the slow path is taken",
             FastPathWarning,
             stacklevel=3,
         )

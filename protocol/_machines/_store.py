@@ -27,8 +27,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ._messages import AssociationPush, PurchaseUpload
-from ._recommender import Promotions
+from protocol._core._messages import AssociationPush, PurchaseUpload
+from protocol._reco._recommender import Promotions
 
 __all__ = [
     "Binding",

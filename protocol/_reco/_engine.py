@@ -82,9 +82,11 @@ from typing import Any, NamedTuple, cast
 
 import attrs
 
+from protocol._core._errors import LocalProtocolError
+from protocol._core._messages import AssociatedProduct, Item, PurchaseUpload, Reason
+from protocol._core._validators import ConfigValidators
+
 from ._catalog import Catalog, associated_product, builtin_catalog
-from ._errors import LocalProtocolError
-from ._messages import AssociatedProduct, Item, PurchaseUpload, Reason
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -94,7 +96,6 @@ from ._recommender import (
     offers_for,
     promoted,
 )
-from ._validators import ConfigValidators
 
 __all__ = ["EngineConfig", "Pairing", "PairingEngine"]
 
