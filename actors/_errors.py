@@ -2,7 +2,7 @@
 
 :class:`AuthenticationError` is the protocol's own (``protocol.AuthenticationError``),
 re-exported here: a TCP server's ``authenticate`` callback raises it to refuse a hello, and
-:class:`protocol.Authenticator` raises it too, so the server catches one class.
+:class:`protocol.lowlevel.Authenticator` raises it too, so the server catches one class.
 """
 
 from __future__ import annotations

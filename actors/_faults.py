@@ -15,7 +15,12 @@ from typing import Any
 
 import attrs
 
-from protocol import Address, ConfigValidators
+from protocol import (
+    Address,
+)
+from protocol.lowlevel import (
+    ConfigValidators,
+)
 
 from ._errors import FaultPlanError
 from ._step import STEP_KINDS

@@ -37,6 +37,8 @@ from protocol import (
     RemoteProtocolError,
     decode_json,
     encode_json,
+)
+from protocol.lowlevel import (
     strict_converter,
 )
 

@@ -12,11 +12,11 @@ Server side (the process hosting the cloud)::
 or, inside your own nursery: ``server = TcpServerTransport("127.0.0.1", 7700, ...)`` then
 ``await nursery.start(server.serve)`` (returns once listening).
 
-* ``authenticate(hello: protocol.Hello) -> Address`` (or an awaitable of one) is called
+* ``authenticate(hello: protocol.lowlevel.Hello) -> Address`` (or an awaitable of one) is called
   once per connection with the client's ``Hello(version, address, credential)``; it returns
   the address the connection speaks for (normally ``hello.address``) or raises
   :class:`protocol.AuthenticationError` (also ``actors.AuthenticationError``: one class,
-  the one :class:`protocol.Authenticator` raises; its one-line message goes to the client
+  the one :class:`protocol.lowlevel.Authenticator` raises; its one-line message goes to the client
   in an ``unauthorized`` error reply: no secrets in it). Any other exception is a bug of
   the callback: logged with its traceback, and the client is told only "the server could
   not check the credential". Default: accept the claimed address.
@@ -63,8 +63,8 @@ boundary (one peer's failure closes that connection only). Leaving the ``async w
 waits up to ``grace`` seconds for queued writes, then closes every connection; cancelling
 closes them at once; Ctrl-C comes out as a plain ``KeyboardInterrupt``.
 
-How it works: the wire rules live in the sans-I/O ``protocol.ServerConnection`` and
-``protocol.ClientConnection``; here, per connection, one task reads (feeding bytes to that
+How it works: the wire rules live in the sans-I/O ``protocol.lowlevel.ServerConnection`` and
+``protocol.lowlevel.ClientConnection``; here, per connection, one task reads (feeding bytes to that
 state machine and delivering its messages) and one writes: everything queued between two
 wake-ups of the writer goes out in one ``send_all`` (coalesced writes). One watchdog task
 per transport times out stuck writes, so that no write pays for a cancel scope.
@@ -88,25 +88,27 @@ import attrs
 import trio
 
 from protocol import (
-    MAX_ERRORS_PER_CONNECTION,
-    MAX_FRAME_BYTES,
     WIRE_VERSION,
     Address,
+    ErrorCode,
+    LocalProtocolError,
+    Message,
+    message_type,
+)
+from protocol.lowlevel import (
+    MAX_ERRORS_PER_CONNECTION,
+    MAX_FRAME_BYTES,
     ClientConnection,
     ConfigValidators,
     ConnectionClosed,
     ConnectionState,
-    ErrorCode,
     FrameRefused,
     Hello,
     HelloReceived,
-    LocalProtocolError,
-    Message,
     MessageReceived,
     PeerRefused,
     ServerConnection,
     is_address,
-    message_type,
 )
 
 from ._errors import AuthenticationError, HelloRefused, TransportError, UnknownAddress
@@ -168,8 +170,8 @@ class TcpLimits:
     * ``max_connections``: server: connections open at once; more are closed on accept.
     * ``max_mailbox``: server: messages waiting for a local party before the connections
       feeding it stop reading (TCP back-pressure instead of unbounded memory).
-    * ``max_frame_bytes``, ``max_errors``: see ``protocol.MAX_FRAME_BYTES`` and
-      ``protocol.MAX_ERRORS_PER_CONNECTION``.
+    * ``max_frame_bytes``, ``max_errors``: see ``protocol.lowlevel.MAX_FRAME_BYTES`` and
+      ``protocol.lowlevel.MAX_ERRORS_PER_CONNECTION``.
     * ``connect_timeout``: client: one TCP connect.
     """
 

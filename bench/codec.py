@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/codec.py [--rounds N]
 
 For each message of a purchase flow (the frames ``bench/tcp.py`` exchanges), in the same
-run: ``protocol.encode_frame`` (unstructuring, envelope, orjson, length prefix) against
+run: ``protocol.lowlevel.encode_frame`` (unstructuring, envelope, orjson, length prefix) against
 the stdlib's ``json.dumps`` of the same envelope, and the connections' decoding of the
 payload (parsing, every check of the envelope, structuring and validating the message)
 against ``json.loads`` of it, which checks nothing. Each figure is the best, over N rounds
@@ -36,9 +36,11 @@ from protocol import (
     Reason,
     ReceiptNotice,
     UploadAck,
-    encode_frame,
 )
 from protocol._wire._framing import _decode
+from protocol.lowlevel import (
+    encode_frame,
+)
 
 PHONE = "+8613800000001"
 

@@ -4,10 +4,24 @@ Messages validate themselves; the cloud, POS and phone machines take a message (
 timer) and the current virtual time and return the :class:`Effects` to carry out. Nothing
 here imports trio, sockets or clocks, so any driver (trio actors, a test, a hypothesis state
 machine) can run it.
+
+The low layers (framing and connections of the TCP transport, the outbox mechanism,
+authentication's parts, the structuring and validation kits) are in
+:mod:`protocol.lowlevel`, as trio keeps ``trio.lowlevel``.
 """
 
-from ._core._addresses import CLOUD, phone_address, pos_address
-from ._core._effects import Address, Effects, Note, Send, Timer
+from ._core._addresses import (
+    CLOUD,
+    phone_address,
+    pos_address,
+)
+from ._core._effects import (
+    Address,
+    Effects,
+    Note,
+    Send,
+    Timer,
+)
 from ._core._errors import (
     AssocsimError,
     InvalidMessage,
@@ -15,8 +29,9 @@ from ._core._errors import (
     ProtocolError,
     RemoteProtocolError,
 )
-from ._core._ids import is_phone_id, is_token
-from ._core._machine import Machine
+from ._core._machine import (
+    Machine,
+)
 from ._core._messages import (
     MAX_ITEMS_PER_PURCHASE,
     MAX_PRODUCTS_PER_DELIVERY,
@@ -41,21 +56,8 @@ from ._core._messages import (
     SubscribeAck,
     UploadAck,
 )
-from ._core._structuring import describe_errors, strict_converter
-from ._core._validators import ConfigValidators
 from ._machines._auth import (
     AuthenticationError,
-    Authenticator,
-    DeviceTokens,
-    Gatekeeper,
-    GatekeeperNote,
-    MerchantKeys,
-    claims_refusal,
-    generate_key,
-    generate_secret,
-    hash_key,
-    phone_of,
-    pos_of,
 )
 from ._machines._cloud import (
     CloudConfig,
@@ -66,9 +68,21 @@ from ._machines._cloud import (
     identify_requester,
     judge,
 )
-from ._machines._outbox import Outbox, OutboxNote, Resend, ResendResult, RetryPolicy
-from ._machines._phone import AskDue, Delivery, PhoneMachine, PhoneNote
-from ._machines._pos import Checkout, CheckoutDue, PosMachine, PosNote
+from ._machines._outbox import (
+    RetryPolicy,
+)
+from ._machines._phone import (
+    AskDue,
+    Delivery,
+    PhoneMachine,
+    PhoneNote,
+)
+from ._machines._pos import (
+    Checkout,
+    CheckoutDue,
+    PosMachine,
+    PosNote,
+)
 from ._machines._store import (
     Binding,
     CloudStore,
@@ -77,9 +91,23 @@ from ._machines._store import (
     PendingPush,
     StepTransactions,
 )
-from ._reco._catalog import DEPARTMENTS, Catalog, Product, builtin_catalog
-from ._reco._engine import EngineConfig, Pairing, PairingEngine
-from ._reco._recommender import COMPLEMENT_RULES, Promotions, Recommender, RuleRecommender
+from ._reco._catalog import (
+    DEPARTMENTS,
+    Catalog,
+    Product,
+    builtin_catalog,
+)
+from ._reco._engine import (
+    EngineConfig,
+    Pairing,
+    PairingEngine,
+)
+from ._reco._recommender import (
+    COMPLEMENT_RULES,
+    Promotions,
+    Recommender,
+    RuleRecommender,
+)
 from ._wire._codec import (
     MESSAGE_TYPES,
     WIRE_VERSION,
@@ -89,57 +117,11 @@ from ._wire._codec import (
     encode_message,
     message_type,
 )
-from ._wire._framing import (
-    CONTROL_TYPES,
-    FRAME_HEADER_BYTES,
-    MAX_ADDRESS_LENGTH,
-    MAX_CREDENTIAL_LENGTH,
-    MAX_DETAIL_LENGTH,
-    MAX_ERRORS_PER_CONNECTION,
-    MAX_FRAME_BYTES,
-    MAX_FRAME_ID,
-    ClientConnection,
-    ClientEvent,
-    Connected,
-    ConnectionClosed,
-    ConnectionState,
-    Frame,
-    FrameDecoder,
-    FrameRefused,
-    FrameTooLarge,
-    Hello,
-    HelloAck,
-    HelloReceived,
-    HelloRequired,
-    InvalidBody,
-    MalformedFrame,
-    MessageReceived,
-    PeerRefused,
-    ServerConnection,
-    ServerEvent,
-    TruncatedFrame,
-    UnexpectedFrame,
-    UnsupportedVersion,
-    WireError,
-    WireMessage,
-    decode_payload,
-    encode_envelope,
-    encode_frame,
-    is_address,
-)
 
 __all__ = [
     "CLOUD",
     "COMPLEMENT_RULES",
-    "CONTROL_TYPES",
     "DEPARTMENTS",
-    "FRAME_HEADER_BYTES",
-    "MAX_ADDRESS_LENGTH",
-    "MAX_CREDENTIAL_LENGTH",
-    "MAX_DETAIL_LENGTH",
-    "MAX_ERRORS_PER_CONNECTION",
-    "MAX_FRAME_BYTES",
-    "MAX_FRAME_ID",
     "MAX_ITEMS_PER_PURCHASE",
     "MAX_PRODUCTS_PER_DELIVERY",
     "MESSAGE_TYPES",
@@ -152,57 +134,32 @@ __all__ = [
     "AssociationResponse",
     "AssocsimError",
     "AuthenticationError",
-    "Authenticator",
     "Binding",
     "Catalog",
     "Checkout",
     "CheckoutDue",
-    "ClientConnection",
-    "ClientEvent",
     "CloudConfig",
     "CloudMachine",
     "CloudNote",
     "CloudStore",
-    "ConfigValidators",
-    "Connected",
-    "ConnectionClosed",
-    "ConnectionState",
     "Delivery",
-    "DeviceTokens",
     "Effects",
     "EngineConfig",
     "ErrorCode",
     "ErrorReply",
-    "Frame",
-    "FrameDecoder",
-    "FrameRefused",
-    "FrameTooLarge",
-    "Gatekeeper",
-    "GatekeeperNote",
-    "Hello",
-    "HelloAck",
-    "HelloReceived",
-    "HelloRequired",
     "InMemoryStore",
-    "InvalidBody",
     "InvalidMessage",
     "Item",
     "LocalProtocolError",
     "Machine",
-    "MalformedFrame",
     "MatchingRelation",
-    "MerchantKeys",
     "Message",
-    "MessageReceived",
     "MismatchPolicy",
     "Note",
     "NoticeAck",
     "Offer",
-    "Outbox",
-    "OutboxNote",
     "Pairing",
     "PairingEngine",
-    "PeerRefused",
     "PendingPush",
     "PhoneMachine",
     "PhoneNote",
@@ -221,45 +178,22 @@ __all__ = [
     "ReceiptNotice",
     "Recommender",
     "RemoteProtocolError",
-    "Resend",
-    "ResendResult",
     "RetryPolicy",
     "RuleRecommender",
     "Send",
-    "ServerConnection",
-    "ServerEvent",
     "StepTransactions",
     "Subscribe",
     "SubscribeAck",
     "Timer",
-    "TruncatedFrame",
-    "UnexpectedFrame",
-    "UnsupportedVersion",
     "UploadAck",
-    "WireError",
-    "WireMessage",
     "builtin_catalog",
-    "claims_refusal",
     "decode_json",
     "decode_message",
-    "decode_payload",
-    "describe_errors",
-    "encode_envelope",
-    "encode_frame",
     "encode_json",
     "encode_message",
-    "generate_key",
-    "generate_secret",
-    "hash_key",
     "identify_requester",
-    "is_address",
-    "is_phone_id",
-    "is_token",
     "judge",
     "message_type",
     "phone_address",
-    "phone_of",
     "pos_address",
-    "pos_of",
-    "strict_converter",
 ]

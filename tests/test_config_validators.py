@@ -1,5 +1,5 @@
 """Every config class of every layer validates its numbers with one kit
-(:class:`protocol.ConfigValidators`): a bool is never a number, NaN never passes, and
+(:class:`protocol.lowlevel.ConfigValidators`): a bool is never a number, NaN never passes, and
 infinity only where it means "no limit". Fields are found from the classes' own
 annotations, so a numeric field added later is covered without touching this file."""
 
@@ -26,10 +26,12 @@ from actors import (
 )
 from protocol import (
     CloudConfig,
-    ConfigValidators,
     EngineConfig,
     LocalProtocolError,
     RetryPolicy,
+)
+from protocol.lowlevel import (
+    ConfigValidators,
 )
 from scenarios import CloudSettings, Scenario, ScenarioError, SourceSettings
 

@@ -7,7 +7,7 @@ acknowledges the binding, the POS hands the buyer's phone the receipt id
 
 Over a lossy network the POS re-sends an upload until its ``UploadAck`` (or a refusal),
 a notice until the phone's ``NoticeAck`` and its promotions until the ``PromotionAck``,
-with backoff (an :class:`~protocol.Outbox`). Its state models the till's own storage: a
+with backoff (an :class:`~protocol.lowlevel.Outbox`). Its state models the till's own storage: a
 crash loses only its timers, and :meth:`PosMachine.start` after a restart re-sends what is
 unacknowledged and rings up the checkouts that fell due while it was down.
 """

@@ -19,7 +19,13 @@ from typing import IO, Any
 
 import attrs
 
-from protocol import CloudConfig, MismatchPolicy, is_phone_id
+from protocol import (
+    CloudConfig,
+    MismatchPolicy,
+)
+from protocol.lowlevel import (
+    is_phone_id,
+)
 from scenarios._field._clients import ClientOptions, PhoneOptions, PosOptions, run_phone, run_pos
 from scenarios._field._common import configure_logging, parse_endpoint
 from scenarios._field._serve import (

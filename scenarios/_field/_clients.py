@@ -61,12 +61,14 @@ from protocol import (
     SubscribeAck,
     UploadAck,
     builtin_catalog,
-    describe_errors,
     encode_message,
-    is_phone_id,
-    is_token,
     phone_address,
     pos_address,
+)
+from protocol.lowlevel import (
+    describe_errors,
+    is_phone_id,
+    is_token,
     strict_converter,
 )
 from scenarios._model._errors import ScenarioError

@@ -1,11 +1,11 @@
 """``assocsim serve cloud``: the cloud as a real server, and its operator's key tools.
 
 The cloud listens on TCP (TLS with ``--tls-cert``/``--tls-key``), authenticates every
-connection (:class:`~protocol.Authenticator`: merchant keys for POSes, device tokens for
+connection (:class:`~protocol.lowlevel.Authenticator`: merchant keys for POSes, device tokens for
 phones, see ``docs/security.md``), keeps its state in a durable
 :class:`~actors.SqliteStore` (``--db``, ``synchronous=FULL``: an upload is acknowledged
 only once committed) and runs the same :class:`~protocol.CloudMachine` the simulations run,
-behind a :class:`~protocol.Gatekeeper`, in the store's own thread (:class:`CloudDriver`).
+behind a :class:`~protocol.lowlevel.Gatekeeper`, in the store's own thread (:class:`CloudDriver`).
 
 Beside the store, ``--db FILE`` has two small companions, created on the first start:
 ``FILE.secret`` (the device-token secret, mode 0600) and ``FILE.holders`` (which phone
@@ -34,17 +34,19 @@ from actors import SqliteStore, StoreError, TcpServerTransport
 from protocol import (
     CLOUD,
     Address,
-    Authenticator,
     CloudConfig,
     CloudMachine,
-    DeviceTokens,
-    Gatekeeper,
-    Hello,
     LocalProtocolError,
-    MerchantKeys,
     Message,
     NoticeAck,
     ReceiptNotice,
+)
+from protocol.lowlevel import (
+    Authenticator,
+    DeviceTokens,
+    Gatekeeper,
+    Hello,
+    MerchantKeys,
     generate_key,
     generate_secret,
     is_phone_id,

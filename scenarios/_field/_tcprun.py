@@ -42,7 +42,10 @@ from typing import Any, Final
 
 import attrs
 
-from protocol import MerchantKeys, generate_key
+from protocol.lowlevel import (
+    MerchantKeys,
+    generate_key,
+)
 from scenarios._model._errors import ScenarioError
 from scenarios._model._scenario import Scenario
 from scenarios._model._workload import generate_workload

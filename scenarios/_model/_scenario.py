@@ -27,9 +27,11 @@ from protocol import (
     MAX_ITEMS_PER_PURCHASE,
     Address,
     AssocsimError,
-    ConfigValidators,
     MismatchPolicy,
     RetryPolicy,
+)
+from protocol.lowlevel import (
+    ConfigValidators,
     describe_errors,
     strict_converter,
 )

@@ -39,11 +39,13 @@ from protocol import (
     AssociationResponse,
     ErrorReply,
     Message,
-    OutboxNote,
     PurchaseUpload,
     PushReason,
     ReceiptNotice,
     Subscribe,
+)
+from protocol.lowlevel import (
+    OutboxNote,
 )
 from scenarios._model._durations import format_duration
 from scenarios._model._scenario import Scenario

@@ -40,7 +40,8 @@ from protocol import (
     StepTransactions,
     Subscribe,
 )
-from tests.actors.test_sqlite_store import PHONE, REPO, assert_filled, fill, upload
+from tests.actors.test_sqlite_store import REPO, assert_filled, fill
+from tests.builders import ALICE, stored_upload
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -57,8 +58,8 @@ def _contents(store: CloudStore) -> tuple[Any, ...]:
         store.bindings(),
         sorted(p.receipt_id for p in store.pending_pushes()),
         sorted((p.receipt_id, p.phone_id) for p in store.outgoing()),
-        store.was_delivered("R1", PHONE),
-        store.is_subscribed(PHONE),
+        store.was_delivered("R1", ALICE),
+        store.is_subscribed(ALICE),
         store.matching_relation("R1"),
     )
 
@@ -72,19 +73,19 @@ def test_a_step_that_raises_leaves_the_store_as_it_was(store: CloudStore) -> Non
     before = _contents(store)
 
     def half_a_step() -> Effects:
-        store.put_binding(Binding(upload("R9"), stored_at=5.0))
+        store.put_binding(Binding(stored_upload("R9"), stored_at=5.0))
         store.remove_pending_push("R2")
-        store.remove_outgoing("R1", PHONE)
-        store.mark_delivered("R9", PHONE)
-        store.put_pending_push(PendingPush("R2", PHONE, deadline=1.0))  # put back, changed
+        store.remove_outgoing("R1", ALICE)
+        store.mark_delivered("R9", ALICE)
+        store.put_pending_push(PendingPush("R2", ALICE, deadline=1.0))  # put back, changed
         store.subscribe("+8613800000009", 3.0)
         return _boom()
 
     with pytest.raises(RuntimeError):
         run_step(store, half_a_step)
     assert _contents(store) == before
-    assert store.binding("R9") is None and not store.was_delivered("R9", PHONE)
-    assert store.pending_push("R2") == PendingPush("R2", PHONE, 702.0)
+    assert store.binding("R9") is None and not store.was_delivered("R9", ALICE)
+    assert store.pending_push("R2") == PendingPush("R2", ALICE, 702.0)
     assert not store.is_subscribed("+8613800000009")
 
 
@@ -99,10 +100,10 @@ def test_a_step_that_returns_keeps_every_write(store: CloudStore) -> None:
 
 def test_a_rolled_back_step_then_a_committed_one(store: CloudStore) -> None:
     store.begin_step()
-    store.put_binding(Binding(upload("R1"), stored_at=1.0))
+    store.put_binding(Binding(stored_upload("R1"), stored_at=1.0))
     store.rollback_step()
     store.begin_step()
-    store.put_binding(Binding(upload("R2"), stored_at=2.0))
+    store.put_binding(Binding(stored_upload("R2"), stored_at=2.0))
     store.commit_step()
     assert [b.receipt_id for b in store.bindings()] == ["R2"]
 
@@ -112,8 +113,8 @@ def test_sqlite_commits_a_step_once_and_not_before_its_end(tmp_path: Path) -> No
     with SqliteStore(path) as store, sqlite3.connect(path) as other:
         store.begin_step()
         assert not store._db.in_transaction  # begun lazily: no write yet
-        store.put_binding(Binding(upload("R1"), stored_at=1.0))
-        store.put_pending_push(PendingPush("R1", PHONE, deadline=2.0))
+        store.put_binding(Binding(stored_upload("R1"), stored_at=1.0))
+        store.put_pending_push(PendingPush("R1", ALICE, deadline=2.0))
         assert store._db.in_transaction
         # Another connection (another process, in effect) sees nothing of the open step.
         assert other.execute("SELECT count(*) FROM bindings").fetchone() == (0,)
@@ -135,13 +136,14 @@ import os, sys
 sys.path.insert(0, {repo!r})
 from actors import SqliteStore
 from protocol import Binding, PendingPush
-from tests.actors.test_sqlite_store import fill, upload
+from tests.actors.test_sqlite_store import fill
+from tests.builders import stored_upload
 store = SqliteStore({path!r})
 store.begin_step()
 fill(store)
 store.commit_step()
 store.begin_step()
-store.put_binding(Binding(upload("R3"), stored_at=103.0))
+store.put_binding(Binding(stored_upload("R3"), stored_at=103.0))
 store.remove_pending_push("R2")
 os._exit(0)  # a kill -9 inside the second step: no commit, no close, no finalizers
 """
@@ -171,10 +173,10 @@ def test_a_crash_point_fires_after_the_kth_write_of_a_matching_step_only() -> No
     store = CrashPointStore(InMemoryStore(), point)
     cloud = CloudMachine(store=store, recommender=RuleRecommender())
     point.arm(1, "push-due")
-    subscribe = Subscribe(PHONE)
+    subscribe = Subscribe(ALICE)
     point.enter(subscribe)  # another kind of step: it writes unharmed
-    run_step(store, cloud.handle, subscribe, f"phone:{PHONE}", 1.0)
-    assert store.is_subscribed(PHONE) and point.armed
+    run_step(store, cloud.handle, subscribe, f"phone:{ALICE}", 1.0)
+    assert store.is_subscribed(ALICE) and point.armed
     point.enter(PushDue("R1"))
 
     def push_due() -> Effects:
@@ -188,7 +190,7 @@ def test_a_crash_point_fires_after_the_kth_write_of_a_matching_step_only() -> No
 
 def test_step_kinds_name_messages_timers_and_the_start() -> None:
     assert step_kind("start") == "start"
-    assert step_kind(Subscribe(PHONE)) == "subscribe"
+    assert step_kind(Subscribe(ALICE)) == "subscribe"
     assert step_kind(PushDue("R1")) == "push-due"
 
 

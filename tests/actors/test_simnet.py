@@ -21,8 +21,7 @@ from actors import (
     World,
 )
 from protocol import Address, Effects, Message, Send, Subscribe, SubscribeAck, Timer
-
-ALICE = "+8613800000001"
+from tests.builders import ALICE
 
 
 class Echo:

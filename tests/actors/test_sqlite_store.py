@@ -20,21 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from actors import SqliteStore, StoreError
 from actors._sqlite_store import APPLICATION_ID, SCHEMA_VERSION
 from protocol import (
-    AssociatedProduct,
     AssociationPush,
     AssocsimError,
     Binding,
     CloudMachine,
     CloudStore,
-    Item,
     MatchingRelation,
     Offer,
     PendingPush,
     Promotions,
     PurchaseUpload,
     PushDue,
-    PushReason,
-    Reason,
     RuleRecommender,
     Subscribe,
     Timer,
@@ -42,9 +38,9 @@ from protocol import (
     encode_json,
     phone_address,
 )
+from tests.builders import ALICE, stored_push, stored_upload
 from tests.strategies import association_pushes, purchase_uploads, timestamps
 
-PHONE = "+8613800000001"
 REPO = Path(__file__).resolve().parents[2]
 
 # Floats that a careless store loses: the sign of zero, the smallest subnormal, the largest
@@ -53,47 +49,29 @@ REPO = Path(__file__).resolve().parents[2]
 AWKWARD_FLOATS = (-0.0, 5e-324, 1.7976931348623157e308, 3.0, 0.1 + 0.2)
 
 
-def upload(receipt_id: str, *, price: float = 9.5, at: float = 100.25) -> PurchaseUpload:
-    return PurchaseUpload(
-        receipt_id=receipt_id,
-        merchant_id="M1",
-        pos_id="POS1",
-        phone_id=PHONE,
-        items=(Item("SKU-1", "Gesichtsreinigung 洗面奶", "face-wash", "Acme", "", 1, price),),
-        purchased_at=at,
-    )
-
-
-def push(receipt_id: str, *, price: float = 12.75, score: float = 0.5) -> AssociationPush:
-    product = AssociatedProduct(
-        "SKU-2", "Lotion", "lotion", "Acme", "white", price, Reason.OFFER, score, "-10% ✓"
-    )
-    return AssociationPush(receipt_id, PHONE, PushReason.TIMEOUT, (product,))
-
-
 def fill(store: CloudStore) -> None:
     """One of everything."""
-    store.put_binding(Binding(upload("R1"), stored_at=101.0))
-    store.put_binding(Binding(upload("R2"), stored_at=102.0))
-    store.subscribe(PHONE, 1.0)
-    store.put_pending_push(PendingPush("R2", PHONE, 702.0))
-    store.mark_delivered("R1", PHONE)
-    store.put_outgoing(push("R1"))
-    store.save_matching_relation(MatchingRelation("R1", PHONE, ("SKU-1",), ("SKU-2",), 150.0))
+    store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
+    store.put_binding(Binding(stored_upload("R2"), stored_at=102.0))
+    store.subscribe(ALICE, 1.0)
+    store.put_pending_push(PendingPush("R2", ALICE, 702.0))
+    store.mark_delivered("R1", ALICE)
+    store.put_outgoing(stored_push("R1"))
+    store.save_matching_relation(MatchingRelation("R1", ALICE, ("SKU-1",), ("SKU-2",), 150.0))
     store.set_promotions(Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),)))
 
 
 def assert_filled(store: CloudStore) -> None:
     assert tuple(store.bindings()) == (
-        Binding(upload("R1"), stored_at=101.0),
-        Binding(upload("R2"), stored_at=102.0),
+        Binding(stored_upload("R1"), stored_at=101.0),
+        Binding(stored_upload("R2"), stored_at=102.0),
     )
-    assert store.is_subscribed(PHONE)
-    assert tuple(store.pending_pushes()) == (PendingPush("R2", PHONE, 702.0),)
-    assert store.was_delivered("R1", PHONE)
-    assert tuple(store.outgoing()) == (push("R1"),)
+    assert store.is_subscribed(ALICE)
+    assert tuple(store.pending_pushes()) == (PendingPush("R2", ALICE, 702.0),)
+    assert store.was_delivered("R1", ALICE)
+    assert tuple(store.outgoing()) == (stored_push("R1"),)
     assert store.matching_relation("R1") == MatchingRelation(
-        "R1", PHONE, ("SKU-1",), ("SKU-2",), 150.0
+        "R1", ALICE, ("SKU-1",), ("SKU-2",), 150.0
     )
     assert store.promotions("M1") == Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),))
 
@@ -141,17 +119,17 @@ def test_durable_selects_synchronous_full_and_not_durable_normal(
 def test_a_subscription_keeps_its_first_time_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db"
     with SqliteStore(path) as store:
-        store.subscribe(PHONE, 5.0)
-        store.subscribe(PHONE, 9.0)
+        store.subscribe(ALICE, 5.0)
+        store.subscribe(ALICE, 9.0)
     with sqlite3.connect(path) as db:
         rows = db.execute("SELECT phone_id, subscribed_at FROM subscriptions").fetchall()
-    assert rows == [(PHONE, 5.0)]
+    assert rows == [(ALICE, 5.0)]
 
 
 def test_every_write_is_committed_when_its_method_returns(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db"
     with SqliteStore(path) as store:
-        store.put_binding(Binding(upload("R1"), stored_at=101.0))
+        store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
         assert not store._db.in_transaction
         # Another connection (another process, in effect) sees it at once.
         with sqlite3.connect(path) as other:
@@ -208,7 +186,7 @@ def test_committed_writes_survive_a_process_that_dies_without_closing(tmp_path: 
     assert Path(f"{path}-wal").stat().st_size > 0  # nothing was checkpointed
     with SqliteStore(path) as restarted:
         assert_filled(restarted)
-        restarted.put_binding(Binding(upload("R3"), stored_at=103.0))  # and it writes on
+        restarted.put_binding(Binding(stored_upload("R3"), stored_at=103.0))  # and it writes on
         assert [b.receipt_id for b in restarted.bindings()] == ["R1", "R2", "R3"]
 
 
@@ -217,15 +195,15 @@ def test_a_cloud_restarted_on_the_same_file_re_arms_its_pending_push(tmp_path: P
     pos = "pos:M1:POS1"
     with SqliteStore(path) as store:
         cloud = CloudMachine(store=store, recommender=RuleRecommender())
-        cloud.handle(Subscribe(PHONE), sender=phone_address(PHONE), now=1.0)
-        effects = cloud.handle(upload("R1"), sender=pos, now=100.0)
+        cloud.handle(Subscribe(ALICE), sender=phone_address(ALICE), now=1.0)
+        effects = cloud.handle(stored_upload("R1"), sender=pos, now=100.0)
         assert [s.message for s in effects.sends] == [UploadAck("R1")]
         (timer,) = effects.timers
     with SqliteStore(path) as store:
         restarted = CloudMachine(store=store, recommender=RuleRecommender())
         assert restarted.start(now=200.0).timers == (Timer(timer.at, PushDue("R1")),)
-        assert store.is_subscribed(PHONE)
-        assert store.binding("R1") == Binding(upload("R1"), stored_at=100.0)
+        assert store.is_subscribed(ALICE)
+        assert store.binding("R1") == Binding(stored_upload("R1"), stored_at=100.0)
 
 
 # --------------------------------------------------------------------------- exact round trips
@@ -234,20 +212,20 @@ def test_a_cloud_restarted_on_the_same_file_re_arms_its_pending_push(tmp_path: P
 @pytest.mark.parametrize("value", AWKWARD_FLOATS, ids=repr)
 def test_floats_come_back_bit_for_bit(tmp_path: Path, value: float) -> None:
     path = tmp_path / "cloud.db"
-    relation = MatchingRelation("R1", PHONE, (), (), value)
+    relation = MatchingRelation("R1", ALICE, (), (), value)
     with SqliteStore(path) as store:
-        store.put_binding(Binding(upload("R1", price=value, at=abs(value)), stored_at=value))
-        store.put_pending_push(PendingPush("R1", PHONE, value))
-        store.put_outgoing(push("R1", price=abs(value), score=value))
+        store.put_binding(Binding(stored_upload("R1", price=value, at=abs(value)), stored_at=value))
+        store.put_pending_push(PendingPush("R1", ALICE, value))
+        store.put_outgoing(stored_push("R1", price=abs(value), score=value))
         store.save_matching_relation(relation)
         store.set_promotions(Promotions("M1", (), (Offer("SKU-1", "offer", value),)))
     with SqliteStore(path) as store:
         # repr is exact for floats and tells -0.0 from 0.0, which == does not.
         assert repr(store.binding("R1")) == repr(
-            Binding(upload("R1", price=value, at=abs(value)), stored_at=value)
+            Binding(stored_upload("R1", price=value, at=abs(value)), stored_at=value)
         )
-        assert repr(store.pending_pushes()) == repr((PendingPush("R1", PHONE, value),))
-        assert repr(store.outgoing()) == repr((push("R1", price=abs(value), score=value),))
+        assert repr(store.pending_pushes()) == repr((PendingPush("R1", ALICE, value),))
+        assert repr(store.outgoing()) == repr((stored_push("R1", price=abs(value), score=value),))
         assert repr(store.matching_relation("R1")) == repr(relation)
         assert repr(store.promotions("M1")) == repr(
             Promotions("M1", (), (Offer("SKU-1", "offer", value),))
@@ -357,9 +335,9 @@ def test_a_row_changed_outside_assocsim_is_a_store_error_on_read(tmp_path: Path)
             db.execute("UPDATE bindings SET upload = '{\"v\": 1}' WHERE receipt_id = 'R2'")
             db.execute("UPDATE promotions SET promotions = '[]'")
             # Valid wire JSON, but of an upload where a push belongs.
-            db.execute("UPDATE outgoing SET push = ?", (encode_json(upload("R9")).decode(),))
+            db.execute("UPDATE outgoing SET push = ?", (encode_json(stored_upload("R9")).decode(),))
         db.close()
-        assert store.binding("R1") == Binding(upload("R1"), stored_at=101.0)
+        assert store.binding("R1") == Binding(stored_upload("R1"), stored_at=101.0)
         with pytest.raises(StoreError, match=r"row 'R2' of table bindings .* restore it"):
             store.binding("R2")
         with pytest.raises(StoreError, match="table bindings"):
@@ -373,7 +351,7 @@ def test_a_row_changed_outside_assocsim_is_a_store_error_on_read(tmp_path: Path)
 def test_a_nan_time_is_refused_not_stored_as_null(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "cloud.db") as store:
         with pytest.raises(StoreError, match="NOT NULL"):
-            store.put_pending_push(PendingPush("R1", PHONE, float("nan")))
+            store.put_pending_push(PendingPush("R1", ALICE, float("nan")))
         assert store.pending_push("R1") is None
 
 
@@ -382,6 +360,6 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
     store.close()
     store.close()  # harmless
     with pytest.raises(StoreError, match="is closed; open a new SqliteStore"):
-        store.put_binding(Binding(upload("R1"), stored_at=1.0))
+        store.put_binding(Binding(stored_upload("R1"), stored_at=1.0))
     with pytest.raises(StoreError, match="is closed"):
         store.bindings()

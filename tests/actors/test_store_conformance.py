@@ -33,60 +33,19 @@ from hypothesis.stateful import (
 
 from actors import SqliteStore
 from protocol import (
-    AssociatedProduct,
     AssociationPush,
     Binding,
     CloudStore,
     InMemoryStore,
-    Item,
     MatchingRelation,
     Offer,
     PendingPush,
     Promotions,
-    PurchaseUpload,
     PushReason,
-    Reason,
 )
+from tests.builders import ALICE, BOB, stored_binding, stored_push, stored_upload
+from tests.builders import PHONES as PHONE_IDS
 from tests.strategies import prices, scores, timestamps
-
-PHONE_A = "+8613800000001"
-PHONE_B = "+8613800000002"
-
-
-# --------------------------------------------------------------------------- values
-
-
-def upload(receipt_id: str, phone_id: str = PHONE_A, *, price: float = 9.5) -> PurchaseUpload:
-    return PurchaseUpload(
-        receipt_id=receipt_id,
-        merchant_id="M1",
-        pos_id="POS1",
-        phone_id=phone_id,
-        items=(Item("SKU-1", "Face wash", "face-wash", "Acme", "white", 2, price),),
-        purchased_at=100.25,
-    )
-
-
-def binding(receipt_id: str, phone_id: str = PHONE_A, *, at: float = 101.0) -> Binding:
-    return Binding(upload(receipt_id, phone_id), stored_at=at)
-
-
-def push(
-    receipt_id: str, phone_id: str = PHONE_A, reason: PushReason = PushReason.TIMEOUT
-) -> AssociationPush:
-    product = AssociatedProduct(
-        sku="SKU-2",
-        name="Lotion",
-        category="lotion",
-        brand="Acme",
-        colour="white",
-        price=12.75,
-        reason=Reason.COMPLEMENT,
-        score=0.85,
-        offer=None,
-    )
-    return AssociationPush(receipt_id, phone_id, reason, (product,))
-
 
 # --------------------------------------------------------------------------- harness
 
@@ -133,43 +92,43 @@ def store(harness: Harness) -> CloudStore:
 
 def test_a_binding_is_found_by_its_receipt_id(store: CloudStore) -> None:
     assert store.binding("R1") is None
-    store.put_binding(binding("R1"))
-    assert store.binding("R1") == binding("R1")
+    store.put_binding(stored_binding("R1"))
+    assert store.binding("R1") == stored_binding("R1")
     assert store.binding("R2") is None
 
 
 def test_bindings_come_back_in_the_order_stored(store: CloudStore) -> None:
     assert tuple(store.bindings()) == ()
     for receipt in ("R3", "R1", "R2"):
-        store.put_binding(binding(receipt))
+        store.put_binding(stored_binding(receipt))
     assert [b.receipt_id for b in store.bindings()] == ["R3", "R1", "R2"]
 
 
 def test_a_binding_put_again_replaces_the_old_one_in_its_place(store: CloudStore) -> None:
     for receipt in ("R1", "R2", "R3"):
-        store.put_binding(binding(receipt))
-    replacement = binding("R1", PHONE_B, at=500.0)
+        store.put_binding(stored_binding(receipt))
+    replacement = stored_binding("R1", BOB, at=500.0)
     store.put_binding(replacement)
     assert store.binding("R1") == replacement
-    assert tuple(store.bindings()) == (replacement, binding("R2"), binding("R3"))
+    assert tuple(store.bindings()) == (replacement, stored_binding("R2"), stored_binding("R3"))
 
 
 def test_bindings_is_a_snapshot(store: CloudStore) -> None:
-    store.put_binding(binding("R1"))
+    store.put_binding(stored_binding("R1"))
     before = tuple(store.bindings())
-    store.put_binding(binding("R2"))
-    assert before == (binding("R1"),)
+    store.put_binding(stored_binding("R2"))
+    assert before == (stored_binding("R1"),)
 
 
 # --------------------------------------------------------------------------- subscriptions
 
 
 def test_subscribing_is_per_phone_and_idempotent(store: CloudStore) -> None:
-    assert not store.is_subscribed(PHONE_A)
-    store.subscribe(PHONE_A, 1.0)
-    store.subscribe(PHONE_A, 2.0)
-    assert store.is_subscribed(PHONE_A)
-    assert not store.is_subscribed(PHONE_B)
+    assert not store.is_subscribed(ALICE)
+    store.subscribe(ALICE, 1.0)
+    store.subscribe(ALICE, 2.0)
+    assert store.is_subscribed(ALICE)
+    assert not store.is_subscribed(BOB)
 
 
 # --------------------------------------------------------------------------- pending pushes
@@ -177,42 +136,42 @@ def test_subscribing_is_per_phone_and_idempotent(store: CloudStore) -> None:
 
 def test_a_pending_push_is_put_found_and_removed(store: CloudStore) -> None:
     assert store.pending_push("R1") is None
-    store.put_pending_push(PendingPush("R1", PHONE_A, 700.0))
-    assert store.pending_push("R1") == PendingPush("R1", PHONE_A, 700.0)
+    store.put_pending_push(PendingPush("R1", ALICE, 700.0))
+    assert store.pending_push("R1") == PendingPush("R1", ALICE, 700.0)
     store.remove_pending_push("R1")
     assert store.pending_push("R1") is None
     assert tuple(store.pending_pushes()) == ()
 
 
 def test_removing_a_missing_pending_push_does_nothing(store: CloudStore) -> None:
-    store.put_pending_push(PendingPush("R1", PHONE_A, 700.0))
+    store.put_pending_push(PendingPush("R1", ALICE, 700.0))
     store.remove_pending_push("R9")
-    assert tuple(store.pending_pushes()) == (PendingPush("R1", PHONE_A, 700.0),)
+    assert tuple(store.pending_pushes()) == (PendingPush("R1", ALICE, 700.0),)
 
 
 def test_pending_pushes_keep_insertion_order_through_replace_and_remove(
     store: CloudStore,
 ) -> None:
     for n, receipt in enumerate(("R1", "R2", "R3")):
-        store.put_pending_push(PendingPush(receipt, PHONE_A, 700.0 + n))
-    store.put_pending_push(PendingPush("R1", PHONE_B, 999.0))  # replaced in place
+        store.put_pending_push(PendingPush(receipt, ALICE, 700.0 + n))
+    store.put_pending_push(PendingPush("R1", BOB, 999.0))  # replaced in place
     store.remove_pending_push("R2")
-    store.put_pending_push(PendingPush("R2", PHONE_A, 800.0))  # removed, then last
+    store.put_pending_push(PendingPush("R2", ALICE, 800.0))  # removed, then last
     assert tuple(store.pending_pushes()) == (
-        PendingPush("R1", PHONE_B, 999.0),
-        PendingPush("R3", PHONE_A, 702.0),
-        PendingPush("R2", PHONE_A, 800.0),
+        PendingPush("R1", BOB, 999.0),
+        PendingPush("R3", ALICE, 702.0),
+        PendingPush("R2", ALICE, 800.0),
     )
 
 
 def test_the_newest_pending_push_removed_then_a_new_one_still_goes_last(
     store: CloudStore,
 ) -> None:
-    store.put_pending_push(PendingPush("R1", PHONE_A, 1.0))
-    store.put_pending_push(PendingPush("R2", PHONE_A, 2.0))
+    store.put_pending_push(PendingPush("R1", ALICE, 1.0))
+    store.put_pending_push(PendingPush("R2", ALICE, 2.0))
     store.remove_pending_push("R2")
-    store.put_pending_push(PendingPush("R3", PHONE_A, 3.0))
-    store.put_pending_push(PendingPush("R2", PHONE_A, 4.0))
+    store.put_pending_push(PendingPush("R3", ALICE, 3.0))
+    store.put_pending_push(PendingPush("R2", ALICE, 4.0))
     assert [p.receipt_id for p in store.pending_pushes()] == ["R1", "R3", "R2"]
 
 
@@ -220,12 +179,12 @@ def test_the_newest_pending_push_removed_then_a_new_one_still_goes_last(
 
 
 def test_deliveries_are_per_receipt_and_phone(store: CloudStore) -> None:
-    assert not store.was_delivered("R1", PHONE_A)
-    store.mark_delivered("R1", PHONE_A)
-    store.mark_delivered("R1", PHONE_A)
-    assert store.was_delivered("R1", PHONE_A)
-    assert not store.was_delivered("R1", PHONE_B)
-    assert not store.was_delivered("R2", PHONE_A)
+    assert not store.was_delivered("R1", ALICE)
+    store.mark_delivered("R1", ALICE)
+    store.mark_delivered("R1", ALICE)
+    assert store.was_delivered("R1", ALICE)
+    assert not store.was_delivered("R1", BOB)
+    assert not store.was_delivered("R2", ALICE)
 
 
 # --------------------------------------------------------------------------- outgoing pushes
@@ -235,28 +194,28 @@ def test_outgoing_pushes_are_kept_per_receipt_and_phone_until_removed(
     store: CloudStore,
 ) -> None:
     assert tuple(store.outgoing()) == ()
-    store.put_outgoing(push("R1", PHONE_A))
-    store.put_outgoing(push("R1", PHONE_B, PushReason.DUAL_SEND))
+    store.put_outgoing(stored_push("R1", ALICE))
+    store.put_outgoing(stored_push("R1", BOB, PushReason.DUAL_SEND))
     assert tuple(store.outgoing()) == (
-        push("R1", PHONE_A),
-        push("R1", PHONE_B, PushReason.DUAL_SEND),
+        stored_push("R1", ALICE),
+        stored_push("R1", BOB, PushReason.DUAL_SEND),
     )
-    store.remove_outgoing("R1", PHONE_A)
-    store.remove_outgoing("R1", PHONE_A)  # already gone: nothing happens
-    store.remove_outgoing("R9", PHONE_B)
-    assert tuple(store.outgoing()) == (push("R1", PHONE_B, PushReason.DUAL_SEND),)
+    store.remove_outgoing("R1", ALICE)
+    store.remove_outgoing("R1", ALICE)  # already gone: nothing happens
+    store.remove_outgoing("R9", BOB)
+    assert tuple(store.outgoing()) == (stored_push("R1", BOB, PushReason.DUAL_SEND),)
 
 
 def test_outgoing_pushes_come_back_in_the_order_first_sent(store: CloudStore) -> None:
     for receipt in ("R1", "R2", "R3"):
-        store.put_outgoing(push(receipt))
-    store.put_outgoing(push("R1", reason=PushReason.DUAL_SEND))  # re-sent: keeps its place
-    store.remove_outgoing("R2", PHONE_A)
-    store.put_outgoing(push("R2"))  # acknowledged, then sent again: last
+        store.put_outgoing(stored_push(receipt))
+    store.put_outgoing(stored_push("R1", reason=PushReason.DUAL_SEND))  # re-sent: keeps its place
+    store.remove_outgoing("R2", ALICE)
+    store.put_outgoing(stored_push("R2"))  # acknowledged, then sent again: last
     assert tuple(store.outgoing()) == (
-        push("R1", reason=PushReason.DUAL_SEND),
-        push("R3"),
-        push("R2"),
+        stored_push("R1", reason=PushReason.DUAL_SEND),
+        stored_push("R3"),
+        stored_push("R2"),
     )
 
 
@@ -265,8 +224,8 @@ def test_outgoing_pushes_come_back_in_the_order_first_sent(store: CloudStore) ->
 
 def test_a_matching_relation_is_saved_replaced_and_found(store: CloudStore) -> None:
     assert store.matching_relation("R1") is None
-    first = MatchingRelation("R1", PHONE_A, ("SKU-1",), ("SKU-2", "SKU-3"), 120.0)
-    second = MatchingRelation("R1", PHONE_B, ("SKU-1", "SKU-4"), (), 130.5)
+    first = MatchingRelation("R1", ALICE, ("SKU-1",), ("SKU-2", "SKU-3"), 120.0)
+    second = MatchingRelation("R1", BOB, ("SKU-1", "SKU-4"), (), 130.5)
     store.save_matching_relation(first)
     assert store.matching_relation("R1") == first
     store.save_matching_relation(second)
@@ -294,45 +253,48 @@ def test_promotions_are_set_per_merchant_and_replaced(store: CloudStore) -> None
 def test_everything_put_is_there_after_a_restart(harness: Harness) -> None:
     store = harness.store
     for receipt in ("R2", "R1"):
-        store.put_binding(binding(receipt))
-    store.subscribe(PHONE_A, 5.0)
-    store.put_pending_push(PendingPush("R2", PHONE_A, 700.0))
-    store.put_pending_push(PendingPush("R1", PHONE_A, 650.0))
-    store.mark_delivered("R2", PHONE_B)
-    store.put_outgoing(push("R2", PHONE_B, PushReason.DUAL_SEND))
-    store.put_outgoing(push("R1"))
-    relation = MatchingRelation("R2", PHONE_A, ("SKU-1",), ("SKU-2",), 300.0)
+        store.put_binding(stored_binding(receipt))
+    store.subscribe(ALICE, 5.0)
+    store.put_pending_push(PendingPush("R2", ALICE, 700.0))
+    store.put_pending_push(PendingPush("R1", ALICE, 650.0))
+    store.mark_delivered("R2", BOB)
+    store.put_outgoing(stored_push("R2", BOB, PushReason.DUAL_SEND))
+    store.put_outgoing(stored_push("R1"))
+    relation = MatchingRelation("R2", ALICE, ("SKU-1",), ("SKU-2",), 300.0)
     store.save_matching_relation(relation)
     store.set_promotions(Promotions("M1", popular=("SKU-5",)))
 
     restarted = harness.reopen()
 
-    assert tuple(restarted.bindings()) == (binding("R2"), binding("R1"))
-    assert restarted.is_subscribed(PHONE_A)
-    assert not restarted.is_subscribed(PHONE_B)
+    assert tuple(restarted.bindings()) == (stored_binding("R2"), stored_binding("R1"))
+    assert restarted.is_subscribed(ALICE)
+    assert not restarted.is_subscribed(BOB)
     assert tuple(restarted.pending_pushes()) == (
-        PendingPush("R2", PHONE_A, 700.0),
-        PendingPush("R1", PHONE_A, 650.0),
+        PendingPush("R2", ALICE, 700.0),
+        PendingPush("R1", ALICE, 650.0),
     )
-    assert restarted.was_delivered("R2", PHONE_B)
-    assert tuple(restarted.outgoing()) == (push("R2", PHONE_B, PushReason.DUAL_SEND), push("R1"))
+    assert restarted.was_delivered("R2", BOB)
+    assert tuple(restarted.outgoing()) == (
+        stored_push("R2", BOB, PushReason.DUAL_SEND),
+        stored_push("R1"),
+    )
     assert restarted.matching_relation("R2") == relation
     assert restarted.promotions("M1") == Promotions("M1", popular=("SKU-5",))
 
 
 def test_order_survives_a_restart_and_continues_after_it(harness: Harness) -> None:
-    harness.store.put_pending_push(PendingPush("R1", PHONE_A, 1.0))
-    harness.store.put_pending_push(PendingPush("R2", PHONE_A, 2.0))
+    harness.store.put_pending_push(PendingPush("R1", ALICE, 1.0))
+    harness.store.put_pending_push(PendingPush("R2", ALICE, 2.0))
     restarted = harness.reopen()
-    restarted.put_pending_push(PendingPush("R1", PHONE_A, 9.0))  # replaced in place
-    restarted.put_pending_push(PendingPush("R0", PHONE_A, 3.0))
+    restarted.put_pending_push(PendingPush("R1", ALICE, 9.0))  # replaced in place
+    restarted.put_pending_push(PendingPush("R0", ALICE, 3.0))
     assert [p.receipt_id for p in restarted.pending_pushes()] == ["R1", "R2", "R0"]
 
 
 # --------------------------------------------------------------------------- random sequences
 
 RECEIPTS = st.sampled_from(["R1", "R2", "R3"])
-PHONES = st.sampled_from([PHONE_A, PHONE_B, "+8613800000003"])
+PHONES = st.sampled_from(PHONE_IDS)
 MERCHANTS = st.sampled_from(["M1", "M2", "M3"])
 
 
@@ -342,24 +304,21 @@ MERCHANTS = st.sampled_from(["M1", "M2", "M3"])
 SKUS = st.sampled_from(["SKU-1", "SKU-2", "SKU-3"])
 
 
-def _upload(receipt_id: str, phone_id: str, price: float, at: float) -> PurchaseUpload:
-    item = Item("SKU-1", "Face wash", "face-wash", "Acme", "white", 1, price)
-    return PurchaseUpload(receipt_id, "M1", "POS1", phone_id, (item,), at)
-
-
-def _push(
-    receipt_id: str, phone_id: str, reason: PushReason, sku: str, score: float
-) -> AssociationPush:
-    product = AssociatedProduct(sku, "Lotion", "lotion", "Acme", "", 12.5, Reason.HABIT, score)
-    return AssociationPush(receipt_id, phone_id, reason, (product,))
-
-
 random_bindings = st.builds(
     Binding,
-    upload=st.builds(_upload, RECEIPTS, PHONES, prices(), timestamps()),
+    upload=st.builds(stored_upload, RECEIPTS, PHONES, price=prices(), at=timestamps()),
     stored_at=timestamps(),
 )
-random_pushes = st.builds(_push, RECEIPTS, PHONES, st.sampled_from(PushReason), SKUS, scores())
+random_pushes = st.builds(
+    stored_push,
+    RECEIPTS,
+    PHONES,
+    st.sampled_from(PushReason),
+    sku=SKUS,
+    price=st.just(12.5),
+    score=scores(),
+    offer=st.none(),
+)
 random_relations = st.builds(
     MatchingRelation,
     receipt_id=RECEIPTS,
@@ -481,9 +440,9 @@ class StoreComparison(RuleBasedStateMachine):
             assert repr(store.binding(receipt)) == repr(model.binding(receipt))
             assert store.pending_push(receipt) == model.pending_push(receipt)
             assert store.matching_relation(receipt) == model.matching_relation(receipt)
-            for phone in (PHONE_A, PHONE_B, "+8613800000003"):
+            for phone in (ALICE, BOB, "+8613800000003"):
                 assert store.was_delivered(receipt, phone) == model.was_delivered(receipt, phone)
-        for phone in (PHONE_A, PHONE_B, "+8613800000003"):
+        for phone in (ALICE, BOB, "+8613800000003"):
             assert store.is_subscribed(phone) == model.is_subscribed(phone)
         for merchant in ("M1", "M2", "M3"):
             assert repr(store.promotions(merchant)) == repr(model.promotions(merchant))

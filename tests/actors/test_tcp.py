@@ -57,10 +57,6 @@ from protocol import (
     Effects,
     ErrorCode,
     ErrorReply,
-    Frame,
-    FrameDecoder,
-    Hello,
-    HelloAck,
     InMemoryStore,
     Message,
     PhoneMachine,
@@ -73,9 +69,15 @@ from protocol import (
     SubscribeAck,
     UploadAck,
     builtin_catalog,
-    encode_frame,
     phone_address,
     pos_address,
+)
+from protocol.lowlevel import (
+    Frame,
+    FrameDecoder,
+    Hello,
+    HelloAck,
+    encode_frame,
 )
 from tests.protocol.test_wire import TRANSPORT_REFUSALS, VALID_FRAMES, chop, frame_of, mutate
 

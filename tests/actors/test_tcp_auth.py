@@ -1,4 +1,4 @@
-"""One ``AuthenticationError``: the class :class:`protocol.Authenticator` raises is the one
+"""One ``AuthenticationError``: the class :class:`protocol.lowlevel.Authenticator` raises is the one
 the TCP server catches, so a refused credential reaches the client as the real refusal
 and the server logs one line, never a traceback.
 
@@ -19,15 +19,18 @@ import trio
 
 import actors
 import protocol
+import protocol.lowlevel
 from actors import HelloRefused, connect_tcp, serve_tcp
 from protocol import (
     CLOUD,
+    phone_address,
+    pos_address,
+)
+from protocol.lowlevel import (
     Authenticator,
     DeviceTokens,
     MerchantKeys,
     generate_key,
-    phone_address,
-    pos_address,
 )
 from scenarios._field import _serve
 
@@ -91,14 +94,14 @@ async def test_serve_clouds_hello_check_refuses_with_the_protocols_class() -> No
 
     check = _serve._authenticate(authenticator, InlineThread(), NoStore())  # type: ignore[arg-type]
 
-    async def refusal(hello: protocol.Hello) -> None:
+    async def refusal(hello: protocol.lowlevel.Hello) -> None:
         result = check(hello)
         assert inspect.isawaitable(result)
         await result
 
-    wrong_key = protocol.Hello(protocol.WIRE_VERSION, POS, "wrong")
+    wrong_key = protocol.lowlevel.Hello(protocol.WIRE_VERSION, POS, "wrong")
     with pytest.raises(protocol.AuthenticationError, match="merchant key refused"):
         await refusal(wrong_key)
-    no_token = protocol.Hello(protocol.WIRE_VERSION, phone_address("+8613800000001"), "")
+    no_token = protocol.lowlevel.Hello(protocol.WIRE_VERSION, phone_address("+8613800000001"), "")
     with pytest.raises(actors.AuthenticationError, match="this phone is enrolled"):
         await refusal(no_token)

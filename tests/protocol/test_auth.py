@@ -16,24 +16,17 @@ from protocol import (
     AssociationRequest,
     AssociationResponse,
     AuthenticationError,
-    Authenticator,
     CloudConfig,
     CloudMachine,
-    DeviceTokens,
     Effects,
     ErrorCode,
     ErrorReply,
-    Gatekeeper,
-    GatekeeperNote,
-    Hello,
     InMemoryStore,
     LocalProtocolError,
-    MerchantKeys,
     Message,
     PhoneMachine,
     PromotionAck,
     PromotionUpdate,
-    PurchaseUpload,
     PushAck,
     PushDue,
     PushReason,
@@ -42,25 +35,31 @@ from protocol import (
     SubscribeAck,
     UploadAck,
     builtin_catalog,
-    claims_refusal,
     encode_json,
+    identify_requester,
+    phone_address,
+    pos_address,
+)
+from protocol.lowlevel import (
+    Authenticator,
+    DeviceTokens,
+    Gatekeeper,
+    GatekeeperNote,
+    Hello,
+    MerchantKeys,
+    claims_refusal,
     generate_key,
     generate_secret,
     hash_key,
-    identify_requester,
-    phone_address,
     phone_of,
-    pos_address,
     pos_of,
 )
 from scenarios import Scenario, run_scenario
+from tests.builders import ALICE, BOB, POS, catalog_upload
 
-ALICE = "+8613800000001"
-BOB = "+8613800000002"
 EVE = "+8613800000666"
 SHOP = "shop-a"
 OTHER_SHOP = "shop-b"
-POS = pos_address(SHOP, "pos-1")
 OTHER_POS = pos_address(OTHER_SHOP, "pos-1")
 SECRET = b"k" * 32
 CATALOG = builtin_catalog()
@@ -68,12 +67,6 @@ CATALOG = builtin_catalog()
 
 def hello(address: str, credential: str = "") -> Hello:
     return Hello(version=2, address=address, credential=credential)
-
-
-def upload(receipt: str = "r-1", phone_id: str = ALICE, merchant: str = SHOP) -> PurchaseUpload:
-    product = CATALOG.by_sku("SKIN-FW-001")
-    assert product is not None
-    return PurchaseUpload(receipt, merchant, "pos-1", phone_id, (CATALOG.to_item(product),), 0.0)
 
 
 # --------------------------------------------------------------------------- merchant keys
@@ -307,12 +300,12 @@ def test_nobody_subscribes_another_phone_or_gets_its_token() -> None:
 def test_an_upload_from_another_pos_is_refused_before_anything_is_stored() -> None:
     cloud = Cloud()
     for sender in (OTHER_POS, pos_address(SHOP, "pos-2"), phone_address(EVE)):
-        effects = cloud.send(upload(), sender)
+        effects = cloud.send(catalog_upload(), sender)
         refusal = only_refusal(effects, sender, ErrorCode.FORGED_IDENTIFIER)
         assert refusal.receipt_id == "r-1"  # so the POS stops re-sending it
         assert [note.kind for note in effects.notes] == [GatekeeperNote.FORGED]
     assert cloud.store.binding("r-1") is None
-    assert cloud.send(upload(), POS).sends[0].message == UploadAck("r-1")
+    assert cloud.send(catalog_upload(), POS).sends[0].message == UploadAck("r-1")
 
 
 def test_promotions_of_another_merchant_are_refused() -> None:
@@ -327,7 +320,7 @@ def test_a_request_forging_another_phone_is_refused_and_nothing_leaks() -> None:
     cloud = Cloud()
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(EVE), phone_address(EVE))
-    cloud.send(upload(phone_id=ALICE), POS)
+    cloud.send(catalog_upload(phone_id=ALICE), POS)
     forged = AssociationRequest(1, "r-1", ALICE)  # Eve claims to be Alice
     for machine in (cloud.machine, cloud.bare):
         effects = machine.handle(forged, phone_address(EVE), 10.0)
@@ -346,7 +339,7 @@ def test_a_phone_asking_for_another_phones_receipt_learns_nothing() -> None:
     cloud = Cloud()
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(EVE), phone_address(EVE))
-    cloud.send(upload(phone_id=ALICE), POS)
+    cloud.send(catalog_upload(phone_id=ALICE), POS)
     effects = cloud.send(AssociationRequest(1, "r-1", EVE), phone_address(EVE), 10.0)
     refusal = only_refusal(effects, phone_address(EVE), ErrorCode.UNKNOWN_RECEIPT)
     unknown = only_refusal(
@@ -367,7 +360,7 @@ def test_the_buyer_handed_the_receipt_gets_the_patents_dual_send() -> None:
     cloud = Cloud(holders={"r-1": {BOB}})
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(BOB), phone_address(BOB))
-    bought = upload(phone_id=ALICE)
+    bought = catalog_upload(phone_id=ALICE)
     cloud.send(bought, POS)
     effects = cloud.send(AssociationRequest(1, "r-1", BOB), phone_address(BOB), 10.0)
     by_recipient = {send.to: send.message for send in effects.sends}
@@ -386,7 +379,7 @@ def test_the_buyer_handed_the_receipt_gets_the_patents_dual_send() -> None:
 def test_dual_send_reaches_only_subscribed_phones() -> None:
     cloud = Cloud(holders={"r-1": {BOB}})
     cloud.send(Subscribe(BOB), phone_address(BOB))  # Alice, the POS-named phone, never did
-    cloud.send(upload(phone_id=ALICE), POS)
+    cloud.send(catalog_upload(phone_id=ALICE), POS)
     effects = cloud.send(AssociationRequest(1, "r-1", BOB), phone_address(BOB), 10.0)
     assert [send.to for send in effects.sends] == [phone_address(BOB)]
     assert "dual-send-withheld" in [note.kind for note in effects.notes]
@@ -396,7 +389,7 @@ def test_dual_send_reaches_only_subscribed_phones() -> None:
 def test_a_push_ack_for_another_phone_does_not_stop_its_push() -> None:
     cloud = Cloud()
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
-    cloud.send(upload(phone_id=ALICE), POS)
+    cloud.send(catalog_upload(phone_id=ALICE), POS)
     cloud.machine.timer_fired(PushDue("r-1"), 60.0)
     assert len(tuple(cloud.store.outgoing())) == 1
     for machine in (cloud.machine, cloud.bare):
@@ -408,7 +401,7 @@ def test_a_push_ack_for_another_phone_does_not_stop_its_push() -> None:
 
 
 def test_claims_hold_for_honest_senders() -> None:
-    assert claims_refusal(upload(), POS) is None
+    assert claims_refusal(catalog_upload(), POS) is None
     assert claims_refusal(PromotionUpdate(SHOP, (), ()), pos_address(SHOP, "pos-7")) is None
     assert claims_refusal(AssociationRequest(1, "r-1", ALICE), phone_address(ALICE)) is None
     assert claims_refusal(Subscribe(ALICE), phone_address(ALICE)) is None

@@ -34,7 +34,6 @@ from protocol import (
     PushReason,
     Reason,
     ReceiptNotice,
-    Resend,
     RetryPolicy,
     RuleRecommender,
     Send,
@@ -44,39 +43,19 @@ from protocol import (
     UploadAck,
     builtin_catalog,
     phone_address,
-    pos_address,
 )
+from protocol.lowlevel import (
+    Resend,
+)
+from tests.builders import ALICE, BOB, CAROL, MERCHANT, POS, catalog_upload
 
 CATALOG = builtin_catalog()
 TIMEOUT = 60.0
-MERCHANT = "shop-a"
-POS = pos_address(MERCHANT, "pos-1")
-ALICE = "+8613800000001"
-BOB = "+8613800000002"
-CAROL = "+8613800000003"
 
 
 def ill_typed(value: object) -> Any:
     """``value`` passed where another type is declared, on purpose: validation must refuse it."""
     return value
-
-
-def _upload(
-    receipt_id: str = "r-1", phone_id: str = ALICE, skus: tuple[str, ...] = ("SKIN-FW-001",)
-) -> PurchaseUpload:
-    items = []
-    for sku in skus:
-        product = CATALOG.by_sku(sku)
-        assert product is not None, sku
-        items.append(CATALOG.to_item(product))
-    return PurchaseUpload(
-        receipt_id=receipt_id,
-        merchant_id=MERCHANT,
-        pos_id="pos-1",
-        phone_id=phone_id,
-        items=tuple(items),
-        purchased_at=0.0,
-    )
 
 
 def _expected_products(
@@ -146,7 +125,7 @@ def test_subscribe_is_acknowledged_and_stored() -> None:
 
 def test_upload_is_stored_acknowledged_and_arms_the_push_timer() -> None:
     cloud = Cloud()
-    upload = _upload()
+    upload = catalog_upload()
     effects = cloud.upload(upload, now=5.0)
     assert effects.sends == (Send(POS, UploadAck("r-1")),)
     assert effects.timers == (Timer(5.0 + TIMEOUT, PushDue("r-1")),)
@@ -157,14 +136,14 @@ def test_upload_is_stored_acknowledged_and_arms_the_push_timer() -> None:
 
 def test_upload_of_an_unsubscribed_phone_is_still_stored() -> None:
     cloud = Cloud()
-    effects = cloud.upload(_upload(phone_id=CAROL), now=1.0)
+    effects = cloud.upload(catalog_upload(phone_id=CAROL), now=1.0)
     assert effects.sends == (Send(POS, UploadAck("r-1")),)
     assert cloud.store.binding("r-1") is not None
 
 
 def test_duplicate_identical_upload_is_reacked_without_a_new_timer() -> None:
     cloud = Cloud()
-    upload = _upload()
+    upload = catalog_upload()
     cloud.upload(upload, now=5.0)
     again = cloud.upload(upload, now=20.0)
     assert again == Effects(sends=(Send(POS, UploadAck("r-1")),))
@@ -174,12 +153,16 @@ def test_duplicate_identical_upload_is_reacked_without_a_new_timer() -> None:
 
 @pytest.mark.parametrize(
     "conflicting",
-    [_upload(phone_id=BOB), _upload(skus=("SKIN-FW-002",)), _upload(skus=("SKIN-FW-001",) * 2)],
+    [
+        catalog_upload(phone_id=BOB),
+        catalog_upload(skus=("SKIN-FW-002",)),
+        catalog_upload(skus=("SKIN-FW-001",) * 2),
+    ],
     ids=["other phone", "other goods", "more goods"],
 )
 def test_conflicting_upload_is_refused(conflicting: PurchaseUpload) -> None:
     cloud = Cloud()
-    original = _upload()
+    original = catalog_upload()
     cloud.upload(original, now=5.0)
     effects = cloud.upload(conflicting, now=6.0)
     reply = _only_send(effects)
@@ -208,7 +191,7 @@ def test_request_for_an_unknown_receipt_is_refused() -> None:
 
 def test_request_from_an_unsubscribed_phone_is_refused() -> None:
     cloud = Cloud()
-    cloud.upload(_upload(phone_id=ALICE), now=0.0)
+    cloud.upload(catalog_upload(phone_id=ALICE), now=0.0)
     effects = cloud.ask(ALICE, "r-1", now=1.0, request_id=3)
     reply = _only_send(effects)
     assert reply.to == phone_address(ALICE)
@@ -222,7 +205,7 @@ def test_request_from_an_unsubscribed_phone_is_refused() -> None:
 def test_matching_request_is_answered_and_the_push_never_follows() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    upload = _upload()
+    upload = catalog_upload()
     cloud.upload(upload, now=0.0)
     effects = cloud.ask(ALICE, "r-1", now=10.0, request_id=4)
     assert effects.notes == ()
@@ -241,7 +224,7 @@ def test_matching_request_is_answered_and_the_push_never_follows() -> None:
 def test_response_goes_back_to_the_sender_address() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    cloud.upload(_upload())
+    cloud.upload(catalog_upload())
     reply = _only_send(cloud.ask(ALICE, "r-1", now=1.0))
     assert reply.to == phone_address(ALICE)
     assert isinstance(reply.message, AssociationResponse)
@@ -252,7 +235,7 @@ def test_the_requester_is_the_sender_never_the_phone_id_field() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
     cloud.subscribe(BOB)
-    cloud.upload(_upload())
+    cloud.upload(catalog_upload())
     for sender in ("relay:7", phone_address(BOB), POS):
         effects = cloud.send(AssociationRequest(1, "r-1", ALICE), sender, now=1.0)
         reply = _only_send(effects)
@@ -272,7 +255,7 @@ def test_mismatch_under_dual_send_answers_both_devices_once() -> None:
     cloud = Cloud(MismatchPolicy.DUAL_SEND)
     cloud.subscribe(ALICE)
     cloud.subscribe(BOB)
-    upload = _upload(phone_id=ALICE)  # the POS named Alice; Bob asks
+    upload = catalog_upload(phone_id=ALICE)  # the POS named Alice; Bob asks
     cloud.upload(upload, now=0.0)
     products = _expected_products(upload)
 
@@ -295,7 +278,7 @@ def test_mismatch_under_dual_send_answers_both_devices_once() -> None:
 def test_dual_send_to_an_unsubscribed_named_phone_is_withheld() -> None:
     cloud = Cloud(MismatchPolicy.DUAL_SEND)
     cloud.subscribe(BOB)
-    cloud.upload(_upload(phone_id=CAROL), now=0.0)
+    cloud.upload(catalog_upload(phone_id=CAROL), now=0.0)
     effects = cloud.ask(BOB, "r-1", now=1.0)
     reply = _only_send(effects)
     assert reply.to == phone_address(BOB)
@@ -308,7 +291,7 @@ def test_dual_send_to_an_unsubscribed_named_phone_is_withheld() -> None:
 def test_named_phone_subscribing_later_gets_the_timeout_push_after_a_withheld_dual_send() -> None:
     cloud = Cloud(MismatchPolicy.DUAL_SEND)
     cloud.subscribe(BOB)
-    cloud.upload(_upload(phone_id=CAROL), now=0.0)
+    cloud.upload(catalog_upload(phone_id=CAROL), now=0.0)
     cloud.ask(BOB, "r-1", now=1.0)
     cloud.subscribe(CAROL, now=2.0)
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
@@ -321,7 +304,7 @@ def test_mismatch_under_reject_refuses_and_sends_nothing_to_the_named_phone() ->
     cloud = Cloud(MismatchPolicy.REJECT)
     cloud.subscribe(ALICE)
     cloud.subscribe(BOB)
-    upload = _upload(phone_id=ALICE)
+    upload = catalog_upload(phone_id=ALICE)
     cloud.upload(upload, now=0.0)
     effects = cloud.ask(BOB, "r-1", now=10.0, request_id=5)
     reply = _only_send(effects)
@@ -345,7 +328,7 @@ def test_mismatch_under_reject_refuses_and_sends_nothing_to_the_named_phone() ->
 def test_no_request_means_exactly_one_timeout_push_at_the_deadline() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    upload = _upload()
+    upload = catalog_upload()
     cloud.upload(upload, now=7.0)
     push = cloud.fire("r-1", now=7.0 + TIMEOUT)
     expected = AssociationPush("r-1", ALICE, PushReason.TIMEOUT, _expected_products(upload))
@@ -367,7 +350,7 @@ def test_no_request_means_exactly_one_timeout_push_at_the_deadline() -> None:
 def test_timer_fired_early_does_nothing() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    cloud.upload(_upload(), now=7.0)
+    cloud.upload(catalog_upload(), now=7.0)
     assert cloud.fire("r-1", now=7.0) == Effects()
     assert cloud.fire("r-1", now=6.9 + TIMEOUT) == Effects()
     assert cloud.store.pending_push("r-1") == PendingPush("r-1", ALICE, 7.0 + TIMEOUT)
@@ -377,7 +360,7 @@ def test_timer_fired_early_does_nothing() -> None:
 
 def test_push_to_an_unsubscribed_phone_is_withheld() -> None:
     cloud = Cloud()
-    cloud.upload(_upload(phone_id=CAROL), now=0.0)
+    cloud.upload(catalog_upload(phone_id=CAROL), now=0.0)
     effects = cloud.fire("r-1", now=TIMEOUT)
     assert effects.sends == ()
     assert _note_kinds(effects) == [CloudNote.PUSH_WITHHELD]
@@ -390,7 +373,7 @@ def test_push_to_an_unsubscribed_phone_is_withheld() -> None:
 def test_pull_after_push_is_still_answered() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    upload = _upload()
+    upload = catalog_upload()
     cloud.upload(upload, now=0.0)
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
     assert isinstance(push.message, AssociationPush)
@@ -409,8 +392,8 @@ def test_pushes_of_several_receipts_are_independent() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
     cloud.subscribe(BOB)
-    cloud.upload(_upload("r-1", ALICE), now=0.0)
-    cloud.upload(_upload("r-2", BOB), now=30.0)
+    cloud.upload(catalog_upload("r-1", ALICE), now=0.0)
+    cloud.upload(catalog_upload("r-2", BOB), now=30.0)
     cloud.ask(ALICE, "r-1", now=1.0)
     assert cloud.fire("r-1", now=TIMEOUT) == Effects()
     push = _only_send(cloud.fire("r-2", now=30.0 + TIMEOUT))
@@ -429,7 +412,7 @@ def test_promotions_are_appended_to_the_products() -> None:
         offers=(Offer("FOOD-PA-001", "two for one", 1.25),),
     )
     assert cloud.send(update, POS, now=0.0) == Effects(sends=(Send(POS, PromotionAck(MERCHANT)),))
-    upload = _upload()
+    upload = catalog_upload()
     cloud.upload(upload, now=0.0)
     reply = _only_send(cloud.ask(ALICE, "r-1", now=1.0))
     assert isinstance(reply.message, AssociationResponse)
@@ -450,7 +433,7 @@ def test_promotions_of_another_merchant_are_not_sent() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
     cloud.send(PromotionUpdate("shop-b", ("FOOD-BR-001",), ()), POS, now=0.0)
-    cloud.upload(_upload(), now=0.0)
+    cloud.upload(catalog_upload(), now=0.0)
     reply = _only_send(cloud.ask(ALICE, "r-1", now=1.0))
     assert isinstance(reply.message, AssociationResponse)
     assert not any(p.reason.is_promotion for p in reply.message.products)
@@ -459,7 +442,7 @@ def test_promotions_of_another_merchant_are_not_sent() -> None:
 def test_step_507_saves_the_matching_relation() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    upload = _upload(skus=("SKIN-FW-001", "FOOD-PA-001"))
+    upload = catalog_upload(skus=("SKIN-FW-001", "FOOD-PA-001"))
     cloud.upload(upload, now=0.0)
     assert cloud.store.matching_relation("r-1") is None
     reply = _only_send(cloud.ask(ALICE, "r-1", now=12.0))
@@ -476,7 +459,7 @@ def test_step_507_saves_the_matching_relation() -> None:
 def test_step_604_saves_the_matching_relation_of_a_push() -> None:
     cloud = Cloud()
     cloud.subscribe(ALICE)
-    cloud.upload(_upload(), now=0.0)
+    cloud.upload(catalog_upload(), now=0.0)
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
     assert isinstance(push.message, AssociationPush)
     relation = cloud.store.matching_relation("r-1")
@@ -493,9 +476,9 @@ def test_restart_rearms_pending_pushes_at_their_original_deadlines() -> None:
     before = Cloud(store=store)
     before.subscribe(ALICE)
     before.subscribe(BOB)
-    before.upload(_upload("r-1", ALICE), now=0.0)
-    before.upload(_upload("r-2", BOB), now=10.0)
-    before.upload(_upload("r-3", ALICE), now=20.0)
+    before.upload(catalog_upload("r-1", ALICE), now=0.0)
+    before.upload(catalog_upload("r-2", BOB), now=10.0)
+    before.upload(catalog_upload("r-3", ALICE), now=20.0)
     before.ask(BOB, "r-2", now=15.0)  # answered: nothing pending for r-2
     assert before.machine.start(0.0).timers  # a first start also arms what is pending
 
@@ -525,7 +508,7 @@ def test_a_restart_does_not_resend_a_push_the_phone_was_answered_about() -> None
     store = InMemoryStore()
     before = Cloud(store=store)
     before.subscribe(ALICE)
-    before.upload(_upload("r-1", ALICE), now=0.0)
+    before.upload(catalog_upload("r-1", ALICE), now=0.0)
     assert isinstance(_only_send(before.fire("r-1", now=TIMEOUT)).message, AssociationPush)
     reply = _only_send(before.ask(ALICE, "r-1", now=TIMEOUT))
     assert isinstance(reply.message, AssociationResponse)
@@ -567,7 +550,7 @@ def test_an_error_is_never_answered_with_an_error() -> None:
 @pytest.mark.parametrize("key", ["r-1", ("push", "r-1"), None, 42])
 def test_timer_fired_with_an_unknown_key_raises(key: object) -> None:
     cloud = Cloud()
-    cloud.upload(_upload())
+    cloud.upload(catalog_upload())
     with pytest.raises(LocalProtocolError):
         cloud.machine.timer_fired(key, TIMEOUT)
 

@@ -29,9 +29,6 @@ from protocol import (
     WIRE_VERSION,
     AssociatedProduct,
     ErrorCode,
-    Hello,
-    HelloAck,
-    InvalidBody,
     InvalidMessage,
     Item,
     Message,
@@ -42,9 +39,7 @@ from protocol import (
     Reason,
     RemoteProtocolError,
     UploadAck,
-    WireError,
     decode_message,
-    encode_envelope,
     encode_message,
     message_type,
 )
@@ -52,6 +47,13 @@ from protocol._core import _ids, _validators
 from protocol._core._structuring import strict_converter
 from protocol._wire import _codec, _fast
 from protocol._wire import _framing as _wire
+from protocol.lowlevel import (
+    Hello,
+    HelloAck,
+    InvalidBody,
+    WireError,
+    encode_envelope,
+)
 from tests.strategies import associated_products, items, message_types, offers, positive_ints
 
 PHONE = "+8613800000001"

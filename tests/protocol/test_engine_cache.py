@@ -19,10 +19,10 @@ from protocol import (
     PurchaseUpload,
     builtin_catalog,
 )
+from tests.builders import PHONES
 
 CATALOG = builtin_catalog()
 MERCHANT = "shop-1"
-PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
 # Few products and categories, so that baskets share neighbours and categories.
 PRODUCTS = CATALOG.products[::7]
 NEW = tuple(

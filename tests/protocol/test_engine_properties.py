@@ -23,10 +23,10 @@ from protocol import (
     Subscribe,
     builtin_catalog,
 )
+from tests.builders import PHONES
 
 CATALOG = builtin_catalog()
 MERCHANT = "shop-1"
-PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
 # Few products, categories and phones, so that baskets share them: nothing reaches a
 # memory bound, where learning may depend on the order of baskets.
 PRODUCTS = CATALOG.products[::19]

@@ -22,19 +22,21 @@ from hypothesis import strategies as st
 from protocol import (
     MESSAGE_TYPES,
     WIRE_VERSION,
-    FrameDecoder,
-    Hello,
-    HelloAck,
     Message,
     RemoteProtocolError,
     UploadAck,
     decode_json,
-    encode_frame,
     encode_json,
     message_type,
 )
 from protocol._wire import _codec, _fast
 from protocol._wire import _framing as _wire
+from protocol.lowlevel import (
+    FrameDecoder,
+    Hello,
+    HelloAck,
+    encode_frame,
+)
 from tests.strategies import message_types
 
 CONTROL = {

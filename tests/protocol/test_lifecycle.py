@@ -33,7 +33,6 @@ from protocol import (
     CloudConfig,
     CloudMachine,
     CloudNote,
-    Effects,
     ErrorReply,
     InMemoryStore,
     LocalProtocolError,
@@ -42,13 +41,11 @@ from protocol import (
     PushAck,
     PushDue,
     PushReason,
-    Resend,
     RetryPolicy,
     RuleRecommender,
     Subscribe,
     builtin_catalog,
     phone_address,
-    pos_address,
 )
 from protocol._machines._lifecycle import (
     DERIVATION,
@@ -62,33 +59,18 @@ from protocol._machines._lifecycle import (
     receipt_state,
     transition,
 )
+from protocol.lowlevel import (
+    Resend,
+)
+from tests.builders import PHONES, POS, catalog_upload, sent_pushes
 
 S, E = ReceiptState, ReceiptEvent
 CATALOG = builtin_catalog()
 TIMEOUT = 60.0
-POS = pos_address("shop-a", "pos-1")
-PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
 RECEIPTS = ("r-1", "r-2", "r-3")
 SKUS = ("SKIN-FW-001", "FOOD-PA-001")
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
 DELIVERED_STATES = frozenset({S.PUSHED, S.DUAL_SENT, S.DELIVERED})
-
-
-def _upload(receipt_id: str, phone_id: str, sku: str = SKUS[0]) -> PurchaseUpload:
-    product = CATALOG.by_sku(sku)
-    assert product is not None
-    return PurchaseUpload(
-        receipt_id=receipt_id,
-        merchant_id="shop-a",
-        pos_id="pos-1",
-        phone_id=phone_id,
-        items=(CATALOG.to_item(product),),
-        purchased_at=0.0,
-    )
-
-
-def _pushes(effects: Effects) -> list[AssociationPush]:
-    return [s.message for s in effects.sends if isinstance(s.message, AssociationPush)]
 
 
 # --------------------------------------------------------------------------- the table
@@ -196,12 +178,12 @@ def test_the_cloud_pushes_only_where_the_table_allows(monkeypatch: pytest.Monkey
     alice, bob = PHONES[:2]
     for phone in (alice, bob):
         cloud.handle(Subscribe(phone), phone_address(phone), 0.0)
-    cloud.handle(_upload("r-1", alice), POS, 0.0)
-    cloud.handle(_upload("r-2", alice), POS, 0.0)
+    cloud.handle(catalog_upload("r-1", alice), POS, 0.0)
+    cloud.handle(catalog_upload("r-2", alice), POS, 0.0)
     mismatched = cloud.handle(AssociationRequest(1, "r-2", bob), phone_address(bob), 1.0)
     assert [s.message for s in mismatched.sends if isinstance(s.message, AssociationResponse)]
-    assert _pushes(mismatched) == []
-    assert _pushes(cloud.timer_fired(PushDue("r-1"), TIMEOUT)) == []
+    assert sent_pushes(mismatched) == []
+    assert sent_pushes(cloud.timer_fired(PushDue("r-1"), TIMEOUT)) == []
 
 
 # --------------------------------------------------------------------------- random steps
@@ -260,7 +242,7 @@ class CloudLifecycle(RuleBasedStateMachine):
 
     @rule(receipt=st.sampled_from(RECEIPTS), phone=st.sampled_from(PHONES))
     def upload(self, receipt: str, phone: str) -> None:
-        upload = self.uploads.get(receipt, _upload(receipt, phone))
+        upload = self.uploads.get(receipt, catalog_upload(receipt, phone))
         effects = self.cloud.handle(upload, POS, self.now)
         assert effects.sends
         if receipt not in self.uploads:
@@ -275,7 +257,9 @@ class CloudLifecycle(RuleBasedStateMachine):
     def conflicting_upload(self, data: st.DataObject, phone: str) -> None:
         receipt = data.draw(st.sampled_from(sorted(self.uploads)))
         upload = self.uploads[receipt]
-        other = _upload(receipt, phone, SKUS[1] if upload.items[0].sku == SKUS[0] else SKUS[0])
+        other = catalog_upload(
+            receipt, phone, (SKUS[1] if upload.items[0].sku == SKUS[0] else SKUS[0],)
+        )
         effects = self.cloud.handle(other, POS, self.now)  # refused: changes nothing
         assert isinstance(effects.sends[0].message, ErrorReply)
 
@@ -284,7 +268,7 @@ class CloudLifecycle(RuleBasedStateMachine):
         phone = self._phone(receipt, who)
         request = AssociationRequest(1, receipt, phone)
         effects = self.cloud.handle(request, phone_address(phone), self.now)
-        pushes = _pushes(effects)
+        pushes = sent_pushes(effects)
         if receipt not in self.uploads:  # refused: not-bound (unknown-receipt)
             assert isinstance(effects.sends[0].message, ErrorReply)
             assert not allows(self.model[receipt], E.REQUEST_ANSWERED)
@@ -320,7 +304,7 @@ class CloudLifecycle(RuleBasedStateMachine):
                 pushed = self._fire(receipt, E.PUSH_DUE_SUBSCRIBED)
             elif self._fire(receipt, E.PUSH_DUE_NOT_SUBSCRIBED):
                 assert notes == {CloudNote.PUSH_WITHHELD}
-        assert [p.reason for p in _pushes(effects)] == ([PushReason.TIMEOUT] if pushed else [])
+        assert [p.reason for p in sent_pushes(effects)] == ([PushReason.TIMEOUT] if pushed else [])
 
     def _outstanding(self) -> list[str]:
         """The receipts with a push in flight (all of them if none has)."""
@@ -350,7 +334,7 @@ class CloudLifecycle(RuleBasedStateMachine):
         self.restarts += 1
         self.cloud = self._new_cloud()
         effects = self.cloud.start(self.now)
-        outstanding = {(p.receipt_id, p.reason) for p in _pushes(effects)}
+        outstanding = {(p.receipt_id, p.reason) for p in sent_pushes(effects)}
         expected = {S.PUSHED: PushReason.TIMEOUT, S.DUAL_SENT: PushReason.DUAL_SEND}
         assert outstanding == {(r, expected[s]) for r, s in self.model.items() if s in expected}
 

@@ -14,26 +14,25 @@ from protocol import (
     ErrorReply,
     InMemoryStore,
     Note,
-    Outbox,
-    OutboxNote,
     PhoneMachine,
     PosMachine,
-    PurchaseUpload,
     PushDue,
     PushReason,
-    Resend,
-    ResendResult,
     RetryPolicy,
     RuleRecommender,
     Send,
     Subscribe,
     Timer,
-    builtin_catalog,
     phone_address,
-    pos_address,
 )
+from protocol.lowlevel import (
+    Outbox,
+    OutboxNote,
+    Resend,
+    ResendResult,
+)
+from tests.builders import ALICE, POS, catalog_items, catalog_upload
 
-ALICE = "+8613800000001"
 TWICE = RetryPolicy(first_delay=1.0, factor=1.0, max_attempts=2)
 
 
@@ -67,10 +66,7 @@ def _fire_resends(machine: PosMachine | PhoneMachine | CloudMachine, effects: Ef
 
 
 def test_pos_forgets_an_upload_given_up() -> None:
-    catalog = builtin_catalog()
-    product = catalog.by_sku("SKIN-FW-001")
-    assert product is not None
-    checkout = Checkout(1.0, "r-1", ALICE, phone_address(ALICE), (catalog.to_item(product),))
+    checkout = Checkout(1.0, "r-1", ALICE, phone_address(ALICE), catalog_items("SKIN-FW-001"))
     pos = PosMachine("shop-a", "pos-1", (checkout,), retry=TWICE)
     (due,) = pos.start(0.0).timers
     uploaded = pos.timer_fired(due.key, due.at)
@@ -96,11 +92,7 @@ def test_cloud_stops_keeping_a_push_given_up() -> None:
     config = CloudConfig(push_timeout=60.0, retry=TWICE)
     cloud = CloudMachine(store=store, recommender=RuleRecommender(), config=config)
     cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
-    catalog = builtin_catalog()
-    product = catalog.by_sku("SKIN-FW-001")
-    assert product is not None
-    upload = PurchaseUpload("r-1", "shop-a", "pos-1", ALICE, (catalog.to_item(product),), 0.0)
-    cloud.handle(upload, pos_address("shop-a", "pos-1"), 0.0)
+    cloud.handle(catalog_upload(), POS, 0.0)
     pushed = cloud.timer_fired(PushDue("r-1"), 60.0)
     (push,) = store.outgoing()
     assert isinstance(push, AssociationPush) and push.reason == PushReason.TIMEOUT

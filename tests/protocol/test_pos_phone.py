@@ -17,7 +17,6 @@ from protocol import (
     Effects,
     ErrorCode,
     ErrorReply,
-    Item,
     LocalProtocolError,
     Note,
     NoticeAck,
@@ -33,7 +32,6 @@ from protocol import (
     PushReason,
     Reason,
     ReceiptNotice,
-    Resend,
     RetryPolicy,
     Send,
     Subscribe,
@@ -43,22 +41,13 @@ from protocol import (
     builtin_catalog,
     phone_address,
 )
+from protocol.lowlevel import (
+    Resend,
+)
+from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_items
 
 CATALOG = builtin_catalog()
 RETRY = RetryPolicy()
-POS = "pos:shop-a:pos-1"
-MERCHANT = "shop-a"
-ALICE = "+8613800000001"
-BOB = "+8613800000002"
-
-
-def _items(*skus: str) -> tuple[Item, ...]:
-    items = []
-    for sku in skus:
-        product = CATALOG.by_sku(sku)
-        assert product is not None, sku
-        items.append(CATALOG.to_item(product))
-    return tuple(items)
 
 
 def _checkout(at: float, receipt_id: str, phone_id: str = ALICE, buyer: str = ALICE) -> Checkout:
@@ -67,7 +56,7 @@ def _checkout(at: float, receipt_id: str, phone_id: str = ALICE, buyer: str = AL
         receipt_id=receipt_id,
         phone_id=phone_id,
         buyer=phone_address(buyer),
-        items=_items("SKIN-FW-001", "FOOD-PA-001"),
+        items=catalog_items("SKIN-FW-001", "FOOD-PA-001"),
     )
 
 

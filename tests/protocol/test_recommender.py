@@ -33,6 +33,7 @@ from protocol._reco._recommender import (
     RuleRecommender,
     colour_affinity,
 )
+from tests.builders import ALICE, catalog_item
 
 CATALOG = builtin_catalog()
 RECOMMENDER = RuleRecommender()
@@ -45,25 +46,19 @@ def _sku(name: str) -> str:
     return product.sku
 
 
-def _item(sku: str, catalog: Catalog = CATALOG, quantity: int = 1) -> Item:
-    product = catalog.by_sku(sku)
-    assert product is not None, sku
-    return catalog.to_item(product, quantity)
-
-
 def _purchase(*items: Item, merchant_id: str = MERCHANT) -> PurchaseUpload:
     return PurchaseUpload(
         receipt_id="r-1",
         merchant_id=merchant_id,
         pos_id="pos-1",
-        phone_id="+8613800000001",
+        phone_id=ALICE,
         items=items,
         purchased_at=0.0,
     )
 
 
 def _buy(*skus: str) -> PurchaseUpload:
-    return _purchase(*(_item(sku) for sku in skus))
+    return _purchase(*(catalog_item(sku) for sku in skus))
 
 
 def _categories(products: tuple[AssociatedProduct, ...]) -> list[str]:
@@ -254,7 +249,7 @@ def test_colour_affinity_orders_candidates_exactly() -> None:
         )
     )
     recommender = RuleRecommender(catalog, {"top": [("trousers", 1.0)]})
-    products = recommender.associate(_purchase(_item("TOP-1", catalog)), None, 4)
+    products = recommender.associate(_purchase(catalog_item("TOP-1", catalog)), None, 4)
     assert [p.sku for p in products] == ["TR-WHITE", "TR-BEIGE", "TR-RED", "TR-PLAIN"]
     assert products[0].score == 1.0 + COLOUR_CLASSIC_PAIR_BONUS
     d = DIVERSITY_DECAY
@@ -273,7 +268,7 @@ def test_brand_affinity_ranks_same_brand_first() -> None:
         )
     )
     recommender = RuleRecommender(catalog, {"face-wash": [("lotion", 0.5)]})
-    products = recommender.associate(_purchase(_item("FW-1", catalog)), None, 3)
+    products = recommender.associate(_purchase(catalog_item("FW-1", catalog)), None, 3)
     assert [p.sku for p in products] == ["LO-H", "LO-A", "LO-Z"]  # then ties by SKU
     assert products[0].score == 0.5 + BRAND_BONUS
 
@@ -305,7 +300,7 @@ def test_best_item_of_the_basket_counts() -> None:
         )
     )
     recommender = RuleRecommender(catalog, {"top": [("trousers", 0.5)]})
-    basket = _purchase(_item("TOP-N", catalog), _item("TOP-R", catalog))
+    basket = _purchase(catalog_item("TOP-N", catalog), catalog_item("TOP-R", catalog))
     (product,) = recommender.associate(basket, None, 5)
     assert product.score == 0.5 + COLOUR_SAME_BONUS + BRAND_BONUS
 
@@ -362,7 +357,7 @@ def test_observe_changes_nothing() -> None:
 def test_quantity_and_repeated_lines_do_not_matter() -> None:
     once = RECOMMENDER.associate(_buy("FOOD-PA-001"), None, 8)
     twice = RECOMMENDER.associate(
-        _purchase(_item("FOOD-PA-001", quantity=3), _item("FOOD-PA-001")), None, 8
+        _purchase(catalog_item("FOOD-PA-001", quantity=3), catalog_item("FOOD-PA-001")), None, 8
     )
     assert once == twice
 
@@ -575,7 +570,7 @@ def test_ranking_is_the_plain_computation_of_the_docstring(
 def _top_candidates(item: Item, count: int) -> list[Item]:
     """The *count* best candidates the reference ranks for a basket of *item* alone."""
     ranked = _reference_ranking(RECOMMENDER, _purchase(item), count)
-    return [_item(sku) for sku, _ in ranked]
+    return [catalog_item(sku) for sku, _ in ranked]
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3])

@@ -11,13 +11,15 @@ import re
 from pathlib import Path
 
 from protocol import (
-    CONTROL_TYPES,
     MESSAGE_TYPES,
     ErrorCode,
     decode_message,
+    encode_message,
+)
+from protocol.lowlevel import (
+    CONTROL_TYPES,
     decode_payload,
     encode_envelope,
-    encode_message,
 )
 
 DOC = Path(__file__).parents[2] / "docs" / "wire-format.md"

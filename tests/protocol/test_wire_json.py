@@ -12,8 +12,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from protocol import AssociationRequest, decode_payload, encode_frame
+from protocol import (
+    AssociationRequest,
+)
 from protocol._wire._framing import MalformedFrame, _json_bytes, _json_value, _strict_json_value
+from protocol.lowlevel import (
+    decode_payload,
+    encode_frame,
+)
 
 _scalars = (
     st.none()

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from protocol import MAX_ITEMS_PER_PURCHASE, is_phone_id
+from protocol import (
+    MAX_ITEMS_PER_PURCHASE,
+)
+from protocol.lowlevel import (
+    is_phone_id,
+)
 from scenarios import (
     Scenario,
     ScenarioError,

@@ -27,7 +27,6 @@ from protocol import (
     CLOUD,
     AskDue,
     CloudMachine,
-    DeviceTokens,
     NoticeAck,
     PhoneMachine,
     PurchaseUpload,
@@ -37,6 +36,9 @@ from protocol import (
     UploadAck,
     builtin_catalog,
     pos_address,
+)
+from protocol.lowlevel import (
+    DeviceTokens,
 )
 from scenarios import ScenarioError, load_scenario, run_scenario
 from scenarios._cli._main import main
