@@ -122,6 +122,7 @@ _SAVE_RELATION: Final = """
 """
 
 _converter = strict_converter()
+_DECODED_UPLOADS: Final = 65_536  # the most decoded uploads a store keeps (about 60 MB)
 
 
 class SqliteStore:
@@ -145,6 +146,10 @@ class SqliteStore:
         self._durable = durable
         self._closed = False
         self._in_step = False  # between begin_step and commit_step/rollback_step
+        # A binding's row text -> its decoded upload: the cloud reads a binding at every
+        # request and push, and decoding its JSON cost more than the query. Keyed by the
+        # text itself, so a row changed outside assocsim is decoded (and judged) afresh.
+        self._uploads: dict[str, PurchaseUpload] = {}
         try:
             # isolation_level=None: autocommit, each statement is its own transaction.
             self._db = sqlite3.connect(self._path, isolation_level=None)
@@ -330,12 +335,18 @@ class SqliteStore:
         )
 
     def _upload(self, key: str, raw: str) -> PurchaseUpload:
+        known = self._uploads.get(raw)
+        if known is not None:
+            return known
         try:
             upload = decode_json(raw)
         except RemoteProtocolError as exc:
             raise self._corrupt("bindings", key, exc) from exc
         if not isinstance(upload, PurchaseUpload):
             raise self._corrupt("bindings", key, TypeError(f"a {type(upload).__name__}"))
+        if len(self._uploads) >= _DECODED_UPLOADS:
+            self._uploads.clear()  # bounded: a long-running server holds no growing cache
+        self._uploads[raw] = upload
         return upload
 
     def _push(self, key: tuple[str, str], raw: str) -> AssociationPush:
