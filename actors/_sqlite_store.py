@@ -122,7 +122,7 @@ _SAVE_RELATION: Final = """
 """
 
 _converter = strict_converter()
-_DECODED_UPLOADS: Final = 65_536  # the most decoded uploads a store keeps (about 60 MB)
+_DECODED_UPLOADS: Final = 65_536  # the most decoded uploads a store keeps at once
 
 
 class SqliteStore:
