@@ -1,0 +1,747 @@
+"""The same machines under SimPy against ``assocsim run``: wall time, scaling and memory.
+
+The built-in ``quickstart`` scenario scaled to N purchases (one phone per 10 purchases and
+the 8 h day stretched with N, so every N has the same density of purchases per phone and
+per virtual second; no faults, cloud on the in-memory store) is run four ways, in one
+process, alternating (the order swapped every repeat), ``--repeat`` times each:
+
+1. ``simpy``: the pure machines (``CloudMachine``, ``PosMachine``, ``PhoneMachine``, built
+   as ``scenarios.build_world`` builds them from ``scenarios.generate_workload``) under a
+   callback-style SimPy driver: one ``simpy.Environment``; a message is a ``Timeout(0)``
+   whose callback hands it to its recipient (instantaneous in-memory delivery, like
+   assocsim's perfect network); a timer is a ``Timeout`` to its instant, skipped when
+   the key was moved (armed again) or cancelled since; every step runs through
+   ``actors.run_step`` (the cloud store's step transaction), as the actors do. It keeps
+   only counters: no trace, no report. The baseline of every ratio.
+2. ``assocsim run``: ``scenarios.run_scenario``, its report included (what ``assocsim
+   run`` does, less printing).
+3. ``bare world``: the same inline ``World`` with no observer at all (no trace events, no
+   report): what the report pipeline costs is the difference between 2 and 3;
+4. ``no-op observer``: that world with an observer that does nothing: every
+   ``TraceEvent`` made and handed over, none folded; it splits the pipeline's cost into
+   making the events (4 - 3) and folding them into the report (2 - 4).
+
+Each run is timed in wall and in CPU time of the process: on a shared machine the wall
+time also counts the waits for a core, so the verdicts take the worse of the two ratios
+of medians, and the tables print min and median of both.
+
+The SimPy run must be faithful, or the bench fails: its responses, refusals, timeout
+pushes, dual-sends and ``shown`` notes (per phone) equal the report's of the same
+scenario and seed, and every phone machine ends with the same deliveries (receipt, kind)
+under both drivers.
+
+Then a scaling sweep of ``assocsim run`` alone (``--scale``, 10k and 100k purchases by
+default; add 1000000 for a million, about 5 minutes and 4 GB), each run in a fresh child
+process (after a 500-purchase warm-up), so that peaks do not mix; ``--scale-repeat``
+runs of each size, sizes alternating, the one of least CPU time kept. It prints the
+wall and CPU time per purchase, the CPU time as a ratio to the smallest size's (flat:
+within 1.20x; CPU time, as a loaded machine stretches wall times by whole seconds), the
+same without generating the workload (timed alone after the run: its wrong-id draw is
+linear in the phones, so quadratic in N), the share of the cyclic garbage collector, and
+the memory per purchase: (peak RSS - RSS before the run) / N, from ``/proc/self/status``.
+
+What that memory is made of (``--parts``: the same run repeated by hand in the child,
+then the live objects of each part walked with ``gc.get_referents`` and summed by
+``sys.getsizeof``, each object counted once, in this order). At 100k purchases, of
+about 4.5 kB of peak RSS per purchase, 3.8 kB are live at the end:
+
+* the workload, ~520 B: a ``PlannedPurchase`` with its items and ids, kept all run;
+* the cloud's store, ~600 B: the binding (the upload and its items), the pending push,
+  the delivered pair and the outgoing push of each receipt, kept for ever by
+  ``InMemoryStore`` (no expiry); the cloud machine itself does not grow with N (the
+  recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
+* the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
+  machines, ~490 B (ask plans, outbox entries, each ``Delivery`` shown);
+* the report builder, ~1.9 kB, the largest part: no ``TraceEvent`` is kept (each is
+  dropped once folded), but the promise ledger keeps about 20 keyed collections per
+  receipt, request and phone (bound, arrived, settled, shown, owed, replied, ...), and the
+  report its own sets (``_sent`` alone, one key per re-sendable message, ~425 B): what
+  the end-of-run judgement and the distinct-message counts need;
+* the rest of the world, ~150 B: actors, mailboxes, the timer heap.
+
+The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
+events in flight, moved and cancelled timers still in the heap, dicts and sets at their
+peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
+
+    python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
+        [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
+
+Needs SimPy (a bench-only extra): ``.venv/bin/pip install -e '.[bench]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, ModuleType
+from typing import Any, cast
+
+import attrs
+import trio
+import trio.testing
+
+from actors import TraceEvent, World, deterministic_scheduling, durable_state, run_step
+from protocol import (
+    CLOUD,
+    AssociationPush,
+    AssociationResponse,
+    CloudConfig,
+    CloudMachine,
+    Effects,
+    ErrorReply,
+    InMemoryStore,
+    Machine,
+    Message,
+    PairingEngine,
+    PhoneMachine,
+    PhoneNote,
+    PosMachine,
+    PushReason,
+    Recommender,
+    RuleRecommender,
+    phone_address,
+    pos_address,
+)
+from scenarios import (
+    ReportBuilder,
+    RunResult,
+    Scenario,
+    Workload,
+    build_world,
+    generate_workload,
+    load_scenario,
+    run_scenario,
+)
+
+try:
+    import simpy
+except ModuleNotFoundError:
+    print(
+        "bench/simpy_peer.py needs SimPy, a bench-only extra: .venv/bin/pip install -e '.[bench]'",
+        file=sys.stderr,
+    )
+    raise SystemExit(2) from None
+
+FLAT = 1.20  # flat: the CPU time per purchase of every size within this of the smallest's
+
+
+# ----------------------------------------------------------------------------- workload
+
+
+def scaled(purchases: int) -> Scenario:
+    """``quickstart`` with ``purchases``, its phones and its day scaled alike."""
+    base = load_scenario("quickstart")
+    scenario = attrs.evolve(
+        base,
+        purchases=purchases,
+        phones=max(base.phones, purchases * base.phones // base.purchases),
+        duration=base.duration * max(1.0, purchases / base.purchases),
+    )
+    if scenario.has_faults or scenario.crash or scenario.cloud.store == "sqlite":
+        raise SystemExit("simpy_peer: the SimPy peer models a perfect network, memory store")
+    return scenario
+
+
+# ----------------------------------------------------------------------- the SimPy peer
+
+
+@attrs.define
+class Counts:
+    """What the SimPy run delivered, in the report's terms."""
+
+    responses: int = 0
+    refusals: int = 0
+    pushes: int = 0
+    dual_sends: int = 0
+    shown: Counter[str] = attrs.field(factory=Counter)  # phone id -> shown notes
+
+
+class Party:
+    """One machine under the SimPy driver: its step, its timers, its effects."""
+
+    __slots__ = ("address", "armed", "env", "machine", "parties", "peer", "store")
+
+    def __init__(self, peer: SimPyPeer, address: str, machine: Machine) -> None:
+        self.peer = peer
+        self.env = peer.env
+        self.parties = peer.parties
+        self.address = address
+        self.machine = machine
+        self.store = durable_state(machine)
+        self.armed: dict[Hashable, int] = {}  # key -> the number of its live Timeout
+
+    def start(self) -> None:
+        now = self.env.now
+        self.apply(run_step(self.store, self.machine.start, now), now)
+
+    def on_message(self, event: simpy.Event) -> None:
+        sender, message = cast(tuple[str, Message], event.value)
+        now = self.env.now
+        self.apply(run_step(self.store, self.machine.handle, message, sender, now), now)
+
+    def on_timer(self, event: simpy.Event) -> None:
+        key, seq = cast(tuple[Hashable, int], event.value)
+        armed = self.armed
+        if armed.get(key) != seq:
+            return  # moved or cancelled since
+        del armed[key]
+        now = self.env.now
+        self.apply(run_step(self.store, self.machine.timer_fired, key, now), now)
+
+    def apply(self, effects: Effects, now: float) -> None:
+        """As assocsim's effects interpreter (``actors/_effects.py``) does: cancels, then
+        timers (a key armed again moves), notes and sends in order."""
+        env = self.env
+        armed = self.armed
+        for key in effects.cancels:
+            armed.pop(key, None)
+        for timer in effects.timers:
+            seq = self.peer.seq = self.peer.seq + 1
+            armed[timer.key] = seq
+            env.timeout(max(0.0, timer.at - now), (timer.key, seq)).callbacks.append(self.on_timer)
+        if effects.notes:
+            shown = self.peer.counts.shown
+            for note in effects.notes:
+                if note.kind == PhoneNote.SHOWN and note.phone_id is not None:
+                    shown[note.phone_id] += 1
+        address = self.address
+        parties = self.parties
+        for out in effects.sends:
+            env.timeout(0, (address, out.message)).callbacks.append(parties[out.to].on_message)
+
+
+class PhoneParty(Party):
+    """A phone, counting what reaches it as the report does."""
+
+    __slots__ = ()
+
+    def on_message(self, event: simpy.Event) -> None:
+        message = cast(tuple[str, Message], event.value)[1]
+        counts = self.peer.counts
+        if isinstance(message, AssociationResponse):
+            counts.responses += 1
+        elif isinstance(message, AssociationPush):
+            if message.reason is PushReason.DUAL_SEND:
+                counts.dual_sends += 1
+            else:
+                counts.pushes += 1
+        elif isinstance(message, ErrorReply):
+            counts.refusals += 1
+        Party.on_message(self, event)
+
+
+class SimPyPeer:
+    """The machines of one workload in one SimPy environment."""
+
+    def __init__(self, scenario: Scenario, workload: Workload) -> None:
+        self.env = simpy.Environment()
+        self.parties: dict[str, Party] = {}
+        self.counts = Counts()
+        self.seq = 0
+        self._build(scenario, workload)
+
+    def _build(self, scenario: Scenario, workload: Workload) -> None:
+        """The machines as ``scenarios.build_world`` makes them."""
+        settings = scenario.cloud
+        config = CloudConfig(
+            push_timeout=settings.push_timeout,
+            mismatch_policy=settings.mismatch_policy,
+            max_products=settings.max_products,
+            retry=scenario.retry,
+        )
+        recommender: Recommender = (
+            PairingEngine() if settings.recommender == "engine" else RuleRecommender()
+        )
+        cloud = CloudMachine(store=InMemoryStore(), recommender=recommender, config=config)
+        self.parties[CLOUD] = Party(self, CLOUD, cloud)
+        by_pos: dict[tuple[str, str], list[Any]] = {
+            (shop.merchant_id, pos_id): [] for shop in workload.shops for pos_id in shop.pos_ids
+        }
+        asks: dict[str, dict[str, float | None]] = {p.phone_id: {} for p in workload.phones}
+        for purchase in workload.purchases:
+            by_pos[(purchase.merchant_id, purchase.pos_id)].append(purchase.checkout())
+            asks[purchase.buyer_phone_id][purchase.receipt_id] = purchase.ask_delay
+        for shop in workload.shops:
+            for index, pos_id in enumerate(shop.pos_ids):
+                address = pos_address(shop.merchant_id, pos_id)
+                pos = PosMachine(
+                    shop.merchant_id,
+                    pos_id,
+                    by_pos[(shop.merchant_id, pos_id)],
+                    promotions=shop.promotions if index == 0 else None,
+                    retry=scenario.retry,
+                )
+                self.parties[address] = Party(self, address, pos)
+        for plan in workload.phones:
+            address = phone_address(plan.phone_id)
+            phone = PhoneMachine(
+                plan.phone_id,
+                subscribes=plan.subscribes,
+                ask_plan=asks[plan.phone_id],
+                default_ask_delay=None,
+                retry=scenario.retry,
+            )
+            self.parties[address] = PhoneParty(self, address, phone)
+
+    def run(self) -> Counts:
+        for party in self.parties.values():
+            party.start()  # every start effect before any delivery, as World.run does
+        self.env.run()
+        return self.counts
+
+
+def run_simpy(scenario: Scenario, seed: int) -> SimPyPeer:
+    peer = SimPyPeer(scenario, generate_workload(scenario, seed))
+    peer.run()
+    return peer
+
+
+def run_bare(scenario: Scenario, seed: int, observer: Callable[[TraceEvent], None] | None) -> None:
+    """The inline World of ``run_scenario`` without its report: no observer (no trace
+    events made), or ``observer`` (every trace event made and handed to it)."""
+    clock = trio.testing.MockClock(autojump_threshold=0)
+
+    async def go() -> None:
+        workload = generate_workload(scenario, seed)
+        world = build_world(
+            scenario, workload, observer=observer, scheduling="inline", seed=seed, clock=clock
+        )
+        await world.run()
+
+    with deterministic_scheduling(seed):
+        trio.run(go, clock=clock)
+
+
+def _ignore(event: TraceEvent) -> None:
+    pass
+
+
+# -------------------------------------------------------------------------- faithfulness
+
+
+def _phone_deliveries(machines: Iterable[Machine]) -> dict[str, list[tuple[str, str]]]:
+    return {
+        m.phone_id: [(d.receipt_id, d.kind) for d in m.deliveries]
+        for m in machines
+        if isinstance(m, PhoneMachine)
+    }
+
+
+def check_faithful(peer: SimPyPeer, result: RunResult) -> None:
+    """The SimPy run delivered what ``assocsim run`` reports, phone by phone; else exit 1."""
+    report = result.report
+    counts = peer.counts
+    assocsim_shown = {
+        phone: len(shown)
+        for phone, shown in _phone_deliveries(
+            a.machine for a in result.world.actors.values()
+        ).items()
+        if shown
+    }
+    pairs = [
+        ("responses", counts.responses, report.responses),
+        ("refusals", counts.refusals, report.refusals),
+        ("pushes", counts.pushes, report.pushes),
+        ("dual-sends", counts.dual_sends, report.dual_sends),
+        ("shown", counts.shown.total(), report.delivered),
+        ("shown per phone", dict(counts.shown), assocsim_shown),
+    ]
+    if report.lost or report.duplicates or report.resent or report.gave_up:
+        raise SystemExit(f"simpy_peer: assocsim run is not a clean run: {report}")
+    wrong = [f"{name}: simpy {a!r:.80} != assocsim {b!r:.80}" for name, a, b in pairs if a != b]
+    simpy_deliveries = _phone_deliveries(p.machine for p in peer.parties.values())
+    assocsim_deliveries = _phone_deliveries(a.machine for a in result.world.actors.values())
+    if simpy_deliveries != assocsim_deliveries:
+        wrong.append("the phones' deliveries (receipt, kind) differ")
+    if wrong:
+        raise SystemExit("simpy_peer: the SimPy driver is not faithful: " + "; ".join(wrong))
+
+
+# ------------------------------------------------------------------------- alternating
+
+
+@attrs.frozen
+class Timing:
+    wall: float  # seconds
+    cpu: float  # seconds of this process's CPU: what a loaded machine disturbs least
+
+
+def _timed(call: Callable[[], Any]) -> tuple[Timing, Any]:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = call()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu), out
+
+
+def _count_events(scenario: Scenario, seed: int) -> tuple[int, RunResult]:
+    events = 0
+
+    def count(event: TraceEvent) -> None:
+        nonlocal events
+        events += 1
+
+    result = run_scenario(scenario, seed, observers=[count])
+    return events, result
+
+
+CONTENDERS = ("simpy", "assocsim run", "bare world", "no-op observer")
+
+
+def compare(purchases: int, repeat: int) -> dict[str, list[Timing]]:
+    """The contenders alternating at one size; prints their times and ratios to SimPy."""
+    scenario = scaled(purchases)
+    seed = scenario.seed
+    events, reference = _count_events(scenario, seed)  # untimed: events per run
+    print(
+        f"\n{purchases:,} purchases ({scenario.phones:,} phones), seed {seed}: "
+        f"{events:,} trace events ({events / purchases:.1f} per purchase)",
+        flush=True,
+    )
+    runs: dict[str, Callable[[], Any]] = {
+        "simpy": lambda: run_simpy(scenario, seed),
+        "assocsim run": lambda: run_scenario(scenario, seed),
+        "bare world": lambda: run_bare(scenario, seed, None),
+        "no-op observer": lambda: run_bare(scenario, seed, _ignore),
+    }
+    times: dict[str, list[Timing]] = {name: [] for name in CONTENDERS}
+    for r in range(repeat):
+        order = CONTENDERS if r % 2 == 0 else CONTENDERS[::-1]
+        for name in order:
+            timing, out = _timed(runs[name])
+            times[name].append(timing)
+            if name == "simpy":
+                check_faithful(out, reference)
+            elif name == "assocsim run" and out.report != reference.report:
+                raise SystemExit("simpy_peer: assocsim run's report changed between runs")
+            del out
+        print(
+            f"  repeat {r + 1}: " + ", ".join(f"{n} {times[n][-1].wall:.2f} s" for n in CONTENDERS),
+            flush=True,
+        )
+    print(
+        f"  {'driver':<16}{'wall min':>9}{'median':>8}{'x simpy':>11}"
+        f"{'CPU min':>9}{'median':>8}{'x simpy':>11}{'CPU us/purchase':>17}"
+    )
+    stats = {name: _stats(times[name]) for name in CONTENDERS}
+    base = stats["simpy"]
+    for name in CONTENDERS:
+        st = stats[name]
+        print(
+            f"  {name:<16}{st[0]:>9.2f}{st[1]:>8.2f}{_ratios(st[0:2], base[0:2]):>11}"
+            f"{st[2]:>9.2f}{st[3]:>8.2f}{_ratios(st[2:4], base[2:4]):>11}"
+            f"{st[3] / purchases * 1e6:>17.1f}"
+        )
+    run, bare, noop = (stats[n][3] for n in ("assocsim run", "bare world", "no-op observer"))
+    print(
+        f"  the report pipeline (CPU medians, assocsim run - bare world): {run - bare:.2f} s, "
+        f"{(run - bare) / events * 1e6:.2f} us per trace event, {(run - bare) / run:.0%} "
+        f"of assocsim run; of it, making and handing over the events (no-op observer - "
+        f"bare world) {(noop - bare) / events * 1e6:.2f} us, folding them (ReportBuilder) "
+        f"and the report {(run - noop) / events * 1e6:.2f} us",
+        flush=True,
+    )
+    return times
+
+
+def _stats(times: list[Timing]) -> tuple[float, float, float, float]:
+    """Wall min and median, CPU min and median."""
+    walls = [t.wall for t in times]
+    cpus = [t.cpu for t in times]
+    return min(walls), statistics.median(walls), min(cpus), statistics.median(cpus)
+
+
+def _ratios(figures: tuple[float, ...], base: tuple[float, ...]) -> str:
+    return "/".join(f"{a / b:.2f}" for a, b in zip(figures, base, strict=True))
+
+
+# ------------------------------------------------------------------ scaling and memory
+
+
+def _status_kb(field: str) -> int:
+    """A ``/proc/self/status`` figure in KiB (Linux): ``VmRSS`` now, ``VmHWM`` its peak.
+
+    Not ``ru_maxrss``: Linux carries it across ``fork`` and ``exec``, so a child would
+    report its parent's peak if that was higher."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise SystemExit(f"simpy_peer: no {field} in /proc/self/status (Linux only)")
+
+
+def _deep_size(roots: Iterable[object], seen: set[int]) -> int:
+    """Bytes of every object reachable from ``roots`` not in ``seen`` (then added to it);
+    classes, modules and functions are shared code, not counted or followed."""
+    total = 0
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(
+            obj, type | ModuleType | FunctionType | BuiltinFunctionType
+        ):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def _parts(scenario: Scenario, seed: int) -> dict[str, int]:
+    """``run_scenario``'s run by hand (its builder kept), then the bytes of each part."""
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    kept: dict[str, Any] = {}
+
+    async def go() -> None:
+        workload = generate_workload(scenario, seed)
+        builder = ReportBuilder()
+        world = build_world(
+            scenario, workload, observer=builder, scheduling="inline", seed=seed, clock=clock
+        )
+        await world.run()
+        kept.update(workload=workload, builder=builder, world=world)
+        kept["report"] = builder.report(scenario=scenario.name, seed=seed)
+
+    with deterministic_scheduling(seed):
+        trio.run(go, clock=clock)
+    world: World = kept["world"]
+    machines = [actor.machine for actor in world.actors.values()]
+    cloud = world.actors[CLOUD].machine
+    assert isinstance(cloud, CloudMachine)
+    seen: set[int] = set()
+    return {
+        "workload": _deep_size([kept["workload"]], seen),
+        "cloud store": _deep_size([cloud.store], seen),
+        "cloud machine": _deep_size([cloud], seen),
+        "POS machines": _deep_size([m for m in machines if isinstance(m, PosMachine)], seen),
+        "phone machines": _deep_size([m for m in machines if isinstance(m, PhoneMachine)], seen),
+        "report builder": _deep_size([kept["builder"], kept["report"]], seen),
+        "rest of world": _deep_size([world], seen),
+    }
+
+
+class _GcClock:
+    """Seconds spent in the cyclic garbage collector, and its full collections."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full += info["generation"] == 2
+
+
+def child(purchases: int, parts: bool) -> None:
+    """One size of the sweep, alone in this process: prints one JSON line.
+
+    A warm-up run of the 500 purchases of ``quickstart`` first pays the one-time costs
+    (the catalog's indexes, the recommender's first tables, the first calls), as the
+    alternating runs have paid them; the RSS after it is the base of the figures."""
+    run_scenario(load_scenario("quickstart"))
+    scenario = scaled(purchases)
+    gc.collect()
+    base = _status_kb("VmRSS")
+    clock = _GcClock()
+    gc.callbacks.append(clock)
+    timing, result = _timed(lambda: run_scenario(scenario, scenario.seed))
+    gc.callbacks.remove(clock)
+    peak = _status_kb("VmHWM")
+    out: dict[str, Any] = {
+        "purchases": purchases,
+        "wall": timing.wall,
+        "cpu": timing.cpu,
+        "gc": clock.seconds,
+        "gc_full": clock.full,
+        "base_kb": base,
+        "peak_kb": peak,
+    }
+    del result
+    gc.collect()
+    out["workload_cpu"] = _timed(lambda: generate_workload(scenario, scenario.seed))[0].cpu
+    if parts:
+        out["parts"] = _parts(scenario, scenario.seed)
+    print(json.dumps(out))
+
+
+def sweep(sizes: list[int], repeat: int, parts_max: int, parts: bool) -> list[dict[str, Any]]:
+    """Each size ``repeat`` times, sizes alternating, each run in a fresh child; per size
+    the run of least CPU time (the peak RSS is the same in every run of a size)."""
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
+    for r in range(repeat):
+        for n in sizes:
+            command = [sys.executable, __file__, "--child", str(n)]
+            if parts and n <= parts_max and r == 0:
+                command.append("--parts")
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            row = json.loads(done.stdout.splitlines()[-1])
+            runs[n].append(row)
+            print(
+                f"  {n:>9,} purchases: {row['wall']:.1f} s wall, {row['cpu']:.1f} s CPU "
+                f"({row['cpu'] / n * 1e6:.1f} us per purchase)",
+                flush=True,
+            )
+    rows = []
+    for n in sizes:
+        best = dict(min(runs[n], key=lambda row: float(row["cpu"])))
+        parts_rows = [row["parts"] for row in runs[n] if "parts" in row]
+        if parts_rows:
+            best["parts"] = parts_rows[0]
+        rows.append(best)
+    return rows
+
+
+def print_sweep(rows: list[dict[str, Any]]) -> tuple[bool, bool]:
+    """The sweep's table and what the memory is made of; is the CPU time per purchase flat,
+    with and without generating the workload?"""
+    first = rows[0]
+    base = first["cpu"] / first["purchases"]
+    base_rest = (first["cpu"] - first["workload_cpu"]) / first["purchases"]
+    print(
+        f"\n{'purchases':>10}{'wall s':>8}{'us/p':>7}{'CPU s':>8}{'us/p':>7}{'x':>6}"
+        f"{'workload':>9}{'rest x':>7}{'GC':>5}{'full GCs':>9}{'peak MiB':>9}{'RSS kB/p':>9}"
+    )
+    for row in rows:
+        n = row["purchases"]
+        cpu = row["cpu"] / n
+        rest = (row["cpu"] - row["workload_cpu"]) / n
+        rss = (row["peak_kb"] - row["base_kb"]) * 1.024 / n
+        print(
+            f"{n:>10,}{row['wall']:>8.1f}{row['wall'] / n * 1e6:>7.0f}{row['cpu']:>8.1f}"
+            f"{cpu * 1e6:>7.0f}{cpu / base:>6.2f}{row['workload_cpu'] / n * 1e6:>9.1f}"
+            f"{rest / base_rest:>7.2f}{row['gc'] / row['cpu']:>5.0%}{row['gc_full']:>9}"
+            f"{row['peak_kb'] / 1024:>9.0f}{rss:>9.2f}"
+        )
+    print(
+        "us/p: per purchase; x: CPU per purchase / the smallest size's; workload: CPU us per "
+        "purchase of generate_workload alone; rest x: x without it; GC: share of the CPU"
+    )
+    for row in rows:
+        if "parts" in row:
+            n = row["purchases"]
+            total = sum(row["parts"].values())
+            rss = (row["peak_kb"] - row["base_kb"]) * 1024
+            print(f"\nlive objects at the end of {n:,} purchases, bytes per purchase:")
+            for name, size in row["parts"].items():
+                print(f"  {name:<16}{size / n:>9.0f}  ({size / total:.0%})")
+            print(
+                f"  {'sum':<16}{total / n:>9.0f}  (peak RSS: {rss / n:.0f}; the recommender's "
+                "bounded cache was partly filled by the warm-up, before the base)"
+            )
+    flat = all(row["cpu"] / row["purchases"] <= FLAT * base for row in rows)
+    rest_flat = all(
+        (row["cpu"] - row["workload_cpu"]) / row["purchases"] <= FLAT * base_rest for row in rows
+    )
+    return flat, rest_flat
+
+
+# ----------------------------------------------------------------------------- profile
+
+
+_GROUPS = (
+    ("report pipeline", ("/_report.py", "/_promises.py", "actors/_trace.py")),
+    ("actors", ("actors/",)),
+    ("trio", ("trio/", "outcome/")),
+    ("simpy driver", ("simpy/", "bench/simpy_peer.py")),
+    ("recommender", ("/_recommender.py", "/_catalog.py", "/_engine.py")),
+    ("machines, messages", ("protocol/", "<attrs generated")),
+    ("workload", ("/_workload.py", "/random.py")),
+    ("builtins", ("~",)),
+)
+"""cProfile's own time by file: the first group with a mark in the file name wins."""
+
+
+def profile(purchases: int) -> None:
+    """Own time by group of modules, for one run of each driver."""
+    scenario = scaled(purchases)
+    print(f"\nown time by module group, {purchases:,} purchases (cProfile, slowed down):")
+    for name, call in (
+        ("simpy", lambda: run_simpy(scenario, scenario.seed)),
+        ("assocsim run", lambda: run_scenario(scenario, scenario.seed)),
+    ):
+        profiler = cProfile.Profile()
+        profiler.runcall(call)
+        groups: dict[str, float] = {}
+        for entry in profiler.getstats():
+            code, own = entry.code, entry.inlinetime
+            filename = "~" if isinstance(code, str) else code.co_filename  # str: a builtin
+            group = next((g for g, marks in _GROUPS if any(m in filename for m in marks)), "other")
+            groups[group] = groups.get(group, 0.0) + own
+        total = sum(groups.values())
+        print(
+            f"  {name:<14}{total:6.2f} s: "
+            + ", ".join(
+                f"{g} {t:.2f} s ({t / total:.0%})"
+                for g, t in sorted(groups.items(), key=lambda gt: -gt[1])
+            )
+        )
+
+
+# --------------------------------------------------------------------------------- main
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--purchases", type=_sizes, default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--scale",
+        type=_sizes,
+        default=[10_000, 100_000],
+        help="sizes of the assocsim run sweep, one child process each ('' to skip)",
+    )
+    parser.add_argument("--scale-repeat", type=int, default=1, help="runs of each size (min)")
+    parser.add_argument("--parts", action="store_true", help="what the memory is made of")
+    parser.add_argument("--parts-max", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true", help="cProfile both at the first size")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child, args.parts)
+        return
+    verdicts = []
+    for n in args.purchases:
+        stats = {name: _stats(times) for name, times in compare(n, args.repeat).items()}
+        wall = stats["assocsim run"][1] / stats["simpy"][1]
+        cpu = stats["assocsim run"][3] / stats["simpy"][3]
+        met = "met" if max(wall, cpu) <= 1.0 else "NOT met"
+        verdicts.append(
+            f"assocsim run at least as fast as SimPy at {n:,}: {met} "
+            f"(medians: {wall:.2f}x wall, {cpu:.2f}x CPU)"
+        )
+    if args.profile and args.purchases:
+        profile(args.purchases[0])
+    if args.scale:
+        print("\nscaling sweep of assocsim run (one child process per size):", flush=True)
+        flat, rest_flat = print_sweep(
+            sweep(args.scale, args.scale_repeat, args.parts_max, args.parts)
+        )
+        sizes = f"{args.scale[0]:,} to {args.scale[-1]:,}"
+        verdicts.append(
+            f"CPU time per purchase flat from {sizes} (within {FLAT:.2f}x): "
+            + ("met" if flat else "NOT met")
+            + "; without generating the workload: "
+            + ("flat" if rest_flat else "not flat")
+        )
+    print()
+    for verdict in verdicts:
+        print(verdict)
+
+
+if __name__ == "__main__":
+    main()
