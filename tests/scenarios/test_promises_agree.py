@@ -296,7 +296,8 @@ def test_the_readme_template_fails_once_with_the_file_and_the_replay(tmp_path: P
         encoding="utf-8",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "test_my_variant.py"],
+        # -rN: no short summary, whose line repeats the message (untruncated under CI=true)
+        [sys.executable, "-m", "pytest", "-q", "-rN", "-p", "no:randomly", "test_my_variant.py"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
