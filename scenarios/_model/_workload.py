@@ -107,13 +107,19 @@ def generate_workload(scenario: Scenario, seed: int, catalog: Catalog | None = N
     low, high = scenario.items_per_purchase
     ask_low, ask_high = scenario.ask_delay
     purchases = []
+    every_phone = range(len(phone_ids))
+    others = range(len(phone_ids) - 1)
     for n, at in enumerate(times):
         shop = rng.choice(shops)
         pos_id = rng.choice(shop.pos_ids)
-        buyer = rng.choice(phone_ids)
-        keyed = buyer
+        buyer_index = rng.choice(every_phone)  # the same draw as rng.choice(phone_ids)
+        buyer = keyed = phone_ids[buyer_index]
         if rng.random() < scenario.wrong_id_rate:
-            keyed = rng.choice([p for p in phone_ids if p != buyer] or [buyer])
+            if others:  # as rng.choice of the other phones, without building their list
+                k = rng.choice(others)
+                keyed = phone_ids[k + (k >= buyer_index)]
+            else:
+                keyed = rng.choice([buyer])
         items = _basket(catalog, rng, rng.choice(departments), rng.randint(low, high))
         asks = rng.random() < scenario.ask_probability
         delay = rng.uniform(ask_low, ask_high) if asks else None
