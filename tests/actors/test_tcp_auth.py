@@ -92,6 +92,7 @@ async def test_serve_clouds_hello_check_refuses_with_the_protocols_class() -> No
             assert callable(function)
             return function(*args)
 
+    # Duck-typed doubles of the store thread and the cloud: no thread, no SQLite file.
     check = _serve._authenticate(authenticator, InlineThread(), NoStore())  # type: ignore[arg-type]
 
     async def refusal(hello: protocol.lowlevel.Hello) -> None:

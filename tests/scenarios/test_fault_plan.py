@@ -199,10 +199,6 @@ def test_an_armed_crash_that_never_fired_is_named() -> None:
     assert cloud.what == '[[crash]] #2 (actor "cloud", at 30s)'
 
 
-@pytest.mark.skipif(
-    "after_writes" not in {f.name for f in Crash.__attrs_attrs__},
-    reason="the in-step crash knob is not in this tree",
-)
 def test_a_crash_inside_a_step_that_never_comes_warns() -> None:
     scenario = small('crash=[{actor="cloud",at=100,restart=200,after_writes=500}]')
     (idle,) = run_idle(scenario)
