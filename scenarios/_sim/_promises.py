@@ -81,6 +81,9 @@ TIMEOUT_PUSH = "timeout-push"
 Field = Callable[[Any, str], Any]
 """Reads one field of a message body: ``field(body, "request_id")``."""
 
+Handler = Callable[[str, str, "str | None", float, Any], None]
+"""What the ledger does for one message: ``handler(frm, to, receipt, t, body)``."""
+
 
 def json_field(body: Any, name: str) -> Any:
     """A field of a JSON message body (a trace record's ``msg``)."""
@@ -186,6 +189,25 @@ class PromiseLedger:
         self._pushes: dict[tuple[str, str], float] = {}
         self._received_twice: list[Broken] = []
         self._gave_up: dict[tuple[str, str], list[str]] = {}
+        self._on_send: dict[str, Handler] = {
+            "purchase-upload": self._send_upload,
+            "association-request": self._send_request,
+            "upload-ack": self._send_upload_ack,
+            "subscribe-ack": self._send_subscribe_ack,
+            "association-response": self._send_response,
+            "association-push": self._send_push,
+            "error-reply": self._send_error,
+        }
+        self._on_recv: dict[str, Handler] = {
+            "purchase-upload": self._recv_upload,
+            "subscribe": self._recv_subscribe,
+            "upload-ack": self._recv_settles,
+            "error-reply": self._recv_error,
+            "association-response": self._recv_response,
+            "association-push": self._recv_push,
+        }
+        for ack in _ACK_TYPES:
+            self._on_send[ack] = self._on_recv[ack] = self._ack
 
     # ------------------------------------------------------------------ feeding
 
@@ -194,26 +216,59 @@ class PromiseLedger:
     ) -> None:
         """A message event (``send``, ``recv``, or a fault on one) of type ``typ``."""
         if kind == "send":
-            if frm == CLOUD:
-                self._cloud_sends(to, typ, receipt, t, body)
-            elif receipt is not None:
-                if typ == "association-request" and frm.startswith(_PHONE):
-                    self._requests.setdefault((frm, self._field(body, "request_id")), (receipt, t))
-                elif typ == "purchase-upload" and to == CLOUD:
-                    self._uploads.setdefault(receipt, (frm, t))
+            handler = self._on_send.get(typ)
         elif kind == "recv":
-            if to == CLOUD:
-                if typ == "purchase-upload" and receipt is not None:
-                    self._last_upload[(receipt, frm)] = str(self._field(body, "phone_id"))
-                    self._arrived.setdefault(receipt, t)
-                elif typ == "subscribe":
-                    self._asked.setdefault(frm, t)
-            elif to.startswith(_PHONE):
-                self._at_phone(to, typ, receipt, t, body)
-            elif frm == CLOUD and receipt is not None and typ in ("upload-ack", "error-reply"):
-                self._settled.add(receipt)
-        if typ in _ACK_TYPES:
-            self.reliable = True
+            handler = self._on_recv.get(typ)
+        else:
+            if typ in _ACK_TYPES:
+                self.reliable = True
+            return
+        if handler is not None:
+            handler(frm, to, receipt, t, body)
+
+    def handler(self, kind: str, typ: str) -> Handler | None:
+        """What :meth:`message` does for a ``send`` or ``recv`` of type ``typ`` (None:
+        nothing), for a caller that dispatches on the type once and calls it directly."""
+        if kind == "send":
+            return self._on_send.get(typ)
+        if kind == "recv":
+            return self._on_recv.get(typ)
+        return None
+
+    # One handler per (kind, type), each doing what the promises need of that message.
+
+    def _ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        self.reliable = True
+
+    def _send_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if receipt is not None and to == CLOUD and frm != CLOUD:
+            self._uploads.setdefault(receipt, (frm, t))
+
+    def _send_request(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if receipt is not None and frm.startswith(_PHONE):
+            self._requests.setdefault((frm, self._field(body, "request_id")), (receipt, t))
+
+    def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if to == CLOUD and receipt is not None:
+            self._last_upload[(receipt, frm)] = str(self._field(body, "phone_id"))
+            self._arrived.setdefault(receipt, t)
+
+    def _recv_subscribe(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if to == CLOUD:
+            self._asked.setdefault(frm, t)
+
+    def _recv_settles(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        """An ``upload-ack`` (or a refusal) received by a POS settles its upload."""
+        if receipt is not None and frm == CLOUD and to != CLOUD and not to.startswith(_PHONE):
+            self._settled.add(receipt)
+
+    def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if to == CLOUD:
+            return
+        if to.startswith(_PHONE):
+            self._replied.add((to, self._field(body, "request_id")))
+        elif frm == CLOUD and receipt is not None:
+            self._settled.add(receipt)
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
         """A machine's note. Only what phones showed and who gave up count here."""
@@ -248,41 +303,49 @@ class PromiseLedger:
         if binding is not None and binding.phone in self._subscribed:
             self._owed.add(receipt)
 
-    def _cloud_sends(self, to: str, typ: str, receipt: str | None, t: float, body: Any) -> None:
-        if typ == "upload-ack":
-            if receipt is not None and receipt not in self.bound:
-                phone = self._last_upload.get((receipt, to))
-                if phone is not None:
-                    self.bound[receipt] = _Bound(phone, to, t)
-        elif typ == "subscribe-ack":
-            self._answered.add(to)
-            if to.startswith(_PHONE):
-                self._subscribed.setdefault(to[_PHONE_LEN:], t)
-        elif typ == "association-response":
-            if receipt is None or not to.startswith(_PHONE):
-                return
-            key = (receipt, to)
-            self._delivered.setdefault(key, t)
-            self._responded.setdefault(key, t)
-            binding = self.bound.get(receipt)
-            if (
-                binding is not None
-                and to[_PHONE_LEN:] != binding.phone
-                and binding.phone in self._subscribed
-            ):
-                self._owed.add(receipt)  # a mismatched requester answered: both devices
-        elif typ == "association-push":
-            if receipt is None or not to.startswith(_PHONE):
-                return
-            key = (receipt, to)
-            self._delivered.setdefault(key, t)
-            reason = self._field(body, "reason")
-            if reason == "dual-send":
-                self._dual_sent.setdefault(key, t)
-            elif reason == "timeout" and key not in self._timeout_pushed:
-                self._timeout_pushed.add(key)
-                self._judge_timeout_push(receipt, to, t)
-        elif typ == "error-reply" and receipt is None and self._field(body, "request_id") is None:
+    def _send_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if frm == CLOUD and receipt is not None and receipt not in self.bound:
+            phone = self._last_upload.get((receipt, to))
+            if phone is not None:
+                self.bound[receipt] = _Bound(phone, to, t)
+
+    def _send_subscribe_ack(
+        self, frm: str, to: str, receipt: str | None, t: float, body: Any
+    ) -> None:
+        if frm != CLOUD:
+            return
+        self._answered.add(to)
+        if to.startswith(_PHONE):
+            self._subscribed.setdefault(to[_PHONE_LEN:], t)
+
+    def _send_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
+            return
+        key = (receipt, to)
+        self._delivered.setdefault(key, t)
+        self._responded.setdefault(key, t)
+        binding = self.bound.get(receipt)
+        if (
+            binding is not None
+            and to[_PHONE_LEN:] != binding.phone
+            and binding.phone in self._subscribed
+        ):
+            self._owed.add(receipt)  # a mismatched requester answered: both devices
+
+    def _send_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
+            return
+        key = (receipt, to)
+        self._delivered.setdefault(key, t)
+        reason = self._field(body, "reason")
+        if reason == "dual-send":
+            self._dual_sent.setdefault(key, t)
+        elif reason == "timeout" and key not in self._timeout_pushed:
+            self._timeout_pushed.add(key)
+            self._judge_timeout_push(receipt, to, t)
+
+    def _send_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if frm == CLOUD and receipt is None and self._field(body, "request_id") is None:
             self._answered.add(to)  # a refused subscription is answered too
 
     def _judge_timeout_push(self, receipt: str, to: str, t: float) -> None:
@@ -304,32 +367,32 @@ class PromiseLedger:
             )
         )
 
-    def _at_phone(self, to: str, typ: str, receipt: str | None, t: float, body: Any) -> None:
-        if typ == "association-response":
-            request_id = self._field(body, "request_id")
-            self._replied.add((to, request_id))
-            if receipt is None:
-                return
-            self._received.setdefault((to, receipt), t)
-            key = (to, request_id)
-            first = self._replies.get(key)
-            if first is None:
-                self._replies[key] = t
-            else:
-                self._receive_twice(
-                    receipt, to, first, t, f"a second response to request {request_id}"
-                )
-        elif typ == "error-reply":
-            self._replied.add((to, self._field(body, "request_id")))
-        elif typ == "association-push" and receipt is not None:
-            self._received.setdefault((to, receipt), t)
-            key_p = (to, receipt)
-            first = self._pushes.get(key_p)
-            if first is None:
-                self._pushes[key_p] = t
-            else:
-                reason = self._field(body, "reason")
-                self._receive_twice(receipt, to, first, t, f"a second push ({reason})")
+    def _recv_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if to == CLOUD or not to.startswith(_PHONE):
+            return
+        request_id = self._field(body, "request_id")
+        key = (to, request_id)
+        self._replied.add(key)
+        if receipt is None:
+            return
+        self._received.setdefault((to, receipt), t)
+        first = self._replies.get(key)
+        if first is None:
+            self._replies[key] = t
+        else:
+            self._receive_twice(receipt, to, first, t, f"a second response to request {request_id}")
+
+    def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+        if receipt is None or to == CLOUD or not to.startswith(_PHONE):
+            return
+        key = (to, receipt)
+        self._received.setdefault(key, t)
+        first = self._pushes.get(key)
+        if first is None:
+            self._pushes[key] = t
+        else:
+            reason = self._field(body, "reason")
+            self._receive_twice(receipt, to, first, t, f"a second push ({reason})")
 
     def _receive_twice(self, receipt: str, phone: str, first: float, t: float, what: str) -> None:
         self._received_twice.append(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -39,10 +39,12 @@ from protocol import (
     AssociationResponse,
     ErrorReply,
     Message,
+    PromotionUpdate,
     PurchaseUpload,
     PushReason,
     ReceiptNotice,
     Subscribe,
+    UploadAck,
 )
 from protocol.lowlevel import (
     OutboxNote,
@@ -50,7 +52,7 @@ from protocol.lowlevel import (
 from scenarios._model._durations import format_duration
 from scenarios._model._scenario import Scenario
 
-from ._promises import Judgement, PromiseLedger, attribute_field, push_due_receipt, push_timeout_of
+from ._promises import Judgement, PromiseLedger, push_due_receipt, push_timeout_of
 
 __all__ = ["Report", "ReportBuilder"]
 
@@ -164,82 +166,184 @@ class ReportBuilder:
     """
 
     def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:
-        self._ledger = PromiseLedger(push_timeout_of(settings), field=attribute_field)
-        self._promise_message = self._ledger.message  # bound once: called for every message
+        # The ledger reads only fields every message of its type has: plain getattr will do
+        # (attribute_field's default is for bodies that may lack one).
+        self._ledger = ledger = PromiseLedger(push_timeout_of(settings), field=getattr)
         self._purchased_at: dict[str, float] = {}
         self._named: dict[str, str] = {}
         self._acknowledged: set[str] = set()
-        self._requests: set[tuple[str, int]] = set()
+        self._requests: set[tuple[str, int]] = set()  # also what identifies a re-sent one
         self._mismatched: set[tuple[str, int]] = set()
         self._gave_up = 0
         self._responses: set[tuple[str, int]] = set()
         self._refusals: set[tuple[str, int | None, str | None]] = set()
         self._pushes: set[tuple[str, str]] = set()
         self._dual_sends: set[tuple[str, str]] = set()
-        self._sent: set[tuple[object, ...]] = set()
+        # What identifies each re-sent message type (_SEND_HANDLERS) across its re-sends:
+        self._sent_uploads: set[tuple[str, str]] = set()  # (POS, receipt)
+        self._sent_pushes: set[tuple[str, str]] = set()  # (receipt, phone id)
+        self._sent_notices: set[tuple[str, str]] = set()  # (sender, receipt)
+        self._sent_subscribes: set[str] = set()  # phone id
+        self._sent_promotions: set[str] = set()  # sender
         self._resent = 0
         self._faults: Counter[str] = Counter()
         self._last_t = 0.0
+        # Dispatch on the event kind, then on the message's class: one dict lookup finds
+        # the handler. The report's own handlers call the ledger's first (its promises
+        # are defined there, once); the other types go to the ledger's straight away.
+        self._promise_sent = {
+            cls: ledger.handler("send", typ) or _ignore for cls, typ in _TYPE_NAMES.items()
+        }
+        self._promise_received = {
+            cls: ledger.handler("recv", typ) or _ignore for cls, typ in _TYPE_NAMES.items()
+        }
+        sent, received = self._promise_sent, self._promise_received
+        self._on_send: dict[type[Message], _Handler] = dict(sent)
+        self._on_recv: dict[type[Message], _Handler] = dict(received)
+        for cls, name in _SEND_HANDLERS.items():
+            self._on_send[cls] = self._own(getattr(self, name), cls in _SENT_ALONE, sent[cls])
+        for cls, name in _RECV_HANDLERS.items():
+            self._on_recv[cls] = self._own(
+                getattr(self, name), cls in _RECEIVED_ALONE, received[cls]
+            )
+        self._sent_upload_promise = sent[PurchaseUpload]
+        self._sent_request_promise = sent[AssociationRequest]
+        self._sent_push_promise = sent[AssociationPush]
+        self._received_upload_promise = received[PurchaseUpload]
+        self._received_upload_ack_promise = received[UploadAck]
+        self._received_response_promise = received[AssociationResponse]
+        self._received_error_promise = received[ErrorReply]
+        self._received_push_promise = received[AssociationPush]
+
+    @staticmethod
+    def _own(mine: _Handler, alone: bool, promise: _Handler) -> _Handler:
+        """The report's handler ``mine``; one that does not call the ledger's (``alone``)
+        is called after it, should the ledger ever have one for that message."""
+        if not alone or promise is _ignore:
+            return mine
+
+        def both(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
+            promise(frm, to, receipt, t, message)
+            mine(frm, to, receipt, t, message)
+
+        return both
 
     def __call__(self, event: TraceEvent) -> None:
         t, kind, sender, recipient, message, note, detail = event
         self._last_t = t
         if message is not None:
-            # Dispatch on the wire type: one dict lookup, shared with the promise ledger.
-            typ = _TYPE_NAMES[type(message)]
-            receipt: str | None = getattr(message, "receipt_id", None)
-            self._promise_message(kind, sender, recipient, typ, receipt, t, message)
-            if kind is _RECEIVE:
-                if recipient == CLOUD:
-                    self._at_cloud(sender, message)
-                elif recipient.startswith(_PHONE):
-                    self._at_phone(recipient, message)
-                elif typ == "upload-ack" and receipt is not None:
-                    self._acknowledged.add(receipt)
-            elif kind is _SEND:
-                if typ in _RESENT_TYPES:
-                    key = _resend_key(typ, sender, message)
-                    if key in self._sent:
-                        self._resent += 1
-                        return
-                    self._sent.add(key)
-                if isinstance(message, AssociationRequest):
-                    self._requests.add((sender, message.request_id))
-                elif isinstance(message, PurchaseUpload):
-                    self._purchased_at.setdefault(message.receipt_id, message.purchased_at)
-            elif kind is _DROP:
-                self._faults[f"drop-{detail}"] += 1
-            elif kind is _DUPLICATE or kind is _DELAY:
-                self._faults[kind] += 1
-        elif kind is _NOTE:
-            if note is not None:
-                self._ledger.note(sender, note.kind, note.receipt_id, t, note.detail)
-                if note.kind == OutboxNote.GAVE_UP:
-                    self._gave_up += 1
+            if kind is _SEND:
+                self._on_send[type(message)](
+                    sender, recipient, getattr(message, "receipt_id", None), t, message
+                )
+            elif kind is _RECEIVE:
+                self._on_recv[type(message)](
+                    sender, recipient, getattr(message, "receipt_id", None), t, message
+                )
+            else:
+                self._ledger.message(
+                    kind,
+                    sender,
+                    recipient,
+                    _TYPE_NAMES[type(message)],
+                    getattr(message, "receipt_id", None),
+                    t,
+                    message,
+                )
+                if kind is _DROP:
+                    self._faults[f"drop-{detail}"] += 1
+                elif kind is _DUPLICATE or kind is _DELAY:
+                    self._faults[kind] += 1
         elif kind is _TIMER:
             if sender == CLOUD:
                 pushed = push_due_receipt(detail)
                 if pushed is not None:
                     self._ledger.push_due(pushed)
+        elif kind is _NOTE:
+            if note is not None:
+                self._ledger.note(sender, note.kind, note.receipt_id, t, note.detail)
+                if note.kind == OutboxNote.GAVE_UP:
+                    self._gave_up += 1
         elif kind is _CRASH or kind is _RESTART:
             self._faults[kind] += 1
 
-    def _at_cloud(self, sender: str, message: Message) -> None:
-        if isinstance(message, PurchaseUpload):
-            self._named.setdefault(message.receipt_id, message.phone_id)
-        elif isinstance(message, AssociationRequest):
-            named = self._named.get(message.receipt_id)
-            if named is not None and named != message.phone_id:
-                self._mismatched.add((sender, message.request_id))
+    # The report's own handlers, one per (kind, message class) it counts: see the tables.
 
-    def _at_phone(self, recipient: str, message: Message) -> None:
-        if isinstance(message, AssociationResponse):
-            self._responses.add((recipient, message.request_id))
-        elif isinstance(message, ErrorReply):
-            self._refusals.add((recipient, message.request_id, message.receipt_id))
-        elif isinstance(message, AssociationPush):
-            key = (message.receipt_id, recipient.removeprefix(_PHONE))
-            if message.reason is PushReason.DUAL_SEND:
+    def _send_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._sent_upload_promise(frm, to, receipt, t, m)
+        key = (frm, m.receipt_id)
+        if key in self._sent_uploads:
+            self._resent += 1
+            return
+        self._sent_uploads.add(key)
+        self._purchased_at.setdefault(m.receipt_id, m.purchased_at)
+
+    def _send_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._sent_request_promise(frm, to, receipt, t, m)
+        key = (frm, m.request_id)
+        if key in self._requests:
+            self._resent += 1
+        else:
+            self._requests.add(key)
+
+    def _send_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._sent_push_promise(frm, to, receipt, t, m)
+        key = (m.receipt_id, m.phone_id)
+        if key in self._sent_pushes:
+            self._resent += 1
+        else:
+            self._sent_pushes.add(key)
+
+    def _send_notice(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        key = (frm, m.receipt_id)
+        if key in self._sent_notices:
+            self._resent += 1
+        else:
+            self._sent_notices.add(key)
+
+    def _send_subscribe(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        if m.phone_id in self._sent_subscribes:
+            self._resent += 1
+        else:
+            self._sent_subscribes.add(m.phone_id)
+
+    def _send_promotion(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        if frm in self._sent_promotions:
+            self._resent += 1
+        else:
+            self._sent_promotions.add(frm)
+
+    def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._received_upload_promise(frm, to, receipt, t, m)
+        if to == CLOUD:
+            self._named.setdefault(m.receipt_id, m.phone_id)
+
+    def _recv_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        if to == CLOUD:
+            named = self._named.get(m.receipt_id)
+            if named is not None and named != m.phone_id:
+                self._mismatched.add((frm, m.request_id))
+
+    def _recv_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._received_upload_ack_promise(frm, to, receipt, t, m)
+        if receipt is not None and to != CLOUD and not to.startswith(_PHONE):
+            self._acknowledged.add(receipt)
+
+    def _recv_response(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._received_response_promise(frm, to, receipt, t, m)
+        if to != CLOUD and to.startswith(_PHONE):
+            self._responses.add((to, m.request_id))
+
+    def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._received_error_promise(frm, to, receipt, t, m)
+        if to != CLOUD and to.startswith(_PHONE):
+            self._refusals.add((to, m.request_id, m.receipt_id))
+
+    def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+        self._received_push_promise(frm, to, receipt, t, m)
+        if to != CLOUD and to.startswith(_PHONE):
+            key = (m.receipt_id, to.removeprefix(_PHONE))
+            if m.reason is PushReason.DUAL_SEND:
                 self._dual_sends.add(key)
             else:
                 self._pushes.add(key)
@@ -299,29 +403,35 @@ class ReportBuilder:
         )
 
 
-_RESENT_TYPES = frozenset(
-    {
-        "purchase-upload",
-        "association-request",
-        "association-push",
-        "receipt-notice",
-        "subscribe",
-        "promotion-update",
-    }
-)
-"""The message types a sender re-sends until acknowledged."""
+_Handler = Callable[[str, str, "str | None", float, Any], None]
+"""What is done with one message: ``handler(frm, to, receipt, t, message)``."""
 
 
-def _resend_key(typ: str, sender: str, message: Message) -> tuple[object, ...]:
-    """What identifies one of the :data:`_RESENT_TYPES` messages across its re-sends."""
-    if isinstance(message, PurchaseUpload):
-        return ("upload", sender, message.receipt_id)
-    if isinstance(message, AssociationRequest):
-        return ("request", sender, message.request_id)
-    if isinstance(message, AssociationPush):
-        return ("push", message.receipt_id, message.phone_id)
-    if isinstance(message, ReceiptNotice):
-        return ("notice", sender, message.receipt_id)
-    if isinstance(message, Subscribe):
-        return ("subscribe", message.phone_id)
-    return ("promotions", sender)
+def _ignore(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
+    return None
+
+
+_SEND_HANDLERS: dict[type[Message], str] = {
+    # The message types a sender re-sends until acknowledged: each counted once.
+    PurchaseUpload: "_send_upload",
+    AssociationRequest: "_send_request",
+    AssociationPush: "_send_push",
+    ReceiptNotice: "_send_notice",
+    Subscribe: "_send_subscribe",
+    PromotionUpdate: "_send_promotion",
+}
+"""The report's own handler (a method's name) of a message sent, by its class."""
+
+_RECV_HANDLERS: dict[type[Message], str] = {
+    PurchaseUpload: "_recv_upload",
+    AssociationRequest: "_recv_request",
+    UploadAck: "_recv_upload_ack",
+    AssociationResponse: "_recv_response",
+    ErrorReply: "_recv_error",
+    AssociationPush: "_recv_push",
+}
+"""The report's own handler (a method's name) of a message received, by its class."""
+
+_SENT_ALONE = frozenset({ReceiptNotice, Subscribe, PromotionUpdate})
+_RECEIVED_ALONE = frozenset({AssociationRequest})
+"""The report's handlers that do not call the ledger's (it has none for them today)."""
