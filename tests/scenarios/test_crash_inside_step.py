@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from actors import Crash, NetworkConfig
+from actors import Crash, FaultPlanError, NetworkConfig
 from protocol import CLOUD
 from scenarios import CloudSettings, Scenario
 from scenarios.testing import RunOutcome, run_checked
@@ -143,3 +143,18 @@ def test_overlapping_crashes_of_a_cloud_on_sqlite_restart_it_once(tmp_path: Path
     crash = (Crash(CLOUD, at=100.0, restart=700.0), Crash(CLOUD, at=200.0, restart=800.0))
     outcome = run_checked(attrs.evolve(WORLDS["push-due"], crash=crash), failures_dir=tmp_path)
     _kept_every_promise(outcome)
+
+
+def test_a_misspelt_step_kind_is_refused_with_a_did_you_mean() -> None:
+    with pytest.raises(
+        FaultPlanError, match=r"'push-deu' is no kind of step.*did you mean 'push-due'"
+    ):
+        Crash(CLOUD, at=1.0, restart=2.0, after_writes=1, during="push-deu")
+    with pytest.raises(FaultPlanError, match="needs after_writes >= 1"):
+        Crash(CLOUD, at=1.0, restart=2.0, during="push-due")
+
+
+def test_a_crash_inside_a_step_of_a_party_without_a_store_is_refused(tmp_path: Path) -> None:
+    crash = Crash("pos:*", at=1.0, restart=2.0, after_writes=1)
+    with pytest.raises(FaultPlanError, match="keeps no store, so no step of it writes"):
+        run_checked(attrs.evolve(BASE, crash=(crash,)), failures_dir=tmp_path)
