@@ -211,10 +211,11 @@ _converter.register_structure_hook_func(
     lambda t: t == tuple[int, int], _pair(lambda v, _: _converter.structure(v, int))
 )
 _duration = override(struct_hook=lambda v, _: parse_duration(v))
+_positive_duration = override(struct_hook=lambda v, _: parse_duration(v, positive=True))
 _converter.register_structure_hook(
     CloudSettings,
     make_dict_structure_fn(
-        CloudSettings, _converter, _cattrs_forbid_extra_keys=True, push_timeout=_duration
+        CloudSettings, _converter, _cattrs_forbid_extra_keys=True, push_timeout=_positive_duration
     ),
 )
 
@@ -312,7 +313,7 @@ _converter.register_structure_hook(
         Scenario,
         _converter,
         _cattrs_forbid_extra_keys=True,
-        duration=_duration,
+        duration=_positive_duration,
         ask_delay=override(struct_hook=_pair(lambda v, _: parse_duration(v))),
     ),
 )

@@ -87,6 +87,14 @@ def test_every_knob_has_a_dotted_key() -> None:
         ("shops=2.5", "shops: expected a whole number"),
         ("shops=0", "shops: must be at least 1, got 0"),
         ("cloud.push_timeout=10 parsecs", "cloud.push_timeout: expected a duration"),
+        # A negative duration is a duration, refused as one (issue 17, item 6):
+        ("cloud.push_timeout=-5m", "cloud.push_timeout: must be longer than 0, got '-5m'"),
+        ("cloud.push_timeout=-1h30m", "cloud.push_timeout: must be longer than 0, got"),
+        ("cloud.push_timeout=-5", "cloud.push_timeout: must be longer than 0, got -5"),
+        ("cloud.push_timeout=0s", "cloud.push_timeout: must be longer than 0, got '0s'"),
+        ("duration=-8h", "duration: must be longer than 0, got '-8h'"),
+        ("network.latency=-5ms", "network.latency: must not be negative, got '-5ms'"),
+        ("cloud.push_timeout=inf", "cloud.push_timeout: must be a finite duration, got inf"),
         ("cloud.mismatch_policy=shrug", "cloud.mismatch_policy: expected one of"),
         ("cloud.promotions=yes", "cloud.promotions: expected true or false"),
         ("wrong_id_rate=1.5", "wrong_id_rate: must be a fraction from 0 to 1"),
@@ -105,6 +113,14 @@ def test_unknown_keys_and_ill_typed_values_are_refused_in_one_line(
     assert message.startswith(f"--set {assignment}: ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_a_signed_duration_that_is_not_negative_is_read() -> None:
+    scenario = apply_overrides(
+        load_scenario("quickstart"), ["cloud.push_timeout=+5m", "network.latency=-0ms"]
+    )
+    assert scenario.cloud.push_timeout == 300.0
+    assert scenario.network.latency == 0.0
 
 
 def test_a_rule_between_knobs_names_the_assignments_together() -> None:
