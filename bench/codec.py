@@ -37,7 +37,7 @@ from protocol import (
     ReceiptNotice,
     UploadAck,
 )
-from protocol._wire._framing import _decode
+from protocol._wire._decode import _decode
 from protocol.lowlevel import (
     encode_frame,
 )

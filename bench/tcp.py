@@ -22,7 +22,7 @@ the response. The frames are those of docs/wire-format.md on both sides.
 2. **Raw trio**: hand-written server and clients: one task reading each connection, one
    writing it (every frame ready at a wake-up coalesced into one ``send_all``), plain
    dicts and the stdlib's ``json`` (the framework's wire codec uses orjson, see
-   ``protocol/_wire/_framing.py``), no validation; the server computes the same associated products
+   ``protocol/_wire/``), no validation; the server computes the same associated products
    with the same ``RuleRecommender`` (on uploads built before the clock starts: the
    server process makes the same seeded plan).
 

@@ -37,7 +37,39 @@ from protocol._machines._outbox import (
     Resend,
     ResendResult,
 )
-from protocol._wire._framing import (
+from protocol._wire._client_connection import (
+    ClientConnection,
+)
+from protocol._wire._decode import (
+    decode_payload,
+)
+from protocol._wire._encode import (
+    encode_envelope,
+    encode_frame,
+)
+from protocol._wire._envelope import (
+    Frame,
+)
+from protocol._wire._events import (
+    ClientEvent,
+    Connected,
+    ConnectionClosed,
+    ConnectionState,
+    FrameRefused,
+    HelloReceived,
+    MessageReceived,
+    PeerRefused,
+    ServerEvent,
+)
+from protocol._wire._frame_decoder import (
+    FrameDecoder,
+)
+from protocol._wire._hello import (
+    Hello,
+    HelloAck,
+    WireMessage,
+)
+from protocol._wire._limits import (
     CONTROL_TYPES,
     FRAME_HEADER_BYTES,
     MAX_ADDRESS_LENGTH,
@@ -46,34 +78,20 @@ from protocol._wire._framing import (
     MAX_ERRORS_PER_CONNECTION,
     MAX_FRAME_BYTES,
     MAX_FRAME_ID,
-    ClientConnection,
-    ClientEvent,
-    Connected,
-    ConnectionClosed,
-    ConnectionState,
-    Frame,
-    FrameDecoder,
-    FrameRefused,
+    is_address,
+)
+from protocol._wire._refusals import (
     FrameTooLarge,
-    Hello,
-    HelloAck,
-    HelloReceived,
     HelloRequired,
     InvalidBody,
     MalformedFrame,
-    MessageReceived,
-    PeerRefused,
-    ServerConnection,
-    ServerEvent,
     TruncatedFrame,
     UnexpectedFrame,
     UnsupportedVersion,
     WireError,
-    WireMessage,
-    decode_payload,
-    encode_envelope,
-    encode_frame,
-    is_address,
+)
+from protocol._wire._server_connection import (
+    ServerConnection,
 )
 
 __all__ = [

@@ -45,8 +45,7 @@ from protocol import (
 )
 from protocol._core import _ids, _validators
 from protocol._core._structuring import strict_converter
-from protocol._wire import _codec, _fast
-from protocol._wire import _framing as _wire
+from protocol._wire import _codec, _decode, _envelope, _fast, _hello
 from protocol.lowlevel import (
     Hello,
     HelloAck,
@@ -81,13 +80,13 @@ def _reference_wire_body(name: str, body: dict[str, Any], frame_id: int) -> obje
             raise InvalidBody(
                 str(exc),
                 frame_id=frame_id,
-                receipt_id=_wire._token_or_none(body.get("receipt_id")),
-                request_id=_wire._request_id_or_none(body.get("request_id")),
+                receipt_id=_decode._token_or_none(body.get("receipt_id")),
+                request_id=_decode._request_id_or_none(body.get("request_id")),
             ) from None
     try:
-        control: object = _wire._converter.structure(body, CONTROL[name])
+        control: object = _envelope._converter.structure(body, CONTROL[name])
     except Exception as exc:
-        raise InvalidBody(f"{name}: {_wire._describe(exc)}", frame_id=frame_id) from None
+        raise InvalidBody(f"{name}: {_envelope._describe(exc)}", frame_id=frame_id) from None
     return control
 
 
@@ -143,12 +142,12 @@ WIRE_CLASSES: Final = list(wire_message_types())
 
 def _type_name(message: WireMessage) -> str:
     if isinstance(message, Hello | HelloAck):
-        return _wire._CONTROL_NAMES[type(message)]
+        return _hello._CONTROL_NAMES[type(message)]
     return message_type(message)
 
 
 def _body_of(message: object) -> dict[str, Any]:
-    converter = _wire._converter if isinstance(message, Hello | HelloAck) else _codec._converter
+    converter = _envelope._converter if isinstance(message, Hello | HelloAck) else _codec._converter
     body: dict[str, Any] = converter.unstructure(message)
     return body
 
@@ -299,7 +298,11 @@ def test_every_class_has_generated_functions(cls: type[Any]) -> None:
 def test_the_codec_uses_the_generated_functions() -> None:
     assert set(_codec._FAST_STRUCTURE) == set(MESSAGE_TYPES)
     assert set(_codec._FAST_UNSTRUCTURE) == set(MESSAGE_TYPES.values())
-    assert set(_wire._CONTROL_STRUCTURE) == set(_wire._CONTROL_UNSTRUCTURE) == {Hello, HelloAck}
+    assert (
+        set(_envelope._CONTROL_STRUCTURE)
+        == set(_envelope._CONTROL_UNSTRUCTURE)
+        == {Hello, HelloAck}
+    )
 
 
 def test_unsupported_fields_leave_the_class_to_the_converter() -> None:
@@ -340,14 +343,14 @@ def test_valid_messages_round_trip_through_the_fast_path(
     assert envelope["type"] == name
     assert _same_structure(envelope["body"], unstructured)
     if isinstance(message, Hello | HelloAck):
-        assert repr(_wire._converter.structure(body, cls)) == repr(fast)
+        assert repr(_envelope._converter.structure(body, cls)) == repr(fast)
     else:
         assert repr(_reference_decode(name, body)) == repr(fast)
         assert decode_message({"v": WIRE_VERSION, "type": name, "body": body}) == message
         reference = {"v": WIRE_VERSION, "type": name, "body": _body_of(message)}
         assert _same_structure(encode_message(message), reference)
     payload = json.dumps({"v": WIRE_VERSION, "id": 3, "type": name, "body": body}).encode()
-    assert _wire._decode(payload)[1] == message
+    assert _decode._decode(payload)[1] == message
 
 
 @pytest.mark.parametrize("cls", NESTED, ids=lambda c: c.__name__)
@@ -368,7 +371,7 @@ def test_nested_classes_structure_as_the_converter_does(
 def _check_same_outcome(name: str, body: dict[str, Any]) -> None:
     frame_id = 7
     cls = MESSAGE_TYPES.get(name) or CONTROL[name]
-    converter = _codec._converter if name in MESSAGE_TYPES else _wire._converter
+    converter = _codec._converter if name in MESSAGE_TYPES else _envelope._converter
     # The generated function alone: when it accepts, the converter accepts the same.
     alone = _outcome(lambda: _fast.structurer(cls)(body))
     if alone[0] == "accepted":
@@ -386,7 +389,7 @@ def _check_same_outcome(name: str, body: dict[str, Any]) -> None:
         return
     wire_body = json.loads(payload)["body"]
     expected_wire = _outcome(lambda: _reference_wire_body(name, wire_body, frame_id))
-    decoded = _outcome(lambda: _wire._decode(payload)[1])
+    decoded = _outcome(lambda: _decode._decode(payload)[1])
     assert decoded == expected_wire
 
 

@@ -30,7 +30,7 @@ from protocol import (
     message_type,
 )
 from protocol._wire import _codec, _fast
-from protocol._wire import _framing as _wire
+from protocol._wire import _envelope as _wire_envelope
 from protocol.lowlevel import (
     FrameDecoder,
     Hello,
@@ -77,7 +77,7 @@ def test_the_fast_path_is_taken_for_every_message_type(cls: type[Any], data: st.
     before = _fast.fallbacks.copy()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_codec, "_converter", _NoConverter())
-        patch.setattr(_wire, "_converter", _NoConverter())
+        patch.setattr(_wire_envelope, "_converter", _NoConverter())
         if not isinstance(message, Hello | HelloAck):
             assert decode_json(encode_json(message)) == message
         decoder = FrameDecoder()
@@ -116,7 +116,7 @@ def test_an_unstructure_fallback_warns_and_counts(monkeypatch: pytest.MonkeyPatc
         raise TypeError("a bug in the generated code")
 
     monkeypatch.setitem(_codec._FAST_UNSTRUCTURE, UploadAck, broken)
-    monkeypatch.setitem(_wire._CONTROL_UNSTRUCTURE, Hello, broken)
+    monkeypatch.setitem(_wire_envelope._CONTROL_UNSTRUCTURE, Hello, broken)
     with pytest.warns(_fast.FastPathWarning, match="unstructure function of UploadAck"):
         assert _envelope(UploadAck("r-1"))["body"] == {"receipt_id": "r-1"}
     hello = Hello(2, "cloud", "secret")

@@ -1,4 +1,5 @@
-"""Framing on a byte stream (protocol/_wire/_framing.py): round trips, every refusal, fuzzing.
+"""Framing on a byte stream (protocol/_wire/: frames, envelopes, connections): round trips,
+every refusal, fuzzing.
 
 The long fuzz profile: ``ASSOCSIM_FUZZ_FRAMES=1000000 pytest tests/protocol/test_wire.py -k
 mutation_fuzz -s`` pushes that many mutated frames through the server's connection state

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from protocol import (
     AssociationRequest,
 )
-from protocol._wire._framing import MalformedFrame, _json_bytes, _json_value, _strict_json_value
+from protocol._wire._json import _json_bytes, _json_value, _strict_json_value
+from protocol._wire._refusals import MalformedFrame
 from protocol.lowlevel import (
     decode_payload,
     encode_frame,
