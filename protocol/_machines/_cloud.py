@@ -43,6 +43,7 @@ its answer, and the cloud answers each copy again (idempotently).
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 import attrs
 
@@ -113,7 +114,58 @@ class PushDue:
 
 
 class CloudMachine:
-    """The cloud server: receiving unit 801, execution unit 802, saving unit 803."""
+    """The cloud server: receiving unit 801, execution unit 802, saving unit 803.
+
+    **Hooks for protocol variants.** A variant subclasses this class and overrides one or
+    more of the public methods below, the cloud's decision points; everything else
+    (dispatch, the lifecycle table, re-sends, restarts) stays the reference's. These names
+    and signatures are the stable variant API (``docs/variants.md``); names with a leading
+    underscore may change. Every hook runs inside one step of the machine (one store
+    transaction under the actors), reads the time only from ``now``, and returns
+    :class:`~protocol.Effects` (or the value shown) for the driver to carry out.
+
+    * ``bind(upload, now)`` (502/602): store a new upload's binding, learn from it, arm its
+      push timer;
+    * ``push_deadline(binding)`` (602): when the push falls due;
+    * ``learn(upload)`` (507/604, unit 803): learn the shopper's habits from an upload
+      (at ``bind``, and for every stored binding when the cloud restarts);
+    * ``judge(requester, binding)`` (505, module 8022): is the requester the POS-named phone?
+    * ``associated_products(binding, now)`` (506/507, module 8023, unit 803): the products
+      to deliver, and the matching relation saved;
+    * ``on_mismatch(request, requester, binding, sender, now)`` (505 "not equal"): answer or
+      refuse a mismatched requester;
+    * ``dual_send(binding, products, now)`` (unit 8022): the POS-named phone's half;
+    * ``on_push_due(receipt_id, now)`` (603/605): push, withhold or skip at the deadline;
+    * ``mark_delivered(receipt_id, phone_id)``: record a delivery and cancel the push it
+      makes unnecessary (603 pushes only when no request came);
+    * ``push(push, now)`` (603, 8022, 605): send a push and keep it until its ``PushAck``;
+    * ``supersede_push(receipt_id, phone_id)``: a response stops an outstanding push.
+    """
+
+    HOOKS: ClassVar[tuple[str, ...]] = (
+        "bind",
+        "push_deadline",
+        "learn",
+        "judge",
+        "associated_products",
+        "on_mismatch",
+        "dual_send",
+        "on_push_due",
+        "mark_delivered",
+        "push",
+        "supersede_push",
+    )
+    """The names of the hooks above, in that order (``docs/variants.md`` lists each)."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # A variant overriding a hook by its old private name would be silently ignored.
+        super().__init_subclass__(**kwargs)
+        for old, hook in _RENAMED_HOOKS.items():
+            if old in vars(cls):
+                raise LocalProtocolError(
+                    f"{cls.__qualname__} overrides {old}, which the cloud no longer calls: "
+                    f"override the public hook {hook} instead (docs/variants.md)"
+                )
 
     def __init__(
         self,
@@ -141,7 +193,7 @@ class CloudMachine:
         sent again.
         """
         for binding in self.store.bindings():
-            self.recommender.observe(binding.upload)
+            self.learn(binding.upload)
         timers = tuple(
             Timer(p.deadline, PushDue(p.receipt_id)) for p in self.store.pending_pushes()
         )
@@ -186,7 +238,7 @@ class CloudMachine:
     def timer_fired(self, key: object, now: float) -> Effects:
         """A timer armed by this machine is due."""
         if isinstance(key, PushDue):
-            return self._on_push_due(key.receipt_id, now)
+            return self.on_push_due(key.receipt_id, now)
         if isinstance(key, Resend):
             return self._resend_push(key, now)
         raise LocalProtocolError(f"the cloud armed no timer {key!r}")
@@ -213,13 +265,32 @@ class CloudMachine:
                 f"receipt {upload.receipt_id} is already bound to other goods or another phone",
                 receipt_id=upload.receipt_id,
             )
+        return Effects(sends=(ack,)) + self.bind(upload, now)
+
+    def bind(self, upload: PurchaseUpload, now: float) -> Effects:
+        """Hook, steps 502/602: store a new upload's binding, learn from it, arm its push.
+
+        Called once per receipt, for an upload not bound before (repeats are acknowledged
+        without it). Returns the push timer; the ``UploadAck`` is sent whatever it returns.
+        """
         # Step 502: store the goods information bound to the phone identifier.
-        self.store.put_binding(Binding(upload, stored_at=now))
-        self.recommender.observe(upload)
+        binding = Binding(upload, stored_at=now)
+        self.store.put_binding(binding)
+        self.learn(upload)
         # Step 602: wait for a request; push at the deadline if none comes (step 603).
-        deadline = now + self.config.push_timeout
+        deadline = self.push_deadline(binding)
         self.store.put_pending_push(PendingPush(upload.receipt_id, upload.phone_id, deadline))
-        return Effects(sends=(ack,), timers=(Timer(deadline, PushDue(upload.receipt_id)),))
+        return Effects(timers=(Timer(deadline, PushDue(upload.receipt_id)),))
+
+    def learn(self, upload: PurchaseUpload) -> None:
+        """Hook, steps 507/604 (unit 803): learn the shopper's habits from a stored upload
+        (the recommender's ``observe``); a restarted cloud relearns every binding, in order."""
+        self.recommender.observe(upload)
+
+    def push_deadline(self, binding: Binding) -> float:
+        """Hook, step 602: when ``binding``'s push falls due if no request comes; the
+        reference waits ``CloudConfig.push_timeout`` from when the cloud stored it."""
+        return binding.stored_at + self.config.push_timeout
 
     def _repair_push(self, binding: Binding) -> Effects:
         """Step 602 again for a re-sent upload whose receipt has no push armed and was
@@ -235,7 +306,7 @@ class CloudMachine:
         to = LIFECYCLE[state][ReceiptEvent.UPLOAD_REPEATED]
         if to is state or to is not ReceiptState.PUSH_PENDING:
             return NOTHING  # armed already, or delivered: nothing to mend
-        deadline = binding.stored_at + self.config.push_timeout
+        deadline = self.push_deadline(binding)
         self.store.put_pending_push(PendingPush(receipt_id, phone_id, deadline))
         return Effects(timers=(Timer(deadline, PushDue(receipt_id)),))
 
@@ -262,16 +333,21 @@ class CloudMachine:
                 receipt_id=request.receipt_id,
                 request_id=request.request_id,
             )
-        if judge(requester, binding):  # step 505, module 8022: request-answered
-            products = self._determine_associated_products(binding, now)
-            cancels = self._mark_delivered(binding.receipt_id, requester)
+        if self.judge(requester, binding):  # step 505, module 8022: request-answered
+            products = self.associated_products(binding, now)
+            cancels = self.mark_delivered(binding.receipt_id, requester)
             answered = Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
             if allows(self._state(binding.receipt_id, binding), ReceiptEvent.PUSH_SUPERSEDED):
-                return answered + self._supersede_push(binding.receipt_id, requester)
+                return answered + self.supersede_push(binding.receipt_id, requester)
             return answered
-        return self._on_mismatch(request, requester, binding, sender, now)
+        return self.on_mismatch(request, requester, binding, sender, now)
 
-    def _on_mismatch(
+    def judge(self, requester: str, binding: Binding) -> bool:
+        """Hook, step 505 (module 8022): is ``requester`` the phone the POS bound the
+        purchase to? ``False`` sends the request to :meth:`on_mismatch`."""
+        return judge(requester, binding)
+
+    def on_mismatch(
         self,
         request: AssociationRequest,
         requester: str,
@@ -279,6 +355,9 @@ class CloudMachine:
         sender: Address,
         now: float,
     ) -> Effects:
+        """Hook, step 505 judged "not equal": answer ``request`` from ``requester``
+        (subscribed, but not the POS-named phone) by ``CloudConfig.mismatch_policy``:
+        refuse it (``REJECT``), or answer it and :meth:`dual_send` (``DUAL_SEND``)."""
         mismatch = Note(
             CloudNote.MISMATCH,
             receipt_id=binding.receipt_id,
@@ -294,27 +373,29 @@ class CloudMachine:
             )
             return Effects(sends=(Send(sender, refusal),), notes=(mismatch,))
         # Unit 8022: one of the two identifiers is wrong, so both devices get the products.
-        products = self._determine_associated_products(binding, now)
-        sends = [self._respond(sender, request, products)]
-        notes = [mismatch]
-        cancels: tuple[PushDue, ...] = ()
+        products = self.associated_products(binding, now)
+        answered = Effects(sends=(self._respond(sender, request, products),), notes=(mismatch,))
+        return answered + self.dual_send(binding, products, now)
+
+    def dual_send(
+        self, binding: Binding, products: tuple[AssociatedProduct, ...], now: float
+    ) -> Effects:
+        """Hook, unit 8022: the POS-named phone's half of a mismatch answered under
+        ``DUAL_SEND``: ``products`` as a ``dual-send`` push, once, if it subscribed (else a
+        ``dual-send-withheld`` note) and was not delivered the products already."""
         named = binding.phone_id
         if not self.store.is_subscribed(named):  # dual-send-withheld: the receipt stays
-            notes.append(
-                Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
-            )
-        elif allows(self._state(binding.receipt_id, binding), ReceiptEvent.MISMATCH_DUAL_SENT):
-            cancels = self._mark_delivered(binding.receipt_id, named)
-            push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
-            return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels) + self._push(
-                push, now
-            )
-        return Effects(sends=tuple(sends), notes=tuple(notes), cancels=cancels)
+            note = Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
+            return Effects(notes=(note,))
+        if not allows(self._state(binding.receipt_id, binding), ReceiptEvent.MISMATCH_DUAL_SENT):
+            return NOTHING  # already-delivered
+        cancels = self.mark_delivered(binding.receipt_id, named)
+        push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
+        return Effects(cancels=cancels) + self.push(push, now)
 
-    def _determine_associated_products(
-        self, binding: Binding, now: float
-    ) -> tuple[AssociatedProduct, ...]:
-        """Step 506 (module 8023), then step 507 (unit 803): pair and save the relation."""
+    def associated_products(self, binding: Binding, now: float) -> tuple[AssociatedProduct, ...]:
+        """Hook, step 506 (module 8023), then step 507 (unit 803): pair the bound goods
+        with the recommender (and the merchant's promotions), and save the relation."""
         upload = binding.upload
         promotions = self.store.promotions(upload.merchant_id)
         products = self.recommender.associate(upload, promotions, self.config.max_products)
@@ -336,8 +417,10 @@ class CloudMachine:
         """Step 508: the response message goes back to the device that asked."""
         return Send(sender, AssociationResponse(request.request_id, request.receipt_id, products))
 
-    def _mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
-        """Record a delivery; a push never follows it. Returns the push timer to cancel."""
+    def mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
+        """Hook: record that ``phone_id`` got ``receipt_id``'s products (answered or
+        dual-sent); step 603 pushes only when no request came, so the pending push of that
+        phone is removed. Returns the push timer to cancel."""
         self.store.mark_delivered(receipt_id, phone_id)
         pending = self.store.pending_push(receipt_id)
         if pending is not None and pending.phone_id == phone_id:
@@ -347,7 +430,10 @@ class CloudMachine:
 
     # ------------------------------------------------------------------ step 603
 
-    def _on_push_due(self, receipt_id: str, now: float) -> Effects:
+    def on_push_due(self, receipt_id: str, now: float) -> Effects:
+        """Hook, steps 603/605: ``receipt_id``'s push timer fired. Push the products to the
+        POS-named phone if it is still pending and due, the phone subscribed and was not
+        delivered them; note ``push-withheld`` if it did not subscribe; else nothing."""
         pending = self.store.pending_push(receipt_id)
         if pending is None or now < pending.deadline:
             return NOTHING  # answered (or dual-sent) in time, or a stale timer
@@ -363,20 +449,21 @@ class CloudMachine:
         if event is ReceiptEvent.PUSH_DUE_NOT_SUBSCRIBED:
             note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
             return Effects(notes=(note,))
-        products = self._determine_associated_products(binding, now)
+        products = self.associated_products(binding, now)
         self.store.mark_delivered(receipt_id, pending.phone_id)
         push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
-        return self._push(push, now)
+        return self.push(push, now)
 
     # ------------------------------------------------------------------ reliable pushes
 
-    def _push(self, push: AssociationPush, now: float) -> Effects:
-        """Send a push and keep it (in the store) until the phone acknowledges it."""
+    def push(self, push: AssociationPush, now: float) -> Effects:
+        """Hook: send a push (timeout or dual-send) and keep it (in the store) until the
+        phone acknowledges it (605), re-sending it with ``CloudConfig.retry``."""
         self.store.put_outgoing(push)
         return self._pushes.send(_push_key(push), Send(phone_address(push.phone_id), push), now)
 
-    def _supersede_push(self, receipt_id: str, phone_id: str) -> Effects:
-        """push-superseded: the phone was answered about ``receipt_id`` while its push of it
+    def supersede_push(self, receipt_id: str, phone_id: str) -> Effects:
+        """Hook, push-superseded: the phone was answered about ``receipt_id`` while its push of it
         was outstanding: stop re-sending it.
 
         A push the phone has not acknowledged (lost, or still in flight) would otherwise
@@ -396,6 +483,17 @@ class CloudMachine:
             receipt_id, phone_id = key.key
             self.store.remove_outgoing(str(receipt_id), str(phone_id))
         return resent.effects
+
+
+_RENAMED_HOOKS = {
+    "_on_push_due": "on_push_due",
+    "_on_mismatch": "on_mismatch",
+    "_mark_delivered": "mark_delivered",
+    "_push": "push",
+    "_supersede_push": "supersede_push",
+    "_determine_associated_products": "associated_products",
+}
+"""The private names variants overrode before the hooks were public."""
 
 
 def _push_key(push: AssociationPush | PushAck) -> tuple[str, str]:

@@ -29,13 +29,14 @@ __all__ = ["PushesAfterAnsweredPulls", "buggy_cloud"]
 
 
 class PushesAfterAnsweredPulls(CloudMachine):
-    """:class:`~protocol.CloudMachine` whose push timer outlives an answered request."""
+    """:class:`~protocol.CloudMachine` whose push timer outlives an answered request
+    (hooks ``mark_delivered`` and ``on_push_due``, ``docs/variants.md``)."""
 
-    def _mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
+    def mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
         self.store.mark_delivered(receipt_id, phone_id)
         return ()  # BUG: the pending push is neither removed nor its timer cancelled
 
-    def _on_push_due(self, receipt_id: str, now: float) -> Effects:
+    def on_push_due(self, receipt_id: str, now: float) -> Effects:
         pending = self.store.pending_push(receipt_id)
         if pending is None or now < pending.deadline:
             return Effects()
@@ -47,9 +48,9 @@ class PushesAfterAnsweredPulls(CloudMachine):
         if not self.store.is_subscribed(pending.phone_id):
             note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
             return Effects(notes=(note,))
-        products = self._determine_associated_products(binding, now)
+        products = self.associated_products(binding, now)
         push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
-        return self._push(push, now)
+        return self.push(push, now)
 
 
 def buggy_cloud(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:

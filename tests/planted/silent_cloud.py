@@ -17,9 +17,10 @@ __all__ = ["NeverPushes", "silent_cloud"]
 
 
 class NeverPushes(CloudMachine):
-    """:class:`~protocol.CloudMachine` whose push deadline does nothing at all."""
+    """:class:`~protocol.CloudMachine` whose push deadline (hook ``on_push_due``) does
+    nothing at all."""
 
-    def _on_push_due(self, receipt_id: str, now: float) -> Effects:
+    def on_push_due(self, receipt_id: str, now: float) -> Effects:
         return Effects()  # BUG: neither the push nor a push-withheld note
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import attrs
 
 from protocol import (
-    Address,
     CloudConfig,
     CloudMachine,
     CloudStore,
@@ -29,10 +28,11 @@ __all__ = ["NoPushTimer", "timerless_cloud"]
 
 
 class NoPushTimer(CloudMachine):
-    """:class:`~protocol.CloudMachine` that stores the pending push but never arms it."""
+    """:class:`~protocol.CloudMachine` that stores the pending push but never arms it
+    (hook ``bind``)."""
 
-    def _on_upload(self, upload: PurchaseUpload, sender: Address, now: float) -> Effects:
-        effects = super()._on_upload(upload, sender, now)
+    def bind(self, upload: PurchaseUpload, now: float) -> Effects:
+        effects = super().bind(upload, now)  # the binding and its pending push are stored
         return attrs.evolve(effects, timers=())  # BUG: the push never falls due
 
 
