@@ -27,6 +27,7 @@ FLOORS = {
     "testing": 4,
     "_cli": 5,
     "builtin": 0,
+    "variants": 0,
 }
 """The floor of each sub-package of ``scenarios`` (``docs/architecture.md``)."""
 
