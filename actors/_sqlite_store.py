@@ -21,6 +21,7 @@ It lives in ``actors`` because it does I/O; ``protocol`` stays sans-I/O.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -121,6 +122,21 @@ _SAVE_RELATION: Final = """
         (receipt_id, phone_id, goods, associated, saved_at) VALUES (?, ?, ?, ?, ?)
 """
 
+
+def _create_private(path: str) -> None:
+    """Create the store's file, empty, readable by its owner only (0600), if missing.
+
+    The store holds purchases and phone numbers; SQLite creates the ``-wal``, ``-shm`` and
+    ``-journal`` files beside it with the database file's permissions, so they are 0600
+    too. A file that exists keeps its permissions (its owner chose them).
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return  # not a file name (SQLite refuses WAL mode for it below)
+    # An existing store, or a directory SQLite then refuses with its own message: as is.
+    with contextlib.suppress(FileExistsError, IsADirectoryError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 _converter = strict_converter()
 _DECODED_UPLOADS: Final = 65_536  # the most decoded uploads a store keeps at once
 
@@ -151,9 +167,10 @@ class SqliteStore:
         # text itself, so a row changed outside assocsim is decoded (and judged) afresh.
         self._uploads: dict[str, PurchaseUpload] = {}
         try:
+            _create_private(self._path)
             # isolation_level=None: autocommit, each statement is its own transaction.
             self._db = sqlite3.connect(self._path, isolation_level=None)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the store at {self._path!r}: {exc}; "
                 "pass the path of a writable file in an existing directory"

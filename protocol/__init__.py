@@ -34,7 +34,11 @@ from ._core._machine import (
 )
 from ._core._messages import (
     MAX_ITEMS_PER_PURCHASE,
+    MAX_PRICE,
     MAX_PRODUCTS_PER_DELIVERY,
+    MAX_QUANTITY,
+    MAX_REQUEST_ID,
+    MAX_TIME,
     AssociatedProduct,
     AssociationPush,
     AssociationRequest,
@@ -123,7 +127,11 @@ __all__ = [
     "COMPLEMENT_RULES",
     "DEPARTMENTS",
     "MAX_ITEMS_PER_PURCHASE",
+    "MAX_PRICE",
     "MAX_PRODUCTS_PER_DELIVERY",
+    "MAX_QUANTITY",
+    "MAX_REQUEST_ID",
+    "MAX_TIME",
     "MESSAGE_TYPES",
     "WIRE_VERSION",
     "Address",

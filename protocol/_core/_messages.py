@@ -33,15 +33,19 @@ from ._validators import (
     finite_number,
     instance_of,
     non_empty_tuple_of,
-    positive_int,
+    positive_int_up_to,
     text,
     tuple_of,
 )
 
 __all__ = [
     "MAX_ITEMS_PER_PURCHASE",
+    "MAX_PRICE",
     "MAX_PRODUCTS_PER_DELIVERY",
+    "MAX_QUANTITY",
+    "MAX_REQUEST_ID",
     "MAX_TEXT_LENGTH",
+    "MAX_TIME",
     "AssociatedProduct",
     "AssociationPush",
     "AssociationRequest",
@@ -68,6 +72,16 @@ MAX_TEXT_LENGTH = 200
 MAX_ITEMS_PER_PURCHASE = 500
 MAX_PRODUCTS_PER_DELIVERY = 100
 _MAX_PROMOTED = 100
+# Upper bounds on numbers (issue 14: 1e30, 2**64 and 1e308 were stored). Generous for any
+# real till, small enough that sums and SQLite's integers never overflow.
+MAX_QUANTITY = 1_000_000  # pieces of one line of a purchase
+MAX_PRICE = 1e9  # one piece's price, in the merchant's currency unit
+MAX_TIME = 4_102_444_800.0  # seconds: 2100-01-01T00:00:00Z as Unix time (virtual time too)
+MAX_REQUEST_ID = 2**53 - 1  # the largest integer every JSON reader keeps exact
+
+_price = finite_number(maximum=MAX_PRICE)
+_time = finite_number(maximum=MAX_TIME)
+_request_id = positive_int_up_to(MAX_REQUEST_ID)
 
 
 class Reason(enum.StrEnum):
@@ -122,8 +136,8 @@ class Item:
     category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
-    quantity: int = attrs.field(validator=positive_int)
-    price: float = attrs.field(validator=finite_number())
+    quantity: int = attrs.field(validator=positive_int_up_to(MAX_QUANTITY))
+    price: float = attrs.field(validator=_price)
 
 
 @attrs.frozen
@@ -135,7 +149,7 @@ class AssociatedProduct:
     category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
-    price: float = attrs.field(validator=finite_number())
+    price: float = attrs.field(validator=_price)
     reason: Reason = attrs.field(validator=instance_of(Reason))
     score: float = attrs.field(validator=finite_number(minimum=float("-inf")))
     offer: str | None = attrs.field(default=None)
@@ -152,7 +166,7 @@ class Offer:
 
     sku: str = attrs.field(validator=token_validator)
     description: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    price: float = attrs.field(validator=finite_number())
+    price: float = attrs.field(validator=_price)
 
 
 # --------------------------------------------------------------------------- messages
@@ -194,7 +208,7 @@ class PurchaseUpload:
     items: tuple[Item, ...] = attrs.field(
         validator=non_empty_tuple_of(Item, max_length=MAX_ITEMS_PER_PURCHASE)
     )
-    purchased_at: float = attrs.field(validator=finite_number())
+    purchased_at: float = attrs.field(validator=_time)
 
 
 @attrs.frozen
@@ -210,7 +224,7 @@ class ReceiptNotice:
 
     receipt_id: str = attrs.field(validator=token_validator)
     merchant_id: str = attrs.field(validator=token_validator)
-    purchased_at: float = attrs.field(validator=finite_number())
+    purchased_at: float = attrs.field(validator=_time)
 
 
 @attrs.frozen
@@ -228,7 +242,7 @@ class AssociationRequest:
     judges against the POS's (step 505). ``request_id`` pairs the reply with the request.
     """
 
-    request_id: int = attrs.field(validator=positive_int)
+    request_id: int = attrs.field(validator=_request_id)
     receipt_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
 
@@ -237,7 +251,7 @@ class AssociationRequest:
 class AssociationResponse:
     """Cloud -> requesting phone (step 508): the associated products of the receipt."""
 
-    request_id: int = attrs.field(validator=positive_int)
+    request_id: int = attrs.field(validator=_request_id)
     receipt_id: str = attrs.field(validator=token_validator)
     products: tuple[AssociatedProduct, ...] = attrs.field(
         validator=tuple_of(AssociatedProduct, max_length=MAX_PRODUCTS_PER_DELIVERY)
@@ -303,7 +317,7 @@ class ErrorReply:
     @request_id.validator
     def _check_request(self, attribute: attrs.Attribute[int | None], value: int | None) -> None:
         if value is not None:
-            positive_int(self, attribute, value)
+            _request_id(self, attribute, value)
 
 
 Message = (

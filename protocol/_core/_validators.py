@@ -16,6 +16,7 @@ __all__ = [
     "instance_of",
     "non_empty_tuple_of",
     "positive_int",
+    "positive_int_up_to",
     "text",
     "tuple_of",
 ]
@@ -58,18 +59,42 @@ def text(max_length: int, *, allow_empty: bool = False) -> Validator:
     return check
 
 
-def finite_number(*, minimum: float = 0.0) -> Validator:
+def finite_number(*, minimum: float = 0.0, maximum: float = math.inf) -> Validator:
+    """A finite int or float from ``minimum`` to ``maximum`` (an upper bound keeps a
+    hostile sender's 1e308 out of the store and the sums built on it)."""
     isfinite = math.isfinite
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if type(value) is float and isfinite(value) and value >= minimum:  # the common case
-            return
+        if type(value) is float and isfinite(value) and minimum <= value <= maximum:
+            return  # the common case
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidMessage(f"{_where(instance, attribute)}: expected a number, got {value!r}")
         if not math.isfinite(value) or value < minimum:
             raise InvalidMessage(
                 f"{_where(instance, attribute)}: must be a finite number >= {minimum}, "
                 f"got {value!r}"
+            )
+        if value > maximum:
+            raise InvalidMessage(
+                f"{_where(instance, attribute)}: must be at most {maximum:g}, got {value!r}"
+            )
+
+    return check
+
+
+def positive_int_up_to(maximum: int) -> Validator:
+    """A whole number from 1 to ``maximum`` (never a bool)."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is int and 0 < value <= maximum:  # the common case
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InvalidMessage(
+                f"{_where(instance, attribute)}: must be a whole number > 0, got {value!r}"
+            )
+        if value > maximum:
+            raise InvalidMessage(
+                f"{_where(instance, attribute)}: must be at most {maximum}, got {value!r}"
             )
 
     return check

@@ -41,7 +41,9 @@ from actors import Crash, Link, NetworkConfig, Partition
 from protocol import (
     DEPARTMENTS,
     MAX_ITEMS_PER_PURCHASE,
+    MAX_PRICE,
     MAX_PRODUCTS_PER_DELIVERY,
+    MAX_REQUEST_ID,
     AssociatedProduct,
     AssociationPush,
     AssociationRequest,
@@ -153,8 +155,8 @@ def texts(max_size: int = MAX_TEXT_LENGTH, *, allow_empty: bool = False) -> st.S
 
 
 def prices() -> st.SearchStrategy[float]:
-    """Finite, non-negative amounts (prices)."""
-    return st.floats(min_value=0.0, allow_nan=False, allow_infinity=False)
+    """Finite, non-negative amounts (prices), up to ``MAX_PRICE``."""
+    return st.floats(min_value=0.0, max_value=MAX_PRICE, allow_nan=False, allow_infinity=False)
 
 
 def timestamps() -> st.SearchStrategy[float]:
@@ -168,8 +170,8 @@ def scores() -> st.SearchStrategy[float]:
 
 
 def positive_ints() -> st.SearchStrategy[int]:
-    """Whole numbers from 1 to 2**63 (request ids, quantities)."""
-    return st.integers(min_value=1, max_value=2**63)
+    """Whole numbers from 1 to ``MAX_REQUEST_ID`` (request ids)."""
+    return st.integers(min_value=1, max_value=MAX_REQUEST_ID)
 
 
 def items() -> st.SearchStrategy[Item]:

@@ -8,7 +8,10 @@ coming back bit for bit, and typed errors for files that are not (or no longer) 
 from __future__ import annotations
 
 import gc
+import math
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -20,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from actors import SqliteStore, StoreError
 from actors._sqlite_store import APPLICATION_ID, SCHEMA_VERSION
 from protocol import (
+    MAX_PRICE,
     AssociationPush,
     AssocsimError,
     Binding,
@@ -213,22 +217,25 @@ def test_a_cloud_restarted_on_the_same_file_re_arms_its_pending_push(tmp_path: P
 def test_floats_come_back_bit_for_bit(tmp_path: Path, value: float) -> None:
     path = tmp_path / "cloud.db"
     relation = MatchingRelation("R1", ALICE, (), (), value)
+    # A message's price and time are bounded (MAX_PRICE < MAX_TIME): past the bound, the
+    # largest float below it, as awkward a float as any.
+    price = value if abs(value) <= MAX_PRICE else math.nextafter(MAX_PRICE, 0.0)
     with SqliteStore(path) as store:
-        store.put_binding(Binding(stored_upload("R1", price=value, at=abs(value)), stored_at=value))
+        store.put_binding(Binding(stored_upload("R1", price=price, at=abs(price)), stored_at=value))
         store.put_pending_push(PendingPush("R1", ALICE, value))
-        store.put_outgoing(stored_push("R1", price=abs(value), score=value))
+        store.put_outgoing(stored_push("R1", price=abs(price), score=value))
         store.save_matching_relation(relation)
-        store.set_promotions(Promotions("M1", (), (Offer("SKU-1", "offer", value),)))
+        store.set_promotions(Promotions("M1", (), (Offer("SKU-1", "offer", price),)))
     with SqliteStore(path) as store:
         # repr is exact for floats and tells -0.0 from 0.0, which == does not.
         assert repr(store.binding("R1")) == repr(
-            Binding(stored_upload("R1", price=value, at=abs(value)), stored_at=value)
+            Binding(stored_upload("R1", price=price, at=abs(price)), stored_at=value)
         )
         assert repr(store.pending_pushes()) == repr((PendingPush("R1", ALICE, value),))
-        assert repr(store.outgoing()) == repr((stored_push("R1", price=abs(value), score=value),))
+        assert repr(store.outgoing()) == repr((stored_push("R1", price=abs(price), score=value),))
         assert repr(store.matching_relation("R1")) == repr(relation)
         assert repr(store.promotions("M1")) == repr(
-            Promotions("M1", (), (Offer("SKU-1", "offer", value),))
+            Promotions("M1", (), (Offer("SKU-1", "offer", price),))
         )
 
 
@@ -363,3 +370,40 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
         store.put_binding(Binding(stored_upload("R1"), stored_at=1.0))
     with pytest.raises(StoreError, match="is closed"):
         store.bindings()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_the_store_and_its_sidecar_files_are_created_readable_by_their_owner_only(
+    tmp_path: Path, umask: int
+) -> None:
+    """Issue 14, item 8: cloud.db and its -wal/-shm were created 0644 (anyone could read
+    the purchases and phone numbers). Whatever the umask, they are 0600 now."""
+    path = tmp_path / "cloud.db"
+    old = os.umask(umask)
+    try:
+        with SqliteStore(path) as store:
+            fill(store)  # the WAL and shared-memory files exist while the store is open
+            files = [path, *(tmp_path / f"cloud.db{s}" for s in ("-wal", "-shm"))]
+            assert all(f.exists() for f in files)
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+    finally:
+        os.umask(old)
+    assert modes == {"cloud.db": 0o600, "cloud.db-wal": 0o600, "cloud.db-shm": 0o600}
+
+
+def test_a_rollback_journal_has_the_store_files_mode(tmp_path: Path) -> None:
+    """SQLite gives a -journal the database file's mode: opened with 0600 first, the
+    journal of a store being created is 0600 too (seen by holding a write open)."""
+    path = tmp_path / "cloud.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO subscriptions VALUES ('+8613800000001', 1.0)")
+        journal = tmp_path / "cloud.db-journal"
+        assert journal.exists()
+        assert stat.S_IMODE(journal.stat().st_mode) == 0o600
+    finally:
+        db.execute("ROLLBACK")
+        db.close()

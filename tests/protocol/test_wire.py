@@ -9,6 +9,7 @@ machine (default 3,000 per run) and prints the figures.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import struct
@@ -22,6 +23,9 @@ from hypothesis import strategies as st
 
 from protocol import (
     MAX_ITEMS_PER_PURCHASE,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_TIME,
     MESSAGE_TYPES,
     WIRE_VERSION,
     AssociationRequest,
@@ -185,9 +189,11 @@ def test_non_ascii_travels_as_utf8_and_a_lone_surrogate_as_an_escape() -> None:
 
 def test_the_largest_valid_message_fits_in_a_frame() -> None:
     worst = "\x01" * 200  # 200 control characters: 6 bytes each once escaped
-    item = Item("S" * 64, worst, worst, worst, worst, 10**9, 1e300)
+    # The longest numbers within the bounds (17 significant digits each).
+    price, at = math.nextafter(MAX_PRICE, 0.0), math.nextafter(MAX_TIME, 0.0)
+    item = Item("S" * 64, worst, worst, worst, worst, MAX_QUANTITY, price)
     upload = PurchaseUpload(
-        "R" * 64, "M" * 64, "P" * 64, "+861380000000123", (item,) * MAX_ITEMS_PER_PURCHASE, 1e300
+        "R" * 64, "M" * 64, "P" * 64, "+861380000000123", (item,) * MAX_ITEMS_PER_PURCHASE, at
     )
     data = encode_frame(upload, MAX_FRAME_ID, recipient="x" * 200)
     assert 2_000_000 < len(data) - 4 <= MAX_FRAME_BYTES
