@@ -114,7 +114,7 @@ class ErrorCode(enum.StrEnum):
     CONFLICTING_UPLOAD = "conflicting-upload"  # a receipt id re-uploaded with other content
     UNEXPECTED_MESSAGE = "unexpected-message"  # this party never accepts that message type
     INVALID_MESSAGE = "invalid-message"  # the message failed validation
-    # Refusals of the framing on a byte stream (protocol/_wire/_framing.py, docs/wire-format.md):
+    # Refusals of the framing on a byte stream (protocol/_wire/_refusals.py, docs/wire-format.md):
     UNSUPPORTED_VERSION = "unsupported-version"  # the peer speaks another wire version
     FRAME_TOO_LARGE = "frame-too-large"  # a length prefix above MAX_FRAME_BYTES
     MALFORMED_FRAME = "malformed-frame"  # not a UTF-8 JSON envelope, or a broken rule of one
@@ -122,6 +122,7 @@ class ErrorCode(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"  # the hello's credential does not prove its address
     TIMEOUT = "timeout"  # no hello, or no complete frame, within the server's time limit
     FORGED_IDENTIFIER = "forged-identifier"  # names another party than the authenticated sender
+    OVERLOADED = "overloaded"  # the server has no room: too many connections (per peer or in all)
 
 
 # --------------------------------------------------------------------------- goods
