@@ -91,22 +91,24 @@ def check_command(args: argparse.Namespace, out: IO[str]) -> int:
     paths: list[Path] = args.trace
     header, result = check_trace_files(paths)
     scenario, seed = header.get("scenario"), header.get("seed")
+    # A field process's trace has no seed (nothing it did was drawn from one): say so.
+    run = f"scenario {header.get('scenario', '?')}, " + (
+        f"seed {seed}" if seed is not None else "no seed (field trial)"
+    )
     if len(paths) == 1:
         path = paths[0]
         if args.json:
             fields = {"trace": str(path), "scenario": scenario, "seed": seed}
             out.write(json.dumps({**fields, **result.as_dict()}) + "\n")
         else:
-            title = f"trace {path}: scenario {header.get('scenario', '?')}, seed {seed}"
+            title = f"trace {path}: {run}"
             out.write(result.format_text(title) + "\n")
     elif args.json:
         fields = {"traces": [str(p) for p in paths], "scenario": scenario, "seed": seed}
         out.write(json.dumps({**fields, **result.as_dict()}) + "\n")
     else:
         names = " + ".join(str(path) for path in paths)
-        title = (
-            f"traces {names} (merged by time): scenario {header.get('scenario', '?')}, seed {seed}"
-        )
+        title = f"traces {names} (merged by time): {run}"
         out.write(result.format_text(title) + "\n")
     return 0 if result.ok else 1
 

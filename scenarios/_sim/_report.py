@@ -82,9 +82,9 @@ class Report:
     lost: int
     duplicates: int
     deliveries_per_purchase: float
-    latency_p50: float
-    latency_p95: float
-    latency_max: float
+    latency_p50: float | None  # None: nothing was delivered, so no latency to speak of
+    latency_p95: float | None
+    latency_max: float | None
     virtual_time: float
     resent: int = 0
     gave_up: int = 0
@@ -126,9 +126,9 @@ class Report:
             ("deliveries per purchase", f"{self.deliveries_per_purchase:.3f}"),
             ("deliveries lost", str(self.lost)),
             ("duplicate deliveries", str(self.duplicates)),
-            ("delivery latency p50", format_duration(self.latency_p50)),
-            ("delivery latency p95", format_duration(self.latency_p95)),
-            ("delivery latency max", format_duration(self.latency_max)),
+            ("delivery latency p50", _latency(self.latency_p50)),
+            ("delivery latency p95", _latency(self.latency_p95)),
+            ("delivery latency max", _latency(self.latency_max)),
             ("virtual time", format_duration(self.virtual_time)),
             ("messages re-sent", str(self.resent)),
             ("given up after retries", str(self.gave_up)),
@@ -141,7 +141,7 @@ class Report:
                 ("faults: duplicated", str(self.duplicated)),
                 ("faults: reordered", str(self.reordered)),
                 ("faults: crashes", str(self.crashes)),
-                ("restarts", str(self.restarts)),
+                ("faults: restarts", str(self.restarts)),
             ]
         width = max(len(name) for name, _ in rows)
         title = f"scenario {self.scenario}, seed {self.seed}"
@@ -150,9 +150,13 @@ class Report:
         return "\n".join(lines)
 
 
-def _percentile(ordered: list[float], q: float) -> float:
+def _latency(seconds: float | None) -> str:
+    return "n/a" if seconds is None else format_duration(seconds)
+
+
+def _percentile(ordered: list[float], q: float) -> float | None:
     if not ordered:
-        return 0.0
+        return None  # no delivery: no latency (not 0)
     index = max(0, math.ceil(q * len(ordered)) - 1)
     return ordered[index]
 
@@ -389,7 +393,7 @@ class ReportBuilder:
             deliveries_per_purchase=delivered / purchases if purchases else 0.0,
             latency_p50=_percentile(latencies, 0.50),
             latency_p95=_percentile(latencies, 0.95),
-            latency_max=latencies[-1] if latencies else 0.0,
+            latency_max=latencies[-1] if latencies else None,
             virtual_time=self._last_t,
             resent=self._resent,
             gave_up=self._gave_up,

@@ -722,6 +722,8 @@ def write_run_plots(result: RunResult, out_dir: Path) -> list[Path]:
                 ("p50", 50, report.latency_p50),
                 ("p95", 95, report.latency_p95),
             ):
+                if value is None:  # no delivery, no latency (minutes would be empty)
+                    continue
                 cdf_ax.plot([value / 60], [share], "o", color="#333333", markersize=4)
                 cdf_ax.annotate(
                     f"{q}: {value / 60:.1f} min",

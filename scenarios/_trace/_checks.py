@@ -132,6 +132,13 @@ class InvariantSummary:
     violations: int
 
 
+_JUDGED_BY = {
+    "shown notes": "by shown notes (what each phone notes it showed its user)",
+    "receptions": "by receptions (no shown notes in this trace: what phones received)",
+}
+"""What ``no-delivery-lost`` and ``no-duplicate-shown`` count as a delivery, in words."""
+
+
 @attrs.frozen
 class CheckResult:
     """What :class:`TraceChecker` found. ``ok`` when no invariant is violated."""
@@ -156,7 +163,7 @@ class CheckResult:
         lines += [
             f"events read        {self.events:>8}",
             f"receipts checked   {self.receipts:>8}",
-            f"users saw, from    {self.shown_from}",
+            f"deliveries judged  {_JUDGED_BY.get(self.shown_from, self.shown_from)}",
             "",
             f"{'invariant':<20}  {'kind':<8}  {'checked':>8}  {'violations':>10}",
         ]
