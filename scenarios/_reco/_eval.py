@@ -5,44 +5,59 @@ Protocol of :func:`evaluate` (one run computes every method on the same split):
 * **Split**: ``time`` trains on the oldest 80 % of the baskets and tests on the newest
   20 %; ``random`` draws the 20 % at random (seeded), each part kept in time order.
 * **Queries**: for each test basket with at least 2 distinct products and each product in
-  it, ask for the top ``k`` (5) products given that product alone (and, for the engine
-  with habits, the shopper's history up to that basket); a **hit** is a recommended
-  product that is elsewhere in the same basket.
+  it, ask for the top ``k`` (5) products given that product alone and the shopper; a
+  **hit** is a recommended product that is elsewhere in the same basket.
+* **History**: every history-aware method (the engine, personal popularity, count +
+  history, TIFU-KNN) knows the shoppers' training baskets. With ``history="train"`` that
+  is all it knows; with ``"growing"`` each method also learns each test basket's shopper
+  history after answering for it (the engine: habits only, so its co-purchase model stays
+  the trained one; the other methods' co-purchase parts stay the training period's too).
 * **Figures**: hit-rate@k over all those queries and over the queries of baskets of 2-10
   products; the **complement-aware** hit-rate of 2-10 baskets, counting only hits on
   products outside the 50 best sellers of the training part (so "milk and bananas for
   everything" scores nothing); the share of queries **answered** (at least one product);
   the **coverage**, the share of the training catalogue ever recommended; the seconds to
-  fit and to answer.
-* **Methods**: the engine (:class:`~protocol.PairingEngine`, learned online from the
-  training baskets; during the test it learns each shopper's basket after answering for it,
-  habits only, so the co-purchase model stays the trained one), the engine without habits
-  (the same model asked without the phone), and the baselines: popularity (the best
-  sellers), co-occurrence count (the products most often in the same baskets), cosine
-  co-occurrence (count / sqrt(n_i n_j)) and, when ``mlxtend`` is installed (the ``eval``
-  extra), mlxtend's fpgrowth with association_rules ranked by confidence.
+  fit and to answer; the rise of the process's peak resident memory while the method was
+  fitted; and, for every other method, the engine's hit-rate@k on 2-10 baskets minus the
+  method's with its paired bootstrap 95 % interval over baskets
+  (:func:`~scenarios._reco._bootstrap.paired_bootstrap`).
+* **Methods**: the engine (:class:`~protocol.PairingEngine`, learned from the training
+  baskets), the engine without habits (the same model asked without the phone), the
+  baselines of :mod:`scenarios._reco._baselines` (popularity, co-occurrence count, cosine,
+  mlxtend's fpgrowth when installed) and the history-aware ones of
+  :mod:`scenarios._reco._personal`.
 """
 
 from __future__ import annotations
 
-import heapq
-import importlib
-import importlib.util
-import math
-import operator
 import random
+import resource
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 
-from protocol import Catalog, EngineConfig, PairingEngine
+from protocol import Catalog, EngineConfig, Item, PairingEngine
 from scenarios._model._datasets import Basket, Dataset, gc_paused, household_phone_id
 from scenarios._model._errors import ScenarioError
+from scenarios._reco._baselines import (
+    FPGROWTH_MEMORY,
+    CoCounts,
+    CoOccurrence,
+    FpGrowth,
+    Method,
+    Popularity,
+    fpgrowth_available,
+    fpgrowth_support,
+)
+from scenarios._reco._bootstrap import Difference, paired_bootstrap
+from scenarios._reco._personal import CountHistory, PersonalPopularity, TifuKnn
 
 __all__ = [
+    "HISTORIES",
     "SPLITS",
     "Evaluation",
     "MethodResult",
@@ -52,11 +67,11 @@ __all__ = [
 ]
 
 SPLITS = ("time", "random")
+HISTORIES = ("train", "growing")
 TRAIN_SHARE = 0.8
 BEST_SELLERS = 50
 SMALL_BASKET = (2, 10)
-FPGROWTH_MIN_SUPPORT = 0.001
-FPGROWTH_MIN_BASKETS = 5
+REFERENCE = "engine"
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called now and then while an evaluation runs."""
@@ -77,6 +92,9 @@ class MethodResult:
     catalogue: int
     fit_seconds: float
     answer_seconds: float
+    fit_memory_mb: float = 0.0
+    versus_engine: Difference | None = None
+    """The engine's hit-rate on 2-10 baskets minus this method's, with its 95 % interval."""
 
     @property
     def hit_rate(self) -> float:
@@ -100,6 +118,7 @@ class MethodResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Every figure, JSON-ready (rates rounded to 4 decimals, seconds to 2)."""
+        versus = self.versus_engine
         return {
             "method": self.method,
             "hit_rate": round(self.hit_rate, 4),
@@ -116,12 +135,18 @@ class MethodResult:
             "catalogue": self.catalogue,
             "fit_seconds": round(self.fit_seconds, 2),
             "answer_seconds": round(self.answer_seconds, 2),
+            "fit_memory_mb": round(self.fit_memory_mb, 1),
+            "engine_minus_this_2_10": (
+                None
+                if versus is None
+                else [round(versus.value, 4), round(versus.low, 4), round(versus.high, 4)]
+            ),
         }
 
 
 @attrs.frozen
 class Evaluation:
-    """Every method's figures on one dataset and split."""
+    """Every method's figures on one dataset, split and history."""
 
     dataset: str
     split: str
@@ -130,6 +155,8 @@ class Evaluation:
     test_baskets: int
     results: tuple[MethodResult, ...]
     notes: tuple[str, ...] = ()
+    history: str = "train"
+    peak_memory_mb: float = 0.0
 
     def result(self, method: str) -> MethodResult:
         """The figures of *method* (KeyError if it did not run)."""
@@ -139,9 +166,15 @@ class Evaluation:
         raise KeyError(method)
 
     def as_json(self) -> list[dict[str, Any]]:
-        """One object per method: its name, the dataset and split, and every figure."""
+        """One object per method: its name, the dataset, split and history, every figure."""
         return [
-            {"dataset": self.dataset, "split": self.split, "k": self.k, **r.as_dict()}
+            {
+                "dataset": self.dataset,
+                "split": self.split,
+                "history": self.history,
+                "k": self.k,
+                **r.as_dict(),
+            }
             for r in self.results
         ]
 
@@ -157,6 +190,8 @@ class Evaluation:
             "coverage",
             "fit s",
             "answer s",
+            "fit MB",
+            f"engine - it, hit@{k} 2-10 [95% CI]",
         )
         rows = [
             (
@@ -168,6 +203,8 @@ class Evaluation:
                 f"{r.coverage:.3f}",
                 f"{r.fit_seconds:.1f}",
                 f"{r.answer_seconds:.1f}",
+                f"{r.fit_memory_mb:.0f}",
+                r.versus_engine.format() if r.versus_engine is not None else "",
             )
             for r in self.results
         ]
@@ -180,181 +217,48 @@ class Evaluation:
 
         first = self.results[0] if self.results else None
         title = (
-            f"{self.dataset}, {self.split} split: {self.train_baskets} training baskets, "
-            f"{self.test_baskets} test baskets, "
+            f"{self.dataset}, {self.split} split, {self.history} history: "
+            f"{self.train_baskets} training baskets, {self.test_baskets} test baskets, "
             f"{first.queries if first else 0} queries "
             f"({first.small_queries if first else 0} in baskets of 2-10 products)"
         )
         out = [title, line(headers), "  ".join("-" * w for w in widths)]
         out += [line(row) for row in rows]
+        out.append(f"peak memory of the process: {self.peak_memory_mb:.0f} MB")
         out += [f"note: {note}" for note in self.notes]
         return "\n".join(out)
 
 
-# ------------------------------------------------------------------ methods
+# ------------------------------------------------------------------ the engine as a method
 
 
-class _Method(Protocol):
-    name: str
+class _Engine:
+    """The engine behind the evaluation's method interface; ``habits=False`` asks the
+    same model without the phone (and neither fits nor grows it)."""
 
-    def fit(self, train: Sequence[tuple[int, ...]]) -> None: ...
+    def __init__(self, engine: PairingEngine, items: Sequence[Item], *, habits: bool) -> None:
+        self.name = "engine" if habits else "engine without habits"
+        self.engine = engine
+        self._items = items  # product id -> its item
+        self._ids = {item.sku: n for n, item in enumerate(items)}
+        self._habits = habits
 
-    def recommend(self, product: int, k: int) -> Sequence[int]: ...
+    def fit(self, train: Sequence[tuple[int, ...]], shoppers: Sequence[str | None]) -> None:
+        if not self._habits:
+            return  # the model is the engine's
+        items = self._items
+        for basket, shopper in zip(train, shoppers, strict=True):
+            self.engine.learn([items[p] for p in basket], shopper)
 
+    def recommend(self, product: int, shopper: str | None, k: int) -> Sequence[int]:
+        ids = self._ids
+        asker = shopper if self._habits else None
+        return [ids[p.sku] for p in self.engine.pair((self._items[product],), asker, k)]
 
-class _Popularity:
-    name = "popularity"
-
-    def __init__(self, order: Sequence[int]) -> None:
-        self._order = order  # product -> rank of its SKU (ties)
-        self._best: list[int] = []
-
-    def fit(self, train: Sequence[tuple[int, ...]]) -> None:
-        counts = Counter(p for basket in train for p in basket)
-        order = self._order
-        self._best = sorted(counts, key=lambda p: (-counts[p], order[p]))[:16]
-
-    def recommend(self, product: int, k: int) -> Sequence[int]:
-        return [p for p in self._best[: k + 1] if p != product][:k]
-
-
-class _CoCounts:
-    """Exact co-occurrence counts of the training baskets, per queried product (memo)."""
-
-    def __init__(self) -> None:
-        self.baskets: Sequence[tuple[int, ...]] = ()
-        self.index: dict[int, list[int]] = {}
-        self.fitted = False
-        self._memo: dict[int, Counter[int]] = {}
-
-    def fit(self, train: Sequence[tuple[int, ...]]) -> None:
-        if self.fitted:
-            return
-        self.baskets = train
-        index: dict[int, list[int]] = {}
-        for n, basket in enumerate(train):
-            for p in basket:
-                index.setdefault(p, []).append(n)
-        self.index = index
-        self.fitted = True
-
-    def together(self, product: int) -> Counter[int]:
-        """Product -> baskets it shared with *product* (the last few are kept)."""
-        found = self._memo.get(product)
-        if found is None:
-            found = Counter()
-            baskets = self.baskets
-            for n in self.index.get(product, ()):
-                found.update(baskets[n])
-            found.pop(product, None)
-            if len(self._memo) >= 2:  # the methods sharing it ask one after the other
-                self._memo.clear()
-            self._memo[product] = found
-        return found
-
-
-class _CoOccurrence:
-    """Co-occurrence count or cosine (count / sqrt(n_i n_j)), exact (per-product memo)."""
-
-    def __init__(self, counts: _CoCounts, *, cosine: bool) -> None:
-        self.name = "cosine" if cosine else "co-occurrence"
-        self._counts = counts
-        self._cosine = cosine
-        self._inverse_root: list[float] = []
-        self._memo: dict[int, list[int]] = {}
-
-    def fit(self, train: Sequence[tuple[int, ...]]) -> None:
-        self._counts.fit(train)
-        if self._cosine:
-            size = max((p for basket in train for p in basket), default=-1) + 1
-            roots = [0.0] * size
-            for p, rows in self._counts.index.items():
-                roots[p] = 1.0 / math.sqrt(len(rows))
-            self._inverse_root = roots
-
-    def recommend(self, product: int, k: int) -> Sequence[int]:
-        found = self._memo.get(product)
-        if found is None:
-            found = self._memo[product] = self._top(product, k)
-        return found
-
-    def _top(self, product: int, k: int) -> list[int]:
-        together = self._counts.together(product)
-        if not together:
-            return []
-        keys = list(together)
-        # Ties go to the smaller product id, i.e. the smaller SKU (ids are in SKU order).
-        negated = [-p for p in keys]
-        if self._cosine:
-            roots = self._inverse_root
-            scores: Iterable[float] = map(
-                operator.mul, together.values(), map(roots.__getitem__, keys)
-            )
-        else:
-            scores = together.values()
-        return [-p for _, p in heapq.nlargest(k, zip(scores, negated, strict=True))]
-
-
-class _FpGrowth:
-    """mlxtend's fpgrowth + association_rules (pairs), consequents ranked by confidence."""
-
-    name = "fpgrowth (mlxtend)"
-
-    def __init__(self, order: Sequence[int], min_support: float) -> None:
-        self._order = order
-        self._min_support = min_support
-        self._rules: dict[int, list[int]] = {}
-
-    def fit(self, train: Sequence[tuple[int, ...]]) -> None:
-        # The optional eval extra, imported only when this baseline runs (untyped: Any).
-        pd: Any = importlib.import_module("pandas")
-        patterns: Any = importlib.import_module("mlxtend.frequent_patterns")
-        sparse: Any = importlib.import_module("scipy.sparse")
-        association_rules, fpgrowth = patterns.association_rules, patterns.fpgrowth
-
-        counts = Counter(p for basket in train for p in basket)
-        # At least FPGROWTH_MIN_BASKETS baskets: on a small excerpt every pair would be
-        # "frequent" and fpgrowth would enumerate them all.
-        support = max(self._min_support, FPGROWTH_MIN_BASKETS / max(len(train), 1))
-        floor = support * len(train)
-        frequent = sorted(p for p, c in counts.items() if c >= floor)
-        column = {p: n for n, p in enumerate(frequent)}
-        rows: list[int] = []
-        cols: list[int] = []
-        for r, basket in enumerate(train):
-            for p in basket:
-                c = column.get(p)
-                if c is not None:
-                    rows.append(r)
-                    cols.append(c)
-        matrix = sparse.csr_matrix(
-            ([True] * len(rows), (rows, cols)), shape=(len(train), len(frequent)), dtype=bool
-        )
-        # Dense booleans (one byte a cell, only the frequent products' columns): mlxtend's
-        # sparse path is far slower and bigger.
-        frame = pd.DataFrame(matrix.toarray(), columns=[str(p) for p in frequent])
-        itemsets = fpgrowth(frame, min_support=support, use_colnames=True, max_len=2)
-        if len(itemsets) == 0:
-            return
-        rules = association_rules(itemsets, metric="confidence", min_threshold=0.0)
-        order = self._order
-        found: dict[int, list[tuple[float, int, int]]] = {}
-        for antecedents, consequents, confidence in zip(
-            rules["antecedents"], rules["consequents"], rules["confidence"], strict=True
-        ):
-            if len(antecedents) == 1 and len(consequents) == 1:
-                (a,) = antecedents
-                (c,) = consequents
-                found.setdefault(int(a), []).append((float(confidence), -order[int(c)], int(c)))
-        self._rules = {a: [c for _, _, c in heapq.nlargest(16, v)] for a, v in found.items()}
-
-    def recommend(self, product: int, k: int) -> Sequence[int]:
-        return self._rules.get(product, [])[:k]
-
-
-def fpgrowth_available() -> bool:
-    """True when the optional fpgrowth baseline can run (``pip install 'assocsim[eval]'``)."""
-    return all(importlib.util.find_spec(m) is not None for m in ("mlxtend", "pandas", "scipy"))
+    def grow(self, basket: tuple[int, ...], shopper: str | None) -> None:
+        if self._habits and shopper is not None:
+            items = self._items
+            self.engine.learn([items[p] for p in basket], shopper, co_purchase=False)
 
 
 # ------------------------------------------------------------------ evaluation
@@ -372,6 +276,8 @@ class _Tally:
     seen: set[int] = attrs.Factory(set)
     fit_seconds: float = 0.0
     answer_seconds: float = 0.0
+    fit_memory_mb: float = 0.0
+    basket_hits: list[int] = attrs.Factory(list)  # per 2-10 basket: its questions with a hit
 
     def count(self, answer: Sequence[int], basket: set[int], small: bool, best: set[int]) -> None:
         self.queries += 1
@@ -385,10 +291,11 @@ class _Tally:
             self.small_queries += 1
             if hit:
                 self.small_hits += 1
+                self.basket_hits[-1] += 1
                 if any(p not in best for p in hit):
                     self.small_complement_hits += 1
 
-    def result(self, catalogue: int) -> MethodResult:
+    def result(self, catalogue: int, versus: Difference | None) -> MethodResult:
         return MethodResult(
             method=self.name,
             queries=self.queries,
@@ -401,6 +308,8 @@ class _Tally:
             catalogue=catalogue,
             fit_seconds=self.fit_seconds,
             answer_seconds=self.answer_seconds,
+            fit_memory_mb=self.fit_memory_mb,
+            versus_engine=versus,
         )
 
 
@@ -422,121 +331,149 @@ def split_baskets(
     raise ScenarioError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
 
 
+def _peak_mb() -> float:
+    """The process's peak resident memory so far, in MB (kB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
 def evaluate(
     dataset: Dataset,
     *,
     split: str = "time",
+    history: str = "train",
     k: int = 5,
     seed: int = 0,
+    rounds: int = 1000,
     config: EngineConfig | None = None,
     fpgrowth: bool | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Every method's figures on *dataset* under *split* (see the module docstring).
+    """Every method's figures on *dataset* under *split* and *history* (see the module
+    docstring); *rounds* bootstrap resamples for the intervals.
 
     ``fpgrowth=None`` runs the mlxtend baseline when it is installed, ``True`` requires it
     (ImportError otherwise), ``False`` skips it.
     """
+    if history not in HISTORIES:
+        raise ScenarioError(f"unknown history {history!r} (known: {', '.join(HISTORIES)})")
     train, test = split_baskets(dataset.baskets, split, seed)
     skus = sorted(dataset.products)
     index = {sku: n for n, sku in enumerate(skus)}
-    order = list(range(len(skus)))  # product id -> rank of its SKU: ids are in SKU order
+    items = [dataset.products[sku] for sku in skus]
     train_ids = [tuple(index[s] for s in b.skus) for b in train]
+    shoppers = [_phone(b) for b in train]
     notes: list[str] = []
-    co_counts = _CoCounts()
-    baselines: list[_Method] = [
-        _Popularity(order),
-        _CoOccurrence(co_counts, cosine=False),
-        _CoOccurrence(co_counts, cosine=True),
+    engine = PairingEngine(config=config, catalog=Catalog(()), rules={})
+    counts = CoCounts()
+    popularity = Popularity()
+    methods: list[Method] = [
+        _Engine(engine, items, habits=True),
+        _Engine(engine, items, habits=False),
+        popularity,
+        CoOccurrence(counts, cosine=False),
+        CoOccurrence(counts, cosine=True),
+        PersonalPopularity(popularity),
+        CountHistory(counts, popularity),
+        TifuKnn(popularity),
     ]
     if fpgrowth_available() if fpgrowth is None else fpgrowth:
-        baselines.append(_FpGrowth(order, FPGROWTH_MIN_SUPPORT))
+        item_counts = Counter(p for basket in train_ids for p in basket)
+        support, kept = fpgrowth_support(item_counts, len(train_ids))
+        methods.append(FpGrowth(support))
         notes.append(
-            f"fpgrowth: min_support {FPGROWTH_MIN_SUPPORT} (at least {FPGROWTH_MIN_BASKETS} "
-            "baskets), rules from one product to one product, by confidence"
+            f"fpgrowth: min_support {support:.4g} ({kept} products: the smallest support of at "
+            f"least 0.001 whose frequent products fit {FPGROWTH_MEMORY >> 30} GB by the "
+            "estimate of fpgrowth_support), rules from one product to one, by confidence"
         )
     elif fpgrowth is None:
         notes.append("fpgrowth baseline skipped: pip install 'assocsim[eval]' for mlxtend")
     notes.append("cosine reuses the co-occurrence counts: its answer time is its ranking only")
+    notes.append(
+        "fit MB: the rise of the process's peak memory while the method was fitted "
+        "(0 when it stayed below an earlier peak; shared counts are charged to the first)"
+    )
     report: Progress = progress if progress is not None else _silent
+    tallies = [_Tally(method.name) for method in methods]
     with gc_paused():
-        engine = PairingEngine(config=config, catalog=Catalog(()), rules={})
-        started = time.perf_counter()
-        for n, basket in enumerate(train):
-            engine.learn(dataset.items(basket), _phone(basket))
-            if n % 4096 == 0:
-                report("learning", n, len(train))
-        fitted = time.perf_counter() - started
-        tallies = [_Tally("engine", fit_seconds=fitted)]
-        tallies.append(_Tally("engine without habits", fit_seconds=fitted))
-        for method in baselines:
+        for method, tally in zip(methods, tallies, strict=True):
+            report(f"fitting {method.name}", 0, 0)
+            before = _peak_mb()
             started = time.perf_counter()
-            method.fit(train_ids)
-            tallies.append(_Tally(method.name, fit_seconds=time.perf_counter() - started))
-        _answer(
-            dataset,
-            engine,
-            baselines,
-            tallies,
-            test=test,
-            index=index,
-            train_ids=train_ids,
-            k=k,
-            report=report,
-        )
+            method.fit(train_ids, shoppers)
+            tally.fit_seconds = time.perf_counter() - started
+            tally.fit_memory_mb = _peak_mb() - before
+        tallies[1].fit_seconds = tallies[0].fit_seconds  # one model, fitted once
+        questions = _answer(
+            methods, tallies, test=test, index=index, train_ids=train_ids, k=k,
+            grow=history == "growing", report=report,
+        )  # fmt: skip
     catalogue = len({p for basket in train_ids for p in basket})
+    reference = tallies[0]
+    results = []
+    for tally in tallies:
+        versus = None
+        if tally is not reference:
+            versus = paired_bootstrap(
+                reference.basket_hits, tally.basket_hits, questions, rounds=rounds, seed=seed
+            )
+        results.append(tally.result(catalogue, versus))
     return Evaluation(
         dataset=dataset.name,
         split=split,
         k=k,
         train_baskets=len(train),
         test_baskets=len(test),
-        results=tuple(t.result(catalogue) for t in tallies),
+        results=tuple(results),
         notes=tuple(notes),
+        history=history,
+        peak_memory_mb=_peak_mb(),
     )
 
 
 def _answer(
-    dataset: Dataset,
-    engine: PairingEngine,
-    baselines: Sequence[_Method],
+    methods: Sequence[Method],
     tallies: Sequence[_Tally],
     *,
     test: Sequence[Basket],
     index: dict[str, int],
     train_ids: Sequence[tuple[int, ...]],
     k: int,
+    grow: bool,
     report: Progress,
-) -> None:
-    """Ask every method about every product of every test basket; tally the answers."""
+) -> list[int]:
+    """Ask every method about every product of every test basket; tally the answers.
+    Returns the questions of each 2-10 basket (the bootstrap's weights)."""
     counts = Counter(p for basket in train_ids for p in basket)
     best = set(sorted(counts, key=lambda p: (-counts[p], p))[:BEST_SELLERS])
-    products = dataset.products
     clock = time.perf_counter
-    with_habits, without, *others = tallies
+    questions: list[int] = []
+    pairs = list(zip(methods, tallies, strict=True))
     for n, basket in enumerate(test):
         if n % 256 == 0:
             report("answering", n, len(test))
-        ids = [index[s] for s in basket.skus]
+        ids = tuple(index[s] for s in basket.skus)
         phone = _phone(basket)
         if len(ids) >= 2:
             inside = set(ids)
             small = SMALL_BASKET[0] <= len(ids) <= SMALL_BASKET[1]
-            for sku, product in zip(basket.skus, ids, strict=True):
-                item = (products[sku],)
-                for tally, asker in ((with_habits, phone), (without, None)):
-                    started = clock()
-                    answer = [index[p.sku] for p in engine.pair(item, asker, k)]
-                    tally.answer_seconds += clock() - started
+            if small:
+                questions.append(len(ids))
+                for tally in tallies:
+                    tally.basket_hits.append(0)
+            for method, tally in pairs:
+                started = clock()
+                answers = [list(method.recommend(product, phone, k)) for product in ids]
+                tally.answer_seconds += clock() - started
+                for answer in answers:
                     tally.count(answer, inside, small, best)
-                for method, tally in zip(baselines, others, strict=True):
-                    started = clock()
-                    answer = list(method.recommend(product, k))
-                    tally.answer_seconds += clock() - started
-                    tally.count(answer, inside, small, best)
-        if phone is not None:  # the shopper's history grows; the co-purchase model stays
-            engine.learn(dataset.items(basket), phone, co_purchase=False)
+        if grow:
+            for method, tally in pairs:
+                started = clock()
+                method.grow(ids, phone)
+                tally.answer_seconds += clock() - started
     report("answering", len(test), len(test))
+    return questions
 
 
 def _silent(stage: str, done: int, total: int) -> None:
