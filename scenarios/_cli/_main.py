@@ -11,6 +11,7 @@ them ``run --plots`` and ``sweep`` say how to get them and go on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -29,6 +30,7 @@ from scenarios._model._scenario import Scenario, builtin_scenarios, load_scenari
 from scenarios._sim._cloud_factory import load_cloud_factory
 from scenarios._sim._progress import Progress, SweepBar, SweepLines, SweepProgress
 from scenarios._sim._runner import RunResult, run_scenario
+from scenarios._sweep._cluster import connect_cluster
 from scenarios._sweep._html import write_html_report
 from scenarios._sweep._plots import write_run_plots, write_sweep_plots
 from scenarios._sweep._run import parse_vary, run_sweep
@@ -153,6 +155,12 @@ def _parser() -> argparse.ArgumentParser:
     _set_option(sweep)
     sweep.add_argument(
         "--no-plots", action="store_true", help="write the CSVs and sweep.json only, no plots"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the sweep on the Dask cluster of this scheduler (needs the cluster extra; "
+        "its workers need assocsim installed) instead of --jobs local processes",
     )
     report = commands.add_parser(
         "report",
@@ -327,29 +335,40 @@ def _cores() -> int:
 
 
 def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
+    started = time.perf_counter()
     vary = parse_vary(args.vary)
     base = load_scenario(args.scenario)
     name = apply_overrides(base, args.set).name
     out_dir: Path = args.out if args.out is not None else Path(f"sweep-{name}")
+    if args.scheduler is not None and args.jobs is not None:
+        raise ScenarioError("--jobs and --scheduler: give one (the cluster sets the workers)")
     jobs: int = args.jobs if args.jobs is not None else _cores()
     progress: SweepProgress = (
         SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
     )
-    result = run_sweep(
-        base,
-        vary,
-        args.seeds,
-        jobs,
-        out_dir,
-        progress=progress,
-        source=args.scenario,
-        sets=args.set,
-    )
+    with contextlib.ExitStack() as stack:
+        executor = None
+        where = f"{jobs} jobs"
+        if args.scheduler is not None:
+            cluster = stack.enter_context(connect_cluster(args.scheduler))
+            executor, jobs = cluster.executor, cluster.threads
+            where = f"{jobs} threads on {cluster.address}"
+        result = run_sweep(
+            base,
+            vary,
+            args.seeds,
+            jobs,
+            out_dir,
+            progress=progress,
+            executor=executor,
+            source=args.scenario,
+            sets=args.set,
+        )
     runs = len(result.rows)
     out.write(
         f"sweep {name}: {len(result.points)} points x {len(result.seeds)} seeds = {runs} runs "
         f"in {result.wall_time:.1f} s ({runs / max(result.wall_time, 1e-9):.1f} runs/s, "
-        f"{jobs} jobs)\n"
+        f"{where})\n"
     )
     results, summary, latencies, sweep_json = result.files
     out.write(
@@ -358,10 +377,21 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
         f"latencies: {latencies}  (every first-delivery latency)\n"
         f"sweep:     {sweep_json}  (what was run, to re-run it)\n"
     )
-    written = [] if args.no_plots else _plots_if_possible(lambda: write_sweep_plots(out_dir))
+    out.flush()  # the paths first, while the plots are drawn
+    drawing = time.perf_counter()
+
+    def draw() -> list[Path]:
+        _say(f"drawing the plots into {out_dir}")
+        return write_sweep_plots(out_dir)
+
+    written = [] if args.no_plots else _plots_if_possible(draw)
     if written:
-        out.write(f"plots:     {len(written)} files (PNG and SVG) in {out_dir}\n")
+        out.write(
+            f"plots:     {len(written)} files (PNG and SVG) in {out_dir}, drawn in "
+            f"{time.perf_counter() - drawing:.1f} s\n"
+        )
     out.write(f"an HTML page of it all: assocsim report {out_dir}\n")
+    out.write(f"total:     {time.perf_counter() - started:.1f} s of wall time\n")
     _warn(result.idle_faults())
     return 0
 
@@ -372,8 +402,14 @@ def _report(args: argparse.Namespace, out: IO[str]) -> int:
         raise ScenarioError(
             f"{directory}: no results.csv here; give the --out directory of an assocsim sweep"
         )
-    out.write(f"{write_html_report(directory)}\n")
+    out.write(f"{write_html_report(directory, notify=_say)}\n")
     return 0
+
+
+def _say(line: str) -> None:
+    """A progress line of a long step on stderr (stdout keeps only the result)."""
+    sys.stderr.write(f"assocsim: {line}\n")
+    sys.stderr.flush()
 
 
 def _scenarios(out: IO[str]) -> int:

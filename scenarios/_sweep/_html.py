@@ -8,21 +8,25 @@ It can be mailed to a colleague as it is. Every text taken from the directory is
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import math
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from scenarios._model._durations import format_duration
 
 from ._plots import (
+    FEW_SEEDS,
     FIGURES,
     PLOT_INSTALL_HINT,
     SweepData,
     read_sweep,
+    seeds_note,
     sweep_plot_names,
     write_sweep_plots,
 )
@@ -279,11 +283,16 @@ def _inline_svg(text: str, prefix: str, caption: str) -> str | None:
     return re.sub(r"<svg([^>]*)>", root, text, count=1).strip()
 
 
-def _plots_section(sweep: SweepData) -> str:
+def _plots_section(sweep: SweepData, notify: Callable[[str], None] | None) -> str:
     names = sweep_plot_names(sweep)
     if not any((sweep.directory / f"{stem}.svg").is_file() for stem, _ in names):
         try:
-            write_sweep_plots(sweep.directory)
+            started = time.perf_counter()
+            if notify is not None and importlib.util.find_spec("matplotlib") is not None:
+                notify(f"no plots in {sweep.directory}: drawing {len(names)} of them first")
+            written = write_sweep_plots(sweep.directory)
+            if notify is not None:
+                notify(f"drew {len(written)} files in {time.perf_counter() - started:.1f} s")
         except ModuleNotFoundError:
             return (
                 '<p class="note">No plots in this directory, and matplotlib is not installed '
@@ -313,11 +322,12 @@ def _plots_section(sweep: SweepData) -> str:
 # ------------------------------------------------------------------ the page
 
 
-def write_html_report(out_dir: Path) -> Path:
+def write_html_report(out_dir: Path, *, notify: Callable[[str], None] | None = None) -> Path:
     """Render the sweep in ``out_dir`` into ``out_dir/report.html``; its path.
 
-    Draws the plots first if the directory has none and matplotlib is installed; without
-    it the page says how to get them. Raises :class:`~scenarios.ScenarioError` if
+    Draws the plots first if the directory has none and matplotlib is installed (saying
+    so, before and after, through ``notify`` if given); without it the page says how to
+    get them. Raises :class:`~scenarios.ScenarioError` if
     ``out_dir`` has no ``results.csv`` or ``summary.csv``.
     """
     sweep = read_sweep(Path(out_dir))
@@ -333,7 +343,7 @@ def write_html_report(out_dir: Path) -> Path:
     sets = _meta(sweep, "set")
     sets_text = f", with {', '.join(sets)} for every run" if sets else ""
     example = _rerun(sweep, sweep.results[0]) if sweep.results else None
-    plots = _plots_section(sweep)
+    plots = _plots_section(sweep, notify)
 
     body = [
         f"<h1>{_e(title)}</h1>",
@@ -348,6 +358,10 @@ def write_html_report(out_dir: Path) -> Path:
         "per run; times are virtual time from purchase to a phone's first delivery. "
         "<em>lost</em> and <em>duplicates</em> are the protocol's broken promises: "
         "red when not zero.</p>",
+    ]
+    if sweep.seeds < FEW_SEEDS:
+        body.append(f'<p class="note">{_e(seeds_note(sweep.seeds))}.</p>')
+    body += [
         _summary_table(sweep, main),
     ]
     if other:

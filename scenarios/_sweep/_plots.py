@@ -41,11 +41,15 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 __all__ = [
+    "FEW_SEEDS",
     "FIGURES",
     "PLOT_INSTALL_HINT",
     "FigureSpec",
+    "PanelPlan",
     "SweepData",
     "read_sweep",
+    "seeds_note",
+    "sweep_panels",
     "sweep_plot_names",
     "write_run_plots",
     "write_sweep_plots",
@@ -93,11 +97,22 @@ FIGURES: dict[str, FigureSpec] = {
         FigureSpec("latency_p95", "delivery latency p95", "time"),
         FigureSpec("latency_max", "delivery latency max", "time"),
         FigureSpec("virtual_time", "virtual time", "time"),
+        FigureSpec("resent", "messages re-sent", "count"),
+        FigureSpec("gave_up", "given up after retries", "count"),
+        FigureSpec("dropped_by_loss", "faults: dropped (loss)", "count"),
+        FigureSpec("cut_by_partition", "faults: cut by partition", "count"),
+        FigureSpec("dropped_while_down", "faults: dropped (actor down)", "count"),
+        FigureSpec("duplicated", "faults: duplicated", "count"),
+        FigureSpec("reordered", "faults: reordered", "count"),
+        FigureSpec("crashes", "faults: crashes", "count"),
+        FigureSpec("restarts", "restarts", "count"),
     )
 }
 
-# Each varied knob gets three figures of 2x3 panels: what was delivered, how fast and how
-# well, and the workload behind it (so every report figure is plotted against every knob).
+# Each varied knob gets four figures of panels: what was delivered, how fast and how well,
+# the workload behind it, and the reliability layer's work with the faults injected (so
+# every report figure is plotted against every knob). In the last, a fault count that is
+# 0 in every run gets no panel, only a line under the title (see _panels).
 _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "deliveries",
@@ -114,7 +129,26 @@ _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "Workload",
         ("purchases", "uploads_acknowledged", "requests", "withheld", "virtual_time"),
     ),
+    (
+        "faults",
+        "Re-sends and faults injected",
+        (
+            "resent",
+            "gave_up",
+            "dropped_by_loss",
+            "cut_by_partition",
+            "dropped_while_down",
+            "duplicated",
+            "reordered",
+            "crashes",
+            "restarts",
+        ),
+    ),
 )
+# Panels a group always has, even when 0 in every run (the others then get only a mention).
+_ALWAYS = frozenset(name for _, _, names in _GROUPS[:3] for name in names) | {"resent", "gave_up"}
+# Fewer seeds than this: the 95 % band rests on a rough estimate of the spread; say so.
+FEW_SEEDS = 5
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
@@ -295,8 +329,24 @@ def _series(
 
     With exactly two knobs, one line per value of the other knob, straight from
     summary.csv. With one, a single line. With more, one line aggregated from results.csv
-    over every other knob's values.
+    over every other knob's values. Every report figure is a count, a time or a ratio,
+    never below 0: a band's low end is clipped at 0 (summary.csv keeps the interval as
+    computed).
     """
+    return [
+        (label, {name: _clip(band) for name, band in bands.items()})
+        for label, bands in _unclipped_series(sweep, knob, figures)
+    ]
+
+
+def _clip(band: Band) -> Band:
+    means, lows, highs = band
+    return means, [low if math.isnan(low) else max(0.0, low) for low in lows], highs
+
+
+def _unclipped_series(
+    sweep: SweepData, knob: str, figures: Iterable[str]
+) -> list[tuple[str | None, dict[str, Band]]]:
     xs = sweep.values[knob]
     figures = list(figures)
     others = [k for k in sweep.knobs if k != knob]
@@ -356,12 +406,56 @@ def _stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
 
+@attrs.frozen
+class PanelPlan:
+    """One figure of panels against a knob: its file stem, caption, panels and the
+    figures left out because they are 0 in every run (named under the title instead)."""
+
+    stem: str
+    caption: str
+    knob: str
+    title: str
+    panels: tuple[str, ...]
+    zero: tuple[str, ...] = ()
+
+
+def _zero_everywhere(sweep: SweepData, name: str) -> bool:
+    values = [_number(row.get(name)) for row in sweep.results]
+    return bool(values) and all(v == 0 for v in values)
+
+
+def sweep_panels(sweep: SweepData) -> list[PanelPlan]:
+    """Every figure of panels against a knob, in reading order.
+
+    Every figure of ``summary.csv`` gets a panel against every knob, except a fault count
+    that is 0 in every run (it cannot vary; its figure's title says it stayed 0). A
+    figure the groups do not name (a newer report's) goes to an "Other figures" one.
+    """
+    have = sweep.figures()
+    grouped = {name for _, _, names in _GROUPS for name in names}
+    groups = list(_GROUPS)
+    rest = tuple(name for name in have if name not in grouped)
+    if rest:
+        groups.append(("other", "Other figures", rest))
+    plans: list[PanelPlan] = []
+    for knob in sweep.knobs:
+        for key, title, names in groups:
+            present = [n for n in names if n in have]
+            zero = tuple(n for n in present if n not in _ALWAYS and _zero_everywhere(sweep, n))
+            panels = tuple(n for n in present if n not in zero)
+            if not panels:
+                continue
+            plans.append(
+                PanelPlan(
+                    f"vs-{_stem(knob)}-{key}", f"{title} against {knob}", knob, title, panels, zero
+                )
+            )
+    return plans
+
+
 def sweep_plot_names(sweep: SweepData) -> list[tuple[str, str]]:
     """(file stem, caption) of every plot :func:`write_sweep_plots` draws, in reading order."""
-    names: list[tuple[str, str]] = []
-    for knob in sweep.knobs:
-        for key, title, _ in _GROUPS:
-            names.append((f"vs-{_stem(knob)}-{key}", f"{title} against {knob}"))
+    names = [(plan.stem, plan.caption) for plan in sweep_panels(sweep)]
     names.append(("delivery-shares", "Pull, push and dual-send shares of deliveries per point"))
     if sweep.latencies:
         names.append(("latency-cdf", "Delivery latency distribution (CDF) per point"))
@@ -395,9 +489,9 @@ def _mark_if_all_zero(ax: Axes, ys: Iterable[float]) -> None:
         )
 
 
-def _knob_figure(sweep: SweepData, knob: str, title: str, names: Sequence[str]) -> Figure:
+def _knob_figure(sweep: SweepData, plan: PanelPlan) -> Figure:
+    knob, title, names = plan.knob, plan.title, list(plan.panels)
     xs = sweep.values[knob]
-    names = [n for n in names if n in sweep.figures()]
     series = _series(sweep, knob, names)
     others = [k for k in sweep.knobs if k != knob]
     ncols = 3
@@ -453,12 +547,31 @@ def _knob_figure(sweep: SweepData, knob: str, title: str, names: Sequence[str]) 
     mean_of = f"mean of {sweep.seeds} seeds" if sweep.seeds != 1 else "1 seed"
     if len(others) > 1:
         mean_of += f", over all values of {', '.join(others)}"
-    figure.suptitle(
-        f"{sweep.scenario}: {title.lower()} against {knob}\n"
-        f"line: {mean_of}; band: 95 % interval of the mean",
-        fontsize=11.5,
-    )
+    lines = [
+        f"{sweep.scenario}: {title.lower()} against {knob}",
+        f"line: {mean_of}; band: 95 % interval of the mean, clipped at 0",
+    ]
+    if sweep.seeds < FEW_SEEDS:
+        lines.append(seeds_note(sweep.seeds))
+    if plan.zero:
+        lines.append("0 in every run: " + ", ".join(_label_of(n) for n in plan.zero))
+    figure.suptitle("\n".join(lines), fontsize=11.5)
     return figure
+
+
+def _label_of(name: str) -> str:
+    spec = FIGURES.get(name)
+    return spec.label.removeprefix("faults: ") if spec is not None else name.replace("_", " ")
+
+
+def seeds_note(seeds: int) -> str:
+    """What a band over fewer than :data:`FEW_SEEDS` seeds is worth."""
+    if seeds < 2:
+        return "1 seed: no band (the spread is unknown); use --seeds 5 or more"
+    return (
+        f"only {seeds} seeds: the band is rough (t = {t_critical_95(seeds - 1):.1f}); "
+        f"use --seeds {FEW_SEEDS} or more"
+    )
 
 
 def _point_labels(sweep: SweepData) -> list[tuple[int, str]]:
@@ -675,9 +788,8 @@ def write_sweep_plots(out_dir: Path) -> list[Path]:
     written: list[Path] = []
     with matplotlib.rc_context(_RC):
         drawn: dict[str, Figure] = {}
-        for knob in sweep.knobs:
-            for key, title, names in _GROUPS:
-                drawn[f"vs-{_stem(knob)}-{key}"] = _knob_figure(sweep, knob, title, names)
+        for plan in sweep_panels(sweep):
+            drawn[plan.stem] = _knob_figure(sweep, plan)
         drawn["delivery-shares"] = _shares_figure(sweep)
         if sweep.latencies:
             drawn["latency-cdf"] = _cdf_figure(sweep)
@@ -723,6 +835,8 @@ def write_run_plots(result: RunResult, out_dir: Path) -> list[Path]:
                 ("p95", 95, report.latency_p95),
             ):
                 if value is None:  # no delivery, no latency (minutes would be empty)
+                    continue
+                if value is None:  # no delivery: no latency (and no minutes either)
                     continue
                 cdf_ax.plot([value / 60], [share], "o", color="#333333", markersize=4)
                 cdf_ax.annotate(

@@ -460,7 +460,10 @@ def _write_files(
             cells: list[Any] = [point.index, *(value for _, value in point.knobs)]
             cells.append(len(runs))
             for figure in FIGURES:
-                cells.extend(_interval([float(getattr(run.report, figure)) for run in runs]))
+                # A latency is None in a run without deliveries: no figure, not a 0.
+                values = [getattr(run.report, figure) for run in runs]
+                given = [float(v) for v in values if v is not None]
+                cells.extend(_interval(given) if given else ("", "", ""))
             summary_rows.append(cells)
         _write_csv(
             summary,

@@ -210,7 +210,7 @@ def test_html_report_draws_the_plots_of_a_one_knob_sweep_when_there_are_none(
     out = make_sweep_dir(tmp_path / "sweep", {"cloud.push_timeout": ["1m", "10m"]})
     html = write_html_report(out).read_text(encoding="utf-8")
     stems = [stem for stem, _ in sweep_plot_names(read_sweep(out))]
-    assert html.count("<svg") == len(stems) == 6  # 3 panel figures for the knob, 3 per point
+    assert html.count("<svg") == len(stems) == 7  # 4 panel figures for the knob, 3 per point
     _assert_valid([out / f"{stem}.{ext}" for stem in stems for ext in ("png", "svg")])
 
 

@@ -1,0 +1,196 @@
+"""``assocsim sweep ... --scheduler tcp://HOST:PORT``: a sweep on an existing Dask cluster.
+
+The cluster is real and separate: a ``dask scheduler`` process and two ``dask worker``
+processes (one thread each) on loopback, started here. The sweep through the command line
+on that cluster must write the same bytes as the same sweep run locally. Every way of not
+getting a cluster is one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import distributed
+import pytest
+
+from scenarios._cli._main import main
+from scenarios._sweep import _cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = """\
+description = "a small world for the cluster sweep"
+seed = 3
+shops = 2
+phones = 8
+purchases = 30
+duration = "1h"
+wrong_id_rate = 0.1
+ask_probability = 0.6
+ask_delay = ["10s", "15m"]
+"""
+SWEEP = ["--vary", "cloud.push_timeout=1m,10m", "--vary", "network.loss=0,0.2", "--seeds", "2"]
+# No dashboard, and its HTTP server (health checks) on a free port, not 8787.
+SCHEDULER = ("--no-dashboard", "--dashboard-address", "127.0.0.1:0")
+WORKER = ("--nthreads", "1", "--no-nanny", "--no-dashboard", "--death-timeout", "60")
+FILES = ("results.csv", "summary.csv", "latencies.csv")
+
+
+def _main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback; its address."""
+    work = tmp_path_factory.mktemp("dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "DASK_TEMPORARY_DIRECTORY": str(work),
+    }
+    dask = [sys.executable, "-m", "dask"]
+    port = address.rsplit(":", 1)[1]
+    logs = [(work / f"{name}.log").open("w") for name in ("scheduler", "worker1", "worker2")]
+    processes = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", port, *SCHEDULER],
+            cwd=work,
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    for log in logs[1:]:
+        processes.append(
+            subprocess.Popen(
+                [*dask, "worker", address, *WORKER, "--local-directory", str(work)],
+                cwd=work,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        with distributed.Client(address, timeout="60s", set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in logs:
+            log.close()
+
+
+def test_a_sweep_on_the_cluster_writes_the_bytes_of_a_local_one(
+    scheduler: str, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SMALL)
+    local, remote = tmp_path / "local", tmp_path / "cluster"
+    argv = ["sweep", str(scenario), *SWEEP, "--no-plots"]
+    code, _, err = _main([*argv, "--jobs", "1", "--out", str(local)])
+    assert code == 0, err
+    code, out, err = _main([*argv, "--scheduler", scheduler, "--out", str(remote)])
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert "= 8 runs in " in first, first
+    assert first.endswith(f"2 threads on {scheduler})"), first
+    for name in FILES:
+        assert (remote / name).read_bytes() == (local / name).read_bytes(), name
+    assert '"jobs": 2' in (remote / "sweep.json").read_text()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 1.0)
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    started = time.perf_counter()
+    code, out, err = _main(["sweep", "quickstart", "--scheduler", address, "--out", str(tmp_path)])
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"assocsim: error: --scheduler {address}: cannot reach a Dask scheduler there within 1 s ("
+    ), err
+    assert err.endswith("is `dask scheduler` running and the port open?\n")
+    assert err.count("\n") == 1
+    assert time.perf_counter() - started < 30
+    assert not (tmp_path / "results.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--scheduler", "127.0.0.1:8786"],
+            "--scheduler 127.0.0.1:8786: expected a Dask scheduler address such as tcp://HOST:8786",
+        ),
+        (
+            ["--scheduler", "tcp://127.0.0.1:8786", "--jobs", "2"],
+            "--jobs and --scheduler: give one (the cluster sets the workers)",
+        ),
+    ],
+)
+def test_a_bad_scheduler_option_is_one_line_and_exit_2(
+    extra: list[str], message: str, tmp_path: Path
+) -> None:
+    code, out, err = _main(["sweep", "quickstart", *extra, "--out", str(tmp_path)])
+    assert (code, out, err) == (2, "", f"assocsim: error: {message}\n")
+
+
+def test_without_dask_the_option_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # find_spec("distributed"): None
+    code, _, err = _main(
+        ["sweep", "quickstart", "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path)]
+    )
+    assert code == 2
+    assert err == (
+        "assocsim: error: --scheduler needs Dask's distributed: pip install 'assocsim[cluster]'\n"
+    )
+
+
+def test_a_scheduler_without_workers_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 1.0)
+    with distributed.LocalCluster(
+        n_workers=0,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        scheduler_kwargs={"dashboard": False},
+    ) as cluster:
+        address = cluster.scheduler_address
+        code, out, err = _main(
+            ["sweep", "quickstart", "--scheduler", address, "--out", str(tmp_path)]
+        )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"assocsim: error: --scheduler {address}: the scheduler has had no worker for 1 s; "
+        f"start one with `dask worker {address}`\n"
+    )
