@@ -25,6 +25,7 @@ FLOORS = {
     "_sweep": 3,
     "_field": 4,
     "testing": 4,
+    "_explore": 4,
     "_cli": 5,
     "builtin": 0,
     "variants": 0,

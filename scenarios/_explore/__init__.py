@@ -1,0 +1,1 @@
+"""Exhaustive exploration of a small world: ``assocsim explore`` (docs/explore.md)."""

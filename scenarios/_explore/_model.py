@@ -1,0 +1,625 @@
+"""The protocol as a model to explore: the sans-I/O machines of a small world, stepped
+one event at a time, every nondeterministic choice a branch.
+
+A state is the virtual time, one frozen snapshot per party (the cloud's: its store, and
+what it keeps in memory), the armed timers, the multiset of messages in flight and the
+fault budgets left. Its successors (``docs/explore.md``):
+
+* **deliver** any message in flight (at the current time), or, within the budgets,
+  **lose** it or **duplicate** it;
+* **fire** the earliest armed timer (ties: any of them), moving the time to its deadline;
+  a re-send timer (:class:`~protocol.lowlevel.Resend`) fires only when no message is in
+  flight: deliveries are faster than a retry, so a re-send follows a loss;
+* **crash** a party between two steps (its timers are lost; the cloud's memory too:
+  it is rebuilt by its factory) and restart it at once, or, ``inside``, kill a cloud
+  step right after its k-th store write (:class:`~actors.CrashPoint`), rolled back by the
+  step's transaction (:func:`~actors.run_step`) as a real kill -9 would be.
+
+Every step is traced as the actors trace it (:class:`~actors.TraceEvent`), so a path is an
+ordinary ``assocsim-trace/1`` trace, judged by ``assocsim check``'s own
+:class:`~scenarios.TraceChecker` (one definition of every promise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, cast
+
+from actors import (
+    CrashPoint,
+    CrashPointStore,
+    EventKind,
+    KilledInsideStep,
+    TraceEvent,
+    durable_state,
+    run_step,
+)
+from protocol import (
+    CLOUD,
+    AssociationPush,
+    AssociationResponse,
+    Checkout,
+    CloudMachine,
+    CloudStore,
+    Effects,
+    InMemoryStore,
+    Machine,
+    Message,
+    PhoneMachine,
+    PosMachine,
+    Recommender,
+    RuleRecommender,
+    message_type,
+    phone_address,
+    pos_address,
+)
+from protocol.lowlevel import Resend
+from scenarios._sim._runner import CloudFactory
+from scenarios._trace._checks import CheckResult, TraceChecker
+from scenarios._trace._reader import parse_event
+
+from ._snapshot import Dict as _Dict
+from ._snapshot import freeze_attributes, thaw_attributes
+from ._world import Budgets, CrashPoints, ExploreError, ExploreWorld
+
+__all__ = [
+    "DUAL_SEND",
+    "PULL_ANSWERED",
+    "SOMETIMES",
+    "TIMEOUT_PUSH",
+    "ProtocolModel",
+    "Step",
+    "WorldState",
+    "reference_cloud",
+]
+
+# The sometimes-properties: each must be reached, or the search proved nothing about it.
+PULL_ANSWERED = "a pull is answered"
+TIMEOUT_PUSH = "a timeout push is sent"
+DUAL_SEND = "a dual-send push is sent"
+LOST = "a message is lost"
+DUPLICATED = "a message is duplicated"
+CRASH_PUSH_PENDING = "the cloud crashes with a push pending"
+CRASH_INSIDE = "the cloud dies inside a step after a store write"
+SOMETIMES = (
+    PULL_ANSWERED,
+    TIMEOUT_PUSH,
+    DUAL_SEND,
+    LOST,
+    DUPLICATED,
+    CRASH_PUSH_PENDING,
+    CRASH_INSIDE,
+)
+
+_CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
+_POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
+_PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
+_STORE_SKIP = ("_undo",)
+_NOTE, _SEND, _RECV, _TIMER = EventKind.NOTE, EventKind.SEND, EventKind.RECEIVE, EventKind.TIMER
+
+
+def reference_cloud(store: CloudStore, recommender: Recommender, config: Any) -> Machine:
+    """The reference :class:`~protocol.CloudMachine` as a cloud factory."""
+    return CloudMachine(store=store, recommender=recommender, config=config)
+
+
+InFlight = tuple[str, str, Message]
+"""A message in flight: sender, recipient, message."""
+
+
+class Step(NamedTuple):
+    """A transition's label: what happened (``verb``), to whom, and on what."""
+
+    verb: str  # deliver, lose, duplicate, fire, crash, crash-inside
+    actor: int
+    what: Hashable  # the message in flight (frm, to, message) or the timer key
+    writes: int = 0  # crash-inside: after this many store writes
+
+
+class _Trail(NamedTuple):
+    events: tuple[TraceEvent, ...]
+    parent: _Trail | None
+
+
+class WorldState:
+    """One state: ``key`` (what the search fingerprints) and the trace that led to it."""
+
+    __slots__ = ("key", "marks", "trail")
+
+    def __init__(self, key: tuple[Any, ...], trail: _Trail | None, marks: frozenset[str]) -> None:
+        self.key = key
+        self.trail = trail
+        self.marks = marks
+
+    def chunks(self) -> list[tuple[TraceEvent, ...]]:
+        """The events of the start, then of each transition, in order."""
+        chunks: list[tuple[TraceEvent, ...]] = []
+        trail = self.trail
+        while trail is not None:
+            chunks.append(trail.events)
+            trail = trail.parent
+        chunks.reverse()
+        return chunks
+
+    def events(self) -> list[TraceEvent]:
+        return [ev for chunk in self.chunks() for ev in chunk]
+
+
+# key = (now, actors, timers, network, budgets)
+#   actors: one snapshot per party (0: the cloud, then the POSes, then the phones)
+#   timers: frozenset of ((actor, key), at); network: frozenset of ((frm, to, msg), count)
+#   budgets: (losses, duplications, crashes) left
+
+
+class ProtocolModel:
+    """The :class:`~scenarios._explore._search.Model` of ``world`` under ``budgets``,
+    with the cloud built by ``cloud`` (``factory(store, recommender, config)``)."""
+
+    def __init__(
+        self,
+        world: ExploreWorld,
+        budgets: Budgets,
+        *,
+        cloud: CloudFactory = reference_cloud,
+        symmetry: bool = True,
+    ) -> None:
+        self.world = world
+        self.budgets = budgets
+        self._factory = cloud
+        self._config = world.cloud_config()
+        self._recommender = RuleRecommender()  # learns nothing: answers depend on the upload
+        self._base = InMemoryStore()  # the cloud's "disk", restored before each step
+        self._point = CrashPoint()
+        self._store = CrashPointStore(self._base, self._point)
+        self._cloud: Any = cloud(self._store, self._recommender, self._config)
+        self._poses = [
+            PosMachine(
+                f"shop-{i + 1}",
+                "pos-1",
+                (Checkout(p.at, p.receipt_id, p.named, phone_address(p.buyer), (world.item(p),)),),
+                retry=world.retry,
+            )
+            for i, p in enumerate(world.purchases)
+        ]
+        self._phones = [
+            PhoneMachine(
+                ph.phone_id,
+                subscribes=ph.subscribes,
+                default_ask_delay=world.ask_delay(ph.phone_id),
+                retry=world.retry,
+            )
+            for ph in world.phones
+        ]
+        self.addresses: tuple[str, ...] = (
+            CLOUD,
+            *(pos_address(m.merchant_id, m.pos_id) for m in self._poses),
+            *(phone_address(m.phone_id) for m in self._phones),
+        )
+        self._index = {address: i for i, address in enumerate(self.addresses)}
+        self._live: list[Any] = [self._cloud, *self._poses, *self._phones]
+        self._between = budgets.crash_points in (CrashPoints.BETWEEN, CrashPoints.ANYWHERE)
+        self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
+        self._settings = world.settings()
+        self._renamings = _renamings(world, self.addresses) if symmetry else ()
+        self.terminal_checks = 0
+
+    # ------------------------------------------------------------------ Model
+
+    def initial_states(self) -> Iterator[WorldState]:
+        timers: dict[tuple[int, Hashable], float] = {}
+        network: dict[tuple[str, str, Message], int] = {}
+        events: list[TraceEvent] = []
+        snaps = []
+        for i, machine in enumerate(self._live):
+            if i == 0:
+                self._base.__init__()  # type: ignore[misc]
+            effects = machine.start(0.0)
+            self._apply(i, effects, 0.0, timers, network, events)
+            snaps.append(self._snapshot(i))
+        b = self.budgets
+        key = (
+            0.0,
+            tuple(snaps),
+            frozenset(timers.items()),
+            frozenset(network.items()),
+            (b.loss, b.duplication, b.crashes),
+        )
+        yield WorldState(key, _Trail(tuple(events), None), frozenset())
+
+    def fingerprint(self, state: WorldState) -> Hashable:
+        if not self._renamings:
+            return hash(state.key)
+        text = self._canonical(state.key)
+        return min(hash("\n".join(sorted(rename(text).split("\n")))) for rename in self._renamings)
+
+    def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
+        now, actors, timers, network, budgets = state.key
+        losses, dups, crashes = budgets
+        for item, count in network:
+            frm, to, message = item
+            actor = self._index[to]
+            rest = _take(network, item, count)
+            yield Step("deliver", actor, item), self._deliver(state, actor, item, rest)
+            if losses:
+                drop = TraceEvent(now, EventKind.DROP, frm, to, message, None, "loss")
+                yield (
+                    Step("lose", actor, item),
+                    self._with(
+                        state,
+                        (now, actors, timers, rest, (losses - 1, dups, crashes)),
+                        (drop,),
+                        {LOST},
+                    ),
+                )
+            if dups:
+                copy = TraceEvent(now, EventKind.DUPLICATE, frm, to, message)
+                more = frozenset({**dict(network), item: count + 1}.items())
+                yield (
+                    Step("duplicate", actor, item),
+                    self._with(
+                        state,
+                        (now, actors, timers, more, (losses, dups - 1, crashes)),
+                        (copy,),
+                        {DUPLICATED},
+                    ),
+                )
+            if crashes and self._inside and actor == 0:
+                yield from self._killed_inside(state, Step("deliver", 0, item), rest)
+        if timers:
+            earliest = min(at for _, at in timers)
+            quiet = not network
+            for (actor, key), at in timers:
+                if at == earliest and (quiet or type(key) is not Resend):
+                    step = Step("fire", actor, key)
+                    rest = timers - {((actor, key), at)}
+                    yield step, self._fire(state, actor, key, at, rest)
+                    if crashes and self._inside and actor == 0:
+                        yield from self._killed_inside(state, step, network)
+        if crashes and self._between:
+            for actor in range(len(self._live)):
+                yield Step("crash", actor, None), self._crash(state, actor)
+
+    def violations(self, state: WorldState, terminal: bool) -> Sequence[str]:
+        if not terminal:
+            return ()
+        self.terminal_checks += 1
+        return tuple(v.format_line() for v in self.check(state.events()).violations)
+
+    def reached(self, state: WorldState) -> Iterable[str]:
+        return state.marks
+
+    # ------------------------------------------------------------------ judging
+
+    def check(self, events: Iterable[TraceEvent]) -> CheckResult:
+        """``assocsim check``'s verdict on ``events`` (a :class:`~scenarios.CheckResult`)."""
+        checker = TraceChecker(self._settings)
+        for line, event in enumerate(events, 2):
+            checker.feed_event(parse_event(event.to_json(), line))
+        return checker.result()
+
+    def expected(self) -> tuple[str, ...]:
+        """The sometimes-properties this world under these budgets must reach."""
+        world, b = self.world, self.budgets
+        want: list[str] = []
+        subscribed = {p.phone_id for p in world.phones if p.subscribes}
+        if any(p.ask is not None and p.buyer in subscribed for p in world.purchases):
+            want.append(PULL_ANSWERED)
+        if any(
+            p.named in subscribed
+            and (p.ask is None or p.ask >= world.push_timeout or p.named != p.buyer)
+            for p in world.purchases
+        ):
+            want.append(TIMEOUT_PUSH)
+        if (
+            any(
+                p.named != p.buyer and p.ask is not None and p.named in subscribed
+                for p in world.purchases
+            )
+            and str(world.mismatch_policy) == "dual-send"
+        ):
+            want.append(DUAL_SEND)
+        if b.loss:
+            want.append(LOST)
+        if b.duplication:
+            want.append(DUPLICATED)
+        if b.crashes and self._between and TIMEOUT_PUSH in want:
+            want.append(CRASH_PUSH_PENDING)
+        if b.crashes and self._inside:
+            want.append(CRASH_INSIDE)
+        return tuple(want)
+
+    def describe(self, step: Step) -> str:
+        """A transition in words, the same in every process (a replay matches on it)."""
+        who = self.addresses[step.actor]
+        if step.verb in ("deliver", "lose", "duplicate"):
+            frm, to, message = cast(InFlight, step.what)
+            receipt = getattr(message, "receipt_id", None)
+            text = f"{step.verb} {message_type(message)} {frm} -> {to}"
+            text += f" ({receipt})" if receipt else ""
+            return f"{text} #{_digest(message)}"
+        if step.verb == "fire":
+            return f"fire {who} {step.what!r}"
+        if step.verb == "crash":
+            return f"crash {who}"
+        inner = Step(step.verb.removeprefix("crash-inside-"), step.actor, step.what)
+        return f"crash {who} inside [{self.describe(inner)}] after store write {step.writes}"
+
+    def follow(self, path: Sequence[str]) -> WorldState:
+        """The state at the end of ``path`` (transitions in the words of :meth:`describe`),
+        from the initial state: a deterministic replay. :class:`ExploreError` if a step
+        is not enabled where the path takes it."""
+        state = next(iter(self.initial_states()))
+        for n, text in enumerate(path, 1):
+            for step, child in self.successors(state):
+                if self.describe(step) == text:
+                    state = child
+                    break
+            else:
+                raise ExploreError(f"replay: step {n} ({text}) is not possible in this world")
+        return state
+
+    # ------------------------------------------------------------------ transitions
+
+    def _with(
+        self,
+        state: WorldState,
+        key: tuple[Any, ...],
+        events: Sequence[TraceEvent],
+        marks: Iterable[str],
+    ) -> WorldState:
+        return WorldState(key, _Trail(tuple(events), state.trail), frozenset(marks))
+
+    def _deliver(self, state: WorldState, actor: int, item: Any, rest: Any) -> WorldState:
+        now, _, timers, _, _ = state.key
+        frm, to, message = item
+        events = [TraceEvent(now, _RECV, frm, to, message)]
+        return self._step(state, actor, now, events, rest, timers, "handle", (message, frm, now))
+
+    def _fire(
+        self, state: WorldState, actor: int, key: Hashable, at: float, rest: Any
+    ) -> WorldState:
+        now = max(state.key[0], at)
+        address = self.addresses[actor]
+        events = [TraceEvent(now, _TIMER, address, address, detail=key)]
+        return self._step(state, actor, now, events, state.key[3], rest, "timer_fired", (key, now))
+
+    def _step(  # noqa: PLR0917
+        self,
+        state: WorldState,
+        actor: int,
+        now: float,
+        events: list[TraceEvent],
+        network: Any,
+        timers: Any,
+        method: str,
+        args: tuple[Any, ...],
+    ) -> WorldState:
+        _, actors, _, _, budgets = state.key
+        machine = self._restore(actor, actors[actor])
+        effects = run_step(durable_state(machine), getattr(machine, method), *args)
+        timer_map = dict(timers)
+        net = dict(network)
+        self._apply(actor, effects, now, timer_map, net, events)
+        snaps = (*actors[:actor], self._snapshot(actor), *actors[actor + 1 :])
+        key = (now, snaps, frozenset(timer_map.items()), frozenset(net.items()), budgets)
+        return WorldState(key, _Trail(tuple(events), state.trail), _marks(events))
+
+    def _crash(self, state: WorldState, actor: int) -> WorldState:
+        now, actors, timers, network, (losses, dups, crashes) = state.key
+        address = self.addresses[actor]
+        events = [TraceEvent(now, EventKind.CRASH, address, address)]
+        marks: set[str] = set()
+        machine = self._restore(actor, actors[actor])
+        if actor == 0:
+            if any(True for _ in self._base.pending_pushes()):
+                marks.add(CRASH_PUSH_PENDING)
+            machine = self._rebuild_cloud()
+        return self._restart(
+            state, actor, machine, events, marks, network, timers, (losses, dups, crashes - 1)
+        )
+
+    def _killed_inside(
+        self, state: WorldState, step: Step, network: Any
+    ) -> Iterator[tuple[Step, WorldState]]:
+        """The cloud dies inside ``step`` after store write 1, 2, ... (each a branch)."""
+        now, actors, timers, _, (losses, dups, crashes) = state.key
+        for writes in itertools.count(1):
+            machine = self._restore(0, actors[0])
+            events: list[TraceEvent]
+            if step.verb == "deliver":
+                frm, to, message = cast(InFlight, step.what)
+                events = [TraceEvent(now, _RECV, frm, to, message)]
+                call: Callable[..., Effects] = machine.handle
+                args: tuple[Any, ...] = (message, frm, now)
+                what: object = message
+                left = timers
+            else:
+                at = dict(timers)[(0, step.what)]
+                now = max(now, at)
+                events = [TraceEvent(now, _TIMER, CLOUD, CLOUD, detail=step.what)]
+                call, args, what = machine.timer_fired, (step.what, now), step.what
+                left = timers - {((0, step.what), at)}
+            self._point.arm(writes, None)
+            self._point.enter(what)
+            try:
+                run_step(durable_state(machine), call, *args)
+            except KilledInsideStep:
+                pass
+            else:
+                return  # the step made fewer writes: every crash point of it is explored
+            finally:
+                self._point.disarm()
+            events.append(TraceEvent(now, EventKind.CRASH, CLOUD, CLOUD))
+            rebuilt = self._rebuild_cloud()
+            child = self._restart(
+                state,
+                0,
+                rebuilt,
+                events,
+                {CRASH_INSIDE},
+                network,
+                left,
+                (losses, dups, crashes - 1),
+                now,
+            )
+            yield Step(f"crash-inside-{step.verb}", 0, step.what, writes), child
+
+    def _restart(  # noqa: PLR0917
+        self,
+        state: WorldState,
+        actor: int,
+        machine: Any,
+        events: list[TraceEvent],
+        marks: set[str],
+        network: Any,
+        timers: Any,
+        budgets: tuple[int, int, int],
+        now: float | None = None,
+    ) -> WorldState:
+        now = state.key[0] if now is None else now
+        address = self.addresses[actor]
+        events.append(TraceEvent(now, EventKind.RESTART, address, address))
+        timer_map = {k: at for k, at in timers if k[0] != actor}  # its timers died with it
+        net = dict(network)
+        effects = run_step(durable_state(machine), machine.start, now)
+        self._apply(actor, effects, now, timer_map, net, events)
+        actors = state.key[1]
+        snaps = (*actors[:actor], self._snapshot(actor), *actors[actor + 1 :])
+        key = (now, snaps, frozenset(timer_map.items()), frozenset(net.items()), budgets)
+        return WorldState(
+            key, _Trail(tuple(events), state.trail), frozenset(marks) | _marks(events)
+        )
+
+    def _rebuild_cloud(self) -> Any:
+        """A restarted cloud process: a new machine over the same store (its memory gone)."""
+        self._cloud = self._live[0] = self._factory(self._store, self._recommender, self._config)
+        return self._cloud
+
+    # ------------------------------------------------------------------ effects, snapshots
+
+    def _apply(  # noqa: PLR0917
+        self,
+        actor: int,
+        effects: Effects,
+        now: float,
+        timers: dict[tuple[int, Hashable], float],
+        network: dict[tuple[str, str, Message], int],
+        events: list[TraceEvent],
+    ) -> None:
+        """Carry out a step's effects as :class:`~actors.EffectsInterpreter` does:
+        cancels, timers (arming a key again moves it), notes, sends."""
+        address = self.addresses[actor]
+        for key in effects.cancels:
+            timers.pop((actor, key), None)
+        for timer in effects.timers:
+            timers[(actor, timer.key)] = timer.at
+        for note in effects.notes:
+            events.append(TraceEvent(now, _NOTE, address, address, note=note))
+        for send in effects.sends:
+            events.append(TraceEvent(now, _SEND, address, send.to, send.message))
+            if send.to in self._index:
+                item = (address, send.to, send.message)
+                network[item] = network.get(item, 0) + 1
+
+    def _snapshot(self, actor: int) -> Any:
+        machine = self._live[actor]
+        if actor == 0:
+            return (
+                freeze_attributes(self._base, _STORE_SKIP),
+                freeze_attributes(machine, _CLOUD_KEEPS),
+            )
+        skip = _POS_CONSTANTS if actor <= len(self._poses) else _PHONE_CONSTANTS
+        return freeze_attributes(machine, skip)
+
+    def _restore(self, actor: int, snap: Any) -> Any:
+        machine = self._live[actor]
+        if actor == 0:
+            store, memory = snap
+            thaw_attributes(self._base, store)
+            thaw_attributes(machine, memory)
+        else:
+            thaw_attributes(machine, snap)
+        return machine
+
+    # ------------------------------------------------------------------ symmetry
+
+    def _canonical(self, key: tuple[Any, ...]) -> str:
+        now, actors, timers, network, budgets = key
+        parts = [f"{self.addresses[i]}={_canon(snap)}" for i, snap in enumerate(actors)]
+        parts += sorted(f"T{self.addresses[i]}|{k!r}|{at!r}" for (i, k), at in timers)
+        parts += sorted(f"N{_canon(item)}*{count}" for item, count in network)
+        return f"{now!r}|{budgets!r}\n" + "\n".join(parts)
+
+
+def _take(network: frozenset[Any], item: Any, count: int) -> frozenset[Any]:
+    rest = dict(network)
+    if count > 1:
+        rest[item] = count - 1
+    else:
+        del rest[item]
+    return frozenset(rest.items())
+
+
+def _marks(events: Iterable[TraceEvent]) -> frozenset[str]:
+    marks: set[str] = set()
+    for ev in events:
+        if ev.kind is _SEND and ev.sender == CLOUD:
+            message = ev.message
+            if isinstance(message, AssociationPush):
+                marks.add(DUAL_SEND if message.reason == "dual-send" else TIMEOUT_PUSH)
+            elif isinstance(message, AssociationResponse):
+                marks.add(PULL_ANSWERED)
+    return frozenset(marks)
+
+
+def _digest(message: Message) -> str:
+    return hashlib.blake2b(repr(message).encode(), digest_size=4).hexdigest()
+
+
+def _canon(value: Any) -> str:
+    """A text equal for equal values, whatever the iteration order of their sets (and,
+    under symmetry, of their dicts: which of two symmetric receipts was stored first
+    does not matter to the protocol)."""
+    if isinstance(value, frozenset):
+        return "{" + ",".join(sorted(_canon(v) for v in value)) + "}"
+    if isinstance(value, _Dict):
+        return "{" + ",".join(sorted(_canon(v) for v in value)) + "}"
+    if isinstance(value, tuple):
+        return "(" + ",".join(_canon(v) for v in value) + ")"
+    return repr(value)
+
+
+def _renaming(mapping: dict[str, str]) -> Callable[[str], str]:
+    """The text rewriting that replaces each key of ``mapping`` by its value, at once."""
+    if all(k == v for k, v in mapping.items()):
+        return str
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+
+    def rename(text: str) -> str:
+        return pattern.sub(lambda found: mapping[found.group(0)], text)
+
+    return rename
+
+
+def _renamings(world: ExploreWorld, addresses: Sequence[str]) -> tuple[Callable[[str], str], ...]:
+    """One text rewriting per permutation of the symmetric purchases (none: no symmetry):
+    each swaps the purchases' receipt ids, their phones and their shops together."""
+    groups = world.symmetric_groups()
+    if not groups:
+        return ()
+    tokens: list[tuple[str, str, str]] = []  # per purchase: receipt, phone, shop
+    for i, p in enumerate(world.purchases):
+        tokens.append((p.receipt_id, p.buyer, f"shop-{i + 1}"))
+    perms_per_group = [list(itertools.permutations(g)) for g in groups]
+    renamings: list[Callable[[str], str]] = []
+    for choice in itertools.product(*perms_per_group):
+        mapping: dict[str, str] = {}
+        for group, perm in zip(groups, choice, strict=True):
+            for src, dst in zip(group, perm, strict=True):
+                for a, b in zip(tokens[src], tokens[dst], strict=True):
+                    mapping[a] = b
+        renamings.append(_renaming(mapping))
+    return tuple(renamings)

@@ -1,0 +1,183 @@
+"""The search: breadth- or depth-first over a model's states, with fingerprints.
+
+Independent of the protocol: a :class:`Model` gives initial states, each state's
+successors (a label and the next state), a canonical fingerprint of a state (symmetry
+reduction belongs there), what a state violates and which *sometimes* properties it
+reaches. :func:`search` visits every reachable state once (by fingerprint), keeps for each
+the parent it was first reached from (so a path can be rebuilt), and stops at the first
+violation, after ``max_states`` distinct states, or on Ctrl-C, saying which.
+
+Breadth-first, the first violation found lies on a shortest path to a violating state;
+depth-first uses less memory for the frontier and finds long paths first.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Generic, Protocol, TypeVar
+
+import attrs
+
+__all__ = ["Model", "Outcome", "SearchProgress", "SearchResult", "Strategy", "search"]
+
+S = TypeVar("S")
+
+
+class Strategy(enum.StrEnum):
+    BFS = "bfs"
+    DFS = "dfs"
+
+
+class Outcome(enum.StrEnum):
+    EXHAUSTED = "exhausted"  # every reachable state visited
+    VIOLATION = "violation"  # stopped at the first state violating a property
+    MAX_STATES = "max-states"  # stopped after --max-states distinct states: partial
+    INTERRUPTED = "interrupted"  # Ctrl-C: partial
+
+
+class Model(Protocol[S]):
+    """What :func:`search` explores."""
+
+    def initial_states(self) -> Iterable[S]: ...
+
+    def successors(self, state: S) -> Iterable[tuple[Hashable, S]]:
+        """Every transition enabled in ``state``: a label (what happened) and the next
+        state. None at all: ``state`` is terminal."""
+        ...
+
+    def fingerprint(self, state: S) -> Hashable:
+        """Equal for states the search may treat as one (symmetric ones included)."""
+        ...
+
+    def violations(self, state: S, terminal: bool) -> Sequence[str]:
+        """The properties ``state`` violates (always-properties on every state;
+        eventually-properties when ``terminal``)."""
+        ...
+
+    def reached(self, state: S) -> Iterable[str]:
+        """The sometimes-properties ``state`` reaches."""
+        ...
+
+
+@attrs.frozen
+class SearchProgress:
+    """How far a search got: states/s, depth and frontier, for a progress line."""
+
+    states: int
+    transitions: int
+    depth: int
+    frontier: int
+    seconds: float
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+
+@attrs.frozen
+class SearchResult(Generic[S]):
+    """What a search found. ``path``: the labels from an initial state to ``state`` (the
+    violating one, when ``outcome`` is VIOLATION)."""
+
+    outcome: Outcome
+    progress: SearchProgress
+    terminal_states: int
+    reached: frozenset[str]
+    violations: tuple[str, ...] = ()
+    path: tuple[Hashable, ...] = ()
+    state: S | None = None
+
+
+def search(  # noqa: PLR0915 - one loop, kept in one place for speed
+    model: Model[S],
+    *,
+    strategy: Strategy = Strategy.BFS,
+    max_states: int | None = None,
+    progress: Callable[[SearchProgress], None] | None = None,
+    every: float = 1.0,
+) -> SearchResult[S]:
+    """Visit the reachable states of ``model`` (see the module doc). ``progress`` is
+    called about every ``every`` seconds of wall time."""
+    started = time.perf_counter()
+    parents: dict[
+        Hashable, tuple[Hashable | None, Hashable, int]
+    ] = {}  # fp -> parent, label, depth
+    frontier: deque[tuple[S, Hashable, int]] = deque()
+    reached: set[str] = set()
+    transitions = 0
+    terminal = 0
+    deepest = 0
+    next_report = started + every
+
+    def snapshot() -> SearchProgress:
+        return SearchProgress(
+            len(parents), transitions, deepest, len(frontier), time.perf_counter() - started
+        )
+
+    def path_to(fp: Hashable) -> tuple[Hashable, ...]:
+        labels: list[Hashable] = []
+        at: Hashable | None = fp
+        while at is not None:
+            parent, label, _ = parents[at]
+            if parent is not None:
+                labels.append(label)
+            at = parent
+        return tuple(reversed(labels))
+
+    def found(fp: Hashable, state: S, broken: Sequence[str]) -> SearchResult[S]:
+        return SearchResult(
+            Outcome.VIOLATION,
+            snapshot(),
+            terminal,
+            frozenset(reached),
+            tuple(broken),
+            path_to(fp),
+            state,
+        )
+
+    pop = frontier.popleft if strategy is Strategy.BFS else frontier.pop
+    try:
+        for state in model.initial_states():
+            fp = model.fingerprint(state)
+            if fp in parents:
+                continue
+            parents[fp] = (None, "", 0)
+            reached.update(model.reached(state))
+            broken = model.violations(state, False)
+            if broken:
+                return found(fp, state, broken)
+            frontier.append((state, fp, 0))
+        while frontier:
+            if max_states is not None and len(parents) >= max_states:
+                return SearchResult(Outcome.MAX_STATES, snapshot(), terminal, frozenset(reached))
+            state, fp, depth = pop()
+            any_successor = False
+            for label, child in model.successors(state):
+                any_successor = True
+                transitions += 1
+                child_fp = model.fingerprint(child)
+                if child_fp in parents:
+                    continue
+                parents[child_fp] = (fp, label, depth + 1)
+                deepest = max(deepest, depth + 1)
+                reached.update(model.reached(child))
+                broken = model.violations(child, False)
+                if broken:
+                    return found(child_fp, child, broken)
+                frontier.append((child, child_fp, depth + 1))
+            if not any_successor:
+                terminal += 1
+                broken = model.violations(state, True)
+                if broken:
+                    return found(fp, state, broken)
+            if progress is not None:
+                now = time.perf_counter()
+                if now >= next_report:
+                    next_report = now + every
+                    progress(snapshot())
+    except KeyboardInterrupt:
+        return SearchResult(Outcome.INTERRUPTED, snapshot(), terminal, frozenset(reached))
+    return SearchResult(Outcome.EXHAUSTED, snapshot(), terminal, frozenset(reached))

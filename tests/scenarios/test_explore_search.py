@@ -1,0 +1,108 @@
+"""The explorer's search on a toy model whose reachable state count is published.
+
+Lamport's two-phase commit, ``TwoPhase.tla`` (the TLA+ video course, lecture 6), as TLC
+checks it in the tlaplus/Examples repository: with ``RM = {r1, r2, r3}``
+(``specifications/transaction_commit/TwoPhase.cfg``) its ``manifest.json`` records
+``"distinctStates": 288`` and ``"stateDepth": 11`` (TLC counts the initial state as depth
+1); the module's closing comment says six RMs make "50816 reachable states". The model
+below transcribes the spec's actions one for one; the search must find those numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pytest
+
+from scenarios._explore._search import Outcome, Strategy, search
+
+# state: (rmState per RM, tmState, tmPrepared, msgs)
+TwoPhaseState = tuple[tuple[str, ...], str, frozenset[int], frozenset[object]]
+
+
+class TwoPhase:
+    def __init__(self, rms: int, *, consistent: bool = True) -> None:
+        self.rms = range(rms)
+        self.consistent = consistent  # False: a planted bug (commit without every prepare)
+
+    def initial_states(self) -> Iterable[TwoPhaseState]:
+        yield (("working",) * len(self.rms), "init", frozenset(), frozenset())
+
+    def fingerprint(self, state: TwoPhaseState) -> TwoPhaseState:
+        return state
+
+    def successors(self, state: TwoPhaseState) -> Iterable[tuple[str, TwoPhaseState]]:
+        rm_state, tm, prepared, msgs = state
+        if tm == "init" and (prepared == frozenset(self.rms) or not self.consistent):
+            yield "TMCommit", (rm_state, "committed", prepared, msgs | {"Commit"})
+        if tm == "init":
+            yield "TMAbort", (rm_state, "aborted", prepared, msgs | {"Abort"})
+        for rm in self.rms:
+            if tm == "init" and ("Prepared", rm) in msgs:
+                yield f"TMRcvPrepared({rm})", (rm_state, tm, prepared | {rm}, msgs)
+            if rm_state[rm] == "working":
+                prepared_rm = _set(rm_state, rm, "prepared")
+                yield f"RMPrepare({rm})", (prepared_rm, tm, prepared, msgs | {("Prepared", rm)})
+                yield f"RMChooseToAbort({rm})", (_set(rm_state, rm, "aborted"), tm, prepared, msgs)
+            if "Commit" in msgs:
+                yield f"RMRcvCommitMsg({rm})", (_set(rm_state, rm, "committed"), tm, prepared, msgs)
+            if "Abort" in msgs:
+                yield f"RMRcvAbortMsg({rm})", (_set(rm_state, rm, "aborted"), tm, prepared, msgs)
+
+    def violations(self, state: TwoPhaseState, terminal: bool) -> Sequence[str]:
+        rm_state = state[0]
+        if "committed" in rm_state and "aborted" in rm_state:
+            return ("TCConsistent",)
+        return ()
+
+    def reached(self, state: TwoPhaseState) -> Iterable[str]:
+        if "committed" in state[0]:
+            yield "some RM committed"
+
+
+def _set(states: tuple[str, ...], rm: int, value: str) -> tuple[str, ...]:
+    return (*states[:rm], value, *states[rm + 1 :])
+
+
+def test_two_phase_commit_with_three_rms_has_tlcs_288_states() -> None:
+    result = search(TwoPhase(3))
+    assert result.outcome is Outcome.EXHAUSTED
+    assert result.progress.states == 288
+    assert result.progress.depth + 1 == 11  # TLC's stateDepth counts the initial state
+    assert result.reached == {"some RM committed"}
+
+
+def test_two_phase_commit_with_six_rms_has_50816_states_depth_first_too() -> None:
+    result = search(TwoPhase(6), strategy=Strategy.DFS)
+    assert result.outcome is Outcome.EXHAUSTED
+    assert result.progress.states == 50816
+
+
+def test_a_planted_inconsistency_is_found_on_a_shortest_path() -> None:
+    # Committing without every RM prepared: an RM aborts, the TM commits, an RM commits.
+    result = search(TwoPhase(3, consistent=False))
+    assert result.outcome is Outcome.VIOLATION
+    assert result.violations == ("TCConsistent",)
+    assert len(result.path) == 3
+    assert result.path[0] in {f"RMChooseToAbort({rm})" for rm in range(3)} | {"TMCommit"}
+
+
+def test_max_states_stops_with_a_partial_result() -> None:
+    result = search(TwoPhase(3), max_states=50)
+    assert result.outcome is Outcome.MAX_STATES
+    assert 50 <= result.progress.states < 288
+
+
+@pytest.mark.parametrize("strategy", list(Strategy))
+def test_ctrl_c_gives_a_partial_result(strategy: Strategy) -> None:
+    calls = 0
+
+    def interrupt(progress: object) -> None:
+        nonlocal calls
+        calls += 1
+        raise KeyboardInterrupt
+
+    result = search(TwoPhase(3), strategy=strategy, progress=interrupt, every=0.0)
+    assert result.outcome is Outcome.INTERRUPTED
+    assert calls == 1
+    assert 0 < result.progress.states < 288
