@@ -8,10 +8,14 @@ instant in the left margin.
 
 A send is matched to its receipt by (from, to, type, message body), first sent first
 received, so re-sends and network duplicates are extra arrows. A lost message (``drop``)
-ends in a cross, a message the network held back (``delay``) is dotted, one never
-received is dashed to the bottom edge. Crashes shade the crashed actor's lane until its
-restart; partitions shade a band across the diagram. Notes (``shown``, ``mismatch``,
-``gave-up``...) are small labels on their lane.
+is dashed to the lane of the actor that never got it and crossed there, its label naming
+that actor and the fault; a message the network held back (``delay``) is dotted, one
+never received is dashed to the bottom edge. Crashes
+shade the crashed actor's lane until its restart; partitions shade a band across the
+diagram; both are labelled with their times. Notes (``shown``, ``mismatch``,
+``gave-up``...) are small labels on their lane. With ``receipt``, the rows are that
+receipt's events only: crashes (of its lanes) and partitions are drawn as spans over
+them, never as rows of their own.
 
 A whole run is too big to read, so the diagram draws at most ``max_messages`` arrows (the
 first ones of the selection) and says so, in the picture and to the caller, suggesting
@@ -506,6 +510,9 @@ def _select(collector: _Collector, options: DiagramOptions) -> _Selection:
     end_line = last_line if capped else math.inf
     markers = [m for m in collector.markers if m.line <= end_line]
     first_line = min([a.start for a in arrows] + [m.line for m in markers], default=0)
+    if options.receipt is not None:  # the spans that overlap the receipt's own rows
+        rows = [_last(a) for a in arrows] + [m.line for m in markers]
+        end_line = min(end_line, max(rows, default=0))
     spans = [
         s
         for s in collector.spans
@@ -524,12 +531,17 @@ def _select(collector: _Collector, options: DiagramOptions) -> _Selection:
             times[arrow.end] = arrow.end_t
     for marker in markers:
         times[marker.line] = marker.t
-    for span in spans:
-        if span.start >= first_line:
-            times[span.start] = span.start_t
-        if span.end is not None and span.end_t is not None and span.end <= end_line:
-            times[span.end] = span.end_t
+    if options.receipt is None:  # one receipt's picture: its rows only, spans over them
+        for span in spans:
+            if span.start >= first_line:
+                times[span.start] = span.start_t
+            if span.end is not None and span.end_t is not None and span.end <= end_line:
+                times[span.end] = span.end_t
     return _Selection(arrows, markers, spans, crashes, _lane_order(actors), sorted(times), times)
+
+
+def _last(arrow: _Arrow) -> int:
+    return arrow.end if arrow.end is not None else arrow.start
 
 
 def _render(
@@ -646,7 +658,8 @@ def _bands(canvas: _Canvas, layout: _Layout, spans: list[_Span]) -> None:
             f'height="{max(bottom - top, 2):.1f}" fill="#f2b705" fill-opacity="0.16" '
             'stroke="#f2b705" stroke-opacity="0.6"/>'
         )
-        canvas.text(left + 4, top + 11 + 12 * index, span.label, size=9.5, fill="#8a6d00")
+        label = f"{span.label}  ({_span_times(span)})"
+        canvas.text(left + 4, top + 11 + 12 * index, label, size=9.5, fill="#8a6d00")
 
 
 def _lanes(canvas: _Canvas, layout: _Layout, crash_spans: list[_Span]) -> None:
@@ -672,6 +685,22 @@ def _lanes(canvas: _Canvas, layout: _Layout, crash_spans: list[_Span]) -> None:
             f'y="{y0:.1f}" width="18" height="{max(y1 - y0, 2):.1f}" fill="#d62728" '
             'fill-opacity="0.22" stroke="#d62728" stroke-opacity="0.5"/>'
         )
+        canvas.text(
+            x - 12,
+            y0 + 10,
+            f"crashed ({_span_times(span)})",
+            size=9,
+            anchor="end",
+            fill="#a02020",
+            cls="crash-label",
+            backdrop=True,
+        )
+
+
+def _span_times(span: _Span) -> str:
+    """When a crash or partition began and ended: it may have no row of its own."""
+    end = _clock(span.end_t) if span.end_t is not None else "the end"
+    return f"{_clock(span.start_t)} to {end}"
 
 
 def _time_margin(canvas: _Canvas, layout: _Layout, times: Mapping[int, float]) -> None:
@@ -730,11 +759,12 @@ def _arrow(canvas: _Canvas, layout: _Layout, arrow: _Arrow) -> None:
     )
     canvas.add(f'<g {attrs_} opacity="{opacity}">')
     if arrow.outcome in ("lost", "failed"):
+        # Dashed to the lane of the actor that never got it, crossed there, named.
         y2 = layout.y(arrow.end) if arrow.end is not None else y1
-        share = 0.8 if arrow.outcome == "lost" else 0.12  # the cross: near who missed it
-        x2 = round(x1 + (x2 - x1) * share) if x1 != x2 else x1 + 40
+        x2 = x2 if x1 != x2 else x1 + 40
         head = ""
-        label += f" lost ({arrow.fault})" if arrow.fault else " lost"
+        dash = ' stroke-dasharray="4,3"'
+        label += f" to {arrow.to}: lost" + (f" ({arrow.fault})" if arrow.fault else "")
     elif arrow.end is None:
         y2 = layout.body_bottom
         dash = ' stroke-dasharray="7,4"'

@@ -158,7 +158,7 @@ def test_faults_are_drawn(tmp_path: Path) -> None:
     assert diagram.lost == 2 == len(_groups(root, "lost"))
     labels = _texts(root)
     assert "receipt-notice (dup)" in labels
-    assert "association-request 2nd lost (partition)" in labels
+    assert "association-request 2nd to cloud: lost (partition)" in labels
     assert "association-request 3rd (delayed)" in labels
     assert "association-push timeout (not received)" in labels
     assert "gave up: no answer to association-request" in labels
