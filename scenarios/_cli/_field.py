@@ -164,8 +164,16 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         description="Add MERCHANT to the keys file (created if missing), keeping only a salted "
         "hash of its key. Without --key a random key is made and printed once.",
     )
-    add.add_argument("--merchant-keys", required=True, type=Path, metavar="FILE")
-    add.add_argument("--merchant", required=True, metavar="ID")
+    add.add_argument(
+        "--merchant-keys",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the keys file serve cloud --merchant-keys reads (created if missing)",
+    )
+    add.add_argument(
+        "--merchant", required=True, metavar="ID", help="the merchant's id, as pos --merchant"
+    )
     add.add_argument("--key", metavar="KEY", help="the key to use (default: a new random one)")
     token = parts.add_parser(
         "token",
@@ -174,7 +182,9 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
     )
     token.add_argument("--db", type=Path, metavar="FILE", help="the cloud's store (finds .secret)")
     token.add_argument("--secret", type=Path, metavar="FILE", help="the secret file itself")
-    token.add_argument("--id", required=True, metavar="PHONE")
+    token.add_argument(
+        "--id", required=True, metavar="PHONE", help="the phone's id (E.164, e.g. +8613800000001)"
+    )
 
 
 def serve_command(args: argparse.Namespace, out: IO[str]) -> int:

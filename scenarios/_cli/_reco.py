@@ -42,7 +42,7 @@ def add_reco_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "basket. Prints one table: the engine with and without habits, popularity, "
         "co-occurrence count, cosine, personal popularity, count + history, TIFU-KNN and "
         "(with the eval extra) mlxtend fpgrowth, each with its time, memory and the "
-        "engine's lead over it with a paired bootstrap 95 %% interval.",
+        "engine's lead over it with a paired bootstrap 95 % interval.",
     )
     evaluation.add_argument(
         "--data",
