@@ -20,6 +20,7 @@ from protocol import (
 from protocol.lowlevel import (
     MAX_ERRORS_PER_CONNECTION,
     MAX_FRAME_BYTES,
+    MAX_HELLO_FRAME_BYTES,
     ConfigValidators,
     Hello,
 )
@@ -65,11 +66,21 @@ class TcpLimits:
       client's ``send`` raises TransportError).
     * ``max_pending``: client: messages queued while disconnected (over it, ``send``
       raises TransportError; the outboxes re-send later).
-    * ``max_connections``: server: connections open at once; more are closed on accept.
+    * ``max_connections``: server: connections open at once; more are refused
+      (``overloaded``) and closed on accept.
+    * ``max_connections_per_peer``: server: connections open at once from one network
+      address (authenticated or not); more are refused (``overloaded``) and closed, so
+      that one host cannot take more than a quarter of the slots (by default).
     * ``max_mailbox``: server: messages waiting for a local party before the connections
       feeding it stop reading (TCP back-pressure instead of unbounded memory).
+    * ``max_queued_per_connection``: server: messages of one connection waiting for a
+      local party; over it that connection alone stops being read until half are taken
+      (its fair share: the local party takes one message of each connection in turn).
     * ``max_frame_bytes``, ``max_errors``: see ``protocol.lowlevel.MAX_FRAME_BYTES`` and
       ``protocol.lowlevel.MAX_ERRORS_PER_CONNECTION``.
+    * ``max_hello_frame_bytes``: server: the largest frame read before the hello is
+      accepted (``protocol.lowlevel.MAX_HELLO_FRAME_BYTES``); a longer length prefix is
+      refused (``frame-too-large``) and the connection closed.
     * ``connect_timeout``: client: one TCP connect.
     """
 
@@ -80,9 +91,12 @@ class TcpLimits:
     max_send_queue_bytes: int = attrs.field(default=4 * 1024 * 1024, validator=_bound)
     max_pending: int = attrs.field(default=10_000, validator=_bound)
     max_connections: int = attrs.field(default=4096, validator=_bound)
+    max_connections_per_peer: int = attrs.field(default=1024, validator=_bound)
     max_mailbox: int = attrs.field(default=10_000, validator=_bound)
+    max_queued_per_connection: int = attrs.field(default=64, validator=_bound)
     max_frame_bytes: int = attrs.field(default=MAX_FRAME_BYTES, validator=_bound)
     max_errors: int = attrs.field(default=MAX_ERRORS_PER_CONNECTION, validator=_bound)
+    max_hello_frame_bytes: int = attrs.field(default=MAX_HELLO_FRAME_BYTES, validator=_bound)
     receive_size: int = attrs.field(default=65536, validator=_bound)
 
 
@@ -111,7 +125,7 @@ class TcpStats:
     """Counters of one transport, for reports, logs and tests."""
 
     accepted: int = 0  # connections accepted (server)
-    turned_away: int = 0  # closed at once: over max_connections (server)
+    turned_away: int = 0  # refused at once (overloaded): over a connection cap (server)
     connected: int = 0  # hellos accepted (server) or connections established (client)
     hellos_refused: int = 0  # unauthorized, wrong version, no hello (server); refused (client)
     timeouts: int = 0  # no hello or no complete frame in time
@@ -119,6 +133,7 @@ class TcpStats:
     dropped: int = 0  # connections lost to network errors
     replaced: int = 0  # an address connected again: the older connection was closed
     messages_in: int = 0  # protocol messages received
+    held_back: int = 0  # times a connection was not read: its share of the mailbox was full
     relayed: int = 0  # client -> client messages passed on (server)
     unroutable: int = 0  # client messages for an address with no party (dropped)
     refused: collections.Counter[str] = attrs.field(factory=collections.Counter)

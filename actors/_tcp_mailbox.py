@@ -1,4 +1,5 @@
-"""The queue between a connection's read task and the local party it feeds."""
+"""The queues between connections' read tasks and the parties they feed: a client's
+mailbox, and the server's fair, bounded one."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from ._transport import Envelope
 
 
 class _Mailbox:
-    """An unbounded queue of envelopes with one consumer (the actor) and a wake-up."""
+    """An unbounded queue of envelopes with one consumer (a client's party) and a wake-up:
+    the one connection feeding it is the party's own."""
 
-    __slots__ = ("_error", "_space", "_waiter", "closed", "limit", "queue")
+    __slots__ = ("_error", "_waiter", "closed", "queue")
 
-    def __init__(self, limit: int = 0) -> None:
+    def __init__(self) -> None:
         self.queue: collections.deque[Envelope] = collections.deque()
-        self.limit = limit  # > 0: producers may wait_for_space() over it
         self.closed = False
         self._waiter: trio.Event | None = None
-        self._space: trio.Event | None = None
         self._error: BaseException | None = None
 
     def put(self, envelope: Envelope) -> None:
@@ -32,28 +32,22 @@ class _Mailbox:
     def fail(self, error: BaseException) -> None:
         """Every later receive (once the queue is empty) raises ``error``."""
         self._error = error
-        self._wake_all()
+        self._wake()
 
     def close(self) -> None:
         self.closed = True
         self.queue.clear()
-        self._wake_all()
+        self._wake()
 
-    def _wake_all(self) -> None:
-        for event in (self._waiter, self._space):
-            if event is not None:
-                event.set()
-        self._waiter = self._space = None
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.set()
 
     def receive_nowait(self) -> Envelope:
         queue = self.queue
         if queue:
-            envelope = queue.popleft()
-            space = self._space
-            if space is not None and len(queue) <= self.limit // 2:
-                self._space = None
-                space.set()
-            return envelope
+            return queue.popleft()
         if self.closed:
             raise trio.ClosedResourceError("the endpoint is closed")
         if self._error is not None:
@@ -72,10 +66,130 @@ class _Mailbox:
             await waiter.wait()  # a checkpoint: no second one once woken (one round less)
         return self.receive_nowait()
 
-    async def wait_for_space(self) -> None:
-        """Wait while the queue holds ``limit`` envelopes or more (back-pressure)."""
-        while self.limit and len(self.queue) >= self.limit and not self.closed:
-            space = self._space
-            if space is None:
-                space = self._space = trio.Event()
-            await space.wait()
+
+class _FairMailbox:
+    """The mailbox of a party the server hosts (the cloud): one queue per sender, served in
+    turn, so that a flooding connection never delays the others by more than one message
+    each round.
+
+    Back-pressure: a sender with ``per_sender`` messages waiting, or any sender while the
+    whole mailbox holds ``limit``, waits in :meth:`wait_for_space` (its connection stops
+    being read: TCP slows the peer) until its queue, or the mailbox, is down to half.
+    """
+
+    __slots__ = (
+        "_error",
+        "_queues",
+        "_ready",
+        "_room",
+        "_space",
+        "_waiter",
+        "closed",
+        "limit",
+        "per_sender",
+        "size",
+    )
+
+    def __init__(self, limit: int, per_sender: int) -> None:
+        self._queues: dict[str, collections.deque[Envelope]] = {}
+        self._ready: collections.deque[str] = collections.deque()  # senders with mail, in turn
+        self.limit = limit
+        self.per_sender = per_sender
+        self.size = 0
+        self.closed = False
+        self._waiter: trio.Event | None = None
+        self._space: dict[str, trio.Event] = {}  # senders waiting for their queue to shrink
+        self._room: trio.Event | None = None  # senders waiting for the whole mailbox to shrink
+        self._error: BaseException | None = None
+
+    def put(self, envelope: Envelope) -> None:
+        sender = envelope.sender
+        queue = self._queues.get(sender)
+        if queue is None:
+            queue = self._queues[sender] = collections.deque()
+            self._ready.append(sender)
+        queue.append(envelope)
+        self.size += 1
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.set()
+
+    def queued(self, sender: str) -> int:
+        """Messages of ``sender`` waiting now."""
+        queue = self._queues.get(sender)
+        return 0 if queue is None else len(queue)
+
+    def full_for(self, sender: str) -> bool:
+        """Whether ``sender`` must wait before its connection is read again."""
+        return self.size >= self.limit or self.queued(sender) >= self.per_sender
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._wake_all()
+
+    def close(self) -> None:
+        self.closed = True
+        self._queues.clear()
+        self._ready.clear()
+        self.size = 0
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        events = [self._waiter, self._room, *self._space.values()]
+        self._waiter = self._room = None
+        self._space.clear()
+        for event in events:
+            if event is not None:
+                event.set()
+
+    def receive_nowait(self) -> Envelope:
+        ready = self._ready
+        if ready:
+            sender = ready.popleft()
+            queue = self._queues[sender]
+            envelope = queue.popleft()
+            if queue:
+                ready.append(sender)  # its next message waits for the others' turn
+            else:
+                del self._queues[sender]
+            self.size -= 1
+            space = self._space.get(sender)
+            if space is not None and len(queue) <= self.per_sender // 2:
+                del self._space[sender]
+                space.set()
+            room = self._room
+            if room is not None and self.size <= self.limit // 2:
+                self._room = None
+                room.set()
+            return envelope
+        if self.closed:
+            raise trio.ClosedResourceError("the endpoint is closed")
+        if self._error is not None:
+            raise self._error
+        raise trio.WouldBlock
+
+    async def receive(self) -> Envelope:
+        if self._ready:
+            await trio.lowlevel.checkpoint()
+        while not self._ready:
+            if self.closed or self._error is not None:
+                break
+            waiter = self._waiter
+            if waiter is None:
+                waiter = self._waiter = trio.Event()
+            await waiter.wait()
+        return self.receive_nowait()
+
+    async def wait_for_space(self, sender: str) -> None:
+        """Wait while ``sender`` has its share waiting, or the mailbox is full."""
+        while not self.closed and self.full_for(sender):
+            if self.queued(sender) >= self.per_sender:
+                event = self._space.get(sender)
+                if event is None:
+                    event = self._space[sender] = trio.Event()
+            else:
+                event = self._room
+                if event is None:
+                    event = self._room = trio.Event()
+            await event.wait()

@@ -18,7 +18,7 @@ from protocol.lowlevel import (
 from ._errors import TransportError, UnknownAddress
 from ._tcp_config import Authenticate, MayRelay, TcpLimits, TcpStats, _describe, log
 from ._tcp_link import _close, _keepalive, _Watchdog
-from ._tcp_mailbox import _Mailbox
+from ._tcp_mailbox import _FairMailbox
 from ._tcp_running import _interrupts_unwrapped
 from ._tcp_server_side import _ServerSide
 from ._transport import Envelope
@@ -31,12 +31,18 @@ class TcpLocalEndpoint:
     def __init__(self, server: TcpServerTransport, address: Address) -> None:
         self._server = server
         self._address = address
-        self.mailbox = _Mailbox(server.limits.max_mailbox)
+        limits = server.limits
+        self.mailbox = _FairMailbox(limits.max_mailbox, limits.max_queued_per_connection)
         self.receive_nowait = self.mailbox.receive_nowait
 
     @property
     def address(self) -> Address:
         return self._address
+
+    @property
+    def queued(self) -> int:
+        """Messages waiting in this party's mailbox now."""
+        return self.mailbox.size
 
     def send(self, recipient: Address, message: Message) -> None:
         """Queue ``message`` for a local party or a connected client; never blocks.
@@ -84,6 +90,7 @@ class TcpServerTransport:
         self._local: dict[Address, TcpLocalEndpoint] = {}
         self._connections: dict[Address, _ServerSide] = {}
         self._open: set[_ServerSide] = set()
+        self._per_peer: dict[str, int] = {}  # connections open now, by network address
         self._serving = False
 
     # -- the Transport interface
@@ -146,20 +153,39 @@ class TcpServerTransport:
 
     async def _serve_connection(self, raw: trio.SocketStream) -> None:
         self.stats.accepted += 1
-        if len(self._open) >= self.limits.max_connections:
-            self.stats.turned_away += 1
-            log.warning("turning a connection away: %d open", len(self._open))
-            await _close(raw)
+        side = _ServerSide(self, raw)
+        peer = side.peer
+        limits = self.limits
+        from_peer = self._per_peer.get(peer, 0)
+        if len(self._open) >= limits.max_connections:
+            detail = f"the server is full ({len(self._open)} connections): try again later"
+        elif from_peer >= limits.max_connections_per_peer:
+            detail = (
+                f"{from_peer} connections from {peer} are open, the most one address may "
+                "hold: close one or try again later"
+            )
+        else:
+            detail = ""
+        if detail:
+            try:
+                await side.turn_away(detail)
+            finally:
+                await _close(side.stream)
             return
         _keepalive(raw)
-        side = _ServerSide(self, raw)
         self._open.add(side)
+        self._per_peer[peer] = from_peer + 1
         try:
             await side.run()
         except Exception:  # a bug must cost one connection, never the server
             log.exception("%s: unexpected error", side.label)
         finally:
             self._open.discard(side)
+            left = self._per_peer[peer] - 1
+            if left:
+                self._per_peer[peer] = left
+            else:
+                del self._per_peer[peer]
             if side.address is not None and self._connections.get(side.address) is side:
                 del self._connections[side.address]
             await _close(side.stream)

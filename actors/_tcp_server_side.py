@@ -43,16 +43,34 @@ class _ServerSide:
         self.stream: trio.abc.Stream = raw
         if server.ssl_context is not None:
             self.stream = trio.SSLStream(raw, server.ssl_context, server_side=True)
+        self.peer = "?"  # the network address, for the per-peer cap
         try:
             host, port = raw.socket.getpeername()[:2]
+            self.peer = str(host)
             self.label = f"connection from {host}:{port}"
         except OSError:
             self.label = "connection"
         limits = server.limits
         self.conn = ServerConnection(
-            max_frame_bytes=limits.max_frame_bytes, max_errors=limits.max_errors
+            max_frame_bytes=limits.max_frame_bytes,
+            max_errors=limits.max_errors,
+            max_hello_frame_bytes=limits.max_hello_frame_bytes,
         )
+        # Before the hello no read is larger than the largest hello frame (the header too):
+        # an unauthenticated connection never buffers much more than that.
+        self._hello_read = min(limits.receive_size, limits.max_hello_frame_bytes + 4)
         self.link: _Link | None = None
+
+    async def turn_away(self, detail: str) -> None:
+        """Refuse the connection at once as ``overloaded`` (no room for it), say why, close."""
+        server = self.server
+        server.stats.turned_away += 1
+        server.stats.refused[ErrorCode.OVERLOADED] += 1
+        log.warning("%s: turned away: %s", self.label, detail)
+        self.conn.refuse(ErrorCode.OVERLOADED, detail)
+        link = _Link(self.stream, self.conn, server.limits, server.stats, self.label)
+        with link.scope:
+            await link.close_politely(flush=True)  # bounded: a lingering close's time limit
 
     async def run(self) -> None:
         server = self.server
@@ -97,7 +115,7 @@ class _ServerSide:
                     log.info("%s: no valid hello: %s", self.label, conn.closed_reason)
                     return False
                 if hello is None:
-                    conn.receive_data(await self.stream.receive_some(server.limits.receive_size))
+                    conn.receive_data(await self.stream.receive_some(self._hello_read))
             address = await self._authenticate(hello)
             if address is None:
                 stats.hellos_refused += 1
@@ -160,8 +178,9 @@ class _ServerSide:
                     if endpoint is not None:
                         mailbox = endpoint.mailbox
                         mailbox.put(Envelope(address, recipient, event.message))
-                        if len(mailbox.queue) >= mailbox.limit:
-                            await mailbox.wait_for_space()
+                        if mailbox.full_for(address):  # stop reading: TCP slows the peer
+                            stats.held_back += 1
+                            await mailbox.wait_for_space(address)
                     elif self._relay(event, recipient):
                         wrote = True
                 elif isinstance(event, FrameRefused):

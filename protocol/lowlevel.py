@@ -12,6 +12,7 @@ from protocol._core._ids import (
     is_token,
 )
 from protocol._core._structuring import (
+    MAX_LISTED_KEYS,
     describe_errors,
     strict_converter,
 )
@@ -78,6 +79,7 @@ from protocol._wire._limits import (
     MAX_ERRORS_PER_CONNECTION,
     MAX_FRAME_BYTES,
     MAX_FRAME_ID,
+    MAX_HELLO_FRAME_BYTES,
     is_address,
 )
 from protocol._wire._refusals import (
@@ -103,6 +105,8 @@ __all__ = [
     "MAX_ERRORS_PER_CONNECTION",
     "MAX_FRAME_BYTES",
     "MAX_FRAME_ID",
+    "MAX_HELLO_FRAME_BYTES",
+    "MAX_LISTED_KEYS",
     "Authenticator",
     "ClientConnection",
     "ClientEvent",

@@ -18,6 +18,12 @@ MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
 one (500 items whose four texts are 200 control characters, each escaped as ``\\u00XX``)
 is about 2.5 MB. A length prefix above it is refused before any payload is read."""
 
+MAX_HELLO_FRAME_BYTES: Final = 8 * 1024
+"""The largest payload a server reads before it accepted the hello (8 KiB): a valid hello
+(a 1,024-character credential, each character escaped as ``\\u00XX`` at worst, and a
+200-character address) is at most about 6.5 KB. Until the hello-ack a longer length prefix
+is refused at once, so that an unauthenticated connection never holds more."""
+
 MAX_ADDRESS_LENGTH: Final = 200
 """Addresses (``to``, ``from``, a hello's ``address``): 1 to 200 characters."""
 

@@ -13,7 +13,12 @@ from ._connection import _Connection
 from ._envelope import Frame
 from ._events import ConnectionState, FrameRefused, HelloReceived, MessageReceived, ServerEvent
 from ._hello import Hello, HelloAck, _type_name
-from ._limits import MAX_ERRORS_PER_CONNECTION, MAX_FRAME_BYTES, is_address
+from ._limits import (
+    MAX_ERRORS_PER_CONNECTION,
+    MAX_FRAME_BYTES,
+    MAX_HELLO_FRAME_BYTES,
+    is_address,
+)
 from ._refusals import (
     HelloRequired,
     MalformedFrame,
@@ -36,7 +41,8 @@ class ServerConnection(_Connection):
     * no hello or hello-ack once open (``unexpected-message``);
     * bodies are valid messages (``invalid-message``), payloads UTF-8 JSON envelopes
       (``malformed-frame``), lengths within ``max_frame_bytes`` (``frame-too-large``,
-      closes).
+      closes); until the hello is accepted, within ``max_hello_frame_bytes`` (an
+      unauthenticated peer never makes the server hold more).
 
     After ``max_errors`` refused frames, or any refusal before the hello is accepted, the
     connection closes.
@@ -48,8 +54,10 @@ class ServerConnection(_Connection):
         version: int = WIRE_VERSION,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         max_errors: int = MAX_ERRORS_PER_CONNECTION,
+        max_hello_frame_bytes: int = MAX_HELLO_FRAME_BYTES,
     ) -> None:
-        super().__init__(max_frame_bytes)
+        super().__init__(min(max_hello_frame_bytes, max_frame_bytes))
+        self.max_frame_bytes = max_frame_bytes
         self.version = version
         self.max_errors = max_errors
         self.errors = 0
@@ -159,6 +167,7 @@ class ServerConnection(_Connection):
             raise LocalProtocolError(f"accept(): malformed address {address!r}")
         self.address = address
         self.state = ConnectionState.OPEN
+        self._decoder.max_frame_bytes = self.max_frame_bytes  # authenticated: the full limit
         self._emit(HelloAck(self.version, address))
 
     def refuse(self, code: ErrorCode, detail: str) -> None:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import json
@@ -44,6 +45,7 @@ from actors import (
     HelloRefused,
     JsonlTraceWriter,
     Observer,
+    TcpLocalEndpoint,
     TimerService,
     TraceEvent,
     durable_state,
@@ -425,14 +427,17 @@ class _Work(NamedTuple):
 class CloudDriver:
     """The cloud's actor in a server process: its machine steps run in a StoreThread.
 
-    Messages from ``endpoint`` and the machine's due timers queue in one inbox; the driver
-    takes up to ``batch`` of them at a time, runs them through the machine in the store
-    thread (one thread hop per batch: the steps stay in order, each one a transaction of
-    ``store`` committed before the next begins, see :func:`~actors.run_step`), then carries
-    out their effects with an :class:`~actors.Actor`'s :class:`~actors.EffectsInterpreter`
-    (a timer due already joins the inbox, behind what waits there). So
-    an ``upload-ack`` leaves only after its binding is committed, and a kill -9 leaves
-    every step whole or absent. ``store``: the machine's durable state (default: its
+    Messages from ``endpoint`` (at most ``batch`` taken ahead: the rest wait in the
+    endpoint's bounded mailbox, which stops reading the connections that fill it) and the
+    machine's due timers wait in two queues; the driver takes up to ``batch`` of them at a
+    time, both kinds in each batch (so that after a restart new uploads are served between
+    bounded batches of the pushes that fell due while down), runs them through the machine
+    in the store thread (one thread hop per batch: the steps stay in order, each one a
+    transaction of ``store`` committed before the next begins, see
+    :func:`~actors.run_step`), then carries out their effects with an
+    :class:`~actors.Actor`'s :class:`~actors.EffectsInterpreter` (a timer due already joins
+    the due queue). So an ``upload-ack`` leaves only after its binding is committed, and a
+    kill -9 leaves every step whole or absent. ``store``: the machine's durable state (default: its
     ``store`` attribute, if any). :meth:`run` returns when :meth:`stop` was called and the
     batch in progress is finished.
     """
@@ -456,9 +461,10 @@ class CloudDriver:
         self.batch = batch
         self._observe = observer
         self._timers = TimerService()
-        send, receive = trio.open_memory_channel[_Work](math.inf)
-        self._inbox_send = send
-        self._inbox = receive
+        self._messages: collections.deque[Envelope] = collections.deque()  # at most `batch`
+        self._due: collections.deque[_Work] = collections.deque()  # one per armed timer at most
+        self._work_ready = trio.Event()
+        self._room = trio.Event()
         self._effects = EffectsInterpreter(
             CLOUD, endpoint.send, self._timers, self, self._queue_due, observer=observer
         )
@@ -473,8 +479,10 @@ class CloudDriver:
 
     @property
     def backlog(self) -> int:
-        """Messages and fired timers waiting for the machine."""
-        return self._inbox.statistics().current_buffer_used
+        """Messages and fired timers waiting for the machine (in the driver and, for a TCP
+        server's endpoint, in its mailbox)."""
+        waiting = self.endpoint.queued if isinstance(self.endpoint, TcpLocalEndpoint) else 0
+        return len(self._messages) + len(self._due) + waiting
 
     def stop(self) -> None:
         """Finish the batch in progress, then make :meth:`run` return."""
@@ -491,27 +499,42 @@ class CloudDriver:
             nursery.cancel_scope.cancel()  # _step is shielded: the batch in progress ends
 
     async def _pump(self) -> None:
+        """Take messages from the endpoint, never more than ``batch`` ahead of the machine."""
         receive = self.endpoint.receive
-        put = self._inbox_send.send_nowait
+        messages = self._messages
         while True:
-            put(_Work("message", await receive()))
+            while len(messages) >= self.batch:
+                self._room = trio.Event()
+                await self._room.wait()
+            messages.append(await receive())
+            self._work_ready.set()
 
     async def _loop(self) -> None:
-        inbox = self._inbox
         while True:
-            work: list[_Work] = []
-            item = await inbox.receive()
-            while True:
-                if item.kind != "timer" or self._effects.take(item.key, item.seq):
-                    work.append(item)
-                if len(work) >= self.batch:
-                    break
-                try:
-                    item = inbox.receive_nowait()
-                except trio.WouldBlock:
-                    break
+            work = self._take()
             if work:
                 await self._step(work)
+            elif not self._messages and not self._due:
+                self._work_ready = trio.Event()
+                await self._work_ready.wait()
+
+    def _take(self) -> list[_Work]:
+        """The next batch: messages first, up to half of it, then fired timers, then more
+        messages if room is left. Neither kind waits behind all of the other."""
+        messages = self._messages
+        due = self._due
+        batch = self.batch
+        work: list[_Work] = []
+        while messages and len(work) < max(1, batch // 2):
+            work.append(_Work("message", messages.popleft()))
+        while due and len(work) < batch:
+            item = due.popleft()
+            if self._effects.take(item.key, item.seq):  # still the armed one for its key
+                work.append(item)
+        while messages and len(work) < batch:
+            work.append(_Work("message", messages.popleft()))
+        self._room.set()
+        return work
 
     async def _step(self, work: list[_Work]) -> None:
         with trio.CancelScope(shield=True):
@@ -552,7 +575,8 @@ class CloudDriver:
     def _queue_due(self, entry: tuple[Hashable, int]) -> None:
         """A timer armed for a time already reached: it fires after what is queued."""
         key, seq = entry
-        self._inbox_send.send_nowait(_Work("timer", key=key, seq=seq))
+        self._due.append(_Work("timer", key=key, seq=seq))
+        self._work_ready.set()
 
     # TimerOwner, for the TimerService
 
@@ -561,4 +585,5 @@ class CloudDriver:
 
     def timer_due(self, key: Hashable, seq: int, now: float) -> None:
         if self._effects.holds(key, seq):  # taken (disarmed) when its step runs
-            self._inbox_send.send_nowait(_Work("timer", key=key, seq=seq))
+            self._due.append(_Work("timer", key=key, seq=seq))
+            self._work_ready.set()
