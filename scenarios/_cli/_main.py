@@ -48,7 +48,13 @@ from ._field import (
     serve_command,
 )
 from ._reco import add_reco_parser, run_reco
-from ._trace import add_trace_parsers, check_command, diagram_command, replay_command
+from ._trace import (
+    add_trace_parsers,
+    check_command,
+    diagram_command,
+    find_command,
+    replay_command,
+)
 
 __all__ = ["main"]
 
@@ -436,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return diagram_command(args, sys.stdout, sys.stderr)
         if args.command == "replay":
             return replay_command(args, sys.stdout, sys.stderr)
+        if args.command == "find":
+            return find_command(args, sys.stdout, sys.stderr)
         if args.command == "reco":
             return run_reco(args, sys.stdout)
         if args.command == "serve":

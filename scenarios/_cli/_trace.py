@@ -1,4 +1,5 @@
-"""``assocsim check``, ``diagram`` and ``replay``: the trace tools' parsers and commands.
+"""``assocsim check``, ``diagram``, ``replay`` and ``find``: the trace tools' parsers and
+commands.
 
 The work is in :mod:`scenarios._trace` (:func:`~scenarios._trace._checks.check_trace_files`,
 :func:`~scenarios.write_diagram`, :func:`~scenarios.replay_trace`); here the arguments are
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,16 +20,23 @@ from actors import Observer
 from scenarios._sim._progress import Progress
 from scenarios._trace._checks import check_trace_files
 from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, write_diagram
+from scenarios._trace._find import DEFAULT, FindOptions, find_receipts
 from scenarios._trace._reader import TraceReader
 from scenarios._trace._replay import replay_trace, scenario_from_header
 
 from ._types import duration
 
-__all__ = ["add_trace_parsers", "check_command", "diagram_command", "replay_command"]
+__all__ = [
+    "add_trace_parsers",
+    "check_command",
+    "diagram_command",
+    "find_command",
+    "replay_command",
+]
 
 
 def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
-    """The ``check``, ``diagram`` and ``replay`` commands."""
+    """The ``check``, ``diagram``, ``replay`` and ``find`` commands."""
     check = commands.add_parser(
         "check",
         help="check every protocol invariant over a trace",
@@ -83,6 +93,57 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "naming the first event that differs, 2 if the trace cannot be read.",
     )
     replay.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
+    find = commands.add_parser(
+        "find",
+        help="list the receipts of a trace worth a look, with a reason each",
+        description="List the receipts of a trace that meet any of the criteria given (all "
+        "of them with --every), one line each with why, ready for assocsim diagram TRACE "
+        "--receipt R and assocsim replay TRACE. With no criterion: every one but "
+        "--most-resent. Exit 0 if any receipt is listed, 1 if none, 2 if the trace cannot be "
+        "read.",
+    )
+    find.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
+    find.add_argument(
+        "--mismatch",
+        action="store_true",
+        help="a phone asked under another id than the one its POS named (step 505)",
+    )
+    find.add_argument(
+        "--crash-affected",
+        action="store_true",
+        help="an actor of the receipt crashed while it was in play, or a message of it was "
+        "dropped because its recipient was down",
+    )
+    find.add_argument(
+        "--most-resent",
+        type=int,
+        metavar="N",
+        help="the N receipts with the most re-sent messages",
+    )
+    find.add_argument(
+        "--lost",
+        action="store_true",
+        help="a promise not kept at the end (the report's lost: check's no-delivery-lost)",
+    )
+    find.add_argument(
+        "--duplicated",
+        action="store_true",
+        help="a delivery beyond the promises (the report's duplicates)",
+    )
+    find.add_argument(
+        "--gave-up", action="store_true", help="a sender gave up re-sending one of its messages"
+    )
+    find.add_argument(
+        "--violations",
+        action="store_true",
+        help="any invariant of assocsim check broken for the receipt",
+    )
+    find.add_argument(
+        "--every",
+        action="store_true",
+        help="list only the receipts that meet every criterion given (default: any)",
+    )
+    find.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def check_command(args: argparse.Namespace, out: IO[str]) -> int:
@@ -127,6 +188,60 @@ def diagram_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         f"{len(diagram.lanes)} actors ({options.describe()})\n"
     )
     return 0
+
+
+def find_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``assocsim find TRACE [criteria]``: 0 if a receipt is listed, 1 if none."""
+    trace: Path = args.trace
+    options = FindOptions(
+        mismatch=args.mismatch,
+        crash_affected=args.crash_affected,
+        most_resent=args.most_resent,
+        lost=args.lost,
+        duplicated=args.duplicated,
+        gave_up=args.gave_up,
+        violations=args.violations,
+        every=args.every,
+    )
+    found = find_receipts(trace, options)
+    criteria = (options if options.asked() else DEFAULT).asked()
+    if args.json:
+        document = {
+            "trace": str(trace),
+            "criteria": list(criteria),
+            "every": options.every,
+            "receipts": [f.as_dict() for f in found],
+        }
+        out.write(json.dumps(document) + "\n")
+    else:
+        try:
+            out.writelines(f.line() + "\n" for f in found)
+            out.flush()
+        except BrokenPipeError:  # `assocsim find TRACE | head`: the reader has enough
+            _silence(out)
+            return 0 if found else 1
+        if found:
+            err.write(
+                f"assocsim: {len(found)} receipt{'s' * (len(found) > 1)} "
+                f"({', '.join(criteria)}); draw one: "
+                f"{shlex.join(['assocsim', 'diagram', str(trace), '--receipt', found[0].receipt])}"
+                f"; re-run the whole trace: {shlex.join(['assocsim', 'replay', str(trace)])}\n"
+            )
+        else:
+            err.write(f"assocsim: no receipt of {trace} meets {', '.join(criteria)}\n")
+    return 0 if found else 1
+
+
+def _silence(out: IO[str]) -> None:
+    """Point a closed pipe's file descriptor at /dev/null: Python's final flush of it
+    then writes nowhere instead of printing a BrokenPipeError."""
+    try:
+        descriptor = out.fileno()
+    except (OSError, ValueError):
+        return  # not a file (a test's StringIO)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def replay_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -43,6 +43,7 @@ __all__ = [
     "Diagram",
     "DiagramOptions",
     "build_diagram",
+    "message_key",
     "write_diagram",
 ]
 
@@ -166,8 +167,10 @@ class _Span:
 _Key = bytes
 
 
-def _key(ev: TraceRecord) -> _Key:
-    """Which message an event is about: a digest of (from, to, type, body)."""
+def message_key(ev: TraceRecord) -> _Key:
+    """Which message an event is about: a digest of (from, to, type, body). Two sends
+    with one key are a message and its re-send (the diagram's 2nd, 3rd; ``find``'s
+    re-sends)."""
     body = json.dumps(ev.msg, sort_keys=True, separators=(",", ":"))
     text = f"{ev.frm}\n{ev.to}\n{ev.type}\n{body}"
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
@@ -226,7 +229,7 @@ class _Collector:
                     self._timer(ev)
                 continue
             if kind in _MESSAGE_KINDS:
-                self._message(ev, _key(ev))
+                self._message(ev, message_key(ev))
             elif kind == "note" and self._in_window(ev.t):
                 self._note(ev)
             if self._can_stop_matching(ev.t):
