@@ -688,9 +688,9 @@ def _lanes(canvas: _Canvas, layout: _Layout, crash_spans: list[_Span]) -> None:
             f'y="{y0:.1f}" width="18" height="{max(y1 - y0, 2):.1f}" fill="#d62728" '
             'fill-opacity="0.22" stroke="#d62728" stroke-opacity="0.5"/>'
         )
-        canvas.text(
+        canvas.text(  # on the crash's own row, or between the receipt's rows
             x - 12,
-            y0 + 10,
+            y0 + 3.5,
             f"crashed ({_span_times(span)})",
             size=9,
             anchor="end",
