@@ -14,6 +14,7 @@ from ._errors import (
     FaultPlanError,
     HelloRefused,
     StoreError,
+    TlsVerificationFailed,
     TransportError,
     UnknownAddress,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "TcpStats",
     "TimerOwner",
     "TimerService",
+    "TlsVerificationFailed",
     "TraceEvent",
     "Transport",
     "TransportError",

@@ -40,6 +40,7 @@ from actors import (
     TcpClientEndpoint,
     TcpClientTransport,
     TimerService,
+    TlsVerificationFailed,
     TraceEvent,
     connect_tcp,
     fan_out,
@@ -309,6 +310,11 @@ def _flush(trace: IO[str] | None) -> None:
 
 
 def _hello_refused(exc: HelloRefused) -> ScenarioError:
+    if isinstance(exc, TlsVerificationFailed):  # retrying cannot fix a certificate: exit 2
+        return ScenarioError(
+            f"cannot verify the cloud's TLS certificate: {exc.detail} (is --tls-ca the "
+            "cloud's CA, and --cloud the name its certificate is for?)"
+        )
     return ScenarioError(f"the cloud refused {exc.address}: {exc.code}: {exc.detail}")
 
 

@@ -30,7 +30,7 @@ import attrs
 import trio
 
 import actors
-from actors import SqliteStore, StoreError, TcpServerTransport
+from actors import SqliteStore, StoreError, TcpLimits, TcpServerTransport
 from protocol import (
     CLOUD,
     Address,
@@ -194,6 +194,7 @@ class CloudOptions:
     speed: float
     status_file: Path | None
     wait_for_go: bool
+    max_connections_per_peer: int = TcpLimits().max_connections_per_peer
 
 
 def load_merchant_keys(path: Path | None) -> MerchantKeys:
@@ -311,6 +312,7 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
             options.port,
             authenticate=authenticate,
             ssl_context=context,
+            limits=TcpLimits(max_connections_per_peer=options.max_connections_per_peer),
             may_relay=relay_policy(holders),
         )
         async with trio.open_nursery() as nursery:

@@ -20,7 +20,7 @@ from protocol import (
     Recommender,
     builtin_catalog,
 )
-from protocol._reco._engine import _count, _count_in
+from protocol._reco._engine import FEATURES, _count, _count_in
 
 MERCHANT = "shop-1"
 ALICE = "+8613800000001"
@@ -267,8 +267,8 @@ def test_bad_limit_and_foreign_promotions_are_refused() -> None:
         ("category_prior", -1.0, "category_prior: must be at least 0, got -1.0"),
         ("habit_weight", float("nan"), "habit_weight: must be a finite number, got nan"),
         ("diversity", 1.5, "diversity: must be a fraction from 0 to 1, got 1.5"),
-        ("popularity_damping", 2.0, "popularity_damping: must be a fraction from 0 to 1"),
-        ("related_habits", "yes", "related_habits: expected True or False, got 'yes'"),
+        ("refresh_every", 0, "refresh_every: must be at least 1, got 0"),
+        ("recency_weight", "1", "recency_weight: expected a number, got '1'"),
     ],
 )
 def test_bad_configuration_is_refused(field: str, value: object, message: str) -> None:
@@ -290,10 +290,13 @@ def test_memory_stays_bounded() -> None:
     hub = item("HUB", "hub")
     for n in range(200):
         engine.learn([hub, item(f"P{n}", f"cat{n % 50}")], ALICE)
-    assert max(len(row) for row in engine._neighbours) <= 2 * config.neighbours
-    assert max(len(row) for row in engine._category_related) <= 2 * config.category_neighbours
-    assert max(len(best) for best in engine._category_best) <= config.category_best
-    assert len(engine._habits[ALICE].items) <= 2 * config.habit_items
+    assert max(len(p.row) for p in engine._products) <= 2 * config.neighbours
+    assert max(len(c.related) for c in engine._categories) <= 2 * config.category_neighbours
+    assert max(len(c.best) for c in engine._categories) <= config.category_best
+    habits = engine._habits[ALICE]
+    assert len(habits.items) <= 2 * config.habit_items
+    assert len(habits.categories) <= 2 * config.habit_items
+    assert set(habits.last) == set(habits.items)
     assert len(engine.pair([hub], ALICE, 5)) == 5
 
 
@@ -301,7 +304,7 @@ def test_big_baskets_pair_each_product_with_a_bounded_symmetric_sample() -> None
     engine = PairingEngine(EMPTY, {}, EngineConfig(basket_partners=8, neighbours=1000))
     products = [item(f"P{n:03d}") for n in range(100)]
     engine.learn(products, None)
-    rows = engine._neighbours
+    rows = [p.row for p in engine._products]
     ids = [engine._ids[p.sku] for p in products]
     sizes = [len(rows[i]) for i in ids]
     assert max(sizes) < 40 and sum(sizes) / len(sizes) <= 12
@@ -310,19 +313,35 @@ def test_big_baskets_pair_each_product_with_a_bounded_symmetric_sample() -> None
             assert rows[j][i] == rows[i][j] == 1
 
 
-def test_related_habits_offer_only_the_phones_products_that_go_with_the_basket() -> None:
-    engine = PairingEngine(EMPTY, {}, EngineConfig(related_habits=True, habit_weight=1.0))
+def test_the_phones_categories_weigh_its_candidates() -> None:
+    config = EngineConfig(habit_category_weight=1.0)
+    engine = PairingEngine(EMPTY, {}, config)
     bread = item("BREAD", "bread")
-    for _ in range(3):  # others buy bread with butter
+    for _ in range(3):  # others buy bread with two butters equally
         engine.learn([bread, item("BUTTER-1", "butter")], None)
-    for _ in range(4):  # Alice buys her own butter, and coffee
-        engine.learn([item("BUTTER-2", "butter"), item("COFFEE", "coffee")], ALICE)
-    related = skus(engine, bread, phone=ALICE)
-    assert "BUTTER-2" in related and "COFFEE" not in related
-    anything = PairingEngine(EMPTY, {}, EngineConfig(related_habits=False, habit_weight=1.0))
-    for _ in range(4):
-        anything.learn([item("BUTTER-2", "butter"), item("COFFEE", "coffee")], ALICE)
-    assert "COFFEE" in skus(anything, bread, phone=ALICE)
+        engine.learn([bread, item("JAM-1", "jam")], None)
+    for n in range(4):  # Alice buys jams, never these
+        engine.learn([item(f"JAM-{n + 2}", "jam")], ALICE)
+    assert skus(engine, bread, k=1) == ["BUTTER-1"]  # tie: by SKU
+    assert skus(engine, bread, phone=ALICE, k=1)[0].startswith("JAM")
+    plain = PairingEngine(EMPTY, {}, EngineConfig(habit_category_weight=0.0, habit_weight=0.0))
+    for _ in range(3):
+        plain.learn([bread, item("BUTTER-1", "butter")], None)
+        plain.learn([bread, item("JAM-1", "jam")], None)
+    for n in range(4):
+        plain.learn([item(f"JAM-{n + 2}", "jam")], ALICE)
+    assert skus(plain, bread, phone=ALICE, k=1) == ["BUTTER-1"]
+
+
+def test_recency_prefers_what_the_phone_bought_last() -> None:
+    config = EngineConfig(habit_weight=0.0, recency_weight=1.0)
+    engine = PairingEngine(EMPTY, {}, config)
+    engine.learn([item("OLD", "a")], ALICE)
+    engine.learn([item("NEW", "b")], ALICE)
+    assert skus(engine, item("ASKED", "c"), phone=ALICE) == ["NEW", "OLD"]
+    scores = [p.score for p in engine.pair([item("ASKED", "c")], ALICE, 2)]
+    # 1 / (1 + baskets since), plus the brand part: every line Alice bought was Acme
+    assert scores == pytest.approx([1.0 + 0.1, 0.5 + 0.1])
 
 
 def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order() -> None:
@@ -330,12 +349,23 @@ def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order
     engine = PairingEngine(EMPTY, {})
     engine.learn([item("K1", "a")], ALICE)
     engine.learn(iter(lines), ALICE)  # an iterator: read once
-    assert engine._sku == ["K1", "NEW2", "NEW1"]
-    assert engine._count == [2, 1, 1]
-    assert engine._neighbours[0] == {1: 1, 2: 1}
+    assert [p.sku for p in engine._products] == ["K1", "NEW2", "NEW1"]
+    assert [p.count for p in engine._products] == [2, 1, 1]
+    assert engine._products[0].row == {1: 1, 2: 1}
     assert engine._habits[ALICE].items == {0: 2, 1: 1, 2: 1}
+    assert engine._habits[ALICE].last == {0: 1, 1: 1, 2: 1}
     engine.learn((), ALICE)  # nothing to learn
     assert engine.baskets == 2
+
+
+def test_weights_in_the_order_of_the_features() -> None:
+    config = EngineConfig()
+    assert len(config.weights) == len(FEATURES)
+    changed = config.with_weights(range(len(FEATURES)))
+    assert changed.weights == tuple(float(n) for n in range(len(FEATURES)))
+    assert changed.recency_weight == FEATURES.index("recency")
+    with pytest.raises(LocalProtocolError, match="9 weights, got 2"):
+        config.with_weights([1.0, 2.0])
 
 
 def test_the_counting_loop_matches_its_python_fallback() -> None:

@@ -1,20 +1,17 @@
-"""Tests of the pairing engine's derived state (protocol._reco._engine): pairing lists, related
-categories and category parts are kept between questions and recomputed only when what
-they were derived from changed. Whatever was asked before, an engine answers exactly as
-a fresh engine that learned the same baskets and was never asked anything."""
+"""Tests of the pairing engine's refreshed model (protocol._reco._engine): answers are read
+from the model of the last refresh (every ``refresh_every`` learned baskets), so whatever
+was asked before, an engine answers exactly as a fresh engine that learned the same
+baskets and was never asked anything, and learning between refreshes changes no answer."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import protocol._reco._engine as engine_module
 from protocol import (
     Catalog,
     EngineConfig,
     Item,
-    Pairing,
     PairingEngine,
     PurchaseUpload,
     builtin_catalog,
@@ -56,8 +53,8 @@ CONFIGS = st.sampled_from(
         EngineConfig(),
         # Tiny bounds: rows, categories and phones are cut back all the time.
         EngineConfig(neighbours=2, category_neighbours=2, habit_items=2, category_best=1),
-        EngineConfig(related_habits=True, pairings=3, complements=2),
-        EngineConfig(popularity_damping=0.0, diversity=0.5),
+        EngineConfig(pairings=3, complements=2, refresh_every=3),
+        EngineConfig(cosine_weight=1.0, recency_weight=0.5, diversity=0.5, refresh_every=2),
     )
 )
 
@@ -139,73 +136,32 @@ def _item(sku: str, category: str) -> Item:
     )
 
 
-def test_learning_an_unrelated_basket_keeps_a_pairing_list() -> None:
-    engine = PairingEngine(Catalog(()), {})
-    bread, butter = _item("BREAD", "bakery"), _item("BUTTER", "dairy")
-    nail, hammer = _item("NAIL", "hardware"), _item("HAMMER", "tools")
+def test_answers_come_from_the_last_refresh() -> None:
+    engine = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=3))
+    bread, butter, jam = _item("BREAD", "bakery"), _item("BUTTER", "dairy"), _item("JAM", "jam")
+    for _ in range(3):
+        engine.learn([bread, butter])
+    assert [p.sku for p in engine.pair([bread], None, 5)] == ["BUTTER"]
+    engine.learn([bread, jam])
+    engine.learn([bread, jam], "+8613800000001")
+    assert [p.sku for p in engine.pair([bread], None, 5)] == ["BUTTER"]  # not refreshed yet
+    assert engine.pair([bread], "+8613800000001", 5) == engine.pair([bread], None, 5)
+    engine.learn([bread, jam])  # the third basket since the refresh: a refresh
+    assert [p.sku for p in engine.pair([bread], None, 5)] == ["BUTTER", "JAM"]  # 3 and 3
     engine.learn([bread, butter])
-    engine.learn([nail, hammer])
     before = engine.pair([bread], None, 5)
-    kept = engine._memo[engine._ids["BREAD"]]
-    engine.learn([nail, hammer])  # shares no product and no category with bread's list
-    assert engine.pair([bread], None, 5) == before
-    assert engine._memo[engine._ids["BREAD"]] is kept
-    engine.learn([butter, _item("MILK", "dairy")])  # butter's count (damping) changed
-    after = engine.pair([bread], None, 5)
-    assert engine._memo[engine._ids["BREAD"]] is not kept
-    assert after != before  # butter is more popular: damped a little more
-    assert [p.sku for p in after] == ["BUTTER", "MILK"]
+    engine.refresh()  # on demand: everything learned so far
+    assert engine.pair([bread], None, 5) != before
 
 
 def test_habits_only_learning_changes_no_answer_without_habits() -> None:
-    # A product first seen in a habits-only basket joins its category's statistics only
-    # when learned with co-purchases: the co-purchase model stays as it was, whether or
-    # not the question was asked before.
     a, b, c = _item("A", "misc"), _item("B", "misc"), _item("C", "misc")
-    asked = PairingEngine(Catalog(()), {})
-    asked.learn([a, b])
-    before = asked.pair([a], None, 5)
-    never_asked = PairingEngine(Catalog(()), {})
-    never_asked.learn([a, b])
-    for engine in (asked, never_asked):
-        engine.learn([a, c], PHONES[0], co_purchase=False)
-        assert engine.pair([a], None, 5) == before
-    asked.learn([c])  # now C counts: the category's size and sales change the scores
-    assert asked.pair([a], None, 5) != before
-
-
-def test_forgetting_pairing_lists_changes_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "_MEMO_LIMIT", 4)
-    products = [CATALOG.to_item(p) for p in CATALOG.products[:30]]
-    small = PairingEngine()
-    baskets_ = [tuple(products[n : n + 4]) for n in range(0, 26, 2)]
-    for basket in baskets_:
-        small.learn(basket, PHONES[0])
-    answers = [small.pair(basket[:2], PHONES[0], 5) for basket in baskets_]
-    assert len(small._memo) <= 4
-    monkeypatch.setattr(engine_module, "_MEMO_LIMIT", 1 << 15)
-    big = PairingEngine()
-    for basket in baskets_:
-        big.learn(basket, PHONES[0])
-    assert [big.pair(basket[:2], PHONES[0], 5) for basket in baskets_] == answers
-    assert all(isinstance(p, Pairing) for answer in answers for p in answer)
-
-
-def test_a_neighbour_learned_elsewhere_changes_the_list() -> None:
-    # Jam's category is not among bread's related categories (one kept): only jam's own
-    # count (its popularity damping) says that bread's list changed.
-    engine = PairingEngine(Catalog(()), {}, EngineConfig(complements=1))
-    bread, butter = _item("BREAD", "bakery"), _item("BUTTER", "dairy")
-    jam, tea = _item("JAM", "preserves"), _item("TEA", "drinks")
-    for _ in range(3):
-        engine.learn([bread, butter])
-    engine.learn([bread, jam])
-    before = engine.pair([bread], None, 5)
-    engine.learn([jam, tea])
-    fresh = PairingEngine(Catalog(()), {}, EngineConfig(complements=1))
-    for basket in ([bread, butter],) * 3 + ([bread, jam], [jam, tea]):
-        fresh.learn(basket)
-    assert engine.pair([bread], None, 5) == fresh.pair([bread], None, 5) != before
+    engine = PairingEngine(Catalog(()), {})
+    engine.learn([a, b])
+    before = engine.pair([a], None, 5)
+    engine.learn([a, c], PHONES[0], co_purchase=False)
+    assert engine.pair([a], None, 5) == before
+    assert "C" in [p.sku for p in engine.pair([a], PHONES[0], 5)]
 
 
 def test_a_new_best_seller_of_a_related_category_is_offered() -> None:
@@ -220,3 +176,19 @@ def test_a_new_best_seller_of_a_related_category_is_offered() -> None:
     for _ in range(2):
         engine.learn([green])
     assert [p.sku for p in engine.pair([_item("PASTA-2", "pasta")], None, 5)] == ["SAUCE-GREEN"]
+
+
+def test_a_full_refresh_recomputes_lists_a_partial_one_kept() -> None:
+    # Bread's list is recomputed only when bread is learned: its neighbours' popularity
+    # (the cosine and popularity parts) is the one of that refresh until a full refresh.
+    config = EngineConfig(cosine_weight=1.0, confidence_weight=0.0, category_weight=0.0)
+    engine = PairingEngine(Catalog(()), {}, config)
+    bread, butter, jam = _item("BREAD", "bakery"), _item("BUTTER", "dairy"), _item("JAM", "jam")
+    engine.learn([bread, butter])
+    engine.learn([bread, jam])
+    for _ in range(3):
+        engine.learn([butter])  # butter is more popular: a smaller cosine with bread
+    kept = engine.pair([bread], None, 5)
+    assert [p.sku for p in kept] == ["BUTTER", "JAM"]  # the tie of bread's last refresh
+    engine.refresh(full=True)
+    assert [p.sku for p in engine.pair([bread], None, 5)] == ["JAM", "BUTTER"]
