@@ -285,21 +285,24 @@ def _inline_svg(text: str, prefix: str, caption: str) -> str | None:
 
 def _plots_section(sweep: SweepData, notify: Callable[[str], None] | None) -> str:
     names = sweep_plot_names(sweep)
-    if not any((sweep.directory / f"{stem}.svg").is_file() for stem, _ in names):
-        try:
-            started = time.perf_counter()
-            if notify is not None and importlib.util.find_spec("matplotlib") is not None:
-                notify(f"no plots in {sweep.directory}: drawing {len(names)} of them first")
-            written = write_sweep_plots(sweep.directory)
-            if notify is not None:
-                notify(f"drew {len(written)} files in {time.perf_counter() - started:.1f} s")
-        except ModuleNotFoundError:
-            return (
-                '<p class="note">No plots in this directory, and matplotlib is not installed '
-                f"to draw them: <code>{_e(PLOT_INSTALL_HINT)}</code>, then run "
-                f"<code>{_e(shlex.join(['assocsim', 'report', str(sweep.directory)]))}</code>"
-                " again.</p>"
-            )
+    missing = [stem for stem, _ in names if not (sweep.directory / f"{stem}.svg").is_file()]
+    # None drawn (a --no-plots sweep), or some (a sweep from before a plot was added).
+    if missing and importlib.util.find_spec("matplotlib") is not None:
+        started = time.perf_counter()
+        if notify is not None:
+            what = f"{len(missing)} plot{'s' * (len(missing) > 1)} missing"
+            what = "no plots" if len(missing) == len(names) else what
+            notify(f"{what} in {sweep.directory}: drawing all {len(names)} first")
+        written = write_sweep_plots(sweep.directory)
+        if notify is not None:
+            notify(f"drew {len(written)} files in {time.perf_counter() - started:.1f} s")
+    elif len(missing) == len(names):
+        return (
+            '<p class="note">No plots in this directory, and matplotlib is not installed '
+            f"to draw them: <code>{_e(PLOT_INSTALL_HINT)}</code>, then run "
+            f"<code>{_e(shlex.join(['assocsim', 'report', str(sweep.directory)]))}</code>"
+            " again.</p>"
+        )
     parts = []
     for index, (stem, caption) in enumerate(names):
         path = sweep.directory / f"{stem}.svg"
@@ -325,9 +328,9 @@ def _plots_section(sweep: SweepData, notify: Callable[[str], None] | None) -> st
 def write_html_report(out_dir: Path, *, notify: Callable[[str], None] | None = None) -> Path:
     """Render the sweep in ``out_dir`` into ``out_dir/report.html``; its path.
 
-    Draws the plots first if the directory has none and matplotlib is installed (saying
-    so, before and after, through ``notify`` if given); without it the page says how to
-    get them. Raises :class:`~scenarios.ScenarioError` if
+    Draws the plots first if any is missing from the directory and matplotlib is
+    installed (saying so, before and after, through ``notify`` if given); without it the
+    page shows those there are, or says how to get them. Raises :class:`~scenarios.ScenarioError` if
     ``out_dir`` has no ``results.csv`` or ``summary.csv``.
     """
     sweep = read_sweep(Path(out_dir))

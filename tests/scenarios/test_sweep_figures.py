@@ -159,11 +159,17 @@ def test_report_says_when_it_draws(swept: Swept, tmp_path: Path) -> None:
     assert code == 0
     assert stdout == f"{bare / 'report.html'}\n"
     first, second = stderr.splitlines()
-    assert first == f"assocsim: no plots in {bare}: drawing 7 of them first"
+    assert first == f"assocsim: no plots in {bare}: drawing all 7 first"
     assert re.fullmatch(r"assocsim: drew 14 files in [\d.]+ s", second), second
     assert len(list(bare.glob("*.svg"))) == 7
     # With the plots there, nothing to draw and nothing said.
     assert _main(["report", str(bare)]) == (0, stdout, "")
+    # A sweep drawn before the faults figure existed: the missing one is drawn.
+    (bare / "vs-network.loss-faults.svg").unlink()
+    code, _, stderr = _main(["report", str(bare)])
+    assert code == 0
+    assert stderr.splitlines()[0] == f"assocsim: 1 plot missing in {bare}: drawing all 7 first"
+    assert (bare / "vs-network.loss-faults.svg").is_file()
     page = (bare / "report.html").read_text(encoding="utf-8")
     assert "only 3 seeds: the band is rough" in page
 
