@@ -7,6 +7,16 @@ people behave; :func:`run_scenario` runs it in virtual time with a seed and retu
 executor. The ``assocsim`` command line lives here too.
 """
 
+from ._explore._api import ExplorationFailed, ExploreResult, explore, replay_counterexample
+from ._explore._world import WORLDS as EXPLORE_WORLDS
+from ._explore._world import (
+    Budgets,
+    CrashPoints,
+    ExploreError,
+    ExploreWorld,
+    PhoneRole,
+    PurchaseRole,
+)
 from ._field._tcprun import report_from_records
 from ._model._datasets import Basket, Dataset, DatasetError, load_dataset
 from ._model._durations import format_duration, parse_duration
@@ -65,11 +75,14 @@ from ._trace._replay import (
 )
 
 __all__ = [
+    "EXPLORE_WORLDS",
     "INVARIANTS",
     "Basket",
+    "Budgets",
     "CheckResult",
     "CloudFactory",
     "CloudSettings",
+    "CrashPoints",
     "Dataset",
     "DatasetError",
     "DeterminismResult",
@@ -77,9 +90,15 @@ __all__ = [
     "DiagramOptions",
     "Difference",
     "Evaluation",
+    "ExplorationFailed",
+    "ExploreError",
+    "ExploreResult",
+    "ExploreWorld",
     "MethodResult",
     "PhonePlan",
+    "PhoneRole",
     "PlannedPurchase",
+    "PurchaseRole",
     "ReplayResult",
     "Report",
     "ReportBuilder",
@@ -108,6 +127,7 @@ __all__ = [
     "check_trace",
     "check_trace_file",
     "evaluate",
+    "explore",
     "first_difference",
     "format_duration",
     "generate_workload",
@@ -121,6 +141,7 @@ __all__ = [
     "parse_vary",
     "phone_id_of",
     "plan_sweep",
+    "replay_counterexample",
     "replay_trace",
     "report_from_records",
     "run_point",

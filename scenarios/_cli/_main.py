@@ -47,6 +47,7 @@ from ._field import (
     run_tcp_command,
     serve_command,
 )
+from ._explore import add_explore_parser, explore_command
 from ._reco import add_reco_parser, run_reco
 from ._trace import (
     add_trace_parsers,
@@ -181,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
         description="List the built-in scenarios with their descriptions.",
     )
     add_trace_parsers(commands)
+    add_explore_parser(commands)
     add_reco_parser(commands)
     add_serve_parser(commands)  # field trials: serve cloud, pos, phone
     add_client_parsers(commands)
@@ -444,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_command(args, sys.stdout, sys.stderr)
         if args.command == "find":
             return find_command(args, sys.stdout, sys.stderr)
+        if args.command == "explore":
+            return explore_command(args, sys.stdout, sys.stderr)
         if args.command == "reco":
             return run_reco(args, sys.stdout)
         if args.command == "serve":

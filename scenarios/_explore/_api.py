@@ -106,10 +106,9 @@ class ExploreResult:
             f"{p.frontier} states left unexplored, {p.seconds:.1f} s "
             f"({p.states_per_second:,.0f} states/s)",
         ]
+        unreached = "NEVER REACHED" if self.outcome is Outcome.EXHAUSTED else "not reached yet"
         for prop in self.expected:
-            lines.append(
-                f"  sometimes: {prop}: {'reached' if prop in self.reached else 'NEVER REACHED'}"
-            )
+            lines.append(f"  sometimes: {prop}: {'reached' if prop in self.reached else unreached}")
         if self.violations:
             lines.append(f"violation, shortest counterexample found: {len(self.path)} steps")
             lines += [f"  {v}" for v in self.violations]
@@ -170,10 +169,12 @@ def explore(
     symmetry: bool = True,
     cloud: CloudFactory | str | None = None,
     progress: Callable[[SearchProgress], None] | None = None,
+    progress_every: float = 1.0,
 ) -> ExploreResult:
     """Visit every state of ``world`` (a built-in name or an :class:`ExploreWorld`)
     under the fault budgets, with the reference cloud or ``cloud`` (a factory or its
-    ``MODULE:FACTORY``); see ``docs/explore.md``."""
+    ``MODULE:FACTORY``); ``progress`` is called about every ``progress_every`` seconds;
+    see ``docs/explore.md``."""
     if isinstance(world, str):
         world = world_named(world)
     try:
@@ -191,7 +192,9 @@ def explore(
     else:
         factory = reference_cloud
     model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry)
-    found = search(model, strategy=strategy, max_states=max_states, progress=progress)
+    found = search(
+        model, strategy=strategy, max_states=max_states, progress=progress, every=progress_every
+    )
     path: tuple[str, ...] = ()
     events: tuple[TraceEvent, ...] = ()
     if found.outcome is Outcome.VIOLATION and found.state is not None:

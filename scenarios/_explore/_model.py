@@ -62,7 +62,7 @@ from scenarios._trace._checks import CheckResult, TraceChecker
 from scenarios._trace._reader import parse_event
 
 from ._snapshot import Dict as _Dict
-from ._snapshot import freeze_attributes, thaw_attributes
+from ._snapshot import Snapshot, freeze_attributes, thaw_attributes
 from ._world import Budgets, CrashPoints, ExploreError, ExploreWorld
 
 __all__ = [
@@ -94,6 +94,7 @@ SOMETIMES = (
     CRASH_INSIDE,
 )
 
+_TEXTS_KEPT = 200_000  # canonical texts cached for symmetry (each a few KB)
 _CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
 _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
 _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
@@ -200,23 +201,29 @@ class ProtocolModel:
         )
         self._index = {address: i for i, address in enumerate(self.addresses)}
         self._live: list[Any] = [self._cloud, *self._poses, *self._phones]
+        # each party's step transactions (run_step's): a runtime Protocol check is slow
+        self._durable = [durable_state(machine) for machine in self._live]
         self._between = budgets.crash_points in (CrashPoints.BETWEEN, CrashPoints.ANYWHERE)
         self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
         self._settings = world.settings()
         self._renamings = _renamings(world, self.addresses) if symmetry else ()
+        self._texts: dict[Hashable, tuple[str, ...]] = {}  # canonical texts, per renaming
         self.terminal_checks = 0
+        self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
 
     def initial_states(self) -> Iterator[WorldState]:
+        yield self._initial
+
+    def _start(self) -> WorldState:
+        """Every party started at time 0 (called once, on the fresh machines)."""
         timers: dict[tuple[int, Hashable], float] = {}
         network: dict[tuple[str, str, Message], int] = {}
         events: list[TraceEvent] = []
         snaps = []
         for i, machine in enumerate(self._live):
-            if i == 0:
-                self._base.__init__()  # type: ignore[misc]
-            effects = machine.start(0.0)
+            effects = run_step(self._durable[i], machine.start, 0.0)
             self._apply(i, effects, 0.0, timers, network, events)
             snaps.append(self._snapshot(i))
         b = self.budgets
@@ -227,13 +234,12 @@ class ProtocolModel:
             frozenset(network.items()),
             (b.loss, b.duplication, b.crashes),
         )
-        yield WorldState(key, _Trail(tuple(events), None), frozenset())
+        return WorldState(key, _Trail(tuple(events), None), frozenset())
 
     def fingerprint(self, state: WorldState) -> Hashable:
         if not self._renamings:
             return hash(state.key)
-        text = self._canonical(state.key)
-        return min(hash("\n".join(sorted(rename(text).split("\n")))) for rename in self._renamings)
+        return min(self._renamed(state.key))
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
@@ -399,7 +405,7 @@ class ProtocolModel:
     ) -> WorldState:
         _, actors, _, _, budgets = state.key
         machine = self._restore(actor, actors[actor])
-        effects = run_step(durable_state(machine), getattr(machine, method), *args)
+        effects = run_step(self._durable[actor], getattr(machine, method), *args)
         timer_map = dict(timers)
         net = dict(network)
         self._apply(actor, effects, now, timer_map, net, events)
@@ -445,7 +451,7 @@ class ProtocolModel:
             self._point.arm(writes, None)
             self._point.enter(what)
             try:
-                run_step(durable_state(machine), call, *args)
+                run_step(self._durable[0], call, *args)
             except KilledInsideStep:
                 pass
             else:
@@ -484,7 +490,7 @@ class ProtocolModel:
         events.append(TraceEvent(now, EventKind.RESTART, address, address))
         timer_map = {k: at for k, at in timers if k[0] != actor}  # its timers died with it
         net = dict(network)
-        effects = run_step(durable_state(machine), machine.start, now)
+        effects = run_step(self._durable[actor], machine.start, now)
         self._apply(actor, effects, now, timer_map, net, events)
         actors = state.key[1]
         snaps = (*actors[:actor], self._snapshot(actor), *actors[actor + 1 :])
@@ -496,6 +502,7 @@ class ProtocolModel:
     def _rebuild_cloud(self) -> Any:
         """A restarted cloud process: a new machine over the same store (its memory gone)."""
         self._cloud = self._live[0] = self._factory(self._store, self._recommender, self._config)
+        self._durable[0] = durable_state(self._cloud)
         return self._cloud
 
     # ------------------------------------------------------------------ effects, snapshots
@@ -524,34 +531,61 @@ class ProtocolModel:
                 item = (address, send.to, send.message)
                 network[item] = network.get(item, 0) + 1
 
-    def _snapshot(self, actor: int) -> Any:
+    def _snapshot(self, actor: int) -> Snapshot:
         machine = self._live[actor]
         if actor == 0:
-            return (
-                freeze_attributes(self._base, _STORE_SKIP),
-                freeze_attributes(machine, _CLOUD_KEEPS),
+            return Snapshot(
+                (
+                    freeze_attributes(self._base, _STORE_SKIP),
+                    freeze_attributes(machine, _CLOUD_KEEPS),
+                )
             )
         skip = _POS_CONSTANTS if actor <= len(self._poses) else _PHONE_CONSTANTS
-        return freeze_attributes(machine, skip)
+        return Snapshot(freeze_attributes(machine, skip))
 
-    def _restore(self, actor: int, snap: Any) -> Any:
+    def _restore(self, actor: int, snap: Snapshot) -> Any:
         machine = self._live[actor]
         if actor == 0:
-            store, memory = snap
+            store, memory = snap.value
             thaw_attributes(self._base, store)
             thaw_attributes(machine, memory)
         else:
-            thaw_attributes(machine, snap)
+            thaw_attributes(machine, snap.value)
         return machine
 
     # ------------------------------------------------------------------ symmetry
 
-    def _canonical(self, key: tuple[Any, ...]) -> str:
+    def _renamed(self, key: tuple[Any, ...]) -> Iterator[int]:
+        """The hash of ``key``'s canonical text under each renaming. Each part's texts
+        (a party's snapshot, a timer, a message in flight) are made once and cached."""
         now, actors, timers, network, budgets = key
-        parts = [f"{self.addresses[i]}={_canon(snap)}" for i, snap in enumerate(actors)]
-        parts += sorted(f"T{self.addresses[i]}|{k!r}|{at!r}" for (i, k), at in timers)
-        parts += sorted(f"N{_canon(item)}*{count}" for item, count in network)
-        return f"{now!r}|{budgets!r}\n" + "\n".join(parts)
+        texts = self._texts
+        rows: list[tuple[str, ...]] = []
+        for i, snap in enumerate(actors):
+            found = texts.get((i, snap))  # two parties' snapshots may be equal: their names differ
+            if found is None:
+                found = texts[(i, snap)] = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
+            rows.append(found)
+        for part in timers:
+            found = texts.get(part)
+            if found is None:
+                (actor, timer), at = part
+                text = f"T{self.addresses[actor]}|{timer!r}|{at!r}"
+                found = texts[part] = self._rename_all(text)
+            rows.append(found)
+        for part in network:
+            found = texts.get(part)
+            if found is None:
+                found = texts[part] = self._rename_all(_canon(part))
+            rows.append(found)
+        if len(texts) > _TEXTS_KEPT:
+            texts.clear()  # a cache: the memory of a long search is for its visited set
+        head = (now, budgets)
+        for r in range(len(self._renamings)):
+            yield hash((head, tuple(sorted(row[r] for row in rows))))
+
+    def _rename_all(self, text: str) -> tuple[str, ...]:
+        return tuple(rename(text) for rename in self._renamings)
 
 
 def _take(network: frozenset[Any], item: Any, count: int) -> frozenset[Any]:
@@ -585,6 +619,8 @@ def _canon(value: Any) -> str:
     does not matter to the protocol)."""
     if isinstance(value, frozenset):
         return "{" + ",".join(sorted(_canon(v) for v in value)) + "}"
+    if isinstance(value, Snapshot):
+        return _canon(value.value)
     if isinstance(value, _Dict):
         return "{" + ",".join(sorted(_canon(v) for v in value)) + "}"
     if isinstance(value, tuple):

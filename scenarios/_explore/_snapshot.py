@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Dict", "freeze", "freeze_attributes", "thaw", "thaw_attributes"]
+__all__ = ["Dict", "Snapshot", "freeze", "freeze_attributes", "thaw", "thaw_attributes"]
 
 
 class _Dict(tuple):  # type: ignore[type-arg]
@@ -48,6 +48,28 @@ class _Slots(tuple):  # type: ignore[type-arg]
     """(class, field values)"""
 
     __slots__ = ()
+
+
+class Snapshot:
+    """A party's frozen attributes with their hash computed once: a state's fingerprint
+    hashes every party, and all but one are unchanged from the parent state."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Snapshot) and self._hash == other._hash and self.value == other.value
+        )
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self.value!r})"
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})

@@ -1,0 +1,118 @@
+"""States per second and state counts of ``assocsim explore`` on fixed worlds, same run.
+
+Run from the repository root::
+
+    .venv/bin/python bench/explore.py [--quick] [--json]
+
+Worlds: ``two-purchases`` (2 purchases, 2 phones, each at its own shop, both asking at
+the push deadline) without faults, with 1 loss, and with 1 crash anywhere (between steps
+or inside a cloud step after any store write), each with and without symmetry
+reduction; then the target world, 1 loss and 1 crash anywhere together, with symmetry.
+Each figure is one exhaustive search in this process (one core). The baseline, measured in
+the same run, is one bare cloud step (an upload handled by a fresh
+:class:`~protocol.CloudMachine` on an :class:`~protocol.InMemoryStore`): the explorer's
+cost per distinct state is printed as a multiple of it, which is what to compare on a
+shared, noisy machine. ``--quick`` skips the target world.
+
+Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
+under 5 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
+from scenarios._explore._api import explore
+
+TARGET_STATES_PER_S = 20_000
+TARGET_SECONDS = 300.0
+
+
+def bare_cloud_step_seconds(repeat: int = 2000) -> float:
+    """The median time of one cloud step: an upload stored and acknowledged."""
+    catalog = builtin_catalog()
+    product = catalog.by_sku("SKIN-FW-001")
+    assert product is not None
+    upload = PurchaseUpload(
+        "r-1", "shop-1", "pos-1", "+8613800000001", (catalog.to_item(product),), 0.0
+    )
+    recommender = RuleRecommender()
+    times = []
+    for _ in range(5):
+        clouds = [
+            CloudMachine(store=InMemoryStore(), recommender=recommender) for _ in range(repeat)
+        ]
+        started = time.perf_counter()
+        for cloud in clouds:
+            cloud.handle(upload, "pos:shop-1:pos-1", 0.0)
+        times.append((time.perf_counter() - started) / repeat)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the target world")
+    parser.add_argument("--json", action="store_true", help="one JSON object per world")
+    args = parser.parse_args()
+    step = bare_cloud_step_seconds()
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, one process; "
+        f"baseline: a bare cloud step takes {step * 1e6:.1f} us"
+    )
+    runs = [
+        ("no faults", {}),
+        ("loss <= 1", {"loss": 1}),
+        ("1 crash anywhere", {"crashes": 1, "crash_points": "anywhere"}),
+    ]
+    rows = []
+    for label, faults in runs:
+        for symmetry in (True, False):
+            rows.append((label, symmetry, faults))
+    if not args.quick:
+        rows.append(
+            (
+                "loss <= 1 + 1 crash anywhere",
+                True,
+                {"loss": 1, "crashes": 1, "crash_points": "anywhere"},
+            )
+        )
+    print(
+        f"{'world two-purchases':<32} {'symmetry':>8} {'states':>9} {'terminal':>8} "
+        f"{'seconds':>8} {'states/s':>9} {'steps/state':>11} {'ok':>3}"
+    )
+    for label, symmetry, faults in rows:
+        result = explore("two-purchases", symmetry=symmetry, **faults)  # type: ignore[arg-type]
+        p = result.progress
+        per_state = p.seconds / p.states / step if p.states else 0.0
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "faults": label,
+                        "symmetry": symmetry,
+                        **result.as_dict(),
+                        "bare_steps_per_state": round(per_state, 1),
+                    }
+                )
+            )
+        else:
+            print(
+                f"{label:<32} {'on' if symmetry else 'off':>8} {p.states:>9,} "
+                f"{result.terminal_states:>8,} {p.seconds:>8.1f} {p.states_per_second:>9,.0f} "
+                f"{per_state:>11.1f} {'yes' if result.ok else 'NO':>3}"
+            )
+    print(f"# targets: {TARGET_STATES_PER_S:,} states/s; the last world in {TARGET_SECONDS:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""``assocsim explore`` on the protocol: the reference cloud exhausts the small worlds
+with no violation and every sometimes-property reached; every planted bug is found with a
+short counterexample that ``assocsim check`` rejects, ``assocsim diagram`` draws and the
+printed command replays; partial and bad runs say so.
+
+The long world (2 purchases, a loss and a crash anywhere) is in ``bench/explore.py``; with
+``ASSOCSIM_EXPLORE_LONG=1`` its test here runs it too (by default it runs with the loss only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from protocol import (
+    Address,
+    AssociationRequest,
+    CloudConfig,
+    CloudMachine,
+    CloudStore,
+    Effects,
+    ErrorCode,
+    ErrorReply,
+    Machine,
+    Message,
+    Recommender,
+    Send,
+)
+from scenarios._cli._main import main
+from scenarios._explore._api import ExplorationFailed, explore
+from scenarios._explore._model import (
+    CRASH_INSIDE,
+    CRASH_PUSH_PENDING,
+    DUAL_SEND,
+    PULL_ANSWERED,
+    TIMEOUT_PUSH,
+)
+from scenarios._explore._search import Outcome, SearchProgress
+from scenarios._trace._checks import check_trace_file
+from scenarios._trace._diagram import DiagramOptions, write_diagram
+from tests.planted.buggy_cloud import buggy_cloud
+from tests.planted.dropped_dual_send import dropped_dual_send_cloud
+from tests.planted.per_write_store import per_write_cloud
+from tests.planted.unsuperseding_answer import unsuperseding_cloud
+
+LONG = bool(os.environ.get("ASSOCSIM_EXPLORE_LONG"))
+
+
+# ------------------------------------------------------------------ the reference
+
+
+@pytest.mark.parametrize(
+    ("world", "faults"),
+    [
+        ("pull", {}),
+        ("push", {"loss": 1}),
+        ("race", {"loss": 1, "duplication": 1}),
+        ("race", {"crashes": 1, "crash_points": "anywhere"}),
+        ("wrong-id", {"loss": 1}),
+        ("wrong-id", {"crashes": 1, "crash_points": "inside"}),
+        ("two-purchases", {}),
+    ],
+)
+def test_the_reference_cloud_keeps_every_promise_in_every_interleaving(
+    world: str, faults: dict[str, object]
+) -> None:
+    result = explore(world, **faults)  # type: ignore[arg-type]
+    result.assert_ok()
+    assert result.outcome is Outcome.EXHAUSTED
+    assert result.terminal_states > 0
+    assert set(result.expected) <= result.reached
+
+
+def test_the_sometimes_properties_cover_the_patents_three_ways_and_the_crashes() -> None:
+    result = explore("wrong-id", crashes=1, crash_points="anywhere")
+    assert {PULL_ANSWERED, TIMEOUT_PUSH, DUAL_SEND, CRASH_PUSH_PENDING, CRASH_INSIDE} <= set(
+        result.expected
+    )
+    result.assert_ok()
+
+
+def test_two_purchases_with_faults() -> None:
+    # By default one loss (seconds); ASSOCSIM_EXPLORE_LONG=1: one loss and one crash
+    # anywhere too (minutes: the bench world of bench/explore.py).
+    faults: dict[str, object] = {"loss": 1}
+    if LONG:
+        faults |= {"crashes": 1, "crash_points": "anywhere"}
+    explore("two-purchases", **faults).assert_ok()  # type: ignore[arg-type]
+
+
+def test_symmetry_merges_swapped_phones_and_finds_the_same_verdict() -> None:
+    merged = explore("two-purchases")
+    full = explore("two-purchases", symmetry=False)
+    merged.assert_ok()
+    full.assert_ok()
+    assert merged.symmetry and not full.symmetry
+    assert merged.progress.states < full.progress.states
+
+
+def test_depth_first_visits_the_same_states_as_breadth_first() -> None:
+    bfs = explore("wrong-id", symmetry=False)
+    dfs = explore("wrong-id", symmetry=False, strategy="dfs")
+    assert dfs.progress.states == bfs.progress.states
+    assert dfs.terminal_states == bfs.terminal_states
+
+
+# ------------------------------------------------------------------ planted bugs
+
+
+@pytest.mark.parametrize(
+    ("factory", "world", "faults", "invariant"),
+    [
+        (buggy_cloud, "pull", {}, "timeout-push"),
+        (unsuperseding_cloud, "pull", {}, "timeout-push"),
+        (dropped_dual_send_cloud, "wrong-id", {}, "mismatch-dual-send"),
+        (per_write_cloud, "push", {"crashes": 1, "crash_points": "inside"}, "no-delivery-lost"),
+    ],
+    ids=["push-after-answered-pull", "unsuperseding-answer", "dropped-dual-send", "per-write"],
+)
+def test_every_planted_bug_is_found_with_a_short_counterexample(
+    tmp_path: Path, factory: object, world: str, faults: dict[str, object], invariant: str
+) -> None:
+    result = explore(world, cloud=factory, **faults)  # type: ignore[arg-type]
+    assert result.outcome is Outcome.VIOLATION
+    assert not result.ok
+    assert 0 < len(result.path) <= 30
+    assert any(v.startswith(invariant) for v in result.violations), result.violations
+    trace = result.write_counterexample(tmp_path / "cx.jsonl")
+    checked = check_trace_file(trace)  # assocsim check rejects it
+    assert not checked.ok
+    assert any(v.invariant == invariant for v in checked.violations)
+    svg = tmp_path / "cx.svg"
+    write_diagram(trace, svg, DiagramOptions())
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+    with pytest.raises(ExplorationFailed, match=invariant):
+        result.assert_ok()
+
+
+def test_the_per_write_store_is_harmless_without_a_crash_inside_a_step() -> None:
+    # The planted store only loses writes when a step dies half-way.
+    explore("push", cloud=per_write_cloud, crashes=1, crash_points="between").assert_ok()
+
+
+def test_a_sometimes_property_never_reached_fails_loudly() -> None:
+    # A cloud refusing every request keeps every promise the checker judges (each request
+    # is replied to, the push still comes), but no pull is ever answered.
+    result = explore("pull", cloud=_refuses_requests)
+    assert result.outcome is Outcome.EXHAUSTED and not result.violations
+    assert result.not_reached == (PULL_ANSWERED,)
+    assert not result.ok
+    with pytest.raises(ExplorationFailed, match="a pull is answered: NEVER REACHED"):
+        result.assert_ok()
+
+
+class _RefusesRequests(CloudMachine):
+    def handle(self, message: Message, sender: Address, now: float) -> Effects:
+        if isinstance(message, AssociationRequest):
+            refusal = ErrorReply(
+                ErrorCode.UNEXPECTED_MESSAGE,
+                "no answers today",
+                receipt_id=message.receipt_id,
+                request_id=message.request_id,
+            )
+            return Effects(sends=(Send(sender, refusal),))
+        return super().handle(message, sender, now)
+
+
+def _refuses_requests(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
+    return _RefusesRequests(store=store, recommender=recommender, config=config)
+
+
+# ------------------------------------------------------------------ partial results
+
+
+def test_max_states_gives_a_partial_result_that_says_so() -> None:
+    result = explore("wrong-id", max_states=100)
+    assert result.outcome is Outcome.MAX_STATES
+    assert not result.ok
+    assert "PARTIAL" in result.format_text() and "not reached yet" in result.format_text()
+
+
+def test_progress_reports_states_depth_and_frontier() -> None:
+    seen: list[SearchProgress] = []
+    result = explore("race", progress=seen.append, progress_every=0.0)
+    assert len(seen) == result.progress.states  # every=0: once per state expanded
+    assert [p.states for p in seen] == sorted(p.states for p in seen)
+    assert max(p.depth for p in seen) == result.progress.depth
+    assert seen[0].frontier > 0
+
+
+# ------------------------------------------------------------------ the command
+
+
+def _run(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_command_writes_a_counterexample_and_its_replay_command_replays_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = "tests.planted.dropped_dual_send:dropped_dual_send_cloud"
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    status, out, _ = _run("explore", "wrong-id", "--cloud", spec, capsys=capsys)
+    assert status == 1
+    assert "mismatch-dual-send (safety)" in out
+    replay = next(line for line in out.splitlines() if line.startswith("replay it: "))
+    argv = replay.removeprefix("replay it: assocsim ").split()
+    assert argv[-2:] == ["--replay", "explore-wrong-id.jsonl"]
+    status, out, _ = _run(*argv, capsys=capsys)
+    assert status == 1
+    assert "identical to the file" in out and "mismatch-dual-send" in out
+    status, out, _ = _run("check", "explore-wrong-id.jsonl", capsys=capsys)
+    assert status == 1
+
+
+def test_the_command_exits_0_on_a_clean_world_and_prints_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = _run("explore", "race", "--max-loss", "1", "--json", capsys=capsys)
+    assert status == 0
+    fields = json.loads(out)
+    assert fields["ok"] and fields["outcome"] == "exhausted" and fields["loss"] == 1
+    assert fields["sometimes"] == {
+        PULL_ANSWERED: True,
+        TIMEOUT_PUSH: True,
+        "a message is lost": True,
+    }
+
+
+def test_the_command_exits_3_on_a_partial_search(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = _run("explore", "wrong-id", "--max-states", "50", capsys=capsys)
+    assert status == 3
+    assert "PARTIAL (--max-states reached)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["explore", "nowhere"], "no exploration world 'nowhere'"),
+        (["explore"], "name a WORLD"),
+        (["explore", "pull", "--max-loss", "-1"], "expected a whole number >= 0"),
+        (["explore", "pull", "--max-states", "0"], "expected a whole number >= 1"),
+        (["explore", "pull", "--crash-points", "sometimes"], "invalid choice"),
+        (["explore", "pull", "--cloud", "nomodule:x"], "no module named 'nomodule'"),
+        (["explore", "--replay", "/nonexistent.jsonl"], "cannot read"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    _, err = capsys.readouterr()
+    assert status == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_replay_of_a_trace_that_differs_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = explore("pull", cloud=buggy_cloud)
+    trace = result.write_counterexample(tmp_path / "cx.jsonl")
+    lines = trace.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    header["explore"]["cloud"] = "tests.planted.buggy_cloud:buggy_cloud"
+    edited = [json.dumps(header), *lines[1:-1]]  # the last event cut off
+    trace.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    status, out_text, _ = _run("explore", "--replay", str(trace), capsys=capsys)
+    assert status == 1
+    assert "DIFFERENT from the file" in out_text
