@@ -33,7 +33,7 @@ from scenarios._sim._runner import RunResult, run_scenario
 from scenarios._sweep._cluster import connect_cluster
 from scenarios._sweep._html import write_html_report
 from scenarios._sweep._plots import write_run_plots, write_sweep_plots
-from scenarios._sweep._run import parse_vary, run_sweep
+from scenarios._sweep._run import parse_vary, plan_sweep, run_sweep
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._replay import DeterminismResult, check_determinism
 
@@ -354,6 +354,8 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     progress: SweepProgress = (
         SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
     )
+    if args.scheduler is not None:  # a bad --vary is told before waiting for a cluster
+        plan_sweep(apply_overrides(base, args.set), vary)
     with contextlib.ExitStack() as stack:
         executor = None
         where = f"{jobs} jobs"

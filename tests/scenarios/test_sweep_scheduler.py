@@ -194,3 +194,16 @@ def test_a_scheduler_without_workers_is_one_line_and_exit_2(
         f"assocsim: error: --scheduler {address}: the scheduler has had no worker for 1 s; "
         f"start one with `dask worker {address}`\n"
     )
+
+
+def test_a_bad_vary_is_told_before_connecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 20.0)
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    started = time.perf_counter()
+    argv = ["sweep", "quickstart", "--vary", "wrong_id_rate=0,7", "--scheduler", address]
+    code, out, err = _main([*argv, "--out", str(tmp_path)])
+    assert (code, out) == (2, "")
+    assert err.startswith("assocsim: error: --vary wrong_id_rate=7: ") and err.count("\n") == 1
+    assert time.perf_counter() - started < 10  # not the 20 s of a connection attempt
