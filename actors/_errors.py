@@ -14,6 +14,7 @@ __all__ = [
     "FaultPlanError",
     "HelloRefused",
     "StoreError",
+    "TlsVerificationFailed",
     "TransportError",
     "UnknownAddress",
 ]
@@ -35,6 +36,20 @@ class HelloRefused(TransportError):
         super().__init__(f"the server refused the hello of {address}: {code}: {detail}")
         self.address = address
         self.code = code
+        self.detail = detail
+
+
+class TlsVerificationFailed(HelloRefused):
+    """This client could not verify the server's TLS certificate (``detail`` says why: an
+    unknown authority, another host name, an expired certificate). Permanent, as a refused
+    hello is: reconnecting cannot change a certificate."""
+
+    def __init__(self, address: str, detail: str) -> None:
+        TransportError.__init__(
+            self, f"{address}: cannot verify the server's TLS certificate: {detail}"
+        )
+        self.address = address
+        self.code = "tls-verification-failed"
         self.detail = detail
 
 

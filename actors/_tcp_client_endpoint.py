@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from protocol.lowlevel import (
     PeerRefused,
 )
 
-from ._errors import HelloRefused, TransportError
+from ._errors import HelloRefused, TlsVerificationFailed, TransportError
 from ._tcp_config import _PERMANENT_REFUSALS, _STREAM_ERRORS, _describe, log
 from ._tcp_link import _close, _Link
 from ._tcp_mailbox import _Mailbox
@@ -190,6 +191,10 @@ class TcpClientEndpoint:
             log.info("%s: %s", label, self.last_error)
             return False
         except _STREAM_ERRORS as exc:
+            unverified = _unverified_certificate(exc)
+            if unverified is not None:
+                self.last_error = f"cannot verify the server's TLS certificate: {unverified}"
+                raise TlsVerificationFailed(self._address, unverified) from None
             client.stats.dropped += 1
             self.last_error = f"connection lost: {_describe(exc)}"
             log.info("%s: %s", label, self.last_error)
@@ -271,3 +276,13 @@ class TcpClientEndpoint:
                 self.last_error = "the server sent part of a frame and stalled"
                 return
             conn.receive_data(data)
+
+
+def _unverified_certificate(exc: BaseException) -> str | None:
+    """Why the server's certificate could not be verified, if that is what ``exc`` is."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause.verify_message or cause.reason or str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None

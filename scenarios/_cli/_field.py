@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import attrs
 
+from actors import TcpLimits
 from protocol import (
     CloudConfig,
     MismatchPolicy,
@@ -65,6 +66,7 @@ __all__ = [
 
 _DEFAULT_PUSH_TIMEOUT = format_duration(CloudConfig().push_timeout)
 _PHONE_PROCESSES = TcpRunOptions().phone_processes
+_PER_PEER = TcpLimits().max_connections_per_peer
 
 
 # ------------------------------------------------------------------ every field process
@@ -157,6 +159,14 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="N",
         help=f"machine steps per hop to the store thread (default {DEFAULT_BATCH})",
     )
+    cloud.add_argument(
+        "--max-connections-per-peer",
+        type=int,
+        default=_PER_PEER,
+        metavar="N",
+        help="connections one network address may hold open; more are refused as "
+        f"'overloaded' (default {_PER_PEER}, a quarter of the server's slots)",
+    )
     add_time_options(cloud)
     add = parts.add_parser(
         "add-merchant",
@@ -214,6 +224,10 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         raise ScenarioError(f"--db {db} is a directory: give the path of the store's file")
     if not db.parent.is_dir():
         raise ScenarioError(f"--db {db}: no directory {db.parent}")
+    if args.max_connections_per_peer < 1:
+        raise ScenarioError(
+            f"--max-connections-per-peer must be at least 1, got {args.max_connections_per_peer}"
+        )
     return CloudOptions(
         host=host,
         port=port,
@@ -233,6 +247,7 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         speed=args.speed,
         status_file=args.status_file,
         wait_for_go=args.wait_for_go,
+        max_connections_per_peer=args.max_connections_per_peer,
     )
 
 

@@ -192,7 +192,11 @@ def open_trace(path: Path | None, header: dict[str, Any]) -> tuple[IO[str] | Non
     if path is None:
         return None, None
     try:
-        file = path.open("w", encoding="utf-8")
+        # Created readable by its owner only: a trace names every phone and basket. An
+        # existing file is truncated and made 0600 too.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        file = os.fdopen(descriptor, "w", encoding="utf-8", buffering=TRACE_BUFFER_BYTES)
     except OSError as exc:
         raise ScenarioError(f"cannot write trace {path}: {exc.strerror}") from None
     writer = JsonlTraceWriter(file, header)
@@ -205,6 +209,10 @@ def open_trace(path: Path | None, header: dict[str, Any]) -> tuple[IO[str] | Non
 
     return file, write
 
+
+TRACE_BUFFER_BYTES: Final = 64 * 1024
+"""A trace file's write buffer: the most of a trace held in memory. When it is full the
+event's writer writes it out, in the producer's own step (see JsonlTraceWriter)."""
 
 REDACTED: Final = "redacted"
 """What a trace shows in place of a device token."""

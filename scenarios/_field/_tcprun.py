@@ -42,6 +42,7 @@ from typing import Any, Final
 
 import attrs
 
+from actors import TcpLimits
 from protocol.lowlevel import (
     MerchantKeys,
     generate_key,
@@ -342,6 +343,11 @@ class _TcpRun:
         options = self.options
         if options.tls_cert is not None and options.tls_key is not None:
             words += ["--tls-cert", str(options.tls_cert), "--tls-key", str(options.tls_key)]
+        # Every party of the run connects from 127.0.0.1: room for each, twice over (an
+        # older connection lingers while its party reconnects).
+        parties = len(self.workload.shops) + len(self.workload.phones)
+        per_peer = max(TcpLimits().max_connections_per_peer, 2 * parties)
+        words += ["--max-connections-per-peer", str(per_peer)]
         self._child("cloud", words)
         self.port = _wait_ready(self.children, self.deadline)["cloud"].get("port")
 

@@ -6,13 +6,15 @@
 * before the hello is accepted, a frame above 8 KiB is refused at its length prefix;
 * a refusal of thousands of unknown keys names five and counts the rest;
 * one network address cannot take every connection slot, and a connection turned away is
-  told so (``overloaded``).
+  told so (``overloaded``);
+* a client that cannot verify the server's certificate gives up at once, naming why.
 
 Every wait is bounded; each test takes a few seconds at most.
 """
 
 from __future__ import annotations
 
+import ssl
 import struct
 import time
 from typing import Any
@@ -20,8 +22,16 @@ from typing import Any
 import orjson
 import pytest
 import trio
+import trustme
 
-from actors import EventKind, TcpLimits, TcpServerTransport, TraceEvent
+from actors import (
+    EventKind,
+    TcpLimits,
+    TcpServerTransport,
+    TlsVerificationFailed,
+    TraceEvent,
+    connect_tcp,
+)
 from protocol import CLOUD, WIRE_VERSION, ErrorCode, Subscribe, phone_address
 from protocol.lowlevel import (
     MAX_DETAIL_LENGTH,
@@ -32,7 +42,7 @@ from protocol.lowlevel import (
     ServerConnection,
     encode_frame,
 )
-from tests.actors.test_tcp import HOST, Raw, cloud_server, codes, to_cloud
+from tests.actors.test_tcp import HOST, Raw, certificates, cloud_server, codes, to_cloud
 from tests.builders import POS, catalog_items, purchase
 from tests.planted import hostile_server as planted
 
@@ -227,3 +237,36 @@ async def test_one_address_cannot_take_every_slot_and_the_turned_away_are_told()
 async def test_planted_without_a_per_peer_cap_one_address_takes_every_slot() -> None:
     turned_away, _, served = await _crowd(planted.NO_PEER_CAP)
     assert turned_away == [] and not served
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+async def _verification() -> str | None:
+    """Why a client that trusts another CA gives up on the server, or None if it is still
+    retrying after 2 s."""
+    server_context, _ = certificates()
+    stranger = ssl.create_default_context()
+    trustme.CA().configure_trust(stranger)
+    async with (
+        cloud_server(ssl_context=server_context) as (server, _),
+        connect_tcp(HOST, server.port, ssl_context=stranger) as client,
+    ):
+        endpoint = client.open_endpoint(FLOODER)
+        with trio.move_on_after(2.0):
+            try:
+                await endpoint.wait_connected()
+            except TlsVerificationFailed as exc:
+                return exc.detail
+        return None
+
+
+async def test_a_client_that_cannot_verify_the_server_gives_up_naming_the_reason() -> None:
+    assert await _verification() == "unable to get local issuer certificate"
+
+
+async def test_planted_a_client_retrying_a_failed_verification_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("actors._tcp_client_endpoint._unverified_certificate", lambda exc: None)
+    assert await _verification() is None

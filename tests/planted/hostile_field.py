@@ -1,0 +1,58 @@
+"""Planted bugs for tests/scenarios/test_field_hostile.py: each is what the field processes
+did before issue 14 (or a plausible way back to it), and each test must fail with it.
+
+* :class:`CatchUpFirstDriver`: every fired timer before any message, as the one inbox
+  did after a restart (new uploads waited behind the whole catch-up).
+* :func:`open_hoarding_trace`: a trace writer that keeps every line until it is closed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from actors import JsonlTraceWriter, Observer, TraceEvent
+from scenarios._field._common import CloudDriver, _Work
+
+
+class CatchUpFirstDriver(CloudDriver):
+    """Takes every fired timer before any message."""
+
+    def _take(self) -> list[_Work]:
+        work: list[_Work] = []
+        while self._due and len(work) < self.batch:
+            item = self._due.popleft()
+            if self._effects.take(item.key, item.seq):
+                work.append(item)
+        while self._messages and len(work) < self.batch and not self._due:
+            work.append(_Work("message", self._messages.popleft()))
+        self._room.set()
+        return work
+
+
+class _Hoard:
+    """A text stream that keeps everything written until it is closed."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._path.write_text("".join(self._parts), encoding="utf-8")
+
+
+def open_hoarding_trace(path: Path, header: dict[str, Any]) -> tuple[IO[str], Observer]:
+    stream = _Hoard(path)
+    writer = JsonlTraceWriter(stream, header)  # type: ignore[arg-type]
+
+    def write(event: TraceEvent) -> None:
+        writer(event)
+
+    return stream, write  # type: ignore[return-value]
