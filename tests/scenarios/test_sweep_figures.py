@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -194,3 +195,26 @@ def test_the_docs_list_exactly_the_columns_written(swept: Swept) -> None:
     written = [column for column in header if column not in knobs]
     assert _documented_results_columns() == written
     assert len(written) == len(FIGURES) + 4  # point, seed, the figures, scenario, overrides
+
+
+def test_a_run_without_deliveries_has_no_latency_not_zero(tmp_path: Path) -> None:
+    """No delivery, no latency: empty cells (the report's n/a), left out of the means."""
+    scenario = tmp_path / "silent.toml"
+    scenario.write_text(SMALL.replace("ask_probability = 0.6", "ask_probability = 0.0"))
+    out = tmp_path / "out"
+    argv = ["sweep", str(scenario), "--vary", "unsubscribed_rate=0,1", "--seeds", "2"]
+    code, _, err = _main([*argv, "--jobs", "1", "--no-plots", "--out", str(out)])
+    assert code == 0, err
+    sweep = read_sweep(out)
+    rows = [(row["point"], row["delivered"], row["latency_p50"]) for row in sweep.results]
+    assert [(p, lat != "") for p, _, lat in rows] == [
+        ("0", True),
+        ("0", True),
+        ("1", False),
+        ("1", False),
+    ]
+    assert all(delivered == "0" for p, delivered, _ in rows if p == "1")
+    cells = [(row["latency_max_mean"], row["latency_max_ci95_low"]) for row in sweep.summary]
+    assert cells[0][0] != "" and cells[1] == ("", "")
+    [(_, bands)] = _series(sweep, "unsubscribed_rate", ["latency_max"])
+    assert bands["latency_max"][0][0] > 0 and math.isnan(bands["latency_max"][0][1])
