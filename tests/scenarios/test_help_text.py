@@ -124,7 +124,20 @@ def _command_of(text: str, root: Command) -> Command:
 
 
 def _names(command: Command) -> set[str]:
-    return {name for action in command.visible_actions() for name in action.option_strings}
+    shown = {name for action in command.visible_actions() for name in action.option_strings}
+    return shown | {"-h", "--help"}
+
+
+def unknown_options(text: str, parser: argparse.ArgumentParser | None = None) -> list[str]:
+    """Every ``assocsim ...`` the text shows with an option its command does not have."""
+    root = next(iter_commands(parser))
+    problems: list[str] = []
+    for mention in mentions(text):
+        command = _command_of(mention, root)
+        unknown = sorted(set(_OPTION.findall(mention)) - _names(command))
+        if unknown:
+            problems.append(f"`{mention}`: {command.name} has no {', '.join(unknown)}")
+    return problems
 
 
 def readme_drift(readme: str, parser: argparse.ArgumentParser | None = None) -> list[str]:
@@ -149,17 +162,18 @@ def readme_drift(readme: str, parser: argparse.ArgumentParser | None = None) -> 
         ]
         if missing:
             problems.append(f"`{command.name}`'s synopsis lacks {', '.join(missing)}")
-    for mention in mentions(readme):
-        command = _command_of(mention, root)
-        unknown = sorted(set(_OPTION.findall(mention)) - _names(command))
-        if unknown:
-            problems.append(f"`{mention}`: {command.name} has no {', '.join(unknown)}")
-    return problems
+    return problems + unknown_options(readme, parser)
 
 
 def test_the_readme_synopses_list_every_option_of_every_command() -> None:
     problems = readme_drift(README.read_text(encoding="utf-8"))
     assert not problems, "README.md disagrees with the parsers:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", sorted(path.name for path in (ROOT / "docs").glob("*.md")))
+def test_the_docs_show_no_option_a_command_lacks(doc: str) -> None:
+    problems = unknown_options((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    assert not problems, f"docs/{doc} disagrees with the parsers:\n" + "\n".join(problems)
 
 
 def test_readme_drift_is_caught() -> None:
