@@ -23,6 +23,7 @@ from ._faults import Crash, Link, NetworkConfig, Partition
 from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
 from ._simnet import KnobCount, SimNetwork
+from ._sink import EventSink, Taps, observe_all, taps_of
 from ._sqlite_store import SqliteStore
 from ._step import (
     STEP_KINDS,
@@ -78,6 +79,7 @@ __all__ = [
     "Endpoint",
     "Envelope",
     "EventKind",
+    "EventSink",
     "FaultPlanError",
     "HelloRefused",
     "IdleFault",
@@ -98,6 +100,7 @@ __all__ = [
     "SqliteStore",
     "StoreError",
     "StoreProxy",
+    "Taps",
     "TcpClientEndpoint",
     "TcpClientTransport",
     "TcpLimits",
@@ -119,7 +122,9 @@ __all__ = [
     "fan_out",
     "idle_faults",
     "no_actor_matches",
+    "observe_all",
     "run_step",
     "serve_tcp",
     "step_kind",
+    "taps_of",
 ]

@@ -10,6 +10,7 @@ connection) skips the mailbox: the machine steps in the task that read the messa
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable
 from typing import cast
 
@@ -20,6 +21,7 @@ from protocol import CloudStore, Effects, Machine
 from ._activity import Activity
 from ._effects import EffectsInterpreter
 from ._errors import FaultPlanError
+from ._sink import taps_of
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
@@ -45,17 +47,21 @@ class Actor:
         self.machine = machine
         self.endpoint = endpoint
         self.address = endpoint.address
-        self._observe = observer
+        taps = taps_of(observer)
+        self._observe = taps.event  # the rare events: drops, crashes, restarts
+        self._received = taps.received
+        self._fired = taps.fired
         self._activity = activity if activity is not None else Activity()
         self._owns_timers = timers is None
         self._timers = timers if timers is not None else TimerService()
-        self._due_now: list[tuple[Hashable, int]] = []  # armed for "now": fired inline
+        # Timers armed for "now", fired inline after what is queued, oldest first:
+        self.due_now: deque[tuple[Hashable, int]] = deque()
         effects = EffectsInterpreter(
             self.address,
             endpoint.send,
             self._timers,
             self,
-            self._due_now.append,
+            self.due_now.append,
             observer=observer,
             activity=self._activity,
         )
@@ -132,22 +138,22 @@ class Actor:
         """Called by the timer service: entry ``seq`` of ``key`` is due."""
         if self._take(key, seq):
             self._fire(key, now)
-            if self._due_now:
+            if self.due_now:
                 self.fire_due_now(now)
 
     def fire_due_now(self, now: float) -> None:
         """Fire the timers armed for a time already reached (after a batch of messages)."""
-        due = self._due_now
+        due = self.due_now
         take = self._take
         while due:
-            key, seq = due.pop(0)
+            key, seq = due.popleft()
             if take(key, seq):
                 self._fire(key, now)
 
     def deliver(self, envelope: Envelope, now: float) -> None:
         """Hand one message to the machine and carry out what it asks for."""
-        observe = self._observe
         if self.down:  # a crashed party loses what reaches it
+            observe = self._observe
             if observe is not None:
                 observe(
                     TraceEvent(
@@ -156,19 +162,25 @@ class Actor:
                 )
             self._activity.done()
             return
-        if observe is not None:
-            observe(TraceEvent(now, _RECEIVE, envelope.sender, self.address, envelope.message))
         message = envelope.message
-        effects = self._step(message, now, self.machine.handle, message, envelope.sender, now)
-        if effects is not None:
-            self._apply(effects, now)
+        received = self._received
+        if received is not None:
+            received(now, envelope.sender, self.address, message)
+        if self._crash_point is None:  # the common case, without _step's wrapper
+            self._apply(
+                run_step(self._store, self.machine.handle, message, envelope.sender, now), now
+            )
+        else:
+            effects = self._step(message, now, self.machine.handle, message, envelope.sender, now)
+            if effects is not None:
+                self._apply(effects, now)
         self._activity.done()
 
     def _deliver_now(self, envelope: Envelope) -> None:
         """A message handed over by a :class:`~actors.DirectEndpoint` as it arrives."""
         now = trio.current_time()
         self.deliver(envelope, now)
-        if self._due_now:
+        if self.due_now:
             self.fire_due_now(now)
 
     def crash(self, now: float) -> None:
@@ -183,7 +195,7 @@ class Actor:
         activity = self._activity
         activity.done(len(self._armed))
         self._armed.clear()
-        self._due_now.clear()
+        self.due_now.clear()
         while True:
             try:
                 envelope = self.endpoint.receive_nowait()
@@ -250,17 +262,18 @@ class Actor:
             return None
 
     def _fire(self, key: Hashable, now: float) -> None:
-        observe = self._observe
-        if observe is not None:
-            observe(TraceEvent(now, _TIMER, self.address, self.address, detail=key))
-        effects = self._step(key, now, self.machine.timer_fired, key, now)
-        if effects is not None:
-            self._apply(effects, now)
+        fired = self._fired
+        if fired is not None:
+            fired(now, self.address, key)
+        if self._crash_point is None:
+            self._apply(run_step(self._store, self.machine.timer_fired, key, now), now)
+        else:
+            effects = self._step(key, now, self.machine.timer_fired, key, now)
+            if effects is not None:
+                self._apply(effects, now)
         self._activity.done()
 
 
-_RECEIVE = EventKind.RECEIVE
-_TIMER = EventKind.TIMER
 _DROP = EventKind.DROP
 _CRASH = EventKind.CRASH
 _RESTART = EventKind.RESTART

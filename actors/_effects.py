@@ -7,7 +7,7 @@ hands each step's effects to an :class:`EffectsInterpreter`, so the rules hold a
 * arming a key already armed moves it: only the newest entry of a key may fire;
 * a timer due already (``at <= now``) never fires inside the step that armed it: it goes
   to the driver's ``due_now``, which fires it after what the driver has queued;
-* notes and sends are observed as :class:`~actors.TraceEvent` values, a send before the
+* notes and sends are observed (through :func:`~actors._sink.taps_of`), a send before the
   transport acts on it (the transport may trace a fault of it); a
   :class:`~actors.TransportError` from a send is traced as ``send-failed``, not raised;
 * with an :class:`~actors.Activity` (a simulated world's count of work left), a send and
@@ -22,6 +22,7 @@ from protocol import Address, Effects, Message, Timer
 
 from ._activity import Activity
 from ._errors import TransportError
+from ._sink import taps_of
 from ._timers import TimerOwner, TimerService
 from ._trace import EventKind, Observer, TraceEvent
 
@@ -41,9 +42,11 @@ class EffectsInterpreter:
     __slots__ = (
         "_activity",
         "_due_now",
+        "_noted",
         "_observe",
         "_owner",
         "_send",
+        "_sent",
         "_timers",
         "address",
         "armed",
@@ -66,7 +69,10 @@ class EffectsInterpreter:
         self._timers = timers
         self._owner = owner
         self._due_now = due_now
-        self._observe = observer
+        taps = taps_of(observer)
+        self._observe = taps.event  # a failed send
+        self._sent = taps.sent
+        self._noted = taps.noted
         self._activity = activity
 
     def holds(self, key: Hashable, seq: int) -> bool:
@@ -85,7 +91,6 @@ class EffectsInterpreter:
         """Carry out one step's effects: cancels, then timers, notes and sends in order."""
         # Runs for every step of every run: each kind is skipped when empty, and the
         # attributes are read into locals once.
-        observe = self._observe
         activity = self._activity
         if effects.cancels:
             armed = self.armed
@@ -94,23 +99,27 @@ class EffectsInterpreter:
                     activity.done()
         if effects.timers:
             self._arm(effects.timers, now)
-        if effects.notes and observe is not None:
-            address = self.address
-            for note in effects.notes:
-                observe(TraceEvent(now, _NOTE, address, address, note=note))
+        if effects.notes:
+            noted = self._noted
+            if noted is not None:
+                address = self.address
+                for note in effects.notes:
+                    noted(now, address, note)
         if effects.sends:
             send = self._send
+            sent = self._sent
             address = self.address
             for out in effects.sends:
                 if activity is not None:
                     activity.add()
-                if observe is not None:  # before the transport acts: it may trace a fault
-                    observe(TraceEvent(now, _SEND, address, out.to, out.message))
+                if sent is not None:  # before the transport acts: it may trace a fault
+                    sent(now, address, out.to, out.message)
                 try:
                     send(out.to, out.message)
                 except TransportError as exc:
                     if activity is not None:
                         activity.done()
+                    observe = self._observe
                     if observe is not None:
                         failed = TraceEvent(now, _FAILED, address, out.to, out.message, None, exc)
                         observe(failed)
@@ -130,6 +139,4 @@ class EffectsInterpreter:
                 armed[key] = service.arm(self._owner, key, timer.at)
 
 
-_SEND = EventKind.SEND
-_NOTE = EventKind.NOTE
 _FAILED = EventKind.SEND_FAILED

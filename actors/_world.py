@@ -132,10 +132,12 @@ class World:
                     endpoint = ready.popleft()
                     actor = actors[endpoint.address]
                     mailbox = endpoint.mailbox
+                    deliver = actor.deliver
                     while mailbox:
-                        actor.deliver(mailbox.popleft(), now)
+                        deliver(mailbox.popleft(), now)
                         handled += 1
-                    actor.fire_due_now(now)
+                    if actor.due_now:
+                        actor.fire_due_now(now)
                     if handled >= _CHECKPOINT_EVERY:
                         handled = 0
                         await trio.lowlevel.checkpoint()  # stay cancellable in a long burst

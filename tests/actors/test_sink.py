@@ -1,0 +1,122 @@
+"""Observing without a TraceEvent per event (actors._sink): the same events, in the same
+order, whether an observer takes them as TraceEvents or as calls (an EventSink)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import attrs
+
+from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
+from protocol import CLOUD, Address, Message, Note, PhoneNote, Subscribe
+from scenarios import ReportBuilder, load_scenario, run_scenario
+
+PHONE = "phone:+8613800000001"
+SUBSCRIBE = Subscribe("+8613800000001")
+SHOWN = Note(PhoneNote.SHOWN, "R1", "+8613800000001")
+
+
+class _Recorder(EventSink):
+    """A sink writing down each call, as the TraceEvent it stands for."""
+
+    def __init__(self, log: list[tuple[str, TraceEvent]], name: str) -> None:
+        self.log, self.name = log, name
+
+    def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self.log.append((self.name, TraceEvent(t, EventKind.SEND, sender, recipient, message)))
+
+    def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self.log.append((self.name, TraceEvent(t, EventKind.RECEIVE, sender, recipient, message)))
+
+    def noted(self, t: float, actor: Address, note: Note) -> None:
+        self.log.append((self.name, TraceEvent(t, EventKind.NOTE, actor, actor, None, note)))
+
+    def fired(self, t: float, actor: Address, key: Hashable) -> None:
+        self.log.append((self.name, TraceEvent(t, EventKind.TIMER, actor, actor, None, None, key)))
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.log.append((self.name, event))
+
+
+def _plain(log: list[tuple[str, TraceEvent]], name: str) -> Observer:
+    return lambda event: log.append((name, event))
+
+
+EVENTS = [
+    TraceEvent(1.0, EventKind.SEND, PHONE, CLOUD, SUBSCRIBE),
+    TraceEvent(1.0, EventKind.RECEIVE, PHONE, CLOUD, SUBSCRIBE),
+    TraceEvent(2.0, EventKind.NOTE, PHONE, PHONE, None, SHOWN),
+    TraceEvent(3.0, EventKind.TIMER, CLOUD, CLOUD, None, None, "resend"),
+    TraceEvent(4.0, EventKind.DROP, PHONE, CLOUD, SUBSCRIBE, None, "loss"),
+]
+
+
+def _drive(observer: Observer | None) -> None:
+    """Each event through the taps, as the actors and the effects interpreter do."""
+    taps = taps_of(observer)
+    for event in EVENTS:
+        t, kind, sender, recipient, message, note, detail = event
+        if kind is EventKind.SEND and taps.sent is not None and message is not None:
+            taps.sent(t, sender, recipient, message)
+        elif kind is EventKind.RECEIVE and taps.received is not None and message is not None:
+            taps.received(t, sender, recipient, message)
+        elif kind is EventKind.NOTE and taps.noted is not None and note is not None:
+            taps.noted(t, sender, note)
+        elif kind is EventKind.TIMER and taps.fired is not None:
+            taps.fired(t, sender, detail)
+        elif taps.event is not None:
+            taps.event(event)
+
+
+def test_no_observer_no_taps() -> None:
+    assert taps_of(None) == (None, None, None, None, None)
+
+
+def test_a_plain_observer_gets_every_event_as_a_trace_event() -> None:
+    log: list[tuple[str, TraceEvent]] = []
+    _drive(_plain(log, "plain"))
+    assert log == [("plain", event) for event in EVENTS]
+
+
+def test_a_sink_gets_the_same_events_as_calls() -> None:
+    log: list[tuple[str, TraceEvent]] = []
+    sink = _Recorder(log, "sink")
+    taps = taps_of(sink)
+    assert taps.sent == sink.sent and taps.event is sink
+    _drive(sink)
+    assert log == [("sink", event) for event in EVENTS]
+
+
+def test_observe_all_keeps_the_order_of_sinks_and_plain_observers() -> None:
+    log: list[tuple[str, TraceEvent]] = []
+    names = ("first", "second", "third")
+    both = observe_all([_Recorder(log, "first"), _plain(log, "second"), _Recorder(log, "third")])
+    assert isinstance(both, EventSink)
+    _drive(both)
+    assert log == [(name, event) for event in EVENTS for name in names]
+
+
+def test_observe_all_of_plain_observers_is_a_plain_fan_out() -> None:
+    log: list[tuple[str, TraceEvent]] = []
+    plain = observe_all([_plain(log, "a"), _plain(log, "b")])
+    assert not isinstance(plain, EventSink)
+    _drive(plain)
+    assert log == [(name, event) for event in EVENTS for name in "ab"]
+    sink = _Recorder(log, "only")
+    assert observe_all([sink]) is sink
+
+
+def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> None:
+    """A run with every kind of fault: its report (the builder a sink, fed by calls) is the
+    report a builder fed the run's TraceEvents gives, field for field."""
+    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
+    events: list[TraceEvent] = []
+    result = run_scenario(scenario, observers=[events.append])
+    kinds = {event.kind for event in events}
+    assert {EventKind.DROP, EventKind.CRASH, EventKind.RESTART, EventKind.NOTE} <= kinds
+    from_events = ReportBuilder(scenario)
+    for event in events:
+        from_events(event)
+    report = from_events.report(scenario=scenario.name, seed=scenario.seed)
+    assert report == result.report
+    assert report.crashes and report.dropped_by_loss and report.delivered
