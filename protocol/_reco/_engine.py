@@ -59,7 +59,7 @@ import operator
 import zlib
 from bisect import insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 
@@ -108,6 +108,9 @@ class EngineConfig:
     the scorer's weights (learned on the training part of Complete Journey, see
     ``docs/recommender.md``). Raises :class:`~protocol.LocalProtocolError` on a bad value.
     """
+
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+    """The scorer's features, in the order of :attr:`weights`."""
 
     neighbours: int = attrs.field(default=32, validator=_count_bound)
     """Co-purchase neighbours kept per product (at most twice as many counters)."""
@@ -528,6 +531,12 @@ class PairingEngine:
         if len(habits.categories) > self._habit_cap:
             habits.categories = _strongest(habits.categories, self.config.habit_items)
         self._dirty_phones.add(phone_id)
+
+    def set_weights(self, weights: Sequence[float]) -> None:
+        """Score with *weights* (in the order of :data:`FEATURES`) from now on: the
+        configuration changes and the whole model is refreshed."""
+        self.config = self.config.with_weights(weights)
+        self.refresh(full=True)
 
     # ------------------------------------------------------------------ the refresh
 

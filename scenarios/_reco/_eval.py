@@ -55,6 +55,7 @@ from scenarios._reco._baselines import (
 )
 from scenarios._reco._bootstrap import Difference, paired_bootstrap
 from scenarios._reco._personal import CountHistory, PersonalPopularity, TifuKnn
+from scenarios._reco._scorer import Fit, fit_engine
 
 __all__ = [
     "HISTORIES",
@@ -71,7 +72,10 @@ HISTORIES = ("train", "growing")
 TRAIN_SHARE = 0.8
 BEST_SELLERS = 50
 SMALL_BASKET = (2, 10)
-REFERENCE = "engine"
+EVAL_REFRESH = 1000
+"""The engine's ``refresh_every`` while it learns the training baskets (it answers from a
+refresh after the last one; the cloud's default, 1, recomputes each basket's lists at
+every upload, which costs learning time and changes only how stale a list may be)."""
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called now and then while an evaluation runs."""
@@ -236,19 +240,28 @@ class _Engine:
     """The engine behind the evaluation's method interface; ``habits=False`` asks the
     same model without the phone (and neither fits nor grows it)."""
 
-    def __init__(self, engine: PairingEngine, items: Sequence[Item], *, habits: bool) -> None:
+    def __init__(
+        self, engine: PairingEngine, items: Sequence[Item], *, habits: bool, scorer: bool = True
+    ) -> None:
         self.name = "engine" if habits else "engine without habits"
         self.engine = engine
         self._items = items  # product id -> its item
         self._ids = {item.sku: n for n, item in enumerate(items)}
         self._habits = habits
+        self._scorer = scorer
+        self.fitted: Fit | None = None
 
     def fit(self, train: Sequence[tuple[int, ...]], shoppers: Sequence[str | None]) -> None:
         if not self._habits:
             return  # the model is the engine's
         items = self._items
-        for basket, shopper in zip(train, shoppers, strict=True):
-            self.engine.learn([items[p] for p in basket], shopper)
+        baskets = [[items[p] for p in basket] for basket in train]
+        if self._scorer:
+            self.fitted = fit_engine(self.engine, baskets, shoppers)
+            return
+        for basket, shopper in zip(baskets, shoppers, strict=True):
+            self.engine.learn(basket, shopper)
+        self.engine.refresh()
 
     def recommend(self, product: int, shopper: str | None, k: int) -> Sequence[int]:
         ids = self._ids
@@ -259,6 +272,7 @@ class _Engine:
         if self._habits and shopper is not None:
             items = self._items
             self.engine.learn([items[p] for p in basket], shopper, co_purchase=False)
+            self.engine.refresh()  # the shopper's profile alone: cheap
 
 
 # ------------------------------------------------------------------ evaluation
@@ -346,11 +360,14 @@ def evaluate(
     seed: int = 0,
     rounds: int = 1000,
     config: EngineConfig | None = None,
+    scorer: bool = True,
     fpgrowth: bool | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
     """Every method's figures on *dataset* under *split* and *history* (see the module
-    docstring); *rounds* bootstrap resamples for the intervals.
+    docstring); *rounds* bootstrap resamples for the intervals. With *scorer* the
+    engine's weights are fitted on a validation slice of the training baskets
+    (:func:`~scenarios._reco._scorer.fit_engine`); without, *config*'s are used.
 
     ``fpgrowth=None`` runs the mlxtend baseline when it is installed, ``True`` requires it
     (ImportError otherwise), ``False`` skips it.
@@ -364,11 +381,14 @@ def evaluate(
     train_ids = [tuple(index[s] for s in b.skus) for b in train]
     shoppers = [_phone(b) for b in train]
     notes: list[str] = []
+    if config is None:
+        config = EngineConfig(refresh_every=EVAL_REFRESH)
     engine = PairingEngine(config=config, catalog=Catalog(()), rules={})
     counts = CoCounts()
     popularity = Popularity()
+    reference = _Engine(engine, items, habits=True, scorer=scorer)
     methods: list[Method] = [
-        _Engine(engine, items, habits=True),
+        reference,
         _Engine(engine, items, habits=False),
         popularity,
         CoOccurrence(counts, cosine=False),
@@ -404,18 +424,20 @@ def evaluate(
             tally.fit_seconds = time.perf_counter() - started
             tally.fit_memory_mb = _peak_mb() - before
         tallies[1].fit_seconds = tallies[0].fit_seconds  # one model, fitted once
+        if reference.fitted is not None:
+            notes.insert(0, f"engine: {reference.fitted.describe()}")
         questions = _answer(
             methods, tallies, test=test, index=index, train_ids=train_ids, k=k,
             grow=history == "growing", report=report,
         )  # fmt: skip
     catalogue = len({p for basket in train_ids for p in basket})
-    reference = tallies[0]
+    engine_tally = tallies[0]
     results = []
     for tally in tallies:
         versus = None
-        if tally is not reference:
+        if tally is not engine_tally:
             versus = paired_bootstrap(
-                reference.basket_hits, tally.basket_hits, questions, rounds=rounds, seed=seed
+                engine_tally.basket_hits, tally.basket_hits, questions, rounds=rounds, seed=seed
             )
         results.append(tally.result(catalogue, versus))
     return Evaluation(
