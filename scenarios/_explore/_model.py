@@ -107,8 +107,31 @@ def reference_cloud(store: CloudStore, recommender: Recommender, config: Any) ->
     return CloudMachine(store=store, recommender=recommender, config=config)
 
 
-InFlight = tuple[str, str, Message]
-"""A message in flight: sender, recipient, message."""
+class Flight:
+    """A message in flight (sender, recipient, message), its hash computed once: every
+    state's network is a frozenset of them."""
+
+    __slots__ = ("_hash", "frm", "message", "to")
+
+    def __init__(self, frm: str, to: str, message: Message) -> None:
+        self.frm, self.to, self.message = frm, to, message
+        self._hash = hash((frm, to, message))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.frm, self.to, self.message))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Flight)
+            and self._hash == other._hash
+            and (self.frm, self.to, self.message) == (other.frm, other.to, other.message)
+        )
+
+    def __repr__(self) -> str:
+        return repr((self.frm, self.to, self.message))
 
 
 class Step(NamedTuple):
@@ -219,7 +242,7 @@ class ProtocolModel:
     def _start(self) -> WorldState:
         """Every party started at time 0 (called once, on the fresh machines)."""
         timers: dict[tuple[int, Hashable], float] = {}
-        network: dict[tuple[str, str, Message], int] = {}
+        network: dict[Flight, int] = {}
         events: list[TraceEvent] = []
         snaps = []
         for i, machine in enumerate(self._live):
@@ -341,7 +364,7 @@ class ProtocolModel:
         """A transition in words, the same in every process (a replay matches on it)."""
         who = self.addresses[step.actor]
         if step.verb in ("deliver", "lose", "duplicate"):
-            frm, to, message = cast(InFlight, step.what)
+            frm, to, message = cast(Flight, step.what)
             receipt = getattr(message, "receipt_id", None)
             text = f"{step.verb} {message_type(message)} {frm} -> {to}"
             text += f" ({receipt})" if receipt else ""
@@ -436,7 +459,7 @@ class ProtocolModel:
             machine = self._restore(0, actors[0])
             events: list[TraceEvent]
             if step.verb == "deliver":
-                frm, to, message = cast(InFlight, step.what)
+                frm, to, message = cast(Flight, step.what)
                 events = [TraceEvent(now, _RECV, frm, to, message)]
                 call: Callable[..., Effects] = machine.handle
                 args: tuple[Any, ...] = (message, frm, now)
@@ -513,7 +536,7 @@ class ProtocolModel:
         effects: Effects,
         now: float,
         timers: dict[tuple[int, Hashable], float],
-        network: dict[tuple[str, str, Message], int],
+        network: dict[Flight, int],
         events: list[TraceEvent],
     ) -> None:
         """Carry out a step's effects as :class:`~actors.EffectsInterpreter` does:
@@ -528,7 +551,7 @@ class ProtocolModel:
         for send in effects.sends:
             events.append(TraceEvent(now, _SEND, address, send.to, send.message))
             if send.to in self._index:
-                item = (address, send.to, send.message)
+                item = Flight(address, send.to, send.message)
                 network[item] = network.get(item, 0) + 1
 
     def _snapshot(self, actor: int) -> Snapshot:

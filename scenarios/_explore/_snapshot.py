@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Dict", "Snapshot", "freeze", "freeze_attributes", "thaw", "thaw_attributes"]
+__all__ = ["Dict", "Interned", "Snapshot", "freeze", "freeze_attributes", "thaw", "thaw_attributes"]
 
 
 class _Dict(tuple):  # type: ignore[type-arg]
@@ -58,7 +58,10 @@ class Snapshot:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self._hash = hash(value)
+        try:
+            self._hash = hash(value)
+        except TypeError as exc:
+            raise TypeError(f"a party's state holds a value that cannot be hashed: {exc}") from None
 
     def __hash__(self) -> int:
         return self._hash
@@ -72,32 +75,81 @@ class Snapshot:
         return f"Snapshot({self.value!r})"
 
 
-_ATOMS = frozenset({str, int, float, bool, type(None)})
+_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+_SHARE, _DICT, _LIST, _SET, _SLOTS, _OBJ, _INTERN = range(7)
+_KINDS: dict[type, int] = dict.fromkeys(_ATOMS, _SHARE)
+_KINDS.update({dict: _DICT, list: _LIST, set: _SET})
+
+
+def _kind_of(cls: type) -> int:
+    """How :func:`freeze` takes a value of ``cls`` (decided once per class)."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, tuple | frozenset | bytes | enum.Enum):
+            kind = _SHARE  # immutable (a tuple's members are checked when it is hashed)
+        elif attrs.has(cls):
+            kind = _INTERN if _is_frozen(cls) else _SLOTS
+        elif hasattr(cls, "__dict__") and cls.__init__ is not object.__init__:
+            kind = _OBJ
+        else:
+            raise TypeError(f"cannot snapshot a {cls.__name__} for exploration")
+        _KINDS[cls] = kind
+    return kind
+
+
+class Interned:
+    """A frozen value with its hash computed once (attrs values recompute theirs at every
+    ``hash``, and a message's products are many)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Interned) and self._hash == other._hash and self.value == other.value
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+# id -> its Interned, each value kept alive by its entry (so no id is reused meanwhile)
+_INTERNED: dict[int, Interned] = {}
+_INTERNED_KEPT = 500_000
 
 
 def freeze(value: Any) -> Any:
     """A hashable snapshot of ``value`` (see the module doc)."""
-    kind = type(value)
-    if kind in _ATOMS:
-        return value
-    if kind is dict:
-        return _Dict((k, freeze(v)) for k, v in value.items())
-    if kind is list:
-        return _List(freeze(v) for v in value)
-    if kind is set:
+    cls = type(value)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _kind_of(cls)
+    if kind == _SHARE:
+        return value  # atoms, tuples, enums: immutable, shared
+    if kind == _INTERN:  # a frozen attrs value (a message, a delivery): shared, hashed once
+        interned = _INTERNED.get(id(value))
+        if interned is None:
+            if len(_INTERNED) > _INTERNED_KEPT:
+                _INTERNED.clear()
+            interned = _INTERNED[id(value)] = Interned(value)
+        return interned
+    if kind == _DICT:
+        return _Dict([(k, freeze(v)) for k, v in value.items()])
+    if kind == _LIST:
+        return _List([freeze(v) for v in value])
+    if kind == _SET:
         return _Set(value)  # set members are hashable already
-    if isinstance(value, tuple):  # a tuple or a named tuple (a ReceiptKey)
-        return value if _hashable(value) else tuple(freeze(v) for v in value)
-    if attrs.has(kind):
-        if _is_frozen(kind):
-            return value  # a frozen value (a message, a timer key): immutable, shared
-        fields = attrs.fields(kind)
-        return _Slots((kind, tuple(freeze(getattr(value, f.name)) for f in fields)))
-    if isinstance(value, enum.Enum | frozenset | bytes):
-        return value
-    if hasattr(value, "__dict__"):
-        return _Obj((kind, freeze_attributes(value, ())))
-    raise TypeError(f"cannot snapshot a {kind.__name__} for exploration")
+    if kind == _SLOTS:
+        fields = attrs.fields(cls)
+        return _Slots((cls, tuple([freeze(getattr(value, f.name)) for f in fields])))
+    return _Obj((cls, freeze_attributes(value, ())))
 
 
 def thaw(value: Any) -> Any:
@@ -109,6 +161,8 @@ def thaw(value: Any) -> Any:
         return {k: thaw(v) for k, v in value}
     if kind is _List:
         return [thaw(v) for v in value]
+    if kind is Interned:
+        return value.value
     if kind is _Set:
         return set(value)
     if kind is _Obj:
@@ -129,7 +183,7 @@ def thaw(value: Any) -> Any:
 
 def freeze_attributes(obj: object, skip: Collection[str]) -> tuple[tuple[str, Any], ...]:
     """``obj``'s attributes but ``skip``, frozen, in a fixed order."""
-    return tuple((k, freeze(v)) for k, v in vars(obj).items() if k not in skip)
+    return tuple([(k, freeze(v)) for k, v in vars(obj).items() if k not in skip])
 
 
 def thaw_attributes(obj: object, items: tuple[tuple[str, Any], ...]) -> None:
@@ -137,14 +191,6 @@ def thaw_attributes(obj: object, items: tuple[tuple[str, Any], ...]) -> None:
     attributes = vars(obj)
     for k, v in items:
         attributes[k] = thaw(v)
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 _FROZEN: dict[type, bool] = {}
