@@ -76,6 +76,9 @@ __all__ = [
     "reference_cloud",
 ]
 
+STEP_RAISED = "step-raised"  # a machine raised an exception: always a violation
+_NO_MARKS: frozenset[str] = frozenset()
+
 # The sometimes-properties: each must be reached, or the search proved nothing about it.
 PULL_ANSWERED = "a pull is answered"
 TIMEOUT_PUSH = "a timeout push is sent"
@@ -151,12 +154,19 @@ class _Trail(NamedTuple):
 class WorldState:
     """One state: ``key`` (what the search fingerprints) and the trace that led to it."""
 
-    __slots__ = ("key", "marks", "trail")
+    __slots__ = ("error", "key", "marks", "trail")
 
-    def __init__(self, key: tuple[Any, ...], trail: _Trail | None, marks: frozenset[str]) -> None:
+    def __init__(
+        self,
+        key: tuple[Any, ...],
+        trail: _Trail | None,
+        marks: frozenset[str],
+        error: str | None = None,
+    ) -> None:
         self.key = key
         self.trail = trail
         self.marks = marks
+        self.error = error  # a party's step raised: what, and the step ends the path
 
     def chunks(self) -> list[tuple[TraceEvent, ...]]:
         """The events of the start, then of each transition, in order."""
@@ -312,6 +322,8 @@ class ProtocolModel:
                 yield Step("crash", actor, None), self._crash(state, actor)
 
     def violations(self, state: WorldState, terminal: bool) -> Sequence[str]:
+        if state.error is not None:
+            return (f"{STEP_RAISED}: {state.error}",)
         if not terminal:
             return ()
         self.terminal_checks += 1
@@ -428,7 +440,13 @@ class ProtocolModel:
     ) -> WorldState:
         _, actors, _, _, budgets = state.key
         machine = self._restore(actor, actors[actor])
-        effects = run_step(self._durable[actor], getattr(machine, method), *args)
+        try:
+            effects = run_step(self._durable[actor], getattr(machine, method), *args)
+        except Exception as exc:  # a finding, not a crash of the explorer
+            error = f"{self.addresses[actor]} raised {type(exc).__name__}: {exc}"
+            return WorldState(
+                (*state.key, error), _Trail(tuple(events), state.trail), _NO_MARKS, error
+            )
         timer_map = dict(timers)
         net = dict(network)
         self._apply(actor, effects, now, timer_map, net, events)
@@ -556,15 +574,22 @@ class ProtocolModel:
 
     def _snapshot(self, actor: int) -> Snapshot:
         machine = self._live[actor]
-        if actor == 0:
-            return Snapshot(
-                (
-                    freeze_attributes(self._base, _STORE_SKIP),
-                    freeze_attributes(machine, _CLOUD_KEEPS),
+        try:
+            if actor == 0:
+                return Snapshot(
+                    (
+                        freeze_attributes(self._base, _STORE_SKIP),
+                        freeze_attributes(machine, _CLOUD_KEEPS),
+                    )
                 )
-            )
-        skip = _POS_CONSTANTS if actor <= len(self._poses) else _PHONE_CONSTANTS
-        return Snapshot(freeze_attributes(machine, skip))
+            skip = _POS_CONSTANTS if actor <= len(self._poses) else _PHONE_CONSTANTS
+            return Snapshot(freeze_attributes(machine, skip))
+        except TypeError as exc:
+            raise ExploreError(
+                f"cannot explore {type(machine).__name__} of {self.addresses[actor]}: {exc} "
+                "(a party's attributes must be plain data: numbers, text, containers, "
+                "frozen values)"
+            ) from None
 
     def _restore(self, actor: int, snap: Snapshot) -> Any:
         machine = self._live[actor]

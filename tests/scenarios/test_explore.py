@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,9 +38,11 @@ from scenarios._explore._model import (
     CRASH_PUSH_PENDING,
     DUAL_SEND,
     PULL_ANSWERED,
+    STEP_RAISED,
     TIMEOUT_PUSH,
 )
 from scenarios._explore._search import Outcome, SearchProgress
+from scenarios._explore._world import ExploreError
 from scenarios._trace._checks import check_trace_file
 from scenarios._trace._diagram import DiagramOptions, write_diagram
 from tests.planted.buggy_cloud import buggy_cloud
@@ -277,3 +281,44 @@ def test_a_replay_of_a_trace_that_differs_says_so(
     status, out_text, _ = _run("explore", "--replay", str(trace), capsys=capsys)
     assert status == 1
     assert "DIFFERENT from the file" in out_text
+
+
+# ------------------------------------------------------------------ variants that misbehave
+
+
+class _RaisesOnRequests(CloudMachine):
+    def handle(self, message: Message, sender: Address, now: float) -> Effects:
+        if isinstance(message, AssociationRequest):
+            raise KeyError(message.receipt_id)
+        return super().handle(message, sender, now)
+
+
+def _raises_on_requests(
+    store: CloudStore, recommender: Recommender, config: CloudConfig
+) -> Machine:
+    return _RaisesOnRequests(store=store, recommender=recommender, config=config)
+
+
+def test_a_step_that_raises_is_a_violation_with_its_path(tmp_path: Path) -> None:
+    result = explore("pull", cloud=_raises_on_requests)
+    assert result.outcome is Outcome.VIOLATION
+    (violation,) = result.violations
+    assert violation == f"{STEP_RAISED}: cloud raised KeyError: 'r-1'"
+    assert result.path[-1].startswith("deliver association-request")
+    events = result.write_counterexample(tmp_path / "cx.jsonl").read_text().splitlines()
+    assert '"type":"association-request"' in events[-1] and '"event":"recv"' in events[-1]
+
+
+class _KeepsALock(CloudMachine):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lock = threading.Lock()
+
+
+def _keeps_a_lock(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
+    return _KeepsALock(store=store, recommender=recommender, config=config)
+
+
+def test_a_cloud_whose_state_cannot_be_snapshot_is_refused_in_one_line() -> None:
+    with pytest.raises(ExploreError, match="cannot explore _KeepsALock of cloud: cannot snapshot"):
+        explore("pull", cloud=_keeps_a_lock)
