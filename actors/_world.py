@@ -13,6 +13,7 @@ from protocol import Address, Machine
 
 from ._activity import Activity
 from ._actor import Actor
+from ._collector import rare_full_collections
 from ._errors import FaultPlanError, TransportError
 from ._fault_plan import no_actor_matches
 from ._faults import Crash, matches
@@ -100,7 +101,8 @@ class World:
             self.transport.start(now)
         self._arm_crashes(now)
         if isinstance(self.transport, InlineTransport) and self.scheduling == "inline":
-            await self._run_inline(self.transport)
+            with rare_full_collections():  # see actors/_collector.py
+                await self._run_inline(self.transport)
             return
         if self.activity.outstanding <= 0:
             return

@@ -1,0 +1,55 @@
+"""The collector's full passes made rare during an inline world's run (actors._collector)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import attrs
+import pytest
+
+from actors import TraceEvent
+from actors._collector import FULL_PASS_EVERY, rare_full_collections
+from scenarios import load_scenario, run_scenario
+
+
+@pytest.fixture
+def default_thresholds() -> Iterator[tuple[int, int, int]]:
+    found = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield gc.get_threshold()
+    gc.set_threshold(*found)
+
+
+def test_an_inline_run_collects_fully_rarely_and_restores_the_thresholds(
+    default_thresholds: tuple[int, int, int],
+) -> None:
+    seen: set[tuple[int, ...]] = set()
+
+    def watch(event: TraceEvent) -> None:
+        if event.t > 0:  # the run proper (the start effects come before it)
+            seen.add(gc.get_threshold())
+
+    run_scenario(attrs.evolve(load_scenario("quickstart"), purchases=20), observers=[watch])
+    assert seen == {(700, 10, FULL_PASS_EVERY)}
+    assert gc.get_threshold() == default_thresholds
+
+
+def test_the_thresholds_come_back_when_the_block_fails(
+    default_thresholds: tuple[int, int, int],
+) -> None:
+    with pytest.raises(RuntimeError), rare_full_collections():
+        assert gc.get_threshold() == (700, 10, FULL_PASS_EVERY)
+        raise RuntimeError("the run failed")
+    assert gc.get_threshold() == default_thresholds
+
+
+def test_a_higher_threshold_is_kept_and_a_change_within_is_not_undone(
+    default_thresholds: tuple[int, int, int],
+) -> None:
+    gc.set_threshold(700, 10, 5000)
+    with rare_full_collections():
+        assert gc.get_threshold() == (700, 10, 5000)
+    with rare_full_collections():
+        gc.set_threshold(100, 10, 10)  # the caller's own change, made within
+    assert gc.get_threshold() == (100, 10, 10)
