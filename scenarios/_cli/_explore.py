@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from scenarios._explore._api import ExploreResult, explore, replay_counterexample
 from scenarios._explore._search import Outcome, SearchProgress, Strategy
-from scenarios._explore._world import WORLDS, CrashPoints
+from scenarios._explore._world import SETTINGS, WORLDS, CrashPoints, ExploreError
 
 __all__ = ["EXIT_PARTIAL", "add_explore_parser", "explore_command"]
 
@@ -55,6 +55,14 @@ def add_explore_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="WORLD",
         nargs="?",
         help=f"a built-in world: {', '.join(WORLDS)} (omit with --replay)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"change a knob of the world: {', '.join(SETTINGS)} (e.g. mismatch_policy=reject)",
     )
     parser.add_argument(
         "--max-loss", type=_count, default=0, metavar="N", help="messages lost per run (0)"
@@ -128,8 +136,15 @@ def explore_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         )
         err.flush()
 
+    settings: dict[str, str] = {}
+    for item in args.settings:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ExploreError(f"--set {item}: expected KEY=VALUE, e.g. mismatch_policy=reject")
+        settings[key.strip()] = value.strip()
     result = explore(
         args.world,
+        settings=settings,
         loss=args.max_loss,
         duplication=args.max_dup,
         crashes=args.max_crashes,

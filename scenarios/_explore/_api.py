@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,14 @@ from scenarios._sim._runner import CloudFactory
 
 from ._model import ProtocolModel, WorldState, reference_cloud
 from ._search import Outcome, SearchProgress, Strategy, search
-from ._world import Budgets, CrashPoints, ExploreError, ExploreWorld, world_named
+from ._world import (
+    Budgets,
+    CrashPoints,
+    ExploreError,
+    ExploreWorld,
+    with_settings,
+    world_named,
+)
 
 __all__ = ["ExplorationFailed", "ExploreResult", "explore", "replay_counterexample"]
 
@@ -54,6 +61,7 @@ class ExploreResult:
     violations: tuple[str, ...]
     path: tuple[str, ...]  # the counterexample's steps, in words
     events: tuple[TraceEvent, ...]  # the counterexample's trace
+    overrides: tuple[tuple[str, str], ...] = ()  # --set KEY=VALUE, in order
 
     @property
     def not_reached(self) -> tuple[str, ...]:
@@ -76,6 +84,7 @@ class ExploreResult:
                 "crashes": b.crashes,
                 "crash_points": str(b.crash_points),
                 "cloud": self.cloud,
+                "set": dict(self.overrides),
                 "path": list(self.path),
             },
         }
@@ -139,6 +148,8 @@ class ExploreResult:
             "violations": list(self.violations),
             "counterexample": list(self.path),
             **{k: v for k, v in self.header()["explore"].items() if k not in ("world", "path")},
+            "push_timeout": self.world.push_timeout,
+            "mismatch_policy": str(self.world.mismatch_policy),
             "strategy": str(self.strategy),
             "symmetry": self.symmetry,
         }
@@ -168,6 +179,7 @@ def explore(
     max_states: int | None = None,
     symmetry: bool = True,
     cloud: CloudFactory | str | None = None,
+    settings: Mapping[str, str] | None = None,
     progress: Callable[[SearchProgress], None] | None = None,
     progress_every: float = 1.0,
 ) -> ExploreResult:
@@ -177,6 +189,8 @@ def explore(
     see ``docs/explore.md``."""
     if isinstance(world, str):
         world = world_named(world)
+    given = dict(settings or {})
+    world = with_settings(world, given)
     try:
         budgets = Budgets(loss, duplication, crashes, CrashPoints(crash_points))
         strategy = Strategy(strategy)
@@ -213,6 +227,7 @@ def explore(
         violations=found.violations,
         path=path,
         events=events,
+        overrides=tuple(given.items()),
     )
 
 
@@ -247,7 +262,11 @@ def replay_counterexample(
     spec = header.get("explore") if isinstance(header, dict) else None
     if header.get("format") != TRACE_FORMAT or not isinstance(spec, dict):
         raise ExploreError(f"replay: {target} is not a trace written by assocsim explore")
-    world = world_named(str(spec.get("world")))
+    overrides = spec.get("set") or {}
+    if not isinstance(overrides, dict):
+        raise ExploreError(f"replay: {target}: the header's explore.set is not a table")
+    overrides = {str(k): str(v) for k, v in overrides.items()}
+    world = with_settings(world_named(str(spec.get("world"))), overrides)
     budgets = Budgets(
         int(spec["loss"]),
         int(spec["duplication"]),
@@ -285,6 +304,7 @@ def replay_counterexample(
         violations=tuple(v.format_line() for v in result.violations),
         path=path,
         events=events,
+        overrides=tuple(overrides.items()),
     )
     return identical, replayed
 
@@ -292,6 +312,8 @@ def replay_counterexample(
 def _command_words(result: ExploreResult) -> list[str]:
     b = result.budgets
     words = ["assocsim", "explore", result.world.name]
+    for key, value in result.overrides:
+        words += ["--set", f"{key}={value}"]
     if b.loss:
         words += ["--max-loss", str(b.loss)]
     if b.duplication:

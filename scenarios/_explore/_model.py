@@ -346,7 +346,11 @@ class ProtocolModel:
         world, b = self.world, self.budgets
         want: list[str] = []
         subscribed = {p.phone_id for p in world.phones if p.subscribes}
-        if any(p.ask is not None and p.buyer in subscribed for p in world.purchases):
+        dual_send = str(world.mismatch_policy) == "dual-send"
+        if any(
+            p.ask is not None and p.buyer in subscribed and (p.named == p.buyer or dual_send)
+            for p in world.purchases
+        ):
             want.append(PULL_ANSWERED)
         if any(
             p.named in subscribed

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from protocol import CloudConfig, Item, MismatchPolicy, RetryPolicy, builtin_catalog
+from protocol import AssocsimError, CloudConfig, Item, MismatchPolicy, RetryPolicy, builtin_catalog
 from scenarios._model._errors import ScenarioError
 
 __all__ = [
@@ -184,6 +184,38 @@ WORLDS: Mapping[str, ExploreWorld] = {
     )
 }
 """The built-in worlds, by name."""
+
+
+SETTINGS = ("push_timeout", "mismatch_policy", "max_attempts")
+"""The knobs ``--set KEY=VALUE`` changes in a world."""
+
+
+def with_settings(world: ExploreWorld, settings: Mapping[str, str]) -> ExploreWorld:
+    """``world`` with the knobs of ``settings`` (``push_timeout`` in seconds,
+    ``mismatch_policy`` dual-send or reject, ``max_attempts`` of every party's sends)."""
+    changes: dict[str, object] = {}
+    for key, text in settings.items():
+        if key not in SETTINGS:
+            raise ExploreError(
+                f"--set {key}: not a knob of an exploration world; they are {', '.join(SETTINGS)}"
+            )
+        try:
+            if key == "push_timeout":
+                changes["push_timeout"] = _positive_float(text)
+            elif key == "mismatch_policy":
+                changes["mismatch_policy"] = MismatchPolicy(text)
+            else:
+                changes["retry"] = attrs.evolve(world.retry, max_attempts=int(text))
+        except (ValueError, TypeError, AssocsimError) as exc:
+            raise ExploreError(f"--set {key}={text}: {exc}") from None
+    return attrs.evolve(world, **changes) if changes else world  # type: ignore[arg-type]
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError("expected a number of seconds > 0")
+    return value
 
 
 def world_named(name: str) -> ExploreWorld:

@@ -32,7 +32,7 @@ from protocol import (
     Send,
 )
 from scenarios._cli._main import main
-from scenarios._explore._api import ExplorationFailed, explore
+from scenarios._explore._api import ExplorationFailed, explore, replay_counterexample
 from scenarios._explore._model import (
     CRASH_INSIDE,
     CRASH_PUSH_PENDING,
@@ -237,6 +237,23 @@ def test_the_command_exits_0_on_a_clean_world_and_prints_json(
     }
 
 
+def test_set_changes_the_world_and_its_replay_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rejecting = explore("wrong-id", loss=1, settings={"mismatch_policy": "reject"})
+    rejecting.assert_ok()  # the refused requester gets nothing: no pull, no dual-send expected
+    assert DUAL_SEND not in rejecting.expected and PULL_ANSWERED not in rejecting.expected
+    found = explore("pull", cloud=buggy_cloud, settings={"push_timeout": "60"})
+    assert "t=0.000, 60.000" in found.violations[0]
+    trace = found.write_counterexample(tmp_path / "cx.jsonl")
+    assert "--set push_timeout=60" in found.replay_command(trace)
+    header = json.loads(trace.read_text(encoding="utf-8").splitlines()[0])
+    assert header["settings"]["cloud"]["push_timeout"] == 60.0
+    assert header["explore"]["set"] == {"push_timeout": "60"}
+    identical, replayed = replay_counterexample(trace, cloud=buggy_cloud)
+    assert identical and replayed.violations == found.violations[:1]
+
+
 def test_the_command_exits_3_on_a_partial_search(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = _run("explore", "wrong-id", "--max-states", "50", capsys=capsys)
     assert status == 3
@@ -253,6 +270,10 @@ def test_the_command_exits_3_on_a_partial_search(capsys: pytest.CaptureFixture[s
         (["explore", "pull", "--crash-points", "sometimes"], "invalid choice"),
         (["explore", "pull", "--cloud", "nomodule:x"], "no module named 'nomodule'"),
         (["explore", "--replay", "/nonexistent.jsonl"], "cannot read"),
+        (["explore", "pull", "--set", "colour=red"], "--set colour: not a knob"),
+        (["explore", "pull", "--set", "push_timeout"], "expected KEY=VALUE"),
+        (["explore", "pull", "--set", "max_attempts=0"], "--set max_attempts=0: "),
+        (["explore", "pull", "--set", "mismatch_policy=maybe"], "--set mismatch_policy=maybe"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
