@@ -42,7 +42,9 @@ def connect_cluster(address: str, *, timeout: float | None = None) -> Iterator[C
 
     Raises :class:`ScenarioError` without dask, for an address not of that form, when the
     scheduler cannot be reached within ``timeout`` seconds (default
-    :data:`CONNECT_TIMEOUT`), or has no worker by then.
+    :data:`CONNECT_TIMEOUT`), or has no worker by then; and when the cluster fails while
+    the sweep runs in the ``with`` block (a lost scheduler or worker: Dask's errors,
+    connection errors, cancelled futures).
     """
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if _ADDRESS.fullmatch(address) is None:
@@ -69,6 +71,21 @@ def connect_cluster(address: str, *, timeout: float | None = None) -> Iterator[C
                 f"start one with `dask worker {address}`"
             ) from None
         threads = sum(client.nthreads().values())
-        yield Cluster(address, client.get_executor(), threads)
+        try:
+            yield Cluster(address, client.get_executor(), threads)
+        except Exception as exc:
+            if not _from_the_cluster(exc):
+                raise
+            raise ScenarioError(
+                f"--scheduler {address}: the cluster failed during the sweep "
+                f"({type(exc).__name__}: {exc}); no file was written"
+            ) from None
     finally:
         client.close()
+
+
+def _from_the_cluster(exc: Exception) -> bool:
+    """A lost scheduler or worker, not a run's own error (those are the sweep's to tell)."""
+    if isinstance(exc, OSError | TimeoutError | concurrent.futures.CancelledError):
+        return True
+    return type(exc).__module__.split(".", 1)[0] == "distributed"

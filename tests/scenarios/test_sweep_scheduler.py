@@ -8,8 +8,10 @@ getting a cluster is one line and exit status 2.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import io
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +23,7 @@ from pathlib import Path
 import distributed
 import pytest
 
+from scenarios import ScenarioError
 from scenarios._cli._main import main
 from scenarios._sweep import _cluster
 
@@ -38,7 +41,15 @@ ask_delay = ["10s", "15m"]
 """
 SWEEP = ["--vary", "cloud.push_timeout=1m,10m", "--vary", "network.loss=0,0.2", "--seeds", "2"]
 # No dashboard, and its HTTP server (health checks) on a free port, not 8787.
-SCHEDULER = ("--no-dashboard", "--dashboard-address", "127.0.0.1:0")
+SCHEDULER = (
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--no-dashboard",
+    "--dashboard-address",
+    "127.0.0.1:0",
+)
 WORKER = ("--nthreads", "1", "--no-nanny", "--no-dashboard", "--death-timeout", "60")
 FILES = ("results.csv", "summary.csv", "latencies.csv")
 
@@ -56,39 +67,52 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _address_of(scheduler: subprocess.Popen[bytes], path: Path) -> str:
+    """The address the scheduler wrote into its --scheduler-file (it picks its own port:
+    a port picked here could be taken by another process before the scheduler binds)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if scheduler.poll() is not None:
+            raise RuntimeError(f"dask scheduler exited with {scheduler.returncode}")
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return str(json.loads(path.read_text())["address"])
+        time.sleep(0.1)
+    raise RuntimeError("dask scheduler wrote no address within 60 s")
+
+
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A ``dask scheduler`` and two ``dask worker`` processes on loopback; its address."""
     work = tmp_path_factory.mktemp("dask")
-    address = f"tcp://127.0.0.1:{_free_port()}"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "DASK_TEMPORARY_DIRECTORY": str(work),
     }
     dask = [sys.executable, "-m", "dask"]
-    port = address.rsplit(":", 1)[1]
     logs = [(work / f"{name}.log").open("w") for name in ("scheduler", "worker1", "worker2")]
+    scheduler_file = work / "scheduler.json"
     processes = [
         subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", port, *SCHEDULER],
+            [*dask, "scheduler", *SCHEDULER, "--scheduler-file", str(scheduler_file)],
             cwd=work,
             env=env,
             stdout=logs[0],
             stderr=subprocess.STDOUT,
         )
     ]
-    for log in logs[1:]:
-        processes.append(
-            subprocess.Popen(
-                [*dask, "worker", address, *WORKER, "--local-directory", str(work)],
-                cwd=work,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
     try:
+        address = _address_of(processes[0], scheduler_file)
+        for log in logs[1:]:
+            processes.append(
+                subprocess.Popen(
+                    [*dask, "worker", address, *WORKER, "--local-directory", str(work)],
+                    cwd=work,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         with distributed.Client(address, timeout="60s", set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
         yield address
@@ -207,3 +231,26 @@ def test_a_bad_vary_is_told_before_connecting(
     assert (code, out) == (2, "")
     assert err.startswith("assocsim: error: --vary wrong_id_rate=7: ") and err.count("\n") == 1
     assert time.perf_counter() - started < 10  # not the 20 s of a connection attempt
+
+
+@pytest.mark.parametrize(
+    ("error", "told"),
+    [
+        (distributed.comm.core.CommClosedError("in <TCP (closed)>"), True),
+        (concurrent.futures.CancelledError("lost"), True),
+        (ValueError("a run's own bug"), False),
+    ],
+)
+def test_a_cluster_lost_during_the_sweep_is_one_line(
+    scheduler: str, error: Exception, told: bool
+) -> None:
+    """What the executor raises when the cluster goes away becomes a ScenarioError (one
+    line from the CLI); any other error is the sweep's own and goes through unchanged."""
+    expected = ScenarioError if told else type(error)
+    with pytest.raises(expected) as caught, _cluster.connect_cluster(scheduler):
+        raise error
+    if told:
+        assert str(caught.value) == (
+            f"--scheduler {scheduler}: the cluster failed during the sweep "
+            f"({type(error).__name__}: {error}); no file was written"
+        )
