@@ -249,8 +249,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         observers.append(JsonlTraceWriter(trace_file, header))
     progress = None
     if sys.stderr.isatty():
-        horizon = scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
-        progress = Progress(sys.stderr, purchases=scenario.purchases, horizon=horizon)
+        progress = Progress(sys.stderr, purchases=scenario.purchases, horizon=scenario.horizon)
         observers.append(progress)
     started = time.perf_counter()
     determinism: DeterminismResult | None = None

@@ -252,8 +252,7 @@ def replay_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if err.isatty():
         with TraceReader(trace) as reader:
             scenario, _, _ = scenario_from_header(reader.header, str(trace))
-        horizon = scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
-        progress = Progress(err, purchases=scenario.purchases, horizon=horizon)
+        progress = Progress(err, purchases=scenario.purchases, horizon=scenario.horizon)
         observers.append(progress)
     try:
         result = replay_trace(trace, observers=observers)

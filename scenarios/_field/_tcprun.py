@@ -188,13 +188,8 @@ def warn_faults_not_applied(scenario: Scenario, process: str) -> None:
         )
 
 
-def horizon(scenario: Scenario) -> float:
-    """Virtual seconds the scenario's day lasts, its last pushes and asks included."""
-    return scenario.duration + max(scenario.cloud.push_timeout, scenario.ask_delay[1])
-
-
 def auto_speed(scenario: Scenario) -> float:
-    return max(1.0, horizon(scenario) / TARGET_WALL_SECONDS)
+    return max(1.0, scenario.horizon / TARGET_WALL_SECONDS)
 
 
 class _Child:
@@ -311,7 +306,7 @@ class _TcpRun:
         self.sets: list[str] = []
         timeout = options.timeout
         if timeout is None:
-            timeout = 2.0 * horizon(scenario) / self.speed + 90.0
+            timeout = 2.0 * scenario.horizon / self.speed + 90.0
         self.deadline = time.monotonic() + timeout
         self.directory = Path(tempfile.mkdtemp(prefix="assocsim-tcp-"))
         self.children: list[_Child] = []

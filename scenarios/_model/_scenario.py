@@ -169,6 +169,14 @@ class Scenario:
         return self.duration if until is None else until
 
     @property
+    def horizon(self) -> float:
+        """Virtual seconds the run's day lasts, its last pushes and asks included: the
+        purchases' ``duration``, then the later of the push deadline (step 603) and the
+        slowest ask. The one definition of a run's time span (progress bars, the speed and
+        the time limit of a tcp run)."""
+        return self.duration + max(self.cloud.push_timeout, self.ask_delay[1])
+
+    @property
     def has_faults(self) -> bool:
         """Does the run need the simulated network (latency, faults or partitions)?"""
         return not self.network.is_perfect or bool(self.partition)
