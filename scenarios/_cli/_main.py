@@ -345,7 +345,8 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     started = time.perf_counter()
     vary = parse_vary(args.vary)
     base = load_scenario(args.scenario)
-    name = apply_overrides(base, args.set).name
+    effective = apply_overrides(base, args.set)  # once: a bad --set is told before anything
+    name = effective.name
     out_dir: Path = args.out if args.out is not None else Path(f"sweep-{name}")
     if args.scheduler is not None and args.jobs is not None:
         raise ScenarioError("--jobs and --scheduler: give one (the cluster sets the workers)")
@@ -354,7 +355,7 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
         SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
     )
     if args.scheduler is not None:  # a bad --vary is told before waiting for a cluster
-        plan_sweep(apply_overrides(base, args.set), vary)
+        plan_sweep(effective, vary)
     with contextlib.ExitStack() as stack:
         executor = None
         where = f"{jobs} jobs"
