@@ -435,8 +435,9 @@ class _Work(NamedTuple):
 class CloudDriver:
     """The cloud's actor in a server process: its machine steps run in a StoreThread.
 
-    Messages from ``endpoint`` (at most ``batch`` taken ahead: the rest wait in the
-    endpoint's bounded mailbox, which stops reading the connections that fill it) and the
+    Messages from ``endpoint`` (taken when a batch is made, one at most ahead: the rest wait
+    in the endpoint's bounded mailbox, which serves connections in turn and stops reading
+    those that fill their share) and the
     machine's due timers wait in two queues; the driver takes up to ``batch`` of them at a
     time, both kinds in each batch (so that after a restart new uploads are served between
     bounded batches of the pushes that fell due while down), runs them through the machine
@@ -469,7 +470,7 @@ class CloudDriver:
         self.batch = batch
         self._observe = observer
         self._timers = TimerService()
-        self._messages: collections.deque[Envelope] = collections.deque()  # at most `batch`
+        self._messages: collections.deque[Envelope] = collections.deque()  # one at most
         self._due: collections.deque[_Work] = collections.deque()  # one per armed timer at most
         self._work_ready = trio.Event()
         self._room = trio.Event()
@@ -507,11 +508,13 @@ class CloudDriver:
             nursery.cancel_scope.cancel()  # _step is shielded: the batch in progress ends
 
     async def _pump(self) -> None:
-        """Take messages from the endpoint, never more than ``batch`` ahead of the machine."""
+        """Wake the loop when a message arrives: it holds one message at most, so that each
+        batch is made from the endpoint's mailbox as it is then (every connection in
+        turn), not from what arrived before the batch in progress."""
         receive = self.endpoint.receive
         messages = self._messages
         while True:
-            while len(messages) >= self.batch:
+            while messages:
                 self._room = trio.Event()
                 await self._room.wait()
             messages.append(await receive())
@@ -529,20 +532,27 @@ class CloudDriver:
     def _take(self) -> list[_Work]:
         """The next batch: messages first, up to half of it, then fired timers, then more
         messages if room is left. Neither kind waits behind all of the other."""
-        messages = self._messages
         due = self._due
         batch = self.batch
         work: list[_Work] = []
-        while messages and len(work) < max(1, batch // 2):
-            work.append(_Work("message", messages.popleft()))
+        while len(work) < max(1, batch // 2) and (envelope := self._next_message()):
+            work.append(_Work("message", envelope))
         while due and len(work) < batch:
             item = due.popleft()
             if self._effects.take(item.key, item.seq):  # still the armed one for its key
                 work.append(item)
-        while messages and len(work) < batch:
-            work.append(_Work("message", messages.popleft()))
+        while len(work) < batch and (envelope := self._next_message()):
+            work.append(_Work("message", envelope))
         self._room.set()
         return work
+
+    def _next_message(self) -> Envelope | None:
+        if self._messages:
+            return self._messages.popleft()
+        try:
+            return self.endpoint.receive_nowait()
+        except trio.WouldBlock:
+            return None
 
     async def _step(self, work: list[_Work]) -> None:
         with trio.CancelScope(shield=True):

@@ -24,8 +24,8 @@ class CatchUpFirstDriver(CloudDriver):
             item = self._due.popleft()
             if self._effects.take(item.key, item.seq):
                 work.append(item)
-        while self._messages and len(work) < self.batch and not self._due:
-            work.append(_Work("message", self._messages.popleft()))
+        while not self._due and len(work) < self.batch and (envelope := self._next_message()):
+            work.append(_Work("message", envelope))
         self._room.set()
         return work
 
