@@ -42,6 +42,7 @@ from protocol import (
     AssociationPush,
     AssociationResponse,
     Checkout,
+    CloudConfig,
     CloudMachine,
     CloudStore,
     Effects,
@@ -66,10 +67,16 @@ from ._snapshot import Snapshot, freeze_attributes, thaw_attributes
 from ._world import Budgets, CrashPoints, ExploreError, ExploreWorld
 
 __all__ = [
+    "CRASH_INSIDE",
+    "CRASH_PUSH_PENDING",
     "DUAL_SEND",
+    "DUPLICATED",
+    "LOST",
     "PULL_ANSWERED",
     "SOMETIMES",
+    "STEP_RAISED",
     "TIMEOUT_PUSH",
+    "Flight",
     "ProtocolModel",
     "Step",
     "WorldState",
@@ -97,7 +104,7 @@ SOMETIMES = (
     CRASH_INSIDE,
 )
 
-_TEXTS_KEPT = 200_000  # canonical texts cached for symmetry (each a few KB)
+_TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
 _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
 _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
@@ -105,7 +112,7 @@ _STORE_SKIP = ("_undo",)
 _NOTE, _SEND, _RECV, _TIMER = EventKind.NOTE, EventKind.SEND, EventKind.RECEIVE, EventKind.TIMER
 
 
-def reference_cloud(store: CloudStore, recommender: Recommender, config: Any) -> Machine:
+def reference_cloud(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
     """The reference :class:`~protocol.CloudMachine` as a cloud factory."""
     return CloudMachine(store=store, recommender=recommender, config=config)
 
