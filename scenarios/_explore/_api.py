@@ -56,6 +56,7 @@ class ExploreResult:
     outcome: Outcome
     progress: SearchProgress
     terminal_states: int
+    judged: int  # quiet states (nothing in flight, no timer) whose path was judged
     expected: tuple[str, ...]
     reached: frozenset[str]
     violations: tuple[str, ...]
@@ -111,8 +112,8 @@ class ExploreResult:
             f" ({b.crash_points}); {self.strategy}, symmetry {'on' if self.symmetry else 'off'}"
             + (f"; cloud {self.cloud}" if self.cloud else ""),
             f"{_OUTCOME_WORDS[self.outcome]}: {p.states} distinct states, {p.transitions} "
-            f"transitions, {self.terminal_states} terminal states judged, depth {p.depth}, "
-            f"{p.frontier} states left unexplored, {p.seconds:.1f} s "
+            f"transitions, {self.terminal_states} terminal, {self.judged} paths judged, "
+            f"depth {p.depth}, {p.frontier} states left unexplored, {p.seconds:.1f} s "
             f"({p.states_per_second:,.0f} states/s)",
         ]
         unreached = "NEVER REACHED" if self.outcome is Outcome.EXHAUSTED else "not reached yet"
@@ -140,6 +141,7 @@ class ExploreResult:
             "states": p.states,
             "transitions": p.transitions,
             "terminal_states": self.terminal_states,
+            "judged": self.judged,
             "depth": p.depth,
             "frontier": p.frontier,
             "seconds": round(p.seconds, 3),
@@ -222,6 +224,7 @@ def explore(
         outcome=found.outcome,
         progress=found.progress,
         terminal_states=found.terminal_states,
+        judged=model.judged,
         expected=model.expected(),
         reached=found.reached,
         violations=found.violations,
@@ -299,6 +302,7 @@ def replay_counterexample(
         outcome=Outcome.VIOLATION if not result.ok else Outcome.EXHAUSTED,
         progress=SearchProgress(len(path) + 1, len(path), len(path), 0, 0.0),
         terminal_states=0,
+        judged=1,
         expected=(),
         reached=frozenset(),
         violations=tuple(v.format_line() for v in result.violations),

@@ -248,7 +248,7 @@ class ProtocolModel:
         self._settings = world.settings()
         self._renamings = _renamings(world, self.addresses) if symmetry else ()
         self._texts: dict[Hashable, tuple[str, ...]] = {}  # canonical texts, per renaming
-        self.terminal_checks = 0
+        self.judged = 0  # quiet states whose path was judged
         self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
@@ -329,11 +329,15 @@ class ProtocolModel:
                 yield Step("crash", actor, None), self._crash(state, actor)
 
     def violations(self, state: WorldState, terminal: bool) -> Sequence[str]:
+        """A path is judged when it first becomes quiet (nothing in flight, no timer armed):
+        every terminal state is quiet, and a quiet state with a crash left in the budget
+        is not terminal but ends the runs in which that crash never comes."""
         if state.error is not None:
             return (f"{STEP_RAISED}: {state.error}",)
-        if not terminal:
-            return ()
-        self.terminal_checks += 1
+        _, _, timers, network, _ = state.key
+        if terminal or timers or network:
+            return ()  # a terminal state was judged when it was reached: it is quiet
+        self.judged += 1
         return tuple(v.format_line() for v in self.check(state.events()).violations)
 
     def reached(self, state: WorldState) -> Iterable[str]:

@@ -48,6 +48,7 @@ from scenarios._trace._diagram import DiagramOptions, write_diagram
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.per_write_store import per_write_cloud
+from tests.planted.silent_cloud import silent_cloud
 from tests.planted.unsuperseding_answer import unsuperseding_cloud
 
 LONG = bool(os.environ.get("ASSOCSIM_EXPLORE_LONG"))
@@ -343,3 +344,13 @@ def _keeps_a_lock(store: CloudStore, recommender: Recommender, config: CloudConf
 def test_a_cloud_whose_state_cannot_be_snapshot_is_refused_in_one_line() -> None:
     with pytest.raises(ExploreError, match="cannot explore _KeepsALock of cloud: cannot snapshot"):
         explore("pull", cloud=_keeps_a_lock)
+
+
+def test_a_run_without_the_budgeted_crash_is_judged_too() -> None:
+    # A cloud that never pushes loses the delivery whether or not a crash comes: the path
+    # is judged once quiet, so the counterexample needs no crash (the budget allows one).
+    result = explore("push", cloud=silent_cloud, crashes=1)
+    assert result.outcome is Outcome.VIOLATION
+    assert result.violations[0].startswith("no-delivery-lost (liveness)")
+    assert not any(step.startswith("crash") for step in result.path), result.path
+    assert result.judged > 0
