@@ -76,8 +76,9 @@ class Server:
         self.status = directory / "status.json"
         argv = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", str(directory / "c.db")]
         argv += ["--merchant-keys", str(keys), "--status-file", str(self.status)]
-        if trace:
-            argv += ["--trace", str(directory / "cloud.jsonl")]
+        self.trace = directory / "cloud.jsonl" if trace else None
+        if self.trace is not None:
+            argv += ["--trace", str(self.trace)]
         self.out = (directory / "cloud.out").open("w+")
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "scenarios", *argv],
@@ -176,7 +177,7 @@ async def flood(port: int, until: float, counts: dict[str, int]) -> None:
             chunk = []
             for _ in range(200):
                 frame_id += 1
-                request = AssociationRequest(frame_id, f"R{frame_id}", FLOODER_ID)
+                request = AssociationRequest(frame_id, f"R{frame_id}", "shop-01", FLOODER_ID)
                 chunk.append(encode_frame(request, frame_id, recipient=CLOUD))
             with trio.move_on_at(until):
                 await stream.send_all(b"".join(chunk))
@@ -214,7 +215,9 @@ async def run_flood(server: Server, baseline: float, duration: float) -> dict[st
         nursery.start_soon(flood, server.port, until, counts)
         await trio.sleep(0.5)  # the flood under way
         await probe(server.port, until, loaded)
+    trace = server.trace
     return {
+        "trace_mb": trace.stat().st_size / 1e6 if trace is not None else None,
         "unloaded": unloaded,
         "loaded": loaded,
         "rss": rss,
@@ -239,6 +242,8 @@ def report(result: dict[str, Any], duration: float) -> None:
     print(f"highest backlog: {max(backlog) if backlog else 0} messages")
     answered = counts["answer_bytes"]
     print(f"flood: {counts['sent']} requests written, {answered / 1e6:.1f} MB of answers read")
+    if result["trace_mb"] is not None:
+        print(f"the server's trace: {result['trace_mb']:.1f} MB (it grows with the events handled)")
 
 
 # --------------------------------------------------------------------------- idle connections
