@@ -36,6 +36,7 @@ carved from the training period)::
              + w_popularity     * log(1 + n(j)) / 10
              + w_habit          * n_u(j) / n_u                   (the phone's share of baskets)
              + w_recency        * 1 / (1 + baskets since u last bought j)
+             + w_decayed        * sum over u's baskets with j of r ** age / sum of r ** age
              + w_habit_category * the phone's share of baskets with j's category
              + w_brand          * the phone's share of lines in j's brand
              + w_colour         * the phone's share of lines in j's colour
@@ -94,6 +95,7 @@ FEATURES = (
     "popularity",
     "habit",
     "recency",
+    "decayed",
     "habit_category",
     "brand",
     "colour",
@@ -120,15 +122,17 @@ class EngineConfig:
     """Best sellers kept per category, the candidates a category relation offers."""
     complements: int = attrs.field(default=4, validator=_count_bound)
     """Related categories a basket product draws candidates from."""
-    pairings: int = attrs.field(default=16, validator=_count_bound)
+    pairings: int = attrs.field(default=24, validator=_count_bound)
     """Candidates each basket product contributes (its pairing list)."""
     basket_partners: int = attrs.field(default=64, validator=_count_bound)
     """In a basket of more products, each is paired with about this many of the others
     (chosen by a stable hash of the two SKUs), so a wholesale order of 1,000 lines costs
     64,000 counts instead of a million."""
+    decay: float = attrs.field(default=0.9, validator=_fraction)
+    """``r``: a phone's basket ``k`` baskets old counts ``r ** k`` in its decayed share."""
     habit_items: int = attrs.field(default=48, validator=_count_bound)
     """Products (and categories) remembered per phone (at most twice as many counters)."""
-    habit_candidates: int = attrs.field(default=16, validator=_count_bound)
+    habit_candidates: int = attrs.field(default=24, validator=_count_bound)
     """A phone's best products by its habit parts offered as candidates."""
     category_prior: float = attrs.field(default=1.0, validator=_weight)
     """``m``: baskets' worth of weight the category estimate has against a product's own."""
@@ -145,6 +149,7 @@ class EngineConfig:
     popularity_weight: float = attrs.field(default=0.0, validator=_real)
     habit_weight: float = attrs.field(default=1.0, validator=_real)
     recency_weight: float = attrs.field(default=0.0, validator=_real)
+    decayed_weight: float = attrs.field(default=0.0, validator=_real)
     habit_category_weight: float = attrs.field(default=0.0, validator=_real)
     brand_weight: float = attrs.field(default=0.1, validator=_real)
     colour_weight: float = attrs.field(default=0.1, validator=_real)
@@ -225,13 +230,23 @@ class _Habits:
     """One phone's purchases: baskets, products (with the basket each was last bought
     in), categories (bounded), brands and colours."""
 
-    __slots__ = ("baskets", "brands", "categories", "colours", "items", "last", "lines")
+    __slots__ = (
+        "baskets",
+        "brands",
+        "categories",
+        "colours",
+        "decayed",
+        "items",
+        "last",
+        "lines",
+    )
 
     def __init__(self) -> None:
         self.baskets = 0
         self.lines = 0
         self.items: dict[int, int] = {}
         self.last: dict[int, int] = {}  # product -> the phone's basket number it was in last
+        self.decayed: dict[int, float] = {}  # product -> sum of r ** age at its last basket
         self.categories: dict[int, int] = {}
         self.brands: dict[str, int] = {}
         self.colours: dict[str, int] = {}
@@ -309,6 +324,7 @@ class PairingEngine:
         self._catalog = builtin_catalog() if catalog is None else catalog
         self._ids: dict[str, int] = {}
         self._products: list[_Product] = []
+        self._skus: list[str] = []  # product -> SKU, beside the records: a C-level sort key
         self._words: dict[str, str] = {}  # one string object per brand or colour
         self._category_ids: dict[str, int] = {}
         self._categories: list[_Category] = []
@@ -323,8 +339,10 @@ class PairingEngine:
         self._lists: list[_List] = []
         self._popularity: list[float] = []  # product -> weighted popularity part
         self._related: list[tuple[tuple[int, float], ...]] = []  # category -> (D, P(D | C))
+        self._relating: list[set[int]] = []  # category D -> the categories relating to D
         self._offered: list[tuple[tuple[int, float], ...]] = []  # category -> (j, P(D|C)P(j|D))
         self._profiles: dict[str, _Profile] = {}
+        self._affinity_memo: dict[tuple[int, str, str], list[tuple[int, float]]] = {}
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
         self._related_cap = _SLACK * cfg.category_neighbours
@@ -354,6 +372,7 @@ class PairingEngine:
         index = self._category_ids[name] = len(self._categories)
         self._categories.append(_Category(name))
         self._related.append(())
+        self._relating.append(set())
         self._offered.append(())
         self._dirty_categories.add(index)
         return index
@@ -368,6 +387,7 @@ class PairingEngine:
         brand = words.setdefault(item.brand, item.brand)
         colour = words.setdefault(item.colour, item.colour)
         self._products.append(_Product(item, category, brand, colour))
+        self._skus.append(item.sku)
         self._lists.append(_EMPTY_LIST)
         self._popularity.append(0.0)
         if catalog:
@@ -520,7 +540,13 @@ class PairingEngine:
         products = [self._products[i] for i in ids]
         _count(habits.items, ids)
         last = habits.last
+        decayed = habits.decayed
+        r = self.config.decay
         for i in ids:
+            if i in last:
+                decayed[i] = decayed[i] * r ** (number - last[i]) + 1.0
+            else:
+                decayed[i] = 1.0
             last[i] = number
         _count(habits.categories, sorted({p.category for p in products}))
         _count(habits.brands, [p.brand for p in products])
@@ -528,6 +554,7 @@ class PairingEngine:
         if len(habits.items) > self._habit_cap:
             habits.items = _strongest(habits.items, self.config.habit_items)
             habits.last = {i: last[i] for i in habits.items}
+            habits.decayed = {i: decayed[i] for i in habits.items}
         if len(habits.categories) > self._habit_cap:
             habits.categories = _strongest(habits.categories, self.config.habit_items)
         self._dirty_phones.add(phone_id)
@@ -550,14 +577,21 @@ class PairingEngine:
             self._dirty_categories.update(range(len(self._categories)))
             self._dirty_products.update(range(len(self._products)))
             self._dirty_phones.update(self._habits)
+        relating = self._relating
         for c in sorted(self._dirty_categories):
+            for d, _ in self._related[c]:
+                relating[d].discard(c)
             self._related[c] = self._compute_related(c)
+            for d, _ in self._related[c]:
+                relating[d].add(c)
         # A category's offer depends on its related categories' best sellers and sales:
         # recompute those of the changed categories and of any that relate to one.
-        changed = self._dirty_categories
-        for c, related in enumerate(self._related):
-            if c in changed or any(d in changed for d, _ in related):
-                self._offered[c] = self._compute_offered(c)
+        changed = set(self._dirty_categories)
+        for d in self._dirty_categories:
+            changed.update(relating[d])
+        for c in sorted(changed):
+            self._offered[c] = self._compute_offered(c)
+        self._affinity_memo = {}
         cfg = self.config
         products = self._products
         popularity = self._popularity
@@ -583,8 +617,8 @@ class PairingEngine:
         weights: dict[int, float] = {d: n / total for d, n in kind.related.items()}
         for d, weight in kind.rules:
             weights[d] = weights.get(d, 0.0) + prior * weight / total
-        names = [c.name for c in self._categories]
-        chosen = _best(weights, self.config.complements, names.__getitem__)
+        categories = self._categories
+        chosen = _best(weights, self.config.complements, lambda d: categories[d].name)
         return tuple((d, weights[d]) for d in chosen)
 
     def _compute_offered(self, category: int) -> tuple[tuple[int, float], ...]:
@@ -621,16 +655,28 @@ class PairingEngine:
         m = self.config.category_prior
         if kind is not None and m > 0:
             shrink = m / (n + m)
-            brand, colour = item.brand, item.colour
+            for j, value in self._affinities(kind, item.brand, item.colour):
+                if j != index:
+                    category[j] = shrink * value
+        return confidence, cosine, category
+
+    def _affinities(self, kind: int, brand: str, colour: str) -> list[tuple[int, float]]:
+        """The candidates category *kind* offers a product of *brand* and *colour*, each
+        with P(D | C) P(j | D) affinity: kept until the next refresh (the products of a
+        category mostly share a few brands and colours)."""
+        key = (kind, brand, colour)
+        found = self._affinity_memo.get(key)
+        if found is None:
+            products = self._products
+            found = []
             for j, base in self._offered[kind]:
-                if j == index:
-                    continue
                 other = products[j]
                 affinity = 1.0 + (BRAND_BONUS if other.brand == brand else 0.0)
                 if colour and other.colour:
                     affinity += colour_affinity(colour, other.colour)
-                category[j] = shrink * base * affinity
-        return confidence, cosine, category
+                found.append((j, base * affinity))
+            self._affinity_memo[key] = found
+        return found
 
     def _compute_list(self, index: int | None, item: Item) -> _List:
         cfg = self.config
@@ -642,8 +688,7 @@ class PairingEngine:
         total = {j: v + popularity[j] for j, v in co.items()}
         for j, v in near.items():
             total[j] = total.get(j, popularity[j]) + v
-        products = self._products
-        chosen = _best(total, cfg.pairings, lambda j: products[j].sku)
+        chosen = _best(total, cfg.pairings, self._skus.__getitem__)
         return _List(
             tuple(chosen),
             tuple(co.get(j, 0.0) for j in chosen),
@@ -657,12 +702,17 @@ class PairingEngine:
         newest = baskets - 1
         last = habits.last
         share = cfg.habit_weight / baskets if baskets else 0.0
+        decayed = habits.decayed
+        r = cfg.decay
+        # the decayed count over its largest value, sum of r ** k for k < baskets
+        scale = cfg.decayed_weight * (1 - r) / (1 - r**baskets) if r < 1 else 0.0
         habit = {
-            j: share * n + cfg.recency_weight / (1 + newest - last[j])
+            j: share * n
+            + cfg.recency_weight / (1 + newest - last[j])
+            + scale * decayed[j] * r ** (newest - last[j])
             for j, n in habits.items.items()
         }
-        products = self._products
-        top = _best(habit, cfg.habit_candidates, lambda j: products[j].sku)
+        top = _best(habit, cfg.habit_candidates, self._skus.__getitem__)
         per_basket = cfg.habit_category_weight / baskets if baskets else 0.0
         return _Profile(
             top=tuple(top),
@@ -707,11 +757,15 @@ class PairingEngine:
                 baskets = habits.baskets
                 row[4] = habits.items.get(j, 0) / baskets
                 if j in habits.last:
-                    row[5] = 1.0 / (baskets - habits.last[j])
-                row[6] = habits.categories.get(product.category, 0) / baskets
+                    age = baskets - 1 - habits.last[j]
+                    row[5] = 1.0 / (1 + age)
+                    r = self.config.decay
+                    if r < 1:
+                        row[6] = habits.decayed[j] * r**age * (1 - r) / (1 - r**baskets)
+                row[7] = habits.categories.get(product.category, 0) / baskets
                 lines = habits.lines or 1
-                row[7] = habits.brands.get(product.brand, 0) / lines
-                row[8] = habits.colours.get(product.colour, 0) / lines if product.colour else 0.0
+                row[8] = habits.brands.get(product.brand, 0) / lines
+                row[9] = habits.colours.get(product.colour, 0) / lines if product.colour else 0.0
         return sorted(((products[j].sku, row) for j, row in rows.items()), key=_first)
 
     # ------------------------------------------------------------------ pairing (506)

@@ -3,13 +3,17 @@ from the training period (numpy).
 
 :func:`fit_engine` learns the oldest 90 % of the training baskets, asks the engine for the
 raw features of every candidate (:meth:`~protocol.PairingEngine.features`) for the
-products of the newest 10 % (at most :data:`MAX_QUERIES` questions, every n-th, so the
-fit is deterministic), labels a candidate 1 when it is elsewhere in the same basket, fits
-a logistic regression (Newton's method, a small L2 penalty, standardised features, an
-intercept the ranking does not need), keeps the weights non-negative (a feature with a
-negative weight is dropped and the rest refitted: every part of the score then adds
-evidence, and an answer's score stays positive), sets them on the engine and learns the
-newest 10 %. Nothing of the test period is read.
+products of the newest 10 %'s baskets of 2-10 products (the evaluation's target figure; at
+most :data:`MAX_QUERIES` questions, every n-th, so the fit is deterministic), labels a
+candidate 1 when it is elsewhere in the same basket, fits a logistic regression (Newton's
+method, a small L2 penalty, standardised features, an intercept the ranking does not
+need), keeps the weights non-negative (a feature with a negative weight is dropped and the
+rest refitted: every part of the score then adds evidence, and an answer's score stays
+positive), then tunes them for what the evaluation measures: a coordinate search (each
+weight times 0, 1/4, 1/2, 2 and 4, or, if 0, set to 1/4, 1 or 4 over the feature's spread;
+two passes) keeps a change when it raises the hit-rate@5 of the same validation questions
+(:func:`hit_rate`). It sets them on the engine and learns the newest 10 %. Nothing of the
+test period is read.
 """
 
 from __future__ import annotations
@@ -23,10 +27,20 @@ from protocol import EngineConfig, Item, PairingEngine
 
 FEATURES = EngineConfig.FEATURES
 
-__all__ = ["MAX_QUERIES", "VALIDATION_SHARE", "Fit", "fit_engine", "logistic_weights"]
+__all__ = [
+    "MAX_QUERIES",
+    "VALIDATION_SHARE",
+    "Fit",
+    "fit_engine",
+    "hit_rate",
+    "logistic_weights",
+    "tune_weights",
+]
 
 VALIDATION_SHARE = 0.1
-MAX_QUERIES = 12_000
+MAX_QUERIES = 8_000
+SMALL = (2, 10)
+"""The baskets whose questions the fit asks: those the evaluation's target figure counts."""
 _PENALTY = 1e-4
 
 
@@ -39,12 +53,17 @@ class Fit:
     queries: int
     candidates: int
     positives: int
+    logistic_hit_rate: float = 0.0
+    """The validation hit-rate@5 of the logistic regression's weights..."""
+    tuned_hit_rate: float = 0.0
+    """...and of the tuned ones."""
 
     def describe(self) -> str:
         parts = ", ".join(f"{n} {w:.3g}" for n, w in zip(FEATURES, self.weights, strict=True))
         return (
             f"scorer fitted on {self.queries} validation questions ({self.candidates} "
-            f"candidates, {self.positives} in the basket): {parts}"
+            f"candidates, {self.positives} in the basket; validation hit@5 "
+            f"{self.logistic_hit_rate:.3f} logistic, {self.tuned_hit_rate:.3f} tuned): {parts}"
         )
 
 
@@ -88,6 +107,50 @@ def _newton(x: np.ndarray, y: np.ndarray, iterations: int) -> np.ndarray:
     return slopes
 
 
+def hit_rate(
+    rows: np.ndarray,
+    labels: np.ndarray,
+    questions: np.ndarray,
+    weights: Sequence[float],
+    k: int = 5,
+) -> float:
+    """The share of questions with a labelled candidate among their *k* best positive
+    scores (ties: the earlier row, i.e. the smaller SKU). *questions* numbers each row's
+    question, rows of a question together, numbered from 0."""
+    scores = rows @ np.asarray(weights, dtype=np.float64)
+    order = np.lexsort((np.arange(len(scores)), -scores, questions))
+    asked = questions[order]
+    starts = np.searchsorted(asked, asked, side="left")
+    chosen = order[(np.arange(len(order)) - starts < k) & (scores[order] > 0)]
+    count = int(questions[-1]) + 1 if len(questions) else 0
+    hits = np.zeros(count)
+    np.add.at(hits, questions[chosen], labels[chosen])
+    return float((hits > 0).sum()) / count if count else 0.0
+
+
+def tune_weights(
+    rows: np.ndarray, labels: np.ndarray, questions: np.ndarray, weights: Sequence[float]
+) -> tuple[tuple[float, ...], float]:
+    """*weights* after the coordinate search of the module docstring, and their hit-rate."""
+    best = [float(w) for w in weights]
+    found = hit_rate(rows, labels, questions, best)
+    spread = rows.std(axis=0)
+    for _ in range(2):
+        for f in range(len(best)):
+            if spread[f] == 0:
+                continue
+            if best[f]:
+                trials = [best[f] * factor for factor in (0.0, 0.25, 0.5, 2.0, 4.0)]
+            else:
+                trials = [factor / spread[f] for factor in (0.25, 1.0, 4.0)]
+            for value in trials:
+                trial = [*best[:f], float(value), *best[f + 1 :]]
+                rate = hit_rate(rows, labels, questions, trial)
+                if rate > found:
+                    best, found = trial, rate
+    return tuple(best), found
+
+
 def fit_engine(
     engine: PairingEngine,
     baskets: Sequence[Sequence[Item]],
@@ -101,23 +164,32 @@ def fit_engine(
     asked = [
         (item, basket, shopper)
         for basket, shopper in zip(baskets[cut:], shoppers[cut:], strict=True)
-        if len({i.sku for i in basket}) >= 2
+        if SMALL[0] <= len({i.sku for i in basket}) <= SMALL[1]
         for item in basket
     ]
     step = max(1, -(-len(asked) // MAX_QUERIES))
     rows: list[list[float]] = []
     labels: list[float] = []
-    for item, basket, shopper in asked[::step]:
+    numbers: list[int] = []
+    for number, (item, basket, shopper) in enumerate(asked[::step]):
         inside = {i.sku for i in basket}
         for sku, features in engine.features((item,), shopper):
             rows.append(features)
             labels.append(1.0 if sku in inside else 0.0)
+            numbers.append(number)
     fit = Fit(engine.config.weights, len(asked[::step]), len(rows), int(sum(labels)))
     if rows and 0 < fit.positives < len(rows):
-        weights = logistic_weights(np.asarray(rows), np.asarray(labels))
-        if any(weights):
-            engine.set_weights(weights)
-            fit = attrs.evolve(fit, weights=weights)
+        x, y, q = np.asarray(rows), np.asarray(labels), np.asarray(numbers)
+        logistic = logistic_weights(x, y)
+        if any(logistic):
+            tuned, rate = tune_weights(x, y, q, logistic)
+            engine.set_weights(tuned)
+            fit = attrs.evolve(
+                fit,
+                weights=tuned,
+                logistic_hit_rate=hit_rate(x, y, q, logistic),
+                tuned_hit_rate=rate,
+            )
     for items, shopper in zip(baskets[cut:], shoppers[cut:], strict=True):
         engine.learn(items, shopper)
     engine.refresh()

@@ -344,6 +344,20 @@ def test_recency_prefers_what_the_phone_bought_last() -> None:
     assert scores == pytest.approx([1.0 + 0.1, 0.5 + 0.1])
 
 
+def test_the_decayed_share_counts_recent_baskets_more() -> None:
+    config = EngineConfig(habit_weight=0.0, decayed_weight=1.0, brand_weight=0.0, decay=0.5)
+    engine = PairingEngine(EMPTY, {}, config)
+    for sku in ("X", "X", "Y", "Y", "Z"):
+        engine.learn([item(sku, sku.lower())], ALICE)
+    # X: 0.5 ** 4 + 0.5 ** 3, Y: 0.5 ** 2 + 0.5, Z: 1, over 1 + 0.5 + ... + 0.5 ** 4
+    total = sum(0.5**k for k in range(5))
+    expected = [1 / total, (0.25 + 0.5) / total, (0.0625 + 0.125) / total]
+    found = engine.pair([item("ASKED", "a")], ALICE, 3)
+    assert [p.sku for p in found] == ["Z", "Y", "X"]
+    assert [p.score for p in found] == pytest.approx(expected)
+    assert all(p.reason is Reason.HABIT for p in found)
+
+
 def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order() -> None:
     lines = [item("K1", "a"), item("NEW2", "b"), item("K1", "a"), item("NEW1", "c")]
     engine = PairingEngine(EMPTY, {})
@@ -364,7 +378,7 @@ def test_weights_in_the_order_of_the_features() -> None:
     changed = config.with_weights(range(len(FEATURES)))
     assert changed.weights == tuple(float(n) for n in range(len(FEATURES)))
     assert changed.recency_weight == FEATURES.index("recency")
-    with pytest.raises(LocalProtocolError, match="9 weights, got 2"):
+    with pytest.raises(LocalProtocolError, match="10 weights, got 2"):
         config.with_weights([1.0, 2.0])
 
 

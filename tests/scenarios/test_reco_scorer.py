@@ -10,7 +10,7 @@ import pytest
 
 from protocol import Catalog, EngineConfig, PairingEngine
 from scenarios._model._datasets import household_phone_id, load_dataset
-from scenarios._reco._scorer import fit_engine, logistic_weights
+from scenarios._reco._scorer import fit_engine, hit_rate, logistic_weights, tune_weights
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -29,6 +29,31 @@ def test_logistic_weights_keep_the_evidence_and_drop_what_goes_against_it() -> N
     assert logistic_weights(rows, labels) == weights  # deterministic
 
 
+def test_hit_rate_counts_a_labelled_candidate_among_the_k_best_positive() -> None:
+    rows = np.array([[3.0, 0], [2.0, 0], [1.0, 1], [1.0, 0], [0.0, 1], [5.0, 0]])
+    labels = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    questions = np.array([0, 0, 0, 1, 1, 2])
+    # question 0: the labelled row is third by the first feature
+    assert hit_rate(rows, labels, questions, [1.0, 0.0], k=2) == 0.0
+    assert hit_rate(rows, labels, questions, [1.0, 0.0], k=3) == pytest.approx(1 / 3)
+    # question 1's labelled row scores 0 by the first feature: no answer, not a hit
+    assert hit_rate(rows, labels, questions, [0.0, 1.0], k=1) == pytest.approx(2 / 3)
+    assert hit_rate(rows, labels, questions, [1.0, 10.0], k=1) == pytest.approx(2 / 3)
+
+
+def test_tuning_raises_the_validation_hit_rate_or_keeps_the_weights() -> None:
+    rng = np.random.default_rng(1)
+    questions = np.repeat(np.arange(300), 10)
+    rows = rng.random((3000, 2))
+    labels = (rows[:, 1] > 0.9).astype(float)  # only the second feature tells
+    start = hit_rate(rows, labels, questions, [1.0, 0.1])
+    tuned, rate = tune_weights(rows, labels, questions, [1.0, 0.1])
+    assert rate > start and rate == hit_rate(rows, labels, questions, tuned)
+    assert tuned[1] > 0.1 * tuned[0]  # the second feature gained weight against the first
+    best, again = tune_weights(rows, labels, questions, [0.0, 1.0])
+    assert best == (0.0, 1.0) and again == hit_rate(rows, labels, questions, [0.0, 1.0])
+
+
 def test_fit_engine_learns_every_basket_with_weights_from_the_validation_slice() -> None:
     dataset = load_dataset("completejourney", DATA)
     baskets = [dataset.items(b) for b in dataset.baskets]
@@ -40,6 +65,7 @@ def test_fit_engine_learns_every_basket_with_weights_from_the_validation_slice()
     assert all(w >= 0 for w in fit.weights) and any(fit.weights)
     assert 0 < fit.positives < fit.candidates and fit.queries > 100
     assert "scorer fitted on" in fit.describe() and "recency" in fit.describe()
+    assert fit.tuned_hit_rate >= fit.logistic_hit_rate > 0
     again = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=100))
     assert fit_engine(again, baskets, shoppers) == fit
     phone = shoppers[-1]
