@@ -57,6 +57,7 @@ from ._trace import (
     Observer,
     TraceEvent,
     fan_out,
+    receipt_key,
 )
 from ._transport import DirectEndpoint, Endpoint, Envelope, Transport
 from ._world import Scheduling, World
@@ -123,6 +124,7 @@ __all__ = [
     "idle_faults",
     "no_actor_matches",
     "observe_all",
+    "receipt_key",
     "run_step",
     "serve_tcp",
     "step_kind",

@@ -35,6 +35,7 @@ from protocol import (
     PendingPush,
     Promotions,
     PurchaseUpload,
+    ReceiptKey,
     RemoteProtocolError,
     decode_json,
     encode_json,
@@ -47,8 +48,12 @@ from ._errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION: Final = 1
-"""The schema this code writes and reads, kept in ``PRAGMA user_version``."""
+SCHEMA_VERSION: Final = 2
+"""The schema this code writes and reads, kept in ``PRAGMA user_version``.
+
+Version 2 keys every receipt by (merchant_id, receipt_id): each merchant has its own
+namespace of receipt ids (issue 14). Version 1 keyed them by receipt id alone; a version 1
+file is refused (see :meth:`SqliteStore._refuse_unless_ours`)."""
 
 APPLICATION_ID: Final = int.from_bytes(b"asoc", "big")
 """``PRAGMA application_id`` of an assocsim store: tells it apart from other SQLite files."""
@@ -63,10 +68,12 @@ APPLICATION_ID: Final = int.from_bytes(b"asoc", "big")
 _SCHEMA: Final = (
     """CREATE TABLE bindings (
         seq INTEGER PRIMARY KEY,
-        receipt_id TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL,
+        receipt_id TEXT NOT NULL,
         phone_id TEXT NOT NULL,
         stored_at NOT NULL,
-        upload TEXT NOT NULL
+        upload TEXT NOT NULL,
+        UNIQUE (merchant_id, receipt_id)
     )""",
     """CREATE TABLE subscriptions (
         phone_id TEXT PRIMARY KEY,
@@ -74,28 +81,34 @@ _SCHEMA: Final = (
     ) WITHOUT ROWID""",
     """CREATE TABLE pending_pushes (
         seq INTEGER PRIMARY KEY,
-        receipt_id TEXT NOT NULL UNIQUE,
-        phone_id TEXT NOT NULL,
-        deadline NOT NULL
-    )""",
-    """CREATE TABLE deliveries (
+        merchant_id TEXT NOT NULL,
         receipt_id TEXT NOT NULL,
         phone_id TEXT NOT NULL,
-        PRIMARY KEY (receipt_id, phone_id)
+        deadline NOT NULL,
+        UNIQUE (merchant_id, receipt_id)
+    )""",
+    """CREATE TABLE deliveries (
+        merchant_id TEXT NOT NULL,
+        receipt_id TEXT NOT NULL,
+        phone_id TEXT NOT NULL,
+        PRIMARY KEY (merchant_id, receipt_id, phone_id)
     ) WITHOUT ROWID""",
     """CREATE TABLE outgoing (
         seq INTEGER PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
         receipt_id TEXT NOT NULL,
         phone_id TEXT NOT NULL,
         push TEXT NOT NULL,
-        UNIQUE (receipt_id, phone_id)
+        UNIQUE (merchant_id, receipt_id, phone_id)
     )""",
     """CREATE TABLE matching_relations (
-        receipt_id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        receipt_id TEXT NOT NULL,
         phone_id TEXT NOT NULL,
         goods TEXT NOT NULL,
         associated TEXT NOT NULL,
-        saved_at NOT NULL
+        saved_at NOT NULL,
+        PRIMARY KEY (merchant_id, receipt_id)
     ) WITHOUT ROWID""",
     """CREATE TABLE promotions (
         merchant_id TEXT PRIMARY KEY,
@@ -104,22 +117,24 @@ _SCHEMA: Final = (
 )
 
 _PUT_BINDING: Final = """
-    INSERT INTO bindings (receipt_id, phone_id, stored_at, upload) VALUES (?, ?, ?, ?)
-    ON CONFLICT (receipt_id) DO UPDATE SET
+    INSERT INTO bindings (merchant_id, receipt_id, phone_id, stored_at, upload)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (merchant_id, receipt_id) DO UPDATE SET
         phone_id = excluded.phone_id, stored_at = excluded.stored_at, upload = excluded.upload
 """
 _PUT_PENDING: Final = """
-    INSERT INTO pending_pushes (receipt_id, phone_id, deadline) VALUES (?, ?, ?)
-    ON CONFLICT (receipt_id) DO UPDATE SET
+    INSERT INTO pending_pushes (merchant_id, receipt_id, phone_id, deadline) VALUES (?, ?, ?, ?)
+    ON CONFLICT (merchant_id, receipt_id) DO UPDATE SET
         phone_id = excluded.phone_id, deadline = excluded.deadline
 """
 _PUT_OUTGOING: Final = """
-    INSERT INTO outgoing (receipt_id, phone_id, push) VALUES (?, ?, ?)
-    ON CONFLICT (receipt_id, phone_id) DO UPDATE SET push = excluded.push
+    INSERT INTO outgoing (merchant_id, receipt_id, phone_id, push) VALUES (?, ?, ?, ?)
+    ON CONFLICT (merchant_id, receipt_id, phone_id) DO UPDATE SET push = excluded.push
 """
 _SAVE_RELATION: Final = """
     INSERT OR REPLACE INTO matching_relations
-        (receipt_id, phone_id, goods, associated, saved_at) VALUES (?, ?, ?, ?, ?)
+        (merchant_id, receipt_id, phone_id, goods, associated, saved_at)
+    VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
@@ -291,6 +306,13 @@ class SqliteStore:
                 f"than this assocsim reads (version {SCHEMA_VERSION}); upgrade assocsim to "
                 "open it, or pass another path"
             )
+        if version == 1:
+            raise StoreError(
+                f"{self._path!r} holds an assocsim store of schema version 1 (receipt ids "
+                "shared by all merchants), which this assocsim no longer reads (version 2 "
+                "keys receipts by merchant): finish its pushes with the assocsim that wrote "
+                "it, then start this one on a new --db path"
+            )
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self._path!r} holds an assocsim store of unknown schema version {version} "
@@ -384,24 +406,33 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ bindings
 
-    def binding(self, receipt_id: str) -> Binding | None:
+    def binding(self, receipt: ReceiptKey) -> Binding | None:
         row = self._one(
-            "SELECT stored_at, upload FROM bindings WHERE receipt_id = ?", (receipt_id,)
+            "SELECT stored_at, upload FROM bindings WHERE merchant_id = ? AND receipt_id = ?",
+            receipt,
         )
         if row is None:
             return None
-        return Binding(self._upload(receipt_id, row[1]), stored_at=row[0])
+        return Binding(self._upload(str(receipt), row[1]), stored_at=row[0])
 
     def put_binding(self, binding: Binding) -> None:
         upload = binding.upload
         self._write(
             _PUT_BINDING,
-            (upload.receipt_id, upload.phone_id, binding.stored_at, encode_json(upload).decode()),
+            (
+                upload.merchant_id,
+                upload.receipt_id,
+                upload.phone_id,
+                binding.stored_at,
+                encode_json(upload).decode(),
+            ),
         )
 
     def bindings(self) -> tuple[Binding, ...]:
         """Every binding, in the order they were first stored."""
-        rows = self._all("SELECT receipt_id, stored_at, upload FROM bindings ORDER BY seq")
+        rows = self._all(
+            "SELECT merchant_id || '/' || receipt_id, stored_at, upload FROM bindings ORDER BY seq"
+        )
         return tuple(Binding(self._upload(key, raw), stored_at=at) for key, at, raw in rows)
 
     # ------------------------------------------------------------------ subscriptions
@@ -418,52 +449,65 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ pending pushes
 
-    def pending_push(self, receipt_id: str) -> PendingPush | None:
+    def pending_push(self, receipt: ReceiptKey) -> PendingPush | None:
         row = self._one(
-            "SELECT phone_id, deadline FROM pending_pushes WHERE receipt_id = ?", (receipt_id,)
+            "SELECT phone_id, deadline FROM pending_pushes "
+            "WHERE merchant_id = ? AND receipt_id = ?",
+            receipt,
         )
-        return None if row is None else PendingPush(receipt_id, row[0], row[1])
+        return None if row is None else PendingPush(receipt, row[0], row[1])
 
     def put_pending_push(self, push: PendingPush) -> None:
-        self._write(_PUT_PENDING, (push.receipt_id, push.phone_id, push.deadline))
+        self._write(_PUT_PENDING, (*push.receipt, push.phone_id, push.deadline))
 
-    def remove_pending_push(self, receipt_id: str) -> None:
-        self._write("DELETE FROM pending_pushes WHERE receipt_id = ?", (receipt_id,))
+    def remove_pending_push(self, receipt: ReceiptKey) -> None:
+        self._write("DELETE FROM pending_pushes WHERE merchant_id = ? AND receipt_id = ?", receipt)
 
     def pending_pushes(self) -> tuple[PendingPush, ...]:
         """Every pending push, in the order first put (since it was last removed)."""
-        rows = self._all("SELECT receipt_id, phone_id, deadline FROM pending_pushes ORDER BY seq")
-        return tuple(PendingPush(*row) for row in rows)
+        rows = self._all(
+            "SELECT merchant_id, receipt_id, phone_id, deadline FROM pending_pushes ORDER BY seq"
+        )
+        return tuple(
+            PendingPush(ReceiptKey(merchant, receipt), phone, deadline)
+            for merchant, receipt, phone, deadline in rows
+        )
 
     # ------------------------------------------------------------------ deliveries
 
-    def was_delivered(self, receipt_id: str, phone_id: str) -> bool:
+    def was_delivered(self, receipt: ReceiptKey, phone_id: str) -> bool:
         row = self._one(
-            "SELECT 1 FROM deliveries WHERE receipt_id = ? AND phone_id = ?",
-            (receipt_id, phone_id),
+            "SELECT 1 FROM deliveries WHERE merchant_id = ? AND receipt_id = ? AND phone_id = ?",
+            (*receipt, phone_id),
         )
         return row is not None
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> None:
         self._write(
-            "INSERT OR IGNORE INTO deliveries (receipt_id, phone_id) VALUES (?, ?)",
-            (receipt_id, phone_id),
+            "INSERT OR IGNORE INTO deliveries (merchant_id, receipt_id, phone_id) VALUES (?, ?, ?)",
+            (*receipt, phone_id),
         )
 
     # ------------------------------------------------------------------ outgoing pushes
 
     def put_outgoing(self, push: AssociationPush) -> None:
         """Keep ``push`` until its phone acknowledges it (re-sent after a restart)."""
-        self._write(_PUT_OUTGOING, (push.receipt_id, push.phone_id, encode_json(push).decode()))
-
-    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
         self._write(
-            "DELETE FROM outgoing WHERE receipt_id = ? AND phone_id = ?", (receipt_id, phone_id)
+            _PUT_OUTGOING,
+            (push.merchant_id, push.receipt_id, push.phone_id, encode_json(push).decode()),
+        )
+
+    def remove_outgoing(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self._write(
+            "DELETE FROM outgoing WHERE merchant_id = ? AND receipt_id = ? AND phone_id = ?",
+            (*receipt, phone_id),
         )
 
     def outgoing(self) -> tuple[AssociationPush, ...]:
         """Pushes sent and not yet acknowledged, in the order they were first sent."""
-        rows = self._all("SELECT receipt_id, phone_id, push FROM outgoing ORDER BY seq")
+        rows = self._all(
+            "SELECT merchant_id || '/' || receipt_id, phone_id, push FROM outgoing ORDER BY seq"
+        )
         return tuple(self._push((receipt, phone), raw) for receipt, phone, raw in rows)
 
     # ------------------------------------------------------------------ matching relations
@@ -472,7 +516,7 @@ class SqliteStore:
         self._write(
             _SAVE_RELATION,
             (
-                relation.receipt_id,
+                *relation.receipt,
                 relation.phone_id,
                 json.dumps(relation.goods),
                 json.dumps(relation.associated),
@@ -480,20 +524,20 @@ class SqliteStore:
             ),
         )
 
-    def matching_relation(self, receipt_id: str) -> MatchingRelation | None:
+    def matching_relation(self, receipt: ReceiptKey) -> MatchingRelation | None:
         row = self._one(
             "SELECT phone_id, goods, associated, saved_at FROM matching_relations "
-            "WHERE receipt_id = ?",
-            (receipt_id,),
+            "WHERE merchant_id = ? AND receipt_id = ?",
+            receipt,
         )
         if row is None:
             return None
         phone_id, goods, associated, saved_at = row
         return MatchingRelation(
-            receipt_id,
+            receipt,
             phone_id,
-            self._strings(receipt_id, goods),
-            self._strings(receipt_id, associated),
+            self._strings(str(receipt), goods),
+            self._strings(str(receipt), associated),
             saved_at,
         )
 

@@ -30,6 +30,7 @@ from protocol import (
     Message,
     PendingPush,
     Promotions,
+    ReceiptKey,
     StepTransactions,
     message_type,
 )
@@ -159,8 +160,8 @@ class StoreProxy:
         self.inner.rollback_step()
 
     # reads
-    def binding(self, receipt_id: str) -> Binding | None:
-        return self.inner.binding(receipt_id)
+    def binding(self, receipt: ReceiptKey) -> Binding | None:
+        return self.inner.binding(receipt)
 
     def bindings(self) -> Iterable[Binding]:
         return self.inner.bindings()
@@ -168,20 +169,20 @@ class StoreProxy:
     def is_subscribed(self, phone_id: str) -> bool:
         return self.inner.is_subscribed(phone_id)
 
-    def pending_push(self, receipt_id: str) -> PendingPush | None:
-        return self.inner.pending_push(receipt_id)
+    def pending_push(self, receipt: ReceiptKey) -> PendingPush | None:
+        return self.inner.pending_push(receipt)
 
     def pending_pushes(self) -> Iterable[PendingPush]:
         return self.inner.pending_pushes()
 
-    def was_delivered(self, receipt_id: str, phone_id: str) -> bool:
-        return self.inner.was_delivered(receipt_id, phone_id)
+    def was_delivered(self, receipt: ReceiptKey, phone_id: str) -> bool:
+        return self.inner.was_delivered(receipt, phone_id)
 
     def outgoing(self) -> Iterable[AssociationPush]:
         return self.inner.outgoing()
 
-    def matching_relation(self, receipt_id: str) -> MatchingRelation | None:
-        return self.inner.matching_relation(receipt_id)
+    def matching_relation(self, receipt: ReceiptKey) -> MatchingRelation | None:
+        return self.inner.matching_relation(receipt)
 
     def promotions(self, merchant_id: str) -> Promotions | None:
         return self.inner.promotions(merchant_id)
@@ -196,17 +197,17 @@ class StoreProxy:
     def put_pending_push(self, push: PendingPush) -> None:
         self.inner.put_pending_push(push)
 
-    def remove_pending_push(self, receipt_id: str) -> None:
-        self.inner.remove_pending_push(receipt_id)
+    def remove_pending_push(self, receipt: ReceiptKey) -> None:
+        self.inner.remove_pending_push(receipt)
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
-        self.inner.mark_delivered(receipt_id, phone_id)
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self.inner.mark_delivered(receipt, phone_id)
 
     def put_outgoing(self, push: AssociationPush) -> None:
         self.inner.put_outgoing(push)
 
-    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
-        self.inner.remove_outgoing(receipt_id, phone_id)
+    def remove_outgoing(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self.inner.remove_outgoing(receipt, phone_id)
 
     def save_matching_relation(self, relation: MatchingRelation) -> None:
         self.inner.save_matching_relation(relation)
@@ -235,20 +236,20 @@ class CrashPointStore(StoreProxy):
         self.inner.put_pending_push(push)
         self._point.wrote()
 
-    def remove_pending_push(self, receipt_id: str) -> None:
-        self.inner.remove_pending_push(receipt_id)
+    def remove_pending_push(self, receipt: ReceiptKey) -> None:
+        self.inner.remove_pending_push(receipt)
         self._point.wrote()
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
-        self.inner.mark_delivered(receipt_id, phone_id)
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self.inner.mark_delivered(receipt, phone_id)
         self._point.wrote()
 
     def put_outgoing(self, push: AssociationPush) -> None:
         self.inner.put_outgoing(push)
         self._point.wrote()
 
-    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
-        self.inner.remove_outgoing(receipt_id, phone_id)
+    def remove_outgoing(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self.inner.remove_outgoing(receipt, phone_id)
         self._point.wrote()
 
     def save_matching_relation(self, relation: MatchingRelation) -> None:

@@ -14,7 +14,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import IO, Any, NamedTuple
 
-from protocol import Address, Message, Note, encode_message, message_type
+from protocol import Address, ErrorReply, Message, Note, encode_message, message_type
+from protocol.lowlevel import pos_of
 
 __all__ = [
     "FAULT_KINDS",
@@ -24,9 +25,10 @@ __all__ = [
     "Observer",
     "TraceEvent",
     "fan_out",
+    "receipt_key",
 ]
 
-TRACE_FORMAT = "assocsim-trace/1"
+TRACE_FORMAT = "assocsim-trace/2"
 
 
 class EventKind(enum.StrEnum):
@@ -78,6 +80,29 @@ class TraceEvent(NamedTuple):
             return self.note.receipt_id
         return None
 
+    @property
+    def receipt(self) -> str | None:
+        """The receipt the event names, as ``MERCHANT/RECEIPT`` (:func:`receipt_key`)."""
+        message, note = self.message, self.note
+        if message is not None:
+            receipt_id: str | None = getattr(message, "receipt_id", None)
+            if receipt_id is None:
+                return None
+            merchant: str | None = getattr(message, "merchant_id", None)
+            if merchant is None and isinstance(message, ErrorReply):
+                # A refusal that names no merchant (one of the framing, which could not
+                # read it): a POS's is its own merchant's receipt.
+                pos = pos_of(self.recipient) or pos_of(self.sender)
+                merchant = None if pos is None else pos[0]
+            return receipt_key(merchant, receipt_id)
+        if note is not None and note.receipt_id is not None:
+            merchant = note.merchant_id
+            if merchant is None:
+                pos = pos_of(self.sender)
+                merchant = None if pos is None else pos[0]
+            return receipt_key(merchant, note.receipt_id)
+        return None
+
     def to_json(self) -> dict[str, Any]:
         """The JSON-lines form: t, event, from, to, type, receipt, then the details."""
         out: dict[str, Any] = {
@@ -88,7 +113,7 @@ class TraceEvent(NamedTuple):
         }
         if self.message is not None:
             out["type"] = message_type(self.message)
-            out["receipt"] = self.receipt_id
+            out["receipt"] = self.receipt
             out["msg"] = encode_message(self.message)["body"]
             if self.detail is not None:
                 out["fault" if self.kind in FAULT_KINDS else "error"] = str(self.detail)
@@ -98,13 +123,20 @@ class TraceEvent(NamedTuple):
             pass  # a crash or restart: the actor is in "from" and "to"
         elif self.note is not None:
             out["type"] = str(self.note.kind)
-            out["receipt"] = self.note.receipt_id
+            out["receipt"] = self.receipt
             out["phone"] = self.note.phone_id
             out["detail"] = self.note.detail
         elif self.detail is not None:
             out["type"] = "timer"
             out["timer"] = repr(self.detail)
         return out
+
+
+def receipt_key(merchant_id: str | None, receipt_id: str) -> str:
+    """How the trace names a receipt: ``MERCHANT/RECEIPT``, since receipt ids are unique
+    within a merchant only (ids never contain ``/``); the bare id if no merchant is known
+    (a refusal to a phone, which its ``request_id`` pairs with its request)."""
+    return receipt_id if merchant_id is None else f"{merchant_id}/{receipt_id}"
 
 
 Observer = Callable[[TraceEvent], None]
@@ -127,7 +159,7 @@ def fan_out(observers: Iterable[Observer]) -> Observer:
 class JsonlTraceWriter:
     """An observer writing a header line and then one JSON object per event.
 
-    The header is ``{"format": "assocsim-trace/1", ...}`` with whatever the caller puts in
+    The header is ``{"format": "assocsim-trace/2", ...}`` with whatever the caller puts in
     it (the scenario and seed, so a trace says how to reproduce it).
 
     Bounded: it keeps nothing itself; each line goes to ``stream`` at once, so the memory a

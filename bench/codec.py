@@ -66,10 +66,10 @@ def messages() -> dict[str, Message]:
     )
     return {
         "purchase-upload": PurchaseUpload("r-000123", "shop-01", "pos-1", PHONE, items, 1712.5),
-        "upload-ack": UploadAck("r-000123"),
+        "upload-ack": UploadAck("r-000123", "shop-01"),
         "receipt-notice": ReceiptNotice("r-000123", "shop-01", 1712.5),
-        "association-request": AssociationRequest(17, "r-000123", PHONE),
-        "association-response": AssociationResponse(17, "r-000123", products),
+        "association-request": AssociationRequest(17, "r-000123", "shop-01", PHONE),
+        "association-response": AssociationResponse(17, "r-000123", "shop-01", products),
     }
 
 

@@ -84,6 +84,7 @@ from protocol import (
     Promotions,
     PurchaseUpload,
     Reason,
+    ReceiptKey,
     Recommender,
     RuleRecommender,
     builtin_catalog,
@@ -104,7 +105,7 @@ class Plan:
     spread: bool
     checkouts: tuple[tuple[Checkout, ...], ...]  # per POS, in time order
     raw: tuple[tuple[tuple[float, str, int, tuple[Item, ...]], ...], ...]  # per POS
-    asks: tuple[dict[str, float | None], ...]  # per phone: receipt -> ask delay 0.0
+    asks: tuple[dict[ReceiptKey, float | None], ...]  # per phone: receipt -> ask delay 0.0
     uploads: dict[str, PurchaseUpload]  # receipt -> the upload, for the raw cloud's pairing
 
 
@@ -135,7 +136,7 @@ def make_plan(
     phone_ids = [phone_id_of(i) for i in range(phones)]
     checkouts: list[list[Checkout]] = [[] for _ in range(pos_count)]
     raw: list[list[tuple[float, str, int, tuple[Item, ...]]]] = [[] for _ in range(pos_count)]
-    asks: list[dict[str, float | None]] = [{} for _ in range(phones)]
+    asks: list[dict[ReceiptKey, float | None]] = [{} for _ in range(phones)]
     uploads: dict[str, PurchaseUpload] = {}
     for n, at in enumerate(times):
         receipt = f"R{n + 1:07d}"
@@ -145,7 +146,7 @@ def make_plan(
         buyer = phone_address(phone_ids[phone])
         checkouts[pos].append(Checkout(at, receipt, phone_ids[phone], buyer, items))
         raw[pos].append((at, receipt, phone, items))
-        asks[phone][receipt] = 0.0
+        asks[phone][ReceiptKey(_merchant(pos), receipt)] = 0.0
         uploads[receipt] = PurchaseUpload(
             receipt, _merchant(pos), "pos-1", phone_ids[phone], items, at
         )
@@ -227,7 +228,7 @@ def build_framework_world(
         world.add(pos_address(merchant, "pos-1"), PosMachine(merchant, "pos-1", checkouts))
     for index in range(plan.phones):
         phone_id = phone_id_of(index)
-        ask_plan: dict[str, float | None] = {} if push else plan.asks[index]
+        ask_plan: dict[ReceiptKey, float | None] = {} if push else plan.asks[index]
         world.add(
             phone_address(phone_id),
             PhoneMachine(phone_id, ask_plan=ask_plan, default_ask_delay=None),

@@ -62,8 +62,8 @@ def run_cycles(store: CloudStore, bindings: Sequence[Binding]) -> float:
     began = time.perf_counter()
     for binding in bindings:
         store.put_binding(binding)
-        store.put_pending_push(PendingPush(binding.receipt_id, binding.phone_id, 600.0))
-        store.mark_delivered(binding.receipt_id, binding.phone_id)
+        store.put_pending_push(PendingPush(binding.receipt, binding.phone_id, 600.0))
+        store.mark_delivered(binding.receipt, binding.phone_id)
     return len(bindings) / (time.perf_counter() - began)
 
 

@@ -13,6 +13,8 @@ the builder.
 - ``stored_upload``, ``stored_binding``, ``stored_push``: values a ``CloudStore`` keeps, with
   awkward text (non-ASCII names and offers) so that a store must round-trip it.
 - ``sent_pushes``: the association pushes among a machine's effects.
+- ``receipt``, ``stored``: the :class:`~protocol.ReceiptKey` of a receipt id of ``MERCHANT``
+  (the tests' shop), of ``M1`` (the stored values' merchant).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from protocol import (
     PurchaseUpload,
     PushReason,
     Reason,
+    ReceiptKey,
     builtin_catalog,
     pos_address,
 )
@@ -43,7 +46,9 @@ __all__ = [
     "catalog_items",
     "catalog_upload",
     "purchase",
+    "receipt",
     "sent_pushes",
+    "stored",
     "stored_binding",
     "stored_push",
     "stored_upload",
@@ -56,6 +61,17 @@ CAROL = "+8613800000003"
 PHONES = (ALICE, BOB, CAROL)
 MERCHANT = "shop-a"
 POS = pos_address(MERCHANT, "pos-1")
+STORED_MERCHANT = "M1"
+
+
+def receipt(receipt_id: str, merchant_id: str = MERCHANT) -> ReceiptKey:
+    """Receipt *receipt_id* of *merchant_id* (the tests' shop unless told)."""
+    return ReceiptKey(merchant_id, receipt_id)
+
+
+def stored(receipt_id: str) -> ReceiptKey:
+    """Receipt *receipt_id* of the stored values' merchant (``M1``)."""
+    return ReceiptKey(STORED_MERCHANT, receipt_id)
 
 
 # --------------------------------------------------------------------------- purchases
@@ -119,7 +135,7 @@ def stored_upload(
     """A one-line purchase as a store keeps it (merchant ``M1``, till ``POS1``)."""
     return PurchaseUpload(
         receipt_id=receipt_id,
-        merchant_id="M1",
+        merchant_id=STORED_MERCHANT,
         pos_id="POS1",
         phone_id=phone_id,
         items=(Item("SKU-1", "Gesichtsreinigung 洗面奶", "face-wash", "Acme", "", 1, price),),
@@ -154,4 +170,4 @@ def stored_push(
         score,
         offer,
     )
-    return AssociationPush(receipt_id, phone_id, reason, (product,))
+    return AssociationPush(receipt_id, STORED_MERCHANT, phone_id, reason, (product,))

@@ -49,6 +49,7 @@ class Note:
     receipt_id: str | None = None
     phone_id: str | None = None
     detail: str = ""
+    merchant_id: str | None = None  # the receipt's merchant (ids are per merchant)
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ message                    from -> to       patent
 from __future__ import annotations
 
 import enum
+from typing import NamedTuple
 
 import attrs
 
@@ -62,6 +63,7 @@ __all__ = [
     "PushAck",
     "PushReason",
     "Reason",
+    "ReceiptKey",
     "ReceiptNotice",
     "Subscribe",
     "SubscribeAck",
@@ -123,6 +125,26 @@ class ErrorCode(enum.StrEnum):
     TIMEOUT = "timeout"  # no hello, or no complete frame, within the server's time limit
     FORGED_IDENTIFIER = "forged-identifier"  # names another party than the authenticated sender
     OVERLOADED = "overloaded"  # the server has no room: too many connections (per peer or in all)
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+class ReceiptKey(NamedTuple):
+    """What names a receipt: a receipt id is unique within its merchant only.
+
+    Each merchant numbers its own receipts, so two merchants may use the same id; every
+    message that names a receipt carries its ``merchant_id`` too, and the cloud, the
+    phone and the trace tools key receipts by both (issue 14: one namespace for every
+    merchant let one merchant's upload refuse, and reveal, another's receipt ids).
+    ``str()`` gives ``MERCHANT/RECEIPT``, unambiguous since ids never contain ``/``.
+    """
+
+    merchant_id: str
+    receipt_id: str
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}/{self.receipt_id}"
 
 
 # --------------------------------------------------------------------------- goods
@@ -211,12 +233,21 @@ class PurchaseUpload:
     )
     purchased_at: float = attrs.field(validator=_time)
 
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
+
 
 @attrs.frozen
 class UploadAck:
     """Cloud -> POS (step 502/602): the binding of ``receipt_id`` is stored."""
 
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -227,12 +258,21 @@ class ReceiptNotice:
     merchant_id: str = attrs.field(validator=token_validator)
     purchased_at: float = attrs.field(validator=_time)
 
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
+
 
 @attrs.frozen
 class NoticeAck:
     """Phone -> POS: the receipt notice of ``receipt_id`` arrived (the POS stops re-sending)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -245,7 +285,12 @@ class AssociationRequest:
 
     request_id: int = attrs.field(validator=_request_id)
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -254,9 +299,14 @@ class AssociationResponse:
 
     request_id: int = attrs.field(validator=_request_id)
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
     products: tuple[AssociatedProduct, ...] = attrs.field(
         validator=tuple_of(AssociatedProduct, max_length=MAX_PRODUCTS_PER_DELIVERY)
     )
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -264,11 +314,16 @@ class AssociationPush:
     """Cloud -> phone, unasked: after a timeout (step 603) or as the dual-send (unit 8022)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
     reason: PushReason = attrs.field(validator=instance_of(PushReason))
     products: tuple[AssociatedProduct, ...] = attrs.field(
         validator=tuple_of(AssociatedProduct, max_length=MAX_PRODUCTS_PER_DELIVERY)
     )
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -276,7 +331,12 @@ class PushAck:
     """Phone -> cloud: the push of ``receipt_id`` arrived (the cloud stops re-sending it)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
+    merchant_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -303,12 +363,19 @@ class PromotionAck:
 
 @attrs.frozen
 class ErrorReply:
-    """Cloud -> sender: a typed refusal of the message named by the ids it carries."""
+    """Cloud -> sender: a typed refusal of the message named by the ids it carries
+    (``merchant_id``: the merchant of ``receipt_id``, whose ids are per merchant)."""
 
     code: ErrorCode = attrs.field(validator=instance_of(ErrorCode))
     detail: str = attrs.field(validator=text(MAX_TEXT_LENGTH * 2))
     receipt_id: str | None = attrs.field(default=None)
     request_id: int | None = attrs.field(default=None)
+    merchant_id: str | None = attrs.field(default=None)
+
+    @merchant_id.validator
+    def _check_merchant(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None:
+            token_validator(self, attribute, value)
 
     @receipt_id.validator
     def _check_receipt(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:

@@ -51,6 +51,7 @@ from protocol._core._messages import (
     PromotionUpdate,
     PurchaseUpload,
     PushAck,
+    ReceiptKey,
     Subscribe,
 )
 
@@ -392,7 +393,7 @@ def claims_refusal(message: Message, sender: Address) -> ErrorReply | None:
         if pos_of(sender) != (message.merchant_id, message.pos_id):
             return _forged(
                 f"{sender} may not upload as {pos_address(message.merchant_id, message.pos_id)}",
-                receipt_id=message.receipt_id,
+                receipt=message.receipt,
             )
         return None
     if isinstance(message, PromotionUpdate):
@@ -404,7 +405,7 @@ def claims_refusal(message: Message, sender: Address) -> ErrorReply | None:
         if phone_of(sender) != message.phone_id:
             return _forged(
                 f"{sender} may not ask as {phone_address(message.phone_id)}",
-                receipt_id=message.receipt_id,
+                receipt=message.receipt,
                 request_id=message.request_id,
             )
         return None
@@ -414,9 +415,10 @@ def claims_refusal(message: Message, sender: Address) -> ErrorReply | None:
 
 
 def _forged(
-    detail: str, *, receipt_id: str | None = None, request_id: int | None = None
+    detail: str, *, receipt: ReceiptKey | None = None, request_id: int | None = None
 ) -> ErrorReply:
-    return ErrorReply(ErrorCode.FORGED_IDENTIFIER, detail, receipt_id, request_id)
+    merchant_id, receipt_id = receipt if receipt is not None else (None, None)
+    return ErrorReply(ErrorCode.FORGED_IDENTIFIER, detail, receipt_id, request_id, merchant_id)
 
 
 class GatekeeperNote:
@@ -432,7 +434,7 @@ class Gatekeeper:
     * Every message whose identifiers disagree with its authenticated sender
       (:func:`claims_refusal`) is refused as ``forged-identifier`` (note
       ``forged-identifier``) and never reaches ``machine``.
-    * With ``holders`` (receipt id -> the phones its POS handed the receipt notice to, as
+    * With ``holders`` (receipt, by merchant and id -> the phones its POS handed the notice to, as
       the relay saw it) and the cloud's ``store``: a request for a receipt bound to another
       phone passes only from a phone that received that receipt's notice, i.e. the buyer
       whose POS keyed a wrong number (the patent's mismatch, answered by its policy).
@@ -450,7 +452,7 @@ class Gatekeeper:
         machine: Machine,
         *,
         store: CloudStore | None = None,
-        holders: Callable[[str], Collection[str]] | None = None,
+        holders: Callable[[ReceiptKey], Collection[str]] | None = None,
     ) -> None:
         if (store is None) != (holders is None):
             raise LocalProtocolError("Gatekeeper: give both store and holders, or neither")
@@ -467,27 +469,37 @@ class Gatekeeper:
         if refusal is not None:
             return self._refuse(sender, refusal, GatekeeperNote.FORGED, refusal.detail)
         if isinstance(message, AssociationRequest) and self._store is not None:
-            binding = self._store.binding(message.receipt_id)
+            binding = self._store.binding(message.receipt)
             holders = self._holders
             if (
                 binding is not None
                 and holders is not None
                 and binding.phone_id != message.phone_id
-                and message.phone_id not in holders(message.receipt_id)
+                and message.phone_id not in holders(message.receipt)
             ):
                 refusal = ErrorReply(
                     ErrorCode.UNKNOWN_RECEIPT,
                     f"no purchase with receipt id {message.receipt_id} was uploaded",
                     message.receipt_id,
                     message.request_id,
+                    message.merchant_id,
                 )
                 detail = f"{sender} asked for a receipt of another phone it was never handed"
-                return self._refuse(sender, refusal, GatekeeperNote.NOT_HOLDER, detail)
+                return self._refuse(
+                    sender, refusal, GatekeeperNote.NOT_HOLDER, detail, message.merchant_id
+                )
         return self.machine.handle(message, sender, now)
 
-    def _refuse(self, sender: Address, refusal: ErrorReply, kind: str, detail: str) -> Effects:
+    def _refuse(
+        self,
+        sender: Address,
+        refusal: ErrorReply,
+        kind: str,
+        detail: str,
+        merchant_id: str | None = None,
+    ) -> Effects:
         self.refused += 1
-        note = Note(kind, refusal.receipt_id, phone_of(sender), detail)
+        note = Note(kind, refusal.receipt_id, phone_of(sender), detail, merchant_id)
         return Effects(sends=(Send(sender, refusal),), notes=(note,))
 
     def timer_fired(self, key: object, now: float) -> Effects:

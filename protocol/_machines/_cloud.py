@@ -63,6 +63,7 @@ from protocol._core._messages import (
     PurchaseUpload,
     PushAck,
     PushReason,
+    ReceiptKey,
     Subscribe,
     SubscribeAck,
     UploadAck,
@@ -108,9 +109,14 @@ class CloudConfig:
 
 @attrs.frozen
 class PushDue:
-    """Timer key: the push period of ``receipt_id`` ends (step 603)."""
+    """Timer key: the push period of receipt ``receipt_id`` of ``merchant_id`` ends (603)."""
 
     receipt_id: str
+    merchant_id: str
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 class CloudMachine:
@@ -135,11 +141,14 @@ class CloudMachine:
     * ``on_mismatch(request, requester, binding, sender, now)`` (505 "not equal"): answer or
       refuse a mismatched requester;
     * ``dual_send(binding, products, now)`` (unit 8022): the POS-named phone's half;
-    * ``on_push_due(receipt_id, now)`` (603/605): push, withhold or skip at the deadline;
-    * ``mark_delivered(receipt_id, phone_id)``: record a delivery and cancel the push it
+    * ``on_push_due(receipt, now)`` (603/605): push, withhold or skip at the deadline;
+    * ``mark_delivered(receipt, phone_id)``: record a delivery and cancel the push it
       makes unnecessary (603 pushes only when no request came);
     * ``push(push, now)`` (603, 8022, 605): send a push and keep it until its ``PushAck``;
-    * ``supersede_push(receipt_id, phone_id)``: a response stops an outstanding push.
+    * ``supersede_push(receipt, phone_id)``: a response stops an outstanding push.
+
+    A ``receipt`` is a :class:`~protocol.ReceiptKey` (merchant, receipt id): receipt ids
+    are unique within a merchant only.
     """
 
     HOOKS: ClassVar[tuple[str, ...]] = (
@@ -194,9 +203,7 @@ class CloudMachine:
         """
         for binding in self.store.bindings():
             self.learn(binding.upload)
-        timers = tuple(
-            Timer(p.deadline, PushDue(p.receipt_id)) for p in self.store.pending_pushes()
-        )
+        timers = tuple(Timer(p.deadline, _push_due(p.receipt)) for p in self.store.pending_pushes())
         effects = Effects(timers=timers)
         for push in self.store.outgoing():
             effects += self._pushes.send(
@@ -222,7 +229,7 @@ class CloudMachine:
                 return _forged(sender, message.phone_id)
             # push-acknowledged: pushed or dual-sent -> delivered; in any other state it
             # is refused (nothing-outstanding) and the store has nothing to remove.
-            self.store.remove_outgoing(message.receipt_id, message.phone_id)
+            self.store.remove_outgoing(message.receipt, message.phone_id)
             return self._pushes.acknowledge(_push_key(message))
         if isinstance(message, PromotionUpdate):
             self.store.set_promotions(Promotions.from_update(message))
@@ -238,24 +245,26 @@ class CloudMachine:
     def timer_fired(self, key: object, now: float) -> Effects:
         """A timer armed by this machine is due."""
         if isinstance(key, PushDue):
-            return self.on_push_due(key.receipt_id, now)
+            return self.on_push_due(key.receipt, now)
         if isinstance(key, Resend):
             return self._resend_push(key, now)
         raise LocalProtocolError(f"the cloud armed no timer {key!r}")
 
     # ------------------------------------------------------------------ the lifecycle
 
-    def _state(self, receipt_id: str, binding: Binding | None) -> ReceiptState:
-        """Where ``receipt_id`` is in its lifecycle, derived from the store (``binding``:
+    def _state(self, receipt: ReceiptKey, binding: Binding | None) -> ReceiptState:
+        """Where ``receipt`` is in its lifecycle, derived from the store (``binding``:
         its binding, read already). The outbox holds exactly the store's outgoing pushes,
         so the store's list is searched only for a receipt with a push in flight."""
-        return receipt_state(self.store, receipt_id, binding=binding, in_flight=self._pushes)
+        return receipt_state(self.store, receipt, binding=binding, in_flight=self._pushes)
 
     # ------------------------------------------------------------------ step 502/602
 
     def _on_upload(self, upload: PurchaseUpload, sender: Address, now: float) -> Effects:
-        ack = Send(sender, UploadAck(upload.receipt_id))
-        existing = self.store.binding(upload.receipt_id)
+        ack = Send(sender, UploadAck(upload.receipt_id, upload.merchant_id))
+        # The merchant's own namespace: another merchant's receipt of the same id is
+        # neither refused nor revealed (issue 14).
+        existing = self.store.binding(upload.receipt)
         if existing is not None:  # upload-stored is refused: already-bound
             if existing.upload == upload:  # upload-repeated: bound once
                 return Effects(sends=(ack,)) + self._repair_push(existing)
@@ -263,7 +272,7 @@ class CloudMachine:
                 sender,
                 ErrorCode.CONFLICTING_UPLOAD,
                 f"receipt {upload.receipt_id} is already bound to other goods or another phone",
-                receipt_id=upload.receipt_id,
+                receipt=upload.receipt,
             )
         return Effects(sends=(ack,)) + self.bind(upload, now)
 
@@ -279,8 +288,8 @@ class CloudMachine:
         self.learn(upload)
         # Step 602: wait for a request; push at the deadline if none comes (step 603).
         deadline = self.push_deadline(binding)
-        self.store.put_pending_push(PendingPush(upload.receipt_id, upload.phone_id, deadline))
-        return Effects(timers=(Timer(deadline, PushDue(upload.receipt_id)),))
+        self.store.put_pending_push(PendingPush(upload.receipt, upload.phone_id, deadline))
+        return Effects(timers=(Timer(deadline, _push_due(upload.receipt)),))
 
     def learn(self, upload: PurchaseUpload) -> None:
         """Hook, steps 507/604 (unit 803): learn the shopper's habits from a stored upload
@@ -301,28 +310,28 @@ class CloudMachine:
         each write on its own, or was restored from a partial backup, can. The POS re-sends
         an upload until acknowledged, so this mends such a store before a push is lost.
         """
-        receipt_id, phone_id = binding.receipt_id, binding.phone_id
-        state = self._state(receipt_id, binding)
+        receipt, phone_id = binding.receipt, binding.phone_id
+        state = self._state(receipt, binding)
         to = LIFECYCLE[state][ReceiptEvent.UPLOAD_REPEATED]
         if to is state or to is not ReceiptState.PUSH_PENDING:
             return NOTHING  # armed already, or delivered: nothing to mend
         deadline = self.push_deadline(binding)
-        self.store.put_pending_push(PendingPush(receipt_id, phone_id, deadline))
-        return Effects(timers=(Timer(deadline, PushDue(receipt_id)),))
+        self.store.put_pending_push(PendingPush(receipt, phone_id, deadline))
+        return Effects(timers=(Timer(deadline, _push_due(receipt)),))
 
     # ------------------------------------------------------------------ steps 504-508
 
     def _on_request(self, request: AssociationRequest, sender: Address, now: float) -> Effects:
         requester = identify_requester(sender)  # step 504, module 8021
         if requester != request.phone_id:
-            return _forged(sender, request.phone_id, request.receipt_id, request.request_id)
-        binding = self.store.binding(request.receipt_id)
+            return _forged(sender, request.phone_id, request.receipt, request.request_id)
+        binding = self.store.binding(request.receipt)
         if binding is None:  # not-uploaded refuses every request: not-bound
             return _refuse(
                 sender,
                 ErrorCode.UNKNOWN_RECEIPT,
                 f"no purchase with receipt id {request.receipt_id} was uploaded",
-                receipt_id=request.receipt_id,
+                receipt=request.receipt,
                 request_id=request.request_id,
             )
         if not self.store.is_subscribed(requester):
@@ -330,15 +339,15 @@ class CloudMachine:
                 sender,
                 ErrorCode.NOT_SUBSCRIBED,
                 f"phone {requester} has not subscribed to the associated-products service",
-                receipt_id=request.receipt_id,
+                receipt=request.receipt,
                 request_id=request.request_id,
             )
         if self.judge(requester, binding):  # step 505, module 8022: request-answered
             products = self.associated_products(binding, now)
-            cancels = self.mark_delivered(binding.receipt_id, requester)
+            cancels = self.mark_delivered(binding.receipt, requester)
             answered = Effects(sends=(self._respond(sender, request, products),), cancels=cancels)
-            if allows(self._state(binding.receipt_id, binding), ReceiptEvent.PUSH_SUPERSEDED):
-                return answered + self.supersede_push(binding.receipt_id, requester)
+            if allows(self._state(binding.receipt, binding), ReceiptEvent.PUSH_SUPERSEDED):
+                return answered + self.supersede_push(binding.receipt, requester)
             return answered
         return self.on_mismatch(request, requester, binding, sender, now)
 
@@ -363,6 +372,7 @@ class CloudMachine:
             receipt_id=binding.receipt_id,
             phone_id=requester,
             detail=f"requester {requester} is not {binding.phone_id} named by the POS",
+            merchant_id=binding.upload.merchant_id,
         )
         if self.config.mismatch_policy is MismatchPolicy.REJECT:
             refusal = ErrorReply(
@@ -370,6 +380,7 @@ class CloudMachine:
                 f"phone {requester} is not the phone the purchase was bound to",
                 receipt_id=binding.receipt_id,
                 request_id=request.request_id,
+                merchant_id=binding.upload.merchant_id,
             )
             return Effects(sends=(Send(sender, refusal),), notes=(mismatch,))
         # Unit 8022: one of the two identifiers is wrong, so both devices get the products.
@@ -385,12 +396,19 @@ class CloudMachine:
         ``dual-send-withheld`` note) and was not delivered the products already."""
         named = binding.phone_id
         if not self.store.is_subscribed(named):  # dual-send-withheld: the receipt stays
-            note = Note(CloudNote.DUAL_SEND_WITHHELD, binding.receipt_id, named, "not subscribed")
+            note = Note(
+                CloudNote.DUAL_SEND_WITHHELD,
+                binding.receipt_id,
+                named,
+                "not subscribed",
+                binding.upload.merchant_id,
+            )
             return Effects(notes=(note,))
-        if not allows(self._state(binding.receipt_id, binding), ReceiptEvent.MISMATCH_DUAL_SENT):
+        if not allows(self._state(binding.receipt, binding), ReceiptEvent.MISMATCH_DUAL_SENT):
             return NOTHING  # already-delivered
-        cancels = self.mark_delivered(binding.receipt_id, named)
-        push = AssociationPush(binding.receipt_id, named, PushReason.DUAL_SEND, products)
+        cancels = self.mark_delivered(binding.receipt, named)
+        receipt_id, merchant_id = binding.receipt_id, binding.upload.merchant_id
+        push = AssociationPush(receipt_id, merchant_id, named, PushReason.DUAL_SEND, products)
         return Effects(cancels=cancels) + self.push(push, now)
 
     def associated_products(self, binding: Binding, now: float) -> tuple[AssociatedProduct, ...]:
@@ -401,7 +419,7 @@ class CloudMachine:
         products = self.recommender.associate(upload, promotions, self.config.max_products)
         self.store.save_matching_relation(
             MatchingRelation(
-                receipt_id=upload.receipt_id,
+                receipt=upload.receipt,
                 phone_id=upload.phone_id,
                 goods=tuple(item.sku for item in upload.items),
                 associated=tuple(p.sku for p in products),
@@ -415,31 +433,34 @@ class CloudMachine:
         sender: Address, request: AssociationRequest, products: tuple[AssociatedProduct, ...]
     ) -> Send:
         """Step 508: the response message goes back to the device that asked."""
-        return Send(sender, AssociationResponse(request.request_id, request.receipt_id, products))
+        response = AssociationResponse(
+            request.request_id, request.receipt_id, request.merchant_id, products
+        )
+        return Send(sender, response)
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
-        """Hook: record that ``phone_id`` got ``receipt_id``'s products (answered or
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> tuple[PushDue, ...]:
+        """Hook: record that ``phone_id`` got ``receipt``'s products (answered or
         dual-sent); step 603 pushes only when no request came, so the pending push of that
         phone is removed. Returns the push timer to cancel."""
-        self.store.mark_delivered(receipt_id, phone_id)
-        pending = self.store.pending_push(receipt_id)
+        self.store.mark_delivered(receipt, phone_id)
+        pending = self.store.pending_push(receipt)
         if pending is not None and pending.phone_id == phone_id:
-            self.store.remove_pending_push(receipt_id)
-            return (PushDue(receipt_id),)
+            self.store.remove_pending_push(receipt)
+            return (_push_due(receipt),)
         return ()
 
     # ------------------------------------------------------------------ step 603
 
-    def on_push_due(self, receipt_id: str, now: float) -> Effects:
-        """Hook, steps 603/605: ``receipt_id``'s push timer fired. Push the products to the
+    def on_push_due(self, receipt: ReceiptKey, now: float) -> Effects:
+        """Hook, steps 603/605: ``receipt``'s push timer fired. Push the products to the
         POS-named phone if it is still pending and due, the phone subscribed and was not
         delivered them; note ``push-withheld`` if it did not subscribe; else nothing."""
-        pending = self.store.pending_push(receipt_id)
+        pending = self.store.pending_push(receipt)
         if pending is None or now < pending.deadline:
             return NOTHING  # answered (or dual-sent) in time, or a stale timer
-        binding = self.store.binding(receipt_id)
-        state = self._state(receipt_id, binding)  # while the push is still armed
-        self.store.remove_pending_push(receipt_id)
+        binding = self.store.binding(receipt)
+        state = self._state(receipt, binding)  # while the push is still armed
+        self.store.remove_pending_push(receipt)
         if self.store.is_subscribed(pending.phone_id):
             event = ReceiptEvent.PUSH_DUE_SUBSCRIBED
         else:
@@ -447,11 +468,17 @@ class CloudMachine:
         if binding is None or not allows(state, event):
             return NOTHING  # not-bound, or already-delivered: never a push after a delivery
         if event is ReceiptEvent.PUSH_DUE_NOT_SUBSCRIBED:
-            note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
+            merchant_id, receipt_id = receipt
+            note = Note(
+                CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed", merchant_id
+            )
             return Effects(notes=(note,))
         products = self.associated_products(binding, now)
-        self.store.mark_delivered(receipt_id, pending.phone_id)
-        push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
+        self.store.mark_delivered(receipt, pending.phone_id)
+        merchant_id, receipt_id = receipt
+        push = AssociationPush(
+            receipt_id, merchant_id, pending.phone_id, PushReason.TIMEOUT, products
+        )
         return self.push(push, now)
 
     # ------------------------------------------------------------------ reliable pushes
@@ -462,26 +489,26 @@ class CloudMachine:
         self.store.put_outgoing(push)
         return self._pushes.send(_push_key(push), Send(phone_address(push.phone_id), push), now)
 
-    def supersede_push(self, receipt_id: str, phone_id: str) -> Effects:
-        """Hook, push-superseded: the phone was answered about ``receipt_id`` while its push of it
-        was outstanding: stop re-sending it.
+    def supersede_push(self, receipt: ReceiptKey, phone_id: str) -> Effects:
+        """Hook, push-superseded: the phone was answered about ``receipt`` while its push of
+        it was outstanding: stop re-sending it.
 
         A push the phone has not acknowledged (lost, or still in flight) would otherwise
         be re-sent after the response, even after a restart: a timeout push after the
         products were answered. The phone has what the push carries; it shows it once.
         """
-        key = (receipt_id, phone_id)
-        superseded = self._pushes.acknowledge(key)
+        superseded = self._pushes.acknowledge((receipt, phone_id))
         if superseded:
-            self.store.remove_outgoing(receipt_id, phone_id)
+            self.store.remove_outgoing(receipt, phone_id)
         return superseded
 
     def _resend_push(self, key: Resend, now: float) -> Effects:
         resent = self._pushes.resend_due(key.key, now)
         if resent.gave_up and isinstance(key.key, tuple):
             # The phone never acknowledged. Stop keeping the push.
-            receipt_id, phone_id = key.key
-            self.store.remove_outgoing(str(receipt_id), str(phone_id))
+            receipt, phone_id = key.key
+            if isinstance(receipt, ReceiptKey):
+                self.store.remove_outgoing(receipt, str(phone_id))
         return resent.effects
 
 
@@ -496,8 +523,12 @@ _RENAMED_HOOKS = {
 """The private names variants overrode before the hooks were public."""
 
 
-def _push_key(push: AssociationPush | PushAck) -> tuple[str, str]:
-    return (push.receipt_id, push.phone_id)
+def _push_key(push: AssociationPush | PushAck) -> tuple[ReceiptKey, str]:
+    return (push.receipt, push.phone_id)
+
+
+def _push_due(receipt: ReceiptKey) -> PushDue:
+    return PushDue(receipt.receipt_id, receipt.merchant_id)
 
 
 def identify_requester(sender: Address) -> str | None:
@@ -517,14 +548,17 @@ def judge(requester: str, binding: Binding) -> bool:
 
 
 def _forged(
-    sender: Address, claimed: str, receipt_id: str | None = None, request_id: int | None = None
+    sender: Address,
+    claimed: str,
+    receipt: ReceiptKey | None = None,
+    request_id: int | None = None,
 ) -> Effects:
     """Refuse a message naming phone ``claimed`` that another party sent."""
     return _refuse(
         sender,
         ErrorCode.FORGED_IDENTIFIER,
         f"{sender} may not act for {phone_address(claimed)}",
-        receipt_id=receipt_id,
+        receipt=receipt,
         request_id=request_id,
     )
 
@@ -534,7 +568,9 @@ def _refuse(
     code: ErrorCode,
     detail: str,
     *,
-    receipt_id: str | None = None,
+    receipt: ReceiptKey | None = None,
     request_id: int | None = None,
 ) -> Effects:
-    return Effects(sends=(Send(to, ErrorReply(code, detail, receipt_id, request_id)),))
+    merchant_id, receipt_id = receipt if receipt is not None else (None, None)
+    refusal = ErrorReply(code, detail, receipt_id, request_id, merchant_id)
+    return Effects(sends=(Send(to, refusal),))

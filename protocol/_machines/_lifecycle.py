@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
 from protocol._core._errors import LocalProtocolError
-from protocol._core._messages import PushReason
+from protocol._core._messages import PushReason, ReceiptKey
 
 from ._store import Binding, CloudStore
 
@@ -212,38 +212,39 @@ def derive_state(
 
 
 class InFlight(Protocol):
-    """The keys ``(receipt_id, phone_id)`` of pushes known to be outgoing (an outbox)."""
+    """The keys ``(receipt, phone_id)`` of pushes known to be outgoing (an outbox)."""
 
-    def __contains__(self, key: tuple[str, str], /) -> bool: ...
+    def __contains__(self, key: tuple[ReceiptKey, str], /) -> bool: ...
 
 
 def receipt_state(
     store: CloudStore,
-    receipt_id: str,
+    receipt: ReceiptKey,
     *,
     binding: Binding | None = None,
     in_flight: InFlight | None = None,
 ) -> ReceiptState:
-    """The state of ``receipt_id``, derived from ``store`` (:func:`derive_state`).
+    """The state of ``receipt`` (merchant, receipt id), derived from ``store``
+    (:func:`derive_state`).
 
     ``binding``: the receipt's binding if the caller has read it already (else it is read
-    here). ``in_flight``: the keys ``(receipt_id, phone_id)`` of the pushes the caller
+    here). ``in_flight``: the keys ``(receipt, phone_id)`` of the pushes the caller
     knows to be outgoing (the cloud's outbox holds exactly its store's outgoing pushes);
     given, the store's outgoing list is searched only for a receipt whose key is in it.
     """
     if binding is None:
-        binding = store.binding(receipt_id)
+        binding = store.binding(receipt)
         if binding is None:
             return ReceiptState.NOT_UPLOADED
     phone_id = binding.phone_id
-    delivered = store.was_delivered(receipt_id, phone_id)
+    delivered = store.was_delivered(receipt, phone_id)
     outgoing: PushReason | None = None
-    if delivered and (in_flight is None or (receipt_id, phone_id) in in_flight):
+    if delivered and (in_flight is None or (receipt, phone_id) in in_flight):
         for push in store.outgoing():
-            if push.receipt_id == receipt_id and push.phone_id == phone_id:
+            if push.receipt == receipt and push.phone_id == phone_id:
                 outgoing = push.reason
                 break
-    armed = not delivered and store.pending_push(receipt_id) is not None
+    armed = not delivered and store.pending_push(receipt) is not None
     return derive_state(bound=True, delivered=delivered, outgoing=outgoing, armed=armed)
 
 

@@ -4,9 +4,10 @@ The phone subscribes when it first pays (the patent's "establish an association"
 for the associated products of a receipt (step 503) when its user wants, and shows what
 the cloud answers (step 509) or pushes unasked (step 605).
 
-The user's behaviour is an input: ``ask_plan`` maps a receipt id to the delay after the
-purchase (the notice's ``purchased_at``) at which the user asks (``None``: never asks, so
-the cloud must push); receipts not in the plan use ``default_ask_delay``.
+The user's behaviour is an input: ``ask_plan`` maps a receipt (a
+:class:`~protocol.ReceiptKey`: merchant and receipt id) to the delay after the purchase
+(the notice's ``purchased_at``) at which the user asks (``None``: never asks, so the cloud
+must push); receipts not in the plan use ``default_ask_delay``.
 
 Over a lossy network the phone re-sends its subscription and each request (same
 ``request_id``) with backoff until the answer comes, acknowledges every push
@@ -35,6 +36,7 @@ from protocol._core._messages import (
     Message,
     NoticeAck,
     PushAck,
+    ReceiptKey,
     ReceiptNotice,
     Subscribe,
     SubscribeAck,
@@ -54,9 +56,14 @@ class PhoneNote:
 
 @attrs.frozen
 class AskDue:
-    """Timer key: the user asks about ``receipt_id`` now."""
+    """Timer key: the user asks about receipt ``receipt_id`` of ``merchant_id`` now."""
 
     receipt_id: str
+    merchant_id: str
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
@@ -67,6 +74,7 @@ class Delivery:
     kind: str  # "response", or the push reason: "timeout" / "dual-send"
     products: tuple[AssociatedProduct, ...]
     at: float
+    merchant_id: str
 
 
 class PhoneMachine:
@@ -77,7 +85,7 @@ class PhoneMachine:
         phone_id: str,
         *,
         subscribes: bool = True,
-        ask_plan: Mapping[str, float | None] | None = None,
+        ask_plan: Mapping[ReceiptKey, float | None] | None = None,
         default_ask_delay: float | None = 0.0,
         cloud: Address = CLOUD,
         retry: RetryPolicy | None = None,
@@ -85,20 +93,21 @@ class PhoneMachine:
         self.phone_id = phone_id
         self.subscribes = subscribes
         self.cloud = cloud
-        self._ask_plan: Mapping[str, float | None] = ask_plan if ask_plan is not None else {}
+        self._ask_plan: Mapping[ReceiptKey, float | None] = ask_plan if ask_plan is not None else {}
         self._default_ask_delay = default_ask_delay
         self.subscribed = False
         # The proof of phone_id for later connections, from the SubscribeAck (the app
         # keeps it; a driver saves it where the app would, e.g. assocsim phone --token-file).
         self.device_token: str | None = None
         self._subscribing = False
-        self._waiting_for_subscription: list[str] = []
+        self._waiting_for_subscription: list[ReceiptKey] = []
         self._next_request_id = 1
         self._outbox = Outbox(retry)
-        self._asking: dict[int, str] = {}  # request id -> receipt, until answered
-        self._asks_due: dict[str, float] = {}  # receipt -> when the user will ask
-        self._noticed: set[str] = set()
-        self._shown: set[str] = set()
+        self._asking: dict[int, ReceiptKey] = {}  # request id -> receipt, until answered
+        self._asks_due: dict[ReceiptKey, float] = {}  # receipt -> when the user will ask
+        # Receipts by merchant and id: two shops may hand this phone the same receipt id.
+        self._noticed: set[ReceiptKey] = set()
+        self._shown: set[ReceiptKey] = set()
         self._started = False
         self.deliveries: list[Delivery] = []
         self.refusals: list[ErrorReply] = []
@@ -108,7 +117,7 @@ class PhoneMachine:
         if not self._started:
             self._started = True
             return NOTHING
-        timers = tuple(Timer(at, AskDue(receipt)) for receipt, at in self._asks_due.items())
+        timers = tuple(Timer(at, _ask_due(receipt)) for receipt, at in self._asks_due.items())
         return self._outbox.resume(now) + Effects(timers=timers)
 
     @property
@@ -116,15 +125,16 @@ class PhoneMachine:
         """Messages the phone is still re-sending (a subscription, requests)."""
         return len(self._outbox)
 
-    def ask(self, receipt_id: str, now: float) -> Effects:
-        """Step 503 (sending unit 701): ask the cloud about ``receipt_id``."""
-        self._asks_due.pop(receipt_id, None)
+    def ask(self, receipt: ReceiptKey, now: float) -> Effects:
+        """Step 503 (sending unit 701): ask the cloud about ``receipt``."""
+        self._asks_due.pop(receipt, None)
         if self._subscribing and not self.subscribed:
-            self._waiting_for_subscription.append(receipt_id)  # ask once subscribed
+            self._waiting_for_subscription.append(receipt)  # ask once subscribed
             return NOTHING
-        request = AssociationRequest(self._next_request_id, receipt_id, self.phone_id)
+        merchant_id, receipt_id = receipt
+        request = AssociationRequest(self._next_request_id, receipt_id, merchant_id, self.phone_id)
         self._next_request_id += 1
-        self._asking[request.request_id] = receipt_id
+        self._asking[request.request_id] = receipt
         return self._outbox.send(request.request_id, Send(self.cloud, request), now)
 
     def subscribe(self, now: float) -> Effects:
@@ -143,16 +153,17 @@ class PhoneMachine:
             return resent.effects
         if not isinstance(key, AskDue):
             raise LocalProtocolError(f"the phone armed no timer {key!r}")
-        return self.ask(key.receipt_id, now)
+        return self.ask(key.receipt, now)
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
         if isinstance(message, AssociationResponse):  # step 509, receiving unit 702
             self._asking.pop(message.request_id, None)
             answered = self._outbox.acknowledge(message.request_id)
-            return answered + self._show(message.receipt_id, "response", message.products, now)
+            return answered + self._show(message.receipt, "response", message.products, now)
         if isinstance(message, AssociationPush):  # step 605, receiving unit 702
-            ack = Effects(sends=(Send(sender, PushAck(message.receipt_id, message.phone_id)),))
-            return ack + self._show(message.receipt_id, str(message.reason), message.products, now)
+            ack = PushAck(message.receipt_id, message.merchant_id, message.phone_id)
+            shown = self._show(message.receipt, str(message.reason), message.products, now)
+            return Effects(sends=(Send(sender, ack),)) + shown
         if isinstance(message, ReceiptNotice):
             return self._on_receipt(message, sender, now)
         if isinstance(message, SubscribeAck):
@@ -178,32 +189,40 @@ class PhoneMachine:
         return NOTHING  # a phone ignores what it never asked for
 
     def _show(
-        self, receipt_id: str, kind: str, products: tuple[AssociatedProduct, ...], now: float
+        self, receipt: ReceiptKey, kind: str, products: tuple[AssociatedProduct, ...], now: float
     ) -> Effects:
         """Step 509/605: show a receipt's associated products to the user, once."""
-        if receipt_id in self._shown:
-            note = Note(PhoneNote.ALREADY_SHOWN, receipt_id, self.phone_id, kind)
+        merchant_id, receipt_id = receipt
+        if receipt in self._shown:
+            note = Note(PhoneNote.ALREADY_SHOWN, receipt_id, self.phone_id, kind, merchant_id)
             return Effects(notes=(note,))
-        self._shown.add(receipt_id)
-        self.deliveries.append(Delivery(receipt_id, kind, products, now))
-        return Effects(notes=(Note(PhoneNote.SHOWN, receipt_id, self.phone_id, kind),))
+        self._shown.add(receipt)
+        self.deliveries.append(Delivery(receipt_id, kind, products, now, merchant_id))
+        note = Note(PhoneNote.SHOWN, receipt_id, self.phone_id, kind, merchant_id)
+        return Effects(notes=(note,))
 
     def _on_receipt(self, notice: ReceiptNotice, sender: Address, now: float) -> Effects:
-        effects = Effects(sends=(Send(sender, NoticeAck(notice.receipt_id)),))
-        if notice.receipt_id in self._noticed:
+        ack = NoticeAck(notice.receipt_id, notice.merchant_id)
+        effects = Effects(sends=(Send(sender, ack),))
+        receipt = notice.receipt
+        if receipt in self._noticed:
             return effects  # the notice repeated
-        self._noticed.add(notice.receipt_id)
+        self._noticed.add(receipt)
         if self.subscribes:
             # The first payment with the phone: establish the association, subscribe.
             effects += self.subscribe(now)
-        delay = self._ask_plan.get(notice.receipt_id, self._default_ask_delay)
+        delay = self._ask_plan.get(receipt, self._default_ask_delay)
         if delay is not None:
             # The user asks `delay` after paying (the receipt's time), or at once if the
             # notice itself came later than that (a slow or lossy network).
             at = max(now, notice.purchased_at + delay)
-            self._asks_due[notice.receipt_id] = at
-            effects += Effects(timers=(Timer(at, AskDue(notice.receipt_id)),))
+            self._asks_due[receipt] = at
+            effects += Effects(timers=(Timer(at, _ask_due(receipt)),))
         return effects
 
 
 _SUBSCRIPTION = "subscription"
+
+
+def _ask_due(receipt: ReceiptKey) -> AskDue:
+    return AskDue(receipt.receipt_id, receipt.merchant_id)

@@ -157,6 +157,8 @@ class PosMachine:
         return resent.effects
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
+        if isinstance(message, UploadAck | NoticeAck) and message.merchant_id != self.merchant_id:
+            return NOTHING  # another merchant's receipt: not one this till sent
         if isinstance(message, UploadAck):
             awaiting = self._awaiting_ack.pop(message.receipt_id, None)
             if awaiting is None:
@@ -177,7 +179,8 @@ class PosMachine:
                 if self._awaiting_ack.pop(receipt, None) is None:
                     return NOTHING  # a refusal repeated: already noted
                 effects = self._outbox.acknowledge(_Upload(receipt))
-            note = Note(PosNote.UPLOAD_REFUSED, receipt, None, f"{message.code}: {message.detail}")
+            detail = f"{message.code}: {message.detail}"
+            note = Note(PosNote.UPLOAD_REFUSED, receipt, None, detail, self.merchant_id)
             return effects + Effects(notes=(note,))
         return NOTHING  # a POS ignores what it never asked for
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from protocol._core._messages import AssociationPush, PurchaseUpload
+from protocol._core._messages import AssociationPush, PurchaseUpload, ReceiptKey
 from protocol._reco._recommender import Promotions
 
 __all__ = [
@@ -52,6 +52,10 @@ class Binding:
         return self.upload.receipt_id
 
     @property
+    def receipt(self) -> ReceiptKey:
+        return self.upload.receipt
+
+    @property
     def phone_id(self) -> str:
         return self.upload.phone_id
 
@@ -60,7 +64,7 @@ class Binding:
 class PendingPush:
     """Step 602: the cloud waits for a request until ``deadline``, then pushes (step 603)."""
 
-    receipt_id: str
+    receipt: ReceiptKey
     phone_id: str
     deadline: float
 
@@ -69,7 +73,7 @@ class PendingPush:
 class MatchingRelation:
     """Step 507 / unit 803: the goods of a receipt and the products matched to them."""
 
-    receipt_id: str
+    receipt: ReceiptKey
     phone_id: str
     goods: tuple[str, ...]
     associated: tuple[str, ...]
@@ -99,9 +103,13 @@ class StepTransactions(Protocol):
 
 
 class CloudStore(StepTransactions, Protocol):
-    """Everything the cloud remembers. Implementations must be deterministic."""
+    """Everything the cloud remembers. Implementations must be deterministic.
 
-    def binding(self, receipt_id: str) -> Binding | None: ...
+    Receipts are keyed by :class:`~protocol.ReceiptKey` (merchant, receipt id): each
+    merchant has its own namespace of receipt ids.
+    """
+
+    def binding(self, receipt: ReceiptKey) -> Binding | None: ...
     def put_binding(self, binding: Binding) -> None: ...
     def bindings(self) -> Iterable[Binding]:
         """Every binding, in the order they were stored."""
@@ -110,25 +118,25 @@ class CloudStore(StepTransactions, Protocol):
     def is_subscribed(self, phone_id: str) -> bool: ...
     def subscribe(self, phone_id: str, at: float) -> None: ...
 
-    def pending_push(self, receipt_id: str) -> PendingPush | None: ...
+    def pending_push(self, receipt: ReceiptKey) -> PendingPush | None: ...
     def put_pending_push(self, push: PendingPush) -> None: ...
-    def remove_pending_push(self, receipt_id: str) -> None: ...
+    def remove_pending_push(self, receipt: ReceiptKey) -> None: ...
     def pending_pushes(self) -> Iterable[PendingPush]: ...
 
-    def was_delivered(self, receipt_id: str, phone_id: str) -> bool: ...
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> None: ...
+    def was_delivered(self, receipt: ReceiptKey, phone_id: str) -> bool: ...
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> None: ...
 
     def put_outgoing(self, push: AssociationPush) -> None:
         """Keep ``push`` until its phone acknowledges it (re-sent after a restart)."""
         ...
 
-    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None: ...
+    def remove_outgoing(self, receipt: ReceiptKey, phone_id: str) -> None: ...
     def outgoing(self) -> Iterable[AssociationPush]:
         """Pushes sent and not yet acknowledged, in the order they were first sent."""
         ...
 
     def save_matching_relation(self, relation: MatchingRelation) -> None: ...
-    def matching_relation(self, receipt_id: str) -> MatchingRelation | None: ...
+    def matching_relation(self, receipt: ReceiptKey) -> MatchingRelation | None: ...
 
     def promotions(self, merchant_id: str) -> Promotions | None: ...
     def set_promotions(self, promotions: Promotions) -> None: ...
@@ -154,12 +162,12 @@ class InMemoryStore:
     """
 
     def __init__(self) -> None:
-        self._bindings: dict[str, Binding] = {}
+        self._bindings: dict[ReceiptKey, Binding] = {}
         self._subscribed: dict[str, float] = {}
-        self._pending: dict[str, PendingPush] = {}
-        self._delivered: set[tuple[str, str]] = set()
-        self._outgoing: dict[tuple[str, str], AssociationPush] = {}
-        self._relations: dict[str, MatchingRelation] = {}
+        self._pending: dict[ReceiptKey, PendingPush] = {}
+        self._delivered: set[tuple[ReceiptKey, str]] = set()
+        self._outgoing: dict[tuple[ReceiptKey, str], AssociationPush] = {}
+        self._relations: dict[ReceiptKey, MatchingRelation] = {}
         self._promotions: dict[str, Promotions] = {}
         self._undo: list[Callable[[], None]] | None = None  # None: no step open
 
@@ -182,12 +190,12 @@ class InMemoryStore:
             old = table.get(key, _ABSENT)
             undo.append(lambda: _restore(table, key, old))
 
-    def binding(self, receipt_id: str) -> Binding | None:
-        return self._bindings.get(receipt_id)
+    def binding(self, receipt: ReceiptKey) -> Binding | None:
+        return self._bindings.get(receipt)
 
     def put_binding(self, binding: Binding) -> None:
-        self._keep(self._bindings, binding.receipt_id)
-        self._bindings[binding.receipt_id] = binding
+        self._keep(self._bindings, binding.receipt)
+        self._bindings[binding.receipt] = binding
 
     def bindings(self) -> Iterable[Binding]:
         return tuple(self._bindings.values())
@@ -199,47 +207,47 @@ class InMemoryStore:
         self._keep(self._subscribed, phone_id)
         self._subscribed.setdefault(phone_id, at)
 
-    def pending_push(self, receipt_id: str) -> PendingPush | None:
-        return self._pending.get(receipt_id)
+    def pending_push(self, receipt: ReceiptKey) -> PendingPush | None:
+        return self._pending.get(receipt)
 
     def put_pending_push(self, push: PendingPush) -> None:
-        self._keep(self._pending, push.receipt_id)
-        self._pending[push.receipt_id] = push
+        self._keep(self._pending, push.receipt)
+        self._pending[push.receipt] = push
 
-    def remove_pending_push(self, receipt_id: str) -> None:
-        self._keep(self._pending, receipt_id)
-        self._pending.pop(receipt_id, None)
+    def remove_pending_push(self, receipt: ReceiptKey) -> None:
+        self._keep(self._pending, receipt)
+        self._pending.pop(receipt, None)
 
     def pending_pushes(self) -> Iterable[PendingPush]:
         return tuple(self._pending.values())
 
-    def was_delivered(self, receipt_id: str, phone_id: str) -> bool:
-        return (receipt_id, phone_id) in self._delivered
+    def was_delivered(self, receipt: ReceiptKey, phone_id: str) -> bool:
+        return (receipt, phone_id) in self._delivered
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> None:
-        key = (receipt_id, phone_id)
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> None:
+        key = (receipt, phone_id)
         if self._undo is not None and key not in self._delivered:
             self._undo.append(lambda: self._delivered.discard(key))
         self._delivered.add(key)
 
     def put_outgoing(self, push: AssociationPush) -> None:
-        key = (push.receipt_id, push.phone_id)
+        key = (push.receipt, push.phone_id)
         self._keep(self._outgoing, key)
         self._outgoing[key] = push
 
-    def remove_outgoing(self, receipt_id: str, phone_id: str) -> None:
-        self._keep(self._outgoing, (receipt_id, phone_id))
-        self._outgoing.pop((receipt_id, phone_id), None)
+    def remove_outgoing(self, receipt: ReceiptKey, phone_id: str) -> None:
+        self._keep(self._outgoing, (receipt, phone_id))
+        self._outgoing.pop((receipt, phone_id), None)
 
     def outgoing(self) -> Iterable[AssociationPush]:
         return tuple(self._outgoing.values())
 
     def save_matching_relation(self, relation: MatchingRelation) -> None:
-        self._keep(self._relations, relation.receipt_id)
-        self._relations[relation.receipt_id] = relation
+        self._keep(self._relations, relation.receipt)
+        self._relations[relation.receipt] = relation
 
-    def matching_relation(self, receipt_id: str) -> MatchingRelation | None:
-        return self._relations.get(receipt_id)
+    def matching_relation(self, receipt: ReceiptKey) -> MatchingRelation | None:
+        return self._relations.get(receipt)
 
     def promotions(self, merchant_id: str) -> Promotions | None:
         return self._promotions.get(merchant_id)

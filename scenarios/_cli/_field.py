@@ -320,7 +320,11 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "--token-file", type=Path, metavar="F", help="keep the device token here (JSON)"
     )
     phone.add_argument(
-        "--ask", nargs="+", default=[], metavar="RECEIPT", help="receipt ids to ask about"
+        "--ask",
+        nargs="+",
+        default=[],
+        metavar="MERCHANT/RECEIPT",
+        help="receipts to ask about, each as its merchant and receipt id (shop-01/R0000001)",
     )
     phone.add_argument(
         "--stay", action="store_true", help="with --ask: keep listening for pushes afterwards"

@@ -64,7 +64,12 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     diagram.add_argument(
         "-o", "--output", type=Path, metavar="FILE.svg", help="where to write (default: TRACE.svg)"
     )
-    diagram.add_argument("--receipt", metavar="R", help="only the messages of receipt R")
+    diagram.add_argument(
+        "--receipt",
+        metavar="R",
+        help="only the messages of receipt R: MERCHANT/RECEIPT as the trace names it, or a "
+        "receipt id alone for that id at every merchant",
+    )
     diagram.add_argument(
         "--from",
         dest="start",

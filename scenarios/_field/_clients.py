@@ -58,6 +58,7 @@ from protocol import (
     PhoneMachine,
     PosMachine,
     PromotionUpdate,
+    ReceiptKey,
     ReceiptNotice,
     SubscribeAck,
     UploadAck,
@@ -582,7 +583,13 @@ def _render_phone(event: TraceEvent) -> dict[str, Any] | None:
     phone = event.recipient.removeprefix("phone:")
     base: dict[str, Any] = {"t": round(event.t, 3), "phone": phone}
     if isinstance(message, ReceiptNotice):
-        return {**base, "event": "receipt", "receipt": message.receipt_id, "from": event.sender}
+        return {
+            **base,
+            "event": "receipt",
+            "receipt": message.receipt_id,
+            "merchant": message.merchant_id,
+            "from": event.sender,
+        }
     if isinstance(message, SubscribeAck):
         return {**base, "event": "subscribed", "token": message.device_token is not None}
     if isinstance(message, AssociationResponse):
@@ -590,6 +597,7 @@ def _render_phone(event: TraceEvent) -> dict[str, Any] | None:
             **base,
             "event": "response",
             "receipt": message.receipt_id,
+            "merchant": message.merchant_id,
             "products": encode_message(message)["body"]["products"],
         }
     if isinstance(message, AssociationPush):
@@ -598,6 +606,7 @@ def _render_phone(event: TraceEvent) -> dict[str, Any] | None:
             "event": "push",
             "reason": str(message.reason),
             "receipt": message.receipt_id,
+            "merchant": message.merchant_id,
             "products": encode_message(message)["body"]["products"],
         }
     if isinstance(message, ErrorReply):
@@ -614,7 +623,7 @@ def _render_phone(event: TraceEvent) -> dict[str, Any] | None:
 class _Enrolling:
     """A phone app at start: subscribes if it has no token yet, asks ``asks`` at once."""
 
-    def __init__(self, phone: PhoneMachine, *, subscribe: bool, asks: Sequence[str]) -> None:
+    def __init__(self, phone: PhoneMachine, *, subscribe: bool, asks: Sequence[ReceiptKey]) -> None:
         self.phone = phone
         self._subscribe = subscribe
         self._asks = tuple(asks)
@@ -638,7 +647,8 @@ class _Enrolling:
 @attrs.frozen
 class PhoneOptions:
     """``assocsim phone``: the phones (E.164 ids), where their tokens are kept, the
-    receipts to ask about (one phone only) and whether to stay after the answers."""
+    receipts to ask about (one phone only; ``MERCHANT/RECEIPT``, since receipt ids are
+    unique within a merchant only) and whether to stay after the answers."""
 
     client: ClientOptions
     ids: tuple[str, ...]
@@ -688,18 +698,27 @@ def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
             )
     if len(set(ids)) != len(ids):
         raise ScenarioError("--id: a phone is given twice")
-    for receipt in phone.asks:
-        if not is_token(receipt):
-            raise ScenarioError(f"--ask {receipt!r}: not a receipt id")
+    asks = tuple(_ask(receipt) for receipt in phone.asks)
     if phone.asks and len(ids) != 1:
         raise ScenarioError("--ask is for one phone: give one --id")
     if phone.asks and options.scenario is not None:
         raise ScenarioError("--ask and --scenario do not mix: a scenario's phones ask by plan")
     process = _PhoneProcess(_phones(ids, options), _Tokens(phone.token_file), options, out)
-    process.asks = phone.asks
+    process.asks = asks
     process.stay = phone.stay
     process.context = client_ssl_context(options.tls_ca) if options.tls else None
     return run_trio(process.run, on_refused=_hello_refused)
+
+
+def _ask(text: str) -> ReceiptKey:
+    """A ``--ask`` receipt, ``MERCHANT/RECEIPT``, or a :class:`ScenarioError` saying so."""
+    merchant_id, slash, receipt_id = text.partition("/")
+    if not (slash and is_token(merchant_id) and is_token(receipt_id)):
+        raise ScenarioError(
+            f"--ask {text!r}: not a receipt; give MERCHANT/RECEIPT (e.g. shop-01/R0000001), "
+            "as the receipt notice names it"
+        )
+    return ReceiptKey(merchant_id, receipt_id)
 
 
 def _phones(ids: Sequence[str], options: ClientOptions) -> list[PhoneMachine]:
@@ -707,10 +726,11 @@ def _phones(ids: Sequence[str], options: ClientOptions) -> list[PhoneMachine]:
         return [PhoneMachine(phone_id) for phone_id in ids]
     workload = _workload(options)
     plans = {plan.phone_id: plan for plan in workload.phones}
-    asks: dict[str, dict[str, float | None]] = {phone_id: {} for phone_id in ids}
+    asks: dict[str, dict[ReceiptKey, float | None]] = {phone_id: {} for phone_id in ids}
     for purchase in workload.purchases:
         if purchase.buyer_phone_id in asks:
-            asks[purchase.buyer_phone_id][purchase.receipt_id] = purchase.ask_delay
+            receipt = ReceiptKey(purchase.merchant_id, purchase.receipt_id)
+            asks[purchase.buyer_phone_id][receipt] = purchase.ask_delay
     machines = []
     for phone_id in ids:
         plan = plans.get(phone_id)
@@ -737,14 +757,14 @@ class _PhoneProcess:
         self.phones = phones
         self.tokens = tokens
         self.options = options
-        self.asks: tuple[str, ...] = ()
+        self.asks: tuple[ReceiptKey, ...] = ()
         self.stay = False
         self.context: ssl.SSLContext | None = None
         self.stop = StopFlag()
         self.printer = _Printer(out, _render_phone)
         self.refused: list[HelloRefused] = []
         self.trace_file: IO[str] | None = None
-        self.answered: set[str] = set()
+        self.answered: set[ReceiptKey] = set()
         self.endpoints: dict[str, TcpClientEndpoint] = {}
         self.actors: list[Actor] = []
 
@@ -757,8 +777,11 @@ class _PhoneProcess:
             phone_id = event.recipient.removeprefix("phone:")
             if message.device_token is not None and message.phone_id == phone_id:
                 self.tokens.save(phone_id, message.device_token, self.endpoints.get(phone_id))
-        elif isinstance(message, AssociationResponse | ErrorReply) and message.receipt_id:
-            self.answered.add(message.receipt_id)
+        elif isinstance(message, AssociationResponse):
+            self.answered.add(message.receipt)
+        elif isinstance(message, ErrorReply) and message.receipt_id:
+            # A refusal names no merchant: it answers the asks of that receipt id.
+            self.answered.update(r for r in self.asks if r.receipt_id == message.receipt_id)
 
     async def run(self) -> int:
         if not await _run_connected(self, "phone"):

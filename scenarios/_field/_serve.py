@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +40,7 @@ from protocol import (
     LocalProtocolError,
     Message,
     NoticeAck,
+    ReceiptKey,
     ReceiptNotice,
 )
 from protocol.lowlevel import (
@@ -97,11 +99,12 @@ class ReceiptHolders:
     server); that phone may then ask about the receipt even if the POS keyed another
     number (the patent's mismatch). Each new pair is appended and flushed before the
     notice is relayed, so it survives a crash of the process (kill -9); the file is a
-    JSON array ``[receipt, phone]`` per line.
+    JSON array ``[merchant, receipt, phone]`` per line (receipt ids are unique within a
+    merchant only), created readable by its owner only (0600).
     """
 
     def __init__(self, path: Path | None) -> None:
-        self._holders: dict[str, set[str]] = {}
+        self._holders: dict[ReceiptKey, set[str]] = {}
         self._file: IO[str] | None = None
         self.path = path
         if path is None:
@@ -109,7 +112,8 @@ class ReceiptHolders:
         if path.exists():
             self._load(path)
         try:
-            self._file = path.open("a", encoding="utf-8")
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._file = os.fdopen(descriptor, "a", encoding="utf-8")
         except OSError as exc:
             raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -119,28 +123,38 @@ class ReceiptHolders:
             if not line.strip():
                 continue
             try:
-                receipt, phone = json.loads(line)
-                if not (is_token(receipt) and is_phone_id(phone)):
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if isinstance(entry, list) and len(entry) == 2 and number < len(lines):
+                raise ScenarioError(
+                    f"{path}: line {number} is [receipt, phone], written by an assocsim "
+                    "whose receipts had no merchant (its store is refused too): start "
+                    "serve cloud on a new --db"
+                )
+            try:
+                merchant, receipt, phone = entry
+                if not (is_token(merchant) and is_token(receipt) and is_phone_id(phone)):
                     raise ValueError
             except (ValueError, TypeError):
                 if number == len(lines):  # the last line, cut short by a crash: ignore it
                     continue
                 raise ScenarioError(
-                    f"{path}: line {number} is not [receipt, phone]; the file was changed "
-                    "outside assocsim: restore it or remove the line"
+                    f"{path}: line {number} is not [merchant, receipt, phone]; the file was "
+                    "changed outside assocsim: restore it or remove the line"
                 ) from None
-            self._holders.setdefault(receipt, set()).add(phone)
+            self._holders.setdefault(ReceiptKey(merchant, receipt), set()).add(phone)
 
-    def __call__(self, receipt_id: str) -> set[str]:
-        return self._holders.get(receipt_id, set())
+    def __call__(self, receipt: ReceiptKey) -> set[str]:
+        return self._holders.get(receipt, set())
 
-    def record(self, receipt_id: str, phone_id: str) -> None:
-        held = self._holders.setdefault(receipt_id, set())
+    def record(self, receipt: ReceiptKey, phone_id: str) -> None:
+        held = self._holders.setdefault(receipt, set())
         if phone_id in held:
             return
         held.add(phone_id)
         if self._file is not None:
-            self._file.write(json.dumps([receipt_id, phone_id]) + "\n")
+            self._file.write(json.dumps([*receipt, phone_id]) + "\n")
             self._file.flush()
 
     def close(self) -> None:
@@ -150,8 +164,13 @@ class ReceiptHolders:
 
 def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
     """What one client may send another through the cloud: a POS hands a phone a receipt
-    notice of its own merchant (recorded in ``holders``), a phone acknowledges it to a
-    POS. Nothing else travels between clients."""
+    notice of its own merchant (recorded in ``holders`` by merchant and receipt id), a
+    phone acknowledges it to a POS of that merchant. Nothing else travels between clients.
+
+    The merchant is the sender's authenticated one, never only the notice's claim; and
+    the record is per merchant, so a till handing out another merchant's receipt id makes
+    its phone the holder of its own merchant's receipt of that id (unknown, or its own),
+    never of the other merchant's (issue 14)."""
 
     def may_relay(sender: Address, recipient: Address, message: Message) -> bool:
         if isinstance(message, ReceiptNotice):
@@ -159,10 +178,13 @@ def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
             phone = phone_of(recipient)
             if pos is None or phone is None or pos[0] != message.merchant_id:
                 return False
-            holders.record(message.receipt_id, phone)
+            holders.record(ReceiptKey(pos[0], message.receipt_id), phone)
             return True
         if isinstance(message, NoticeAck):
-            return phone_of(sender) is not None and pos_of(recipient) is not None
+            pos = pos_of(recipient)
+            return (
+                phone_of(sender) is not None and pos is not None and pos[0] == message.merchant_id
+            )
         return False
 
     return may_relay

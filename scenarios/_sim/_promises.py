@@ -51,6 +51,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from actors import receipt_key
 from protocol import PushDue
 from scenarios._model._scenario import Scenario
 
@@ -72,7 +73,9 @@ _PHONE = "phone:"
 _PHONE_LEN = len(_PHONE)
 EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
 _ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
-_PUSH_DUE = re.compile(r"PushDue\(receipt_id=(['\"])(.*)\1\)")
+# The repr of PushDue(receipt_id, merchant_id) in a trace (ids are tokens, never quotes);
+# a trace of format 1 has no merchant_id: its receipts are keyed by their id alone.
+_PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)')?\)")
 
 NO_DELIVERY_LOST = "no-delivery-lost"
 NO_DUPLICATE_SHOWN = "no-duplicate-shown"
@@ -96,12 +99,13 @@ def attribute_field(body: Any, name: str) -> Any:
 
 
 def push_due_receipt(key: object) -> str | None:
-    """The receipt of a cloud's ``PushDue`` timer key (the key, or its ``repr`` in a trace)."""
+    """The receipt of a cloud's ``PushDue`` timer key (the key, or its ``repr`` in a trace),
+    named as the trace names receipts: ``MERCHANT/RECEIPT`` (:func:`actors.receipt_key`)."""
     if isinstance(key, PushDue):
-        return key.receipt_id
+        return receipt_key(key.merchant_id, key.receipt_id)
     if isinstance(key, str):
         match = _PUSH_DUE.fullmatch(key)
-        return match.group(2) if match is not None else None
+        return receipt_key(match.group(2), match.group(1)) if match is not None else None
     return None
 
 

@@ -173,19 +173,19 @@ class ReportBuilder:
         # The ledger reads only fields every message of its type has: plain getattr will do
         # (attribute_field's default is for bodies that may lack one).
         self._ledger = ledger = PromiseLedger(push_timeout_of(settings), field=getattr)
-        self._purchased_at: dict[str, float] = {}
-        self._named: dict[str, str] = {}
+        self._purchased_at: dict[str | None, float] = {}
+        self._named: dict[str | None, str] = {}
         self._acknowledged: set[str] = set()
         self._requests: set[tuple[str, int]] = set()  # also what identifies a re-sent one
         self._mismatched: set[tuple[str, int]] = set()
         self._gave_up = 0
         self._responses: set[tuple[str, int]] = set()
         self._refusals: set[tuple[str, int | None, str | None]] = set()
-        self._pushes: set[tuple[str, str]] = set()
-        self._dual_sends: set[tuple[str, str]] = set()
+        self._pushes: set[tuple[str | None, str]] = set()
+        self._dual_sends: set[tuple[str | None, str]] = set()
         # What identifies each re-sent message type (_SEND_HANDLERS) across its re-sends:
         self._sent_uploads: set[tuple[str, str]] = set()  # (POS, receipt)
-        self._sent_pushes: set[tuple[str, str]] = set()  # (receipt, phone id)
+        self._sent_pushes: set[tuple[str | None, str]] = set()  # (receipt, phone id)
         self._sent_notices: set[tuple[str, str]] = set()  # (sender, receipt)
         self._sent_subscribes: set[str] = set()  # phone id
         self._sent_promotions: set[str] = set()  # sender
@@ -236,21 +236,18 @@ class ReportBuilder:
         t, kind, sender, recipient, message, note, detail = event
         self._last_t = t
         if message is not None:
+            # Receipts by merchant and id (MERCHANT/RECEIPT), as the trace names them.
             if kind is _SEND:
-                self._on_send[type(message)](
-                    sender, recipient, getattr(message, "receipt_id", None), t, message
-                )
+                self._on_send[type(message)](sender, recipient, event.receipt, t, message)
             elif kind is _RECEIVE:
-                self._on_recv[type(message)](
-                    sender, recipient, getattr(message, "receipt_id", None), t, message
-                )
+                self._on_recv[type(message)](sender, recipient, event.receipt, t, message)
             else:
                 self._ledger.message(
                     kind,
                     sender,
                     recipient,
                     _TYPE_NAMES[type(message)],
-                    getattr(message, "receipt_id", None),
+                    event.receipt,
                     t,
                     message,
                 )
@@ -265,7 +262,7 @@ class ReportBuilder:
                     self._ledger.push_due(pushed)
         elif kind is _NOTE:
             if note is not None:
-                self._ledger.note(sender, note.kind, note.receipt_id, t, note.detail)
+                self._ledger.note(sender, note.kind, event.receipt, t, note.detail)
                 if note.kind == OutboxNote.GAVE_UP:
                     self._gave_up += 1
         elif kind is _CRASH or kind is _RESTART:
@@ -280,7 +277,7 @@ class ReportBuilder:
             self._resent += 1
             return
         self._sent_uploads.add(key)
-        self._purchased_at.setdefault(m.receipt_id, m.purchased_at)
+        self._purchased_at.setdefault(receipt, m.purchased_at)
 
     def _send_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._sent_request_promise(frm, to, receipt, t, m)
@@ -292,7 +289,7 @@ class ReportBuilder:
 
     def _send_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._sent_push_promise(frm, to, receipt, t, m)
-        key = (m.receipt_id, m.phone_id)
+        key = (receipt, m.phone_id)
         if key in self._sent_pushes:
             self._resent += 1
         else:
@@ -320,11 +317,11 @@ class ReportBuilder:
     def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_upload_promise(frm, to, receipt, t, m)
         if to == CLOUD:
-            self._named.setdefault(m.receipt_id, m.phone_id)
+            self._named.setdefault(receipt, m.phone_id)
 
     def _recv_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         if to == CLOUD:
-            named = self._named.get(m.receipt_id)
+            named = self._named.get(receipt)
             if named is not None and named != m.phone_id:
                 self._mismatched.add((frm, m.request_id))
 
@@ -346,7 +343,7 @@ class ReportBuilder:
     def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_push_promise(frm, to, receipt, t, m)
         if to != CLOUD and to.startswith(_PHONE):
-            key = (m.receipt_id, to.removeprefix(_PHONE))
+            key = (receipt, to.removeprefix(_PHONE))
             if m.reason is PushReason.DUAL_SEND:
                 self._dual_sends.add(key)
             else:

@@ -32,6 +32,7 @@ from protocol import (
     PairingEngine,
     PhoneMachine,
     PosMachine,
+    ReceiptKey,
     Recommender,
     RuleRecommender,
     phone_address,
@@ -104,10 +105,11 @@ def build_world(
     by_pos: dict[tuple[str, str], list[Any]] = {
         (shop.merchant_id, pos_id): [] for shop in workload.shops for pos_id in shop.pos_ids
     }
-    asks: dict[str, dict[str, float | None]] = {p.phone_id: {} for p in workload.phones}
+    asks: dict[str, dict[ReceiptKey, float | None]] = {p.phone_id: {} for p in workload.phones}
     for purchase in workload.purchases:
         by_pos[(purchase.merchant_id, purchase.pos_id)].append(purchase.checkout())
-        asks[purchase.buyer_phone_id][purchase.receipt_id] = purchase.ask_delay
+        receipt = ReceiptKey(purchase.merchant_id, purchase.receipt_id)
+        asks[purchase.buyer_phone_id][receipt] = purchase.ask_delay
     for shop in workload.shops:
         for index, pos_id in enumerate(shop.pos_ids):
             world.add(

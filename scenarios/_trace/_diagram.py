@@ -191,7 +191,12 @@ class _Collector:
         self.spans: list[_Span] = []
         self._crashed: dict[str, _Span] = {}
         self._partitions: dict[tuple[str, str], _Span] = {}
-        self._timer_token = f"'{options.receipt}'" if options.receipt is not None else None
+        # A receipt is MERCHANT/RECEIPT in a trace; a bare RECEIPT selects it at any merchant.
+        receipt = options.receipt
+        self._suffix = None if receipt is None or "/" in receipt else f"/{receipt}"
+        self._timer_tokens = (
+            None if receipt is None else tuple(f"'{part}'" for part in receipt.split("/"))
+        )
         self.unresolved = 0  # drawn arrows not yet ended
         self.counting_only = False
 
@@ -201,9 +206,16 @@ class _Collector:
         start, until = self.options.start, self.options.until
         return (start is None or t >= start) and (until is None or t <= until)
 
+    def _is_receipt(self, receipt: str | None) -> bool:
+        """Is ``receipt`` (a trace's) the one the options select (any, if none)?"""
+        wanted = self.options.receipt
+        if wanted is None or receipt == wanted:
+            return True
+        suffix = self._suffix
+        return suffix is not None and receipt is not None and receipt.endswith(suffix)
+
     def _selected(self, ev: TraceRecord) -> bool:
-        receipt = self.options.receipt
-        return (receipt is None or ev.receipt == receipt) and self._in_window(ev.t)
+        return self._is_receipt(ev.receipt) and self._in_window(ev.t)
 
     def _past_window(self, t: float) -> bool:
         return self.options.until is not None and t > self.options.until
@@ -224,8 +236,8 @@ class _Collector:
                 if kind in ("send", "dup", "send-failed") and self._selected(ev):
                     self.selected += 1
                 continue
-            if self.options.receipt is not None and ev.receipt != self.options.receipt:
-                if kind == "timer" and self._timer_token is not None:
+            if self.options.receipt is not None and not self._is_receipt(ev.receipt):
+                if kind == "timer" and self._timer_tokens is not None:
                     self._timer(ev)
                 continue
             if kind in _MESSAGE_KINDS:
@@ -369,8 +381,8 @@ class _Collector:
         self.markers.append(_Marker(ev.line, ev.t, ev.frm, label, "note"))
 
     def _timer(self, ev: TraceRecord) -> None:
-        token = self._timer_token
-        if token is not None and token in ev.detail and self._in_window(ev.t):
+        tokens = self._timer_tokens
+        if tokens is not None and all(t in ev.detail for t in tokens) and self._in_window(ev.t):
             name = ev.detail.split("(", 1)[0]
             self.markers.append(_Marker(ev.line, ev.t, ev.frm, f"timer {name}", "timer"))
 

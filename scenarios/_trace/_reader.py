@@ -122,12 +122,17 @@ def validate_header(record: object, where: str) -> dict[str, Any]:
             f"{where}: not an assocsim trace (line 1 has no 'format' header; "
             "write one with assocsim run --trace FILE.jsonl)"
         )
-    if record["format"] != TRACE_FORMAT:
+    if record["format"] not in READABLE_FORMATS:
         raise TraceError(
             f"{where}: trace format {record['format']!r} is not {TRACE_FORMAT!r}, "
             "the one this version reads"
         )
     return record
+
+
+READABLE_FORMATS = frozenset({TRACE_FORMAT, "assocsim-trace/1"})
+"""The formats the tools read. Version 1 named a receipt by its id alone (one namespace
+for every merchant): its receipts are keyed by that id, consistently within the trace."""
 
 
 class TraceReader:

@@ -20,7 +20,7 @@ from typing import IO, Any, cast
 
 import attrs
 
-from actors import JsonlTraceWriter, Observer, Scheduling
+from actors import TRACE_FORMAT, JsonlTraceWriter, Observer, Scheduling
 from scenarios._model._errors import ScenarioError
 from scenarios._model._scenario import Scenario, scenario_from_dict
 from scenarios._sim._cloud_factory import load_cloud_factory
@@ -168,6 +168,12 @@ def replay_trace(path: str | Path, *, observers: Sequence[Observer] = ()) -> Rep
     path = Path(path)
     with TraceReader(path) as reader:
         header = reader.header
+        if header["format"] != TRACE_FORMAT:
+            raise TraceError(
+                f"{path}: a trace of format {header['format']!r}, written by an older "
+                f"assocsim; this one writes {TRACE_FORMAT!r}: run the scenario again to "
+                "record a trace it can replay"
+            )
         scenario, seed, scheduling = scenario_from_header(header, str(path))
         cloud = _cloud_of(header, str(path))
         with _spool() as replayed:

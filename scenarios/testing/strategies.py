@@ -242,7 +242,7 @@ def purchase_uploads(
 
 def upload_acks() -> st.SearchStrategy[UploadAck]:
     """The cloud's acknowledgement of an upload."""
-    return st.builds(UploadAck, receipt_id=tokens())
+    return st.builds(UploadAck, receipt_id=tokens(), merchant_id=tokens())
 
 
 def receipt_notices() -> st.SearchStrategy[ReceiptNotice]:
@@ -255,7 +255,11 @@ def receipt_notices() -> st.SearchStrategy[ReceiptNotice]:
 def association_requests() -> st.SearchStrategy[AssociationRequest]:
     """A phone's request for the associated products of a receipt (step 503)."""
     return st.builds(
-        AssociationRequest, request_id=positive_ints(), receipt_id=tokens(), phone_id=phone_ids()
+        AssociationRequest,
+        request_id=positive_ints(),
+        receipt_id=tokens(),
+        merchant_id=tokens(),
+        phone_id=phone_ids(),
     )
 
 
@@ -265,6 +269,7 @@ def association_responses() -> st.SearchStrategy[AssociationResponse]:
         AssociationResponse,
         request_id=positive_ints(),
         receipt_id=tokens(),
+        merchant_id=tokens(),
         products=_product_lists(),
     )
 
@@ -274,6 +279,7 @@ def association_pushes() -> st.SearchStrategy[AssociationPush]:
     return st.builds(
         AssociationPush,
         receipt_id=tokens(),
+        merchant_id=tokens(),
         phone_id=phone_ids(),
         reason=st.sampled_from(PushReason),
         products=_product_lists(),
@@ -303,12 +309,12 @@ def error_replies() -> st.SearchStrategy[ErrorReply]:
 
 def notice_acks() -> st.SearchStrategy[NoticeAck]:
     """A phone's acknowledgement of a receipt notice."""
-    return st.builds(NoticeAck, receipt_id=tokens())
+    return st.builds(NoticeAck, receipt_id=tokens(), merchant_id=tokens())
 
 
 def push_acks() -> st.SearchStrategy[PushAck]:
     """A phone's acknowledgement of a push."""
-    return st.builds(PushAck, receipt_id=tokens(), phone_id=phone_ids())
+    return st.builds(PushAck, receipt_id=tokens(), merchant_id=tokens(), phone_id=phone_ids())
 
 
 def promotion_acks() -> st.SearchStrategy[PromotionAck]:

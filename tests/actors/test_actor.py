@@ -66,9 +66,9 @@ async def test_world_stops_by_itself_when_no_work_is_left(
     # the talker's timer does nothing; send one message by hand through an extra endpoint
     sender = world.transport.open_endpoint("hand")
     world.activity.add()  # the hand-sent message is work the world must wait for
-    sender.send("quiet", UploadAck("R1"))
+    sender.send("quiet", UploadAck("R1", "shop-a"))
     await world.run()
-    assert [m for m, _, _ in quiet.handled] == [UploadAck("R1")]
+    assert [m for m, _, _ in quiet.handled] == [UploadAck("R1", "shop-a")]
     kinds = [e.kind for e in events]
     assert EventKind.RECEIVE in kinds and EventKind.NOTE in kinds and EventKind.TIMER in kinds
 
@@ -89,7 +89,7 @@ async def test_cancelling_an_actor_closes_its_endpoint() -> None:
         await nursery.start(actor.run)
         nursery.cancel_scope.cancel()
     with pytest.raises(TransportError, match="x"):
-        other.send("x", UploadAck("R1"))
+        other.send("x", UploadAck("R1", "shop-a"))
 
 
 async def test_sends_and_receipts_are_observed_with_the_virtual_time(
@@ -105,7 +105,7 @@ async def test_sends_and_receipts_are_observed_with_the_virtual_time(
             return Effects(timers=(Timer(now + 7.0, "kick"),))
 
         def timer_fired(self, key: object, now: float) -> Effects:
-            return Effects(sends=(Send("b", UploadAck("R9")),))
+            return Effects(sends=(Send("b", UploadAck("R9", "shop-a")),))
 
     world.add("k", Kick())
     start = trio.current_time()
@@ -124,7 +124,7 @@ async def test_a_send_the_transport_refuses_is_observed_not_lost(
 
     class ToNowhere(Echo):
         def start(self, now: float) -> Effects:
-            return Effects(sends=(Send("nowhere", UploadAck("R1")),))
+            return Effects(sends=(Send("nowhere", UploadAck("R1", "shop-a")),))
 
     world.add("a", ToNowhere())
     await world.run()

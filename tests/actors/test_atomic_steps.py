@@ -41,7 +41,7 @@ from protocol import (
     Subscribe,
 )
 from tests.actors.test_sqlite_store import REPO, assert_filled, fill
-from tests.builders import ALICE, stored_upload
+from tests.builders import ALICE, stored, stored_upload
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -56,11 +56,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CloudStore
 def _contents(store: CloudStore) -> tuple[Any, ...]:
     return (
         store.bindings(),
-        sorted(p.receipt_id for p in store.pending_pushes()),
+        sorted(p.receipt for p in store.pending_pushes()),
         sorted((p.receipt_id, p.phone_id) for p in store.outgoing()),
-        store.was_delivered("R1", ALICE),
+        store.was_delivered(stored("R1"), ALICE),
         store.is_subscribed(ALICE),
-        store.matching_relation("R1"),
+        store.matching_relation(stored("R1")),
     )
 
 
@@ -74,18 +74,18 @@ def test_a_step_that_raises_leaves_the_store_as_it_was(store: CloudStore) -> Non
 
     def half_a_step() -> Effects:
         store.put_binding(Binding(stored_upload("R9"), stored_at=5.0))
-        store.remove_pending_push("R2")
-        store.remove_outgoing("R1", ALICE)
-        store.mark_delivered("R9", ALICE)
-        store.put_pending_push(PendingPush("R2", ALICE, deadline=1.0))  # put back, changed
+        store.remove_pending_push(stored("R2"))
+        store.remove_outgoing(stored("R1"), ALICE)
+        store.mark_delivered(stored("R9"), ALICE)
+        store.put_pending_push(PendingPush(stored("R2"), ALICE, deadline=1.0))  # put back, changed
         store.subscribe("+8613800000009", 3.0)
         return _boom()
 
     with pytest.raises(RuntimeError):
         run_step(store, half_a_step)
     assert _contents(store) == before
-    assert store.binding("R9") is None and not store.was_delivered("R9", ALICE)
-    assert store.pending_push("R2") == PendingPush("R2", ALICE, 702.0)
+    assert store.binding(stored("R9")) is None and not store.was_delivered(stored("R9"), ALICE)
+    assert store.pending_push(stored("R2")) == PendingPush(stored("R2"), ALICE, 702.0)
     assert not store.is_subscribed("+8613800000009")
 
 
@@ -114,7 +114,7 @@ def test_sqlite_commits_a_step_once_and_not_before_its_end(tmp_path: Path) -> No
         store.begin_step()
         assert not store._db.in_transaction  # begun lazily: no write yet
         store.put_binding(Binding(stored_upload("R1"), stored_at=1.0))
-        store.put_pending_push(PendingPush("R1", ALICE, deadline=2.0))
+        store.put_pending_push(PendingPush(stored("R1"), ALICE, deadline=2.0))
         assert store._db.in_transaction
         # Another connection (another process, in effect) sees nothing of the open step.
         assert other.execute("SELECT count(*) FROM bindings").fetchone() == (0,)
@@ -126,7 +126,7 @@ def test_sqlite_commits_a_step_once_and_not_before_its_end(tmp_path: Path) -> No
 def test_a_step_that_writes_nothing_opens_no_transaction(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "cloud.db") as store:
         store.begin_step()
-        assert store.binding("R1") is None
+        assert store.binding(stored("R1")) is None
         store.commit_step()
         assert not store._db.in_transaction
 
@@ -155,8 +155,8 @@ def test_a_process_killed_inside_a_step_leaves_none_of_its_writes(tmp_path: Path
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     with SqliteStore(path) as restarted:
         assert_filled(restarted)  # the first step, whole
-        assert restarted.binding("R3") is None  # the second, not at all
-        assert restarted.pending_push("R2") is not None
+        assert restarted.binding(stored("R3")) is None  # the second, not at all
+        assert restarted.pending_push(stored("R2")) is not None
 
 
 def test_the_cloud_machine_found_by_its_driver_is_its_store(tmp_path: Path) -> None:
@@ -177,10 +177,10 @@ def test_a_crash_point_fires_after_the_kth_write_of_a_matching_step_only() -> No
     point.enter(subscribe)  # another kind of step: it writes unharmed
     run_step(store, cloud.handle, subscribe, f"phone:{ALICE}", 1.0)
     assert store.is_subscribed(ALICE) and point.armed
-    point.enter(PushDue("R1"))
+    point.enter(PushDue("R1", "shop-a"))
 
     def push_due() -> Effects:
-        store.remove_pending_push("R1")
+        store.remove_pending_push(stored("R1"))
         raise AssertionError("the crash point did not fire after the first write")
 
     with pytest.raises(KilledInsideStep):
@@ -191,7 +191,7 @@ def test_a_crash_point_fires_after_the_kth_write_of_a_matching_step_only() -> No
 def test_step_kinds_name_messages_timers_and_the_start() -> None:
     assert step_kind("start") == "start"
     assert step_kind(Subscribe(ALICE)) == "subscribe"
-    assert step_kind(PushDue("R1")) == "push-due"
+    assert step_kind(PushDue("R1", "shop-a")) == "push-due"
 
 
 def test_the_store_proxy_forwards_every_method_of_the_store_interface() -> None:

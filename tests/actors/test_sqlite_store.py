@@ -42,7 +42,7 @@ from protocol import (
     encode_json,
     phone_address,
 )
-from tests.builders import ALICE, stored_push, stored_upload
+from tests.builders import ALICE, stored, stored_push, stored_upload
 from tests.strategies import association_pushes, purchase_uploads, timestamps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,10 +58,12 @@ def fill(store: CloudStore) -> None:
     store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
     store.put_binding(Binding(stored_upload("R2"), stored_at=102.0))
     store.subscribe(ALICE, 1.0)
-    store.put_pending_push(PendingPush("R2", ALICE, 702.0))
-    store.mark_delivered("R1", ALICE)
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 702.0))
+    store.mark_delivered(stored("R1"), ALICE)
     store.put_outgoing(stored_push("R1"))
-    store.save_matching_relation(MatchingRelation("R1", ALICE, ("SKU-1",), ("SKU-2",), 150.0))
+    store.save_matching_relation(
+        MatchingRelation(stored("R1"), ALICE, ("SKU-1",), ("SKU-2",), 150.0)
+    )
     store.set_promotions(Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),)))
 
 
@@ -71,11 +73,11 @@ def assert_filled(store: CloudStore) -> None:
         Binding(stored_upload("R2"), stored_at=102.0),
     )
     assert store.is_subscribed(ALICE)
-    assert tuple(store.pending_pushes()) == (PendingPush("R2", ALICE, 702.0),)
-    assert store.was_delivered("R1", ALICE)
+    assert tuple(store.pending_pushes()) == (PendingPush(stored("R2"), ALICE, 702.0),)
+    assert store.was_delivered(stored("R1"), ALICE)
     assert tuple(store.outgoing()) == (stored_push("R1"),)
-    assert store.matching_relation("R1") == MatchingRelation(
-        "R1", ALICE, ("SKU-1",), ("SKU-2",), 150.0
+    assert store.matching_relation(stored("R1")) == MatchingRelation(
+        stored("R1"), ALICE, ("SKU-1",), ("SKU-2",), 150.0
     )
     assert store.promotions("M1") == Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),))
 
@@ -94,7 +96,7 @@ def test_a_new_store_creates_a_versioned_wal_database(tmp_path: Path) -> None:
         assert store.path == str(path)
         assert store.durable
     assert pragma(path, "application_id") == APPLICATION_ID
-    assert pragma(path, "user_version") == SCHEMA_VERSION == 1
+    assert pragma(path, "user_version") == SCHEMA_VERSION == 2
     assert pragma(path, "journal_mode") == "wal"
     with sqlite3.connect(path) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
@@ -138,7 +140,7 @@ def test_every_write_is_committed_when_its_method_returns(tmp_path: Path) -> Non
         # Another connection (another process, in effect) sees it at once.
         with sqlite3.connect(path) as other:
             assert other.execute("SELECT receipt_id FROM bindings").fetchall() == [("R1",)]
-        store.remove_pending_push("R1")
+        store.remove_pending_push(stored("R1"))
         assert not store._db.in_transaction
 
 
@@ -201,13 +203,13 @@ def test_a_cloud_restarted_on_the_same_file_re_arms_its_pending_push(tmp_path: P
         cloud = CloudMachine(store=store, recommender=RuleRecommender())
         cloud.handle(Subscribe(ALICE), sender=phone_address(ALICE), now=1.0)
         effects = cloud.handle(stored_upload("R1"), sender=pos, now=100.0)
-        assert [s.message for s in effects.sends] == [UploadAck("R1")]
+        assert [s.message for s in effects.sends] == [UploadAck("R1", "M1")]
         (timer,) = effects.timers
     with SqliteStore(path) as store:
         restarted = CloudMachine(store=store, recommender=RuleRecommender())
-        assert restarted.start(now=200.0).timers == (Timer(timer.at, PushDue("R1")),)
+        assert restarted.start(now=200.0).timers == (Timer(timer.at, PushDue("R1", "M1")),)
         assert store.is_subscribed(ALICE)
-        assert store.binding("R1") == Binding(stored_upload("R1"), stored_at=100.0)
+        assert store.binding(stored("R1")) == Binding(stored_upload("R1"), stored_at=100.0)
 
 
 # --------------------------------------------------------------------------- exact round trips
@@ -216,24 +218,24 @@ def test_a_cloud_restarted_on_the_same_file_re_arms_its_pending_push(tmp_path: P
 @pytest.mark.parametrize("value", AWKWARD_FLOATS, ids=repr)
 def test_floats_come_back_bit_for_bit(tmp_path: Path, value: float) -> None:
     path = tmp_path / "cloud.db"
-    relation = MatchingRelation("R1", ALICE, (), (), value)
+    relation = MatchingRelation(stored("R1"), ALICE, (), (), value)
     # A message's price and time are bounded (MAX_PRICE < MAX_TIME): past the bound, the
     # largest float below it, as awkward a float as any.
     price = value if abs(value) <= MAX_PRICE else math.nextafter(MAX_PRICE, 0.0)
     with SqliteStore(path) as store:
         store.put_binding(Binding(stored_upload("R1", price=price, at=abs(price)), stored_at=value))
-        store.put_pending_push(PendingPush("R1", ALICE, value))
+        store.put_pending_push(PendingPush(stored("R1"), ALICE, value))
         store.put_outgoing(stored_push("R1", price=abs(price), score=value))
         store.save_matching_relation(relation)
         store.set_promotions(Promotions("M1", (), (Offer("SKU-1", "offer", price),)))
     with SqliteStore(path) as store:
         # repr is exact for floats and tells -0.0 from 0.0, which == does not.
-        assert repr(store.binding("R1")) == repr(
+        assert repr(store.binding(stored("R1"))) == repr(
             Binding(stored_upload("R1", price=price, at=abs(price)), stored_at=value)
         )
-        assert repr(store.pending_pushes()) == repr((PendingPush("R1", ALICE, value),))
+        assert repr(store.pending_pushes()) == repr((PendingPush(stored("R1"), ALICE, value),))
         assert repr(store.outgoing()) == repr((stored_push("R1", price=abs(price), score=value),))
-        assert repr(store.matching_relation("R1")) == repr(relation)
+        assert repr(store.matching_relation(stored("R1"))) == repr(relation)
         assert repr(store.promotions("M1")) == repr(
             Promotions("M1", (), (Offer("SKU-1", "offer", price),))
         )
@@ -258,9 +260,9 @@ def test_any_upload_and_push_come_back_equal_after_a_restart(
         store.put_binding(Binding(found, stored_at=at))
         store.put_outgoing(pushed)
     with SqliteStore(path, durable=False) as store:
-        assert repr(store.binding(found.receipt_id)) == repr(Binding(found, stored_at=at))
-        kept = {(p.receipt_id, p.phone_id): p for p in store.outgoing()}
-        assert repr(kept[(pushed.receipt_id, pushed.phone_id)]) == repr(pushed)
+        assert repr(store.binding(found.receipt)) == repr(Binding(found, stored_at=at))
+        kept = {(p.receipt, p.phone_id): p for p in store.outgoing()}
+        assert repr(kept[(pushed.receipt, pushed.phone_id)]) == repr(pushed)
 
 
 # --------------------------------------------------------------------------- refused files
@@ -309,8 +311,22 @@ def test_a_store_of_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(StoreError, match=r"schema version 2, newer .* upgrade assocsim"):
+    with pytest.raises(StoreError, match=r"schema version 3, newer .* upgrade assocsim"):
         SqliteStore(path)
+
+
+def test_a_store_of_schema_version_1_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Version 1 keyed receipts by id alone (issue 14): refused, not misread."""
+    path = tmp_path / "cloud.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    with pytest.raises(StoreError) as refused:
+        SqliteStore(path)
+    message = str(refused.value)
+    assert "schema version 1" in message and "keys receipts by merchant" in message
+    assert "new --db path" in message and "\n" not in message
 
 
 def test_a_store_of_an_unknown_schema_version_is_refused(tmp_path: Path) -> None:
@@ -344,9 +360,9 @@ def test_a_row_changed_outside_assocsim_is_a_store_error_on_read(tmp_path: Path)
             # Valid wire JSON, but of an upload where a push belongs.
             db.execute("UPDATE outgoing SET push = ?", (encode_json(stored_upload("R9")).decode(),))
         db.close()
-        assert store.binding("R1") == Binding(stored_upload("R1"), stored_at=101.0)
-        with pytest.raises(StoreError, match=r"row 'R2' of table bindings .* restore it"):
-            store.binding("R2")
+        assert store.binding(stored("R1")) == Binding(stored_upload("R1"), stored_at=101.0)
+        with pytest.raises(StoreError, match=r"row 'M1/R2' of table bindings .* restore it"):
+            store.binding(stored("R2"))
         with pytest.raises(StoreError, match="table bindings"):
             store.bindings()
         with pytest.raises(StoreError, match="table promotions"):
@@ -358,8 +374,8 @@ def test_a_row_changed_outside_assocsim_is_a_store_error_on_read(tmp_path: Path)
 def test_a_nan_time_is_refused_not_stored_as_null(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "cloud.db") as store:
         with pytest.raises(StoreError, match="NOT NULL"):
-            store.put_pending_push(PendingPush("R1", ALICE, float("nan")))
-        assert store.pending_push("R1") is None
+            store.put_pending_push(PendingPush(stored("R1"), ALICE, float("nan")))
+        assert store.pending_push(stored("R1")) is None
 
 
 def test_a_closed_store_says_so(tmp_path: Path) -> None:

@@ -42,8 +42,9 @@ from protocol import (
     PendingPush,
     Promotions,
     PushReason,
+    ReceiptKey,
 )
-from tests.builders import ALICE, BOB, stored_binding, stored_push, stored_upload
+from tests.builders import ALICE, BOB, stored, stored_binding, stored_push, stored_upload
 from tests.builders import PHONES as PHONE_IDS
 from tests.strategies import prices, scores, timestamps
 
@@ -91,10 +92,35 @@ def store(harness: Harness) -> CloudStore:
 
 
 def test_a_binding_is_found_by_its_receipt_id(store: CloudStore) -> None:
-    assert store.binding("R1") is None
+    assert store.binding(stored("R1")) is None
     store.put_binding(stored_binding("R1"))
-    assert store.binding("R1") == stored_binding("R1")
-    assert store.binding("R2") is None
+    assert store.binding(stored("R1")) == stored_binding("R1")
+    assert store.binding(stored("R2")) is None
+
+
+def test_two_merchants_receipts_of_one_id_are_two_receipts(store: CloudStore) -> None:
+    """Issue 14: receipt ids are per merchant. M2's R1 neither replaces nor reveals M1's."""
+    mine = stored_binding("R1", ALICE)
+    theirs = Binding(attrs.evolve(stored_upload("R1", BOB), merchant_id="M2"), stored_at=5.0)
+    other = ReceiptKey("M2", "R1")
+    store.put_binding(mine)
+    assert store.binding(other) is None
+    store.put_binding(theirs)
+    assert store.binding(stored("R1")) == mine and store.binding(other) == theirs
+    store.put_pending_push(PendingPush(stored("R1"), ALICE, 1.0))
+    store.put_pending_push(PendingPush(other, BOB, 2.0))
+    store.remove_pending_push(stored("R1"))
+    assert store.pending_push(stored("R1")) is None
+    assert store.pending_push(other) == PendingPush(other, BOB, 2.0)
+    store.mark_delivered(other, ALICE)
+    assert store.was_delivered(other, ALICE) and not store.was_delivered(stored("R1"), ALICE)
+    push = stored_push("R1", ALICE)
+    store.put_outgoing(push)
+    store.put_outgoing(attrs.evolve(push, merchant_id="M2"))
+    store.remove_outgoing(other, ALICE)
+    assert tuple(store.outgoing()) == (push,)
+    store.save_matching_relation(MatchingRelation(other, BOB, ("SKU-1",), (), 3.0))
+    assert store.matching_relation(stored("R1")) is None
 
 
 def test_bindings_come_back_in_the_order_stored(store: CloudStore) -> None:
@@ -109,7 +135,7 @@ def test_a_binding_put_again_replaces_the_old_one_in_its_place(store: CloudStore
         store.put_binding(stored_binding(receipt))
     replacement = stored_binding("R1", BOB, at=500.0)
     store.put_binding(replacement)
-    assert store.binding("R1") == replacement
+    assert store.binding(stored("R1")) == replacement
     assert tuple(store.bindings()) == (replacement, stored_binding("R2"), stored_binding("R3"))
 
 
@@ -135,56 +161,56 @@ def test_subscribing_is_per_phone_and_idempotent(store: CloudStore) -> None:
 
 
 def test_a_pending_push_is_put_found_and_removed(store: CloudStore) -> None:
-    assert store.pending_push("R1") is None
-    store.put_pending_push(PendingPush("R1", ALICE, 700.0))
-    assert store.pending_push("R1") == PendingPush("R1", ALICE, 700.0)
-    store.remove_pending_push("R1")
-    assert store.pending_push("R1") is None
+    assert store.pending_push(stored("R1")) is None
+    store.put_pending_push(PendingPush(stored("R1"), ALICE, 700.0))
+    assert store.pending_push(stored("R1")) == PendingPush(stored("R1"), ALICE, 700.0)
+    store.remove_pending_push(stored("R1"))
+    assert store.pending_push(stored("R1")) is None
     assert tuple(store.pending_pushes()) == ()
 
 
 def test_removing_a_missing_pending_push_does_nothing(store: CloudStore) -> None:
-    store.put_pending_push(PendingPush("R1", ALICE, 700.0))
-    store.remove_pending_push("R9")
-    assert tuple(store.pending_pushes()) == (PendingPush("R1", ALICE, 700.0),)
+    store.put_pending_push(PendingPush(stored("R1"), ALICE, 700.0))
+    store.remove_pending_push(stored("R9"))
+    assert tuple(store.pending_pushes()) == (PendingPush(stored("R1"), ALICE, 700.0),)
 
 
 def test_pending_pushes_keep_insertion_order_through_replace_and_remove(
     store: CloudStore,
 ) -> None:
     for n, receipt in enumerate(("R1", "R2", "R3")):
-        store.put_pending_push(PendingPush(receipt, ALICE, 700.0 + n))
-    store.put_pending_push(PendingPush("R1", BOB, 999.0))  # replaced in place
-    store.remove_pending_push("R2")
-    store.put_pending_push(PendingPush("R2", ALICE, 800.0))  # removed, then last
+        store.put_pending_push(PendingPush(stored(receipt), ALICE, 700.0 + n))
+    store.put_pending_push(PendingPush(stored("R1"), BOB, 999.0))  # replaced in place
+    store.remove_pending_push(stored("R2"))
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 800.0))  # removed, then last
     assert tuple(store.pending_pushes()) == (
-        PendingPush("R1", BOB, 999.0),
-        PendingPush("R3", ALICE, 702.0),
-        PendingPush("R2", ALICE, 800.0),
+        PendingPush(stored("R1"), BOB, 999.0),
+        PendingPush(stored("R3"), ALICE, 702.0),
+        PendingPush(stored("R2"), ALICE, 800.0),
     )
 
 
 def test_the_newest_pending_push_removed_then_a_new_one_still_goes_last(
     store: CloudStore,
 ) -> None:
-    store.put_pending_push(PendingPush("R1", ALICE, 1.0))
-    store.put_pending_push(PendingPush("R2", ALICE, 2.0))
-    store.remove_pending_push("R2")
-    store.put_pending_push(PendingPush("R3", ALICE, 3.0))
-    store.put_pending_push(PendingPush("R2", ALICE, 4.0))
-    assert [p.receipt_id for p in store.pending_pushes()] == ["R1", "R3", "R2"]
+    store.put_pending_push(PendingPush(stored("R1"), ALICE, 1.0))
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 2.0))
+    store.remove_pending_push(stored("R2"))
+    store.put_pending_push(PendingPush(stored("R3"), ALICE, 3.0))
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 4.0))
+    assert [p.receipt.receipt_id for p in store.pending_pushes()] == ["R1", "R3", "R2"]
 
 
 # --------------------------------------------------------------------------- deliveries
 
 
 def test_deliveries_are_per_receipt_and_phone(store: CloudStore) -> None:
-    assert not store.was_delivered("R1", ALICE)
-    store.mark_delivered("R1", ALICE)
-    store.mark_delivered("R1", ALICE)
-    assert store.was_delivered("R1", ALICE)
-    assert not store.was_delivered("R1", BOB)
-    assert not store.was_delivered("R2", ALICE)
+    assert not store.was_delivered(stored("R1"), ALICE)
+    store.mark_delivered(stored("R1"), ALICE)
+    store.mark_delivered(stored("R1"), ALICE)
+    assert store.was_delivered(stored("R1"), ALICE)
+    assert not store.was_delivered(stored("R1"), BOB)
+    assert not store.was_delivered(stored("R2"), ALICE)
 
 
 # --------------------------------------------------------------------------- outgoing pushes
@@ -200,9 +226,9 @@ def test_outgoing_pushes_are_kept_per_receipt_and_phone_until_removed(
         stored_push("R1", ALICE),
         stored_push("R1", BOB, PushReason.DUAL_SEND),
     )
-    store.remove_outgoing("R1", ALICE)
-    store.remove_outgoing("R1", ALICE)  # already gone: nothing happens
-    store.remove_outgoing("R9", BOB)
+    store.remove_outgoing(stored("R1"), ALICE)
+    store.remove_outgoing(stored("R1"), ALICE)  # already gone: nothing happens
+    store.remove_outgoing(stored("R9"), BOB)
     assert tuple(store.outgoing()) == (stored_push("R1", BOB, PushReason.DUAL_SEND),)
 
 
@@ -210,7 +236,7 @@ def test_outgoing_pushes_come_back_in_the_order_first_sent(store: CloudStore) ->
     for receipt in ("R1", "R2", "R3"):
         store.put_outgoing(stored_push(receipt))
     store.put_outgoing(stored_push("R1", reason=PushReason.DUAL_SEND))  # re-sent: keeps its place
-    store.remove_outgoing("R2", ALICE)
+    store.remove_outgoing(stored("R2"), ALICE)
     store.put_outgoing(stored_push("R2"))  # acknowledged, then sent again: last
     assert tuple(store.outgoing()) == (
         stored_push("R1", reason=PushReason.DUAL_SEND),
@@ -223,14 +249,14 @@ def test_outgoing_pushes_come_back_in_the_order_first_sent(store: CloudStore) ->
 
 
 def test_a_matching_relation_is_saved_replaced_and_found(store: CloudStore) -> None:
-    assert store.matching_relation("R1") is None
-    first = MatchingRelation("R1", ALICE, ("SKU-1",), ("SKU-2", "SKU-3"), 120.0)
-    second = MatchingRelation("R1", BOB, ("SKU-1", "SKU-4"), (), 130.5)
+    assert store.matching_relation(stored("R1")) is None
+    first = MatchingRelation(stored("R1"), ALICE, ("SKU-1",), ("SKU-2", "SKU-3"), 120.0)
+    second = MatchingRelation(stored("R1"), BOB, ("SKU-1", "SKU-4"), (), 130.5)
     store.save_matching_relation(first)
-    assert store.matching_relation("R1") == first
+    assert store.matching_relation(stored("R1")) == first
     store.save_matching_relation(second)
-    assert store.matching_relation("R1") == second
-    assert store.matching_relation("R2") is None
+    assert store.matching_relation(stored("R1")) == second
+    assert store.matching_relation(stored("R2")) is None
 
 
 # --------------------------------------------------------------------------- promotions
@@ -255,12 +281,12 @@ def test_everything_put_is_there_after_a_restart(harness: Harness) -> None:
     for receipt in ("R2", "R1"):
         store.put_binding(stored_binding(receipt))
     store.subscribe(ALICE, 5.0)
-    store.put_pending_push(PendingPush("R2", ALICE, 700.0))
-    store.put_pending_push(PendingPush("R1", ALICE, 650.0))
-    store.mark_delivered("R2", BOB)
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 700.0))
+    store.put_pending_push(PendingPush(stored("R1"), ALICE, 650.0))
+    store.mark_delivered(stored("R2"), BOB)
     store.put_outgoing(stored_push("R2", BOB, PushReason.DUAL_SEND))
     store.put_outgoing(stored_push("R1"))
-    relation = MatchingRelation("R2", ALICE, ("SKU-1",), ("SKU-2",), 300.0)
+    relation = MatchingRelation(stored("R2"), ALICE, ("SKU-1",), ("SKU-2",), 300.0)
     store.save_matching_relation(relation)
     store.set_promotions(Promotions("M1", popular=("SKU-5",)))
 
@@ -270,25 +296,25 @@ def test_everything_put_is_there_after_a_restart(harness: Harness) -> None:
     assert restarted.is_subscribed(ALICE)
     assert not restarted.is_subscribed(BOB)
     assert tuple(restarted.pending_pushes()) == (
-        PendingPush("R2", ALICE, 700.0),
-        PendingPush("R1", ALICE, 650.0),
+        PendingPush(stored("R2"), ALICE, 700.0),
+        PendingPush(stored("R1"), ALICE, 650.0),
     )
-    assert restarted.was_delivered("R2", BOB)
+    assert restarted.was_delivered(stored("R2"), BOB)
     assert tuple(restarted.outgoing()) == (
         stored_push("R2", BOB, PushReason.DUAL_SEND),
         stored_push("R1"),
     )
-    assert restarted.matching_relation("R2") == relation
+    assert restarted.matching_relation(stored("R2")) == relation
     assert restarted.promotions("M1") == Promotions("M1", popular=("SKU-5",))
 
 
 def test_order_survives_a_restart_and_continues_after_it(harness: Harness) -> None:
-    harness.store.put_pending_push(PendingPush("R1", ALICE, 1.0))
-    harness.store.put_pending_push(PendingPush("R2", ALICE, 2.0))
+    harness.store.put_pending_push(PendingPush(stored("R1"), ALICE, 1.0))
+    harness.store.put_pending_push(PendingPush(stored("R2"), ALICE, 2.0))
     restarted = harness.reopen()
-    restarted.put_pending_push(PendingPush("R1", ALICE, 9.0))  # replaced in place
-    restarted.put_pending_push(PendingPush("R0", ALICE, 3.0))
-    assert [p.receipt_id for p in restarted.pending_pushes()] == ["R1", "R2", "R0"]
+    restarted.put_pending_push(PendingPush(stored("R1"), ALICE, 9.0))  # replaced in place
+    restarted.put_pending_push(PendingPush(stored("R0"), ALICE, 3.0))
+    assert [p.receipt.receipt_id for p in restarted.pending_pushes()] == ["R1", "R2", "R0"]
 
 
 # --------------------------------------------------------------------------- random sequences
@@ -296,6 +322,9 @@ def test_order_survives_a_restart_and_continues_after_it(harness: Harness) -> No
 RECEIPTS = st.sampled_from(["R1", "R2", "R3"])
 PHONES = st.sampled_from(PHONE_IDS)
 MERCHANTS = st.sampled_from(["M1", "M2", "M3"])
+# Receipt ids repeat across merchants: the stores must keep them apart (issue 14).
+KEYS = st.builds(ReceiptKey, MERCHANTS, RECEIPTS)
+ALL_KEYS = [ReceiptKey(m, r) for m in ("M1", "M2", "M3") for r in ("R1", "R2", "R3")]
 
 
 # The values are kept small (a few SKUs, fixed names) so that the steps, not the drawing of
@@ -306,11 +335,23 @@ SKUS = st.sampled_from(["SKU-1", "SKU-2", "SKU-3"])
 
 random_bindings = st.builds(
     Binding,
-    upload=st.builds(stored_upload, RECEIPTS, PHONES, price=prices(), at=timestamps()),
+    upload=st.builds(
+        lambda merchant, *args, **kwargs: attrs.evolve(
+            stored_upload(*args, **kwargs), merchant_id=merchant
+        ),
+        MERCHANTS,
+        RECEIPTS,
+        PHONES,
+        price=prices(),
+        at=timestamps(),
+    ),
     stored_at=timestamps(),
 )
 random_pushes = st.builds(
-    stored_push,
+    lambda merchant, *args, **kwargs: attrs.evolve(
+        stored_push(*args, **kwargs), merchant_id=merchant
+    ),
+    MERCHANTS,
     RECEIPTS,
     PHONES,
     st.sampled_from(PushReason),
@@ -321,7 +362,7 @@ random_pushes = st.builds(
 )
 random_relations = st.builds(
     MatchingRelation,
-    receipt_id=RECEIPTS,
+    receipt=KEYS,
     phone_id=PHONES,
     goods=st.lists(SKUS, max_size=3).map(tuple),
     associated=st.lists(SKUS, max_size=3).map(tuple),
@@ -359,18 +400,18 @@ class StoreComparison(RuleBasedStateMachine):
         self.model.subscribe(phone, at)
         self.store.subscribe(phone, at)
 
-    @rule(receipt=RECEIPTS, phone=PHONES, deadline=timestamps())
-    def put_pending_push(self, receipt: str, phone: str, deadline: float) -> None:
+    @rule(receipt=KEYS, phone=PHONES, deadline=timestamps())
+    def put_pending_push(self, receipt: ReceiptKey, phone: str, deadline: float) -> None:
         self.model.put_pending_push(PendingPush(receipt, phone, deadline))
         self.store.put_pending_push(PendingPush(receipt, phone, deadline))
 
-    @rule(receipt=RECEIPTS)
-    def remove_pending_push(self, receipt: str) -> None:
+    @rule(receipt=KEYS)
+    def remove_pending_push(self, receipt: ReceiptKey) -> None:
         self.model.remove_pending_push(receipt)
         self.store.remove_pending_push(receipt)
 
-    @rule(receipt=RECEIPTS, phone=PHONES)
-    def mark_delivered(self, receipt: str, phone: str) -> None:
+    @rule(receipt=KEYS, phone=PHONES)
+    def mark_delivered(self, receipt: ReceiptKey, phone: str) -> None:
         self.model.mark_delivered(receipt, phone)
         self.store.mark_delivered(receipt, phone)
 
@@ -379,8 +420,8 @@ class StoreComparison(RuleBasedStateMachine):
         self.model.put_outgoing(found)
         self.store.put_outgoing(found)
 
-    @rule(receipt=RECEIPTS, phone=PHONES)
-    def remove_outgoing(self, receipt: str, phone: str) -> None:
+    @rule(receipt=KEYS, phone=PHONES)
+    def remove_outgoing(self, receipt: ReceiptKey, phone: str) -> None:
         self.model.remove_outgoing(receipt, phone)
         self.store.remove_outgoing(receipt, phone)
 
@@ -392,7 +433,10 @@ class StoreComparison(RuleBasedStateMachine):
     def replace_binding(self, data: st.DataObject, found: Binding) -> None:
         old = data.draw(st.sampled_from(tuple(self.model.bindings())))
         replacement = attrs.evolve(
-            found, upload=attrs.evolve(found.upload, receipt_id=old.receipt_id)
+            found,
+            upload=attrs.evolve(
+                found.upload, receipt_id=old.receipt_id, merchant_id=old.upload.merchant_id
+            ),
         )
         self.model.put_binding(replacement)
         self.store.put_binding(replacement)
@@ -401,14 +445,16 @@ class StoreComparison(RuleBasedStateMachine):
     @rule(data=st.data(), phone=PHONES, deadline=timestamps())
     def replace_pending_push(self, data: st.DataObject, phone: str, deadline: float) -> None:
         old = data.draw(st.sampled_from(tuple(self.model.pending_pushes())))
-        self.model.put_pending_push(PendingPush(old.receipt_id, phone, deadline))
-        self.store.put_pending_push(PendingPush(old.receipt_id, phone, deadline))
+        self.model.put_pending_push(PendingPush(old.receipt, phone, deadline))
+        self.store.put_pending_push(PendingPush(old.receipt, phone, deadline))
 
     @precondition(lambda self: self.model.outgoing())
     @rule(data=st.data(), found=random_pushes)
     def replace_outgoing(self, data: st.DataObject, found: AssociationPush) -> None:
         old = data.draw(st.sampled_from(tuple(self.model.outgoing())))
-        replacement = attrs.evolve(found, receipt_id=old.receipt_id, phone_id=old.phone_id)
+        replacement = attrs.evolve(
+            found, receipt_id=old.receipt_id, merchant_id=old.merchant_id, phone_id=old.phone_id
+        )
         self.model.put_outgoing(replacement)
         self.store.put_outgoing(replacement)
 
@@ -436,7 +482,7 @@ class StoreComparison(RuleBasedStateMachine):
         # repr tells floats apart bit for bit (-0.0 from 0.0), == alone would not.
         assert repr(tuple(store.bindings())) == repr(tuple(model.bindings()))
         assert repr(tuple(store.outgoing())) == repr(tuple(model.outgoing()))
-        for receipt in ("R1", "R2", "R3"):
+        for receipt in ALL_KEYS:
             assert repr(store.binding(receipt)) == repr(model.binding(receipt))
             assert store.pending_push(receipt) == model.pending_push(receipt)
             assert store.matching_relation(receipt) == model.matching_relation(receipt)

@@ -65,6 +65,7 @@ from protocol import (
     PosMachine,
     PushReason,
     Reason,
+    ReceiptKey,
     RuleRecommender,
     Subscribe,
     SubscribeAck,
@@ -214,7 +215,7 @@ async def test_the_purchase_flow_completes_between_real_actors(tls: bool) -> Non
         Checkout(0.3, "R3", PHONE_A, phone_address(PHONE_B), (item,)),
     ]
     phone_a = PhoneMachine(PHONE_A)
-    phone_b = PhoneMachine(PHONE_B, ask_plan={"R2": None})
+    phone_b = PhoneMachine(PHONE_B, ask_plan={ReceiptKey("shop-01", "R2"): None})
     shown: list[TraceEvent] = []
     all_shown = trio.Event()
     senders_at_cloud: set[str] = set()
@@ -362,19 +363,23 @@ async def test_clients_reach_each_other_through_the_server_as_policy_allows() ->
         async with cloud_server(may_relay=may_relay) as (server, _):
             phone = await Raw.connect(server.port, hello=phone_address(PHONE_A))
             pos = await Raw.connect(server.port, hello=POS)
-            await pos.send(encode_frame(UploadAck("R1"), 2, recipient=phone_address(PHONE_A)))
+            await pos.send(
+                encode_frame(UploadAck("R1", "shop-a"), 2, recipient=phone_address(PHONE_A))
+            )
             relayed = await phone.frame()
-            assert (relayed.sender, relayed.message) == (POS, UploadAck("R1"))
-            await phone.send(encode_frame(UploadAck("R1"), 2, recipient=POS))
+            assert (relayed.sender, relayed.message) == (POS, UploadAck("R1", "shop-a"))
+            await phone.send(encode_frame(UploadAck("R1", "shop-a"), 2, recipient=POS))
             refusal = await phone.frame()
             assert codes([refusal]) == ["unauthorized"] and refusal.refers_to == 2
-            await phone.send(encode_frame(UploadAck("R1"), 3, recipient="phone:+8613800000999"))
+            await phone.send(
+                encode_frame(UploadAck("R1", "shop-a"), 3, recipient="phone:+8613800000999")
+            )
             await phone.send(to_cloud(Subscribe(PHONE_A), 4))  # nobody there: dropped
             assert (await phone.frame()).message == SubscribeAck(PHONE_A)
             assert server.stats.relayed == 1 and server.stats.unroutable == 1
             cloud_side = server.open_endpoint("local-2")
             with pytest.raises(UnknownAddress, match="no connection"):
-                cloud_side.send("phone:+8613800000999", UploadAck("R1"))
+                cloud_side.send("phone:+8613800000999", UploadAck("R1", "shop-a"))
 
 
 class _Recorder:
@@ -407,16 +412,18 @@ async def test_a_client_actor_is_handed_its_messages_directly_in_order() -> None
             await endpoint.wait_connected()
             cloud_side = server.open_endpoint("local-2")
             for n in (1, 2):
-                cloud_side.send(phone_address(PHONE_A), UploadAck(f"R{n}"))
+                cloud_side.send(phone_address(PHONE_A), UploadAck(f"R{n}", "shop-a"))
             while len(endpoint.mailbox.queue) < 2:
                 await trio.sleep(0.01)
             recorder = _Recorder()
             async with trio.open_nursery() as nursery:
                 await nursery.start(Actor(recorder, endpoint).run)
-                cloud_side.send(phone_address(PHONE_A), UploadAck("R3"))
+                cloud_side.send(phone_address(PHONE_A), UploadAck("R3", "shop-a"))
                 await recorder.arrived.wait()
                 nursery.cancel_scope.cancel()
-    assert [message for message, _ in recorder.handled] == [UploadAck(f"R{n}") for n in (1, 2, 3)]
+    assert [message for message, _ in recorder.handled] == [
+        UploadAck(f"R{n}", "shop-a") for n in (1, 2, 3)
+    ]
     assert recorder.handled[2][1].endswith("TcpClientEndpoint.run")  # the read task
     assert not endpoint.mailbox.queue
 
@@ -566,7 +573,7 @@ async def test_a_client_that_does_not_read_is_disconnected_and_starves_no_one() 
         AssociatedProduct(f"SKU-{n}", "x" * 200, "c", "b", "", 1.0, Reason.COMPLEMENT, 1.0)
         for n in range(100)
     )
-    push = AssociationPush("R1", PHONE_A, PushReason.TIMEOUT, products)
+    push = AssociationPush("R1", "shop-01", PHONE_A, PushReason.TIMEOUT, products)
     with trio.fail_after(20):
         async with serve_tcp(HOST, 0, limits=limits) as server:
             cloud = server.open_endpoint(CLOUD)

@@ -22,6 +22,7 @@ from protocol import (
     Note,
     PushDue,
     PushReason,
+    ReceiptKey,
     Recommender,
 )
 
@@ -32,24 +33,29 @@ class PushesAfterAnsweredPulls(CloudMachine):
     """:class:`~protocol.CloudMachine` whose push timer outlives an answered request
     (hooks ``mark_delivered`` and ``on_push_due``, ``docs/variants.md``)."""
 
-    def mark_delivered(self, receipt_id: str, phone_id: str) -> tuple[PushDue, ...]:
-        self.store.mark_delivered(receipt_id, phone_id)
+    def mark_delivered(self, receipt: ReceiptKey, phone_id: str) -> tuple[PushDue, ...]:
+        self.store.mark_delivered(receipt, phone_id)
         return ()  # BUG: the pending push is neither removed nor its timer cancelled
 
-    def on_push_due(self, receipt_id: str, now: float) -> Effects:
-        pending = self.store.pending_push(receipt_id)
+    def on_push_due(self, receipt: ReceiptKey, now: float) -> Effects:
+        pending = self.store.pending_push(receipt)
         if pending is None or now < pending.deadline:
             return Effects()
-        self.store.remove_pending_push(receipt_id)
-        binding = self.store.binding(receipt_id)
+        self.store.remove_pending_push(receipt)
+        binding = self.store.binding(receipt)
         if binding is None:
             return Effects()
-        # BUG: no `self.store.was_delivered(receipt_id, pending.phone_id)` check here
+        # BUG: no `self.store.was_delivered(receipt, pending.phone_id)` check here
+        merchant_id, receipt_id = receipt
         if not self.store.is_subscribed(pending.phone_id):
-            note = Note(CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed")
+            note = Note(
+                CloudNote.PUSH_WITHHELD, receipt_id, pending.phone_id, "not subscribed", merchant_id
+            )
             return Effects(notes=(note,))
         products = self.associated_products(binding, now)
-        push = AssociationPush(receipt_id, pending.phone_id, PushReason.TIMEOUT, products)
+        push = AssociationPush(
+            receipt_id, merchant_id, pending.phone_id, PushReason.TIMEOUT, products
+        )
         return self.push(push, now)
 
 

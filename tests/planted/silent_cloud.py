@@ -11,7 +11,15 @@ Load it like any variant: ``assocsim run FILE --cloud tests.planted.silent_cloud
 
 from __future__ import annotations
 
-from protocol import CloudConfig, CloudMachine, CloudStore, Effects, Machine, Recommender
+from protocol import (
+    CloudConfig,
+    CloudMachine,
+    CloudStore,
+    Effects,
+    Machine,
+    ReceiptKey,
+    Recommender,
+)
 
 __all__ = ["NeverPushes", "silent_cloud"]
 
@@ -20,7 +28,7 @@ class NeverPushes(CloudMachine):
     """:class:`~protocol.CloudMachine` whose push deadline (hook ``on_push_due``) does
     nothing at all."""
 
-    def on_push_due(self, receipt_id: str, now: float) -> Effects:
+    def on_push_due(self, receipt: ReceiptKey, now: float) -> Effects:
         return Effects()  # BUG: neither the push nor a push-withheld note
 
 

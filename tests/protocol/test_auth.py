@@ -30,6 +30,7 @@ from protocol import (
     PushAck,
     PushDue,
     PushReason,
+    ReceiptKey,
     RuleRecommender,
     Subscribe,
     SubscribeAck,
@@ -55,7 +56,7 @@ from protocol.lowlevel import (
     pos_of,
 )
 from scenarios import Scenario, run_scenario
-from tests.builders import ALICE, BOB, POS, catalog_upload
+from tests.builders import ALICE, BOB, POS, catalog_upload, receipt
 
 EVE = "+8613800000666"
 SHOP = "shop-a"
@@ -235,7 +236,7 @@ def test_address_parsing() -> None:
 class Cloud:
     """A gatekept cloud that issues device tokens, with an in-memory store."""
 
-    def __init__(self, holders: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, holders: dict[ReceiptKey, set[str]] | None = None) -> None:
         self.store = InMemoryStore()
         self.tokens = DeviceTokens(SECRET)
         self.bare = CloudMachine(
@@ -304,8 +305,8 @@ def test_an_upload_from_another_pos_is_refused_before_anything_is_stored() -> No
         refusal = only_refusal(effects, sender, ErrorCode.FORGED_IDENTIFIER)
         assert refusal.receipt_id == "r-1"  # so the POS stops re-sending it
         assert [note.kind for note in effects.notes] == [GatekeeperNote.FORGED]
-    assert cloud.store.binding("r-1") is None
-    assert cloud.send(catalog_upload(), POS).sends[0].message == UploadAck("r-1")
+    assert cloud.store.binding(receipt("r-1")) is None
+    assert cloud.send(catalog_upload(), POS).sends[0].message == UploadAck("r-1", "shop-a")
 
 
 def test_promotions_of_another_merchant_are_refused() -> None:
@@ -321,15 +322,15 @@ def test_a_request_forging_another_phone_is_refused_and_nothing_leaks() -> None:
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(EVE), phone_address(EVE))
     cloud.send(catalog_upload(phone_id=ALICE), POS)
-    forged = AssociationRequest(1, "r-1", ALICE)  # Eve claims to be Alice
+    forged = AssociationRequest(1, "r-1", "shop-a", ALICE)  # Eve claims to be Alice
     for machine in (cloud.machine, cloud.bare):
         effects = machine.handle(forged, phone_address(EVE), 10.0)
         refusal = only_refusal(effects, phone_address(EVE), ErrorCode.FORGED_IDENTIFIER)
         assert (refusal.receipt_id, refusal.request_id) == ("r-1", 1)
-    assert not cloud.store.was_delivered("r-1", ALICE)
-    assert cloud.store.pending_push("r-1") is not None  # Alice's push still comes
-    assert cloud.store.matching_relation("r-1") is None  # no pairing was even computed
-    push = cloud.machine.timer_fired(PushDue("r-1"), 60.0)
+    assert not cloud.store.was_delivered(receipt("r-1"), ALICE)
+    assert cloud.store.pending_push(receipt("r-1")) is not None  # Alice's push still comes
+    assert cloud.store.matching_relation(receipt("r-1")) is None  # no pairing was even computed
+    push = cloud.machine.timer_fired(PushDue("r-1", "shop-a"), 60.0)
     assert [s.to for s in push.sends] == [phone_address(ALICE)]
 
 
@@ -340,29 +341,29 @@ def test_a_phone_asking_for_another_phones_receipt_learns_nothing() -> None:
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(EVE), phone_address(EVE))
     cloud.send(catalog_upload(phone_id=ALICE), POS)
-    effects = cloud.send(AssociationRequest(1, "r-1", EVE), phone_address(EVE), 10.0)
+    effects = cloud.send(AssociationRequest(1, "r-1", "shop-a", EVE), phone_address(EVE), 10.0)
     refusal = only_refusal(effects, phone_address(EVE), ErrorCode.UNKNOWN_RECEIPT)
     unknown = only_refusal(
-        cloud.send(AssociationRequest(2, "r-404", EVE), phone_address(EVE), 10.0),
+        cloud.send(AssociationRequest(2, "r-404", "shop-a", EVE), phone_address(EVE), 10.0),
         phone_address(EVE),
         ErrorCode.UNKNOWN_RECEIPT,
     )
     assert refusal.detail.replace("r-1", "X") == unknown.detail.replace("r-404", "X")  # no oracle
     assert [note.kind for note in effects.notes] == [GatekeeperNote.NOT_HOLDER]
-    assert not cloud.store.was_delivered("r-1", ALICE)
+    assert not cloud.store.was_delivered(receipt("r-1"), ALICE)
     assert not tuple(cloud.store.outgoing())
-    assert cloud.store.pending_push("r-1") is not None
+    assert cloud.store.pending_push(receipt("r-1")) is not None
 
 
 def test_the_buyer_handed_the_receipt_gets_the_patents_dual_send() -> None:
     """The POS keyed Alice's number, but handed Bob (the buyer) the receipt: Bob's request
     is the patent's mismatch; both devices get the associated products, never the goods."""
-    cloud = Cloud(holders={"r-1": {BOB}})
+    cloud = Cloud(holders={receipt("r-1"): {BOB}})
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(Subscribe(BOB), phone_address(BOB))
     bought = catalog_upload(phone_id=ALICE)
     cloud.send(bought, POS)
-    effects = cloud.send(AssociationRequest(1, "r-1", BOB), phone_address(BOB), 10.0)
+    effects = cloud.send(AssociationRequest(1, "r-1", "shop-a", BOB), phone_address(BOB), 10.0)
     by_recipient = {send.to: send.message for send in effects.sends}
     response = by_recipient[phone_address(BOB)]
     push = by_recipient[phone_address(ALICE)]
@@ -377,10 +378,10 @@ def test_the_buyer_handed_the_receipt_gets_the_patents_dual_send() -> None:
 
 
 def test_dual_send_reaches_only_subscribed_phones() -> None:
-    cloud = Cloud(holders={"r-1": {BOB}})
+    cloud = Cloud(holders={receipt("r-1"): {BOB}})
     cloud.send(Subscribe(BOB), phone_address(BOB))  # Alice, the POS-named phone, never did
     cloud.send(catalog_upload(phone_id=ALICE), POS)
-    effects = cloud.send(AssociationRequest(1, "r-1", BOB), phone_address(BOB), 10.0)
+    effects = cloud.send(AssociationRequest(1, "r-1", "shop-a", BOB), phone_address(BOB), 10.0)
     assert [send.to for send in effects.sends] == [phone_address(BOB)]
     assert "dual-send-withheld" in [note.kind for note in effects.notes]
     assert not tuple(cloud.store.outgoing())
@@ -390,23 +391,25 @@ def test_a_push_ack_for_another_phone_does_not_stop_its_push() -> None:
     cloud = Cloud()
     cloud.send(Subscribe(ALICE), phone_address(ALICE))
     cloud.send(catalog_upload(phone_id=ALICE), POS)
-    cloud.machine.timer_fired(PushDue("r-1"), 60.0)
+    cloud.machine.timer_fired(PushDue("r-1", "shop-a"), 60.0)
     assert len(tuple(cloud.store.outgoing())) == 1
     for machine in (cloud.machine, cloud.bare):
-        effects = machine.handle(PushAck("r-1", ALICE), phone_address(EVE), 61.0)
+        effects = machine.handle(PushAck("r-1", "shop-a", ALICE), phone_address(EVE), 61.0)
         only_refusal(effects, phone_address(EVE), ErrorCode.FORGED_IDENTIFIER)
     assert len(tuple(cloud.store.outgoing())) == 1  # still re-sent to Alice until she acks
-    assert not cloud.send(PushAck("r-1", ALICE), phone_address(ALICE), 62.0).sends
+    assert not cloud.send(PushAck("r-1", "shop-a", ALICE), phone_address(ALICE), 62.0).sends
     assert not tuple(cloud.store.outgoing())
 
 
 def test_claims_hold_for_honest_senders() -> None:
     assert claims_refusal(catalog_upload(), POS) is None
     assert claims_refusal(PromotionUpdate(SHOP, (), ()), pos_address(SHOP, "pos-7")) is None
-    assert claims_refusal(AssociationRequest(1, "r-1", ALICE), phone_address(ALICE)) is None
+    assert (
+        claims_refusal(AssociationRequest(1, "r-1", "shop-a", ALICE), phone_address(ALICE)) is None
+    )
     assert claims_refusal(Subscribe(ALICE), phone_address(ALICE)) is None
-    assert claims_refusal(PushAck("r-1", ALICE), phone_address(ALICE)) is None
-    assert claims_refusal(UploadAck("r-1"), "anyone") is None  # claims nothing
+    assert claims_refusal(PushAck("r-1", "shop-a", ALICE), phone_address(ALICE)) is None
+    assert claims_refusal(UploadAck("r-1", "shop-a"), "anyone") is None  # claims nothing
 
 
 def test_gatekeeper_needs_store_and_holders_together() -> None:

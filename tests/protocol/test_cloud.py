@@ -47,7 +47,7 @@ from protocol import (
 from protocol.lowlevel import (
     Resend,
 )
-from tests.builders import ALICE, BOB, CAROL, MERCHANT, POS, catalog_upload
+from tests.builders import ALICE, BOB, CAROL, MERCHANT, POS, catalog_upload, receipt
 
 CATALOG = builtin_catalog()
 TIMEOUT = 60.0
@@ -89,11 +89,11 @@ class Cloud:
         return self.send(upload, POS, now)
 
     def ask(self, phone_id: str, receipt_id: str, now: float, request_id: int = 1) -> Effects:
-        request = AssociationRequest(request_id, receipt_id, phone_id)
+        request = AssociationRequest(request_id, receipt_id, "shop-a", phone_id)
         return self.send(request, phone_address(phone_id), now)
 
     def fire(self, receipt_id: str, now: float) -> Effects:
-        return self.machine.timer_fired(PushDue(receipt_id), now)
+        return self.machine.timer_fired(PushDue(receipt_id, "shop-a"), now)
 
 
 def _only_send(effects: Effects) -> Send:
@@ -127,18 +127,20 @@ def test_upload_is_stored_acknowledged_and_arms_the_push_timer() -> None:
     cloud = Cloud()
     upload = catalog_upload()
     effects = cloud.upload(upload, now=5.0)
-    assert effects.sends == (Send(POS, UploadAck("r-1")),)
-    assert effects.timers == (Timer(5.0 + TIMEOUT, PushDue("r-1")),)
+    assert effects.sends == (Send(POS, UploadAck("r-1", "shop-a")),)
+    assert effects.timers == (Timer(5.0 + TIMEOUT, PushDue("r-1", "shop-a")),)
     assert effects.notes == ()
-    assert cloud.store.binding("r-1") == Binding(upload, stored_at=5.0)
-    assert cloud.store.pending_push("r-1") == PendingPush("r-1", ALICE, 5.0 + TIMEOUT)
+    assert cloud.store.binding(receipt("r-1")) == Binding(upload, stored_at=5.0)
+    assert cloud.store.pending_push(receipt("r-1")) == PendingPush(
+        receipt("r-1"), ALICE, 5.0 + TIMEOUT
+    )
 
 
 def test_upload_of_an_unsubscribed_phone_is_still_stored() -> None:
     cloud = Cloud()
     effects = cloud.upload(catalog_upload(phone_id=CAROL), now=1.0)
-    assert effects.sends == (Send(POS, UploadAck("r-1")),)
-    assert cloud.store.binding("r-1") is not None
+    assert effects.sends == (Send(POS, UploadAck("r-1", "shop-a")),)
+    assert cloud.store.binding(receipt("r-1")) is not None
 
 
 def test_duplicate_identical_upload_is_reacked_without_a_new_timer() -> None:
@@ -146,9 +148,11 @@ def test_duplicate_identical_upload_is_reacked_without_a_new_timer() -> None:
     upload = catalog_upload()
     cloud.upload(upload, now=5.0)
     again = cloud.upload(upload, now=20.0)
-    assert again == Effects(sends=(Send(POS, UploadAck("r-1")),))
-    assert cloud.store.binding("r-1") == Binding(upload, stored_at=5.0)
-    assert cloud.store.pending_push("r-1") == PendingPush("r-1", ALICE, 5.0 + TIMEOUT)
+    assert again == Effects(sends=(Send(POS, UploadAck("r-1", "shop-a")),))
+    assert cloud.store.binding(receipt("r-1")) == Binding(upload, stored_at=5.0)
+    assert cloud.store.pending_push(receipt("r-1")) == PendingPush(
+        receipt("r-1"), ALICE, 5.0 + TIMEOUT
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,7 +175,7 @@ def test_conflicting_upload_is_refused(conflicting: PurchaseUpload) -> None:
     assert reply.message.code is ErrorCode.CONFLICTING_UPLOAD
     assert reply.message.receipt_id == "r-1"
     assert effects.timers == ()
-    assert cloud.store.binding("r-1") == Binding(original, stored_at=5.0)
+    assert cloud.store.binding(receipt("r-1")) == Binding(original, stored_at=5.0)
 
 
 # --------------------------------------------------------------------------- steps 503-508
@@ -199,7 +203,7 @@ def test_request_from_an_unsubscribed_phone_is_refused() -> None:
     assert reply.message.code is ErrorCode.NOT_SUBSCRIBED
     assert (reply.message.request_id, reply.message.receipt_id) == (3, "r-1")
     # the refusal delivered nothing, so the push period still runs
-    assert cloud.store.pending_push("r-1") is not None
+    assert cloud.store.pending_push(receipt("r-1")) is not None
 
 
 def test_matching_request_is_answered_and_the_push_never_follows() -> None:
@@ -211,12 +215,12 @@ def test_matching_request_is_answered_and_the_push_never_follows() -> None:
     assert effects.notes == ()
     reply = _only_send(effects)
     assert reply == Send(
-        phone_address(ALICE), AssociationResponse(4, "r-1", _expected_products(upload))
+        phone_address(ALICE), AssociationResponse(4, "r-1", "shop-a", _expected_products(upload))
     )
     assert isinstance(reply.message, AssociationResponse)
     assert [p.category for p in reply.message.products[:2]] == ["lotion", "cream"]
-    assert effects.cancels == (PushDue("r-1"),)  # the driver may drop the push timer
-    assert cloud.store.pending_push("r-1") is None
+    assert effects.cancels == (PushDue("r-1", "shop-a"),)  # the driver may drop the push timer
+    assert cloud.store.pending_push(receipt("r-1")) is None
     assert cloud.fire("r-1", now=TIMEOUT) == Effects()
     assert cloud.fire("r-1", now=10 * TIMEOUT) == Effects()
 
@@ -237,7 +241,7 @@ def test_the_requester_is_the_sender_never_the_phone_id_field() -> None:
     cloud.subscribe(BOB)
     cloud.upload(catalog_upload())
     for sender in ("relay:7", phone_address(BOB), POS):
-        effects = cloud.send(AssociationRequest(1, "r-1", ALICE), sender, now=1.0)
+        effects = cloud.send(AssociationRequest(1, "r-1", "shop-a", ALICE), sender, now=1.0)
         reply = _only_send(effects)
         assert reply.to == sender
         assert reply.message == ErrorReply(
@@ -245,10 +249,11 @@ def test_the_requester_is_the_sender_never_the_phone_id_field() -> None:
             f"{sender} may not act for {phone_address(ALICE)}",
             "r-1",
             1,
+            MERCHANT,
         )
         assert not effects.timers and not effects.cancels and not effects.notes
-    assert cloud.store.pending_push("r-1") is not None  # the push to Alice still comes
-    assert not cloud.store.was_delivered("r-1", ALICE)
+    assert cloud.store.pending_push(receipt("r-1")) is not None  # the push to Alice still comes
+    assert not cloud.store.was_delivered(receipt("r-1"), ALICE)
 
 
 def test_mismatch_under_dual_send_answers_both_devices_once() -> None:
@@ -261,15 +266,20 @@ def test_mismatch_under_dual_send_answers_both_devices_once() -> None:
 
     first = cloud.ask(BOB, "r-1", now=10.0, request_id=1)
     assert first.sends == (
-        Send(phone_address(BOB), AssociationResponse(1, "r-1", products)),
-        Send(phone_address(ALICE), AssociationPush("r-1", ALICE, PushReason.DUAL_SEND, products)),
+        Send(phone_address(BOB), AssociationResponse(1, "r-1", "shop-a", products)),
+        Send(
+            phone_address(ALICE),
+            AssociationPush("r-1", "shop-a", ALICE, PushReason.DUAL_SEND, products),
+        ),
     )
     assert _note_kinds(first) == [CloudNote.MISMATCH]
     assert first.notes[0].phone_id == BOB
-    assert first.cancels == (PushDue("r-1"),)
+    assert first.cancels == (PushDue("r-1", "shop-a"),)
 
     second = cloud.ask(BOB, "r-1", now=20.0, request_id=2)
-    assert second.sends == (Send(phone_address(BOB), AssociationResponse(2, "r-1", products)),)
+    assert second.sends == (
+        Send(phone_address(BOB), AssociationResponse(2, "r-1", "shop-a", products)),
+    )
     assert _note_kinds(second) == [CloudNote.MISMATCH]
     # Alice got the products as the dual-send: no timeout push follows
     assert cloud.fire("r-1", now=TIMEOUT) == Effects()
@@ -318,7 +328,7 @@ def test_mismatch_under_reject_refuses_and_sends_nothing_to_the_named_phone() ->
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
     assert push == Send(
         phone_address(ALICE),
-        AssociationPush("r-1", ALICE, PushReason.TIMEOUT, _expected_products(upload)),
+        AssociationPush("r-1", "shop-a", ALICE, PushReason.TIMEOUT, _expected_products(upload)),
     )
 
 
@@ -331,17 +341,19 @@ def test_no_request_means_exactly_one_timeout_push_at_the_deadline() -> None:
     upload = catalog_upload()
     cloud.upload(upload, now=7.0)
     push = cloud.fire("r-1", now=7.0 + TIMEOUT)
-    expected = AssociationPush("r-1", ALICE, PushReason.TIMEOUT, _expected_products(upload))
-    resend = Timer(7.0 + TIMEOUT + RetryPolicy().first_delay, Resend(("r-1", ALICE)))
+    expected = AssociationPush(
+        "r-1", "shop-a", ALICE, PushReason.TIMEOUT, _expected_products(upload)
+    )
+    resend = Timer(7.0 + TIMEOUT + RetryPolicy().first_delay, Resend((receipt("r-1"), ALICE)))
     assert push == Effects(sends=(Send(phone_address(ALICE), expected),), timers=(resend,))
-    assert cloud.store.pending_push("r-1") is None
+    assert cloud.store.pending_push(receipt("r-1")) is None
     assert cloud.fire("r-1", now=7.0 + TIMEOUT) == Effects()
     assert cloud.fire("r-1", now=100 * TIMEOUT) == Effects()
     # unacknowledged, the push is sent again; the phone's PushAck ends that
     assert tuple(cloud.store.outgoing()) == (expected,)
     again = cloud.machine.timer_fired(resend.key, resend.at)
     assert again.sends == push.sends
-    acked = cloud.send(PushAck("r-1", ALICE), phone_address(ALICE), now=resend.at + 1)
+    acked = cloud.send(PushAck("r-1", "shop-a", ALICE), phone_address(ALICE), now=resend.at + 1)
     assert acked == Effects(cancels=(resend.key,))
     assert tuple(cloud.store.outgoing()) == ()
     assert cloud.machine.timer_fired(resend.key, resend.at + 100) == Effects()
@@ -353,7 +365,9 @@ def test_timer_fired_early_does_nothing() -> None:
     cloud.upload(catalog_upload(), now=7.0)
     assert cloud.fire("r-1", now=7.0) == Effects()
     assert cloud.fire("r-1", now=6.9 + TIMEOUT) == Effects()
-    assert cloud.store.pending_push("r-1") == PendingPush("r-1", ALICE, 7.0 + TIMEOUT)
+    assert cloud.store.pending_push(receipt("r-1")) == PendingPush(
+        receipt("r-1"), ALICE, 7.0 + TIMEOUT
+    )
     pushed = cloud.fire("r-1", now=7.5 + TIMEOUT)
     assert isinstance(_only_send(pushed).message, AssociationPush)
 
@@ -379,11 +393,11 @@ def test_pull_after_push_is_still_answered() -> None:
     assert isinstance(push.message, AssociationPush)
     pull = cloud.ask(ALICE, "r-1", now=TIMEOUT + 5, request_id=9)
     # The answer supersedes the unacknowledged push: it is not re-sent (nor kept).
-    assert pull.cancels == (Resend(("r-1", ALICE)),)
+    assert pull.cancels == (Resend((receipt("r-1"), ALICE)),)
     assert cloud.machine.store.outgoing() == ()
     reply = _only_send(pull)
     assert reply == Send(
-        phone_address(ALICE), AssociationResponse(9, "r-1", _expected_products(upload))
+        phone_address(ALICE), AssociationResponse(9, "r-1", "shop-a", _expected_products(upload))
     )
     assert cloud.fire("r-1", now=3 * TIMEOUT) == Effects()
 
@@ -444,12 +458,12 @@ def test_step_507_saves_the_matching_relation() -> None:
     cloud.subscribe(ALICE)
     upload = catalog_upload(skus=("SKIN-FW-001", "FOOD-PA-001"))
     cloud.upload(upload, now=0.0)
-    assert cloud.store.matching_relation("r-1") is None
+    assert cloud.store.matching_relation(receipt("r-1")) is None
     reply = _only_send(cloud.ask(ALICE, "r-1", now=12.0))
     assert isinstance(reply.message, AssociationResponse)
-    relation = cloud.store.matching_relation("r-1")
+    relation = cloud.store.matching_relation(receipt("r-1"))
     assert relation is not None
-    assert relation.receipt_id == "r-1"
+    assert relation.receipt == receipt("r-1")
     assert relation.phone_id == ALICE
     assert relation.goods == ("SKIN-FW-001", "FOOD-PA-001")
     assert relation.associated == tuple(p.sku for p in reply.message.products)
@@ -462,7 +476,7 @@ def test_step_604_saves_the_matching_relation_of_a_push() -> None:
     cloud.upload(catalog_upload(), now=0.0)
     push = _only_send(cloud.fire("r-1", now=TIMEOUT))
     assert isinstance(push.message, AssociationPush)
-    relation = cloud.store.matching_relation("r-1")
+    relation = cloud.store.matching_relation(receipt("r-1"))
     assert relation is not None
     assert relation.associated == tuple(p.sku for p in push.message.products)
     assert relation.saved_at == TIMEOUT
@@ -486,8 +500,8 @@ def test_restart_rearms_pending_pushes_at_their_original_deadlines() -> None:
     effects = after.machine.start(now=30.0)
     assert effects.sends == ()
     assert sorted(effects.timers, key=lambda t: t.at) == [
-        Timer(TIMEOUT, PushDue("r-1")),
-        Timer(20.0 + TIMEOUT, PushDue("r-3")),
+        Timer(TIMEOUT, PushDue("r-1", "shop-a")),
+        Timer(20.0 + TIMEOUT, PushDue("r-3", "shop-a")),
     ]
     push = _only_send(after.fire("r-1", now=TIMEOUT))
     assert push.to == phone_address(ALICE)
@@ -497,8 +511,8 @@ def test_restart_rearms_pending_pushes_at_their_original_deadlines() -> None:
     again = Cloud(store=store).machine.start(now=70.0)
     assert again.sends == (push,)
     assert again.timers == (
-        Timer(20.0 + TIMEOUT, PushDue("r-3")),
-        Timer(70.0 + RetryPolicy().first_delay, Resend(("r-1", ALICE))),
+        Timer(20.0 + TIMEOUT, PushDue("r-3", "shop-a")),
+        Timer(70.0 + RetryPolicy().first_delay, Resend((receipt("r-1"), ALICE))),
     )
 
 
@@ -526,10 +540,10 @@ def test_start_of_an_empty_cloud_does_nothing() -> None:
     "message",
     [
         SubscribeAck(ALICE),
-        UploadAck("r-1"),
+        UploadAck("r-1", "shop-a"),
         ReceiptNotice("r-1", MERCHANT, 0.0),
-        AssociationResponse(1, "r-1", ()),
-        AssociationPush("r-1", ALICE, PushReason.TIMEOUT, ()),
+        AssociationResponse(1, "r-1", "shop-a", ()),
+        AssociationPush("r-1", "shop-a", ALICE, PushReason.TIMEOUT, ()),
     ],
     ids=lambda m: type(m).__name__,
 )

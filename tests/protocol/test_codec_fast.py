@@ -482,7 +482,7 @@ def test_a_dict_subclass_body_is_left_to_the_converter(monkeypatch: pytest.Monke
     class Body(dict[str, Any]):
         pass
 
-    body = Body(receipt_id="r-1")
+    body = Body(receipt_id="r-1", merchant_id="shop-a")
     with pytest.raises(_fast.Refused):
         _fast.structurer(MESSAGE_TYPES["upload-ack"])(body)
     monkeypatch.setattr(_fast, "_warned", set())  # warned once per process: see this one
@@ -678,7 +678,7 @@ def test_known_ids_skip_the_pattern_but_not_the_rules(monkeypatch: pytest.Monkey
     assert _ids._known_phone_ids == {PHONE}
     assert not _ids.is_phone_id("+0613800000001")
     with pytest.raises(InvalidMessage, match=r"UploadAck\.receipt_id: malformed id 'r 1'"):
-        UploadAck("r 1")
+        UploadAck("r 1", "shop-a")
 
 
 def _old_text(max_length: int, allow_empty: bool, value: Any) -> str | None:

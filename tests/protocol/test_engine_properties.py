@@ -121,7 +121,7 @@ def test_never_the_basket_at_most_k_best_first(
     assert keys == sorted(keys)
     assert all(p.score > 0 for p in ranked)
     if products:
-        AssociationResponse(request_id=1, receipt_id="r-1", products=products)
+        AssociationResponse(request_id=1, receipt_id="r-1", products=products, merchant_id="shop-a")
 
 
 @settings(max_examples=40)
@@ -192,7 +192,7 @@ def _ask(
     cloud: CloudMachine, receipt: str, phone: str, request: int
 ) -> tuple[AssociatedProduct, ...]:
     effects = cloud.handle(
-        AssociationRequest(request, receipt, phone), sender=f"phone:{phone}", now=100.0
+        AssociationRequest(request, receipt, MERCHANT, phone), sender=f"phone:{phone}", now=100.0
     )
     (send,) = effects.sends
     assert isinstance(send.message, AssociationResponse)

@@ -102,11 +102,15 @@ def test_a_structure_fallback_that_the_converter_accepts_warns_and_counts(
     key: _Key = ("structure", "UploadAck", "accepted")
     before = _fast.fallbacks[key]
     with pytest.warns(_fast.FastPathWarning, match=r"UploadAck raised NameError\('a bug"):
-        assert _codec.decode_message(_envelope(UploadAck("r-1"))) == UploadAck("r-1")
+        assert _codec.decode_message(_envelope(UploadAck("r-1", "shop-a"))) == UploadAck(
+            "r-1", "shop-a"
+        )
     assert _fast.fallbacks[key] == before + 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once per class and direction: no second warning
-        assert _codec.decode_message(_envelope(UploadAck("r-2"))) == UploadAck("r-2")
+        assert _codec.decode_message(_envelope(UploadAck("r-2", "shop-a"))) == UploadAck(
+            "r-2", "shop-a"
+        )
     assert _fast.fallbacks[key] == before + 2
 
 
@@ -118,7 +122,10 @@ def test_an_unstructure_fallback_warns_and_counts(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(_codec._FAST_UNSTRUCTURE, UploadAck, broken)
     monkeypatch.setitem(_wire_envelope._CONTROL_UNSTRUCTURE, Hello, broken)
     with pytest.warns(_fast.FastPathWarning, match="unstructure function of UploadAck"):
-        assert _envelope(UploadAck("r-1"))["body"] == {"receipt_id": "r-1"}
+        assert _envelope(UploadAck("r-1", "shop-a"))["body"] == {
+            "receipt_id": "r-1",
+            "merchant_id": "shop-a",
+        }
     hello = Hello(2, "cloud", "secret")
     with pytest.warns(_fast.FastPathWarning, match="unstructure function of Hello"):
         encode_frame(hello, 1)
@@ -130,7 +137,7 @@ def test_an_unstructure_fallback_warns_and_counts(monkeypatch: pytest.MonkeyPatc
 def test_a_bad_body_falls_back_to_the_refusal_counted_without_warning() -> None:
     key: _Key = ("structure", "UploadAck", "refused")
     before = _fast.fallbacks[key]
-    envelope = {"v": WIRE_VERSION, "type": message_type(UploadAck("r-1")), "body": {}}
+    envelope = {"v": WIRE_VERSION, "type": message_type(UploadAck("r-1", "shop-a")), "body": {}}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(RemoteProtocolError, match="upload-ack"):

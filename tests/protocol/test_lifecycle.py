@@ -41,6 +41,7 @@ from protocol import (
     PushAck,
     PushDue,
     PushReason,
+    ReceiptKey,
     RetryPolicy,
     RuleRecommender,
     Subscribe,
@@ -62,7 +63,7 @@ from protocol._machines._lifecycle import (
 from protocol.lowlevel import (
     Resend,
 )
-from tests.builders import PHONES, POS, catalog_upload, sent_pushes
+from tests.builders import MERCHANT, PHONES, POS, catalog_upload, sent_pushes
 
 S, E = ReceiptState, ReceiptEvent
 CATALOG = builtin_catalog()
@@ -180,10 +181,10 @@ def test_the_cloud_pushes_only_where_the_table_allows(monkeypatch: pytest.Monkey
         cloud.handle(Subscribe(phone), phone_address(phone), 0.0)
     cloud.handle(catalog_upload("r-1", alice), POS, 0.0)
     cloud.handle(catalog_upload("r-2", alice), POS, 0.0)
-    mismatched = cloud.handle(AssociationRequest(1, "r-2", bob), phone_address(bob), 1.0)
+    mismatched = cloud.handle(AssociationRequest(1, "r-2", "shop-a", bob), phone_address(bob), 1.0)
     assert [s.message for s in mismatched.sends if isinstance(s.message, AssociationResponse)]
     assert sent_pushes(mismatched) == []
-    assert sent_pushes(cloud.timer_fired(PushDue("r-1"), TIMEOUT)) == []
+    assert sent_pushes(cloud.timer_fired(PushDue("r-1", "shop-a"), TIMEOUT)) == []
 
 
 # --------------------------------------------------------------------------- random steps
@@ -266,7 +267,7 @@ class CloudLifecycle(RuleBasedStateMachine):
     @rule(receipt=st.sampled_from(RECEIPTS), who=st.sampled_from((None, *PHONES)))
     def ask(self, receipt: str, who: str | None) -> None:
         phone = self._phone(receipt, who)
-        request = AssociationRequest(1, receipt, phone)
+        request = AssociationRequest(1, receipt, "shop-a", phone)
         effects = self.cloud.handle(request, phone_address(phone), self.now)
         pushes = sent_pushes(effects)
         if receipt not in self.uploads:  # refused: not-bound (unknown-receipt)
@@ -296,7 +297,7 @@ class CloudLifecycle(RuleBasedStateMachine):
     def push_due(self, receipt: str, wait: bool) -> None:
         if wait and receipt in self.uploads:  # the clock reaches the deadline first
             self.now = max(self.now, self.deadline[receipt])
-        effects = self.cloud.timer_fired(PushDue(receipt), self.now)
+        effects = self.cloud.timer_fired(PushDue(receipt, "shop-a"), self.now)
         notes = {note.kind for note in effects.notes}
         pushed = False
         if receipt in self.uploads and self.now >= self.deadline[receipt]:
@@ -314,7 +315,7 @@ class CloudLifecycle(RuleBasedStateMachine):
     def acknowledge(self, data: st.DataObject, who: str | None) -> None:
         receipt = data.draw(st.sampled_from(self._outstanding()))
         phone = self._phone(receipt, who)
-        self.cloud.handle(PushAck(receipt, phone), phone_address(phone), self.now)
+        self.cloud.handle(PushAck(receipt, "shop-a", phone), phone_address(phone), self.now)
         if receipt in self.uploads and phone == self._named(receipt):
             self._fire(receipt, E.PUSH_ACKNOWLEDGED)
 
@@ -341,8 +342,9 @@ class CloudLifecycle(RuleBasedStateMachine):
     @invariant()
     def the_store_says_what_the_table_says(self) -> None:
         for receipt, state in self.model.items():
-            assert receipt_state(self.store, receipt) is state, receipt
-            hinted = receipt_state(self.store, receipt, in_flight=self.cloud._pushes)
+            key = ReceiptKey(MERCHANT, receipt)
+            assert receipt_state(self.store, key) is state, receipt
+            hinted = receipt_state(self.store, key, in_flight=self.cloud._pushes)
             assert hinted is state, receipt
 
 

@@ -130,10 +130,10 @@ INVALID: list[tuple[str, Callable[[], object], str]] = [
     ("empty brand", lambda: _item(brand=""), "brand"),
     ("too long offer", lambda: _product(offer="y" * (MAX_TEXT_LENGTH + 1)), "offer"),
     ("too long detail", lambda: ErrorReply(ErrorCode.NOT_SUBSCRIBED, "d" * 401), "detail"),
-    ("receipt id with space", lambda: UploadAck("r 1"), "receipt_id"),
-    ("receipt id empty", lambda: AssociationRequest(1, "", PHONE), "receipt_id"),
+    ("receipt id with space", lambda: UploadAck("r 1", "shop-a"), "receipt_id"),
+    ("receipt id empty", lambda: AssociationRequest(1, "", "shop-a", PHONE), "receipt_id"),
     ("receipt id leading dot", lambda: ReceiptNotice(".r1", "shop-a", 0.0), "receipt_id"),
-    ("receipt id too long", lambda: UploadAck("r" * 65), "receipt_id"),
+    ("receipt id too long", lambda: UploadAck("r" * 65, "shop-a"), "receipt_id"),
     ("bad sku", lambda: _item(sku="SKU/1"), "sku"),
     ("bad merchant id", lambda: _upload(merchant_id="shop a"), "merchant_id"),
     (
@@ -141,7 +141,7 @@ INVALID: list[tuple[str, Callable[[], object], str]] = [
         lambda: ErrorReply(ErrorCode.NOT_SUBSCRIBED, "d", "r 1"),
         "receipt_id",
     ),
-    ("zero request id", lambda: AssociationRequest(0, "r-1", PHONE), "request_id"),
+    ("zero request id", lambda: AssociationRequest(0, "r-1", "shop-a", PHONE), "request_id"),
     (
         "bad error request id",
         lambda: ErrorReply(ErrorCode.NOT_SUBSCRIBED, "d", None, -1),
@@ -150,18 +150,20 @@ INVALID: list[tuple[str, Callable[[], object], str]] = [
     ("reason as text", lambda: _product(reason="complement"), "reason"),
     (
         "push reason as text",
-        lambda: AssociationPush("r-1", PHONE, ill_typed("timeout"), ()),
+        lambda: AssociationPush("r-1", "shop-a", PHONE, ill_typed("timeout"), ()),
         "reason",
     ),
     ("error code as text", lambda: ErrorReply(ill_typed("not-subscribed"), "d"), "code"),
     (
         "too many products",
-        lambda: AssociationResponse(1, "r-1", (_product(),) * (MAX_PRODUCTS_PER_DELIVERY + 1)),
+        lambda: AssociationResponse(
+            1, "r-1", "shop-a", (_product(),) * (MAX_PRODUCTS_PER_DELIVERY + 1)
+        ),
         "products",
     ),
     (
         "products not products",
-        lambda: AssociationResponse(1, "r-1", ill_typed((_item(),))),
+        lambda: AssociationResponse(1, "r-1", "shop-a", ill_typed((_item(),))),
         "products",
     ),
     ("bad popular sku", lambda: PromotionUpdate("shop-a", ("ok", "not ok"), ()), "popular"),
@@ -192,10 +194,10 @@ def test_limits_are_inclusive() -> None:
     assert _item(price=0.0).price == 0.0
     assert Subscribe("+12345678").phone_id == "+12345678"  # 8 digits
     assert Subscribe("+123456789012345").phone_id == "+123456789012345"  # 15 digits
-    assert UploadAck("r" * 64).receipt_id == "r" * 64
-    assert UploadAck("0.a_b:c-d").receipt_id == "0.a_b:c-d"
+    assert UploadAck("r" * 64, "shop-a").receipt_id == "r" * 64
+    assert UploadAck("0.a_b:c-d", "shop-a").receipt_id == "0.a_b:c-d"
     assert _product(score=-2.5).score == -2.5
-    full = AssociationResponse(1, "r-1", (_product(),) * MAX_PRODUCTS_PER_DELIVERY)
+    full = AssociationResponse(1, "r-1", "shop-a", (_product(),) * MAX_PRODUCTS_PER_DELIVERY)
     assert len(full.products) == MAX_PRODUCTS_PER_DELIVERY
     assert len(_upload(items=(_item(),) * MAX_ITEMS_PER_PURCHASE).items) == MAX_ITEMS_PER_PURCHASE
 
@@ -265,7 +267,9 @@ def test_encoding_of_an_upload() -> None:
 
 
 def test_enums_travel_as_their_values() -> None:
-    push = AssociationPush("r-1", PHONE, PushReason.DUAL_SEND, (_product(reason=Reason.OFFER),))
+    push = AssociationPush(
+        "r-1", "shop-a", PHONE, PushReason.DUAL_SEND, (_product(reason=Reason.OFFER),)
+    )
     data = json.loads(encode_json(push))
     assert data["body"]["reason"] == "dual-send"
     assert data["body"]["products"][0]["reason"] == "offer"
@@ -298,7 +302,7 @@ def test_json_decoding_needs_no_python_objects(message: Message) -> None:
 
 
 def _valid_request() -> dict[str, Any]:
-    return encode_message(AssociationRequest(7, "r-1", PHONE))
+    return encode_message(AssociationRequest(7, "r-1", "shop-a", PHONE))
 
 
 def _with_body(**changes: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from protocol.lowlevel import (
     Resend,
     ResendResult,
 )
-from tests.builders import ALICE, POS, catalog_items, catalog_upload
+from tests.builders import ALICE, POS, catalog_items, catalog_upload, receipt
 
 TWICE = RetryPolicy(first_delay=1.0, factor=1.0, max_attempts=2)
 
@@ -77,7 +77,7 @@ def test_pos_forgets_an_upload_given_up() -> None:
 
 def test_phone_forgets_a_request_given_up() -> None:
     phone = PhoneMachine(ALICE, subscribes=False, retry=TWICE)
-    asked = phone.ask("r-1", 0.0)
+    asked = phone.ask(receipt("r-1"), 0.0)
     assert phone.unanswered == 1
     assert _gave_up(_fire_resends(phone, asked))
     assert phone.unanswered == 0
@@ -93,7 +93,7 @@ def test_cloud_stops_keeping_a_push_given_up() -> None:
     cloud = CloudMachine(store=store, recommender=RuleRecommender(), config=config)
     cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
     cloud.handle(catalog_upload(), POS, 0.0)
-    pushed = cloud.timer_fired(PushDue("r-1"), 60.0)
+    pushed = cloud.timer_fired(PushDue("r-1", "shop-a"), 60.0)
     (push,) = store.outgoing()
     assert isinstance(push, AssociationPush) and push.reason == PushReason.TIMEOUT
     assert _gave_up(_fire_resends(cloud, pushed))

@@ -44,7 +44,7 @@ from protocol import (
 from protocol.lowlevel import (
     Resend,
 )
-from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_items
+from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_items, receipt
 
 CATALOG = builtin_catalog()
 RETRY = RetryPolicy()
@@ -133,7 +133,7 @@ def test_checkout_times_count_from_the_start() -> None:
     assert isinstance(send.message, PurchaseUpload)
     assert send.message.purchased_at == 110.0
     # the receipt notice carries the time the purchase was rung up
-    notice = pos.handle(UploadAck("r-1"), CLOUD, 111.0)
+    notice = pos.handle(UploadAck("r-1", "shop-a"), CLOUD, 111.0)
     assert notice.sends == (Send(phone_address(ALICE), ReceiptNotice("r-1", MERCHANT, 110.0)),)
 
 
@@ -194,13 +194,13 @@ def test_upload_ack_notifies_the_buyer_once() -> None:
     pos.timer_fired(CheckoutDue(0), 10.0)
     pos.timer_fired(CheckoutDue(1), 25.0)
     # the ack of r-2 goes to its buyer (Alice), not to the phone id the POS was given
-    effects = pos.handle(UploadAck("r-2"), CLOUD, 26.0)
+    effects = pos.handle(UploadAck("r-2", "shop-a"), CLOUD, 26.0)
     assert effects.sends == (Send(phone_address(ALICE), ReceiptNotice("r-2", MERCHANT, 25.0)),)
     assert effects.cancels == (Resend(_upload_key("r-2")),)  # the upload is not re-sent
     assert pos.awaiting_ack == 1
-    assert pos.handle(UploadAck("r-2"), CLOUD, 27.0) == Effects()
-    assert pos.handle(UploadAck("r-never"), CLOUD, 27.0) == Effects()
-    notice = pos.handle(UploadAck("r-1"), CLOUD, 28.0)
+    assert pos.handle(UploadAck("r-2", "shop-a"), CLOUD, 27.0) == Effects()
+    assert pos.handle(UploadAck("r-never", "shop-a"), CLOUD, 27.0) == Effects()
+    notice = pos.handle(UploadAck("r-1", "shop-a"), CLOUD, 28.0)
     assert notice.sends == (Send(phone_address(ALICE), ReceiptNotice("r-1", MERCHANT, 10.0)),)
     assert pos.awaiting_ack == 0
 
@@ -219,7 +219,7 @@ def test_error_reply_becomes_a_note() -> None:
     assert "bound elsewhere" in note.detail
     assert pos.awaiting_ack == 0
     # a late ack of the refused upload notifies nobody
-    assert pos.handle(UploadAck("r-1"), CLOUD, 12.0) == Effects()
+    assert pos.handle(UploadAck("r-1", "shop-a"), CLOUD, 12.0) == Effects()
 
 
 def test_error_reply_without_receipt_is_noted() -> None:
@@ -232,9 +232,9 @@ def test_error_reply_without_receipt_is_noted() -> None:
 def test_pos_ignores_other_messages_and_refuses_unknown_timers() -> None:
     pos = _pos()
     assert pos.handle(SubscribeAck(ALICE), CLOUD, 0.0) == Effects()
-    assert pos.handle(AssociationResponse(1, "r-1", ()), CLOUD, 0.0) == Effects()
+    assert pos.handle(AssociationResponse(1, "r-1", "shop-a", ()), CLOUD, 0.0) == Effects()
     with pytest.raises(LocalProtocolError):
-        pos.timer_fired(AskDue("r-1"), 0.0)
+        pos.timer_fired(AskDue("r-1", "shop-a"), 0.0)
 
 
 # --------------------------------------------------------------------------- phone
@@ -245,27 +245,30 @@ def _notice(receipt_id: str = "r-1", purchased_at: float = 0.0) -> ReceiptNotice
 
 
 def test_first_notice_subscribes_and_arms_the_ask_timer() -> None:
-    phone = PhoneMachine(ALICE, ask_plan={"r-1": 30.0, "r-2": None}, default_ask_delay=5.0)
+    phone = PhoneMachine(
+        ALICE, ask_plan={receipt("r-1"): 30.0, receipt("r-2"): None}, default_ask_delay=5.0
+    )
     assert phone.start(0.0) == Effects()
     first = phone.handle(_notice("r-1", 100.0), POS, 100.0)
     assert first == Effects(
-        sends=(Send(POS, NoticeAck("r-1")), Send(CLOUD, Subscribe(ALICE))),
+        sends=(Send(POS, NoticeAck("r-1", "shop-a")), Send(CLOUD, Subscribe(ALICE))),
         timers=(
             Timer(100.0 + RETRY.first_delay, Resend("subscription")),
-            Timer(130.0, AskDue("r-1")),
+            Timer(130.0, AskDue("r-1", "shop-a")),
         ),
     )
     # later notices do not subscribe again; None in the plan means "never asks"
     assert phone.handle(_notice("r-2", 110.0), POS, 110.0) == Effects(
-        sends=(Send(POS, NoticeAck("r-2")),)
+        sends=(Send(POS, NoticeAck("r-2", "shop-a")),)
     )
     # receipts not in the plan use the default delay
     assert phone.handle(_notice("r-3", 120.0), POS, 120.0) == Effects(
-        sends=(Send(POS, NoticeAck("r-3")),), timers=(Timer(125.0, AskDue("r-3")),)
+        sends=(Send(POS, NoticeAck("r-3", "shop-a")),),
+        timers=(Timer(125.0, AskDue("r-3", "shop-a")),),
     )
     # a repeated notice is acknowledged again and changes nothing
     assert phone.handle(_notice("r-3", 120.0), POS, 121.0) == Effects(
-        sends=(Send(POS, NoticeAck("r-3")),)
+        sends=(Send(POS, NoticeAck("r-3", "shop-a")),)
     )
 
 
@@ -273,17 +276,17 @@ def test_asks_count_from_the_purchase_and_a_late_notice_asks_at_once() -> None:
     phone = PhoneMachine(ALICE, subscribes=False, default_ask_delay=30.0)
     # the notice took 10 s to arrive: the user still asks 30 s after paying
     on_time = phone.handle(_notice("r-1", purchased_at=100.0), POS, 110.0)
-    assert on_time.timers == (Timer(130.0, AskDue("r-1")),)
+    assert on_time.timers == (Timer(130.0, AskDue("r-1", "shop-a")),)
     # a notice that arrives after the user would have asked (re-sent over a lossy
     # network) makes the phone ask at once
     late = phone.handle(_notice("r-2", purchased_at=100.0), POS, 400.0)
-    assert late.timers == (Timer(400.0, AskDue("r-2")),)
+    assert late.timers == (Timer(400.0, AskDue("r-2", "shop-a")),)
 
 
 def test_default_ask_delay_none_never_asks() -> None:
     phone = PhoneMachine(ALICE, default_ask_delay=None)
     effects = phone.handle(_notice(), POS, 1.0)
-    assert effects.sends == (Send(POS, NoticeAck("r-1")), Send(CLOUD, Subscribe(ALICE)))
+    assert effects.sends == (Send(POS, NoticeAck("r-1", "shop-a")), Send(CLOUD, Subscribe(ALICE)))
     assert [t.key for t in effects.timers] == [Resend("subscription")]
 
 
@@ -291,20 +294,22 @@ def test_ask_before_subscribe_ack_is_queued_and_sent_on_ack() -> None:
     phone = PhoneMachine(ALICE)
     phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 0.0)
     assert not phone.subscribed
-    assert phone.timer_fired(AskDue("r-1"), 0.0) == Effects()
-    assert phone.ask("r-2", 1.0) == Effects()
+    assert phone.timer_fired(AskDue("r-1", "shop-a"), 0.0) == Effects()
+    assert phone.ask(receipt("r-2"), 1.0) == Effects()
     effects = phone.handle(SubscribeAck(ALICE), CLOUD, 2.0)
     assert phone.subscribed
     assert effects == Effects(
         sends=(
-            Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),
-            Send(CLOUD, AssociationRequest(2, "r-2", ALICE)),
+            Send(CLOUD, AssociationRequest(1, "r-1", "shop-a", ALICE)),
+            Send(CLOUD, AssociationRequest(2, "r-2", "shop-a", ALICE)),
         ),
         timers=(Timer(4.0, Resend(1)), Timer(4.0, Resend(2))),
         cancels=(Resend("subscription"),),
     )
     # once subscribed, asks go out at once
-    assert phone.ask("r-3", 3.0).sends == (Send(CLOUD, AssociationRequest(3, "r-3", ALICE)),)
+    assert phone.ask(receipt("r-3"), 3.0).sends == (
+        Send(CLOUD, AssociationRequest(3, "r-3", "shop-a", ALICE)),
+    )
     # a repeated ack sends nothing new
     assert phone.handle(SubscribeAck(ALICE), CLOUD, 4.0) == Effects()
 
@@ -313,7 +318,7 @@ def test_request_ids_increase() -> None:
     phone = PhoneMachine(ALICE, subscribes=False)
     ids = []
     for n in range(5):
-        (send,) = phone.ask(f"r-{n % 2}", float(n)).sends
+        (send,) = phone.ask(receipt(f"r-{n % 2}"), float(n)).sends
         assert isinstance(send.message, AssociationRequest)
         assert send.message.phone_id == ALICE
         ids.append(send.message.request_id)
@@ -324,8 +329,8 @@ def test_ask_timer_sends_the_request() -> None:
     phone = PhoneMachine(ALICE)
     phone.handle(_notice("r-1"), "pos:shop-a:pos-1", 0.0)
     phone.handle(SubscribeAck(ALICE), CLOUD, 1.0)
-    assert phone.timer_fired(AskDue("r-1"), 2.0) == Effects(
-        sends=(Send(CLOUD, AssociationRequest(1, "r-1", ALICE)),),
+    assert phone.timer_fired(AskDue("r-1", "shop-a"), 2.0) == Effects(
+        sends=(Send(CLOUD, AssociationRequest(1, "r-1", "shop-a", ALICE)),),
         timers=(Timer(4.0, Resend(1)),),
     )
 
@@ -333,25 +338,29 @@ def test_ask_timer_sends_the_request() -> None:
 def test_responses_and_pushes_are_recorded() -> None:
     phone = PhoneMachine(ALICE, subscribes=False)
     products = (_product(),)
-    phone.ask("r-1", 4.0)
-    assert phone.handle(AssociationResponse(1, "r-1", products), CLOUD, 5.0) == Effects(
-        notes=(Note(PhoneNote.SHOWN, "r-1", ALICE, "response"),), cancels=(Resend(1),)
+    phone.ask(receipt("r-1"), 4.0)
+    assert phone.handle(AssociationResponse(1, "r-1", "shop-a", products), CLOUD, 5.0) == Effects(
+        notes=(Note(PhoneNote.SHOWN, "r-1", ALICE, "response", "shop-a"),), cancels=(Resend(1),)
     )
     assert phone.unanswered == 0
-    pushed = phone.handle(AssociationPush("r-2", ALICE, PushReason.TIMEOUT, products), CLOUD, 6.0)
-    assert pushed.sends == (Send(CLOUD, PushAck("r-2", ALICE)),)  # every push is acknowledged
-    phone.handle(AssociationPush("r-3", ALICE, PushReason.DUAL_SEND, ()), CLOUD, 7.0)
+    pushed = phone.handle(
+        AssociationPush("r-2", "shop-a", ALICE, PushReason.TIMEOUT, products), CLOUD, 6.0
+    )
+    assert pushed.sends == (
+        Send(CLOUD, PushAck("r-2", "shop-a", ALICE)),
+    )  # every push is acknowledged
+    phone.handle(AssociationPush("r-3", "shop-a", ALICE, PushReason.DUAL_SEND, ()), CLOUD, 7.0)
     assert phone.deliveries == [
-        Delivery("r-1", "response", products, 5.0),
-        Delivery("r-2", "timeout", products, 6.0),
-        Delivery("r-3", "dual-send", (), 7.0),
+        Delivery("r-1", "response", products, 5.0, "shop-a"),
+        Delivery("r-2", "timeout", products, 6.0, "shop-a"),
+        Delivery("r-3", "dual-send", (), 7.0, "shop-a"),
     ]
     assert phone.refusals == []
 
 
 def test_errors_are_recorded_as_refusals() -> None:
     phone = PhoneMachine(ALICE, subscribes=False)
-    phone.ask("r-1", 0.5)
+    phone.ask(receipt("r-1"), 0.5)
     refusal = ErrorReply(ErrorCode.NOT_SUBSCRIBED, "no", receipt_id="r-1", request_id=1)
     assert phone.handle(refusal, CLOUD, 1.0) == Effects(cancels=(Resend(1),))
     assert phone.handle(refusal, CLOUD, 1.5) == Effects()  # the refusal repeated
@@ -365,16 +374,17 @@ def test_phone_that_does_not_subscribe_never_subscribes() -> None:
     for n in range(3):
         effects = phone.handle(_notice(f"r-{n}"), POS, float(n))
         assert effects == Effects(
-            sends=(Send(POS, NoticeAck(f"r-{n}")),), timers=(Timer(float(n), AskDue(f"r-{n}")),)
+            sends=(Send(POS, NoticeAck(f"r-{n}", "shop-a")),),
+            timers=(Timer(float(n), AskDue(f"r-{n}", "shop-a")),),
         )
-    (send,) = phone.timer_fired(AskDue("r-0"), 3.0).sends
-    assert send.message == AssociationRequest(1, "r-0", BOB)
+    (send,) = phone.timer_fired(AskDue("r-0", "shop-a"), 3.0).sends
+    assert send.message == AssociationRequest(1, "r-0", "shop-a", BOB)
     assert not phone.subscribed
 
 
 def test_phone_ignores_other_messages_and_refuses_unknown_timers() -> None:
     phone = PhoneMachine(ALICE)
-    assert phone.handle(UploadAck("r-1"), CLOUD, 0.0) == Effects()
+    assert phone.handle(UploadAck("r-1", "shop-a"), CLOUD, 0.0) == Effects()
     assert phone.handle(Subscribe(BOB), CLOUD, 0.0) == Effects()
     with pytest.raises(LocalProtocolError):
         phone.timer_fired(CheckoutDue(0), 0.0)

@@ -64,6 +64,7 @@ from protocol import (
     PromotionUpdate,
     PurchaseUpload,
     PushReason,
+    ReceiptKey,
     ReceiptNotice,
     RuleRecommender,
     Send,
@@ -123,7 +124,7 @@ class RungUp:
 class Mismatch:
     """A request the cloud received from another phone than the one the POS named."""
 
-    receipt_id: str
+    receipt: ReceiptKey
     requester: Address
     request_id: int
     named: str
@@ -138,10 +139,10 @@ class Expected:
     dual_send_to: str | None  # the named phone that must get the dual-send push
 
 
-def products_receipt(message: Message) -> str | None:
+def products_receipt(message: Message) -> ReceiptKey | None:
     """The receipt whose associated products ``message`` carries, if it carries any."""
     if isinstance(message, AssociationResponse | AssociationPush):
-        return message.receipt_id
+        return message.receipt
     return None
 
 
@@ -166,12 +167,13 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         # the log of everything sent, and what the model knows
         self.sent: list[Sent] = []
         self.rung_up: list[RungUp] = []  # every purchase uploaded, in order
-        self.stored: dict[str, PurchaseUpload] = {}  # receipt -> the upload that arrived first
-        self.stored_at: dict[str, float] = {}  # receipt -> when the cloud stored it
+        # Receipts by (merchant, receipt id): each merchant numbers its own (issue 14).
+        self.stored: dict[ReceiptKey, PurchaseUpload] = {}  # the upload that arrived first
+        self.stored_at: dict[ReceiptKey, float] = {}  # receipt -> when the cloud stored it
         self.subscribed_at: dict[str, int] = {}  # phone id -> seq of its Subscribe at the cloud
-        self.asked_at: dict[tuple[str, Address], int] = {}  # first request the cloud got
-        self.due_subscribed: dict[str, bool] = {}  # receipt -> named phone subscribed when due
-        self.noticed: dict[Address, list[str]] = {}  # phone -> receipts it was handed
+        self.asked_at: dict[tuple[ReceiptKey, Address], int] = {}  # first request received
+        self.due_subscribed: dict[ReceiptKey, bool] = {}  # named phone subscribed when due
+        self.noticed: dict[Address, list[ReceiptKey]] = {}  # phone -> receipts it was handed
         self.asks: Counter[Address] = Counter()  # phone -> times its user asked
         self.mismatches: list[Mismatch] = []
         self.receipt_numbers = itertools.count(1)
@@ -242,13 +244,13 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         if to == CLOUD:
             expected = self._cloud_receives(message, sender)
         elif isinstance(message, ReceiptNotice):
-            self.noticed[to].append(message.receipt_id)
+            self.noticed[to].append(message.receipt)
         effects = self.machines[to].handle(message, sender, self.now)
         if expected is not None:
             assert isinstance(message, AssociationRequest)
             check_answer(message, sender, expected, effects)
         if to == CLOUD and isinstance(message, PurchaseUpload):
-            check_upload_answer(message, sender, self.stored[message.receipt_id], effects)
+            check_upload_answer(message, sender, self.stored[message.receipt], effects)
         self._process(to, effects)
         self._advance_to(self.now)  # timers armed for right now fire at once
 
@@ -257,17 +259,17 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         if isinstance(message, Subscribe):
             self.subscribed_at.setdefault(message.phone_id, self._next_seq())
         elif isinstance(message, PurchaseUpload):
-            self.stored.setdefault(message.receipt_id, message)  # the first upload wins
-            self.stored_at.setdefault(message.receipt_id, self.now)
+            self.stored.setdefault(message.receipt, message)  # the first upload wins
+            self.stored_at.setdefault(message.receipt, self.now)
         elif isinstance(message, AssociationRequest):
             expected = self._expected_answer(message, sender)
-            self.asked_at.setdefault((message.receipt_id, sender), self._next_seq())
+            self.asked_at.setdefault((message.receipt, sender), self._next_seq())
             return expected
         return None
 
     def _expected_answer(self, request: AssociationRequest, sender: Address) -> Expected:
         """Steps 504-508 and unit 8022, from the model's point of view."""
-        receipt = request.receipt_id
+        receipt = request.receipt
         if receipt not in self.stored_at:
             return Expected(ErrorCode.UNKNOWN_RECEIPT, None)
         if request.phone_id not in self.subscribed_at:
@@ -337,7 +339,9 @@ class ProtocolStateMachine(RuleBasedStateMachine):
     ) -> None:
         """A POS prints a receipt id another POS already used.
 
-        Whichever upload reaches the cloud first is bound; the other is refused as conflicting.
+        Receipt ids are per merchant (issue 14): another merchant's use of the id does not
+        matter, both purchases are bound and noticed. Of one merchant, whichever upload
+        reaches the cloud first would be bound and the other refused as conflicting.
         """
         till = self.poses[pos % len(self.poses)]
         address = pos_address(till.merchant_id, till.pos_id)
@@ -383,9 +387,10 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         """A user asks about a receipt: one handed to them, anyone's, or a made-up one."""
         asking = self.phones[phone % len(self.phones)]
         address = phone_address(asking.phone_id)
-        rung_up = sorted({r.upload.receipt_id for r in self.rung_up})
+        rung_up = sorted({r.upload.receipt for r in self.rung_up})
         choices = {"noticed": self.noticed[address], "rung-up": rung_up}.get(kind)
-        receipt = choices[which % len(choices)] if choices else f"r-unknown-{which}"
+        unknown = ReceiptKey(MERCHANTS[which % 2], f"r-unknown-{which}")
+        receipt = choices[which % len(choices)] if choices else unknown
         self.asks[address] += 1
         self._process(address, asking.ask(receipt, self.now))
 
@@ -448,7 +453,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
     def from_cloud(self) -> Iterator[Sent]:
         return (s for s in self.sent if s.sender == CLOUD)
 
-    def products_sent(self, receipt: str, to: Address) -> Iterator[Sent]:
+    def products_sent(self, receipt: ReceiptKey, to: Address) -> Iterator[Sent]:
         """Every message that carried the products of ``receipt`` to ``to``."""
         return (
             s for s in self.from_cloud() if s.to == to and products_receipt(s.message) == receipt
@@ -488,7 +493,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         The binding is the first upload of the receipt id that reached the cloud.
         """
         for rung_up in self.rung_up:
-            receipt = rung_up.upload.receipt_id
+            receipt = rung_up.upload.receipt
             assert rung_up.upload.phone_id == rung_up.named, f"{rung_up.pos} bound another id"
             binding = self.store.binding(receipt)
             if receipt not in self.stored:
@@ -510,7 +515,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         """Step 603: a timeout push only once push_timeout has passed since the upload."""
         for s in self.pushes(PushReason.TIMEOUT):
             assert isinstance(s.message, AssociationPush)
-            receipt = s.message.receipt_id
+            receipt = s.message.receipt
             deadline = self.stored_at[receipt] + PUSH_TIMEOUT
             assert s.at >= deadline, f"timeout push of {receipt} at {s.at}, before {deadline}"
 
@@ -522,7 +527,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         """A push never follows an answered pull for the same receipt and phone."""
         for push in self.pushes(PushReason.TIMEOUT):
             assert isinstance(push.message, AssociationPush)
-            for earlier in self.products_sent(push.message.receipt_id, push.to):
+            for earlier in self.products_sent(push.message.receipt, push.to):
                 assert not (
                     earlier.seq < push.seq and isinstance(earlier.message, AssociationResponse)
                 ), f"timeout push {push} after the response {earlier}"
@@ -534,7 +539,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
     def check_one_unasked_delivery(self) -> None:
         """One push (timeout or dual-send) per receipt and phone; its re-sends are identical."""
         counts = Counter(
-            (s.message.receipt_id, s.to)
+            (s.message.receipt, s.to)
             for s in {(s.to, s.message): s for s in self.pushes()}.values()
             if isinstance(s.message, AssociationPush)
         )
@@ -548,7 +553,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
     def check_shown_once(self) -> None:
         """However often a delivery arrives, the user sees a receipt's products once."""
         for phone in self.phones:
-            receipts = Counter(d.receipt_id for d in phone.deliveries)
+            receipts = Counter((d.merchant_id, d.receipt_id) for d in phone.deliveries)
             repeated = {r: n for r, n in receipts.items() if n > 1}
             assert not repeated, f"{phone.phone_id} showed {repeated}"
 
@@ -602,7 +607,7 @@ class ProtocolStateMachine(RuleBasedStateMachine):
             # copies may have been refused for another reason (not yet subscribed)
             for reply in replies.get((mismatch.requester, mismatch.request_id), []):
                 assert isinstance(reply.message, ErrorReply), f"{mismatch} answered {reply}"
-            leaked = list(self.products_sent(mismatch.receipt_id, mismatch.requester))
+            leaked = list(self.products_sent(mismatch.receipt, mismatch.requester))
             assert not leaked, f"under reject, {mismatch.requester} got the products: {leaked}"
 
     @invariant()
@@ -676,25 +681,25 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         cloud first; its POS is told so and its buyer gets no receipt to ask about.
         """
         for rung_up in self.rung_up:
-            receipt = rung_up.upload.receipt_id
+            receipt = rung_up.upload.receipt
             assert receipt in self.stored, f"{receipt} never reached the cloud"
             notices = [
                 s
                 for s in self.sent
                 if isinstance(s.message, ReceiptNotice)
-                and (s.sender, s.message.receipt_id) == (rung_up.pos, receipt)
+                and (s.sender, s.message.receipt) == (rung_up.pos, receipt)
             ]
             answers = [s.message for s in self.from_cloud() if s.to == rung_up.pos]
             if self.stored[receipt] == rung_up.upload:
                 assert {s.to for s in notices} == {rung_up.buyer}, (
                     f"notices of {receipt}: {notices}"
                 )
-                assert UploadAck(receipt) in answers
+                assert UploadAck(receipt.receipt_id, receipt.merchant_id) in answers
             else:
                 assert notices == [], f"{receipt} was refused, yet noticed: {notices}"
                 assert any(
                     isinstance(a, ErrorReply)
-                    and (a.code, a.receipt_id) == (ErrorCode.CONFLICTING_UPLOAD, receipt)
+                    and (a.code, a.receipt_id) == (ErrorCode.CONFLICTING_UPLOAD, receipt.receipt_id)
                     for a in answers
                 ), f"{rung_up.pos} was never told that {receipt} conflicts"
 
@@ -703,7 +708,9 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         due: by one push (re-sent until acknowledged) or by the answer to its own request.
         """
         shown = {
-            (phone_address(p.phone_id), d.receipt_id) for p in self.phones for d in p.deliveries
+            (phone_address(p.phone_id), ReceiptKey(d.merchant_id, d.receipt_id))
+            for p in self.phones
+            for d in p.deliveries
         }
         for receipt, upload in self.stored.items():
             assert receipt in self.due_subscribed, f"the push of {receipt} never came due"
@@ -729,11 +736,11 @@ class ProtocolStateMachine(RuleBasedStateMachine):
             if not mismatch.named_was_subscribed:
                 continue
             named = phone_address(mismatch.named)
-            delivered = {s.message for s in self.products_sent(mismatch.receipt_id, named)}
-            if (mismatch.receipt_id, named) in self.asked_at:
-                assert delivered, f"{named} never got the products of {mismatch.receipt_id}"
+            delivered = {s.message for s in self.products_sent(mismatch.receipt, named)}
+            if (mismatch.receipt, named) in self.asked_at:
+                assert delivered, f"{named} never got the products of {mismatch.receipt}"
             else:
-                assert len(delivered) == 1, f"{named} got {mismatch.receipt_id}: {delivered}"
+                assert len(delivered) == 1, f"{named} got {mismatch.receipt}: {delivered}"
 
     def check_phones_saw_what_was_sent(self) -> None:
         """Each phone showed every receipt the cloud sent it products of, once, as the kind
@@ -741,18 +748,18 @@ class ProtocolStateMachine(RuleBasedStateMachine):
         """
         for phone in self.phones:
             address = phone_address(phone.phone_id)
-            kinds: dict[str, set[str]] = {}
+            kinds: dict[ReceiptKey, set[str]] = {}
             refusals = []
             for s in self.from_cloud():
                 if s.to != address:
                     continue
                 if isinstance(s.message, AssociationResponse):
-                    kinds.setdefault(s.message.receipt_id, set()).add("response")
+                    kinds.setdefault(s.message.receipt, set()).add("response")
                 elif isinstance(s.message, AssociationPush):
-                    kinds.setdefault(s.message.receipt_id, set()).add(str(s.message.reason))
+                    kinds.setdefault(s.message.receipt, set()).add(str(s.message.reason))
                 elif isinstance(s.message, ErrorReply):
                     refusals.append(s.message)
-            shown = {d.receipt_id: d.kind for d in phone.deliveries}
+            shown = {ReceiptKey(d.merchant_id, d.receipt_id): d.kind for d in phone.deliveries}
             assert shown.keys() == kinds.keys(), f"{address} showed {shown}, was sent {kinds}"
             for receipt, kind in shown.items():
                 assert kind in kinds[receipt], f"{address} showed {receipt} as {kind}"
@@ -774,11 +781,15 @@ def check_answer(
         assert others == [], f"{request} was refused, yet the cloud also sent {others}"
         return
     assert isinstance(answer, AssociationResponse), f"{request}: expected {expected}, got {answer}"
-    assert (answer.request_id, answer.receipt_id) == (request.request_id, request.receipt_id)
+    assert (answer.request_id, answer.receipt) == (request.request_id, request.receipt)
     dual_sends: list[Send] = []
     if expected.dual_send_to is not None:
         push = AssociationPush(
-            request.receipt_id, expected.dual_send_to, PushReason.DUAL_SEND, answer.products
+            request.receipt_id,
+            request.merchant_id,
+            expected.dual_send_to,
+            PushReason.DUAL_SEND,
+            answer.products,
         )
         dual_sends = [Send(phone_address(expected.dual_send_to), push)]
     assert others == dual_sends, f"{request}: expected dual-send {dual_sends}, got {others}"
@@ -790,7 +801,7 @@ def check_upload_answer(
 ) -> None:
     """Step 502: an upload is acknowledged if it is the one bound, else refused."""
     if upload == stored:
-        expected: Message = UploadAck(upload.receipt_id)
+        expected: Message = UploadAck(upload.receipt_id, upload.merchant_id)
         assert effects.sends == (Send(sender, expected),), f"{upload} answered {effects}"
         return
     (refusal,) = effects.sends

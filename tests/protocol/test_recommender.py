@@ -489,7 +489,7 @@ def test_associate_properties(
             assert p.offer is None
     # the answer fits in a response
     if len(products) <= MAX_PRODUCTS_PER_DELIVERY:
-        AssociationResponse(request_id=1, receipt_id="r-1", products=products)
+        AssociationResponse(request_id=1, receipt_id="r-1", products=products, merchant_id="shop-a")
 
 
 @given(purchases(), promotion_sets(), LIMITS)

@@ -77,7 +77,7 @@ from tests.protocol.test_wire_format_doc import documented_error_codes
 from tests.strategies import messages
 
 PHONE = "phone:+8613800000001"
-REQUEST = AssociationRequest(1, "R0000001", "+8613800000001")
+REQUEST = AssociationRequest(1, "R0000001", "shop-01", "+8613800000001")
 
 # The error codes a server may answer bad framing with (docs/wire-format.md).
 TRANSPORT_REFUSALS = frozenset(
@@ -152,7 +152,7 @@ def test_every_message_round_trips_through_a_frame_cut_anywhere(
 
 
 def test_the_envelope_is_v_id_routing_type_and_body() -> None:
-    data = encode_frame(UploadAck("R1"), 7, sender="cloud", refers_to=3)
+    data = encode_frame(UploadAck("R1", "shop-a"), 7, sender="cloud", refers_to=3)
     (size,) = struct.unpack(">I", data[:4])
     assert size == len(data) - 4
     assert json.loads(data[4:]) == {
@@ -161,7 +161,7 @@ def test_the_envelope_is_v_id_routing_type_and_body() -> None:
         "from": "cloud",
         "re": 3,
         "type": "upload-ack",
-        "body": {"receipt_id": "R1"},
+        "body": {"receipt_id": "R1", "merchant_id": "shop-a"},
     }
 
 
@@ -221,7 +221,13 @@ def decode_error(payload: bytes) -> WireError:
     return caught.value
 
 
-GOOD = {"v": 2, "id": 5, "to": "cloud", "type": "upload-ack", "body": {"receipt_id": "R1"}}
+GOOD = {
+    "v": 2,
+    "id": 5,
+    "to": "cloud",
+    "type": "upload-ack",
+    "body": {"receipt_id": "R1", "merchant_id": "shop-a"},
+}
 
 
 @pytest.mark.parametrize(
@@ -324,7 +330,7 @@ def test_reading_goes_on_after_a_bad_frame() -> None:
     decoder.feed(frame_of(b"junk") + frame_of(payload_of(GOOD)))
     with pytest.raises(MalformedFrame):
         decoder.next_frame()
-    assert decoder.next_frame() == Frame(5, UploadAck("R1"), None, "cloud", None)
+    assert decoder.next_frame() == Frame(5, UploadAck("R1", "shop-a"), None, "cloud", None)
     assert decoder.payloads == 2
 
 
@@ -336,8 +342,8 @@ def test_hello_then_accept_then_messages_with_the_recipient() -> None:
     assert server.state is ConnectionState.OPEN and server.address == PHONE
     server.receive_data(encode_frame(REQUEST, 2, recipient="cloud"))
     assert server.events() == [MessageReceived(2, REQUEST, None, "cloud")]
-    server.send(UploadAck("R1"), "cloud")
-    assert decode_all(server.data_to_send()) == [Frame(2, UploadAck("R1"), "cloud")]
+    server.send(UploadAck("R1", "shop-a"), "cloud")
+    assert decode_all(server.data_to_send()) == [Frame(2, UploadAck("R1", "shop-a"), "cloud")]
 
 
 def test_frames_after_the_hello_wait_for_the_authentication() -> None:
@@ -358,7 +364,7 @@ def test_a_refused_hello_gets_unauthorized_and_the_connection_closes() -> None:
     assert refusals(server) == [(ErrorCode.UNAUTHORIZED, None)]
     assert server.events() == []
     with pytest.raises(LocalProtocolError):
-        server.send(UploadAck("R1"), "cloud")
+        server.send(UploadAck("R1", "shop-a"), "cloud")
 
 
 @pytest.mark.parametrize(
@@ -412,11 +418,11 @@ def test_a_bad_frame_on_an_open_connection_is_refused_and_the_connection_goes_on
     frame: bytes, code: str, words: str
 ) -> None:
     server = open_server()
-    server.receive_data(frame + encode_frame(UploadAck("R2"), 9, recipient="cloud"))
+    server.receive_data(frame + encode_frame(UploadAck("R2", "shop-a"), 9, recipient="cloud"))
     events = server.events()
     assert isinstance(events[0], FrameRefused) and not events[0].fatal
     assert words in events[0].reply.detail
-    assert events[1:] == [MessageReceived(9, UploadAck("R2"), None, "cloud")]
+    assert events[1:] == [MessageReceived(9, UploadAck("R2", "shop-a"), None, "cloud")]
     expected = ErrorCode.MALFORMED_FRAME if code == "malformed" else code
     assert [c for c, _ in refusals(server)] == [expected]
     assert server.state is ConnectionState.OPEN
@@ -469,7 +475,7 @@ def test_misusing_the_server_connection_is_a_local_error() -> None:
     with pytest.raises(LocalProtocolError, match="no hello to accept"):
         server.accept(PHONE)
     with pytest.raises(LocalProtocolError):
-        server.send(UploadAck("R1"), "cloud")
+        server.send(UploadAck("R1", "shop-a"), "cloud")
     server.receive_data(hello_frame())
     server.events()
     with pytest.raises(LocalProtocolError, match="malformed address"):
@@ -516,12 +522,14 @@ def test_a_refused_hello_closes_the_client() -> None:
     [
         encode_frame(HelloAck(WIRE_VERSION, "phone:+8613800000002"), 1),  # someone else's ack
         encode_frame(HelloAck(3, PHONE), 1),
-        encode_frame(UploadAck("R1"), 1, sender="cloud"),  # no ack first
-        encode_frame(HelloAck(2, PHONE), 1) + encode_frame(UploadAck("R1"), 2),  # no "from"
-        encode_frame(HelloAck(2, PHONE), 1) + encode_frame(UploadAck("R1"), 1, sender="cloud"),
+        encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),  # no ack first
+        encode_frame(HelloAck(2, PHONE), 1)
+        + encode_frame(UploadAck("R1", "shop-a"), 2),  # no "from"
+        encode_frame(HelloAck(2, PHONE), 1)
+        + encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),
         encode_frame(HelloAck(2, PHONE), 1) + encode_frame(HelloAck(2, PHONE), 2, sender="c"),
         encode_frame(HelloAck(2, PHONE), 1)
-        + encode_frame(UploadAck("R1"), 2, sender="c", recipient="other"),
+        + encode_frame(UploadAck("R1", "shop-a"), 2, sender="c", recipient="other"),
         encode_frame(HelloAck(2, PHONE), 1) + frame_of(b"junk"),
     ],
 )
@@ -596,7 +604,7 @@ VALID_FRAMES = [
         recipient="cloud",
     ),
     encode_frame(ErrorReply(ErrorCode.UNKNOWN_RECEIPT, "no", "R1", 1), 5, recipient="cloud"),
-    encode_frame(UploadAck("R1"), 6, recipient="pos:shop-01:pos-1"),
+    encode_frame(UploadAck("R1", "shop-a"), 6, recipient="pos:shop-01:pos-1"),
 ]
 
 _TOKENS = [b'"v"', b'"id"', b'"to"', b'"from"', b'"re"', b'"type"', b'"body"', b"2", b"0"]

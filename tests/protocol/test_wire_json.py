@@ -155,7 +155,11 @@ def test_a_lone_surrogate_is_written_as_an_escape() -> None:
 
 
 def test_frames_are_written_in_the_canonical_form_the_fast_path_reads() -> None:
-    frame = encode_frame(AssociationRequest(1, "r-1", "+8613800000001"), 7, recipient="cloud")
+    frame = encode_frame(
+        AssociationRequest(1, "r-1", "shop-a", "+8613800000001"), 7, recipient="cloud"
+    )
     payload = frame[4:]
     assert orjson.dumps(orjson.loads(payload)) == payload
-    assert decode_payload(payload).message == AssociationRequest(1, "r-1", "+8613800000001")
+    assert decode_payload(payload).message == AssociationRequest(
+        1, "r-1", "shop-a", "+8613800000001"
+    )

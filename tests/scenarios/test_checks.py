@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from actors import EventKind, JsonlTraceWriter, TraceEvent
+from actors import TRACE_FORMAT, EventKind, JsonlTraceWriter, TraceEvent, receipt_key
 from protocol import AssociationPush
 from scenarios import (
     CheckResult,
@@ -38,9 +38,15 @@ from scenarios._cli._main import main
 from scenarios._trace._checks import INVARIANTS, Violation
 from scenarios._trace._reader import TraceError
 
-POS = "pos:shop-01:pos-1"
+SHOP = "shop-01"
+POS = f"pos:{SHOP}:pos-1"
 A, B, C = "+8613800000001", "+8613800000002", "+8613800000003"
 CLOUD = "cloud"
+
+
+def key(receipt: str | None) -> str | None:
+    """How a trace names receipt ``receipt`` of ``SHOP``: ``shop-01/R1``."""
+    return None if receipt is None else receipt_key(SHOP, receipt)
 
 
 def phone(phone_id: str) -> str:
@@ -82,7 +88,7 @@ class TraceBuilder:
         self.reliable = reliable  # phones note "shown" and acknowledge (the new protocol)
         self.records: list[dict[str, Any]] = [
             {
-                "format": "assocsim-trace/1",
+                "format": TRACE_FORMAT,
                 "scenario": "hand-made",
                 "seed": 1,
                 "scheduling": "inline",
@@ -115,7 +121,9 @@ class TraceBuilder:
         fault: str | None = None,
     ) -> None:
         """A send, then its receipt (or a drop with ``fault``, or nothing)."""
-        fields = {"type": type_, "receipt": msg.get("receipt_id"), "msg": msg}
+        if "receipt_id" in msg and type_ != "error-reply":
+            msg = {**msg, "merchant_id": SHOP}
+        fields = {"type": type_, "receipt": key(msg.get("receipt_id")), "msg": msg}
         self.event("send", frm, to, **fields)
         if fault is not None:
             self.event("drop", frm, to, **fields, fault=fault)
@@ -125,7 +133,9 @@ class TraceBuilder:
     def note(
         self, actor: str, kind: str, receipt: str | None, phone_id: str | None, detail: str = ""
     ) -> None:
-        self.event("note", actor, actor, type=kind, receipt=receipt, phone=phone_id, detail=detail)
+        self.event(
+            "note", actor, actor, type=kind, receipt=key(receipt), phone=phone_id, detail=detail
+        )
 
     # -- protocol exchanges
 
@@ -137,7 +147,6 @@ class TraceBuilder:
         """Step 501/502: the upload and its acknowledgement."""
         body = {
             "receipt_id": receipt,
-            "merchant_id": "shop-01",
             "pos_id": "pos-1",
             "phone_id": named,
             "items": items,
@@ -147,7 +156,7 @@ class TraceBuilder:
         self.message(CLOUD, POS, "upload-ack", {"receipt_id": receipt})
 
     def notice(self, receipt: str, buyer: str) -> None:
-        body = {"receipt_id": receipt, "merchant_id": "shop-01", "purchased_at": self.t}
+        body = {"receipt_id": receipt, "purchased_at": self.t}
         self.message(POS, phone(buyer), "receipt-notice", body)
         if self.reliable:
             self.message(phone(buyer), POS, "notice-ack", {"receipt_id": receipt})
@@ -165,7 +174,13 @@ class TraceBuilder:
             self.note(phone(requester), "shown", receipt, requester, "response")
 
     def refuse(self, requester: str, receipt: str, request_id: int, code: str) -> None:
-        body = {"code": code, "detail": "no", "receipt_id": receipt, "request_id": request_id}
+        body = {
+            "code": code,
+            "detail": "no",
+            "receipt_id": receipt,
+            "request_id": request_id,
+            "merchant_id": SHOP,
+        }
         self.message(CLOUD, phone(requester), "error-reply", body)
 
     def push(
@@ -239,7 +254,7 @@ def test_binding_catches_an_acknowledged_upload_with_other_content() -> None:
     b = happy()
     b.at(50).upload("R1", B)  # the same receipt, keyed to another phone, acknowledged again
     (violation,) = only(result_of(b), "binding")
-    assert violation.receipt == "R1"
+    assert violation.receipt == key("R1")
     assert violation.times == (0.0, 50.0)
     assert f"to phone {B}, bound to {A}" in violation.detail
     assert violation.actors == (POS, CLOUD)
@@ -252,7 +267,7 @@ def test_binding_catches_other_goods_and_a_push_to_another_phone() -> None:
     b.at(700).push("R2", A, to=phone(B), show=False)
     result = result_of(b)
     violations = result.by_invariant("binding")
-    assert [v.receipt for v in violations] == ["R1", "R2"]
+    assert [v.receipt for v in violations] == [key("R1"), key("R2")]
     # the push to B is also a leak, and a second, different timeout push of R2
     assert {v.invariant for v in result.violations} == {"binding", "privacy", "timeout-push"}
     assert "other goods" in violations[0].detail
@@ -295,7 +310,7 @@ def test_dual_send_policy_needs_the_dual_send_push() -> None:
     assert violation.times == (60.0, 60.0)
     assert f"named phone {B} neither a dual-send push" in violation.detail
     # ... and B never sees its products: a lost delivery too
-    assert [v.receipt for v in result.by_invariant("no-delivery-lost")] == ["R1"]
+    assert [v.receipt for v in result.by_invariant("no-delivery-lost")] == [key("R1")]
 
 
 def test_dual_send_policy_is_satisfied_by_the_push_or_a_withheld_note() -> None:
@@ -337,7 +352,7 @@ def test_reject_policy_leaks_nothing() -> None:
     violations = only(result_of(b), "mismatch-dual-send")
     details = [v.detail for v in violations]
     assert any("went to requester" in d for d in details)
-    assert any("dual-send push of R1 under mismatch_policy reject" in d for d in details)
+    assert any("dual-send push of shop-01/R1 under mismatch_policy reject" in d for d in details)
 
 
 def test_reject_policy_wants_the_identifier_mismatch_refusal() -> None:
@@ -409,7 +424,7 @@ def test_an_acknowledged_upload_never_shown_is_lost() -> None:
     b.at(605).push("R1", A, fault="loss")  # sent once, lost, never re-sent
     (violation,) = only(result_of(b), "no-delivery-lost")
     assert violation.kind == "liveness"
-    assert violation.receipt == "R1"
+    assert violation.receipt == key("R1")
     assert violation.actors == (POS, CLOUD, phone(A))
     assert violation.times[:2] == (5.0, 0.0)
     assert "the cloud sent it at t=605.000 but it was never shown" in violation.detail
@@ -438,7 +453,7 @@ def test_an_unanswered_request_is_lost_unless_the_phone_gave_up() -> None:
     b.at(600).push("R1", A)
     (violation,) = only(result_of(b), "no-delivery-lost")
     assert violation.times[0] == 30.0
-    assert "request 1 for R1 never got a reply" in violation.detail
+    assert "request 1 for shop-01/R1 never got a reply" in violation.detail
     b.at(3000).note(
         phone(A), "gave-up", "R1", None, "no answer to association-request for cloud after 50"
     )
@@ -651,7 +666,7 @@ def test_check_cli_reports_violations_one_per_line_and_exits_1(
     assert done.returncode == 1, done.stderr
     lines = [line for line in done.stdout.splitlines() if "): receipt" in line]
     assert len(lines) == 2
-    assert lines[0].startswith("no-duplicate-shown (safety): receipt R2; actors phone:")
+    assert lines[0].startswith("no-duplicate-shown (safety): receipt shop-01/R2; actors phone:")
     assert "t=640.000, 700.000" in lines[0]
     assert "2 violations:" in done.stdout
 
@@ -672,7 +687,7 @@ def _bad_inputs(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     yield other, "not an assocsim trace (line 1 has no 'format' header"
     newer = tmp_path / "newer.jsonl"
     newer.write_text('{"format": "assocsim-trace/9"}\n')
-    yield newer, "trace format 'assocsim-trace/9' is not 'assocsim-trace/1'"
+    yield newer, "trace format 'assocsim-trace/9' is not 'assocsim-trace/2'"
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"format": "assocsim-trace/1"}\n{"t": 0, "event": "send"\n')
     yield broken, "line 2: not valid JSON"

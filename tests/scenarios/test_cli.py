@@ -70,7 +70,7 @@ def test_trace_has_a_header_and_every_message(tmp_path: Path) -> None:
     assert main(["run", "wrong-ids", "--trace", str(trace), "--json"]) == 0
     lines = [json.loads(line) for line in trace.read_text().splitlines()]
     header, events = lines[0], lines[1:]
-    assert header["format"] == "assocsim-trace/1"
+    assert header["format"] == "assocsim-trace/2"
     assert header["scenario"] == "wrong-ids" and header["seed"] == 11
     sends = [e for e in events if e["event"] == "send"]
     received = [e for e in events if e["event"] == "recv"]

@@ -15,7 +15,18 @@ import pytest
 from scenarios import DiagramOptions, TraceError, write_diagram
 from scenarios._cli._main import main
 
-from .test_checks import CLOUD, POS, A, B, TraceBuilder, _assocsim, builtin_trace, phone
+from .test_checks import (
+    CLOUD,
+    POS,
+    SHOP,
+    A,
+    B,
+    TraceBuilder,
+    _assocsim,
+    builtin_trace,
+    key,
+    phone,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -117,21 +128,23 @@ def faulty() -> TraceBuilder:
     b.subscribe(B)
     b.at(1).upload("R1", A)
     notice = {"receipt_id": "R1", "merchant_id": "shop-01", "purchased_at": 1}
-    fields = {"type": "receipt-notice", "receipt": "R1", "msg": notice}
+    fields = {"type": "receipt-notice", "receipt": key("R1"), "msg": notice}
     b.at(2).event("dup", POS, phone(A), **fields, fault="duplicate")  # logged before its send
     b.message(POS, phone(A), "receipt-notice", notice)
     b.at(2.05).event("recv", POS, phone(A), **fields)  # the extra copy
     b.at(3).event("crash", CLOUD, CLOUD)
-    request = {"request_id": 1, "receipt_id": "R1", "phone_id": A}
+    request = {"request_id": 1, "receipt_id": "R1", "merchant_id": SHOP, "phone_id": A}
     b.message(phone(A), CLOUD, "association-request", request, fault="down")
     b.at(5).event("restart", CLOUD, CLOUD)
     b.at(6).event("partition", "cloud", "phone:*", phase="start")
     b.message(phone(A), CLOUD, "association-request", request, fault="partition")
     b.at(9).event("partition", "cloud", "phone:*", phase="end")
     b.at(10).message(phone(A), CLOUD, "association-request", request, received=False)
-    b.event("delay", phone(A), CLOUD, type="association-request", receipt="R1", msg=request)
+    b.event("delay", phone(A), CLOUD, type="association-request", receipt=key("R1"), msg=request)
     b.at(11).message(phone(A), CLOUD, "association-request", request)
-    b.at(12).event("recv", phone(A), CLOUD, type="association-request", receipt="R1", msg=request)
+    b.at(12).event(
+        "recv", phone(A), CLOUD, type="association-request", receipt=key("R1"), msg=request
+    )
     b.respond(A, "R1", 1)
     b.at(601).message(
         CLOUD,

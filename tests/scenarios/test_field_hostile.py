@@ -33,7 +33,7 @@ from protocol import (
 )
 from scenarios._field._common import CloudDriver, StoreThread, open_trace
 from tests.actors.test_tcp import Raw, codes
-from tests.builders import ALICE, POS, catalog_upload
+from tests.builders import ALICE, MERCHANT, POS, catalog_upload
 from tests.planted import hostile_field as planted
 from tests.scenarios.test_serve import Procs, purchases
 
@@ -93,7 +93,7 @@ async def _restart(tmp_path: Path, driver_class: type[CloudDriver]) -> tuple[int
         async with trio.open_nursery() as nursery:
             await nursery.start(driver.run)  # the start arms every due push
             till.send(CLOUD, catalog_upload("NEW"))
-            assert (await till.receive()).message == UploadAck("NEW")
+            assert (await till.receive()).message == UploadAck("NEW", MERCHANT)
             while pushes < DUE:  # the catch-up goes on to its end
                 await trio.sleep(0.01)
             driver.stop()

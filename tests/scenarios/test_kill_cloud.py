@@ -57,6 +57,7 @@ import attrs
 import pytest
 
 from actors import SqliteStore
+from protocol import ReceiptKey
 
 NAMED = tuple(f"+86138000001{n:02d}" for n in range(4))  # the phones the POS names
 BUYER = "+8613800000190"  # handed receipts bound to other numbers: mismatches
@@ -495,7 +496,9 @@ class _KillRun:
                 b.receipt_id for b in store.bindings() if named.get(b.receipt_id) == b.phone_id
             }
             lost = sorted(r for r in seen if (named[r], r) not in times)
-            delivered = tuple(r for r in lost if store.was_delivered(r, named[r]))
+            delivered = tuple(
+                r for r in lost if store.was_delivered(ReceiptKey(MERCHANT, r), named[r])
+            )
         shown_named = [(named[r], r) for r in sorted(seen) if (named[r], r) in times]
         return KillCounts(
             rounds=self.plan.rounds,

@@ -24,6 +24,7 @@ from protocol import (
     ErrorCode,
     MismatchPolicy,
     PhoneMachine,
+    ReceiptKey,
     phone_address,
 )
 from scenarios import (
@@ -100,7 +101,7 @@ async def test_binding_every_upload_bound_to_the_pos_id_and_each_request_answere
     store = _cloud(result).store
     assert result.report.uploads_acknowledged == len(result.workload.purchases)
     for purchase in result.workload.purchases:
-        binding = store.binding(purchase.receipt_id)
+        binding = store.binding(ReceiptKey(purchase.merchant_id, purchase.receipt_id))
         assert binding is not None
         assert binding.phone_id == purchase.keyed_phone_id
         assert binding.upload.items == purchase.items
@@ -166,7 +167,7 @@ async def test_timeout_push_exactly_once_after_the_deadline_never_after_an_answe
     first_purchase = _first_purchase_at(result)
     for purchase in result.workload.purchases:
         phone = _phone(result, purchase.buyer_phone_id)
-        binding = store.binding(purchase.receipt_id)
+        binding = store.binding(ReceiptKey(purchase.merchant_id, purchase.receipt_id))
         assert binding is not None
         kinds = Counter(d.kind for d in phone.deliveries if d.receipt_id == purchase.receipt_id)
         pushes = [

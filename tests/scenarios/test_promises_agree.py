@@ -42,7 +42,7 @@ from scenarios._sim._promises import Judgement
 from scenarios._trace._checks import Violation
 from scenarios._trace._reader import events_from_records
 from scenarios.testing import CloudFactoryError, load_cloud_factory, run_checked, write_scenario
-from tests.scenarios.test_checks import CLOUD, TraceBuilder, phone
+from tests.scenarios.test_checks import CLOUD, SHOP, TraceBuilder, key, phone
 from tests.scenarios.test_testing_toolkit import INNER_CONFTEST, _readme_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,11 +212,17 @@ def test_a_silent_withholding_from_a_subscribed_phone_is_lost() -> None:
     b.at(100).purchase("R1", A)
     b.at(650).subscribe(A)  # before the deadline t=700: owed, though the cloud says nothing
     b.at(800)
-    assert verdicts(b) == (["R1"], 0)
+    assert verdicts(b) == ([key("R1")], 0)
 
 
 def _timer(b: TraceBuilder, receipt: str) -> None:
-    b.event("timer", CLOUD, CLOUD, type="timer", timer=f"PushDue(receipt_id='{receipt}')")
+    b.event(
+        "timer",
+        CLOUD,
+        CLOUD,
+        type="timer",
+        timer=f"PushDue(receipt_id='{receipt}', merchant_id='{SHOP}')",
+    )
 
 
 def test_without_settings_the_clouds_push_timer_bounds_the_wait() -> None:
@@ -229,14 +235,14 @@ def test_without_settings_the_clouds_push_timer_bounds_the_wait() -> None:
     c = TraceBuilder()  # no timer in the trace: a subscription at any time makes it owed
     c.purchase("R1", A)
     c.at(700).subscribe(A)
-    assert verdicts(c, settings=False) == (["R1"], 0)
+    assert verdicts(c, settings=False) == ([key("R1")], 0)
     # With the settings, a timer later than the deadline (the cloud was down) extends it.
     d = TraceBuilder(push_timeout=600)
     d.purchase("R1", A)
     d.at(650).subscribe(A)
     d.at(900)
     _timer(d, "R1")
-    assert verdicts(d) == (["R1"], 0)
+    assert verdicts(d) == ([key("R1")], 0)
 
 
 def test_a_mismatched_answer_owes_the_named_phone_once_it_subscribed() -> None:
@@ -246,7 +252,7 @@ def test_a_mismatched_answer_owes_the_named_phone_once_it_subscribed() -> None:
     b.at(700).subscribe(B)
     b.at(800).respond(A, "R1", b.request(A, "R1"))  # ...but subscribed when A is answered
     lost, _ = verdicts(b)
-    assert lost == ["R1"]
+    assert lost == [key("R1")]
     assert {v.invariant for v in check_trace(b.records).violations} == {
         "no-delivery-lost",
         "mismatch-dual-send",
@@ -265,7 +271,7 @@ def test_a_withheld_note_excuses_nothing() -> None:
     b.note(CLOUD, "dual-send-withheld", "R1", B, "not subscribed")
     b.respond(A, "R1", request)
     b.at(600).note(CLOUD, "push-withheld", "R1", B, "not subscribed")
-    assert verdicts(b) == (["R1"], 0)
+    assert verdicts(b) == ([key("R1")], 0)
     (violation,) = check_trace(b.records).by_invariant("mismatch-dual-send")
     assert "though it had subscribed (at t=0.000)" in violation.detail
 

@@ -120,7 +120,7 @@ def test_a_header_that_cannot_be_replayed_is_a_typed_error(
     tmp_path: Path, header: dict[str, Any], message: str
 ) -> None:
     trace = tmp_path / "h.jsonl"
-    trace.write_text(json.dumps({"format": "assocsim-trace/1", **header}) + "\n")
+    trace.write_text(json.dumps({"format": "assocsim-trace/2", **header}) + "\n")
     with pytest.raises(TraceError, match=message):
         replay_trace(trace)
 
@@ -151,7 +151,7 @@ def test_replay_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert missing.err == (
         f"assocsim: error: cannot read trace {tmp_path / 'none.jsonl'}: No such file or directory\n"
     )
-    header = {"format": "assocsim-trace/1", "seed": 1, "settings": {"phones": 0}}
+    header = {"format": "assocsim-trace/2", "seed": 1, "settings": {"phones": 0}}
     (tmp_path / "bad.jsonl").write_text(json.dumps(header) + "\n")
     assert main(["replay", str(tmp_path / "bad.jsonl")]) == 2
     err = capsys.readouterr().err

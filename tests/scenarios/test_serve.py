@@ -11,6 +11,7 @@ import gc
 import json
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from protocol import (
     NoticeAck,
     PhoneMachine,
     PurchaseUpload,
+    ReceiptKey,
     ReceiptNotice,
     RuleRecommender,
     Subscribe,
@@ -266,7 +268,7 @@ def test_three_terminals_over_tcp_and_what_is_refused(
         "--token-file",
         "bob.json",
         "--ask",
-        "R1",
+        "shop-01/R1",
         "--trace",
         "snoop.jsonl",
     )
@@ -294,7 +296,7 @@ def test_three_terminals_over_tcp_and_what_is_refused(
     with SqliteStore(tmp_path / "cloud.db") as store:
         assert {b.receipt_id for b in store.bindings()} == {"R1", "R2", "R3"}
         assert not store.is_subscribed(CAROL)
-        assert store.was_delivered("R2", BOB)  # the dual-send
+        assert store.was_delivered(ReceiptKey("shop-01", "R2"), BOB)  # the dual-send
 
 
 def _strangers_are_refused(
@@ -329,12 +331,28 @@ def _strangers_are_refused(
     )
     (tmp_path / "stolen.json").write_text(json.dumps({BOB: token}))  # Alice's token, as Bob
     stolen = procs.start(
-        "stolen", "phone", *target, "--id", BOB, "--token-file", "stolen.json", "--ask", "R1"
+        "stolen",
+        "phone",
+        *target,
+        "--id",
+        BOB,
+        "--token-file",
+        "stolen.json",
+        "--ask",
+        "shop-01/R1",
     )
-    again = procs.start("again", "phone", *target, "--id", ALICE, "--ask", "R1")
+    again = procs.start("again", "phone", *target, "--id", ALICE, "--ask", "shop-01/R1")
     (tmp_path / "forged.json").write_text(json.dumps({ALICE: token[:-3] + "abc"}))
     forged = procs.start(
-        "forged", "phone", *target, "--id", ALICE, "--token-file", "forged.json", "--ask", "R1"
+        "forged",
+        "phone",
+        *target,
+        "--id",
+        ALICE,
+        "--token-file",
+        "forged.json",
+        "--ask",
+        "shop-01/R1",
     )
     for refused, why in (
         (wrong, "merchant key refused"),
@@ -670,7 +688,7 @@ def test_the_engine_cloud_keeps_what_it_learned_across_a_restart(
             "not a token file",
         ),
         (
-            ["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--id", BOB, "--ask", "R1"],
+            ["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--id", BOB, "--ask", "shop-01/R1"],
             "one phone",
         ),
         (["phone", "--cloud", "127.0.0.1:1", "--id", ALICE, "--seed", "3"], "--seed goes with"),
@@ -735,7 +753,7 @@ async def test_an_upload_is_acknowledged_only_once_committed(tmp_path: Path) -> 
     def observe(event: TraceEvent) -> None:
         if event.kind is EventKind.SEND and isinstance(event.message, UploadAck):
             with SqliteStore(tmp_path / "cloud.db") as reader:  # sees only what is committed
-                committed.append(reader.binding(event.message.receipt_id) is not None)
+                committed.append(reader.binding(event.message.receipt) is not None)
 
     driver = CloudDriver(machine, cloud_endpoint, thread, observer=observe, batch=8)
     catalog = builtin_catalog()
@@ -750,7 +768,7 @@ async def test_an_upload_is_acknowledged_only_once_committed(tmp_path: Path) -> 
         driver.stop()
     await thread.call(opened[0].close)
     thread.close()
-    assert acks == [UploadAck(f"R{n}") for n in range(20)]
+    assert acks == [UploadAck(f"R{n}", "shop-01") for n in range(20)]
     assert committed == [True] * 20
     assert driver.batches < 20  # several steps per hop to the store thread
 
@@ -759,32 +777,40 @@ async def test_time_warp_maps_virtual_time_both_ways() -> None:
     timebase = Timebase(epoch=time.time() - 10.0, speed=100.0)
     assert timebase.now() == pytest.approx(1000.0, abs=50.0)
     assert timebase.virtual(timebase.real(1234.5)) == pytest.approx(1234.5)
-    phone = PhoneMachine(ALICE, ask_plan={"R1": 60.0}, default_ask_delay=None)
+    phone = PhoneMachine(
+        ALICE, ask_plan={ReceiptKey("shop-01", "R1"): 60.0}, default_ask_delay=None
+    )
     warped = TimeWarp(phone, timebase, start_at=0.0)
     warped.start(trio.current_time())
     arrived = trio.current_time()
     paid = timebase.virtual(arrived)  # the purchase was rung up when the notice arrived
     notice = ReceiptNotice("R1", "shop-01", paid)
     effects = warped.handle(notice, "pos:shop-01:pos-1", arrived)
-    (ask,) = [timer for timer in effects.timers if timer.key == AskDue("R1")]
+    (ask,) = [timer for timer in effects.timers if timer.key == AskDue("R1", "shop-01")]
     assert timebase.virtual(ask.at) == pytest.approx(paid + 60.0)
 
 
 def test_the_receipt_holder_record_survives_a_cut_last_line(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db.holders"
     holders = ReceiptHolders(path)
-    holders.record("R1", ALICE)
-    holders.record("R1", ALICE)  # once
-    holders.record("R2", BOB)
+    r1, r2, r3 = (ReceiptKey("shop-01", r) for r in ("R1", "R2", "R3"))
+    holders.record(r1, ALICE)
+    holders.record(r1, ALICE)  # once
+    holders.record(r2, BOB)
     holders.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # phone numbers: its owner's only
     with path.open("a") as file:
-        file.write('["R3", "+86138')  # the process died in the middle of a line
+        file.write('["shop-01", "R3", "+86138')  # the process died in the middle of a line
     again = ReceiptHolders(path)
-    assert again("R1") == {ALICE} and again("R2") == {BOB} and again("R3") == set()
+    assert again(r1) == {ALICE} and again(r2) == {BOB} and again(r3) == set()
+    assert again(ReceiptKey("shop-02", "R1")) == set()  # receipt ids are per merchant
     again.close()
     assert path.read_text().count("\n") == 2
-    path.write_text('["R1", "+8613800000001"]\nnonsense\n["R2", "+8613800000002"]\n')
+    path.write_text('["s", "R1", "+8613800000001"]\nnonsense\n["s", "R2", "+8613800000002"]\n')
     with pytest.raises(ScenarioError, match="line 2"):
+        ReceiptHolders(path)
+    path.write_text('["R1", "+8613800000001"]\n["s", "R2", "+8613800000002"]\n')
+    with pytest.raises(ScenarioError, match=r"line 1 is \[receipt, phone\].*new --db"):
         ReceiptHolders(path)
 
 
@@ -793,10 +819,11 @@ def test_the_relay_carries_only_receipt_notices_and_their_acks(tmp_path: Path) -
     may_relay = relay_policy(holders)
     till, alice = pos_address("shop-01", "pos-1"), f"phone:{ALICE}"
     assert may_relay(till, alice, ReceiptNotice("R1", "shop-01", 0.0))
-    assert holders("R1") == {ALICE}
+    assert holders(ReceiptKey("shop-01", "R1")) == {ALICE}
     assert not may_relay(till, alice, ReceiptNotice("R2", "shop-02", 0.0))  # another merchant's
-    assert may_relay(alice, till, NoticeAck("R1"))
-    assert not may_relay(alice, f"phone:{BOB}", NoticeAck("R1"))
+    assert may_relay(alice, till, NoticeAck("R1", "shop-01"))
+    assert not may_relay(alice, till, NoticeAck("R1", "shop-02"))  # not to this merchant's till
+    assert not may_relay(alice, f"phone:{BOB}", NoticeAck("R1", "shop-01"))
     assert not may_relay(alice, f"phone:{BOB}", Subscribe(ALICE))
     assert not may_relay(f"phone:{BOB}", alice, ReceiptNotice("R3", "shop-01", 0.0))
 

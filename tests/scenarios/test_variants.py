@@ -31,7 +31,7 @@ from protocol import (
 from scenarios import Scenario, apply_overrides, load_scenario
 from scenarios.testing import RunOutcome, run_checked
 from scenarios.variants import early_push, no_dual_send, no_profile
-from tests.builders import ALICE, BOB, POS, catalog_upload
+from tests.builders import ALICE, BOB, POS, catalog_upload, receipt
 
 ASSOCSIM = Path(sys.executable).parent / "assocsim"
 EARLY = "scenarios.variants.early_push:make_cloud"
@@ -133,11 +133,11 @@ def _serve_alice(make: type[CloudMachine]) -> tuple[CloudMachine, _Counting]:
     cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
     cloud.handle(Subscribe(BOB), phone_address(BOB), 0.0)
     cloud.handle(catalog_upload("r-1", ALICE), POS, 1.0)
-    cloud.handle(AssociationRequest(1, "r-1", ALICE), phone_address(ALICE), 2.0)
+    cloud.handle(AssociationRequest(1, "r-1", "shop-a", ALICE), phone_address(ALICE), 2.0)
     cloud.handle(catalog_upload("r-2", ALICE), POS, 3.0)
-    cloud.handle(AssociationRequest(2, "r-2", BOB), phone_address(BOB), 4.0)  # dual-send
+    cloud.handle(AssociationRequest(2, "r-2", "shop-a", BOB), phone_address(BOB), 4.0)  # dual-send
     cloud.handle(catalog_upload("r-3", ALICE), POS, 5.0)
-    cloud.timer_fired(PushDue("r-3"), 1000.0)
+    cloud.timer_fired(PushDue("r-3", "shop-a"), 1000.0)
     cloud.start(2000.0)  # a restart relearns every binding
     return cloud, recommender
 
@@ -145,10 +145,12 @@ def _serve_alice(make: type[CloudMachine]) -> tuple[CloudMachine, _Counting]:
 def test_the_stricter_privacy_variant_keeps_no_profile() -> None:
     reference, learned = _serve_alice(CloudMachine)
     assert len(learned.observed) == 6  # three uploads, then relearned at the restart
-    assert all(reference.store.matching_relation(r) is not None for r in ("r-1", "r-2", "r-3"))
+    assert all(
+        reference.store.matching_relation(receipt(r)) is not None for r in ("r-1", "r-2", "r-3")
+    )
     private, nothing = _serve_alice(no_profile.NoProfile)
     assert nothing.observed == []
-    assert all(private.store.matching_relation(r) is None for r in ("r-1", "r-2", "r-3"))
+    assert all(private.store.matching_relation(receipt(r)) is None for r in ("r-1", "r-2", "r-3"))
 
 
 def test_the_variants_are_the_factories_their_modules_name() -> None:
