@@ -26,10 +26,6 @@ class AnswerKeepsPendingPush(CloudMachine):
         return ()  # BUG: neither the delivery is recorded nor the pending push removed
 
 
-if hasattr(CloudMachine, "_mark_delivered"):  # the hook's name before the variant API
-    setattr(AnswerKeepsPendingPush, "_mark_delivered", AnswerKeepsPendingPush.mark_delivered)  # noqa: B010
-
-
 def unsuperseding_cloud(
     store: CloudStore, recommender: Recommender, config: CloudConfig
 ) -> Machine:
