@@ -158,8 +158,7 @@ def main() -> int:
         f"{engine.products} products known"
     )
     uploads = questions(dataset, args.questions, args.seed)
-    cases = (("first asking", None), ("asked again", None))
-    for name, _ in cases:
+    for name in ("first asking", "asked again"):
         timings = latencies(engine, uploads, None, dataset)
         print(_figures(f"associate, {name}", timings, reference))
     more = list(dataset.baskets[-args.questions :])
