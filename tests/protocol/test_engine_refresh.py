@@ -5,6 +5,7 @@ baskets and was never asked anything, and learning between refreshes changes no 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from protocol import (
     builtin_catalog,
 )
 from tests.builders import PHONES
+from tests.planted.eager_engine import EagerEngine
 
 CATALOG = builtin_catalog()
 MERCHANT = "shop-1"
@@ -136,8 +138,8 @@ def _item(sku: str, category: str) -> Item:
     )
 
 
-def test_answers_come_from_the_last_refresh() -> None:
-    engine = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=3))
+def _answers_come_from_the_last_refresh(kind: type[PairingEngine]) -> None:
+    engine = kind(Catalog(()), {}, EngineConfig(refresh_every=3))
     bread, butter, jam = _item("BREAD", "bakery"), _item("BUTTER", "dairy"), _item("JAM", "jam")
     for _ in range(3):
         engine.learn([bread, butter])
@@ -152,6 +154,15 @@ def test_answers_come_from_the_last_refresh() -> None:
     before = engine.pair([bread], None, 5)
     engine.refresh()  # on demand: everything learned so far
     assert engine.pair([bread], None, 5) != before
+
+
+def test_answers_come_from_the_last_refresh() -> None:
+    _answers_come_from_the_last_refresh(PairingEngine)
+
+
+def test_an_engine_answering_from_everything_learned_is_caught() -> None:
+    with pytest.raises(AssertionError):
+        _answers_come_from_the_last_refresh(EagerEngine)
 
 
 def test_habits_only_learning_changes_no_answer_without_habits() -> None:
