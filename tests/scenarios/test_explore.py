@@ -4,7 +4,8 @@ short counterexample that ``assocsim check`` rejects, ``assocsim diagram`` draws
 printed command replays; partial and bad runs say so.
 
 The long world (2 purchases, a loss and a crash anywhere) is in ``bench/explore.py``; with
-``ASSOCSIM_EXPLORE_LONG=1`` its test here runs it too (by default it runs with the loss only).
+``ASSOCSIM_EXPLORE_LONG=1`` (or ``HYPOTHESIS_PROFILE=long``) its test here runs it too (by
+default it runs with the loss only).
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ from tests.planted.per_write_store import per_write_cloud
 from tests.planted.silent_cloud import silent_cloud
 from tests.planted.unsuperseding_answer import unsuperseding_cloud
 
-LONG = bool(os.environ.get("ASSOCSIM_EXPLORE_LONG"))
+LONG = (
+    bool(os.environ.get("ASSOCSIM_EXPLORE_LONG")) or os.environ.get("HYPOTHESIS_PROFILE") == "long"
+)
 
 
 # ------------------------------------------------------------------ the reference
