@@ -30,15 +30,17 @@ from typing import Any
 
 import attrs
 
-from actors import EventKind, TraceEvent
+from actors import EventKind, EventSink, TraceEvent
 from protocol import (
     CLOUD,
     MESSAGE_TYPES,
+    Address,
     AssociationPush,
     AssociationRequest,
     AssociationResponse,
     ErrorReply,
     Message,
+    Note,
     PromotionUpdate,
     PurchaseUpload,
     PushReason,
@@ -161,8 +163,12 @@ def _percentile(ordered: list[float], q: float) -> float | None:
     return ordered[index]
 
 
-class ReportBuilder:
+class ReportBuilder(EventSink):
     """Observer that folds trace events into a :class:`Report`.
+
+    An :class:`~actors.EventSink`: a run's drivers hand it each send, reception, note and
+    timer as a call, without a :class:`~actors.TraceEvent` each (``bench/simpy_peer.py``);
+    any event, from a trace read back for instance, can be given as a TraceEvent too.
 
     ``settings`` (the :class:`~scenarios.Scenario`, or a trace header's ``settings``)
     gives the push deadline the ``lost`` judgement uses; without it, the cloud's own push
@@ -232,16 +238,43 @@ class ReportBuilder:
 
         return both
 
+    # The four events of every step, as calls (actors.EventSink). Receipts are named by
+    # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
+
+    def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self._last_t = t
+        receipt = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        self._on_send[type(message)](sender, recipient, receipt, t, message)
+
+    def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self._last_t = t
+        receipt = TraceEvent(t, _RECEIVE, sender, recipient, message).receipt
+        self._on_recv[type(message)](sender, recipient, receipt, t, message)
+
+    def noted(self, t: float, actor: Address, note: Note) -> None:
+        self._last_t = t
+        self._ledger.note(
+            actor, note.kind, TraceEvent(t, _NOTE, actor, actor, None, note).receipt, t, note.detail
+        )
+        if note.kind == OutboxNote.GAVE_UP:
+            self._gave_up += 1
+
+    def fired(self, t: float, actor: Address, key: object) -> None:
+        self._last_t = t
+        if actor == CLOUD:
+            pushed = push_due_receipt(key)
+            if pushed is not None:
+                self._ledger.push_due(pushed)
+
     def __call__(self, event: TraceEvent) -> None:
         t, kind, sender, recipient, message, note, detail = event
-        self._last_t = t
         if message is not None:
-            # Receipts by merchant and id (MERCHANT/RECEIPT), as the trace names them.
             if kind is _SEND:
-                self._on_send[type(message)](sender, recipient, event.receipt, t, message)
+                self.sent(t, sender, recipient, message)
             elif kind is _RECEIVE:
-                self._on_recv[type(message)](sender, recipient, event.receipt, t, message)
+                self.received(t, sender, recipient, message)
             else:
+                self._last_t = t
                 self._ledger.message(
                     kind,
                     sender,
@@ -256,17 +289,13 @@ class ReportBuilder:
                 elif kind is _DUPLICATE or kind is _DELAY:
                     self._faults[kind] += 1
         elif kind is _TIMER:
-            if sender == CLOUD:
-                pushed = push_due_receipt(detail)
-                if pushed is not None:
-                    self._ledger.push_due(pushed)
-        elif kind is _NOTE:
-            if note is not None:
-                self._ledger.note(sender, note.kind, event.receipt, t, note.detail)
-                if note.kind == OutboxNote.GAVE_UP:
-                    self._gave_up += 1
-        elif kind is _CRASH or kind is _RESTART:
-            self._faults[kind] += 1
+            self.fired(t, sender, detail)
+        elif kind is _NOTE and note is not None:
+            self.noted(t, sender, note)
+        else:
+            self._last_t = t
+            if kind is _CRASH or kind is _RESTART:
+                self._faults[kind] += 1
 
     # The report's own handlers, one per (kind, message class) it counts: see the tables.
 

@@ -19,7 +19,7 @@ from actors import (
     SqliteStore,
     World,
     deterministic_scheduling,
-    fan_out,
+    observe_all,
 )
 from protocol import (
     CLOUD,
@@ -215,7 +215,7 @@ async def simulate(
     seed = scenario.seed if seed is None else seed
     workload = generate_workload(scenario, seed)
     builder = ReportBuilder(scenario)  # the push deadline from the scenario, as the checker's
-    observer = fan_out([builder, *observers])
+    observer = observe_all([builder, *observers])  # the builder a sink: no TraceEvent
     with tempfile.TemporaryDirectory(prefix="assocsim-") as store_dir:
         world = build_world(
             scenario,
