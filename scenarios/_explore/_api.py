@@ -1,6 +1,6 @@
 """Explore a world: :func:`explore` runs the search over the protocol's model and gives an
 :class:`ExploreResult`: what was covered, which sometimes-properties were reached, and the
-shortest counterexample found, as an ordinary ``assocsim-trace/1`` trace.
+shortest counterexample found, as an ordinary trace file (``docs/trace-format.md``).
 
 A pytest of a user's cloud variant::
 

@@ -16,7 +16,7 @@ fault budgets left. Its successors (``docs/explore.md``):
   step's transaction (:func:`~actors.run_step`) as a real kill -9 would be.
 
 Every step is traced as the actors trace it (:class:`~actors.TraceEvent`), so a path is an
-ordinary ``assocsim-trace/1`` trace, judged by ``assocsim check``'s own
+ordinary trace (``docs/trace-format.md``), judged by ``assocsim check``'s own
 :class:`~scenarios.TraceChecker` (one definition of every promise).
 """
 
