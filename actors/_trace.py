@@ -89,7 +89,9 @@ class TraceEvent(NamedTuple):
             if receipt_id is None:
                 return None
             merchant: str | None = getattr(message, "merchant_id", None)
-            if merchant is None and isinstance(message, ErrorReply):
+            if merchant is not None:  # the common case, inline: once per traced message
+                return f"{merchant}/{receipt_id}"
+            if isinstance(message, ErrorReply):
                 # A refusal that names no merchant (one of the framing, which could not
                 # read it): a POS's is its own merchant's receipt.
                 pos = pos_of(self.recipient) or pos_of(self.sender)

@@ -16,8 +16,9 @@ Decisions the patent leaves open, and ours:
   moment the cloud stores the upload. A push is sent at most once per receipt, and never
   after the POS-named phone already received the products (by its own answered request,
   or as the other half of a dual-send). A request after a push is still answered.
-* A request names its purchase by receipt id. An unknown receipt id is refused
-  (``unknown-receipt``).
+* A request names its purchase by merchant and receipt id (a :class:`~protocol.ReceiptKey`:
+  each merchant numbers its own receipts). An unknown receipt is refused
+  (``unknown-receipt``); another merchant's receipt of the same id is another receipt.
 * The cloud serves only subscribed phones. A phone subscribes when it first pays with the
   phone. An upload naming a phone that never subscribed is still stored and acknowledged
   (the POS did its part), but nothing is ever sent to that phone: its push is withheld
