@@ -41,7 +41,8 @@ README_DRIFTED = """\
 
 ### `assocsim run NAME [--seed N]`
 
-Runs it; `assocsim run NAME --seed 3` picks a seed.
+Runs it; `assocsim run NAME --seed 3` picks a seed, `assocsim run NAME | head -n 3` shows
+the first lines, and `assocsim run NAME --sed 3 > out.txt` is a typo.
 
 | command | what it does |
 | --- | --- |

@@ -113,6 +113,22 @@ def mentions(readme: str) -> list[str]:
     return found
 
 
+_SHELL = {"|", "||", "&&", ";", ">", ">>", "2>", "2>&1", "<"}
+
+
+def _command_line(text: str) -> str:
+    """The assocsim command of a shell line: up to the first pipe or redirection outside
+    brackets (``[--a | --b]`` is a synopsis's choice, ``| head -n 3`` another command)."""
+    depth = 0
+    words: list[str] = []
+    for word in text.split():
+        if depth == 0 and word in _SHELL:
+            break
+        depth += word.count("[") + word.count("(") - word.count("]") - word.count(")")
+        words.append(word)
+    return " ".join(words)
+
+
 def _command_of(text: str, root: Command) -> Command:
     command = root
     for word in text.split()[1:]:
@@ -132,7 +148,7 @@ def unknown_options(text: str, parser: argparse.ArgumentParser | None = None) ->
     """Every ``assocsim ...`` the text shows with an option its command does not have."""
     root = next(iter_commands(parser))
     problems: list[str] = []
-    for mention in mentions(text):
+    for mention in map(_command_line, mentions(text)):
         command = _command_of(mention, root)
         unknown = sorted(set(_OPTION.findall(mention)) - _names(command))
         if unknown:
@@ -180,6 +196,7 @@ def test_readme_drift_is_caught() -> None:
     assert readme_drift(README_DRIFTED, drifted_parser()) == [
         "`assocsim run`'s synopsis lacks --json",
         "`assocsim fetch` has no synopsis (a heading or a table row)",
+        "`assocsim run NAME --sed 3`: assocsim run has no --sed",
         "`assocsim eval [--split time|random] [--folds K]`: assocsim eval has no --folds",
     ]
 
