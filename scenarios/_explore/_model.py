@@ -105,6 +105,7 @@ SOMETIMES = (
 )
 
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
+_MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
 _CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
 _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
 _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
@@ -158,6 +159,23 @@ class _Trail(NamedTuple):
     parent: _Trail | None
 
 
+class _Move(NamedTuple):
+    """What one step of a party does to the world. A step is a function of the party's
+    snapshot and its input (a party's state is all in its attributes, or fingerprints
+    would not work either), so a move is computed once per (snapshot, input) and reused
+    by every state that makes it: most transitions cost no machine step, no thaw and no
+    freeze (``docs/explore.md``, "Speed")."""
+
+    snap: Snapshot | None  # the party's state after the step; None: the step raised
+    events: tuple[TraceEvent, ...]  # as the actors trace the step
+    cancels: tuple[tuple[int, Hashable], ...]  # timers it disarms
+    arms: tuple[tuple[tuple[int, Hashable], float], ...]  # timers it (re)arms
+    flights: tuple[Flight, ...]  # messages it sends to parties of the world
+    marks: frozenset[str]  # the sometimes-properties it reaches
+    restarted: bool = False  # a crash and restart: its timers died first
+    error: str | None = None  # what the step raised
+
+
 class WorldState:
     """One state: ``key`` (what the search fingerprints) and the trace that led to it."""
 
@@ -206,6 +224,7 @@ class ProtocolModel:
         *,
         cloud: CloudFactory = reference_cloud,
         symmetry: bool = True,
+        memoize: bool = True,
     ) -> None:
         self.world = world
         self.budgets = budgets
@@ -249,6 +268,9 @@ class ProtocolModel:
         self._renamings = _renamings(world, self.addresses) if symmetry else ()
         self._texts: dict[Hashable, tuple[str, ...]] = {}  # canonical texts, per renaming
         self.judged = 0  # quiet states whose path was judged
+        # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
+        self._memoize = memoize  # False: every transition steps a machine (bench, tests)
+        self._moves: dict[Hashable, Any] = {}
         self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
@@ -264,8 +286,11 @@ class ProtocolModel:
         snaps = []
         for i, machine in enumerate(self._live):
             effects = run_step(self._durable[i], machine.start, 0.0)
-            self._apply(i, effects, 0.0, timers, network, events)
-            snaps.append(self._snapshot(i))
+            move = self._moved(i, effects, 0.0, [], _NO_MARKS)
+            _apply_timers(i, move, timers)
+            _apply_flights(move, network)
+            events += move.events
+            snaps.append(move.snap)
         b = self.budgets
         key = (
             0.0,
@@ -428,68 +453,92 @@ class ProtocolModel:
     ) -> WorldState:
         return WorldState(key, _Trail(tuple(events), state.trail), frozenset(marks))
 
-    def _deliver(self, state: WorldState, actor: int, item: Any, rest: Any) -> WorldState:
-        now, _, timers, _, _ = state.key
-        frm, to, message = item
-        events = [TraceEvent(now, _RECV, frm, to, message)]
-        return self._step(state, actor, now, events, rest, timers, "handle", (message, frm, now))
+    def _deliver(self, state: WorldState, actor: int, item: Flight, rest: Any) -> WorldState:
+        now, actors, timers, _, budgets = state.key
+        snap = actors[actor]
+        memo = self._memo_key("deliver", actor, snap, item, now)
+        move = self._moves.get(memo) if self._memoize else None
+        if move is None:
+            frm, _, message = item
+            events = [TraceEvent(now, _RECV, frm, item.to, message)]
+            move = self._run(actor, snap, events, "handle", (message, frm, now))
+            self._remember(memo, move)
+        return self._child(state, actor, move, now, rest, timers, budgets)
 
     def _fire(
         self, state: WorldState, actor: int, key: Hashable, at: float, rest: Any
     ) -> WorldState:
         now = max(state.key[0], at)
-        address = self.addresses[actor]
-        events = [TraceEvent(now, _TIMER, address, address, detail=key)]
-        return self._step(state, actor, now, events, state.key[3], rest, "timer_fired", (key, now))
+        snap = state.key[1][actor]
+        memo = self._memo_key("fire", actor, snap, key, now)
+        move = self._moves.get(memo) if self._memoize else None
+        if move is None:
+            address = self.addresses[actor]
+            events = [TraceEvent(now, _TIMER, address, address, detail=key)]
+            move = self._run(actor, snap, events, "timer_fired", (key, now))
+            self._remember(memo, move)
+        return self._child(state, actor, move, now, state.key[3], rest, state.key[4])
 
-    def _step(  # noqa: PLR0917
+    def _run(
         self,
-        state: WorldState,
         actor: int,
-        now: float,
+        snap: Snapshot,
         events: list[TraceEvent],
-        network: Any,
-        timers: Any,
         method: str,
         args: tuple[Any, ...],
-    ) -> WorldState:
-        _, actors, _, _, budgets = state.key
-        machine = self._restore(actor, actors[actor])
+    ) -> _Move:
+        """Step the party from ``snap``: its live machine restored, then run."""
+        machine = self._restore(actor, snap)
         try:
             effects = run_step(self._durable[actor], getattr(machine, method), *args)
         except Exception as exc:  # a finding, not a crash of the explorer
             error = f"{self.addresses[actor]} raised {type(exc).__name__}: {exc}"
-            return WorldState(
-                (*state.key, error), _Trail(tuple(events), state.trail), _NO_MARKS, error
-            )
-        timer_map = dict(timers)
-        net = dict(network)
-        self._apply(actor, effects, now, timer_map, net, events)
-        snaps = (*actors[:actor], self._snapshot(actor), *actors[actor + 1 :])
-        key = (now, snaps, frozenset(timer_map.items()), frozenset(net.items()), budgets)
-        return WorldState(key, _Trail(tuple(events), state.trail), _marks(events))
+            return _Move(None, tuple(events), (), (), (), _NO_MARKS, error=error)
+        return self._moved(actor, effects, args[-1], events, _NO_MARKS)
 
     def _crash(self, state: WorldState, actor: int) -> WorldState:
         now, actors, timers, network, (losses, dups, crashes) = state.key
-        address = self.addresses[actor]
-        events = [TraceEvent(now, EventKind.CRASH, address, address)]
-        marks: set[str] = set()
-        machine = self._restore(actor, actors[actor])
-        if actor == 0:
-            if any(True for _ in self._base.pending_pushes()):
-                marks.add(CRASH_PUSH_PENDING)
-            machine = self._rebuild_cloud()
-        return self._restart(
-            state, actor, machine, events, marks, network, timers, (losses, dups, crashes - 1)
-        )
+        snap = actors[actor]
+        memo = self._memo_key("crash", actor, snap, None, now)
+        move = self._moves.get(memo) if self._memoize else None
+        if move is None:
+            address = self.addresses[actor]
+            events = [TraceEvent(now, EventKind.CRASH, address, address)]
+            marks: frozenset[str] = _NO_MARKS
+            machine = self._restore(actor, snap)
+            if actor == 0:
+                if any(True for _ in self._base.pending_pushes()):
+                    marks = frozenset({CRASH_PUSH_PENDING})
+                machine = self._rebuild_cloud()
+            move = self._restart(actor, machine, events, marks, now)
+            self._remember(memo, move)
+        return self._child(state, actor, move, now, network, timers, (losses, dups, crashes - 1))
 
     def _killed_inside(
         self, state: WorldState, step: Step, network: Any
     ) -> Iterator[tuple[Step, WorldState]]:
         """The cloud dies inside ``step`` after store write 1, 2, ... (each a branch)."""
         now, actors, timers, _, (losses, dups, crashes) = state.key
+        left = timers
+        if step.verb == "fire":
+            at = dict(timers)[(0, step.what)]
+            now = max(now, at)
+            left = timers - {((0, step.what), at)}
+        memo = self._memo_key(f"inside-{step.verb}", 0, actors[0], step.what, now)
+        moves = self._moves.get(memo) if self._memoize else None
+        if moves is None:
+            moves = tuple(self._kills(actors[0], step, now))
+            self._remember(memo, moves)
+        budgets = (losses, dups, crashes - 1)
+        for writes, move in enumerate(moves, 1):
+            child = self._child(state, 0, move, now, network, left, budgets)
+            yield Step(f"crash-inside-{step.verb}", 0, step.what, writes), child
+
+    def _kills(self, snap: Snapshot, step: Step, now: float) -> Iterator[_Move]:
+        """The cloud's step from ``snap`` killed after its 1st, 2nd, ... store write,
+        until the step makes fewer writes: every crash point of it."""
         for writes in itertools.count(1):
-            machine = self._restore(0, actors[0])
+            machine = self._restore(0, snap)
             events: list[TraceEvent]
             if step.verb == "deliver":
                 frm, to, message = cast(Flight, step.what)
@@ -497,13 +546,9 @@ class ProtocolModel:
                 call: Callable[..., Effects] = machine.handle
                 args: tuple[Any, ...] = (message, frm, now)
                 what: object = message
-                left = timers
             else:
-                at = dict(timers)[(0, step.what)]
-                now = max(now, at)
                 events = [TraceEvent(now, _TIMER, CLOUD, CLOUD, detail=step.what)]
                 call, args, what = machine.timer_fired, (step.what, now), step.what
-                left = timers - {((0, step.what), at)}
             self._point.arm(writes, None)
             self._point.enter(what)
             try:
@@ -511,49 +556,26 @@ class ProtocolModel:
             except KilledInsideStep:
                 pass
             else:
-                return  # the step made fewer writes: every crash point of it is explored
+                return
             finally:
                 self._point.disarm()
             events.append(TraceEvent(now, EventKind.CRASH, CLOUD, CLOUD))
             rebuilt = self._rebuild_cloud()
-            child = self._restart(
-                state,
-                0,
-                rebuilt,
-                events,
-                {CRASH_INSIDE},
-                network,
-                left,
-                (losses, dups, crashes - 1),
-                now,
-            )
-            yield Step(f"crash-inside-{step.verb}", 0, step.what, writes), child
+            yield self._restart(0, rebuilt, events, frozenset({CRASH_INSIDE}), now)
 
-    def _restart(  # noqa: PLR0917
+    def _restart(
         self,
-        state: WorldState,
         actor: int,
         machine: Any,
         events: list[TraceEvent],
-        marks: set[str],
-        network: Any,
-        timers: Any,
-        budgets: tuple[int, int, int],
-        now: float | None = None,
-    ) -> WorldState:
-        now = state.key[0] if now is None else now
+        marks: frozenset[str],
+        now: float,
+    ) -> _Move:
+        """The party restarted at ``now``: its timers died with it, it starts again."""
         address = self.addresses[actor]
         events.append(TraceEvent(now, EventKind.RESTART, address, address))
-        timer_map = {k: at for k, at in timers if k[0] != actor}  # its timers died with it
-        net = dict(network)
         effects = run_step(self._durable[actor], machine.start, now)
-        self._apply(actor, effects, now, timer_map, net, events)
-        actors = state.key[1]
-        snaps = (*actors[:actor], self._snapshot(actor), *actors[actor + 1 :])
-        key = (now, snaps, frozenset(timer_map.items()), frozenset(net.items()), budgets)
-        return WorldState(
-            key, _Trail(tuple(events), state.trail), frozenset(marks) | _marks(events)
-        )
+        return self._moved(actor, effects, now, events, marks, restarted=True)
 
     def _rebuild_cloud(self) -> Any:
         """A restarted cloud process: a new machine over the same store (its memory gone)."""
@@ -561,31 +583,77 @@ class ProtocolModel:
         self._durable[0] = durable_state(self._cloud)
         return self._cloud
 
-    # ------------------------------------------------------------------ effects, snapshots
+    # ------------------------------------------------------------------ moves, snapshots
 
-    def _apply(  # noqa: PLR0917
+    def _memo_key(
+        self, kind: str, actor: int, snap: Snapshot, what: Hashable, now: float
+    ) -> Hashable:
+        """What a move is a function of: the party, its state, its input and the time."""
+        return (kind, actor, snap, what, now)
+
+    def _remember(self, memo: Hashable, move: Any) -> None:
+        if self._memoize:
+            if len(self._moves) >= _MOVES_KEPT:
+                self._moves.clear()  # a cache: the memory of a long search is for its visited set
+            self._moves[memo] = move
+
+    def _moved(
         self,
         actor: int,
         effects: Effects,
         now: float,
-        timers: dict[tuple[int, Hashable], float],
-        network: dict[Flight, int],
         events: list[TraceEvent],
-    ) -> None:
-        """Carry out a step's effects as :class:`~actors.EffectsInterpreter` does:
-        cancels, timers (arming a key again moves it), notes, sends."""
+        marks: frozenset[str],
+        *,
+        restarted: bool = False,
+    ) -> _Move:
+        """A step's effects as :class:`~actors.EffectsInterpreter` carries them out
+        (cancels, timers: arming a key again moves it; notes, sends), and the party's
+        snapshot after it."""
         address = self.addresses[actor]
-        for key in effects.cancels:
-            timers.pop((actor, key), None)
-        for timer in effects.timers:
-            timers[(actor, timer.key)] = timer.at
         for note in effects.notes:
             events.append(TraceEvent(now, _NOTE, address, address, note=note))
+        flights = []
         for send in effects.sends:
             events.append(TraceEvent(now, _SEND, address, send.to, send.message))
             if send.to in self._index:
-                item = Flight(address, send.to, send.message)
-                network[item] = network.get(item, 0) + 1
+                flights.append(Flight(address, send.to, send.message))
+        return _Move(
+            self._snapshot(actor),
+            tuple(events),
+            tuple((actor, key) for key in effects.cancels),
+            tuple(((actor, timer.key), timer.at) for timer in effects.timers),
+            tuple(flights),
+            marks | _marks(events),
+            restarted=restarted,
+        )
+
+    def _child(  # noqa: PLR0917
+        self,
+        state: WorldState,
+        actor: int,
+        move: _Move,
+        now: float,
+        network: frozenset[tuple[Flight, int]],
+        timers: frozenset[tuple[tuple[int, Hashable], float]],
+        budgets: tuple[int, int, int],
+    ) -> WorldState:
+        """The state after ``move`` of ``actor`` from ``state``, whose network and timers
+        (the message delivered or the timer fired taken out) are ``network``, ``timers``."""
+        trail = _Trail(move.events, state.trail)
+        if move.snap is None:
+            return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error)
+        if move.restarted or move.cancels or move.arms:
+            timer_map = dict(timers)
+            _apply_timers(actor, move, timer_map)
+            timers = frozenset(timer_map.items())
+        if move.flights:
+            net = dict(network)
+            _apply_flights(move, net)
+            network = frozenset(net.items())
+        actors = state.key[1]
+        snaps = (*actors[:actor], move.snap, *actors[actor + 1 :])
+        return WorldState((now, snaps, timers, network, budgets), trail, move.marks)
 
     def _snapshot(self, actor: int) -> Snapshot:
         machine = self._live[actor]
@@ -649,6 +717,21 @@ class ProtocolModel:
 
     def _rename_all(self, text: str) -> tuple[str, ...]:
         return tuple(rename(text) for rename in self._renamings)
+
+
+def _apply_timers(actor: int, move: _Move, timers: dict[tuple[int, Hashable], float]) -> None:
+    if move.restarted:  # its timers died with it
+        for key in [key for key in timers if key[0] == actor]:
+            del timers[key]
+    for key in move.cancels:
+        timers.pop(key, None)
+    for key, at in move.arms:
+        timers[key] = at
+
+
+def _apply_flights(move: _Move, network: dict[Flight, int]) -> None:
+    for item in move.flights:
+        network[item] = network.get(item, 0) + 1
 
 
 def _take(network: frozenset[Any], item: Any, count: int) -> frozenset[Any]:

@@ -1,0 +1,64 @@
+"""The explorer's speed mechanisms change no verdict: a search that reuses each party's
+moves (``docs/explore.md``, "Speed") visits exactly the states, transitions, terminal and
+judged paths of one that steps a machine for every transition, reaches the same
+sometimes-properties and stops at the same counterexample; a memo that forgets what a
+move depends on (a planted bug) is told apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scenarios._explore._model import ProtocolModel
+from scenarios._explore._search import SearchResult, search
+from scenarios._explore._world import Budgets, CrashPoints, world_named
+from tests.planted.buggy_cloud import buggy_cloud
+from tests.planted.timeless_memo import TimelessMemoModel
+
+Model = type[ProtocolModel]
+
+
+def _run(
+    world: str, budgets: Budgets, *, model: Model = ProtocolModel, **options: Any
+) -> tuple[object, ...]:
+    explored = model(world_named(world), budgets, **options)
+    found: SearchResult[Any] = search(explored)
+    p = found.progress
+    path = tuple(explored.describe(step) for step in found.path)  # type: ignore[arg-type]
+    return (
+        found.outcome,
+        p.states,
+        p.transitions,
+        p.depth,
+        found.terminal_states,
+        explored.judged,
+        found.reached,
+        found.violations,
+        path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("world", "budgets", "options"),
+    [
+        ("two-purchases", Budgets(loss=1), {}),
+        ("two-purchases", Budgets(loss=1), {"symmetry": False}),
+        ("race", Budgets(loss=1, duplication=1, crashes=1, crash_points=CrashPoints.ANYWHERE), {}),
+        ("wrong-id", Budgets(crashes=1, crash_points=CrashPoints.INSIDE), {}),
+        ("pull", Budgets(), {"cloud": buggy_cloud}),  # stops at a violation
+    ],
+    ids=["loss", "loss-no-symmetry", "race-all-faults", "wrong-id-inside", "planted-bug"],
+)
+def test_reused_moves_give_the_search_of_stepped_machines(
+    world: str, budgets: Budgets, options: dict[str, Any]
+) -> None:
+    reused = _run(world, budgets, **options)
+    stepped = _run(world, budgets, memoize=False, **options)
+    assert reused == stepped
+
+
+def test_a_memo_that_forgets_the_time_is_caught() -> None:
+    budgets = Budgets(loss=1)
+    stepped = _run("two-purchases", budgets, memoize=False)
+    assert _run("two-purchases", budgets, model=TimelessMemoModel) != stepped
