@@ -188,6 +188,18 @@ def test_ring_up_binds_the_given_phone_id() -> None:
     assert pos.awaiting_ack == 1
 
 
+def test_a_pos_ignores_acknowledgements_of_another_merchants_receipt() -> None:
+    """Receipt ids are per merchant: shop-b's r-1 is not this till's r-1."""
+    pos = _pos()
+    pos.start(0.0)
+    pos.timer_fired(CheckoutDue(0), 10.0)
+    assert pos.handle(UploadAck("r-1", "shop-b"), CLOUD, 11.0) == Effects()
+    assert pos.awaiting_ack == 1  # still re-sending its own r-1
+    assert pos.handle(UploadAck("r-1", MERCHANT), CLOUD, 12.0).sends  # its own: noticed
+    assert pos.handle(NoticeAck("r-1", "shop-b"), phone_address(ALICE), 13.0) == Effects()
+    assert pos.unacknowledged == 1  # the notice of its r-1 is still re-sent
+
+
 def test_upload_ack_notifies_the_buyer_once() -> None:
     pos = _pos()
     pos.start(0.0)
