@@ -169,8 +169,8 @@ class _Move(NamedTuple):
     snap: Snapshot | None  # the party's state after the step; None: the step raised
     events: tuple[TraceEvent, ...]  # as the actors trace the step
     cancels: tuple[tuple[int, Hashable], ...]  # timers it disarms
-    arms: tuple[tuple[tuple[int, Hashable], float], ...]  # timers it (re)arms
-    flights: tuple[Flight, ...]  # messages it sends to parties of the world
+    arms: tuple[tuple[tuple[int, Hashable], int], ...]  # timers it (re)arms, numbered
+    flights: tuple[int, ...]  # messages it sends to parties of the world, numbered
     marks: frozenset[str]  # the sometimes-properties it reaches
     restarted: bool = False  # a crash and restart: its timers died first
     error: str | None = None  # what the step raised
@@ -266,11 +266,18 @@ class ProtocolModel:
         self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
         self._settings = world.settings()
         self._renamings = _renamings(world, self.addresses) if symmetry else ()
-        self._texts: dict[Hashable, tuple[str, ...]] = {}  # canonical texts, per renaming
+        self._texts: dict[Hashable, tuple[int, ...]] = {}  # canonical texts' hashes, per renaming
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
         self._moves: dict[Hashable, Any] = {}
+        self._snaps: dict[Snapshot, Snapshot] = {}  # one object per distinct snapshot
+        # The parts of a state's network and timers, numbered once: a state holds small
+        # numbers, which hash and compare at C speed (docs/explore.md, "Speed").
+        self._flights: list[Flight] = []
+        self._flight_ids: dict[Flight, int] = {}
+        self._timers: list[tuple[int, Hashable, float]] = []  # (party, key, deadline)
+        self._timer_ids: dict[tuple[int, Hashable, float], int] = {}
         self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
@@ -280,25 +287,19 @@ class ProtocolModel:
 
     def _start(self) -> WorldState:
         """Every party started at time 0 (called once, on the fresh machines)."""
-        timers: dict[tuple[int, Hashable], float] = {}
-        network: dict[Flight, int] = {}
+        timers: frozenset[int] = frozenset()
+        network: tuple[int, ...] = ()
         events: list[TraceEvent] = []
         snaps = []
         for i, machine in enumerate(self._live):
             effects = run_step(self._durable[i], machine.start, 0.0)
             move = self._moved(i, effects, 0.0, [], _NO_MARKS)
-            _apply_timers(i, move, timers)
-            _apply_flights(move, network)
+            timers = self._timed(i, move, timers)
+            network = tuple(sorted(network + move.flights))
             events += move.events
             snaps.append(move.snap)
         b = self.budgets
-        key = (
-            0.0,
-            tuple(snaps),
-            frozenset(timers.items()),
-            frozenset(network.items()),
-            (b.loss, b.duplication, b.crashes),
-        )
+        key = (0.0, tuple(snaps), timers, network, (b.loss, b.duplication, b.crashes))
         return WorldState(key, _Trail(tuple(events), None), frozenset())
 
     def fingerprint(self, state: WorldState) -> Hashable:
@@ -309,13 +310,19 @@ class ProtocolModel:
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
         losses, dups, crashes = budgets
-        for item, count in network:
-            frm, to, message = item
-            actor = self._index[to]
-            rest = _take(network, item, count)
-            yield Step("deliver", actor, item), self._deliver(state, actor, item, rest)
+        last = -1
+        for n, fid in enumerate(network):  # sorted: a message sent twice is delivered once
+            if fid == last:
+                continue
+            last = fid
+            item = self._flights[fid]
+            actor = self._index[item.to]
+            rest = network[:n] + network[n + 1 :]
+            yield Step("deliver", actor, item), self._deliver(state, actor, fid, rest)
             if losses:
-                drop = TraceEvent(now, EventKind.DROP, frm, to, message, None, "loss")
+                drop = TraceEvent(
+                    now, EventKind.DROP, item.frm, item.to, item.message, None, "loss"
+                )
                 yield (
                     Step("lose", actor, item),
                     self._with(
@@ -326,8 +333,8 @@ class ProtocolModel:
                     ),
                 )
             if dups:
-                copy = TraceEvent(now, EventKind.DUPLICATE, frm, to, message)
-                more = frozenset({**dict(network), item: count + 1}.items())
+                copy = TraceEvent(now, EventKind.DUPLICATE, item.frm, item.to, item.message)
+                more = (*network[:n], fid, *network[n:])
                 yield (
                     Step("duplicate", actor, item),
                     self._with(
@@ -338,17 +345,19 @@ class ProtocolModel:
                     ),
                 )
             if crashes and self._inside and actor == 0:
-                yield from self._killed_inside(state, Step("deliver", 0, item), rest)
+                yield from self._killed_inside(state, Step("deliver", 0, item), rest, timers)
         if timers:
-            earliest = min(at for _, at in timers)
+            table = self._timers
+            earliest = min(table[t][2] for t in timers)
             quiet = not network
-            for (actor, key), at in timers:
+            for t in timers:
+                actor, key, at = table[t]
                 if at == earliest and (quiet or type(key) is not Resend):
                     step = Step("fire", actor, key)
-                    rest = timers - {((actor, key), at)}
-                    yield step, self._fire(state, actor, key, at, rest)
+                    rest_timers = timers - {t}
+                    yield step, self._fire(state, actor, key, at, rest_timers)
                     if crashes and self._inside and actor == 0:
-                        yield from self._killed_inside(state, step, network)
+                        yield from self._killed_inside(state, step, network, rest_timers, at)
         if crashes and self._between:
             for actor in range(len(self._live)):
                 yield Step("crash", actor, None), self._crash(state, actor)
@@ -453,13 +462,14 @@ class ProtocolModel:
     ) -> WorldState:
         return WorldState(key, _Trail(tuple(events), state.trail), frozenset(marks))
 
-    def _deliver(self, state: WorldState, actor: int, item: Flight, rest: Any) -> WorldState:
+    def _deliver(self, state: WorldState, actor: int, fid: int, rest: Any) -> WorldState:
         now, actors, timers, _, budgets = state.key
         snap = actors[actor]
-        memo = self._memo_key("deliver", actor, snap, item, now)
+        memo = self._memo_key("deliver", actor, snap, fid, now)
         move = self._moves.get(memo) if self._memoize else None
         if move is None:
-            frm, _, message = item
+            item = self._flights[fid]
+            frm, message = item.frm, item.message
             events = [TraceEvent(now, _RECV, frm, item.to, message)]
             move = self._run(actor, snap, events, "handle", (message, frm, now))
             self._remember(memo, move)
@@ -515,15 +525,12 @@ class ProtocolModel:
         return self._child(state, actor, move, now, network, timers, (losses, dups, crashes - 1))
 
     def _killed_inside(
-        self, state: WorldState, step: Step, network: Any
+        self, state: WorldState, step: Step, network: Any, left: Any, at: float = 0.0
     ) -> Iterator[tuple[Step, WorldState]]:
-        """The cloud dies inside ``step`` after store write 1, 2, ... (each a branch)."""
-        now, actors, timers, _, (losses, dups, crashes) = state.key
-        left = timers
-        if step.verb == "fire":
-            at = dict(timers)[(0, step.what)]
-            now = max(now, at)
-            left = timers - {((0, step.what), at)}
+        """The cloud dies inside ``step`` (a delivery, or a timer due ``at``) after store
+        write 1, 2, ... (each a branch); ``network`` and ``left``: what the step leaves."""
+        now, actors, _, _, (losses, dups, crashes) = state.key
+        now = max(now, at)
         memo = self._memo_key(f"inside-{step.verb}", 0, actors[0], step.what, now)
         moves = self._moves.get(memo) if self._memoize else None
         if moves is None:
@@ -617,12 +624,15 @@ class ProtocolModel:
         for send in effects.sends:
             events.append(TraceEvent(now, _SEND, address, send.to, send.message))
             if send.to in self._index:
-                flights.append(Flight(address, send.to, send.message))
+                flights.append(self._flight_id(Flight(address, send.to, send.message)))
+        snap = self._snapshot(actor)
+        if len(self._snaps) >= _MOVES_KEPT:
+            self._snaps.clear()
         return _Move(
-            self._snapshot(actor),
+            self._snaps.setdefault(snap, snap),
             tuple(events),
             tuple((actor, key) for key in effects.cancels),
-            tuple(((actor, timer.key), timer.at) for timer in effects.timers),
+            tuple(((actor, t.key), self._timer_id(actor, t.key, t.at)) for t in effects.timers),
             tuple(flights),
             marks | _marks(events),
             restarted=restarted,
@@ -634,8 +644,8 @@ class ProtocolModel:
         actor: int,
         move: _Move,
         now: float,
-        network: frozenset[tuple[Flight, int]],
-        timers: frozenset[tuple[tuple[int, Hashable], float]],
+        network: tuple[int, ...],
+        timers: frozenset[int],
         budgets: tuple[int, int, int],
     ) -> WorldState:
         """The state after ``move`` of ``actor`` from ``state``, whose network and timers
@@ -644,16 +654,40 @@ class ProtocolModel:
         if move.snap is None:
             return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error)
         if move.restarted or move.cancels or move.arms:
-            timer_map = dict(timers)
-            _apply_timers(actor, move, timer_map)
-            timers = frozenset(timer_map.items())
+            timers = self._timed(actor, move, timers)
         if move.flights:
-            net = dict(network)
-            _apply_flights(move, net)
-            network = frozenset(net.items())
+            network = tuple(sorted(network + move.flights))
         actors = state.key[1]
         snaps = (*actors[:actor], move.snap, *actors[actor + 1 :])
         return WorldState((now, snaps, timers, network, budgets), trail, move.marks)
+
+    def _timed(self, actor: int, move: _Move, timers: frozenset[int]) -> frozenset[int]:
+        """``timers`` after ``move``: its cancels, then its timers (arming a key again
+        moves it); a restarted party's timers died with it."""
+        table = self._timers
+        armed = {table[t][:2]: t for t in timers}
+        if move.restarted:
+            armed = {slot: t for slot, t in armed.items() if slot[0] != actor}
+        for slot in move.cancels:
+            armed.pop(slot, None)
+        for slot, t in move.arms:
+            armed[slot] = t
+        return frozenset(armed.values())
+
+    def _flight_id(self, item: Flight) -> int:
+        fid = self._flight_ids.get(item)
+        if fid is None:
+            fid = self._flight_ids[item] = len(self._flights)
+            self._flights.append(item)
+        return fid
+
+    def _timer_id(self, actor: int, key: Hashable, at: float) -> int:
+        part = (actor, key, at)
+        t = self._timer_ids.get(part)
+        if t is None:
+            t = self._timer_ids[part] = len(self._timers)
+            self._timers.append(part)
+        return t
 
     def _snapshot(self, actor: int) -> Snapshot:
         machine = self._live[actor]
@@ -687,60 +721,38 @@ class ProtocolModel:
     # ------------------------------------------------------------------ symmetry
 
     def _renamed(self, key: tuple[Any, ...]) -> Iterator[int]:
-        """The hash of ``key``'s canonical text under each renaming. Each part's texts
-        (a party's snapshot, a timer, a message in flight) are made once and cached."""
+        """The hash of ``key``'s canonical form under each renaming: the sorted hashes of
+        its parts' canonical texts (a party's snapshot, a timer, a message in flight), each
+        made once and cached."""
         now, actors, timers, network, budgets = key
         texts = self._texts
-        rows: list[tuple[str, ...]] = []
+        rows: list[tuple[int, ...]] = []
         for i, snap in enumerate(actors):
             found = texts.get((i, snap))  # two parties' snapshots may be equal: their names differ
             if found is None:
                 found = texts[(i, snap)] = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
             rows.append(found)
-        for part in timers:
-            found = texts.get(part)
+        for t in timers:
+            found = texts.get(("T", t))
             if found is None:
-                (actor, timer), at = part
+                actor, timer, at = self._timers[t]
                 text = f"T{self.addresses[actor]}|{timer!r}|{at!r}"
-                found = texts[part] = self._rename_all(text)
+                found = texts[("T", t)] = self._rename_all(text)
             rows.append(found)
-        for part in network:
-            found = texts.get(part)
+        for fid in network:  # a message twice in flight: its part twice
+            found = texts.get(fid)
             if found is None:
-                found = texts[part] = self._rename_all(_canon(part))
+                found = texts[fid] = self._rename_all(_canon(self._flights[fid]))
             rows.append(found)
         if len(texts) > _TEXTS_KEPT:
             texts.clear()  # a cache: the memory of a long search is for its visited set
         head = (now, budgets)
         for r in range(len(self._renamings)):
-            yield hash((head, tuple(sorted(row[r] for row in rows))))
+            yield hash((head, tuple(sorted([row[r] for row in rows]))))
 
-    def _rename_all(self, text: str) -> tuple[str, ...]:
-        return tuple(rename(text) for rename in self._renamings)
-
-
-def _apply_timers(actor: int, move: _Move, timers: dict[tuple[int, Hashable], float]) -> None:
-    if move.restarted:  # its timers died with it
-        for key in [key for key in timers if key[0] == actor]:
-            del timers[key]
-    for key in move.cancels:
-        timers.pop(key, None)
-    for key, at in move.arms:
-        timers[key] = at
-
-
-def _apply_flights(move: _Move, network: dict[Flight, int]) -> None:
-    for item in move.flights:
-        network[item] = network.get(item, 0) + 1
-
-
-def _take(network: frozenset[Any], item: Any, count: int) -> frozenset[Any]:
-    rest = dict(network)
-    if count > 1:
-        rest[item] = count - 1
-    else:
-        del rest[item]
-    return frozenset(rest.items())
+    def _rename_all(self, text: str) -> tuple[int, ...]:
+        """The hash of ``text`` under each renaming (hashes sort faster than texts)."""
+        return tuple(hash(rename(text)) for rename in self._renamings)
 
 
 def _marks(events: Iterable[TraceEvent]) -> frozenset[str]:
