@@ -198,6 +198,10 @@ class ReportBuilder(EventSink):
         self._resent = 0
         self._faults: Counter[str] = Counter()
         self._last_t = 0.0
+        # The trace's name of each receipt (TraceEvent.receipt, its one definition), kept
+        # by what it reads of a message (receipt id, merchant id) or of a note (and its
+        # actor): one string per receipt, built and hashed once, not once per event.
+        self._receipts: dict[tuple[object, ...], str | None] = {}
         # Dispatch on the event kind, then on the message's class: one dict lookup finds
         # the handler. The report's own handlers call the ledger's first (its promises
         # are defined there, once); the other types go to the ledger's straight away.
@@ -243,21 +247,35 @@ class ReportBuilder(EventSink):
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        receipt = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        receipt = self._message_receipt(t, sender, recipient, message)
         self._on_send[type(message)](sender, recipient, receipt, t, message)
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        receipt = TraceEvent(t, _RECEIVE, sender, recipient, message).receipt
+        receipt = self._message_receipt(t, sender, recipient, message)
         self._on_recv[type(message)](sender, recipient, receipt, t, message)
 
     def noted(self, t: float, actor: Address, note: Note) -> None:
         self._last_t = t
-        self._ledger.note(
-            actor, note.kind, TraceEvent(t, _NOTE, actor, actor, None, note).receipt, t, note.detail
-        )
+        key = (note.receipt_id, note.merchant_id, actor)
+        receipt: str | None = self._receipts.get(key, _UNNAMED)
+        if receipt is _UNNAMED:
+            receipt = self._receipts[key] = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
+        self._ledger.note(actor, note.kind, receipt, t, note.detail)
         if note.kind == OutboxNote.GAVE_UP:
             self._gave_up += 1
+
+    def _message_receipt(
+        self, t: float, sender: Address, recipient: Address, message: Message
+    ) -> str | None:
+        """``TraceEvent.receipt`` of the message, from the names already made."""
+        if type(message) is ErrorReply:  # named by its POS too: rare, not kept
+            return TraceEvent(t, _SEND, sender, recipient, message).receipt
+        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
+        receipt: str | None = self._receipts.get(key, _UNNAMED)
+        if receipt is _UNNAMED:
+            receipt = self._receipts[key] = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        return receipt
 
     def fired(self, t: float, actor: Address, key: object) -> None:
         self._last_t = t
@@ -432,6 +450,8 @@ class ReportBuilder(EventSink):
             restarts=faults[EventKind.RESTART],
         )
 
+
+_UNNAMED: Any = object()  # a receipt not named yet (None is a name: no receipt)
 
 _Handler = Callable[[str, str, "str | None", float, Any], None]
 """What is done with one message: ``handler(frm, to, receipt, t, message)``."""

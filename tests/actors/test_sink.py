@@ -120,3 +120,25 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
     report = from_events.report(scenario=scenario.name, seed=scenario.seed)
     assert report == result.report
     assert report.crashes and report.dropped_by_loss and report.delivered
+
+
+def test_the_report_names_each_receipt_as_the_trace_does() -> None:
+    """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
+    what that reads; on every event of a faulty run its name is the event's own."""
+    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
+    events: list[TraceEvent] = []
+    run_scenario(scenario, observers=[events.append])
+    builder = ReportBuilder(scenario)
+    named = 0
+    for event in events:
+        t, _, sender, recipient, message, note, _ = event
+        if message is not None:
+            got = builder._message_receipt(t, sender, recipient, message)
+        elif note is not None:
+            builder.noted(t, sender, note)
+            got = builder._receipts[(note.receipt_id, note.merchant_id, sender)]
+        else:
+            continue
+        assert got == event.receipt, event
+        named += got is not None
+    assert named > 1000
