@@ -1,16 +1,22 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, and the ``slow`` marker.
 
 * ``default``: quick enough for every local run.
 * ``ci``: what ``.ci/run`` uses (``CI=true``): derandomized, so CI is reproducible.
 * ``long``: many more examples, for hunting bugs: ``HYPOTHESIS_PROFILE=long pytest``
   (2,000 per property; the fault matrix, ``tests/scenarios/test_fault_matrix.py``, caps
   its scenarios at 1,000).
+
+``slow`` marks the tests listed in :data:`SLOW` (real processes, TCP servers, a Dask
+cluster, kill -9 rounds, wheel installs: together about a third of the suite's time), so
+``pytest -m "not slow"`` is the quicker loop the README offers and ``.ci/run`` runs on its
+second Python. ``tests/test_slow_marker.py`` fails on a name that matches no test.
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=60, deadline=None)
@@ -26,3 +32,40 @@ settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "default")
 )
+
+# Test ids (a file, or a file::test prefix) of the slowest tests, from --durations on a shared
+# 2-core machine: each took 7-38 s where the median test takes 0.02 s.
+SLOW = (
+    "tests/scenarios/test_kill_cloud.py",
+    "tests/scenarios/test_serve.py",
+    "tests/scenarios/test_sweep_scheduler.py",
+    "tests/scenarios/test_fresh_project.py",
+    "tests/scenarios/test_variants_guide.py::test_the_walkthrough_prints_what_the_guide_shows",
+    "tests/scenarios/test_testing_toolkit.py::test_the_readme_example_finds_a_bug_through_the_",
+    "tests/scenarios/test_reco_scorer.py::test_fit_engine_learns_every_basket_with_weights_fr",
+    "tests/scenarios/test_fault_matrix.py::test_the_fault_matrix_catches_the_planted_per_wri",
+    "tests/scenarios/test_promises_agree.py::test_the_readme_template_fails_once_with_the_fil",
+    "tests/scenarios/test_sweep_figures.py::test_report_says_when_it_draws",
+)
+
+
+def slow_tests(nodeids: list[str], slow: tuple[str, ...] = SLOW) -> tuple[set[str], list[str]]:
+    """The test ids ``slow`` names, and each name that matches no test of its file although
+    that file was collected (a renamed test: fix :data:`SLOW`)."""
+    marked = {nodeid for nodeid in nodeids if nodeid.startswith(slow)}
+    files = {nodeid.split("::")[0] for nodeid in nodeids}
+    stale = [
+        name
+        for name in slow
+        if name.split("::")[0] in files and not any(n.startswith(name) for n in marked)
+    ]
+    return marked, stale
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Stale names are tests/test_slow_marker.py's to report: a run of one test of a file
+    # collects the file without the others SLOW names.
+    marked, _ = slow_tests([item.nodeid for item in items])
+    for item in items:
+        if item.nodeid in marked:
+            item.add_marker(pytest.mark.slow)
