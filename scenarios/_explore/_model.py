@@ -266,7 +266,10 @@ class ProtocolModel:
         self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
         self._settings = world.settings()
         self._renamings = _renamings(world, self.addresses) if symmetry else ()
-        self._texts: dict[Hashable, tuple[int, ...]] = {}  # canonical texts' hashes, per renaming
+        # the hashes of the parts' canonical texts, one per renaming: timers and messages by
+        # number, each party's snapshots apart
+        self._texts: dict[int, tuple[int, ...]] = {}
+        self._snap_texts: list[dict[Snapshot, tuple[int, ...]]] = [{} for _ in self._live]
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -720,7 +723,7 @@ class ProtocolModel:
 
     # ------------------------------------------------------------------ symmetry
 
-    def _renamed(self, key: tuple[Any, ...]) -> Iterator[int]:
+    def _renamed(self, key: tuple[Any, ...]) -> list[int]:
         """The hash of ``key``'s canonical form under each renaming: the sorted hashes of
         its parts' canonical texts (a party's snapshot, a timer, a message in flight), each
         made once and cached."""
@@ -728,27 +731,28 @@ class ProtocolModel:
         texts = self._texts
         rows: list[tuple[int, ...]] = []
         for i, snap in enumerate(actors):
-            found = texts.get((i, snap))  # two parties' snapshots may be equal: their names differ
+            found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
             if found is None:
-                found = texts[(i, snap)] = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
+                found = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
+                self._snap_texts[i][snap] = found
             rows.append(found)
         for t in timers:
-            found = texts.get(("T", t))
+            found = texts.get(-1 - t)  # timers' numbers stored negative, messages' not
             if found is None:
                 actor, timer, at = self._timers[t]
                 text = f"T{self.addresses[actor]}|{timer!r}|{at!r}"
-                found = texts[("T", t)] = self._rename_all(text)
+                found = texts[-1 - t] = self._rename_all(text)
             rows.append(found)
         for fid in network:  # a message twice in flight: its part twice
             found = texts.get(fid)
             if found is None:
                 found = texts[fid] = self._rename_all(_canon(self._flights[fid]))
             rows.append(found)
-        if len(texts) > _TEXTS_KEPT:
-            texts.clear()  # a cache: the memory of a long search is for its visited set
+        if len(self._snap_texts[0]) > _TEXTS_KEPT:
+            for cache in self._snap_texts:
+                cache.clear()  # a cache: the memory of a long search is for its visited set
         head = (now, budgets)
-        for r in range(len(self._renamings)):
-            yield hash((head, tuple(sorted([row[r] for row in rows]))))
+        return [hash((head, tuple(sorted(parts)))) for parts in zip(*rows, strict=True)]
 
     def _rename_all(self, text: str) -> tuple[int, ...]:
         """The hash of ``text`` under each renaming (hashes sort faster than texts)."""

@@ -62,3 +62,23 @@ def test_a_memo_that_forgets_the_time_is_caught() -> None:
     budgets = Budgets(loss=1)
     stepped = _run("two-purchases", budgets, memoize=False)
     assert _run("two-purchases", budgets, model=TimelessMemoModel) != stepped
+
+
+# Measured by bench/explore.py at 4c537d3, before the moves were reused and the network
+# and timers numbered: a change of representation must keep every count.
+@pytest.mark.parametrize(
+    ("budgets", "symmetry", "states", "terminal"),
+    [
+        (Budgets(), True, 371, 4),
+        (Budgets(), False, 2_248, 32),
+        (Budgets(loss=1), True, 2_283, 40),
+        (Budgets(loss=1), False, 10_682, 196),
+    ],
+)
+def test_the_state_counts_of_the_bench_worlds_are_kept(
+    budgets: Budgets, symmetry: bool, states: int, terminal: int
+) -> None:
+    explored = ProtocolModel(world_named("two-purchases"), budgets, symmetry=symmetry)
+    found = search(explored)
+    assert (found.progress.states, found.terminal_states) == (states, terminal)
+    assert not found.violations
