@@ -16,16 +16,19 @@ __all__ = ["PLANTED", "planted_trace"]
 
 #: criterion -> the receipts planted for it, in trace order.
 PLANTED: dict[str, list[str]] = {
-    "mismatch": ["R2"],  # B asks for a receipt its POS named A for (step 505)
+    "mismatch": ["shop-01/R2"],  # B asks for a receipt its POS named A for (step 505)
     # R3: B's request dropped while the cloud was down; R1: its push timer was pending
     # at the cloud across the crash (uploaded at 1, pushed at 601).
-    "crash-affected": ["R1", "R3"],
-    "most-resent": ["R5", "R3"],  # R5's upload sent 3 times (2 re-sends); R3's request twice
-    "lost": ["R4"],  # A subscribed, the upload acknowledged, nothing ever sent to A
-    "duplicated": ["R1"],  # a timeout push after the cloud had answered A's request
-    "gave-up": ["R6"],  # A gave up re-sending its request
+    "crash-affected": ["shop-01/R1", "shop-01/R3"],
+    "most-resent": [
+        "shop-01/R5",
+        "shop-01/R3",
+    ],  # R5's upload sent 3 times (2 re-sends); R3's request twice
+    "lost": ["shop-01/R4"],  # A subscribed, the upload acknowledged, nothing ever sent to A
+    "duplicated": ["shop-01/R1"],  # a timeout push after the cloud had answered A's request
+    "gave-up": ["shop-01/R6"],  # A gave up re-sending its request
     # R1: timeout-push and no-duplicate-shown (shown twice); R4: no-delivery-lost.
-    "violations": ["R1", "R4"],
+    "violations": ["shop-01/R1", "shop-01/R4"],
 }
 
 

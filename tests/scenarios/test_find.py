@@ -53,9 +53,9 @@ def test_the_planted_trace_is_what_its_doc_says(planted: Path) -> None:
     result = check_trace_file(planted)
     broken = sorted({(v.invariant, v.receipt) for v in result.violations})
     assert broken == [
-        ("no-delivery-lost", "R4"),
-        ("no-duplicate-shown", "R1"),
-        ("timeout-push", "R1"),
+        ("no-delivery-lost", "shop-01/R4"),
+        ("no-duplicate-shown", "shop-01/R1"),
+        ("timeout-push", "shop-01/R1"),
     ]
 
 
@@ -68,26 +68,37 @@ def test_each_criterion_lists_exactly_its_planted_receipts(planted: Path, criter
 
 def test_the_reasons_say_what_happened(planted: Path) -> None:
     found = {f.receipt: f.line() for f in find_receipts(planted)}
-    assert found["R2"] == (
-        "R2  mismatch: phone:+8613800000002 asked at t=50.000; its POS named "
+    assert found["shop-01/R2"] == (
+        "shop-01/R2  mismatch: phone:+8613800000002 asked at t=50.000; its POS named "
         "+8613800000001 (step 505)"
     )
-    assert found["R3"].startswith(
-        "R3  crash-affected: cloud down t=110.000 to 200.000, 1 message dropped while down"
+    assert found["shop-01/R3"].startswith(
+        "shop-01/R3  crash-affected: cloud down t=110.000 to 200.000, 1 message dropped while down"
     )
-    assert "lost: acknowledged upload never shown to the named phone" in found["R4"]
-    assert "duplicated: a timeout push of R1 after the cloud answered" in found["R1"]
-    assert found["R6"] == ("R6  gave-up: phone:+8613800000001 association-request after 5 attempts")
-    assert "R5" not in found  # re-sends only when asked for: --most-resent N
+    assert "lost: acknowledged upload never shown to the named phone" in found["shop-01/R4"]
+    assert (
+        "duplicated: a timeout push of shop-01/R1 after the cloud answered" in found["shop-01/R1"]
+    )
+    assert found["shop-01/R6"] == (
+        "shop-01/R6  gave-up: phone:+8613800000001 association-request after 5 attempts"
+    )
+    assert "shop-01/R5" not in found  # re-sends only when asked for: --most-resent N
     most = find_receipts(planted, FindOptions(most_resent=1))
-    assert [f.line() for f in most] == ["R5  most-resent: 2 re-sends (purchase-upload x2)"]
+    assert [f.line() for f in most] == ["shop-01/R5  most-resent: 2 re-sends (purchase-upload x2)"]
 
 
 def test_criteria_combine_as_any_or_every(planted: Path) -> None:
     either = FindOptions(crash_affected=True, lost=True, most_resent=1)
-    assert [f.receipt for f in find_receipts(planted, either)] == ["R1", "R3", "R4", "R5"]
+    assert [f.receipt for f in find_receipts(planted, either)] == [
+        "shop-01/R1",
+        "shop-01/R3",
+        "shop-01/R4",
+        "shop-01/R5",
+    ]
     both = FindOptions(crash_affected=True, most_resent=2, every=True)
-    assert [(f.receipt, len(f.reasons)) for f in find_receipts(planted, both)] == [("R3", 2)]
+    assert [(f.receipt, len(f.reasons)) for f in find_receipts(planted, both)] == [
+        ("shop-01/R3", 2)
+    ]
     none = FindOptions(mismatch=True, lost=True, every=True)
     assert find_receipts(planted, none) == []
 
@@ -95,10 +106,10 @@ def test_criteria_combine_as_any_or_every(planted: Path) -> None:
 def test_the_cli_lines_hint_and_json(planted: Path) -> None:
     code, out, err = _main(["find", str(planted), "--lost", "--mismatch"])
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == ["R2", "R4"]
+    assert [line.split()[0] for line in out.splitlines()] == ["shop-01/R2", "shop-01/R4"]
     assert err == (
         f"assocsim: 2 receipts (mismatch, lost); draw one: assocsim diagram {planted} "
-        f"--receipt R2; re-run the whole trace: assocsim replay {planted}\n"
+        f"--receipt shop-01/R2; re-run the whole trace: assocsim replay {planted}\n"
     )
     code, out, _ = _main(["find", str(planted), "--gave-up", "--json"])
     assert code == 0
@@ -106,7 +117,7 @@ def test_the_cli_lines_hint_and_json(planted: Path) -> None:
     assert document["criteria"] == ["gave-up"] and document["every"] is False
     assert document["receipts"] == [
         {
-            "receipt": "R6",
+            "receipt": "shop-01/R6",
             "reasons": [
                 {
                     "criterion": "gave-up",
