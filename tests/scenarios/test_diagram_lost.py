@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scenarios import DiagramOptions, write_diagram
 
-from .test_checks import CLOUD, A, B, phone
+from .test_checks import CLOUD, A, B, key, phone
 from .test_diagram import _groups, _svg, _texts, _write, faulty
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -85,7 +85,7 @@ def test_one_receipt_has_its_rows_only_and_faults_as_spans(tmp_path: Path) -> No
     diagram = write_diagram(trace, out, DiagramOptions(receipt="R1"))
     root = _svg(out)
     # The rows: R1's message events and notes, nothing else (its timers: none here).
-    rows = sum(1 for r in records[1:] if r.get("receipt") == "R1" and r["event"] in ROW_KINDS)
+    rows = sum(1 for r in records[1:] if r.get("receipt") == key("R1") and r["event"] in ROW_KINDS)
     height = float(root.get("height", "nan"))
     assert height == TOP + (rows + 1) * ROW + BOTTOM
     clocks = _margin_clocks(root)
