@@ -102,18 +102,22 @@ class _FairMailbox:
         self._room: trio.Event | None = None  # senders waiting for the whole mailbox to shrink
         self._error: BaseException | None = None
 
-    def put(self, envelope: Envelope) -> None:
+    def put(self, envelope: Envelope) -> bool:
+        """Queue ``envelope``; True if its sender must now :meth:`wait_for_space`."""
+        if self.closed:  # the party left: what its connections still read is dropped
+            return False
         sender = envelope.sender
         queue = self._queues.get(sender)
         if queue is None:
             queue = self._queues[sender] = collections.deque()
             self._ready.append(sender)
         queue.append(envelope)
-        self.size += 1
+        size = self.size = self.size + 1
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             waiter.set()
+        return len(queue) >= self.per_sender or size >= self.limit
 
     def queued(self, sender: str) -> int:
         """Messages of ``sender`` waiting now."""
@@ -154,10 +158,10 @@ class _FairMailbox:
             else:
                 del self._queues[sender]
             self.size -= 1
-            space = self._space.get(sender)
-            if space is not None and len(queue) <= self.per_sender // 2:
-                del self._space[sender]
-                space.set()
+            if self._space and len(queue) <= self.per_sender // 2:  # someone waits: is it its?
+                space = self._space.pop(sender, None)
+                if space is not None:
+                    space.set()
             room = self._room
             if room is not None and self.size <= self.limit // 2:
                 self._room = None

@@ -177,8 +177,8 @@ class _ServerSide:
                     endpoint = local.get(recipient)
                     if endpoint is not None:
                         mailbox = endpoint.mailbox
-                        mailbox.put(Envelope(address, recipient, event.message))
-                        if mailbox.full_for(address):  # stop reading: TCP slows the peer
+                        if mailbox.put(Envelope(address, recipient, event.message)):
+                            # Its share is full: stop reading (TCP slows the peer).
                             stats.held_back += 1
                             await mailbox.wait_for_space(address)
                     elif self._relay(event, recipient):

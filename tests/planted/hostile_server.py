@@ -31,9 +31,10 @@ class FifoMailbox(_FairMailbox):
         super().__init__(limit, per_sender=limit)
         self._fifo: collections.deque[Envelope] = collections.deque()
 
-    def put(self, envelope: Envelope) -> None:
-        super().put(envelope)
+    def put(self, envelope: Envelope) -> bool:
+        full = super().put(envelope)
         self._fifo.append(envelope)
+        return full
 
     def receive_nowait(self) -> Envelope:
         if not self._fifo:
