@@ -270,6 +270,7 @@ class ProtocolModel:
         # number, each party's snapshots apart
         self._texts: dict[int, tuple[int, ...]] = {}
         self._snap_texts: list[dict[Snapshot, tuple[int, ...]]] = [{} for _ in self._live]
+        self._party_texts: dict[tuple[Snapshot, ...], tuple[tuple[int, ...], ...]] = {}
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -729,13 +730,10 @@ class ProtocolModel:
         made once and cached."""
         now, actors, timers, network, budgets = key
         texts = self._texts
-        rows: list[tuple[int, ...]] = []
-        for i, snap in enumerate(actors):
-            found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
-            if found is None:
-                found = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
-                self._snap_texts[i][snap] = found
-            rows.append(found)
+        parties = self._party_texts.get(actors)
+        if parties is None:
+            parties = self._party_texts[actors] = self._parties_renamed(actors)
+        rows = list(parties)
         for t in timers:
             found = texts.get(-1 - t)  # timers' numbers stored negative, messages' not
             if found is None:
@@ -748,11 +746,25 @@ class ProtocolModel:
             if found is None:
                 found = texts[fid] = self._rename_all(_canon(self._flights[fid]))
             rows.append(found)
-        if len(self._snap_texts[0]) > _TEXTS_KEPT:
-            for cache in self._snap_texts:
-                cache.clear()  # a cache: the memory of a long search is for its visited set
+        if len(texts) + len(self._party_texts) > _TEXTS_KEPT:
+            texts.clear()  # a cache: the memory of a long search is for its visited set
+            self._party_texts.clear()
         head = (now, budgets)
         return [hash((head, tuple(sorted(parts)))) for parts in zip(*rows, strict=True)]
+
+    def _parties_renamed(self, actors: tuple[Snapshot, ...]) -> tuple[tuple[int, ...], ...]:
+        """The parties' rows of :meth:`_renamed`, each snapshot's made once."""
+        rows = []
+        for i, snap in enumerate(actors):
+            found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
+            if found is None:
+                found = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
+                self._snap_texts[i][snap] = found
+            rows.append(found)
+        if len(self._snap_texts[0]) > _TEXTS_KEPT:
+            for cache in self._snap_texts:
+                cache.clear()
+        return tuple(rows)
 
     def _rename_all(self, text: str) -> tuple[int, ...]:
         """The hash of ``text`` under each renaming (hashes sort faster than texts)."""
