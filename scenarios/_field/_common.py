@@ -474,6 +474,7 @@ class CloudDriver:
         self._due: collections.deque[_Work] = collections.deque()  # one per armed timer at most
         self._work_ready = trio.Event()
         self._room = trio.Event()
+        self._pump_receiving = False
         self._effects = EffectsInterpreter(
             CLOUD, endpoint.send, self._timers, self, self._queue_due, observer=observer
         )
@@ -517,7 +518,12 @@ class CloudDriver:
             while messages:
                 self._room = trio.Event()
                 await self._room.wait()
-            messages.append(await receive())
+            # While it waits, a message that arrives may be handed to it alone (a trio
+            # channel's receive): the loop must not take a later one first.
+            self._pump_receiving = True
+            envelope = await receive()
+            self._pump_receiving = False
+            messages.append(envelope)
             self._work_ready.set()
 
     async def _loop(self) -> None:
@@ -547,8 +553,11 @@ class CloudDriver:
         return work
 
     def _next_message(self) -> Envelope | None:
+        """The oldest message not yet taken: the pump's, else the endpoint's next."""
         if self._messages:
             return self._messages.popleft()
+        if self._pump_receiving:  # the next one is the pump's: it comes as the pump wakes
+            return None
         try:
             return self.endpoint.receive_nowait()
         except trio.WouldBlock:
