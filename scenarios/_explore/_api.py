@@ -184,11 +184,13 @@ def explore(
     settings: Mapping[str, str] | None = None,
     progress: Callable[[SearchProgress], None] | None = None,
     progress_every: float = 1.0,
+    reuse_moves: bool = True,
 ) -> ExploreResult:
     """Visit every state of ``world`` (a built-in name or an :class:`ExploreWorld`)
     under the fault budgets, with the reference cloud or ``cloud`` (a factory or its
     ``MODULE:FACTORY``); ``progress`` is called about every ``progress_every`` seconds;
-    see ``docs/explore.md``."""
+    ``reuse_moves=False`` steps a machine for every transition (slower; for a cloud
+    variant whose steps depend on more than its attributes); see ``docs/explore.md``."""
     if isinstance(world, str):
         world = world_named(world)
     given = dict(settings or {})
@@ -207,7 +209,7 @@ def explore(
         spec, factory = cloud_factory_spec(cloud) or getattr(cloud, "__qualname__", "?"), cloud
     else:
         factory = reference_cloud
-    model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry)
+    model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry, memoize=reuse_moves)
     found = search(
         model, strategy=strategy, max_states=max_states, progress=progress, every=progress_every
     )

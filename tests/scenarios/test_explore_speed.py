@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from scenarios._explore._api import explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import SearchResult, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
@@ -82,3 +83,13 @@ def test_the_state_counts_of_the_bench_worlds_are_kept(
     found = search(explored)
     assert (found.progress.states, found.terminal_states) == (states, terminal)
     assert not found.violations
+
+
+def test_explore_without_reused_moves_gives_the_same_result() -> None:
+    timing = ("seconds", "states_per_second")
+    reused = explore("wrong-id", loss=1).as_dict()
+    stepped = explore("wrong-id", loss=1, reuse_moves=False).as_dict()
+    assert reused["ok"]
+    assert {k: v for k, v in reused.items() if k not in timing} == {
+        k: v for k, v in stepped.items() if k not in timing
+    }
