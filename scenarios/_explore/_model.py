@@ -270,7 +270,9 @@ class ProtocolModel:
         # number, each party's snapshots apart
         self._texts: dict[int, tuple[int, ...]] = {}
         self._snap_texts: list[dict[Snapshot, tuple[int, ...]]] = [{} for _ in self._live]
-        self._party_texts: dict[tuple[Snapshot, ...], tuple[tuple[int, ...], ...]] = {}
+        # a state's kinds of parts (its snapshots' tuple, its timers, its network) -> per
+        # renaming, the hash of their parts' sorted hashes
+        self._groups: tuple[dict[Any, tuple[int, ...]], ...] = ({}, {}, {})
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -725,35 +727,31 @@ class ProtocolModel:
     # ------------------------------------------------------------------ symmetry
 
     def _renamed(self, key: tuple[Any, ...]) -> list[int]:
-        """The hash of ``key``'s canonical form under each renaming: the sorted hashes of
-        its parts' canonical texts (a party's snapshot, a timer, a message in flight), each
-        made once and cached."""
+        """The hash of ``key``'s canonical form under each renaming: per kind of part (the
+        parties' snapshots, the armed timers, the messages in flight), the hash of the
+        sorted hashes of its parts' canonical texts. The kinds' texts never coincide, so
+        this is the multiset of all parts; each kind's hashes are cached by its value
+        (the snapshots' tuple, the timers' frozenset, the network's tuple)."""
         now, actors, timers, network, budgets = key
-        texts = self._texts
-        parties = self._party_texts.get(actors)
+        by_parties, by_timers, by_network = self._groups
+        n = len(self._renamings)
+        parties = by_parties.get(actors)
         if parties is None:
-            parties = self._party_texts[actors] = self._parties_renamed(actors)
-        rows = list(parties)
-        for t in timers:
-            found = texts.get(-1 - t)  # timers' numbers stored negative, messages' not
-            if found is None:
-                actor, timer, at = self._timers[t]
-                text = f"T{self.addresses[actor]}|{timer!r}|{at!r}"
-                found = texts[-1 - t] = self._rename_all(text)
-            rows.append(found)
-        for fid in network:  # a message twice in flight: its part twice
-            found = texts.get(fid)
-            if found is None:
-                found = texts[fid] = self._rename_all(_canon(self._flights[fid]))
-            rows.append(found)
-        if len(texts) + len(self._party_texts) > _TEXTS_KEPT:
-            texts.clear()  # a cache: the memory of a long search is for its visited set
-            self._party_texts.clear()
-        head = (now, budgets)
-        return [hash((head, tuple(sorted(parts)))) for parts in zip(*rows, strict=True)]
+            parties = by_parties[actors] = _sorted_hashes(self._parties_renamed(actors), n)
+        armed = by_timers.get(timers)
+        if armed is None:
+            armed = by_timers[timers] = _sorted_hashes([self._timer_renamed(t) for t in timers], n)
+        flying = by_network.get(network)
+        if flying is None:  # a message twice in flight: its part twice
+            rows = [self._flight_renamed(fid) for fid in network]
+            flying = by_network[network] = _sorted_hashes(rows, n)
+        if len(by_parties) + len(by_network) > _TEXTS_KEPT:
+            for cache in self._groups:
+                cache.clear()  # a cache: the memory of a long search is for its visited set
+        return [hash((now, budgets, *kinds)) for kinds in zip(parties, armed, flying, strict=True)]
 
-    def _parties_renamed(self, actors: tuple[Snapshot, ...]) -> tuple[tuple[int, ...], ...]:
-        """The parties' rows of :meth:`_renamed`, each snapshot's made once."""
+    def _parties_renamed(self, actors: tuple[Snapshot, ...]) -> list[tuple[int, ...]]:
+        """Each party's snapshot's text hashes, per renaming, each made once."""
         rows = []
         for i, snap in enumerate(actors):
             found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
@@ -764,11 +762,33 @@ class ProtocolModel:
         if len(self._snap_texts[0]) > _TEXTS_KEPT:
             for cache in self._snap_texts:
                 cache.clear()
-        return tuple(rows)
+        return rows
+
+    def _timer_renamed(self, t: int) -> tuple[int, ...]:
+        found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not
+        if found is None:
+            actor, timer, at = self._timers[t]
+            text = f"T{self.addresses[actor]}|{timer!r}|{at!r}"
+            found = self._texts[-1 - t] = self._rename_all(text)
+        return found
+
+    def _flight_renamed(self, fid: int) -> tuple[int, ...]:
+        found = self._texts.get(fid)
+        if found is None:
+            found = self._texts[fid] = self._rename_all(_canon(self._flights[fid]))
+        return found
 
     def _rename_all(self, text: str) -> tuple[int, ...]:
         """The hash of ``text`` under each renaming (hashes sort faster than texts)."""
         return tuple(hash(rename(text)) for rename in self._renamings)
+
+
+def _sorted_hashes(rows: Sequence[tuple[int, ...]], renamings: int) -> tuple[int, ...]:
+    """Per renaming (a column of ``rows``: one row per part), the hash of the sorted
+    column: a multiset's hash."""
+    if not rows:
+        return (hash(()),) * renamings
+    return tuple([hash(tuple(sorted(column))) for column in zip(*rows, strict=True)])
 
 
 def _marks(events: Iterable[TraceEvent]) -> frozenset[str]:
