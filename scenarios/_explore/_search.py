@@ -14,6 +14,7 @@ depth-first uses less memory for the frontier and finds long paths first.
 from __future__ import annotations
 
 import enum
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -24,6 +25,12 @@ import attrs
 __all__ = ["Model", "Outcome", "SearchProgress", "SearchResult", "Strategy", "search"]
 
 S = TypeVar("S")
+
+# A search makes millions of long-lived objects (states, visited entries) and almost no
+# reference cycles: at the collector's default thresholds its full collections re-scan
+# them all, about a fifth of the search's time. During a search the youngest generation
+# is collected every this many allocations instead of 700 (cycles are still collected).
+GC_THRESHOLD = 100_000
 
 
 class Strategy(enum.StrEnum):
@@ -91,7 +98,7 @@ class SearchResult(Generic[S]):
     state: S | None = None
 
 
-def search(  # noqa: PLR0915 - one loop, kept in one place for speed
+def search(
     model: Model[S],
     *,
     strategy: Strategy = Strategy.BFS,
@@ -100,7 +107,23 @@ def search(  # noqa: PLR0915 - one loop, kept in one place for speed
     every: float = 1.0,
 ) -> SearchResult[S]:
     """Visit the reachable states of ``model`` (see the module doc). ``progress`` is
-    called about every ``every`` seconds of wall time."""
+    called about every ``every`` seconds of wall time. The collector's thresholds are
+    raised for the search and put back after it (:data:`GC_THRESHOLD`)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
+    try:
+        return _search(model, strategy, max_states, progress, every)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
+    model: Model[S],
+    strategy: Strategy,
+    max_states: int | None,
+    progress: Callable[[SearchProgress], None] | None,
+    every: float,
+) -> SearchResult[S]:
     started = time.perf_counter()
     parents: dict[
         Hashable, tuple[Hashable | None, Hashable, int]

@@ -10,11 +10,12 @@ below transcribes the spec's actions one for one; the search must find those num
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 
 import pytest
 
-from scenarios._explore._search import Outcome, Strategy, search
+from scenarios._explore._search import GC_THRESHOLD, Outcome, Strategy, search
 
 # state: (rmState per RM, tmState, tmPrepared, msgs)
 TwoPhaseState = tuple[tuple[str, ...], str, frozenset[int], frozenset[object]]
@@ -106,3 +107,29 @@ def test_ctrl_c_gives_a_partial_result(strategy: Strategy) -> None:
     assert result.outcome is Outcome.INTERRUPTED
     assert calls == 1
     assert 0 < result.progress.states < 288
+
+
+class _Watched(TwoPhase):
+    """Records the collector's thresholds while the search runs; raises if told to."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__(3)
+        self.seen: set[tuple[int, int, int]] = set()
+        self.fail = fail
+
+    def successors(self, state: TwoPhaseState) -> Iterable[tuple[str, TwoPhaseState]]:
+        self.seen.add(gc.get_threshold())
+        if self.fail:
+            raise RuntimeError("planted")
+        return super().successors(state)
+
+
+def test_the_collector_is_eased_during_a_search_and_put_back_after() -> None:
+    before = gc.get_threshold()
+    watched = _Watched()
+    assert search(watched).progress.states == 288
+    assert watched.seen == {(max(before[0], GC_THRESHOLD), *before[1:])}
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError, match="planted"):
+        search(_Watched(fail=True))
+    assert gc.get_threshold() == before
