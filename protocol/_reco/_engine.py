@@ -679,15 +679,34 @@ class PairingEngine:
         return found
 
     def _compute_list(self, index: int | None, item: Item) -> _List:
+        """A basket product's pairing list: the parts of :meth:`_raw_pairs` weighted, the
+        best ``pairings`` by them plus popularity. The same arithmetic as weighting
+        :meth:`_raw_pairs`'s results, in one pass (the refresh's hot loop)."""
         cfg = self.config
-        confidence, cosine, category = self._raw_pairs(index, item)
         w_conf, w_cos, w_cat = cfg.confidence_weight, cfg.cosine_weight, cfg.category_weight
-        co = {j: w_conf * v + w_cos * cosine[j] for j, v in confidence.items()}
-        near = {j: w_cat * v for j, v in category.items()}
+        products = self._products
         popularity = self._popularity
-        total = {j: v + popularity[j] for j, v in co.items()}
-        for j, v in near.items():
-            total[j] = total.get(j, popularity[j]) + v
+        sqrt = math.sqrt
+        co: dict[int, float] = {}
+        total: dict[int, float] = {}
+        n = 0
+        if index is not None:
+            product = products[index]
+            n = product.count
+            if n:
+                root = 1.0 / sqrt(n)
+                for j, c in product.row.items():
+                    v = co[j] = w_conf * (c / n) + w_cos * (c * root / sqrt(products[j].count or 1))
+                    total[j] = v + popularity[j]
+        near: dict[int, float] = {}
+        kind = self._category_ids.get(item.category)
+        m = cfg.category_prior
+        if kind is not None and m > 0:
+            shrink = m / (n + m)
+            for j, value in self._affinities(kind, item.brand, item.colour):
+                if j != index:
+                    v = near[j] = w_cat * (shrink * value)
+                    total[j] = total.get(j, popularity[j]) + v
         chosen = _best(total, cfg.pairings, self._skus.__getitem__)
         return _List(
             tuple(chosen),
