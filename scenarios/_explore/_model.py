@@ -18,6 +18,10 @@ fault budgets left. Its successors (``docs/explore.md``):
 Every step is traced as the actors trace it (:class:`~actors.TraceEvent`), so a path is an
 ordinary trace (``docs/trace-format.md``), judged by ``assocsim check``'s own
 :class:`~scenarios.TraceChecker` (one definition of every promise).
+
+A party's step depends only on its snapshot, its input and the time, so each such move
+(:class:`_Move`) is computed once and reused by every state that makes it; the network
+and the timers are held as numbers (``docs/explore.md``, "Speed").
 """
 
 from __future__ import annotations
@@ -209,7 +213,8 @@ class WorldState:
 
 # key = (now, actors, timers, network, budgets)
 #   actors: one snapshot per party (0: the cloud, then the POSes, then the phones)
-#   timers: frozenset of ((actor, key), at); network: frozenset of ((frm, to, msg), count)
+#   timers: frozenset of timer numbers (ProtocolModel._timers: (actor, key, at))
+#   network: sorted tuple of message numbers (ProtocolModel._flights), one per copy
 #   budgets: (losses, duplications, crashes) left
 
 
