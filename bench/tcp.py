@@ -81,6 +81,7 @@ from actors import (
 from protocol import (
     CLOUD,
     DEPARTMENTS,
+    WIRE_VERSION,
     Checkout,
     CloudConfig,
     CloudMachine,
@@ -100,6 +101,7 @@ from protocol import (
 from scenarios import phone_id_of
 
 HOST = "127.0.0.1"
+_V = WIRE_VERSION  # the raw peers write the envelope by hand
 _HEADER = struct.Struct(">I")
 
 # TCP does not lose messages while a connection lasts: the outboxes' first re-send comes
@@ -326,23 +328,23 @@ class RawServer:
         if kind == "hello":
             link.address = body["address"]
             self.links[link.address] = link
-            ack = {"version": 2, "address": link.address}
-            link.send({"v": 2, "type": "hello-ack", "body": ack})
+            ack = {"version": _V, "address": link.address}
+            link.send({"v": _V, "type": "hello-ack", "body": ack})
             return
         recipient = envelope["to"]
         if recipient != CLOUD:
             target = self.links.get(recipient)
             if target is not None:
-                target.send({"v": 2, "from": link.address, "type": kind, "body": body})
+                target.send({"v": _V, "from": link.address, "type": kind, "body": body})
             return
         if kind == "purchase-upload":
             receipt = body["receipt_id"]
             self.bindings[receipt] = body["phone_id"]
-            reply = {"v": 2, "from": CLOUD, "type": "upload-ack", "body": {"receipt_id": receipt}}
+            reply = {"v": _V, "from": CLOUD, "type": "upload-ack", "body": {"receipt_id": receipt}}
         elif kind == "subscribe":
             self.subscribed.add(body["phone_id"])
             ack_body = {"phone_id": body["phone_id"], "device_token": None}
-            reply = {"v": 2, "from": CLOUD, "type": "subscribe-ack", "body": ack_body}
+            reply = {"v": _V, "from": CLOUD, "type": "subscribe-ack", "body": ack_body}
         elif kind == "association-request":
             receipt = body["receipt_id"]
             phone = self.bindings.get(receipt)
@@ -350,7 +352,7 @@ class RawServer:
                 return
             products = _products(self.associate(self.uploads[receipt], None, 5))
             answer = {"request_id": body["request_id"], "receipt_id": receipt, "products": products}
-            reply = {"v": 2, "from": CLOUD, "type": "association-response", "body": answer}
+            reply = {"v": _V, "from": CLOUD, "type": "association-response", "body": answer}
         else:
             return
         link.send(reply)
@@ -372,8 +374,8 @@ class RawClients:
             stream = trio.SSLStream(stream, self.tls.client, server_hostname=HOST)
         link = RawLink(stream)
         link.address = address
-        hello = {"version": 2, "address": address, "credential": ""}
-        payload = json.dumps({"v": 2, "id": 1, "type": "hello", "body": hello}).encode()
+        hello = {"version": _V, "address": address, "credential": ""}
+        payload = json.dumps({"v": _V, "id": 1, "type": "hello", "body": hello}).encode()
         link.next_id = 2
         await stream.send_all(_HEADER.pack(len(payload)) + payload)
         header = await _receive_exactly(stream, 4)
@@ -389,7 +391,7 @@ class RawClients:
         def ask(receipt: str) -> None:
             request = {"request_id": state["next"], "receipt_id": receipt, "phone_id": phone_id}
             state["next"] += 1
-            link.send({"v": 2, "to": CLOUD, "type": "association-request", "body": request})
+            link.send({"v": _V, "to": CLOUD, "type": "association-request", "body": request})
 
         def handle(envelope: dict[str, Any]) -> None:
             kind = envelope["type"]
@@ -401,11 +403,11 @@ class RawClients:
                         finished.set()
             elif kind == "receipt-notice":
                 ack = {"receipt_id": body["receipt_id"]}
-                link.send({"v": 2, "to": envelope["from"], "type": "notice-ack", "body": ack})
+                link.send({"v": _V, "to": envelope["from"], "type": "notice-ack", "body": ack})
                 if not state["subscribing"]:
                     state["subscribing"] = True
                     sub = {"phone_id": phone_id}
-                    link.send({"v": 2, "to": CLOUD, "type": "subscribe", "body": sub})
+                    link.send({"v": _V, "to": CLOUD, "type": "subscribe", "body": sub})
                 if state["subscribed"]:
                     ask(body["receipt_id"])
                 else:
@@ -434,7 +436,7 @@ class RawClients:
                 receipt = envelope["body"]["receipt_id"]
                 buyer, at = awaiting.pop(receipt)
                 notice = {"receipt_id": receipt, "merchant_id": merchant, "purchased_at": at}
-                link.send({"v": 2, "to": buyer, "type": "receipt-notice", "body": notice})
+                link.send({"v": _V, "to": buyer, "type": "receipt-notice", "body": notice})
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(link.writer)
@@ -447,7 +449,7 @@ class RawClients:
                 now = trio.current_time()
                 awaiting[checkout.receipt_id] = (checkout.buyer, now - start)
                 upload = {**body, "purchased_at": now - start}
-                link.send({"v": 2, "to": CLOUD, "type": "purchase-upload", "body": upload})
+                link.send({"v": _V, "to": CLOUD, "type": "purchase-upload", "body": upload})
 
 
 async def _receive_exactly(stream: trio.abc.Stream, size: int) -> bytes:

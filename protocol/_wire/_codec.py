@@ -1,6 +1,6 @@
 """The wire codec: messages to and from JSON-ready dicts, versioned.
 
-Version 2 encodes a message as ``{"v": 2, "type": TYPE, "body": {...}}`` where ``TYPE`` is
+Version 3 encodes a message as ``{"v": 3, "type": TYPE, "body": {...}}`` where ``TYPE`` is
 the kebab-case name of the message class (``purchase-upload``) and ``body`` holds its
 fields by name; enums travel as their string values, tuples as lists. Decoding validates
 everything: a body that is not a valid message raises :class:`RemoteProtocolError`.
@@ -36,6 +36,7 @@ from protocol._core._messages import (
 from protocol._core._structuring import describe_errors, strict_converter
 
 from . import _fast
+from ._lengths import bounds_of, refuse_long_lists
 
 __all__ = [
     "MESSAGE_TYPES",
@@ -47,7 +48,7 @@ __all__ = [
     "message_type",
 ]
 
-WIRE_VERSION: Final = 2
+WIRE_VERSION: Final = 3  # 3: merchant_id in every receipt's message, bounds (issue 14)
 
 
 def _kebab(name: str) -> str:
@@ -74,6 +75,9 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {_kebab(c.__name__): c for c in
 _TYPE_NAMES: Final[dict[type[Message], str]] = {c: n for n, c in MESSAGE_TYPES.items()}
 
 _converter = strict_converter()
+
+_LIST_BOUNDS: Final = bounds_of(MESSAGE_TYPES.items())
+"""Wire type name -> (list field, most entries), for the types that carry lists."""
 
 
 _FAST_STRUCTURE: Final[dict[str, Callable[[Any], Any]]] = {
@@ -121,9 +125,14 @@ def _structure_body(name: str, body: dict[str, Any]) -> Message:
     """The message of type ``name`` (a key of MESSAGE_TYPES) whose body is ``body``; raises
     :class:`RemoteProtocolError` if invalid.
 
-    The generated function first; on any doubt the converter, which accepts or refuses
-    with the detailed message (the generated function never accepts what it refuses).
+    Every list's length first, so that an over-long one is refused before a single entry
+    is built; then the generated function; on any doubt the converter, which accepts or
+    refuses with the detailed message (the generated function never accepts what it
+    refuses).
     """
+    bounds = _LIST_BOUNDS.get(name)
+    if bounds is not None:
+        refuse_long_lists(name, MESSAGE_TYPES[name].__name__, bounds, body)
     fast = _FAST_STRUCTURE.get(name)
     if fast is None:
         return _structure_slowly(name, body)

@@ -3,7 +3,7 @@
 A **frame** is a 4-byte big-endian unsigned length ``N`` followed by ``N`` bytes of UTF-8
 JSON: the **envelope** of one message::
 
-    {"v": 2, "id": 7, "to": "cloud", "type": "association-request", "body": {...}}
+    {"v": 3, "id": 7, "to": "cloud", "type": "association-request", "body": {...}}
 
 * ``v``: the wire format version (:data:`~protocol.WIRE_VERSION`); ``type`` and ``body``
   are those of the message codec (:func:`~protocol.encode_message`).

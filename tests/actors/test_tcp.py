@@ -324,12 +324,12 @@ async def test_a_hello_of_another_version_is_refused_naming_both() -> None:
     with trio.fail_after(10):
         async with cloud_server() as (server, _):
             raw = await Raw.connect(server.port)
-            hello = json.dumps({"v": 3, "id": 1, "type": "hello", "body": {"anything": 1}})
+            hello = json.dumps({"v": 4, "id": 1, "type": "hello", "body": {"anything": 1}})
             await raw.send(struct.pack(">I", len(hello)) + hello.encode())
             (refusal,) = await raw.until_closed()
             assert isinstance(refusal.message, ErrorReply)
             assert refusal.message.code is ErrorCode.UNSUPPORTED_VERSION
-            assert "speaks 3" in refusal.message.detail and "speaks 2" in refusal.message.detail
+            assert "speaks 4" in refusal.message.detail and "speaks 3" in refusal.message.detail
             await subscribed(server.port)
 
 
@@ -457,11 +457,17 @@ BAD_INPUTS: list[tuple[str, bool, bytes, list[str], bool]] = [
     (
         "unknown-type",
         True,
-        frame_of(b'{"v":2,"id":2,"to":"cloud","type":"pull","body":{}}'),
+        frame_of(b'{"v":3,"id":2,"to":"cloud","type":"pull","body":{}}'),
         ["malformed-frame"],
         False,
     ),
-    ("second-hello", True, encode_frame(Hello(2, "x"), 2), ["unexpected-message"], False),
+    (
+        "second-hello",
+        True,
+        encode_frame(Hello(WIRE_VERSION, "x"), 2),
+        ["unexpected-message"],
+        False,
+    ),
     ("id-going-back", True, to_cloud(Subscribe(PHONE_A), 1), ["malformed-frame"], False),
     (
         "from-field",

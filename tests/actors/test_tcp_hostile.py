@@ -172,7 +172,7 @@ def _refusal_of(envelope: dict[str, Any]) -> str:
 
 
 _KEYS = {f"k{n}": 0 for n in range(100_000)}
-_SUBSCRIBE = {"v": 2, "id": 2, "to": "cloud", "type": "subscribe"}
+_SUBSCRIBE = {"v": WIRE_VERSION, "id": 2, "to": "cloud", "type": "subscribe"}
 
 
 def test_a_refusal_of_many_unknown_envelope_keys_names_five_and_counts_the_rest() -> None:

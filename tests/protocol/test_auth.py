@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from protocol import (
+    WIRE_VERSION,
     AssociationPush,
     AssociationRequest,
     AssociationResponse,
@@ -67,7 +68,7 @@ CATALOG = builtin_catalog()
 
 
 def hello(address: str, credential: str = "") -> Hello:
-    return Hello(version=2, address=address, credential=credential)
+    return Hello(version=WIRE_VERSION, address=address, credential=credential)
 
 
 # --------------------------------------------------------------------------- merchant keys

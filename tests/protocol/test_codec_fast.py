@@ -465,9 +465,9 @@ EDGE_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("popular not text", "promotion-update", {"merchant_id": "m", "popular": [1], "offers": []}),
     ("popular a tuple", "promotion-update", {"merchant_id": "m", "popular": ("a",), "offers": []}),
     ("popular bad sku", "promotion-update", {"merchant_id": "m", "popular": ["a b"], "offers": []}),
-    ("hello without credential", "hello", {"version": 2, "address": "cloud"}),
-    ("hello bad address", "hello", {"version": 2, "address": "no spaces"}),
-    ("hello-ack extra", "hello-ack", {"version": 2, "address": "cloud", "credential": ""}),
+    ("hello without credential", "hello", {"version": 3, "address": "cloud"}),
+    ("hello bad address", "hello", {"version": 3, "address": "no spaces"}),
+    ("hello-ack extra", "hello-ack", {"version": 3, "address": "cloud", "credential": ""}),
 ]
 
 

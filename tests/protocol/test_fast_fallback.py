@@ -126,7 +126,7 @@ def test_an_unstructure_fallback_warns_and_counts(monkeypatch: pytest.MonkeyPatc
             "receipt_id": "r-1",
             "merchant_id": "shop-a",
         }
-    hello = Hello(2, "cloud", "secret")
+    hello = Hello(WIRE_VERSION, "cloud", "secret")
     with pytest.warns(_fast.FastPathWarning, match="unstructure function of Hello"):
         encode_frame(hello, 1)
     upload_ack: _Key = ("unstructure", "UploadAck", "accepted")

@@ -398,6 +398,6 @@ def test_decode_json_refuses_what_is_not_a_json_message(raw: bytes | str) -> Non
 
 
 def test_decode_json_of_a_valid_message() -> None:
-    raw = b'{"v":2,"type":"subscribe","body":{"phone_id":"+8613800000001"}}'
+    raw = b'{"v":3,"type":"subscribe","body":{"phone_id":"+8613800000001"}}'
     assert decode_json(raw) == Subscribe(PHONE)
     assert encode_json(Subscribe(PHONE)) == raw

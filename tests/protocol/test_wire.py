@@ -156,7 +156,7 @@ def test_the_envelope_is_v_id_routing_type_and_body() -> None:
     (size,) = struct.unpack(">I", data[:4])
     assert size == len(data) - 4
     assert json.loads(data[4:]) == {
-        "v": 2,
+        "v": 3,
         "id": 7,
         "from": "cloud",
         "re": 3,
@@ -172,10 +172,10 @@ def test_hello_and_hello_ack_round_trip_and_the_credential_is_never_shown() -> N
     assert decode_all(encode_frame(ack, 1)) == [Frame(1, ack)]
     assert "s3cret" not in repr(hello)
     assert encode_envelope(hello, 1) == {
-        "v": 2,
+        "v": 3,
         "id": 1,
         "type": "hello",
-        "body": {"version": 2, "address": PHONE, "credential": "s3cret"},
+        "body": {"version": 3, "address": PHONE, "credential": "s3cret"},
     }
 
 
@@ -222,7 +222,7 @@ def decode_error(payload: bytes) -> WireError:
 
 
 GOOD = {
-    "v": 2,
+    "v": 3,
     "id": 5,
     "to": "cloud",
     "type": "upload-ack",
@@ -239,13 +239,13 @@ GOOD = {
         (b"[1, 2]", MalformedFrame, "not an array"),
         (b'"v"', MalformedFrame, "not a string"),
         (b'{"v": NaN, "id": 1}', MalformedFrame, "NaN is not a JSON number"),
-        (b'{"v": 2, "v": 2}', MalformedFrame, "duplicate key 'v'"),
+        (b'{"v": 3, "v": 3}', MalformedFrame, "duplicate key 'v'"),
         (b"[" * 100_000 + b"]" * 100_000, MalformedFrame, "not valid JSON"),
         (b'{"id": 1, "v": 1' + b"0" * 5000 + b"}", MalformedFrame, "not valid JSON"),
-        (payload_of({**GOOD, "v": "2"}), MalformedFrame, "'v' must be"),
+        (payload_of({**GOOD, "v": "3"}), MalformedFrame, "'v' must be"),
         (payload_of({**GOOD, "v": True}), MalformedFrame, "'v' must be"),
         (payload_of({k: v for k, v in GOOD.items() if k != "v"}), MalformedFrame, "'v' must"),
-        (payload_of({**GOOD, "v": 3}), UnsupportedVersion, "speaks 3, this side speaks 2"),
+        (payload_of({**GOOD, "v": 4}), UnsupportedVersion, "speaks 4, this side speaks 3"),
         (payload_of({**GOOD, "extra": 1}), MalformedFrame, "unknown envelope key(s) 'extra'"),
         (payload_of({**GOOD, "id": 0}), MalformedFrame, "'id' must be"),
         (payload_of({**GOOD, "id": "5"}), MalformedFrame, "'id' must be"),
@@ -261,7 +261,7 @@ GOOD = {
         (payload_of({**GOOD, "body": {}}), InvalidBody, "receipt_id"),
         (payload_of({**GOOD, "body": {"receipt_id": "R1", "x": 1}}), InvalidBody, "unknown key"),
         (
-            payload_of({**GOOD, "type": "hello", "body": {"version": 2, "address": "a b"}}),
+            payload_of({**GOOD, "type": "hello", "body": {"version": 3, "address": "a b"}}),
             InvalidBody,
             "malformed address",
         ),
@@ -372,11 +372,11 @@ def test_a_refused_hello_gets_unauthorized_and_the_connection_closes() -> None:
     [
         (encode_frame(REQUEST, 1, recipient="cloud"), ErrorCode.HELLO_REQUIRED),
         (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1), ErrorCode.HELLO_REQUIRED),
-        (hello_frame(version=3), ErrorCode.UNSUPPORTED_VERSION),
-        (frame_of(payload_of({"v": 3, "id": 1, "type": "hello", "body": {}})), "unsupported"),
+        (hello_frame(version=4), ErrorCode.UNSUPPORTED_VERSION),
+        (frame_of(payload_of({"v": 4, "id": 1, "type": "hello", "body": {}})), "unsupported"),
         (frame_of(b"GET / HTTP/1.1"), ErrorCode.MALFORMED_FRAME),
         (b"GET / HTTP/1.1\r\n\r\n", ErrorCode.FRAME_TOO_LARGE),
-        (encode_frame(Hello(2, PHONE), 1, recipient="cloud"), ErrorCode.MALFORMED_FRAME),
+        (encode_frame(Hello(WIRE_VERSION, PHONE), 1, recipient="cloud"), ErrorCode.MALFORMED_FRAME),
     ],
 )
 def test_anything_but_a_good_hello_first_is_refused_and_closes(first: bytes, code: str) -> None:
@@ -393,12 +393,44 @@ def test_anything_but_a_good_hello_first_is_refused_and_closes(first: bytes, cod
 
 def test_a_version_mismatch_names_both_versions() -> None:
     server = ServerConnection()
-    server.receive_data(hello_frame(version=3))
+    server.receive_data(hello_frame(version=4))
     server.events()
     (frame,) = decode_all(server.data_to_send())
     assert isinstance(frame.message, ErrorReply)
-    assert "speaks 3" in frame.message.detail and "speaks 2" in frame.message.detail
+    assert "speaks 4" in frame.message.detail and "speaks 3" in frame.message.detail
     assert frame.refers_to == 1
+
+
+def _version_2_peer(envelope_version: int) -> bytes:
+    """What a peer of wire version 2 sends first: its hello (the envelope's ``v`` as
+    given), then at once a request in version 2's words (no ``merchant_id``)."""
+    hello = {"version": 2, "address": PHONE, "credential": "token"}
+    request = {"request_id": 1, "receipt_id": "R1", "phone_id": "+8613800000001"}
+    return frame_of(
+        payload_of({"v": envelope_version, "id": 1, "type": "hello", "body": hello})
+    ) + frame_of(
+        payload_of({"v": 2, "id": 2, "to": "cloud", "type": "association-request", "body": request})
+    )
+
+
+@pytest.mark.parametrize("envelope_version", [2, WIRE_VERSION])
+def test_a_version_2_peer_is_refused_once_at_its_hello_naming_both_versions(
+    envelope_version: int,
+) -> None:
+    """Version 3 changed the bodies (merchant_id): a version 2 peer gets one
+    ``unsupported-version`` at its hello, not an ``invalid-message`` per message."""
+    assert WIRE_VERSION == 3
+    server = ServerConnection()
+    server.receive_data(_version_2_peer(envelope_version))
+    events = server.events()
+    (frame,) = decode_all(server.data_to_send())
+    assert isinstance(frame.message, ErrorReply)
+    assert frame.message.code is ErrorCode.UNSUPPORTED_VERSION and frame.refers_to == 1
+    assert frame.message.detail == (
+        "unsupported wire version: the peer speaks 2, this side speaks 3"
+    )
+    assert server.state is ConnectionState.CLOSED
+    assert not [e for e in events if isinstance(e, HelloReceived | MessageReceived)]
 
 
 @pytest.mark.parametrize(
@@ -409,7 +441,7 @@ def test_a_version_mismatch_names_both_versions() -> None:
         (encode_frame(REQUEST, 2, recipient="cloud", refers_to=1), "malformed", "'re'"),
         (encode_frame(REQUEST, 1, recipient="cloud"), "malformed", "not greater"),
         (hello_frame(2), ErrorCode.UNEXPECTED_MESSAGE, "hello is not expected"),
-        (encode_frame(HelloAck(2, PHONE), 2), ErrorCode.UNEXPECTED_MESSAGE, "hello-ack"),
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 2), ErrorCode.UNEXPECTED_MESSAGE, "hello-ack"),
         (frame_of(payload_of({**GOOD, "id": 2, "v": 1})), ErrorCode.UNSUPPORTED_VERSION, "1"),
         (frame_of(payload_of({**GOOD, "id": 2, "body": {}})), ErrorCode.INVALID_MESSAGE, ""),
     ],
@@ -521,16 +553,17 @@ def test_a_refused_hello_closes_the_client() -> None:
     "data",
     [
         encode_frame(HelloAck(WIRE_VERSION, "phone:+8613800000002"), 1),  # someone else's ack
-        encode_frame(HelloAck(3, PHONE), 1),
+        encode_frame(HelloAck(WIRE_VERSION + 1, PHONE), 1),
         encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),  # no ack first
-        encode_frame(HelloAck(2, PHONE), 1)
+        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
         + encode_frame(UploadAck("R1", "shop-a"), 2),  # no "from"
-        encode_frame(HelloAck(2, PHONE), 1)
+        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
         + encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),
-        encode_frame(HelloAck(2, PHONE), 1) + encode_frame(HelloAck(2, PHONE), 2, sender="c"),
-        encode_frame(HelloAck(2, PHONE), 1)
+        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
+        + encode_frame(HelloAck(WIRE_VERSION, PHONE), 2, sender="c"),
+        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
         + encode_frame(UploadAck("R1", "shop-a"), 2, sender="c", recipient="other"),
-        encode_frame(HelloAck(2, PHONE), 1) + frame_of(b"junk"),
+        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1) + frame_of(b"junk"),
     ],
 )
 def test_a_client_closes_on_anything_wrong_from_its_server(data: bytes) -> None:

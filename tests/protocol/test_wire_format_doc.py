@@ -23,6 +23,7 @@ from protocol import (
     decode_message,
     encode_message,
 )
+from protocol._wire._codec import _LIST_BOUNDS
 from protocol.lowlevel import (
     CONTROL_TYPES,
     decode_payload,
@@ -123,3 +124,14 @@ def test_the_values_issue_14_stored_are_refused(value: float) -> None:
             decode_message(_with("purchase-upload", field, value))
     with pytest.raises(RemoteProtocolError, match="must be at most"):
         decode_message(_with("purchase-upload", "quantity", int(value)))
+
+
+def test_the_documented_list_bounds_are_the_messages() -> None:
+    """Each list field's row in *Field rules* states the bound the codec checks first."""
+    text = DOC.read_text(encoding="utf-8")
+    bounds = {key: most for fields in _LIST_BOUNDS.values() for key, most in fields}
+    assert set(bounds) == {"items", "products", "popular", "offers"}
+    for key, most in bounds.items():
+        row = re.search(rf"^\| `{key}` \| (?:1 to|at most) (\d+) ", text, re.MULTILINE)
+        assert row is not None, f"docs/wire-format.md states no bound for {key}"
+        assert int(row.group(1)) == most, key
