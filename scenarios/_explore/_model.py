@@ -172,8 +172,8 @@ class _Move(NamedTuple):
 
     snap: Snapshot | None  # the party's state after the step; None: the step raised
     events: tuple[TraceEvent, ...]  # as the actors trace the step
-    cancels: tuple[tuple[int, Hashable], ...]  # timers it disarms
-    arms: tuple[tuple[tuple[int, Hashable], int], ...]  # timers it (re)arms, numbered
+    cancels: tuple[int, ...]  # the timer slots (party, key: numbered) it disarms
+    arms: tuple[tuple[int, int], ...]  # the slots it (re)arms and their timers' numbers
     flights: tuple[int, ...]  # messages it sends to parties of the world, numbered
     marks: frozenset[str]  # the sometimes-properties it reaches
     restarted: bool = False  # a crash and restart: its timers died first
@@ -289,6 +289,8 @@ class ProtocolModel:
         self._flight_ids: dict[Flight, int] = {}
         self._timers: list[tuple[int, Hashable, float]] = []  # (party, key, deadline)
         self._timer_ids: dict[tuple[int, Hashable, float], int] = {}
+        self._slots: dict[tuple[int, Hashable], int] = {}  # (party, key): one timer at a time
+        self._slot_of: list[int] = []  # a timer's number -> its slot
         self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
@@ -642,8 +644,11 @@ class ProtocolModel:
         return _Move(
             self._snaps.setdefault(snap, snap),
             tuple(events),
-            tuple((actor, key) for key in effects.cancels),
-            tuple(((actor, t.key), self._timer_id(actor, t.key, t.at)) for t in effects.timers),
+            tuple(self._slot(actor, key) for key in effects.cancels),
+            tuple(
+                (self._slot(actor, t.key), self._timer_id(actor, t.key, t.at))
+                for t in effects.timers
+            ),
             tuple(flights),
             marks | _marks(events),
             restarted=restarted,
@@ -675,10 +680,11 @@ class ProtocolModel:
     def _timed(self, actor: int, move: _Move, timers: frozenset[int]) -> frozenset[int]:
         """``timers`` after ``move``: its cancels, then its timers (arming a key again
         moves it); a restarted party's timers died with it."""
-        table = self._timers
-        armed = {table[t][:2]: t for t in timers}
+        slot_of = self._slot_of
+        armed = {slot_of[t]: t for t in timers}
         if move.restarted:
-            armed = {slot: t for slot, t in armed.items() if slot[0] != actor}
+            table = self._timers
+            armed = {slot: t for slot, t in armed.items() if table[t][0] != actor}
         for slot in move.cancels:
             armed.pop(slot, None)
         for slot, t in move.arms:
@@ -698,7 +704,11 @@ class ProtocolModel:
         if t is None:
             t = self._timer_ids[part] = len(self._timers)
             self._timers.append(part)
+            self._slot_of.append(self._slot(actor, key))
         return t
+
+    def _slot(self, actor: int, key: Hashable) -> int:
+        return self._slots.setdefault((actor, key), len(self._slots))
 
     def _snapshot(self, actor: int) -> Snapshot:
         machine = self._live[actor]
