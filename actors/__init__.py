@@ -51,11 +51,14 @@ from ._tcp import (
 from ._timers import TimerOwner, TimerService
 from ._trace import (
     FAULT_KINDS,
+    GAP_EVENT,
+    GAP_RESERVE_BYTES,
     TRACE_FORMAT,
     EventKind,
     JsonlTraceWriter,
     Observer,
     TraceEvent,
+    TraceLimitError,
     fan_out,
     receipt_key,
 )
@@ -64,6 +67,8 @@ from ._world import Scheduling, World
 
 __all__ = [
     "FAULT_KINDS",
+    "GAP_EVENT",
+    "GAP_RESERVE_BYTES",
     "STEP_KINDS",
     "TRACE_FORMAT",
     "Activity",
@@ -112,6 +117,7 @@ __all__ = [
     "TimerService",
     "TlsVerificationFailed",
     "TraceEvent",
+    "TraceLimitError",
     "Transport",
     "TransportError",
     "UnknownAddress",

@@ -14,21 +14,44 @@ import json
 from collections.abc import Callable, Iterable
 from typing import IO, Any, NamedTuple
 
-from protocol import Address, ErrorReply, Message, Note, encode_message, message_type
+from protocol import (
+    Address,
+    AssocsimError,
+    ErrorReply,
+    Message,
+    Note,
+    encode_message,
+    message_type,
+)
 from protocol.lowlevel import pos_of
 
 __all__ = [
     "FAULT_KINDS",
+    "GAP_EVENT",
+    "GAP_RESERVE_BYTES",
     "TRACE_FORMAT",
     "EventKind",
     "JsonlTraceWriter",
     "Observer",
     "TraceEvent",
+    "TraceLimitError",
     "fan_out",
     "receipt_key",
 ]
 
 TRACE_FORMAT = "assocsim-trace/2"
+
+GAP_EVENT = "gap"
+"""The ``event`` of the record a bounded writer writes last, when its bound is reached:
+every event after it is missing (``docs/trace-format.md``, *The gap record*)."""
+
+GAP_RESERVE_BYTES = 1024
+"""Room kept for the gap record below a writer's ``max_bytes`` (the record names two
+addresses of at most 200 characters and three numbers: under 600 bytes)."""
+
+
+class TraceLimitError(AssocsimError, ValueError):
+    """A trace writer's byte bound is too small to hold its header and the gap record."""
 
 
 class EventKind(enum.StrEnum):
@@ -169,13 +192,58 @@ class JsonlTraceWriter:
     is full, the write to disk happens in the producer's own call: a producer faster than
     the disk is slowed to the disk's pace (the cloud's steps, and through its bounded
     mailbox its connections), never followed by a growing queue, and never answered by
-    dropping events: a trace has no gaps, so no checker says all clear on a partial one.
+    dropping events silently.
+
+    ``max_bytes`` (None: no bound) bounds the file (issue 14: a flood grew a cloud's trace
+    by 370 MB a minute). When the next line would leave less than
+    :data:`GAP_RESERVE_BYTES` below it, the writer writes one last record,
+    ``{"t": T, "event": "gap", "from", "to", "written": BYTES, "max_bytes": N}`` (``T``,
+    ``from`` and ``to`` are the first missing event's), and writes nothing more. The trace
+    reader refuses to treat such a trace as whole: ``assocsim check`` and ``find`` say it
+    is incomplete from ``T``, never all clear. The lines are ASCII (JSON escapes the rest),
+    so characters are bytes.
     """
 
-    def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
+    def __init__(
+        self, stream: IO[str], header: dict[str, Any], *, max_bytes: int | None = None
+    ) -> None:
         self._stream = stream
         self._dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=False).encode
-        stream.write(self._dumps({"format": TRACE_FORMAT, **header}) + "\n")
+        first = self._dumps({"format": TRACE_FORMAT, **header}) + "\n"
+        if max_bytes is not None and len(first) + GAP_RESERVE_BYTES > max_bytes:
+            raise TraceLimitError(
+                f"a trace bound of {max_bytes} bytes cannot hold its header "
+                f"({len(first)} bytes) and the gap record ({GAP_RESERVE_BYTES} bytes kept)"
+            )
+        self.max_bytes = max_bytes
+        self._room = None if max_bytes is None else max_bytes - GAP_RESERVE_BYTES
+        stream.write(first)
+        self.written = len(first)
+        self.gap_at: float | None = None  # the time of the first event not written
 
     def __call__(self, event: TraceEvent) -> None:
-        self._stream.write(self._dumps(event.to_json()) + "\n")
+        room = self._room
+        if room is not None and room < 0:
+            return  # stopped at the gap
+        line = self._dumps(event.to_json()) + "\n"
+        if room is not None and self.written + len(line) > room:
+            self._stop(event)
+            return
+        self._stream.write(line)
+        self.written += len(line)
+
+    def _stop(self, event: TraceEvent) -> None:
+        """Write the gap record and stop."""
+        self.gap_at = event.t
+        gap = {
+            "t": event.t,
+            "event": GAP_EVENT,
+            "from": event.sender,
+            "to": event.recipient,
+            "written": self.written,
+            "max_bytes": self.max_bytes,
+        }
+        line = self._dumps(gap) + "\n"
+        self._stream.write(line)
+        self.written += len(line)
+        self._room = -1  # stopped: every later event is dropped at once

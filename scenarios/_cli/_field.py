@@ -31,6 +31,8 @@ from scenarios._field._clients import ClientOptions, PhoneOptions, PosOptions, r
 from scenarios._field._common import configure_logging, parse_endpoint
 from scenarios._field._serve import (
     DEFAULT_BATCH,
+    DEFAULT_TRACE_MAX_BYTES,
+    MIN_TRACE_MAX_BYTES,
     CloudOptions,
     add_merchant_key,
     issue_device_token,
@@ -167,6 +169,14 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="connections one network address may hold open; more are refused as "
         f"'overloaded' (default {_PER_PEER}, a quarter of the server's slots)",
     )
+    cloud.add_argument(
+        "--trace-max-bytes",
+        type=int,
+        metavar="N",
+        help="with --trace: stop the trace at N bytes with a final gap record, which check "
+        f"and find report as incomplete (default {DEFAULT_TRACE_MAX_BYTES}, 1 GiB; 0: no "
+        f"bound; at least {MIN_TRACE_MAX_BYTES})",
+    )
     add_time_options(cloud)
     add = parts.add_parser(
         "add-merchant",
@@ -228,6 +238,7 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         raise ScenarioError(
             f"--max-connections-per-peer must be at least 1, got {args.max_connections_per_peer}"
         )
+    trace_max_bytes = _trace_max_bytes(args.trace_max_bytes, args.trace)
     return CloudOptions(
         host=host,
         port=port,
@@ -248,7 +259,23 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         status_file=args.status_file,
         wait_for_go=args.wait_for_go,
         max_connections_per_peer=args.max_connections_per_peer,
+        trace_max_bytes=trace_max_bytes,
     )
+
+
+def _trace_max_bytes(given: int | None, trace: Path | None) -> int | None:
+    """The trace's bound from ``--trace-max-bytes`` (None: no bound)."""
+    if given is None:
+        return DEFAULT_TRACE_MAX_BYTES
+    if trace is None:
+        raise ScenarioError("--trace-max-bytes bounds the trace: give --trace FILE too")
+    if given == 0:
+        return None
+    if given < MIN_TRACE_MAX_BYTES:
+        raise ScenarioError(
+            f"--trace-max-bytes must be 0 (no bound) or at least {MIN_TRACE_MAX_BYTES}, got {given}"
+        )
+    return given
 
 
 def _add_merchant(args: argparse.Namespace, out: IO[str]) -> int:

@@ -43,7 +43,7 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description="Check every protocol invariant (binding, mismatch dual-send, timeout "
         "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
         "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
-        "2 if the trace cannot be read.",
+        "2 if the trace cannot be read or is incomplete (its writer stopped at a bound).",
     )
     check.add_argument(
         "trace",
@@ -95,7 +95,7 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         help="re-run a trace's scenario and seed and compare the traces",
         description="Re-run the scenario, seed and scheduling recorded in a trace's header "
         "and compare the new trace with the file, event by event. Exit 0 if identical, 1 "
-        "naming the first event that differs, 2 if the trace cannot be read.",
+        "naming the first event that differs, 2 if the trace cannot be read or is incomplete.",
     )
     replay.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
     find = commands.add_parser(
@@ -105,7 +105,7 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "of them with --every), one line each with why, ready for assocsim diagram TRACE "
         "--receipt R and assocsim replay TRACE. With no criterion: every one but "
         "--most-resent. Exit 0 if any receipt is listed, 1 if none, 2 if the trace cannot be "
-        "read.",
+        "read or is incomplete.",
     )
     find.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
     find.add_argument(

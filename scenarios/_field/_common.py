@@ -48,6 +48,7 @@ from actors import (
     TcpLocalEndpoint,
     TimerService,
     TraceEvent,
+    TraceLimitError,
     durable_state,
     run_step,
 )
@@ -183,8 +184,11 @@ def write_status(path: Path | None, status: dict[str, Any]) -> None:
         os.replace(partial, path)
 
 
-def open_trace(path: Path | None, header: dict[str, Any]) -> tuple[IO[str] | None, Observer | None]:
-    """The trace file at ``path`` with its header written, and its writer (or Nones).
+def open_trace(
+    path: Path | None, header: dict[str, Any], *, max_bytes: int | None = None
+) -> tuple[IO[str] | None, Observer | None]:
+    """The trace file at ``path`` with its header written, and its writer (or Nones);
+    ``max_bytes`` bounds it (see :class:`~actors.JsonlTraceWriter`).
 
     Device tokens never reach a trace: a ``subscribe-ack`` is written with its token
     replaced by :data:`REDACTED`.
@@ -199,7 +203,11 @@ def open_trace(path: Path | None, header: dict[str, Any]) -> tuple[IO[str] | Non
         file = os.fdopen(descriptor, "w", encoding="utf-8", buffering=TRACE_BUFFER_BYTES)
     except OSError as exc:
         raise ScenarioError(f"cannot write trace {path}: {exc.strerror}") from None
-    writer = JsonlTraceWriter(file, header)
+    try:
+        writer = JsonlTraceWriter(file, header, max_bytes=max_bytes)
+    except TraceLimitError as exc:
+        file.close()
+        raise ScenarioError(f"trace {path}: {exc}") from None
 
     def write(event: TraceEvent) -> None:
         message = event.message

@@ -25,7 +25,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import attrs
 import trio
@@ -87,6 +87,14 @@ __all__ = [
 ]
 
 DEFAULT_BATCH = 64
+
+DEFAULT_TRACE_MAX_BYTES: Final = 1024**3
+"""The cloud trace's default bound (1 GiB): a flood grew a trace by 370 MB a minute
+(issue 14), so an unbounded default lets any enrolled phone fill the disk; a real trial
+writes far less (docs/cli.md, serve cloud). Past it, a gap record and nothing more."""
+
+MIN_TRACE_MAX_BYTES: Final = 64 * 1024
+"""The smallest bound ``--trace-max-bytes`` takes: room for the header and the gap record."""
 
 
 # ------------------------------------------------------------------ receipt holders
@@ -217,6 +225,7 @@ class CloudOptions:
     status_file: Path | None
     wait_for_go: bool
     max_connections_per_peer: int = TcpLimits().max_connections_per_peer
+    trace_max_bytes: int | None = DEFAULT_TRACE_MAX_BYTES  # JsonlTraceWriter's; None: none
 
 
 def load_merchant_keys(path: Path | None) -> MerchantKeys:
@@ -372,7 +381,9 @@ async def _drive(
     if options.wait_for_go:
         epoch = await _wait_for_go(epoch, options.status_file, server.port)
     timebase = Timebase(epoch=epoch, speed=options.speed)
-    trace_file, writer = open_trace(options.trace, _header(options, server.port))
+    trace_file, writer = open_trace(
+        options.trace, _header(options, server.port), max_bytes=options.trace_max_bytes
+    )
     assert cloud.machine is not None
     driver = CloudDriver(
         TimeWarp(cloud.machine, timebase),

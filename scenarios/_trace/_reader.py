@@ -21,13 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, NamedTuple
 
-from actors import TRACE_FORMAT, EventKind, TraceEvent
+from actors import GAP_EVENT, TRACE_FORMAT, EventKind, TraceEvent
 from protocol import MESSAGE_TYPES, WIRE_VERSION, Note, RemoteProtocolError, decode_message
 from scenarios._model._errors import ScenarioError
 
 __all__ = [
     "MESSAGE_EVENTS",
     "TraceError",
+    "TraceIncomplete",
     "TraceReader",
     "TraceRecord",
     "events_from_records",
@@ -42,6 +43,15 @@ MESSAGE_EVENTS: Final = frozenset({"send", "recv", "send-failed", "drop", "dup",
 
 class TraceError(ScenarioError):
     """A trace cannot be read: a missing file, not an assocsim trace, or a bad line."""
+
+
+class TraceIncomplete(TraceError):
+    """The trace has a gap record: its writer reached its byte bound at virtual time ``t``
+    and wrote nothing after, so no tool may judge it whole (``docs/trace-format.md``)."""
+
+    def __init__(self, message: str, t: float) -> None:
+        super().__init__(message)
+        self.t = t
 
 
 class TraceRecord(NamedTuple):
@@ -203,9 +213,27 @@ class TraceReader:
             ) from None
 
     def lines(self) -> Iterator[tuple[int, str]]:
-        """The event lines after the header, as text, with their line numbers."""
+        """The event lines after the header, as text, with their line numbers.
+
+        Raises :class:`TraceIncomplete` at a gap record, after the lines before it: every
+        tool reads through here, so none takes a cut trace for a whole one."""
         while (text := self._next_line()) is not None:
+            if '"gap"' in text:  # rare: parse to tell a gap record from a product "gap"
+                self._refuse_gap(self._parse(text))
             yield self.line, text
+
+    def _refuse_gap(self, record: object) -> None:
+        if not isinstance(record, dict) or record.get("event") != GAP_EVENT:
+            return
+        t = record.get("t")
+        when = f"t={t}" if isinstance(t, int | float) else "an unknown time"
+        bound = record.get("max_bytes")
+        raise TraceIncomplete(
+            f"{self.path}: line {self.line}: the trace is incomplete from {when}: its writer "
+            f"reached its bound of {bound} bytes (serve cloud --trace-max-bytes) and wrote no "
+            "event after it, so it cannot be judged whole",
+            float(t) if isinstance(t, int | float) else math.nan,
+        )
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """The event records after the header, parsed, with their line numbers."""

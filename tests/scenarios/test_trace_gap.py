@@ -1,0 +1,160 @@
+"""A trace cut by its writer's bound (``serve cloud --trace-max-bytes``) ends with a gap
+record; ``assocsim check``, ``find`` and ``replay`` never say all clear on it: each exits
+non-zero with one line saying the trace is incomplete and from when. Against the planted
+reader that passes over the gap (``tests/planted/gapless_reader.py``), check says all
+clear on a trace that lost every event."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import trio
+
+from actors import GAP_EVENT, GAP_RESERVE_BYTES, JsonlTraceWriter
+from protocol import Subscribe, phone_address
+from scenarios import load_scenario, run_scenario
+from scenarios._cli._main import main
+from scenarios._trace._reader import TraceReader
+from tests.actors.test_tcp import Raw, to_cloud
+from tests.planted.gapless_reader import ignore_gap
+from tests.scenarios.test_serve import Procs, procs  # noqa: F401 (the fixture)
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole trace of the quickstart scenario (500 purchases, about 4 MB)."""
+    path = tmp_path_factory.mktemp("whole") / "whole.jsonl"
+    assert main(["run", "quickstart", "--trace", str(path)]) == 0
+    return path
+
+
+def _cut(whole: Path, target: Path, max_bytes: int) -> float:
+    """The run of ``whole`` traced again by a writer bounded at ``max_bytes`` (the same
+    lines up to the gap); the gap's time."""
+    with TraceReader(whole) as reader:
+        header = {k: v for k, v in reader.header.items() if k != "format"}
+    with target.open("w", encoding="utf-8") as stream:
+        writer = JsonlTraceWriter(stream, header, max_bytes=max_bytes)
+        run_scenario(load_scenario("quickstart"), header["seed"], observers=[writer])
+    assert writer.gap_at is not None
+    return writer.gap_at
+
+
+def _one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return code, err
+
+
+@pytest.mark.parametrize("command", ["check", "find", "replay"])
+def test_a_cut_trace_is_incomplete_to_check_find_and_replay(
+    command: str, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = tmp_path / "cut.jsonl"
+    gap_at = _cut(whole, cut, 1_000_000)
+    assert cut.stat().st_size <= 1_000_000 < whole.stat().st_size
+    code, err = _one_line_error([command, str(cut)], capsys)
+    assert code != 0
+    assert f"the trace is incomplete from t={gap_at}" in err and "1000000 bytes" in err
+
+
+def test_the_whole_trace_passes_where_the_cut_one_is_incomplete(
+    whole: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(whole)]) == 0
+    assert "incomplete" not in capsys.readouterr().out
+
+
+def test_a_merged_check_with_one_cut_trace_is_incomplete(
+    whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = tmp_path / "cut.jsonl"
+    gap_at = _cut(whole, cut, 500_000)
+    code, err = _one_line_error(["check", str(whole), str(cut)], capsys)
+    assert code != 0 and f"incomplete from t={gap_at}" in err
+
+
+def _cut_at_the_first_event(whole: Path, tmp_path: Path) -> Path:
+    with TraceReader(whole) as reader:
+        header_bytes = len(reader.header_text)
+    cut = tmp_path / "first.jsonl"
+    _cut(whole, cut, header_bytes + GAP_RESERVE_BYTES + 1)
+    lines = cut.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["event"] == GAP_EVENT
+    return cut
+
+
+def test_a_trace_cut_at_its_first_event_is_not_all_clear(
+    whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = _cut_at_the_first_event(whole, tmp_path)
+    code, err = _one_line_error(["check", str(cut)], capsys)
+    assert code == 2 and "incomplete" in err
+
+
+def test_planted_a_reader_that_passes_over_the_gap_says_all_clear(
+    whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TraceReader, "_refuse_gap", ignore_gap)
+    cut = _cut_at_the_first_event(whole, tmp_path)
+    capsys.readouterr()
+    assert main(["check", str(cut)]) == 0  # the bug: every event lost, and all clear
+    assert "incomplete" not in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- serve cloud
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--trace", "t.jsonl", "--trace-max-bytes", "100"], "at least 65536, got 100"),
+        (["--trace", "t.jsonl", "--trace-max-bytes", "-1"], "at least 65536, got -1"),
+        (["--trace-max-bytes", "70000"], "give --trace FILE too"),
+    ],
+)
+def test_serve_cloud_refuses_a_bad_trace_bound_in_one_line(
+    extra: list[str],
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    serve = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db"]
+    code, err = _one_line_error([*serve, *extra], capsys)
+    assert code == 2 and words in err
+
+
+async def test_a_flooded_serve_cloud_stops_its_trace_at_its_bound(
+    tmp_path: Path,
+    procs: Procs,  # noqa: F811 (the fixture)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bound = 65_536
+    trace = tmp_path / "cloud.jsonl"
+    cloud, port = procs.cloud(
+        "cloud", "--db", "cloud.db", "--trace", str(trace), "--trace-max-bytes", str(bound)
+    )
+    phone_id = "+8613900000001"
+    flooder = await Raw.connect(port, hello=phone_address(phone_id))
+    await flooder.send(b"".join(to_cloud(Subscribe(phone_id), n) for n in range(2, 2_002)))
+    with trio.fail_after(30):
+        for _ in range(2_000):
+            await flooder.frame()  # every subscribe answered: the cloud traced them all
+    await flooder.aclose()
+    assert cloud.interrupt() == 0
+    lines = trace.read_text().splitlines()
+    assert trace.stat().st_size <= bound
+    gap = json.loads(lines[-1])
+    assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
+    code, err = _one_line_error(["check", str(trace)], capsys)
+    assert code == 2 and re.search(r"incomplete from t=\d", err), err
