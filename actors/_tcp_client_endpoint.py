@@ -40,7 +40,7 @@ class TcpClientEndpoint:
         self._client = client
         self._address = address
         self._credential = credential
-        self.mailbox = _Mailbox()
+        self.mailbox = _Mailbox(client.limits.max_mailbox)
         self.receive_nowait = self.mailbox.receive_nowait
         self._direct: Callable[[Envelope], None] | None = None
         self._pending: collections.deque[tuple[Address, Message]] = collections.deque()
@@ -238,7 +238,8 @@ class TcpClientEndpoint:
             handler(queue.popleft())
         self._direct = handler
 
-    def _deliver(self, event: MessageReceived) -> None:
+    def _deliver(self, event: MessageReceived) -> bool:
+        """Hand the message on; True if the mailbox is full (stop reading for now)."""
         sender = event.sender
         assert sender is not None
         self._client.stats.messages_in += 1
@@ -246,17 +247,18 @@ class TcpClientEndpoint:
         direct = self._direct
         if direct is not None:
             direct(envelope)
-        else:
-            self.mailbox.put(envelope)
+            return False
+        return self.mailbox.put(envelope)
 
     async def _read_loop(self, link: _Link) -> None:
         conn = link.conn
         assert isinstance(conn, ClientConnection)
         stats = self._client.stats
         while True:
+            full = False
             for event in conn.events():
                 if isinstance(event, MessageReceived):
-                    self._deliver(event)
+                    full = self._deliver(event) or full
                 elif isinstance(event, PeerRefused):
                     stats.refused[event.reply.code] += 1
                     log.warning(
@@ -271,6 +273,9 @@ class TcpClientEndpoint:
                     log.info("%s: connection closed: %s", self._address, event.reason)
             if conn.state is ConnectionState.CLOSED:
                 return
+            if full:  # the party has its fill: read nothing more until it takes half
+                stats.held_back += 1
+                await self.mailbox.wait_for_space()
             data = await link.read_some()
             if data is None:
                 self.last_error = "the server sent part of a frame and stalled"

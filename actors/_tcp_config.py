@@ -72,7 +72,9 @@ class TcpLimits:
       address (authenticated or not); more are refused (``overloaded``) and closed, so
       that one host cannot take more than a quarter of the slots (by default).
     * ``max_mailbox``: server: messages waiting for a local party before the connections
-      feeding it stop reading (TCP back-pressure instead of unbounded memory).
+      feeding it stop reading (TCP back-pressure instead of unbounded memory); client:
+      messages waiting for the endpoint's party before its connection stops reading until
+      half are taken (a flooding server is slowed by TCP; nothing is dropped).
     * ``max_queued_per_connection``: server: messages of one connection waiting for a
       local party; over it that connection alone stops being read until half are taken
       (its fair share: the local party takes one message of each connection in turn).

@@ -11,23 +11,42 @@ from ._transport import Envelope
 
 
 class _Mailbox:
-    """An unbounded queue of envelopes with one consumer (a client's party) and a wake-up:
-    the one connection feeding it is the party's own."""
+    """A queue of envelopes with one consumer (a client's party) and a wake-up: the one
+    connection feeding it is the party's own.
 
-    __slots__ = ("_error", "_waiter", "closed", "queue")
+    Bounded by back-pressure (issue 14: a server flooding a client grew it without end):
+    once ``limit`` envelopes wait, :meth:`put` says so and the connection's read loop waits
+    in :meth:`wait_for_space` until the party has taken it down to half, reading nothing
+    meanwhile, so TCP slows the server. It holds at most ``limit`` plus one read's frames.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_error", "_space", "_waiter", "closed", "limit", "queue")
+
+    def __init__(self, limit: int) -> None:
         self.queue: collections.deque[Envelope] = collections.deque()
+        self.limit = limit
         self.closed = False
         self._waiter: trio.Event | None = None
+        self._space: trio.Event | None = None  # the read loop, waiting for the queue to shrink
         self._error: BaseException | None = None
 
-    def put(self, envelope: Envelope) -> None:
-        self.queue.append(envelope)
+    def put(self, envelope: Envelope) -> bool:
+        """Queue ``envelope``; True if the reader must now :meth:`wait_for_space`."""
+        queue = self.queue
+        queue.append(envelope)
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             waiter.set()
+        return len(queue) >= self.limit
+
+    async def wait_for_space(self) -> None:
+        """Wait while ``limit`` envelopes wait (until half are taken, or the end)."""
+        while len(self.queue) >= self.limit and not self.closed:
+            event = self._space
+            if event is None:
+                event = self._space = trio.Event()
+            await event.wait()
 
     def fail(self, error: BaseException) -> None:
         """Every later receive (once the queue is empty) raises ``error``."""
@@ -43,11 +62,19 @@ class _Mailbox:
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.set()
+        space, self._space = self._space, None
+        if space is not None:
+            space.set()
 
     def receive_nowait(self) -> Envelope:
         queue = self.queue
         if queue:
-            return queue.popleft()
+            envelope = queue.popleft()
+            space = self._space
+            if space is not None and len(queue) <= self.limit // 2:
+                self._space = None
+                space.set()
+            return envelope
         if self.closed:
             raise trio.ClosedResourceError("the endpoint is closed")
         if self._error is not None:
