@@ -46,6 +46,7 @@ SLOW = (
     "tests/scenarios/test_fault_matrix.py::test_the_fault_matrix_catches_the_planted_per_wri",
     "tests/scenarios/test_promises_agree.py::test_the_readme_template_fails_once_with_the_fil",
     "tests/scenarios/test_sweep_figures.py::test_report_says_when_it_draws",
+    "tests/scenarios/test_trace_gap.py::test_a_flooded_serve_cloud_stops_its_trace_at_its_bo",
 )
 
 
