@@ -48,23 +48,23 @@ the memory per purchase: (peak RSS - RSS before the run) / N, from ``/proc/self/
 What that memory is made of (``--parts``: the same run repeated by hand in the child,
 then the live objects of each part walked with ``gc.get_referents`` and summed by
 ``sys.getsizeof``, each object counted once, in this order). At 100k purchases, of
-about 4.5 kB of peak RSS per purchase, 3.8 kB are live at the end (measured before
-receipts were named by merchant, bd604e1, and the report kept each receipt's name,
-5ffd939: 5.3 kB of peak RSS per purchase since, the parts not re-measured):
+about 5.3 kB of peak RSS per purchase, 4.5 kB are live at the end (0.7 kB more than
+before receipts were named ``MERCHANT/RECEIPT``, bd604e1: the longer keys of the store,
+the ledger and the report, and the report's one name per receipt, 5ffd939):
 
 * the workload, ~520 B: a ``PlannedPurchase`` with its items and ids, kept all run;
-* the cloud's store, ~600 B: the binding (the upload and its items), the pending push,
+* the cloud's store, ~800 B: the binding (the upload and its items), the pending push,
   the delivered pair and the outgoing push of each receipt, kept for ever by
   ``InMemoryStore`` (no expiry); the cloud machine itself does not grow with N (the
   recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
 * the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
-  machines, ~490 B (ask plans, outbox entries, each ``Delivery`` shown);
-* the report builder, ~1.9 kB, the largest part: no ``TraceEvent`` is kept (each is
-  dropped once folded), but the promise ledger keeps about 20 keyed collections per
+  machines, ~680 B (ask plans, outbox entries, each ``Delivery`` shown);
+* the report builder, ~2.1 kB, the largest part: no ``TraceEvent`` is kept (none is
+  even made for it), but the promise ledger keeps about 20 keyed collections per
   receipt, request and phone (bound, arrived, settled, shown, owed, replied, ...), and the
-  report its own sets (``_sent`` alone, one key per re-sendable message, ~425 B): what
+  report its own sets (``_sent_uploads`` and its kin: one key per re-sendable message): what
   the end-of-run judgement and the distinct-message counts need;
-* the rest of the world, ~150 B: actors, mailboxes, the timer heap.
+* the rest of the world, ~250 B: actors, mailboxes, the timer heap.
 
 The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
