@@ -63,6 +63,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from protocol._core._errors import LocalProtocolError
 from protocol._core._messages import AssociatedProduct, Item, PurchaseUpload, Reason
@@ -263,17 +265,101 @@ class _List(NamedTuple):
     near: tuple[float, ...]  # category part
 
 
+_Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.int64]
+_Lookup = tuple[_Ints, _Floats]  # sorted keys and their values
+_NO_LOOKUP: _Lookup = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
 class _Profile(NamedTuple):
-    """What a question reads of a phone: habit parts and shares, weighted."""
+    """What a question reads of a phone: its best products, and its habit parts and
+    shares, weighted, in one sorted lookup table (keys: see :data:`_BLOCK`)."""
 
     top: tuple[int, ...]  # its habit_candidates best products by habit part
-    habit: dict[int, float]  # product -> habit + recency parts
-    categories: dict[int, float]  # category -> habit_category part
-    brands: dict[str, float]  # brand -> brand part
-    colours: dict[str, float]  # colour -> colour part ("" never a key)
+    parts: _Lookup  # product -> habit + recency + decayed parts; category -> habit_category
+    # part; brand -> brand part; colour -> colour part ("" never a key)
 
 
 _EMPTY_LIST = _List((), (), ())
+
+
+_BLOCK = 1 << 40
+"""A profile's lookup table holds four kinds of keys, each kind in its own block: the
+product's number, ``_BLOCK`` plus its category's, twice ``_BLOCK`` plus its brand's, three
+times ``_BLOCK`` plus its colour's."""
+
+
+class _Tables:
+    """Per product, what a question's vectorised scoring reads: the weighted popularity
+    part (as of the last refresh, like the list of it) and its four keys in a profile's
+    lookup table (see :data:`_BLOCK`)."""
+
+    __slots__ = ("keys", "popularity")
+
+    def __init__(self, popularity: _Floats, keys: _Ints) -> None:
+        self.popularity = popularity
+        self.keys = keys  # product -> (product, category, brand, colour) keys
+
+    @classmethod
+    def empty(cls) -> _Tables:
+        return cls(np.zeros(0), np.zeros((0, 4), dtype=np.int64))
+
+    def refreshed(
+        self,
+        attributes: Sequence[tuple[int, int, int]],
+        popularity: Sequence[float],
+        changed: Iterable[int],
+    ) -> _Tables:
+        """These tables for the products now known, with the popularity of *changed*
+        products (and of new ones) read anew from *popularity*."""
+        old = len(self.keys)
+        tables = self
+        if len(attributes) > old:
+            keys = np.zeros((len(attributes) - old, 4), dtype=np.int64)
+            keys[:, 0] = np.arange(old, len(attributes))
+            keys[:, 1:] = np.array(attributes[old:], dtype=np.int64).reshape(-1, 3)
+            keys[:, 1:] += np.array([1, 2, 3], dtype=np.int64) * _BLOCK
+            tables = _Tables(
+                np.concatenate((self.popularity, np.array(popularity[old:], dtype=np.float64))),
+                np.concatenate((self.keys, keys)),
+            )
+        again = [i for i in changed if i < old]
+        if again:
+            tables.popularity[again] = [popularity[i] for i in again]
+        return tables
+
+
+def _lookup_table(mapping: Mapping[int, float]) -> _Lookup:
+    if not mapping:
+        return _NO_LOOKUP
+    keys = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+    values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
+    order = np.argsort(keys)
+    return keys[order], values[order]
+
+
+def _grouped(keys: _Ints) -> tuple[_Ints, _Ints, _Ints]:
+    """``np.unique(keys, return_index=True, return_inverse=True)`` in fewer steps: the
+    distinct keys in order, where each is first, and each key's place among them."""
+    order = keys.argsort(kind="stable")
+    ordered = keys[order]
+    starts = np.empty(len(keys), dtype=np.bool_)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = starts.cumsum() - 1
+    return ordered[starts], order[starts], inverse
+
+
+def _looked_up(table: _Lookup, queries: _Ints) -> _Floats:
+    """The value of each of *queries* in *table*, 0.0 if absent (``dict.get(q, 0.0)``)."""
+    keys, values = table
+    if not len(keys):
+        return np.zeros(len(queries))
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    found: _Floats = np.where(keys[at] == queries, values[at], 0.0)
+    return found
+
 
 _SLACK = 2
 """A row of counters grows to ``_SLACK`` times what it keeps before it is cut back."""
@@ -342,6 +428,11 @@ class PairingEngine:
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
         self._offered: list[tuple[tuple[int, float], ...]] = []  # category -> (j, P(D|C)P(j|D))
         self._profiles: dict[str, _Profile] = {}
+        # Per product, what a question's vectorised scoring reads (_Tables), renewed at
+        # each refresh.
+        self._word_ids: dict[str, int] = {}  # brand or colour -> its number in the arrays
+        self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
+        self._tables = _Tables.empty()
         self._affinity_memo: dict[tuple[int, str, str], list[tuple[int, float]]] = {}
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
@@ -387,6 +478,14 @@ class PairingEngine:
         brand = words.setdefault(item.brand, item.brand)
         colour = words.setdefault(item.colour, item.colour)
         self._products.append(_Product(item, category, brand, colour))
+        word_ids = self._word_ids
+        self._attributes.append(
+            (
+                category,
+                word_ids.setdefault(brand, len(word_ids)),
+                word_ids.setdefault(colour, len(word_ids)),
+            )
+        )
         self._skus.append(item.sku)
         self._lists.append(_EMPTY_LIST)
         self._popularity.append(0.0)
@@ -603,6 +702,7 @@ class PairingEngine:
             lists[i] = self._compute_list(i, products[i].item)
         for phone in sorted(self._dirty_phones):
             self._profiles[phone] = self._compute_profile(self._habits[phone])
+        self._tables = self._tables.refreshed(self._attributes, popularity, self._dirty_products)
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
@@ -733,13 +833,16 @@ class PairingEngine:
         }
         top = _best(habit, cfg.habit_candidates, self._skus.__getitem__)
         per_basket = cfg.habit_category_weight / baskets if baskets else 0.0
-        return _Profile(
-            top=tuple(top),
-            habit=habit,
-            categories={c: per_basket * n for c, n in habits.categories.items()},
-            brands={b: cfg.brand_weight * n / lines for b, n in habits.brands.items()},
-            colours={c: cfg.colour_weight * n / lines for c, n in habits.colours.items()},
-        )
+        word = self._word_ids.__getitem__
+        parts = habit.copy()
+        block = _BLOCK
+        for c, n in habits.categories.items():
+            parts[block + c] = per_basket * n
+        for b, n in habits.brands.items():
+            parts[2 * block + word(b)] = cfg.brand_weight * n / lines
+        for colour, n in habits.colours.items():
+            parts[3 * block + word(colour)] = cfg.colour_weight * n / lines
+        return _Profile(tuple(top), _lookup_table(parts))
 
     # ------------------------------------------------------------------ features (fitting)
 
@@ -857,9 +960,12 @@ class PairingEngine:
             basket.setdefault(item.sku, item)
         ids = self._ids
         lists = self._lists
-        co: dict[int, float] = {}
-        near: dict[int, float] = {}
-        excluded: list[int] = []
+        # The candidates of every list, in the basket's SKU order, then the phone's: the
+        # first place of a candidate is where a dict of them would have inserted it.
+        candidates: list[int] = []
+        co: list[float] = []
+        near: list[float] = []
+        excluded: list[int] = []  # the basket's own products are never answers
         for name in sorted(basket):
             index = ids.get(name)
             if index is None:  # never learned: through its category alone
@@ -867,76 +973,80 @@ class PairingEngine:
             else:
                 excluded.append(index)
                 found = lists[index]
-            for j, a, b in zip(found.ids, found.co, found.near, strict=True):
-                if j in co:
-                    co[j] += a
-                    near[j] += b
-                else:
-                    co[j] = a
-                    near[j] = b
+            candidates += found.ids
+            co += found.co
+            near += found.near
         profile = self._profiles.get(phone_id) if phone_id is not None else None
-        if profile is not None:
-            for j in profile.top:
-                if j not in co:
-                    co[j] = near[j] = 0.0
-        for j in excluded:
-            if j in co:
-                del co[j], near[j]
-        return self._rank(co, near, profile, limit)
+        if profile is not None:  # adds 0.0 to a candidate already listed: no change
+            candidates += profile.top
+            zeros = [0.0] * len(profile.top)
+            co += zeros
+            near += zeros
+        if not candidates:
+            return []
+        # a basket product gets -inf added: whatever else it sums, it scores no answer (one
+        # learned after the last refresh is no candidate)
+        known = len(self._tables.popularity)
+        excluded = [i for i in excluded if i < known]
+        candidates += excluded
+        co += [-math.inf] * len(excluded)
+        near += [0.0] * len(excluded)
+        return self._rank(candidates, co, near, profile, limit)
 
     def _rank(
         self,
-        co: dict[int, float],
-        near: dict[int, float],
+        candidates: list[int],
+        co_parts: list[float],
+        near_parts: list[float],
         profile: _Profile | None,
         limit: int,
     ) -> list[tuple[int, float, Reason]]:
         """Score every candidate; best first, the n-th candidate of a category at
         ``score * diversity ** n``, ties by SKU; each with the reason of its largest
-        part. Only positive scores are answers."""
+        part. Only positive scores are answers. Vectorised: each sum is the same
+        sequence of float additions as a plain loop's (in list order, from 0.0), so the
+        scores are bit for bit those of one."""
+        tables = self._tables
+        unique, first, inverse = _grouped(np.array(candidates, dtype=np.int64))
+        size = len(unique)
+        co = np.bincount(inverse, weights=co_parts, minlength=size)
+        near = np.bincount(inverse, weights=near_parts, minlength=size)
+        scores = co + near + tables.popularity[unique]
+        habit_parts = None
+        if profile is not None:  # product, category, brand and colour parts: one look-up
+            parts = _looked_up(profile.parts, tables.keys[unique].ravel()).reshape(size, 4)
+            habit_parts = parts[:, 0] + parts[:, 1]
+            # adding a colour part of 0.0 changes no sum
+            scores = scores + habit_parts + parts[:, 2] + parts[:, 3]
+        positive = np.flatnonzero(scores > 0)
+        # best first; ties in the order first listed (a stable sort of a dict of them)
+        order = positive[np.lexsort((first[positive], -scores[positive]))].tolist()
         products = self._products
-        popularity = self._popularity
-        scores: dict[int, float] = {}
-        habit_parts: dict[int, float] = {}
-        if profile is None:
-            for j, a in co.items():
-                scores[j] = a + near[j] + popularity[j]
-        else:
-            habit = profile.habit
-            categories = profile.categories
-            brands = profile.brands
-            colours = profile.colours
-            for j, a in co.items():
-                product = products[j]
-                h = habit_parts[j] = habit.get(j, 0.0) + categories.get(product.category, 0.0)
-                s = a + near[j] + popularity[j] + h + brands.get(product.brand, 0.0)
-                if colours:
-                    s += colours.get(product.colour, 0.0)
-                scores[j] = s
         decay = self.config.diversity
-        order = sorted((j for j in scores if scores[j] > 0), key=scores.__getitem__, reverse=True)
+        score_of = scores.tolist()
+        ids = unique.tolist()
         best: list[tuple[float, str, int]] = []
         seen: dict[int, int] = {}
-        for j in order:
-            negative = -scores[j]
+        for k in order:
+            negative = -score_of[k]
             if len(best) == limit and negative > best[-1][0]:
                 break  # every later one ranks below the chosen ones, decayed or not
-            product = products[j]
+            product = products[ids[k]]
             n = seen.get(product.category, 0)
             seen[product.category] = n + 1
-            key = (negative * decay**n if n else negative, product.sku, j)
+            key = (negative * decay**n if n else negative, product.sku, k)
             if len(best) < limit:
                 insort(best, key)
             elif key < best[-1]:
                 best.pop()
                 insort(best, key)
         result = []
-        for negative, _, j in best:
-            a = co[j]
-            b = near[j]
-            h = habit_parts.get(j, 0.0)
+        for negative, _, k in best:
+            a = float(co[k])
+            b = float(near[k])
+            h = 0.0 if habit_parts is None else float(habit_parts[k])
             reason = _HABIT if h > a and h > b else _CO_PURCHASE if a >= b else _COMPLEMENT
-            result.append((j, -negative, reason))
+            result.append((ids[k], -negative, reason))
         return result
 
 

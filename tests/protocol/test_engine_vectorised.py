@@ -1,0 +1,163 @@
+"""The pairing engine's vectorised ranking (numpy: the merge of the basket's pairing
+lists, the phone's parts looked up in one sorted table, the ordering) answers bit for bit
+as a plain loop over the same refreshed model: the same candidates, the same float sums in
+the same order, ties in the order a dict of the candidates would list them."""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol import EngineConfig, Item, PairingEngine, PurchaseUpload, Reason
+from tests.planted.colourless_rank import ColourlessEngine
+from tests.protocol.test_engine_properties import CATALOG, HISTORIES, PRODUCTS, baskets
+
+BLOCK = 1 << 40  # the key blocks of a profile's lookup table (protocol/_reco/_engine.py)
+
+
+def plain_pair(
+    engine: PairingEngine, items: Sequence[Item], phone_id: str | None, limit: int
+) -> list[tuple[str, float, Reason]]:
+    """The engine's answer by plain dict loops over its refreshed model."""
+    if limit <= 0:
+        return []
+    basket: dict[str, Item] = {}
+    for item in items:
+        basket.setdefault(item.sku, item)
+    co: dict[int, float] = {}
+    near: dict[int, float] = {}
+    excluded = []
+    for name in sorted(basket):
+        index = engine._ids.get(name)
+        if index is None:
+            found = engine._compute_list(None, basket[name])
+        else:
+            excluded.append(index)
+            found = engine._lists[index]
+        for j, a, b in zip(found.ids, found.co, found.near, strict=True):
+            if j in co:
+                co[j] += a
+                near[j] += b
+            else:
+                co[j] = a
+                near[j] = b
+    profile = engine._profiles.get(phone_id) if phone_id is not None else None
+    parts: dict[int, float] = {}
+    if profile is not None:
+        parts = dict(zip(profile.parts[0].tolist(), profile.parts[1].tolist(), strict=True))
+        for j in profile.top:
+            if j not in co:
+                co[j] = near[j] = 0.0
+    for j in excluded:
+        if j in co:
+            del co[j], near[j]
+    return _plain_rank(engine, co, near, parts if profile is not None else None, limit)
+
+
+def _plain_rank(
+    engine: PairingEngine,
+    co: dict[int, float],
+    near: dict[int, float],
+    parts: dict[int, float] | None,
+    limit: int,
+) -> list[tuple[str, float, Reason]]:
+    products = engine._products
+    words = engine._word_ids
+    popularity = engine._popularity
+    scores: dict[int, float] = {}
+    habit: dict[int, float] = {}
+    for j, a in co.items():
+        p = products[j]
+        s = a + near[j] + popularity[j]
+        if parts is not None:
+            h = habit[j] = parts.get(j, 0.0) + parts.get(BLOCK + p.category, 0.0)
+            s = s + h + parts.get(2 * BLOCK + words[p.brand], 0.0)
+            s += parts.get(3 * BLOCK + words[p.colour], 0.0)
+        scores[j] = s
+    order = sorted((j for j in scores if scores[j] > 0), key=scores.__getitem__, reverse=True)
+    best: list[tuple[float, str, int]] = []
+    seen: dict[int, int] = {}
+    decay = engine.config.diversity
+    for j in order:
+        negative = -scores[j]
+        if len(best) == limit and negative > best[-1][0]:
+            break
+        n = seen.get(products[j].category, 0)
+        seen[products[j].category] = n + 1
+        key = (negative * decay**n if n else negative, products[j].sku, j)
+        if len(best) < limit:
+            insort(best, key)
+        elif key < best[-1]:
+            best.pop()
+            insort(best, key)
+    result = []
+    for negative, sku, j in best:
+        a, b, h = co[j], near[j], habit.get(j, 0.0)
+        reason = (
+            Reason.HABIT if h > a and h > b else Reason.CO_PURCHASE if a >= b else Reason.COMPLEMENT
+        )
+        result.append((sku, -negative, reason))
+    return result
+
+
+WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=10, max_size=10)
+
+
+def _engine(
+    kind: type[PairingEngine], history: list[PurchaseUpload], weights: list[float], every: int
+) -> PairingEngine:
+    config = EngineConfig(refresh_every=every, diversity=0.7).with_weights(weights)
+    engine = kind(config=config)
+    for purchase in history:
+        engine.observe(purchase)
+    return engine
+
+
+def _same(engine: PairingEngine, questions: Sequence[tuple[tuple[Item, ...], str | None]]) -> None:
+    for items, phone in questions:
+        for limit in (1, 5, 30):
+            got = [(p.sku, p.score, p.reason) for p in engine.pair(items, phone, limit)]
+            assert got == plain_pair(engine, items, phone, limit)
+
+
+PHONE = st.sampled_from([None, "+8613800000001", "+8613800000002", "+8613800000003"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(HISTORIES, WEIGHTS, st.integers(1, 4), st.lists(st.tuples(baskets(), PHONE), max_size=6))
+def test_the_vectorised_ranking_is_the_plain_loop(
+    history: list[PurchaseUpload],
+    weights: list[float],
+    every: int,
+    questions: list[tuple[tuple[Item, ...], str | None]],
+) -> None:
+    _same(_engine(PairingEngine, history, weights, every), questions)
+
+
+def test_the_check_catches_a_ranking_that_forgets_a_part() -> None:
+    coloured = [p for p in PRODUCTS if p.colour][:4]
+    assert len(coloured) == 4
+    phone = "+8613800000001"
+    history = [
+        PurchaseUpload(
+            receipt_id=f"r-{n}",
+            merchant_id="shop-1",
+            pos_id="pos-1",
+            phone_id=phone,
+            items=(CATALOG.to_item(product),),
+            purchased_at=0.0,
+        )
+        for n, product in enumerate(coloured)
+    ]
+    weights = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]  # colour counts
+    questions = [((CATALOG.to_item(p),), phone) for p in PRODUCTS]
+    _same(_engine(PairingEngine, history, weights, 1), questions)
+    planted = _engine(ColourlessEngine, history, weights, 1)
+    try:
+        _same(planted, questions)
+    except AssertionError:
+        return
+    raise AssertionError("the comparison missed the forgotten colour part")
