@@ -37,6 +37,7 @@ from scenarios._sweep._run import parse_vary, plan_sweep, run_sweep
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._replay import DeterminismResult, check_determinism
 
+from ._explore import add_explore_parser, explore_command
 from ._field import (
     add_client_parsers,
     add_serve_parser,
@@ -47,7 +48,6 @@ from ._field import (
     run_tcp_command,
     serve_command,
 )
-from ._explore import add_explore_parser, explore_command
 from ._reco import add_reco_parser, run_reco
 from ._trace import (
     add_trace_parsers,

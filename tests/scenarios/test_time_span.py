@@ -24,9 +24,7 @@ def test_the_horizon_is_the_day_then_the_later_of_the_push_deadline_and_the_slow
     )
     slow_asks = attrs.evolve(quickstart, duration=3600.0, ask_delay=(10.0, 7200.0))
     assert slow_asks.horizon == 3600.0 + 7200.0
-    late_push = attrs.evolve(
-        slow_asks, cloud=attrs.evolve(quickstart.cloud, push_timeout=9000.0)
-    )
+    late_push = attrs.evolve(slow_asks, cloud=attrs.evolve(quickstart.cloud, push_timeout=9000.0))
     assert late_push.horizon == 3600.0 + 9000.0
 
 
