@@ -424,6 +424,7 @@ class PairingEngine:
         # The refreshed model: what questions read.
         self._lists: list[_List] = []
         self._popularity: list[float] = []  # product -> weighted popularity part
+        self._roots: list[float] = []  # product -> sqrt(its count or 1) at its last refresh
         self._related: list[tuple[tuple[int, float], ...]] = []  # category -> (D, P(D | C))
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
         self._offered: list[tuple[tuple[int, float], ...]] = []  # category -> (j, P(D|C)P(j|D))
@@ -489,6 +490,7 @@ class PairingEngine:
         self._skus.append(item.sku)
         self._lists.append(_EMPTY_LIST)
         self._popularity.append(0.0)
+        self._roots.append(1.0)
         if catalog:
             kind = self._categories[category]
             kind.size += 1
@@ -695,8 +697,11 @@ class PairingEngine:
         products = self._products
         popularity = self._popularity
         scale = cfg.popularity_weight / 10.0
+        roots = self._roots
         for i in self._dirty_products:
-            popularity[i] = scale * math.log1p(products[i].count)
+            count = products[i].count
+            popularity[i] = scale * math.log1p(count)
+            roots[i] = math.sqrt(count or 1)
         lists = self._lists
         for i in sorted(self._dirty_products):
             lists[i] = self._compute_list(i, products[i].item)
@@ -793,10 +798,15 @@ class PairingEngine:
         if index is not None:
             product = products[index]
             n = product.count
-            if n:
-                root = 1.0 / sqrt(n)
+            if n and w_cos == 0.0 and w_conf != 0.0:  # adding a nought cosine part: no change
                 for j, c in product.row.items():
-                    v = co[j] = w_conf * (c / n) + w_cos * (c * root / sqrt(products[j].count or 1))
+                    v = co[j] = w_conf * (c / n)
+                    total[j] = v + popularity[j]
+            elif n:
+                root = 1.0 / sqrt(n)
+                roots = self._roots
+                for j, c in product.row.items():
+                    v = co[j] = w_conf * (c / n) + w_cos * (c * root / roots[j])
                     total[j] = v + popularity[j]
         near: dict[int, float] = {}
         kind = self._category_ids.get(item.category)
@@ -808,10 +818,11 @@ class PairingEngine:
                     v = near[j] = w_cat * (shrink * value)
                     total[j] = total.get(j, popularity[j]) + v
         chosen = _best(total, cfg.pairings, self._skus.__getitem__)
+        noughts = itertools.repeat(0.0)
         return _List(
             tuple(chosen),
-            tuple(co.get(j, 0.0) for j in chosen),
-            tuple(near.get(j, 0.0) for j in chosen),
+            tuple(map(co.get, chosen, noughts)),
+            tuple(map(near.get, chosen, noughts)),
         )
 
     def _compute_profile(self, habits: _Habits) -> _Profile:
