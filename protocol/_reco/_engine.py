@@ -257,30 +257,27 @@ class _Habits:
 # ---------------------------------------------------------------------- refreshed model
 
 
-class _List(NamedTuple):
-    """A basket product's pairing list: candidates and their weighted partial scores."""
-
-    ids: tuple[int, ...]
-    co: tuple[float, ...]  # confidence and cosine parts
-    near: tuple[float, ...]  # category part
-
-
 _Floats = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.int64]
 _Lookup = tuple[_Ints, _Floats]  # sorted keys and their values
 _NO_LOOKUP: _Lookup = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+_List = _Floats
+"""A basket product's pairing list, one array of three rows: its candidates' numbers (exact
+in a float below 2 ** 53), their weighted confidence and cosine parts, their category parts.
+One contiguous array: a question reads five of them at once (np.concatenate)."""
 
 
 class _Profile(NamedTuple):
     """What a question reads of a phone: its best products, and its habit parts and
     shares, weighted, in one sorted lookup table (keys: see :data:`_BLOCK`)."""
 
-    top: tuple[int, ...]  # its habit_candidates best products by habit part
+    top: _List  # its habit_candidates best products by habit part, parts 0.0
     parts: _Lookup  # product -> habit + recency + decayed parts; category -> habit_category
     # part; brand -> brand part; colour -> colour part ("" never a key)
 
 
-_EMPTY_LIST = _List((), (), ())
+_EMPTY_LIST: _List = np.zeros((3, 0))
 
 
 _BLOCK = 1 << 40
@@ -818,11 +815,12 @@ class PairingEngine:
                     v = near[j] = w_cat * (shrink * value)
                     total[j] = total.get(j, popularity[j]) + v
         chosen = _best(total, cfg.pairings, self._skus.__getitem__)
+        if not chosen:
+            return _EMPTY_LIST
         noughts = itertools.repeat(0.0)
-        return _List(
-            tuple(chosen),
-            tuple(map(co.get, chosen, noughts)),
-            tuple(map(near.get, chosen, noughts)),
+        return np.array(
+            (chosen, list(map(co.get, chosen, noughts)), list(map(near.get, chosen, noughts))),
+            dtype=np.float64,
         )
 
     def _compute_profile(self, habits: _Habits) -> _Profile:
@@ -853,7 +851,9 @@ class PairingEngine:
             parts[2 * block + word(b)] = cfg.brand_weight * n / lines
         for colour, n in habits.colours.items():
             parts[3 * block + word(colour)] = cfg.colour_weight * n / lines
-        return _Profile(tuple(top), _lookup_table(parts))
+        listed: _List = np.zeros((3, len(top)))
+        listed[0] = top
+        return _Profile(listed, _lookup_table(parts))
 
     # ------------------------------------------------------------------ features (fitting)
 
@@ -973,42 +973,34 @@ class PairingEngine:
         lists = self._lists
         # The candidates of every list, in the basket's SKU order, then the phone's: the
         # first place of a candidate is where a dict of them would have inserted it.
-        candidates: list[int] = []
-        co: list[float] = []
-        near: list[float] = []
+        pieces: list[_List] = []
         excluded: list[int] = []  # the basket's own products are never answers
         for name in sorted(basket):
             index = ids.get(name)
             if index is None:  # never learned: through its category alone
-                found = self._compute_list(None, basket[name])
+                pieces.append(self._compute_list(None, basket[name]))
             else:
                 excluded.append(index)
-                found = lists[index]
-            candidates += found.ids
-            co += found.co
-            near += found.near
+                pieces.append(lists[index])
         profile = self._profiles.get(phone_id) if phone_id is not None else None
         if profile is not None:  # adds 0.0 to a candidate already listed: no change
-            candidates += profile.top
-            zeros = [0.0] * len(profile.top)
-            co += zeros
-            near += zeros
-        if not candidates:
-            return []
+            pieces.append(profile.top)
         # a basket product gets -inf added: whatever else it sums, it scores no answer (one
         # learned after the last refresh is no candidate)
         known = len(self._tables.popularity)
         excluded = [i for i in excluded if i < known]
-        candidates += excluded
-        co += [-math.inf] * len(excluded)
-        near += [0.0] * len(excluded)
-        return self._rank(candidates, co, near, profile, limit)
+        if excluded:
+            pieces.append(np.array((excluded, [-math.inf] * len(excluded), [0.0] * len(excluded))))
+        table = np.concatenate(pieces, axis=1)
+        if not table.shape[1]:
+            return []
+        return self._rank(table[0].astype(np.int64), table[1], table[2], profile, limit)
 
     def _rank(
         self,
-        candidates: list[int],
-        co_parts: list[float],
-        near_parts: list[float],
+        candidates: _Ints,
+        co_parts: _Floats,
+        near_parts: _Floats,
         profile: _Profile | None,
         limit: int,
     ) -> list[tuple[int, float, Reason]]:
@@ -1018,7 +1010,7 @@ class PairingEngine:
         sequence of float additions as a plain loop's (in list order, from 0.0), so the
         scores are bit for bit those of one."""
         tables = self._tables
-        unique, first, inverse = _grouped(np.array(candidates, dtype=np.int64))
+        unique, first, inverse = _grouped(candidates)
         size = len(unique)
         co = np.bincount(inverse, weights=co_parts, minlength=size)
         near = np.bincount(inverse, weights=near_parts, minlength=size)

@@ -18,7 +18,7 @@ __all__ = ["ColourlessEngine"]
 class ColourlessEngine(PairingEngine):
     """Ranks as if every colour part were 0 (the bug)."""
 
-    def _rank(self, candidates: list[int], co: list[float], near: list[float], *rest: Any) -> Any:
+    def _rank(self, candidates: Any, co: Any, near: Any, *rest: Any) -> Any:
         profile, limit = rest
         if profile is not None:
             keys, values = profile.parts

@@ -37,7 +37,8 @@ def plain_pair(
         else:
             excluded.append(index)
             found = engine._lists[index]
-        for j, a, b in zip(found.ids, found.co, found.near, strict=True):
+        ids, parts_co, parts_near = found.tolist()
+        for j, a, b in zip(map(int, ids), parts_co, parts_near, strict=True):
             if j in co:
                 co[j] += a
                 near[j] += b
@@ -48,7 +49,7 @@ def plain_pair(
     parts: dict[int, float] = {}
     if profile is not None:
         parts = dict(zip(profile.parts[0].tolist(), profile.parts[1].tolist(), strict=True))
-        for j in profile.top:
+        for j in map(int, profile.top[0].tolist()):
             if j not in co:
                 co[j] = near[j] = 0.0
     for j in excluded:
