@@ -259,8 +259,8 @@ class _Habits:
 
 _Floats = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.int64]
-_Lookup = tuple[_Ints, _Floats]  # sorted keys and their values
-_NO_LOOKUP: _Lookup = (np.zeros(0, dtype=np.int64), np.zeros(0))
+_Lookup = tuple[_Floats, _Floats]  # sorted keys (whole numbers) and their values
+_NO_LOOKUP: _Lookup = (np.zeros(0), np.zeros(0))
 
 _List = _Floats
 """A basket product's pairing list, one array of three rows: its candidates' numbers (exact
@@ -287,19 +287,18 @@ times ``_BLOCK`` plus its colour's."""
 
 
 class _Tables:
-    """Per product, what a question's vectorised scoring reads: the weighted popularity
-    part (as of the last refresh, like the list of it) and its four keys in a profile's
-    lookup table (see :data:`_BLOCK`)."""
+    """Per product, in one row (one memory fetch per candidate), what a question's
+    vectorised scoring reads: the weighted popularity part (as of the last refresh, like
+    the list of it) and the product's four keys in a profile's lookup table (see
+    :data:`_BLOCK`; exact as floats, below 2 ** 53)."""
 
-    __slots__ = ("keys", "popularity")
+    __slots__ = ("rows",)
 
-    def __init__(self, popularity: _Floats, keys: _Ints) -> None:
-        self.popularity = popularity
-        self.keys = keys  # product -> (product, category, brand, colour) keys
+    def __init__(self, rows: _Floats) -> None:
+        self.rows = rows  # product -> popularity part, product, category, brand, colour keys
 
-    @classmethod
-    def empty(cls) -> _Tables:
-        return cls(np.zeros(0), np.zeros((0, 4), dtype=np.int64))
+    def __len__(self) -> int:
+        return len(self.rows)
 
     def refreshed(
         self,
@@ -309,27 +308,25 @@ class _Tables:
     ) -> _Tables:
         """These tables for the products now known, with the popularity of *changed*
         products (and of new ones) read anew from *popularity*."""
-        old = len(self.keys)
+        old = len(self.rows)
         tables = self
         if len(attributes) > old:
-            keys = np.zeros((len(attributes) - old, 4), dtype=np.int64)
-            keys[:, 0] = np.arange(old, len(attributes))
-            keys[:, 1:] = np.array(attributes[old:], dtype=np.int64).reshape(-1, 3)
-            keys[:, 1:] += np.array([1, 2, 3], dtype=np.int64) * _BLOCK
-            tables = _Tables(
-                np.concatenate((self.popularity, np.array(popularity[old:], dtype=np.float64))),
-                np.concatenate((self.keys, keys)),
-            )
+            rows = np.zeros((len(attributes) - old, 5))
+            rows[:, 0] = popularity[old:]
+            rows[:, 1] = np.arange(old, len(attributes))
+            rows[:, 2:] = np.array(attributes[old:], dtype=np.float64).reshape(-1, 3)
+            rows[:, 2:] += np.array([1.0, 2.0, 3.0]) * _BLOCK
+            tables = _Tables(np.concatenate((self.rows, rows)))
         again = [i for i in changed if i < old]
         if again:
-            tables.popularity[again] = [popularity[i] for i in again]
+            tables.rows[again, 0] = [popularity[i] for i in again]
         return tables
 
 
 def _lookup_table(mapping: Mapping[int, float]) -> _Lookup:
     if not mapping:
         return _NO_LOOKUP
-    keys = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+    keys = np.fromiter(mapping.keys(), dtype=np.float64, count=len(mapping))
     values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
     order = np.argsort(keys)
     return keys[order], values[order]
@@ -348,7 +345,7 @@ def _grouped(keys: _Ints) -> tuple[_Ints, _Ints, _Ints]:
     return ordered[starts], order[starts], inverse
 
 
-def _looked_up(table: _Lookup, queries: _Ints) -> _Floats:
+def _looked_up(table: _Lookup, queries: _Floats) -> _Floats:
     """The value of each of *queries* in *table*, 0.0 if absent (``dict.get(q, 0.0)``)."""
     keys, values = table
     if not len(keys):
@@ -430,7 +427,7 @@ class PairingEngine:
         # each refresh.
         self._word_ids: dict[str, int] = {}  # brand or colour -> its number in the arrays
         self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
-        self._tables = _Tables.empty()
+        self._tables = _Tables(np.zeros((0, 5)))
         self._affinity_memo: dict[tuple[int, str, str], list[tuple[int, float]]] = {}
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
@@ -987,7 +984,7 @@ class PairingEngine:
             pieces.append(profile.top)
         # a basket product gets -inf added: whatever else it sums, it scores no answer (one
         # learned after the last refresh is no candidate)
-        known = len(self._tables.popularity)
+        known = len(self._tables)
         excluded = [i for i in excluded if i < known]
         if excluded:
             pieces.append(np.array((excluded, [-math.inf] * len(excluded), [0.0] * len(excluded))))
@@ -1014,10 +1011,11 @@ class PairingEngine:
         size = len(unique)
         co = np.bincount(inverse, weights=co_parts, minlength=size)
         near = np.bincount(inverse, weights=near_parts, minlength=size)
-        scores = co + near + tables.popularity[unique]
+        rows = tables.rows[unique]
+        scores = co + near + rows[:, 0]
         habit_parts = None
         if profile is not None:  # product, category, brand and colour parts: one look-up
-            parts = _looked_up(profile.parts, tables.keys[unique].ravel()).reshape(size, 4)
+            parts = _looked_up(profile.parts, rows[:, 1:].ravel()).reshape(size, 4)
             habit_parts = parts[:, 0] + parts[:, 1]
             # adding a colour part of 0.0 changes no sum
             scores = scores + habit_parts + parts[:, 2] + parts[:, 3]
