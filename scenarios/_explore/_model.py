@@ -26,6 +26,7 @@ and the timers are held as numbers (``docs/explore.md``, "Speed").
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import re
@@ -181,9 +182,10 @@ class _Move(NamedTuple):
 
 
 class WorldState:
-    """One state: ``key`` (what the search fingerprints) and the trace that led to it."""
+    """One state: ``key`` and ``monitor`` (what the search fingerprints) and the trace that
+    led to it."""
 
-    __slots__ = ("error", "key", "marks", "trail")
+    __slots__ = ("error", "key", "marks", "monitor", "trail")
 
     def __init__(
         self,
@@ -191,11 +193,15 @@ class WorldState:
         trail: _Trail | None,
         marks: frozenset[str],
         error: str | None = None,
+        monitor: int = 0,
     ) -> None:
         self.key = key
         self.trail = trail
         self.marks = marks
         self.error = error  # a party's step raised: what, and the step ends the path
+        # the number of the state of assocsim check's monitor after the trail's events:
+        # the search explores the product of the world and the monitor (issue 15)
+        self.monitor = monitor
 
     def chunks(self) -> list[tuple[TraceEvent, ...]]:
         """The events of the start, then of each transition, in order."""
@@ -230,6 +236,7 @@ class ProtocolModel:
         cloud: CloudFactory = reference_cloud,
         symmetry: bool = True,
         memoize: bool = True,
+        monitor: bool = True,
     ) -> None:
         self.world = world
         self.budgets = budgets
@@ -291,6 +298,15 @@ class ProtocolModel:
         self._timer_ids: dict[tuple[int, Hashable, float], int] = {}
         self._slots: dict[tuple[int, Hashable], int] = {}  # (party, key): one timer at a time
         self._slot_of: list[int] = []  # a timer's number -> its slot
+        # The monitor (TraceChecker) states, numbered: one checker in each, and per
+        # (state, events) the state after them (events kept alive: keyed by their id).
+        self._monitors: list[TraceChecker] = []
+        self._monitor_ids: dict[Hashable, int] = {}
+        self._monitor_moves: dict[tuple[int, int], tuple[tuple[TraceEvent, ...], int]] = {}
+        self._monitor_texts: dict[int, tuple[int, ...]] = {}
+        # False: the world's states alone, the monitor not tracked (unsound merging: only
+        # to count the world's states in tests and the bench)
+        self._with_monitor = monitor
         self._initial = self._start()
 
     # ------------------------------------------------------------------ Model
@@ -313,12 +329,22 @@ class ProtocolModel:
             snaps.append(move.snap)
         b = self.budgets
         key = (0.0, tuple(snaps), timers, network, (b.loss, b.duplication, b.crashes))
-        return WorldState(key, _Trail(tuple(events), None), frozenset())
+        self._monitor_id(TraceChecker(self._settings))  # number 0: nothing seen yet
+        trail = _Trail(tuple(events), None)
+        return WorldState(key, trail, frozenset(), monitor=self._monitored(0, trail.events))
 
     def fingerprint(self, state: WorldState) -> Hashable:
+        """The product's: the world's state and the monitor's (two paths into one world
+        state with different monitor states are different states)."""
+        if not self._with_monitor:
+            return min(self._renamed(state.key)) if self._renamings else hash(state.key)
         if not self._renamings:
-            return hash(state.key)
-        return min(self._renamed(state.key))
+            return hash((state.key, state.monitor))
+        texts = self._monitor_renamed(state.monitor)
+        return min(
+            hash((world, monitor))
+            for world, monitor in zip(self._renamed(state.key), texts, strict=True)
+        )
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
@@ -391,6 +417,38 @@ class ProtocolModel:
         return state.marks
 
     # ------------------------------------------------------------------ judging
+
+    def _monitor_id(self, checker: TraceChecker) -> int:
+        state = checker.monitor_state()
+        number = self._monitor_ids.get(state)
+        if number is None:
+            number = self._monitor_ids[state] = len(self._monitors)
+            self._monitors.append(checker)
+        return number
+
+    def _monitored(self, monitor: int, events: tuple[TraceEvent, ...]) -> int:
+        """The monitor's state (numbered) after ``events`` from state ``monitor``: the same
+        TraceChecker that judges paths, fed the events (lines 0: lines decide nothing)."""
+        if not events or not self._with_monitor:
+            return monitor
+        found = self._monitor_moves.get((monitor, id(events)))
+        if found is not None and found[0] is events:
+            return found[1]
+        checker = copy.deepcopy(self._monitors[monitor])
+        for event in events:
+            checker.feed_event(parse_event(event.to_json(), 0))
+        number = self._monitor_id(checker)
+        if len(self._monitor_moves) >= _MOVES_KEPT:
+            self._monitor_moves.clear()
+        self._monitor_moves[(monitor, id(events))] = (events, number)
+        return number
+
+    def _monitor_renamed(self, monitor: int) -> tuple[int, ...]:
+        found = self._monitor_texts.get(monitor)
+        if found is None:
+            state = self._monitors[monitor].monitor_state()
+            found = self._monitor_texts[monitor] = self._rename_all(f"M{state!r}")
+        return found
 
     def check(self, events: Iterable[TraceEvent]) -> CheckResult:
         """``assocsim check``'s verdict on ``events`` (a :class:`~scenarios.CheckResult`)."""
@@ -473,7 +531,9 @@ class ProtocolModel:
         events: Sequence[TraceEvent],
         marks: Iterable[str],
     ) -> WorldState:
-        return WorldState(key, _Trail(tuple(events), state.trail), frozenset(marks))
+        trail = _Trail(tuple(events), state.trail)
+        monitor = self._monitored(state.monitor, trail.events)
+        return WorldState(key, trail, frozenset(marks), monitor=monitor)
 
     def _deliver(self, state: WorldState, actor: int, fid: int, rest: Any) -> WorldState:
         now, actors, timers, _, budgets = state.key
@@ -667,15 +727,16 @@ class ProtocolModel:
         """The state after ``move`` of ``actor`` from ``state``, whose network and timers
         (the message delivered or the timer fired taken out) are ``network``, ``timers``."""
         trail = _Trail(move.events, state.trail)
+        monitor = self._monitored(state.monitor, move.events)
         if move.snap is None:
-            return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error)
+            return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error, monitor)
         if move.restarted or move.cancels or move.arms:
             timers = self._timed(actor, move, timers)
         if move.flights:
             network = tuple(sorted(network + move.flights))
         actors = state.key[1]
         snaps = (*actors[:actor], move.snap, *actors[actor + 1 :])
-        return WorldState((now, snaps, timers, network, budgets), trail, move.marks)
+        return WorldState((now, snaps, timers, network, budgets), trail, move.marks, None, monitor)
 
     def _timed(self, actor: int, move: _Move, timers: frozenset[int]) -> frozenset[int]:
         """``timers`` after ``move``: its cancels, then its timers (arming a key again

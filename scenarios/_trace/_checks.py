@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -780,6 +780,20 @@ class TraceChecker:
         """The observer form: judge a live event."""
         self.feed(event.to_json())
 
+    def monitor_state(self) -> Hashable:
+        """Everything this checker remembers that decides its verdicts to come, as a
+        hashable value: two checkers with equal states judge every continuation alike.
+        ``assocsim explore`` keeps it in a state's fingerprint (the product of the world
+        and this monitor, ``docs/explore.md``). Counters of judged cases (they only fill
+        the summary table), the settings (fixed per search) and the lines of events (the
+        explorer feeds 0) are left out; the violations found so far are in."""
+        facts = vars(self._facts)
+        return (
+            _frozen(facts, ("ledger", "judgement")),
+            _frozen(vars(facts["ledger"]), ("_field", "push_timeout")),
+            *(_frozen(vars(inv), ("facts", "config", "checked")) for inv in self._invariants),
+        )
+
     def result(self) -> CheckResult:
         """Finish the liveness checks and report (call once, after the last event)."""
         violations: list[Violation] = []
@@ -802,6 +816,26 @@ class TraceChecker:
             shown_from="shown notes" if facts.ledger.reliable else "receptions",
             skipped=self._skipped,
         )
+
+
+def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
+    """``value`` (the checker's facts: dicts, sets, lists, records) as a hashable value,
+    a dict as the set of its items (no verdict depends on the order facts were learnt, only
+    the order violations are listed in), lists in order, ``skip`` keys left out and so are
+    methods (a ledger's dispatch tables: code, not history)."""
+    if isinstance(value, dict):
+        return frozenset(
+            (k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)
+        )
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(v) for v in value)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *(_frozen(v) for v in value))
+    if attrs.has(type(value)):  # a judgment (mutable), a violation
+        fields = attrs.fields(type(value))
+        return (type(value).__name__, *(_frozen(getattr(value, f.name)) for f in fields))
+    hash(value)  # a value the monitor's state cannot hold otherwise raises here
+    return value  # type: ignore[no-any-return]
 
 
 def check_trace(records: Iterable[Mapping[str, Any]], *, settings: Settings = None) -> CheckResult:
