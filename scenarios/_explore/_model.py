@@ -299,10 +299,11 @@ class ProtocolModel:
         self._slots: dict[tuple[int, Hashable], int] = {}  # (party, key): one timer at a time
         self._slot_of: list[int] = []  # a timer's number -> its slot
         # The monitor (TraceChecker) states, numbered: one checker in each, and per
-        # (state, events) the state after them (events kept alive: keyed by their id).
+        # (state, events) the state after them: equal events from one monitor state lead
+        # to one state, whichever move made them (a copy of a checker costs ~1 ms).
         self._monitors: list[TraceChecker] = []
         self._monitor_ids: dict[Hashable, int] = {}
-        self._monitor_moves: dict[tuple[int, int], tuple[tuple[TraceEvent, ...], int]] = {}
+        self._monitor_moves: dict[tuple[int, tuple[TraceEvent, ...]], int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
         # False: the world's states alone, the monitor not tracked (unsound merging: only
         # to count the world's states in tests and the bench)
@@ -431,16 +432,16 @@ class ProtocolModel:
         TraceChecker that judges paths, fed the events (lines 0: lines decide nothing)."""
         if not events or not self._with_monitor:
             return monitor
-        found = self._monitor_moves.get((monitor, id(events)))
-        if found is not None and found[0] is events:
-            return found[1]
+        found = self._monitor_moves.get((monitor, events))
+        if found is not None:
+            return found
         checker = copy.deepcopy(self._monitors[monitor])
         for event in events:
             checker.feed_event(parse_event(event.to_json(), 0))
         number = self._monitor_id(checker)
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
-        self._monitor_moves[(monitor, id(events))] = (events, number)
+        self._monitor_moves[(monitor, events)] = number
         return number
 
     def _monitor_renamed(self, monitor: int) -> tuple[int, ...]:
