@@ -341,7 +341,7 @@ class ProtocolModel:
             return min(self._renamed(state.key)) if self._renamings else hash(state.key)
         if not self._renamings:
             return hash((state.key, state.monitor))
-        texts = self._monitor_renamed(state.monitor)
+        texts = self._monitor_texts[state.monitor]
         return min(
             hash((world, monitor))
             for world, monitor in zip(self._renamed(state.key), texts, strict=True)
@@ -425,6 +425,8 @@ class ProtocolModel:
         if number is None:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
+            if self._renamings:  # its canonical text under each renaming, made once
+                self._monitor_texts[number] = self._rename_all(f"M{state!r}")
         return number
 
     def _monitored(self, monitor: int, events: tuple[TraceEvent, ...]) -> int:
@@ -445,13 +447,6 @@ class ProtocolModel:
             self._monitor_moves.clear()
         self._monitor_moves[(monitor, events)] = number
         return number
-
-    def _monitor_renamed(self, monitor: int) -> tuple[int, ...]:
-        found = self._monitor_texts.get(monitor)
-        if found is None:
-            state = self._monitors[monitor].monitor_state()
-            found = self._monitor_texts[monitor] = self._rename_all(f"M{state!r}")
-        return found
 
     def check(self, events: Iterable[TraceEvent]) -> CheckResult:
         """``assocsim check``'s verdict on ``events`` (a :class:`~scenarios.CheckResult`)."""

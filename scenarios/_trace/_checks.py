@@ -818,22 +818,27 @@ class TraceChecker:
         )
 
 
+_ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
-    """``value`` (the checker's facts: dicts, sets, lists, records) as a hashable value,
+    """``value`` (the checker's facts: dicts, sets, lists, records) as a hashable value:
     a dict as the set of its items (no verdict depends on the order facts were learnt, only
     the order violations are listed in), lists in order, ``skip`` keys left out and so are
     methods (a ledger's dispatch tables: code, not history)."""
-    if isinstance(value, dict):
+    cls = type(value)
+    if cls in _ATOMS:
+        return value  # type: ignore[no-any-return]
+    if cls is dict:
         return frozenset(
-            (k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)
+            [(k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)]
         )
-    if isinstance(value, set | frozenset):
-        return frozenset(_frozen(v) for v in value)
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, *(_frozen(v) for v in value))
-    if attrs.has(type(value)):  # a judgment (mutable), a violation
-        fields = attrs.fields(type(value))
-        return (type(value).__name__, *(_frozen(getattr(value, f.name)) for f in fields))
+    if cls is set or cls is frozenset:
+        return frozenset([_frozen(v) for v in value])
+    if cls is list or isinstance(value, tuple):
+        return (cls.__name__, *[_frozen(v) for v in value])
+    if attrs.has(cls):  # a judgment (mutable), a violation
+        return (cls.__name__, *[_frozen(getattr(value, f.name)) for f in attrs.fields(cls)])
     hash(value)  # a value the monitor's state cannot hold otherwise raises here
     return value  # type: ignore[no-any-return]
 
