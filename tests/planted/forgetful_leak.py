@@ -1,16 +1,18 @@
 """A cloud with a planted bug that only a path the explorer used to merge shows.
 
-:class:`ForgetfulLeak` keeps, in memory, who sent it the last message. When a purchase
-upload arrives right after a phone's subscription (that order, not the other), it leaks
-the receipt's products to a phone outside the world (a ``privacy`` violation at the
-send), and remembers nothing of it: once the next message arrives, its memory is the same
-whichever order came first, and no party keeps the leak (the stranger is not in the
-world, so nothing is in flight). Two paths, one leaking, meet in one machine state;
-only ``assocsim check``'s monitor tells them apart (issue 15, ``docs/explore.md``,
-"Limit"). ``assocsim explore pull`` must find it (``tests/scenarios/test_explore_monitor.py``).
+:class:`ForgetfulLeak` remembers, in memory only, whether its process has heard from a
+POS. When a phone subscribes to a process that has not (the cloud crashed and restarted
+between the upload and the subscription), it leaks every stored receipt to a phone
+outside the world (``binding``, ``timeout-push`` and ``privacy`` violations at the send)
+and nothing keeps the leak: the stranger is no party (nothing is in flight) and the
+restarted cloud's memory is the one it has when the crash comes after the subscription.
+The two paths meet in one machine state; only ``assocsim check``'s monitor tells them
+apart (issue 15, ``docs/explore.md``, "What merging keeps"). ``assocsim explore pull
+--max-crashes 1`` must find it, and a search of the world's states alone merges it away
+(``tests/scenarios/test_explore_monitor.py``).
 
 Load it like any variant:
-``assocsim explore pull --cloud tests.planted.forgetful_leak:forgetful_leak_cloud``.
+``assocsim explore pull --max-crashes 1 --cloud tests.planted.forgetful_leak:forgetful_leak_cloud``.
 """
 
 from __future__ import annotations
