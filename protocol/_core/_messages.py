@@ -155,6 +155,19 @@ class ReceiptKey(NamedTuple):
 # --------------------------------------------------------------------------- goods
 
 
+class _AboutAReceipt:
+    """A message about one receipt: :attr:`receipt` is its key, (merchant, receipt id), as
+    receipt ids are a namespace per merchant."""
+
+    __slots__ = ()
+    receipt_id: str
+    merchant_id: str
+
+    @property
+    def receipt(self) -> ReceiptKey:
+        return ReceiptKey(self.merchant_id, self.receipt_id)
+
+
 @attrs.frozen
 class Item:
     """One line of a purchase: the goods information the POS binds and uploads."""
@@ -226,7 +239,7 @@ class SubscribeAck:
 
 
 @attrs.frozen
-class PurchaseUpload:
+class PurchaseUpload(_AboutAReceipt):
     """POS -> cloud (step 501/601): the purchase bound one-to-one to a phone identifier."""
 
     receipt_id: str = attrs.field(validator=token_validator)
@@ -239,50 +252,34 @@ class PurchaseUpload:
     )
     purchased_at: float = attrs.field(validator=_time)
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class UploadAck:
+class UploadAck(_AboutAReceipt):
     """Cloud -> POS (step 502/602): the binding of ``receipt_id`` is stored."""
 
     receipt_id: str = attrs.field(validator=token_validator)
     merchant_id: str = attrs.field(validator=token_validator)
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class ReceiptNotice:
+class ReceiptNotice(_AboutAReceipt):
     """POS -> buyer's phone: the receipt id of the purchase just paid, to ask about."""
 
     receipt_id: str = attrs.field(validator=token_validator)
     merchant_id: str = attrs.field(validator=token_validator)
     purchased_at: float = attrs.field(validator=_time)
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class NoticeAck:
+class NoticeAck(_AboutAReceipt):
     """Phone -> POS: the receipt notice of ``receipt_id`` arrived (the POS stops re-sending)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
     merchant_id: str = attrs.field(validator=token_validator)
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class AssociationRequest:
+class AssociationRequest(_AboutAReceipt):
     """Phone -> cloud (step 503): ask for the associated products of a receipt.
 
     ``phone_id`` is the requester's identifier that the cloud determines (step 504) and
@@ -294,13 +291,9 @@ class AssociationRequest:
     merchant_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class AssociationResponse:
+class AssociationResponse(_AboutAReceipt):
     """Cloud -> requesting phone (step 508): the associated products of the receipt."""
 
     request_id: int = attrs.field(validator=_request_id)
@@ -311,13 +304,9 @@ class AssociationResponse:
         metadata={MAX_ENTRIES: MAX_PRODUCTS_PER_DELIVERY},
     )
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class AssociationPush:
+class AssociationPush(_AboutAReceipt):
     """Cloud -> phone, unasked: after a timeout (step 603) or as the dual-send (unit 8022)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
@@ -329,22 +318,14 @@ class AssociationPush:
         metadata={MAX_ENTRIES: MAX_PRODUCTS_PER_DELIVERY},
     )
 
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
-
 
 @attrs.frozen
-class PushAck:
+class PushAck(_AboutAReceipt):
     """Phone -> cloud: the push of ``receipt_id`` arrived (the cloud stops re-sending it)."""
 
     receipt_id: str = attrs.field(validator=token_validator)
     merchant_id: str = attrs.field(validator=token_validator)
     phone_id: str = attrs.field(validator=phone_id_validator)
-
-    @property
-    def receipt(self) -> ReceiptKey:
-        return ReceiptKey(self.merchant_id, self.receipt_id)
 
 
 @attrs.frozen
