@@ -12,6 +12,7 @@ A pytest of a user's cloud variant::
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from actors import TRACE_FORMAT, JsonlTraceWriter, TraceEvent
 from scenarios._sim._cloud_factory import cloud_factory_spec, load_cloud_factory
 from scenarios._sim._runner import CloudFactory
 
-from ._model import ProtocolModel, WorldState, reference_cloud
+from ._model import ProtocolModel, Step, WorldState, reference_cloud
 from ._search import Outcome, SearchProgress, Strategy, search
 from ._world import (
     Budgets,
@@ -216,7 +217,9 @@ def explore(
     path: tuple[str, ...] = ()
     events: tuple[TraceEvent, ...] = ()
     if found.outcome is Outcome.VIOLATION and found.state is not None:
-        path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in found.path])  # type: ignore[arg-type]
+        steps = [step for step in found.path if isinstance(step, Step)]
+        assert len(steps) == len(found.path), "the protocol model labels its edges with Steps"
+        path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in steps])
     return ExploreResult(
         world=world,
         budgets=budgets,
@@ -283,16 +286,11 @@ def replay_counterexample(
     model = ProtocolModel(world, budgets, cloud=factory, symmetry=False)
     path = tuple(str(step) for step in spec["path"])
     events = tuple(model.follow(path).events())
-    writer_lines: list[str] = []
-
-    class _Lines:
-        def write(self, text: str) -> int:
-            writer_lines.extend(text.splitlines())
-            return len(text)
-
-    writer = JsonlTraceWriter(_Lines(), header)  # type: ignore[arg-type]
+    stream = io.StringIO()
+    writer = JsonlTraceWriter(stream, header)
     for event in events:
         writer(event)
+    writer_lines = stream.getvalue().splitlines()
     identical = writer_lines[1:] == lines[1:]
     result = model.check(events)
     replayed = ExploreResult(

@@ -22,7 +22,7 @@ import attrs
 __all__ = ["Dict", "Interned", "Snapshot", "freeze", "freeze_attributes", "thaw", "thaw_attributes"]
 
 
-class _Dict(tuple):  # type: ignore[type-arg]
+class _Dict(tuple[Any, ...]):
     __slots__ = ()
 
 
@@ -30,21 +30,21 @@ Dict = _Dict
 """The snapshot of a dict: its items, in insertion order."""
 
 
-class _List(tuple):  # type: ignore[type-arg]
+class _List(tuple[Any, ...]):
     __slots__ = ()
 
 
-class _Set(frozenset):  # type: ignore[type-arg]
+class _Set(frozenset[Any]):
     __slots__ = ()
 
 
-class _Obj(tuple):  # type: ignore[type-arg]
+class _Obj(tuple[Any, ...]):
     """(class, attribute items)"""
 
     __slots__ = ()
 
 
-class _Slots(tuple):  # type: ignore[type-arg]
+class _Slots(tuple[Any, ...]):
     """(class, field values)"""
 
     __slots__ = ()

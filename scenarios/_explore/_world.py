@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -193,7 +194,7 @@ SETTINGS = ("push_timeout", "mismatch_policy", "max_attempts")
 def with_settings(world: ExploreWorld, settings: Mapping[str, str]) -> ExploreWorld:
     """``world`` with the knobs of ``settings`` (``push_timeout`` in seconds,
     ``mismatch_policy`` dual-send or reject, ``max_attempts`` of every party's sends)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # attrs.evolve checks each field against the class
     for key, text in settings.items():
         if key not in SETTINGS:
             raise ExploreError(
@@ -208,7 +209,7 @@ def with_settings(world: ExploreWorld, settings: Mapping[str, str]) -> ExploreWo
                 changes["retry"] = attrs.evolve(world.retry, max_attempts=int(text))
         except (ValueError, TypeError, AssocsimError) as exc:
             raise ExploreError(f"--set {key}={text}: {exc}") from None
-    return attrs.evolve(world, **changes) if changes else world  # type: ignore[arg-type]
+    return attrs.evolve(world, **changes) if changes else world
 
 
 def _positive_float(text: str) -> float:
