@@ -712,7 +712,7 @@ class ProtocolModel:
             restarted=restarted,
         )
 
-    def _child(  # noqa: PLR0917
+    def _child(  # noqa: PLR0917 - positional on the hot path: a state's parts, no dict per call
         self,
         state: WorldState,
         actor: int,
