@@ -4,13 +4,58 @@ mailbox, and the server's fair, bounded one."""
 from __future__ import annotations
 
 import collections
+from typing import NoReturn
 
 import trio
 
 from ._transport import Envelope
 
 
-class _Mailbox:
+class _Receiving:
+    """What both mailboxes share: one consuming party, woken by an event when mail comes,
+    and the end of the queue (closed, or failed with the connection's error)."""
+
+    __slots__ = ("_error", "_waiter", "closed")
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._waiter: trio.Event | None = None
+        self._error: BaseException | None = None
+
+    def _has_mail(self) -> bool:
+        raise NotImplementedError
+
+    def receive_nowait(self) -> Envelope:
+        raise NotImplementedError
+
+    def _wake_receiver(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.set()
+
+    def _nothing_to_receive(self) -> NoReturn:
+        """What an empty mailbox answers: the end, or trio's would-block."""
+        if self.closed:
+            raise trio.ClosedResourceError("the endpoint is closed")
+        if self._error is not None:
+            raise self._error
+        raise trio.WouldBlock
+
+    async def receive(self) -> Envelope:
+        if self._has_mail():  # no wait: still a checkpoint, as every trio receive is
+            await trio.lowlevel.checkpoint()
+        while not self._has_mail():
+            if self.closed or self._error is not None:
+                break  # receive_nowait raises
+            waiter = self._waiter
+            if waiter is None:
+                waiter = self._waiter = trio.Event()
+            await waiter.wait()  # a checkpoint: no second one once woken (one round less)
+        return self.receive_nowait()
+
+
+class _Mailbox(_Receiving):
     """A queue of envelopes with one consumer (a client's party) and a wake-up: the one
     connection feeding it is the party's own.
 
@@ -20,24 +65,22 @@ class _Mailbox:
     meanwhile, so TCP slows the server. It holds at most ``limit`` plus one read's frames.
     """
 
-    __slots__ = ("_error", "_space", "_waiter", "closed", "limit", "queue")
+    __slots__ = ("_space", "limit", "queue")
 
     def __init__(self, limit: int) -> None:
+        super().__init__()
         self.queue: collections.deque[Envelope] = collections.deque()
         self.limit = limit
-        self.closed = False
-        self._waiter: trio.Event | None = None
         self._space: trio.Event | None = None  # the read loop, waiting for the queue to shrink
-        self._error: BaseException | None = None
+
+    def _has_mail(self) -> bool:
+        return bool(self.queue)
 
     def put(self, envelope: Envelope) -> bool:
         """Queue ``envelope``; True if the reader must now :meth:`wait_for_space`."""
         queue = self.queue
         queue.append(envelope)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            waiter.set()
+        self._wake_receiver()
         return len(queue) >= self.limit
 
     async def wait_for_space(self) -> None:
@@ -75,26 +118,10 @@ class _Mailbox:
                 self._space = None
                 space.set()
             return envelope
-        if self.closed:
-            raise trio.ClosedResourceError("the endpoint is closed")
-        if self._error is not None:
-            raise self._error
-        raise trio.WouldBlock
-
-    async def receive(self) -> Envelope:
-        if self.queue:  # no wait: still a checkpoint, as every trio receive is
-            await trio.lowlevel.checkpoint()
-        while not self.queue:
-            if self.closed or self._error is not None:
-                break  # receive_nowait raises
-            waiter = self._waiter
-            if waiter is None:
-                waiter = self._waiter = trio.Event()
-            await waiter.wait()  # a checkpoint: no second one once woken (one round less)
-        return self.receive_nowait()
+        self._nothing_to_receive()
 
 
-class _FairMailbox:
+class _FairMailbox(_Receiving):
     """The mailbox of a party the server hosts (the cloud): one queue per sender, served in
     turn, so that a flooding connection never delays the others by more than one message
     each round.
@@ -104,30 +131,20 @@ class _FairMailbox:
     being read: TCP slows the peer) until its queue, or the mailbox, is down to half.
     """
 
-    __slots__ = (
-        "_error",
-        "_queues",
-        "_ready",
-        "_room",
-        "_space",
-        "_waiter",
-        "closed",
-        "limit",
-        "per_sender",
-        "size",
-    )
+    __slots__ = ("_queues", "_ready", "_room", "_space", "limit", "per_sender", "size")
 
     def __init__(self, limit: int, per_sender: int) -> None:
+        super().__init__()
         self._queues: dict[str, collections.deque[Envelope]] = {}
         self._ready: collections.deque[str] = collections.deque()  # senders with mail, in turn
         self.limit = limit
         self.per_sender = per_sender
         self.size = 0
-        self.closed = False
-        self._waiter: trio.Event | None = None
         self._space: dict[str, trio.Event] = {}  # senders waiting for their queue to shrink
         self._room: trio.Event | None = None  # senders waiting for the whole mailbox to shrink
-        self._error: BaseException | None = None
+
+    def _has_mail(self) -> bool:
+        return bool(self._ready)
 
     def put(self, envelope: Envelope) -> bool:
         """Queue ``envelope``; True if its sender must now :meth:`wait_for_space`."""
@@ -140,10 +157,7 @@ class _FairMailbox:
             self._ready.append(sender)
         queue.append(envelope)
         size = self.size = self.size + 1
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            waiter.set()
+        self._wake_receiver()
         return len(queue) >= self.per_sender or size >= self.limit
 
     def queued(self, sender: str) -> int:
@@ -194,23 +208,7 @@ class _FairMailbox:
                 self._room = None
                 room.set()
             return envelope
-        if self.closed:
-            raise trio.ClosedResourceError("the endpoint is closed")
-        if self._error is not None:
-            raise self._error
-        raise trio.WouldBlock
-
-    async def receive(self) -> Envelope:
-        if self._ready:
-            await trio.lowlevel.checkpoint()
-        while not self._ready:
-            if self.closed or self._error is not None:
-                break
-            waiter = self._waiter
-            if waiter is None:
-                waiter = self._waiter = trio.Event()
-            await waiter.wait()
-        return self.receive_nowait()
+        self._nothing_to_receive()
 
     async def wait_for_space(self, sender: str) -> None:
         """Wait while ``sender`` has its share waiting, or the mailbox is full."""
