@@ -28,11 +28,14 @@ from protocol.lowlevel import (
     is_phone_id,
 )
 from scenarios._field._clients import ClientOptions, PhoneOptions, PosOptions, run_phone, run_pos
-from scenarios._field._common import configure_logging, parse_endpoint
-from scenarios._field._serve import (
-    DEFAULT_BATCH,
+from scenarios._field._common import (
     DEFAULT_TRACE_MAX_BYTES,
     MIN_TRACE_MAX_BYTES,
+    configure_logging,
+    parse_endpoint,
+)
+from scenarios._field._serve import (
+    DEFAULT_BATCH,
     CloudOptions,
     add_merchant_key,
     issue_device_token,
@@ -127,7 +130,7 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         help="the merchants' hashed keys (assocsim serve add-merchant writes it)",
     )
-    cloud.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
+    _trace_arguments(cloud)
     cloud.add_argument(
         "--secret", type=Path, metavar="FILE", help="device-token secret (default: DB.secret)"
     )
@@ -168,14 +171,6 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="N",
         help="connections one network address may hold open; more are refused as "
         f"'overloaded' (default {_PER_PEER}, a quarter of the server's slots)",
-    )
-    cloud.add_argument(
-        "--trace-max-bytes",
-        type=int,
-        metavar="N",
-        help="with --trace: stop the trace at N bytes with a final gap record, which check "
-        f"and find report as incomplete (default {DEFAULT_TRACE_MAX_BYTES}, 1 GiB; 0: no "
-        f"bound; at least {MIN_TRACE_MAX_BYTES})",
     )
     add_time_options(cloud)
     add = parts.add_parser(
@@ -363,8 +358,21 @@ def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud", required=True, metavar="HOST:PORT", help="the cloud server")
     parser.add_argument("--tls", action="store_true", help="TLS, trusting the system's CAs")
     parser.add_argument("--tls-ca", type=Path, metavar="F", help="TLS, trusting this CA (PEM)")
-    parser.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
+    _trace_arguments(parser)
     add_time_options(parser)
+
+
+def _trace_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--trace`` and its bound: every field process's trace is bounded (issue 14)."""
+    parser.add_argument("--trace", type=Path, metavar="FILE", help="write a JSON-lines trace")
+    parser.add_argument(
+        "--trace-max-bytes",
+        type=int,
+        metavar="N",
+        help="with --trace: stop the trace at N bytes with a final gap record, which check "
+        f"and find report as incomplete (default {DEFAULT_TRACE_MAX_BYTES}, 1 GiB; 0: no "
+        f"bound; at least {MIN_TRACE_MAX_BYTES})",
+    )
 
 
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -396,6 +404,7 @@ def _client_options(args: argparse.Namespace) -> ClientOptions:
         speed=args.speed,
         status_file=args.status_file,
         wait_for_go=args.wait_for_go,
+        trace_max_bytes=_trace_max_bytes(args.trace_max_bytes, args.trace),
     )
 
 

@@ -78,6 +78,7 @@ from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._model._workload import Workload, generate_workload
 
 from ._common import (
+    DEFAULT_TRACE_MAX_BYTES,
     StopFlag,
     Timebase,
     TimeWarp,
@@ -183,6 +184,7 @@ class ClientOptions:
     speed: float
     status_file: Path | None
     wait_for_go: bool
+    trace_max_bytes: int | None = DEFAULT_TRACE_MAX_BYTES  # JsonlTraceWriter's; None: none
 
 
 def _workload(options: ClientOptions) -> Workload:
@@ -445,7 +447,9 @@ async def _run_connected(process: _PosProcess | _PhoneProcess, role: str) -> boo
     done or stopped (Ctrl-C), close. Raises a final hello refusal; returns whether the
     cloud was reached."""
     options = process.options
-    trace_file, writer = open_trace(options.trace, _header(options, role))
+    trace_file, writer = open_trace(
+        options.trace, _header(options, role), max_bytes=options.trace_max_bytes
+    )
     process.trace_file = trace_file
     try:
         async with (

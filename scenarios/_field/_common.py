@@ -66,6 +66,8 @@ from protocol import (
 from scenarios._model._errors import ScenarioError
 
 __all__ = [
+    "DEFAULT_TRACE_MAX_BYTES",
+    "MIN_TRACE_MAX_BYTES",
     "CloudDriver",
     "StopFlag",
     "StoreThread",
@@ -217,6 +219,15 @@ def open_trace(
 
     return file, write
 
+
+DEFAULT_TRACE_MAX_BYTES: Final = 1024**3
+"""A field process's trace bound unless told (1 GiB): a flood grew the cloud's trace by
+370 MB a minute (issue 14), so an unbounded default lets any enrolled phone fill the
+cloud's disk, and a flooding cloud a till's or a phone's; a real trial writes far less
+(docs/cli.md). Past it, a gap record and nothing more."""
+
+MIN_TRACE_MAX_BYTES: Final = 64 * 1024
+"""The smallest bound ``--trace-max-bytes`` takes: room for the header and the gap record."""
 
 TRACE_BUFFER_BYTES: Final = 64 * 1024
 """A trace file's write buffer: the most of a trace held in memory. When it is full the

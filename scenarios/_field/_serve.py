@@ -25,7 +25,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any
 
 import attrs
 import trio
@@ -61,6 +61,7 @@ from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._runner import recommender_named
 
 from ._common import (
+    DEFAULT_TRACE_MAX_BYTES,
     CloudDriver,
     StopFlag,
     StoreThread,
@@ -87,15 +88,6 @@ __all__ = [
 ]
 
 DEFAULT_BATCH = 64
-
-DEFAULT_TRACE_MAX_BYTES: Final = 1024**3
-"""The cloud trace's default bound (1 GiB): a flood grew a trace by 370 MB a minute
-(issue 14), so an unbounded default lets any enrolled phone fill the disk; a real trial
-writes far less (docs/cli.md, serve cloud). Past it, a gap record and nothing more."""
-
-MIN_TRACE_MAX_BYTES: Final = 64 * 1024
-"""The smallest bound ``--trace-max-bytes`` takes: room for the header and the gap record."""
-
 
 # ------------------------------------------------------------------ receipt holders
 

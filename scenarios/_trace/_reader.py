@@ -230,7 +230,7 @@ class TraceReader:
         bound = record.get("max_bytes")
         raise TraceIncomplete(
             f"{self.path}: line {self.line}: the trace is incomplete from {when}: its writer "
-            f"reached its bound of {bound} bytes (serve cloud --trace-max-bytes) and wrote no "
+            f"reached its bound of {bound} bytes (--trace-max-bytes) and wrote no "
             "event after it, so it cannot be judged whole",
             float(t) if isinstance(t, int | float) else math.nan,
         )

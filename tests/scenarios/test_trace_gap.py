@@ -20,7 +20,12 @@ from scenarios._cli._main import main
 from scenarios._trace._reader import TraceReader
 from tests.actors.test_tcp import Raw, to_cloud
 from tests.planted.gapless_reader import ignore_gap
-from tests.scenarios.test_serve import Procs, procs  # noqa: F401 (the fixture)
+from tests.scenarios.test_serve import (  # noqa: F401 (the fixtures)
+    Procs,
+    keys,
+    procs,
+    purchases,
+)
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +126,36 @@ def test_planted_a_reader_that_passes_over_the_gap_says_all_clear(
         (["--trace-max-bytes", "70000"], "give --trace FILE too"),
     ],
 )
-def test_serve_cloud_refuses_a_bad_trace_bound_in_one_line(
+@pytest.mark.parametrize(
+    "process",
+    [
+        ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db"],
+        [
+            "pos",
+            "--cloud",
+            "127.0.0.1:1",
+            "--merchant",
+            "s",
+            "--key",
+            "k" * 20,
+            "--scenario",
+            "quickstart",
+        ],
+        ["phone", "--cloud", "127.0.0.1:1", "--id", "+8613900000001"],
+    ],
+    ids=["serve-cloud", "pos", "phone"],
+)
+def test_every_field_process_refuses_a_bad_trace_bound_in_one_line(
+    process: list[str],
     extra: list[str],
     words: str,
+    *,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    serve = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db"]
-    code, err = _one_line_error([*serve, *extra], capsys)
+    code, err = _one_line_error([*process, *extra], capsys)
     assert code == 2 and words in err
 
 
@@ -155,6 +180,52 @@ async def test_a_flooded_serve_cloud_stops_its_trace_at_its_bound(
     lines = trace.read_text().splitlines()
     assert trace.stat().st_size <= bound
     gap = json.loads(lines[-1])
+    assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
+    code, err = _one_line_error(["check", str(trace)], capsys)
+    assert code == 2 and re.search(r"incomplete from t=\d", err), err
+
+
+def test_a_pos_stops_its_trace_at_its_bound_and_still_uploads_everything(
+    tmp_path: Path,
+    procs: Procs,  # noqa: F811 (the fixture)
+    keys: str,  # noqa: F811 (the fixture)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A till's trace is bounded as the cloud's is: a cloud that floods it cannot fill its
+    disk, and its cut trace is never judged all clear."""
+    bound = 65_536
+    cloud, port = procs.cloud("cloud", "--db", "cloud.db", "--merchant-keys", "keys.json")
+    sales = purchases(
+        tmp_path / "sales.jsonl",
+        [
+            {"receipt_id": f"R{n:04d}", "phone_id": "+8613900000001", "skus": ["SKIN-FW-001"]}
+            for n in range(300)
+        ],
+    )
+    trace = tmp_path / "pos.jsonl"
+    pos = procs.start(
+        "pos",
+        "pos",
+        "--cloud",
+        f"127.0.0.1:{port}",
+        "--merchant",
+        "shop-01",
+        "--key-file",
+        "shop.key",
+        "--purchases",
+        str(sales),
+        "--notice-wait",
+        "0",
+        "--trace",
+        str(trace),
+        "--trace-max-bytes",
+        str(bound),
+    )
+    assert pos.wait() == 0, pos.err
+    assert len({line["receipt"] for line in pos.json_lines()}) == 300  # none lost to the bound
+    assert cloud.interrupt() == 0
+    assert trace.stat().st_size <= bound
+    gap = json.loads(trace.read_text().splitlines()[-1])
     assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
     code, err = _one_line_error(["check", str(trace)], capsys)
     assert code == 2 and re.search(r"incomplete from t=\d", err), err
