@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from types import MethodType
+from typing import Any, NamedTuple, cast
 
 import attrs
 
@@ -73,6 +74,7 @@ _PHONE = "phone:"
 _PHONE_LEN = len(_PHONE)
 EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
 _ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
+_CONTAINERS = (dict, set, list)  # the ledger's fact containers: copied by fork()
 # The repr of PushDue(receipt_id, merchant_id) in a trace (ids are tokens, never quotes);
 # a trace of format 1 has no merchant_id: its receipts are keyed by their id alone.
 _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)')?\)")
@@ -158,6 +160,11 @@ class _Bound(NamedTuple):
     phone: str  # the phone id the POS named
     pos: str
     t: float  # the cloud's first upload-ack
+
+
+def _rebound(handlers: dict[str, Handler], ledger: PromiseLedger) -> dict[str, Handler]:
+    """A dispatch table's methods bound to ``ledger`` instead (see :meth:`PromiseLedger.fork`)."""
+    return {typ: MethodType(cast(MethodType, h).__func__, ledger) for typ, h in handlers.items()}
 
 
 class PromiseLedger:
@@ -434,6 +441,19 @@ class PromiseLedger:
 
     def _gave_up_on(self, actor: str, receipt: str, message_type: str) -> bool:
         return any(message_type in detail for detail in self._gave_up.get((actor, receipt), ()))
+
+    def fork(self) -> PromiseLedger:
+        """An independent copy, cheaper than a deep one (``assocsim explore`` forks the
+        checker for each new state of it): each fact container copied, the lists kept per
+        key copied too (every other value is immutable), the handlers bound to the copy."""
+        new = PromiseLedger.__new__(PromiseLedger)
+        facts = vars(new)
+        for name, value in vars(self).items():
+            facts[name] = value.copy() if type(value) in _CONTAINERS else value
+        new._gave_up = {key: list(details) for key, details in self._gave_up.items()}
+        new._on_send = _rebound(self._on_send, new)
+        new._on_recv = _rebound(self._on_recv, new)
+        return new
 
     # ------------------------------------------------------------------ verdicts
 
