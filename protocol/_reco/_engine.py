@@ -303,8 +303,8 @@ class _Tables:
     def refreshed(
         self,
         attributes: Sequence[tuple[int, int, int]],
-        popularity: Sequence[float],
-        changed: Iterable[int],
+        popularity: _Floats,
+        changed: Sequence[int],
     ) -> _Tables:
         """These tables for the products now known, with the popularity of *changed*
         products (and of new ones) read anew from *popularity*."""
@@ -319,7 +319,7 @@ class _Tables:
             tables = _Tables(np.concatenate((self.rows, rows)))
         again = [i for i in changed if i < old]
         if again:
-            tables.rows[again, 0] = [popularity[i] for i in again]
+            tables.rows[again, 0] = popularity[again]
         return tables
 
 
@@ -376,6 +376,9 @@ _HABIT = Reason.HABIT
 _CO_PURCHASE = Reason.CO_PURCHASE
 _COMPLEMENT = Reason.COMPLEMENT
 _ANSWERS_KEPT = 1 << 15
+_LISTS_AT_ONCE = 4096
+"""Pairing lists a refresh computes in one set of array operations (bounds the arrays of
+a full refresh: about 100 candidates per product before the cut)."""
 
 
 class PairingEngine:
@@ -417,8 +420,14 @@ class PairingEngine:
         self._dirty_phones: set[str] = set()
         # The refreshed model: what questions read.
         self._lists: list[_List] = []
-        self._popularity: list[float] = []  # product -> weighted popularity part
-        self._roots: list[float] = []  # product -> sqrt(its count or 1) at its last refresh
+        # product -> weighted popularity part, and sqrt(its count or 1), at its last refresh
+        # (arrays: a refresh reads them for every neighbour of every changed product)
+        self._popularity: _Floats = np.zeros(0)
+        self._roots: _Floats = np.ones(0)
+        # product -> its place in the SKUs' order (ties in a pairing list go by SKU), over
+        # the products known at the last refresh; and those SKUs in order
+        self._sku_ranks: _Ints = np.zeros(0, dtype=np.int64)
+        self._sorted_skus: npt.NDArray[np.str_] = np.zeros(0, dtype=np.str_)
         self._related: list[tuple[tuple[int, float], ...]] = []  # category -> (D, P(D | C))
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
         self._offered: list[tuple[tuple[int, float], ...]] = []  # category -> (j, P(D|C)P(j|D))
@@ -428,7 +437,7 @@ class PairingEngine:
         self._word_ids: dict[str, int] = {}  # brand or colour -> its number in the arrays
         self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
         self._tables = _Tables(np.zeros((0, 5)))
-        self._affinity_memo: dict[tuple[int, str, str], list[tuple[int, float]]] = {}
+        self._affinity_memo: dict[tuple[int, str, str], tuple[_Ints, _Floats]] = {}
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
         self._related_cap = _SLACK * cfg.category_neighbours
@@ -483,8 +492,6 @@ class PairingEngine:
         )
         self._skus.append(item.sku)
         self._lists.append(_EMPTY_LIST)
-        self._popularity.append(0.0)
-        self._roots.append(1.0)
         if catalog:
             kind = self._categories[category]
             kind.size += 1
@@ -687,21 +694,28 @@ class PairingEngine:
         for c in sorted(changed):
             self._offered[c] = self._compute_offered(c)
         self._affinity_memo = {}
-        cfg = self.config
         products = self._products
-        popularity = self._popularity
-        scale = cfg.popularity_weight / 10.0
-        roots = self._roots
-        for i in self._dirty_products:
-            count = products[i].count
-            popularity[i] = scale * math.log1p(count)
-            roots[i] = math.sqrt(count or 1)
+        self._rank_skus()
+        known = len(self._popularity)
+        if len(products) > known:  # products learned since: popularity 0.0, root 1.0
+            self._popularity = np.concatenate((self._popularity, np.zeros(len(products) - known)))
+            self._roots = np.concatenate((self._roots, np.ones(len(products) - known)))
+        dirty = sorted(self._dirty_products)
+        if dirty:
+            counts = [products[i].count for i in dirty]
+            scale = self.config.popularity_weight / 10.0
+            log1p = math.log1p  # not numpy's: its last bit may differ
+            self._popularity[dirty] = [scale * log1p(n) for n in counts]
+            self._roots[dirty] = np.sqrt(np.maximum(counts, 1).astype(np.float64))
         lists = self._lists
-        for i in sorted(self._dirty_products):
-            lists[i] = self._compute_list(i, products[i].item)
+        for start in range(0, len(dirty), _LISTS_AT_ONCE):
+            chunk = dirty[start : start + _LISTS_AT_ONCE]
+            computed = self._compute_lists([(i, products[i].item) for i in chunk])
+            for i, found in zip(chunk, computed, strict=True):
+                lists[i] = found
         for phone in sorted(self._dirty_phones):
             self._profiles[phone] = self._compute_profile(self._habits[phone])
-        self._tables = self._tables.refreshed(self._attributes, popularity, self._dirty_products)
+        self._tables = self._tables.refreshed(self._attributes, self._popularity, dirty)
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
@@ -754,71 +768,156 @@ class PairingEngine:
         m = self.config.category_prior
         if kind is not None and m > 0:
             shrink = m / (n + m)
-            for j, value in self._affinities(kind, item.brand, item.colour):
+            js, values = self._affinities(kind, item.brand, item.colour)
+            for j, value in zip(js.tolist(), values.tolist(), strict=True):
                 if j != index:
                     category[j] = shrink * value
         return confidence, cosine, category
 
-    def _affinities(self, kind: int, brand: str, colour: str) -> list[tuple[int, float]]:
-        """The candidates category *kind* offers a product of *brand* and *colour*, each
-        with P(D | C) P(j | D) affinity: kept until the next refresh (the products of a
-        category mostly share a few brands and colours)."""
+    def _affinities(self, kind: int, brand: str, colour: str) -> tuple[_Ints, _Floats]:
+        """The candidates category *kind* offers a product of *brand* and *colour*, and
+        each one's P(D | C) P(j | D) affinity: kept until the next refresh (the products
+        of a category mostly share a few brands and colours)."""
         key = (kind, brand, colour)
         found = self._affinity_memo.get(key)
         if found is None:
             products = self._products
-            found = []
-            for j, base in self._offered[kind]:
+            offered = self._offered[kind]
+            values = []
+            for j, base in offered:
                 other = products[j]
                 affinity = 1.0 + (BRAND_BONUS if other.brand == brand else 0.0)
                 if colour and other.colour:
                     affinity += colour_affinity(colour, other.colour)
-                found.append((j, base * affinity))
-            self._affinity_memo[key] = found
+                values.append(base * affinity)
+            found = self._affinity_memo[key] = (
+                np.fromiter(map(_first, offered), dtype=np.int64, count=len(offered)),
+                np.array(values, dtype=np.float64),
+            )
         return found
 
+    def _rank_skus(self) -> None:
+        """Extend :attr:`_sku_ranks` to the products learned since it was last extended:
+        merge their SKUs, sorted, into those already in order (no sort of all of them)."""
+        old = len(self._sku_ranks)
+        if len(self._skus) == old:
+            return
+        fresh = np.array(self._skus[old:], dtype=np.str_)
+        order = np.argsort(fresh, kind="stable")
+        fresh = fresh[order]
+        ranked = self._sorted_skus
+        # a known SKU moves up by the fresh ones before it; a fresh one by the known ones
+        moved = np.searchsorted(fresh, ranked)
+        placed = np.arange(len(fresh)) + np.searchsorted(ranked, fresh)
+        merged = np.empty(len(ranked) + len(fresh), dtype=np.result_type(ranked, fresh))
+        merged[np.arange(len(ranked)) + moved] = ranked
+        merged[placed] = fresh
+        ranks = np.empty(len(merged), dtype=np.int64)
+        ranks[:old] = self._sku_ranks + moved[self._sku_ranks]
+        ranks[old + order] = placed
+        self._sku_ranks = ranks
+        self._sorted_skus = merged
+
     def _compute_list(self, index: int | None, item: Item) -> _List:
-        """A basket product's pairing list: the parts of :meth:`_raw_pairs` weighted, the
-        best ``pairings`` by them plus popularity. The same arithmetic as weighting
-        :meth:`_raw_pairs`'s results, in one pass (the refresh's hot loop)."""
-        cfg = self.config
-        w_conf, w_cos, w_cat = cfg.confidence_weight, cfg.cosine_weight, cfg.category_weight
-        products = self._products
-        popularity = self._popularity
-        sqrt = math.sqrt
-        co: dict[int, float] = {}
-        total: dict[int, float] = {}
-        n = 0
-        if index is not None:
-            product = products[index]
-            n = product.count
-            if n and w_cos == 0.0 and w_conf != 0.0:  # adding a nought cosine part: no change
-                for j, c in product.row.items():
-                    v = co[j] = w_conf * (c / n)
-                    total[j] = v + popularity[j]
-            elif n:
-                root = 1.0 / sqrt(n)
-                roots = self._roots
-                for j, c in product.row.items():
-                    v = co[j] = w_conf * (c / n) + w_cos * (c * root / roots[j])
-                    total[j] = v + popularity[j]
-        near: dict[int, float] = {}
-        kind = self._category_ids.get(item.category)
-        m = cfg.category_prior
-        if kind is not None and m > 0:
-            shrink = m / (n + m)
-            for j, value in self._affinities(kind, item.brand, item.colour):
-                if j != index:
-                    v = near[j] = w_cat * (shrink * value)
-                    total[j] = total.get(j, popularity[j]) + v
-        chosen = _best(total, cfg.pairings, self._skus.__getitem__)
-        if not chosen:
-            return _EMPTY_LIST
-        noughts = itertools.repeat(0.0)
-        return np.array(
-            (chosen, list(map(co.get, chosen, noughts)), list(map(near.get, chosen, noughts))),
-            dtype=np.float64,
+        """A basket product's pairing list (see :meth:`_compute_lists`)."""
+        return self._compute_lists([(index, item)])[0]
+
+    def _compute_lists(self, entries: Sequence[tuple[int | None, Item]]) -> list[_List]:
+        """The pairing lists of *entries* (a product's number, or None for a product
+        never learned, and its item), all in one set of array operations (the refresh's
+        hot loop): each list holds the parts of :meth:`_raw_pairs` weighted, its best
+        ``pairings`` candidates by them plus popularity, ties by SKU. Each value is the
+        same float operations as a plain loop over one product's dicts; checked by
+        ``tests/protocol/test_engine_lists.py``."""
+        numbers = np.array([-1 if i is None else i for i, _ in entries], dtype=np.int64)
+        counts = np.array(
+            [0 if i is None else self._products[i].count for i, _ in entries], dtype=np.float64
         )
+        owner_co, neighbours, co = self._co_parts(numbers, counts)
+        owner_near, offered, near = self._near_parts(entries, numbers, counts)
+        # one row per (entry, candidate): at most one co-purchase and one category part
+        width = len(self._products)
+        keys, at = np.unique(
+            np.concatenate((owner_co * width + neighbours, owner_near * width + offered)),
+            return_inverse=True,
+        )
+        owner, candidate = np.divmod(keys, width)
+        from_co, from_near = at[: len(co)], at[len(co) :]
+        co_part = np.zeros(len(keys))
+        co_part[from_co] = co
+        near_part = np.zeros(len(keys))
+        near_part[from_near] = near
+        # the total as a loop sums it: co-purchase part + popularity, then + category part
+        total = self._popularity[candidate]
+        total[from_co] += co
+        total[from_near] += near
+        # each entry's best by total, ties by SKU; its first `pairings`
+        order = np.lexsort((self._sku_ranks[candidate], -total, owner))
+        owner = owner[order]
+        first = np.arange(len(order)) - np.searchsorted(owner, owner) < self.config.pairings
+        kept = order[first]
+        ends = np.cumsum(np.bincount(owner[first], minlength=len(entries))).tolist()
+        table = np.array((candidate[kept], co_part[kept], near_part[kept]), dtype=np.float64)
+        lists: list[_List] = []
+        begin = 0
+        for end in ends:
+            lists.append(table[:, begin:end].copy() if end > begin else _EMPTY_LIST)
+            begin = end
+        return lists
+
+    def _co_parts(self, numbers: _Ints, counts: _Floats) -> tuple[_Ints, _Ints, _Floats]:
+        """Every co-purchase neighbour of the products *numbers* (-1: none) that have
+        been in *counts* baskets: the entry's place, the neighbour, its weighted
+        confidence and cosine parts."""
+        cfg = self.config
+        w_conf, w_cos = cfg.confidence_weight, cfg.cosine_weight
+        products = self._products
+        places = np.flatnonzero(numbers >= 0)
+        rows = [products[i].row for i in numbers[places].tolist()]
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        owner = np.repeat(places, lengths)
+        flat = int(lengths.sum())
+        neighbours = np.fromiter(itertools.chain.from_iterable(rows), np.int64, count=flat)
+        shared = np.fromiter(
+            itertools.chain.from_iterable(map(dict.values, rows)), np.float64, count=flat
+        )
+        n = counts[owner]
+        co: _Floats
+        if w_cos == 0.0 and w_conf != 0.0:  # adding a nought cosine part: no change
+            co = w_conf * (shared / n)
+        else:
+            root = 1.0 / np.sqrt(n)
+            co = w_conf * (shared / n) + w_cos * (shared * root / self._roots[neighbours])
+        return owner, neighbours, co
+
+    def _near_parts(
+        self, entries: Sequence[tuple[int | None, Item]], numbers: _Ints, counts: _Floats
+    ) -> tuple[_Ints, _Ints, _Floats]:
+        """What the category of each of *entries* offers one of its brand and colour,
+        itself excepted: the entry's place, the candidate, its weighted category part."""
+        cfg = self.config
+        m = cfg.category_prior
+        pieces: list[_Ints] = []
+        values: list[_Floats] = []
+        owners: list[int] = []
+        kinds = self._category_ids
+        if m > 0:
+            for k, (_, item) in enumerate(entries):
+                kind = kinds.get(item.category)
+                if kind is not None:
+                    js, found = self._affinities(kind, item.brand, item.colour)
+                    pieces.append(js)
+                    values.append(found)
+                    owners.append(k)
+        if not pieces:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        sizes = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        owner = np.repeat(np.array(owners, dtype=np.int64), sizes)
+        offered = np.concatenate(pieces)
+        shrink = m / (counts + m)
+        near = cfg.category_weight * (shrink[owner] * np.concatenate(values))
+        mine = offered != numbers[owner]  # a product is not its own candidate
+        return owner[mine], offered[mine], near[mine]
 
     def _compute_profile(self, habits: _Habits) -> _Profile:
         cfg = self.config
