@@ -74,7 +74,6 @@ _PHONE = "phone:"
 _PHONE_LEN = len(_PHONE)
 EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
 _ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
-_CONTAINERS = (dict, set, list)  # the ledger's fact containers: copied by fork()
 # The repr of PushDue(receipt_id, merchant_id) in a trace (ids are tokens, never quotes);
 # a trace of format 1 has no merchant_id: its receipts are keyed by their id alone.
 _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)')?\)")
@@ -444,13 +443,17 @@ class PromiseLedger:
 
     def fork(self) -> PromiseLedger:
         """An independent copy, cheaper than a deep one (``assocsim explore`` forks the
-        checker for each new state of it): each fact container copied, the lists kept per
-        key copied too (every other value is immutable), the handlers bound to the copy."""
+        checker for each new state of it): each fact container copied, and each list a
+        table keeps per key (a record, gave-up details); every other value is immutable.
+        The handlers are bound to the copy."""
         new = PromiseLedger.__new__(PromiseLedger)
         facts = vars(new)
         for name, value in vars(self).items():
-            facts[name] = value.copy() if type(value) in _CONTAINERS else value
-        new._gave_up = {key: list(details) for key, details in self._gave_up.items()}
+            cls = type(value)
+            if cls is dict:
+                facts[name] = {k: v.copy() if type(v) is list else v for k, v in value.items()}
+            else:
+                facts[name] = value.copy() if cls is set or cls is list else value
         new._on_send = _rebound(self._on_send, new)
         new._on_recv = _rebound(self._on_recv, new)
         return new
