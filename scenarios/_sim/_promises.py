@@ -161,6 +161,27 @@ class _Bound(NamedTuple):
     t: float  # the cloud's first upload-ack
 
 
+# A receipt's record: its upload first at the cloud; flags; the POS whose upload the cloud
+# received first and the phone its last upload named (other POSes: _other_uploads).
+_R_ARRIVED, _R_FLAGS, _R_UPLOADER, _R_NAMED = range(4)
+_SETTLED = 1  # its POS got an upload-ack or a refusal
+_TIMER_FIRED = 2  # the cloud's PushDue timer of the receipt fired
+_OWED = 4  # owed by the cloud's timer or a mismatch (step 603, unit 8022)
+
+# A (receipt, address) record: when the cloud first sent the products there (any way),
+# answered a request, dual-sent; whether it timeout-pushed; when the phone first received
+# the products (any way), and a push.
+_P_DELIVERED, _P_RESPONDED, _P_DUAL_SENT, _P_TIMEOUT_PUSHED, _P_RECEIVED, _P_PUSHED = range(6)
+
+
+def _new_receipt() -> list[Any]:
+    return [None, 0, None, None]
+
+
+def _new_pair() -> list[Any]:
+    return [None, None, None, False, None, None]
+
+
 def _rebound(handlers: dict[str, Handler], ledger: PromiseLedger) -> dict[str, Handler]:
     """A dispatch table's methods bound to ``ledger`` instead (see :meth:`PromiseLedger.fork`)."""
     return {typ: MethodType(cast(MethodType, h).__func__, ledger) for typ, h in handlers.items()}
@@ -175,28 +196,25 @@ class PromiseLedger:
         self.push_timeout = push_timeout
         self._field = field
         self.reliable = False  # shown notes or acknowledgements: judge by what was shown
-        self.bound: dict[str, _Bound] = {}
+        # Facts are kept in few tables, each fact of a receipt (or of a receipt at one
+        # address) in one record: an event reads and writes one or two records, not one
+        # table per fact (a run's cost per event was mostly cache misses over ~20 tables).
+        # Records are lists of atoms, so that the checker's monitor_state can freeze them.
+        self.bound: dict[str, _Bound] = {}  # in the order bound: the order lost is listed in
         self.shown: dict[tuple[str, str], float] = {}  # (phone address, receipt) -> first
-        self._last_upload: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
-        self._arrived: dict[str, float] = {}  # receipt -> its upload first at the cloud
+        self._receipts: dict[str, list[Any]] = {}  # receipt -> its facts (_R_*)
+        self._pairs: dict[tuple[str, str], list[Any]] = {}  # (receipt, address) -> (_P_*)
+        self._other_uploads: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
         self._uploads: dict[str, tuple[str, float]] = {}  # receipt -> (POS, first sent)
-        self._settled: set[str] = set()  # receipts whose POS got an ack or a refusal
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
-        self._timer_fired: set[str] = set()
-        self._owed: set[str] = set()  # receipts owed by the cloud's timer or a mismatch
         self._requests: dict[tuple[str, object], tuple[str, float]] = {}
-        self._replied: set[tuple[str, object]] = set()
-        self._delivered: dict[tuple[str, str], float] = {}  # (receipt, address), cloud sent
-        self._responded: dict[tuple[str, str], float] = {}
-        self._dual_sent: dict[tuple[str, str], float] = {}
-        self._timeout_pushed: set[tuple[str, str]] = set()
+        # (phone address, request id) -> when a response with a receipt first came (None:
+        # replied to, by a refusal or a response without one)
+        self._replied: dict[tuple[str, object], float | None] = {}
         self._pushed_after: list[Broken] = []
         self._shown_twice: list[Broken] = []
-        self._received: dict[tuple[str, str], float] = {}
-        self._replies: dict[tuple[str, object], float] = {}
-        self._pushes: dict[tuple[str, str], float] = {}
         self._received_twice: list[Broken] = []
         self._gave_up: dict[tuple[str, str], list[str]] = {}
         self._on_send: dict[str, Handler] = {
@@ -258,10 +276,30 @@ class PromiseLedger:
         if receipt is not None and frm.startswith(_PHONE):
             self._requests.setdefault((frm, self._field(body, "request_id")), (receipt, t))
 
+    def _receipt(self, receipt: str) -> list[Any]:
+        record = self._receipts.get(receipt)
+        if record is None:
+            record = self._receipts[receipt] = _new_receipt()
+        return record
+
+    def _pair(self, receipt: str, address: str) -> list[Any]:
+        key = (receipt, address)
+        record = self._pairs.get(key)
+        if record is None:
+            record = self._pairs[key] = _new_pair()
+        return record
+
     def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if to == CLOUD and receipt is not None:
-            self._last_upload[(receipt, frm)] = str(self._field(body, "phone_id"))
-            self._arrived.setdefault(receipt, t)
+            named = str(self._field(body, "phone_id"))
+            record = self._receipt(receipt)
+            if record[_R_ARRIVED] is None:
+                record[_R_ARRIVED] = t
+                record[_R_UPLOADER] = frm
+            if record[_R_UPLOADER] == frm:
+                record[_R_NAMED] = named
+            else:
+                self._other_uploads[(receipt, frm)] = named
 
     def _recv_subscribe(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if to == CLOUD:
@@ -270,15 +308,15 @@ class PromiseLedger:
     def _recv_settles(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         """An ``upload-ack`` (or a refusal) received by a POS settles its upload."""
         if receipt is not None and frm == CLOUD and to != CLOUD and not to.startswith(_PHONE):
-            self._settled.add(receipt)
+            self._receipt(receipt)[_R_FLAGS] |= _SETTLED
 
     def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if to == CLOUD:
             return
         if to.startswith(_PHONE):
-            self._replied.add((to, self._field(body, "request_id")))
+            self._replied.setdefault((to, self._field(body, "request_id")), None)
         elif frm == CLOUD and receipt is not None:
-            self._settled.add(receipt)
+            self._receipt(receipt)[_R_FLAGS] |= _SETTLED
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
         """A machine's note. Only what phones showed and who gave up count here."""
@@ -308,14 +346,19 @@ class PromiseLedger:
 
     def push_due(self, receipt: str) -> None:
         """The cloud's ``PushDue`` timer of ``receipt`` fired: it decides step 603 now."""
-        self._timer_fired.add(receipt)
+        record = self._receipt(receipt)
+        record[_R_FLAGS] |= _TIMER_FIRED
         binding = self.bound.get(receipt)
         if binding is not None and binding.phone in self._subscribed:
-            self._owed.add(receipt)
+            record[_R_FLAGS] |= _OWED
 
     def _send_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm == CLOUD and receipt is not None and receipt not in self.bound:
-            phone = self._last_upload.get((receipt, to))
+            record = self._receipts.get(receipt)
+            if record is not None and record[_R_UPLOADER] == to:
+                phone = record[_R_NAMED]
+            else:
+                phone = self._other_uploads.get((receipt, to))
             if phone is not None:
                 self.bound[receipt] = _Bound(phone, to, t)
 
@@ -331,39 +374,43 @@ class PromiseLedger:
     def _send_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
             return
-        key = (receipt, to)
-        self._delivered.setdefault(key, t)
-        self._responded.setdefault(key, t)
+        pair = self._pair(receipt, to)
+        if pair[_P_DELIVERED] is None:
+            pair[_P_DELIVERED] = t
+        if pair[_P_RESPONDED] is None:
+            pair[_P_RESPONDED] = t
         binding = self.bound.get(receipt)
         if (
             binding is not None
             and to[_PHONE_LEN:] != binding.phone
             and binding.phone in self._subscribed
         ):
-            self._owed.add(receipt)  # a mismatched requester answered: both devices
+            self._receipt(receipt)[_R_FLAGS] |= _OWED  # a mismatched requester: both devices
 
     def _send_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
             return
-        key = (receipt, to)
-        self._delivered.setdefault(key, t)
+        pair = self._pair(receipt, to)
+        if pair[_P_DELIVERED] is None:
+            pair[_P_DELIVERED] = t
         reason = self._field(body, "reason")
         if reason == "dual-send":
-            self._dual_sent.setdefault(key, t)
-        elif reason == "timeout" and key not in self._timeout_pushed:
-            self._timeout_pushed.add(key)
-            self._judge_timeout_push(receipt, to, t)
+            if pair[_P_DUAL_SENT] is None:
+                pair[_P_DUAL_SENT] = t
+        elif reason == "timeout" and not pair[_P_TIMEOUT_PUSHED]:
+            pair[_P_TIMEOUT_PUSHED] = True
+            self._judge_timeout_push(receipt, to, t, pair)
 
     def _send_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm == CLOUD and receipt is None and self._field(body, "request_id") is None:
             self._answered.add(to)  # a refused subscription is answered too
 
-    def _judge_timeout_push(self, receipt: str, to: str, t: float) -> None:
-        answered = self._responded.get((receipt, to))
+    def _judge_timeout_push(self, receipt: str, to: str, t: float, pair: list[Any]) -> None:
+        answered = pair[_P_RESPONDED]
         if answered is not None:
             what = f"after the cloud answered {to}'s request"
         else:
-            answered = self._dual_sent.get((receipt, to))
+            answered = pair[_P_DUAL_SENT]
             if answered is None:
                 return
             what = f"after the dual-send to {to}"
@@ -382,24 +429,29 @@ class PromiseLedger:
             return
         request_id = self._field(body, "request_id")
         key = (to, request_id)
-        self._replied.add(key)
+        replied = self._replied
+        first = replied.get(key)
         if receipt is None:
+            if key not in replied:
+                replied[key] = None
             return
-        self._received.setdefault((to, receipt), t)
-        first = self._replies.get(key)
+        pair = self._pair(receipt, to)
+        if pair[_P_RECEIVED] is None:
+            pair[_P_RECEIVED] = t
         if first is None:
-            self._replies[key] = t
+            replied[key] = t
         else:
             self._receive_twice(receipt, to, first, t, f"a second response to request {request_id}")
 
     def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if receipt is None or to == CLOUD or not to.startswith(_PHONE):
             return
-        key = (to, receipt)
-        self._received.setdefault(key, t)
-        first = self._pushes.get(key)
+        pair = self._pair(receipt, to)
+        if pair[_P_RECEIVED] is None:
+            pair[_P_RECEIVED] = t
+        first = pair[_P_PUSHED]
         if first is None:
-            self._pushes[key] = t
+            pair[_P_PUSHED] = t
         else:
             reason = self._field(body, "reason")
             self._receive_twice(receipt, to, first, t, f"a second push ({reason})")
@@ -423,20 +475,24 @@ class PromiseLedger:
 
     def cloud_delivered(self, receipt: str, address: str) -> float | None:
         """When the cloud first sent ``receipt``'s products to ``address`` (None: never)."""
-        return self._delivered.get((receipt, address))
+        pair = self._pairs.get((receipt, address))
+        return None if pair is None else pair[_P_DELIVERED]
 
     def _owed_since(self, receipt: str, binding: _Bound) -> float | None:
         """When the named phone had subscribed, if the delivery is owed to it; else None."""
         subscribed = self._subscribed.get(binding.phone)
         if subscribed is None:
             return None
-        if receipt in self._owed:
+        record = self._receipts.get(receipt)
+        flags = 0 if record is None else record[_R_FLAGS]
+        if flags & _OWED:
             return subscribed
         timeout = self.push_timeout
         if timeout is not None:
-            deadline = self._arrived.get(receipt, binding.t) + timeout
+            arrived = None if record is None else record[_R_ARRIVED]
+            deadline = (binding.t if arrived is None else arrived) + timeout
             return subscribed if subscribed < deadline - EPSILON else None
-        return None if receipt in self._timer_fired else subscribed
+        return None if flags & _TIMER_FIRED else subscribed
 
     def _gave_up_on(self, actor: str, receipt: str, message_type: str) -> bool:
         return any(message_type in detail for detail in self._gave_up.get((actor, receipt), ()))
@@ -465,7 +521,8 @@ class PromiseLedger:
         lost: list[Broken] = []
         checked = 0
         withheld = 0
-        seen = self.shown if self.reliable else self._received
+        reliable = self.reliable
+        shown, pairs = self.shown, self._pairs
         for receipt, binding in self.bound.items():
             subscribed = self._owed_since(receipt, binding)
             if subscribed is None:
@@ -473,9 +530,14 @@ class PromiseLedger:
                 continue
             checked += 1
             address = _PHONE + binding.phone
-            if (address, receipt) in seen:
+            pair = pairs.get((receipt, address))
+            if (
+                (address, receipt) in shown
+                if reliable
+                else (pair and pair[_P_RECEIVED] is not None)
+            ):
                 continue
-            sent = self._delivered.get((receipt, address))
+            sent = None if pair is None else pair[_P_DELIVERED]
             why = (
                 f"the cloud sent it at t={sent:.3f} but it was never shown"
                 if sent is not None
@@ -493,9 +555,10 @@ class PromiseLedger:
                     f"(subscribed at t={subscribed:.3f}): {why}",
                 )
             )
+        replied = self._replied
         for (phone_address, request_id), (receipt, sent_at) in self._requests.items():
             checked += 1
-            if (phone_address, request_id) in self._replied or self._gave_up_on(
+            if (phone_address, request_id) in replied or self._gave_up_on(
                 phone_address, receipt, "association-request"
             ):
                 continue
@@ -509,9 +572,13 @@ class PromiseLedger:
                     "did not give up on it)",
                 )
             )
+        receipts = self._receipts
         for receipt, (pos, sent_at) in self._uploads.items():
             checked += 1
-            if receipt in self._settled or self._gave_up_on(pos, receipt, "purchase-upload"):
+            record = receipts.get(receipt)
+            if (record is not None and record[_R_FLAGS] & _SETTLED) or self._gave_up_on(
+                pos, receipt, "purchase-upload"
+            ):
                 continue
             lost.append(
                 _broken(
@@ -539,7 +606,8 @@ class PromiseLedger:
         if self.reliable:
             shown_twice, shown_checked = self._shown_twice, len(self.shown)
         else:
-            shown_twice, shown_checked = self._received_twice, len(self._received)
+            shown_twice = self._received_twice
+            shown_checked = sum(pair[_P_RECEIVED] is not None for pair in pairs.values())
         return Judgement(
             lost=tuple(lost),
             lost_checked=checked,
