@@ -503,13 +503,18 @@ class PromiseLedger:
         table keeps per key (a record, gave-up details); every other value is immutable.
         The handlers are bound to the copy."""
         new = PromiseLedger.__new__(PromiseLedger)
-        facts = vars(new)
-        for name, value in vars(self).items():
+        facts = vars(self).copy()
+        for name, value in facts.items():
             cls = type(value)
             if cls is dict:
-                facts[name] = {k: v.copy() if type(v) is list else v for k, v in value.items()}
-            else:
-                facts[name] = value.copy() if cls is set or cls is list else value
+                table = facts[name] = value.copy()
+                if list in map(type, value.values()):  # checked in C: most tables have none
+                    for key, record in value.items():
+                        if type(record) is list:
+                            table[key] = record.copy()
+            elif cls is set or cls is list:
+                facts[name] = value.copy()
+        new.__dict__ = facts
         new._on_send = _rebound(self._on_send, new)
         new._on_recv = _rebound(self._on_recv, new)
         return new
