@@ -7,12 +7,16 @@ order in which products were first seen (which differs from their SKUs' order he
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import Catalog, EngineConfig, Item, PairingEngine
+from protocol._reco import _engine
 from tests.planted.numbered_ties import NumberedTiesEngine
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
@@ -138,3 +142,20 @@ def test_the_check_catches_lists_that_break_ties_by_learning_order() -> None:
     except AssertionError:
         return
     raise AssertionError("the comparison missed ties broken by learning order")
+
+
+def test_lists_computed_in_halves_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sort key of few bits: the lists are computed in halves, down to one product each
+    baskets = [[POOL[k % 12], POOL[(k * 5) % 12], POOL[(k * 7 + 3) % 12]] for k in range(30)]
+    weights = [1.0, 0.5, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    monkeypatch.setattr(_engine, "_KEY_BITS", 12)
+    halved: list[int] = []
+    compute = PairingEngine._compute_lists
+
+    def counted(self: PairingEngine, entries: Sequence[tuple[int | None, Item]]) -> list[Any]:
+        halved.append(len(entries))
+        return compute(self, entries)
+
+    monkeypatch.setattr(PairingEngine, "_compute_lists", counted)
+    _check(PairingEngine, baskets, weights, pairings=3, prior=1.0, refresh_at={9, 19})
+    assert 1 in halved and max(halved) > 1  # it did compute some lists in halves
