@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import pickle
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
@@ -64,8 +63,14 @@ from protocol import (
 )
 from protocol.lowlevel import Resend
 from scenarios._sim._runner import CloudFactory
-from scenarios._trace._checks import CheckResult, TraceChecker
-from scenarios._trace._reader import parse_event
+from scenarios._trace._checks import (
+    CheckResult,
+    MonitorState,
+    TraceChecker,
+    body_text,
+    text_digest,
+)
+from scenarios._trace._reader import TraceRecord, parse_event
 
 from ._snapshot import Dict as _Dict
 from ._snapshot import Snapshot, freeze_attributes, thaw_attributes
@@ -298,13 +303,23 @@ class ProtocolModel:
         self._timer_ids: dict[tuple[int, Hashable, float], int] = {}
         self._slots: dict[tuple[int, Hashable], int] = {}  # (party, key): one timer at a time
         self._slot_of: list[int] = []  # a timer's number -> its slot
-        # The monitor (TraceChecker) states, numbered: one checker in each, and per
-        # (state, events) the state after them: equal events from one monitor state lead
-        # to one state, whichever move made them (a copy of a checker costs ~0.1 ms).
+        # The monitor (TraceChecker) states, numbered: one checker and its state in each,
+        # and per (state, events' number) the state after them: equal events from one
+        # monitor state lead to one state, whichever move made them.
         self._monitors: list[TraceChecker] = []
-        self._monitor_ids: dict[Hashable, int] = {}
-        self._monitor_moves: dict[tuple[int, tuple[TraceEvent, ...]], int] = {}
+        self._monitor_states: list[MonitorState] = []
+        self._monitor_ids: dict[MonitorState, int] = {}
+        self._monitor_moves: dict[tuple[int, int], int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
+        self._cell_texts: dict[tuple[type, Hashable], tuple[int, ...]] = {}
+        self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
+        # The events a transition feeds the monitor, numbered once (by the tuple's
+        # identity first: a move's events are one object) and parsed once.
+        self._event_ids: dict[int, tuple[tuple[TraceEvent, ...], int]] = {}
+        self._event_numbers: dict[tuple[TraceEvent, ...], int] = {}
+        self._records: dict[int, tuple[TraceRecord, ...]] = {}
+        self._faults: dict[tuple[EventKind, int, float], tuple[TraceEvent, ...]] = {}
+        self._numbers = itertools.count()
         # False: the world's states alone, the monitor not tracked (unsound merging: only
         # to count the world's states in tests and the bench)
         self._with_monitor = monitor
@@ -330,7 +345,8 @@ class ProtocolModel:
             snaps.append(move.snap)
         b = self.budgets
         key = (0.0, tuple(snaps), timers, network, (b.loss, b.duplication, b.crashes))
-        self._monitor_id(TraceChecker(self._settings))  # number 0: nothing seen yet
+        first = TraceChecker(self._settings)
+        self._monitor_id(first, first.monitor_state())  # number 0: nothing seen yet
         trail = _Trail(tuple(events), None)
         return WorldState(key, trail, frozenset(), monitor=self._monitored(0, trail.events))
 
@@ -360,27 +376,23 @@ class ProtocolModel:
             rest = network[:n] + network[n + 1 :]
             yield Step("deliver", actor, item), self._deliver(state, actor, fid, rest)
             if losses:
-                drop = TraceEvent(
-                    now, EventKind.DROP, item.frm, item.to, item.message, None, "loss"
-                )
                 yield (
                     Step("lose", actor, item),
                     self._with(
                         state,
                         (now, actors, timers, rest, (losses - 1, dups, crashes)),
-                        (drop,),
+                        self._fault(EventKind.DROP, fid, now),
                         {LOST},
                     ),
                 )
             if dups:
-                copy = TraceEvent(now, EventKind.DUPLICATE, item.frm, item.to, item.message)
                 more = (*network[:n], fid, *network[n:])
                 yield (
                     Step("duplicate", actor, item),
                     self._with(
                         state,
                         (now, actors, timers, more, (losses, dups - 1, crashes)),
-                        (copy,),
+                        self._fault(EventKind.DUPLICATE, fid, now),
                         {DUPLICATED},
                     ),
                 )
@@ -412,41 +424,102 @@ class ProtocolModel:
         if terminal or timers or network:
             return ()  # a terminal state was judged when it was reached: it is quiet
         self.judged += 1
-        return tuple(v.format_line() for v in self.check(state.events()).violations)
+        if self._with_monitor:  # the monitor has read the path: its verdict, on a fork
+            result = self._monitors[state.monitor].fork().result()
+        else:
+            result = self.check(state.events())
+        return tuple(v.format_line() for v in result.violations)
 
     def reached(self, state: WorldState) -> Iterable[str]:
         return state.marks
 
     # ------------------------------------------------------------------ judging
 
-    def _monitor_id(self, checker: TraceChecker) -> int:
-        state = checker.monitor_state()
+    def _monitor_id(self, checker: TraceChecker, state: MonitorState) -> int:
         number = self._monitor_ids.get(state)
         if number is None:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
-            if self._renamings:  # its canonical text under each renaming, made once
-                self._monitor_texts[number] = self._rename_all(f"M{state!r}")
+            self._monitor_states.append(state)
+            if self._renamings:  # its canonical form under each renaming, made once
+                rows = [self._cell_renamed(cell) for cell in state]
+                self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
         return number
 
     def _monitored(self, monitor: int, events: tuple[TraceEvent, ...]) -> int:
         """The monitor's state (numbered) after ``events`` from state ``monitor``: the same
-        TraceChecker that judges paths, fed the events (lines 0: lines decide nothing)."""
+        TraceChecker that judges paths, forked and fed the events (lines 0: lines decide
+        nothing); its state shares the cells the events left alone."""
         if not events or not self._with_monitor:
             return monitor
-        found = self._monitor_moves.get((monitor, events))
+        number = self._events_number(events)
+        found = self._monitor_moves.get((monitor, number))
         if found is not None:
             return found
-        # a deep copy (one pickle round trip: ~6x faster than copy.deepcopy, shared
-        # objects shared again, the ledger's bound methods bound to the copy)
-        checker = pickle.loads(pickle.dumps(self._monitors[monitor], pickle.HIGHEST_PROTOCOL))
-        for event in events:
-            checker.feed_event(parse_event(event.to_json(), 0))
-        number = self._monitor_id(checker)
+        parent = self._monitors[monitor]
+        checker = parent.fork()
+        for record in self._records[number]:
+            checker.feed_event(record)
+        state = checker.monitor_state(since=(parent, self._monitor_states[monitor]))
+        found = self._monitor_id(checker, state)
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
-        self._monitor_moves[(monitor, events)] = number
+        self._monitor_moves[(monitor, number)] = found
+        return found
+
+    def _events_number(self, events: tuple[TraceEvent, ...]) -> int:
+        """The number of ``events`` (equal tuples, one number; never reused), parsed once."""
+        known = self._event_ids.get(id(events))
+        if known is not None and known[0] is events:
+            return known[1]
+        number = self._event_numbers.get(events)
+        if number is None:
+            if len(self._event_numbers) >= _MOVES_KEPT:  # a cache: numbers stay unique
+                self._event_numbers.clear()
+                self._records.clear()
+                self._event_ids.clear()
+            number = self._event_numbers[events] = next(self._numbers)
+            self._records[number] = self._parsed(events)
+        if len(self._event_ids) >= _MOVES_KEPT:
+            self._event_ids.clear()
+        self._event_ids[id(events)] = (events, number)  # kept alive: its id is not reused
         return number
+
+    def _parsed(self, events: tuple[TraceEvent, ...]) -> tuple[TraceRecord, ...]:
+        """``events`` as the checker reads them; under symmetry, each body's text kept by
+        the digest the checker keeps of it, so a renaming renames the digests too."""
+        records = tuple([parse_event(event.to_json(), 0) for event in events])
+        if self._renamings:
+            for record in records:
+                if record.msg:
+                    text = body_text(record.msg)
+                    self._digest_texts.setdefault(text_digest(text), text)
+        return records
+
+    def _fault(self, kind: EventKind, fid: int, now: float) -> tuple[TraceEvent, ...]:
+        """The event of a loss or a duplication of message ``fid``, one tuple per fault."""
+        events = self._faults.get((kind, fid, now))
+        if events is None:
+            item = self._flights[fid]
+            fault = "loss" if kind is EventKind.DROP else None
+            event = TraceEvent(now, kind, item.frm, item.to, item.message, None, fault)
+            events = self._faults[(kind, fid, now)] = (event,)
+        return events
+
+    def _cell_renamed(self, cell: Hashable) -> tuple[int, ...]:
+        """The hash of a monitor cell's canonical text under each renaming (renamed first,
+        then sorted: a renamed set sorts anew), made once per distinct cell."""
+        key = (type(cell), cell)
+        found = self._cell_texts.get(key)
+        if found is None:
+            if len(self._cell_texts) >= _TEXTS_KEPT:
+                self._cell_texts.clear()
+            digests = self._digest_texts
+            found = tuple(
+                [hash(_canon_renamed(cell, rename, digests)) for rename in self._renamings]
+            )
+            self._cell_texts[key] = found
+        return found
 
     def check(self, events: Iterable[TraceEvent]) -> CheckResult:
         """``assocsim check``'s verdict on ``events`` (a :class:`~scenarios.CheckResult`)."""
@@ -875,6 +948,22 @@ def _marks(events: Iterable[TraceEvent]) -> frozenset[str]:
             elif isinstance(message, AssociationResponse):
                 marks.add(PULL_ANSWERED)
     return frozenset(marks)
+
+
+def _canon_renamed(value: Any, rename: Callable[[str], str], digests: dict[bytes, str]) -> str:
+    """A monitor cell's text under ``rename``: its atoms renamed, its sets sorted after,
+    a body's digest replaced by the body's renamed text (equal digests, equal bodies)."""
+    cls = type(value)
+    if cls is frozenset:
+        return "{" + ",".join(sorted([_canon_renamed(v, rename, digests) for v in value])) + "}"
+    if isinstance(value, tuple):
+        inner = ",".join([_canon_renamed(v, rename, digests) for v in value])
+        return f"{cls.__name__}({inner})"
+    if cls is bytes:
+        body = digests.get(value)
+        if body is not None:
+            return "#" + rename(body)
+    return rename(repr(value))
 
 
 def _digest(message: Message) -> str:

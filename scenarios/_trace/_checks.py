@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -71,6 +72,7 @@ __all__ = [
     "INVARIANTS",
     "CheckResult",
     "InvariantSummary",
+    "MonitorState",
     "TraceChecker",
     "Violation",
     "check_events",
@@ -84,6 +86,7 @@ _PHONE = "phone:"
 _DELIVERY_TYPES = frozenset({"association-response", "association-push"})
 
 Kind = Literal["safety", "liveness"]
+_T = TypeVar("_T")
 
 
 # ------------------------------------------------------------------ results
@@ -197,10 +200,18 @@ class CheckResult:
 # ------------------------------------------------------------------ facts
 
 
-def _digest(msg: Mapping[str, Any]) -> bytes:
-    """A short, exact fingerprint of a message body (equal bodies, equal digests)."""
-    text = json.dumps(msg, sort_keys=True, separators=(",", ":"))
+def body_text(msg: Mapping[str, Any]) -> str:
+    """A message body as one canonical text (equal bodies, equal texts)."""
+    return json.dumps(msg, sort_keys=True, separators=(",", ":"))
+
+
+def text_digest(text: str) -> bytes:
+    """The short, exact fingerprint the checker keeps of a body's :func:`body_text`."""
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _digest(msg: Mapping[str, Any]) -> bytes:
+    return text_digest(body_text(msg))
 
 
 def phone_of(address: str) -> str | None:
@@ -242,7 +253,7 @@ class _Facts:
         self.last_upload: dict[tuple[str, str], _Upload] = {}  # (receipt, POS) -> content
         self.first_upload_at: dict[str, _At] = {}  # receipt -> first at the cloud
         self.bound: dict[str, _Binding] = {}
-        self.noticed_by: dict[str, list[str]] = {}  # receipt -> phones that got the notice
+        self.noticed_by: dict[str, tuple[str, ...]] = {}  # receipt -> phones noticed
         self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
 
     def named(self, receipt: str | None) -> str | None:
@@ -272,9 +283,9 @@ class _Facts:
             if ev.to == CLOUD:
                 self._at_cloud(ev, _At(ev.t, ev.line))
             elif typ == "receipt-notice" and receipt is not None and ev.to.startswith(_PHONE):
-                phones = self.noticed_by.setdefault(receipt, [])
+                phones = self.noticed_by.get(receipt, ())
                 if ev.to not in phones:
-                    phones.append(ev.to)
+                    self.noticed_by[receipt] = (*phones, ev.to)
         elif kind == "send" and ev.frm == CLOUD and receipt is not None and typ == "upload-ack":
             self._bind(receipt, ev)
 
@@ -401,7 +412,7 @@ class Binding(Invariant):
                 )
 
 
-@attrs.define
+@attrs.frozen
 class _Judgment:
     receipt: str
     requester: str
@@ -409,7 +420,7 @@ class _Judgment:
     named: str
     t: float
     subscribed: bool
-    answered: list[_At] = attrs.Factory(list)
+    answered: tuple[_At, ...] = ()
     named_subscribed: float | None = None  # when, if it had by the first answer
 
 
@@ -445,9 +456,10 @@ class MismatchDualSend(Invariant):
             if ev.type == "association-push" and ev.msg.get("reason") == "dual-send":
                 self._on_dual_send(ev, receipt)
             elif ev.type in ("association-response", "error-reply"):
-                judgment = self._judged.get((ev.to, ev.msg.get("request_id")))
+                key = (ev.to, ev.msg.get("request_id"))
+                judgment = self._judged.get(key)
                 if judgment is not None and judgment.receipt == receipt:
-                    self._on_reply(ev, judgment)
+                    self._on_reply(ev, key, judgment)
 
     def _on_request(self, ev: TraceRecord, receipt: str) -> None:
         named = self.facts.named(receipt)
@@ -477,13 +489,20 @@ class MismatchDualSend(Invariant):
                 once=(receipt, "unprompted"),
             )
 
-    def _on_reply(self, ev: TraceRecord, judgment: _Judgment) -> None:
+    def _on_reply(self, ev: TraceRecord, key: tuple[str, object], judgment: _Judgment) -> None:
         receipt, policy = judgment.receipt, self.config.policy
         actors = (judgment.requester_address, CLOUD)
         if ev.type == "association-response":
-            if not judgment.answered:
-                judgment.named_subscribed = self.facts.ledger.subscribed_at(judgment.named)
-            judgment.answered.append(_At(ev.t, ev.line))
+            named_subscribed = (
+                judgment.named_subscribed
+                if judgment.answered
+                else self.facts.ledger.subscribed_at(judgment.named)
+            )
+            self._judged[key] = judgment = attrs.evolve(
+                judgment,
+                answered=(*judgment.answered, _At(ev.t, ev.line)),
+                named_subscribed=named_subscribed,
+            )
             if policy == "reject":
                 self.violate(
                     receipt,
@@ -677,7 +696,7 @@ class Privacy(Invariant):
         self._judged.add(key)
         self.checked += 1
         named = self.facts.named(receipt)
-        noticed = self.facts.noticed_by.get(receipt, [])
+        noticed = self.facts.noticed_by.get(receipt, ())
         if ev.to == f"{_PHONE}{named}" or ev.to in noticed:
             return
         verb = "received" if ev.kind == "recv" else "was sent"
@@ -780,19 +799,55 @@ class TraceChecker:
         """The observer form: judge a live event."""
         self.feed(event.to_json())
 
-    def monitor_state(self) -> Hashable:
+    def fork(self) -> TraceChecker:
+        """An independent copy of this checker, cheap: every container of facts copied one
+        level (the values in them are immutable records), the promise ledger forked
+        (:meth:`~scenarios._sim._promises.PromiseLedger.fork`). ``assocsim explore`` forks
+        a checker for each new state of it (``docs/explore.md``, "Speed")."""
+        new = _forked(self)
+        facts = new._facts = _forked(self._facts)
+        facts.ledger = self._facts.ledger.fork()
+        new._invariants = invariants = [_forked(invariant) for invariant in self._invariants]
+        for invariant in invariants:
+            invariant.facts = facts
+        return new
+
+    def monitor_state(self, since: tuple[TraceChecker, MonitorState] | None = None) -> MonitorState:
         """Everything this checker remembers that decides its verdicts to come, as a
         hashable value: two checkers with equal states judge every continuation alike.
         ``assocsim explore`` keeps it in a state's fingerprint (the product of the world
         and this monitor, ``docs/explore.md``). Counters of judged cases (they only fill
         the summary table), the settings (fixed per search) and the lines of events (the
-        explorer feeds 0) are left out; the violations found so far are in."""
-        facts = vars(self._facts)
-        return (
-            _frozen(facts, ("ledger", "judgement")),
-            _frozen(vars(facts["ledger"]), ("_field", "push_timeout")),
-            *(_frozen(vars(inv), ("facts", "config", "checked")) for inv in self._invariants),
+        explorer feeds 0) are left out; the violations found so far are in.
+
+        It is a tuple of cells, one per container of facts (and per flag) in a fixed
+        order. ``since``: the checker this one was forked from, unchanged since, and its
+        state: a cell whose container is equal to that checker's is that checker's cell,
+        shared rather than frozen again, so a state after a few events costs a comparison
+        per cell and the freezing of the cells those events changed."""
+        cells = self._cells()
+        if since is None:
+            return tuple([_frozen(value) for value in cells])
+        parent, state = since
+        return tuple(
+            [
+                cell if value == old else _frozen(value)
+                for value, old, cell in zip(cells, parent._cells(), state, strict=True)
+            ]
         )
+
+    def _cells(self) -> list[Any]:
+        """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
+        and each invariant's attributes but for code, constants and counters."""
+        facts = self._facts
+        attributes = vars(facts)
+        cells = list(_cells_of(attributes, _FACTS_SKIP)(attributes))
+        attributes = vars(facts.ledger)
+        cells += _cells_of(attributes, _LEDGER_SKIP)(attributes)
+        for invariant in self._invariants:
+            attributes = vars(invariant)
+            cells += _cells_of(attributes, _INVARIANT_SKIP)(attributes)
+        return cells
 
     def result(self) -> CheckResult:
         """Finish the liveness checks and report (call once, after the last event)."""
@@ -818,7 +873,52 @@ class TraceChecker:
         )
 
 
+MonitorState = tuple[Hashable, ...]
+"""A :class:`TraceChecker`'s state as a hashable value (:meth:`TraceChecker.monitor_state`)."""
+
 _ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
+# not a fact: the ledger (its facts are cells of their own), the end's judgement (None
+# until the result), the ledger's code and settings, an invariant's links and counter
+_FACTS_SKIP = frozenset({"ledger", "judgement"})
+_LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv"})
+_INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
+
+
+_CELLS: dict[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+
+
+def _cells_of(
+    attributes: dict[str, Any], skip: frozenset[str]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What reads the cells out of an object's ``attributes`` (all but ``skip``), made once
+    per set of attribute names: a checker's objects all have theirs from ``__init__``."""
+    names = tuple(attributes)
+    getter = _CELLS.get(names)
+    if getter is None:
+        kept = [name for name in names if name not in skip]
+        if len(kept) == 1:  # itemgetter of one name gives the value, not a tuple
+            only = kept[0]
+
+            def getter(values: dict[str, Any]) -> tuple[Any, ...]:
+                return (values[only],)
+
+        else:
+            getter = operator.itemgetter(*kept)
+        _CELLS[names] = getter
+    return getter
+
+
+def _forked(obj: _T) -> _T:
+    """A new ``obj`` of the same class whose attributes are ``obj``'s, each container
+    copied one level (so the values kept in one must be immutable)."""
+    new: _T = object.__new__(type(obj))
+    attributes = vars(obj).copy()
+    for name, value in attributes.items():
+        cls = type(value)
+        if cls is dict or cls is set or cls is list:
+            attributes[name] = value.copy()
+    new.__dict__ = attributes
+    return new
 
 
 def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:

@@ -4,13 +4,21 @@ violation whose evidence no party keeps is still found (``docs/explore.md``, "Li
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
 from actors import EventKind, TraceEvent
 from protocol import AssociationPush, PushReason
 from scenarios import TraceChecker, explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
+from tests.planted.buggy_cloud import buggy_cloud
+from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
+from tests.planted.shallow_fork import shallow_fork
 
 _SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
 
@@ -67,11 +75,81 @@ def test_the_monitor_state_keeps_what_decides_a_verdict() -> None:
 
 def test_the_product_counts_of_the_bench_worlds() -> None:
     # The world's own counts are pinned in test_explore_speed.py (371 and 2,248 states);
-    # the product with the monitor adds the states two histories used to share.
+    # the product with the monitor adds the states two histories used to share. With
+    # symmetry the checker's state is renamed with the world's, its message digests too
+    # (423 states before they were).
     counts = []
     for symmetry in (True, False):
         model = ProtocolModel(world_named("two-purchases"), Budgets(), symmetry=symmetry)
         found = search(model)
         assert not found.violations
         counts.append((found.progress.states, found.terminal_states))
-    assert counts == [(423, 9), (2_512, 72)]
+    assert counts == [(406, 9), (2_512, 72)]
+
+
+# ------------------------------------------------------------------ forks of the checker
+
+
+def _records() -> list[dict[str, Any]]:
+    """A trace with something in every kind of fact: the planted dropped dual-send's
+    counterexample (a mismatch, a refusal, pushes, shown notes), then a phone giving up
+    twice on one receipt (a list the ledger keeps per key)."""
+    found = explore("wrong-id", cloud=dropped_dual_send_cloud)
+    records = [event.to_json() for event in found.events]
+    assert len(records) > 30 and not found.ok
+    phone, receipt = "phone:+8613800000002", "shop-2/r-2"
+    for t, detail in ((700.0, "association-request 1"), (800.0, "association-request 2")):
+        note = {"event": "note", "from": phone, "to": phone, "type": "gave-up"}
+        records.append({"t": t, **note, "receipt": receipt, "detail": detail})
+    return records
+
+
+def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool:
+    """Cut the trace anywhere, fork the checker there, feed the rest to the fork: the
+    checker forked from keeps its state, the fork's state made from its origin's cells
+    is the one frozen whole, and its verdict is a fresh checker's on the whole trace."""
+    records = _records()
+    whole = TraceChecker(_SETTINGS)
+    for record in records:
+        whole.feed(record)
+    verdict = whole.result().violations
+    for cut in range(len(records)):
+        origin = TraceChecker(_SETTINGS)
+        for record in records[:cut]:
+            origin.feed(record)
+        before = origin.monitor_state()
+        forked = fork(origin)
+        for record in records[cut:]:
+            forked.feed(record)
+        if origin.monitor_state() != before:
+            return False
+        if forked.monitor_state(since=(origin, before)) != forked.monitor_state():
+            return False
+        if forked.result().violations != verdict:
+            return False
+    return True
+
+
+def test_a_forked_checker_leaves_its_origin_alone() -> None:
+    assert _fork_keeps_its_origin(TraceChecker.fork)
+
+
+def test_a_fork_sharing_the_ledgers_lists_is_caught() -> None:
+    assert not _fork_keeps_its_origin(shallow_fork)  # planted: tests/planted/shallow_fork.py
+
+
+@pytest.mark.parametrize(
+    ("factory", "faults"),
+    [(buggy_cloud, {}), (forgetful_leak_cloud, {"crashes": 1})],
+    ids=["push-after-answered-pull", "forgetful-leak"],
+)
+def test_symmetry_renaming_the_checkers_state_still_finds_planted_bugs(
+    factory: object, faults: dict[str, object]
+) -> None:
+    # Under symmetry the checker's state (its message digests too) is renamed with the
+    # world's: mirrored histories merge, and a bug is still found on a path as short.
+    merged = explore("two-purchases", cloud=factory, **faults)  # type: ignore[arg-type]
+    full = explore("two-purchases", cloud=factory, symmetry=False, **faults)  # type: ignore[arg-type]
+    assert merged.outcome is Outcome.VIOLATION and full.outcome is Outcome.VIOLATION
+    assert len(merged.path) == len(full.path)
+    assert merged.progress.states < full.progress.states
