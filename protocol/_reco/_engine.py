@@ -359,6 +359,36 @@ def _by_keys(first: _Ints, second: _Floats, third: _Ints) -> _Ints:
     return order
 
 
+def _flattened(mappings: Sequence[Mapping[int, int]]) -> tuple[_Ints, _Ints, _Floats]:
+    """Every entry of *mappings*, in order: the mapping's place, the key, the value."""
+    lengths = np.fromiter(map(len, mappings), dtype=np.int64, count=len(mappings))
+    flat = int(lengths.sum())
+    owner = np.repeat(np.arange(len(mappings)), lengths)
+    keys = np.fromiter(itertools.chain.from_iterable(mappings), np.int64, count=flat)
+    values = np.fromiter(
+        itertools.chain.from_iterable(m.values() for m in mappings), np.float64, count=flat
+    )
+    return owner, keys, values
+
+
+def _following(
+    mappings: Sequence[Mapping[int, float]], records: Sequence[_Habits], size: int
+) -> _Floats:
+    """The value in each of *mappings* of each of its phone's products, in the order of
+    the phone's items (what :func:`_flattened` gives of them)."""
+    found = itertools.chain.from_iterable(
+        map(mapping.__getitem__, habits.items)
+        for mapping, habits in zip(mappings, records, strict=True)
+    )
+    return np.fromiter(found, np.float64, count=size)
+
+
+def _ends(owner: _Ints, size: int) -> _Ints:
+    """Where each of *size* groups ends in *owner* (sorted), but the last: np.split's."""
+    ends: _Ints = np.cumsum(np.bincount(owner, minlength=size))[:-1]
+    return ends
+
+
 _KEY_BITS = 63
 """The bits of a sort key :func:`_by_keys` packs (a non-negative int64)."""
 
@@ -456,6 +486,7 @@ class PairingEngine:
         self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
         self._tables = _Tables(np.zeros((0, 5)))
         self._affinity_memo: dict[tuple[int, str, str], tuple[_Ints, _Floats]] = {}
+        self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._neighbour_cap = _SLACK * cfg.neighbours
         self._related_cap = _SLACK * cfg.category_neighbours
@@ -731,8 +762,11 @@ class PairingEngine:
             computed = self._compute_lists([(i, products[i].item) for i in chunk])
             for i, found in zip(chunk, computed, strict=True):
                 lists[i] = found
-        for phone in sorted(self._dirty_phones):
-            self._profiles[phone] = self._compute_profile(self._habits[phone])
+        phones = sorted(self._dirty_phones)
+        for start in range(0, len(phones), _LISTS_AT_ONCE):
+            group = phones[start : start + _LISTS_AT_ONCE]
+            for phone, profile in zip(group, self._compute_profiles(group), strict=True):
+                self._profiles[phone] = profile
         self._tables = self._tables.refreshed(self._attributes, self._popularity, dirty)
         self._dirty_categories = set()
         self._dirty_products = set()
@@ -941,37 +975,82 @@ class PairingEngine:
         mine = offered != numbers[owner]  # a product is not its own candidate
         return owner[mine], offered[mine], near[mine]
 
-    def _compute_profile(self, habits: _Habits) -> _Profile:
+    def _compute_profiles(self, phones: Sequence[str]) -> list[_Profile]:
+        """The profiles of *phones*, all in one set of array operations: each phone's
+        ``habit_candidates`` best products by habit part (ties by SKU) and its lookup
+        table of weighted parts. Each value is the same float operations as a plain loop
+        over one phone's dicts; checked by ``tests/protocol/test_engine_lists.py``."""
         cfg = self.config
-        baskets = habits.baskets
-        lines = habits.lines or 1
-        newest = baskets - 1
-        last = habits.last
-        share = cfg.habit_weight / baskets if baskets else 0.0
-        decayed = habits.decayed
         r = cfg.decay
-        # the decayed count over its largest value, sum of r ** k for k < baskets
-        scale = cfg.decayed_weight * (1 - r) / (1 - r**baskets) if r < 1 else 0.0
-        habit = {
-            j: share * n
-            + cfg.recency_weight / (1 + newest - last[j])
-            + scale * decayed[j] * r ** (newest - last[j])
-            for j, n in habits.items.items()
-        }
-        top = _best(habit, cfg.habit_candidates, self._skus.__getitem__)
-        per_basket = cfg.habit_category_weight / baskets if baskets else 0.0
+        records = [self._habits[phone] for phone in phones]
+        # per phone: the weights of its habit parts and its categories', brands', colours'
+        share, newest, scale, per_basket, brand, colour = [], [], [], [], [], []
+        for habits in records:
+            baskets = habits.baskets
+            lines = habits.lines or 1
+            share.append(cfg.habit_weight / baskets)
+            newest.append(baskets - 1)
+            # the decayed count over its largest value, sum of r ** k for k < baskets
+            scale.append(cfg.decayed_weight * (1 - r) / (1 - r**baskets) if r < 1 else 0.0)
+            per_basket.append(cfg.habit_category_weight / baskets)
+            brand.append((cfg.brand_weight, lines))
+            colour.append((cfg.colour_weight, lines))
+        owner, products, bought = _flattened([habits.items for habits in records])
+        # a phone's last and decayed hold the keys of its items
+        last = _following([habits.last for habits in records], records, len(products))
+        decayed = _following([habits.decayed for habits in records], records, len(products))
+        age = np.array(newest, dtype=np.int64)[owner] - last.astype(np.int64)
+        habit = (
+            np.array(share)[owner] * bought
+            + cfg.recency_weight / (1 + age).astype(np.float64)
+            + np.array(scale)[owner] * decayed * self._powers(int(age.max(initial=0)))[age]
+        )
+        # the best products: one sort by phone, habit part, SKU
+        order = _by_keys(owner, -habit, self._sku_ranks[products])
+        place = np.arange(len(order)) - np.searchsorted(owner[order], owner[order])
+        top = order[place < cfg.habit_candidates]
+        tops = np.split(products[top].astype(np.float64), _ends(owner[top], len(phones)))
+        # the lookup tables: products, then categories, brands, colours in their key blocks
         word = self._word_ids.__getitem__
-        parts = habit.copy()
-        block = _BLOCK
-        for c, n in habits.categories.items():
-            parts[block + c] = per_basket * n
-        for b, n in habits.brands.items():
-            parts[2 * block + word(b)] = cfg.brand_weight * n / lines
-        for colour, n in habits.colours.items():
-            parts[3 * block + word(colour)] = cfg.colour_weight * n / lines
-        listed: _List = np.zeros((3, len(top)))
-        listed[0] = top
-        return _Profile(listed, _lookup_table(parts))
+        c_owner, c_keys, c_counts = _flattened([habits.categories for habits in records])
+        b_owner, b_keys, b_counts = _flattened(
+            [{word(b): n for b, n in habits.brands.items()} for habits in records]
+        )
+        o_owner, o_keys, o_counts = _flattened(
+            [{word(c): n for c, n in habits.colours.items()} for habits in records]
+        )
+        brand_weight, brand_lines = np.array(brand).reshape(-1, 2).T
+        colour_weight, colour_lines = np.array(colour).reshape(-1, 2).T
+        keys = np.concatenate((products, _BLOCK + c_keys, 2 * _BLOCK + b_keys, 3 * _BLOCK + o_keys))
+        values = np.concatenate(
+            (
+                habit,
+                np.array(per_basket)[c_owner] * c_counts,
+                brand_weight[b_owner] * b_counts / brand_lines[b_owner],
+                colour_weight[o_owner] * o_counts / colour_lines[o_owner],
+            )
+        )
+        owners = np.concatenate((owner, c_owner, b_owner, o_owner))
+        order = _by_keys(owners, keys.astype(np.float64), np.zeros(len(keys), dtype=np.int64))
+        ends = _ends(owners[order], len(phones))
+        table_keys = np.split(keys[order].astype(np.float64), ends)
+        table_values = np.split(values[order], ends)
+        profiles = []
+        for best, k, v in zip(tops, table_keys, table_values, strict=True):
+            listed: _List = np.zeros((3, len(best)))
+            listed[0] = best
+            profiles.append(_Profile(listed, (k.copy(), v.copy()) if len(k) else _NO_LOOKUP))
+        return profiles
+
+    def _powers(self, age: int) -> _Floats:
+        """``r ** k`` for every age *k* up to at least *age*, each as Python computes it
+        (numpy's power may differ in the last bit), kept and extended as phones age."""
+        powers = self._decay_powers
+        if len(powers) <= age:
+            r = self.config.decay
+            more = [r**k for k in range(len(powers), 2 * age + 2)]
+            powers = self._decay_powers = np.concatenate((powers, more))
+        return powers
 
     # ------------------------------------------------------------------ features (fitting)
 

@@ -1,8 +1,9 @@
-"""The refresh's pairing lists, computed for many products at once with array arithmetic
-(``PairingEngine._compute_lists``), are bit for bit what a plain loop over one product's
-counters gives: the same candidates in the same order (best total first, ties by SKU), the
-same co-purchase and category parts, whatever the weights, the refresh points and the
-order in which products were first seen (which differs from their SKUs' order here)."""
+"""The refresh's pairing lists and phone profiles, computed for many products (phones) at
+once with array arithmetic (``PairingEngine._compute_lists``, ``_compute_profiles``), are
+bit for bit what a plain loop over one product's (phone's) counters gives: the same
+candidates in the same order (best first, ties by SKU), the same parts, whatever the
+weights, the refresh points and the order in which products were first seen (which
+differs from their SKUs' order here)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ STRANGER = Item(
 RULES = {"c0": (("c1", 0.5),), "c2": (("c0", 1.0), ("c1", 0.25))}
 
 WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=10, max_size=10)
+BLOCK = 1 << 40  # the key blocks of a profile's lookup table (protocol/_reco/_engine.py)
 BASKETS = st.lists(st.lists(st.sampled_from(POOL), min_size=1, max_size=6), max_size=25)
 
 
@@ -82,10 +84,50 @@ def plain_list(engine: PairingEngine, index: int | None, item: Item) -> np.ndarr
     ).reshape(3, len(chosen))
 
 
+def plain_profile(engine: PairingEngine, phone: str) -> tuple[list[int], dict[float, float]]:
+    """One phone's best products and lookup table by dict loops over its counters, as the
+    engine computed them before its profiles were vectorised."""
+    cfg = engine.config
+    habits = engine._habits[phone]
+    baskets = habits.baskets
+    lines = habits.lines or 1
+    newest = baskets - 1
+    r = cfg.decay
+    scale = cfg.decayed_weight * (1 - r) / (1 - r**baskets) if r < 1 else 0.0
+    habit = {
+        j: cfg.habit_weight / baskets * n
+        + cfg.recency_weight / (1 + newest - habits.last[j])
+        + scale * habits.decayed[j] * r ** (newest - habits.last[j])
+        for j, n in habits.items.items()
+    }
+    skus = engine._skus
+    top = sorted(habit, key=lambda j: (-habit[j], skus[j]))[: cfg.habit_candidates]
+    parts: dict[float, float] = {float(j): v for j, v in habit.items()}
+    word = engine._word_ids
+    for c, n in habits.categories.items():
+        parts[float(BLOCK + c)] = cfg.habit_category_weight / baskets * n
+    for b, n in habits.brands.items():
+        parts[float(2 * BLOCK + word[b])] = cfg.brand_weight * n / lines
+    for colour, n in habits.colours.items():
+        parts[float(3 * BLOCK + word[colour])] = cfg.colour_weight * n / lines
+    return top, parts
+
+
 def _same(engine: PairingEngine, index: int | None, item: Item, found: np.ndarray) -> None:
     expected = plain_list(engine, index, item)
     assert found.shape == expected.shape
     assert found.tobytes() == expected.tobytes()  # bit for bit, the sign of a nought too
+
+
+def _same_profile(engine: PairingEngine, phone: str) -> None:
+    top, parts = plain_profile(engine, phone)
+    profile = engine._profiles[phone]
+    assert profile.top[0].tolist() == top
+    assert not profile.top[1:].any()
+    keys, values = profile.parts
+    assert keys.tolist() == sorted(parts)
+    expected = np.array([parts[k] for k in sorted(parts)], dtype=np.float64)
+    assert values.tobytes() == expected.tobytes()
 
 
 def _check(
@@ -103,14 +145,19 @@ def _check(
     engine = kind(catalog=Catalog(()), rules=RULES, config=config)
     for n, basket in enumerate(baskets):
         engine.learn(basket, f"phone-{n % 3}")
-        if n in refresh_at:  # a partial refresh: the changed products' lists
+        if n in refresh_at:  # a partial refresh: the changed products' lists and phones
             changed = sorted(engine._dirty_products)
+            phones = sorted(engine._dirty_phones)
             engine.refresh()
             for i in changed:
                 _same(engine, i, engine._products[i].item, engine._lists[i])
+            for phone in phones:
+                _same_profile(engine, phone)
     engine.refresh(full=True)
     for i, product in enumerate(engine._products):
         _same(engine, i, product.item, engine._lists[i])
+    for phone in engine._habits:
+        _same_profile(engine, phone)
     _same(engine, None, STRANGER, engine._compute_list(None, STRANGER))
 
 
@@ -142,6 +189,21 @@ def test_the_check_catches_lists_that_break_ties_by_learning_order() -> None:
     except AssertionError:
         return
     raise AssertionError("the comparison missed ties broken by learning order")
+
+
+def test_the_check_catches_profiles_that_break_ties_by_learning_order() -> None:
+    config = EngineConfig(habit_candidates=1)
+    for kind, caught in ((PairingEngine, False), (NumberedTiesEngine, True)):
+        engine = kind(catalog=Catalog(()), rules={}, config=config)
+        engine.learn([POOL[1]], "phone-1")  # S07, then S00: a tie in the phone's habits
+        engine.learn([POOL[0]], "phone-1")
+        engine.refresh()
+        try:
+            _same_profile(engine, "phone-1")
+        except AssertionError:
+            assert caught, "a correct profile failed the check"
+        else:
+            assert not caught, "the comparison missed a profile's ties by learning order"
 
 
 def test_lists_computed_in_halves_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
