@@ -767,6 +767,7 @@ class TraceChecker:
         self._invariants = [cls(self._facts, self._config) for cls in _INVARIANT_CLASSES]
         self._events = 0
         self._line = 0
+        self._cell_values: list[Any] | None = None  # what monitor_state() froze last
 
     def feed_header(self, header: Mapping[str, Any]) -> None:
         """Take the scenario's settings from a trace header (unless settings were given)."""
@@ -805,6 +806,7 @@ class TraceChecker:
         (:meth:`~scenarios._sim._promises.PromiseLedger.fork`). ``assocsim explore`` forks
         a checker for each new state of it (``docs/explore.md``, "Speed")."""
         new = _forked(self)
+        new._cell_values = None
         facts = new._facts = _forked(self._facts)
         facts.ledger = self._facts.ledger.fork()
         new._invariants = invariants = [_forked(invariant) for invariant in self._invariants]
@@ -825,14 +827,17 @@ class TraceChecker:
         state: a cell whose container is equal to that checker's is that checker's cell,
         shared rather than frozen again, so a state after a few events costs a comparison
         per cell and the freezing of the cells those events changed."""
-        cells = self._cells()
+        cells = self._cell_values = self._cells()
         if since is None:
             return tuple([_frozen(value) for value in cells])
         parent, state = since
+        before = parent._cell_values
+        if before is None:
+            before = parent._cells()
         return tuple(
             [
                 cell if value == old else _frozen(value)
-                for value, old, cell in zip(cells, parent._cells(), state, strict=True)
+                for value, old, cell in zip(cells, before, state, strict=True)
             ]
         )
 
@@ -840,13 +845,14 @@ class TraceChecker:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
         and each invariant's attributes but for code, constants and counters."""
         facts = self._facts
+        ledger = facts.ledger
         attributes = vars(facts)
-        cells = list(_cells_of(attributes, _FACTS_SKIP)(attributes))
-        attributes = vars(facts.ledger)
-        cells += _cells_of(attributes, _LEDGER_SKIP)(attributes)
+        cells = list(_cells_of(facts, attributes, _FACTS_SKIP)(attributes))
+        attributes = vars(ledger)
+        cells += _cells_of(ledger, attributes, _LEDGER_SKIP)(attributes)
         for invariant in self._invariants:
             attributes = vars(invariant)
-            cells += _cells_of(attributes, _INVARIANT_SKIP)(attributes)
+            cells += _cells_of(invariant, attributes, _INVARIANT_SKIP)(attributes)
         return cells
 
     def result(self) -> CheckResult:
@@ -884,18 +890,20 @@ _LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
 
 
-_CELLS: dict[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+_CELLS: dict[tuple[type, int], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
 
 
 def _cells_of(
-    attributes: dict[str, Any], skip: frozenset[str]
+    owner: object, attributes: dict[str, Any], skip: frozenset[str]
 ) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """What reads the cells out of an object's ``attributes`` (all but ``skip``), made once
-    per set of attribute names: a checker's objects all have theirs from ``__init__``."""
-    names = tuple(attributes)
-    getter = _CELLS.get(names)
+    """What reads the cells out of ``owner``'s ``attributes`` (all but ``skip``) by name,
+    made once per class and number of attributes (a checker's objects get theirs in
+    ``__init__``; an object with other names than the first of its class and size would
+    raise a KeyError here, never be read wrong)."""
+    layout = (type(owner), len(attributes))
+    getter = _CELLS.get(layout)
     if getter is None:
-        kept = [name for name in names if name not in skip]
+        kept = [name for name in attributes if name not in skip]
         if len(kept) == 1:  # itemgetter of one name gives the value, not a tuple
             only = kept[0]
 
@@ -904,7 +912,7 @@ def _cells_of(
 
         else:
             getter = operator.itemgetter(*kept)
-        _CELLS[names] = getter
+        _CELLS[layout] = getter
     return getter
 
 
