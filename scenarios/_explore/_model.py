@@ -346,7 +346,9 @@ class ProtocolModel:
         b = self.budgets
         key = (0.0, tuple(snaps), timers, network, (b.loss, b.duplication, b.crashes))
         first = TraceChecker(self._settings)
-        self._monitor_id(first, first.monitor_state())  # number 0: nothing seen yet
+        self._scratch_state = first.monitor_state()
+        self._monitor_id(first, self._scratch_state)  # number 0: nothing seen yet
+        self._scratch = first.fork()
         trail = _Trail(tuple(events), None)
         return WorldState(key, trail, frozenset(), monitor=self._monitored(0, trail.events))
 
@@ -456,12 +458,17 @@ class ProtocolModel:
         found = self._monitor_moves.get((monitor, number))
         if found is not None:
             return found
-        parent = self._monitors[monitor]
-        checker = parent.fork()
+        # the scratch checker made like the monitor's (the cells that differ copied),
+        # fed the events; forked to be kept only if it reaches a new state
+        parent, before = self._monitors[monitor], self._monitor_states[monitor]
+        scratch = self._scratch
+        scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
-            checker.feed_event(record)
-        state = checker.monitor_state(since=(parent, self._monitor_states[monitor]))
-        found = self._monitor_id(checker, state)
+            scratch.feed_event(record)
+        state = self._scratch_state = scratch.monitor_state(since=(parent, before))
+        found = self._monitor_ids.get(state)
+        if found is None:
+            found = self._monitor_id(scratch.fork(), state)
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
         self._monitor_moves[(monitor, number)] = found

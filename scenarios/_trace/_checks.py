@@ -823,10 +823,11 @@ class TraceChecker:
         explorer feeds 0) are left out; the violations found so far are in.
 
         It is a tuple of cells, one per container of facts (and per flag) in a fixed
-        order. ``since``: the checker this one was forked from, unchanged since, and its
-        state: a cell whose container is equal to that checker's is that checker's cell,
-        shared rather than frozen again, so a state after a few events costs a comparison
-        per cell and the freezing of the cells those events changed."""
+        order. ``since``: a checker and its state (unchanged since) that this one was
+        equal to before the events it was fed since (forked from it, or made like it by
+        :meth:`become`): a cell whose container is equal to that checker's is that
+        checker's cell, shared rather than frozen again, so a state after a few events
+        costs a comparison per cell and the freezing of the cells those events changed."""
         cells = self._cell_values = self._cells()
         if since is None:
             return tuple([_frozen(value) for value in cells])
@@ -840,6 +841,28 @@ class TraceChecker:
                 for value, old, cell in zip(cells, before, state, strict=True)
             ]
         )
+
+    def become(self, other: TraceChecker, mine: MonitorState, theirs: MonitorState) -> None:
+        """Make this checker remember what ``other`` remembers; ``mine`` and ``theirs`` are
+        the two checkers' states (each unchanged since). Each cell that differs gets a copy
+        of ``other``'s container, the others are left as they are: ``assocsim explore``
+        moves one scratch checker from state to state this way, at the cost of the cells
+        that differ instead of a fork (``docs/explore.md``, "Speed")."""
+        self._events, self._line = other._events, other._line
+        if mine is theirs:
+            return
+        facts, source = self._facts, other._facts
+        owners = [(facts, source), (facts.ledger, source.ledger)]
+        owners += zip(self._invariants, other._invariants, strict=True)
+        at = 0
+        for owner, model in owners:
+            attributes, copying = vars(owner), vars(model)
+            for name in _CELL_NAMES[(type(owner), len(attributes))]:
+                cell, wanted = mine[at], theirs[at]
+                if cell is not wanted and cell != wanted:
+                    attributes[name] = _copied(copying[name])
+                at += 1
+        self._cell_values = None
 
     def _cells(self) -> list[Any]:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
@@ -891,6 +914,7 @@ _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
 
 
 _CELLS: dict[tuple[type, int], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+_CELL_NAMES: dict[tuple[type, int], tuple[str, ...]] = {}  # the names _CELLS reads
 
 
 def _cells_of(
@@ -913,6 +937,7 @@ def _cells_of(
         else:
             getter = operator.itemgetter(*kept)
         _CELLS[layout] = getter
+        _CELL_NAMES[layout] = tuple(kept)
     return getter
 
 
@@ -927,6 +952,22 @@ def _forked(obj: _T) -> _T:
             attributes[name] = value.copy()
     new.__dict__ = attributes
     return new
+
+
+def _copied(value: Any) -> Any:
+    """A container of facts copied for another checker: one level, and a list a table
+    keeps per key (a ledger's record) too, as :meth:`PromiseLedger.fork` copies them."""
+    cls = type(value)
+    if cls is dict:
+        table = value.copy()
+        if list in map(type, value.values()):
+            for key, record in value.items():
+                if type(record) is list:
+                    table[key] = record.copy()
+        return table
+    if cls is set or cls is list:
+        return value.copy()
+    return value
 
 
 def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:

@@ -15,10 +15,11 @@ from scenarios import TraceChecker, explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
+from scenarios._trace._checks import MonitorState
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
-from tests.planted.shallow_fork import shallow_fork
+from tests.planted.shallow_fork import factless_become, shallow_fork
 
 _SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
 
@@ -128,6 +129,46 @@ def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool
         if forked.result().violations != verdict:
             return False
     return True
+
+
+Become = Callable[[TraceChecker, TraceChecker, MonitorState, MonitorState], None]
+
+
+def _made_like_judges_as_a_fork(become: Become) -> bool:
+    """The explorer's scratch checker: fed one history, then made like a checker of
+    another and fed the rest, it has the state a fork of that checker would have, and
+    the checker it was made like is left alone."""
+    records = _records()
+    for cut in range(0, len(records), 3):
+        origin = TraceChecker(_SETTINGS)
+        for record in records[:cut]:
+            origin.feed(record)
+        theirs = origin.monitor_state()
+        scratch = TraceChecker(_SETTINGS)
+        for record in records[: len(records) - cut]:  # another history
+            scratch.feed(record)
+        become(scratch, origin, scratch.monitor_state(), theirs)
+        if scratch.monitor_state() != theirs:
+            return False
+        forked = origin.fork()
+        for record in records[cut:]:
+            scratch.feed(record)
+            forked.feed(record)
+        if origin.monitor_state() != theirs:
+            return False
+        if scratch.monitor_state(since=(origin, theirs)) != forked.monitor_state():
+            return False
+        if scratch.result().violations != forked.result().violations:
+            return False
+    return True
+
+
+def test_a_checker_made_like_another_judges_as_its_fork() -> None:
+    assert _made_like_judges_as_a_fork(TraceChecker.become)
+
+
+def test_a_become_that_forgets_the_facts_is_caught() -> None:
+    assert not _made_like_judges_as_a_fork(factless_become)  # planted: shallow_fork.py
 
 
 def test_a_forked_checker_leaves_its_origin_alone() -> None:
