@@ -78,6 +78,14 @@ _ACK_TYPES = frozenset({"push-ack", "notice-ack", "promotion-ack"})
 # a trace of format 1 has no merchant_id: its receipts are keyed by their id alone.
 _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)')?\)")
 
+# The handlers that never read the receipt (tests/scenarios/test_report_fold.py checks
+# it), and the notes whose receipt note() reads:
+_RECEIPT_BLIND = frozenset(
+    {("send", "subscribe-ack"), ("recv", "subscribe")}
+    | {(kind, ack) for kind in ("send", "recv") for ack in _ACK_TYPES}
+)
+_NOTES_NAMED = frozenset({"shown", "gave-up"})
+
 NO_DELIVERY_LOST = "no-delivery-lost"
 NO_DUPLICATE_SHOWN = "no-duplicate-shown"
 TIMEOUT_PUSH = "timeout-push"
@@ -262,6 +270,18 @@ class PromiseLedger:
         if kind == "recv":
             return self._on_recv.get(typ)
         return None
+
+    @staticmethod
+    def reads_receipt(kind: str, typ: str) -> bool:
+        """Does the handler of a ``send`` or ``recv`` of type ``typ`` read the receipt? A
+        caller naming receipts for the ledger may pass None to one that does not (the
+        acknowledgements, the subscriptions: a third of a run's messages)."""
+        return (kind, typ) not in _RECEIPT_BLIND
+
+    @staticmethod
+    def reads_note_receipt(typ: str) -> bool:
+        """Does :meth:`note` read the receipt of a note of type ``typ``?"""
+        return typ in _NOTES_NAMED
 
     # One handler per (kind, type), each doing what the promises need of that message.
 

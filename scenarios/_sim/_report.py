@@ -179,29 +179,27 @@ class ReportBuilder(EventSink):
         # The ledger reads only fields every message of its type has: plain getattr will do
         # (attribute_field's default is for bodies that may lack one).
         self._ledger = ledger = PromiseLedger(push_timeout_of(settings), field=getattr)
-        self._purchased_at: dict[str | None, float] = {}
-        self._named: dict[str | None, str] = {}
-        self._acknowledged: set[str] = set()
-        self._requests: set[tuple[str, int]] = set()  # also what identifies a re-sent one
-        self._mismatched: set[tuple[str, int]] = set()
+        # What the report counts of a receipt is in one record (_R_*), found with the
+        # receipt's name by what a message says of it (receipt id, merchant id): an event
+        # reads one record instead of one set per figure (see PromiseLedger's records).
+        self._receipts: dict[tuple[object, ...], list[Any]] = {}
+        self._record: list[Any] = _NO_RECORD  # the record of the message being folded
+        # The trace's name of the receipt of a note (TraceEvent.receipt, its one
+        # definition), by (receipt id, merchant id, actor): built and hashed once.
+        self._note_receipts: dict[tuple[object, ...], str | None] = {}
+        # A receipt's second and later senders or phones (rare), by (slot, name, who):
+        self._more: set[tuple[int, str | None, str]] = set()
+        # Each request's flags (_SENT, _MISMATCHED, _RESPONDED) by (phone address, request id):
+        # the sent flag is also what identifies a re-sent request.
+        self._requests: dict[tuple[str, int], int] = {}
         self._gave_up = 0
-        self._responses: set[tuple[str, int]] = set()
         self._refusals: set[tuple[str, int | None, str | None]] = set()
-        self._pushes: set[tuple[str | None, str]] = set()
-        self._dual_sends: set[tuple[str | None, str]] = set()
-        # What identifies each re-sent message type (_SEND_HANDLERS) across its re-sends:
-        self._sent_uploads: set[tuple[str, str]] = set()  # (POS, receipt)
-        self._sent_pushes: set[tuple[str | None, str]] = set()  # (receipt, phone id)
-        self._sent_notices: set[tuple[str, str]] = set()  # (sender, receipt)
+        # What identifies the other re-sent message types (_SEND_HANDLERS) across re-sends:
         self._sent_subscribes: set[str] = set()  # phone id
         self._sent_promotions: set[str] = set()  # sender
         self._resent = 0
         self._faults: Counter[str] = Counter()
         self._last_t = 0.0
-        # The trace's name of each receipt (TraceEvent.receipt, its one definition), kept
-        # by what it reads of a message (receipt id, merchant id) or of a note (and its
-        # actor): one string per receipt, built and hashed once, not once per event.
-        self._receipts: dict[tuple[object, ...], str | None] = {}
         # Dispatch on the event kind, then on the message's class: one dict lookup finds
         # the handler. The report's own handlers call the ledger's first (its promises
         # are defined there, once); the other types go to the ledger's straight away.
@@ -212,14 +210,20 @@ class ReportBuilder(EventSink):
             cls: ledger.handler("recv", typ) or _ignore for cls, typ in _TYPE_NAMES.items()
         }
         sent, received = self._promise_sent, self._promise_received
-        self._on_send: dict[type[Message], _Handler] = dict(sent)
-        self._on_recv: dict[type[Message], _Handler] = dict(received)
+        on_send: dict[type[Message], _Handler] = dict(sent)
+        on_recv: dict[type[Message], _Handler] = dict(received)
         for cls, name in _SEND_HANDLERS.items():
-            self._on_send[cls] = self._own(getattr(self, name), cls in _SENT_ALONE, sent[cls])
+            on_send[cls] = self._own(getattr(self, name), cls in _SENT_ALONE, sent[cls])
         for cls, name in _RECV_HANDLERS.items():
-            self._on_recv[cls] = self._own(
-                getattr(self, name), cls in _RECEIVED_ALONE, received[cls]
-            )
+            on_recv[cls] = self._own(getattr(self, name), cls in _RECEIVED_ALONE, received[cls])
+        # With each handler, whether it reads the receipt: if neither the report's own
+        # nor the ledger's does, the message is not named (a third of a run's messages).
+        self._on_send = {
+            cls: (handler, _names("send", cls, _SEND_HANDLERS)) for cls, handler in on_send.items()
+        }
+        self._on_recv = {
+            cls: (handler, _names("recv", cls, _RECV_HANDLERS)) for cls, handler in on_recv.items()
+        }
         self._sent_upload_promise = sent[PurchaseUpload]
         self._sent_request_promise = sent[AssociationRequest]
         self._sent_push_promise = sent[AssociationPush]
@@ -247,35 +251,62 @@ class ReportBuilder(EventSink):
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        receipt = self._message_receipt(t, sender, recipient, message)
-        self._on_send[type(message)](sender, recipient, receipt, t, message)
+        handler, named = self._on_send[type(message)]
+        receipt = self._message_receipt(t, sender, recipient, message) if named else None
+        handler(sender, recipient, receipt, t, message)
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        receipt = self._message_receipt(t, sender, recipient, message)
-        self._on_recv[type(message)](sender, recipient, receipt, t, message)
+        handler, named = self._on_recv[type(message)]
+        receipt = self._message_receipt(t, sender, recipient, message) if named else None
+        handler(sender, recipient, receipt, t, message)
 
     def noted(self, t: float, actor: Address, note: Note) -> None:
         self._last_t = t
-        key = (note.receipt_id, note.merchant_id, actor)
-        receipt: str | None = self._receipts.get(key, _UNNAMED)
-        if receipt is _UNNAMED:
-            receipt = self._receipts[key] = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
-        self._ledger.note(actor, note.kind, receipt, t, note.detail)
+        kind = note.kind
+        receipt: str | None = None
+        if self._ledger.reads_note_receipt(kind):
+            key = (note.receipt_id, note.merchant_id, actor)
+            receipt = self._note_receipts.get(key, _UNNAMED)
+            if receipt is _UNNAMED:
+                receipt = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
+                self._note_receipts[key] = receipt
+        self._ledger.note(actor, kind, receipt, t, note.detail)
         if note.kind == OutboxNote.GAVE_UP:
             self._gave_up += 1
 
     def _message_receipt(
         self, t: float, sender: Address, recipient: Address, message: Message
     ) -> str | None:
-        """``TraceEvent.receipt`` of the message, from the names already made."""
+        """``TraceEvent.receipt`` of the message, from the names already made; the
+        receipt's record becomes :attr:`_record` (a refusal's: none)."""
         if type(message) is ErrorReply:  # named by its POS too: rare, not kept
+            self._record = _NO_RECORD
             return TraceEvent(t, _SEND, sender, recipient, message).receipt
         key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
-        receipt: str | None = self._receipts.get(key, _UNNAMED)
-        if receipt is _UNNAMED:
-            receipt = self._receipts[key] = TraceEvent(t, _SEND, sender, recipient, message).receipt
-        return receipt
+        record = self._receipts.get(key)
+        if record is None:
+            name = TraceEvent(t, _SEND, sender, recipient, message).receipt
+            record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
+        self._record = record
+        name_: str | None = record[_R_NAME]
+        return name_
+
+    def _first(self, slot: int, who: str) -> bool:
+        """Is ``who`` new in ``slot`` of the current receipt's record (a first sender of
+        a message, a first phone)? The first is kept in the record, the rest in _more."""
+        record = self._record
+        first = record[slot]
+        if first is None:
+            record[slot] = who
+            return True
+        if first == who:
+            return False
+        key = (slot, record[_R_NAME], who)
+        if key in self._more:
+            return False
+        self._more.add(key)
+        return True
 
     def fired(self, t: float, actor: Address, key: object) -> None:
         self._last_t = t
@@ -319,35 +350,30 @@ class ReportBuilder(EventSink):
 
     def _send_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._sent_upload_promise(frm, to, receipt, t, m)
-        key = (frm, m.receipt_id)
-        if key in self._sent_uploads:
+        if not self._first(_R_UPLOADER, frm):
             self._resent += 1
             return
-        self._sent_uploads.add(key)
-        self._purchased_at.setdefault(receipt, m.purchased_at)
+        record = self._record
+        if record[_R_PURCHASED_AT] is None:
+            record[_R_PURCHASED_AT] = m.purchased_at
 
     def _send_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._sent_request_promise(frm, to, receipt, t, m)
         key = (frm, m.request_id)
-        if key in self._requests:
+        flags = self._requests.get(key, 0)
+        if flags & _SENT:
             self._resent += 1
         else:
-            self._requests.add(key)
+            self._requests[key] = flags | _SENT
 
     def _send_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._sent_push_promise(frm, to, receipt, t, m)
-        key = (receipt, m.phone_id)
-        if key in self._sent_pushes:
+        if not self._first(_R_PUSHED_TO, m.phone_id):
             self._resent += 1
-        else:
-            self._sent_pushes.add(key)
 
     def _send_notice(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        key = (frm, m.receipt_id)
-        if key in self._sent_notices:
+        if not self._first(_R_NOTICE_FROM, frm):
             self._resent += 1
-        else:
-            self._sent_notices.add(key)
 
     def _send_subscribe(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         if m.phone_id in self._sent_subscribes:
@@ -364,23 +390,27 @@ class ReportBuilder(EventSink):
     def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_upload_promise(frm, to, receipt, t, m)
         if to == CLOUD:
-            self._named.setdefault(receipt, m.phone_id)
+            record = self._record
+            if record[_R_NAMED] is None:
+                record[_R_NAMED] = m.phone_id
 
     def _recv_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         if to == CLOUD:
-            named = self._named.get(receipt)
+            named = self._record[_R_NAMED]
             if named is not None and named != m.phone_id:
-                self._mismatched.add((frm, m.request_id))
+                key = (frm, m.request_id)
+                self._requests[key] = self._requests.get(key, 0) | _MISMATCHED
 
     def _recv_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_upload_ack_promise(frm, to, receipt, t, m)
         if receipt is not None and to != CLOUD and not to.startswith(_PHONE):
-            self._acknowledged.add(receipt)
+            self._record[_R_ACKNOWLEDGED] = True
 
     def _recv_response(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_response_promise(frm, to, receipt, t, m)
         if to != CLOUD and to.startswith(_PHONE):
-            self._responses.add((to, m.request_id))
+            key = (to, m.request_id)
+            self._requests[key] = self._requests.get(key, 0) | _RESPONDED
 
     def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_error_promise(frm, to, receipt, t, m)
@@ -390,11 +420,11 @@ class ReportBuilder(EventSink):
     def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
         self._received_push_promise(frm, to, receipt, t, m)
         if to != CLOUD and to.startswith(_PHONE):
-            key = (receipt, to.removeprefix(_PHONE))
+            phone = to.removeprefix(_PHONE)
             if m.reason is PushReason.DUAL_SEND:
-                self._dual_sends.add(key)
+                self._first(_R_DUAL_SENT_TO, phone)
             else:
-                self._pushes.add(key)
+                self._first(_R_TIMEOUT_PUSHED_TO, phone)
 
     def judgement(self) -> Judgement:
         """The promises broken so far, with their receipts and reasons: ``lost`` and
@@ -406,30 +436,41 @@ class ReportBuilder(EventSink):
 
         The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
         """
-        purchased_at = self._purchased_at
+        purchased_at = {
+            record[_R_NAME]: record[_R_PURCHASED_AT]
+            for record in self._receipts.values()
+            if record[_R_PURCHASED_AT] is not None
+        }
         return sorted(
             t - purchased_at[receipt]
             for (_, receipt), t in self._ledger.shown.items()
             if receipt in purchased_at
         )
 
-    def report(self, *, scenario: str, seed: int) -> Report:
+    def report(self, *, scenario: str, seed: int, latencies: list[float] | None = None) -> Report:
+        """The figures so far; ``latencies``: what :meth:`latencies` just gave, if the
+        caller has it (they are sorted once, not twice)."""
         judged = self.judgement()
-        latencies = self.latencies()
-        purchases = len(self._purchased_at)
+        if latencies is None:
+            latencies = self.latencies()
+        records = self._receipts.values()
+        purchases = sum(record[_R_PURCHASED_AT] is not None for record in records)
         delivered = len(self._ledger.shown)
+        requests = Counter[int]()
+        for flags in self._requests.values():
+            requests[flags] += 1
         faults = self._faults
         return Report(
             scenario=scenario,
             seed=seed,
             purchases=purchases,
-            uploads_acknowledged=len(self._acknowledged),
-            requests=len(self._requests),
-            responses=len(self._responses),
+            uploads_acknowledged=sum(record[_R_ACKNOWLEDGED] for record in records),
+            requests=_with(requests, _SENT),
+            responses=_with(requests, _RESPONDED),
             refusals=len(self._refusals),
-            pushes=len(self._pushes),
-            mismatches=len(self._mismatched),
-            dual_sends=len(self._dual_sends),
+            pushes=self._phones(_R_TIMEOUT_PUSHED_TO),
+            mismatches=_with(requests, _MISMATCHED),
+            dual_sends=self._phones(_R_DUAL_SENT_TO),
             withheld=judged.withheld,
             delivered=delivered,
             lost=len(judged.lost),
@@ -450,8 +491,46 @@ class ReportBuilder(EventSink):
             restarts=faults[EventKind.RESTART],
         )
 
+    def _phones(self, slot: int) -> int:
+        """How many (receipt, phone) pairs ``slot`` of the records holds, _more included."""
+        firsts = sum(record[slot] is not None for record in self._receipts.values())
+        return firsts + sum(key[0] == slot for key in self._more)
+
+
+def _with(counts: Counter[int], flag: int) -> int:
+    """How many requests have ``flag``, of ``counts`` (requests by their flags)."""
+    return sum(n for flags, n in counts.items() if flags & flag)
+
+
+def _names(kind: str, cls: type[Message], own: Mapping[type[Message], str]) -> bool:
+    """Must a ``kind`` event of a ``cls`` message be named? Yes if the ledger's handler
+    reads the receipt, or the report's own (all of them but _RECEIPT_BLIND's)."""
+    mine = own.get(cls)
+    return PromiseLedger.reads_receipt(kind, _TYPE_NAMES[cls]) or (
+        mine is not None and mine not in _RECEIPT_BLIND
+    )
+
 
 _UNNAMED: Any = object()  # a receipt not named yet (None is a name: no receipt)
+
+# A receipt's record in the report: its name (TraceEvent.receipt); when it was bought
+# (its first upload sent); the phone its first upload at the cloud named; whether its POS
+# got an acknowledgement; then the first POS that sent its upload, the first phone the
+# cloud pushed it to, the first sender of its notice, the first phone that received its
+# timeout push and its dual-send (the others, if any, in ReportBuilder._more).
+(
+    _R_NAME,
+    _R_PURCHASED_AT,
+    _R_NAMED,
+    _R_ACKNOWLEDGED,
+    _R_UPLOADER,
+    _R_PUSHED_TO,
+    _R_NOTICE_FROM,
+    _R_TIMEOUT_PUSHED_TO,
+    _R_DUAL_SENT_TO,
+) = range(9)
+_NO_RECORD: list[Any] = [None] * 9  # a refusal's: it is named by its POS, not kept
+_SENT, _MISMATCHED, _RESPONDED = 1, 2, 4  # a request's flags
 
 _Handler = Callable[[str, str, "str | None", float, Any], None]
 """What is done with one message: ``handler(frm, to, receipt, t, message)``."""
@@ -481,6 +560,9 @@ _RECV_HANDLERS: dict[type[Message], str] = {
     AssociationPush: "_recv_push",
 }
 """The report's own handler (a method's name) of a message received, by its class."""
+
+_RECEIPT_BLIND = frozenset({"_send_subscribe", "_send_promotion"})
+"""The report's own handlers that never read the receipt."""
 
 _SENT_ALONE = frozenset({ReceiptNotice, Subscribe, PromotionUpdate})
 _RECEIVED_ALONE = frozenset({AssociationRequest})

@@ -231,11 +231,12 @@ async def simulate(
             await world.run()
         finally:
             _close_stores(world)
+    latencies = builder.latencies()
     return RunResult(
-        builder.report(scenario=scenario.name, seed=seed),
+        builder.report(scenario=scenario.name, seed=seed, latencies=latencies),
         world,
         workload,
-        latencies=tuple(builder.latencies()),
+        latencies=tuple(latencies),
     )
 
 

@@ -124,7 +124,8 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
 
 def test_the_report_names_each_receipt_as_the_trace_does() -> None:
     """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
-    what that reads; on every event of a faulty run its name is the event's own."""
+    what that reads; on every event of a faulty run its name is the event's own (notes:
+    those whose receipt the ledger reads)."""
     scenario = attrs.evolve(load_scenario("faults"), purchases=150)
     events: list[TraceEvent] = []
     run_scenario(scenario, observers=[events.append])
@@ -134,9 +135,9 @@ def test_the_report_names_each_receipt_as_the_trace_does() -> None:
         t, _, sender, recipient, message, note, _ = event
         if message is not None:
             got = builder._message_receipt(t, sender, recipient, message)
-        elif note is not None:
+        elif note is not None and builder._ledger.reads_note_receipt(note.kind):
             builder.noted(t, sender, note)
-            got = builder._receipts[(note.receipt_id, note.merchant_id, sender)]
+            got = builder._note_receipts[(note.receipt_id, note.merchant_id, sender)]
         else:
             continue
         assert got == event.receipt, event

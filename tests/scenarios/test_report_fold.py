@@ -1,0 +1,91 @@
+"""The report's fold names only what is read: skipping a receipt changes no fact.
+
+:class:`~scenarios.ReportBuilder` names a message's receipt (``MERCHANT/RECEIPT``) only
+when its own handler or the promise ledger's reads it, and a note's only when the ledger
+reads it (``PromiseLedger.reads_receipt``, ``reads_note_receipt``): a third of a run's
+messages are acknowledgements and subscriptions, named for nothing before. Folding a
+faulty run with every receipt named must leave the ledger and the report exactly as the
+fold that skips them; ``tests/planted/receipt_reading_ledger.py`` (a handler declared
+blind that reads the receipt) must be caught.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import attrs
+import pytest
+
+from actors import TraceEvent
+from scenarios import ReportBuilder, load_scenario, run_scenario
+from scenarios._sim._promises import PromiseLedger
+from tests.planted.receipt_reading_ledger import ReceiptReadingLedger
+
+SCENARIO = attrs.evolve(load_scenario("faults"), purchases=200)
+
+
+@pytest.fixture(scope="module")
+def events() -> list[TraceEvent]:
+    out: list[TraceEvent] = []
+    run_scenario(SCENARIO, observers=[out.append])
+    return out
+
+
+def _fold(
+    events: list[TraceEvent],
+    ledger: type[PromiseLedger],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    name_all: bool,
+) -> ReportBuilder:
+    with monkeypatch.context() as patch:
+        patch.setattr("scenarios._sim._report.PromiseLedger", ledger)
+        builder = ReportBuilder(SCENARIO)
+    assert type(builder._ledger) is ledger
+    if name_all:
+        builder._on_send = {cls: (h, True) for cls, (h, _) in builder._on_send.items()}
+        builder._on_recv = {cls: (h, True) for cls, (h, _) in builder._on_recv.items()}
+        monkeypatch.setattr(builder._ledger, "reads_note_receipt", lambda typ: True)
+    for event in events:
+        builder(event)
+    return builder
+
+
+def _facts(builder: ReportBuilder) -> dict[str, Any]:
+    """The ledger's facts (its dispatch tables left out) and the report's figures."""
+    ledger = {k: v for k, v in vars(builder._ledger).items() if not k.startswith("_on_")}
+    ledger.pop("reads_note_receipt", None)
+    return {
+        "ledger": pickle.dumps(sorted(ledger.items(), key=lambda kv: kv[0])),
+        "report": builder.report(scenario="s", seed=1),
+        "judgement": builder.judgement(),
+    }
+
+
+def test_naming_every_receipt_changes_nothing(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skipping = _fold(events, PromiseLedger, monkeypatch, name_all=False)
+    naming = _fold(events, PromiseLedger, monkeypatch, name_all=True)
+    assert _facts(skipping) == _facts(naming)
+    assert skipping.report(scenario="s", seed=1).delivered > 100
+
+
+def test_the_fold_is_the_report_of_the_run(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuilt builder of these tests folds as the run's own did."""
+    folded = _fold(events, PromiseLedger, monkeypatch, name_all=False).report(
+        scenario=SCENARIO.name, seed=SCENARIO.seed
+    )
+    assert folded == run_scenario(SCENARIO).report
+
+
+def test_a_blind_handler_that_reads_the_receipt_is_caught(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skipping = _fold(events, ReceiptReadingLedger, monkeypatch, name_all=False)
+    naming = _fold(events, ReceiptReadingLedger, monkeypatch, name_all=True)
+    assert _facts(skipping) != _facts(naming)
+    assert skipping._ledger.acknowledged == {None}  # type: ignore[attr-defined]
