@@ -459,7 +459,7 @@ class ProtocolModel:
         if found is not None:
             return found
         # the scratch checker made like the monitor's (the cells that differ copied),
-        # fed the events; forked to be kept only if it reaches a new state
+        # fed the events; kept only if it reaches a new state
         parent, before = self._monitors[monitor], self._monitor_states[monitor]
         scratch = self._scratch
         scratch.become(parent, self._scratch_state, before)
@@ -467,8 +467,9 @@ class ProtocolModel:
             scratch.feed_event(record)
         state = self._scratch_state = scratch.monitor_state(since=(parent, before))
         found = self._monitor_ids.get(state)
-        if found is None:
-            found = self._monitor_id(scratch.fork(), state)
+        if found is None:  # the scratch is kept (its cells read once), a fork goes on
+            found = self._monitor_id(scratch, state)
+            self._scratch = scratch.fork()
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
         self._monitor_moves[(monitor, number)] = found
