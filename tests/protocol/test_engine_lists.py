@@ -113,6 +113,26 @@ def plain_profile(engine: PairingEngine, phone: str) -> tuple[list[int], dict[fl
     return top, parts
 
 
+def plain_offered(engine: PairingEngine, category: int) -> list[tuple[int, float]]:
+    """What a category's related categories offer, by the dict loop the engine used before
+    its offers were vectorised."""
+    offered: dict[int, float] = {}
+    for d, p in engine._related[category]:
+        kind = engine._categories[d]
+        total = kind.sales + kind.size
+        base = p / total if total else 0.0
+        for j in dict.fromkeys((*kind.best, *kind.catalog)):
+            value = base * (engine._products[j].count + 1)
+            if value > offered.get(j, 0.0):
+                offered[j] = value
+    return list(offered.items())
+
+
+def _same_offer(engine: PairingEngine, category: int) -> None:
+    js, values = engine._offered[category]
+    assert list(zip(js.tolist(), values.tolist(), strict=True)) == plain_offered(engine, category)
+
+
 def _same(engine: PairingEngine, index: int | None, item: Item, found: np.ndarray) -> None:
     expected = plain_list(engine, index, item)
     assert found.shape == expected.shape
@@ -148,7 +168,10 @@ def _check(
         if n in refresh_at:  # a partial refresh: the changed products' lists and phones
             changed = sorted(engine._dirty_products)
             phones = sorted(engine._dirty_phones)
+            categories = sorted(engine._dirty_categories)
             engine.refresh()
+            for c in categories:
+                _same_offer(engine, c)
             for i in changed:
                 _same(engine, i, engine._products[i].item, engine._lists[i])
             for phone in phones:
@@ -158,6 +181,8 @@ def _check(
         _same(engine, i, product.item, engine._lists[i])
     for phone in engine._habits:
         _same_profile(engine, phone)
+    for c in range(len(engine._categories)):
+        _same_offer(engine, c)
     _same(engine, None, STRANGER, engine._compute_list(None, STRANGER))
 
 
