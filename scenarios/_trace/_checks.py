@@ -856,12 +856,16 @@ class TraceChecker:
         owners += zip(self._invariants, other._invariants, strict=True)
         at = 0
         for owner, model in owners:
-            attributes, copying = vars(owner), vars(model)
-            for name in _CELL_NAMES[(type(owner), len(attributes))]:
-                cell, wanted = mine[at], theirs[at]
-                if cell is not wanted and cell != wanted:
-                    attributes[name] = _copied(copying[name])
-                at += 1
+            attributes = vars(owner)
+            names = _CELL_NAMES[(type(owner), len(attributes))]
+            end = at + len(names)
+            cells, wanted = mine[at:end], theirs[at:end]
+            if cells != wanted:  # compared in C, equal cells by identity first
+                copying = vars(model)
+                for name, cell, want in zip(names, cells, wanted, strict=True):
+                    if cell is not want and cell != want:
+                        attributes[name] = _copied(copying[name])
+            at = end
         self._cell_values = None
 
     def _cells(self) -> list[Any]:
