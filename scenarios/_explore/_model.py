@@ -313,6 +313,7 @@ class ProtocolModel:
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
         self._cell_texts: dict[tuple[type, Hashable], tuple[int, ...]] = {}
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
+        self._cells_seen: dict[Hashable, Hashable] = {}  # equal monitor cells: one object
         # The events a transition feeds the monitor, numbered once (by the tuple's
         # identity first: a move's events are one object) and parsed once.
         self._event_ids: dict[int, tuple[tuple[TraceEvent, ...], int]] = {}
@@ -465,7 +466,10 @@ class ProtocolModel:
         scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
             scratch.feed_event(record)
-        state = self._scratch_state = scratch.monitor_state(since=(parent, before))
+        if len(self._cells_seen) >= _TEXTS_KEPT:
+            self._cells_seen.clear()
+        state = scratch.monitor_state(since=(parent, before), shared=self._cells_seen)
+        self._scratch_state = state
         found = self._monitor_ids.get(state)
         if found is None:  # the scratch is kept (its cells read once), a fork goes on
             found = self._monitor_id(scratch, state)

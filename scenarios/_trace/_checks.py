@@ -814,7 +814,11 @@ class TraceChecker:
             invariant.facts = facts
         return new
 
-    def monitor_state(self, since: tuple[TraceChecker, MonitorState] | None = None) -> MonitorState:
+    def monitor_state(
+        self,
+        since: tuple[TraceChecker, MonitorState] | None = None,
+        shared: dict[Hashable, Hashable] | None = None,
+    ) -> MonitorState:
         """Everything this checker remembers that decides its verdicts to come, as a
         hashable value: two checkers with equal states judge every continuation alike.
         ``assocsim explore`` keeps it in a state's fingerprint (the product of the world
@@ -827,7 +831,9 @@ class TraceChecker:
         equal to before the events it was fed since (forked from it, or made like it by
         :meth:`become`): a cell whose container is equal to that checker's is that
         checker's cell, shared rather than frozen again, so a state after a few events
-        costs a comparison per cell and the freezing of the cells those events changed."""
+        costs a comparison per cell and the freezing of the cells those events changed.
+        ``shared``: cells seen before, by value: a cell frozen again that equals one of
+        them is that one, so equal cells are one object and compare by identity."""
         cells = self._cell_values = self._cells()
         if since is None:
             return tuple([_frozen(value) for value in cells])
@@ -835,9 +841,11 @@ class TraceChecker:
         before = parent._cell_values
         if before is None:
             before = parent._cells()
+        if shared is None:
+            shared = {}
         return tuple(
             [
-                cell if value == old else _frozen(value)
+                cell if value == old else shared.setdefault(new := _frozen(value), new)
                 for value, old, cell in zip(cells, before, state, strict=True)
             ]
         )
