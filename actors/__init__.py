@@ -7,6 +7,7 @@ and runs them until no work is left. Observers see every send, receipt, timer an
 
 from ._activity import Activity
 from ._actor import Actor
+from ._collector import rare_full_collections
 from ._determinism import deterministic_scheduling
 from ._effects import EffectsInterpreter
 from ._errors import (
@@ -130,6 +131,7 @@ __all__ = [
     "idle_faults",
     "no_actor_matches",
     "observe_all",
+    "rare_full_collections",
     "receipt_key",
     "run_step",
     "serve_tcp",

@@ -79,6 +79,7 @@ Needs SimPy (a bench-only extra): ``.venv/bin/pip install -e '.[bench]'``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import json
@@ -102,9 +103,9 @@ from actors import (
     World,
     deterministic_scheduling,
     durable_state,
+    rare_full_collections,
     run_step,
 )
-from actors._collector import rare_full_collections
 from protocol import (
     CLOUD,
     AssociationPush,
@@ -318,11 +319,10 @@ class SimPyPeer:
 
 
 def run_simpy(scenario: Scenario, seed: int, *, rare_full_gc: bool = False) -> SimPyPeer:
-    peer = SimPyPeer(scenario, generate_workload(scenario, seed))
-    if rare_full_gc:  # as an inline World runs
-        with rare_full_collections():
-            peer.run()
-    else:
+    """``rare_full_gc``: under the policy of an inline ``assocsim run``, from the workload
+    on (``scenarios/_sim/_runner.py``: the workload, the machines and the run)."""
+    with rare_full_collections() if rare_full_gc else contextlib.nullcontext():
+        peer = SimPyPeer(scenario, generate_workload(scenario, seed))
         peer.run()
     return peer
 
@@ -339,7 +339,7 @@ def run_bare(scenario: Scenario, seed: int, observer: Callable[[TraceEvent], Non
         )
         await world.run()
 
-    with deterministic_scheduling(seed):
+    with deterministic_scheduling(seed), rare_full_collections():  # as run_scenario's
         trio.run(go, clock=clock)
 
 

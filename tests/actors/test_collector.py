@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
 
 from actors import TraceEvent
 from actors._collector import FULL_PASS_EVERY, rare_full_collections
-from scenarios import load_scenario, run_scenario
+from scenarios import build_world, generate_workload, load_scenario, run_scenario
 
 
 @pytest.fixture
@@ -53,3 +54,30 @@ def test_a_higher_threshold_is_kept_and_a_change_within_is_not_undone(
     with rare_full_collections():
         gc.set_threshold(100, 10, 10)  # the caller's own change, made within
     assert gc.get_threshold() == (100, 10, 10)
+
+
+def test_the_workload_and_the_world_are_built_under_the_run_s_policy(
+    default_thresholds: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generating the workload and building the world grow the heap as the run does:
+    an inline run's rare full passes cover them too (a tasks run keeps the defaults)."""
+    seen: list[tuple[str, tuple[int, int, int]]] = []
+
+    def generating(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("workload", gc.get_threshold()))
+        return generate_workload(*args, **kwargs)
+
+    def building(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("world", gc.get_threshold()))
+        return build_world(*args, **kwargs)
+
+    monkeypatch.setattr("scenarios._sim._runner.generate_workload", generating)
+    monkeypatch.setattr("scenarios._sim._runner.build_world", building)
+    scenario = attrs.evolve(load_scenario("quickstart"), purchases=20)
+    run_scenario(scenario)
+    rare = (700, 10, FULL_PASS_EVERY)
+    assert seen == [("workload", rare), ("world", rare)]
+    seen.clear()
+    run_scenario(scenario, scheduling="tasks")
+    assert seen == [("workload", default_thresholds), ("world", default_thresholds)]
+    assert gc.get_threshold() == default_thresholds
