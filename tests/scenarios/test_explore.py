@@ -4,8 +4,7 @@ short counterexample that ``assocsim check`` rejects, ``assocsim diagram`` draws
 printed command replays; partial and bad runs say so.
 
 The bench's target world (2 purchases, a loss and a crash anywhere; ``bench/explore.py``)
-is exhausted here too, on every run: since the explorer reuses steps it takes about a
-second.
+is exhausted here too, on every run: a few seconds of CPU (the product with the checker).
 """
 
 from __future__ import annotations
