@@ -451,8 +451,8 @@ class ProtocolModel:
 
     def _monitored(self, monitor: int, events: tuple[TraceEvent, ...]) -> int:
         """The monitor's state (numbered) after ``events`` from state ``monitor``: the same
-        TraceChecker that judges paths, forked and fed the events (lines 0: lines decide
-        nothing); its state shares the cells the events left alone."""
+        TraceChecker that judges paths, made like that state's and fed the events (lines
+        0: lines decide nothing); its state shares the cells the events left alone."""
         if not events or not self._with_monitor:
             return monitor
         number = self._events_number(events)
@@ -512,6 +512,8 @@ class ProtocolModel:
         """The event of a loss or a duplication of message ``fid``, one tuple per fault."""
         events = self._faults.get((kind, fid, now))
         if events is None:
+            if len(self._faults) >= _MOVES_KEPT:
+                self._faults.clear()
             item = self._flights[fid]
             fault = "loss" if kind is EventKind.DROP else None
             event = TraceEvent(now, kind, item.frm, item.to, item.message, None, fault)

@@ -64,6 +64,7 @@ __all__ = [
     "Judgement",
     "PromiseLedger",
     "attribute_field",
+    "copied_facts",
     "json_field",
     "push_due_receipt",
     "push_timeout_of",
@@ -188,6 +189,23 @@ def _new_receipt() -> list[Any]:
 
 def _new_pair() -> list[Any]:
     return [None, None, None, False, None, None]
+
+
+def copied_facts(value: Any) -> Any:
+    """A container of facts copied for another ledger or checker (their ``fork``): one
+    level, and each list a table keeps per key (a record, gave-up details) too; any other
+    value is returned as it is (the values kept in the containers are immutable)."""
+    cls = type(value)
+    if cls is dict:
+        table = value.copy()
+        if list in map(type, value.values()):  # checked in C: most tables have none
+            for key, record in value.items():
+                if type(record) is list:
+                    table[key] = record.copy()
+        return table
+    if cls is set or cls is list:
+        return value.copy()
+    return value
 
 
 def _rebound(handlers: dict[str, Handler], ledger: PromiseLedger) -> dict[str, Handler]:
@@ -523,18 +541,7 @@ class PromiseLedger:
         table keeps per key (a record, gave-up details); every other value is immutable.
         The handlers are bound to the copy."""
         new = PromiseLedger.__new__(PromiseLedger)
-        facts = vars(self).copy()
-        for name, value in facts.items():
-            cls = type(value)
-            if cls is dict:
-                table = facts[name] = value.copy()
-                if list in map(type, value.values()):  # checked in C: most tables have none
-                    for key, record in value.items():
-                        if type(record) is list:
-                            table[key] = record.copy()
-            elif cls is set or cls is list:
-                facts[name] = value.copy()
-        new.__dict__ = facts
+        new.__dict__ = {name: copied_facts(value) for name, value in vars(self).items()}
         new._on_send = _rebound(self._on_send, new)
         new._on_recv = _rebound(self._on_recv, new)
         return new

@@ -56,7 +56,14 @@ import attrs
 
 from actors import TraceEvent
 from scenarios._model._scenario import Scenario, scenario_to_dict
-from scenarios._sim._promises import EPSILON, Judgement, PromiseLedger, json_field, push_due_receipt
+from scenarios._sim._promises import (
+    EPSILON,
+    Judgement,
+    PromiseLedger,
+    copied_facts,
+    json_field,
+    push_due_receipt,
+)
 
 from ._reader import (
     MESSAGE_EVENTS,
@@ -865,14 +872,14 @@ class TraceChecker:
         at = 0
         for owner, model in owners:
             attributes = vars(owner)
-            names = _CELL_NAMES[(type(owner), len(attributes))]
+            names = _CELL_NAMES[(type(owner), tuple(attributes))]
             end = at + len(names)
             cells, wanted = mine[at:end], theirs[at:end]
             if cells != wanted:  # compared in C, equal cells by identity first
                 copying = vars(model)
                 for name, cell, want in zip(names, cells, wanted, strict=True):
                     if cell is not want and cell != want:
-                        attributes[name] = _copied(copying[name])
+                        attributes[name] = copied_facts(copying[name])
             at = end
         self._cell_values = None
 
@@ -925,18 +932,18 @@ _LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
 
 
-_CELLS: dict[tuple[type, int], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
-_CELL_NAMES: dict[tuple[type, int], tuple[str, ...]] = {}  # the names _CELLS reads
+_Layout = tuple[type, tuple[str, ...]]  # an object's class and attributes' names
+_CELLS: dict[_Layout, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+_CELL_NAMES: dict[_Layout, tuple[str, ...]] = {}  # the names _CELLS reads
 
 
 def _cells_of(
     owner: object, attributes: dict[str, Any], skip: frozenset[str]
 ) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """What reads the cells out of ``owner``'s ``attributes`` (all but ``skip``) by name,
-    made once per class and number of attributes (a checker's objects get theirs in
-    ``__init__``; an object with other names than the first of its class and size would
-    raise a KeyError here, never be read wrong)."""
-    layout = (type(owner), len(attributes))
+    made once per class and set of attribute names (a checker's objects get theirs in
+    ``__init__``)."""
+    layout = (type(owner), tuple(attributes))
     getter = _CELLS.get(layout)
     if getter is None:
         kept = [name for name in attributes if name not in skip]
@@ -954,32 +961,11 @@ def _cells_of(
 
 
 def _forked(obj: _T) -> _T:
-    """A new ``obj`` of the same class whose attributes are ``obj``'s, each container
-    copied one level (so the values kept in one must be immutable)."""
+    """A new ``obj`` of the same class whose attributes are ``obj``'s, each container of
+    facts copied (:func:`~scenarios._sim._promises.copied_facts`, as the ledger's fork)."""
     new: _T = object.__new__(type(obj))
-    attributes = vars(obj).copy()
-    for name, value in attributes.items():
-        cls = type(value)
-        if cls is dict or cls is set or cls is list:
-            attributes[name] = value.copy()
-    new.__dict__ = attributes
+    new.__dict__ = {name: copied_facts(value) for name, value in vars(obj).items()}
     return new
-
-
-def _copied(value: Any) -> Any:
-    """A container of facts copied for another checker: one level, and a list a table
-    keeps per key (a ledger's record) too, as :meth:`PromiseLedger.fork` copies them."""
-    cls = type(value)
-    if cls is dict:
-        table = value.copy()
-        if list in map(type, value.values()):
-            for key, record in value.items():
-                if type(record) is list:
-                    table[key] = record.copy()
-        return table
-    if cls is set or cls is list:
-        return value.copy()
-    return value
 
 
 def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
