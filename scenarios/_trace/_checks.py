@@ -810,8 +810,9 @@ class TraceChecker:
     def fork(self) -> TraceChecker:
         """An independent copy of this checker, cheap: every container of facts copied one
         level (the values in them are immutable records), the promise ledger forked
-        (:meth:`~scenarios._sim._promises.PromiseLedger.fork`). ``assocsim explore`` forks
-        a checker for each new state of it (``docs/explore.md``, "Speed")."""
+        (:meth:`~scenarios._sim._promises.PromiseLedger.fork`). ``assocsim explore`` keeps
+        a checker per state of it and forks it to judge that state, or to go on with a
+        scratch checker (``docs/explore.md``, "Speed")."""
         new = _forked(self)
         new._cell_values = None
         facts = new._facts = _forked(self._facts)
