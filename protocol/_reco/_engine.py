@@ -19,6 +19,9 @@ nothing, an answer does not depend on earlier questions, and a cloud restarted o
 store (which replays the stored bindings in stored order) refreshes at the same points and
 answers the same. A list not recomputed at a refresh keeps the neighbours' popularity it
 was computed with; :meth:`PairingEngine.refresh` with ``full=True`` recomputes everything.
+The refresh computes the changed lists, offers and profiles together with numpy (their
+counters flattened into arrays, each part one array operation, each top-k one sort of a
+packed key), each value by the same float operations as a plain loop over one of them.
 
 **Candidates** (generation): each basket product's pairing list (co-purchase neighbours and
 the best sellers and catalog products of its related categories, learned and seeded by the
