@@ -9,7 +9,10 @@ the push deadline) without faults, with 1 loss, and with 1 crash anywhere (betwe
 or inside a cloud step after any store write), each with and without symmetry
 reduction; then the target world, 1 loss and 1 crash anywhere together, with and without
 symmetry.
-Each figure is one exhaustive search in this process (one core). The baseline, measured in
+Each figure is one exhaustive search in this process (one core), of the product of the
+world and ``assocsim check``'s checker (``docs/explore.md``, *What merging keeps*; the
+README's *Exhaustive exploration* gives the figures measured before and after its speed
+work). The baseline, measured in
 the same run, is one bare cloud step (an upload handled by a fresh
 :class:`~protocol.CloudMachine` on an :class:`~protocol.InMemoryStore`): the explorer's
 cost per distinct state is printed as a multiple of it, which is what to compare on a
