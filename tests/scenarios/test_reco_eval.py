@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from protocol import EngineConfig
 from scenarios._cli._main import main
 from scenarios._model._datasets import load_dataset
 from scenarios._reco._baselines import (
@@ -21,7 +22,14 @@ from scenarios._reco._baselines import (
     fpgrowth_support,
 )
 from scenarios._reco._bootstrap import paired_bootstrap
-from scenarios._reco._eval import Evaluation, evaluate, split_baskets
+from scenarios._reco._eval import (
+    EVAL_NEIGHBOURS,
+    EVAL_REFRESH,
+    Evaluation,
+    engine_config,
+    evaluate,
+    split_baskets,
+)
 from scenarios._reco._personal import CountHistory, PersonalPopularity, TifuKnn
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -267,3 +275,11 @@ def test_reco_eval_errors_are_one_line(
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_the_engine_keeps_the_neighbours_chosen_for_the_dataset() -> None:
+    assert engine_config("onlineretail").neighbours == EVAL_NEIGHBOURS["onlineretail"] == 128
+    assert engine_config("completejourney").neighbours == 32
+    other = engine_config("elsewhere")
+    assert other.neighbours == EngineConfig().neighbours
+    assert other.refresh_every == EVAL_REFRESH
