@@ -9,6 +9,9 @@ are acyclic and freed by reference counting: 68 unreachable objects after a whol
 10k-purchase run with the collector off), so an inline :class:`~actors.World` makes
 full passes rarer while it runs: the young generations are collected as before, the oldest
 only after :data:`FULL_PASS_EVERY` collections of the middle one (CPython's default: 10).
+``scenarios.run_scenario`` (inline) holds the same policy from the workload on: generating
+the workload and building the world grow the heap too (their 7 full passes were 3 % of a
+100k-purchase run's CPU).
 """
 
 from __future__ import annotations
