@@ -384,6 +384,12 @@ def _ends(owner: _Ints, size: int) -> _Ints:
     return ends
 
 
+def _split(array: npt.NDArray[Any], ends: _Ints) -> list[npt.NDArray[Any]]:
+    """``np.split(array, ends)`` in copies (a view would keep the whole batch alive)."""
+    bounds = [0, *ends.tolist(), len(array)]
+    return [array[a:b].copy() for a, b in itertools.pairwise(bounds)]
+
+
 _KEY_BITS = 63
 """The bits of a sort key :func:`_by_keys` packs (a non-negative int64)."""
 
@@ -793,34 +799,34 @@ class PairingEngine:
         members: dict[int, tuple[_Ints, _Floats, int]] = {}  # D -> its products, n(j) + 1, size
         owners: list[int] = []
         pieces: list[_Ints] = []
-        bases: list[_Floats] = []
+        counts: list[_Floats] = []
+        bases: list[float] = []
         for k, c in enumerate(changed):
             for d, p in self._related[c]:
                 found = members.get(d)
                 if found is None:
                     kind = categories[d]
                     listed = list(dict.fromkeys((*kind.best, *kind.catalog)))
-                    counts = [products[j].count + 1 for j in listed]
                     found = members[d] = (
                         np.array(listed, dtype=np.int64),
-                        np.array(counts, dtype=np.float64),
+                        np.array([products[j].count + 1 for j in listed], dtype=np.float64),
                         kind.sales + kind.size,
                     )
                 js, counts_1, total = found
-                base = p / total if total else 0.0
                 owners.append(k)
                 pieces.append(js)
-                bases.append(base * counts_1)
+                counts.append(counts_1)
+                bases.append(p / total if total else 0.0)
         sizes = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         owner = np.repeat(np.array(owners, dtype=np.int64), sizes)
-        candidate = np.concatenate(pieces) if pieces else owner
-        value = np.concatenate(bases) if bases else np.zeros(0)
-        positive = value > 0.0  # a dict.get(j, 0.0) < value test: a nought is never listed
-        if not positive.any():
+        if not pieces:
             return [_NOTHING_OFFERED] * len(changed)
+        candidate = np.concatenate(pieces)
+        value = np.repeat(np.array(bases), sizes) * np.concatenate(counts)
+        positive = value > 0.0  # a dict.get(j, 0.0) < value test: a nought is never listed
         ends = _ends(owner[positive], len(changed))
         return list(
-            zip(np.split(candidate[positive], ends), np.split(value[positive], ends), strict=True)
+            zip(_split(candidate[positive], ends), _split(value[positive], ends), strict=True)
         )
 
     def _raw_pairs(self, index: int | None, item: Item) -> tuple[dict[int, float], ...]:
@@ -1028,7 +1034,7 @@ class PairingEngine:
         order = _by_keys(owner, -habit, self._sku_ranks[products])
         place = np.arange(len(order)) - np.searchsorted(owner[order], owner[order])
         top = order[place < cfg.habit_candidates]
-        tops = np.split(products[top].astype(np.float64), _ends(owner[top], len(phones)))
+        tops = _split(products[top].astype(np.float64), _ends(owner[top], len(phones)))
         # the lookup tables: products, then categories, brands, colours in their key blocks
         word = self._word_ids.__getitem__
         c_owner, c_keys, c_counts = _flattened([habits.categories for habits in records])
@@ -1052,13 +1058,13 @@ class PairingEngine:
         owners = np.concatenate((owner, c_owner, b_owner, o_owner))
         order = _by_keys(owners, keys.astype(np.float64), np.zeros(len(keys), dtype=np.int64))
         ends = _ends(owners[order], len(phones))
-        table_keys = np.split(keys[order].astype(np.float64), ends)
-        table_values = np.split(values[order], ends)
+        table_keys = _split(keys[order].astype(np.float64), ends)
+        table_values = _split(values[order], ends)
         profiles = []
         for best, k, v in zip(tops, table_keys, table_values, strict=True):
             listed: _List = np.zeros((3, len(best)))
             listed[0] = best
-            profiles.append(_Profile(listed, (k.copy(), v.copy()) if len(k) else _NO_LOOKUP))
+            profiles.append(_Profile(listed, (k, v) if len(k) else _NO_LOOKUP))
         return profiles
 
     def _powers(self, age: int) -> _Floats:
