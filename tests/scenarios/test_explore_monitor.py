@@ -78,7 +78,7 @@ def test_the_product_counts_of_the_bench_worlds() -> None:
     # The world's own counts are pinned in test_explore_speed.py (371 and 2,248 states);
     # the product with the monitor adds the states two histories used to share. With
     # symmetry the checker's state is renamed with the world's, its message digests too
-    # (423 states before they were).
+    # (423 states before; docs/explore.md, "What merging keeps").
     counts = []
     for symmetry in (True, False):
         model = ProtocolModel(world_named("two-purchases"), Budgets(), symmetry=symmetry)
