@@ -360,11 +360,8 @@ class ProtocolModel:
             return min(self._renamed(state.key)) if self._renamings else hash(state.key)
         if not self._renamings:
             return hash((state.key, state.monitor))
-        texts = self._monitor_texts[state.monitor]
-        return min(
-            hash((world, monitor))
-            for world, monitor in zip(self._renamed(state.key), texts, strict=True)
-        )
+        texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
+        return min(map(hash, zip(self._renamed(state.key), texts, strict=True)))
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
