@@ -176,7 +176,7 @@ class _Move(NamedTuple):
     by every state that makes it: most transitions cost no machine step, no thaw and no
     freeze (``docs/explore.md``, "Speed")."""
 
-    snap: Snapshot | None  # the party's state after the step; None: the step raised
+    snap: int | None  # the party's state after the step, numbered; None: the step raised
     events: tuple[TraceEvent, ...]  # as the actors trace the step
     cancels: tuple[int, ...]  # the timer slots (party, key: numbered) it disarms
     arms: tuple[tuple[int, int], ...]  # the slots it (re)arms and their timers' numbers
@@ -223,7 +223,8 @@ class WorldState:
 
 
 # key = (now, actors, timers, network, budgets)
-#   actors: one snapshot per party (0: the cloud, then the POSes, then the phones)
+#   actors: one snapshot number per party (0: the cloud, then the POSes, then the phones;
+#     ProtocolModel._snapshots: a state's key is all small numbers, hashed at C speed)
 #   timers: frozenset of timer numbers (ProtocolModel._timers: (actor, key, at))
 #   network: sorted tuple of message numbers (ProtocolModel._flights), one per copy
 #   budgets: (losses, duplications, crashes) left
@@ -286,7 +287,7 @@ class ProtocolModel:
         # the hashes of the parts' canonical texts, one per renaming: timers and messages by
         # number, each party's snapshots apart
         self._texts: dict[int, tuple[int, ...]] = {}
-        self._snap_texts: list[dict[Snapshot, tuple[int, ...]]] = [{} for _ in self._live]
+        self._snap_texts: list[dict[int, tuple[int, ...]]] = [{} for _ in self._live]
         # a state's kinds of parts (its snapshots' tuple, its timers, its network) -> per
         # renaming, the hash of their parts' sorted hashes
         self._groups: tuple[dict[Any, tuple[int, ...]], ...] = ({}, {}, {})
@@ -294,7 +295,10 @@ class ProtocolModel:
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
         self._moves: dict[Hashable, Any] = {}
-        self._snaps: dict[Snapshot, Snapshot] = {}  # one object per distinct snapshot
+        # Each distinct snapshot numbered once (kept for the search: a state holds its
+        # number, so snapshots are hashed once, when a step makes them, never per state).
+        self._snapshots: list[Snapshot] = []
+        self._snapshot_ids: dict[Snapshot, int] = {}
         # The parts of a state's network and timers, numbered once: a state holds small
         # numbers, which hash and compare at C speed (docs/explore.md, "Speed").
         self._flights: list[Flight] = []
@@ -647,7 +651,7 @@ class ProtocolModel:
     def _run(
         self,
         actor: int,
-        snap: Snapshot,
+        snap: int,
         events: list[TraceEvent],
         method: str,
         args: tuple[Any, ...],
@@ -696,7 +700,7 @@ class ProtocolModel:
             child = self._child(state, 0, move, now, network, left, budgets)
             yield Step(f"crash-inside-{step.verb}", 0, step.what, writes), child
 
-    def _kills(self, snap: Snapshot, step: Step, now: float) -> Iterator[_Move]:
+    def _kills(self, snap: int, step: Step, now: float) -> Iterator[_Move]:
         """The cloud's step from ``snap`` killed after its 1st, 2nd, ... store write,
         until the step makes fewer writes: every crash point of it."""
         for writes in itertools.count(1):
@@ -747,9 +751,7 @@ class ProtocolModel:
 
     # ------------------------------------------------------------------ moves, snapshots
 
-    def _memo_key(
-        self, kind: str, actor: int, snap: Snapshot, what: Hashable, now: float
-    ) -> Hashable:
+    def _memo_key(self, kind: str, actor: int, snap: int, what: Hashable, now: float) -> Hashable:
         """What a move is a function of: the party, its state, its input and the time."""
         return (kind, actor, snap, what, now)
 
@@ -781,10 +783,12 @@ class ProtocolModel:
             if send.to in self._index:
                 flights.append(self._flight_id(Flight(address, send.to, send.message)))
         snap = self._snapshot(actor)
-        if len(self._snaps) >= _MOVES_KEPT:
-            self._snaps.clear()
+        number = self._snapshot_ids.get(snap)
+        if number is None:
+            number = self._snapshot_ids[snap] = len(self._snapshots)
+            self._snapshots.append(snap)
         return _Move(
-            self._snaps.setdefault(snap, snap),
+            number,
             tuple(events),
             tuple(self._slot(actor, key) for key in effects.cancels),
             tuple(
@@ -872,14 +876,15 @@ class ProtocolModel:
                 "frozen values)"
             ) from None
 
-    def _restore(self, actor: int, snap: Snapshot) -> Any:
+    def _restore(self, actor: int, snap: int) -> Any:
         machine = self._live[actor]
+        value = self._snapshots[snap].value
         if actor == 0:
-            store, memory = snap.value
+            store, memory = value
             thaw_attributes(self._base, store)
             thaw_attributes(machine, memory)
         else:
-            thaw_attributes(machine, snap.value)
+            thaw_attributes(machine, value)
         return machine
 
     # ------------------------------------------------------------------ symmetry
@@ -908,13 +913,14 @@ class ProtocolModel:
                 cache.clear()  # a cache: the memory of a long search is for its visited set
         return [hash((now, budgets, *kinds)) for kinds in zip(parties, armed, flying, strict=True)]
 
-    def _parties_renamed(self, actors: tuple[Snapshot, ...]) -> list[tuple[int, ...]]:
+    def _parties_renamed(self, actors: tuple[int, ...]) -> list[tuple[int, ...]]:
         """Each party's snapshot's text hashes, per renaming, each made once."""
         rows = []
         for i, snap in enumerate(actors):
             found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
             if found is None:
-                found = self._rename_all(f"{self.addresses[i]}={_canon(snap)}")
+                text = _canon(self._snapshots[snap])
+                found = self._rename_all(f"{self.addresses[i]}={text}")
                 self._snap_texts[i][snap] = found
             rows.append(found)
         if len(self._snap_texts[0]) > _TEXTS_KEPT:

@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from scenarios._explore._model import ProtocolModel
-from scenarios._explore._snapshot import Snapshot
 
 __all__ = ["TimelessMemoModel"]
 
 
 class TimelessMemoModel(ProtocolModel):
-    def _memo_key(
-        self, kind: str, actor: int, snap: Snapshot, what: Hashable, now: float
-    ) -> Hashable:
+    def _memo_key(self, kind: str, actor: int, snap: int, what: Hashable, now: float) -> Hashable:
         return (kind, actor, snap, what)  # the bug: the time left out
