@@ -116,6 +116,7 @@ SOMETIMES = (
 
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
+_FINGERPRINTS_KEPT = 500_000  # symmetric fingerprints cached by state (~0.5 KB each)
 _CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
 _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
 _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
@@ -291,6 +292,10 @@ class ProtocolModel:
         # a state's kinds of parts (its snapshots' tuple, its timers, its network) -> per
         # renaming, the hash of their parts' sorted hashes
         self._groups: tuple[dict[Any, tuple[int, ...]], ...] = ({}, {}, {})
+        # (a state's key, its monitor) -> its symmetric fingerprint: most transitions
+        # reach a state some other transition reached (about 2 in 3 on the bench worlds),
+        # whose key then hashes at C speed instead of being renamed again
+        self._fingerprints: dict[tuple[tuple[Any, ...], int], int] = {}
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -362,10 +367,17 @@ class ProtocolModel:
         state with different monitor states are different states)."""
         if not self._with_monitor:
             return min(self._renamed(state.key)) if self._renamings else hash(state.key)
+        product = (state.key, state.monitor)
         if not self._renamings:
-            return hash((state.key, state.monitor))
-        texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
-        return min(map(hash, zip(self._renamed(state.key), texts, strict=True)))
+            return hash(product)
+        found = self._fingerprints.get(product)
+        if found is None:
+            texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
+            found = min(map(hash, zip(self._renamed(state.key), texts, strict=True)))
+            if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
+                self._fingerprints.clear()  # a cache: the memory is for the visited set
+            self._fingerprints[product] = found
+        return found
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
