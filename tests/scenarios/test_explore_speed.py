@@ -2,7 +2,8 @@
 moves (``docs/explore.md``, "Speed") visits exactly the states, transitions, terminal and
 judged paths of one that steps a machine for every transition, reaches the same
 sometimes-properties and stops at the same counterexample; a memo that forgets what a
-move depends on (a planted bug) is told apart."""
+move depends on (a planted bug) is told apart; so are symmetric fingerprints cached by
+the world's state alone rather than by the product's (a planted bug)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from scenarios._explore import _model
 from scenarios._explore._api import explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import SearchResult, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 from tests.planted.buggy_cloud import buggy_cloud
+from tests.planted.monitorless_fingerprints import MonitorlessFingerprintsModel
 from tests.planted.timeless_memo import TimelessMemoModel
 
 Model = type[ProtocolModel]
@@ -63,6 +66,16 @@ def test_a_memo_that_forgets_the_time_is_caught() -> None:
     budgets = Budgets(loss=1)
     stepped = _run("two-purchases", budgets, memoize=False)
     assert _run("two-purchases", budgets, model=TimelessMemoModel) != stepped
+
+
+def test_cached_symmetric_fingerprints_are_the_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    budgets = Budgets(crashes=1)
+    cached = _run("two-purchases", budgets)
+    assert cached[1] == 8_590  # the product's states, as before the cache (4e54270)
+    monkeypatch.setattr(_model, "_FINGERPRINTS_KEPT", 0)  # cleared at every entry: made anew
+    assert _run("two-purchases", budgets) == cached
+    monkeypatch.undo()
+    assert _run("two-purchases", budgets, model=MonitorlessFingerprintsModel) != cached
 
 
 # Measured by bench/explore.py at 4c537d3, before the moves were reused and the network
