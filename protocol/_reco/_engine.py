@@ -104,6 +104,7 @@ FEATURES = (
     "habit_category",
     "brand",
     "colour",
+    "personal",
 )
 """The scorer's features, in the order of :meth:`PairingEngine.features` and of the
 ``<feature>_weight`` fields of :class:`EngineConfig`."""
@@ -158,6 +159,7 @@ class EngineConfig:
     habit_category_weight: float = attrs.field(default=0.0, validator=_real)
     brand_weight: float = attrs.field(default=0.1, validator=_real)
     colour_weight: float = attrs.field(default=0.1, validator=_real)
+    personal_weight: float = attrs.field(default=0.0, validator=_real)
 
     @property
     def weights(self) -> tuple[float, ...]:
@@ -244,6 +246,7 @@ class _Habits:
         "items",
         "last",
         "lines",
+        "together",
     )
 
     def __init__(self) -> None:
@@ -252,6 +255,9 @@ class _Habits:
         self.items: dict[int, int] = {}
         self.last: dict[int, int] = {}  # product -> the phone's basket number it was in last
         self.decayed: dict[int, float] = {}  # product -> sum of r ** age at its last basket
+        # product -> which of the PERSONAL_WINDOW baskets up to its last held it (bit k: the
+        # basket k before that one): the phone's own co-purchases, one 64-bit word each
+        self.together: dict[int, int] = {}
         self.categories: dict[int, int] = {}
         self.brands: dict[str, int] = {}
         self.colours: dict[str, int] = {}
@@ -271,6 +277,10 @@ in a float below 2 ** 53), their weighted confidence and cosine parts, their cat
 One contiguous array: a question reads five of them at once (np.concatenate)."""
 
 
+_Masks = npt.NDArray[np.uint64]
+_Together = tuple[_Ints, _Masks]
+
+
 class _Profile(NamedTuple):
     """What a question reads of a phone: its best products, and its habit parts and
     shares, weighted, in one sorted lookup table (keys: see :data:`_BLOCK`)."""
@@ -278,9 +288,43 @@ class _Profile(NamedTuple):
     top: _List  # its habit_candidates best products by habit part, parts 0.0
     parts: _Lookup  # product -> habit + recency + decayed parts; category -> habit_category
     # part; brand -> brand part; colour -> colour part ("" never a key)
+    together: _Together  # its products in number order and which of its last
+    # PERSONAL_WINDOW baskets held each (bit k: k before its newest); none if the weight is 0
 
 
 _EMPTY_LIST: _List = np.zeros((3, 0))
+
+PERSONAL_WINDOW = 64
+"""The personal feature counts a phone's co-purchases over its last this many baskets
+(one 64-bit word per product)."""
+_WINDOW = (1 << PERSONAL_WINDOW) - 1
+_NO_TOGETHER: _Together = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64))
+_ONES = np.array([bin(n).count("1") for n in range(256)], dtype=np.int64)
+
+
+def _ones(masks: _Masks) -> _Ints:
+    """The number of set bits of each of *masks* (a byte table: numpy before 2.0 has no
+    bitwise_count)."""
+    found: _Ints = _ONES[masks.view(np.uint8)].reshape(-1, 8).sum(axis=1)
+    return found
+
+
+def _shares(together: _Together, basket: Sequence[int]) -> _Floats:
+    """For each of a phone's products *j*, the sum over the products *i* of *basket* it
+    bought in its window of the share of those baskets with *i* that also held *j*: the
+    personal feature, unweighted. Summed in *basket*'s order from 0.0."""
+    items, masks = together
+    total = np.zeros(len(items))
+    if not len(items):
+        return total
+    at = np.minimum(np.searchsorted(items, basket), len(items) - 1)
+    for i, k in zip(basket, at.tolist(), strict=True):
+        if items[k] == i and masks[k]:
+            mine = masks[k]
+            total = total + _ones(masks & mine) / float(_ones(masks[k : k + 1])[0])
+    return total
+
+
 _NOTHING_OFFERED: tuple[_Ints, _Floats] = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
@@ -695,11 +739,14 @@ class PairingEngine:
         last = habits.last
         decayed = habits.decayed
         r = self.config.decay
+        together = habits.together
         for i in ids:
             if i in last:
                 decayed[i] = decayed[i] * r ** (number - last[i]) + 1.0
+                together[i] = ((together[i] << (number - last[i])) | 1) & _WINDOW
             else:
                 decayed[i] = 1.0
+                together[i] = 1
             last[i] = number
         _count(habits.categories, sorted({p.category for p in products}))
         _count(habits.brands, [p.brand for p in products])
@@ -708,6 +755,7 @@ class PairingEngine:
             habits.items = _strongest(habits.items, self.config.habit_items)
             habits.last = {i: last[i] for i in habits.items}
             habits.decayed = {i: decayed[i] for i in habits.items}
+            habits.together = {i: together[i] for i in habits.items}
         if len(habits.categories) > self._habit_cap:
             habits.categories = _strongest(habits.categories, self.config.habit_items)
         self._dirty_phones.add(phone_id)
@@ -1034,6 +1082,7 @@ class PairingEngine:
         order = _by_keys(owner, -habit, self._sku_ranks[products])
         place = np.arange(len(order)) - np.searchsorted(owner[order], owner[order])
         top = order[place < cfg.habit_candidates]
+        together = self._compute_together(records, owner, products, age)
         tops = _split(products[top].astype(np.float64), _ends(owner[top], len(phones)))
         # the lookup tables: products, then categories, brands, colours in their key blocks
         word = self._word_ids.__getitem__
@@ -1061,11 +1110,33 @@ class PairingEngine:
         table_keys = _split(keys[order].astype(np.float64), ends)
         table_values = _split(values[order], ends)
         profiles = []
-        for best, k, v in zip(tops, table_keys, table_values, strict=True):
+        for best, k, v, mine in zip(tops, table_keys, table_values, together, strict=True):
             listed: _List = np.zeros((3, len(best)))
             listed[0] = best
-            profiles.append(_Profile(listed, (k, v) if len(k) else _NO_LOOKUP))
+            profiles.append(_Profile(listed, (k, v) if len(k) else _NO_LOOKUP, mine))
         return profiles
+
+    def _compute_together(
+        self, records: Sequence[_Habits], owner: _Ints, products: _Ints, age: _Ints
+    ) -> list[_Together]:
+        """Per phone its products in number order and their words of the window, each
+        shifted from the product's last basket to the phone's newest; none when the
+        personal weight is 0 (a question then skips the feature)."""
+        if not self.config.personal_weight:
+            return [_NO_TOGETHER] * len(records)
+        words = np.fromiter(
+            itertools.chain.from_iterable(
+                map(habits.together.__getitem__, habits.items) for habits in records
+            ),
+            np.uint64,
+            count=len(products),
+        )
+        # bits shifted past the window's end fall off the 64-bit word
+        shift = np.minimum(age, PERSONAL_WINDOW - 1).astype(np.uint64)
+        words = np.where(age < PERSONAL_WINDOW, words << shift, np.uint64(0))
+        order = np.lexsort((products, owner))
+        ends = _ends(owner[order], len(records))
+        return list(zip(_split(products[order], ends), _split(words[order], ends), strict=True))
 
     def _powers(self, age: int) -> _Floats:
         """``r ** k`` for every age *k* up to at least *age*, each as Python computes it
@@ -1105,6 +1176,7 @@ class PairingEngine:
             if index is not None:
                 rows.pop(index, None)
         products = self._products
+        mine = self._personal_shares(habits, basket) if habits is not None else {}
         for j, row in rows.items():
             product = products[j]
             row[3] = math.log1p(product.count) / 10.0
@@ -1121,7 +1193,27 @@ class PairingEngine:
                 lines = habits.lines or 1
                 row[8] = habits.brands.get(product.brand, 0) / lines
                 row[9] = habits.colours.get(product.colour, 0) / lines if product.colour else 0.0
+                row[10] = mine.get(j, 0.0)
         return sorted(((products[j].sku, row) for j, row in rows.items()), key=_first)
+
+    def _personal_shares(self, habits: _Habits, basket: Mapping[str, Item]) -> dict[int, float]:
+        """The personal feature of each of the phone's products for *basket*, from the
+        counts by a plain loop (what the refresh's words and :func:`_shares` compute)."""
+        newest = habits.baskets - 1
+        words = {
+            j: (word << (newest - habits.last[j])) & _WINDOW
+            for j, word in habits.together.items()
+            if newest - habits.last[j] < PERSONAL_WINDOW
+        }
+        found: dict[int, float] = {}
+        for name in sorted(basket):
+            i = self._ids.get(name)
+            mine = words.get(i, 0) if i is not None else 0
+            if mine:
+                size = mine.bit_count()
+                for j, word in words.items():
+                    found[j] = found.get(j, 0.0) + (word & mine).bit_count() / size
+        return found
 
     # ------------------------------------------------------------------ pairing (506)
 
@@ -1205,8 +1297,16 @@ class PairingEngine:
                 excluded.append(index)
                 pieces.append(lists[index])
         profile = self._profiles.get(phone_id) if phone_id is not None else None
+        personal: _Lookup | None = None
         if profile is not None:  # adds 0.0 to a candidate already listed: no change
             pieces.append(profile.top)
+            if len(profile.together[0]):  # the phone's own co-purchases with the basket
+                shares = _shares(profile.together, excluded)
+                mine = np.flatnonzero(shares)
+                if len(mine):
+                    bought = profile.together[0][mine].astype(np.float64)
+                    personal = (bought, self.config.personal_weight * shares[mine])
+                    pieces.append(np.array((bought, np.zeros(len(mine)), np.zeros(len(mine)))))
         # a basket product gets -inf added: whatever else it sums, it scores no answer (one
         # learned after the last refresh is no candidate)
         known = len(self._tables)
@@ -1216,7 +1316,9 @@ class PairingEngine:
         table = np.concatenate(pieces, axis=1)
         if not table.shape[1]:
             return []
-        return self._rank(table[0].astype(np.int64), table[1], table[2], profile, limit)
+        return self._rank(
+            table[0].astype(np.int64), table[1], table[2], profile, limit, personal=personal
+        )
 
     def _rank(
         self,
@@ -1225,6 +1327,8 @@ class PairingEngine:
         near_parts: _Floats,
         profile: _Profile | None,
         limit: int,
+        *,
+        personal: _Lookup | None = None,
     ) -> list[tuple[int, float, Reason]]:
         """Score every candidate; best first, the n-th candidate of a category at
         ``score * diversity ** n``, ties by SKU; each with the reason of its largest
@@ -1242,6 +1346,8 @@ class PairingEngine:
         if profile is not None:  # product, category, brand and colour parts: one look-up
             parts = _looked_up(profile.parts, rows[:, 1:].ravel()).reshape(size, 4)
             habit_parts = parts[:, 0] + parts[:, 1]
+            if personal is not None:  # the phone's own co-purchases: a habit part
+                habit_parts = habit_parts + _looked_up(personal, rows[:, 1])
             # adding a colour part of 0.0 changes no sum
             scores = scores + habit_parts + parts[:, 2] + parts[:, 3]
         positive = np.flatnonzero(scores > 0)

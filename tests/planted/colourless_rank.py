@@ -18,11 +18,19 @@ __all__ = ["ColourlessEngine"]
 class ColourlessEngine(PairingEngine):
     """Ranks as if every colour part were 0 (the bug)."""
 
-    def _rank(self, candidates: Any, co: Any, near: Any, *rest: Any) -> Any:
-        profile, limit = rest
+    def _rank(
+        self,
+        candidates: Any,
+        co_parts: Any,
+        near_parts: Any,
+        profile: Any,
+        limit: int,
+        *,
+        personal: Any = None,
+    ) -> Any:
         if profile is not None:
             keys, values = profile.parts
             values = values.copy()
             values[keys >= 3 << 40] = 0.0  # the colour block of the table
             profile = profile._replace(parts=(keys, values))
-        return super()._rank(candidates, co, near, profile, limit)
+        return super()._rank(candidates, co_parts, near_parts, profile, limit, personal=personal)

@@ -378,7 +378,7 @@ def test_weights_in_the_order_of_the_features() -> None:
     changed = config.with_weights(range(len(FEATURES)))
     assert changed.weights == tuple(float(n) for n in range(len(FEATURES)))
     assert changed.recency_weight == FEATURES.index("recency")
-    with pytest.raises(LocalProtocolError, match="10 weights, got 2"):
+    with pytest.raises(LocalProtocolError, match=f"{len(FEATURES)} weights, got 2"):
         config.with_weights([1.0, 2.0])
 
 

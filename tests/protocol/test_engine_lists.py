@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from protocol import Catalog, EngineConfig, Item, PairingEngine
 from protocol._reco import _engine
+from protocol._reco._engine import FEATURES
 from tests.planted.numbered_ties import NumberedTiesEngine
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
@@ -39,7 +40,7 @@ STRANGER = Item(
 )
 RULES = {"c0": (("c1", 0.5),), "c2": (("c0", 1.0), ("c1", 0.25))}
 
-WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=10, max_size=10)
+WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=len(FEATURES), max_size=len(FEATURES))
 BLOCK = 1 << 40  # the key blocks of a profile's lookup table (protocol/_reco/_engine.py)
 BASKETS = st.lists(st.lists(st.sampled_from(POOL), min_size=1, max_size=6), max_size=25)
 
@@ -207,7 +208,7 @@ def test_the_batched_lists_are_the_plain_loop(
 def test_the_check_catches_lists_that_break_ties_by_learning_order() -> None:
     # S07 is learned before S00; with S04 both share one basket: a tie in S04's list
     baskets = [[POOL[1], POOL[0], POOL[4]]]
-    weights = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    weights = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     _check(PairingEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
     try:
         _check(NumberedTiesEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
@@ -234,7 +235,7 @@ def test_the_check_catches_profiles_that_break_ties_by_learning_order() -> None:
 def test_lists_computed_in_halves_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     # a sort key of few bits: the lists are computed in halves, down to one product each
     baskets = [[POOL[k % 12], POOL[(k * 5) % 12], POOL[(k * 7 + 3) % 12]] for k in range(30)]
-    weights = [1.0, 0.5, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    weights = [1.0, 0.5, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     monkeypatch.setattr(_engine, "_KEY_BITS", 12)
     halved: list[int] = []
     compute = PairingEngine._compute_lists

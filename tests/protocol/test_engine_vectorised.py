@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Sequence
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import EngineConfig, Item, PairingEngine, PurchaseUpload, Reason
+from protocol._reco._engine import FEATURES
 from tests.planted.colourless_rank import ColourlessEngine
+from tests.planted.impersonal_rank import ImpersonalEngine
 from tests.protocol.test_engine_properties import CATALOG, HISTORIES, PRODUCTS, baskets
 
 BLOCK = 1 << 40  # the key blocks of a profile's lookup table (protocol/_reco/_engine.py)
@@ -47,15 +50,40 @@ def plain_pair(
                 near[j] = b
     profile = engine._profiles.get(phone_id) if phone_id is not None else None
     parts: dict[int, float] = {}
+    personal: dict[int, float] | None = None
     if profile is not None:
         parts = dict(zip(profile.parts[0].tolist(), profile.parts[1].tolist(), strict=True))
         for j in map(int, profile.top[0].tolist()):
             if j not in co:
                 co[j] = near[j] = 0.0
+        personal = _plain_personal(engine, profile.together, excluded)
+        for j in personal or {}:
+            if j not in co:
+                co[j] = near[j] = 0.0
     for j in excluded:
         if j in co:
             del co[j], near[j]
-    return _plain_rank(engine, co, near, parts if profile is not None else None, limit)
+    return _plain_rank(
+        engine, co, near, parts if profile is not None else None, limit, personal=personal
+    )
+
+
+def _plain_personal(
+    engine: PairingEngine, together: tuple[Any, Any], basket: list[int]
+) -> dict[int, float] | None:
+    """The phone's products with their weighted personal part for *basket* (in SKU order),
+    None when none has one: summed from 0.0 over the basket's products the phone bought
+    in its window, each share the baskets with both over those with the basket product."""
+    words = dict(zip(together[0].tolist(), together[1].tolist(), strict=True))
+    shares = dict.fromkeys(words, 0.0)
+    for i in basket:
+        mine = words.get(i, 0)
+        if mine:
+            for j, word in words.items():
+                shares[j] = shares[j] + (word & mine).bit_count() / mine.bit_count()
+    weight = engine.config.personal_weight
+    found = {j: weight * share for j, share in shares.items() if share}
+    return found or None
 
 
 def _plain_rank(
@@ -64,6 +92,8 @@ def _plain_rank(
     near: dict[int, float],
     parts: dict[int, float] | None,
     limit: int,
+    *,
+    personal: dict[int, float] | None = None,
 ) -> list[tuple[str, float, Reason]]:
     products = engine._products
     words = engine._word_ids
@@ -74,7 +104,10 @@ def _plain_rank(
         p = products[j]
         s = a + near[j] + popularity[j]
         if parts is not None:
-            h = habit[j] = parts.get(j, 0.0) + parts.get(BLOCK + p.category, 0.0)
+            h = parts.get(j, 0.0) + parts.get(BLOCK + p.category, 0.0)
+            if personal is not None:
+                h = h + personal.get(j, 0.0)
+            habit[j] = h
             s = s + h + parts.get(2 * BLOCK + words[p.brand], 0.0)
             s += parts.get(3 * BLOCK + words[p.colour], 0.0)
         scores[j] = s
@@ -104,7 +137,7 @@ def _plain_rank(
     return result
 
 
-WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=10, max_size=10)
+WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=len(FEATURES), max_size=len(FEATURES))
 
 
 def _engine(
@@ -153,7 +186,7 @@ def test_the_check_catches_a_ranking_that_forgets_a_part() -> None:
         )
         for n, product in enumerate(coloured)
     ]
-    weights = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]  # colour counts
+    weights = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # colour counts
     questions = [((CATALOG.to_item(p),), phone) for p in PRODUCTS]
     _same(_engine(PairingEngine, history, weights, 1), questions)
     planted = _engine(ColourlessEngine, history, weights, 1)
@@ -162,3 +195,29 @@ def test_the_check_catches_a_ranking_that_forgets_a_part() -> None:
     except AssertionError:
         return
     raise AssertionError("the comparison missed the forgotten colour part")
+
+
+def test_the_check_catches_a_ranking_that_forgets_the_personal_part() -> None:
+    phone = "+8613800000001"
+    first, second, third = PRODUCTS[:3]
+    history = [
+        PurchaseUpload(
+            receipt_id=f"r-{n}",
+            merchant_id="shop-1",
+            pos_id="pos-1",
+            phone_id=phone,
+            items=tuple(CATALOG.to_item(p) for p in basket),
+            purchased_at=0.0,
+        )
+        for n, basket in enumerate([(first, second), (first, third), (first, second)])
+    ]
+    weights = [0.0] * len(FEATURES)
+    weights[FEATURES.index("personal")] = 1.0
+    questions = [((CATALOG.to_item(p),), phone) for p in PRODUCTS[:3]]
+    _same(_engine(PairingEngine, history, weights, 1), questions)
+    planted = _engine(ImpersonalEngine, history, weights, 1)
+    try:
+        _same(planted, questions)
+    except AssertionError:
+        return
+    raise AssertionError("the comparison missed the forgotten personal part")
