@@ -43,6 +43,9 @@ carved from the training period)::
              + w_habit_category * the phone's share of baskets with j's category
              + w_brand          * the phone's share of lines in j's brand
              + w_colour         * the phone's share of lines in j's colour
+             + w_personal       * sum over basket products i the phone bought in its last
+                                  PERSONAL_WINDOW baskets of the share of those with i
+                                  that also held j              (its own co-purchases)
 
 ``n(i)`` counts the baskets with ``i``, ``co(i, j)`` those with both, ``C`` and ``D`` are
 the categories of ``i`` and ``j``, ``P(D | C)`` the category relation (learned counts plus
