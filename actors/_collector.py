@@ -28,14 +28,31 @@ FULL_PASS_EVERY = 1000
 
 @contextlib.contextmanager
 def rare_full_collections() -> Iterator[None]:
-    """Within the block, full collections at most every :data:`FULL_PASS_EVERY` middle ones;
-    the thresholds found are restored after it (unless changed within it meanwhile)."""
+    """Within the block, full collections at most every :data:`FULL_PASS_EVERY` middle ones,
+    and what survives one is frozen (:func:`gc.freeze`) until the block ends, so that the next
+    full pass visits only what was made since: a full pass no longer costs in proportion to
+    the run's whole live state (at 1M purchases, 7 passes over a 4 GB heap were 21 % of the
+    CPU). Frozen objects are still freed by reference counting; a cycle among them waits for
+    the first full pass after the block. The thresholds found are restored after it (unless
+    changed within it meanwhile). Nested blocks, and a block entered with objects frozen
+    already (by the caller, for its own reasons), freeze nothing more."""
     found = gc.get_threshold()
     first, second, third = found
     ours = (first, second, max(third, FULL_PASS_EVERY))
     gc.set_threshold(*ours)
+    freezing = gc.get_freeze_count() == 0 and _freeze_after_full_pass not in gc.callbacks
+    if freezing:
+        gc.callbacks.append(_freeze_after_full_pass)
     try:
         yield
     finally:
+        if freezing:
+            gc.callbacks.remove(_freeze_after_full_pass)
+            gc.unfreeze()
         if gc.get_threshold() == ours:
             gc.set_threshold(*found)
+
+
+def _freeze_after_full_pass(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()  # every generation was just collected: only survivors are frozen

@@ -81,3 +81,52 @@ def test_the_workload_and_the_world_are_built_under_the_run_s_policy(
     run_scenario(scenario, scheduling="tasks")
     assert seen == [("workload", default_thresholds), ("world", default_thresholds)]
     assert gc.get_threshold() == default_thresholds
+
+
+class _Node:
+    """A tracked object that can hold a cycle."""
+
+    other: _Node | None = None
+
+
+def test_what_survives_a_full_pass_is_frozen_until_the_block_ends(
+    default_thresholds: tuple[int, int, int],
+) -> None:
+    """The next full pass visits only what was made since the last one; a cycle made
+    young is still collected young; nothing stays frozen after the block."""
+    assert gc.get_freeze_count() == 0
+    with rare_full_collections():
+        kept = [_Node() for _ in range(100)]
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(kept)
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        del a, b
+        assert gc.collect(0) >= 2  # a young cycle: freed as before
+        more = [_Node() for _ in range(10)]
+        gc.collect()
+        assert gc.get_freeze_count() >= frozen + len(more)  # the next pass's survivors
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == default_thresholds
+
+
+def test_nested_blocks_and_a_caller_s_own_freeze_are_left_alone(
+    default_thresholds: tuple[int, int, int],
+) -> None:
+    with rare_full_collections():
+        with rare_full_collections():
+            gc.collect()
+        assert gc.get_freeze_count() > 0  # the inner block did not unfreeze the outer's
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # the caller's own (as the field cloud's server does at its start)
+    try:
+        count = gc.get_freeze_count()
+        with rare_full_collections():
+            _ = [_Node() for _ in range(100)]
+            gc.collect()
+            assert gc.get_freeze_count() == count  # nothing more frozen
+        assert gc.get_freeze_count() == count  # and nothing unfrozen
+    finally:
+        gc.unfreeze()
