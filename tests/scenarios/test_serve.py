@@ -142,6 +142,22 @@ class Procs:
         proc.wait_until("listening line", listening)
         return proc, found[0]
 
+    def pos(self, port: int, sales: Path, *args: str, name: str = "pos") -> Proc:
+        """shop-01's till (its key in shop.key, see the keys fixture) uploading ``sales``."""
+        return self.start(
+            name,
+            "pos",
+            "--cloud",
+            f"127.0.0.1:{port}",
+            "--merchant",
+            "shop-01",
+            "--key-file",
+            "shop.key",
+            "--purchases",
+            str(sales),
+            *args,
+        )
+
 
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Procs]:
@@ -229,21 +245,7 @@ def test_three_terminals_over_tcp_and_what_is_refused(
             {"receipt_id": "R3", "phone_id": CAROL, "skus": ["SKIN-FW-001"], "at": 0.2},
         ],
     )
-    pos = procs.start(
-        "pos",
-        "pos",
-        *target,
-        "--merchant",
-        "shop-01",
-        "--key-file",
-        "shop.key",
-        "--purchases",
-        str(sales),
-        "--notice-wait",
-        "2",
-        "--trace",
-        "pos.jsonl",
-    )
+    pos = procs.pos(port, sales, "--notice-wait", "2", "--trace", "pos.jsonl")
     assert pos.wait() == 0, pos.err
     acknowledged = {line["receipt"] for line in pos.json_lines() if line["event"] == "acknowledged"}
     assert acknowledged == {"R1", "R2", "R3"}
@@ -460,19 +462,7 @@ def test_kill_9_loses_no_acknowledged_upload_and_no_pending_push(
             for n, r in enumerate(receipts)
         ],
     )
-    pos = procs.start(
-        "pos",
-        "pos",
-        *target,
-        "--merchant",
-        "shop-01",
-        "--key-file",
-        "shop.key",
-        "--purchases",
-        str(sales),
-        "--notice-wait",
-        "0",
-    )
+    pos = procs.pos(port, sales, "--notice-wait", "0")
     pos.wait_until("3 acknowledgements", lambda: pos.out.count("acknowledged") >= 3)
     cloud.popen.send_signal(signal.SIGKILL)
     cloud.wait()

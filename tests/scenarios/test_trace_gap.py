@@ -203,23 +203,8 @@ def test_a_pos_stops_its_trace_at_its_bound_and_still_uploads_everything(
         ],
     )
     trace = tmp_path / "pos.jsonl"
-    pos = procs.start(
-        "pos",
-        "pos",
-        "--cloud",
-        f"127.0.0.1:{port}",
-        "--merchant",
-        "shop-01",
-        "--key-file",
-        "shop.key",
-        "--purchases",
-        str(sales),
-        "--notice-wait",
-        "0",
-        "--trace",
-        str(trace),
-        "--trace-max-bytes",
-        str(bound),
+    pos = procs.pos(
+        port, sales, "--notice-wait", "0", "--trace", str(trace), "--trace-max-bytes", str(bound)
     )
     assert pos.wait() == 0, pos.err
     assert len({line["receipt"] for line in pos.json_lines()}) == 300  # none lost to the bound
