@@ -43,7 +43,9 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description="Check every protocol invariant (binding, mismatch dual-send, timeout "
         "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
         "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
-        "2 if the trace cannot be read or is incomplete (its writer stopped at a bound).",
+        "2 if the trace cannot be read or is incomplete (its writer stopped at a bound). An "
+        "incomplete trace whose events before the gap already break a promise exits 1 with "
+        "those violations and the gap's line.",
     )
     check.add_argument(
         "trace",

@@ -68,6 +68,7 @@ from scenarios._sim._promises import (
 from ._reader import (
     MESSAGE_EVENTS,
     TraceError,
+    TraceIncomplete,
     TraceReader,
     TraceRecord,
     merge_traces,
@@ -151,7 +152,8 @@ _JUDGED_BY = {
 
 @attrs.frozen
 class CheckResult:
-    """What :class:`TraceChecker` found. ``ok`` when no invariant is violated."""
+    """What :class:`TraceChecker` found. ``ok`` when no invariant is violated in a whole
+    trace."""
 
     events: int
     receipts: int
@@ -159,10 +161,11 @@ class CheckResult:
     violations: tuple[Violation, ...]
     shown_from: str  # "shown notes", or "receptions" for a trace without shown notes
     skipped: tuple[str, ...] = ()  # checks left out, and why (e.g. no settings)
+    incomplete: str | None = None  # a cut trace: only what its events before the gap show
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        return not self.violations and self.incomplete is None
 
     def by_invariant(self, name: str) -> list[Violation]:
         return [v for v in self.violations if v.invariant == name]
@@ -181,12 +184,15 @@ class CheckResult:
             lines.append(f"{s.name:<20}  {s.kind:<8}  {s.checked:>8}  {s.violations:>10}")
         lines += [f"(not checked: {reason})" for reason in self.skipped]
         lines.append("")
-        if self.ok:
+        if not self.violations:
             lines.append("no violations")
         else:
             count = len(self.violations)
-            lines.append(f"{count} violation{'s' if count != 1 else ''}:")
+            before = " before the gap" if self.incomplete is not None else ""
+            lines.append(f"{count} violation{'s' if count != 1 else ''}{before}:")
             lines += [v.format_line() for v in self.violations]
+        if self.incomplete is not None:
+            lines.append(f"incomplete: {self.incomplete}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,6 +207,7 @@ class CheckResult:
             },
             "skipped": list(self.skipped),
             "violations": [v.as_dict() for v in self.violations],
+            "incomplete": self.incomplete,
         }
 
 
@@ -898,6 +905,25 @@ class TraceChecker:
             cells += _cells_of(invariant, attributes, _INVARIANT_SKIP)(attributes)
         return cells
 
+    def result_before_gap(self, gap: TraceIncomplete) -> CheckResult:
+        """What the events read before ``gap`` show: the violations judged event by event
+        (each stands whatever came after it), none of the judgements made at the trace's
+        end (a lost delivery, a duplicate shown, a push after an answered pull, a missing
+        dual-send: what the gap hid may decide them). Never ``ok`` to a caller that reads
+        ``incomplete``: ``assocsim check`` says all clear only of a whole trace."""
+        return CheckResult(
+            events=self._events,
+            receipts=len(self._facts.receipts),
+            invariants=tuple(
+                InvariantSummary(i.name, i.kind, i.checked, len(i.violations))
+                for i in self._invariants
+            ),
+            violations=tuple(v for i in self._invariants for v in i.violations),
+            shown_from="shown notes" if self._facts.ledger.reliable else "receptions",
+            skipped=(*self._skipped, "the judgements made at the trace's end: it is cut"),
+            incomplete=str(gap),
+        )
+
     def result(self) -> CheckResult:
         """Finish the liveness checks and report (call once, after the last event)."""
         violations: list[Violation] = []
@@ -1023,9 +1049,17 @@ def check_trace_files(paths: Sequence[str | Path]) -> tuple[dict[str, Any], Chec
 
 
 def _check_file(path: Path) -> tuple[dict[str, Any], CheckResult]:
+    """Raises :class:`TraceIncomplete` on a cut trace, unless its events before the gap
+    already break a promise: then those violations, marked ``incomplete``."""
     with TraceReader(path) as reader:
         checker = TraceChecker()
         checker.feed_header(reader.header)
-        for event in reader.events():
-            checker.feed_event(event)
+        try:
+            for event in reader.events():
+                checker.feed_event(event)
+        except TraceIncomplete as gap:
+            found = checker.result_before_gap(gap)
+            if not found.violations:
+                raise  # nothing to show: one line, exit 2, never all clear
+            return reader.header, found
         return reader.header, checker.result()

@@ -17,9 +17,11 @@ from actors import GAP_EVENT, GAP_RESERVE_BYTES, JsonlTraceWriter
 from protocol import Subscribe, phone_address
 from scenarios import load_scenario, run_scenario
 from scenarios._cli._main import main
+from scenarios._trace._checks import TraceChecker
 from scenarios._trace._reader import TraceReader
 from tests.actors.test_tcp import Raw, to_cloud
 from tests.planted.gapless_reader import ignore_gap
+from tests.planted.silent_before_gap import forget_before_gap
 from tests.scenarios.test_serve import (  # noqa: F401 (the fixtures)
     Procs,
     keys,
@@ -214,3 +216,50 @@ def test_a_pos_stops_its_trace_at_its_bound_and_still_uploads_everything(
     assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
     code, err = _one_line_error(["check", str(trace)], capsys)
     assert code == 2 and re.search(r"incomplete from t=\d", err), err
+
+
+# --------------------------------------------------------------------------- before the gap
+
+
+def _leak_before_the_gap(cut: Path) -> str:
+    """``cut`` with a planted leak among its first events: the first timeout push sent
+    again to a stranger (privacy, and a second, different timeout push: both judged as the
+    event is read). Returns the receipt."""
+    lines = cut.read_text().splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if '"association-push"' in line)
+    leaked = json.loads(lines[at])
+    assert leaked["event"] == "send" and leaked["msg"]["reason"] == "timeout"
+    leaked["to"] = "phone:+8613899999999"
+    lines.insert(at + 1, json.dumps(leaked, separators=(",", ":")) + "\n")
+    cut.write_text("".join(lines))
+    return str(leaked["receipt"])
+
+
+def test_check_lists_what_a_cut_trace_breaks_before_its_gap(
+    whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = tmp_path / "cut.jsonl"
+    gap_at = _cut(whole, cut, 1_000_000)
+    receipt = _leak_before_the_gap(cut)
+    capsys.readouterr()
+    assert main(["check", str(cut)]) == 1
+    out = capsys.readouterr().out
+    assert "violations before the gap:" in out and "privacy" in out and receipt in out
+    assert f"incomplete: {cut}: line" in out and f"incomplete from t={gap_at}" in out
+    assert "no-delivery-lost" in out and "judgements made at the trace's end" in out
+    assert main(["check", "--json", str(cut)]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert not found["ok"] and f"t={gap_at}" in found["incomplete"]
+    assert {v["invariant"] for v in found["violations"]} >= {"privacy", "timeout-push"}
+    assert found["invariants"]["no-delivery-lost"]["violations"] == 0  # not judged: cut
+
+
+def test_planted_a_check_silent_before_the_gap_reports_only_incomplete(
+    whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cut = tmp_path / "cut.jsonl"
+    _cut(whole, cut, 1_000_000)
+    _leak_before_the_gap(cut)
+    monkeypatch.setattr(TraceChecker, "result_before_gap", forget_before_gap)
+    code, err = _one_line_error(["check", str(cut)], capsys)
+    assert code == 2 and "privacy" not in err  # the bug: the leak goes unsaid
