@@ -24,6 +24,12 @@ What it measures:
    engine learns one more basket before each question, as a live cloud does between
    requests, refreshing every ``--refresh`` baskets; the learning is not timed). Answers
    are read from the refreshed model, so asking first or again costs the same.
+3. **The same three with the personal feature on** (``--personal-weight``, default 1.0;
+   0 skips them): the model fully refreshed with that weight, as the eval's fitted engine
+   scores (``personal`` weighs 1.6 on Complete Journey there, docs/recommender.md). The
+   engine's default weight is 0, which skips the feature: a question's cost depends on
+   whether the weight is 0 (the phone's own co-purchases join the candidates), not on
+   its value.
 
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
@@ -40,6 +46,8 @@ import sys
 import time
 import timeit
 from pathlib import Path
+
+import attrs
 
 from protocol import EngineConfig, PairingEngine, PurchaseUpload
 from scenarios._model._datasets import Basket, Dataset, gc_paused, household_phone_id, load_dataset
@@ -144,6 +152,12 @@ def main() -> int:
     parser.add_argument(
         "--refresh", type=int, default=1000, help="the engine's refresh_every (default 1000)"
     )
+    parser.add_argument(
+        "--personal-weight",
+        type=float,
+        default=1.0,
+        help="the personal weight of the second set of questions (default 1.0; 0: none)",
+    )
     args = parser.parse_args()
     reference = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine reference: sum(range(1000)) takes {reference:.1f} us (compare runs by it)")
@@ -171,15 +185,34 @@ def main() -> int:
     )
     uploads = questions(dataset, args.questions, args.seed)
     more = list(dataset.baskets[-args.questions :])
+    _ask(engine, uploads, more, dataset, reference=reference, label="")
+    if args.personal_weight:
+        # the learning between above moved the model on: the same questions, a new model
+        engine.config = attrs.evolve(engine.config, personal_weight=args.personal_weight)
+        engine.refresh(full=True)
+        label = f", personal {args.personal_weight:g}"
+        _ask(engine, uploads, more, dataset, reference=reference, label=label)
+    return 0
+
+
+def _ask(
+    engine: PairingEngine,
+    uploads: list[PurchaseUpload],
+    more: list[Basket],
+    dataset: Dataset,
+    *,
+    reference: float,
+    label: str,
+) -> None:
+    """The three cases of questions, their wall and CPU figures."""
     for name, between in (
         ("first asking", None),
         ("asked again", None),
         ("learning between", more),
     ):
         timings, cpu_timings = latencies(engine, uploads, between, dataset)
-        print(_figures(f"associate, {name}", timings, reference))
+        print(_figures(f"associate, {name}{label}", timings, reference))
         print(_figures("    the same, CPU time", cpu_timings, reference))
-    return 0
 
 
 if __name__ == "__main__":
