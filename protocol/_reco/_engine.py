@@ -302,29 +302,25 @@ PERSONAL_WINDOW = 64
 (one 64-bit word per product)."""
 _WINDOW = (1 << PERSONAL_WINDOW) - 1
 _NO_TOGETHER: _Together = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64))
-_ONES = np.array([bin(n).count("1") for n in range(256)], dtype=np.int64)
-
-
-def _ones(masks: _Masks) -> _Ints:
-    """The number of set bits of each of *masks* (a byte table: numpy before 2.0 has no
-    bitwise_count)."""
-    found: _Ints = _ONES[masks.view(np.uint8)].reshape(-1, 8).sum(axis=1)
-    return found
 
 
 def _shares(together: _Together, basket: Sequence[int]) -> _Floats:
     """For each of a phone's products *j*, the sum over the products *i* of *basket* it
     bought in its window of the share of those baskets with *i* that also held *j*: the
-    personal feature, unweighted. Summed in *basket*'s order from 0.0."""
+    personal feature, unweighted. Every share at once (one row per such *i*), the rows
+    summed in *basket*'s order from 0.0, as :meth:`PairingEngine._personal_shares` does."""
     items, masks = together
-    total = np.zeros(len(items))
     if not len(items):
-        return total
+        return np.zeros(0)
     at = np.minimum(np.searchsorted(items, basket), len(items) - 1)
-    for i, k in zip(basket, at.tolist(), strict=True):
-        if items[k] == i and masks[k]:
-            mine = masks[k]
-            total = total + _ones(masks & mine) / float(_ones(masks[k : k + 1])[0])
+    mine = masks[at[items[at] == basket]]
+    mine = mine[mine != 0]
+    total = np.zeros(len(items))
+    if len(mine):
+        both = np.bitwise_count(masks & mine[:, None])
+        rows = both / np.bitwise_count(mine).astype(np.float64)[:, None]
+        for row in rows:  # not rows.sum(axis=0): numpy may sum in another order
+            total += row
     return total
 
 
