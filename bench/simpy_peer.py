@@ -22,9 +22,12 @@ process, alternating (the order swapped every repeat), ``--repeat`` times each:
    built for a sink), none folded; it splits the pipeline's cost into handing the events
    over (4 - 3) and folding them into the report (2 - 4);
 5. ``simpy, rare full GC``: the SimPy run of 1 under the collector policy an inline
-   ``World`` runs under (``actors/_collector.py``: full collections 100 times rarer), so
+   ``assocsim run`` holds from its workload on (``actors/_collector.py``: full collections
+   100 times rarer, what survives one frozen until the run ends; 3 and 4 hold it too), so
    that the like-for-like ratio is printed too: the verdicts say ``as shipped`` (assocsim
-   with its policy, SimPy with CPython's defaults) and ``like for like``.
+   with its policy, SimPy with CPython's defaults) and ``like for like``. Every run is
+   timed after a ``gc.collect()``: the one full pass over the whole heap that follows the
+   policy's block falls there, outside every contender's time alike.
 
 Each run is timed in wall and in CPU time of the process: on a shared machine the wall
 time also counts the waits for a core, so the verdicts take the worse of the two ratios
@@ -36,7 +39,7 @@ scenario and seed, and every phone machine ends with the same deliveries (receip
 under both drivers.
 
 Then a scaling sweep of ``assocsim run`` alone (``--scale``, 10k and 100k purchases by
-default; add 1000000 for a million, about 5 minutes of CPU and 5 GB), each run in a fresh child
+default; add 1000000 for a million, about 4-5 minutes of CPU and 4.2 GB), each run in a fresh child
 process (after a 500-purchase warm-up), so that peaks do not mix; ``--scale-repeat``
 runs of each size, sizes alternating, the one of least CPU time kept. It prints the
 wall and CPU time per purchase, the CPU time as a ratio to the smallest size's (flat:
@@ -48,9 +51,8 @@ the memory per purchase: (peak RSS - RSS before the run) / N, from ``/proc/self/
 What that memory is made of (``--parts``: the same run repeated by hand in the child,
 then the live objects of each part walked with ``gc.get_referents`` and summed by
 ``sys.getsizeof``, each object counted once, in this order). At 100k purchases, of
-about 5.3 kB of peak RSS per purchase, 4.5 kB are live at the end (0.7 kB more than
-before receipts were named ``MERCHANT/RECEIPT``, bd604e1: the longer keys of the store,
-the ledger and the report, and the report's one name per receipt, 5ffd939):
+about 4.6 kB of peak RSS per purchase, 3.9 kB are live at the end (5.3 and 4.5 kB before
+the ledger and the report kept a record per receipt, 9700ccb and 115ffa4):
 
 * the workload, ~520 B: a ``PlannedPurchase`` with its items and ids, kept all run;
 * the cloud's store, ~800 B: the binding (the upload and its items), the pending push,
@@ -59,16 +61,33 @@ the ledger and the report, and the report's one name per receipt, 5ffd939):
   recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
 * the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
   machines, ~680 B (ask plans, outbox entries, each ``Delivery`` shown);
-* the report builder, ~2.1 kB, the largest part: no ``TraceEvent`` is kept (none is
-  even made for it), but the promise ledger keeps about 20 keyed collections per
-  receipt, request and phone (bound, arrived, settled, shown, owed, replied, ...), and the
-  report its own sets (``_sent_uploads`` and its kin: one key per re-sendable message): what
-  the end-of-run judgement and the distinct-message counts need;
+* the report builder, ~1.4 kB (2.1 kB before), the largest part: no ``TraceEvent`` is
+  kept (none is even made for it), but the promise ledger keeps a record per receipt
+  (arrival, flags, the named phone), per (receipt, phone) (delivered, answered, received
+  ...), per request, the binding and the first time each phone was shown each receipt;
+  and the report a record per receipt (its name, purchase time, who sent it first ...)
+  and each request's flags: what the end-of-run judgement and the distinct-message
+  counts need. It grows with N: nothing is retired when a receipt's promises are settled;
 * the rest of the world, ~250 B: actors, mailboxes, the timer heap.
 
 The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
+
+Where the targets stand (issue 13; shared 2-core machine, load 1-5, 3 repeats): like for
+like, ``assocsim run`` takes 1.15x / 1.08x SimPy's CPU at 10k / 100k (not met); its
+bare world alone 0.96x / 0.95x, so the report pipeline (1.7-1.9 us per trace event,
+12-16 % of a run) is the whole difference. Per event, what is left is Python's own work:
+a call into the builder, a dict lookup for the receipt's record, one or two handler calls
+(the report's, the ledger's), a record or two read and written. Meeting it would take a
+fold that costs under ~0.5 us per event (the two modules compiled, e.g. with mypyc, or
+the facts kept as the events pass in the drivers' own records) or a driver leaner than
+SimPy's by the fold's cost. Per purchase, 200 / 231 / 257 us of CPU at 10k / 100k / 1M:
+1.28x (not flat); of it, the collector 5 / 5 / 12 % (21 % at 1M before its full passes
+froze what survived them) and ``generate_workload`` 12.6 / 16.7 / 18.9 us; without the
+collector 1.19x: the rest is a heap of 4 GB whose tables (the ledger's, the report's,
+the store's, the phones') are probed at random, so that each probe misses the caches
+more often; retiring a receipt's facts once its promises are settled would bound them.
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
         [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
