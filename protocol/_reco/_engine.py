@@ -281,7 +281,7 @@ One contiguous array: a question reads five of them at once (np.concatenate)."""
 
 
 _Masks = npt.NDArray[np.uint64]
-_Together = tuple[_Ints, _Masks]
+_Together = tuple[_Ints, _Masks, Mapping[int, int]]
 
 
 class _Profile(NamedTuple):
@@ -291,8 +291,9 @@ class _Profile(NamedTuple):
     top: _List  # its habit_candidates best products by habit part, parts 0.0
     parts: _Lookup  # product -> habit + recency + decayed parts; category -> habit_category
     # part; brand -> brand part; colour -> colour part ("" never a key)
-    together: _Together  # its products in number order and which of its last
-    # PERSONAL_WINDOW baskets held each (bit k: k before its newest); none if the weight is 0
+    together: _Together  # its products bought in its window, in number order, which of its
+    # last PERSONAL_WINDOW baskets held each (bit k: k before its newest) and each one's
+    # place among them; none if the weight is 0
 
 
 _EMPTY_LIST: _List = np.zeros((3, 0))
@@ -301,27 +302,29 @@ PERSONAL_WINDOW = 64
 """The personal feature counts a phone's co-purchases over its last this many baskets
 (one 64-bit word per product)."""
 _WINDOW = (1 << PERSONAL_WINDOW) - 1
-_NO_TOGETHER: _Together = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64))
+_NO_TOGETHER: _Together = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), {})
 
 
-def _shares(together: _Together, basket: Sequence[int]) -> _Floats:
-    """For each of a phone's products *j*, the sum over the products *i* of *basket* it
-    bought in its window of the share of those baskets with *i* that also held *j*: the
-    personal feature, unweighted. Every share at once (one row per such *i*), the rows
-    summed in *basket*'s order from 0.0, as :meth:`PairingEngine._personal_shares` does."""
-    items, masks = together
-    if not len(items):
-        return np.zeros(0)
-    at = np.minimum(np.searchsorted(items, basket), len(items) - 1)
-    mine = masks[at[items[at] == basket]]
-    mine = mine[mine != 0]
-    total = np.zeros(len(items))
-    if len(mine):
-        both = np.bitwise_count(masks & mine[:, None])
-        rows = both / np.bitwise_count(mine).astype(np.float64)[:, None]
-        for row in rows:  # not rows.sum(axis=0): numpy may sum in another order
-            total += row
-    return total
+def _shares(together: _Together, basket: Sequence[int]) -> tuple[_Ints, _Floats] | None:
+    """The phone's products *j* with a personal feature for *basket*, unweighted: the sum
+    over the products *i* of *basket* it bought in its window of the share of those
+    baskets with *i* that also held *j*; None if it bought none of *basket* there. Every
+    share at once (one row per such *i*), the rows summed in *basket*'s order as
+    :meth:`PairingEngine._personal_shares` sums from 0.0 (shares are not negative: adding
+    the first to 0.0 changes no bit)."""
+    items, masks, place = together
+    rows = [k for i in basket if (k := place.get(i)) is not None]
+    if not rows:
+        return None
+    mine = masks[rows]
+    found = np.bitwise_count(masks & mine[:, None]) / np.bitwise_count(mine)[:, None].astype(
+        np.float64
+    )
+    total = found[0]
+    for row in found[1:]:  # not found.sum(axis=0): numpy may sum in another order
+        total = total + row
+    held = np.flatnonzero(total)
+    return items[held], total[held]
 
 
 _NOTHING_OFFERED: tuple[_Ints, _Floats] = (np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -1133,9 +1136,16 @@ class PairingEngine:
         # bits shifted past the window's end fall off the 64-bit word
         shift = np.minimum(age, PERSONAL_WINDOW - 1).astype(np.uint64)
         words = np.where(age < PERSONAL_WINDOW, words << shift, np.uint64(0))
-        order = np.lexsort((products, owner))
+        # a product out of the window adds nothing and shares nothing: left out
+        kept = np.flatnonzero(words)
+        order = kept[np.lexsort((products[kept], owner[kept]))]
         ends = _ends(owner[order], len(records))
-        return list(zip(_split(products[order], ends), _split(words[order], ends), strict=True))
+        return [
+            (items, masks, {j: k for k, j in enumerate(items.tolist())})
+            for items, masks in zip(
+                _split(products[order], ends), _split(words[order], ends), strict=True
+            )
+        ]
 
     def _powers(self, age: int) -> _Floats:
         """``r ** k`` for every age *k* up to at least *age*, each as Python computes it
@@ -1296,16 +1306,15 @@ class PairingEngine:
                 excluded.append(index)
                 pieces.append(lists[index])
         profile = self._profiles.get(phone_id) if phone_id is not None else None
-        personal: _Lookup | None = None
+        shares = None
         if profile is not None:  # adds 0.0 to a candidate already listed: no change
             pieces.append(profile.top)
-            if len(profile.together[0]):  # the phone's own co-purchases with the basket
-                shares = _shares(profile.together, excluded)
-                mine = np.flatnonzero(shares)
-                if len(mine):
-                    bought = profile.together[0][mine].astype(np.float64)
-                    personal = (bought, self.config.personal_weight * shares[mine])
-                    pieces.append(np.array((bought, np.zeros(len(mine)), np.zeros(len(mine)))))
+            shares = _shares(profile.together, excluded)  # its own co-purchases with them
+            if shares is not None:
+                listed = sum(piece.shape[1] for piece in pieces)
+                piece = np.zeros((3, len(shares[0])))
+                piece[0] = shares[0]
+                pieces.append(piece)
         # a basket product gets -inf added: whatever else it sums, it scores no answer (one
         # learned after the last refresh is no candidate)
         known = len(self._tables)
@@ -1315,6 +1324,10 @@ class PairingEngine:
         table = np.concatenate(pieces, axis=1)
         if not table.shape[1]:
             return []
+        personal = None
+        if shares is not None:  # the weighted shares in their piece's columns, 0.0 elsewhere
+            personal = np.zeros(table.shape[1])
+            personal[listed : listed + len(shares[1])] = self.config.personal_weight * shares[1]
         return self._rank(
             table[0].astype(np.int64), table[1], table[2], profile, limit, personal=personal
         )
@@ -1327,11 +1340,12 @@ class PairingEngine:
         profile: _Profile | None,
         limit: int,
         *,
-        personal: _Lookup | None = None,
+        personal: _Floats | None = None,
     ) -> list[tuple[int, float, Reason]]:
         """Score every candidate; best first, the n-th candidate of a category at
         ``score * diversity ** n``, ties by SKU; each with the reason of its largest
-        part. Only positive scores are answers. Vectorised: each sum is the same
+        part; *personal*, the weighted personal part of each of *candidates* (listed once).
+        Only positive scores are answers. Vectorised: each sum is the same
         sequence of float additions as a plain loop's (in list order, from 0.0), so the
         scores are bit for bit those of one."""
         tables = self._tables
@@ -1343,12 +1357,18 @@ class PairingEngine:
         scores = co + near + rows[:, 0]
         habit_parts = None
         if profile is not None:  # product, category, brand and colour parts: one look-up
-            parts = _looked_up(profile.parts, rows[:, 1:].ravel()).reshape(size, 4)
-            habit_parts = parts[:, 0] + parts[:, 1]
-            if personal is not None:  # the phone's own co-purchases: a habit part
-                habit_parts = habit_parts + _looked_up(personal, rows[:, 1])
-            # adding a colour part of 0.0 changes no sum
-            scores = scores + habit_parts + parts[:, 2] + parts[:, 3]
+            keys = profile.parts[0]
+            # a phone that bought no coloured product has no colour part: not looked up
+            kinds = 4 if len(keys) and keys[-1] >= 3 * _BLOCK else 3
+            parts = _looked_up(profile.parts, rows[:, 1 : 1 + kinds].T.ravel())
+            parts = parts.reshape(kinds, size)
+            habit_parts = parts[0] + parts[1]
+            if personal is not None:  # the phone's own co-purchases: a habit part (a sum
+                # of 0.0s and the one listed: that part)
+                habit_parts = habit_parts + np.bincount(inverse, weights=personal, minlength=size)
+            scores = scores + habit_parts + parts[2]
+            if kinds == 4:  # adding a colour part of 0.0 changes no positive sum
+                scores = scores + parts[3]
         positive = np.flatnonzero(scores > 0)
         # best first; ties in the order first listed (a stable sort of a dict of them)
         order = positive[np.lexsort((first[positive], -scores[positive]))].tolist()
