@@ -11,7 +11,7 @@ import pytest
 
 from actors import EventKind, TraceEvent
 from protocol import AssociationPush, PushReason
-from scenarios import TraceChecker, explore
+from scenarios import CloudFactory, TraceChecker, explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
@@ -180,17 +180,17 @@ def test_a_fork_sharing_the_ledgers_lists_is_caught() -> None:
 
 
 @pytest.mark.parametrize(
-    ("factory", "faults"),
-    [(buggy_cloud, {}), (forgetful_leak_cloud, {"crashes": 1})],
+    ("factory", "crashes"),
+    [(buggy_cloud, 0), (forgetful_leak_cloud, 1)],
     ids=["push-after-answered-pull", "forgetful-leak"],
 )
 def test_symmetry_renaming_the_checkers_state_still_finds_planted_bugs(
-    factory: object, faults: dict[str, object]
+    factory: CloudFactory, crashes: int
 ) -> None:
     # Under symmetry the checker's state (its message digests too) is renamed with the
     # world's: mirrored histories merge, and a bug is still found on a path as short.
-    merged = explore("two-purchases", cloud=factory, **faults)  # type: ignore[arg-type]
-    full = explore("two-purchases", cloud=factory, symmetry=False, **faults)  # type: ignore[arg-type]
+    merged = explore("two-purchases", cloud=factory, crashes=crashes)
+    full = explore("two-purchases", cloud=factory, symmetry=False, crashes=crashes)
     assert merged.outcome is Outcome.VIOLATION and full.outcome is Outcome.VIOLATION
     assert len(merged.path) == len(full.path)
     assert merged.progress.states < full.progress.states
