@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
-from scenarios._explore._api import explore
+from scenarios import FaultBudgets, explore
 
 TARGET_STATES_PER_S = 20_000
 TARGET_SECONDS = 300.0
@@ -77,7 +77,7 @@ def main() -> int:
         f"# {platform.python_implementation()} {platform.python_version()}, one process; "
         f"baseline: a bare cloud step takes {step * 1e6:.1f} us"
     )
-    runs = [
+    runs: list[tuple[str, FaultBudgets]] = [
         ("no faults", {}),
         ("loss <= 1", {"loss": 1}),
         ("1 crash anywhere", {"crashes": 1, "crash_points": "anywhere"}),
@@ -87,7 +87,7 @@ def main() -> int:
         for symmetry in (True, False):
             rows.append((label, symmetry, faults))
     if not args.quick:
-        target = {"loss": 1, "crashes": 1, "crash_points": "anywhere"}
+        target: FaultBudgets = {"loss": 1, "crashes": 1, "crash_points": "anywhere"}
         rows.append(("loss <= 1 + 1 crash anywhere", True, target))
         rows.append(("loss <= 1 + 1 crash anywhere", False, target))
     print(
@@ -97,7 +97,7 @@ def main() -> int:
     )
     for label, symmetry, faults in rows:
         cpu_started = time.process_time()
-        result = explore("two-purchases", symmetry=symmetry, **faults)  # type: ignore[arg-type]
+        result = explore("two-purchases", symmetry=symmetry, **faults)
         cpu = time.process_time() - cpu_started
         p = result.progress
         per_state = p.seconds / p.states / step if p.states else 0.0

@@ -7,7 +7,13 @@ people behave; :func:`run_scenario` runs it in virtual time with a seed and retu
 executor. The ``assocsim`` command line lives here too.
 """
 
-from ._explore._api import ExplorationFailed, ExploreResult, explore, replay_counterexample
+from ._explore._api import (
+    ExplorationFailed,
+    ExploreResult,
+    FaultBudgets,
+    explore,
+    replay_counterexample,
+)
 from ._explore._world import WORLDS as EXPLORE_WORLDS
 from ._explore._world import (
     Budgets,
@@ -94,6 +100,7 @@ __all__ = [
     "ExploreError",
     "ExploreResult",
     "ExploreWorld",
+    "FaultBudgets",
     "MethodResult",
     "PhonePlan",
     "PhoneRole",

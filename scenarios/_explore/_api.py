@@ -17,7 +17,7 @@ import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -36,7 +36,23 @@ from ._world import (
     world_named,
 )
 
-__all__ = ["ExplorationFailed", "ExploreResult", "explore", "replay_counterexample"]
+__all__ = [
+    "ExplorationFailed",
+    "ExploreResult",
+    "FaultBudgets",
+    "explore",
+    "replay_counterexample",
+]
+
+
+class FaultBudgets(TypedDict, total=False):
+    """:func:`explore`'s fault budgets as one typed value: ``explore(world, **budgets)``
+    (a parametrized test's or a sweep's faults, checked by mypy like the keywords)."""
+
+    loss: int
+    duplication: int
+    crashes: int
+    crash_points: str | CrashPoints
 
 
 class ExplorationFailed(AssertionError):

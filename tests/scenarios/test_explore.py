@@ -30,6 +30,7 @@ from protocol import (
     Recommender,
     Send,
 )
+from scenarios import CloudFactory, FaultBudgets
 from scenarios._cli._main import main
 from scenarios._explore._api import ExplorationFailed, explore, replay_counterexample
 from scenarios._explore._model import (
@@ -66,9 +67,9 @@ from tests.planted.unsuperseding_answer import unsuperseding_cloud
     ],
 )
 def test_the_reference_cloud_keeps_every_promise_in_every_interleaving(
-    world: str, faults: dict[str, object]
+    world: str, faults: FaultBudgets
 ) -> None:
-    result = explore(world, **faults)  # type: ignore[arg-type]
+    result = explore(world, **faults)
     result.assert_ok()
     assert result.outcome is Outcome.EXHAUSTED
     assert result.terminal_states > 0
@@ -88,9 +89,9 @@ def test_the_sometimes_properties_cover_the_patents_three_ways_and_the_crashes()
     [{"loss": 1}, {"loss": 1, "crashes": 1, "crash_points": "anywhere"}],
     ids=["loss", "loss+crash-anywhere"],
 )
-def test_two_purchases_with_faults(faults: dict[str, object]) -> None:
-    # The second is bench/explore.py's target world (46k states with symmetry).
-    result = explore("two-purchases", **faults)  # type: ignore[arg-type]
+def test_two_purchases_with_faults(faults: FaultBudgets) -> None:
+    # The second is bench/explore.py's target world (72,611 states with symmetry).
+    result = explore("two-purchases", **faults)
     result.assert_ok()
     assert result.outcome is Outcome.EXHAUSTED
 
@@ -125,9 +126,9 @@ def test_depth_first_visits_the_same_states_as_breadth_first() -> None:
     ids=["push-after-answered-pull", "unsuperseding-answer", "dropped-dual-send", "per-write"],
 )
 def test_every_planted_bug_is_found_with_a_short_counterexample(
-    tmp_path: Path, factory: object, world: str, faults: dict[str, object], invariant: str
+    tmp_path: Path, factory: CloudFactory, world: str, faults: FaultBudgets, invariant: str
 ) -> None:
-    result = explore(world, cloud=factory, **faults)  # type: ignore[arg-type]
+    result = explore(world, cloud=factory, **faults)
     assert result.outcome is Outcome.VIOLATION
     assert not result.ok
     assert 0 < len(result.path) <= 30
