@@ -467,6 +467,17 @@ _count: Callable[[dict[Any, int], Iterable[Any]], None] = vars(collections).get(
 """``collections.Counter``'s own counting loop (in C) applied to plain dicts;
 :func:`_count_in` if it is absent."""
 
+
+def _uncount(row: dict[int, int], key: int) -> None:
+    """Undo one count of *key* in *row*: a key counted once leaves (the others keep
+    their order, as if it had never been counted)."""
+    left = row[key] - 1
+    if left:
+        row[key] = left
+    else:
+        del row[key]
+
+
 _HABIT = Reason.HABIT
 _CO_PURCHASE = Reason.CO_PURCHASE
 _COMPLEMENT = Reason.COMPLEMENT
@@ -623,9 +634,9 @@ class PairingEngine:
         """
         items = tuple(items)
         ids_of = self._ids
-        if all(item.sku in ids_of for item in items):
+        try:
             ids = sorted({ids_of[item.sku] for item in items})
-        else:  # a product first seen: intern in the order of the lines
+        except KeyError:  # a product first seen: intern in the order of the lines
             intern = self._intern
             ids = sorted({intern(item) for item in items})
         if not ids:
@@ -656,12 +667,13 @@ class PairingEngine:
                 self._rank_best(kind, i)
         self._dirty_products.update(ids)
         if len(ids) > 1:
-            rows = [products[i].row for i in ids]
-            hashes = [products[i].hash for i in ids]
-            for i, row in zip(
-                ids, self._count_pairs(ids, rows, hashes, self._neighbour_cap), strict=True
+            learned = [products[i] for i in ids]
+            rows = [product.row for product in learned]
+            hashes = [product.hash for product in learned]
+            for product, row in zip(
+                learned, self._count_pairs(ids, rows, hashes, self._neighbour_cap), strict=True
             ):
-                products[i].row = row
+                product.row = row
         kinds = sorted(touched)  # even one: its row may have grown past its cap
         rows = [categories[c].related for c in kinds]
         hashes = [categories[c].hash for c in kinds]
@@ -686,12 +698,10 @@ class PairingEngine:
         count = _count
         out: list[dict[int, int]] = []
         if len(ids) - 1 <= partners:
-            last = len(ids) - 1
-            for k, row in enumerate(rows):
-                if k:
-                    count(row, ids[:k])
-                if k < last:
-                    count(row, ids[k + 1 :])
+            # every other id, in order: all of them counted, then the id's own count undone
+            for i, row in zip(ids, rows, strict=True):
+                count(row, ids)
+                _uncount(row, i)
                 out.append(_strongest(row, keep) if len(row) > cap else row)
             return out
         # i and j are partners when hash(i) + hash(j) is 0 modulo `groups`: symmetric,
@@ -701,8 +711,9 @@ class PairingEngine:
         for i, h in zip(ids, hashes, strict=True):
             by_group[h % groups].append(i)
         for i, h, row in zip(ids, hashes, rows, strict=True):
-            group = by_group[-h % groups]
-            count(row, [j for j in group if j != i])
+            count(row, by_group[-h % groups])
+            if (h + h) % groups == 0:  # i is in its own partners' group: not its own pair
+                _uncount(row, i)
             out.append(_strongest(row, keep) if len(row) > cap else row)
         return out
 
