@@ -547,6 +547,9 @@ class PairingEngine:
         self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
         self._tables = _Tables(np.zeros((0, 5)))
         self._affinity_memo: dict[tuple[int, str, str], tuple[_Ints, _Floats]] = {}
+        # category -> its products, n(j) + 1 and size, as the offers read them: kept until
+        # the category changes (its products' counts, best sellers and size change with it)
+        self._members: dict[int, tuple[_Ints, _Floats, int]] = {}
         self._words_of: _Ints = np.zeros((0, 2), dtype=np.int64)  # product -> brand, colour
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
@@ -807,6 +810,7 @@ class PairingEngine:
         changed = set(self._dirty_categories)
         for d in self._dirty_categories:
             changed.update(relating[d])
+            self._members.pop(d, None)
         ordered = sorted(changed)
         for c, offer in zip(ordered, self._compute_offered(ordered), strict=True):
             self._offered[c] = offer
@@ -861,7 +865,7 @@ class PairingEngine:
         no two related categories offer the same one."""
         products = self._products
         categories = self._categories
-        members: dict[int, tuple[_Ints, _Floats, int]] = {}  # D -> its products, n(j) + 1, size
+        members = self._members
         owners: list[int] = []
         pieces: list[_Ints] = []
         counts: list[_Floats] = []
