@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +14,8 @@ from hypothesis import strategies as st
 from protocol import Catalog, EngineConfig, Item, PairingEngine
 from protocol._reco import _engine
 from protocol._reco._recommender import BRAND_BONUS, colour_affinity
+from tests.planted.backward_counts import BackwardCountsEngine
+from tests.planted.colourless_offers import ColourlessOffersEngine
 
 POOL = [
     Item(
@@ -63,23 +64,6 @@ class PlainCountsEngine(PairingEngine):
             count(row, [j for j in group if j != i])
             out.append(strongest(row, keep) if len(row) > cap else row)
         return out
-
-
-class BackwardCountsEngine(PairingEngine):
-    """Planted: counts a basket's pairs in reverse order (the same totals, another order
-    of the counters, so cuts keep other ties)."""
-
-    def _count_pairs(
-        self, ids: list[int], rows: list[dict[int, int]], hashes: list[int], cap: int
-    ) -> list[dict[int, int]]:
-        return super()._count_pairs(ids[::-1], rows[::-1], hashes[::-1], cap)[::-1]
-
-
-class ColourlessOffersEngine(PairingEngine):
-    """Planted: weighs a category's offer without the colour affinity."""
-
-    def _colour_row(self, colour: str) -> np.ndarray:
-        return np.zeros(len(self._word_ids))
 
 
 def _learned(kind: type[PairingEngine], baskets: list[list[Item]]) -> PairingEngine:
