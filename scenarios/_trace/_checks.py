@@ -1001,8 +1001,9 @@ def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
     the order violations are listed in), lists in order, ``skip`` keys left out and so are
     methods (a ledger's dispatch tables: code, not history)."""
     cls = type(value)
+    atom: Hashable = value  # an atom, or (below) a value just checked to hash
     if cls in _ATOMS:
-        return value  # type: ignore[no-any-return]
+        return atom
     if cls is dict:
         return frozenset(
             [(k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)]
@@ -1014,7 +1015,7 @@ def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
     if attrs.has(cls):  # a judgment (mutable), a violation
         return (cls.__name__, *[_frozen(getattr(value, f.name)) for f in attrs.fields(cls)])
     hash(value)  # a value the monitor's state cannot hold otherwise raises here
-    return value  # type: ignore[no-any-return]
+    return atom
 
 
 def check_trace(records: Iterable[Mapping[str, Any]], *, settings: Settings = None) -> CheckResult:

@@ -17,6 +17,8 @@ Load it like any variant:
 
 from __future__ import annotations
 
+from typing import Any
+
 from protocol import (
     Address,
     AssociationPush,
@@ -41,8 +43,8 @@ class ForgetfulLeak(CloudMachine):
     """:class:`~protocol.CloudMachine` that leaks a receipt when a phone subscribes to a
     cloud process that has not itself heard from a POS."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.heard_from_pos = False  # memory only: a restart forgets it
 
     def handle(self, message: Message, sender: Address, now: float) -> Effects:
