@@ -8,6 +8,7 @@ did before issue 14 (or a plausible way back to it), and each test must fail wit
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,29 +31,24 @@ class CatchUpFirstDriver(CloudDriver):
         return work
 
 
-class _Hoard:
+class _Hoard(io.StringIO):
     """A text stream that keeps everything written until it is closed."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self._path = path
-        self._parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
     def close(self) -> None:
-        self._path.write_text("".join(self._parts), encoding="utf-8")
+        if not self.closed:
+            self._path.write_text(self.getvalue(), encoding="utf-8")
+        super().close()
 
 
 def open_hoarding_trace(path: Path, header: dict[str, Any]) -> tuple[IO[str], Observer]:
     stream = _Hoard(path)
-    writer = JsonlTraceWriter(stream, header)  # type: ignore[arg-type]
+    writer = JsonlTraceWriter(stream, header)
 
     def write(event: TraceEvent) -> None:
         writer(event)
 
-    return stream, write  # type: ignore[return-value]
+    return stream, write

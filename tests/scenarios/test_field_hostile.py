@@ -13,13 +13,15 @@ import stat
 import subprocess
 import sys
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 import trio
 import trustme
 
-from actors import EventKind, MemoryTransport, SqliteStore, TraceEvent
+from actors import EventKind, MemoryTransport, Observer, SqliteStore, TraceEvent
 from protocol import (
     CLOUD,
     AssociationPush,
@@ -166,9 +168,13 @@ def test_a_trace_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
         assert json.loads(path.read_text().splitlines()[0])["process"] == "cloud"
 
 
-def _peak_while_tracing(tmp_path: Path, writer_of: object) -> int:
+TraceOpener = Callable[[Path, dict[str, Any]], tuple[IO[str] | None, Observer | None]]
+
+
+def _peak_while_tracing(tmp_path: Path, writer_of: TraceOpener) -> int:
     """Peak Python memory while 30,000 events (about 4 MB) are traced."""
-    file, write = writer_of(tmp_path / "t.jsonl", {"process": "cloud"})  # type: ignore[operator]
+    file, write = writer_of(tmp_path / "t.jsonl", {"process": "cloud"})
+    assert file is not None and write is not None
     upload = catalog_upload("R1")
     tracemalloc.start()
     try:
