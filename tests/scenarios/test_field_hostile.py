@@ -37,7 +37,7 @@ from scenarios._field._common import CloudDriver, StoreThread, open_trace
 from tests.actors.test_tcp import Raw, codes
 from tests.builders import ALICE, MERCHANT, POS, catalog_upload
 from tests.planted import hostile_field as planted
-from tests.scenarios.test_serve import Procs, purchases
+from tests.scenarios.field_processes import Procs, purchases
 
 DUE = 200  # pushes that fell due while the cloud was down
 

@@ -22,12 +22,7 @@ from scenarios._trace._reader import TraceReader
 from tests.actors.test_tcp import Raw, to_cloud
 from tests.planted.gapless_reader import ignore_gap
 from tests.planted.silent_before_gap import forget_before_gap
-from tests.scenarios.test_serve import (  # noqa: F401 (the fixtures)
-    Procs,
-    keys,
-    procs,
-    purchases,
-)
+from tests.scenarios.field_processes import Procs, purchases
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +158,7 @@ def test_every_field_process_refuses_a_bad_trace_bound_in_one_line(
 
 async def test_a_flooded_serve_cloud_stops_its_trace_at_its_bound(
     tmp_path: Path,
-    procs: Procs,  # noqa: F811 (the fixture)
+    procs: Procs,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     bound = 65_536
@@ -189,8 +184,8 @@ async def test_a_flooded_serve_cloud_stops_its_trace_at_its_bound(
 
 def test_a_pos_stops_its_trace_at_its_bound_and_still_uploads_everything(
     tmp_path: Path,
-    procs: Procs,  # noqa: F811 (the fixture)
-    keys: str,  # noqa: F811 (the fixture)
+    procs: Procs,
+    keys: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A till's trace is bounded as the cloud's is: a cloud that floods it cannot fill its
