@@ -45,15 +45,17 @@ from protocol.lowlevel import (
 )
 
 from ._errors import StoreError
+from ._store_migration import MIGRATIONS, migrate
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """The schema this code writes and reads, kept in ``PRAGMA user_version``.
 
 Version 2 keys every receipt by (merchant_id, receipt_id): each merchant has its own
-namespace of receipt ids (issue 14). Version 1 keyed them by receipt id alone; a version 1
-file is refused (see :meth:`SqliteStore._refuse_unless_ours`)."""
+namespace of receipt ids (issue 14). Version 3 has the same tables with the messages in
+wire version 3. An older store is migrated when opened, after a copy of it is written
+beside it (``actors/_store_migration.py``)."""
 
 APPLICATION_ID: Final = int.from_bytes(b"asoc", "big")
 """``PRAGMA application_id`` of an assocsim store: tells it apart from other SQLite files."""
@@ -181,6 +183,7 @@ class SqliteStore:
         # request and push, and decoding its JSON cost more than the query. Keyed by the
         # text itself, so a row changed outside assocsim is decoded (and judged) afresh.
         self._uploads: dict[str, PurchaseUpload] = {}
+        self._migrated_from: int | None = None
         try:
             _create_private(self._path)
             # isolation_level=None: autocommit, each statement is its own transaction.
@@ -259,6 +262,9 @@ class SqliteStore:
     def _open(self) -> None:
         try:
             fresh = self._check_identity()
+            older = 0 if fresh else self._inspect()[1]
+            if older and older < SCHEMA_VERSION:
+                self._copy_before_migrating(older)
             # Only now, once the file is known to be ours (or empty), change its header.
             (mode,) = self._db.execute("PRAGMA journal_mode = WAL").fetchone()
             if str(mode).lower() != "wal":
@@ -269,7 +275,7 @@ class SqliteStore:
             self._db.execute(f"PRAGMA synchronous = {'FULL' if self._durable else 'NORMAL'}")
             if self._durable:
                 self._db.execute("PRAGMA fullfsync = ON")  # macOS: flush the drive's cache
-            if fresh:
+            if fresh or older < SCHEMA_VERSION:
                 self._create_schema()
         except sqlite3.Error as exc:
             raise StoreError(
@@ -306,19 +312,33 @@ class SqliteStore:
                 f"than this assocsim reads (version {SCHEMA_VERSION}); upgrade assocsim to "
                 "open it, or pass another path"
             )
-        if version == 1:
-            raise StoreError(
-                f"{self._path!r} holds an assocsim store of schema version 1 (receipt ids "
-                "shared by all merchants), which this assocsim no longer reads (version 2 "
-                "keys receipts by merchant): finish its pushes with the assocsim that wrote "
-                "it, then start this one on a new --db path"
-            )
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION and version not in MIGRATIONS:
             raise StoreError(
                 f"{self._path!r} holds an assocsim store of unknown schema version {version} "
                 f"(this assocsim reads version {SCHEMA_VERSION}); it may be damaged: restore "
                 "it from a backup, or pass another path"
             )
+
+    def _copy_before_migrating(self, version: int) -> None:
+        """Write the store as it is to ``PATH.schema-VERSION`` (0600) before migrating it."""
+        copy = self.copy_path(version)
+        if os.path.exists(copy) and os.path.getsize(copy) > 0:
+            raise StoreError(
+                f"{self._path!r} holds an assocsim store of schema version {version} to "
+                f"migrate to version {SCHEMA_VERSION}, but {copy!r} (where its copy goes) "
+                "already exists: move that file away, then open the store again"
+            )
+        _create_private(copy)
+        self._db.execute("VACUUM INTO ?", (copy,))
+
+    def copy_path(self, version: int) -> str:
+        """Where the copy of this store at schema ``version`` is written before migrating."""
+        return f"{self._path}.schema-{version}"
+
+    @property
+    def migrated_from(self) -> int | None:
+        """The schema version this store was migrated from when opened, or None."""
+        return self._migrated_from
 
     def _create_schema(self) -> None:
         db = self._db
@@ -333,6 +353,23 @@ class SqliteStore:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             else:
                 self._refuse_unless_ours(app_id, version, objects)
+                if version < SCHEMA_VERSION:  # another process may have migrated it meanwhile
+                    try:
+                        migrate(
+                            db,
+                            version=version,
+                            target=SCHEMA_VERSION,
+                            schema=_SCHEMA,
+                            path=self._path,
+                        )
+                    except StoreError:
+                        # The store stays as it was, so its copy is not needed (and would
+                        # stop the next attempt).
+                        with contextlib.suppress(OSError):
+                            os.remove(self.copy_path(version))
+                        raise
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    self._migrated_from = version
         except BaseException:
             db.execute("ROLLBACK")
             raise

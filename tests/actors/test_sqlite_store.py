@@ -96,7 +96,7 @@ def test_a_new_store_creates_a_versioned_wal_database(tmp_path: Path) -> None:
         assert store.path == str(path)
         assert store.durable
     assert pragma(path, "application_id") == APPLICATION_ID
-    assert pragma(path, "user_version") == SCHEMA_VERSION == 2
+    assert pragma(path, "user_version") == SCHEMA_VERSION == 3
     assert pragma(path, "journal_mode") == "wal"
     with sqlite3.connect(path) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
@@ -311,22 +311,8 @@ def test_a_store_of_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(StoreError, match=r"schema version 3, newer .* upgrade assocsim"):
+    with pytest.raises(StoreError, match=r"schema version 4, newer .* upgrade assocsim"):
         SqliteStore(path)
-
-
-def test_a_store_of_schema_version_1_is_refused_in_one_line(tmp_path: Path) -> None:
-    """Version 1 keyed receipts by id alone (issue 14): refused, not misread."""
-    path = tmp_path / "cloud.db"
-    SqliteStore(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 1")
-    db.close()
-    with pytest.raises(StoreError) as refused:
-        SqliteStore(path)
-    message = str(refused.value)
-    assert "schema version 1" in message and "keys receipts by merchant" in message
-    assert "new --db path" in message and "\n" not in message
 
 
 def test_a_store_of_an_unknown_schema_version_is_refused(tmp_path: Path) -> None:
