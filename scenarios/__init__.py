@@ -3,6 +3,7 @@
 A :class:`Scenario` says how many shops, phones and purchases a world has and how its
 people behave; :func:`run_scenario` runs it in virtual time with a seed and returns the
 :class:`Report`. :func:`apply_overrides` changes a scenario's knobs (``KEY=VALUE``);
+a :class:`RunSpec` is one run's scenario as given, its overrides and its seed;
 :func:`run_sweep` runs a scenario over a grid of knob values and seeds, on every core or any
 executor. The ``assocsim`` command line lives here too.
 """
@@ -28,6 +29,7 @@ from ._model._datasets import Basket, Dataset, DatasetError, load_dataset
 from ._model._durations import format_duration, parse_duration
 from ._model._errors import ScenarioError
 from ._model._overrides import apply_overrides, override_keys, parse_override, parse_value
+from ._model._runspec import RunSpec
 from ._model._scenario import (
     CloudSettings,
     Scenario,
@@ -110,6 +112,7 @@ __all__ = [
     "Report",
     "ReportBuilder",
     "RunResult",
+    "RunSpec",
     "Scenario",
     "ScenarioError",
     "ShopPlan",

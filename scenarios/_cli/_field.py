@@ -3,9 +3,10 @@
 
 Each command reads its arguments into the typed options of ``scenarios/_field/``
 (``CloudOptions``, ``ClientOptions`` with ``PosOptions`` or ``PhoneOptions``,
-``TcpRunOptions``) and runs it there. The ``--scenario``/``--set`` checks of every field
-process are one function, :func:`_field_scenario`. A bad argument is one line on stderr
-and exit status 2, from ``main``.
+``TcpRunOptions``) and runs it there. The ``--scenario``/``--set``/``--seed`` checks of
+every field process are one function, :func:`_field_run`, which builds their
+:class:`~scenarios.RunSpec`. A bad argument is one line on stderr and exit status 2, from
+``main``.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ from scenarios._field._tcprun import (
 )
 from scenarios._model._durations import format_duration
 from scenarios._model._errors import ScenarioError
-from scenarios._model._overrides import apply_overrides
-from scenarios._model._scenario import CloudSettings, Scenario, load_scenario
+from scenarios._model._runspec import RunSpec
+from scenarios._model._scenario import CloudSettings
 from scenarios._sim._runner import cloud_config
 
 from ._types import positive_duration, positive_number
@@ -88,17 +89,21 @@ def add_time_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait-for-go", action="store_true", help=argparse.SUPPRESS)
 
 
-def _field_scenario(source: str | None, sets: Sequence[str], process: str) -> Scenario | None:
-    """A field process's ``--scenario`` with its ``--set`` overrides applied, or ``None``
-    without one (then a ``--set`` is refused). One warning line on stderr if the scenario
-    configures faults, which a field process leaves out."""
+def _field_run(
+    source: str | None, sets: Sequence[str], seed: int | None, process: str
+) -> RunSpec | None:
+    """A field process's ``--scenario``, ``--set`` and ``--seed`` as one :class:`RunSpec`,
+    or ``None`` without a scenario (then a ``--set`` or ``--seed`` is refused). One warning
+    line on stderr if the scenario configures faults, which a field process leaves out."""
     if source is None:
         if sets:
             raise ScenarioError("--set changes a --scenario: give the scenario too")
+        if seed is not None:
+            raise ScenarioError("--seed goes with --scenario")
         return None
-    scenario = apply_overrides(load_scenario(source), sets)
-    warn_faults_not_applied(scenario, process)
-    return scenario
+    run = RunSpec.load(source, sets, seed)
+    warn_faults_not_applied(run.scenario, process)
+    return run
 
 
 # ------------------------------------------------------------------ serve
@@ -217,7 +222,8 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
     host, port = parse_endpoint(args.listen, what="--listen")
     if (args.tls_cert is None) != (args.tls_key is None):
         raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
-    scenario = _field_scenario(args.scenario, args.set, "serve cloud")
+    run = _field_run(args.scenario, args.set, None, "serve cloud")  # it takes no --seed
+    scenario = run.scenario if run is not None else None
     config = CloudConfig() if scenario is None else cloud_config(scenario)
     if args.push_timeout is not None:
         config = attrs.evolve(config, push_timeout=args.push_timeout)
@@ -246,8 +252,7 @@ def _cloud_options(args: argparse.Namespace) -> CloudOptions:
         trace=args.trace,
         config=config,
         recommender=args.recommender if args.recommender is not None else settings.recommender,
-        scenario=scenario,
-        overrides=tuple(args.set),
+        run=run,
         batch=args.batch,
         epoch=args.epoch,
         speed=args.speed,
@@ -388,18 +393,13 @@ def _client_options(args: argparse.Namespace) -> ClientOptions:
     host, port = parse_endpoint(args.cloud, what="--cloud")
     if port == 0:
         raise ScenarioError("--cloud: port 0 is not a server's port")
-    scenario = _field_scenario(args.scenario, args.set, args.command)
-    if scenario is None and args.seed is not None:
-        raise ScenarioError("--seed goes with --scenario")
     return ClientOptions(
         host=host,
         port=port,
         tls=args.tls or args.tls_ca is not None,
         tls_ca=args.tls_ca,
         trace=args.trace,
-        scenario=scenario,
-        seed=None if scenario is None else (args.seed if args.seed is not None else scenario.seed),
-        overrides=tuple(args.set),
+        run=_field_run(args.scenario, args.set, args.seed, args.command),
         epoch=args.epoch,
         speed=args.speed,
         status_file=args.status_file,
@@ -490,7 +490,7 @@ def refuse_tcp_options(args: argparse.Namespace) -> None:
         raise ScenarioError(f"{', '.join(given)}: only with --transport tcp")
 
 
-def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out: IO[str]) -> int:
+def run_tcp_command(args: argparse.Namespace, run: RunSpec, out: IO[str]) -> int:
     """``assocsim run NAME --transport tcp``: the report, and how it compares."""
     if args.check_determinism or args.plots is not None or getattr(args, "cloud", None):
         raise ScenarioError(
@@ -502,10 +502,7 @@ def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out
         raise ScenarioError("--tls-cert and --tls-key go together: give both, or neither")
     if args.tls_ca is not None and args.tls_cert is None:
         raise ScenarioError("--tls-ca goes with --tls-cert and --tls-key")
-    refuse_faults_on_tcp(scenario)
-    source = args.scenario
-    if Path(source).exists():
-        source = str(Path(source).resolve())
+    refuse_faults_on_tcp(run.scenario)
     options = TcpRunOptions(
         speed=args.speed,
         phone_processes=args.phone_processes,
@@ -515,7 +512,7 @@ def run_tcp_command(args: argparse.Namespace, scenario: Scenario, seed: int, out
         trace=args.trace,
         keep=args.keep,
     )
-    result = run_tcp(scenario, seed, args.set, source, options)
+    result = run_tcp(run, options)
     if args.json:
         out.write(json.dumps(tcp_result_json(result)) + "\n")
     else:

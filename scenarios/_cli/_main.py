@@ -25,8 +25,8 @@ from typing import IO, NoReturn
 from actors import CrashTally, IdleFault, JsonlTraceWriter, Observer, idle_faults
 from protocol import AssocsimError
 from scenarios._model._errors import ScenarioError
-from scenarios._model._overrides import apply_overrides
-from scenarios._model._scenario import Scenario, builtin_scenarios, load_scenario, scenario_to_dict
+from scenarios._model._runspec import RunSpec, rerun_header
+from scenarios._model._scenario import Scenario, builtin_scenarios
 from scenarios._sim._cloud_factory import load_cloud_factory
 from scenarios._sim._progress import Progress, SweepBar, SweepLines, SweepProgress
 from scenarios._sim._runner import RunResult, run_scenario
@@ -222,23 +222,17 @@ def _make_dir(directory: Path, what: str) -> None:
 
 
 def _run(args: argparse.Namespace, out: IO[str]) -> int:
-    scenario = apply_overrides(load_scenario(args.scenario), args.set)
-    seed = scenario.seed if args.seed is None else args.seed
+    run = RunSpec.load(args.scenario, args.set, args.seed)
+    scenario, seed = run.scenario, run.seed
     if args.transport == "tcp":
-        return run_tcp_command(args, scenario, seed, out)
+        return run_tcp_command(args, run, out)
     refuse_tcp_options(args)
     cloud = None if args.cloud is None else load_cloud_factory(args.cloud)
     if args.plots is not None:
         _make_dir(args.plots, "plots")
     observers, crash_tally, checker = _observers(scenario, check=args.check)
     trace_file: IO[str] | None = None
-    header = {
-        "scenario": scenario.name,
-        "seed": seed,
-        "scheduling": args.scheduling,
-        "overrides": list(args.set),
-        "settings": scenario_to_dict(scenario),
-    }
+    header = rerun_header(run, {"scheduling": args.scheduling})
     if args.cloud is not None:
         header["cloud"] = args.cloud  # so replay runs the same variant
     if args.trace is not None:
@@ -344,9 +338,8 @@ def _cores() -> int:
 def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     started = time.perf_counter()
     vary = parse_vary(args.vary)
-    base = load_scenario(args.scenario)
-    effective = apply_overrides(base, args.set)  # once: a bad --set is told before anything
-    name = effective.name
+    run = RunSpec.load(args.scenario, args.set)  # once: a bad --set is told before anything
+    name = run.scenario.name
     out_dir: Path = args.out if args.out is not None else Path(f"sweep-{name}")
     if args.scheduler is not None and args.jobs is not None:
         raise ScenarioError("--jobs and --scheduler: give one (the cluster sets the workers)")
@@ -355,7 +348,7 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
         SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
     )
     if args.scheduler is not None:  # a bad --vary is told before waiting for a cluster
-        plan_sweep(effective, vary)
+        plan_sweep(run, vary)
     with contextlib.ExitStack() as stack:
         executor = None
         where = f"{jobs} jobs"
@@ -364,15 +357,7 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
             executor, jobs = cluster.executor, cluster.threads
             where = f"{jobs} threads on {cluster.address}"
         result = run_sweep(
-            base,
-            vary,
-            args.seeds,
-            jobs,
-            out_dir,
-            progress=progress,
-            executor=executor,
-            source=args.scenario,
-            sets=args.set,
+            run, vary, args.seeds, jobs, out_dir, progress=progress, executor=executor
         )
     runs = len(result.rows)
     out.write(

@@ -74,7 +74,7 @@ from protocol.lowlevel import (
     strict_converter,
 )
 from scenarios._model._errors import ScenarioError
-from scenarios._model._scenario import Scenario, scenario_to_dict
+from scenarios._model._runspec import RunSpec, rerun_header
 from scenarios._model._workload import Workload, generate_workload
 
 from ._common import (
@@ -169,17 +169,16 @@ def _describe(exc: BaseException) -> str:
 
 @attrs.frozen
 class ClientOptions:
-    """What both client processes are given: the cloud, TLS, the trace, the scenario
-    (``--set`` applied) or none, and the clock options ``run --transport tcp`` sets."""
+    """What both client processes are given: the cloud, TLS, the trace, the scenario run
+    (``--scenario``, ``--set``, ``--seed``) or none, and the clock options ``run
+    --transport tcp`` sets."""
 
     host: str
     port: int
     tls: bool
     tls_ca: Path | None
     trace: Path | None
-    scenario: Scenario | None
-    seed: int | None
-    overrides: tuple[str, ...]
+    run: RunSpec | None
     epoch: float
     speed: float
     status_file: Path | None
@@ -187,24 +186,19 @@ class ClientOptions:
     trace_max_bytes: int | None = DEFAULT_TRACE_MAX_BYTES  # JsonlTraceWriter's; None: none
 
 
-def _workload(options: ClientOptions) -> Workload:
-    assert options.scenario is not None and options.seed is not None
-    return generate_workload(options.scenario, options.seed)
+def _workload(run: RunSpec) -> Workload:
+    return generate_workload(run.scenario, run.seed)
 
 
 def _header(options: ClientOptions, process: str) -> dict[str, Any]:
-    scenario = options.scenario
-    return {
-        "scenario": "field-trial" if scenario is None else scenario.name,
-        "seed": options.seed,
+    facts = {
         "process": process,
         "transport": "tls" if options.tls else "tcp",
         "cloud": f"{options.host}:{options.port}",
         "epoch": options.epoch,
         "speed": options.speed,
-        "overrides": list(options.overrides),
-        "settings": {} if scenario is None else scenario_to_dict(scenario),
     }
+    return rerun_header(options.run, facts)
 
 
 async def _wait_connected(
@@ -352,14 +346,15 @@ def _tills(pos: PosOptions) -> list[_Till]:
     for pos_id in pos.pos_ids:
         if not is_token(pos_id) or ":" in pos_id:
             raise ScenarioError(f"--pos {pos_id!r}: 1 to 64 letters, digits or '.-_'")
-    if (pos.purchases is None) == (options.scenario is None):
+    if (pos.purchases is None) == (options.run is None):
         raise ScenarioError("give the purchases: --purchases FILE.jsonl or --scenario NAME")
     if pos.purchases is not None:
         pos_ids = pos.pos_ids or ("pos-1",)
         if len(pos_ids) != 1:
             raise ScenarioError("--purchases feeds one POS: give one --pos")
         return [_Till(pos_ids[0], tuple(read_purchases(pos.purchases)), None)]
-    workload = _workload(options)
+    assert options.run is not None  # one of the two, checked above
+    workload = _workload(options.run)
     shop = next((s for s in workload.shops if s.merchant_id == merchant), None)
     if shop is None:
         known = ", ".join(s.merchant_id for s in workload.shops)
@@ -497,7 +492,7 @@ class _PosProcess:
                 till.pos_id,
                 till.checkouts,
                 promotions=till.promotions,
-                retry=options.scenario.retry if options.scenario is not None else None,
+                retry=options.run.scenario.retry if options.run is not None else None,
             )
             for till in tills
         ]
@@ -523,7 +518,7 @@ class _PosProcess:
         observer = timebase.observer(_observers(writer, self.printer))
         timers = TimerService()
         nursery.start_soon(timers.run)
-        start_at = 0.0 if options.scenario is not None else None
+        start_at = 0.0 if options.run is not None else None
         if start_at is not None:  # a scenario's day starts at virtual 0 for every process
             await trio.sleep_until(timebase.real(start_at))
         for machine, endpoint in zip(self.machines, endpoints, strict=True):
@@ -705,7 +700,7 @@ def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     asks = tuple(_ask(receipt) for receipt in phone.asks)
     if phone.asks and len(ids) != 1:
         raise ScenarioError("--ask is for one phone: give one --id")
-    if phone.asks and options.scenario is not None:
+    if phone.asks and options.run is not None:
         raise ScenarioError("--ask and --scenario do not mix: a scenario's phones ask by plan")
     process = _PhoneProcess(_phones(ids, options), _Tokens(phone.token_file), options, out)
     process.asks = asks
@@ -726,9 +721,10 @@ def _ask(text: str) -> ReceiptKey:
 
 
 def _phones(ids: Sequence[str], options: ClientOptions) -> list[PhoneMachine]:
-    if options.scenario is None:
+    run = options.run
+    if run is None:
         return [PhoneMachine(phone_id) for phone_id in ids]
-    workload = _workload(options)
+    workload = _workload(run)
     plans = {plan.phone_id: plan for plan in workload.phones}
     asks: dict[str, dict[ReceiptKey, float | None]] = {phone_id: {} for phone_id in ids}
     for purchase in workload.purchases:
@@ -746,7 +742,7 @@ def _phones(ids: Sequence[str], options: ClientOptions) -> list[PhoneMachine]:
                 subscribes=plan.subscribes,
                 ask_plan=asks[phone_id],
                 default_ask_delay=None,
-                retry=options.scenario.retry,
+                retry=run.scenario.retry,
             )
         )
     return machines
@@ -814,7 +810,7 @@ class _PhoneProcess:
         nursery.start_soon(timers.run)
         for phone in self.phones:
             machine: Machine = phone
-            if options.scenario is None:  # an app: enrols at once, asks what it is told to
+            if options.run is None:  # an app: enrols at once, asks what it is told to
                 enrolled = phone.phone_id in self.tokens.tokens
                 machine = _Enrolling(phone, subscribe=not enrolled, asks=self.asks)
             actor = Actor(

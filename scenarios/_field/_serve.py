@@ -57,7 +57,7 @@ from protocol.lowlevel import (
     pos_of,
 )
 from scenarios._model._errors import ScenarioError
-from scenarios._model._scenario import Scenario, scenario_to_dict
+from scenarios._model._runspec import RunSpec, rerun_header
 from scenarios._sim._runner import recommender_named
 
 from ._common import (
@@ -196,7 +196,8 @@ def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
 @attrs.frozen
 class CloudOptions:
     """What ``serve cloud`` is given: where to listen, its files, the cloud's config, the
-    scenario it took them from (``--set`` applied) or none, and the clock options."""
+    scenario run it took them from (``--scenario``, ``--set``) or none, and the clock
+    options."""
 
     host: str
     port: int
@@ -209,8 +210,7 @@ class CloudOptions:
     trace: Path | None
     config: CloudConfig
     recommender: str  # "rules" or "engine" (the [cloud] recommender knob's values)
-    scenario: Scenario | None
-    overrides: tuple[str, ...]
+    run: RunSpec | None
     batch: int
     epoch: float
     speed: float
@@ -283,25 +283,22 @@ class _Cloud:
 
 
 def _header(options: CloudOptions, port: int) -> dict[str, Any]:
-    scenario = options.scenario
-    settings: dict[str, Any] = scenario_to_dict(scenario) if scenario is not None else {}
-    settings["cloud"] = {
-        **settings.get("cloud", {}),
-        "push_timeout": options.config.push_timeout,
-        "mismatch_policy": str(options.config.mismatch_policy),
-        "recommender": options.recommender,
-    }
-    return {
-        "scenario": options.scenario.name if options.scenario is not None else "field-trial",
-        "seed": None,
+    facts = {
         "process": "cloud",
         "transport": "tls" if options.tls_cert is not None else "tcp",
         "listen": f"{options.host}:{port}",
         "epoch": options.epoch,
         "speed": options.speed,
-        "overrides": list(options.overrides),
-        "settings": settings,
     }
+    header = rerun_header(options.run, facts, seeded=False)  # the cloud takes no seed
+    settings: dict[str, Any] = header["settings"]
+    settings["cloud"] = {  # what it runs with: --push-timeout and the others win
+        **settings.get("cloud", {}),
+        "push_timeout": options.config.push_timeout,
+        "mismatch_policy": str(options.config.mismatch_policy),
+        "recommender": options.recommender,
+    }
+    return header
 
 
 async def _wait_for_go(default: float, status_file: Path | None, port: int) -> float:

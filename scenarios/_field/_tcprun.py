@@ -48,6 +48,7 @@ from protocol.lowlevel import (
     generate_key,
 )
 from scenarios._model._errors import ScenarioError
+from scenarios._model._runspec import RunSpec
 from scenarios._model._scenario import Scenario
 from scenarios._model._workload import generate_workload
 from scenarios._sim._report import Report, ReportBuilder
@@ -249,22 +250,14 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "scenarios"]
 
 
-def run_tcp(
-    scenario: Scenario, seed: int, overrides: Sequence[str], source: str, options: TcpRunOptions
-) -> TcpRunResult:
-    """Act ``scenario`` out over TCP; ``source`` is how the children load it (its name or
-    path), ``overrides`` its --set assignments. Raises ScenarioError if a process fails,
-    or before any starts if the scenario has faults a TCP run cannot apply."""
+def run_tcp(spec: RunSpec, options: TcpRunOptions) -> TcpRunResult:
+    """Act ``spec``'s scenario out over TCP with its seed; the children load it as its
+    source (a name, or a file path made absolute) with its overrides. Raises ScenarioError
+    if a process fails, or before any starts if the scenario has faults a TCP run cannot
+    apply."""
+    scenario, seed = spec.scenario, spec.seed
     refuse_faults_on_tcp(scenario)
-    run = _TcpRun(scenario, seed, source, options)
-    # The day runs `speed` times faster: a re-send after 2 virtual seconds would come
-    # after 2 ms, long before any answer can. Only the timing of re-sends changes.
-    first = max(scenario.retry.first_delay, MIN_RETRY_WALL * run.speed)
-    run.sets = [
-        *overrides,
-        f"retry.first_delay={first!r}",
-        f"retry.max_delay={max(scenario.retry.max_delay, first)!r}",
-    ]
+    run = _TcpRun(spec, options)
     started = time.perf_counter()
     try:
         run.start_cloud()
@@ -296,14 +289,20 @@ def run_tcp(
 class _TcpRun:
     """The processes of one run, in a directory of their files (keys, traces, logs)."""
 
-    def __init__(self, scenario: Scenario, seed: int, source: str, options: TcpRunOptions):
-        self.scenario = scenario
-        self.seed = seed
-        self.source = source
+    def __init__(self, spec: RunSpec, options: TcpRunOptions):
+        scenario = spec.scenario
         self.options = options
         self.speed = options.speed if options.speed is not None else auto_speed(scenario)
-        self.workload = generate_workload(scenario, seed)
-        self.sets: list[str] = []
+        self.workload = generate_workload(scenario, spec.seed)
+        # The day runs `speed` times faster: a re-send after 2 virtual seconds would come
+        # after 2 ms, long before any answer can. Only the timing of re-sends changes.
+        first = max(scenario.retry.first_delay, MIN_RETRY_WALL * self.speed)
+        self.children_run = spec.evolve(  # what every child is told to run
+            [
+                f"retry.first_delay={first!r}",
+                f"retry.max_delay={max(scenario.retry.max_delay, first)!r}",
+            ]
+        )
         timeout = options.timeout
         if timeout is None:
             timeout = 2.0 * scenario.horizon / self.speed + 90.0
@@ -313,10 +312,12 @@ class _TcpRun:
         self.port: int | None = None
 
     def _scenario_args(self, *, seed: bool = True) -> list[str]:
-        words = ["--scenario", self.source]
+        run = self.children_run
+        source = Path(run.source)  # a file: the children run in another directory
+        words = ["--scenario", str(source.resolve()) if source.exists() else run.source]
         if seed:
-            words += ["--seed", str(self.seed)]
-        return words + [word for assignment in self.sets for word in ("--set", assignment)]
+            words += ["--seed", str(run.seed)]
+        return words + [word for assignment in run.overrides for word in ("--set", assignment)]
 
     def _child(self, name: str, words: list[str]) -> None:
         trace = ["--trace", str(self.directory / f"{name}.jsonl")]

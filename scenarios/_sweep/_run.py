@@ -47,7 +47,7 @@ import attrs
 
 from actors import CrashTally, idle_faults
 from scenarios._model._errors import ScenarioError
-from scenarios._model._overrides import apply_overrides
+from scenarios._model._runspec import RunSpec
 from scenarios._model._scenario import Scenario, scenario_from_dict, scenario_to_dict
 from scenarios._sim._progress import SweepProgress
 from scenarios._sim._report import Report
@@ -125,10 +125,11 @@ def _given(overrides: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 def run_point(task: SweepTask) -> SweepRow:
     """Build the task's scenario, run it (inline scheduling) and return its figures."""
-    scenario = apply_overrides(scenario_from_dict(task.scenario), task.overrides, option="--vary")
+    run = _point_run(RunSpec.of(scenario_from_dict(task.scenario)), task.overrides, task.seed)
+    scenario = run.scenario
     tally = CrashTally()
     with _ONE_RUN_AT_A_TIME:
-        result = run_scenario(scenario, task.seed, observers=[tally] if scenario.crash else ())
+        result = run_scenario(scenario, run.seed, observers=[tally] if scenario.crash else ())
     return SweepRow(
         point=task.point,
         seed=task.seed,
@@ -215,12 +216,19 @@ def parse_vary(texts: Iterable[str]) -> dict[str, list[str]]:
     return vary
 
 
-def plan_sweep(base: Scenario, vary: Mapping[str, Sequence[str]]) -> list[SweepPoint]:
+def _point_run(base: RunSpec, overrides: Sequence[str], seed: int | None = None) -> RunSpec:
+    """A point's run: the base run with the point's ``--vary`` overrides (and its seed)."""
+    return base.evolve(overrides, seed=seed, option="--vary")
+
+
+def plan_sweep(base: Scenario | RunSpec, vary: Mapping[str, Sequence[str]]) -> list[SweepPoint]:
     """Every point of the sweep, each one's scenario built (so checked) before any run.
 
+    ``base`` is the scenario with its ``--set`` overrides applied, or its :class:`RunSpec`.
     Points are the cartesian product of the values, the first knob varying slowest.
     Raises :class:`ScenarioError` naming the first bad ``--vary`` value.
     """
+    run = base if isinstance(base, RunSpec) else RunSpec.of(base)
     for key, values in vary.items():
         if not values:
             raise ScenarioError(f"--vary {key}=: no values")
@@ -230,9 +238,7 @@ def plan_sweep(base: Scenario, vary: Mapping[str, Sequence[str]]) -> list[SweepP
     keys = list(vary)
     for index, combination in enumerate(itertools.product(*vary.values())):
         overrides = tuple(f"{key}={value}" for key, value in zip(keys, combination, strict=True))
-        points.append(
-            SweepPoint(index, overrides, apply_overrides(base, overrides, option="--vary"))
-        )
+        points.append(SweepPoint(index, overrides, _point_run(run, overrides).scenario))
     return points
 
 
@@ -310,7 +316,7 @@ def _collect(
 
 
 def run_sweep(
-    base: Scenario,
+    base: Scenario | RunSpec,
     vary: Mapping[str, Sequence[str]],
     seeds: int,
     jobs: int,
@@ -323,8 +329,10 @@ def run_sweep(
 ) -> SweepResult:
     """Run ``base`` at every point of ``vary`` for ``seeds`` seeds; write the sweep's files.
 
-    ``base`` is the scenario as loaded and ``sets`` its ``--set`` overrides; the seeds are
-    ``b.seed + 0 .. seeds - 1`` of the result ``b``. ``jobs`` worker processes run the
+    ``base`` is the scenario as loaded and ``sets`` its ``--set`` overrides, or a
+    :class:`RunSpec` holding both (then give neither ``sets`` nor ``source``); the seeds
+    are ``seed + 0 .. seeds - 1`` of the run's seed (the scenario's own unless the
+    :class:`RunSpec` was given one). ``jobs`` worker processes run the
     units (``1``: in this process, no pool) unless ``executor`` is given, which is then
     used (and not shut down): any :class:`concurrent.futures.Executor`, e.g. a Dask
     ``Client.get_executor()``. ``source`` is the scenario's name or path as given (default:
@@ -335,15 +343,21 @@ def run_sweep(
         raise ScenarioError(f"--seeds must be at least 1, got {seeds}")
     if jobs < 1:
         raise ScenarioError(f"--jobs must be at least 1, got {jobs}")
-    effective = apply_overrides(base, sets)
-    points = plan_sweep(effective, vary)
+    if isinstance(base, RunSpec):
+        if sets or source is not None:
+            raise ScenarioError("run_sweep: a RunSpec holds its overrides and source already")
+        run = base
+    else:
+        run = RunSpec.of(base, sets, source=source)  # once: a bad --set is told first
+    effective = run.scenario
+    points = plan_sweep(run, vary)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ScenarioError(f"cannot write into {out_dir}: {exc.strerror or exc}") from None
     settings = scenario_to_dict(effective)
-    seed_values = tuple(effective.seed + n for n in range(seeds))
+    seed_values = tuple(run.seed + n for n in range(seeds))
     tasks = [
         SweepTask(point.index, seed, settings, point.overrides)
         for point in points
@@ -367,23 +381,21 @@ def run_sweep(
         if progress is not None:
             progress.close()
     wall_time = time.perf_counter() - started
-    scenario_given = source if source is not None else effective.name
     files = _write_files(
         out_dir,
         points=points,
         rows=rows,
         header={
             "format": SWEEP_FORMAT,
-            "scenario": scenario_given,
+            "scenario": run.source,
             "vary": {key: list(values) for key, values in vary.items()},
             "seeds": seeds,
             "seed_values": list(seed_values),
             "jobs": jobs,
-            "set": list(sets),
+            "set": list(run.overrides),
             "base": settings,
         },
-        scenario_given=scenario_given,
-        sets=tuple(sets),
+        run=run,
     )
     return SweepResult(out_dir, tuple(points), tuple(rows), seed_values, files, wall_time)
 
@@ -427,8 +439,7 @@ def _write_files(
     points: Sequence[SweepPoint],
     rows: Sequence[SweepRow],
     header: dict[str, Any],
-    scenario_given: str,
-    sets: tuple[str, ...],
+    run: RunSpec,
 ) -> tuple[Path, ...]:
     knob_keys = [key for key, _ in points[0].knobs] if points else []
     results = out_dir / "results.csv"
@@ -445,8 +456,8 @@ def _write_files(
                     *(value for _, value in row.knobs),
                     row.seed,
                     *(getattr(row.report, figure) for figure in FIGURES),
-                    scenario_given,
-                    ";".join(sets + points[row.point].overrides),
+                    run.source,  # with the overrides, what re-runs the row
+                    ";".join(run.overrides + points[row.point].overrides),
                 ]
                 for row in rows
             ),

@@ -86,7 +86,7 @@ def test_serve_cloud_without_a_scenario_takes_the_cloud_config_defaults(tmp_path
     options = _cloud_options(tmp_path)
     assert options.config == CloudConfig()
     assert options.recommender == "rules"
-    assert options.scenario is None
+    assert options.run is None
 
 
 def test_serve_cloud_takes_its_scenario_then_its_options(tmp_path: Path) -> None:
@@ -96,6 +96,7 @@ def test_serve_cloud_takes_its_scenario_then_its_options(tmp_path: Path) -> None
     scenario = load_scenario("wrong-ids")
     expected = attrs.evolve(cloud_config(scenario), max_products=3, push_timeout=120.0)
     assert options.config == expected
-    assert options.overrides == ("cloud.max_products=3",)
+    assert options.run is not None
+    assert options.run.overrides == ("cloud.max_products=3",)
     policy = _cloud_options(tmp_path, "--mismatch-policy", "reject").config.mismatch_policy
     assert policy is MismatchPolicy.REJECT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios import ScenarioError, load_scenario
+from scenarios import RunSpec, ScenarioError, load_scenario
 from scenarios._cli._main import main
 from scenarios._field import _tcprun as tcprun
 from scenarios._field._tcprun import faults_tcp_cannot_apply, refuse_faults_on_tcp
@@ -104,7 +104,7 @@ def test_run_tcp_itself_refuses_before_any_process(no_processes: None) -> None:
     """The library entry point refuses too, not only the command line."""
     options = tcprun.TcpRunOptions()
     with pytest.raises(ScenarioError, match=r"cannot apply .*\[\[partition\]\]"):
-        tcprun.run_tcp(load_scenario("faults"), 11, [], "faults", options)
+        tcprun.run_tcp(RunSpec.load("faults", seed=11), options)
 
 
 @pytest.mark.parametrize(
