@@ -14,7 +14,8 @@ from typing import IO, Any
 
 from scenarios._explore._api import ExploreResult, explore, replay_counterexample
 from scenarios._explore._search import Outcome, SearchProgress, Strategy
-from scenarios._explore._world import SETTINGS, WORLDS, CrashPoints, ExploreError
+from scenarios._explore._world import SETTINGS, WORLDS, CrashPoints
+from scenarios._model._overrides import split_assignment
 
 __all__ = ["EXIT_PARTIAL", "add_explore_parser", "explore_command"]
 
@@ -136,12 +137,9 @@ def explore_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         )
         err.flush()
 
-    settings: dict[str, str] = {}
-    for item in args.settings:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise ExploreError(f"--set {item}: expected KEY=VALUE, e.g. mismatch_policy=reject")
-        settings[key.strip()] = value.strip()
+    settings = dict(
+        split_assignment(item, example="mismatch_policy=reject") for item in args.settings
+    )
     result = explore(
         args.world,
         settings=settings,

@@ -18,7 +18,7 @@ from typing import Any
 from ._errors import ScenarioError
 from ._scenario import Scenario, scenario_from_dict, scenario_to_dict
 
-__all__ = ["apply_overrides", "override_keys", "parse_override", "parse_value"]
+__all__ = ["apply_overrides", "override_keys", "parse_override", "parse_value", "split_assignment"]
 
 
 def parse_value(text: str) -> Any:
@@ -32,16 +32,25 @@ def parse_value(text: str) -> Any:
     return parsed["v"]
 
 
+def split_assignment(
+    assignment: str, *, option: str = "--set", example: str = "wrong_id_rate=0.05"
+) -> tuple[str, str]:
+    """``(key, text)`` of ``"KEY=VALUE"``, both stripped: the one check of a ``--set``'s
+    form (a scenario's, an exploration world's), one line naming it if it is not one."""
+    key, equals, text = assignment.partition("=")
+    key = key.strip()
+    if not equals or not key:
+        raise ScenarioError(f"{option} {assignment}: expected KEY=VALUE, e.g. {example}")
+    return key, text.strip()
+
+
 def parse_override(assignment: str, *, option: str = "--set") -> tuple[str, Any]:
     """``(key, value)`` of ``"KEY=VALUE"``; the value parsed as :func:`parse_value` says.
 
     Only the form is checked here; :func:`apply_overrides` checks the key and the value.
     """
-    key, equals, text = assignment.partition("=")
-    key = key.strip()
-    if not equals or not key:
-        raise ScenarioError(f"{option} {assignment}: expected KEY=VALUE, e.g. wrong_id_rate=0.05")
-    return key, parse_value(text.strip())
+    key, text = split_assignment(assignment, option=option)
+    return key, parse_value(text)
 
 
 def override_keys(scenario: Scenario | None = None) -> list[str]:

@@ -47,6 +47,7 @@ import attrs
 
 from actors import CrashTally, idle_faults
 from scenarios._model._errors import ScenarioError
+from scenarios._model._overrides import split_assignment
 from scenarios._model._runspec import RunSpec
 from scenarios._model._scenario import Scenario, scenario_from_dict, scenario_to_dict
 from scenarios._sim._progress import SweepProgress
@@ -119,8 +120,7 @@ def _lookup(data: Mapping[str, Any], key: str) -> Any:
 
 def _given(overrides: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """``("k=v", ...)`` -> ``(("k", "v"), ...)``, the values as text, as given."""
-    pairs = (assignment.partition("=") for assignment in overrides)
-    return tuple((key.strip(), text.strip()) for key, _, text in pairs)
+    return tuple(split_assignment(assignment, option="--vary") for assignment in overrides)
 
 
 def run_point(task: SweepTask) -> SweepRow:

@@ -32,6 +32,7 @@ from scenarios._cli import _field
 from scenarios._cli._main import _parser, main
 from scenarios._field import _clients, _serve
 from scenarios._field._tcprun import TcpRunOptions, _TcpRun
+from scenarios._model._overrides import split_assignment
 from scenarios._model._runspec import FIELD_TRIAL, rerun_header
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,22 @@ def test_the_command_line_says_a_bad_set_in_one_line(capsys: pytest.CaptureFixtu
     assert main(["run", "quickstart", "--set", "shops=true"]) == 2
     err = capsys.readouterr().err
     assert err == "assocsim: error: --set shops=true: shops: expected a whole number, got True\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["run", "quickstart", "--set", "=3"], "--set =3: expected KEY=VALUE, e.g. wrong_id_rate"),
+        (["explore", "pull", "--set", "=3"], "--set =3: expected KEY=VALUE, e.g. mismatch_policy"),
+        (["explore", "pull", "--set", "push_timeout"], "--set push_timeout: expected KEY=VALUE"),
+    ],
+)
+def test_a_sets_form_is_checked_by_one_function_for_scenarios_and_worlds(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(f"assocsim: error: {line}")
+    assert split_assignment(" a.b = [1, 2] ") == ("a.b", "[1, 2]")
 
 
 # ------------------------------------------------------------------ every consumer takes it
