@@ -228,7 +228,13 @@ def plan_sweep(base: Scenario | RunSpec, vary: Mapping[str, Sequence[str]]) -> l
     Points are the cartesian product of the values, the first knob varying slowest.
     Raises :class:`ScenarioError` naming the first bad ``--vary`` value.
     """
-    run = base if isinstance(base, RunSpec) else RunSpec.of(base)
+    return [
+        point for point, _ in _plan(base if isinstance(base, RunSpec) else RunSpec.of(base), vary)
+    ]
+
+
+def _plan(run: RunSpec, vary: Mapping[str, Sequence[str]]) -> list[tuple[SweepPoint, RunSpec]]:
+    """:func:`plan_sweep`'s points, each with its run (the base run evolved by the point)."""
     for key, values in vary.items():
         if not values:
             raise ScenarioError(f"--vary {key}=: no values")
@@ -238,7 +244,8 @@ def plan_sweep(base: Scenario | RunSpec, vary: Mapping[str, Sequence[str]]) -> l
     keys = list(vary)
     for index, combination in enumerate(itertools.product(*vary.values())):
         overrides = tuple(f"{key}={value}" for key, value in zip(keys, combination, strict=True))
-        points.append(SweepPoint(index, overrides, _point_run(run, overrides).scenario))
+        point_run = _point_run(run, overrides)
+        points.append((SweepPoint(index, overrides, point_run.scenario), point_run))
     return points
 
 
@@ -350,7 +357,8 @@ def run_sweep(
     else:
         run = RunSpec.of(base, sets, source=source)  # once: a bad --set is told first
     effective = run.scenario
-    points = plan_sweep(run, vary)
+    planned = _plan(run, vary)
+    points = [point for point, _ in planned]
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -395,7 +403,7 @@ def run_sweep(
             "set": list(run.overrides),
             "base": settings,
         },
-        run=run,
+        reruns=[point_run for _, point_run in planned],
     )
     return SweepResult(out_dir, tuple(points), tuple(rows), seed_values, files, wall_time)
 
@@ -439,7 +447,7 @@ def _write_files(
     points: Sequence[SweepPoint],
     rows: Sequence[SweepRow],
     header: dict[str, Any],
-    run: RunSpec,
+    reruns: Sequence[RunSpec],
 ) -> tuple[Path, ...]:
     knob_keys = [key for key, _ in points[0].knobs] if points else []
     results = out_dir / "results.csv"
@@ -456,8 +464,8 @@ def _write_files(
                     *(value for _, value in row.knobs),
                     row.seed,
                     *(getattr(row.report, figure) for figure in FIGURES),
-                    run.source,  # with the overrides, what re-runs the row
-                    ";".join(run.overrides + points[row.point].overrides),
+                    reruns[row.point].source,  # with the overrides and seed: re-runs it
+                    ";".join(reruns[row.point].overrides),
                 ]
                 for row in rows
             ),
