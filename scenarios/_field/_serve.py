@@ -323,6 +323,7 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
             await thread.call(cloud.open)
         except StoreError as exc:
             raise ScenarioError(str(exc)) from None
+        _say_migrated(cloud.store)
         authenticate = _authenticate(Authenticator(keys, tokens), thread, cloud)
         context = None
         if options.tls_cert is not None and options.tls_key is not None:
@@ -354,6 +355,16 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
         await thread.call(cloud.close)
         thread.close()
         holders.close()
+
+
+def _say_migrated(store: SqliteStore | None) -> None:
+    """One line when the store was brought from an older schema, naming its copy."""
+    if store is not None and store.migrated_from is not None:
+        stderr_line(
+            f"serve cloud: migrated {store.path} from store schema version "
+            f"{store.migrated_from}; the store as it was is kept in "
+            f"{store.copy_path(store.migrated_from)}"
+        )
 
 
 async def _drive(

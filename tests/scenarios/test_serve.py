@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -703,3 +704,21 @@ def test_what_the_start_built_is_left_out_of_later_collections() -> None:
         assert gc.get_freeze_count() >= frozen_before + len(held)
     finally:
         gc.unfreeze()
+
+
+def test_serve_cloud_says_it_migrated_an_older_store(tmp_path: Path, procs: Procs) -> None:
+    """A store written before wire version 3 is migrated on start, with one line naming its
+    copy, and the cloud serves from it (``docs/store.md``, older stores)."""
+    fixture = Path(__file__).parents[1] / "actors" / "data" / "store-schema-2.sql"
+    with sqlite3.connect(tmp_path / "cloud.db") as db:
+        db.executescript(fixture.read_text())
+    db.close()
+    cloud, _ = procs.cloud("cloud", "--db", "cloud.db")
+    assert cloud.interrupt() == 0
+    assert (
+        "serve cloud: migrated cloud.db from store schema version 2; the store as it was "
+        "is kept in cloud.db.schema-2"
+    ) in cloud.err
+    with SqliteStore(tmp_path / "cloud.db") as store:
+        assert store.migrated_from is None
+        assert [str(b.receipt) for b in store.bindings()] == ["shop-01/R1", "shop-02/R1"]
