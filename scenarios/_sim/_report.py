@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -184,9 +184,10 @@ class ReportBuilder(EventSink):
         # reads one record instead of one set per figure (see PromiseLedger's records).
         self._receipts: dict[tuple[object, ...], list[Any]] = {}
         self._record: list[Any] = _NO_RECORD  # the record of the message being folded
-        # The trace's name of the receipt of a note (TraceEvent.receipt, its one
-        # definition), by (receipt id, merchant id, actor): built and hashed once.
+        # The trace's name of the receipt of a note no message named yet (TraceEvent.receipt,
+        # its one definition), by (receipt id, merchant id, actor): built and hashed once.
         self._note_receipts: dict[tuple[object, ...], str | None] = {}
+        self._notes_named: dict[str, bool] = {}  # does the ledger read a note kind's receipt?
         # A receipt's second and later senders or phones (rare), by (slot, name, who):
         self._more: set[tuple[int, str | None, str]] = set()
         # Each request's flags (_SENT, _MISMATCHED, _RESPONDED) by (phone address, request id):
@@ -219,10 +220,12 @@ class ReportBuilder(EventSink):
         # With each handler, whether it reads the receipt: if neither the report's own
         # nor the ledger's does, the message is not named (a third of a run's messages).
         self._on_send = {
-            cls: (handler, _names("send", cls, _SEND_HANDLERS)) for cls, handler in on_send.items()
+            cls: (handler, _names("send", cls, _SEND_HANDLERS, ledger))
+            for cls, handler in on_send.items()
         }
         self._on_recv = {
-            cls: (handler, _names("recv", cls, _RECV_HANDLERS)) for cls, handler in on_recv.items()
+            cls: (handler, _names("recv", cls, _RECV_HANDLERS, ledger))
+            for cls, handler in on_recv.items()
         }
         self._sent_upload_promise = sent[PurchaseUpload]
         self._sent_request_promise = sent[AssociationRequest]
@@ -249,31 +252,74 @@ class ReportBuilder(EventSink):
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
 
+    # sent and received run for most of a run's events: what _message_receipt does for a
+    # message naming its receipt and merchant (_BY_FIELDS) is written out here, one call
+    # fewer per event.
+
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
         handler, named = self._on_send[type(message)]
-        receipt = self._message_receipt(t, sender, recipient, message) if named else None
-        handler(sender, recipient, receipt, t, message)
+        if named == _BY_FIELDS:
+            about: Any = message  # a class with both fields (_names)
+            record = self._receipts.get((about.receipt_id, about.merchant_id))
+            if record is None:
+                record = self._new_record(t, sender, recipient, message)
+            self._record = record
+            handler(sender, recipient, record[_R_NAME], t, message)
+        elif named:
+            receipt = self._message_receipt(t, sender, recipient, message)
+            handler(sender, recipient, receipt, t, message)
+        else:
+            handler(sender, recipient, None, t, message)
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
         handler, named = self._on_recv[type(message)]
-        receipt = self._message_receipt(t, sender, recipient, message) if named else None
-        handler(sender, recipient, receipt, t, message)
+        if named == _BY_FIELDS:
+            about: Any = message  # a class with both fields (_names)
+            record = self._receipts.get((about.receipt_id, about.merchant_id))
+            if record is None:
+                record = self._new_record(t, sender, recipient, message)
+            self._record = record
+            handler(sender, recipient, record[_R_NAME], t, message)
+        elif named:
+            receipt = self._message_receipt(t, sender, recipient, message)
+            handler(sender, recipient, receipt, t, message)
+        else:
+            handler(sender, recipient, None, t, message)
 
     def noted(self, t: float, actor: Address, note: Note) -> None:
         self._last_t = t
         kind = note.kind
         receipt: str | None = None
-        if self._ledger.reads_note_receipt(kind):
-            key = (note.receipt_id, note.merchant_id, actor)
-            receipt = self._note_receipts.get(key, _UNNAMED)
-            if receipt is _UNNAMED:
-                receipt = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
-                self._note_receipts[key] = receipt
+        named = self._notes_named.get(kind)
+        if named is None:  # the ledger asked once per kind of note
+            named = self._notes_named[kind] = self._ledger.reads_note_receipt(kind)
+        if named:
+            # A note naming its merchant names its receipt as the messages about it do
+            # (TraceEvent.receipt: MERCHANT/RECEIPT): the name their record keeps.
+            merchant = note.merchant_id
+            record = None if merchant is None else self._receipts.get((note.receipt_id, merchant))
+            receipt = record[_R_NAME] if record is not None else self._note_receipt(t, actor, note)
         self._ledger.note(actor, kind, receipt, t, note.detail)
-        if note.kind == OutboxNote.GAVE_UP:
+        if kind == OutboxNote.GAVE_UP:
             self._gave_up += 1
+
+    def _note_receipt(self, t: float, actor: Address, note: Note) -> str | None:
+        """``TraceEvent.receipt`` of a note: the name of the record of its receipt if a
+        message made one, else built once per (receipt id, merchant id, actor)."""
+        merchant = note.merchant_id
+        if merchant is not None:
+            record = self._receipts.get((note.receipt_id, merchant))
+            if record is not None:
+                name: str | None = record[_R_NAME]
+                return name
+        key = (note.receipt_id, merchant, actor)
+        receipt = self._note_receipts.get(key, _UNNAMED)
+        if receipt is _UNNAMED:
+            receipt = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
+            self._note_receipts[key] = receipt
+        return cast(str | None, receipt)
 
     def _message_receipt(
         self, t: float, sender: Address, recipient: Address, message: Message
@@ -286,11 +332,19 @@ class ReportBuilder(EventSink):
         key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
         record = self._receipts.get(key)
         if record is None:
-            name = TraceEvent(t, _SEND, sender, recipient, message).receipt
-            record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
+            record = self._new_record(t, sender, recipient, message)
         self._record = record
         name_: str | None = record[_R_NAME]
         return name_
+
+    def _new_record(
+        self, t: float, sender: Address, recipient: Address, message: Message
+    ) -> list[Any]:
+        """The record of a receipt first named by ``message``: its name is the event's."""
+        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
+        name = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
+        return record
 
     def _first(self, slot: int, who: str) -> bool:
         """Is ``who`` new in ``slot`` of the current receipt's record (a first sender of
@@ -502,16 +556,28 @@ def _with(counts: Counter[int], flag: int) -> int:
     return sum(n for flags, n in counts.items() if flags & flag)
 
 
-def _names(kind: str, cls: type[Message], own: Mapping[type[Message], str]) -> bool:
-    """Must a ``kind`` event of a ``cls`` message be named? Yes if the ledger's handler
-    reads the receipt, or the report's own (all of them but _RECEIPT_BLIND's)."""
+def _names(
+    kind: str, cls: type[Message], own: Mapping[type[Message], str], ledger: PromiseLedger
+) -> bool | int:
+    """Must a ``kind`` event of a ``cls`` message be named? Yes if the ledger has a handler
+    that reads the receipt, or the report has one (all of them but _RECEIPT_BLIND's);
+    :data:`_BY_FIELDS` if the message's own fields name it (every class but a refusal,
+    named by its POS too, and those without both ids)."""
     mine = own.get(cls)
-    return PromiseLedger.reads_receipt(kind, _TYPE_NAMES[cls]) or (
+    typ = _TYPE_NAMES[cls]
+    named = (ledger.handler(kind, typ) is not None and ledger.reads_receipt(kind, typ)) or (
         mine is not None and mine not in _RECEIPT_BLIND
     )
+    if named and cls is not ErrorReply and {"receipt_id", "merchant_id"} <= _FIELDS[cls]:
+        return _BY_FIELDS
+    return named
 
 
 _UNNAMED: Any = object()  # a receipt not named yet (None is a name: no receipt)
+_BY_FIELDS = 2  # named by (receipt_id, merchant_id), both fields of every message of the class
+_FIELDS: dict[type[Message], frozenset[str]] = {
+    cls: frozenset(field.name for field in attrs.fields(cls)) for cls in _TYPE_NAMES
+}
 
 # A receipt's record in the report: its name (TraceEvent.receipt); when it was bought
 # (its first upload sent); the phone its first upload at the cloud named; whether its POS

@@ -3,7 +3,9 @@ order, whether an observer takes them as TraceEvents or as calls (an EventSink).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable
+from typing import Any
 
 import attrs
 
@@ -124,22 +126,47 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
 
 def test_the_report_names_each_receipt_as_the_trace_does() -> None:
     """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
-    what that reads; on every event of a faulty run its name is the event's own (notes:
-    those whose receipt the ledger reads)."""
+    what that reads; on every event of a faulty run, fed through the builder's own calls,
+    a handler that reads the receipt is handed the event's own name (whether the builder
+    found it by the message's two ids, by a refusal's POS, or by a note's ids), one that
+    does not is handed None."""
     scenario = attrs.evolve(load_scenario("faults"), purchases=150)
     events: list[TraceEvent] = []
     run_scenario(scenario, observers=[events.append])
     builder = ReportBuilder(scenario)
-    named = 0
+    handed: list[str | None] = []
+
+    def spy(handler: Any) -> Any:
+        def call(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
+            handed.append(receipt)
+            handler(frm, to, receipt, t, message)
+
+        return call
+
+    tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
+    for table in tables.values():
+        for cls, (handler, names) in table.items():
+            table[cls] = (spy(handler), names)
+    ledger_note = builder._ledger.note
+
+    def note_spy(actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
+        handed.append(receipt)
+        ledger_note(actor, typ, receipt, t, detail)
+
+    builder._ledger.note = note_spy  # type: ignore[method-assign]
+    named = Counter[str]()
     for event in events:
-        t, _, sender, recipient, message, note, _ = event
-        if message is not None:
-            got = builder._message_receipt(t, sender, recipient, message)
-        elif note is not None and builder._ledger.reads_note_receipt(note.kind):
+        t, kind, sender, recipient, message, note, _ = event
+        handed.clear()
+        if message is not None and kind in tables:
+            reads = tables[kind][type(message)][1]
+            call = builder.sent if kind is EventKind.SEND else builder.received
+            call(t, sender, recipient, message)
+        elif note is not None:
+            reads = builder._ledger.reads_note_receipt(note.kind)
             builder.noted(t, sender, note)
-            got = builder._note_receipts[(note.receipt_id, note.merchant_id, sender)]
         else:
             continue
-        assert got == event.receipt, event
-        named += got is not None
-    assert named > 1000
+        assert handed == [event.receipt if reads else None], event
+        named[type(message or note).__name__] += handed[0] is not None
+    assert named["PurchaseUpload"] > 100 and named["Note"] > 100 and named["ErrorReply"] > 0
