@@ -41,6 +41,32 @@ subscription the cloud received but never answered (nothing else would cover tha
 timeout push first sent to a phone the cloud had already answered, or dual-sent, that
 receipt (``timeout-push``). A trace without ``shown`` notes or acknowledgements (written
 before phones made them) is judged by what the phones received instead.
+
+**Why no receipt's facts are retired.** The ledger keeps a record per receipt (and per
+receipt and phone, per request) to the end of the run, so a run's fold grows with its
+purchases (``bench/simpy_peer.py``). Retiring a receipt once its promises are settled would
+need a moment after which no event can name it again, and the trace has none:
+
+* a late ``shown`` note of (P, R) is a ``no-duplicate-shown`` violation whose detail
+  carries the first time P was shown R (``shown``), and in a trace without acknowledgements
+  a late response or push received needs the first one (``_replied``, ``_P_PUSHED``);
+* a late timeout push of R to P is a ``timeout-push`` violation if the cloud had answered
+  or dual-sent R to P, with that time (``_P_RESPONDED``, ``_P_DUAL_SENT``);
+* a late answer to a mismatched requester of R makes the named phone owed (``_OWED``), so
+  a receipt withheld so far becomes lost, judged by the binding, the arrival and ``shown``;
+* a re-sent upload (a POS re-sending after a crash, or a network's delayed copy) is told
+  from a first by ``_uploads``, and its phone replaces the named one if it comes from the
+  first uploading POS (``_R_NAMED``: what the binding and so ``lost`` read);
+* the cloud under test may do any of these at any time: the planted clouds push after an
+  answer, never push, or drop a dual-send, and a duplicating or delaying network delivers
+  a copy arbitrarily late within the scenario's fault window.
+
+Each of these verdicts is listed with its receipt, actors and times, and the report's must
+be the checker's one for one (``tests/scenarios/test_promises_agree.py``), so what each
+needs cannot be folded into counters or a set of retired receipt numbers without changing
+the verdicts. A bound would need a horizon from the scenario (the last fault, the retry
+policy's longest re-send window, the last restart) after which a receipt's record may be
+dropped, and the reference cloud only: not done.
 """
 
 from __future__ import annotations
