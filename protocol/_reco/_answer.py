@@ -1,0 +1,217 @@
+"""How :class:`~protocol.PairingEngine` answers a question (step 506) from its refreshed
+model: the candidates merged, scored and ranked, each value by the same float operations
+as a plain loop over dicts (``tests/protocol/test_engine_answer.py`` checks it).
+
+A question reads a few hundred entries (about 24 per basket product, the phone's best
+products and its own co-purchases), so numpy's fixed cost per call outweighs the work:
+the design minimises calls. Equal candidates are merged and the phone's parts read **by
+position** in dense work arrays the engine keeps (:class:`Scratch`, one slot per product,
+category and word), written for one question and set back to their resting value before
+it returns: ``np.minimum.at`` finds where each candidate is first listed, ``np.add.at``
+sums its parts in list order from 0.0 (what ``bincount`` and a dict loop do), and the
+phone's parts are scattered into their slots and gathered for every candidate at once
+instead of searched in a sorted table. A plain-Python version of the same steps was
+measured slower on the benchmark's questions (docs/recommender.md, *Speed*).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Merged", "PhoneSlots", "Scratch", "best_of", "merge"]
+
+_Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.int64]
+
+BLOCK = 1 << 40
+"""A profile's lookup keys: the product's number, ``BLOCK`` plus its category's, twice
+``BLOCK`` plus its brand word's, three times ``BLOCK`` plus its colour word's (the
+engine's ``_BLOCK``)."""
+
+_UNLISTED = np.iinfo(np.int64).max  # a firsts slot's resting value
+
+
+class PhoneSlots(NamedTuple):
+    """A phone's parts as :meth:`Scratch.slots` places them: where each goes, its value,
+    and whether any is a colour part (a phone with none has no colour part looked up)."""
+
+    where: _Ints
+    values: _Floats
+    coloured: bool
+
+
+class Scratch:
+    """Dense work arrays read and written by position, at rest between questions: the
+    candidates' first places (at :data:`_UNLISTED`), their summed co-purchase and category
+    parts (0.0), and one slot per product, category, brand and colour word for a phone's
+    parts (0.0). Sized to the model with room to grow; resized (and the slots computed
+    for it forgotten) when the model outgrows them. Not for two questions at once."""
+
+    def __init__(self) -> None:
+        self._sizes = (0, 0, 0)
+        self.firsts: _Ints = np.zeros(0, dtype=np.int64)
+        self.co: _Floats = np.zeros(0)
+        self.near: _Floats = np.zeros(0)
+        self.parts: _Floats = np.zeros(0)
+        self._offsets: _Floats = np.zeros(4)
+        self._where: _Ints = np.zeros((0, 4), dtype=np.int64)  # product -> its 4 part slots
+        self._phones: dict[str, tuple[object, PhoneSlots]] = {}
+
+    def fit(self, rows: _Floats, categories: int, words: int) -> None:
+        """Hold the products of *rows* (the engine's per-product rows: popularity, then
+        the four lookup keys, see :data:`BLOCK`), *categories* categories and *words*
+        brand and colour words."""
+        products = len(rows)
+        wanted = (products, categories, words)
+        if any(w > s for w, s in zip(wanted, self._sizes, strict=True)):
+            p, c, w = (n + n // 4 + 64 for n in wanted)
+            self._sizes = (p, c, w)
+            self.firsts = np.full(p, _UNLISTED, dtype=np.int64)
+            self.co = np.zeros(p)
+            self.near = np.zeros(p)
+            self.parts = np.zeros(p + c + 2 * w)
+            self._offsets = np.array([0, p, p + c, p + c + w], dtype=np.float64)
+            self._where = np.zeros((0, 4), dtype=np.int64)
+            self._phones = {}
+        known = len(self._where)
+        if products > known:  # a product's keys never change: only new ones are placed
+            fresh = self._placed(rows[known:, 1:5])
+            self._where = np.concatenate((self._where, fresh))
+
+    def _placed(self, keys: _Floats) -> _Ints:
+        """The slots of lookup *keys* (any shape; exact whole numbers below 2 ** 53)."""
+        block = keys // BLOCK
+        placed: _Ints = (keys - block * BLOCK + self._offsets[block.astype(np.int64)]).astype(
+            np.int64
+        )
+        return placed
+
+    def slots(self, phone: str, profile: object, keys: _Floats, values: _Floats) -> PhoneSlots:
+        """*phone*'s parts (sorted lookup *keys* and their *values*, of its refreshed
+        *profile*) placed in the slots; kept while the profile is the same object."""
+        found = self._phones.get(phone)
+        if found is None or found[0] is not profile:
+            coloured = bool(len(keys)) and keys[-1] >= 3 * BLOCK
+            found = self._phones[phone] = (
+                profile,
+                PhoneSlots(self._placed(keys), values, coloured),
+            )
+        return found[1]
+
+    def where(self, candidates: _Ints) -> _Ints:
+        """The four part slots of each of *candidates*."""
+        found: _Ints = self._where[candidates]
+        return found
+
+
+class Merged(NamedTuple):
+    """A question's candidates, each once, in the order first listed, with its summed
+    co-purchase (and cosine) part, category part, habit part (None without a phone) and
+    score."""
+
+    candidates: _Ints
+    co: _Floats
+    near: _Floats
+    habit: _Floats | None
+    scores: _Floats
+
+
+def merge(
+    scratch: Scratch,
+    candidates: _Ints,
+    co_parts: _Floats,
+    near_parts: _Floats,
+    *,
+    excluded: Sequence[int],
+    rows: _Floats,
+    phone: PhoneSlots | None,
+    personal: tuple[_Ints, _Floats] | None,
+) -> Merged:
+    """Merge and score *candidates*: the first ``len(co_parts)`` carry the *co_parts* and
+    *near_parts* of their pairing lists, the rest (the phone's products) none. Each sum
+    from 0.0 in list order; ``score = co + near + popularity`` then, with a phone, ``+
+    (product part + category part [+ personal part]) + brand part [+ colour part]``, the
+    order of the plain loop, the popularity part read from the first column of the
+    products' *rows*. The *excluded* (the basket's products) score ``-inf``; *personal*
+    is the phone's own co-purchases (distinct products, weighted parts)."""
+    firsts, co_sums, near_sums, slots = scratch.firsts, scratch.co, scratch.near, scratch.parts
+    listed = len(co_parts)
+    places = np.arange(len(candidates))
+    try:
+        np.minimum.at(firsts, candidates, places)
+        unique = candidates[firsts[candidates] == places]  # in the order first listed
+        firsts[unique] = _UNLISTED
+        if excluded:  # -inf plus any part stays -inf: never a positive score
+            co_sums[excluded] = -math.inf
+        listed_candidates = candidates[:listed]
+        np.add.at(co_sums, listed_candidates, co_parts)  # in order: as a loop sums
+        np.add.at(near_sums, listed_candidates, near_parts)
+        co = co_sums[unique]
+        near = near_sums[unique]
+        co_sums[unique] = 0.0
+        near_sums[unique] = 0.0
+        if excluded:
+            co_sums[excluded] = 0.0
+        scores = co + near + rows[unique, 0]
+        habit = None
+        if phone is not None:
+            where = scratch.where(unique)
+            slots[phone.where] = phone.values
+            parts = slots[where if phone.coloured else where[:, :3]]
+            slots[phone.where] = 0.0
+            habit = parts[:, 0] + parts[:, 1]
+            if personal is not None:  # distinct products: each slot written once
+                co_sums[personal[0]] = personal[1]
+                habit = habit + co_sums[unique]
+                co_sums[personal[0]] = 0.0
+            scores = scores + habit + parts[:, 2]
+            if phone.coloured:
+                scores = scores + parts[:, 3]
+    except BaseException:  # never leave a slot written: the next question reads them
+        firsts.fill(_UNLISTED)
+        co_sums.fill(0.0)
+        near_sums.fill(0.0)
+        slots.fill(0.0)
+        raise
+    return Merged(unique, co, near, habit, scores)
+
+
+def best_of(
+    merged: Merged,
+    limit: int,
+    category: Callable[[int], int],
+    sku: Callable[[int], str],
+    diversity: float,
+) -> list[tuple[int, float, int]]:
+    """The *limit* best of *merged*'s candidates with a positive score, best first: in
+    score order (ties in the order first listed) the n-th of a category ranks at ``score
+    * diversity ** n``; ties by SKU. Each as (candidate, score, place in *merged*)."""
+    scores = merged.scores
+    positive = np.flatnonzero(scores > 0)
+    # stable: equal scores stay in the order first listed
+    order = positive[np.argsort(-scores[positive], kind="stable")].tolist()
+    score_of = scores.tolist()
+    ids = merged.candidates.tolist()
+    best: list[tuple[float, str, int]] = []
+    seen: dict[int, int] = {}
+    for k in order:
+        negative = -score_of[k]
+        if len(best) == limit and negative > best[-1][0]:
+            break  # every later one ranks below the chosen ones, decayed or not
+        j = ids[k]
+        kind = category(j)
+        n = seen.get(kind, 0)
+        seen[kind] = n + 1
+        key = (negative * diversity**n if n else negative, sku(j), k)
+        if len(best) < limit:
+            insort(best, key)
+        elif key < best[-1]:
+            best.pop()
+            insort(best, key)
+    return [(ids[k], -negative, k) for negative, _, k in best]
