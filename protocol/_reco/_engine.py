@@ -77,6 +77,7 @@ from protocol._core._messages import AssociatedProduct, Item, PurchaseUpload, Re
 from protocol._core._validators import ConfigValidators
 
 from ._catalog import Catalog, associated_product, builtin_catalog
+from ._counts import PairCounts
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -194,7 +195,7 @@ class Pairing(NamedTuple):
 class _Product:
     """What the engine knows of one product: its attributes and its counts."""
 
-    __slots__ = ("brand", "category", "colour", "count", "hash", "item", "row", "sku")
+    __slots__ = ("brand", "category", "colour", "count", "hash", "item", "sku")
 
     def __init__(self, item: Item, category: int, brand: str, colour: str) -> None:
         self.sku = item.sku
@@ -202,8 +203,7 @@ class _Product:
         self.category = category
         self.brand = brand
         self.colour = colour
-        self.count = 0  # baskets with it
-        self.row: dict[int, int] = {}  # neighbour -> baskets shared (bounded)
+        self.count = 0  # baskets with it (its co-purchases: PairingEngine._pair_counts)
         self.hash = zlib.crc32(item.sku.encode())  # pairs partners in big baskets
 
 
@@ -217,7 +217,6 @@ class _Category:
         "floor",
         "hash",
         "name",
-        "related",
         "rules",
         "sales",
         "size",
@@ -228,7 +227,6 @@ class _Category:
         self.count = 0  # baskets with the category
         self.sales = 0  # sum of its products' basket counts
         self.size = 0  # its catalog products and those learned
-        self.related: dict[int, int] = {}  # category -> baskets shared (bounded)
         self.best: list[int] = []  # best sellers, at most category_best
         self.floor = 0  # a lower bound of their smallest count
         self.hash = zlib.crc32(name.encode())
@@ -470,16 +468,6 @@ _count: Callable[[dict[Any, int], Iterable[Any]], None] = vars(collections).get(
 :func:`_count_in` if it is absent."""
 
 
-def _uncount(row: dict[int, int], key: int) -> None:
-    """Undo one count of *key* in *row*: a key counted once leaves (the others keep
-    their order, as if it had never been counted)."""
-    left = row[key] - 1
-    if left:
-        row[key] = left
-    else:
-        del row[key]
-
-
 _HABIT = Reason.HABIT
 _CO_PURCHASE = Reason.CO_PURCHASE
 _COMPLEMENT = Reason.COMPLEMENT
@@ -554,8 +542,15 @@ class PairingEngine:
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
-        self._neighbour_cap = _SLACK * cfg.neighbours
-        self._related_cap = _SLACK * cfg.category_neighbours
+        # co-purchases of products and of categories: rows bounded at each refresh
+        self._pair_counts = PairCounts(
+            _SLACK * cfg.neighbours, cfg.basket_partners, lambda i: self._products[i].hash
+        )
+        self._category_counts = PairCounts(
+            _SLACK * cfg.category_neighbours,
+            cfg.basket_partners,
+            lambda c: self._categories[c].hash,
+        )
         self._habit_cap = _SLACK * cfg.habit_items
 
         for product in self._catalog.products:
@@ -673,56 +668,14 @@ class PairingEngine:
             if product.count >= kind.floor:
                 self._rank_best(kind, i)
         self._dirty_products.update(ids)
-        if len(ids) > 1:
-            learned = [products[i] for i in ids]
-            rows = [product.row for product in learned]
-            hashes = [product.hash for product in learned]
-            for product, row in zip(
-                learned, self._count_pairs(ids, rows, hashes, self._neighbour_cap), strict=True
-            ):
-                product.row = row
-        kinds = sorted(touched)  # even one: its row may have grown past its cap
-        rows = [categories[c].related for c in kinds]
-        hashes = [categories[c].hash for c in kinds]
-        for c, row in zip(
-            kinds, self._count_pairs(kinds, rows, hashes, self._related_cap), strict=True
-        ):
-            kind = categories[c]
-            kind.related = row
-            kind.count += 1
+        self._pair_counts.add(ids)  # counted at the refresh
+        kinds = sorted(touched)
+        self._category_counts.add(kinds)
+        for c in kinds:
+            categories[c].count += 1
             if touched[c] > 1:  # two products of one category: it goes with itself
-                row[c] = row.get(c, 0) + 1
+                self._category_counts.add_self(c)
         self._dirty_categories.update(kinds)
-
-    def _count_pairs(
-        self, ids: list[int], rows: list[dict[int, int]], hashes: list[int], cap: int
-    ) -> list[dict[int, int]]:
-        """Count each pair of distinct *ids* (sorted) in the *rows* that go with them
-        (about ``basket_partners`` per id in a big basket), each row cut back to its
-        strongest half when it outgrows *cap*. Returns the rows (a cut row is new)."""
-        keep = cap // _SLACK
-        partners = self.config.basket_partners
-        count = _count
-        out: list[dict[int, int]] = []
-        if len(ids) - 1 <= partners:
-            # every other id, in order: all of them counted, then the id's own count undone
-            for i, row in zip(ids, rows, strict=True):
-                count(row, ids)
-                _uncount(row, i)
-                out.append(_strongest(row, keep) if len(row) > cap else row)
-            return out
-        # i and j are partners when hash(i) + hash(j) is 0 modulo `groups`: symmetric,
-        # independent of the order of the basket, about len(ids) / groups partners each.
-        groups = -(-(len(ids) - 1) // partners)
-        by_group: list[list[int]] = [[] for _ in range(groups)]
-        for i, h in zip(ids, hashes, strict=True):
-            by_group[h % groups].append(i)
-        for i, h, row in zip(ids, hashes, rows, strict=True):
-            count(row, by_group[-h % groups])
-            if (h + h) % groups == 0:  # i is in its own partners' group: not its own pair
-                _uncount(row, i)
-            out.append(_strongest(row, keep) if len(row) > cap else row)
-        return out
 
     def _rank_best(self, kind: _Category, product: int) -> None:
         """Keep the category's best sellers: the exact top by (count, then SKU), since
@@ -794,6 +747,8 @@ class PairingEngine:
         the last refresh (all of them if *full*). Called every ``refresh_every`` learned
         baskets; call it to answer from everything learned so far."""
         self._learned = 0
+        self._pair_counts.flush()  # the co-purchases since the last refresh, rows bounded
+        self._category_counts.flush()
         if full:
             self._dirty_categories.update(range(len(self._categories)))
             self._dirty_products.update(range(len(self._products)))
@@ -851,7 +806,8 @@ class PairingEngine:
         total = kind.count + (prior if kind.rules else 0.0)
         if total <= 0:
             return ()
-        weights: dict[int, float] = {d: n / total for d, n in kind.related.items()}
+        related = self._category_counts.row(category)
+        weights: dict[int, float] = {d: n / total for d, n in related.items()}
         for d, weight in kind.rules:
             weights[d] = weights.get(d, 0.0) + prior * weight / total
         categories = self._categories
@@ -909,7 +865,7 @@ class PairingEngine:
             n = products[index].count
             if n:
                 root = 1.0 / math.sqrt(n)
-                for j, c in products[index].row.items():
+                for j, c in self._pair_counts.row(index).items():
                     confidence[j] = c / n
                     cosine[j] = c * root / math.sqrt(products[j].count or 1)
         category: dict[int, float] = {}
@@ -1036,16 +992,10 @@ class PairingEngine:
         confidence and cosine parts."""
         cfg = self.config
         w_conf, w_cos = cfg.confidence_weight, cfg.cosine_weight
-        products = self._products
         places = np.flatnonzero(numbers >= 0)
-        rows = [products[i].row for i in numbers[places].tolist()]
-        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        owner = np.repeat(places, lengths)
-        flat = int(lengths.sum())
-        neighbours = np.fromiter(itertools.chain.from_iterable(rows), np.int64, count=flat)
-        shared = np.fromiter(  # as whole numbers, then floats: exact and faster
-            itertools.chain.from_iterable(map(dict.values, rows)), np.int64, count=flat
-        ).astype(np.float64)
+        at, neighbours, counted = self._pair_counts.rows(numbers[places])
+        owner = places[at]
+        shared = counted.astype(np.float64)  # whole numbers: exact
         n = counts[owner]
         co: _Floats
         if w_cos == 0.0 and w_conf != 0.0:  # adding a nought cosine part: no change

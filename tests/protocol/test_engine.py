@@ -290,8 +290,11 @@ def test_memory_stays_bounded() -> None:
     hub = item("HUB", "hub")
     for n in range(200):
         engine.learn([hub, item(f"P{n}", f"cat{n % 50}")], ALICE)
-    assert max(len(p.row) for p in engine._products) <= 2 * config.neighbours
-    assert max(len(c.related) for c in engine._categories) <= 2 * config.category_neighbours
+    rows = engine._pair_counts
+    assert max(len(rows.row(i)) for i in range(engine.products)) <= 2 * config.neighbours
+    related = engine._category_counts
+    kinds = range(len(engine._categories))
+    assert max(len(related.row(c)) for c in kinds) <= 2 * config.category_neighbours
     assert max(len(c.best) for c in engine._categories) <= config.category_best
     habits = engine._habits[ALICE]
     assert len(habits.items) <= 2 * config.habit_items
@@ -304,7 +307,7 @@ def test_big_baskets_pair_each_product_with_a_bounded_symmetric_sample() -> None
     engine = PairingEngine(EMPTY, {}, EngineConfig(basket_partners=8, neighbours=1000))
     products = [item(f"P{n:03d}") for n in range(100)]
     engine.learn(products, None)
-    rows = [p.row for p in engine._products]
+    rows = [engine._pair_counts.row(i) for i in range(engine.products)]
     ids = [engine._ids[p.sku] for p in products]
     sizes = [len(rows[i]) for i in ids]
     assert max(sizes) < 40 and sum(sizes) / len(sizes) <= 12
@@ -365,7 +368,7 @@ def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order
     engine.learn(iter(lines), ALICE)  # an iterator: read once
     assert [p.sku for p in engine._products] == ["K1", "NEW2", "NEW1"]
     assert [p.count for p in engine._products] == [2, 1, 1]
-    assert engine._products[0].row == {1: 1, 2: 1}
+    assert engine._pair_counts.row(0) == {1: 1, 2: 1}
     assert engine._habits[ALICE].items == {0: 2, 1: 1, 2: 1}
     assert engine._habits[ALICE].last == {0: 1, 1: 1, 2: 1}
     engine.learn((), ALICE)  # nothing to learn

@@ -1,21 +1,26 @@
-"""The online counts and the category offers' weighting, made faster, are what the plain
-loops they replaced give: every neighbour and related-category counter with the same value
-in the same order (a cut keeps the earlier inserted of equal counters, so the order is part
-of the model), and every offer's brand and colour affinity the same float."""
+"""The co-purchase counters learned in batches (``protocol/_reco/_counts.py``: pairs
+counted at the refresh with array operations, each row bounded there to its strongest
+counters) are what a plain dict loop gives: per refresh period every pair of a basket (of
+partners in a big one) counted, added to the stored row, the row then cut to its ``keep``
+largest counters, ties to the smaller neighbour; between refreshes a row reads its stored
+counters plus the period's so far. Also: the category offers' weighting is the plain
+loop's, float for float."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import Catalog, EngineConfig, Item, PairingEngine
-from protocol._reco import _engine
+from protocol._reco._counts import PairCounts
 from protocol._reco._recommender import BRAND_BONUS, colour_affinity
-from tests.planted.backward_counts import BackwardCountsEngine
+from tests.planted.bound_before_merge import BoundBeforeMergeCounts
 from tests.planted.colourless_offers import ColourlessOffersEngine
+from tests.planted.last_batch_dropped import LastBatchDroppedCounts
 
 POOL = [
     Item(
@@ -29,54 +34,162 @@ POOL = [
     )
     for k in range(20)
 ]
-# few neighbours and partners: rows are cut often and big baskets take the partners' path
-CONFIG = EngineConfig(neighbours=3, category_neighbours=2, basket_partners=3)
 BASKETS = st.lists(st.lists(st.sampled_from(POOL), min_size=1, max_size=12), max_size=30)
+KEEP, PARTNERS = 3, 4
+IDS = st.lists(st.lists(st.integers(0, 14), max_size=10, unique=True), max_size=40)
+FLUSHES = st.lists(st.booleans(), min_size=40, max_size=40)
 
 
-class PlainCountsEngine(PairingEngine):
-    """Counts a basket's pairs as the engine did before (two slices per row; the partners'
-    group copied without the id itself)."""
-
-    def _count_pairs(
-        self, ids: list[int], rows: list[dict[int, int]], hashes: list[int], cap: int
-    ) -> list[dict[int, int]]:
-        keep = cap // _engine._SLACK
-        partners = self.config.basket_partners
-        count = _engine._count
-        strongest = _engine._strongest
-        out: list[dict[int, int]] = []
-        if len(ids) - 1 <= partners:
-            last = len(ids) - 1
-            for k, row in enumerate(rows):
-                if k:
-                    count(row, ids[:k])
-                if k < last:
-                    count(row, ids[k + 1 :])
-                out.append(strongest(row, keep) if len(row) > cap else row)
-            return out
-        groups = -(-(len(ids) - 1) // partners)
-        by_group: list[list[int]] = [[] for _ in range(groups)]
-        for i, h in zip(ids, hashes, strict=True):
-            by_group[h % groups].append(i)
-        for i, h, row in zip(ids, hashes, rows, strict=True):
-            group = by_group[-h % groups]
-            count(row, [j for j in group if j != i])
-            out.append(strongest(row, keep) if len(row) > cap else row)
-        return out
+def _hash(i: int) -> int:
+    return (i * 2654435761) % (1 << 32)
 
 
-def _learned(kind: type[PairingEngine], baskets: list[list[Item]]) -> PairingEngine:
-    engine = kind(catalog=Catalog(()), rules={}, config=CONFIG)
+Rows = dict[int, dict[int, int]]
+
+
+def plain_pairs(
+    ids: Sequence[int], partners: int, hash_of: Callable[[int], int]
+) -> list[tuple[int, int]]:
+    """The (owner, neighbour) pairs one basket of distinct *ids* counts, by a plain loop."""
+    if len(ids) - 1 <= partners:
+        return [(i, j) for i in ids for j in ids if i != j]
+    groups = -(-(len(ids) - 1) // partners)
+    return [(i, j) for i in ids for j in ids if i != j and (hash_of(i) + hash_of(j)) % groups == 0]
+
+
+def _bump(rows: Rows, i: int, j: int) -> None:
+    row = rows.setdefault(i, {})
+    row[j] = row.get(j, 0) + 1
+
+
+def plain_merge(rows: Rows, period: Rows, keep: int) -> None:
+    """Add a period's counts to *rows*, then cut each row it touched to its *keep*
+    largest counters, ties to the smaller neighbour."""
+    for owner, counted in period.items():
+        row = rows.setdefault(owner, {})
+        for j, n in counted.items():
+            row[j] = row.get(j, 0) + n
+        if len(row) > keep:
+            rows[owner] = dict(sorted(row.items(), key=lambda e: (-e[1], e[0]))[:keep])
+    period.clear()
+
+
+def plain_now(rows: Rows, period: Rows) -> Rows:
+    """The counts as of now: the stored rows plus the period's so far."""
+    now = {owner: dict(row) for owner, row in rows.items()}
+    for owner, counted in period.items():
+        row = now.setdefault(owner, {})
+        for j, n in counted.items():
+            row[j] = row.get(j, 0) + n
+    return now
+
+
+def _rows(counts: PairCounts, size: int) -> Rows:
+    return {i: row for i in range(size) if (row := counts.row(i))}
+
+
+def _check(kind: type[PairCounts], baskets: list[list[int]], flushes: list[bool]) -> None:
+    counts = kind(KEEP, PARTNERS, _hash)
+    rows: Rows = {}
+    period: Rows = {}
+    for ids, flush in zip(baskets, flushes, strict=False):
+        counts.add(ids)
+        for i, j in plain_pairs(ids, PARTNERS, _hash):
+            _bump(period, i, j)
+        if flush:
+            counts.flush()
+            plain_merge(rows, period, KEEP)
+        assert _rows(counts, 15) == plain_now(rows, period)  # between flushes too
+    counts.flush()
+    plain_merge(rows, period, KEEP)
+    assert _rows(counts, 15) == rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(IDS, FLUSHES)
+def test_the_batched_counts_are_the_plain_loops(
+    baskets: list[list[int]], flushes: list[bool]
+) -> None:
+    _check(PairCounts, baskets, flushes)
+
+
+def test_the_check_catches_a_dropped_last_basket_and_a_bound_before_merging() -> None:
+    # rows 0 and 1 are full after the first flush; the second period brings 5 and 6 to
+    # row 0 twice each, 7 once: merged, 5 and 6 beat 2 and 3 (once each before)
+    baskets = [[0, 1, 2, 3], [0, 1], [0, 5, 6, 7], [0, 5, 6], [1, 2]]
+    flushes = [False, True, False, False, False]
+    _check(PairCounts, baskets, flushes)
+    with pytest.raises(AssertionError):
+        _check(LastBatchDroppedCounts, baskets, flushes)
+    # a big basket takes the partners' path; a bound before merging keeps other counters
+    baskets = [[0, 1, 2, 3], [0, 1, 2, 3], [0, 4, 5, 6, 7], [0, 4, 5, 6, 8, 9, 10, 11], [0, 4]]
+    flushes = [True, False, False, False, False]
+    _check(PairCounts, baskets, flushes)
+    with pytest.raises(AssertionError):
+        _check(BoundBeforeMergeCounts, baskets, flushes)
+
+
+def test_a_self_pair_counts_in_its_own_row_and_reading_changes_nothing() -> None:
+    counts = PairCounts(2, 4, _hash)
+    counts.add([3, 1])
+    counts.add_self(3)
+    assert counts.row(3) == {1: 1, 3: 1}  # before the flush: read, not merged
+    assert counts.row(3) == {1: 1, 3: 1}
+    counts.flush()
+    assert counts.row(3) == {1: 1, 3: 1} and counts.row(1) == {3: 1}
+    assert counts.row(99) == {}
+
+
+def _learned(
+    baskets: list[list[Item]], refresh_every: int, kind: type[PairingEngine] = PairingEngine
+) -> PairingEngine:
+    config = EngineConfig(
+        neighbours=3, category_neighbours=2, basket_partners=3, refresh_every=refresh_every
+    )
+    # few neighbours and partners: rows are cut often and big baskets take the partners' path
+    engine = kind(catalog=Catalog(()), rules={}, config=config)
     for n, basket in enumerate(baskets):
         engine.learn(basket, f"phone-{n % 3}")
     engine.refresh()
     return engine
 
 
-def _counters(engine: PairingEngine) -> list[list[tuple[int, int]]]:
-    rows = [list(p.row.items()) for p in engine._products]
-    return rows + [list(c.related.items()) for c in engine._categories]
+def plain_engine_rows(
+    engine: PairingEngine, baskets: list[list[Item]], every: int
+) -> tuple[Rows, Rows]:
+    """The engine's product and category rows by the plain loop, from its baskets."""
+    ids = engine._ids
+    products, kinds = engine._products, engine._categories
+    cfg = engine.config
+    rows: Rows = {}
+    period: Rows = {}
+    related: Rows = {}
+    related_period: Rows = {}
+    for n, basket in enumerate(baskets, start=1):
+        learned = sorted({ids[item.sku] for item in basket})
+        for i, j in plain_pairs(learned, cfg.basket_partners, lambda i: products[i].hash):
+            _bump(period, i, j)
+        touched = [products[i].category for i in learned]
+        distinct = sorted(set(touched))
+        pairs = plain_pairs(distinct, cfg.basket_partners, lambda c: kinds[c].hash)
+        pairs += [(c, c) for c in distinct if touched.count(c) > 1]
+        for c, d in pairs:
+            _bump(related_period, c, d)
+        if n % every == 0:
+            plain_merge(rows, period, 2 * cfg.neighbours)
+            plain_merge(related, related_period, 2 * cfg.category_neighbours)
+    plain_merge(rows, period, 2 * cfg.neighbours)
+    plain_merge(related, related_period, 2 * cfg.category_neighbours)
+    return rows, related
+
+
+@settings(max_examples=60, deadline=None)
+@given(BASKETS, st.integers(1, 4))
+def test_the_engines_counts_are_the_plain_loops(baskets: list[list[Item]], every: int) -> None:
+    engine = _learned(baskets, every)
+    rows, related = plain_engine_rows(engine, baskets, every)
+    assert _rows(engine._pair_counts, engine.products) == rows
+    assert _rows(engine._category_counts, len(engine._categories)) == related
 
 
 def plain_affinities(engine: PairingEngine, kind: int, brand: str, colour: str) -> list[float]:
@@ -101,32 +214,16 @@ def _same_affinities(engine: PairingEngine) -> None:
         assert values.tolist() == plain_affinities(engine, kind, brand, colour)
 
 
-@settings(max_examples=60, deadline=None)
-@given(BASKETS)
-def test_the_counts_are_the_plain_loops_in_value_and_order(baskets: list[list[Item]]) -> None:
-    assert _counters(_learned(PairingEngine, baskets)) == _counters(
-        _learned(PlainCountsEngine, baskets)
-    )
-
-
-def test_the_check_catches_counters_in_another_order() -> None:
-    baskets = [POOL[:12], POOL[4:10], POOL[8:20], POOL[:6] + POOL[14:]]
-    plain = _counters(_learned(PlainCountsEngine, baskets))
-    assert any(len(row) > 1 for row in plain)  # rows were counted, some cut
-    assert _counters(_learned(PairingEngine, baskets)) == plain
-    assert _counters(_learned(BackwardCountsEngine, baskets)) != plain
-
-
 @settings(max_examples=40, deadline=None)
 @given(BASKETS)
 def test_the_offers_affinities_are_the_plain_loop(baskets: list[list[Item]]) -> None:
-    _same_affinities(_learned(PairingEngine, baskets))
+    _same_affinities(_learned(baskets, 1))
 
 
 def test_the_check_catches_offers_without_colour() -> None:
     baskets = [POOL[:10], POOL[5:15], POOL[10:], POOL[:20:2]]
-    engine = _learned(PairingEngine, baskets)
+    engine = _learned(baskets, 1)
     assert any(len(js) for js, _ in engine._offered)  # categories offer products
     _same_affinities(engine)
     with pytest.raises(AssertionError):  # the comparison sees the colour left out
-        _same_affinities(_learned(ColourlessOffersEngine, baskets))
+        _same_affinities(_learned(baskets, 1, ColourlessOffersEngine))

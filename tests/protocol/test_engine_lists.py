@@ -58,12 +58,12 @@ def plain_list(engine: PairingEngine, index: int | None, item: Item) -> np.ndarr
     if index is not None:
         n = products[index].count
         if n and cfg.cosine_weight == 0.0 and cfg.confidence_weight != 0.0:
-            for j, c in products[index].row.items():
+            for j, c in engine._pair_counts.row(index).items():
                 v = co[j] = cfg.confidence_weight * (c / n)
                 total[j] = v + popularity[j]
         elif n:
             root = 1.0 / math.sqrt(n)
-            for j, c in products[index].row.items():
+            for j, c in engine._pair_counts.row(index).items():
                 v = co[j] = cfg.confidence_weight * (c / n) + cfg.cosine_weight * (
                     c * root / roots[j]
                 )
