@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
@@ -72,6 +71,7 @@ from scenarios._trace._checks import (
 )
 from scenarios._trace._reader import TraceRecord, parse_event
 
+from ._rename import Renaming
 from ._snapshot import Dict as _Dict
 from ._snapshot import Snapshot, freeze_attributes, thaw_attributes
 from ._world import Budgets, CrashPoints, ExploreError, ExploreWorld
@@ -114,6 +114,9 @@ SOMETIMES = (
     CRASH_INSIDE,
 )
 
+# the kinds of parts renamed, beside a party's index (docs/explore.md, "Speed")
+_TIMER_PART, _FLIGHT_PART, _MONITOR_PART, _BASE_MONITOR_PART = -1, -2, -3, -4
+_CONTAINERS = frozenset({frozenset, tuple})  # the kinds of a checker's cells that are not atoms
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
 _FINGERPRINTS_KEPT = 500_000  # symmetric fingerprints cached by state (~0.5 KB each)
@@ -167,7 +170,15 @@ class Step(NamedTuple):
 
 class _Trail(NamedTuple):
     events: tuple[TraceEvent, ...]
-    parent: _Trail | None
+    parent: _Trail | _Renamed | None
+
+
+class _Renamed(NamedTuple):
+    """In a trail: the state reached was renamed to its canonical representative by
+    ``renaming``; the events after it name things as the representative does."""
+
+    renaming: Renaming
+    parent: _Trail | _Renamed | None
 
 
 class _Move(NamedTuple):
@@ -196,7 +207,7 @@ class WorldState:
     def __init__(
         self,
         key: tuple[Any, ...],
-        trail: _Trail | None,
+        trail: _Trail | _Renamed | None,
         marks: frozenset[str],
         error: str | None = None,
         monitor: int = 0,
@@ -210,17 +221,40 @@ class WorldState:
         self.monitor = monitor
 
     def chunks(self) -> list[tuple[TraceEvent, ...]]:
-        """The events of the start, then of each transition, in order."""
+        """The events of the start, then of each transition, in order, named as the run
+        from the initial state names them (a path through representatives renamed back)."""
         chunks: list[tuple[TraceEvent, ...]] = []
-        trail = self.trail
-        while trail is not None:
-            chunks.append(trail.events)
-            trail = trail.parent
-        chunks.reverse()
+        for events, back in _back(self.trail)[0]:
+            chunks.append(events if back is None else tuple(back(ev) for ev in events))
         return chunks
 
     def events(self) -> list[TraceEvent]:
         return [ev for chunk in self.chunks() for ev in chunk]
+
+
+def _back(
+    trail: _Trail | _Renamed | None,
+) -> tuple[list[tuple[Any, Renaming | None]], Renaming | None]:
+    """Per transition of ``trail`` (the start first), its events and the renaming that
+    takes them back to the names of the run from the initial state (None: none needed);
+    then the one that takes back the state at its end. A path through representatives
+    renamed at depths 1..k by r1..rk: the events after them name things by r1 then ...
+    rk; the inverse of that takes them back."""
+    nodes: list[_Trail | _Renamed] = []
+    while trail is not None:
+        nodes.append(trail)
+        trail = trail.parent
+    nodes.reverse()
+    since: Renaming | None = None  # from the initial state's names to the current ones
+    back: Renaming | None = None
+    out: list[tuple[Any, Renaming | None]] = []
+    for node in nodes:
+        if isinstance(node, _Renamed):
+            since = node.renaming if since is None else since.then(node.renaming)
+            back = None if since.identity else since.inverse()
+        else:
+            out.append((node.events, back))
+    return out, back
 
 
 # key = (now, actors, timers, network, budgets)
@@ -284,7 +318,7 @@ class ProtocolModel:
         self._between = budgets.crash_points in (CrashPoints.BETWEEN, CrashPoints.ANYWHERE)
         self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
         self._settings = world.settings()
-        self._renamings = _renamings(world, self.addresses) if symmetry else ()
+        self._symmetry(symmetry)
         # the hashes of the parts' canonical texts, one per renaming: timers and messages by
         # number, each party's snapshots apart
         self._texts: dict[int, tuple[int, ...]] = {}
@@ -315,13 +349,15 @@ class ProtocolModel:
         # The monitor (TraceChecker) states, numbered: one checker and its state in each,
         # and per (state, events' number) the state after them: equal events from one
         # monitor state lead to one state, whichever move made them.
-        self._monitors: list[TraceChecker] = []
+        self._monitors: list[TraceChecker | None] = []  # None: renamed, made if needed
+        # per monitor number: a number whose checker was fed and the renaming that makes
+        # this one from it ((itself, 0) for one fed)
+        self._monitor_origin: list[tuple[int, int]] = []
         self._monitor_states: list[MonitorState] = []
         self._monitor_ids: dict[MonitorState, int] = {}
         self._monitor_moves: dict[tuple[int, int], int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
         self._cell_texts: dict[tuple[type, Hashable], tuple[int, ...]] = {}
-        self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
         self._cells_seen: dict[Hashable, Hashable] = {}  # equal monitor cells: one object
         # The events a transition feeds the monitor, numbered once (by the tuple's
         # identity first: a move's events are one object) and parsed once.
@@ -334,6 +370,36 @@ class ProtocolModel:
         # to count the world's states in tests and the bench)
         self._with_monitor = monitor
         self._initial = self._start()
+
+    def _symmetry(self, symmetry: bool) -> None:
+        """The renamings (none without symmetry), and the tables that rename a state."""
+        self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
+        # a monitor's cells renamed ((renaming, the cell's id) -> the cell, renamed) and a
+        # transition's events ((renaming, events' number) -> the events renamed)
+        self._cells_renamed: dict[tuple[int, int], tuple[Hashable, Hashable]] = {}
+        self._events_renamed: dict[tuple[int, int], tuple[TraceEvent, ...]] = {}
+        # one renaming per permutation of the symmetric purchases (none: no symmetry): the
+        # identity first; as texts (fingerprints) and as values (representatives)
+        self._names = tuple(
+            Renaming(m, self._digest_texts) for m in (_renamings(self.world) if symmetry else ())
+        )
+        self._renamings = tuple(names.text for names in self._names)
+        # per renaming, where each party goes (a shop's POS and a phone change places)
+        self._moved_to = tuple(
+            tuple(self._index[names.text(address)] for address in self.addresses)
+            for names in self._names
+        )
+        index_of = {tuple(sorted(r.mapping.items())): i for i, r in enumerate(self._names)}
+        self._compose = tuple(  # [n][k]: the renaming k then n
+            tuple(index_of[tuple(sorted(k.then(n).mapping.items()))] for k in self._names)
+            for n in self._names
+        )
+        self._inverse = tuple(
+            index_of[tuple(sorted(n.inverse().mapping.items()))] for n in self._names
+        )
+        # (renaming, kind: a party's index, or _TIMER_PART, _FLIGHT_PART, _MONITOR_PART,
+        # its number) -> the number of the renamed part
+        self._renamed_parts: dict[tuple[int, int, int], int] = {}
 
     # ------------------------------------------------------------------ Model
 
@@ -378,6 +444,120 @@ class ProtocolModel:
                 self._fingerprints.clear()  # a cache: the memory is for the visited set
             self._fingerprints[product] = found
         return found
+
+    def representative(self, state: WorldState) -> WorldState:
+        """The state the search explores for ``state``, first reached: under symmetry, its
+        canonical representative, ``state`` renamed (the world's parts and the checker
+        together) by the renaming whose canonical form's hash is the fingerprint (the
+        least; ties: the first, so a state its own renaming keeps is kept as it is).
+        Symmetric states then have one representative, and the checker's transitions
+        are paid once per class of them (``docs/explore.md``, "Speed")."""
+        if not self._renamings or state.error is not None:
+            return state
+        hashes = self._renamed(state.key)
+        if self._with_monitor:
+            texts = self._monitor_texts[state.monitor]
+            hashes = [hash(pair) for pair in zip(hashes, texts, strict=True)]
+        best = hashes.index(min(hashes))
+        return state if best == 0 else self._renamed_state(state, best)
+
+    def _renamed_state(self, state: WorldState, n: int) -> WorldState:
+        """``state`` renamed by renaming ``n``: each part renamed once (by number)."""
+        now, actors, timers, network, budgets = state.key
+        moved_to = self._moved_to[n]
+        snaps = list(actors)
+        for actor, snap in enumerate(actors):
+            snaps[moved_to[actor]] = self._part_renamed(n, actor, snap)
+        key = (
+            now,
+            tuple(snaps),
+            frozenset([self._part_renamed(n, _TIMER_PART, t) for t in timers]),
+            tuple(sorted([self._part_renamed(n, _FLIGHT_PART, fid) for fid in network])),
+            budgets,
+        )
+        monitor = state.monitor
+        if self._with_monitor:
+            monitor = self._part_renamed(n, _MONITOR_PART, monitor)
+        return WorldState(key, _Renamed(self._names[n], state.trail), state.marks, None, monitor)
+
+    def _part_renamed(self, n: int, kind: int, number: int) -> int:
+        """The number of part ``number`` of ``kind`` renamed by renaming ``n``."""
+        found = self._renamed_parts.get((n, kind, number))
+        if found is not None:
+            return found
+        rename = self._names[n]
+        if kind >= 0:  # a party's snapshot
+            snap = Snapshot(rename(self._snapshots[number].value))
+            found = self._snapshot_ids.get(snap)
+            if found is None:
+                found = self._snapshot_ids[snap] = len(self._snapshots)
+                self._snapshots.append(snap)
+        elif kind == _TIMER_PART:
+            actor, timer, at = self._timers[number]
+            found = self._timer_id(self._moved_to[n][actor], rename(timer), at)
+        elif kind == _BASE_MONITOR_PART:
+            found = self._monitor_renamed(n, number)
+        elif kind == _FLIGHT_PART:
+            frm, to, message = self._flights[number]
+            found = self._flight_id(Flight(rename(frm), rename(to), rename(message)))
+        else:  # the checker's state: its cells renamed (a checker made only if needed)
+            base, k = self._monitor_origin[number]
+            c = self._compose[n][k]  # renaming k, then n
+            found = base if c == 0 else self._part_renamed(c, _BASE_MONITOR_PART, base)
+        self._renamed_parts[(n, kind, number)] = found
+        return found
+
+    def _monitor_renamed(self, n: int, base: int) -> int:
+        """The number of the state of monitor ``base`` (one whose checker was fed) renamed
+        by renaming ``n``: each cell renamed once (a cell is one object wherever it is);
+        its checker is made from ``base``'s when it is needed (:meth:`_checker`)."""
+        rename, seen, done = self._names[n], self._cells_seen, self._cells_renamed
+        cells = []
+        for cell in self._monitor_states[base]:
+            if type(cell) in _CONTAINERS:
+                found = done.get((n, id(cell)))
+                if found is None or found[0] is not cell:
+                    if len(done) >= _TEXTS_KEPT:
+                        done.clear()
+                    renamed = rename(cell)
+                    # equal containers one object (not atoms: 0.0 == False)
+                    found = done[(n, id(cell))] = (cell, seen.setdefault(renamed, renamed))
+                cells.append(found[1])
+            else:
+                cells.append(rename(cell))
+        state = tuple(cells)
+        number = self._monitor_ids.get(state)
+        if number is None:
+            number = self._monitor_id(None, state, (base, n))
+        return number
+
+    def _checker(self, monitor: int) -> TraceChecker:
+        """The checker in monitor state ``monitor``: a renamed one made the first time."""
+        checker = self._monitors[monitor]
+        if checker is None:
+            base, n = self._monitor_origin[monitor]
+            checker = self._monitors[base]
+            assert checker is not None, "a renamed monitor is made from one whose checker was fed"
+            checker = self._monitors[monitor] = checker.renamed(self._names[n])
+        return checker
+
+    def original_steps(self, state: WorldState, path: Sequence[Step]) -> list[Step]:
+        """The steps of ``path`` (the search's labels of the path to ``state``, each taken
+        in a representative) named as the run from the initial state names them: what
+        :meth:`describe` and :meth:`follow` replay."""
+        steps: list[Step] = []
+        for taken, (_, back) in zip(path, _back(state.trail)[0][1:], strict=True):
+            if back is None:
+                steps.append(taken)
+                continue
+            actor = self._index[back.text(self.addresses[taken.actor])]
+            what = taken.what
+            if isinstance(what, Flight):
+                what = Flight(back(what.frm), back(what.to), back(what.message))
+            else:
+                what = back(what)
+            steps.append(Step(taken.verb, actor, what, taken.writes))
+        return steps
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
@@ -435,28 +615,43 @@ class ProtocolModel:
         every terminal state is quiet, and a quiet state with a crash left in the budget
         is not terminal but ends the runs in which that crash never comes."""
         if state.error is not None:
-            return (f"{STEP_RAISED}: {state.error}",)
+            return self._named_back(state, (f"{STEP_RAISED}: {state.error}",))
         _, _, timers, network, _ = state.key
         if terminal or timers or network:
             return ()  # a terminal state was judged when it was reached: it is quiet
         self.judged += 1
         if self._with_monitor:  # the monitor has read the path: its verdict, on a fork
-            result = self._monitors[state.monitor].fork().result()
-        else:
-            result = self.check(state.events())
-        return tuple(v.format_line() for v in result.violations)
+            result = self._checker(state.monitor).fork().result()
+            return self._named_back(state, [v.format_line() for v in result.violations])
+        return tuple(v.format_line() for v in self.check(state.events()).violations)
+
+    def _named_back(self, state: WorldState, lines: Sequence[str]) -> tuple[str, ...]:
+        """``lines`` about ``state`` (a representative, or the step from one that raised)
+        named as the run from the initial state names them, like its events."""
+        if not lines or not self._renamings:
+            return tuple(lines)
+        back = _back(state.trail)[1]
+        return tuple(lines) if back is None else tuple(back.text(line) for line in lines)
 
     def reached(self, state: WorldState) -> Iterable[str]:
         return state.marks
 
     # ------------------------------------------------------------------ judging
 
-    def _monitor_id(self, checker: TraceChecker, state: MonitorState) -> int:
+    def _monitor_id(
+        self,
+        checker: TraceChecker | None,
+        state: MonitorState,
+        origin: tuple[int, int] | None = None,
+    ) -> int:
+        """``state``'s number, made if new with its ``checker`` (None: ``origin``, a fed
+        monitor's number and the renaming that makes ``state`` from it)."""
         number = self._monitor_ids.get(state)
         if number is None:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
             self._monitor_states.append(state)
+            self._monitor_origin.append((number, 0) if origin is None else origin)
             if self._renamings:  # its canonical form under each renaming, made once
                 rows = [self._cell_renamed(cell) for cell in state]
                 self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
@@ -472,9 +667,24 @@ class ProtocolModel:
         found = self._monitor_moves.get((monitor, number))
         if found is not None:
             return found
+        base, k = self._monitor_origin[monitor]
+        if k:  # a renamed state: the events renamed back, fed from the state renamed back
+            back = self._inverse[k]
+            key = (back, number)
+            renamed = self._events_renamed.get(key)
+            if renamed is None:
+                if len(self._events_renamed) >= _MOVES_KEPT:
+                    self._events_renamed.clear()
+                rename = self._names[back]
+                renamed = self._events_renamed[key] = tuple([rename(ev) for ev in events])
+            found = self._part_renamed(k, _MONITOR_PART, self._monitored(base, renamed))
+            if len(self._monitor_moves) >= _MOVES_KEPT:
+                self._monitor_moves.clear()
+            self._monitor_moves[(monitor, number)] = found
+            return found
         # the scratch checker made like the monitor's (the cells that differ copied),
         # fed the events; kept only if it reaches a new state
-        parent, before = self._monitors[monitor], self._monitor_states[monitor]
+        parent, before = self._checker(monitor), self._monitor_states[monitor]
         scratch = self._scratch
         scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
@@ -926,19 +1136,29 @@ class ProtocolModel:
         return [hash((now, budgets, *kinds)) for kinds in zip(parties, armed, flying, strict=True)]
 
     def _parties_renamed(self, actors: tuple[int, ...]) -> list[tuple[int, ...]]:
-        """Each party's snapshot's text hashes, per renaming, each made once."""
+        """Each party's snapshot's text hashes, per renaming, each made once: the text of
+        the snapshot renamed (renamed first, its sets sorted after), so that a state and
+        each of its renamings have the same hashes, in another order."""
         rows = []
         for i, snap in enumerate(actors):
             found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
             if found is None:
-                text = _canon(self._snapshots[snap])
-                found = self._rename_all(f"{self.addresses[i]}={text}")
+                found = tuple(
+                    [
+                        self._snap_hash(moved_to[i], self._part_renamed(n, i, snap) if n else snap)
+                        for n, moved_to in enumerate(self._moved_to)
+                    ]
+                )
                 self._snap_texts[i][snap] = found
             rows.append(found)
         if len(self._snap_texts[0]) > _TEXTS_KEPT:
             for cache in self._snap_texts:
                 cache.clear()
         return rows
+
+    def _snap_hash(self, actor: int, snap: int) -> int:
+        """The hash of the canonical text of party ``actor`` in snapshot ``snap``."""
+        return hash(f"{self.addresses[actor]}={_canon(self._snapshots[snap])}")
 
     def _timer_renamed(self, t: int) -> tuple[int, ...]:
         found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not
@@ -1014,34 +1234,23 @@ def _canon(value: Any) -> str:
     return repr(value)
 
 
-def _renaming(mapping: dict[str, str]) -> Callable[[str], str]:
-    """The text rewriting that replaces each key of ``mapping`` by its value, at once."""
-    if all(k == v for k, v in mapping.items()):
-        return str
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
-
-    def rename(text: str) -> str:
-        return pattern.sub(lambda found: mapping[found.group(0)], text)
-
-    return rename
-
-
-def _renamings(world: ExploreWorld, addresses: Sequence[str]) -> tuple[Callable[[str], str], ...]:
-    """One text rewriting per permutation of the symmetric purchases (none: no symmetry):
-    each swaps the purchases' receipt ids, their phones and their shops together."""
+def _renamings(world: ExploreWorld) -> list[dict[str, str]]:
+    """One mapping of names per permutation of the symmetric purchases (none: no symmetry),
+    the identity first: each swaps the purchases' receipt ids, their phones and their
+    shops together."""
     groups = world.symmetric_groups()
     if not groups:
-        return ()
+        return []
     tokens: list[tuple[str, str, str]] = []  # per purchase: receipt, phone, shop
     for i, p in enumerate(world.purchases):
         tokens.append((p.receipt_id, p.buyer, f"shop-{i + 1}"))
     perms_per_group = [list(itertools.permutations(g)) for g in groups]
-    renamings: list[Callable[[str], str]] = []
+    mappings: list[dict[str, str]] = []
     for choice in itertools.product(*perms_per_group):
         mapping: dict[str, str] = {}
         for group, perm in zip(groups, choice, strict=True):
             for src, dst in zip(group, perm, strict=True):
                 for a, b in zip(tokens[src], tokens[dst], strict=True):
                     mapping[a] = b
-        renamings.append(_renaming(mapping))
-    return tuple(renamings)
+        mappings.append(mapping)
+    return mappings

@@ -3,8 +3,9 @@
 Independent of the protocol: a :class:`Model` gives initial states, each state's
 successors (a label and the next state), a canonical fingerprint of a state (symmetry
 reduction belongs there), what a state violates and which *sometimes* properties it
-reaches. :func:`search` visits every reachable state once (by fingerprint), keeps for each
-the parent it was first reached from (so a path can be rebuilt), and stops at the first
+reaches. :func:`search` visits every reachable state once (by fingerprint), explores it from
+the model's representative of it, keeps for each the parent it was first reached from (so a
+path can be rebuilt: its labels are those taken from the representatives), and stops at the first
 violation, after ``max_states`` distinct states, or on Ctrl-C, saying which.
 
 Breadth-first, the first violation found lies on a shortest path to a violating state;
@@ -57,6 +58,12 @@ class Model(Protocol[S]):
 
     def fingerprint(self, state: S) -> Hashable:
         """Equal for states the search may treat as one (symmetric ones included)."""
+        ...
+
+    def representative(self, state: S) -> S:
+        """The state to explore for ``state``, asked once, when its fingerprint is new: a
+        state with the same fingerprint whose successors stand for ``state``'s (under
+        symmetry, its canonical representative; else ``state`` itself)."""
         ...
 
     def violations(self, state: S, terminal: bool) -> Sequence[str]:
@@ -163,11 +170,12 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
 
     pop = frontier.popleft if strategy is Strategy.BFS else frontier.pop
     try:
-        for state in model.initial_states():
-            fp = model.fingerprint(state)
+        for initial in model.initial_states():
+            fp = model.fingerprint(initial)
             if fp in parents:
                 continue
             parents[fp] = (None, "", 0)
+            state = model.representative(initial)
             reached.update(model.reached(state))
             broken = model.violations(state, False)
             if broken:
@@ -178,14 +186,15 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
                 return SearchResult(Outcome.MAX_STATES, snapshot(), terminal, frozenset(reached))
             state, fp, depth = pop()
             any_successor = False
-            for label, child in model.successors(state):
+            for label, successor in model.successors(state):
                 any_successor = True
                 transitions += 1
-                child_fp = model.fingerprint(child)
+                child_fp = model.fingerprint(successor)
                 if child_fp in parents:
                     continue
                 parents[child_fp] = (fp, label, depth + 1)
                 deepest = max(deepest, depth + 1)
+                child = model.representative(successor)
                 reached.update(model.reached(child))
                 broken = model.violations(child, False)
                 if broken:

@@ -32,6 +32,9 @@ class TwoPhase:
     def fingerprint(self, state: TwoPhaseState) -> TwoPhaseState:
         return state
 
+    def representative(self, state: TwoPhaseState) -> TwoPhaseState:
+        return state  # no symmetry: every state is explored as reached
+
     def successors(self, state: TwoPhaseState) -> Iterable[tuple[str, TwoPhaseState]]:
         rm_state, tm, prepared, msgs = state
         if tm == "init" and (prepared == frozenset(self.rms) or not self.consistent):

@@ -71,7 +71,9 @@ def test_a_memo_that_forgets_the_time_is_caught() -> None:
 def test_cached_symmetric_fingerprints_are_the_products(monkeypatch: pytest.MonkeyPatch) -> None:
     budgets = Budgets(crashes=1)
     cached = _run("two-purchases", budgets)
-    assert cached[1] == 8_590  # the product's states, as before the cache (4e54270)
+    # the product's states: 8,590 as before the cache (4e54270); 4,390 since a snapshot is
+    # renamed before its sets are sorted (a state and its mirror, one fingerprint)
+    assert cached[1] == 4_390
     monkeypatch.setattr(_model, "_FINGERPRINTS_KEPT", 0)  # cleared at every entry: made anew
     assert _run("two-purchases", budgets) == cached
     monkeypatch.undo()
@@ -81,12 +83,15 @@ def test_cached_symmetric_fingerprints_are_the_products(monkeypatch: pytest.Monk
 # Measured by bench/explore.py at 4c537d3, before the moves were reused and the network
 # and timers numbered: a change of representation must keep every count. These count the
 # world's states alone (monitor=False); the search explores the product with the monitor.
+# With symmetry, 371 (4 terminal) and 2,283 (40) until a party's snapshot was renamed
+# before its sets were sorted: a state and its mirror now have one fingerprint
+# (test_explore_symmetry.py shows it, and that no more than those merge).
 @pytest.mark.parametrize(
     ("budgets", "symmetry", "states", "terminal"),
     [
-        (Budgets(), True, 371, 4),
+        (Budgets(), True, 207, 3),
         (Budgets(), False, 2_248, 32),
-        (Budgets(loss=1), True, 2_283, 40),
+        (Budgets(loss=1), True, 1_405, 30),
         (Budgets(loss=1), False, 10_682, 196),
     ],
 )

@@ -1,0 +1,115 @@
+"""Renamings of a symmetric world: the names of symmetric purchases swapped, in texts and in
+values.
+
+A renaming swaps the receipt ids, the phone ids and the shops of purchases that play the
+same role (``docs/explore.md``, *Fingerprints and symmetry*). A fingerprint needs only the
+renamed *text* of a state (:func:`text_renaming`); exploring a state from its canonical
+representative needs the renamed *values* (:class:`Renaming`): the parties' snapshots,
+the messages in flight, the timers' keys, the checker's facts and a path's trace events,
+each rebuilt with its texts renamed, as the run with the names swapped would have made
+them. A message digest the checker keeps is renamed through the text of the body it
+digests (the explorer keeps each body's text by its digest).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from scenarios._trace._checks import text_digest
+
+from ._snapshot import Interned, Snapshot
+
+__all__ = ["Renaming", "text_renaming"]
+
+
+def text_renaming(mapping: Mapping[str, str]) -> Callable[[str], str]:
+    """The text rewriting that replaces each key of ``mapping`` by its value, at once."""
+    if all(k == v for k, v in mapping.items()):
+        return str
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+
+    def rename(text: str) -> str:
+        return pattern.sub(lambda found: mapping[found.group(0)], text)
+
+    return rename
+
+
+_KEPT: frozenset[type] = frozenset({int, float, bool, type(None)})
+
+
+class Renaming:
+    """One renaming as a function on values (``renaming(value)``): a text renamed, a
+    container, a named tuple or an attrs instance rebuilt with its members renamed, a
+    digest of a known body renamed through the body's text (``digests``: digest -> text,
+    shared with the explorer, which adds every body it reads); numbers, enums and classes
+    are kept. A value of another kind raises :class:`TypeError`: renaming it is not known
+    to be sound."""
+
+    def __init__(self, mapping: Mapping[str, str], digests: dict[bytes, str]) -> None:
+        self.mapping = dict(mapping)
+        self.text = text_renaming(self.mapping)
+        self.identity = self.text is str
+        self._digests = digests
+        self._texts: dict[str, str] = {}
+
+    def then(self, other: Renaming) -> Renaming:
+        """This renaming, then ``other``."""
+        return Renaming(
+            {k: other.mapping.get(v, v) for k, v in self.mapping.items()}, self._digests
+        )
+
+    def inverse(self) -> Renaming:
+        return Renaming({v: k for k, v in self.mapping.items()}, self._digests)
+
+    def __call__(self, value: Any) -> Any:
+        cls = type(value)
+        if cls is str:
+            found = self._texts.get(value)
+            if found is None:
+                found = self._texts[value] = self.text(value)
+            return found
+        if cls in _KEPT:
+            return value
+        if cls is tuple:
+            return tuple([self(v) for v in value])
+        if cls is list:
+            return [self(v) for v in value]
+        if cls is dict:
+            return {self(k): self(v) for k, v in value.items()}
+        if cls is set:
+            return {self(v) for v in value}
+        if cls is frozenset:
+            return frozenset([self(v) for v in value])
+        if cls is bytes:
+            return self._digest(value)
+        if cls is Interned:
+            return Interned(self(value.value))
+        if cls is Snapshot:
+            return Snapshot(self(value.value))
+        if isinstance(value, enum.Enum | type):
+            return value
+        if isinstance(value, tuple):  # a named tuple, or a snapshot's tagged container
+            items = [self(v) for v in value]
+            return cls(*items) if hasattr(cls, "_fields") else cls(items)
+        if isinstance(value, frozenset):
+            return cls([self(v) for v in value])
+        if attrs.has(cls):  # a message, a timer's key, a violation: its fields renamed
+            new = object.__new__(cls)
+            for field in attrs.fields(cls):
+                object.__setattr__(new, field.name, self(getattr(value, field.name)))
+            return new
+        raise TypeError(f"cannot rename a {cls.__name__} for symmetry")
+
+    def _digest(self, digest: bytes) -> bytes:
+        body = self._digests.get(digest)
+        if body is None:
+            return digest  # no body the explorer read: not a digest, kept as it is
+        text = self.text(body)
+        renamed = text_digest(text)
+        self._digests.setdefault(renamed, text)
+        return renamed

@@ -1,0 +1,198 @@
+"""Symmetry: each state is explored from its canonical representative, the world's state
+and ``assocsim check``'s checker renamed together (``docs/explore.md``, "Speed").
+
+What must hold for that to be sound and worth it: a renamed checker is the checker of the
+renamed trace; a state and each of its renamings have one fingerprint and one
+representative; a renamed checker state moves as its checker fed the events; and a
+counterexample found through representatives is a real run, named as from the initial
+state. Each is shown to catch its planted bug (``tests/planted/``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actors import TraceEvent
+from scenarios._explore._api import explore, replay_counterexample
+from scenarios._explore._model import ProtocolModel, WorldState, _Renamed, _Trail
+from scenarios._explore._rename import Renaming
+from scenarios._explore._search import Outcome, search
+from scenarios._explore._world import ALICE, BOB, Budgets, world_named
+from scenarios._trace._checks import TraceChecker, body_text, check_trace_file, text_digest
+from scenarios._trace._reader import parse_event
+from tests.planted.buggy_cloud import buggy_cloud
+from tests.planted.checkerless_renaming import CheckerlessRenamingModel
+from tests.planted.uncanonical_representative import AsReachedModel, UnrenamedEventsModel
+
+_WORLD = world_named("two-purchases")
+_SWAP = {"r-1": "r-2", "r-2": "r-1", ALICE: BOB, BOB: ALICE, "shop-1": "shop-2", "shop-2": "shop-1"}
+
+
+def _fed(events: list[TraceEvent], digests: dict[bytes, str]) -> TraceChecker:
+    """A checker fed ``events``, each body's text kept by its digest in ``digests``."""
+    checker = TraceChecker(_WORLD.settings())
+    for event in events:
+        record = parse_event(event.to_json(), 0)
+        if record.msg:
+            text = body_text(record.msg)
+            digests.setdefault(text_digest(text), text)
+        checker.feed_event(record)
+    return checker
+
+
+def _renamed_checker_is_the_renamed_traces(forget_digests: bool) -> bool:
+    found = explore("two-purchases", cloud=buggy_cloud, symmetry=False)
+    events = list(found.events)
+    digests: dict[bytes, str] = {}
+    checker = _fed(events, digests)
+    rename = Renaming(_SWAP, {} if forget_digests else digests)
+    expected = _fed([rename(event) for event in events], digests)
+    assert checker.monitor_state() != expected.monitor_state()  # the swap changes it
+    lines = [rename.text(v.format_line()) for v in checker.fork().result().violations]
+    assert lines == [v.format_line() for v in expected.fork().result().violations]
+    assert lines  # the counterexample breaks a promise
+    made = checker.renamed(rename).monitor_state()
+    frozen = rename(checker.monitor_state())  # what the explorer renames: the frozen cells
+    return made == expected.monitor_state() and frozen == expected.monitor_state()
+
+
+def test_a_renamed_checker_is_the_checker_of_the_renamed_trace() -> None:
+    assert _renamed_checker_is_the_renamed_traces(forget_digests=False)
+
+
+def test_a_renaming_that_forgets_the_digests_is_caught() -> None:
+    assert not _renamed_checker_is_the_renamed_traces(forget_digests=True)
+
+
+def _representatives(model: ProtocolModel) -> list[WorldState]:
+    """Every state the search explores (one per fingerprint)."""
+    explored: list[WorldState] = []
+    chosen = model.representative
+
+    def representative(state: WorldState) -> WorldState:
+        explored.append(chosen(state))
+        return explored[-1]
+
+    model.representative = representative  # type: ignore[method-assign]
+    assert search(model).outcome is Outcome.EXHAUSTED
+    del model.representative  # the model's own again
+    return explored
+
+
+def _canonical(model: ProtocolModel) -> bool:
+    """Each explored state's renamings have its fingerprint, and their representative
+    is it (its canonical form: the text of its parts and of the checker's cells)."""
+    renamings = range(1, len(model._names))
+    for state in _representatives(model):
+        fingerprint = model.fingerprint(state)
+        form = (model._renamed(state.key)[0], model._monitor_texts[state.monitor][0])
+        for n in renamings:
+            other = model._renamed_state(state, n)
+            assert model.fingerprint(other) == fingerprint
+            again = model.representative(other)
+            if (model._renamed(again.key)[0], model._monitor_texts[again.monitor][0]) != form:
+                return False
+    return True
+
+
+def test_every_state_is_explored_from_its_canonical_representative() -> None:
+    assert _canonical(ProtocolModel(_WORLD, Budgets(loss=1)))
+
+
+def test_a_representative_that_is_not_canonical_is_caught() -> None:
+    assert not _canonical(AsReachedModel(_WORLD, Budgets(loss=1)))
+
+
+def _moves_agree(model: ProtocolModel) -> bool:
+    """Every transition of a renamed checker state (computed from the state it was
+    renamed from) is the state its checker reaches fed the events, and the reference
+    cloud is found to keep every promise."""
+    moves: list[tuple[int, tuple[TraceEvent, ...], int]] = []
+    monitored = model._monitored
+
+    def watched(monitor: int, events: tuple[TraceEvent, ...]) -> int:
+        found = monitored(monitor, events)
+        moves.append((monitor, events, found))
+        return found
+
+    model._monitored = watched  # type: ignore[method-assign]
+    outcome = search(model).outcome  # the reference cloud keeps every promise
+    del model._monitored
+    renamed = [move for move in moves if model._monitor_origin[move[0]][1]]
+    assert len(renamed) > 100
+    for monitor, events, found in renamed:
+        checker = model._checker(monitor)
+        assert checker.monitor_state() == model._monitor_states[monitor]
+        checker = checker.fork()
+        for event in events:
+            checker.feed_event(parse_event(event.to_json(), 0))
+        if checker.monitor_state() != model._monitor_states[found]:
+            return False
+    return outcome is Outcome.EXHAUSTED
+
+
+def test_a_renamed_checker_state_moves_as_its_checker_fed_the_events() -> None:
+    assert _moves_agree(ProtocolModel(_WORLD, Budgets()))
+
+
+def test_events_not_renamed_back_are_caught() -> None:
+    assert not _moves_agree(UnrenamedEventsModel(_WORLD, Budgets()))
+
+
+def test_renaming_the_world_without_the_checker_is_caught() -> None:
+    assert search(ProtocolModel(_WORLD, Budgets())).outcome is Outcome.EXHAUSTED
+    assert search(CheckerlessRenamingModel(_WORLD, Budgets())).outcome is Outcome.VIOLATION
+
+
+class _NamesKept(ProtocolModel):
+    """The product's states up to the order of dicts only: each state's canonical text
+    in its own names (no renaming merges two states)."""
+
+    def fingerprint(self, state: WorldState) -> Any:
+        return hash((self._renamed(state.key)[0], self._monitor_texts[state.monitor][0]))
+
+    def representative(self, state: WorldState) -> WorldState:
+        return state
+
+
+@pytest.mark.parametrize(
+    ("budgets", "states", "kept"),
+    [(Budgets(), 225, 423), (Budgets(loss=1), 1_626, 3_207)],
+    ids=["no-faults", "loss"],
+)
+def test_symmetry_merges_each_state_with_its_mirror_and_no_more(
+    budgets: Budgets, states: int, kept: int
+) -> None:
+    # The two purchases swap: a class of states has at most 2, so symmetry leaves at
+    # least half of the states counted in their own names (and, exact, about half).
+    merged = search(ProtocolModel(_WORLD, budgets))
+    own = search(_NamesKept(_WORLD, budgets))
+    assert (merged.progress.states, own.progress.states) == (states, kept)
+    assert kept / 2 <= states < kept
+    assert merged.reached == own.reached and merged.outcome is own.outcome
+
+
+def _renamed_on_the_way(state: Any) -> bool:
+    trail = state.trail
+    while trail is not None:
+        if isinstance(trail, _Renamed) and not trail.renaming.identity:
+            return True
+        assert isinstance(trail, _Renamed | _Trail)
+        trail = trail.parent
+    return False
+
+
+def test_a_counterexample_through_representatives_is_a_real_run(tmp_path: Any) -> None:
+    found = search(ProtocolModel(_WORLD, Budgets(), cloud=buggy_cloud))
+    assert found.outcome is Outcome.VIOLATION and _renamed_on_the_way(found.state)
+    result = explore("two-purchases", cloud=buggy_cloud)
+    full = explore("two-purchases", cloud=buggy_cloud, symmetry=False)
+    assert len(result.path) == len(full.path)
+    trace = result.write_counterexample(tmp_path / "cx.jsonl")
+    checked = check_trace_file(trace)  # assocsim check rejects it, with the same words
+    assert [v.format_line() for v in checked.violations][:1] == list(result.violations[:1])
+    identical, replayed = replay_counterexample(trace, cloud=buggy_cloud)
+    assert identical  # the printed command re-executes it, step for step
+    assert replayed.violations[:1] == result.violations[:1]
