@@ -64,7 +64,6 @@ import itertools
 import math
 import operator
 import zlib
-from bisect import insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -76,6 +75,7 @@ from protocol._core._errors import LocalProtocolError
 from protocol._core._messages import AssociatedProduct, Item, PurchaseUpload, Reason
 from protocol._core._validators import ConfigValidators
 
+from ._answer import BLOCK, Merged, Scratch, best_of, merge
 from ._catalog import Catalog, associated_product, builtin_catalog
 from ._counts import PairCounts
 from ._recommender import (
@@ -328,7 +328,7 @@ def _shares(together: _Together, basket: Sequence[int]) -> tuple[_Ints, _Floats]
 _NOTHING_OFFERED: tuple[_Ints, _Floats] = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
-_BLOCK = 1 << 40
+_BLOCK = BLOCK
 """A profile's lookup table holds four kinds of keys, each kind in its own block: the
 product's number, ``_BLOCK`` plus its category's, twice ``_BLOCK`` plus its brand's, three
 times ``_BLOCK`` plus its colour's."""
@@ -369,19 +369,6 @@ class _Tables:
         if again:
             tables.rows[again, 0] = popularity[again]
         return tables
-
-
-def _grouped(keys: _Ints) -> tuple[_Ints, _Ints, _Ints]:
-    """``np.unique(keys, return_index=True, return_inverse=True)`` in fewer steps: the
-    distinct keys in order, where each is first, and each key's place among them."""
-    order = keys.argsort(kind="stable")
-    ordered = keys[order]
-    starts = np.empty(len(keys), dtype=np.bool_)
-    starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = starts.cumsum() - 1
-    return ordered[starts], order[starts], inverse
 
 
 def _by_keys(first: _Ints, second: _Floats, third: _Ints) -> _Ints:
@@ -440,16 +427,6 @@ _KEY_BITS = 63
 """The bits of a sort key :func:`_by_keys` packs (a non-negative int64)."""
 
 
-def _looked_up(table: _Lookup, queries: _Floats) -> _Floats:
-    """The value of each of *queries* in *table*, 0.0 if absent (``dict.get(q, 0.0)``)."""
-    keys, values = table
-    if not len(keys):
-        return np.zeros(len(queries))
-    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-    found: _Floats = np.where(keys[at] == queries, values[at], 0.0)
-    return found
-
-
 _SLACK = 2
 """A row of counters grows to ``_SLACK`` times what it keeps before it is cut back."""
 
@@ -491,6 +468,8 @@ class PairingEngine:
     or phone has reached its memory bound, not on the order of the baskets either (a full
     refresh then answers the same for any order).
     """
+
+    _best_of = staticmethod(best_of)  # the diversity ranking (protocol/_reco/_answer.py)
 
     def __init__(
         self,
@@ -542,6 +521,7 @@ class PairingEngine:
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
+        self._scratch = Scratch()  # a question's work arrays (protocol/_reco/_answer.py)
         # co-purchases of products and of categories: rows bounded at each refresh
         self._pair_counts = PairCounts(
             _SLACK * cfg.neighbours, cfg.basket_partners, lambda i: self._products[i].hash
@@ -1289,31 +1269,38 @@ class PairingEngine:
             else:
                 excluded.append(index)
                 pieces.append(lists[index])
+        # the lists' candidates with their parts, then the phone's best products and its
+        # own co-purchases with the basket (no parts): the first place of a candidate is
+        # where a dict of them would have inserted it
+        if len(pieces) == 1:
+            table = pieces[0]
+        else:
+            table = np.concatenate(pieces, axis=1) if pieces else _EMPTY_LIST
+        listed: list[_Floats | _Ints] = [table[0]]
         profile = self._profiles.get(phone_id) if phone_id is not None else None
-        shares = None
-        if profile is not None:  # adds 0.0 to a candidate already listed: no change
-            pieces.append(profile.top)
+        personal = None
+        if profile is not None:
+            listed.append(profile.top[0])
             shares = _shares(profile.together, excluded)  # its own co-purchases with them
             if shares is not None:
-                listed = sum(piece.shape[1] for piece in pieces)
-                piece = np.zeros((3, len(shares[0])))
-                piece[0] = shares[0]
-                pieces.append(piece)
-        # a basket product gets -inf added: whatever else it sums, it scores no answer (one
-        # learned after the last refresh is no candidate)
+                listed.append(shares[0])
+                personal = (shares[0], self.config.personal_weight * shares[1])
+        candidates = (np.concatenate(listed) if len(listed) > 1 else table[0]).astype(np.int64)
+        if not len(candidates):
+            return []
+        # the basket's products are never answers (one learned after the last refresh is
+        # no candidate)
         known = len(self._tables)
         excluded = [i for i in excluded if i < known]
-        if excluded:
-            pieces.append(np.array((excluded, [-math.inf] * len(excluded), [0.0] * len(excluded))))
-        table = np.concatenate(pieces, axis=1)
-        if not table.shape[1]:
-            return []
-        personal = None
-        if shares is not None:  # the weighted shares in their piece's columns, 0.0 elsewhere
-            personal = np.zeros(table.shape[1])
-            personal[listed : listed + len(shares[1])] = self.config.personal_weight * shares[1]
         return self._rank(
-            table[0].astype(np.int64), table[1], table[2], profile, limit, personal=personal
+            candidates,
+            table[1],
+            table[2],
+            profile,
+            limit,
+            personal=personal,
+            excluded=excluded,
+            phone_id=phone_id,
         )
 
     def _rank(
@@ -1324,64 +1311,50 @@ class PairingEngine:
         profile: _Profile | None,
         limit: int,
         *,
-        personal: _Floats | None = None,
+        personal: tuple[_Ints, _Floats] | None = None,
+        excluded: Sequence[int] = (),
+        phone_id: str | None = None,
     ) -> list[tuple[int, float, Reason]]:
-        """Score every candidate; best first, the n-th candidate of a category at
-        ``score * diversity ** n``, ties by SKU; each with the reason of its largest
-        part; *personal*, the weighted personal part of each of *candidates* (listed once).
-        Only positive scores are answers. Vectorised: each sum is the same
-        sequence of float additions as a plain loop's (in list order, from 0.0), so the
-        scores are bit for bit those of one."""
+        """Score every candidate (the first ``len(co_parts)`` with their lists' parts);
+        best first, the n-th candidate of a category at ``score * diversity ** n``, ties
+        by SKU; each with the reason of its largest part; *personal*, the phone's own
+        co-purchases and their weighted parts; never one of *excluded*. Only positive
+        scores are answers. Each sum is the same sequence of float additions as a plain
+        loop's (in list order, from 0.0), so the scores are bit for bit those of one
+        (protocol/_reco/_answer.py)."""
         tables = self._tables
-        unique, first, inverse = _grouped(candidates)
-        size = len(unique)
-        co = np.bincount(inverse, weights=co_parts, minlength=size)
-        near = np.bincount(inverse, weights=near_parts, minlength=size)
-        rows = tables.rows[unique]
-        scores = co + near + rows[:, 0]
-        habit_parts = None
-        if profile is not None:  # product, category, brand and colour parts: one look-up
-            keys = profile.parts[0]
-            # a phone that bought no coloured product has no colour part: not looked up
-            kinds = 4 if len(keys) and keys[-1] >= 3 * _BLOCK else 3
-            parts = _looked_up(profile.parts, rows[:, 1 : 1 + kinds].T.ravel())
-            parts = parts.reshape(kinds, size)
-            habit_parts = parts[0] + parts[1]
-            if personal is not None:  # the phone's own co-purchases: a habit part (a sum
-                # of 0.0s and the one listed: that part)
-                habit_parts = habit_parts + np.bincount(inverse, weights=personal, minlength=size)
-            scores = scores + habit_parts + parts[2]
-            if kinds == 4:  # adding a colour part of 0.0 changes no positive sum
-                scores = scores + parts[3]
-        positive = np.flatnonzero(scores > 0)
-        # best first; ties in the order first listed (a stable sort of a dict of them)
-        order = positive[np.lexsort((first[positive], -scores[positive]))].tolist()
+        scratch = self._scratch
+        scratch.fit(tables.rows, len(self._categories), len(self._word_ids))
+        phone = None
+        if profile is not None:
+            keys, values = profile.parts
+            phone = scratch.slots(phone_id or "", profile, keys, values)
+        merged: Merged = merge(
+            scratch,
+            candidates,
+            co_parts,
+            near_parts,
+            excluded=excluded,
+            rows=tables.rows,
+            phone=phone,
+            personal=personal,
+        )
         products = self._products
-        decay = self.config.diversity
-        score_of = scores.tolist()
-        ids = unique.tolist()
-        best: list[tuple[float, str, int]] = []
-        seen: dict[int, int] = {}
-        for k in order:
-            negative = -score_of[k]
-            if len(best) == limit and negative > best[-1][0]:
-                break  # every later one ranks below the chosen ones, decayed or not
-            product = products[ids[k]]
-            n = seen.get(product.category, 0)
-            seen[product.category] = n + 1
-            key = (negative * decay**n if n else negative, product.sku, k)
-            if len(best) < limit:
-                insort(best, key)
-            elif key < best[-1]:
-                best.pop()
-                insort(best, key)
+        chosen = self._best_of(
+            merged,
+            limit,
+            lambda j: products[j].category,
+            self._skus.__getitem__,
+            self.config.diversity,
+        )
+        co, near, habit = merged.co, merged.near, merged.habit
         result = []
-        for negative, _, k in best:
+        for j, score, k in chosen:
             a = float(co[k])
             b = float(near[k])
-            h = 0.0 if habit_parts is None else float(habit_parts[k])
+            h = 0.0 if habit is None else float(habit[k])
             reason = _HABIT if h > a and h > b else _CO_PURCHASE if a >= b else _COMPLEMENT
-            result.append((ids[k], -negative, reason))
+            result.append((j, score, reason))
         return result
 
 

@@ -25,12 +25,11 @@ class ColourlessEngine(PairingEngine):
         near_parts: Any,
         profile: Any,
         limit: int,
-        *,
-        personal: Any = None,
+        **options: Any,
     ) -> Any:
         if profile is not None:
             keys, values = profile.parts
             values = values.copy()
             values[keys >= 3 << 40] = 0.0  # the colour block of the table
             profile = profile._replace(parts=(keys, values))
-        return super()._rank(candidates, co_parts, near_parts, profile, limit, personal=personal)
+        return super()._rank(candidates, co_parts, near_parts, profile, limit, **options)

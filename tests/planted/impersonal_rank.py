@@ -24,7 +24,7 @@ class ImpersonalEngine(PairingEngine):
         near_parts: Any,
         profile: Any,
         limit: int,
-        *,
-        personal: Any = None,
+        **options: Any,
     ) -> Any:
-        return super()._rank(candidates, co_parts, near_parts, profile, limit)
+        options.pop("personal", None)  # the phone's own co-purchases listed, their part lost
+        return super()._rank(candidates, co_parts, near_parts, profile, limit, **options)
