@@ -329,7 +329,7 @@ class ProtocolModel:
         # (a state's key, its monitor) -> its symmetric fingerprint: most transitions
         # reach a state some other transition reached (about 2 in 3 on the bench worlds),
         # whose key then hashes at C speed instead of being renamed again
-        self._fingerprints: dict[tuple[tuple[Any, ...], int], int] = {}
+        self._fingerprints: dict[tuple[tuple[Any, ...], int], tuple[int, int]] = {}
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -357,7 +357,8 @@ class ProtocolModel:
         self._monitor_ids: dict[MonitorState, int] = {}
         self._monitor_moves: dict[tuple[int, int], int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
-        self._cell_texts: dict[tuple[type, Hashable], tuple[int, ...]] = {}
+        self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
+        self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
         self._cells_seen: dict[Hashable, Hashable] = {}  # equal monitor cells: one object
         # The events a transition feeds the monitor, numbered once (by the tuple's
         # identity first: a move's events are one object) and parsed once.
@@ -397,9 +398,11 @@ class ProtocolModel:
         self._inverse = tuple(
             index_of[tuple(sorted(n.inverse().mapping.items()))] for n in self._names
         )
-        # (renaming, kind: a party's index, or _TIMER_PART, _FLIGHT_PART, _MONITOR_PART,
-        # its number) -> the number of the renamed part
-        self._renamed_parts: dict[tuple[int, int, int], int] = {}
+        # [renaming][kind: a party's index, or (negative) _TIMER_PART, _FLIGHT_PART,
+        # _MONITOR_PART, _BASE_MONITOR_PART]: a part's number -> its renamed part's
+        self._renamed_parts: list[list[dict[int, int]]] = [
+            [{} for _ in range(len(self.addresses) - _BASE_MONITOR_PART)] for _ in self._names
+        ]
 
     # ------------------------------------------------------------------ Model
 
@@ -438,12 +441,21 @@ class ProtocolModel:
             return hash(product)
         found = self._fingerprints.get(product)
         if found is None:
-            texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
-            found = min(map(hash, zip(self._renamed(state.key), texts, strict=True)))
+            found = self._least(state)
             if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
                 self._fingerprints.clear()  # a cache: the memory is for the visited set
             self._fingerprints[product] = found
-        return found
+        return found[0]
+
+    def _least(self, state: WorldState) -> tuple[int, int]:
+        """The least hash of ``state``'s canonical form under each renaming, and the first
+        renaming that gives it (its representative's)."""
+        hashes = self._renamed(state.key)
+        if self._with_monitor:
+            texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
+            hashes = list(map(hash, zip(hashes, texts, strict=True)))
+        least = min(hashes)
+        return least, hashes.index(least)
 
     def representative(self, state: WorldState) -> WorldState:
         """The state the search explores for ``state``, first reached: under symmetry, its
@@ -454,35 +466,45 @@ class ProtocolModel:
         are paid once per class of them (``docs/explore.md``, "Speed")."""
         if not self._renamings or state.error is not None:
             return state
-        hashes = self._renamed(state.key)
-        if self._with_monitor:
-            texts = self._monitor_texts[state.monitor]
-            hashes = [hash(pair) for pair in zip(hashes, texts, strict=True)]
-        best = hashes.index(min(hashes))
-        return state if best == 0 else self._renamed_state(state, best)
+        found = self._fingerprints.get((state.key, state.monitor))  # the search just asked
+        fingerprint, best = found or self._least(state)
+        if best == 0:
+            return state
+        renamed = self._renamed_state(state, best)
+        if self._with_monitor:  # a transition into the representative's form: one lookup
+            if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
+                self._fingerprints.clear()
+            self._fingerprints[(renamed.key, renamed.monitor)] = (fingerprint, 0)
+        return renamed
 
     def _renamed_state(self, state: WorldState, n: int) -> WorldState:
         """``state`` renamed by renaming ``n``: each part renamed once (by number)."""
         now, actors, timers, network, budgets = state.key
-        moved_to = self._moved_to[n]
+        moved_to, tables, slow = self._moved_to[n], self._renamed_parts[n], self._part_renamed
         snaps = list(actors)
         for actor, snap in enumerate(actors):
-            snaps[moved_to[actor]] = self._part_renamed(n, actor, snap)
-        key = (
-            now,
-            tuple(snaps),
-            frozenset([self._part_renamed(n, _TIMER_PART, t) for t in timers]),
-            tuple(sorted([self._part_renamed(n, _FLIGHT_PART, fid) for fid in network])),
-            budgets,
-        )
+            found = tables[actor].get(snap)
+            snaps[moved_to[actor]] = slow(n, actor, snap) if found is None else found
+        table = tables[_TIMER_PART]
+        renamed_timers = [table.get(t) for t in timers]
+        if None in renamed_timers:
+            renamed_timers = [slow(n, _TIMER_PART, t) for t in timers]
+        table = tables[_FLIGHT_PART]
+        renamed_network = [table.get(fid) for fid in network]
+        if None in renamed_network:
+            renamed_network = [slow(n, _FLIGHT_PART, fid) for fid in network]
+        renamed_network.sort()
+        key = (now, tuple(snaps), frozenset(renamed_timers), tuple(renamed_network), budgets)
         monitor = state.monitor
         if self._with_monitor:
-            monitor = self._part_renamed(n, _MONITOR_PART, monitor)
+            found = tables[_MONITOR_PART].get(monitor)
+            monitor = slow(n, _MONITOR_PART, monitor) if found is None else found
         return WorldState(key, _Renamed(self._names[n], state.trail), state.marks, None, monitor)
 
     def _part_renamed(self, n: int, kind: int, number: int) -> int:
         """The number of part ``number`` of ``kind`` renamed by renaming ``n``."""
-        found = self._renamed_parts.get((n, kind, number))
+        table = self._renamed_parts[n][kind]
+        found = table.get(number)
         if found is not None:
             return found
         rename = self._names[n]
@@ -504,7 +526,7 @@ class ProtocolModel:
             base, k = self._monitor_origin[number]
             c = self._compose[n][k]  # renaming k, then n
             found = base if c == 0 else self._part_renamed(c, _BASE_MONITOR_PART, base)
-        self._renamed_parts[(n, kind, number)] = found
+        table[number] = found
         return found
 
     def _monitor_renamed(self, n: int, base: int) -> int:
@@ -746,16 +768,22 @@ class ProtocolModel:
     def _cell_renamed(self, cell: Hashable) -> tuple[int, ...]:
         """The hash of a monitor cell's canonical text under each renaming (renamed first,
         then sorted: a renamed set sorts anew), made once per distinct cell."""
+        known = self._cell_texts.get(id(cell))  # cells are shared: by identity first
+        if known is not None and known[0] is cell:
+            return known[1]
         key = (type(cell), cell)
-        found = self._cell_texts.get(key)
+        found = self._cell_values.get(key)
         if found is None:
-            if len(self._cell_texts) >= _TEXTS_KEPT:
-                self._cell_texts.clear()
+            if len(self._cell_values) >= _TEXTS_KEPT:
+                self._cell_values.clear()
             digests = self._digest_texts
             found = tuple(
                 [hash(_canon_renamed(cell, rename, digests)) for rename in self._renamings]
             )
-            self._cell_texts[key] = found
+            self._cell_values[key] = found
+        if len(self._cell_texts) >= _TEXTS_KEPT:
+            self._cell_texts.clear()
+        self._cell_texts[id(cell)] = (cell, found)  # kept alive: its id is not reused
         return found
 
     def check(self, events: Iterable[TraceEvent]) -> CheckResult:
