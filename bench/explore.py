@@ -41,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
 from scenarios import FaultBudgets, explore
+from scenarios._explore._model import ProtocolModel
+from scenarios._explore._world import Budgets, world_named
 
 TARGET_STATES_PER_S = 20_000
 TARGET_SECONDS = 300.0
@@ -67,15 +69,31 @@ def bare_cloud_step_seconds(repeat: int = 2000) -> float:
     return statistics.median(times)
 
 
+def setup_cpu_seconds(repeat: int = 5) -> float:
+    """The median CPU time of what an explore() call pays before its search: the model
+    built (the machines, the first checker, the initial state and its checker state)."""
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        ProtocolModel(world_named("two-purchases"), Budgets())
+        times.append(time.process_time() - started)
+    return statistics.median(times)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the target world")
     parser.add_argument("--json", action="store_true", help="one JSON object per world")
     args = parser.parse_args()
     step = bare_cloud_step_seconds()
+    setup = setup_cpu_seconds()
     print(
         f"# {platform.python_implementation()} {platform.python_version()}, one process; "
         f"baseline: a bare cloud step takes {step * 1e6:.1f} us"
+    )
+    print(
+        "# cpu s: one explore() call (the model built, the search, the result); of it, "
+        f"building the model takes {setup * 1e3:.1f} ms"
     )
     runs: list[tuple[str, FaultBudgets]] = [
         ("no faults", {}),

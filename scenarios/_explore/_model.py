@@ -1186,7 +1186,7 @@ class ProtocolModel:
 
     def _snap_hash(self, actor: int, snap: int) -> int:
         """The hash of the canonical text of party ``actor`` in snapshot ``snap``."""
-        return hash(f"{self.addresses[actor]}={_canon(self._snapshots[snap])}")
+        return hash((self.addresses[actor], _canon_value(self._snapshots[snap].value)))
 
     def _timer_renamed(self, t: int) -> tuple[int, ...]:
         found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not
@@ -1245,6 +1245,19 @@ def _canon_renamed(value: Any, rename: Callable[[str], str], digests: dict[bytes
 
 def _digest(message: Message) -> str:
     return hashlib.blake2b(repr(message).encode(), digest_size=4).hexdigest()
+
+
+def _canon_value(value: Any) -> Hashable:
+    """A value equal for equal snapshots whatever the order of their dicts and sets (a
+    dict's items, a set's members as a frozenset): what :func:`_canon` writes as text, made
+    of hashable values instead (a message's hash is computed once, no text is built)."""
+    cls = type(value)
+    if cls is _Dict or isinstance(value, frozenset):
+        return frozenset([_canon_value(v) for v in value])
+    if isinstance(value, tuple):
+        return tuple([_canon_value(v) for v in value])
+    kept: Hashable = value  # an atom, a class, an interned message
+    return kept
 
 
 def _canon(value: Any) -> str:
