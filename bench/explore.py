@@ -20,11 +20,17 @@ shared, noisy machine. Beside the wall time, each row gives the process's CPU ti
 states per CPU second: on a machine shared with other work the wall time counts the time
 this process waited for a core, the CPU time does not. ``--quick`` skips the target world.
 
+Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
+result; building the model alone is printed first (0.4 ms: fixed costs are no part of
+what a small world's states cost).
+
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 576ee44 on a shared 2-core machine, two runs:
-without symmetry 34,459-47,482 states per CPU second in every world; with symmetry
-8,134-8,641 (no faults), 13,135-14,259 (loss), 16,781-19,357 (crash), 17,452-21,339
-(target): with symmetry the rate target is not met (README, *Exhaustive exploration*).
+under 5 minutes on 2 cores. Measured at 72c5c17 (states explored from their canonical
+representative) on a shared 2-core machine (load about 4.9), two runs: without symmetry
+32,838-46,365 states per CPU second in every world; with symmetry 5,193-5,382 (no
+faults, 225 states), 8,193-8,233 (loss, 1,626), 12,291-12,557 (crash, 6,212),
+13,589-14,928 (target, 45,599 states in 3.1-3.4 s of CPU): with symmetry the rate target
+is not met (README, *Exhaustive exploration*).
 """
 
 from __future__ import annotations
