@@ -847,8 +847,9 @@ class TraceChecker:
         :meth:`become`): a cell whose container is equal to that checker's is that
         checker's cell, shared rather than frozen again, so a state after a few events
         costs a comparison per cell and the freezing of the cells those events changed.
-        ``shared``: cells seen before, by value: a cell frozen again that equals one of
-        them is that one, so equal cells are one object and compare by identity."""
+        ``shared``: cells seen before, by value: a container frozen again that equals one
+        of them is that one, so equal cells are one object and compare by identity (an
+        atom is kept as it is: 0.0 equals False)."""
         cells = self._cell_values = self._cells()
         if since is None:
             return tuple([_frozen(value) for value in cells])
@@ -860,7 +861,7 @@ class TraceChecker:
             shared = {}
         return tuple(
             [
-                cell if value == old else shared.setdefault(new := _frozen(value), new)
+                cell if value == old else _shared(_frozen(value), shared)
                 for value, old, cell in zip(cells, before, state, strict=True)
             ]
         )
@@ -1007,6 +1008,14 @@ def _cells_of(
         _CELLS[layout] = getter
         _CELL_NAMES[layout] = tuple(kept)
     return getter
+
+
+def _shared(cell: Hashable, shared: dict[Hashable, Hashable]) -> Hashable:
+    """``cell``, or the equal container seen before; an atom as it is (0.0 == False: an
+    atom found by equality could be another type's)."""
+    if type(cell) in _ATOMS:
+        return cell
+    return shared.setdefault(cell, cell)
 
 
 def _forked(obj: _T) -> _T:

@@ -15,7 +15,7 @@ from scenarios import CloudFactory, TraceChecker, explore
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
-from scenarios._trace._checks import MonitorState
+from scenarios._trace._checks import MonitorState, _shared
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
@@ -197,3 +197,12 @@ def test_symmetry_renaming_the_checkers_state_still_finds_planted_bugs(
     assert merged.outcome is Outcome.VIOLATION and full.outcome is Outcome.VIOLATION
     assert len(merged.path) == len(full.path)
     assert merged.progress.states < full.progress.states
+
+
+def test_equal_cells_are_shared_but_never_an_atom_of_another_type() -> None:
+    # 0.0 == False: an atom shared by equality would give a flag's cell a time's text,
+    # and a state and its mirror different canonical forms.
+    assert _shared(False, {0.0: 0.0}) is False
+    assert type(_shared(1.0, {True: True})) is float
+    seen: frozenset[str] = frozenset({"r-1"})
+    assert _shared(frozenset({"r-1"}), {seen: seen}) is seen
