@@ -106,7 +106,7 @@ class Scratch:
 
     def where(self, candidates: _Ints) -> _Ints:
         """The four part slots of each of *candidates*."""
-        found: _Ints = self._where[candidates]
+        found: _Ints = self._where.take(candidates, axis=0)  # rows: faster than [candidates]
         return found
 
 
@@ -129,7 +129,7 @@ def merge(
     near_parts: _Floats,
     *,
     excluded: Sequence[int],
-    rows: _Floats,
+    popularity: _Floats,
     phone: PhoneSlots | None,
     personal: tuple[_Ints, _Floats] | None,
 ) -> Merged:
@@ -137,8 +137,8 @@ def merge(
     *near_parts* of their pairing lists, the rest (the phone's products) none. Each sum
     from 0.0 in list order; ``score = co + near + popularity`` then, with a phone, ``+
     (product part + category part [+ personal part]) + brand part [+ colour part]``, the
-    order of the plain loop, the popularity part read from the first column of the
-    products' *rows*. The *excluded* (the basket's products) score ``-inf``; *personal*
+    order of the plain loop, the popularity part read from *popularity* (per product).
+    The *excluded* (the basket's products) score ``-inf``; *personal*
     is the phone's own co-purchases (distinct products, weighted parts)."""
     firsts, co_sums, near_sums, slots = scratch.firsts, scratch.co, scratch.near, scratch.parts
     listed = len(co_parts)
@@ -158,7 +158,7 @@ def merge(
         near_sums[unique] = 0.0
         if excluded:
             co_sums[excluded] = 0.0
-        scores = co + near + rows[unique, 0]
+        scores = co + near + popularity[unique]
         habit = None
         if phone is not None:
             where = scratch.where(unique)
@@ -193,15 +193,17 @@ def best_of(
     score order (ties in the order first listed) the n-th of a category ranks at ``score
     * diversity ** n``; ties by SKU. Each as (candidate, score, place in *merged*)."""
     scores = merged.scores
-    positive = np.flatnonzero(scores > 0)
-    # stable: equal scores stay in the order first listed
-    order = positive[np.argsort(-scores[positive], kind="stable")].tolist()
+    # stable: equal scores stay in the order first listed (all of them sorted: fewer
+    # calls than picking the positive ones first)
+    order = np.argsort(-scores, kind="stable").tolist()
     score_of = scores.tolist()
     ids = merged.candidates.tolist()
     best: list[tuple[float, str, int]] = []
     seen: dict[int, int] = {}
     for k in order:
         negative = -score_of[k]
+        if not negative < 0.0:
+            break  # only positive scores are answers; the rest follow them
         if len(best) == limit and negative > best[-1][0]:
             break  # every later one ranks below the chosen ones, decayed or not
         j = ids[k]

@@ -307,20 +307,21 @@ def _shares(together: _Together, basket: Sequence[int]) -> tuple[_Ints, _Floats]
     """The phone's products *j* with a personal feature for *basket*, unweighted: the sum
     over the products *i* of *basket* it bought in its window of the share of those
     baskets with *i* that also held *j*; None if it bought none of *basket* there. Every
-    share at once (one row per such *i*), the rows summed in *basket*'s order as
+    share of a row at once (one row per such *i*), the rows summed in *basket*'s order as
     :meth:`PairingEngine._personal_shares` sums from 0.0 (shares are not negative: adding
     the first to 0.0 changes no bit)."""
     items, masks, place = together
-    rows = [k for i in basket if (k := place.get(i)) is not None]
-    if not rows:
+    total: _Floats | None = None
+    for i in basket:
+        k = place.get(i)
+        if k is None:
+            continue
+        mine = masks[k]
+        # one row per basket product (a question's few): fewer numpy calls than a matrix
+        share = np.bitwise_count(masks & mine) / float(int(mine).bit_count())
+        total = share if total is None else total + share
+    if total is None:
         return None
-    mine = masks[rows]
-    found = np.bitwise_count(masks & mine[:, None]) / np.bitwise_count(mine)[:, None].astype(
-        np.float64
-    )
-    total = found[0]
-    for row in found[1:]:  # not found.sum(axis=0): numpy may sum in another order
-        total = total + row
     held = np.flatnonzero(total)
     return items[held], total[held]
 
@@ -1335,7 +1336,7 @@ class PairingEngine:
             co_parts,
             near_parts,
             excluded=excluded,
-            rows=tables.rows,
+            popularity=self._popularity,  # as of the last refresh, as the rows hold it
             phone=phone,
             personal=personal,
         )
