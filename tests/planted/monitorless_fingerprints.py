@@ -17,13 +17,14 @@ from scenarios._explore._model import ProtocolModel
 __all__ = ["MonitorlessFingerprintsModel"]
 
 
-class _ByKeyAlone(dict[Any, int]):
-    """The model's cache, keyed by (key, monitor), with the monitor dropped."""
+class _ByKeyAlone(dict[Any, tuple[int, int]]):
+    """The model's cache, keyed by (key, monitor), with the monitor dropped (its values:
+    the fingerprint and the renaming that gives it)."""
 
     def get(self, product: Any, default: Any = None) -> Any:
         return super().get(product[0], default)  # the bug: only the world's key
 
-    def __setitem__(self, product: Any, fingerprint: int) -> None:
+    def __setitem__(self, product: Any, fingerprint: tuple[int, int]) -> None:
         super().__setitem__(product[0], fingerprint)
 
 
