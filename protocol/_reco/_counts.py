@@ -160,8 +160,9 @@ class PairCounts:
         if not self._flat and not self._pairs:
             return
         keys, counts, bits = self._period()
+        # the rows touched: every id of a recorded basket (fewer than its pairs to sort)
+        touched = np.unique(np.array(self._flat + self._pairs[::2], dtype=np.int64))
         self._flat, self._sizes, self._pairs, self._pending = [], [], [], None
-        touched = np.unique(keys >> bits)
         self._grow(int(touched[-1]) + 1)
         lengths = self._lengths[touched]
         used = np.arange(self.keep) < lengths[:, None]
@@ -190,7 +191,7 @@ class PairCounts:
         ranked, owners, place = ranked[kept], owners[kept], place[kept]
         self._neighbours[owners, place] = ranked & low
         self._counts[owners, place] = most - ((ranked >> bits) & ((1 << shift) - 1))
-        self._lengths[touched] = np.bincount(owners)[touched]
+        self._lengths[touched] = np.bincount(owners, minlength=len(self._lengths))[touched]
 
     def _grow(self, rows: int) -> None:
         """Make room for *rows* rows (at least), doubling."""
