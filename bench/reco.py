@@ -12,9 +12,13 @@ What it measures:
    with its household's phone, through ``PairingEngine.learn`` (what ``observe`` calls
    with the upload's items), then refreshes once more: basket lines per second and
    baskets per second, the share of the time spent refreshing (and the CPU seconds of
-   the whole and of the refreshes: the rest is the online counts), and the process's
-   peak resident memory afterwards, which includes the refresh's batch arrays (about
-   4,096 pairing lists' candidates at a time). Reading the files is not counted.
+   the whole and of the refreshes; the refreshes include counting the co-purchase pairs
+   recorded since the last one and bounding the rows they touch, ``PairCounts.flush``,
+   whose CPU seconds are printed too; the rest is the online part: interning,
+   per-product and per-category counts, best sellers, habits, recording each basket's
+   ids), and the process's peak resident memory
+   afterwards, which includes the refresh's batch arrays (about 4,096 pairing lists'
+   candidates at a time, and a period's pair keys). Reading the files is not counted.
 2. **Recommendation latency**: with the full model loaded, ``PairingEngine.associate`` for
    N (default 5,000) uploads of 5 products each, drawn at random (seeded) from the baskets
    of at least 5 products, each bound to its household's phone, with ``limit`` 5 and no
@@ -50,6 +54,7 @@ from pathlib import Path
 import attrs
 
 from protocol import EngineConfig, PairingEngine, PurchaseUpload
+from protocol._reco._counts import PairCounts
 from scenarios._model._datasets import Basket, Dataset, gc_paused, household_phone_id, load_dataset
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -59,12 +64,19 @@ def _phone(basket: Basket) -> str | None:
     return household_phone_id(basket.household) if basket.household else None
 
 
-def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, float]:
-    """The engine after learning every basket, the seconds it took, those refreshing, and
-    the CPU seconds refreshing."""
+def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, float, float]:
+    """The engine after learning every basket, the seconds it took, those refreshing, the
+    CPU seconds refreshing and those of it counting the co-purchase pairs."""
     engine = PairingEngine(config=EngineConfig(refresh_every=refresh))
-    refreshing = refreshing_cpu = 0.0
+    refreshing = refreshing_cpu = counting_cpu = 0.0
     plain = engine.refresh
+    flush = PairCounts.flush
+
+    def counted(counts: PairCounts) -> None:
+        nonlocal counting_cpu
+        started_cpu = time.process_time()
+        flush(counts)
+        counting_cpu += time.process_time() - started_cpu
 
     def timed(*, full: bool = False) -> None:
         nonlocal refreshing, refreshing_cpu
@@ -74,6 +86,7 @@ def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, 
         refreshing_cpu += time.process_time() - started_cpu
 
     engine.refresh = timed  # type: ignore[method-assign]  # count the refreshes' share
+    PairCounts.flush = counted  # type: ignore[method-assign,assignment]  # and the pairs' counting
     with gc_paused():
         started = time.perf_counter()
         for basket in dataset.baskets:
@@ -81,7 +94,8 @@ def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, 
         engine.refresh()
         seconds = time.perf_counter() - started
     engine.refresh = plain  # type: ignore[method-assign]
-    return engine, seconds, refreshing, refreshing_cpu
+    PairCounts.flush = flush  # type: ignore[method-assign]
+    return engine, seconds, refreshing, refreshing_cpu, counting_cpu
 
 
 def questions(dataset: Dataset, count: int, seed: int) -> list[PurchaseUpload]:
@@ -170,14 +184,15 @@ def main() -> int:
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu_started = time.process_time()
-    engine, seconds, refreshing, refreshing_cpu = learn(dataset, args.refresh)
+    engine, seconds, refreshing, refreshing_cpu, counting_cpu = learn(dataset, args.refresh)
     cpu_seconds = time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"learning (refresh every {args.refresh} baskets): {seconds:.1f} s "
         f"({seconds / LEARN_TARGET:.2f}x the 10 s target; {refreshing / seconds:.0%} "
         f"refreshing; {cpu_seconds:.1f} s of CPU time, {cpu_seconds / LEARN_TARGET:.2f}x, "
-        f"{refreshing_cpu:.1f} s of it refreshing), "
+        f"{refreshing_cpu:.1f} s of it refreshing, {counting_cpu:.1f} s of that counting "
+        f"the co-purchase pairs), "
         f"{lines / seconds:,.0f} lines/s, "
         f"{len(dataset.baskets) / seconds:,.0f} baskets/s; peak memory {peak:,.0f} MB "
         f"(dataset and model; {before:,.0f} MB after reading the dataset); "
