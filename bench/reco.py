@@ -37,7 +37,16 @@ What it measures:
 
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
-compare machines.
+compare machines. It does not capture everything: on the shared 2-core machine the same
+engine's CPU median moved by up to 1.6x from run to run (first asking with the personal
+feature: 101.6 to 162 us), so back-to-back runs did not separate two answering designs
+that differ by 10-25 % when alternated in one process (docs/recommender.md, *Measured for
+this design*): compare small changes that way, several runs each. Last measured (after
+the answering of protocol/_reco/_answer.py, two runs, CPU p50 / p99): first asking
+77.6-81.8 / 180-196 us, asked again 54.7-60.2 / 145-169 us, learning between 90.3-90.9 /
+216-242 us; with the personal feature on 100.9-106.6 / 227-268 us, 82.1-87.0 / 179-214
+us, 110.0-113.9 / 254-269 us (p50 target 100 us not met on first asking and with
+learning between).
 """
 
 from __future__ import annotations
