@@ -29,6 +29,10 @@ process, alternating (the order swapped every repeat), ``--repeat`` times each:
    timed after a ``gc.collect()``: the one full pass over the whole heap that follows the
    policy's block falls there, outside every contender's time alike.
 
+After the repeats, ``the fold alone``: the events of one run recorded, then handed to a
+fresh ``ReportBuilder`` as a run hands them (under the run's collector policy, checked to
+give the run's report), CPU min per event: the fold's own cost, without the run around it.
+
 Each run is timed in wall and in CPU time of the process: on a shared machine the wall
 time also counts the waits for a core, so the verdicts take the worse of the two ratios
 of medians, and the tables print min and median of both.
@@ -44,15 +48,16 @@ process (after a 500-purchase warm-up), so that peaks do not mix; ``--scale-repe
 runs of each size, sizes alternating, the one of least CPU time kept. It prints the
 wall and CPU time per purchase, the CPU time as a ratio to the smallest size's (flat:
 within 1.20x; CPU time, as a loaded machine stretches wall times by whole seconds), the
-same without generating the workload (timed alone after the run: its wrong-id draw is
-linear in the phones, so quadratic in N), the share of the cyclic garbage collector, and
+same without generating the workload (timed alone after the run, under the run's
+collector policy as ``run_scenario`` generates it), the share of the cyclic garbage collector, and
 the memory per purchase: (peak RSS - RSS before the run) / N, from ``/proc/self/status``.
 
 What that memory is made of (``--parts``: the same run repeated by hand in the child,
 then the live objects of each part walked with ``gc.get_referents`` and summed by
 ``sys.getsizeof``, each object counted once, in this order). At 100k purchases, of
-about 4.6 kB of peak RSS per purchase, 3.9 kB are live at the end (5.3 and 4.5 kB before
-the ledger and the report kept a record per receipt, 9700ccb and 115ffa4):
+about 4.4 kB of peak RSS per purchase, 3.7 kB are live at the end (5.3 and 4.5 kB before
+the ledger and the report kept a record per receipt, 9700ccb and 115ffa4; 4.6 and 3.9 kB
+before notes were named by those records, 361f85c):
 
 * the workload, ~520 B: a ``PlannedPurchase`` with its items and ids, kept all run;
 * the cloud's store, ~800 B: the binding (the upload and its items), the pending push,
@@ -61,33 +66,41 @@ the ledger and the report kept a record per receipt, 9700ccb and 115ffa4):
   recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
 * the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
   machines, ~680 B (ask plans, outbox entries, each ``Delivery`` shown);
-* the report builder, ~1.4 kB (2.1 kB before), the largest part: no ``TraceEvent`` is
+* the report builder, ~1.3 kB (2.1 kB, then 1.4 kB before), the largest part: no ``TraceEvent`` is
   kept (none is even made for it), but the promise ledger keeps a record per receipt
   (arrival, flags, the named phone), per (receipt, phone) (delivered, answered, received
   ...), per request, the binding and the first time each phone was shown each receipt;
   and the report a record per receipt (its name, purchase time, who sent it first ...)
   and each request's flags: what the end-of-run judgement and the distinct-message
-  counts need. It grows with N: nothing is retired when a receipt's promises are settled;
+  counts need. It grows with N: nothing is retired when a receipt's promises are settled
+  (why: the docstring of ``scenarios/_sim/_promises.py``);
 * the rest of the world, ~250 B: actors, mailboxes, the timer heap.
 
 The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
-Where the targets stand (issue 13; shared 2-core machine, load 1-5, 3 repeats): like for
-like, ``assocsim run`` takes 1.15x / 1.08x SimPy's CPU at 10k / 100k (not met); its
-bare world alone 0.96x / 0.95x, so the report pipeline (1.7-1.9 us per trace event,
-12-16 % of a run) is the whole difference. Per event, what is left is Python's own work:
-a call into the builder, a dict lookup for the receipt's record, one or two handler calls
-(the report's, the ledger's), a record or two read and written. Meeting it would take a
-fold that costs under ~0.5 us per event (the two modules compiled, e.g. with mypyc, or
-the facts kept as the events pass in the drivers' own records) or a driver leaner than
-SimPy's by the fold's cost. Per purchase, 200 / 231 / 257 us of CPU at 10k / 100k / 1M:
-1.28x (not flat); of it, the collector 5 / 5 / 12 % (21 % at 1M before its full passes
-froze what survived them) and ``generate_workload`` 12.6 / 16.7 / 18.9 us; without the
-collector 1.19x: the rest is a heap of 4 GB whose tables (the ledger's, the report's,
-the store's, the phones') are probed at random, so that each probe misses the caches
-more often; retiring a receipt's facts once its promises are settled would bound them.
+Where the targets stand (issue 13; shared 2-core machine, 2026-12-06, load 2-6, 3 and 5
+repeats; CPU medians): like for like, ``assocsim run`` takes 1.11x-1.18x SimPy's CPU at
+10k and 1.17x at 100k (not met; 1.15x / 1.08x measured before at load 1-5: the spread is
+the machine's); its bare world alone 0.97x-1.00x / 0.98x, so the report pipeline (1.65-1.73
+us per trace event at 10k, 2.1 us at 100k, 13-16 % of a run) is the whole difference. The
+fold alone costs 0.94 us per event at 10k (1.13 us before 361f85c): folded between the
+machines' steps it costs 0.7 us more (presumably the caches, shared with the run), and
+more at 100k, its tables growing. Per event, what is left is Python's own work: a call into the
+builder, a dict lookup for the receipt's record, one or two handler calls (the report's,
+the ledger's), a record or two read and written. Meeting it would take a fold that costs
+under ~0.3 us per event within the run (the two modules compiled, e.g. with mypyc, which
+the planted ledgers' subclasses and the explorer's ``fork`` would have to allow; or the
+facts kept as the events pass in the drivers' own records) or a driver leaner than SimPy's
+by the fold's cost. Per purchase, 198 / 209 / 244 us of CPU at 10k / 100k / 1M: 1.23x
+(not flat; 1.28x before); of it, the collector 5 / 4 / 11 % (10 full passes at 1M) and
+``generate_workload`` 12.2 / 13.2 / 13.2 us (flat under the run's policy); without the
+collector about 1.15x: the rest is a heap of 4 GB whose tables (the ledger's, the
+report's, the store's, the phones') are probed at random, so that each probe misses the
+caches more often (presumably, the collector's walks too). Retiring a receipt's facts once its
+promises are settled would bound the fold's part, but the trace gives no moment after
+which a receipt cannot be named again (``scenarios/_sim/_promises.py``).
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
         [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
