@@ -125,9 +125,11 @@ class EngineConfig:
     """The scorer's features, in the order of :attr:`weights`."""
 
     neighbours: int = attrs.field(default=32, validator=_count_bound)
-    """Co-purchase neighbours kept per product (at most twice as many counters)."""
+    """Co-purchase neighbours kept per product: twice as many counters at most after each
+    refresh (between two, a row also holds the pairs learned since the last, unbounded)."""
     category_neighbours: int = attrs.field(default=12, validator=_count_bound)
-    """Related categories kept per category (at most twice as many counters)."""
+    """Related categories kept per category: twice as many counters at most after each
+    refresh (between two, also the pairs learned since the last)."""
     category_best: int = attrs.field(default=6, validator=_count_bound)
     """Best sellers kept per category, the candidates a category relation offers."""
     complements: int = attrs.field(default=4, validator=_count_bound)
