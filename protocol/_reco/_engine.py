@@ -6,8 +6,10 @@ the cloud stores, the matching relation between goods "by usage habit, colour or
 sans-I/O like the cloud machine: no clock, no randomness, no files.
 
 **Two halves.** Learning (:meth:`PairingEngine.learn`) updates counts online: per product
-the baskets it was in and, bounded, the baskets it shared with its strongest neighbours;
-per category the same one level up and its best sellers; per phone its products (with
+the baskets it was in and, bounded, the baskets it shared with its strongest neighbours
+(those pairs recorded per basket and counted at the refresh, each row then bounded:
+``protocol/_reco/_counts.py``); per category the same one level up and its best
+sellers; per phone its products (with
 the basket it last bought each in), categories, brands and colours. Answering reads a
 **model refreshed at deterministic points**: every ``refresh_every`` learned baskets (in
 the order learned, i.e. the store's order on a replay) the engine recomputes, for each
