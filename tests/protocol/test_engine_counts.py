@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import Catalog, EngineConfig, Item, PairingEngine
+from protocol import Catalog, EngineConfig, Item, LocalProtocolError, PairingEngine
 from protocol._reco._counts import PairCounts
 from protocol._reco._recommender import BRAND_BONUS, colour_affinity
 from tests.planted.bound_before_merge import BoundBeforeMergeCounts
@@ -138,6 +138,17 @@ def test_a_self_pair_counts_in_its_own_row_and_reading_changes_nothing() -> None
     counts.flush()
     assert counts.row(3) == {1: 1, 3: 1} and counts.row(1) == {3: 1}
     assert counts.row(99) == {}
+
+
+def test_pair_keys_too_wide_for_an_int64_are_refused_with_a_clear_error() -> None:
+    counts = PairCounts(2, 4, _hash)
+    counts.add([1 << 40, (1 << 40) + 1])  # 41-bit row numbers: an 82-bit pair key
+    with pytest.raises(LocalProtocolError, match="needs 82 bits, more than 63"):
+        counts.flush()
+    small = PairCounts(2, 4, _hash)
+    small.add([1 << 20, (1 << 20) + 1])  # 42 bits: fits
+    small.flush()
+    assert small.row(1 << 20) == {(1 << 20) + 1: 1}
 
 
 def _learned(
