@@ -135,22 +135,26 @@ class PairCounts:
         *bits*."""
         flat = np.array(self._flat, dtype=np.int64)
         sizes = np.array(self._sizes, dtype=np.int64)
-        # each id paired with every id of its basket (itself included, then dropped)
-        per_id = np.repeat(sizes, sizes)
-        starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
-        left = np.repeat(flat, per_id)
-        ends = np.cumsum(per_id)
-        offsets = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - per_id, per_id)
-        right = flat[np.repeat(starts, per_id) + offsets]
+        # each id paired with the ids after it in its basket, then both ways round (half
+        # the pairs to build)
+        place = np.arange(len(flat)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        after = np.repeat(sizes, sizes) - 1 - place
+        first = np.repeat(np.arange(len(flat)), after)
+        ends = np.cumsum(after)
+        offsets = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - after, after)
         explicit = np.array(self._pairs, dtype=np.int64).reshape(-1, 2)
-        left = np.concatenate((left, explicit[:, 0]))
-        right = np.concatenate((right, explicit[:, 1]))
-        distinct = (left != right) | (np.arange(len(left)) >= len(offsets))
-        left, right = left[distinct], right[distinct]
-        top = max(int(left.max(initial=0)), len(self._lengths))
+        top = max(int(flat.max(initial=0)), int(explicit.max(initial=0)), len(self._lengths))
         bits = top.bit_length()
         _fits(2 * bits)
-        return (left << bits) | right, np.ones(len(left), dtype=np.int64), bits
+        left, right = flat[first], flat[first + 1 + offsets]
+        keys = np.concatenate(
+            (
+                (left << bits) | right,
+                (right << bits) | left,
+                (explicit[:, 0] << bits) | explicit[:, 1],
+            )
+        )
+        return keys, np.ones(len(keys), dtype=np.int64), bits
 
     # -------------------------------------------------------------- the flush (refresh)
 
