@@ -34,7 +34,7 @@ def rare_full_collections() -> Iterator[None]:
     pass no longer costs in proportion to the run's live state. (At 1M purchases, 7 passes
     over a 4 GB heap were 21 % of the CPU; then, freezing what survived a full pass only, 10
     passes were still 11 %: together they walked all that was made between the first and
-    the last, a 100k run's heap taking 2.1 s to walk.) Frozen objects are still freed by
+    the last; now 4 %, ``bench/simpy_peer.py``.) Frozen objects are still freed by
     reference counting; a cycle among them (one that became garbage after it survived a
     middle collection) waits for the first full pass after the block. The thresholds found
     are restored after it (unless changed within it meanwhile). Nested blocks, and a block
