@@ -74,7 +74,11 @@ def _with_merchant(push: str, merchant: str) -> str:
 def _two_from_one(db: sqlite3.Connection, schema: tuple[str, ...]) -> None:
     """Version 1 -> 2: every receipt's rows gain its merchant; the rest is copied as is."""
     merchants = _merchants(db)
-    tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    # Only assocsim's own tables are rebuilt: SQLite's (sqlite_stat1 after an ANALYZE, which
+    # may not be renamed) and any a user added are left as they are.
+    ours = {statement.split()[2] for statement in schema}  # "CREATE TABLE name (...)"
+    found = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    tables = [name for (name,) in found if name in ours]
     for table in tables:
         db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
     for statement in schema:

@@ -190,3 +190,22 @@ def test_every_older_schema_has_a_step_and_the_rows_speak_todays_wire() -> None:
     """A new wire version changes what rows hold: it needs a schema version and a step."""
     assert set(MIGRATIONS) == set(range(1, SCHEMA_VERSION))
     assert ROW_WIRE_VERSIONS[SCHEMA_VERSION] == WIRE_VERSION
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_sqlites_statistics_and_a_users_own_table_are_kept(tmp_path: Path, version: int) -> None:
+    """A store after ANALYZE (sqlite_stat1, which SQLite will not rename) and with a table
+    its user added: migrated, both tables kept as they were."""
+    path = _old_store(tmp_path, version)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (note TEXT)")
+        db.execute("INSERT INTO notes VALUES ('keep me')")
+        db.execute("ANALYZE")
+    db.close()
+    with SqliteStore(path) as store:
+        assert store.migrated_from == version
+        assert_everything_kept(store, "R2" if version == 1 else "R1")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT note FROM notes").fetchall() == [("keep me",)]
+        assert db.execute("SELECT count(*) FROM sqlite_stat1").fetchone() != (0,)
+    db.close()
