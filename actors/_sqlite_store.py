@@ -22,9 +22,11 @@ It lives in ``actors`` because it does I/O; ``protocol`` stays sans-I/O.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -323,13 +325,49 @@ class SqliteStore:
         """Write the store as it is to ``PATH.schema-VERSION`` (0600) before migrating it."""
         copy = self.copy_path(version)
         if os.path.exists(copy) and os.path.getsize(copy) > 0:
+            if self._is_copy(copy, version):
+                # An earlier opening's copy (it was killed before its migration committed,
+                # or another process is migrating the store now): the store as it still is.
+                return
             raise StoreError(
                 f"{self._path!r} holds an assocsim store of schema version {version} to "
                 f"migrate to version {SCHEMA_VERSION}, but {copy!r} (where its copy goes) "
                 "already exists: move that file away, then open the store again"
             )
-        _create_private(copy)
-        self._db.execute("VACUUM INTO ?", (copy,))
+        created = not os.path.exists(copy)
+        try:
+            _create_private(copy)
+            self._db.execute("VACUUM INTO ?", (copy,))
+        except (OSError, sqlite3.Error) as exc:
+            if created:  # only a file this opening made (another process may be writing one)
+                with contextlib.suppress(OSError):
+                    os.remove(copy)
+            raise StoreError(
+                f"{self._path!r} holds an assocsim store of schema version {version} to "
+                f"migrate to version {SCHEMA_VERSION}, but its copy could not be written to "
+                f"{copy!r} ({exc}); the store was left as it was: make its directory "
+                "writable with room for a copy, then open it again"
+            ) from exc
+
+    def _is_copy(self, copy: str, version: int) -> bool:
+        """Whether the SQLite file ``copy`` holds this store's version and rows exactly."""
+        try:
+            other = sqlite3.connect(f"{Path(copy).absolute().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return False
+        try:
+            header = "PRAGMA application_id", "PRAGMA user_version"
+            if [other.execute(pragma).fetchone() for pragma in header] != [
+                (APPLICATION_ID,),
+                (version,),
+            ]:
+                return False
+            mine, theirs = self._db.iterdump(), other.iterdump()
+            return all(a == b for a, b in itertools.zip_longest(mine, theirs))
+        except sqlite3.Error:
+            return False
+        finally:
+            other.close()
 
     def copy_path(self, version: int) -> str:
         """Where the copy of this store at schema ``version`` is written before migrating."""

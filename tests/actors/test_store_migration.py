@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import actors._sqlite_store
 from actors import SqliteStore, StoreError
 from actors._sqlite_store import SCHEMA_VERSION
 from actors._store_migration import MIGRATIONS, ROW_WIRE_VERSIONS
@@ -38,6 +41,7 @@ from protocol import (
     phone_address,
 )
 from tests.planted.forgetful_migration import forgetful_two_from_one
+from tests.planted.headers_only_copy import headers_only_is_copy
 
 DATA = Path(__file__).parent / "data"
 ALICE = "+8613800000001"
@@ -209,3 +213,93 @@ def test_sqlites_statistics_and_a_users_own_table_are_kept(tmp_path: Path, versi
         assert db.execute("SELECT note FROM notes").fetchall() == [("keep me",)]
         assert db.execute("SELECT count(*) FROM sqlite_stat1").fetchone() != (0,)
     db.close()
+
+
+def _open_killed_before_commit(path: Path) -> int:
+    """Open the store in a child process killed after the migration's steps, before COMMIT."""
+    code = (
+        "import os, sys\n"
+        "import actors._sqlite_store as s\n"
+        "steps = s.migrate\n"
+        "def killed(db, **kw):\n"
+        "    steps(db, **kw)\n"
+        "    os._exit(9)\n"
+        "s.migrate = killed\n"
+        "s.SqliteStore(sys.argv[1])\n"
+    )
+    root = Path(__file__).parents[2]
+    return subprocess.run([sys.executable, "-c", code, str(path)], check=False, cwd=root).returncode
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_migration_killed_before_its_commit_leaves_the_store_and_can_be_run_again(
+    tmp_path: Path, version: int
+) -> None:
+    """The killed opening's copy is the store as it still is: the next opening migrates."""
+    path = _old_store(tmp_path, version)
+    before = sorted(sqlite3.connect(path).iterdump())
+    assert _open_killed_before_commit(path) == 9
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (version,)
+        assert sorted(db.iterdump()) == before
+    db.close()
+    with SqliteStore(path) as store:
+        assert store.migrated_from == version
+        assert_everything_kept(store, "R2" if version == 1 else "R1")
+    with sqlite3.connect(tmp_path / f"cloud.db.schema-{version}") as copy:
+        assert sorted(copy.iterdump()) == before
+    copy.close()
+
+
+def _copy_then_change(tmp_path: Path) -> Path:
+    """A schema 2 store with a copy beside it taken before one of its rows changed."""
+    path = _old_store(tmp_path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("VACUUM INTO ?", (str(tmp_path / "cloud.db.schema-2"),))
+        db.execute("DELETE FROM subscriptions")
+    db.close()
+    return path
+
+
+def test_a_copy_of_the_store_as_it_was_before_is_never_taken_for_its_copy(
+    tmp_path: Path,
+) -> None:
+    path = _copy_then_change(tmp_path)
+    with pytest.raises(StoreError, match="already exists: move that file away"):
+        SqliteStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    db.close()
+
+
+def test_a_copy_taken_by_its_header_alone_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SqliteStore, "_is_copy", headers_only_is_copy)
+    with pytest.raises(pytest.fail.Exception):
+        test_a_copy_of_the_store_as_it_was_before_is_never_taken_for_its_copy(tmp_path)
+
+
+def test_a_copy_that_cannot_be_written_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only directory (simulated: the tests may run as root, who may write anyway)."""
+    path = _old_store(tmp_path, 2)
+    before = sorted(sqlite3.connect(path).iterdump())
+    create = actors._sqlite_store._create_private
+
+    def read_only_directory(name: str) -> None:
+        if name.endswith(".schema-2"):
+            raise PermissionError(13, "Permission denied", name)
+        create(name)
+
+    monkeypatch.setattr(actors._sqlite_store, "_create_private", read_only_directory)
+    with pytest.raises(StoreError) as refused:
+        SqliteStore(path)
+    message = str(refused.value)
+    assert "its copy could not be written" in message and "Permission denied" in message
+    assert "\n" not in message
+    with sqlite3.connect(path) as db:
+        assert sorted(db.iterdump()) == before
+    db.close()
+    assert not (tmp_path / "cloud.db.schema-2").exists()
