@@ -80,27 +80,29 @@ The rest of the RSS (about 15 % at 100k) is transient: messages, effects and tra
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
-Where the targets stand (issue 13; shared 2-core machine, 2026-12-06, load 2-6, 3 and 5
-repeats; CPU medians): like for like, ``assocsim run`` takes 1.11x-1.18x SimPy's CPU at
+Where the targets stand (issue 13; shared 2-core machine, 2026-12-06, load 1-6, 3 and 5
+repeats; CPU medians): like for like, ``assocsim run`` takes 1.11x-1.22x SimPy's CPU at
 10k and 1.17x at 100k (not met; 1.15x / 1.08x measured before at load 1-5: the spread is
-the machine's); its bare world alone 0.97x-1.00x / 0.98x, so the report pipeline (1.65-1.73
-us per trace event at 10k, 2.1 us at 100k, 13-16 % of a run) is the whole difference. The
-fold alone costs 0.94 us per event at 10k (1.13 us before 361f85c): folded between the
-machines' steps it costs 0.7 us more (presumably the caches, shared with the run), and
-more at 100k, its tables growing. Per event, what is left is Python's own work: a call into the
-builder, a dict lookup for the receipt's record, one or two handler calls (the report's,
-the ledger's), a record or two read and written. Meeting it would take a fold that costs
-under ~0.3 us per event within the run (the two modules compiled, e.g. with mypyc, which
-the planted ledgers' subclasses and the explorer's ``fork`` would have to allow; or the
-facts kept as the events pass in the drivers' own records) or a driver leaner than SimPy's
-by the fold's cost. Per purchase, 198 / 209 / 244 us of CPU at 10k / 100k / 1M: 1.23x
-(not flat; 1.28x before); of it, the collector 5 / 4 / 11 % (10 full passes at 1M) and
-``generate_workload`` 12.2 / 13.2 / 13.2 us (flat under the run's policy); without the
-collector about 1.15x: the rest is a heap of 4 GB whose tables (the ledger's, the
-report's, the store's, the phones') are probed at random, so that each probe misses the
-caches more often (presumably, the collector's walks too). Retiring a receipt's facts once its
-promises are settled would bound the fold's part, but the trace gives no moment after
-which a receipt cannot be named again (``scenarios/_sim/_promises.py``).
+the machine's); its bare world alone 0.97x-1.00x / 0.98x, so the report pipeline (1.65-2.0
+us per trace event at 10k, 2.1 us at 100k, 13-18 % of a run) is the whole difference. The
+fold alone costs 0.94-1.08 us per event at 10k (1.13 us before 361f85c): folded between
+the machines' steps it costs 0.7 us more (presumably the caches, shared with the run), and
+more at 100k, its tables growing. Per event, what is left is Python's own work: a call
+into the builder, a dict lookup for the receipt's record, one or two handler calls (the
+report's, the ledger's), a record or two read and written. Meeting it would take a fold
+that costs under ~0.3 us per event within the run (the two modules compiled, e.g. with
+mypyc, which the planted ledgers' subclasses and the explorer's ``fork`` would have to
+allow; or the facts kept as the events pass in the drivers' own records) or a driver
+leaner than SimPy's by the fold's cost. Per purchase, 183 / 200 / 219 us of CPU at 10k /
+100k / 1M: 1.19x, flat within 1.20x (one run per size: a margin the machine's noise can
+take away); the collector 5 / 4 / 4 % of it, since what survives a middle collection is
+frozen too (e1edcc8; before, 198 / 209 / 244 us, 1.23x, the collector 5 / 4 / 11 % with 10
+full passes at 1M), and ``generate_workload`` 12.2 / 12.1 / 12.8 us (flat under the run's
+policy). What still grows is a heap of 4 GB whose tables (the ledger's, the report's, the
+store's, the phones') are probed at random, so that each probe misses the caches more
+often (presumably). Retiring a receipt's facts once its promises are settled would bound
+the fold's part, but the trace gives no moment after which a receipt cannot be named again
+(``scenarios/_sim/_promises.py``).
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
         [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
