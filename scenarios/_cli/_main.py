@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from actors import CrashTally, IdleFault, JsonlTraceWriter, Observer, idle_faults
 from protocol import AssocsimError
@@ -65,6 +65,11 @@ PLOTS_SKIPPED = "plots skipped: install the plot extra: pip install 'assocsim[pl
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No option by a prefix of its name: `sweep --seed 3` was read as `--seeds 3`.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 

@@ -100,3 +100,26 @@ def test_serve_cloud_takes_its_scenario_then_its_options(tmp_path: Path) -> None
     assert options.run.overrides == ("cloud.max_products=3",)
     policy = _cloud_options(tmp_path, "--mismatch-policy", "reject").config.mismatch_policy
     assert policy is MismatchPolicy.REJECT
+
+
+@pytest.mark.parametrize(
+    ("argv", "unknown"),
+    [
+        (["sweep", "quickstart", "--seed", "3"], "--seed 3"),  # was read as --seeds 3
+        (["run", "quickstart", "--tra", "x.jsonl"], "--tra x.jsonl"),  # was --trace
+    ],
+)
+def test_an_option_is_never_taken_by_a_prefix_of_its_name(
+    argv: list[str],
+    unknown: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: unrecognized arguments: {unknown}" in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing ran
