@@ -125,12 +125,14 @@ class ExploreWorld:
 
     def symmetric_groups(self) -> tuple[tuple[int, ...], ...]:
         """Purchases (by index) whose phones and shops play the same role: same time,
-        same ask, each bought and named by its own phone, phones alike."""
+        same ask, each bought and named by its own phone, phones alike. A phone another
+        purchase names or pays for plays a role of its own: swapping it would rename that
+        purchase too, into one the world does not have."""
         roles: dict[tuple[object, ...], list[int]] = {}
         phones = {p.phone_id: p for p in self.phones}
-        buyers = [p.buyer for p in self.purchases]
+        mentions = [phone for p in self.purchases for phone in {p.named, p.buyer}]
         for i, p in enumerate(self.purchases):
-            own = p.named == p.buyer and buyers.count(p.buyer) == 1
+            own = p.named == p.buyer and mentions.count(p.buyer) == 1
             if not own:
                 continue
             key = (p.at, p.ask, p.sku, phones[p.buyer].subscribes)

@@ -16,14 +16,24 @@ import pytest
 
 from actors import TraceEvent
 from scenarios._explore._api import explore, replay_counterexample
-from scenarios._explore._model import ProtocolModel, WorldState, _Renamed, _Trail
+from scenarios._explore._model import ProtocolModel, WorldState, _Renamed, _renamings, _Trail
 from scenarios._explore._rename import Renaming
 from scenarios._explore._search import Outcome, search
-from scenarios._explore._world import ALICE, BOB, Budgets, world_named
+from scenarios._explore._world import (
+    ALICE,
+    BOB,
+    WORLDS,
+    Budgets,
+    ExploreWorld,
+    PhoneRole,
+    PurchaseRole,
+    world_named,
+)
 from scenarios._trace._checks import TraceChecker, body_text, check_trace_file, text_digest
 from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
+from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.uncanonical_representative import AsReachedModel, UnrenamedEventsModel
 
 _WORLD = world_named("two-purchases")
@@ -196,3 +206,45 @@ def test_a_counterexample_through_representatives_is_a_real_run(tmp_path: Any) -
     identical, replayed = replay_counterexample(trace, cloud=buggy_cloud)
     assert identical  # the printed command re-executes it, step for step
     assert replayed.violations[:1] == result.violations[:1]
+
+
+_CAROL = "+8613800000003"
+_NAMESAKE = ExploreWorld(
+    "namesake",
+    "two symmetric-looking purchases, and a third whose POS names the first one's phone",
+    (PhoneRole(ALICE), PhoneRole(BOB), PhoneRole(_CAROL)),
+    (
+        PurchaseRole("r-1", ALICE, ALICE, ask=600.0),
+        PurchaseRole("r-2", BOB, BOB, ask=600.0),
+        PurchaseRole("r-3", ALICE, _CAROL, ask=0.0, at=1.0),
+    ),
+)
+
+
+def _world_as_renamed(world: ExploreWorld, rename: Renaming) -> tuple[frozenset[Any], ...]:
+    """The world's phones and purchases (each with its shop) with their names renamed."""
+    phones = frozenset((rename.text(p.phone_id), p.subscribes) for p in world.phones)
+    purchases = frozenset(
+        (*map(rename.text, (p.receipt_id, p.named, p.buyer, f"shop-{i + 1}")), p.ask, p.at, p.sku)
+        for i, p in enumerate(world.purchases)
+    )
+    return phones, purchases
+
+
+def _every_renaming_maps_the_world_onto_itself(world: ExploreWorld) -> bool:
+    itself = _world_as_renamed(world, Renaming({}, {}))
+    mappings = _renamings(world)
+    return all(_world_as_renamed(world, Renaming(m, {})) == itself for m in mappings)
+
+
+@pytest.mark.parametrize("world", [*WORLDS.values(), _NAMESAKE], ids=lambda w: w.name)
+def test_every_renaming_is_a_symmetry_of_the_world(world: ExploreWorld) -> None:
+    assert _every_renaming_maps_the_world_onto_itself(world)
+    if world.name == "two-purchases":
+        assert len(_renamings(world)) == 2  # the check sees a swap, not the identity alone
+
+
+def test_phones_a_wrong_id_names_are_caught_swapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ExploreWorld, "symmetric_groups", buyers_only_groups)
+    assert len(_renamings(_NAMESAKE)) == 2
+    assert not _every_renaming_maps_the_world_onto_itself(_NAMESAKE)
