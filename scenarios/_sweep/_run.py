@@ -56,6 +56,7 @@ from scenarios._sim._runner import run_scenario
 
 __all__ = [
     "FIGURES",
+    "MAX_RUNS",
     "SWEEP_FORMAT",
     "SweepPoint",
     "SweepResult",
@@ -69,6 +70,10 @@ __all__ = [
 ]
 
 SWEEP_FORMAT = "assocsim-sweep/1"
+
+MAX_RUNS = 1_000_000
+"""The most runs (points x seeds) one sweep plans: its tasks and points are built before
+anything runs, so a mistyped ``--seeds 10000000000`` would fill the memory instead."""
 
 #: The report's figures a sweep records and summarises, in :class:`Report` order.
 FIGURES: tuple[str, ...] = tuple(
@@ -350,6 +355,12 @@ def run_sweep(
         raise ScenarioError(f"--seeds must be at least 1, got {seeds}")
     if jobs < 1:
         raise ScenarioError(f"--jobs must be at least 1, got {jobs}")
+    runs = math.prod(len(values) for values in vary.values()) * seeds
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"a sweep of {runs:,} runs (points x --seeds) is more than {MAX_RUNS:,}: "
+            "give fewer --seeds or --vary values, or split it into several sweeps"
+        )
     if isinstance(base, RunSpec):
         if sets or source is not None:
             raise ScenarioError("run_sweep: a RunSpec holds its overrides and source already")

@@ -36,6 +36,7 @@ from scenarios import (
     scenario_to_dict,
 )
 from scenarios._cli._main import main
+from scenarios._sweep._run import MAX_RUNS
 
 SMALL = """\
 description = "a small world for sweep tests"
@@ -269,6 +270,21 @@ def test_bad_seeds_or_jobs_are_refused(
 ) -> None:
     assert main(["sweep", "quickstart", option, "--vary", "shops=1,2"]) == 2
     assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("seeds", "vary"),
+    [(str(MAX_RUNS + 1), "shops=1"), (str(MAX_RUNS // 2 + 1), "shops=1,2"), ("10" * 11, "shops=1")],
+)
+def test_a_sweep_of_more_runs_than_the_limit_is_refused_before_planning(
+    seeds: str, vary: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "never"
+    argv = ["sweep", "quickstart", "--seeds", seeds, "--vary", vary, "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("assocsim: error: a sweep of ") and f"more than {MAX_RUNS:,}" in err
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_values_split_on_commas_outside_brackets() -> None:
