@@ -37,16 +37,15 @@ What it measures:
 
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
-compare machines. It does not capture everything: on the shared 2-core machine the same
-engine's CPU median moved by up to 1.6x from run to run (first asking with the personal
-feature: 101.6 to 162 us), so back-to-back runs did not separate two answering designs
-that differ by 10-25 % when alternated in one process (docs/recommender.md, *Measured for
-this design*): compare small changes that way, several runs each. Last measured (after
-the answering of protocol/_reco/_answer.py, two runs, CPU p50 / p99): first asking
-77.6-81.8 / 180-196 us, asked again 54.7-60.2 / 145-169 us, learning between 90.3-90.9 /
-216-242 us; with the personal feature on 100.9-106.6 / 227-268 us, 82.1-87.0 / 179-214
-us, 110.0-113.9 / 254-269 us (p50 target 100 us not met on first asking and with
-learning between).
+compare machines. To bench another tree (a ``git archive`` copy of a commit), put it
+first on the path (``PYTHONPATH=COPY .venv/bin/python COPY/bench/reco.py``): run from a
+copy without it, this script imports the checkout's editable install. Last measured
+(issue 16, the answering of protocol/_reco/_answer.py on the counts of 0580df1, two runs
+on the loaded machine, CPU p50 / p99): first asking 80.4-84.9 / 164-171 us, asked again 54.7-58.5 /
+126-133 us, learning between 101.5-104.4 / 198-208 us; with the personal feature on
+107.7-108.6 / 198-213 us, 88.3-88.7 / 168-172 us, 124.7-127.1 / 242-295 us (the p50
+target not met on first asking and with learning between), 0.74-0.92x the engine before
+back to back (docs/recommender.md, *Measured for this design*).
 """
 
 from __future__ import annotations
