@@ -369,6 +369,12 @@ def run_sweep(
         run = RunSpec.of(base, sets, source=source)  # once: a bad --set is told first
     effective = run.scenario
     planned = _plan(run, vary)
+    for assignment in (a for _, point_run in planned for a in point_run.overrides):
+        if ";" in assignment:  # results.csv joins a row's overrides with ';'
+            raise ScenarioError(
+                f"{assignment}: a sweep's overrides cannot hold ';' (results.csv joins them "
+                "with it, and its rows could not be re-run): choose another character"
+            )
     points = [point for point, _ in planned]
     out_dir = Path(out_dir)
     try:

@@ -287,6 +287,25 @@ def test_a_sweep_of_more_runs_than_the_limit_is_refused_before_planning(
     assert err.count("\n") == 1 and not out.exists()
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--set", "description=a;b"],
+        ["--vary", 'description="a","b;c"'],  # the second point's
+    ],
+)
+def test_an_override_holding_the_rows_separator_is_refused(
+    words: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """results.csv joins a row's overrides with ';': such a row could not be re-run."""
+    out = tmp_path / "never"
+    assert main(["sweep", "quickstart", *words, "--seeds", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "a sweep's overrides cannot hold ';'" in err
+    assert ("b;c" if "--vary" in words else "a;b") in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
 def test_values_split_on_commas_outside_brackets() -> None:
     vary = parse_vary(
         ["items_per_purchase=[1,2], [1,4]", 'cloud.mismatch_policy="reject",dual-send']
