@@ -21,7 +21,10 @@ from pathlib import Path
 
 
 def _trace_sha(args: list[str], trace: Path, hash_seed: str) -> str:
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    # The child imports this tree (a `git archive` copy measures itself, not the install).
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": path}
     subprocess.run(
         [sys.executable, "-m", "scenarios", "run", *args, "--trace", str(trace)],
         check=True,

@@ -37,9 +37,8 @@ What it measures:
 
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
-compare machines. To bench another tree (a ``git archive`` copy of a commit), put it
-first on the path (``PYTHONPATH=COPY .venv/bin/python COPY/bench/reco.py``): run from a
-copy without it, this script imports the checkout's editable install. Last measured
+compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
+puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``). Last measured
 (issue 16, the answering of protocol/_reco/_answer.py on the counts of 0580df1, two runs
 on the loaded machine, CPU p50 / p99): first asking 80.4-84.9 / 164-171 us, asked again 54.7-58.5 /
 126-133 us, learning between 101.5-104.4 / 198-208 us; with the personal feature on
@@ -60,6 +59,8 @@ import timeit
 from pathlib import Path
 
 import attrs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
 
 from protocol import EngineConfig, PairingEngine, PurchaseUpload
 from protocol._reco._counts import PairCounts

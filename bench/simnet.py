@@ -17,9 +17,13 @@ Every run must end with nothing lost and nothing duplicated, or the benchmark fa
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import attrs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
 
 from actors import NetworkConfig
 from scenarios import Report, Scenario, load_scenario, run_scenario

@@ -132,6 +132,8 @@ import attrs
 import trio
 import trio.testing
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
+
 from actors import (
     EventSink,
     TraceEvent,
