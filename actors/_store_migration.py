@@ -101,7 +101,13 @@ def _two_from_one(db: sqlite3.Connection, schema: tuple[str, ...]) -> None:
                     )
                 if table == "outgoing":
                     at = columns.index("push")
-                    values[at] = _with_merchant(values[at], merchant)
+                    try:
+                        values[at] = _with_merchant(values[at], merchant)
+                    except (ValueError, TypeError, KeyError) as exc:
+                        raise _Refused(
+                            f"the outgoing push of receipt {receipt_id!r} to phone "
+                            f"{values[columns.index('phone_id')]!r} does not decode ({exc})"
+                        ) from exc
                 values.insert(0, merchant)
             db.execute(f"INSERT INTO {table} ({into}) VALUES ({marks})", values)
         db.execute(f"DROP TABLE old_{table}")

@@ -303,3 +303,21 @@ def test_a_copy_that_cannot_be_written_is_refused_in_one_line(
         assert sorted(db.iterdump()) == before
     db.close()
     assert not (tmp_path / "cloud.db.schema-2").exists()
+
+
+@pytest.mark.parametrize("push", ["[1, 2]", '{"v": 2, "body": "text"}', "not json"])
+def test_a_schema_1_push_that_is_not_a_message_is_refused_naming_its_row(
+    tmp_path: Path, push: str
+) -> None:
+    path = _old_store(tmp_path, 1)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE outgoing SET push = ?", (push,))
+    db.close()
+    with pytest.raises(StoreError) as refused:
+        SqliteStore(path)
+    message = str(refused.value)
+    assert f"the outgoing push of receipt 'R1' to phone {STRANGER!r} does not decode" in message
+    assert "left as it was" in message and "\n" not in message
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT push FROM outgoing").fetchall() == [(push,)]
+    db.close()
