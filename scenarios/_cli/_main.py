@@ -450,7 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return phone_command(args, sys.stdout)
         return _scenarios(sys.stdout)
     except AssocsimError as exc:
-        sys.stderr.write(f"assocsim: error: {exc}\n")
+        # one line even when the input it quotes holds a line break (--set $'a\nb=1')
+        line = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+        sys.stderr.write(f"assocsim: error: {line}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("assocsim: interrupted\n")

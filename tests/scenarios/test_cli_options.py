@@ -123,3 +123,24 @@ def test_an_option_is_never_taken_by_a_prefix_of_its_name(
     err = capsys.readouterr().err
     assert f"error: unrecognized arguments: {unknown}" in err and err.count("\n") == 1
     assert not list(tmp_path.iterdir())  # nothing ran
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "quickstart", "--set", "a\nb=1"],
+        ["explore", "pull", "--set", "push\r\ntimeout=1"],
+        ["sweep", "quickstart", "--vary", "wrong\nid=0,1", "--seeds", "1", "--out", "o"],
+    ],
+)
+def test_an_input_holding_a_line_break_is_refused_in_one_line(
+    argv: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("assocsim: error: ") and err.count("\n") == 1
+    assert "\\n" in err  # the line break shown as written, escaped
