@@ -22,21 +22,18 @@ __all__ = ["EXIT_PARTIAL", "add_explore_parser", "explore_command"]
 EXIT_PARTIAL = 3  # --max-states or Ctrl-C: nothing proven about the states not visited
 
 
-def _count(text: str) -> int:
+def _count(text: str, least: int = 0) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {text!r}")
     return value
 
 
 def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+    return _count(text, least=1)
 
 
 def add_explore_parser(commands: argparse._SubParsersAction[Any]) -> None:

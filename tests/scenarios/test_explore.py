@@ -268,6 +268,8 @@ def test_the_command_exits_3_on_a_partial_search(capsys: pytest.CaptureFixture[s
         (["explore"], "name a WORLD"),
         (["explore", "pull", "--max-loss", "-1"], "expected a whole number >= 0"),
         (["explore", "pull", "--max-states", "0"], "expected a whole number >= 1"),
+        (["explore", "pull", "--max-states", "-1"], "expected a whole number >= 1"),  # not >= 0
+        (["explore", "pull", "--max-states", "x"], "expected a whole number >= 1, got 'x'"),
         (["explore", "pull", "--crash-points", "sometimes"], "invalid choice"),
         (["explore", "pull", "--cloud", "nomodule:x"], "no module named 'nomodule'"),
         (["explore", "--replay", "/nonexistent.jsonl"], "cannot read"),
