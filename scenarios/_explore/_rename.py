@@ -28,10 +28,15 @@ __all__ = ["Renaming", "text_renaming"]
 
 
 def text_renaming(mapping: Mapping[str, str]) -> Callable[[str], str]:
-    """The text rewriting that replaces each key of ``mapping`` by its value, at once."""
+    """The text rewriting that replaces each key of ``mapping`` by its value, at once.
+
+    A name is replaced only where it stands whole: not next to a letter or digit, so
+    renaming ``r-1`` leaves ``r-10`` alone (ids start and end with one, and texts join them
+    with ``/``, ``:``, quotes or spaces)."""
     if all(k == v for k, v in mapping.items()):
         return str
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+    names = "|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True))
+    pattern = re.compile(f"(?<![A-Za-z0-9])(?:{names})(?![A-Za-z0-9])")
 
     def rename(text: str) -> str:
         return pattern.sub(lambda found: mapping[found.group(0)], text)

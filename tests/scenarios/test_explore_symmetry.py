@@ -10,6 +10,7 @@ state. Each is shown to catch its planted bug (``tests/planted/``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from actors import TraceEvent
 from scenarios._explore._api import explore, replay_counterexample
 from scenarios._explore._model import ProtocolModel, WorldState, _Renamed, _renamings, _Trail
-from scenarios._explore._rename import Renaming
+from scenarios._explore._rename import Renaming, text_renaming
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import (
     ALICE,
@@ -34,6 +35,7 @@ from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
 from tests.planted.namesake_symmetry import buyers_only_groups
+from tests.planted.substring_renaming import substring_renaming
 from tests.planted.uncanonical_representative import AsReachedModel, UnrenamedEventsModel
 
 _WORLD = world_named("two-purchases")
@@ -248,3 +250,16 @@ def test_phones_a_wrong_id_names_are_caught_swapped(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ExploreWorld, "symmetric_groups", buyers_only_groups)
     assert len(_renamings(_NAMESAKE)) == 2
     assert not _every_renaming_maps_the_world_onto_itself(_NAMESAKE)
+
+
+def _renames_whole_names_only(rename: Callable[[str], str]) -> bool:
+    swapped = "r-2 shop-01/r-2 +8613800000002 pos:m-1:p-1 r-10 +86138000000010 'r-12'"
+    text = "r-1 shop-01/r-1 +8613800000001 pos:m-1:p-1 r-10 +86138000000010 'r-12'"
+    return rename(text) == swapped
+
+
+def test_a_renaming_replaces_whole_names_only() -> None:
+    mapping = {"r-1": "r-2", "r-2": "r-1", "+8613800000001": "+8613800000002"}
+    mapping["+8613800000002"] = "+8613800000001"
+    assert _renames_whole_names_only(text_renaming(mapping))
+    assert not _renames_whole_names_only(substring_renaming(mapping))  # the planted bug
