@@ -27,6 +27,8 @@ __all__ = ["PairCounts"]
 _Ints = npt.NDArray[np.int64]
 _KEY_BITS = 63
 """The bits of a packed key (a non-negative int64)."""
+_MOST_COUNT = int(np.iinfo(np.int32).max)
+"""The largest count a stored counter holds (int32)."""
 
 
 def _fits(bits: int) -> None:
@@ -182,6 +184,11 @@ class PairCounts:
         # each row's counters by count (largest first), then neighbour: one sort of one
         # packed key (owner, largest count - count, neighbour)
         most = int(counts.max())
+        if most > _MOST_COUNT:  # refused, never wrapped round to a negative count
+            raise LocalProtocolError(
+                f"PairingEngine: a co-purchase count reached {most}, more than a stored "
+                f"counter holds ({_MOST_COUNT}): too many baskets for one engine"
+            )
         shift = most.bit_length()
         _fits(2 * bits + shift)
         low = (1 << bits) - 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -149,6 +150,16 @@ def test_pair_keys_too_wide_for_an_int64_are_refused_with_a_clear_error() -> Non
     small.add([1 << 20, (1 << 20) + 1])  # 42 bits: fits
     small.flush()
     assert small.row(1 << 20) == {(1 << 20) + 1: 1}
+
+
+def test_a_count_past_what_a_counter_holds_is_refused_not_wrapped() -> None:
+    counts = PairCounts(2, 4, _hash)
+    counts.add([1, 2])
+    counts.flush()
+    counts._counts[1, 0] = np.iinfo(np.int32).max  # as after 2**31 - 1 baskets with the pair
+    counts.add([1, 2])
+    with pytest.raises(LocalProtocolError, match="count reached 2147483648, more than"):
+        counts.flush()
 
 
 def _learned(
