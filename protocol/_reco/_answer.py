@@ -38,7 +38,7 @@ _UNLISTED = np.iinfo(np.int64).max  # a firsts slot's resting value
 
 
 class PhoneSlots(NamedTuple):
-    """A phone's parts as :meth:`Scratch.slots` places them: where each goes, its value,
+    """A phone's parts as :meth:`Scratch.place` places them: where each goes, its value,
     and whether any is a colour part (a phone with none has no colour part looked up)."""
 
     where: _Ints
@@ -50,8 +50,9 @@ class Scratch:
     """Dense work arrays read and written by position, at rest between questions: the
     candidates' first places (at :data:`_UNLISTED`), their summed co-purchase and category
     parts (0.0), and one slot per product, category, brand and colour word for a phone's
-    parts (0.0). Sized to the model with room to grow; resized (and the slots computed
-    for it forgotten) when the model outgrows them. Not for two questions at once."""
+    parts (0.0), and each phone's slot numbers, placed at the refresh. Sized to the model
+    with room to grow; made anew (and every phone's slots placed again) when the model
+    outgrows them. Not for two questions at once."""
 
     def __init__(self) -> None:
         self._sizes = (0, 0, 0)
@@ -61,15 +62,17 @@ class Scratch:
         self.parts: _Floats = np.zeros(0)
         self._offsets: _Floats = np.zeros(4)
         self._where: _Ints = np.zeros((0, 4), dtype=np.int64)  # product -> its 4 part slots
-        self._phones: dict[str, tuple[object, PhoneSlots]] = {}
+        self._phones: dict[str, PhoneSlots] = {}
 
-    def fit(self, rows: _Floats, categories: int, words: int) -> None:
+    def fit(self, rows: _Floats, categories: int, words: int) -> bool:
         """Hold the products of *rows* (the engine's per-product rows: popularity, then
         the four lookup keys, see :data:`BLOCK`), *categories* categories and *words*
-        brand and colour words."""
+        brand and colour words. True if the arrays were made anew: every phone's slots
+        are then forgotten and must be placed again (:meth:`place`)."""
         products = len(rows)
         wanted = (products, categories, words)
-        if any(w > s for w, s in zip(wanted, self._sizes, strict=True)):
+        made = any(w > s for w, s in zip(wanted, self._sizes, strict=True))
+        if made:
             p, c, w = (n + n // 4 + 64 for n in wanted)
             self._sizes = (p, c, w)
             self.firsts = np.full(p, _UNLISTED, dtype=np.int64)
@@ -83,6 +86,7 @@ class Scratch:
         if products > known:  # a product's keys never change: only new ones are placed
             fresh = self._placed(rows[known:, 1:5])
             self._where = np.concatenate((self._where, fresh))
+        return made
 
     def _placed(self, keys: _Floats) -> _Ints:
         """The slots of lookup *keys* (any shape; exact whole numbers below 2 ** 53)."""
@@ -92,17 +96,26 @@ class Scratch:
         )
         return placed
 
-    def slots(self, phone: str, profile: object, keys: _Floats, values: _Floats) -> PhoneSlots:
-        """*phone*'s parts (sorted lookup *keys* and their *values*, of its refreshed
-        *profile*) placed in the slots; kept while the profile is the same object."""
-        found = self._phones.get(phone)
-        if found is None or found[0] is not profile:
-            coloured = bool(len(keys)) and keys[-1] >= 3 * BLOCK
-            found = self._phones[phone] = (
-                profile,
-                PhoneSlots(self._placed(keys), values, coloured),
-            )
-        return found[1]
+    def place(self, phones: Sequence[tuple[str, _Floats, _Floats]]) -> None:
+        """Place the parts of *phones* (each: the phone, its profile's sorted lookup keys
+        and their values) in the slots, all in one set of array operations. The refresh
+        calls it for every phone whose profile it recomputed (all of them after
+        :meth:`fit` made the arrays anew), so that no question places any."""
+        if not phones:
+            return
+        placed = self._placed(np.concatenate([keys for _, keys, _ in phones]))
+        ends = np.cumsum([len(keys) for _, keys, _ in phones]).tolist()
+        kept = self._phones
+        start = 0
+        for (phone, keys, values), end in zip(phones, ends, strict=True):
+            coloured = bool(len(keys)) and bool(keys[-1] >= 3 * BLOCK)
+            # a copy: a view would keep the whole batch alive while any phone is unchanged
+            kept[phone] = PhoneSlots(placed[start:end].copy(), values, coloured)
+            start = end
+
+    def slots(self, phone: str) -> PhoneSlots:
+        """*phone*'s parts as the last refresh placed them (:meth:`place`)."""
+        return self._phones[phone]
 
     def where(self, candidates: _Ints) -> _Ints:
         """The four part slots of each of *candidates*."""

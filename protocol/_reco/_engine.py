@@ -775,11 +775,20 @@ class PairingEngine:
             for i, found in zip(chunk, computed, strict=True):
                 lists[i] = found
         phones = sorted(self._dirty_phones)
+        profiles = self._profiles
         for start in range(0, len(phones), _LISTS_AT_ONCE):
             group = phones[start : start + _LISTS_AT_ONCE]
             for phone, profile in zip(group, self._compute_profiles(group), strict=True):
-                self._profiles[phone] = profile
+                profiles[phone] = profile
         self._tables = self._tables.refreshed(self._attributes, self._popularity, dirty)
+        # the work arrays sized to the refreshed model, and the changed phones' parts
+        # placed in their slots (every phone's if the arrays were made anew): a question,
+        # first or not, places nothing
+        made = self._scratch.fit(self._tables.rows, len(self._categories), len(self._word_ids))
+        placing = sorted(profiles) if made else phones
+        for start in range(0, len(placing), _LISTS_AT_ONCE):
+            group = placing[start : start + _LISTS_AT_ONCE]
+            self._scratch.place([(phone, *profiles[phone].parts) for phone in group])
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
@@ -1327,13 +1336,8 @@ class PairingEngine:
         scores are answers. Each sum is the same sequence of float additions as a plain
         loop's (in list order, from 0.0), so the scores are bit for bit those of one
         (protocol/_reco/_answer.py)."""
-        tables = self._tables
-        scratch = self._scratch
-        scratch.fit(tables.rows, len(self._categories), len(self._word_ids))
-        phone = None
-        if profile is not None:
-            keys, values = profile.parts
-            phone = scratch.slots(phone_id or "", profile, keys, values)
+        scratch = self._scratch  # sized and its phones placed at the refresh
+        phone = None if profile is None else scratch.slots(phone_id or "")
         merged: Merged = merge(
             scratch,
             candidates,

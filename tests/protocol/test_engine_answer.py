@@ -4,7 +4,9 @@ those of the full plain-loop ranking over the same refreshed model (same product
 scores and reasons) with the personal feature on and off, while the model grows and is
 refreshed between questions; the work arrays are back at rest after every question; and
 the comparison catches an engine that breaks score ties by product number instead of the
-order first listed, and one that reads a phone's parts placed before its last refresh."""
+order first listed, one that reads a phone's parts placed before its last refresh, and one
+that keeps an unchanged phone's slots when the work arrays are made anew (the refresh
+places every phone's parts: no question places any)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from protocol._reco._engine import FEATURES
 from tests.builders import PHONES
 from tests.planted.numbered_tie_answers import NumberedTiesEngine
 from tests.planted.stale_phone_slots import StaleSlotsEngine
+from tests.planted.unmoved_phone_slots import UnmovedSlotsEngine
 from tests.protocol.test_engine_properties import HISTORIES, baskets
 from tests.protocol.test_engine_vectorised import plain_pair
 
@@ -135,3 +138,25 @@ def test_a_phones_parts_are_read_from_its_last_refresh() -> None:
         else:
             with pytest.raises(AssertionError):  # the comparison sees the stale parts
                 same_as_plain(engine, [((a,), PHONE)])
+
+
+def test_an_unchanged_phone_is_placed_again_when_the_arrays_grow() -> None:
+    # OTHER's habits are placed while the arrays are small; PHONE's learning then outgrows
+    # them: OTHER's profile is not recomputed, but its slots must move with the arrays
+    other = "+8613800000002"
+    a, b = item("A"), attrs.evolve(item("B", "garden"), brand="Zeta")
+    more = [attrs.evolve(item(f"M{n}", f"m{n}"), brand=f"brand{n}") for n in range(400)]
+    for kind in (PairingEngine, UnmovedSlotsEngine):
+        engine = kind(catalog=Catalog(()), rules={}, config=weighted(habit_category=1.0, brand=1.0))
+        engine.learn([a, b], other)
+        same_as_plain(engine, [((a,), other)])
+        size = len(engine._scratch.co)
+        for n in range(0, 400, 4):
+            engine.learn(more[n : n + 4], PHONE)
+        assert len(engine._scratch.co) > size  # made anew while OTHER was unchanged
+        if kind is PairingEngine:
+            assert [p.sku for p in engine.pair([a], other, 5)] == ["B"]
+            same_as_plain(engine, [((a,), other)])
+        else:
+            with pytest.raises(AssertionError):  # the comparison sees the misplaced parts
+                same_as_plain(engine, [((a,), other)])
