@@ -40,12 +40,11 @@ from protocol import (
     Timer,
     phone_address,
 )
+from tests.builders import ALICE, BOB
 from tests.planted.forgetful_migration import forgetful_two_from_one
 from tests.planted.headers_only_copy import headers_only_is_copy
 
 DATA = Path(__file__).parent / "data"
-ALICE = "+8613800000001"
-BOB = "+8613800000002"
 STRANGER = "+8613800000009"  # the asker whose id did not match: the dual-send's other phone
 
 
