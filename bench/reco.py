@@ -27,7 +27,10 @@ What it measures:
    model), **asked again** (the same questions once more) and **learning between** (the
    engine learns one more basket before each question, as a live cloud does between
    requests, refreshing every ``--refresh`` baskets; the learning is not timed). Answers
-   are read from the refreshed model, so asking first or again costs the same.
+   are read from the refreshed model (a phone's slots placed by the refresh too), so
+   asking first or again answers the same; asking again reuses the answer objects built
+   the first time (``associate`` keeps them), and reads memory the first pass brought
+   into the CPU caches, so it costs less.
 3. **The same three with the personal feature on** (``--personal-weight``, default 1.0;
    0 skips them): the model fully refreshed with that weight, as the eval's fitted engine
    scores (``personal`` weighs 1.6 on Complete Journey there, docs/recommender.md). The
@@ -39,12 +42,14 @@ The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``). Last measured
-(issue 16, the answering of protocol/_reco/_answer.py on the counts of 0580df1, two runs
-on the loaded machine, CPU p50 / p99): first asking 80.4-84.9 / 164-171 us, asked again 54.7-58.5 /
-126-133 us, learning between 101.5-104.4 / 198-208 us; with the personal feature on
-107.7-108.6 / 198-213 us, 88.3-88.7 / 168-172 us, 124.7-127.1 / 242-295 us (the p50
-target not met on first asking and with learning between), 0.74-0.92x the engine before
-back to back (docs/recommender.md, *Measured for this design*).
+(issue 16, a phone's slots placed by the refresh, 809c8a7, against 4293429 before it,
+alternated twice on the loaded machine, CPU p50 / p99 after): first asking 76.3-80.3 /
+176-179 us, asked again 55.1-60.0 / 137-139 us, learning between 88.6-92.1 / 183-204 us;
+with the personal feature on 101.2-102.3 / 203-217 us, 84.3-85.1 / 180-190 us,
+108.3-112.3 / 215-222 us: the p99 target met in all six, the p50 target not met with the
+personal feature on first asking and with learning between. The p50 changes against the
+engine before were inside the load's noise (docs/recommender.md, *A phone's slots placed
+by the refresh*); learning 44.3 and 43.9 s of CPU (before 43.9 and 42.0 s).
 """
 
 from __future__ import annotations
