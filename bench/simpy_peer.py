@@ -95,9 +95,10 @@ mypyc, which the planted ledgers' subclasses and the explorer's ``fork`` would h
 allow; or the facts kept as the events pass in the drivers' own records) or a driver
 leaner than SimPy's by the fold's cost. Per purchase, 183 / 200 / 219 us of CPU at 10k /
 100k / 1M: 1.19x, and 206 / 222 / 236 us (1.15x) in a second run of the same code: flat
-within 1.20x in both (one run per size each, a margin the machine's noise could take); the collector 5 / 4 / 4 % of it, since what survives a middle collection is
-frozen too (e1edcc8; before, 198 / 209 / 244 us, 1.23x, the collector 5 / 4 / 11 % with 10
-full passes at 1M), and ``generate_workload`` 12.2 / 12.1 / 12.8 us (flat under the run's
+within 1.20x in both (one run per size each, a margin the machine's noise could take);
+the collector 5 / 4 / 4 % of it, since what survives a middle collection is frozen too
+(e1edcc8; before, 198 / 209 / 244 us, 1.23x, the collector 5 / 4 / 11 % with 10 full
+passes at 1M), and ``generate_workload`` 12.2 / 12.1 / 12.8 us (flat under the run's
 policy). What still grows is a heap of 4 GB whose tables (the ledger's, the report's, the
 store's, the phones') are probed at random, so that each probe misses the caches more
 often (presumably). Retiring a receipt's facts once its promises are settled would bound
