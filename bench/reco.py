@@ -62,6 +62,7 @@ import sys
 import time
 import timeit
 from pathlib import Path
+from unittest import mock
 
 import attrs
 
@@ -99,16 +100,17 @@ def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, 
         refreshing += time.perf_counter() - started
         refreshing_cpu += time.process_time() - started_cpu
 
-    engine.refresh = timed  # type: ignore[method-assign]  # count the refreshes' share
-    PairCounts.flush = counted  # type: ignore[method-assign,assignment]  # and the pairs' counting
-    with gc_paused():
+    # the refreshes' share, and the pairs' counting within it, timed as they run
+    with (
+        mock.patch.object(engine, "refresh", timed),
+        mock.patch.object(PairCounts, "flush", counted),
+        gc_paused(),
+    ):
         started = time.perf_counter()
         for basket in dataset.baskets:
             engine.learn(dataset.items(basket), _phone(basket))
         engine.refresh()
         seconds = time.perf_counter() - started
-    engine.refresh = plain  # type: ignore[method-assign]
-    PairCounts.flush = flush  # type: ignore[method-assign]
     return engine, seconds, refreshing, refreshing_cpu, counting_cpu
 
 

@@ -8,6 +8,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import attrs
+import pytest
 
 from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
 from protocol import CLOUD, Address, Message, Note, PhoneNote, Subscribe
@@ -124,7 +125,9 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
     assert report.crashes and report.dropped_by_loss and report.delivered
 
 
-def test_the_report_names_each_receipt_as_the_trace_does() -> None:
+def test_the_report_names_each_receipt_as_the_trace_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
     what that reads; on every event of a faulty run, fed through the builder's own calls,
     a handler that reads the receipt is handed the event's own name (whether the builder
@@ -153,7 +156,7 @@ def test_the_report_names_each_receipt_as_the_trace_does() -> None:
         handed.append(receipt)
         ledger_note(actor, typ, receipt, t, detail)
 
-    builder._ledger.note = note_spy  # type: ignore[method-assign]
+    monkeypatch.setattr(builder._ledger, "note", note_spy)
     named = Counter[str]()
     for event in events:
         t, kind, sender, recipient, message, note, _ = event

@@ -80,8 +80,15 @@ def test_answers_are_the_full_plain_ranking_as_the_model_grows(
 
 
 def item(sku: str, category: str = "kitchen") -> Item:
-    return Item(sku=sku, name=f"product {sku}", category=category, brand="Acme",
-                colour="", quantity=1, price=5.0)  # fmt: skip
+    return Item(
+        sku=sku,
+        name=f"product {sku}",
+        category=category,
+        brand="Acme",
+        colour="",
+        quantity=1,
+        price=5.0,
+    )
 
 
 PHONE = "+8613800000001"

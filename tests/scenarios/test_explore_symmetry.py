@@ -87,9 +87,9 @@ def _representatives(model: ProtocolModel) -> list[WorldState]:
         explored.append(chosen(state))
         return explored[-1]
 
-    model.representative = representative  # type: ignore[method-assign]
-    assert search(model).outcome is Outcome.EXHAUSTED
-    del model.representative  # the model's own again
+    with pytest.MonkeyPatch.context() as patch:  # the model's own again afterwards
+        patch.setattr(model, "representative", representative)
+        assert search(model).outcome is Outcome.EXHAUSTED
     return explored
 
 
@@ -129,9 +129,9 @@ def _moves_agree(model: ProtocolModel) -> bool:
         moves.append((monitor, events, found))
         return found
 
-    model._monitored = watched  # type: ignore[method-assign]
-    outcome = search(model).outcome  # the reference cloud keeps every promise
-    del model._monitored
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, "_monitored", watched)
+        outcome = search(model).outcome  # the reference cloud keeps every promise
     renamed = [move for move in moves if model._monitor_origin[move[0]][1]]
     assert len(renamed) > 100
     for monitor, events, found in renamed:

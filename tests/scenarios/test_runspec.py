@@ -13,7 +13,7 @@ import ast
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -104,8 +104,12 @@ def test_evolve_adds_overrides_after_its_own_and_keeps_a_given_seed() -> None:
             "RunSpec: seed 99 is not the scenario's own",
         ),
         (lambda: RunSpec("", (), Scenario(), 0), "RunSpec.source: expected a name or path"),
-        (lambda: RunSpec("x", ["a=1"], Scenario(), 0), "RunSpec.overrides: expected KEY=VALUE"),  # type: ignore[arg-type]
-        (lambda: RunSpec("x", (), {}, 0), "RunSpec.scenario: expected a Scenario"),  # type: ignore[arg-type]
+        # ill-typed on purpose (a list, a dict), as an untyped caller could pass them
+        (
+            lambda: RunSpec("x", cast(Any, ["a=1"]), Scenario(), 0),
+            "RunSpec.overrides: expected KEY=VALUE",
+        ),
+        (lambda: RunSpec("x", (), cast(Any, {}), 0), "RunSpec.scenario: expected a Scenario"),
     ],
 )
 def test_every_refusal_is_one_typed_line(build: Any, message: str) -> None:
@@ -279,5 +283,5 @@ def test_the_loader_check_finds_a_planted_second_loader() -> None:
 def test_a_run_spec_is_a_frozen_value() -> None:
     run = RunSpec.load("quickstart")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        run.seed = 3  # type: ignore[misc]
+        run.seed = 3  # type: ignore[misc]  # the assignment a frozen value refuses
     assert run == RunSpec.load("quickstart") and hash(run) == hash(RunSpec.load("quickstart"))
