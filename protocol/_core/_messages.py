@@ -87,6 +87,11 @@ MAX_TIME = 4_102_444_800.0  # seconds: 2100-01-01T00:00:00Z as Unix time (virtua
 MAX_REQUEST_ID = 2**53 - 1  # the largest integer every JSON reader keeps exact
 
 _price = finite_number(maximum=MAX_PRICE)
+# one object per rule, shared by the goods fields of Item, AssociatedProduct and Offer:
+# the trusted answer constructor (_trusted.py) copies a line's fields unchecked
+# because these are the same checks (tests/protocol/test_trusted_answer.py)
+_text = text(MAX_TEXT_LENGTH)
+_text_or_empty = text(MAX_TEXT_LENGTH, allow_empty=True)
 _time = finite_number(maximum=MAX_TIME)
 _request_id = positive_int_up_to(MAX_REQUEST_ID)
 
@@ -173,10 +178,10 @@ class Item:
     """One line of a purchase: the goods information the POS binds and uploads."""
 
     sku: str = attrs.field(validator=token_validator)
-    name: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
+    name: str = attrs.field(validator=_text)
+    category: str = attrs.field(validator=_text)
+    brand: str = attrs.field(validator=_text)
+    colour: str = attrs.field(validator=_text_or_empty)
     quantity: int = attrs.field(validator=positive_int_up_to(MAX_QUANTITY))
     price: float = attrs.field(validator=_price)
 
@@ -186,10 +191,10 @@ class AssociatedProduct:
     """A product that goes with the purchase, and why it was chosen."""
 
     sku: str = attrs.field(validator=token_validator)
-    name: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
-    colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
+    name: str = attrs.field(validator=_text)
+    category: str = attrs.field(validator=_text)
+    brand: str = attrs.field(validator=_text)
+    colour: str = attrs.field(validator=_text_or_empty)
     price: float = attrs.field(validator=_price)
     reason: Reason = attrs.field(validator=instance_of(Reason))
     score: float = attrs.field(validator=finite_number(minimum=float("-inf")))
@@ -198,7 +203,7 @@ class AssociatedProduct:
     @offer.validator
     def _check_offer(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
         if value is not None:
-            text(MAX_TEXT_LENGTH)(self, attribute, value)
+            _text(self, attribute, value)
 
 
 @attrs.frozen
@@ -206,7 +211,7 @@ class Offer:
     """A merchant's special offer on one product."""
 
     sku: str = attrs.field(validator=token_validator)
-    description: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
+    description: str = attrs.field(validator=_text)
     price: float = attrs.field(validator=_price)
 
 

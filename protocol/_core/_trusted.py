@@ -1,0 +1,89 @@
+"""The one trusted constructor of a protocol message: :func:`answer_from_line`, an
+:class:`AssociatedProduct` built from a purchase line the cloud already holds, checking
+only what the line's own validation did not.
+
+Why: answering (step 506) builds up to ``limit`` answers per question, and the validated
+constructor runs nine validators for each (about 3.5 us of a 5-answer question's 100 us
+budget per answer, docs/recommender.md, *Speed*). Six of its fields are copied from an
+:class:`Item` whose own validators (the very same validator objects:
+``protocol/_core/_messages.py``) ran when the line was built, and an offer's price and
+description were checked by :class:`Offer`'s, the same rules as the answer's ``price`` and
+``offer``. So only the reason and score, which the engine computed, are checked, by
+:class:`AssociatedProduct`'s own field validators. Anything else (a catalog product, whose
+price has no upper bound; a subclass of Item) goes through the validated constructor.
+Every message received or built elsewhere is validated as before; the wire codec never
+uses this. ``tests/protocol/test_trusted_answer.py`` checks it builds objects equal to the
+validated constructor's and refuses what it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._messages import AssociatedProduct, Item, Offer, Reason
+
+__all__ = ["answer_from_line"]
+
+_Rule = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _rule(field: attrs.Attribute[Any]) -> _Rule:
+    """*field*'s validator: the very check the validated constructor runs."""
+    if field.validator is None:  # never: both fields have one (narrows the type)
+        raise TypeError(f"AssociatedProduct.{field.name} has no validator")
+    rule: _Rule = field.validator
+    return rule
+
+
+_FIELDS = attrs.fields(AssociatedProduct)
+_REASON, _SCORE = _FIELDS.reason, _FIELDS.score
+_check_reason, _check_score = _rule(_REASON), _rule(_SCORE)
+_slots: dict[str, Any] = {  # each field's slot setter: a frozen class refuses setattr
+    field.name: AssociatedProduct.__dict__[field.name].__set__ for field in _FIELDS
+}
+_sku, _name, _category, _brand, _colour = (
+    _slots[name] for name in ("sku", "name", "category", "brand", "colour")
+)
+_price, _reason, _score, _offer = (_slots[name] for name in ("price", "reason", "score", "offer"))
+_new = object.__new__
+
+
+def answer_from_line(
+    line: Item, reason: Reason, score: float, offer: Offer | None = None
+) -> AssociatedProduct:
+    """*line*'s goods recommended for *reason* with *score*; on *offer*, at the offer's
+    price and with its description. Equal to ``AssociatedProduct(...)`` of the same
+    fields, and raises the same :class:`~protocol.InvalidMessage` for a bad reason or
+    score."""
+    if type(line) is not Item or (offer is not None and type(offer) is not Offer):
+        return AssociatedProduct(
+            sku=line.sku,
+            name=line.name,
+            category=line.category,
+            brand=line.brand,
+            colour=line.colour,
+            price=line.price if offer is None else offer.price,
+            reason=reason,
+            score=score,
+            offer=None if offer is None else offer.description,
+        )
+    answer: AssociatedProduct = _new(AssociatedProduct)
+    _check_reason(answer, _REASON, reason)
+    _check_score(answer, _SCORE, score)
+    _sku(answer, line.sku)
+    _name(answer, line.name)
+    _category(answer, line.category)
+    _brand(answer, line.brand)
+    _colour(answer, line.colour)
+    if offer is None:
+        _price(answer, line.price)
+        _offer(answer, None)
+    else:
+        _price(answer, offer.price)
+        _offer(answer, offer.description)
+    _reason(answer, reason)
+    _score(answer, score)
+    return answer
