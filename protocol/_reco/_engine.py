@@ -75,10 +75,11 @@ import numpy.typing as npt
 
 from protocol._core._errors import LocalProtocolError
 from protocol._core._messages import AssociatedProduct, Item, PurchaseUpload, Reason
+from protocol._core._trusted import answer_from_line
 from protocol._core._validators import ConfigValidators
 
 from ._answer import BLOCK, Merged, Scratch, best_of, merge
-from ._catalog import Catalog, associated_product, builtin_catalog
+from ._catalog import Catalog, builtin_catalog
 from ._counts import PairCounts
 from ._recommender import (
     BRAND_BONUS,
@@ -1223,18 +1224,20 @@ class PairingEngine:
         products = self._products
         answers = self._answers
         result = []
+        # every answer from a learned (validated) purchase line: only its reason and score
+        # are checked (protocol/_core/_trusted.py)
         for j, score, reason in ranked:
             item = products[j].item
             offer = offers.get(item.sku) if offers else None
             if offer is not None:
-                result.append(associated_product(item, reason, score, offer))
+                result.append(answer_from_line(item, reason, score, offer))
                 continue
-            key = (j, score, reason)  # built (validated) once per product, score and reason
+            key = (j, score, reason)  # built once per product, score and reason
             found = answers.get(key)
             if found is None:
                 if len(answers) >= _ANSWERS_KEPT:
                     answers.clear()
-                found = answers[key] = associated_product(item, reason, score, None)
+                found = answers[key] = answer_from_line(item, reason, score)
             result.append(found)
         if promotions is not None:
             listed = {item.sku for item in purchase.items}
@@ -1245,7 +1248,7 @@ class PairingEngine:
                 return None if index is None else products[index].item
 
             result.extend(
-                associated_product(item, reason, PROMOTION_SCORE, offer)
+                answer_from_line(item, reason, PROMOTION_SCORE, offer)
                 for item, reason, offer in promoted(promotions, limit, offers, listed, lookup)
             )
         return tuple(result)
