@@ -3,6 +3,7 @@
 Run from the repository root (the data directory defaults to ``../shared/data``)::
 
     .venv/bin/python bench/reco.py [--data DIR] [--questions N] [--seed S] [--refresh N]
+                                   [--personal-weight W] [--hashes]
 
 What it measures:
 
@@ -38,6 +39,11 @@ What it measures:
    whether the weight is 0 (the phone's own co-purchases join the candidates), not on
    its value.
 
+``--hashes`` prints, instead of each case's timings, the first 16 hex digits of a SHA-256
+over its answers (each answer's SKU, ``float.hex`` score and reason, in order): with
+``--questions 3000`` the hashes docs/recommender.md quotes, which a faster answering must
+leave unchanged.
+
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
@@ -55,6 +61,7 @@ by the refresh*); learning 44.3 and 43.9 s of CPU (before 43.9 and 42.0 s).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import resource
 import statistics
@@ -158,6 +165,26 @@ def latencies(
     return timings, cpu_timings
 
 
+def answer_hash(
+    engine: PairingEngine,
+    uploads: list[PurchaseUpload],
+    between: list[Basket] | None,
+    dataset: Dataset,
+) -> str:
+    """The first 16 hex digits of a SHA-256 over every answer's SKU, ``float.hex`` score
+    and reason, in order (with *between*, one basket learned before each question, as
+    :func:`latencies` does): what a faster answering must leave unchanged."""
+    digest = hashlib.sha256()
+    for n, upload in enumerate(uploads):
+        if between is not None:
+            basket = between[n % len(between)]
+            engine.learn(dataset.items(basket), _phone(basket))
+        for answer in engine.associate(upload, None, 5):
+            digest.update(f"{answer.sku}|{answer.score.hex()}|{answer.reason.value};".encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
 P50_TARGET = 100.0
 P99_TARGET = 300.0
 LEARN_TARGET = 10.0
@@ -188,6 +215,11 @@ def main() -> int:
         default=1.0,
         help="the personal weight of the second set of questions (default 1.0; 0: none)",
     )
+    parser.add_argument(
+        "--hashes",
+        action="store_true",
+        help="print a hash of each case's answers instead of timing them",
+    )
     args = parser.parse_args()
     reference = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine reference: sum(range(1000)) takes {reference:.1f} us (compare runs by it)")
@@ -216,13 +248,13 @@ def main() -> int:
     )
     uploads = questions(dataset, args.questions, args.seed)
     more = list(dataset.baskets[-args.questions :])
-    _ask(engine, uploads, more, dataset, reference=reference, label="")
+    _ask(engine, uploads, more, dataset, reference=reference, label="", hashes=args.hashes)
     if args.personal_weight:
         # the learning between above moved the model on: the same questions, a new model
         engine.config = attrs.evolve(engine.config, personal_weight=args.personal_weight)
         engine.refresh(full=True)
         label = f", personal {args.personal_weight:g}"
-        _ask(engine, uploads, more, dataset, reference=reference, label=label)
+        _ask(engine, uploads, more, dataset, reference=reference, label=label, hashes=args.hashes)
     return 0
 
 
@@ -234,13 +266,18 @@ def _ask(
     *,
     reference: float,
     label: str,
+    hashes: bool,
 ) -> None:
-    """The three cases of questions, their wall and CPU figures."""
+    """The three cases of questions, their wall and CPU figures (with *hashes*, a hash of
+    their answers instead)."""
     for name, between in (
         ("first asking", None),
         ("asked again", None),
         ("learning between", more),
     ):
+        if hashes:
+            print(f"answers, {name}{label}: {answer_hash(engine, uploads, between, dataset)}")
+            continue
         timings, cpu_timings = latencies(engine, uploads, between, dataset)
         print(_figures(f"associate, {name}{label}", timings, reference))
         print(_figures("    the same, CPU time", cpu_timings, reference))
