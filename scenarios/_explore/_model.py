@@ -104,6 +104,7 @@ LOST = "a message is lost"
 DUPLICATED = "a message is duplicated"
 CRASH_PUSH_PENDING = "the cloud crashes with a push pending"
 CRASH_INSIDE = "the cloud dies inside a step after a store write"
+_LOST_MARKS, _DUPLICATED_MARKS = frozenset({LOST}), frozenset({DUPLICATED})
 SOMETIMES = (
     PULL_ANSWERED,
     TIMEOUT_PUSH,
@@ -125,6 +126,7 @@ _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
 _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_ask_delay")
 _STORE_SKIP = ("_undo",)
 _NOTE, _SEND, _RECV, _TIMER = EventKind.NOTE, EventKind.SEND, EventKind.RECEIVE, EventKind.TIMER
+_new = tuple.__new__  # a named tuple made at C speed on the hot path: _new(Step, (...))
 
 
 def reference_cloud(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
@@ -198,27 +200,18 @@ class _Move(NamedTuple):
     error: str | None = None  # what the step raised
 
 
-class WorldState:
+class WorldState(NamedTuple):
     """One state: ``key`` and ``monitor`` (what the search fingerprints) and the trace that
-    led to it."""
+    led to it. A tuple: a transition makes one with ``_new`` (``tuple.__new__``, at C
+    speed; a named tuple's own constructor is a Python function)."""
 
-    __slots__ = ("error", "key", "marks", "monitor", "trail")
-
-    def __init__(
-        self,
-        key: tuple[Any, ...],
-        trail: _Trail | _Renamed | None,
-        marks: frozenset[str],
-        error: str | None = None,
-        monitor: int = 0,
-    ) -> None:
-        self.key = key
-        self.trail = trail
-        self.marks = marks
-        self.error = error  # a party's step raised: what, and the step ends the path
-        # the number of the state of assocsim check's monitor after the trail's events:
-        # the search explores the product of the world and the monitor (issue 15)
-        self.monitor = monitor
+    key: tuple[Any, ...]
+    trail: _Trail | _Renamed | None
+    marks: frozenset[str]
+    error: str | None = None  # a party's step raised: what, and the step ends the path
+    # the number of the state of assocsim check's monitor after the trail's events: the
+    # search explores the product of the world and the monitor (issue 15)
+    monitor: int = 0
 
     def chunks(self) -> list[tuple[TraceEvent, ...]]:
         """The events of the start, then of each transition, in order, named as the run
@@ -353,7 +346,9 @@ class ProtocolModel:
         # per monitor number: a number whose checker was fed and the renaming that makes
         # this one from it ((itself, 0) for one fed)
         self._monitor_origin: list[tuple[int, int]] = []
-        self._monitor_states: list[MonitorState] = []
+        # a fed monitor's state (None: a renamed one, kept as its origin alone: its
+        # canonical forms are its origin's, permuted; _monitor_renamed)
+        self._monitor_states: list[MonitorState | None] = []
         self._monitor_ids: dict[MonitorState, int] = {}
         self._monitor_moves: dict[tuple[int, int], int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
@@ -375,6 +370,11 @@ class ProtocolModel:
     def _symmetry(self, symmetry: bool) -> None:
         """The renamings (none without symmetry), and the tables that rename a state."""
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
+        # the last fingerprint asked for: its state and (fingerprint, renaming)
+        self._asked: tuple[WorldState | None, tuple[int, int]] = (None, (0, 0))
+        # a monitor's verdict lines (in its own names), judged once (_verdict; a renamed
+        # state's made from its origin's)
+        self._verdicts: dict[int, tuple[str, ...]] = {}
         # a monitor's cells renamed ((renaming, the cell's id) -> the cell, renamed) and a
         # transition's events ((renaming, events' number) -> the events renamed)
         self._cells_renamed: dict[tuple[int, int], tuple[Hashable, Hashable]] = {}
@@ -445,15 +445,14 @@ class ProtocolModel:
             if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
                 self._fingerprints.clear()  # a cache: the memory is for the visited set
             self._fingerprints[product] = found
+        self._asked = (state, found)  # representative() asks next for a new fingerprint
         return found[0]
 
     def _least(self, state: WorldState) -> tuple[int, int]:
         """The least hash of ``state``'s canonical form under each renaming, and the first
         renaming that gives it (its representative's)."""
-        hashes = self._renamed(state.key)
-        if self._with_monitor:
-            texts = self._monitor_texts[state.monitor]  # per renaming: hash((world, monitor))
-            hashes = list(map(hash, zip(hashes, texts, strict=True)))
+        texts = self._monitor_texts[state.monitor] if self._with_monitor else None
+        hashes = self._renamed(state.key, texts)
         least = min(hashes)
         return least, hashes.index(least)
 
@@ -466,8 +465,10 @@ class ProtocolModel:
         are paid once per class of them (``docs/explore.md``, "Speed")."""
         if not self._renamings or state.error is not None:
             return state
-        found = self._fingerprints.get((state.key, state.monitor))  # the search just asked
-        fingerprint, best = found or self._least(state)
+        asked, found = self._asked
+        if asked is not state:  # the search asks right after fingerprint(): not a test
+            found = self._fingerprints.get((state.key, state.monitor)) or self._least(state)
+        fingerprint, best = found
         if best == 0:
             return state
         renamed = self._renamed_state(state, best)
@@ -530,28 +531,26 @@ class ProtocolModel:
         return found
 
     def _monitor_renamed(self, n: int, base: int) -> int:
-        """The number of the state of monitor ``base`` (one whose checker was fed) renamed
-        by renaming ``n``: each cell renamed once (a cell is one object wherever it is);
-        its checker is made from ``base``'s when it is needed (:meth:`_checker`)."""
-        rename, seen, done = self._names[n], self._cells_seen, self._cells_renamed
-        cells = []
-        for cell in self._monitor_states[base]:
-            if type(cell) in _CONTAINERS:
-                found = done.get((n, id(cell)))
-                if found is None or found[0] is not cell:
-                    if len(done) >= _TEXTS_KEPT:
-                        done.clear()
-                    renamed = rename(cell)
-                    # equal containers one object (not atoms: 0.0 == False)
-                    found = done[(n, id(cell))] = (cell, seen.setdefault(renamed, renamed))
-                cells.append(found[1])
-            else:
-                cells.append(rename(cell))
-        state = tuple(cells)
-        number = self._monitor_ids.get(state)
-        if number is None:
-            number = self._monitor_id(None, state, (base, n))
+        """A number for the state of monitor ``base`` (one whose checker was fed) renamed
+        by renaming ``n``, made once per (``n``, ``base``). Its cells are not renamed: its
+        canonical form under renaming ``r`` is ``base``'s under ``n`` then ``r`` (a
+        renaming renames the checker's facts and their canonical texts alike), and its
+        checker is made from ``base``'s when it is needed (:meth:`_checker`). A renamed
+        state equal to another numbered state keeps a number of its own: numbers key
+        caches, the fingerprint is the canonical form's (``docs/explore.md``, "Speed")."""
+        number = len(self._monitors)
+        self._monitors.append(None)
+        self._monitor_states.append(None)
+        self._monitor_origin.append((base, n))
+        texts, compose = self._monitor_texts[base], self._compose
+        self._monitor_texts[number] = tuple([texts[compose[r][n]] for r in range(len(texts))])
         return number
+
+    def monitor_state_of(self, monitor: int) -> MonitorState:
+        """The state of monitor ``monitor``: a renamed one's is its checker's, made then
+        (the tests compare it with what its checker, fed, reaches)."""
+        state = self._monitor_states[monitor]
+        return self._checker(monitor).monitor_state() if state is None else state
 
     def _checker(self, monitor: int) -> TraceChecker:
         """The checker in monitor state ``monitor``: a renamed one made the first time."""
@@ -592,30 +591,31 @@ class ProtocolModel:
             item = self._flights[fid]
             actor = self._index[item.to]
             rest = network[:n] + network[n + 1 :]
-            yield Step("deliver", actor, item), self._deliver(state, actor, fid, rest)
+            step = _new(Step, ("deliver", actor, item, 0))
+            yield step, self._deliver(state, actor, fid, rest)
             if losses:
                 yield (
-                    Step("lose", actor, item),
+                    _new(Step, ("lose", actor, item, 0)),
                     self._with(
                         state,
                         (now, actors, timers, rest, (losses - 1, dups, crashes)),
                         self._fault(EventKind.DROP, fid, now),
-                        {LOST},
+                        _LOST_MARKS,
                     ),
                 )
             if dups:
                 more = (*network[:n], fid, *network[n:])
                 yield (
-                    Step("duplicate", actor, item),
+                    _new(Step, ("duplicate", actor, item, 0)),
                     self._with(
                         state,
                         (now, actors, timers, more, (losses, dups - 1, crashes)),
                         self._fault(EventKind.DUPLICATE, fid, now),
-                        {DUPLICATED},
+                        _DUPLICATED_MARKS,
                     ),
                 )
             if crashes and self._inside and actor == 0:
-                yield from self._killed_inside(state, Step("deliver", 0, item), rest, timers)
+                yield from self._killed_inside(state, step, rest, timers)
         if timers:
             table = self._timers
             earliest = min(table[t][2] for t in timers)
@@ -623,14 +623,14 @@ class ProtocolModel:
             for t in timers:
                 actor, key, at = table[t]
                 if at == earliest and (quiet or type(key) is not Resend):
-                    step = Step("fire", actor, key)
+                    step = _new(Step, ("fire", actor, key, 0))
                     rest_timers = timers - {t}
                     yield step, self._fire(state, actor, key, at, rest_timers)
                     if crashes and self._inside and actor == 0:
                         yield from self._killed_inside(state, step, network, rest_timers, at)
         if crashes and self._between:
             for actor in range(len(self._live)):
-                yield Step("crash", actor, None), self._crash(state, actor)
+                yield _new(Step, ("crash", actor, None, 0)), self._crash(state, actor)
 
     def violations(self, state: WorldState, terminal: bool) -> Sequence[str]:
         """A path is judged when it first becomes quiet (nothing in flight, no timer armed):
@@ -642,9 +642,8 @@ class ProtocolModel:
         if terminal or timers or network:
             return ()  # a terminal state was judged when it was reached: it is quiet
         self.judged += 1
-        if self._with_monitor:  # the monitor has read the path: its verdict, on a fork
-            result = self._checker(state.monitor).fork().result()
-            return self._named_back(state, [v.format_line() for v in result.violations])
+        if self._with_monitor:  # the monitor has read the path: its verdict
+            return self._named_back(state, self._verdict(state.monitor))
         return tuple(v.format_line() for v in self.check(state.events()).violations)
 
     def _named_back(self, state: WorldState, lines: Sequence[str]) -> tuple[str, ...]:
@@ -658,22 +657,32 @@ class ProtocolModel:
     def reached(self, state: WorldState) -> Iterable[str]:
         return state.marks
 
+    def _verdict(self, monitor: int) -> tuple[str, ...]:
+        """The violations the checker in state ``monitor`` finds at a path's end (on a
+        fork), in its own names, judged once per state. A renamed state's checker is made
+        only if the state it was renamed from breaks a promise: a renaming changes the
+        names in the facts, not whether a promise is kept (what its transitions assume)."""
+        found = self._verdicts.get(monitor)
+        if found is None:
+            base, k = self._monitor_origin[monitor]
+            if k and not self._verdict(base):
+                found = ()
+            else:
+                result = self._checker(monitor).fork().result()
+                found = tuple([v.format_line() for v in result.violations])
+            self._verdicts[monitor] = found
+        return found
+
     # ------------------------------------------------------------------ judging
 
-    def _monitor_id(
-        self,
-        checker: TraceChecker | None,
-        state: MonitorState,
-        origin: tuple[int, int] | None = None,
-    ) -> int:
-        """``state``'s number, made if new with its ``checker`` (None: ``origin``, a fed
-        monitor's number and the renaming that makes ``state`` from it)."""
+    def _monitor_id(self, checker: TraceChecker, state: MonitorState) -> int:
+        """``state``'s number, made if new with its (fed) ``checker``."""
         number = self._monitor_ids.get(state)
         if number is None:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
             self._monitor_states.append(state)
-            self._monitor_origin.append((number, 0) if origin is None else origin)
+            self._monitor_origin.append((number, 0))
             if self._renamings:  # its canonical form under each renaming, made once
                 rows = [self._cell_renamed(cell) for cell in state]
                 self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
@@ -707,6 +716,7 @@ class ProtocolModel:
         # the scratch checker made like the monitor's (the cells that differ copied),
         # fed the events; kept only if it reaches a new state
         parent, before = self._checker(monitor), self._monitor_states[monitor]
+        assert before is not None, "a fed monitor's state is kept"
         scratch = self._scratch
         scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
@@ -865,11 +875,11 @@ class ProtocolModel:
         state: WorldState,
         key: tuple[Any, ...],
         events: Sequence[TraceEvent],
-        marks: Iterable[str],
+        marks: frozenset[str],
     ) -> WorldState:
-        trail = _Trail(tuple(events), state.trail)
+        trail = _new(_Trail, (tuple(events), state.trail))
         monitor = self._monitored(state.monitor, trail.events)
-        return WorldState(key, trail, frozenset(marks), monitor=monitor)
+        return _new(WorldState, (key, trail, marks, None, monitor))
 
     def _deliver(self, state: WorldState, actor: int, fid: int, rest: Any) -> WorldState:
         now, actors, timers, _, budgets = state.key
@@ -1062,7 +1072,7 @@ class ProtocolModel:
     ) -> WorldState:
         """The state after ``move`` of ``actor`` from ``state``, whose network and timers
         (the message delivered or the timer fired taken out) are ``network``, ``timers``."""
-        trail = _Trail(move.events, state.trail)
+        trail = _new(_Trail, (move.events, state.trail))
         monitor = self._monitored(state.monitor, move.events)
         if move.snap is None:
             return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error, monitor)
@@ -1072,7 +1082,8 @@ class ProtocolModel:
             network = tuple(sorted(network + move.flights))
         actors = state.key[1]
         snaps = (*actors[:actor], move.snap, *actors[actor + 1 :])
-        return WorldState((now, snaps, timers, network, budgets), trail, move.marks, None, monitor)
+        key = (now, snaps, timers, network, budgets)
+        return _new(WorldState, (key, trail, move.marks, None, monitor))
 
     def _timed(self, actor: int, move: _Move, timers: frozenset[int]) -> frozenset[int]:
         """``timers`` after ``move``: its cancels, then its timers (arming a key again
@@ -1139,12 +1150,13 @@ class ProtocolModel:
 
     # ------------------------------------------------------------------ symmetry
 
-    def _renamed(self, key: tuple[Any, ...]) -> list[int]:
+    def _renamed(self, key: tuple[Any, ...], monitor: Sequence[int] | None = None) -> list[int]:
         """The hash of ``key``'s canonical form under each renaming: per kind of part (the
         parties' snapshots, the armed timers, the messages in flight), the hash of the
         sorted hashes of its parts' canonical texts. The kinds' texts never coincide, so
         this is the multiset of all parts; each kind's hashes are cached by its value
-        (the snapshots' tuple, the timers' frozenset, the network's tuple)."""
+        (the snapshots' tuple, the timers' frozenset, the network's tuple). ``monitor``:
+        the checker state's canonical hashes, one per renaming, hashed in with them."""
         now, actors, timers, network, budgets = key
         by_parties, by_timers, by_network = self._groups
         n = len(self._renamings)
@@ -1161,7 +1173,14 @@ class ProtocolModel:
         if len(by_parties) + len(by_network) > _TEXTS_KEPT:
             for cache in self._groups:
                 cache.clear()  # a cache: the memory of a long search is for its visited set
-        return [hash((now, budgets, *kinds)) for kinds in zip(parties, armed, flying, strict=True)]
+        if monitor is None:
+            return [
+                hash((now, budgets, *kinds)) for kinds in zip(parties, armed, flying, strict=True)
+            ]
+        return [
+            hash((now, budgets, *kinds))
+            for kinds in zip(parties, armed, flying, monitor, strict=True)
+        ]
 
     def _parties_renamed(self, actors: tuple[int, ...]) -> list[tuple[int, ...]]:
         """Each party's snapshot's text hashes, per renaming, each made once: the text of

@@ -782,6 +782,7 @@ class TraceChecker:
         self._events = 0
         self._line = 0
         self._cell_values: list[Any] | None = None  # what monitor_state() froze last
+        self._layout: _Layout | None = None  # where its cells are read (_laid_out)
 
     def feed_header(self, header: Mapping[str, Any]) -> None:
         """Take the scenario's settings from a trace header (unless settings were given)."""
@@ -821,7 +822,7 @@ class TraceChecker:
         a checker per state of it and forks it to judge that state, or to go on with a
         scratch checker (``docs/explore.md``, "Speed")."""
         new = _forked(self)
-        new._cell_values = None
+        new._cell_values = new._layout = None  # its own objects' cells, laid out anew
         facts = new._facts = _forked(self._facts)
         facts.ledger = self._facts.ledger.fork()
         new._invariants = invariants = [_forked(invariant) for invariant in self._invariants]
@@ -857,6 +858,8 @@ class TraceChecker:
         before = parent._cell_values
         if before is None:
             before = parent._cells()
+        if cells == before:  # compared in C: the events changed no cell (most often)
+            return state
         if shared is None:
             shared = {}
         return tuple(
@@ -873,23 +876,14 @@ class TraceChecker:
         moves one scratch checker from state to state this way, at the cost of the cells
         that differ instead of a fork (``docs/explore.md``, "Speed")."""
         self._events, self._line = other._events, other._line
-        if mine is theirs:
+        if mine is theirs or mine == theirs:  # compared in C, equal cells by identity first
             return
-        facts, source = self._facts, other._facts
-        owners = [(facts, source), (facts.ledger, source.ledger)]
-        owners += zip(self._invariants, other._invariants, strict=True)
-        at = 0
-        for owner, model in owners:
-            attributes = vars(owner)
-            names = _CELL_NAMES[(type(owner), tuple(attributes))]
-            end = at + len(names)
-            cells, wanted = mine[at:end], theirs[at:end]
-            if cells != wanted:  # compared in C, equal cells by identity first
-                copying = vars(model)
-                for name, cell, want in zip(names, cells, wanted, strict=True):
-                    if cell is not want and cell != want:
-                        attributes[name] = copied_facts(copying[name])
-            at = end
+        layout, source = self._laid_out(), other._laid_out().owners
+        owners, cells = layout.owners, layout.shape.cells
+        for at, cell, want in zip(range(len(mine)), mine, theirs, strict=True):
+            if cell is not want and cell != want:
+                owner, name = cells[at]
+                owners[owner][name] = copied_facts(source[owner][name])
         self._cell_values = None
 
     def renamed(self, rename: Callable[[Any], Any]) -> TraceChecker:
@@ -917,16 +911,39 @@ class TraceChecker:
     def _cells(self) -> list[Any]:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
         and each invariant's attributes but for code, constants and counters."""
-        facts = self._facts
-        ledger = facts.ledger
-        attributes = vars(facts)
-        cells = list(_cells_of(facts, attributes, _FACTS_SKIP)(attributes))
-        attributes = vars(ledger)
-        cells += _cells_of(ledger, attributes, _LEDGER_SKIP)(attributes)
-        for invariant in self._invariants:
-            attributes = vars(invariant)
-            cells += _cells_of(invariant, attributes, _INVARIANT_SKIP)(attributes)
+        layout = self._laid_out()
+        shape = layout.shape
+        cells: list[Any] = []
+        for attributes, getter, size in zip(layout.owners, shape.getters, shape.sizes, strict=True):
+            if len(attributes) != size:  # an attribute set after its owner's __init__
+                self._layout = None
+                return self._cells()
+            cells += getter(attributes)
         return cells
+
+    def _laid_out(self) -> _Layout:
+        """Where this checker's cells are read, found once per checker (its owners'
+        attribute dicts are the same objects for its life; an owner that gains an
+        attribute is laid out again by :meth:`_cells`, attributes are never deleted)."""
+        layout = self._layout
+        if layout is None:
+            facts = self._facts
+            owners: list[object] = [facts, facts.ledger, *self._invariants]
+            dicts = [vars(owner) for owner in owners]
+            key = tuple([(type(o), tuple(d)) for o, d in zip(owners, dicts, strict=True)])
+            shape = _SHAPES.get(key)
+            if shape is None:
+                skips = [_FACTS_SKIP, _LEDGER_SKIP] + [_INVARIANT_SKIP] * len(self._invariants)
+                getters = []
+                cells = []
+                for i, (owner, attributes) in enumerate(zip(owners, dicts, strict=True)):
+                    getters.append(_cells_of(owner, attributes, skips[i]))
+                    names = _CELL_NAMES[(type(owner), tuple(attributes))]
+                    cells += [(i, name) for name in names]
+                sizes = tuple([len(attributes) for attributes in dicts])
+                shape = _SHAPES[key] = _Shape(tuple(getters), sizes, tuple(cells))
+            layout = self._layout = _Layout(dicts, shape)
+        return layout
 
     def result_before_gap(self, gap: TraceIncomplete) -> CheckResult:
         """What the events read before ``gap`` show: the violations judged event by event
@@ -982,9 +999,29 @@ _LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
 
 
-_Layout = tuple[type, tuple[str, ...]]  # an object's class and attributes' names
-_CELLS: dict[_Layout, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
-_CELL_NAMES: dict[_Layout, tuple[str, ...]] = {}  # the names _CELLS reads
+_OwnerLayout = tuple[type, tuple[str, ...]]  # an object's class and attributes' names
+_CELLS: dict[_OwnerLayout, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+_CELL_NAMES: dict[_OwnerLayout, tuple[str, ...]] = {}  # the names _CELLS reads
+
+
+class _Shape(NamedTuple):
+    """How a checker's cells lie in its owners (the facts, the ledger, each invariant),
+    the same for every checker whose owners have the same attributes: a reader of each
+    owner's cells, each owner's number of attributes, and per cell its owner and name."""
+
+    getters: tuple[Callable[[dict[str, Any]], tuple[Any, ...]], ...]
+    sizes: tuple[int, ...]
+    cells: tuple[tuple[int, str], ...]
+
+
+class _Layout(NamedTuple):
+    """Where a checker's cells are: its owners' attribute dicts and their shape."""
+
+    owners: list[dict[str, Any]]
+    shape: _Shape
+
+
+_SHAPES: dict[tuple[_OwnerLayout, ...], _Shape] = {}
 
 
 def _cells_of(
@@ -1035,13 +1072,22 @@ def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
     atom: Hashable = value  # an atom, or (below) a value just checked to hash
     if cls in _ATOMS:
         return atom
+    # A container of atoms alone (most records) is frozen at C speed, to the same value
+    # the general case below makes of it (an atom is its own frozen form; no atom is
+    # callable).
     if cls is dict:
+        if not skip and _ATOMS.issuperset(map(type, value.values())):
+            return frozenset(value.items())
         return frozenset(
             [(k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)]
         )
     if cls is set or cls is frozenset:
+        if _ATOMS.issuperset(map(type, value)):
+            return frozenset(value)
         return frozenset([_frozen(v) for v in value])
     if cls is list or isinstance(value, tuple):
+        if _ATOMS.issuperset(map(type, value)):
+            return (cls.__name__, *value)
         return (cls.__name__, *[_frozen(v) for v in value])
     if attrs.has(cls):  # a judgment (mutable), a violation
         return (cls.__name__, *[_frozen(getattr(value, f.name)) for f in attrs.fields(cls)])

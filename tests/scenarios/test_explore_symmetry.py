@@ -34,6 +34,7 @@ from scenarios._trace._checks import TraceChecker, body_text, check_trace_file, 
 from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
+from tests.planted.lazy_monitor_renaming import OriginVerdictModel, UnpermutedTextsModel
 from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.substring_renaming import substring_renaming
 from tests.planted.uncanonical_representative import AsReachedModel, UnrenamedEventsModel
@@ -136,11 +137,11 @@ def _moves_agree(model: ProtocolModel) -> bool:
     assert len(renamed) > 100
     for monitor, events, found in renamed:
         checker = model._checker(monitor)
-        assert checker.monitor_state() == model._monitor_states[monitor]
+        assert checker.monitor_state() == model.monitor_state_of(monitor)
         checker = checker.fork()
         for event in events:
             checker.feed_event(parse_event(event.to_json(), 0))
-        if checker.monitor_state() != model._monitor_states[found]:
+        if checker.monitor_state() != model.monitor_state_of(found):
             return False
     return outcome is Outcome.EXHAUSTED
 
@@ -263,3 +264,71 @@ def test_a_renaming_replaces_whole_names_only() -> None:
     mapping["+8613800000002"] = "+8613800000001"
     assert _renames_whole_names_only(text_renaming(mapping))
     assert not _renames_whole_names_only(substring_renaming(mapping))  # the planted bug
+
+
+# ------------------------------------------------------------------ renamed checker states
+
+
+def _renamed_forms_are_their_checkers(model: ProtocolModel) -> bool:
+    """Each renamed checker state's canonical forms (its origin's, permuted) are those of
+    its checker's state, renamed cell by cell: the fingerprints are unchanged."""
+    assert search(model).outcome is Outcome.EXHAUSTED
+    renamed = [m for m, (_, k) in enumerate(model._monitor_origin) if k]
+    assert len(renamed) > 100
+    for monitor in renamed:
+        rows = [model._cell_renamed(cell) for cell in model.monitor_state_of(monitor)]
+        if model._monitor_texts[monitor] != tuple(hash(c) for c in zip(*rows, strict=True)):
+            return False
+    return True
+
+
+def test_a_renamed_checker_states_forms_are_its_checkers() -> None:
+    assert _renamed_forms_are_their_checkers(ProtocolModel(_WORLD, Budgets(loss=1)))
+
+
+def test_renamed_forms_not_permuted_are_caught() -> None:
+    assert not _renamed_forms_are_their_checkers(UnpermutedTextsModel(_WORLD, Budgets(loss=1)))
+
+
+class _JudgedAll(ProtocolModel):
+    """Every quiet state's verdict kept, none stopping the search (the planted cloud breaks
+    promises on many paths)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verdicts: dict[int, tuple[str, ...]] = {}  # monitor -> verdict, in its names
+
+    def violations(self, state: WorldState, terminal: bool) -> tuple[str, ...]:
+        _, _, timers, network, _ = state.key
+        if not (terminal or timers or network or state.error):  # quiet: judged
+            self.verdicts[state.monitor] = self._verdict(state.monitor)
+        return ()
+
+
+class _JudgedAllByOrigin(_JudgedAll, OriginVerdictModel):
+    pass
+
+
+def _verdicts_are_their_checkers(model: _JudgedAll) -> bool:
+    """A quiet state's verdict (a renamed one's made from its origin's) is the lines its
+    own checker gives, in its names; some renamed state breaks a promise (not vacuous)."""
+    search(model)
+    renamed_broken = 0
+    assert model.verdicts
+    for monitor, lines in model.verdicts.items():
+        result = model._checker(monitor).fork().result()
+        if lines != tuple(v.format_line() for v in result.violations):
+            return False
+        renamed_broken += bool(model._monitor_origin[monitor][1] and lines)
+    assert renamed_broken
+    return True
+
+
+def test_a_renamed_states_verdict_is_its_checkers() -> None:
+    assert _verdicts_are_their_checkers(_JudgedAll(_WORLD, Budgets(), cloud=buggy_cloud))
+
+
+def test_a_verdict_in_the_origins_names_is_caught() -> None:
+    assert not _verdicts_are_their_checkers(
+        _JudgedAllByOrigin(_WORLD, Budgets(), cloud=buggy_cloud)
+    )
