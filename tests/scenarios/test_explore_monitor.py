@@ -19,6 +19,7 @@ from scenarios._trace._checks import MonitorState, _shared
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
+from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.shallow_fork import factless_become, shallow_fork
 
 _SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
@@ -111,11 +112,13 @@ def _records() -> list[dict[str, Any]]:
 def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool:
     """Cut the trace anywhere, fork the checker there, feed the rest to the fork: the
     checker forked from keeps its state, the fork's state made from its origin's cells
-    is the one frozen whole, and its verdict is a fresh checker's on the whole trace."""
+    is the one frozen whole and a fresh checker's on the whole trace, and so is its
+    verdict."""
     records = _records()
     whole = TraceChecker(_SETTINGS)
     for record in records:
         whole.feed(record)
+    final = whole.monitor_state()
     verdict = whole.result().violations
     for cut in range(len(records)):
         origin = TraceChecker(_SETTINGS)
@@ -128,6 +131,8 @@ def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool
         if origin.monitor_state() != before:
             return False
         if forked.monitor_state(since=(origin, before)) != forked.monitor_state():
+            return False
+        if forked.monitor_state() != final:
             return False
         if forked.result().violations != verdict:
             return False
@@ -180,6 +185,10 @@ def test_a_forked_checker_leaves_its_origin_alone() -> None:
 
 def test_a_fork_sharing_the_ledgers_lists_is_caught() -> None:
     assert not _fork_keeps_its_origin(shallow_fork)  # planted: tests/planted/shallow_fork.py
+
+
+def test_a_fork_reading_its_origins_cells_is_caught() -> None:
+    assert not _fork_keeps_its_origin(origin_laid_fork)  # planted: tests/planted/origin_laid.py
 
 
 @pytest.mark.parametrize(
