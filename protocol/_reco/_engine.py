@@ -387,8 +387,32 @@ def _by_keys(first: _Ints, second: _Floats, third: _Ints) -> _Ints:
     places = np.unique(second, return_inverse=True)[1].reshape(-1).astype(np.int64)
     shift_b = int(third.max(initial=0)).bit_length()
     shift_a = shift_b + len(second).bit_length()
-    order: _Ints = np.argsort((first << shift_a) | (places << shift_b) | third, kind="stable")
+    # the keys are distinct (the callers': one per list or phone and candidate), so any
+    # sort gives the one order: numpy's default argsort, not the stable one (about 4x)
+    order: _Ints = np.argsort((first << shift_a) | (places << shift_b) | third)
     return order
+
+
+def _distinct(values: _Ints) -> tuple[_Ints, _Ints]:
+    """``np.unique(values, return_inverse=True)`` of non-negative whole *values*: by one
+    sort of each value packed with its place (numpy's plain sort is several times faster
+    than the argsort unique makes). The caller keeps the bits of the largest value and of
+    ``len(values)`` within :data:`_KEY_BITS`."""
+    shift = len(values).bit_length()
+    packed = np.sort((values << shift) | np.arange(len(values)))
+    ordered = packed >> shift
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[packed & ((1 << shift) - 1)] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
+def _places(owner: _Ints, size: int) -> _Ints:
+    """Each entry's place within its group of *owner* (sorted, each below *size*)."""
+    counts = np.bincount(owner, minlength=size)
+    places: _Ints = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
+    return places
 
 
 def _flattened(mappings: Sequence[dict[int, int]]) -> tuple[_Ints, _Ints, _Floats]:
@@ -523,7 +547,8 @@ class PairingEngine:
         # category -> its products, n(j) + 1 and size, as the offers read them: kept until
         # the category changes (its products' counts, best sellers and size change with it)
         self._members: dict[int, tuple[_Ints, _Floats, int]] = {}
-        self._words_of: _Ints = np.zeros((0, 2), dtype=np.int64)  # product -> brand, colour
+        # product -> its category and its brand and colour words' numbers
+        self._attributes_of: _Ints = np.zeros((0, 3), dtype=np.int64)
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
         self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
@@ -881,23 +906,48 @@ class PairingEngine:
         key = (kind, brand, colour)
         found = self._affinity_memo.get(key)
         if found is None:
-            js, bases = self._offered[kind]
-            words = self._product_words()[js]
-            same = words[:, 0] == self._word_ids.get(brand, -1)
-            affinity = np.where(same, 1.0 + BRAND_BONUS, 1.0)
-            if colour:  # 0.0 with a colourless product: adding it changes nothing
-                affinity = affinity + self._colour_row(colour)[words[:, 1]]
-            found = self._affinity_memo[key] = (js, bases * affinity)
+            self._remember_affinities([key])
+            found = self._affinity_memo[key]
         return found
 
-    def _product_words(self) -> _Ints:
-        """Per product, the numbers of its brand and colour words (extended to the
-        products interned since the last call)."""
-        known = len(self._words_of)
+    def _remember_affinities(self, keys: Sequence[tuple[int, str, str]]) -> None:
+        """Compute the affinities of :meth:`_affinities` for every (category, brand,
+        colour) of *keys* (distinct, none remembered yet) in one set of array operations
+        (a refresh asks for some 2,000 at a time) and remember them until the next
+        refresh. Each value is the same float operations as for one key alone."""
+        if not keys:
+            return
+        offers = [self._offered[kind] for kind, _, _ in keys]
+        sizes = np.fromiter((len(js) for js, _ in offers), dtype=np.int64, count=len(keys))
+        js = np.concatenate([js for js, _ in offers])
+        words = self._product_attributes()[js, 1:]
+        word_ids = self._word_ids
+        brands = np.array([word_ids.get(brand, -1) for _, brand, _ in keys], dtype=np.int64)
+        affinity = np.where(words[:, 0] == np.repeat(brands, sizes), 1.0 + BRAND_BONUS, 1.0)
+        colours = sorted({colour for _, _, colour in keys if colour})
+        if colours:  # 0.0 with a colourless product: adding it changes nothing, so skipped
+            rows = np.array([self._colour_row(colour) for colour in colours])
+            number = {colour: n for n, colour in enumerate(colours)}
+            which = np.repeat([number.get(colour, -1) for _, _, colour in keys], sizes)
+            coloured = which >= 0
+            affinity[coloured] = affinity[coloured] + rows[which[coloured], words[coloured, 1]]
+        values = np.concatenate([bases for _, bases in offers]) * affinity
+        memo = self._affinity_memo
+        ends = np.cumsum(sizes).tolist()
+        begin = 0
+        for key, end in zip(keys, ends, strict=True):
+            memo[key] = (js[begin:end], values[begin:end])
+            begin = end
+
+    def _product_attributes(self) -> _Ints:
+        """Per product, its category and the numbers of its brand and colour words
+        (:attr:`_attributes` as an array, extended to the products interned since the
+        last call)."""
+        known = len(self._attributes_of)
         if len(self._attributes) > known:
-            fresh = np.array(self._attributes[known:], dtype=np.int64).reshape(-1, 3)[:, 1:]
-            self._words_of = np.concatenate((self._words_of, fresh))
-        return self._words_of
+            fresh = np.array(self._attributes[known:], dtype=np.int64).reshape(-1, 3)
+            self._attributes_of = np.concatenate((self._attributes_of, fresh))
+        return self._attributes_of
 
     def _colour_row(self, colour: str) -> _Floats:
         """``colour_affinity(colour, word)`` for each word by its number (0.0 for a brand
@@ -953,9 +1003,8 @@ class PairingEngine:
             half = len(entries) // 2
             return self._compute_lists(entries[:half]) + self._compute_lists(entries[half:])
         # one row per (entry, candidate): at most one co-purchase and one category part
-        keys, at = np.unique(
-            np.concatenate((owner_co * width + neighbours, owner_near * width + offered)),
-            return_inverse=True,
+        keys, at = _distinct(
+            np.concatenate((owner_co * width + neighbours, owner_near * width + offered))
         )
         owner, candidate = np.divmod(keys, width)
         from_co, from_near = at[: len(co)], at[len(co) :]
@@ -970,7 +1019,7 @@ class PairingEngine:
         # each entry's best by total, ties by SKU; its first `pairings`
         order = _by_keys(owner, -total, self._sku_ranks[candidate])
         owner = owner[order]
-        first = np.arange(len(order)) - np.searchsorted(owner, owner) < self.config.pairings
+        first = _places(owner, len(entries)) < self.config.pairings
         kept = order[first]
         ends = np.cumsum(np.bincount(owner[first], minlength=len(entries))).tolist()
         table = np.array((candidate[kept], co_part[kept], near_part[kept]), dtype=np.float64)
@@ -1011,6 +1060,12 @@ class PairingEngine:
         values: list[_Floats] = []
         owners: list[int] = []
         kinds = self._category_ids
+        if m > 0 and len(entries) and numbers.min() >= 0:  # the refresh's: all learned
+            owner, offered, found = self._grouped_offers(entries, numbers)
+            shrink = m / (counts + m)
+            near = cfg.category_weight * (shrink[owner] * found)
+            mine = offered != numbers[owner]  # a product is not its own candidate
+            return owner[mine], offered[mine], near[mine]
         if m > 0:
             for k, (_, item) in enumerate(entries):
                 kind = kinds.get(item.category)
@@ -1028,6 +1083,43 @@ class PairingEngine:
         near = cfg.category_weight * (shrink[owner] * np.concatenate(values))
         mine = offered != numbers[owner]  # a product is not its own candidate
         return owner[mine], offered[mine], near[mine]
+
+    def _grouped_offers(
+        self, entries: Sequence[tuple[int | None, Item]], numbers: _Ints
+    ) -> tuple[_Ints, _Ints, _Floats]:
+        """What :meth:`_affinities` gives each of *entries* (all learned products, their
+        *numbers*), flattened: the entry's place, the candidate, its affinity. The entries
+        grouped by category, brand and colour (some 6,000 lists of a refresh share some
+        2,000), each group's offer read once and spread to its entries by array gathers."""
+        attributes = self._product_attributes()[numbers]
+        _, first, group = np.unique(
+            self._offer_groups(attributes), return_index=True, return_inverse=True
+        )
+        memo = self._affinity_memo
+        keys = []
+        for k in first.tolist():
+            item = entries[k][1]
+            keys.append((int(attributes[k, 0]), item.brand, item.colour))
+        self._remember_affinities([key for key in keys if key not in memo])
+        offers = [memo[key] for key in keys]
+        sizes = np.fromiter((len(js) for js, _ in offers), dtype=np.int64, count=len(offers))
+        starts = np.cumsum(sizes) - sizes
+        # each entry's group's block, entry after entry
+        counted = sizes[group]
+        owner = np.repeat(np.arange(len(numbers)), counted)
+        within = np.arange(len(owner)) - np.repeat(np.cumsum(counted) - counted, counted)
+        at = np.repeat(starts[group], counted) + within
+        offered = np.concatenate([js for js, _ in offers])[at]
+        found: _Floats = np.concatenate([values for _, values in offers])[at]
+        return owner, offered, found
+
+    def _offer_groups(self, attributes: _Ints) -> _Ints:
+        """One whole number per (category, brand word, colour word) row of *attributes*:
+        equal for the products :meth:`_affinities` offers the same."""
+        shift = len(self._word_ids).bit_length()
+        kinds, brands, colours = attributes.T
+        packed: _Ints = (kinds << (2 * shift)) | (brands << shift) | colours
+        return packed
 
     def _compute_profiles(self, phones: Sequence[str]) -> list[_Profile]:
         """The profiles of *phones*, all in one set of array operations: each phone's
@@ -1061,7 +1153,7 @@ class PairingEngine:
         )
         # the best products: one sort by phone, habit part, SKU
         order = _by_keys(owner, -habit, self._sku_ranks[products])
-        place = np.arange(len(order)) - np.searchsorted(owner[order], owner[order])
+        place = _places(owner[order], len(phones))
         top = order[place < cfg.habit_candidates]
         together = self._compute_together(records, owner, products, age)
         tops = _split(products[top].astype(np.float64), _ends(owner[top], len(phones)))

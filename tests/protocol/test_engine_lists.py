@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from protocol import Catalog, EngineConfig, Item, PairingEngine
 from protocol._reco import _engine
 from protocol._reco._engine import FEATURES
+from tests.planted.colourless_groups import ColourlessGroupsEngine
 from tests.planted.numbered_ties import NumberedTiesEngine
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
@@ -212,6 +213,15 @@ def test_the_check_catches_lists_that_break_ties_by_learning_order() -> None:
     _check(PairingEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
     with pytest.raises(AssertionError):  # the comparison sees ties broken by learning order
         _check(NumberedTiesEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
+
+
+def test_the_check_catches_lists_whose_offers_are_grouped_without_colour() -> None:
+    # S00 (no colour) and S06 (white): one category and brand, different colour harmony
+    baskets = [[POOL[0], POOL[1]], [POOL[6], POOL[4]], [POOL[2], POOL[3], POOL[5]]]
+    weights = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    _check(PairingEngine, baskets, weights, pairings=6, prior=1.0, refresh_at=set())
+    with pytest.raises(AssertionError):  # S06's list read S00's offer
+        _check(ColourlessGroupsEngine, baskets, weights, pairings=6, prior=1.0, refresh_at=set())
 
 
 def test_the_check_catches_profiles_that_break_ties_by_learning_order() -> None:
