@@ -81,6 +81,7 @@ from protocol._core._validators import ConfigValidators
 from ._answer import BLOCK, Merged, Scratch, best_of, merge
 from ._catalog import Catalog, builtin_catalog
 from ._counts import PairCounts
+from ._discovery import bought_of, discover
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -155,6 +156,14 @@ class EngineConfig:
     """Baskets' worth of weight a complement rule has against a category's own counts."""
     diversity: float = attrs.field(default=0.8, validator=_fraction)
     """The n-th candidate of a category is ranked at ``score * diversity ** n``."""
+    habit_slots: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_check.whole_number(0))
+    )
+    """At most this many of an answer's products the phone bought before, while a product
+    it has not bought scores at least ``discovery`` times the one it would displace (the
+    discovery rule, protocol/_reco/_discovery.py); None: no limit (the rule is off)."""
+    discovery: float = attrs.field(default=0.5, validator=_fraction)
+    """See ``habit_slots``."""
     refresh_every: int = attrs.field(default=1, validator=_count_bound)
     """The model answers are read from is refreshed after every this many learned baskets
     (1: after each; more: learning costs less, answers lag behind by up to that many)."""
@@ -500,6 +509,7 @@ class PairingEngine:
     """
 
     _best_of = staticmethod(best_of)  # the diversity ranking (protocol/_reco/_answer.py)
+    _discover = staticmethod(discover)  # the discovery rule (protocol/_reco/_discovery.py)
 
     def __init__(
         self,
@@ -749,6 +759,12 @@ class PairingEngine:
         configuration changes and the whole model is refreshed."""
         self.config = self.config.with_weights(weights)
         self.refresh(full=True)
+
+    def set_discovery(self, slots: int | None, ratio: float) -> None:
+        """Answer with the discovery rule's *slots* and *ratio* (``habit_slots`` and
+        ``discovery`` of :class:`EngineConfig`) from now on: applied when answering, so
+        nothing is refreshed."""
+        self.config = attrs.evolve(self.config, habit_slots=slots, discovery=ratio)
 
     # ------------------------------------------------------------------ the refresh
 
@@ -1451,6 +1467,13 @@ class PairingEngine:
             self._skus.__getitem__,
             self.config.diversity,
         )
+        slots = self.config.habit_slots
+        if profile is not None and slots is not None and len(chosen) > slots:
+            # the discovery rule: not all the phone's own products (step 506)
+            bought = bought_of(merged.candidates, profile.parts[0])
+            chosen = self._discover(
+                merged, chosen, bought, self._sku_ranks, slots=slots, ratio=self.config.discovery
+            )
         co, near, habit = merged.co, merged.near, merged.habit
         result = []
         for j, score, k in chosen:
