@@ -54,7 +54,7 @@ from protocol.lowlevel import (
 from scenarios._model._durations import format_duration
 from scenarios._model._scenario import Scenario
 
-from ._promises import Judgement, PromiseLedger, push_due_receipt, push_timeout_of
+from ._promises import Handler, Judgement, PromiseLedger, push_due_receipt, push_timeout_of
 
 __all__ = ["Report", "ReportBuilder"]
 
@@ -183,7 +183,6 @@ class ReportBuilder(EventSink):
         # receipt's name by what a message says of it (receipt id, merchant id): an event
         # reads one record instead of one set per figure (see PromiseLedger's records).
         self._receipts: dict[tuple[object, ...], list[Any]] = {}
-        self._record: list[Any] = _NO_RECORD  # the record of the message being folded
         # The trace's name of the receipt of a note no message named yet (TraceEvent.receipt,
         # its one definition), by (receipt id, merchant id, actor): built and hashed once.
         self._note_receipts: dict[tuple[object, ...], str | None] = {}
@@ -202,91 +201,58 @@ class ReportBuilder(EventSink):
         self._faults: Counter[str] = Counter()
         self._last_t = 0.0
         # Dispatch on the event kind, then on the message's class: one dict lookup finds
-        # the handler. The report's own handlers call the ledger's first (its promises
-        # are defined there, once); the other types go to the ledger's straight away.
-        self._promise_sent = {
-            cls: ledger.handler("send", typ) or _ignore for cls, typ in _TYPE_NAMES.items()
+        # what to do, (the ledger's handler, the report's own, whether it names the
+        # receipt), and each is called straight from sent/received: the ledger's first (its
+        # promises are defined there, once), then the report's, handed the receipt's record.
+        self._on_send: dict[type[Message], _Dispatch] = {
+            cls: _dispatch(self, ledger, "send", cls, _SEND_HANDLERS) for cls in _TYPE_NAMES
         }
-        self._promise_received = {
-            cls: ledger.handler("recv", typ) or _ignore for cls, typ in _TYPE_NAMES.items()
+        self._on_recv: dict[type[Message], _Dispatch] = {
+            cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
         }
-        sent, received = self._promise_sent, self._promise_received
-        on_send: dict[type[Message], _Handler] = dict(sent)
-        on_recv: dict[type[Message], _Handler] = dict(received)
-        for cls, name in _SEND_HANDLERS.items():
-            on_send[cls] = self._own(getattr(self, name), cls in _SENT_ALONE, sent[cls])
-        for cls, name in _RECV_HANDLERS.items():
-            on_recv[cls] = self._own(getattr(self, name), cls in _RECEIVED_ALONE, received[cls])
-        # With each handler, whether it reads the receipt: if neither the report's own
-        # nor the ledger's does, the message is not named (a third of a run's messages).
-        self._on_send = {
-            cls: (handler, _names("send", cls, _SEND_HANDLERS, ledger))
-            for cls, handler in on_send.items()
-        }
-        self._on_recv = {
-            cls: (handler, _names("recv", cls, _RECV_HANDLERS, ledger))
-            for cls, handler in on_recv.items()
-        }
-        self._sent_upload_promise = sent[PurchaseUpload]
-        self._sent_request_promise = sent[AssociationRequest]
-        self._sent_push_promise = sent[AssociationPush]
-        self._received_upload_promise = received[PurchaseUpload]
-        self._received_upload_ack_promise = received[UploadAck]
-        self._received_response_promise = received[AssociationResponse]
-        self._received_error_promise = received[ErrorReply]
-        self._received_push_promise = received[AssociationPush]
-
-    @staticmethod
-    def _own(mine: _Handler, alone: bool, promise: _Handler) -> _Handler:
-        """The report's handler ``mine``; one that does not call the ledger's (``alone``)
-        is called after it, should the ledger ever have one for that message."""
-        if not alone or promise is _ignore:
-            return mine
-
-        def both(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
-            promise(frm, to, receipt, t, message)
-            mine(frm, to, receipt, t, message)
-
-        return both
 
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
 
-    # sent and received run for most of a run's events: what _message_receipt does for a
-    # message naming its receipt and merchant (_BY_FIELDS) is written out here, one call
-    # fewer per event.
+    # sent and received run for most of a run's events: finding the record of a message
+    # naming its receipt and merchant (_BY_FIELDS) is written out here, and both handlers
+    # are called from here, not one from the other (one or two calls fewer per event).
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        handler, named = self._on_send[type(message)]
+        promise, mine, named = self._on_send[type(message)]
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
             record = self._receipts.get((about.receipt_id, about.merchant_id))
             if record is None:
                 record = self._new_record(t, sender, recipient, message)
-            self._record = record
-            handler(sender, recipient, record[_R_NAME], t, message)
+            receipt = record[_R_NAME]
         elif named:
-            receipt = self._message_receipt(t, sender, recipient, message)
-            handler(sender, recipient, receipt, t, message)
+            record, receipt = self._message_receipt(t, sender, recipient, message)
         else:
-            handler(sender, recipient, None, t, message)
+            record, receipt = _NO_RECORD, None
+        if promise is not None:
+            promise(sender, recipient, receipt, t, message)
+        if mine is not None:
+            mine(record, sender, recipient, t, message)
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        handler, named = self._on_recv[type(message)]
+        promise, mine, named = self._on_recv[type(message)]
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
             record = self._receipts.get((about.receipt_id, about.merchant_id))
             if record is None:
                 record = self._new_record(t, sender, recipient, message)
-            self._record = record
-            handler(sender, recipient, record[_R_NAME], t, message)
+            receipt = record[_R_NAME]
         elif named:
-            receipt = self._message_receipt(t, sender, recipient, message)
-            handler(sender, recipient, receipt, t, message)
+            record, receipt = self._message_receipt(t, sender, recipient, message)
         else:
-            handler(sender, recipient, None, t, message)
+            record, receipt = _NO_RECORD, None
+        if promise is not None:
+            promise(sender, recipient, receipt, t, message)
+        if mine is not None:
+            mine(record, sender, recipient, t, message)
 
     def noted(self, t: float, actor: Address, note: Note) -> None:
         self._last_t = t
@@ -323,19 +289,16 @@ class ReportBuilder(EventSink):
 
     def _message_receipt(
         self, t: float, sender: Address, recipient: Address, message: Message
-    ) -> str | None:
-        """``TraceEvent.receipt`` of the message, from the names already made; the
-        receipt's record becomes :attr:`_record` (a refusal's: none)."""
+    ) -> tuple[list[Any], str | None]:
+        """The record of the message's receipt (a refusal's: none) and
+        ``TraceEvent.receipt`` of the message, from the names already made."""
         if type(message) is ErrorReply:  # named by its POS too: rare, not kept
-            self._record = _NO_RECORD
-            return TraceEvent(t, _SEND, sender, recipient, message).receipt
+            return _NO_RECORD, TraceEvent(t, _SEND, sender, recipient, message).receipt
         key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
         record = self._receipts.get(key)
         if record is None:
             record = self._new_record(t, sender, recipient, message)
-        self._record = record
-        name_: str | None = record[_R_NAME]
-        return name_
+        return record, record[_R_NAME]
 
     def _new_record(
         self, t: float, sender: Address, recipient: Address, message: Message
@@ -346,10 +309,9 @@ class ReportBuilder(EventSink):
         record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
         return record
 
-    def _first(self, slot: int, who: str) -> bool:
-        """Is ``who`` new in ``slot`` of the current receipt's record (a first sender of
-        a message, a first phone)? The first is kept in the record, the rest in _more."""
-        record = self._record
+    def _first(self, record: list[Any], slot: int, who: str) -> bool:
+        """Is ``who`` new in ``slot`` of the receipt's ``record`` (a first sender of a
+        message, a first phone)? The first is kept in the record, the rest in _more."""
         first = record[slot]
         if first is None:
             record[slot] = who
@@ -401,18 +363,17 @@ class ReportBuilder(EventSink):
                 self._faults[kind] += 1
 
     # The report's own handlers, one per (kind, message class) it counts: see the tables.
+    # Each is called after the ledger's handler of the same event, with the record of the
+    # event's receipt (_NO_RECORD if it names none).
 
-    def _send_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._sent_upload_promise(frm, to, receipt, t, m)
-        if not self._first(_R_UPLOADER, frm):
+    def _send_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_UPLOADER, frm):
             self._resent += 1
             return
-        record = self._record
         if record[_R_PURCHASED_AT] is None:
             record[_R_PURCHASED_AT] = m.purchased_at
 
-    def _send_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._sent_request_promise(frm, to, receipt, t, m)
+    def _send_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         key = (frm, m.request_id)
         flags = self._requests.get(key, 0)
         if flags & _SENT:
@@ -420,65 +381,57 @@ class ReportBuilder(EventSink):
         else:
             self._requests[key] = flags | _SENT
 
-    def _send_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._sent_push_promise(frm, to, receipt, t, m)
-        if not self._first(_R_PUSHED_TO, m.phone_id):
+    def _send_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_PUSHED_TO, m.phone_id):
             self._resent += 1
 
-    def _send_notice(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        if not self._first(_R_NOTICE_FROM, frm):
+    def _send_notice(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_NOTICE_FROM, frm):
             self._resent += 1
 
-    def _send_subscribe(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+    def _send_subscribe(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if m.phone_id in self._sent_subscribes:
             self._resent += 1
         else:
             self._sent_subscribes.add(m.phone_id)
 
-    def _send_promotion(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+    def _send_promotion(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if frm in self._sent_promotions:
             self._resent += 1
         else:
             self._sent_promotions.add(frm)
 
-    def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._received_upload_promise(frm, to, receipt, t, m)
-        if to == CLOUD:
-            record = self._record
-            if record[_R_NAMED] is None:
-                record[_R_NAMED] = m.phone_id
+    def _recv_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to == CLOUD and record[_R_NAMED] is None:
+            record[_R_NAMED] = m.phone_id
 
-    def _recv_request(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
+    def _recv_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if to == CLOUD:
-            named = self._record[_R_NAMED]
+            named = record[_R_NAMED]
             if named is not None and named != m.phone_id:
                 key = (frm, m.request_id)
                 self._requests[key] = self._requests.get(key, 0) | _MISMATCHED
 
-    def _recv_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._received_upload_ack_promise(frm, to, receipt, t, m)
-        if receipt is not None and to != CLOUD and not to.startswith(_PHONE):
-            self._record[_R_ACKNOWLEDGED] = True
+    def _recv_upload_ack(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if record[_R_NAME] is not None and to != CLOUD and not to.startswith(_PHONE):
+            record[_R_ACKNOWLEDGED] = True
 
-    def _recv_response(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._received_response_promise(frm, to, receipt, t, m)
+    def _recv_response(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             key = (to, m.request_id)
             self._requests[key] = self._requests.get(key, 0) | _RESPONDED
 
-    def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._received_error_promise(frm, to, receipt, t, m)
+    def _recv_error(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             self._refusals.add((to, m.request_id, m.receipt_id))
 
-    def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, m: Any) -> None:
-        self._received_push_promise(frm, to, receipt, t, m)
+    def _recv_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             phone = to.removeprefix(_PHONE)
             if m.reason is PushReason.DUAL_SEND:
-                self._first(_R_DUAL_SENT_TO, phone)
+                self._first(record, _R_DUAL_SENT_TO, phone)
             else:
-                self._first(_R_TIMEOUT_PUSHED_TO, phone)
+                self._first(record, _R_TIMEOUT_PUSHED_TO, phone)
 
     def judgement(self) -> Judgement:
         """The promises broken so far, with their receipts and reasons: ``lost`` and
@@ -598,12 +551,25 @@ _FIELDS: dict[type[Message], frozenset[str]] = {
 _NO_RECORD: list[Any] = [None] * 9  # a refusal's: it is named by its POS, not kept
 _SENT, _MISMATCHED, _RESPONDED = 1, 2, 4  # a request's flags
 
-_Handler = Callable[[str, str, "str | None", float, Any], None]
-"""What is done with one message: ``handler(frm, to, receipt, t, message)``."""
+_Own = Callable[[list[Any], str, str, float, Any], None]
+"""The report's own handler of a message: ``mine(record, frm, to, t, message)``, with the
+record of the message's receipt (:data:`_NO_RECORD` if it names none)."""
+
+_Dispatch = tuple["Handler | None", "_Own | None", "bool | int"]
+"""What a ``send`` or ``recv`` of one message class does: the ledger's handler, then the
+report's own (None: none), and whether (and how) the receipt is named (:func:`_names`)."""
 
 
-def _ignore(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
-    return None
+def _dispatch(
+    builder: ReportBuilder,
+    ledger: PromiseLedger,
+    kind: str,
+    cls: type[Message],
+    own: Mapping[type[Message], str],
+) -> _Dispatch:
+    name = own.get(cls)
+    mine = cast("_Own", getattr(builder, name)) if name is not None else None
+    return ledger.handler(kind, _TYPE_NAMES[cls]), mine, _names(kind, cls, own, ledger)
 
 
 _SEND_HANDLERS: dict[type[Message], str] = {
@@ -629,7 +595,3 @@ _RECV_HANDLERS: dict[type[Message], str] = {
 
 _RECEIPT_BLIND = frozenset({"_send_subscribe", "_send_promotion"})
 """The report's own handlers that never read the receipt."""
-
-_SENT_ALONE = frozenset({ReceiptNotice, Subscribe, PromotionUpdate})
-_RECEIVED_ALONE = frozenset({AssociationRequest})
-"""The report's handlers that do not call the ledger's (it has none for them today)."""

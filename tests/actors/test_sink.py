@@ -11,8 +11,9 @@ import attrs
 import pytest
 
 from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
-from protocol import CLOUD, Address, Message, Note, PhoneNote, Subscribe
+from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, Subscribe
 from scenarios import ReportBuilder, load_scenario, run_scenario
+from scenarios._sim._report import _NO_RECORD, _R_NAME
 
 PHONE = "phone:+8613800000001"
 SUBSCRIBE = Subscribe("+8613800000001")
@@ -130,14 +131,16 @@ def test_the_report_names_each_receipt_as_the_trace_does(
 ) -> None:
     """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
     what that reads; on every event of a faulty run, fed through the builder's own calls,
-    a handler that reads the receipt is handed the event's own name (whether the builder
-    found it by the message's two ids, by a refusal's POS, or by a note's ids), one that
-    does not is handed None."""
+    a ledger's handler that reads the receipt is handed the event's own name (whether the
+    builder found it by the message's two ids, by a refusal's POS, or by a note's ids), one
+    that does not is handed None; the report's own handler is handed the record of the
+    event's receipt (a refusal's, never kept: none)."""
     scenario = attrs.evolve(load_scenario("faults"), purchases=150)
     events: list[TraceEvent] = []
     run_scenario(scenario, observers=[events.append])
     builder = ReportBuilder(scenario)
     handed: list[str | None] = []
+    records: list[list[Any]] = []
 
     def spy(handler: Any) -> Any:
         def call(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
@@ -146,10 +149,21 @@ def test_the_report_names_each_receipt_as_the_trace_does(
 
         return call
 
+    def spy_own(mine: Any) -> Any:
+        def call(record: list[Any], frm: str, to: str, t: float, message: Any) -> None:
+            records.append(record)
+            mine(record, frm, to, t, message)
+
+        return call
+
     tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
     for table in tables.values():
-        for cls, (handler, names) in table.items():
-            table[cls] = (spy(handler), names)
+        for cls, (promise, mine, names) in table.items():
+            table[cls] = (
+                None if promise is None else spy(promise),
+                None if mine is None else spy_own(mine),
+                names,
+            )
     ledger_note = builder._ledger.note
 
     def note_spy(actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
@@ -161,15 +175,26 @@ def test_the_report_names_each_receipt_as_the_trace_does(
     for event in events:
         t, kind, sender, recipient, message, note, _ = event
         handed.clear()
+        records.clear()
         if message is not None and kind in tables:
-            reads = tables[kind][type(message)][1]
+            promise, mine, reads = tables[kind][type(message)]
             call = builder.sent if kind is EventKind.SEND else builder.received
             call(t, sender, recipient, message)
+            assert len(handed) == (promise is not None), event
+            assert len(records) == (mine is not None), event
+            if records and reads and type(message) is not ErrorReply:
+                assert records[0][_R_NAME] == event.receipt, event
+            elif records:
+                assert records[0] is _NO_RECORD, event
         elif note is not None:
             reads = builder._ledger.reads_note_receipt(note.kind)
             builder.noted(t, sender, note)
+            assert len(handed) == 1, event
         else:
             continue
-        assert handed == [event.receipt if reads else None], event
-        named[type(message or note).__name__] += handed[0] is not None
+        assert handed in ([], [event.receipt if reads else None]), event
+        by_record = bool(records) and records[0][_R_NAME] is not None
+        named[type(message or note).__name__] += by_record or (
+            bool(handed) and handed[0] is not None
+        )
     assert named["PurchaseUpload"] > 100 and named["Note"] > 100 and named["ErrorReply"] > 0

@@ -44,8 +44,8 @@ def _fold(
         builder = ReportBuilder(SCENARIO)
     assert type(builder._ledger) is ledger
     if name_all:
-        builder._on_send = {cls: (h, True) for cls, (h, _) in builder._on_send.items()}
-        builder._on_recv = {cls: (h, True) for cls, (h, _) in builder._on_recv.items()}
+        builder._on_send = {cls: (p, m, True) for cls, (p, m, _) in builder._on_send.items()}
+        builder._on_recv = {cls: (p, m, True) for cls, (p, m, _) in builder._on_recv.items()}
         monkeypatch.setattr(builder._ledger, "reads_note_receipt", lambda typ: True)
     for event in events:
         builder(event)
