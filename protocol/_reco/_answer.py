@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -205,21 +205,14 @@ def best_of(
     """The *limit* best of *merged*'s candidates with a positive score, best first: in
     score order (ties in the order first listed) the n-th of a category ranks at ``score
     * diversity ** n``; ties by SKU. Each as (candidate, score, place in *merged*)."""
-    scores = merged.scores
-    # stable: equal scores stay in the order first listed (all of them sorted: fewer
-    # calls than picking the positive ones first)
-    order = np.argsort(-scores, kind="stable").tolist()
-    score_of = scores.tolist()
-    ids = merged.candidates.tolist()
     best: list[tuple[float, str, int]] = []
     seen: dict[int, int] = {}
-    for k in order:
-        negative = -score_of[k]
+    for k, score, j in _in_score_order(merged, max(_HEAD, 4 * limit)):
+        negative = -score
         if not negative < 0.0:
             break  # only positive scores are answers; the rest follow them
         if len(best) == limit and negative > best[-1][0]:
             break  # every later one ranks below the chosen ones, decayed or not
-        j = ids[k]
         kind = category(j)
         n = seen.get(kind, 0)
         seen[kind] = n + 1
@@ -229,4 +222,24 @@ def best_of(
         elif key < best[-1]:
             best.pop()
             insort(best, key)
-    return [(ids[k], -negative, k) for negative, _, k in best]
+    ids = merged.candidates
+    return [(int(ids[k]), -negative, k) for negative, _, k in best]
+
+
+_HEAD = 16
+"""The candidates :func:`best_of` first reads in score order (at least 4 x its limit):
+the ranking seldom reads further, and handing all of a question's few hundred to Python
+costs more than the ranking."""
+
+
+def _in_score_order(merged: Merged, head: int) -> Iterator[tuple[int, float, int]]:
+    """Each candidate's place in *merged*, score and number, best score first (stable:
+    equal scores in the order first listed); the first *head* of them, then the rest."""
+    scores = merged.scores
+    # stable: equal scores stay in the order first listed (all of them sorted: fewer
+    # calls than picking the positive ones first)
+    order = (-scores).argsort(kind="stable")
+    for part in (order[:head], order[head:]):
+        if len(part):
+            places, values, ids = part.tolist(), scores[part].tolist(), merged.candidates[part]
+            yield from zip(places, values, ids.tolist(), strict=True)
