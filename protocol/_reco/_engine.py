@@ -336,7 +336,7 @@ def _shares(together: _Together, basket: Sequence[int]) -> tuple[_Ints, _Floats]
         total = share if total is None else total + share
     if total is None:
         return None
-    held = np.flatnonzero(total)
+    held = total.nonzero()[0]  # flatnonzero's two Python-level calls cost more
     return items[held], total[held]
 
 
@@ -487,7 +487,6 @@ _count: Callable[[dict[Any, int], Iterable[Any]], None] = vars(collections).get(
 _HABIT = Reason.HABIT
 _CO_PURCHASE = Reason.CO_PURCHASE
 _COMPLEMENT = Reason.COMPLEMENT
-_ANSWERS_KEPT = 1 << 15
 _LISTS_AT_ONCE = 4096
 """Pairing lists a refresh computes in one set of array operations (bounds the arrays of
 a full refresh: about 100 candidates per product before the cut)."""
@@ -561,7 +560,6 @@ class PairingEngine:
         self._attributes_of: _Ints = np.zeros((0, 3), dtype=np.int64)
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
-        self._answers: dict[tuple[int, float, Reason], AssociatedProduct] = {}
         self._scratch = Scratch()  # a question's work arrays (protocol/_reco/_answer.py)
         # co-purchases of products and of categories: rows bounded at each refresh
         self._pair_counts = PairCounts(
@@ -1330,23 +1328,13 @@ class PairingEngine:
             return ()
         ranked = self._pair(purchase.items, purchase.phone_id, limit)
         products = self._products
-        answers = self._answers
         result = []
         # every answer from a learned (validated) purchase line: only its reason and score
-        # are checked (protocol/_core/_trusted.py)
+        # are checked (protocol/_core/_trusted.py), cheaper than keeping built ones to reuse
         for j, score, reason in ranked:
             item = products[j].item
             offer = offers.get(item.sku) if offers else None
-            if offer is not None:
-                result.append(answer_from_line(item, reason, score, offer))
-                continue
-            key = (j, score, reason)  # built once per product, score and reason
-            found = answers.get(key)
-            if found is None:
-                if len(answers) >= _ANSWERS_KEPT:
-                    answers.clear()
-                found = answers[key] = answer_from_line(item, reason, score)
-            result.append(found)
+            result.append(answer_from_line(item, reason, score, offer))
         if promotions is not None:
             listed = {item.sku for item in purchase.items}
             listed.update(products[j].sku for j, _, _ in ranked)
