@@ -10,7 +10,16 @@ import pytest
 
 from protocol import Catalog, EngineConfig, PairingEngine
 from scenarios._model._datasets import household_phone_id, load_dataset
-from scenarios._reco._scorer import fit_engine, hit_rate, logistic_weights, tune_weights
+from scenarios._reco._scorer import (
+    DISCOVERY_CHOICES,
+    DISCOVERY_GAIN,
+    answered,
+    choose_discovery,
+    fit_engine,
+    hit_rate,
+    logistic_weights,
+    tune_weights,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -65,8 +74,40 @@ def test_fit_engine_learns_every_basket_with_weights_from_the_validation_slice()
     assert all(w >= 0 for w in fit.weights) and any(fit.weights)
     assert 0 < fit.positives < fit.candidates and fit.queries > 100
     assert "scorer fitted on" in fit.describe() and "recency" in fit.describe()
+    assert "discovery" in fit.describe()
+    assert (engine.config.habit_slots, engine.config.discovery) == fit.discovery
     assert fit.tuned_hit_rate >= fit.logistic_hit_rate > 0
     again = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=100))
     assert fit_engine(again, baskets, shoppers) == fit
     phone = shoppers[-1]
     assert again.pair(baskets[-1][:1], phone, 5) == engine.pair(baskets[-1][:1], phone, 5)
+
+
+def test_the_discovery_rule_chosen_shows_the_most_products_without_losing_hits() -> None:
+    dataset = load_dataset("completejourney", DATA)
+    baskets = [dataset.items(b) for b in dataset.baskets]
+    shoppers = [household_phone_id(b.household) if b.household else None for b in dataset.baskets]
+    cut = len(baskets) * 4 // 5
+    engine = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=100))
+    for items, shopper in zip(baskets[:cut], shoppers[:cut], strict=True):
+        engine.learn(items, shopper)
+    engine.refresh()
+    questions = [
+        (item, basket, shopper)
+        for basket, shopper in zip(baskets[cut:], shoppers[cut:], strict=True)
+        if 2 <= len(basket) <= 10
+        for item in basket
+    ]
+    rule, (plain, found) = choose_discovery(engine, questions)
+    assert (engine.config.habit_slots, engine.config.discovery) == rule
+    assert answered(engine, questions) == found
+    engine.set_discovery(None, 0.5)
+    assert answered(engine, questions) == plain and plain[1] > 0
+    if rule[0] is None:
+        assert found == plain
+    else:
+        assert found[0] >= plain[0] and found[1] >= DISCOVERY_GAIN * plain[1]
+    for slots, ratio in DISCOVERY_CHOICES:  # none better: fewer hits, or not more shown
+        engine.set_discovery(slots, ratio)
+        hits, shown = answered(engine, questions)
+        assert hits < plain[0] or shown <= found[1] or shown < DISCOVERY_GAIN * plain[1]
