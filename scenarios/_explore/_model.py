@@ -319,10 +319,11 @@ class ProtocolModel:
         # a state's kinds of parts (its snapshots' tuple, its timers, its network) -> per
         # renaming, the hash of their parts' sorted hashes
         self._groups: tuple[dict[Any, tuple[int, ...]], ...] = ({}, {}, {})
-        # (a state's key, its monitor) -> its symmetric fingerprint: most transitions
+        # the hash of (a state's key, its monitor) -> its symmetric fingerprint and the
+        # renaming that gives it (_product, _least): most transitions
         # reach a state some other transition reached (about 2 in 3 on the bench worlds),
         # whose key then hashes at C speed instead of being renamed again
-        self._fingerprints: dict[tuple[tuple[Any, ...], int], tuple[int, int]] = {}
+        self._fingerprints: dict[int, tuple[int, int]] = {}
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -400,6 +401,10 @@ class ProtocolModel:
         )
         # [renaming][kind: a party's index, or (negative) _TIMER_PART, _FLIGHT_PART,
         # _MONITOR_PART, _BASE_MONITOR_PART]: a part's number -> its renamed part's
+        # [renaming]: a state's snapshots' tuple, timers, network -> renamed (_renamed_state)
+        self._renamed_groups: list[tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]] = [
+            ({}, {}, {}) for _ in self._names
+        ]
         self._renamed_parts: list[list[dict[int, int]]] = [
             [{} for _ in range(len(self.addresses) - _BASE_MONITOR_PART)] for _ in self._names
         ]
@@ -427,7 +432,7 @@ class ProtocolModel:
         first = TraceChecker(self._settings)
         self._scratch_state = first.monitor_state()
         self._monitor_id(first, self._scratch_state)  # number 0: nothing seen yet
-        self._scratch = first.fork()
+        self._scratch: TraceChecker | None = None  # forked from the first miss's checker
         trail = _Trail(tuple(events), None)
         return WorldState(key, trail, frozenset(), monitor=self._monitored(0, trail.events))
 
@@ -436,9 +441,9 @@ class ProtocolModel:
         state with different monitor states are different states)."""
         if not self._with_monitor:
             return min(self._renamed(state.key)) if self._renamings else hash(state.key)
-        product = (state.key, state.monitor)
+        product = self._product(state)
         if not self._renamings:
-            return hash(product)
+            return product
         found = self._fingerprints.get(product)
         if found is None:
             found = self._least(state)
@@ -447,6 +452,13 @@ class ProtocolModel:
             self._fingerprints[product] = found
         self._asked = (state, found)  # representative() asks next for a new fingerprint
         return found[0]
+
+    def _product(self, state: WorldState) -> int:
+        """The hash of the product's state, the world's and the monitor's: without symmetry
+        the fingerprint, with it the key of the cache of fingerprints (an int compares at
+        once where the state's nested key would be compared part by part; the
+        fingerprint is a 64-bit hash either way, ``docs/explore.md``)."""
+        return hash((state.key, state.monitor))
 
     def _least(self, state: WorldState) -> tuple[int, int]:
         """The least hash of ``state``'s canonical form under each renaming, and the first
@@ -467,7 +479,7 @@ class ProtocolModel:
             return state
         asked, found = self._asked
         if asked is not state:  # the search asks right after fingerprint(): not a test
-            found = self._fingerprints.get((state.key, state.monitor)) or self._least(state)
+            found = self._fingerprints.get(self._product(state)) or self._least(state)
         fingerprint, best = found
         if best == 0:
             return state
@@ -475,27 +487,34 @@ class ProtocolModel:
         if self._with_monitor:  # a transition into the representative's form: one lookup
             if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
                 self._fingerprints.clear()
-            self._fingerprints[(renamed.key, renamed.monitor)] = (fingerprint, 0)
+            self._fingerprints[self._product(renamed)] = (fingerprint, 0)
         return renamed
 
     def _renamed_state(self, state: WorldState, n: int) -> WorldState:
         """``state`` renamed by renaming ``n``: each part renamed once (by number)."""
         now, actors, timers, network, budgets = state.key
-        moved_to, tables, slow = self._moved_to[n], self._renamed_parts[n], self._part_renamed
-        snaps = list(actors)
-        for actor, snap in enumerate(actors):
-            found = tables[actor].get(snap)
-            snaps[moved_to[actor]] = slow(n, actor, snap) if found is None else found
-        table = tables[_TIMER_PART]
-        renamed_timers = [table.get(t) for t in timers]
-        if None in renamed_timers:
-            renamed_timers = [slow(n, _TIMER_PART, t) for t in timers]
-        table = tables[_FLIGHT_PART]
-        renamed_network = [table.get(fid) for fid in network]
-        if None in renamed_network:
-            renamed_network = [slow(n, _FLIGHT_PART, fid) for fid in network]
-        renamed_network.sort()
-        key = (now, tuple(snaps), frozenset(renamed_timers), tuple(renamed_network), budgets)
+        tables, slow = self._renamed_parts[n], self._part_renamed
+        # each kind's parts renamed together, cached by their value (few: a state's
+        # snapshots, timers and network recur in many states)
+        by_parties, by_timers, by_network = self._renamed_groups[n]
+        snaps = by_parties.get(actors)
+        if snaps is None:
+            moved_to, renamed = self._moved_to[n], list(actors)
+            for actor, snap in enumerate(actors):
+                renamed[moved_to[actor]] = slow(n, actor, snap)
+            snaps = by_parties[actors] = tuple(renamed)
+        renamed_timers = by_timers.get(timers)
+        if renamed_timers is None:
+            renamed_timers = frozenset([slow(n, _TIMER_PART, t) for t in timers])
+            by_timers[timers] = renamed_timers
+        renamed_network = by_network.get(network)
+        if renamed_network is None:
+            renamed_network = tuple(sorted([slow(n, _FLIGHT_PART, fid) for fid in network]))
+            by_network[network] = renamed_network
+        if len(by_parties) + len(by_network) > _TEXTS_KEPT:
+            for cache in self._renamed_groups[n]:
+                cache.clear()  # a cache: the memory of a long search is for its visited set
+        key = (now, snaps, renamed_timers, renamed_network, budgets)
         monitor = state.monitor
         if self._with_monitor:
             found = tables[_MONITOR_PART].get(monitor)
@@ -713,12 +732,16 @@ class ProtocolModel:
                 self._monitor_moves.clear()
             self._monitor_moves[(monitor, number)] = found
             return found
-        # the scratch checker made like the monitor's (the cells that differ copied),
-        # fed the events; kept only if it reaches a new state
+        # the scratch checker made like the monitor's (the cells that differ copied; a
+        # fork of it when the last scratch was kept), fed the events; kept only if it
+        # reaches a new state
         parent, before = self._checker(monitor), self._monitor_states[monitor]
         assert before is not None, "a fed monitor's state is kept"
         scratch = self._scratch
-        scratch.become(parent, self._scratch_state, before)
+        if scratch is None:
+            scratch = parent.fork()
+        else:
+            scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
             scratch.feed_event(record)
         if len(self._cells_seen) >= _TEXTS_KEPT:
@@ -726,9 +749,10 @@ class ProtocolModel:
         state = scratch.monitor_state(since=(parent, before), shared=self._cells_seen)
         self._scratch_state = state
         found = self._monitor_ids.get(state)
-        if found is None:  # the scratch is kept (its cells read once), a fork goes on
+        if found is None:  # the scratch is kept (its cells read once)
             found = self._monitor_id(scratch, state)
-            self._scratch = scratch.fork()
+            scratch = None  # the next miss forks its own monitor's checker
+        self._scratch = scratch
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
         self._monitor_moves[(monitor, number)] = found
