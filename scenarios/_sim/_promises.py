@@ -346,17 +346,12 @@ class PromiseLedger:
             record = self._receipts[receipt] = _new_receipt()
         return record
 
-    def _pair(self, receipt: str, address: str) -> list[Any]:
-        key = (receipt, address)
-        record = self._pairs.get(key)
-        if record is None:
-            record = self._pairs[key] = _new_pair()
-        return record
-
     def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if to == CLOUD and receipt is not None:
             named = str(self._field(body, "phone_id"))
-            record = self._receipt(receipt)
+            record = self._receipts.get(receipt)  # self._receipt written out: every upload
+            if record is None:
+                record = self._receipts[receipt] = _new_receipt()
             if record[_R_ARRIVED] is None:
                 record[_R_ARRIVED] = t
                 record[_R_UPLOADER] = frm
@@ -438,7 +433,9 @@ class PromiseLedger:
     def _send_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
             return
-        pair = self._pair(receipt, to)
+        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
+        if pair is None:
+            pair = self._pairs[(receipt, to)] = _new_pair()
         if pair[_P_DELIVERED] is None:
             pair[_P_DELIVERED] = t
         if pair[_P_RESPONDED] is None:
@@ -454,7 +451,9 @@ class PromiseLedger:
     def _send_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
             return
-        pair = self._pair(receipt, to)
+        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
+        if pair is None:
+            pair = self._pairs[(receipt, to)] = _new_pair()
         if pair[_P_DELIVERED] is None:
             pair[_P_DELIVERED] = t
         reason = self._field(body, "reason")
@@ -499,7 +498,9 @@ class PromiseLedger:
             if key not in replied:
                 replied[key] = None
             return
-        pair = self._pair(receipt, to)
+        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
+        if pair is None:
+            pair = self._pairs[(receipt, to)] = _new_pair()
         if pair[_P_RECEIVED] is None:
             pair[_P_RECEIVED] = t
         if first is None:
@@ -510,7 +511,9 @@ class PromiseLedger:
     def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
         if receipt is None or to == CLOUD or not to.startswith(_PHONE):
             return
-        pair = self._pair(receipt, to)
+        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
+        if pair is None:
+            pair = self._pairs[(receipt, to)] = _new_pair()
         if pair[_P_RECEIVED] is None:
             pair[_P_RECEIVED] = t
         first = pair[_P_PUSHED]
