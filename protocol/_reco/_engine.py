@@ -438,15 +438,13 @@ def _flattened(mappings: Sequence[dict[int, int]]) -> tuple[_Ints, _Ints, _Float
     return owner, keys, values
 
 
-def _following(
-    mappings: Sequence[Mapping[int, float]], records: Sequence[_Habits], size: int
-) -> _Floats:
-    """The value in each of *mappings* of each of its phone's products, in the order of
-    the phone's items (what :func:`_flattened` gives of them)."""
-    found = itertools.chain.from_iterable(
-        map(mapping.__getitem__, habits.items)
-        for mapping, habits in zip(mappings, records, strict=True)
-    )
+def _following(mappings: Sequence[Mapping[int, float]], size: int) -> _Floats:
+    """Every value of each of *mappings*, in order: a phone's ``last``, ``decayed`` and
+    ``together`` hold the keys of its ``items`` in the same order (each learned basket
+    adds its new products to all four in its order, a cut rebuilds all four in the kept
+    items' order), so these are the values of its items as :func:`_flattened` lists
+    them, read without a lookup per product."""
+    found = itertools.chain.from_iterable(mapping.values() for mapping in mappings)
     return np.fromiter(found, np.float64, count=size)
 
 
@@ -543,6 +541,7 @@ class PairingEngine:
         self._sku_ranks: _Ints = np.zeros(0, dtype=np.int64)
         self._sorted_skus: npt.NDArray[np.str_] = np.zeros(0, dtype=np.str_)
         self._related: list[tuple[tuple[int, float], ...]] = []  # category -> (D, P(D | C))
+        self._category_order: _Ints = np.zeros(0, dtype=np.int64)  # category -> name's rank
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
         # category -> the candidates its related categories offer, and P(D | C) P(j | D)
         self._offered: list[tuple[_Ints, _Floats]] = []
@@ -706,16 +705,17 @@ class PairingEngine:
             best.append(product)
             return
         products = self._products
-
-        def beats(p: int, q: int) -> bool:  # p sold more than q, or as much with a smaller SKU
-            a, b = products[p], products[q]
-            return a.count > b.count or (a.count == b.count and a.sku < b.sku)
-
+        # the worst of the best: the one no other beats (sold more, or as much with a
+        # smaller SKU), found inline (no function call per comparison: a learned line's
+        # hot path)
         worst = best[0]
+        low = products[worst]
         for p in best[1:]:
-            if beats(worst, p):
-                worst = p
-        if beats(product, worst):
+            other = products[p]
+            if low.count > other.count or (low.count == other.count and low.sku < other.sku):
+                worst, low = p, other
+        new = products[product]
+        if new.count > low.count or (new.count == low.count and new.sku < low.sku):
             best[best.index(worst)] = product
         kind.floor = min(products[p].count for p in best)
 
@@ -779,11 +779,14 @@ class PairingEngine:
             self._dirty_products.update(range(len(self._products)))
             self._dirty_phones.update(self._habits)
         relating = self._relating
-        for c in sorted(self._dirty_categories):
+        dirty_categories = sorted(self._dirty_categories)
+        for c, related in zip(
+            dirty_categories, self._compute_related(dirty_categories), strict=True
+        ):
             for d, _ in self._related[c]:
                 relating[d].discard(c)
-            self._related[c] = self._compute_related(c)
-            for d, _ in self._related[c]:
+            self._related[c] = related
+            for d, _ in related:
                 relating[d].add(c)
         # A category's offer depends on its related categories' best sellers and sales:
         # recompute those of the changed categories and of any that relate to one.
@@ -833,20 +836,56 @@ class PairingEngine:
         self._dirty_products = set()
         self._dirty_phones = set()
 
-    def _compute_related(self, category: int) -> tuple[tuple[int, float], ...]:
-        """The categories bought with *category*: (category, P(D | C)), best first."""
-        kind = self._categories[category]
-        prior = self.config.rule_prior
-        total = kind.count + (prior if kind.rules else 0.0)
-        if total <= 0:
-            return ()
-        related = self._category_counts.row(category)
-        weights: dict[int, float] = {d: n / total for d, n in related.items()}
-        for d, weight in kind.rules:
-            weights[d] = weights.get(d, 0.0) + prior * weight / total
+    def _compute_related(self, changed: Sequence[int]) -> list[tuple[tuple[int, float], ...]]:
+        """The categories bought with each of *changed*: (category, P(D | C)), best first,
+        ties by name; all in one set of array operations. P(D | C) is the baskets shared
+        over the category's baskets plus the rules' prior, plus ``rule_prior`` times the
+        weight of each rule C -> D over the same total: the same float operations as a
+        plain loop over one category's counters (checked by
+        ``tests/protocol/test_engine_lists.py``)."""
         categories = self._categories
-        chosen = _best(weights, self.config.complements, lambda d: categories[d].name)
-        return tuple((d, weights[d]) for d in chosen)
+        prior = self.config.rule_prior
+        totals = np.array(
+            [categories[c].count + (prior if categories[c].rules else 0.0) for c in changed],
+            dtype=np.float64,
+        )
+        at, related, shared = self._category_counts.rows(np.array(changed, dtype=np.int64))
+        values = shared.astype(np.float64) / totals[at]
+        # the rules: added to the learned share in the order listed (0.0 if none)
+        ruled = [
+            (k, d, prior * weight / float(totals[k]))
+            for k, c in enumerate(changed)
+            for d, weight in categories[c].rules
+        ]
+        width = max(len(categories), 1)
+        if ruled:
+            places, targets, shares = zip(*ruled, strict=True)
+            rule_at = np.array(places, dtype=np.int64)
+            keys, inverse = _distinct(
+                np.concatenate((at * width + related, rule_at * width + np.array(targets)))
+            )
+            summed = np.zeros(len(keys))
+            summed[inverse[: len(at)]] = values
+            np.add.at(summed, inverse[len(at) :], np.array(shares, dtype=np.float64))
+            at, related, values = keys // width, keys % width, summed
+        positive = totals[at] > 0  # a category never bought and without rules: none
+        at, related, values = at[positive], related[positive], values[positive]
+        order = _by_keys(at, -values, self._category_ranks()[related])
+        at, related, values = at[order], related[order], values[order]
+        best = _places(at, len(changed)) < self.config.complements
+        ends = np.cumsum(np.bincount(at[best], minlength=len(changed))).tolist()
+        pairs = list(zip(related[best].tolist(), values[best].tolist(), strict=True))
+        return [tuple(pairs[a:b]) for a, b in itertools.pairwise([0, *ends])]
+
+    def _category_ranks(self) -> _Ints:
+        """Each category's place in the order of the categories' names (ties between
+        related categories go by name), kept until a category is added."""
+        if len(self._category_order) != len(self._categories):
+            names = np.array([kind.name for kind in self._categories], dtype=np.str_)
+            ranks = np.empty(len(names), dtype=np.int64)
+            ranks[np.argsort(names, kind="stable")] = np.arange(len(names))
+            self._category_order = ranks
+        return self._category_order
 
     def _compute_offered(self, changed: Sequence[int]) -> list[tuple[_Ints, _Floats]]:
         """The candidates the related categories of each of *changed* offer, each with
@@ -856,32 +895,42 @@ class PairingEngine:
         products = self._products
         categories = self._categories
         members = self._members
-        owners: list[int] = []
-        pieces: list[_Ints] = []
-        counts: list[_Floats] = []
-        bases: list[float] = []
-        for k, c in enumerate(changed):
-            for d, p in self._related[c]:
-                found = members.get(d)
-                if found is None:
-                    kind = categories[d]
-                    listed = list(dict.fromkeys((*kind.best, *kind.catalog)))
-                    found = members[d] = (
-                        np.array(listed, dtype=np.int64),
-                        np.array([products[j].count + 1 for j in listed], dtype=np.float64),
-                        kind.sales + kind.size,
-                    )
-                js, counts_1, total = found
-                owners.append(k)
-                pieces.append(js)
-                counts.append(counts_1)
-                bases.append(p / total if total else 0.0)
-        sizes = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        owner = np.repeat(np.array(owners, dtype=np.int64), sizes)
-        if not pieces:
+        related = self._related
+        # every (changed category's place, related category, P(D | C)), in order
+        triples = [(k, d, p) for k, c in enumerate(changed) for d, p in related[c]]
+        if not triples:
             return [_NOTHING_OFFERED] * len(changed)
-        candidate = np.concatenate(pieces)
-        value = np.repeat(np.array(bases), sizes) * np.concatenate(counts)
+        owners, kinds, shares = (np.array(column) for column in zip(*triples, strict=True))
+        needed = np.unique(kinds).tolist()
+        for d in needed:
+            if d not in members:
+                kind = categories[d]
+                listed = list(dict.fromkeys((*kind.best, *kind.catalog)))
+                members[d] = (
+                    np.array(listed, dtype=np.int64),
+                    np.array([products[j].count + 1 for j in listed], dtype=np.float64),
+                    kind.sales + kind.size,
+                )
+        # the needed categories' members end to end, and each one's block
+        found = [members[d] for d in needed]
+        sizes = np.zeros(len(categories), dtype=np.int64)
+        starts = np.zeros(len(categories), dtype=np.int64)
+        totals = np.zeros(len(categories))
+        sizes[needed] = [len(js) for js, _, _ in found]
+        starts[needed] = np.cumsum(sizes[needed]) - sizes[needed]
+        totals[needed] = [total for _, _, total in found]
+        all_js = np.concatenate([js for js, _, _ in found])
+        all_counts = np.concatenate([counts_1 for _, counts_1, _ in found])
+        counted = sizes[kinds]
+        at = np.repeat(starts[kinds], counted) + _places(
+            np.repeat(np.arange(len(kinds)), counted), len(kinds)
+        )
+        owner = np.repeat(owners.astype(np.int64), counted)
+        candidate = all_js[at]
+        total = totals[kinds]
+        # P(D | C) / (sales + size) as a loop divides, 0.0 for an empty category
+        bases = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
+        value = np.repeat(bases, counted) * all_counts[at]
         positive = value > 0.0  # a dict.get(j, 0.0) < value test: a nought is never listed
         ends = _ends(owner[positive], len(changed))
         return list(
@@ -1157,8 +1206,8 @@ class PairingEngine:
             colour.append((cfg.colour_weight, lines))
         owner, products, bought = _flattened([habits.items for habits in records])
         # a phone's last and decayed hold the keys of its items
-        last = _following([habits.last for habits in records], records, len(products))
-        decayed = _following([habits.decayed for habits in records], records, len(products))
+        last = _following([habits.last for habits in records], len(products))
+        decayed = _following([habits.decayed for habits in records], len(products))
         age = np.array(newest, dtype=np.int64)[owner] - last.astype(np.int64)
         habit = (
             np.array(share)[owner] * bought
@@ -1211,10 +1260,9 @@ class PairingEngine:
         personal weight is 0 (a question then skips the feature)."""
         if not self.config.personal_weight:
             return [_NO_TOGETHER] * len(records)
+        # in the order of the phone's items, as its last and decayed (see _following)
         words = np.fromiter(
-            itertools.chain.from_iterable(
-                map(habits.together.__getitem__, habits.items) for habits in records
-            ),
+            itertools.chain.from_iterable(habits.together.values() for habits in records),
             np.uint64,
             count=len(products),
         )
@@ -1475,19 +1523,6 @@ class PairingEngine:
 
 _second = operator.itemgetter(1)
 _first = operator.itemgetter(0)
-
-
-def _best(scores: Mapping[int, float], keep: int, name: Callable[[int], str]) -> list[int]:
-    """The *keep* keys of *scores* with the largest values, best first, ties by name."""
-    if len(scores) > keep:
-        cut = sorted(scores.values())[-keep]  # the keep-th largest: sorting in C is cheap
-        chosen = [key for key, value in scores.items() if value >= cut]
-    else:
-        chosen = list(scores)
-    if len(chosen) > 1:
-        chosen.sort(key=name)
-        chosen.sort(key=scores.__getitem__, reverse=True)  # stable: ties stay by name
-    return chosen[:keep]
 
 
 def _strongest(row: dict[int, int], keep: int) -> dict[int, int]:

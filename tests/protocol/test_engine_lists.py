@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from protocol import Catalog, EngineConfig, Item, PairingEngine
 from protocol._reco import _engine
 from protocol._reco._engine import FEATURES
+from tests.planted.backward_names import BackwardNamesEngine
 from tests.planted.colourless_groups import ColourlessGroupsEngine
 from tests.planted.numbered_ties import NumberedTiesEngine
+from tests.planted.reordered_habits import ReorderedHabitsEngine
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
 # so that candidates tie and categories offer each other's products
@@ -130,7 +132,24 @@ def plain_offered(engine: PairingEngine, category: int) -> list[tuple[int, float
     return list(offered.items())
 
 
+def plain_related(engine: PairingEngine, category: int) -> tuple[tuple[int, float], ...]:
+    """A category's related categories by the dict loop the engine used before they were
+    computed in batches: best first, ties by name."""
+    kind = engine._categories[category]
+    prior = engine.config.rule_prior
+    total = kind.count + (prior if kind.rules else 0.0)
+    if total <= 0:
+        return ()
+    weights = {d: n / total for d, n in engine._category_counts.row(category).items()}
+    for d, weight in kind.rules:
+        weights[d] = weights.get(d, 0.0) + prior * weight / total
+    names = {d: engine._categories[d].name for d in weights}
+    chosen = sorted(weights, key=lambda d: (-weights[d], names[d]))
+    return tuple((d, weights[d]) for d in chosen[: engine.config.complements])
+
+
 def _same_offer(engine: PairingEngine, category: int) -> None:
+    assert engine._related[category] == plain_related(engine, category)
     js, values = engine._offered[category]
     assert list(zip(js.tolist(), values.tolist(), strict=True)) == plain_offered(engine, category)
 
@@ -160,9 +179,16 @@ def _check(
     pairings: int,
     prior: float,
     refresh_at: set[int],
+    complements: int = 4,
+    habit_items: int = 48,
 ) -> None:
     config = EngineConfig(
-        refresh_every=1000, pairings=pairings, neighbours=3, category_prior=prior
+        refresh_every=1000,
+        pairings=pairings,
+        neighbours=3,
+        category_prior=prior,
+        complements=complements,
+        habit_items=habit_items,
     ).with_weights(weights)
     engine = kind(catalog=Catalog(()), rules=RULES, config=config)
     for n, basket in enumerate(baskets):
@@ -193,17 +219,55 @@ def _check(
     BASKETS,
     WEIGHTS,
     st.integers(1, 6),
-    st.sampled_from([0.0, 1.0, 3.0]),
+    st.tuples(st.sampled_from([0.0, 1.0, 3.0]), st.integers(1, 4), st.sampled_from([1, 2, 48])),
     st.sets(st.integers(0, 24)),
 )
 def test_the_batched_lists_are_the_plain_loop(
     baskets: list[list[Item]],
     weights: list[float],
     pairings: int,
-    prior: float,
+    bounds: tuple[float, int, int],
     refresh_at: set[int],
 ) -> None:
-    _check(PairingEngine, baskets, weights, pairings=pairings, prior=prior, refresh_at=refresh_at)
+    # the category prior, related categories kept, products remembered per phone (a
+    # bound of 1 or 2 cuts a phone's counters often)
+    prior, complements, habit_items = bounds
+    _check(
+        PairingEngine,
+        baskets,
+        weights,
+        pairings=pairings,
+        prior=prior,
+        refresh_at=refresh_at,
+        complements=complements,
+        habit_items=habit_items,
+    )
+
+
+def test_the_check_catches_a_phone_whose_counters_are_out_of_step() -> None:
+    # phone-0 buys S07 (number 0), S09 (2), then S02 (1): its items not in number order
+    baskets = [[POOL[1]], [POOL[2]], [POOL[3]], [POOL[3]], [POOL[4]], [POOL[4]], [POOL[2]]]
+    weights = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    _check(PairingEngine, baskets, weights, pairings=4, prior=1.0, refresh_at=set())
+    with pytest.raises(AssertionError):  # the profile read another product's last basket
+        _check(ReorderedHabitsEngine, baskets, weights, pairings=4, prior=1.0, refresh_at=set())
+
+
+def test_the_check_catches_related_categories_tied_by_the_larger_name() -> None:
+    # c1 has no rule and shares one basket with c0 and one with c2: a tie, c0 by name
+    baskets = [[POOL[0], POOL[1], POOL[2]]]
+    weights = [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    _check(PairingEngine, baskets, weights, pairings=4, prior=1.0, refresh_at=set(), complements=1)
+    with pytest.raises(AssertionError):  # c1's one related category is c2
+        _check(
+            BackwardNamesEngine,
+            baskets,
+            weights,
+            pairings=4,
+            prior=1.0,
+            refresh_at=set(),
+            complements=1,
+        )
 
 
 def test_the_check_catches_lists_that_break_ties_by_learning_order() -> None:
