@@ -43,6 +43,7 @@ from protocol import (
     Note,
     PromotionUpdate,
     PurchaseUpload,
+    PushDue,
     PushReason,
     ReceiptNotice,
     Subscribe,
@@ -327,7 +328,14 @@ class ReportBuilder(EventSink):
     def fired(self, t: float, actor: Address, key: object) -> None:
         self._last_t = t
         if actor == CLOUD:
-            pushed = push_due_receipt(key)
+            # A PushDue's receipt by the name its record keeps (the upload that armed it
+            # made one), else named afresh (push_due_receipt: the trace's name, the same).
+            record = (
+                self._receipts.get((key.receipt_id, key.merchant_id))
+                if type(key) is PushDue
+                else None
+            )
+            pushed = record[_R_NAME] if record is not None else push_due_receipt(key)
             if pushed is not None:
                 self._ledger.push_due(pushed)
 

@@ -11,8 +11,9 @@ import attrs
 import pytest
 
 from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
-from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, Subscribe
-from scenarios import ReportBuilder, load_scenario, run_scenario
+from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, PushDue, Subscribe
+from scenarios import ReportBuilder, Scenario, load_scenario, run_scenario
+from scenarios._sim._promises import push_due_receipt
 from scenarios._sim._report import _NO_RECORD, _R_NAME
 
 PHONE = "phone:+8613800000001"
@@ -126,21 +127,15 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
     assert report.crashes and report.dropped_by_loss and report.delivered
 
 
-def test_the_report_names_each_receipt_as_the_trace_does(
+def _spied_builder(
+    scenario: Scenario,
+    handed: list[str | None],
+    records: list[list[Any]],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
-    what that reads; on every event of a faulty run, fed through the builder's own calls,
-    a ledger's handler that reads the receipt is handed the event's own name (whether the
-    builder found it by the message's two ids, by a refusal's POS, or by a note's ids), one
-    that does not is handed None; the report's own handler is handed the record of the
-    event's receipt (a refusal's, never kept: none)."""
-    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
-    events: list[TraceEvent] = []
-    run_scenario(scenario, observers=[events.append])
+) -> ReportBuilder:
+    """A builder whose handlers note what they are handed: the ledger's, the receipt (in
+    ``handed``); the report's own, the record (in ``records``)."""
     builder = ReportBuilder(scenario)
-    handed: list[str | None] = []
-    records: list[list[Any]] = []
 
     def spy(handler: Any) -> Any:
         def call(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
@@ -156,8 +151,7 @@ def test_the_report_names_each_receipt_as_the_trace_does(
 
         return call
 
-    tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
-    for table in tables.values():
+    for table in (builder._on_send, builder._on_recv):
         for cls, (promise, mine, names) in table.items():
             table[cls] = (
                 None if promise is None else spy(promise),
@@ -171,6 +165,32 @@ def test_the_report_names_each_receipt_as_the_trace_does(
         ledger_note(actor, typ, receipt, t, detail)
 
     monkeypatch.setattr(builder._ledger, "note", note_spy)
+    ledger_push_due = builder._ledger.push_due
+
+    def push_due_spy(receipt: str) -> None:
+        handed.append(receipt)
+        ledger_push_due(receipt)
+
+    monkeypatch.setattr(builder._ledger, "push_due", push_due_spy)
+    return builder
+
+
+def test_the_report_names_each_receipt_as_the_trace_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
+    what that reads; on every event of a faulty run, fed through the builder's own calls,
+    a ledger's handler that reads the receipt is handed the event's own name (whether the
+    builder found it by the message's two ids, by a refusal's POS, or by a note's ids), one
+    that does not is handed None; the report's own handler is handed the record of the
+    event's receipt (a refusal's, never kept: none)."""
+    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
+    events: list[TraceEvent] = []
+    run_scenario(scenario, observers=[events.append])
+    handed: list[str | None] = []
+    records: list[list[Any]] = []
+    builder = _spied_builder(scenario, handed, records, monkeypatch)
+    tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
     named = Counter[str]()
     for event in events:
         t, kind, sender, recipient, message, note, _ = event
@@ -190,6 +210,12 @@ def test_the_report_names_each_receipt_as_the_trace_does(
             reads = builder._ledger.reads_note_receipt(note.kind)
             builder.noted(t, sender, note)
             assert len(handed) == 1, event
+        elif kind is EventKind.TIMER and isinstance(event.detail, PushDue):
+            # the cloud's push timer: its receipt as the trace names a PushDue's
+            builder.fired(t, sender, event.detail)
+            assert handed == [push_due_receipt(event.detail)], event
+            named["PushDue"] += 1
+            continue
         else:
             continue
         assert handed in ([], [event.receipt if reads else None]), event
@@ -197,4 +223,9 @@ def test_the_report_names_each_receipt_as_the_trace_does(
         named[type(message or note).__name__] += by_record or (
             bool(handed) and handed[0] is not None
         )
-    assert named["PurchaseUpload"] > 100 and named["Note"] > 100 and named["ErrorReply"] > 0
+    assert (
+        named["PurchaseUpload"] > 100
+        and named["PushDue"] > 50
+        and named["Note"] > 100
+        and named["ErrorReply"] > 0
+    )
