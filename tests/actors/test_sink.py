@@ -15,6 +15,7 @@ from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, PushD
 from scenarios import ReportBuilder, Scenario, load_scenario, run_scenario
 from scenarios._sim._promises import push_due_receipt
 from scenarios._sim._report import _NO_RECORD, _R_NAME
+from tests.planted.misnamed_push_due import MisnamedPushDue
 
 PHONE = "phone:+8613800000001"
 SUBSCRIBE = Subscribe("+8613800000001")
@@ -128,14 +129,13 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
 
 
 def _spied_builder(
-    scenario: Scenario,
+    builder: ReportBuilder,
     handed: list[str | None],
     records: list[list[Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> ReportBuilder:
     """A builder whose handlers note what they are handed: the ledger's, the receipt (in
     ``handed``); the report's own, the record (in ``records``)."""
-    builder = ReportBuilder(scenario)
 
     def spy(handler: Any) -> Any:
         def call(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
@@ -175,21 +175,43 @@ def _spied_builder(
     return builder
 
 
+@pytest.fixture(scope="module")
+def faulty_run() -> tuple[Scenario, list[TraceEvent]]:
+    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
+    events: list[TraceEvent] = []
+    run_scenario(scenario, observers=[events.append])
+    return scenario, events
+
+
 def test_the_report_names_each_receipt_as_the_trace_does(
-    monkeypatch: pytest.MonkeyPatch,
+    faulty_run: tuple[Scenario, list[TraceEvent]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The builder keeps each receipt's name (TraceEvent.receipt, its one definition) by
     what that reads; on every event of a faulty run, fed through the builder's own calls,
     a ledger's handler that reads the receipt is handed the event's own name (whether the
     builder found it by the message's two ids, by a refusal's POS, or by a note's ids), one
     that does not is handed None; the report's own handler is handed the record of the
-    event's receipt (a refusal's, never kept: none)."""
-    scenario = attrs.evolve(load_scenario("faults"), purchases=150)
-    events: list[TraceEvent] = []
-    run_scenario(scenario, observers=[events.append])
+    event's receipt (a refusal's, never kept: none); the ledger's push_due, a PushDue's
+    receipt as the trace names it."""
+    _check_names(ReportBuilder, *faulty_run, monkeypatch)
+
+
+def test_a_push_timer_named_by_the_wrong_slot_is_caught(
+    faulty_run: tuple[Scenario, list[TraceEvent]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(AssertionError, match="PushDue"):
+        _check_names(MisnamedPushDue, *faulty_run, monkeypatch)
+
+
+def _check_names(
+    builder_class: type[ReportBuilder],
+    scenario: Scenario,
+    events: list[TraceEvent],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     handed: list[str | None] = []
     records: list[list[Any]] = []
-    builder = _spied_builder(scenario, handed, records, monkeypatch)
+    builder = _spied_builder(builder_class(scenario), handed, records, monkeypatch)
     tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
     named = Counter[str]()
     for event in events:
