@@ -29,9 +29,10 @@ What it measures:
    engine learns one more basket before each question, as a live cloud does between
    requests, refreshing every ``--refresh`` baskets; the learning is not timed). Answers
    are read from the refreshed model (a phone's slots placed by the refresh too), so
-   asking first or again answers the same; asking again reuses the answer objects built
-   the first time (``associate`` keeps them), and reads memory the first pass brought
-   into the CPU caches, so it costs less.
+   asking first or again answers the same and does the same work (every answer object
+   is built anew, checking only its reason and score: ``protocol/_core/_trusted.py``);
+   asking again reads memory the first pass brought into the CPU caches, so it costs
+   less.
 3. **The same three with the personal feature on** (``--personal-weight``, default 1.0;
    0 skips them): the model fully refreshed with that weight, as the eval's fitted engine
    scores (``personal`` weighs 1.6 on Complete Journey there, docs/recommender.md). The
@@ -48,14 +49,17 @@ The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``). Last measured
-(issue 16, a phone's slots placed by the refresh, 809c8a7, against 4293429 before it,
-alternated twice on the loaded machine, CPU p50 / p99 after): first asking 76.3-80.3 /
-176-179 us, asked again 55.1-60.0 / 137-139 us, learning between 88.6-92.1 / 183-204 us;
-with the personal feature on 101.2-102.3 / 203-217 us, 84.3-85.1 / 180-190 us,
-108.3-112.3 / 215-222 us: the p99 target met in all six, the p50 target not met with the
-personal feature on first asking and with learning between. The p50 changes against the
-engine before were inside the load's noise (docs/recommender.md, *A phone's slots placed
-by the refresh*); learning 44.3 and 43.9 s of CPU (before 43.9 and 42.0 s).
+(issue 16, answer objects from the learned line and the ranking's hand-off by heads,
+8649d8a..d9aef1f against d47975a, docs/recommender.md, *Answer objects from the learned
+line*): alternated per question in one process, CPU p50 after / before 0.83x on first
+asking, 0.84-0.85x with learning between, 0.99-1.01x asked again (weight 0 and 1); this
+bench before, after, after, before on a machine loaded to 2.3-2.6x its quiet reference
+loop: CPU p50 with the personal feature on 134.1, 90.1, 118.7, 111.4 us first asking and
+143.4, 112.8, 129.0, 124.2 us learning between (weight 0: 111.5, 74.3, 83.8, 93.2 and
+126.4, 90.2, 101.1, 97.1 us), p99 222-382 us before and 226-354 us after: the load's
+run-to-run spread exceeds the change, so neither the gain nor a met target is shown by
+these runs (the last quieter runs, before: 101-102 and 108-112 us with the personal
+feature, p99 176-222 us). Learning 56.6, 53.9, 55.1, 52.5 s of CPU.
 """
 
 from __future__ import annotations
