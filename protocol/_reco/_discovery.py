@@ -41,31 +41,36 @@ def bought_of(candidates: npt.NDArray[np.int64], keys: _Floats) -> _Bools:
 def discover(
     merged: Merged,
     chosen: Sequence[tuple[int, float, int]],
-    bought: _Bools,
+    keys: _Floats,
     sku_ranks: npt.NDArray[np.int64],
     *,
     slots: int,
     ratio: float,
 ) -> list[tuple[int, float, int]]:
     """*chosen* (candidate, ranked score, place in *merged*, best first) with at most
-    *slots* of the products *bought* (aligned with *merged*'s candidates) kept while a
-    candidate not bought scores at least *ratio* times the one it displaces (see the
-    module docstring); the alternatives by score, ties by SKU (*sku_ranks*: product ->
-    its place in SKU order), as the ranking breaks them."""
-    places = [k for _, _, k in chosen]
-    own = bought[places] if chosen else np.zeros(0, dtype=np.bool_)
-    if int(own.sum()) <= slots:
-        return list(chosen)  # the common case: nothing to displace, no more work
-    scores = merged.scores
-    taken = np.zeros(len(scores), dtype=np.bool_)
-    taken[places] = True
-    open_ = np.flatnonzero(~bought & ~taken & (scores > 0.0))
+    *slots* of the phone's products (its profile's sorted lookup *keys*, see
+    :func:`bought_of`) kept while a candidate it has not bought scores at least *ratio*
+    times the one it displaces (see the module docstring); the alternatives by score, ties
+    by SKU (*sku_ranks*: product -> its place in SKU order), as the ranking breaks them."""
+    if len(chosen) <= slots:
+        return list(chosen)
     ids = merged.candidates
+    own = bought_of(np.array([j for j, _, _ in chosen], dtype=np.int64), keys).tolist()
+    past = [score for (_, score, _), mine in zip(chosen, own, strict=True) if mine][slots:]
+    if not past:
+        return list(chosen)  # nothing to displace, no more work
+    # a candidate below ratio times the lowest displaced score can displace none: only the
+    # few above it are looked up and sorted (most of a question's hundreds are below)
+    scores = merged.scores
+    floor = ratio * min(past)
+    open_ = np.flatnonzero((scores > 0.0) & (scores >= floor))
+    open_ = open_[~np.isin(open_, [k for _, _, k in chosen])]
+    open_ = open_[~bought_of(ids[open_], keys)]
     alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
     result: list[tuple[int, float, int]] = []
     kept = 0
     next_alternative = 0
-    for (j, score, k), mine in zip(chosen, own.tolist(), strict=True):
+    for (j, score, k), mine in zip(chosen, own, strict=True):
         if mine and kept >= slots and next_alternative < len(alternatives):
             a = alternatives[next_alternative]
             if float(scores[a]) >= ratio * score:

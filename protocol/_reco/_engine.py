@@ -81,7 +81,7 @@ from protocol._core._validators import ConfigValidators
 from ._answer import BLOCK, Merged, Scratch, best_of, merge
 from ._catalog import Catalog, builtin_catalog
 from ._counts import PairCounts
-from ._discovery import bought_of, discover
+from ._discovery import discover
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -1506,9 +1506,13 @@ class PairingEngine:
         slots = self.config.habit_slots
         if profile is not None and slots is not None and len(chosen) > slots:
             # the discovery rule: not all the phone's own products (step 506)
-            bought = bought_of(merged.candidates, profile.parts[0])
             chosen = self._discover(
-                merged, chosen, bought, self._sku_ranks, slots=slots, ratio=self.config.discovery
+                merged,
+                chosen,
+                profile.parts[0],
+                self._sku_ranks,
+                slots=slots,
+                ratio=self.config.discovery,
             )
         co, near, habit = merged.co, merged.near, merged.habit
         result = []

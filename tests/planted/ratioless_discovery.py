@@ -24,14 +24,14 @@ __all__ = ["RatiolessEngine", "ratioless_discover"]
 def ratioless_discover(
     merged: Merged,
     chosen: Sequence[tuple[int, float, int]],
-    bought: npt.NDArray[np.bool_],
+    keys: npt.NDArray[np.float64],
     sku_ranks: npt.NDArray[np.int64],
     *,
     slots: int,
     ratio: float,
 ) -> list[tuple[int, float, int]]:
     """The discovery rule with its ratio dropped (the bug)."""
-    return discover(merged, chosen, bought, sku_ranks, slots=slots, ratio=0.0)
+    return discover(merged, chosen, keys, sku_ranks, slots=slots, ratio=0.0)
 
 
 class RatiolessEngine(PairingEngine):

@@ -85,6 +85,13 @@ def questions(draw: st.DrawFn) -> tuple[Merged, Chosen, np.ndarray, np.ndarray]:
     return Merged(candidates, zeros, zeros, zeros, scores), chosen, bought, sku_ranks
 
 
+def keys_of(merged: Merged, bought: np.ndarray) -> np.ndarray:
+    """A profile's sorted lookup keys holding the *bought* candidates, a product that is no
+    candidate and a category key, as the engine's profiles hold them."""
+    products = sorted({*merged.candidates[bought].tolist(), 99})
+    return np.array([*products, BLOCK + 1.0], dtype=np.float64)
+
+
 def _plain_of(
     merged: Merged,
     chosen: Chosen,
@@ -106,7 +113,7 @@ def test_the_rule_is_the_plain_loop(
     question: tuple[Merged, Chosen, np.ndarray, np.ndarray], slots: int, ratio: float
 ) -> None:
     merged, chosen, bought, ranks = question
-    got = discover(merged, chosen, bought, ranks, slots=slots, ratio=ratio)
+    got = discover(merged, chosen, keys_of(merged, bought), ranks, slots=slots, ratio=ratio)
     assert got == _plain_of(merged, chosen, bought, ranks, slots=slots, ratio=ratio)
     assert len(got) == len(chosen)
     assert len({k for _, _, k in got}) == len(got)  # never one candidate twice
@@ -123,10 +130,11 @@ def test_the_plain_comparison_catches_a_rule_without_its_ratio() -> None:
     ranks = np.arange(3, dtype=np.int64)
     expected = _plain_of(merged, chosen, bought, ranks, slots=1, ratio=0.5)
     assert expected == chosen  # the stranger is too weak to displace product 1
-    assert discover(merged, chosen, bought, ranks, slots=1, ratio=0.5) == expected
-    assert ratioless_discover(merged, chosen, bought, ranks, slots=1, ratio=0.5) != expected
+    keys = keys_of(merged, bought)
+    assert discover(merged, chosen, keys, ranks, slots=1, ratio=0.5) == expected
+    assert ratioless_discover(merged, chosen, keys, ranks, slots=1, ratio=0.5) != expected
     # at a ratio it meets, it does displace: the answer is product 0, then the stranger
-    assert discover(merged, chosen, bought, ranks, slots=1, ratio=0.25) == [
+    assert discover(merged, chosen, keys, ranks, slots=1, ratio=0.25) == [
         (0, 3.0, 0),
         (2, 0.5, 2),
     ]
