@@ -235,7 +235,6 @@ def explore(
     if found.outcome is Outcome.VIOLATION and found.state is not None:
         steps = [step for step in found.path if isinstance(step, Step)]
         assert len(steps) == len(found.path), "the protocol model labels its edges with Steps"
-        steps = model.original_steps(found.state, steps)  # named as from the initial state
         path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in steps])
     return ExploreResult(
         world=world,

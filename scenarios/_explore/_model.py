@@ -115,8 +115,6 @@ SOMETIMES = (
     CRASH_INSIDE,
 )
 
-# the kinds of parts renamed, beside a party's index (docs/explore.md, "Speed")
-_TIMER_PART, _FLIGHT_PART, _MONITOR_PART, _BASE_MONITOR_PART = -1, -2, -3, -4
 _CONTAINERS = frozenset({frozenset, tuple})  # the kinds of a checker's cells that are not atoms
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
@@ -127,6 +125,9 @@ _PHONE_CONSTANTS = ("phone_id", "subscribes", "cloud", "_ask_plan", "_default_as
 _STORE_SKIP = ("_undo",)
 _NOTE, _SEND, _RECV, _TIMER = EventKind.NOTE, EventKind.SEND, EventKind.RECEIVE, EventKind.TIMER
 _new = tuple.__new__  # a named tuple made at C speed on the hot path: _new(Step, (...))
+# a step killed inside: its memo's kind and its label's verb, made once
+_INSIDE = {verb: f"inside-{verb}" for verb in ("deliver", "fire")}
+_CRASH_INSIDE = {verb: f"crash-inside-{verb}" for verb in ("deliver", "fire")}
 
 
 def reference_cloud(store: CloudStore, recommender: Recommender, config: CloudConfig) -> Machine:
@@ -172,15 +173,7 @@ class Step(NamedTuple):
 
 class _Trail(NamedTuple):
     events: tuple[TraceEvent, ...]
-    parent: _Trail | _Renamed | None
-
-
-class _Renamed(NamedTuple):
-    """In a trail: the state reached was renamed to its canonical representative by
-    ``renaming``; the events after it name things as the representative does."""
-
-    renaming: Renaming
-    parent: _Trail | _Renamed | None
+    parent: _Trail | None
 
 
 class _Move(NamedTuple):
@@ -206,7 +199,7 @@ class WorldState(NamedTuple):
     speed; a named tuple's own constructor is a Python function)."""
 
     key: tuple[Any, ...]
-    trail: _Trail | _Renamed | None
+    trail: _Trail | None
     marks: frozenset[str]
     error: str | None = None  # a party's step raised: what, and the step ends the path
     # the number of the state of assocsim check's monitor after the trail's events: the
@@ -214,40 +207,17 @@ class WorldState(NamedTuple):
     monitor: int = 0
 
     def chunks(self) -> list[tuple[TraceEvent, ...]]:
-        """The events of the start, then of each transition, in order, named as the run
-        from the initial state names them (a path through representatives renamed back)."""
+        """The events of the start, then of each transition, in order."""
         chunks: list[tuple[TraceEvent, ...]] = []
-        for events, back in _back(self.trail)[0]:
-            chunks.append(events if back is None else tuple(back(ev) for ev in events))
+        trail = self.trail
+        while trail is not None:
+            chunks.append(trail.events)
+            trail = trail.parent
+        chunks.reverse()
         return chunks
 
     def events(self) -> list[TraceEvent]:
         return [ev for chunk in self.chunks() for ev in chunk]
-
-
-def _back(
-    trail: _Trail | _Renamed | None,
-) -> tuple[list[tuple[Any, Renaming | None]], Renaming | None]:
-    """Per transition of ``trail`` (the start first), its events and the renaming that
-    takes them back to the names of the run from the initial state (None: none needed);
-    then the one that takes back the state at its end. A path through representatives
-    renamed at depths 1..k by r1..rk: the events after them name things by r1 then ...
-    rk; the inverse of that takes them back."""
-    nodes: list[_Trail | _Renamed] = []
-    while trail is not None:
-        nodes.append(trail)
-        trail = trail.parent
-    nodes.reverse()
-    since: Renaming | None = None  # from the initial state's names to the current ones
-    back: Renaming | None = None
-    out: list[tuple[Any, Renaming | None]] = []
-    for node in nodes:
-        if isinstance(node, _Renamed):
-            since = node.renaming if since is None else since.then(node.renaming)
-            back = None if since.identity else since.inverse()
-        else:
-            out.append((node.events, back))
-    return out, back
 
 
 # key = (now, actors, timers, network, budgets)
@@ -319,11 +289,11 @@ class ProtocolModel:
         # a state's kinds of parts (its snapshots' tuple, its timers, its network) -> per
         # renaming, the hash of their parts' sorted hashes
         self._groups: tuple[dict[Any, tuple[int, ...]], ...] = ({}, {}, {})
-        # the hash of (a state's key, its monitor) -> its symmetric fingerprint and the
-        # renaming that gives it (_product, _least): most transitions
-        # reach a state some other transition reached (about 2 in 3 on the bench worlds),
-        # whose key then hashes at C speed instead of being renamed again
-        self._fingerprints: dict[int, tuple[int, int]] = {}
+        # the hash of (a state's key, its monitor) -> its symmetric fingerprint (_product,
+        # _least): most transitions reach a state some other transition reached (about
+        # 2 in 3 on the bench worlds), whose key then hashes at C speed instead of being
+        # renamed again
+        self._fingerprints: dict[int, int] = {}
         self.judged = 0  # quiet states whose path was judged
         # (kind, party, its snapshot, input, time) -> its _Move (or moves, killed inside)
         self._memoize = memoize  # False: every transition steps a machine (bench, tests)
@@ -343,15 +313,12 @@ class ProtocolModel:
         # The monitor (TraceChecker) states, numbered: one checker and its state in each,
         # and per (state, events' number) the state after them: equal events from one
         # monitor state lead to one state, whichever move made them.
-        self._monitors: list[TraceChecker | None] = []  # None: renamed, made if needed
-        # per monitor number: a number whose checker was fed and the renaming that makes
-        # this one from it ((itself, 0) for one fed)
-        self._monitor_origin: list[tuple[int, int]] = []
-        # a fed monitor's state (None: a renamed one, kept as its origin alone: its
-        # canonical forms are its origin's, permuted; _monitor_renamed)
-        self._monitor_states: list[MonitorState | None] = []
+        self._monitors: list[TraceChecker] = []
+        self._monitor_states: list[MonitorState] = []
         self._monitor_ids: dict[MonitorState, int] = {}
-        self._monitor_moves: dict[tuple[int, int], int] = {}
+        # (monitor << 32 | events' number) -> the monitor after them: one int, compared at
+        # once (events are numbered far fewer than 2**32 times)
+        self._monitor_moves: dict[int, int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
         self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
         self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
@@ -369,19 +336,12 @@ class ProtocolModel:
         self._initial = self._start()
 
     def _symmetry(self, symmetry: bool) -> None:
-        """The renamings (none without symmetry), and the tables that rename a state."""
+        """The renamings (none without symmetry) and where each moves each party."""
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
-        # the last fingerprint asked for: its state and (fingerprint, renaming)
-        self._asked: tuple[WorldState | None, tuple[int, int]] = (None, (0, 0))
-        # a monitor's verdict lines (in its own names), judged once (_verdict; a renamed
-        # state's made from its origin's)
+        # a monitor's verdict lines, judged once (_verdict)
         self._verdicts: dict[int, tuple[str, ...]] = {}
-        # a monitor's cells renamed ((renaming, the cell's id) -> the cell, renamed) and a
-        # transition's events ((renaming, events' number) -> the events renamed)
-        self._cells_renamed: dict[tuple[int, int], tuple[Hashable, Hashable]] = {}
-        self._events_renamed: dict[tuple[int, int], tuple[TraceEvent, ...]] = {}
         # one renaming per permutation of the symmetric purchases (none: no symmetry): the
-        # identity first; as texts (fingerprints) and as values (representatives)
+        # identity first; as texts, and as values (a snapshot's, for its canonical form)
         self._names = tuple(
             Renaming(m, self._digest_texts) for m in (_renamings(self.world) if symmetry else ())
         )
@@ -391,23 +351,6 @@ class ProtocolModel:
             tuple(self._index[names.text(address)] for address in self.addresses)
             for names in self._names
         )
-        index_of = {tuple(sorted(r.mapping.items())): i for i, r in enumerate(self._names)}
-        self._compose = tuple(  # [n][k]: the renaming k then n
-            tuple(index_of[tuple(sorted(k.then(n).mapping.items()))] for k in self._names)
-            for n in self._names
-        )
-        self._inverse = tuple(
-            index_of[tuple(sorted(n.inverse().mapping.items()))] for n in self._names
-        )
-        # [renaming][kind: a party's index, or (negative) _TIMER_PART, _FLIGHT_PART,
-        # _MONITOR_PART, _BASE_MONITOR_PART]: a part's number -> its renamed part's
-        # [renaming]: a state's snapshots' tuple, timers, network -> renamed (_renamed_state)
-        self._renamed_groups: list[tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]] = [
-            ({}, {}, {}) for _ in self._names
-        ]
-        self._renamed_parts: list[list[dict[int, int]]] = [
-            [{} for _ in range(len(self.addresses) - _BASE_MONITOR_PART)] for _ in self._names
-        ]
 
     # ------------------------------------------------------------------ Model
 
@@ -450,8 +393,7 @@ class ProtocolModel:
             if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
                 self._fingerprints.clear()  # a cache: the memory is for the visited set
             self._fingerprints[product] = found
-        self._asked = (state, found)  # representative() asks next for a new fingerprint
-        return found[0]
+        return found
 
     def _product(self, state: WorldState) -> int:
         """The hash of the product's state, the world's and the monitor's: without symmetry
@@ -460,144 +402,18 @@ class ProtocolModel:
         fingerprint is a 64-bit hash either way, ``docs/explore.md``)."""
         return hash((state.key, state.monitor))
 
-    def _least(self, state: WorldState) -> tuple[int, int]:
-        """The least hash of ``state``'s canonical form under each renaming, and the first
-        renaming that gives it (its representative's)."""
+    def _least(self, state: WorldState) -> int:
+        """The least hash of ``state``'s canonical form under each renaming: the same for
+        a state and each of its renamings (its mirrors)."""
         texts = self._monitor_texts[state.monitor] if self._with_monitor else None
-        hashes = self._renamed(state.key, texts)
-        least = min(hashes)
-        return least, hashes.index(least)
+        return min(self._renamed(state.key, texts))
 
     def representative(self, state: WorldState) -> WorldState:
-        """The state the search explores for ``state``, first reached: under symmetry, its
-        canonical representative, ``state`` renamed (the world's parts and the checker
-        together) by the renaming whose canonical form's hash is the fingerprint (the
-        least; ties: the first, so a state its own renaming keeps is kept as it is).
-        Symmetric states then have one representative, and the checker's transitions
-        are paid once per class of them (``docs/explore.md``, "Speed")."""
-        if not self._renamings or state.error is not None:
-            return state
-        asked, found = self._asked
-        if asked is not state:  # the search asks right after fingerprint(): not a test
-            found = self._fingerprints.get(self._product(state)) or self._least(state)
-        fingerprint, best = found
-        if best == 0:
-            return state
-        renamed = self._renamed_state(state, best)
-        if self._with_monitor:  # a transition into the representative's form: one lookup
-            if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
-                self._fingerprints.clear()
-            self._fingerprints[self._product(renamed)] = (fingerprint, 0)
-        return renamed
-
-    def _renamed_state(self, state: WorldState, n: int) -> WorldState:
-        """``state`` renamed by renaming ``n``: each part renamed once (by number)."""
-        now, actors, timers, network, budgets = state.key
-        tables, slow = self._renamed_parts[n], self._part_renamed
-        # each kind's parts renamed together, cached by their value (few: a state's
-        # snapshots, timers and network recur in many states)
-        by_parties, by_timers, by_network = self._renamed_groups[n]
-        snaps = by_parties.get(actors)
-        if snaps is None:
-            moved_to, renamed = self._moved_to[n], list(actors)
-            for actor, snap in enumerate(actors):
-                renamed[moved_to[actor]] = slow(n, actor, snap)
-            snaps = by_parties[actors] = tuple(renamed)
-        renamed_timers = by_timers.get(timers)
-        if renamed_timers is None:
-            renamed_timers = frozenset([slow(n, _TIMER_PART, t) for t in timers])
-            by_timers[timers] = renamed_timers
-        renamed_network = by_network.get(network)
-        if renamed_network is None:
-            renamed_network = tuple(sorted([slow(n, _FLIGHT_PART, fid) for fid in network]))
-            by_network[network] = renamed_network
-        if len(by_parties) + len(by_network) > _TEXTS_KEPT:
-            for cache in self._renamed_groups[n]:
-                cache.clear()  # a cache: the memory of a long search is for its visited set
-        key = (now, snaps, renamed_timers, renamed_network, budgets)
-        monitor = state.monitor
-        if self._with_monitor:
-            found = tables[_MONITOR_PART].get(monitor)
-            monitor = slow(n, _MONITOR_PART, monitor) if found is None else found
-        return WorldState(key, _Renamed(self._names[n], state.trail), state.marks, None, monitor)
-
-    def _part_renamed(self, n: int, kind: int, number: int) -> int:
-        """The number of part ``number`` of ``kind`` renamed by renaming ``n``."""
-        table = self._renamed_parts[n][kind]
-        found = table.get(number)
-        if found is not None:
-            return found
-        rename = self._names[n]
-        if kind >= 0:  # a party's snapshot
-            snap = Snapshot(rename(self._snapshots[number].value))
-            found = self._snapshot_ids.get(snap)
-            if found is None:
-                found = self._snapshot_ids[snap] = len(self._snapshots)
-                self._snapshots.append(snap)
-        elif kind == _TIMER_PART:
-            actor, timer, at = self._timers[number]
-            found = self._timer_id(self._moved_to[n][actor], rename(timer), at)
-        elif kind == _BASE_MONITOR_PART:
-            found = self._monitor_renamed(n, number)
-        elif kind == _FLIGHT_PART:
-            frm, to, message = self._flights[number]
-            found = self._flight_id(Flight(rename(frm), rename(to), rename(message)))
-        else:  # the checker's state: its cells renamed (a checker made only if needed)
-            base, k = self._monitor_origin[number]
-            c = self._compose[n][k]  # renaming k, then n
-            found = base if c == 0 else self._part_renamed(c, _BASE_MONITOR_PART, base)
-        table[number] = found
-        return found
-
-    def _monitor_renamed(self, n: int, base: int) -> int:
-        """A number for the state of monitor ``base`` (one whose checker was fed) renamed
-        by renaming ``n``, made once per (``n``, ``base``). Its cells are not renamed: its
-        canonical form under renaming ``r`` is ``base``'s under ``n`` then ``r`` (a
-        renaming renames the checker's facts and their canonical texts alike), and its
-        checker is made from ``base``'s when it is needed (:meth:`_checker`). A renamed
-        state equal to another numbered state keeps a number of its own: numbers key
-        caches, the fingerprint is the canonical form's (``docs/explore.md``, "Speed")."""
-        number = len(self._monitors)
-        self._monitors.append(None)
-        self._monitor_states.append(None)
-        self._monitor_origin.append((base, n))
-        texts, compose = self._monitor_texts[base], self._compose
-        self._monitor_texts[number] = tuple([texts[compose[r][n]] for r in range(len(texts))])
-        return number
-
-    def monitor_state_of(self, monitor: int) -> MonitorState:
-        """The state of monitor ``monitor``: a renamed one's is its checker's, made then
-        (the tests compare it with what its checker, fed, reaches)."""
-        state = self._monitor_states[monitor]
-        return self._checker(monitor).monitor_state() if state is None else state
-
-    def _checker(self, monitor: int) -> TraceChecker:
-        """The checker in monitor state ``monitor``: a renamed one made the first time."""
-        checker = self._monitors[monitor]
-        if checker is None:
-            base, n = self._monitor_origin[monitor]
-            checker = self._monitors[base]
-            assert checker is not None, "a renamed monitor is made from one whose checker was fed"
-            checker = self._monitors[monitor] = checker.renamed(self._names[n])
-        return checker
-
-    def original_steps(self, state: WorldState, path: Sequence[Step]) -> list[Step]:
-        """The steps of ``path`` (the search's labels of the path to ``state``, each taken
-        in a representative) named as the run from the initial state names them: what
-        :meth:`describe` and :meth:`follow` replay."""
-        steps: list[Step] = []
-        for taken, (_, back) in zip(path, _back(state.trail)[0][1:], strict=True):
-            if back is None:
-                steps.append(taken)
-                continue
-            actor = self._index[back.text(self.addresses[taken.actor])]
-            what = taken.what
-            if isinstance(what, Flight):
-                what = Flight(back(what.frm), back(what.to), back(what.message))
-            else:
-                what = back(what)
-            steps.append(Step(taken.verb, actor, what, taken.writes))
-        return steps
+        """The state the search explores for ``state``, first reached: ``state`` itself.
+        Under symmetry a mirror reached later has its fingerprint and is not explored:
+        its successors are the mirrors of this one's (``docs/explore.md``,
+        *Fingerprints and symmetry*)."""
+        return state
 
     def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
         now, actors, timers, network, budgets = state.key
@@ -656,40 +472,25 @@ class ProtocolModel:
         every terminal state is quiet, and a quiet state with a crash left in the budget
         is not terminal but ends the runs in which that crash never comes."""
         if state.error is not None:
-            return self._named_back(state, (f"{STEP_RAISED}: {state.error}",))
+            return (f"{STEP_RAISED}: {state.error}",)
         _, _, timers, network, _ = state.key
         if terminal or timers or network:
             return ()  # a terminal state was judged when it was reached: it is quiet
         self.judged += 1
         if self._with_monitor:  # the monitor has read the path: its verdict
-            return self._named_back(state, self._verdict(state.monitor))
+            return self._verdict(state.monitor)
         return tuple(v.format_line() for v in self.check(state.events()).violations)
-
-    def _named_back(self, state: WorldState, lines: Sequence[str]) -> tuple[str, ...]:
-        """``lines`` about ``state`` (a representative, or the step from one that raised)
-        named as the run from the initial state names them, like its events."""
-        if not lines or not self._renamings:
-            return tuple(lines)
-        back = _back(state.trail)[1]
-        return tuple(lines) if back is None else tuple(back.text(line) for line in lines)
 
     def reached(self, state: WorldState) -> Iterable[str]:
         return state.marks
 
     def _verdict(self, monitor: int) -> tuple[str, ...]:
         """The violations the checker in state ``monitor`` finds at a path's end (on a
-        fork), in its own names, judged once per state. A renamed state's checker is made
-        only if the state it was renamed from breaks a promise: a renaming changes the
-        names in the facts, not whether a promise is kept (what its transitions assume)."""
+        fork), judged once per state (many quiet states share one)."""
         found = self._verdicts.get(monitor)
         if found is None:
-            base, k = self._monitor_origin[monitor]
-            if k and not self._verdict(base):
-                found = ()
-            else:
-                result = self._checker(monitor).fork().result()
-                found = tuple([v.format_line() for v in result.violations])
-            self._verdicts[monitor] = found
+            result = self._monitors[monitor].fork().result()
+            found = self._verdicts[monitor] = tuple([v.format_line() for v in result.violations])
         return found
 
     # ------------------------------------------------------------------ judging
@@ -701,7 +502,6 @@ class ProtocolModel:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
             self._monitor_states.append(state)
-            self._monitor_origin.append((number, 0))
             if self._renamings:  # its canonical form under each renaming, made once
                 rows = [self._cell_renamed(cell) for cell in state]
                 self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
@@ -714,29 +514,14 @@ class ProtocolModel:
         if not events or not self._with_monitor:
             return monitor
         number = self._events_number(events)
-        found = self._monitor_moves.get((monitor, number))
+        pair = monitor << 32 | number
+        found = self._monitor_moves.get(pair)
         if found is not None:
-            return found
-        base, k = self._monitor_origin[monitor]
-        if k:  # a renamed state: the events renamed back, fed from the state renamed back
-            back = self._inverse[k]
-            key = (back, number)
-            renamed = self._events_renamed.get(key)
-            if renamed is None:
-                if len(self._events_renamed) >= _MOVES_KEPT:
-                    self._events_renamed.clear()
-                rename = self._names[back]
-                renamed = self._events_renamed[key] = tuple([rename(ev) for ev in events])
-            found = self._part_renamed(k, _MONITOR_PART, self._monitored(base, renamed))
-            if len(self._monitor_moves) >= _MOVES_KEPT:
-                self._monitor_moves.clear()
-            self._monitor_moves[(monitor, number)] = found
             return found
         # the scratch checker made like the monitor's (the cells that differ copied; a
         # fork of it when the last scratch was kept), fed the events; kept only if it
         # reaches a new state
-        parent, before = self._checker(monitor), self._monitor_states[monitor]
-        assert before is not None, "a fed monitor's state is kept"
+        parent, before = self._monitors[monitor], self._monitor_states[monitor]
         scratch = self._scratch
         if scratch is None:
             scratch = parent.fork()
@@ -755,7 +540,7 @@ class ProtocolModel:
         self._scratch = scratch
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
-        self._monitor_moves[(monitor, number)] = found
+        self._monitor_moves[pair] = found
         return found
 
     def _events_number(self, events: tuple[TraceEvent, ...]) -> int:
@@ -974,7 +759,7 @@ class ProtocolModel:
         write 1, 2, ... (each a branch); ``network`` and ``left``: what the step leaves."""
         now, actors, _, _, (losses, dups, crashes) = state.key
         now = max(now, at)
-        memo = self._memo_key(f"inside-{step.verb}", 0, actors[0], step.what, now)
+        memo = self._memo_key(_INSIDE[step.verb], 0, actors[0], step.what, now)
         moves = self._moves.get(memo) if self._memoize else None
         if moves is None:
             moves = tuple(self._kills(actors[0], step, now))
@@ -982,7 +767,7 @@ class ProtocolModel:
         budgets = (losses, dups, crashes - 1)
         for writes, move in enumerate(moves, 1):
             child = self._child(state, 0, move, now, network, left, budgets)
-            yield Step(f"crash-inside-{step.verb}", 0, step.what, writes), child
+            yield _new(Step, (_CRASH_INSIDE[step.verb], 0, step.what, writes)), child
 
     def _kills(self, snap: int, step: Step, now: float) -> Iterator[_Move]:
         """The cloud's step from ``snap`` killed after its 1st, 2nd, ... store write,
@@ -1214,10 +999,13 @@ class ProtocolModel:
         for i, snap in enumerate(actors):
             found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
             if found is None:
+                value = self._snapshots[snap].value
                 found = tuple(
                     [
-                        self._snap_hash(moved_to[i], self._part_renamed(n, i, snap) if n else snap)
-                        for n, moved_to in enumerate(self._moved_to)
+                        self._snap_hash(moved_to[i], rename(value) if n else value)
+                        for n, (rename, moved_to) in enumerate(
+                            zip(self._names, self._moved_to, strict=True)
+                        )
                     ]
                 )
                 self._snap_texts[i][snap] = found
@@ -1227,9 +1015,9 @@ class ProtocolModel:
                 cache.clear()
         return rows
 
-    def _snap_hash(self, actor: int, snap: int) -> int:
-        """The hash of the canonical text of party ``actor`` in snapshot ``snap``."""
-        return hash((self.addresses[actor], _canon_value(self._snapshots[snap].value)))
+    def _snap_hash(self, actor: int, value: Any) -> int:
+        """The hash of the canonical form of party ``actor`` in a snapshot's ``value``."""
+        return hash((self.addresses[actor], _canon_value(value)))
 
     def _timer_renamed(self, t: int) -> tuple[int, ...]:
         found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not

@@ -886,28 +886,6 @@ class TraceChecker:
                 owners[owner][name] = copied_facts(source[owner][name])
         self._cell_values = None
 
-    def renamed(self, rename: Callable[[Any], Any]) -> TraceChecker:
-        """A copy of this checker with every fact its state holds renamed by ``rename`` (a
-        function on the values it keeps: texts, records, digests): what a checker fed the
-        same events with their names changed would remember, when ``rename`` renames those
-        events' values alike. ``assocsim explore`` renames a checker with the world's state
-        when it explores a state from its canonical representative under symmetry
-        (``docs/explore.md``, "Speed"); the cells of :meth:`monitor_state` are what it
-        renames, each a new container."""
-        new = self.fork()
-        facts = new._facts
-        owners: list[tuple[object, frozenset[str]]] = [
-            (facts, _FACTS_SKIP),
-            (facts.ledger, _LEDGER_SKIP),
-        ]
-        owners += [(invariant, _INVARIANT_SKIP) for invariant in new._invariants]
-        for owner, skip in owners:
-            attributes = vars(owner)
-            _cells_of(owner, attributes, skip)  # the names of its cells, known once
-            for name in _CELL_NAMES[(type(owner), tuple(attributes))]:
-                attributes[name] = rename(attributes[name])
-        return new
-
     def _cells(self) -> list[Any]:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
         and each invariant's attributes but for code, constants and counters."""

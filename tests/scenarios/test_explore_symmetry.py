@@ -17,7 +17,7 @@ import pytest
 
 from actors import TraceEvent
 from scenarios._explore._api import explore, replay_counterexample
-from scenarios._explore._model import ProtocolModel, WorldState, _Renamed, _renamings, _Trail
+from scenarios._explore._model import ProtocolModel, WorldState, _renamings
 from scenarios._explore._rename import Renaming, text_renaming
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import (
@@ -34,10 +34,8 @@ from scenarios._trace._checks import TraceChecker, body_text, check_trace_file, 
 from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
-from tests.planted.lazy_monitor_renaming import OriginVerdictModel, UnpermutedTextsModel
 from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.substring_renaming import substring_renaming
-from tests.planted.uncanonical_representative import AsReachedModel, UnrenamedEventsModel
 
 _WORLD = world_named("two-purchases")
 _SWAP = {"r-1": "r-2", "r-2": "r-1", ALICE: BOB, BOB: ALICE, "shop-1": "shop-2", "shop-2": "shop-1"}
@@ -66,9 +64,8 @@ def _renamed_checker_is_the_renamed_traces(forget_digests: bool) -> bool:
     lines = [rename.text(v.format_line()) for v in checker.fork().result().violations]
     assert lines == [v.format_line() for v in expected.fork().result().violations]
     assert lines  # the counterexample breaks a promise
-    made = checker.renamed(rename).monitor_state()
-    frozen = rename(checker.monitor_state())  # what the explorer renames: the frozen cells
-    return made == expected.monitor_state() and frozen == expected.monitor_state()
+    frozen = rename(checker.monitor_state())  # its cells renamed: their canonical forms
+    return bool(frozen == expected.monitor_state())
 
 
 def test_a_renamed_checker_is_the_checker_of_the_renamed_trace() -> None:
@@ -77,86 +74,6 @@ def test_a_renamed_checker_is_the_checker_of_the_renamed_trace() -> None:
 
 def test_a_renaming_that_forgets_the_digests_is_caught() -> None:
     assert not _renamed_checker_is_the_renamed_traces(forget_digests=True)
-
-
-def _representatives(model: ProtocolModel) -> list[WorldState]:
-    """Every state the search explores (one per fingerprint)."""
-    explored: list[WorldState] = []
-    chosen = model.representative
-
-    def representative(state: WorldState) -> WorldState:
-        explored.append(chosen(state))
-        return explored[-1]
-
-    with pytest.MonkeyPatch.context() as patch:  # the model's own again afterwards
-        patch.setattr(model, "representative", representative)
-        assert search(model).outcome is Outcome.EXHAUSTED
-    return explored
-
-
-def _canonical(model: ProtocolModel) -> bool:
-    """Each explored state's renamings have its fingerprint, and their representative
-    is it (its canonical form: the text of its parts and of the checker's cells)."""
-    renamings = range(1, len(model._names))
-    for state in _representatives(model):
-        fingerprint = model.fingerprint(state)
-        form = (model._renamed(state.key)[0], model._monitor_texts[state.monitor][0])
-        for n in renamings:
-            other = model._renamed_state(state, n)
-            assert model.fingerprint(other) == fingerprint
-            again = model.representative(other)
-            if (model._renamed(again.key)[0], model._monitor_texts[again.monitor][0]) != form:
-                return False
-    return True
-
-
-def test_every_state_is_explored_from_its_canonical_representative() -> None:
-    assert _canonical(ProtocolModel(_WORLD, Budgets(loss=1)))
-
-
-def test_a_representative_that_is_not_canonical_is_caught() -> None:
-    assert not _canonical(AsReachedModel(_WORLD, Budgets(loss=1)))
-
-
-def _moves_agree(model: ProtocolModel) -> bool:
-    """Every transition of a renamed checker state (computed from the state it was
-    renamed from) is the state its checker reaches fed the events, and the reference
-    cloud is found to keep every promise."""
-    moves: list[tuple[int, tuple[TraceEvent, ...], int]] = []
-    monitored = model._monitored
-
-    def watched(monitor: int, events: tuple[TraceEvent, ...]) -> int:
-        found = monitored(monitor, events)
-        moves.append((monitor, events, found))
-        return found
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "_monitored", watched)
-        outcome = search(model).outcome  # the reference cloud keeps every promise
-    renamed = [move for move in moves if model._monitor_origin[move[0]][1]]
-    assert len(renamed) > 100
-    for monitor, events, found in renamed:
-        checker = model._checker(monitor)
-        assert checker.monitor_state() == model.monitor_state_of(monitor)
-        checker = checker.fork()
-        for event in events:
-            checker.feed_event(parse_event(event.to_json(), 0))
-        if checker.monitor_state() != model.monitor_state_of(found):
-            return False
-    return outcome is Outcome.EXHAUSTED
-
-
-def test_a_renamed_checker_state_moves_as_its_checker_fed_the_events() -> None:
-    assert _moves_agree(ProtocolModel(_WORLD, Budgets()))
-
-
-def test_events_not_renamed_back_are_caught() -> None:
-    assert not _moves_agree(UnrenamedEventsModel(_WORLD, Budgets()))
-
-
-def test_renaming_the_world_without_the_checker_is_caught() -> None:
-    assert search(ProtocolModel(_WORLD, Budgets())).outcome is Outcome.EXHAUSTED
-    assert search(CheckerlessRenamingModel(_WORLD, Budgets())).outcome is Outcome.VIOLATION
 
 
 class _NamesKept(ProtocolModel):
@@ -168,6 +85,42 @@ class _NamesKept(ProtocolModel):
 
     def representative(self, state: WorldState) -> WorldState:
         return state
+
+
+def _mirrors_merge_alone(model: ProtocolModel) -> bool:
+    """Every state of the product in its own names (a search that merges none), grouped
+    by ``model``'s symmetric fingerprint: two states share one if and only if one is the
+    other renamed (its canonical form under the swap is the other's in its own names)."""
+    states: list[WorldState] = []
+    symmetric = model.fingerprint
+
+    def own_names(state: WorldState) -> Any:
+        states.append(state)
+        return hash((model._renamed(state.key)[0], model._monitor_texts[state.monitor][0]))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, "fingerprint", own_names)
+        assert search(model).outcome is Outcome.EXHAUSTED
+    classes: dict[Any, set[frozenset[int]]] = {}  # fingerprint -> its states' forms
+    fingerprints: dict[frozenset[int], set[Any]] = {}  # forms -> their states' fingerprints
+    for state in states:
+        texts = model._monitor_texts[state.monitor]
+        # the true forms, own and swapped: a state and its mirror have the same two
+        forms = frozenset(ProtocolModel._renamed(model, state.key, texts))
+        fingerprint = symmetric(state)
+        classes.setdefault(fingerprint, set()).add(forms)
+        fingerprints.setdefault(forms, set()).add(fingerprint)
+    assert len(_renamings(model.world)) == 2 and len(classes) < len(states)
+    merged_alone = all(len(forms) == 1 for forms in classes.values())
+    return merged_alone and all(len(found) == 1 for found in fingerprints.values())
+
+
+def test_a_state_merges_with_its_mirrors_and_no_more() -> None:
+    assert _mirrors_merge_alone(ProtocolModel(_WORLD, Budgets()))
+
+
+def test_a_fingerprint_renaming_the_world_without_the_checker_is_caught() -> None:
+    assert not _mirrors_merge_alone(CheckerlessRenamingModel(_WORLD, Budgets()))
 
 
 @pytest.mark.parametrize(
@@ -187,19 +140,9 @@ def test_symmetry_merges_each_state_with_its_mirror_and_no_more(
     assert merged.reached == own.reached and merged.outcome is own.outcome
 
 
-def _renamed_on_the_way(state: Any) -> bool:
-    trail = state.trail
-    while trail is not None:
-        if isinstance(trail, _Renamed) and not trail.renaming.identity:
-            return True
-        assert isinstance(trail, _Renamed | _Trail)
-        trail = trail.parent
-    return False
-
-
-def test_a_counterexample_through_representatives_is_a_real_run(tmp_path: Any) -> None:
+def test_a_counterexample_under_symmetry_is_a_real_run(tmp_path: Any) -> None:
     found = search(ProtocolModel(_WORLD, Budgets(), cloud=buggy_cloud))
-    assert found.outcome is Outcome.VIOLATION and _renamed_on_the_way(found.state)
+    assert found.outcome is Outcome.VIOLATION
     result = explore("two-purchases", cloud=buggy_cloud)
     full = explore("two-purchases", cloud=buggy_cloud, symmetry=False)
     assert len(result.path) == len(full.path)
@@ -264,71 +207,3 @@ def test_a_renaming_replaces_whole_names_only() -> None:
     mapping["+8613800000002"] = "+8613800000001"
     assert _renames_whole_names_only(text_renaming(mapping))
     assert not _renames_whole_names_only(substring_renaming(mapping))  # the planted bug
-
-
-# ------------------------------------------------------------------ renamed checker states
-
-
-def _renamed_forms_are_their_checkers(model: ProtocolModel) -> bool:
-    """Each renamed checker state's canonical forms (its origin's, permuted) are those of
-    its checker's state, renamed cell by cell: the fingerprints are unchanged."""
-    assert search(model).outcome is Outcome.EXHAUSTED
-    renamed = [m for m, (_, k) in enumerate(model._monitor_origin) if k]
-    assert len(renamed) > 100
-    for monitor in renamed:
-        rows = [model._cell_renamed(cell) for cell in model.monitor_state_of(monitor)]
-        if model._monitor_texts[monitor] != tuple(hash(c) for c in zip(*rows, strict=True)):
-            return False
-    return True
-
-
-def test_a_renamed_checker_states_forms_are_its_checkers() -> None:
-    assert _renamed_forms_are_their_checkers(ProtocolModel(_WORLD, Budgets(loss=1)))
-
-
-def test_renamed_forms_not_permuted_are_caught() -> None:
-    assert not _renamed_forms_are_their_checkers(UnpermutedTextsModel(_WORLD, Budgets(loss=1)))
-
-
-class _JudgedAll(ProtocolModel):
-    """Every quiet state's verdict kept, none stopping the search (the planted cloud breaks
-    promises on many paths)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.verdicts: dict[int, tuple[str, ...]] = {}  # monitor -> verdict, in its names
-
-    def violations(self, state: WorldState, terminal: bool) -> tuple[str, ...]:
-        _, _, timers, network, _ = state.key
-        if not (terminal or timers or network or state.error):  # quiet: judged
-            self.verdicts[state.monitor] = self._verdict(state.monitor)
-        return ()
-
-
-class _JudgedAllByOrigin(_JudgedAll, OriginVerdictModel):
-    pass
-
-
-def _verdicts_are_their_checkers(model: _JudgedAll) -> bool:
-    """A quiet state's verdict (a renamed one's made from its origin's) is the lines its
-    own checker gives, in its names; some renamed state breaks a promise (not vacuous)."""
-    search(model)
-    renamed_broken = 0
-    assert model.verdicts
-    for monitor, lines in model.verdicts.items():
-        result = model._checker(monitor).fork().result()
-        if lines != tuple(v.format_line() for v in result.violations):
-            return False
-        renamed_broken += bool(model._monitor_origin[monitor][1] and lines)
-    assert renamed_broken
-    return True
-
-
-def test_a_renamed_states_verdict_is_its_checkers() -> None:
-    assert _verdicts_are_their_checkers(_JudgedAll(_WORLD, Budgets(), cloud=buggy_cloud))
-
-
-def test_a_verdict_in_the_origins_names_is_caught() -> None:
-    assert not _verdicts_are_their_checkers(
-        _JudgedAllByOrigin(_WORLD, Budgets(), cloud=buggy_cloud)
-    )
