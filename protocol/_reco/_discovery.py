@@ -63,10 +63,15 @@ def discover(
     # few above it are looked up and sorted (most of a question's hundreds are below)
     scores = merged.scores
     floor = ratio * min(past)
-    open_ = np.flatnonzero((scores > 0.0) & (scores >= floor))
-    open_ = open_[~np.isin(open_, [k for _, _, k in chosen])]
-    open_ = open_[~bought_of(ids[open_], keys)]
-    alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
+    taken = {k for _, _, k in chosen}
+    above = [
+        k for k in np.flatnonzero((scores > 0.0) & (scores >= floor)).tolist() if k not in taken
+    ]
+    alternatives: list[int] = []
+    if above:  # (np.isin costs more than this set for a few)
+        open_ = np.array(above, dtype=np.int64)
+        open_ = open_[~bought_of(ids[open_], keys)]
+        alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
     result: list[tuple[int, float, int]] = []
     kept = 0
     next_alternative = 0
