@@ -60,6 +60,13 @@ loop: CPU p50 with the personal feature on 134.1, 90.1, 118.7, 111.4 us first as
 run-to-run spread exceeds the change, so neither the gain nor a met target is shown by
 these runs (the last quieter runs, before: 101-102 and 108-112 us with the personal
 feature, p99 176-222 us). Learning 56.6, 53.9, 55.1, 52.5 s of CPU.
+
+Learning last measured (issue 16, the refresh in fewer Python steps, d04ec6b and 78013c9
+against ae5b1ad, ``--questions 300``, before, after, after, before on the loaded machine,
+reference loop 27.7, 17.6, 20.5, 25.2 us): 54.1, 48.0, 45.2, 52.1 s of CPU (0.89x and
+0.87x; the 10 s target not met), refreshing 44.4, 38.2, 35.9, 42.9 s, counting the pairs
+9.5, 9.4, 8.7, 9.1 s; peak memory 776, 767, 767, 774 MB (docs/recommender.md, *The
+refresh in fewer Python steps*, says where the time goes and what 10 s would need).
 """
 
 from __future__ import annotations
