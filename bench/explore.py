@@ -25,12 +25,15 @@ result; building the model alone is printed first (0.4 ms: fixed costs are no pa
 what a small world's states cost).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 72c5c17 (states explored from their canonical
-representative) on a shared 2-core machine (load about 4.9), two runs: without symmetry
-32,838-46,365 states per CPU second in every world; with symmetry 5,193-5,382 (no
-faults, 225 states), 8,193-8,233 (loss, 1,626), 12,291-12,557 (crash, 6,212),
-13,589-14,928 (target, 45,599 states in 3.1-3.4 s of CPU): with symmetry the rate target
-is not met (README, *Exhaustive exploration*).
+under 5 minutes on 2 cores. Measured at 2b3238c (states explored as first reached, the
+checker's misses cheaper) back to back with d47975a, alternated twice, on a 2-core
+machine shared with other work (load about 8), states per CPU second with symmetry,
+before / after: no faults (225 states) 4,503 / 7,362 and 5,256 / 6,976; loss <= 1
+(1,626) 7,712 / 13,509 and 7,416 / 13,336; 1 crash anywhere (6,212) 11,065 / 18,737 and
+12,875 / 19,192; the target world (45,599, 1.9 s of CPU after) 13,688 / 23,881 and
+14,048 / 24,150. Without symmetry 28,846-48,458 before, 39,294-52,055 after. With
+symmetry the rate target is met by the target world only (README, *Exhaustive
+exploration*).
 """
 
 from __future__ import annotations
