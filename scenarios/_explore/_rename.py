@@ -2,13 +2,12 @@
 values.
 
 A renaming swaps the receipt ids, the phone ids and the shops of purchases that play the
-same role (``docs/explore.md``, *Fingerprints and symmetry*). A fingerprint needs only the
-renamed *text* of a state (:func:`text_renaming`); exploring a state from its canonical
-representative needs the renamed *values* (:class:`Renaming`): the parties' snapshots,
-the messages in flight, the timers' keys, the checker's facts and a path's trace events,
-each rebuilt with its texts renamed, as the run with the names swapped would have made
-them. A message digest the checker keeps is renamed through the text of the body it
-digests (the explorer keeps each body's text by its digest).
+same role (``docs/explore.md``, *Fingerprints and symmetry*). A fingerprint needs the
+renamed *text* of a state's timers, messages and checker cells (:func:`text_renaming`) and
+the renamed *value* of each party's snapshot (:class:`Renaming`: rebuilt with its texts
+renamed, as the run with the names swapped would have made it, before its dicts and sets
+are made canonical). A message digest is renamed through the text of the body it digests
+(the explorer keeps each body's text by its digest).
 """
 
 from __future__ import annotations
@@ -58,18 +57,8 @@ class Renaming:
     def __init__(self, mapping: Mapping[str, str], digests: dict[bytes, str]) -> None:
         self.mapping = dict(mapping)
         self.text = text_renaming(self.mapping)
-        self.identity = self.text is str
         self._digests = digests
         self._texts: dict[str, str] = {}
-
-    def then(self, other: Renaming) -> Renaming:
-        """This renaming, then ``other``."""
-        return Renaming(
-            {k: other.mapping.get(v, v) for k, v in self.mapping.items()}, self._digests
-        )
-
-    def inverse(self) -> Renaming:
-        return Renaming({v: k for k, v in self.mapping.items()}, self._digests)
 
     def __call__(self, value: Any) -> Any:
         cls = type(value)

@@ -62,8 +62,8 @@ class Model(Protocol[S]):
 
     def representative(self, state: S) -> S:
         """The state to explore for ``state``, asked once, when its fingerprint is new: a
-        state with the same fingerprint whose successors stand for ``state``'s (under
-        symmetry, its canonical representative; else ``state`` itself)."""
+        state with the same fingerprint whose successors stand for ``state``'s (``state``
+        itself, or, say, a canonical form of it)."""
         ...
 
     def violations(self, state: S, terminal: bool) -> Sequence[str]:
