@@ -59,19 +59,18 @@ def discover(
     past = [score for (_, score, _), mine in zip(chosen, own, strict=True) if mine][slots:]
     if not past:
         return list(chosen)  # nothing to displace, no more work
-    # a candidate below ratio times the lowest displaced score can displace none: only the
-    # few above it are looked up and sorted (most of a question's hundreds are below)
+    # a candidate below ratio times the lowest displaced score can displace none, and no
+    # more than one per displaced product is taken: only those are sorted
     scores = merged.scores
-    floor = ratio * min(past)
-    taken = {k for _, _, k in chosen}
-    above = [
-        k for k in np.flatnonzero((scores > 0.0) & (scores >= floor)).tolist() if k not in taken
-    ]
-    alternatives: list[int] = []
-    if above:  # (np.isin costs more than this set for a few)
-        open_ = np.array(above, dtype=np.int64)
-        open_ = open_[~bought_of(ids[open_], keys)]
-        alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
+    wanted = (scores > 0.0) & (scores >= ratio * min(past))
+    wanted[[k for _, _, k in chosen]] = False
+    open_ = np.flatnonzero(wanted)
+    open_ = open_[~bought_of(ids[open_], keys)]
+    if len(open_) > len(past):  # at most one per displaced product: the best, and ties
+        values = scores[open_]
+        least = np.partition(values, len(values) - len(past))[len(values) - len(past)]
+        open_ = open_[values >= least]
+    alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
     result: list[tuple[int, float, int]] = []
     kept = 0
     next_alternative = 0
