@@ -80,20 +80,50 @@ The rest of the RSS (about 15 % at 100k) is transient: messages, effects and tra
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
-Where the targets stand (issue 13; shared 2-core machine, 2026-12-06, load 1-6, 3 and 5
-repeats; CPU medians): like for like, ``assocsim run`` takes 1.11x-1.22x SimPy's CPU at
+Where the targets stand (issue 13; shared 2-core machine, CPU medians). On 2026-12-07,
+at load 5-9 (other engineers' benches and tests; wall times 2-10x the CPU times), the tree
+of d47975a and the same tree with d1c5867, 15aef44 and fec28db (below) run side by side,
+twice, at 10k (5 repeats): like for like, ``assocsim run`` takes 1.20x / 1.17x SimPy's CPU
+after, 1.24x / 1.19x before (not met); the report pipeline 1.79 / 2.81 us per trace event
+after, 2.05 / 3.00 before; the fold alone 1.24 / 1.19 us after, 1.15 / 1.23 before: the
+change is within this machine's noise, as a 5 % cut of the fold's instructions would be.
+On 2026-12-06, at load 1-6 (3 and 5
+repeats): like for like, ``assocsim run`` takes 1.11x-1.22x SimPy's CPU at
 10k and 1.17x at 100k (not met; 1.15x / 1.08x measured before at load 1-5: the spread is
 the machine's); its bare world alone 0.97x-1.00x / 0.98x, so the report pipeline (1.65-2.0
 us per trace event at 10k, 2.1 us at 100k, 13-18 % of a run) is the whole difference. The
 fold alone costs 0.94-1.08 us per event at 10k (1.13 us before 361f85c): folded between
 the machines' steps it costs 0.7 us more (presumably the caches, shared with the run), and
-more at 100k, its tables growing. Per event, what is left is Python's own work: a call
-into the builder, a dict lookup for the receipt's record, one or two handler calls (the
-report's, the ledger's), a record or two read and written. Meeting it would take a fold
-that costs under ~0.3 us per event within the run (the two modules compiled, e.g. with
-mypyc, which the planted ledgers' subclasses and the explorer's ``fork`` would have to
-allow; or the facts kept as the events pass in the drivers' own records) or a driver
-leaner than SimPy's by the fold's cost. Per purchase, 183 / 200 / 219 us of CPU at 10k /
+more at 100k, its tables growing. Why the fold costs more within the run than alone, counted by
+cachegrind (instructions and simulated L1 data-cache misses, deterministic whatever the
+load; 2,000 purchases, 34,601 events, the tree of d47975a): the fold within the run
+(``assocsim run`` less the no-op sink) executes 6,290 instructions and misses the L1 data
+cache 116 times per event; replayed alone (the recorded run folded, less the recorded run,
+the replay loop included) 7,770 instructions but 67 misses. Within the run it does less
+work but waits on memory more: between two events the machines' steps evict the
+builder's and the ledger's tables, and a receipt's facts sit in four or five records of
+different dicts (the report's record, the ledger's receipt and (receipt, phone) records,
+``bound``, ``shown``). The collector is not the cause (its time within a 10k run: 0.12 s
+with the report, 0.10 s without, of 2.2-2.7 s), nor a ``TraceEvent`` per event (a sink
+gets none), and folding in batches does not help: a sink buffering 256 to 65,536 events
+and folding each batch measured no better than the direct one (its tuple per event costs
+what the warm caches save). With
+d1c5867, 15aef44 and fec28db (the ledger's and the report's handlers called straight from
+one dispatch entry per message class, the report's handed the receipt's record; a
+(receipt, address) record found in the ledger's handler; a push timer's receipt named by
+its record): 5,939 instructions and 102 misses per event (-6 %, -12 %). SimPy's driver
+costs about 3,100 instructions per event more than the bare world (3,000 purchases), so
+``assocsim run`` would be level with a fold of about half today's instructions and the
+misses of the fold alone. Designs that would get there, none built: the drivers
+dispatching by message class once (a sink handing out a tap per kind and class, which the
+effects interpreter and the actor call: no generic ``sent``/``received`` call and lookup
+per event); one record per receipt shared by the report and the ledger, found by one
+probe (one cache line or two instead of four or five records); or the two modules
+compiled (mypyc), which the planted ledgers' subclasses and the explorer's ``fork``
+would have to allow. The scaling sweep was not run again on 2026-12-07: on the loaded
+machine its 1M size could not finish in the session (its 10k child took 302 us of CPU per
+purchase, the load's cache contention included). Before these changes: per purchase,
+183 / 200 / 219 us of CPU at 10k /
 100k / 1M: 1.19x, and 206 / 222 / 236 us (1.15x) in a second run of the same code: flat
 within 1.20x in both (one run per size each, a margin the machine's noise could take);
 the collector 5 / 4 / 4 % of it, since what survives a middle collection is frozen too
