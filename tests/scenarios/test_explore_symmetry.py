@@ -1,11 +1,12 @@
-"""Symmetry: each state is explored from its canonical representative, the world's state
-and ``assocsim check``'s checker renamed together (``docs/explore.md``, "Speed").
+"""Symmetry: a state merges with its mirrors and no more, its fingerprint renaming the
+world's state and ``assocsim check``'s checker state together (``docs/explore.md``,
+*Fingerprints and symmetry*); each state is explored as first reached.
 
-What must hold for that to be sound and worth it: a renamed checker is the checker of the
-renamed trace; a state and each of its renamings have one fingerprint and one
-representative; a renamed checker state moves as its checker fed the events; and a
-counterexample found through representatives is a real run, named as from the initial
-state. Each is shown to catch its planted bug (``tests/planted/``).
+What must hold for that to be sound: a checker's cells renamed, in the canonical texts the
+fingerprint hashes (``_canon_renamed``), are the cells of the checker of the renamed
+trace, with its verdict renamed; two states share a fingerprint if and only if one is the
+other renamed; every renaming maps the world onto itself; and a counterexample under
+symmetry is a real run. Each is shown to catch its planted bug (``tests/planted/``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from actors import TraceEvent
 from scenarios._explore._api import explore, replay_counterexample
-from scenarios._explore._model import ProtocolModel, WorldState, _renamings
+from scenarios._explore._model import ProtocolModel, WorldState, _canon_renamed, _renamings
 from scenarios._explore._rename import Renaming, text_renaming
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import (
@@ -35,6 +36,7 @@ from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
 from tests.planted.namesake_symmetry import buyers_only_groups
+from tests.planted.sorted_first_cells import sorted_first_canon
 from tests.planted.substring_renaming import substring_renaming
 
 _WORLD = world_named("two-purchases")
@@ -53,27 +55,41 @@ def _fed(events: list[TraceEvent], digests: dict[bytes, str]) -> TraceChecker:
     return checker
 
 
-def _renamed_checker_is_the_renamed_traces(forget_digests: bool) -> bool:
+_Canon = Callable[[Any, Callable[[str], str], dict[bytes, str]], str]
+
+
+def _renamed_checker_is_the_renamed_traces(
+    canon: _Canon = _canon_renamed, *, forget_digests: bool = False
+) -> bool:
+    """The checker of a counterexample, its cells' canonical texts under the swap (as the
+    fingerprint makes them: ``canon``), against the cells of the checker fed the swapped
+    trace in its own names."""
     found = explore("two-purchases", cloud=buggy_cloud, symmetry=False)
     events = list(found.events)
     digests: dict[bytes, str] = {}
     checker = _fed(events, digests)
-    rename = Renaming(_SWAP, {} if forget_digests else digests)
+    rename = Renaming(_SWAP, digests)
     expected = _fed([rename(event) for event in events], digests)
     assert checker.monitor_state() != expected.monitor_state()  # the swap changes it
     lines = [rename.text(v.format_line()) for v in checker.fork().result().violations]
     assert lines == [v.format_line() for v in expected.fork().result().violations]
     assert lines  # the counterexample breaks a promise
-    frozen = rename(checker.monitor_state())  # its cells renamed: their canonical forms
-    return bool(frozen == expected.monitor_state())
+    known = {} if forget_digests else digests
+    renamed = [canon(cell, rename.text, known) for cell in checker.monitor_state()]
+    own = [_canon_renamed(cell, str, digests) for cell in expected.monitor_state()]
+    return renamed == own
 
 
 def test_a_renamed_checker_is_the_checker_of_the_renamed_trace() -> None:
-    assert _renamed_checker_is_the_renamed_traces(forget_digests=False)
+    assert _renamed_checker_is_the_renamed_traces()
 
 
 def test_a_renaming_that_forgets_the_digests_is_caught() -> None:
     assert not _renamed_checker_is_the_renamed_traces(forget_digests=True)
+
+
+def test_cells_sorted_before_they_are_renamed_are_caught() -> None:
+    assert not _renamed_checker_is_the_renamed_traces(sorted_first_canon)
 
 
 class _NamesKept(ProtocolModel):
@@ -82,9 +98,6 @@ class _NamesKept(ProtocolModel):
 
     def fingerprint(self, state: WorldState) -> Any:
         return hash((self._renamed(state.key)[0], self._monitor_texts[state.monitor][0]))
-
-    def representative(self, state: WorldState) -> WorldState:
-        return state
 
 
 def _mirrors_merge_alone(model: ProtocolModel) -> bool:
