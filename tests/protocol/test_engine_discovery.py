@@ -8,6 +8,7 @@ that ignores the ratio (tests/planted/ratioless_discovery.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -69,16 +70,16 @@ def questions(draw: st.DrawFn) -> tuple[Merged, Chosen, np.ndarray, np.ndarray]:
     size = draw(st.integers(1, 12))
     candidates = np.array(draw(st.permutations(range(16)))[:size], dtype=np.int64)
     # few distinct values: ties in score and between alternatives are common
-    scores = np.array(draw(st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0]),
-                                    min_size=size, max_size=size)))  # fmt: skip
+    values = st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0])
+    scores = np.array(draw(st.lists(values, min_size=size, max_size=size)))
     bought = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
     positive = [k for k in range(size) if scores[k] > 0]
     places = draw(st.permutations(positive))[: draw(st.integers(0, len(positive)))]
     decays = draw(
         st.lists(st.sampled_from([1.0, 0.8, 0.5]), min_size=len(places), max_size=len(places))
     )
-    ranked = sorted(((float(scores[k]) * d, k) for k, d in zip(places, decays, strict=True)),
-                    key=lambda e: -e[0])  # fmt: skip
+    decayed = [(float(scores[k]) * d, k) for k, d in zip(places, decays, strict=True)]
+    ranked = sorted(decayed, key=lambda e: -e[0])
     chosen = [(int(candidates[k]), s, k) for s, k in ranked]
     sku_ranks = np.array(draw(st.permutations(range(16))), dtype=np.int64)
     zeros = np.zeros(size)
@@ -101,10 +102,11 @@ def _plain_of(
     slots: int,
     ratio: float,
 ) -> Chosen:
+    candidates, scores = merged.candidates.tolist(), merged.scores.tolist()
+    ranks = sku_ranks.tolist()
     return plain_discover(
-        merged.candidates.tolist(), merged.scores.tolist(), bought.tolist(), sku_ranks.tolist(),
-        chosen, slots=slots, ratio=ratio,
-    )  # fmt: skip
+        candidates, scores, bought.tolist(), ranks, chosen, slots=slots, ratio=ratio
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -121,10 +123,10 @@ def test_the_rule_is_the_plain_loop(
 
 def test_the_plain_comparison_catches_a_rule_without_its_ratio() -> None:
     # own products 0 and 1 (3.0, 2.0), a stranger scoring 0.5: below half of either
+    zeros = np.zeros(3)
     merged = Merged(
-        np.array([0, 1, 2], dtype=np.int64), np.zeros(3), np.zeros(3), np.zeros(3),
-        np.array([3.0, 2.0, 0.5]),
-    )  # fmt: skip
+        np.array([0, 1, 2], dtype=np.int64), zeros, zeros, zeros, np.array([3.0, 2.0, 0.5])
+    )
     chosen = [(0, 3.0, 0), (1, 2.0, 1)]
     bought = np.array([True, True, False])
     ranks = np.arange(3, dtype=np.int64)
@@ -245,13 +247,36 @@ def test_a_strong_habit_stays_and_a_close_stranger_comes_in() -> None:
         assert [p.sku for p in planted.pair(*question, 3)] == answer
 
 
-def test_the_rule_is_off_by_default_and_checked() -> None:
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"habit_slots": -1},
+        {"habit_slots": True},  # a bool is never a number (the validator kit's rule)
+        {"habit_slots": 2.0},
+        {"habit_slots": "2"},
+        {"discovery": -0.1},
+        {"discovery": 1.5},
+        {"discovery": float("nan")},
+        {"discovery": float("inf")},
+        {"discovery": True},
+        {"discovery": None},
+    ],
+)
+def test_a_bad_rule_setting_is_refused_with_the_field_named(field: dict[str, Any]) -> None:
+    (name,) = field
+    with pytest.raises(LocalProtocolError, match=f"EngineConfig.{name}: "):
+        attrs.evolve(EngineConfig(), **field)
+    engine = PairingEngine()
+    slots, ratio = field.get("habit_slots", 2), field.get("discovery", 0.5)
+    with pytest.raises(LocalProtocolError, match=f"EngineConfig.{name}: "):
+        engine.set_discovery(slots, ratio)
+    assert engine.config.habit_slots is None  # the refused setting left nothing behind
+
+
+def test_the_rule_is_off_by_default_and_set_discovery_turns_it_off() -> None:
     assert EngineConfig().habit_slots is None
-    with pytest.raises(LocalProtocolError):
-        EngineConfig(habit_slots=-1)
-    with pytest.raises(LocalProtocolError):
-        EngineConfig(discovery=1.5)
-    engine = PairingEngine(config=EngineConfig(habit_slots=2))
+    engine = PairingEngine(config=EngineConfig(habit_slots=2, discovery=0.7))
     engine.set_discovery(None, 0.5)
-    assert engine.config.habit_slots is None
-    assert attrs.evolve(engine.config, habit_slots=3).habit_slots == 3
+    assert (engine.config.habit_slots, engine.config.discovery) == (None, 0.5)
+    engine.set_discovery(0, 0.0)  # the extremes are settings: every own product may go
+    assert (engine.config.habit_slots, engine.config.discovery) == (0, 0.0)
