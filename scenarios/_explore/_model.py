@@ -118,6 +118,10 @@ SOMETIMES = (
 _CONTAINERS = frozenset({frozenset, tuple})  # the kinds of a checker's cells that are not atoms
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
+# the bits of an events' number in a checker move's key (monitor << _EVENTS_BITS | number):
+# events are numbered anew from 0 when their cache is cleared, so a number stays below
+# _MOVES_KEPT and two keys never collide (tests/scenarios/test_explore_monitor.py)
+_EVENTS_BITS = 32
 _FINGERPRINTS_KEPT = 500_000  # symmetric fingerprints cached by state (~0.5 KB each)
 _CLOUD_KEEPS = ("store", "recommender", "config", "device_tokens")  # not its memory
 _POS_CONSTANTS = ("merchant_id", "pos_id", "cloud", "_checkouts", "_promotions")
@@ -316,8 +320,8 @@ class ProtocolModel:
         self._monitors: list[TraceChecker] = []
         self._monitor_states: list[MonitorState] = []
         self._monitor_ids: dict[MonitorState, int] = {}
-        # (monitor << 32 | events' number) -> the monitor after them: one int, compared at
-        # once (events are numbered far fewer than 2**32 times)
+        # (monitor << _EVENTS_BITS | events' number) -> the monitor after them: one int,
+        # compared at once (an events' number stays below _MOVES_KEPT < 2**_EVENTS_BITS)
         self._monitor_moves: dict[int, int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
         self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
@@ -514,7 +518,7 @@ class ProtocolModel:
         if not events or not self._with_monitor:
             return monitor
         number = self._events_number(events)
-        pair = monitor << 32 | number
+        pair = monitor << _EVENTS_BITS | number
         found = self._monitor_moves.get(pair)
         if found is not None:
             return found
@@ -544,16 +548,19 @@ class ProtocolModel:
         return found
 
     def _events_number(self, events: tuple[TraceEvent, ...]) -> int:
-        """The number of ``events`` (equal tuples, one number; never reused), parsed once."""
+        """The number of ``events`` (equal tuples, one number), parsed once; numbers are
+        reused only after every cache keyed by them is cleared."""
         known = self._event_ids.get(id(events))
         if known is not None and known[0] is events:
             return known[1]
         number = self._event_numbers.get(events)
         if number is None:
-            if len(self._event_numbers) >= _MOVES_KEPT:  # a cache: numbers stay unique
-                self._event_numbers.clear()
+            if len(self._event_numbers) >= _MOVES_KEPT:  # a cache: numbered anew from 0,
+                self._event_numbers.clear()  # with the checker's moves keyed by the numbers
                 self._records.clear()
                 self._event_ids.clear()
+                self._monitor_moves.clear()
+                self._numbers = itertools.count()
             number = self._event_numbers[events] = next(self._numbers)
             self._records[number] = self._parsed(events)
         if len(self._event_ids) >= _MOVES_KEPT:

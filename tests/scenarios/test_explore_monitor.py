@@ -12,6 +12,7 @@ import pytest
 from actors import EventKind, TraceEvent
 from protocol import AssociationPush, PushReason
 from scenarios import CloudFactory, TraceChecker, explore
+from scenarios._explore import _model
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
@@ -21,6 +22,7 @@ from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
 from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.shallow_fork import factless_become, shallow_fork
+from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
 
 _SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
 
@@ -215,3 +217,30 @@ def test_equal_cells_are_shared_but_never_an_atom_of_another_type() -> None:
     assert type(_shared(1.0, {True: True})) is float
     seen: frozenset[str] = frozenset({"r-1"})
     assert _shared(frozenset({"r-1"}), {seen: seen}) is seen
+
+
+# ------------------------------------------------------------------ the checker's move keys
+
+
+def _counts_with_small_keys(model_class: type[ProtocolModel]) -> tuple[int, int]:
+    """The product counts of ``two-purchases`` (1 loss) when events are numbered in 3 bits
+    and cached 8 at a time: a key collision would merge states the checker tells apart."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_model, "_EVENTS_BITS", 3)
+        patch.setattr(_model, "_MOVES_KEPT", 8)
+        found = search(model_class(world_named("two-purchases"), Budgets(loss=1)))
+    assert not found.violations or model_class is not ProtocolModel
+    return found.progress.states, found.terminal_states
+
+
+def test_checker_moves_keyed_by_one_int_never_collide() -> None:
+    assert _model._MOVES_KEPT <= 1 << _model._EVENTS_BITS  # numbers fit their bits
+    expected = search(ProtocolModel(world_named("two-purchases"), Budgets(loss=1)))
+    counts = (expected.progress.states, expected.terminal_states)
+    assert _counts_with_small_keys(ProtocolModel) == counts
+
+
+def test_events_numbered_past_their_bits_are_caught() -> None:
+    expected = search(ProtocolModel(world_named("two-purchases"), Budgets(loss=1)))
+    counts = (expected.progress.states, expected.terminal_states)
+    assert _counts_with_small_keys(UnboundedEventNumbersModel) != counts
