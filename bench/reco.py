@@ -59,7 +59,10 @@ loop: CPU p50 with the personal feature on 134.1, 90.1, 118.7, 111.4 us first as
 126.4, 90.2, 101.1, 97.1 us), p99 222-382 us before and 226-354 us after: the load's
 run-to-run spread exceeds the change, so neither the gain nor a met target is shown by
 these runs (the last quieter runs, before: 101-102 and 108-112 us with the personal
-feature, p99 176-222 us). Learning 56.6, 53.9, 55.1, 52.5 s of CPU.
+feature, p99 176-222 us). Learning 56.6, 53.9, 55.1, 52.5 s of CPU. A later pair as the
+load eased (reference 10.8 us after, 15.1 us before): with the personal feature 104.6 /
+115.7 us after, 129.6 / 134.5 us before (first asking / learning between): the p50
+target with the personal feature not met in any measured run.
 
 Learning last measured (issue 16, the refresh in fewer Python steps, d04ec6b and 78013c9
 against ae5b1ad, ``--questions 300``, before, after, after, before on the loaded machine,
