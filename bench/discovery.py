@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
 
-from protocol import Catalog, PairingEngine, PurchaseUpload
+from protocol import AssocsimError, Catalog, EngineConfig, PairingEngine, PurchaseUpload
 from scenarios._model._datasets import gc_paused, household_phone_id, load_dataset
 from scenarios._reco._eval import engine_config
 
@@ -43,15 +43,21 @@ def _quantile(values: list[int], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] / 1000
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the data directory")
     parser.add_argument("--questions", type=int, default=3000, help="questions asked each way")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--slots", type=int, default=3, help="the rule's habit_slots")
     parser.add_argument("--ratio", type=float, default=0.5, help="the rule's discovery ratio")
-    args = parser.parse_args()
-    dataset = load_dataset("completejourney", args.data)
+    args = parser.parse_args(argv)
+    if args.questions < 1:
+        parser.error(f"--questions must be at least 1, got {args.questions}")
+    try:  # a bad --slots, --ratio or --data: one line, before minutes of learning
+        EngineConfig(habit_slots=args.slots, discovery=args.ratio)
+        dataset = load_dataset("completejourney", args.data)
+    except AssocsimError as error:
+        parser.error(str(error))
     config = engine_config("completejourney").with_weights(WEIGHTS)
     engine = PairingEngine(config=config, catalog=Catalog(()), rules={})
     with gc_paused():
@@ -91,8 +97,8 @@ def main() -> None:
         f"{args.questions} questions of 5 products, full Complete Journey model, CPU per associate"
     )
     print(f"without the rule: p50 {p50[0]:.1f} us, p99 {p99[0]:.1f} us")
-    print(f"with at most {args.slots} own products, ratio {args.ratio:g}: p50 {p50[1]:.1f} us, "
-          f"p99 {p99[1]:.1f} us")  # fmt: skip
+    rule = f"with at most {args.slots} own products, ratio {args.ratio:g}"
+    print(f"{rule}: p50 {p50[1]:.1f} us, p99 {p99[1]:.1f} us")
     print(f"ratio with / without: p50 {p50[1] / p50[0]:.2f}x, p99 {p99[1] / p99[0]:.2f}x")
     print(f"answers the rule changed: {changed} of {args.questions}")
 
