@@ -19,13 +19,32 @@ validated constructor's and refuses what it refuses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from ._messages import AssociatedProduct, Item, Offer, Reason
 
-__all__ = ["answer_from_line"]
+__all__ = ["Goods", "answer_from_line"]
+
+
+class Goods(Protocol):
+    """What an answer's goods fields are read from: a purchase :class:`Item` (trusted) or
+    anything else with the same fields, a catalog product say (validated)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def brand(self) -> str: ...
+    @property
+    def colour(self) -> str: ...
+    @property
+    def price(self) -> float: ...
+
 
 _Rule = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -52,12 +71,14 @@ _new = object.__new__
 
 
 def answer_from_line(
-    line: Item, reason: Reason, score: float, offer: Offer | None = None
+    line: Goods, reason: Reason, score: float, offer: Offer | None = None
 ) -> AssociatedProduct:
     """*line*'s goods recommended for *reason* with *score*; on *offer*, at the offer's
     price and with its description. Equal to ``AssociatedProduct(...)`` of the same
     fields, and raises the same :class:`~protocol.InvalidMessage` for a bad reason or
-    score."""
+    score. Goods not exactly an :class:`Item` (and an offer not exactly an
+    :class:`Offer`) are built by the validated constructor: the one conversion of goods
+    to an answer (``protocol/_reco/_catalog.py``'s ``associated_product`` caches it)."""
     if type(line) is not Item or (offer is not None and type(offer) is not Offer):
         return AssociatedProduct(
             sku=line.sku,

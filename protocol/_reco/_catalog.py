@@ -26,6 +26,7 @@ import attrs
 from protocol._core._errors import LocalProtocolError
 from protocol._core._ids import token_validator
 from protocol._core._messages import MAX_TEXT_LENGTH, AssociatedProduct, Item, Offer, Reason
+from protocol._core._trusted import answer_from_line
 from protocol._core._validators import finite_number, text
 
 __all__ = ["DEPARTMENTS", "Catalog", "Product", "associated_product", "builtin_catalog"]
@@ -104,19 +105,11 @@ def associated_product(
     """*goods* (a catalog product, or a purchase line the engine learnt) recommended for
     *reason* with *score*; on *offer*, at the offer's price and with its description.
 
-    The one Product -> AssociatedProduct conversion of every recommender. Cached: the same
-    goods with the same score and reason is built (and validated) once."""
-    return AssociatedProduct(
-        sku=goods.sku,
-        name=goods.name,
-        category=goods.category,
-        brand=goods.brand,
-        colour=goods.colour,
-        price=goods.price if offer is None else offer.price,
-        reason=reason,
-        score=score,
-        offer=None if offer is None else offer.description,
-    )
+    The Product -> AssociatedProduct conversion of every recommender, cached: the same
+    goods with the same score and reason is built once (by
+    :func:`~protocol._core._trusted.answer_from_line`: a catalog product validated, a
+    learned purchase line's goods fields copied)."""
+    return answer_from_line(goods, reason, score, offer)
 
 
 # --------------------------------------------------------------------------- tables

@@ -58,6 +58,7 @@ def agrees_with_validated(build: Build) -> None:
         got = build(line, reason, score, offer)
         assert type(got) is AssociatedProduct
         assert got == expected
+        assert hash(got) == hash(expected)  # every field set, as attrs hashes them
         # bit for bit: == does not tell 0.0 from -0.0
         assert [float.hex(v) if type(v) is float else v for v in attrs.astuple(got)] == [
             float.hex(v) if type(v) is float else v for v in attrs.astuple(expected)
