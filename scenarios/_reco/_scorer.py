@@ -72,7 +72,9 @@ class Fit:
     tuned_hit_rate: float = 0.0
     """...and of the tuned ones."""
     discovery: tuple[int | None, float] = (None, 0.5)
-    """The discovery rule chosen, (habit_slots, discovery): (None, ...) for none."""
+    """The engine's discovery rule after the fit, (habit_slots, discovery): (None, ...)
+    for none; the configured one, kept, when there was no validation question to choose
+    by (``queries`` 0)."""
     discovery_figures: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
     """The validation (hit@5, products recommended) of the answers without the rule and
     with the one chosen."""
@@ -89,6 +91,9 @@ class Fit:
     def _discovery(self) -> str:
         slots, ratio = self.discovery
         (hit, shown), (rule_hit, rule_shown) = self.discovery_figures
+        if not self.queries:  # nothing answered: no figures to print
+            kept = "none" if slots is None else f"at most {slots} own products, {ratio:g}"
+            return f"discovery rule as configured ({kept}): no validation question to choose by"
         if slots is None:
             return f"no discovery rule (answered: hit@5 {hit:.3f}, {shown:.0f} products shown)"
         return (
@@ -244,7 +249,10 @@ def fit_engine(
             rows.append(features)
             labels.append(1.0 if sku in inside else 0.0)
             numbers.append(number)
-    fit = Fit(engine.config.weights, len(asked[::step]), len(rows), int(sum(labels)))
+    configured = (engine.config.habit_slots, engine.config.discovery)
+    fit = Fit(
+        engine.config.weights, len(asked[::step]), len(rows), int(sum(labels)), discovery=configured
+    )
     if rows and 0 < fit.positives < len(rows):
         x, y, q = np.asarray(rows), np.asarray(labels), np.asarray(numbers)
         logistic = logistic_weights(x, y)

@@ -111,3 +111,19 @@ def test_the_discovery_rule_chosen_shows_the_most_products_without_losing_hits()
         engine.set_discovery(slots, ratio)
         hits, shown = answered(engine, questions)
         assert hits < plain[0] or shown <= found[1] or shown < DISCOVERY_GAIN * plain[1]
+
+
+def test_without_validation_questions_the_fit_reports_the_rule_the_engine_keeps() -> None:
+    # baskets of one product: no question of 2-10 products to fit or choose a rule by
+    dataset = load_dataset("completejourney", DATA)
+    singles = [dataset.items(b)[:1] for b in dataset.baskets[:50]]
+    shoppers = [
+        household_phone_id(b.household) if b.household else None for b in dataset.baskets[:50]
+    ]
+    engine = PairingEngine(Catalog(()), {}, EngineConfig(habit_slots=2, discovery=0.7))
+    fit = fit_engine(engine, singles, shoppers)
+    assert fit.queries == 0 and engine.baskets == 50
+    assert fit.discovery == (engine.config.habit_slots, engine.config.discovery) == (2, 0.7)
+    assert "discovery rule as configured (at most 2 own products, 0.7)" in fit.describe()
+    plain = fit_engine(PairingEngine(Catalog(()), {}, EngineConfig()), singles, shoppers)
+    assert plain.discovery[0] is None and "configured (none)" in plain.describe()
