@@ -20,6 +20,7 @@ from scenarios._trace._checks import MonitorState, _shared
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
+from tests.planted.layout_kept import layout_kept_cells
 from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.shallow_fork import factless_become, shallow_fork
 from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
@@ -191,6 +192,28 @@ def test_a_fork_sharing_the_ledgers_lists_is_caught() -> None:
 
 def test_a_fork_reading_its_origins_cells_is_caught() -> None:
     assert not _fork_keeps_its_origin(origin_laid_fork)  # planted: tests/planted/origin_laid.py
+
+
+def _a_late_attribute_is_a_cell(cells: Callable[[TraceChecker], list[Any]]) -> bool:
+    """A fact container an owner gains after its ``__init__`` is read into the checker's
+    state (its layout found again), with *cells* as the checker's cell reader."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TraceChecker, "_cells", cells)
+        checker = TraceChecker(_SETTINGS)
+        for record in _records()[:10]:
+            checker.feed(record)
+        before = checker.monitor_state()
+        vars(checker._invariants[0])["late"] = {"a-fact"}  # set after __init__
+        after = checker.monitor_state()
+    return len(after) == len(before) + 1 and frozenset({"a-fact"}) in after
+
+
+def test_an_attribute_set_after_init_is_in_the_checkers_state() -> None:
+    assert _a_late_attribute_is_a_cell(TraceChecker._cells)
+
+
+def test_a_layout_never_found_again_is_caught() -> None:
+    assert not _a_late_attribute_is_a_cell(layout_kept_cells)  # planted: layout_kept.py
 
 
 @pytest.mark.parametrize(
