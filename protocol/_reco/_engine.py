@@ -389,13 +389,17 @@ class _Tables:
 def _by_keys(first: _Ints, second: _Floats, third: _Ints) -> _Ints:
     """``np.lexsort((third, second, first))``: the order by *first*, then *second*, then
     *third*, by one sort of one whole-number key packing *first*, the place of *second*
-    among its distinct values and *third* (about three times faster than lexsort). The
-    caller keeps the bits of *first*, ``len(second)`` and *third* within
-    :data:`_KEY_BITS`; *first* and *third* are non-negative."""
+    among its distinct values and *third* (about three times faster than lexsort), or by
+    lexsort itself when that key would not fit :data:`_KEY_BITS` (a full refresh of about
+    a million phones' products: the caller does not bound it). *first* and *third* are
+    non-negative."""
     second = second + 0.0  # -0.0 ranks with 0.0, as Python compares them
-    places = np.unique(second, return_inverse=True)[1].reshape(-1).astype(np.int64)
     shift_b = int(third.max(initial=0)).bit_length()
     shift_a = shift_b + len(second).bit_length()
+    if shift_a + int(first.max(initial=0)).bit_length() > _KEY_BITS:
+        wide: _Ints = np.lexsort((third, second, first))
+        return wide
+    places = np.unique(second, return_inverse=True)[1].reshape(-1).astype(np.int64)
     # the keys are distinct (the callers': one per list or phone and candidate), so any
     # sort gives the one order: numpy's default argsort, not the stable one (about 4x)
     order: _Ints = np.argsort((first << shift_a) | (places << shift_b) | third)

@@ -1,7 +1,9 @@
 """The refresh's batched grouping helpers (``protocol/_reco/_engine.py``) against plain
 loops on small random inputs: ``_distinct`` (``np.unique`` with the inverse, by one sort of
-each value packed with its place) and ``_places`` (each entry's place in its group). The
-checks catch the planted ``tests/planted/narrow_distinct.py`` versions of both."""
+each value packed with its place), ``_places`` (each entry's place in its group) and
+``_by_keys`` (``np.lexsort`` of three keys, by one packed key when it fits). The checks
+catch the planted ``tests/planted/narrow_distinct.py`` versions of the first two and
+``tests/planted/overflowing_keys.py`` (a packed key wider than 63 bits)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol._reco._engine import _distinct, _places
+from protocol._reco._engine import _by_keys, _distinct, _places
 from tests.planted.narrow_distinct import global_places, narrow_distinct
+from tests.planted.overflowing_keys import overflowing_by_keys
 
 _Ints = np.ndarray
 
@@ -58,3 +61,39 @@ def test_the_checks_catch_a_narrow_place_field_and_places_not_per_group() -> Non
     _check_places(_places, owners)
     with pytest.raises(AssertionError):
         _check_places(global_places, owners)
+
+
+def _check_by_keys(
+    by_keys: Callable[[_Ints, _Ints, _Ints], _Ints], rows: list[tuple[int, float, int]]
+) -> None:
+    """*by_keys* orders distinct (first, second, third) rows as np.lexsort does."""
+    first, second, third = (np.array(column) for column in zip(*rows, strict=True))
+    first, third = first.astype(np.int64), third.astype(np.int64)
+    expected = np.lexsort((third, second.astype(np.float64), first)).tolist()
+    assert by_keys(first, second.astype(np.float64), third).tolist() == expected
+
+
+_WIDE = st.integers(0, (1 << 40) - 1) | st.integers(0, 3)  # wide: no single key fits
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_WIDE, st.sampled_from([-1.5, -0.0, 0.0, 0.25, 2.0]), _WIDE),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda row: (row[0], row[1] + 0.0, row[2]),  # distinct, as the callers'
+    )
+)
+def test_by_keys_is_lexsort_however_wide_the_keys(rows: list[tuple[int, float, int]]) -> None:
+    _check_by_keys(_by_keys, rows)
+
+
+def test_the_check_catches_a_packed_key_that_overflows() -> None:
+    narrow = [(3, 0.5, 7), (1, 0.5, 9), (1, -2.0, 2), (0, 0.5, 1)]
+    wide = [(1 << 40, 0.5, 1 << 21), (1, 0.5, 5), (0, -1.0, (1 << 21) + 3)]
+    _check_by_keys(_by_keys, narrow)
+    _check_by_keys(_by_keys, wide)
+    _check_by_keys(overflowing_by_keys, narrow)  # the packing itself is right...
+    with pytest.raises(AssertionError):  # ...but a key past 63 bits wraps
+        _check_by_keys(overflowing_by_keys, wide)
