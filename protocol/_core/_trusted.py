@@ -6,11 +6,12 @@ Why: answering (step 506) builds up to ``limit`` answers per question, and the v
 constructor runs nine validators for each (about 3.5 us of a 5-answer question's 100 us
 budget per answer, docs/recommender.md, *Speed*). Six of its fields are copied from an
 :class:`Item` whose own validators (the very same validator objects:
-``protocol/_core/_messages.py``) ran when the line was built, and an offer's price and
-description were checked by :class:`Offer`'s, the same rules as the answer's ``price`` and
-``offer``. So only the reason and score, which the engine computed, are checked, by
-:class:`AssociatedProduct`'s own field validators. Anything else (a catalog product, whose
-price has no upper bound; a subclass of Item) goes through the validated constructor.
+``protocol/_core/_messages.py``) ran when the line was built, and an offer's price was
+checked by :class:`Offer`'s, the same rule as the answer's ``price``. So only the reason
+and score, which the engine computed, are checked, by :class:`AssociatedProduct`'s own
+field validators (and, on the rare answer with an offer, its offer rule). Anything else
+(a catalog product, whose price has no upper bound; a subclass of Item) goes through the
+validated constructor.
 Every message received or built elsewhere is validated as before; the wire codec never
 uses this. ``tests/protocol/test_trusted_answer.py`` checks it builds objects equal to the
 validated constructor's and refuses what it refuses.
@@ -58,8 +59,11 @@ def _rule(field: attrs.Attribute[Any]) -> _Rule:
 
 
 _FIELDS = attrs.fields(AssociatedProduct)
-_REASON, _SCORE = _FIELDS.reason, _FIELDS.score
+_REASON, _SCORE, _OFFER = _FIELDS.reason, _FIELDS.score, _FIELDS.offer
 _check_reason, _check_score = _rule(_REASON), _rule(_SCORE)
+# an answer's offer rule is a method of its own (Offer's description has the goods' text
+# rule): run on the rare answer with an offer, so no answer rule is assumed to be Offer's
+_check_offer = _rule(_OFFER)
 _slots: dict[str, Any] = {  # each field's slot setter: a frozen class refuses setattr
     field.name: AssociatedProduct.__dict__[field.name].__set__ for field in _FIELDS
 }
@@ -103,6 +107,7 @@ def answer_from_line(
         _price(answer, line.price)
         _offer(answer, None)
     else:
+        _check_offer(answer, _OFFER, offer.description)
         _price(answer, offer.price)
         _offer(answer, offer.description)
     _reason(answer, reason)

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import AssociatedProduct, InvalidMessage, Item, Offer, Product, Reason
+from protocol._core import _trusted
 from protocol._core._trusted import answer_from_line
 from scenarios.testing.strategies import items, offers
 from tests.planted.rounded_answer import rounded_answer_from_line
@@ -98,3 +99,22 @@ def test_goods_not_a_line_are_validated() -> None:
     product = Product("SKU-1", "Soap", "soap", "Brand", "", 1e12)
     with pytest.raises(InvalidMessage, match=r"AssociatedProduct\.price"):
         answer_from_line(cast(Any, product), Reason.COMPLEMENT, 1.0)  # not a line, on purpose
+
+
+def _strict_offer_rule(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A tighter rule for an answer's offer, as AssociatedProduct might gain."""
+    if value is not None and len(value) > 3:
+        raise InvalidMessage(f"AssociatedProduct.{attribute.name}: at most 3 characters")
+
+
+def test_an_answers_offer_is_checked_by_the_answers_own_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The offer's description is copied from a valid Offer, but AssociatedProduct's offer
+    rule is a method of its own, not a shared validator object: it is run, so a rule
+    tightened there holds for trusted answers too."""
+    monkeypatch.setattr(_trusted, "_check_offer", _strict_offer_rule)
+    line = Item("SKU-1", "Soap", "soap", "Brand", "", 1, 2.5)
+    with pytest.raises(InvalidMessage, match=r"AssociatedProduct\.offer"):
+        answer_from_line(line, Reason.OFFER, 1.0, Offer("SKU-1", "2 for 1", 2.0))
+    assert answer_from_line(line, Reason.OFFER, 1.0, Offer("SKU-1", "½", 2.0)).offer == "½"
