@@ -87,6 +87,8 @@ twice, at 10k (5 repeats): like for like, ``assocsim run`` takes 1.20x / 1.17x S
 after, 1.24x / 1.19x before (not met); the report pipeline 1.79 / 2.81 us per trace event
 after, 2.05 / 3.00 before; the fold alone 1.24 / 1.19 us after, 1.15 / 1.23 before: the
 change is within this machine's noise, as a 5 % cut of the fold's instructions would be.
+At 100k, side by side once (2 repeats, what the load left time for): 1.20x after, 1.19x
+before (not met); the pipeline 2.29 / 2.20 us per event, the fold alone 1.64 / 1.66 us.
 On 2026-12-06, at load 1-6 (3 and 5
 repeats): like for like, ``assocsim run`` takes 1.11x-1.22x SimPy's CPU at
 10k and 1.17x at 100k (not met; 1.15x / 1.08x measured before at load 1-5: the spread is
