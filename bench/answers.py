@@ -30,25 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
 
 from protocol import AssociatedProduct, Item, Offer, Reason, builtin_catalog
-from protocol._core._trusted import answer_from_line
+from protocol._core._trusted import answer_from_line, validated_answer
 
 _BLOCK = 100  # questions per timing: a question (~10 us) is near the clock's grain
 _Question = list[tuple[Item, Reason, float, Offer | None]]
-
-
-def validated(line: Item, reason: Reason, score: float, offer: Offer | None) -> AssociatedProduct:
-    """The validated constructor, every field checked (the baseline)."""
-    return AssociatedProduct(
-        sku=line.sku,
-        name=line.name,
-        category=line.category,
-        brand=line.brand,
-        colour=line.colour,
-        price=line.price if offer is None else offer.price,
-        reason=reason,
-        score=score,
-        offer=None if offer is None else offer.description,
-    )
 
 
 def questions(count: int, seed: int = 7) -> list[_Question]:
@@ -95,7 +80,7 @@ def main() -> int:
     for question in asked[:_BLOCK]:  # the same answers, bit for bit
         for line, reason, score, offer in question:
             a = answer_from_line(line, reason, score, offer)
-            b = validated(line, reason, score, offer)
+            b = validated_answer(line, reason, score, offer)
             if a != b or a.score.hex() != b.score.hex():
                 print(f"answers differ: {a!r} != {b!r}")
                 return 1
@@ -103,7 +88,7 @@ def main() -> int:
     validated_ns: list[float] = []
     for n in range(0, len(asked) - _BLOCK + 1, _BLOCK):
         block = asked[n : n + _BLOCK]
-        pair = [(answer_from_line, trusted_ns), (validated, validated_ns)]
+        pair = [(answer_from_line, trusted_ns), (validated_answer, validated_ns)]
         for build, times in pair if n // _BLOCK % 2 == 0 else reversed(pair):
             times.append(_timed(build, block) / _BLOCK)
     fast, slow = statistics.median(trusted_ns), statistics.median(validated_ns)

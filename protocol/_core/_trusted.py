@@ -26,7 +26,7 @@ import attrs
 
 from ._messages import AssociatedProduct, Item, Offer, Reason
 
-__all__ = ["Goods", "answer_from_line"]
+__all__ = ["Goods", "answer_from_line", "validated_answer"]
 
 
 class Goods(Protocol):
@@ -74,6 +74,25 @@ _price, _reason, _score, _offer = (_slots[name] for name in ("price", "reason", 
 _new = object.__new__
 
 
+def validated_answer(
+    goods: Goods, reason: Reason, score: float, offer: Offer | None = None
+) -> AssociatedProduct:
+    """The same answer built by the validated constructor, every field checked: what
+    :func:`answer_from_line` does for goods it does not trust (``bench/answers.py``
+    times the two against each other)."""
+    return AssociatedProduct(
+        sku=goods.sku,
+        name=goods.name,
+        category=goods.category,
+        brand=goods.brand,
+        colour=goods.colour,
+        price=goods.price if offer is None else offer.price,
+        reason=reason,
+        score=score,
+        offer=None if offer is None else offer.description,
+    )
+
+
 def answer_from_line(
     line: Goods, reason: Reason, score: float, offer: Offer | None = None
 ) -> AssociatedProduct:
@@ -84,17 +103,7 @@ def answer_from_line(
     :class:`Offer`) are built by the validated constructor: the one conversion of goods
     to an answer (``protocol/_reco/_catalog.py``'s ``associated_product`` caches it)."""
     if type(line) is not Item or (offer is not None and type(offer) is not Offer):
-        return AssociatedProduct(
-            sku=line.sku,
-            name=line.name,
-            category=line.category,
-            brand=line.brand,
-            colour=line.colour,
-            price=line.price if offer is None else offer.price,
-            reason=reason,
-            score=score,
-            offer=None if offer is None else offer.description,
-        )
+        return validated_answer(line, reason, score, offer)
     answer: AssociatedProduct = _new(AssociatedProduct)
     _check_reason(answer, _REASON, reason)
     _check_score(answer, _SCORE, score)
