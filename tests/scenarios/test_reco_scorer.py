@@ -1,14 +1,20 @@
 """The pairing engine's scorer fit (scenarios._reco._scorer): a logistic regression on a
-validation slice of the training baskets, non-negative weights, deterministic."""
+validation slice of the training baskets, non-negative weights, deterministic; and the
+discovery rule's choice on the same slice, on the Complete Journey excerpt (where no rule
+reaches the gain) and on scripted answers where one does (catching the planted
+``tests/planted/unchosen_discovery.py``, which never keeps one)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
+import attrs
 import numpy as np
 import pytest
 
-from protocol import Catalog, EngineConfig, PairingEngine
+from protocol import Catalog, EngineConfig, Item, Pairing, PairingEngine, Reason
 from scenarios._model._datasets import household_phone_id, load_dataset
 from scenarios._reco._scorer import (
     DISCOVERY_CHOICES,
@@ -20,6 +26,8 @@ from scenarios._reco._scorer import (
     logistic_weights,
     tune_weights,
 )
+from tests.builders import catalog_items
+from tests.planted.unchosen_discovery import unchosen_discovery
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -127,3 +135,65 @@ def test_without_validation_questions_the_fit_reports_the_rule_the_engine_keeps(
     assert "discovery rule as configured (at most 2 own products, 0.7)" in fit.describe()
     plain = fit_engine(PairingEngine(Catalog(()), {}, EngineConfig()), singles, shoppers)
     assert plain.discovery[0] is None and "configured (none)" in plain.describe()
+
+
+Rule = tuple[int | None, float]
+(ITEM,) = catalog_items("SKIN-FW-001")  # any valid line: only its SKU is changed and read
+
+
+class _ScriptedEngine:
+    """Answers each question (by its number) as scripted for the rule set on it."""
+
+    def __init__(self, script: dict[Rule, list[list[str]]], questions: int) -> None:
+        self.script = script
+        self.rule: Rule = (None, 0.5)
+        self.asked = 0
+        self.questions = questions
+
+    def set_discovery(self, slots: int | None, ratio: float) -> None:
+        self.rule = (slots, ratio)
+        self.asked = 0
+
+    def pair(self, items: Sequence[Item], phone_id: str | None, limit: int) -> list[Pairing]:
+        plain = self.script[(None, 0.5)]
+        skus = self.script.get(self.rule, plain)[self.asked % self.questions]
+        self.asked += 1
+        return [Pairing(sku, 1.0, Reason.CO_PURCHASE) for sku in skus[:limit]]
+
+
+def _question(sku: str, other: str) -> tuple[Item, list[Item], str | None]:
+    """A question about *sku* from a basket that also holds *other* (only SKUs are read)."""
+    item, bought = (attrs.evolve(ITEM, sku=name) for name in (sku, other))
+    return item, [item, bought], "p"
+
+
+def test_the_chooser_keeps_the_rule_showing_most_products_without_losing_hits() -> None:
+    # without a rule: one hit of two questions, 3 products shown
+    script: dict[Rule, list[list[str]]] = {
+        (None, 0.5): [["b", "x"], ["y"]],
+        (4, 0.7): [["b", "n1"], ["y", "n2"]],  # the same hits, 4 shown
+        (3, 0.5): [["b", "n1", "n2"], ["d", "n3"]],  # more hits, 5 shown: the one to keep
+        (2, 0.7): [[f"n{k}" for k in range(5)], [f"m{k}" for k in range(5)]],  # 10, no hit
+    }
+    questions = [_question("a", "b"), _question("c", "d")]
+    engine = _ScriptedEngine(script, len(questions))
+    rule, figures = choose_discovery(cast(Any, engine), questions)
+    assert rule == (3, 0.5) == engine.rule  # set on the engine
+    assert figures == ((0.5, 3.0), (1.0, 5.0))
+    planted = _ScriptedEngine(script, len(questions))
+    with pytest.raises(AssertionError):  # the planted chooser never keeps a rule
+        assert unchosen_discovery(cast(Any, planted), questions)[0] == rule
+
+
+def test_the_chooser_keeps_no_rule_under_the_gain() -> None:
+    base = [[f"p{4 * q + k}" for k in range(4)] for q in range(10)]  # 40 products shown
+    more = [[*answer, "q0"] if q == 0 else answer for q, answer in enumerate(base)]  # 41
+    most = [[*answer, f"q{q}"] if q < 5 else answer for q, answer in enumerate(base)]  # 45
+    assert 41 / 40 < DISCOVERY_GAIN < 45 / 40
+    questions = [_question(f"a{k}", "b") for k in range(10)]
+    engine = _ScriptedEngine({(None, 0.5): base, (3, 0.5): more}, len(questions))
+    rule, figures = choose_discovery(cast(Any, engine), questions)
+    assert rule == (None, 0.5) == engine.rule
+    assert figures == ((0.0, 40.0), (0.0, 40.0))
+    engine = _ScriptedEngine({(None, 0.5): base, (3, 0.5): most}, len(questions))
+    assert choose_discovery(cast(Any, engine), questions) == ((3, 0.5), ((0.0, 40.0), (0.0, 45.0)))
