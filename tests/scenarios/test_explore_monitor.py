@@ -4,9 +4,11 @@ violation whose evidence no party keeps is still found (``docs/explore.md``, "Li
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FunctionType, MethodType
 from typing import Any
 
+import attrs
 import pytest
 
 from actors import EventKind, TraceEvent
@@ -16,12 +18,14 @@ from scenarios._explore import _model
 from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
+from scenarios._sim._promises import json_field
 from scenarios._trace._checks import MonitorState, _shared
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
 from tests.planted.layout_kept import layout_kept_cells
 from tests.planted.origin_laid import origin_laid_fork
+from tests.planted.set_record_ledger import SetRecordLedger
 from tests.planted.shallow_fork import factless_become, shallow_fork
 from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
 
@@ -140,6 +144,80 @@ def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool
         if forked.result().violations != verdict:
             return False
     return True
+
+
+_ATOMS = (int, float, str, bytes, type(None), type, FunctionType)
+
+
+def _frozen(value: Any) -> bool:
+    """Whether an attrs instance refuses assignment (assigning a field its own value)."""
+    fields = attrs.fields(type(value))
+    try:
+        for field in fields[:1]:
+            setattr(value, field.name, getattr(value, field.name))
+    except attrs.exceptions.FrozenInstanceError:
+        return True
+    return not fields
+
+
+def _mutables(value: Any, where: str, found: dict[int, str], seen: set[int]) -> None:
+    """Every mutable object reachable from *value* (containers and plain objects, by id),
+    with a path to it; immutable atoms, tuples and frozensets are walked through."""
+    if isinstance(value, _ATOMS) or id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, MethodType):  # a dispatch table's handler: its ledger
+        _mutables(value.__self__, f"{where}.__self__", found, seen)
+        return
+    items: Iterator[tuple[str, Any]]
+    if isinstance(value, tuple | frozenset):
+        items = ((f"{where}[{i}]", x) for i, x in enumerate(value))
+    elif attrs.has(type(value)) and _frozen(value):
+        items = ((f"{where}.{f.name}", getattr(value, f.name)) for f in attrs.fields(type(value)))
+    else:
+        found[id(value)] = where
+        if isinstance(value, dict):
+            items = (
+                entry
+                for key, x in value.items()
+                for entry in ((f"{where} key {key!r}", key), (f"{where}[{key!r}]", x))
+            )
+        elif isinstance(value, list | set):
+            items = ((f"{where}[{i}]", x) for i, x in enumerate(value))
+        else:
+            items = ((f"{where}.{name}", x) for name, x in vars(value).items())
+    for path, item in items:
+        _mutables(item, path, found, seen)
+
+
+def _shared_with_origin(ledger: Callable[[], Any] | None = None) -> list[str]:
+    """Cut the trace anywhere and fork the checker there: the mutable objects the fork
+    can reach that its origin reaches too (*ledger*: the ledger the checker folds into)."""
+    records, shared = _records(), []
+    for cut in range(len(records)):
+        origin = TraceChecker(_SETTINGS)
+        if ledger is not None:
+            origin._facts.ledger = ledger()
+        for record in records[:cut]:
+            origin.feed(record)
+        forked = origin.fork()
+        mine: dict[int, str] = {}
+        theirs: dict[int, str] = {}
+        _mutables(origin, "origin", mine, set())
+        _mutables(forked, "fork", theirs, set())
+        shared += [f"cut {cut}: {theirs[i]}" for i in theirs.keys() & mine.keys()]
+    return shared
+
+
+def test_a_fork_shares_no_mutable_fact_with_its_origin() -> None:
+    # Structural, so it holds for any event that comes after the fork, not only the
+    # trace's own: what a kept checker and its fork both reach must never change.
+    assert _shared_with_origin() == []
+
+
+def test_a_set_kept_per_key_is_seen_shared() -> None:
+    shared = _shared_with_origin(lambda: SetRecordLedger(field=json_field))
+    assert shared and all(".uploaded_by[" in path for path in shared), shared[:3]
 
 
 Become = Callable[[TraceChecker, TraceChecker, MonitorState, MonitorState], None]
