@@ -5,12 +5,15 @@ as a plain loop over dicts (``tests/protocol/test_engine_answer.py`` checks it).
 A question reads a few hundred entries (about 24 per basket product, the phone's best
 products and its own co-purchases), so numpy's fixed cost per call outweighs the work:
 the design minimises calls. Equal candidates are merged and the phone's parts read **by
-position** in dense work arrays the engine keeps (:class:`Scratch`, one slot per product,
-category and word), written for one question and set back to their resting value before
-it returns: ``np.minimum.at`` finds where each candidate is first listed, ``np.add.at``
-sums its parts in list order from 0.0 (what ``bincount`` and a dict loop do), and the
-phone's parts are scattered into their slots and gathered for every candidate at once
-instead of searched in a sorted table. A plain-Python version of the same steps was
+position** in dense work arrays the engine keeps (:class:`Scratch`: one 64-byte row per
+product with all a question sums or reads of it as a candidate, its popularity part and
+part slots written by the refresh, so a candidate costs one cache line; one slot per
+product, category and word for a phone's parts), written for one question and set back
+to their resting value before it returns: ``np.minimum.at`` finds where each candidate
+is first listed, ``np.add.at`` sums its parts in list order from 0.0 (what ``bincount``
+and a dict loop do), each candidate's row is then read at once, and the phone's parts are
+scattered into their slots and gathered for every candidate at once instead of searched
+in a sorted table. A plain-Python version of the same steps was
 measured slower on the benchmark's questions (docs/recommender.md, *Speed*).
 """
 
@@ -34,7 +37,8 @@ BLOCK = 1 << 40
 ``BLOCK`` plus its brand word's, three times ``BLOCK`` plus its colour word's (the
 engine's ``_BLOCK``)."""
 
-_UNLISTED = np.iinfo(np.int64).max  # a firsts slot's resting value
+_UNLISTED = math.inf  # a row's first place at rest
+_REST = np.array([_UNLISTED, 0.0, 0.0])  # a row's first place, co and near parts at rest
 
 
 class PhoneSlots(NamedTuple):
@@ -47,45 +51,63 @@ class PhoneSlots(NamedTuple):
 
 
 class Scratch:
-    """Dense work arrays read and written by position, at rest between questions: the
-    candidates' first places (at :data:`_UNLISTED`), their summed co-purchase and category
-    parts (0.0), and one slot per product, category, brand and colour word for a phone's
-    parts (0.0), and each phone's slot numbers, placed at the refresh. Sized to the model
-    with room to grow; made anew (and every phone's slots placed again) when the model
-    outgrows them. Not for two questions at once."""
+    """Dense work arrays read and written by position, at rest between questions: one row
+    per product (:attr:`rows`, 64 bytes: a candidate's one cache line) holding its first
+    place in the question's lists (at :data:`_UNLISTED`), its summed co-purchase and
+    category parts (0.0), its popularity part as of the last refresh, and the slots of its
+    four phone parts; one slot per product, category, brand and colour word for a phone's
+    parts (:attr:`parts`, 0.0); and each phone's slot numbers, placed at the refresh.
+    Sized to the model with room to grow; made anew (and every phone's slots placed again)
+    when the model outgrows them. Not for two questions at once."""
 
     def __init__(self) -> None:
         self._sizes = (0, 0, 0)
-        self.firsts: _Ints = np.zeros(0, dtype=np.int64)
-        self.co: _Floats = np.zeros(0)
-        self.near: _Floats = np.zeros(0)
+        self.rows: _Floats = np.zeros((0, 8))
         self.parts: _Floats = np.zeros(0)
         self._offsets: _Floats = np.zeros(4)
-        self._where: _Ints = np.zeros((0, 4), dtype=np.int64)  # product -> its 4 part slots
+        self._slotted = 0  # products whose part slots are in rows
         self._phones: dict[str, PhoneSlots] = {}
+        self._places: _Floats = np.arange(1024, dtype=np.float64)
+
+    @property
+    def firsts(self) -> _Floats:
+        """Each product's first place in a question's lists (a view of :attr:`rows`)."""
+        return self.rows[:, 0]
+
+    @property
+    def co(self) -> _Floats:
+        """Each product's summed co-purchase part (a view of :attr:`rows`)."""
+        return self.rows[:, 1]
+
+    @property
+    def near(self) -> _Floats:
+        """Each product's summed category part (a view of :attr:`rows`)."""
+        return self.rows[:, 2]
 
     def fit(self, rows: _Floats, categories: int, words: int) -> bool:
         """Hold the products of *rows* (the engine's per-product rows: popularity, then
         the four lookup keys, see :data:`BLOCK`), *categories* categories and *words*
-        brand and colour words. True if the arrays were made anew: every phone's slots
-        are then forgotten and must be placed again (:meth:`place`)."""
+        brand and colour words, with every product's popularity part read anew from
+        *rows*. True if the arrays were made anew: every phone's slots are then forgotten
+        and must be placed again (:meth:`place`)."""
         products = len(rows)
         wanted = (products, categories, words)
         made = any(w > s for w, s in zip(wanted, self._sizes, strict=True))
         if made:
             p, c, w = (n + n // 4 + 64 for n in wanted)
             self._sizes = (p, c, w)
-            self.firsts = np.full(p, _UNLISTED, dtype=np.int64)
-            self.co = np.zeros(p)
-            self.near = np.zeros(p)
+            self.rows = np.zeros((p, 8))
+            self.rows[:, 0] = _UNLISTED
             self.parts = np.zeros(p + c + 2 * w)
             self._offsets = np.array([0, p, p + c, p + c + w], dtype=np.float64)
-            self._where = np.zeros((0, 4), dtype=np.int64)
+            self._slotted = 0
             self._phones = {}
-        known = len(self._where)
+        known = self._slotted
         if products > known:  # a product's keys never change: only new ones are placed
-            fresh = self._placed(rows[known:, 1:5])
-            self._where = np.concatenate((self._where, fresh))
+            self.rows[known:products, 4:] = self._placed(rows[known:, 1:5])
+            self._slotted = products
+        # every product's: the refresh changed those of the products it recounted
+        self.rows[:products, 3] = rows[:, 0]
         return made
 
     def _placed(self, keys: _Floats) -> _Ints:
@@ -117,10 +139,12 @@ class Scratch:
         """*phone*'s parts as the last refresh placed them (:meth:`place`)."""
         return self._phones[phone]
 
-    def where(self, candidates: _Ints) -> _Ints:
-        """The four part slots of each of *candidates*."""
-        found: _Ints = self._where.take(candidates, axis=0)  # rows: faster than [candidates]
-        return found
+    def places(self, count: int) -> _Floats:
+        """0.0, 1.0, ... *count* - 1: a question's places in its lists (a slice of a kept
+        array, cheaper than np.arange)."""
+        if count > len(self._places):
+            self._places = np.arange(2 * count, dtype=np.float64)
+        return self._places[:count]
 
 
 class Merged(NamedTuple):
@@ -142,7 +166,6 @@ def merge(
     near_parts: _Floats,
     *,
     excluded: Sequence[int],
-    popularity: _Floats,
     phone: PhoneSlots | None,
     personal: tuple[_Ints, _Floats] | None,
 ) -> Merged:
@@ -150,33 +173,35 @@ def merge(
     *near_parts* of their pairing lists, the rest (the phone's products) none. Each sum
     from 0.0 in list order; ``score = co + near + popularity`` then, with a phone, ``+
     (product part + category part [+ personal part]) + brand part [+ colour part]``, the
-    order of the plain loop, the popularity part read from *popularity* (per product).
-    The *excluded* (the basket's products) score ``-inf``; *personal*
-    is the phone's own co-purchases (distinct products, weighted parts)."""
-    firsts, co_sums, near_sums, slots = scratch.firsts, scratch.co, scratch.near, scratch.parts
+    order of the plain loop, the popularity part as of the last refresh (the scratch's
+    rows). The *excluded* (the basket's products) score ``-inf``; *personal* is the
+    phone's own co-purchases (distinct products, weighted parts)."""
+    rows, slots = scratch.rows, scratch.parts
+    firsts, co_sums, near_sums = rows[:, 0], rows[:, 1], rows[:, 2]
     listed = len(co_parts)
-    places = np.arange(len(candidates))
+    places = scratch.places(len(candidates))
     try:
         np.minimum.at(firsts, candidates, places)
         unique = candidates[firsts[candidates] == places]  # in the order first listed
-        firsts[unique] = _UNLISTED
         if excluded:  # -inf plus any part stays -inf: never a positive score
-            co_sums[excluded] = -math.inf
+            left_out = np.array(excluded)
+            co_sums[left_out] = -math.inf
         listed_candidates = candidates[:listed]
         np.add.at(co_sums, listed_candidates, co_parts)  # in order: as a loop sums
         np.add.at(near_sums, listed_candidates, near_parts)
-        co = co_sums[unique]
-        near = near_sums[unique]
-        co_sums[unique] = 0.0
-        near_sums[unique] = 0.0
+        # each candidate's whole row at once: its sums, popularity and part slots
+        found = rows.take(unique, axis=0)
+        rows[unique, :3] = _REST
         if excluded:
-            co_sums[excluded] = 0.0
-        scores = co + near + popularity[unique]
+            co_sums[left_out] = 0.0
+        co = found[:, 1]
+        near = found[:, 2]
+        scores = co + near + found[:, 3]
         habit = None
         if phone is not None:
-            where = scratch.where(unique)
+            where = (found[:, 4:] if phone.coloured else found[:, 4:7]).astype(np.int64)
             slots[phone.where] = phone.values
-            parts = slots[where if phone.coloured else where[:, :3]]
+            parts = slots[where]
             slots[phone.where] = 0.0
             habit = parts[:, 0] + parts[:, 1]
             if personal is not None:  # distinct products: each slot written once
@@ -187,9 +212,7 @@ def merge(
             if phone.coloured:
                 scores = scores + parts[:, 3]
     except BaseException:  # never leave a slot written: the next question reads them
-        firsts.fill(_UNLISTED)
-        co_sums.fill(0.0)
-        near_sums.fill(0.0)
+        rows[:, :3] = _REST
         slots.fill(0.0)
         raise
     return Merged(unique, co, near, habit, scores)

@@ -1495,7 +1495,6 @@ class PairingEngine:
             co_parts,
             near_parts,
             excluded=excluded,
-            popularity=self._popularity,  # as of the last refresh, as the rows hold it
             phone=phone,
             personal=personal,
         )

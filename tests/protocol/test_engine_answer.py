@@ -24,6 +24,7 @@ from protocol._reco._engine import FEATURES
 from tests.builders import PHONES
 from tests.planted.numbered_tie_answers import NumberedTiesEngine
 from tests.planted.stale_phone_slots import StaleSlotsEngine
+from tests.planted.stale_popularity import StalePopularityEngine
 from tests.planted.unmoved_phone_slots import UnmovedSlotsEngine
 from tests.protocol.test_engine_properties import HISTORIES, baskets
 from tests.protocol.test_engine_vectorised import plain_pair
@@ -34,7 +35,7 @@ PERSONAL = FEATURES.index("personal")
 def at_rest(scratch: Scratch) -> bool:
     """Every work array holds its resting value (what the next question assumes)."""
     return bool(
-        (scratch.firsts == np.iinfo(np.int64).max).all()
+        np.isposinf(scratch.firsts).all()
         and not scratch.co.any()
         and not scratch.near.any()
         and not scratch.parts.any()
@@ -55,15 +56,18 @@ WEIGHTS = st.lists(st.floats(-0.5, 3.0), min_size=len(FEATURES), max_size=len(FE
 QUESTIONS = st.lists(st.tuples(baskets(), st.sampled_from([None, *PHONES])), max_size=4)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
+GROWING = (
     st.lists(HISTORIES, min_size=1, max_size=3),
     WEIGHTS,
     st.booleans(),
     st.integers(1, 5),
     st.lists(QUESTIONS, min_size=3, max_size=3),
 )
-def test_answers_are_the_full_plain_ranking_as_the_model_grows(
+
+
+def grows_as_plain(
+    kind: type[PairingEngine],
+    *,
     histories: list[list[PurchaseUpload]],
     weights: list[float],
     personal: bool,
@@ -72,11 +76,53 @@ def test_answers_are_the_full_plain_ranking_as_the_model_grows(
 ) -> None:
     weights[PERSONAL] = abs(weights[PERSONAL]) + 0.25 if personal else 0.0
     config = EngineConfig(refresh_every=every, diversity=0.7).with_weights(weights)
-    engine = PairingEngine(config=config)
+    engine = kind(config=config)
     for history, questions in zip(histories, asked, strict=False):
         for purchase in history:  # between questions: new lists, profiles and refreshes
             engine.observe(purchase)
         same_as_plain(engine, questions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(*GROWING)
+def test_answers_are_the_full_plain_ranking_as_the_model_grows(
+    histories: list[list[PurchaseUpload]],
+    weights: list[float],
+    personal: bool,
+    every: int,
+    asked: list[list[tuple[tuple[Item, ...], str | None]]],
+) -> None:
+    grows_as_plain(
+        PairingEngine,
+        histories=histories,
+        weights=weights,
+        personal=personal,
+        every=every,
+        asked=asked,
+    )
+
+
+def test_the_growing_check_catches_a_popularity_from_the_refresh_before() -> None:
+    @settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)
+    @given(*GROWING)
+    def planted(
+        histories: list[list[PurchaseUpload]],
+        weights: list[float],
+        personal: bool,
+        every: int,
+        asked: list[list[tuple[tuple[Item, ...], str | None]]],
+    ) -> None:
+        grows_as_plain(
+            StalePopularityEngine,
+            histories=histories,
+            weights=weights,
+            personal=personal,
+            every=every,
+            asked=asked,
+        )
+
+    with pytest.raises(AssertionError):  # hypothesis finds a model whose popularity moved
+        planted()
 
 
 def item(sku: str, category: str = "kitchen") -> Item:
@@ -145,6 +191,27 @@ def test_a_phones_parts_are_read_from_its_last_refresh() -> None:
         else:
             with pytest.raises(AssertionError):  # the comparison sees the stale parts
                 same_as_plain(engine, [((a,), PHONE)])
+
+
+def test_a_candidates_popularity_is_read_from_the_last_refresh() -> None:
+    # B's popularity part is written into the work arrays' rows at each refresh (no
+    # question reads the per-product array): after B sells again it must be the new one
+    a, b, c = item("A"), item("B", "garden"), item("C", "toys")
+    for kind in (PairingEngine, StalePopularityEngine):
+        engine = kind(
+            catalog=Catalog(()), rules={}, config=weighted(confidence=1.0, popularity=1.0)
+        )
+        engine.learn([a, b], PHONE)
+        engine.learn([a, c], PHONE)
+        same_as_plain(engine, [((a,), None), ((a,), PHONE)])
+        for _ in range(3):
+            engine.learn([b], PHONE)  # refreshed: B's count, hence its popularity, grew
+        if kind is PairingEngine:
+            assert [p.sku for p in engine.pair([a], None, 5)] == ["B", "C"]
+            same_as_plain(engine, [((a,), None), ((a,), PHONE), ((c,), None)])
+        else:
+            with pytest.raises(AssertionError):  # the comparison sees the stale popularity
+                same_as_plain(engine, [((a,), None), ((a,), PHONE), ((c,), None)])
 
 
 def test_an_unchanged_phone_is_placed_again_when_the_arrays_grow() -> None:
