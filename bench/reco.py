@@ -48,8 +48,20 @@ leave unchanged.
 The machine is shared and noisy: the first line times a fixed Python loop
 (``sum(range(1000))``) so that figures of two runs can be compared; divide by it to
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
-puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``). Last measured
-(issue 16, answer objects from the learned line and the ranking's hand-off by heads,
+puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
+
+Last measured (issue 16, one 64-byte work row per candidate, 7c113a1 against 231bd48,
+docs/recommender.md, *A candidate's row in one cache line*): alternated per question in
+one process (two runs), CPU p50 after / before 0.96-0.98x on first asking and 0.95x with
+learning between (weight 0 and 1), the same answers. This bench, before, after, after,
+before in the quiet window (load 0.0-0.95, reference 11.6, 9.9, 10.5, 11.1 us): CPU p50
+with the personal feature on 94.0, 88.8, 98.3, 112.3 us first asking and 102.6, 100.3,
+107.2, 120.1 us learning between; p99 after 183-271 us. Learning 41.1, 42.7, 41.6, 45.4 s
+of CPU. The p50 target with the personal feature met on first asking, not with learning
+between (100.3, 107.2 us).
+
+Measured before that (issue 16, answer objects from the learned line and the ranking's
+hand-off by heads,
 8649d8a..d9aef1f against d47975a, docs/recommender.md, *Answer objects from the learned
 line*): alternated per question in one process, CPU p50 after / before 0.83x on first
 asking, 0.84-0.85x with learning between, 0.99-1.01x asked again (weight 0 and 1); this
