@@ -10,7 +10,7 @@ budget per answer, docs/recommender.md, *Speed*). Six of its fields are copied f
 checked by :class:`Offer`'s, the same rule as the answer's ``price``. So only the reason
 and score, which the engine computed, are checked, by :class:`AssociatedProduct`'s own
 field validators (and, on the rare answer with an offer, its offer rule). Anything else
-(a catalog product, whose price has no upper bound; a subclass of Item) goes through the
+(a catalog product, whose fields its own validators checked; a subclass of Item) goes through the
 validated constructor.
 Every message received or built elsewhere is validated as before; the wire codec never
 uses this. ``tests/protocol/test_trusted_answer.py`` checks it builds objects equal to the

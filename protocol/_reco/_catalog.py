@@ -25,7 +25,14 @@ import attrs
 
 from protocol._core._errors import LocalProtocolError
 from protocol._core._ids import token_validator
-from protocol._core._messages import MAX_TEXT_LENGTH, AssociatedProduct, Item, Offer, Reason
+from protocol._core._messages import (
+    MAX_PRICE,
+    MAX_TEXT_LENGTH,
+    AssociatedProduct,
+    Item,
+    Offer,
+    Reason,
+)
 from protocol._core._trusted import answer_from_line
 from protocol._core._validators import finite_number, text
 
@@ -41,7 +48,9 @@ class Product:
     category: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     brand: str = attrs.field(validator=text(MAX_TEXT_LENGTH))
     colour: str = attrs.field(validator=text(MAX_TEXT_LENGTH, allow_empty=True))
-    price: float = attrs.field(validator=finite_number())
+    # At most what a purchase line and an answer hold: a dearer product could be sold but
+    # never recommended (its answer would be refused inside the cloud's step).
+    price: float = attrs.field(validator=finite_number(maximum=MAX_PRICE))
 
 
 @attrs.frozen

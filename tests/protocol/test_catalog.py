@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from protocol._core._errors import InvalidMessage, LocalProtocolError
 from protocol._core._ids import is_token
-from protocol._core._messages import AssociatedProduct, Item, Offer, Reason
+from protocol._core._messages import MAX_PRICE, AssociatedProduct, Item, Offer, Reason
 from protocol._reco._catalog import (
     DEPARTMENTS,
     Catalog,
@@ -160,6 +160,18 @@ def test_product_validates_sku_and_name() -> None:
         _product("bad sku")
     with pytest.raises(InvalidMessage, match="name"):
         Product(sku="A-1", name="x" * 201, category="c", brand="b", colour="", price=1.0)
+
+
+def test_a_product_is_priced_as_a_purchase_line_can_be() -> None:
+    # A dearer product could be sold but never recommended: its answer would be refused
+    # inside the cloud's step. So the catalog refuses it, in the same words as an Item.
+    fields = {"sku": "A-1", "name": "n", "category": "c", "brand": "b", "colour": ""}
+    top = Product(**fields, price=MAX_PRICE)
+    associated_product(top, Reason.CO_PURCHASE, 1.0, None)  # answerable at the bound
+    with pytest.raises(InvalidMessage, match=r"Product\.price: must be at most 1e\+09"):
+        Product(**fields, price=MAX_PRICE * 2)
+    with pytest.raises(InvalidMessage, match=r"Item\.price: must be at most 1e\+09"):
+        Item(**fields, quantity=1, price=MAX_PRICE * 2)
 
 
 def test_to_item() -> None:
