@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, cast
 
 import attrs
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import AssociatedProduct, InvalidMessage, Item, Offer, Product, Reason
+from protocol import AssociatedProduct, InvalidMessage, Item, Offer, Reason
 from protocol._core import _trusted
 from protocol._core._trusted import answer_from_line
 from scenarios.testing.strategies import items, offers
@@ -95,10 +96,13 @@ def test_fields_copied_unchecked_have_the_same_checks() -> None:
 
 
 def test_goods_not_a_line_are_validated() -> None:
-    """A catalog product's price has no upper bound: it is checked, not trusted."""
-    product = Product("SKU-1", "Soap", "soap", "Brand", "", 1e12)
+    """Goods that are not exactly an Item are checked, not trusted: here goods whose
+    price no Item or Product would hold."""
+    goods = SimpleNamespace(
+        sku="SKU-1", name="Soap", category="soap", brand="Brand", colour="", price=1e12
+    )
     with pytest.raises(InvalidMessage, match=r"AssociatedProduct\.price"):
-        answer_from_line(cast(Any, product), Reason.COMPLEMENT, 1.0)  # not a line, on purpose
+        answer_from_line(cast(Any, goods), Reason.COMPLEMENT, 1.0)  # not a line, on purpose
 
 
 def _strict_offer_rule(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
