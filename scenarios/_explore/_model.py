@@ -380,6 +380,7 @@ class ProtocolModel:
         self._scratch_state = first.monitor_state()
         self._monitor_id(first, self._scratch_state)  # number 0: nothing seen yet
         self._scratch: TraceChecker | None = None  # forked from the first miss's checker
+        # (then moved from state to state; never kept: TraceChecker.kept copies it)
         trail = _Trail(tuple(events), None)
         return WorldState(key, trail, frozenset(), monitor=self._monitored(0, trail.events))
 
@@ -522,13 +523,13 @@ class ProtocolModel:
         found = self._monitor_moves.get(pair)
         if found is not None:
             return found
-        # the scratch checker made like the monitor's (the cells that differ copied; a
-        # fork of it when the last scratch was kept), fed the events; kept only if it
-        # reaches a new state
+        # the one scratch checker made like the monitor's (the cells that differ copied;
+        # a fork of it the first time), fed the events; a copy of it kept only if it
+        # reaches a new state, sharing the containers its events left alone
         parent, before = self._monitors[monitor], self._monitor_states[monitor]
         scratch = self._scratch
         if scratch is None:
-            scratch = parent.fork()
+            scratch = self._scratch = parent.fork()
         else:
             scratch.become(parent, self._scratch_state, before)
         for record in self._records[number]:
@@ -538,10 +539,8 @@ class ProtocolModel:
         state = scratch.monitor_state(since=(parent, before), shared=self._cells_seen)
         self._scratch_state = state
         found = self._monitor_ids.get(state)
-        if found is None:  # the scratch is kept (its cells read once)
-            found = self._monitor_id(scratch, state)
-            scratch = None  # the next miss forks its own monitor's checker
-        self._scratch = scratch
+        if found is None:
+            found = self._monitor_id(scratch.kept(parent, before, state), state)
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
         self._monitor_moves[pair] = found

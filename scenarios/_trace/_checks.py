@@ -886,6 +886,56 @@ class TraceChecker:
                 owners[owner][name] = copied_facts(source[owner][name])
         self._cell_values = None
 
+    def kept(self, origin: TraceChecker, theirs: MonitorState, mine: MonitorState) -> TraceChecker:
+        """A copy of this checker to keep, never to be fed: ``assocsim explore`` keeps one
+        per new state of its checker (``docs/explore.md``, "Speed"). ``mine`` is this
+        checker's :meth:`monitor_state` made ``since=(origin, theirs)``: a cell of it that
+        is ``origin``'s own object (``theirs``) is a container equal to ``origin``'s, and
+        the copy shares that container with ``origin``; every other container is copied
+        (:func:`~scenarios._sim._promises.copied_facts`). So a new state costs the cells
+        its events changed, not a fork of every container. ``origin`` must be a kept
+        checker too (never fed after), or this one's facts would change under the copy;
+        the copy may only be read (:meth:`become`'s source, :meth:`fork`, :meth:`result`
+        on a fork). Nothing of it is shared with this checker."""
+        layout, source = self._laid_out(), origin._laid_out()
+        if source.shape is not layout.shape or self._cell_values is None:
+            return self.fork()  # laid out otherwise, or no state made since: copy it all
+        theirs_owners = source.owners
+        dicts = [dict(attributes) for attributes in layout.owners]  # the non-cells as they are
+        values: list[Any] = []
+        for at, (owner, name) in enumerate(layout.shape.cells):
+            if mine[at] is theirs[at]:  # the events left it equal to origin's: share that
+                value = theirs_owners[owner][name]
+            else:
+                value = copied_facts(dicts[owner][name])
+            dicts[owner][name] = value
+            values.append(value)
+        facts, ledger = self._facts, self._facts.ledger
+        new_facts = object.__new__(type(facts))
+        new_ledger = object.__new__(type(ledger))
+        # the ledger's dispatch tables are origin's (bound to a kept ledger, which is
+        # never fed): a fork of the copy binds its own
+        dicts[1]["_on_send"] = theirs_owners[1]["_on_send"]
+        dicts[1]["_on_recv"] = theirs_owners[1]["_on_recv"]
+        new_ledger.__dict__ = dicts[1]
+        dicts[0]["ledger"] = new_ledger
+        new_facts.__dict__ = dicts[0]
+        invariants = []
+        for invariant, attributes in zip(self._invariants, dicts[2:], strict=True):
+            attributes["facts"] = new_facts
+            made = object.__new__(type(invariant))
+            made.__dict__ = attributes
+            invariants.append(made)
+        new = object.__new__(TraceChecker)
+        new.__dict__ = {
+            **vars(self),
+            "_facts": new_facts,
+            "_invariants": invariants,
+            "_cell_values": values,
+            "_layout": None,  # its own objects' dicts, laid out when first read
+        }
+        return new
+
     def _cells(self) -> list[Any]:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
         and each invariant's attributes but for code, constants and counters."""

@@ -5,6 +5,7 @@ violation whose evidence no party keeps is still found (``docs/explore.md``, "Li
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from types import FunctionType, MethodType
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.set_record_ledger import SetRecordLedger
 from tests.planted.shallow_fork import factless_become, shallow_fork
 from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
+from tests.planted.written_kept import written_kept
 
 _SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
 
@@ -146,7 +148,7 @@ def _fork_keeps_its_origin(fork: Callable[[TraceChecker], TraceChecker]) -> bool
     return True
 
 
-_ATOMS = (int, float, str, bytes, type(None), type, FunctionType)
+_ATOMS = (int, float, str, bytes, type(None), type, FunctionType, itemgetter)  # a layout's readers
 
 
 def _frozen(value: Any) -> bool:
@@ -270,6 +272,56 @@ def test_a_fork_sharing_the_ledgers_lists_is_caught() -> None:
 
 def test_a_fork_reading_its_origins_cells_is_caught() -> None:
     assert not _fork_keeps_its_origin(origin_laid_fork)  # planted: tests/planted/origin_laid.py
+
+
+Keep = Callable[[TraceChecker, TraceChecker, MonitorState, MonitorState], TraceChecker]
+
+
+def _a_kept_copy_stays(keep: Keep) -> bool:
+    """The explorer's kept checkers (``TraceChecker.kept``): a scratch made like a kept
+    checker (a fork of it) and fed a few events is copied by *keep*; the scratch goes on
+    with the rest of the trace. The copy shares no mutable object with the scratch, keeps
+    the state it was made with, the checker it shares with is left alone, and a fork of
+    the copy fed the rest judges as a checker fed the whole trace."""
+    records = _records()
+    whole = TraceChecker(_SETTINGS)
+    for record in records:
+        whole.feed(record)
+    final, verdict = whole.monitor_state(), whole.result().violations
+    for cut in range(0, len(records) - 2, 2):
+        origin = TraceChecker(_SETTINGS)
+        for record in records[:cut]:
+            origin.feed(record)
+        theirs = origin.monitor_state()
+        scratch = origin.fork()
+        for record in records[cut : cut + 2]:
+            scratch.feed(record)
+        mine = scratch.monitor_state(since=(origin, theirs))
+        copy = keep(scratch, origin, theirs, mine)
+        scratch_reaches: dict[int, str] = {}
+        copy_reaches: dict[int, str] = {}
+        _mutables(scratch, "scratch", scratch_reaches, set())
+        _mutables(copy, "copy", copy_reaches, set())
+        if scratch_reaches.keys() & copy_reaches.keys():
+            return False
+        for record in records[cut + 2 :]:
+            scratch.feed(record)
+        if copy.monitor_state() != mine or origin.monitor_state() != theirs:
+            return False
+        forked = copy.fork()
+        for record in records[cut + 2 :]:
+            forked.feed(record)
+        if forked.monitor_state() != final or forked.result().violations != verdict:
+            return False
+    return True
+
+
+def test_a_kept_copy_keeps_its_state_and_shares_only_with_its_origin() -> None:
+    assert _a_kept_copy_stays(TraceChecker.kept)
+
+
+def test_a_kept_copy_sharing_the_scratchs_changed_containers_is_caught() -> None:
+    assert not _a_kept_copy_stays(written_kept)  # planted: tests/planted/written_kept.py
 
 
 def _a_late_attribute_is_a_cell(cells: Callable[[TraceChecker], list[Any]]) -> bool:
