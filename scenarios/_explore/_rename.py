@@ -44,6 +44,7 @@ def text_renaming(mapping: Mapping[str, str]) -> Callable[[str], str]:
 
 
 _KEPT: frozenset[type] = frozenset({int, float, bool, type(None)})
+_VALUES_KEPT = 200_000  # frozen values renamed, cached per renaming (each a few hundred bytes)
 
 
 class Renaming:
@@ -59,6 +60,10 @@ class Renaming:
         self.text = text_renaming(self.mapping)
         self._digests = digests
         self._texts: dict[str, str] = {}
+        # a frozen value (an attrs instance, an interned one) -> its renamed value, by
+        # identity: a party's snapshots share their frozen values from step to step, so
+        # each is renamed once, not once per snapshot that holds it
+        self._values: dict[int, tuple[Any, Any]] = {}
 
     def __call__(self, value: Any) -> Any:
         cls = type(value)
@@ -82,7 +87,7 @@ class Renaming:
         if cls is bytes:
             return self._digest(value)
         if cls is Interned:
-            return Interned(self(value.value))
+            return self._kept(value, Interned)
         if cls is Snapshot:
             return Snapshot(self(value.value))
         if isinstance(value, enum.Enum | type):
@@ -93,11 +98,26 @@ class Renaming:
         if isinstance(value, frozenset):
             return cls([self(v) for v in value])
         if attrs.has(cls):  # a message, a timer's key, a violation: its fields renamed
-            new = object.__new__(cls)
-            for field in attrs.fields(cls):
-                object.__setattr__(new, field.name, self(getattr(value, field.name)))
-            return new
+            return self._kept(value, cls)
         raise TypeError(f"cannot rename a {cls.__name__} for symmetry")
+
+    def _kept(self, value: Any, cls: type) -> Any:
+        """A frozen value renamed, once per object (kept alive by its entry, so that no
+        other object takes its id meanwhile)."""
+        known = self._values.get(id(value))
+        if known is not None and known[0] is value:
+            renamed = known[1]
+            return renamed
+        if cls is Interned:
+            renamed = Interned(self(value.value))
+        else:
+            renamed = object.__new__(cls)
+            for field in attrs.fields(cls):
+                object.__setattr__(renamed, field.name, self(getattr(value, field.name)))
+        if len(self._values) >= _VALUES_KEPT:
+            self._values.clear()  # a cache: the memory of a long search is for its states
+        self._values[id(value)] = (value, renamed)
+        return renamed
 
     def _digest(self, digest: bytes) -> bytes:
         body = self._digests.get(digest)

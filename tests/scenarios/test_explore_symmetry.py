@@ -36,6 +36,7 @@ from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
 from tests.planted.namesake_symmetry import buyers_only_groups
+from tests.planted.shared_rename_cache import SharedCacheRenaming
 from tests.planted.sorted_first_cells import sorted_first_canon
 from tests.planted.substring_renaming import substring_renaming
 
@@ -220,3 +221,27 @@ def test_a_renaming_replaces_whole_names_only() -> None:
     mapping["+8613800000002"] = "+8613800000001"
     assert _renames_whole_names_only(text_renaming(mapping))
     assert not _renames_whole_names_only(substring_renaming(mapping))  # the planted bug
+
+
+def _renamed_values_as_fresh(kind: type[Renaming]) -> bool:
+    """Each renaming, one instance of ``kind`` per renaming as the model keeps them,
+    renames every party snapshot of a search (the frozen values the snapshots share
+    taken from its cache) as a new :class:`Renaming` renames it alone."""
+    model = ProtocolModel(_WORLD, Budgets(loss=1))
+    assert search(model).outcome is Outcome.EXHAUSTED
+    digests: dict[bytes, str] = {}
+    renamings = [kind(mapping, digests) for mapping in _renamings(_WORLD)]
+    assert len(renamings) == 2
+    for renaming in renamings:
+        for snapshot in model._snapshots:
+            if renaming(snapshot.value) != Renaming(renaming.mapping, digests)(snapshot.value):
+                return False
+    return True
+
+
+def test_a_renaming_caches_the_values_it_renamed_for_itself() -> None:
+    assert _renamed_values_as_fresh(Renaming)
+
+
+def test_one_cache_for_every_renaming_is_caught() -> None:
+    assert not _renamed_values_as_fresh(SharedCacheRenaming)  # planted: shared_rename_cache.py
