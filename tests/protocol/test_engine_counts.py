@@ -22,6 +22,7 @@ from protocol._reco._recommender import BRAND_BONUS, colour_affinity
 from tests.planted.bound_before_merge import BoundBeforeMergeCounts
 from tests.planted.colourless_offers import ColourlessOffersEngine
 from tests.planted.last_batch_dropped import LastBatchDroppedCounts
+from tests.planted.unstarted_cells import UnstartedCellsCounts
 
 POOL = [
     Item(
@@ -89,6 +90,22 @@ def _rows(counts: PairCounts, size: int) -> Rows:
     return {i: row for i in range(size) if (row := counts.row(i))}
 
 
+def _stored(counts: PairCounts, size: int) -> Rows:
+    """The stored counters as :meth:`PairCounts.rows` reads them for rows 0..size-1 (in
+    a shuffled order, each asked twice), checked against what :meth:`PairCounts.row`
+    reads of each one after a flush."""
+    asked = np.array([*range(size - 1, -1, -2), *range(size), 0], dtype=np.int64)
+    at, neighbours, counted = counts.rows(asked)
+    found: dict[int, Rows] = {}
+    for k, j, n in zip(at.tolist(), neighbours.tolist(), counted.tolist(), strict=True):
+        found.setdefault(k, {}).setdefault(int(asked[k]), {})[j] = n
+    rows: Rows = {}
+    for k, i in enumerate(asked.tolist()):
+        row = found.get(k, {}).get(i, {})
+        assert rows.setdefault(i, row) == row  # the same row wherever it is asked
+    return {i: row for i, row in rows.items() if row}
+
+
 def _check(kind: type[PairCounts], baskets: list[list[int]], flushes: list[bool]) -> None:
     counts = kind(KEEP, PARTNERS, _hash)
     rows: Rows = {}
@@ -100,10 +117,12 @@ def _check(kind: type[PairCounts], baskets: list[list[int]], flushes: list[bool]
         if flush:
             counts.flush()
             plain_merge(rows, period, KEEP)
+            assert _stored(counts, 15) == rows  # the batch read of the stored rows
         assert _rows(counts, 15) == plain_now(rows, period)  # between flushes too
     counts.flush()
     plain_merge(rows, period, KEEP)
     assert _rows(counts, 15) == rows
+    assert _stored(counts, 15) == rows
 
 
 @settings(max_examples=150, deadline=None)
@@ -128,6 +147,16 @@ def test_the_check_catches_a_dropped_last_basket_and_a_bound_before_merging() ->
     _check(PairCounts, baskets, flushes)
     with pytest.raises(AssertionError):
         _check(BoundBeforeMergeCounts, baskets, flushes)
+
+
+def test_the_check_catches_rows_read_from_cells_that_do_not_start_at_the_row() -> None:
+    # rows 0, 1, 2 hold two counters each after the first flush; the second merges
+    # into them, read by their flat cells
+    baskets = [[0, 1, 2], [0, 1, 2], [1, 2, 3], [0, 3]]
+    flushes = [False, True, False, True]
+    _check(PairCounts, baskets, flushes)
+    with pytest.raises(AssertionError):
+        _check(UnstartedCellsCounts, baskets, flushes)
 
 
 def test_a_self_pair_counts_in_its_own_row_and_reading_changes_nothing() -> None:
