@@ -49,6 +49,7 @@ import hashlib
 import json
 import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from itertools import compress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
@@ -856,18 +857,18 @@ class TraceChecker:
             return tuple([_frozen(value) for value in cells])
         parent, state = since
         before = parent._cell_values
-        if before is None:
-            before = parent._cells()
+        if before is None:  # read once: ``parent`` is unchanged since
+            before = parent._cell_values = parent._cells()
         if cells == before:  # compared in C: the events changed no cell (most often)
             return state
         if shared is None:
             shared = {}
-        return tuple(
-            [
-                cell if value == old else _shared(_frozen(value), shared)
-                for value, old, cell in zip(cells, before, state, strict=True)
-            ]
-        )
+        if len(cells) != len(before):
+            raise ValueError("monitor_state: since a checker laid out otherwise")
+        made = list(state)
+        for at in list(compress(_POSITIONS, map(operator.ne, cells, before))):  # found in C
+            made[at] = _shared(_frozen(cells[at]), shared)
+        return tuple(made)
 
     def become(self, other: TraceChecker, mine: MonitorState, theirs: MonitorState) -> None:
         """Make this checker remember what ``other`` remembers; ``mine`` and ``theirs`` are
@@ -880,8 +881,10 @@ class TraceChecker:
             return
         layout, source = self._laid_out(), other._laid_out().owners
         owners, cells = layout.owners, layout.shape.cells
-        for at, cell, want in zip(range(len(mine)), mine, theirs, strict=True):
-            if cell is not want and cell != want:
+        if len(mine) != len(theirs):
+            raise ValueError("become: two checkers laid out otherwise")
+        for at in _differing(mine, theirs):  # the cells found in C, then equal ones skipped
+            if mine[at] != theirs[at]:
                 owner, name = cells[at]
                 owners[owner][name] = copied_facts(source[owner][name])
         self._cell_values = None
@@ -898,31 +901,33 @@ class TraceChecker:
         the copy may only be read (:meth:`become`'s source, :meth:`fork`, :meth:`result`
         on a fork). Nothing of it is shared with this checker."""
         layout, source = self._laid_out(), origin._laid_out()
-        if source.shape is not layout.shape or self._cell_values is None:
+        if (
+            source.shape is not layout.shape
+            or self._cell_values is None
+            or len(mine) != len(theirs)
+        ):
             return self.fork()  # laid out otherwise, or no state made since: copy it all
-        theirs_owners = source.owners
-        dicts = [dict(attributes) for attributes in layout.owners]  # the non-cells as they are
-        values: list[Any] = []
-        for at, (owner, name) in enumerate(layout.shape.cells):
-            if mine[at] is theirs[at]:  # the events left it equal to origin's: share that
-                value = theirs_owners[owner][name]
-            else:
-                value = copied_facts(dicts[owner][name])
-            dicts[owner][name] = value
-            values.append(value)
+        # origin's attributes (its containers shared: the cells the events left equal),
+        # then a copy of each container they changed, found in C (a few of ~40), and
+        # this checker's counters (no verdict reads them)
+        mine_owners, cells = layout.owners, layout.shape.cells
+        dicts = [dict(attributes) for attributes in source.owners]
+        for at in _differing(mine, theirs):
+            owner, name = cells[at]
+            dicts[owner][name] = copied_facts(mine_owners[owner][name])
         facts, ledger = self._facts, self._facts.ledger
         new_facts = object.__new__(type(facts))
         new_ledger = object.__new__(type(ledger))
-        # the ledger's dispatch tables are origin's (bound to a kept ledger, which is
+        # the ledger's dispatch tables stay origin's (bound to a kept ledger, which is
         # never fed): a fork of the copy binds its own
-        dicts[1]["_on_send"] = theirs_owners[1]["_on_send"]
-        dicts[1]["_on_recv"] = theirs_owners[1]["_on_recv"]
         new_ledger.__dict__ = dicts[1]
         dicts[0]["ledger"] = new_ledger
+        dicts[0]["judgement"] = facts.judgement
         new_facts.__dict__ = dicts[0]
         invariants = []
         for invariant, attributes in zip(self._invariants, dicts[2:], strict=True):
             attributes["facts"] = new_facts
+            attributes["checked"] = invariant.checked
             made = object.__new__(type(invariant))
             made.__dict__ = attributes
             invariants.append(made)
@@ -931,7 +936,7 @@ class TraceChecker:
             **vars(self),
             "_facts": new_facts,
             "_invariants": invariants,
-            "_cell_values": values,
+            "_cell_values": None,  # read when first asked (a kept checker's seldom are)
             "_layout": None,  # its own objects' dicts, laid out when first read
         }
         return new
@@ -1073,6 +1078,16 @@ def _cells_of(
         _CELLS[layout] = getter
         _CELL_NAMES[layout] = tuple(kept)
     return getter
+
+
+_POSITIONS = range(1 << 16)  # a cell's position, for compress(): far more than any checker's
+
+
+def _differing(mine: MonitorState, theirs: MonitorState) -> list[int]:
+    """The positions where two states of one layout hold other objects (found in C);
+    equal cells are one object when both states were made ``since`` one another or with
+    one ``shared`` table, so few positions are equal cells of two objects."""
+    return list(compress(_POSITIONS, map(operator.is_not, mine, theirs)))
 
 
 def _shared(cell: Hashable, shared: dict[Hashable, Hashable]) -> Hashable:
