@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import compress
 from typing import Any, NamedTuple, cast
 
 from actors import (
@@ -115,6 +117,7 @@ SOMETIMES = (
     CRASH_INSIDE,
 )
 
+_NAMELESS = frozenset({int, float, bool, type(None)})  # atoms whose texts no renaming changes
 _CONTAINERS = frozenset({frozenset, tuple})  # the kinds of a checker's cells that are not atoms
 _TEXTS_KEPT = 50_000  # canonical texts cached for symmetry (each a few KB): ~0.3 GB at most
 _MOVES_KEPT = 200_000  # moves cached (each its events, about 1 KB): ~0.2 GB at most
@@ -324,6 +327,8 @@ class ProtocolModel:
         # compared at once (an events' number stays below _MOVES_KEPT < 2**_EVENTS_BITS)
         self._monitor_moves: dict[int, int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
+        # per monitor state (under symmetry), its cells' canonical hashes, one per renaming
+        self._monitor_rows: list[list[tuple[int, ...]]] = []
         self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
         self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
         self._cells_seen: dict[Hashable, Hashable] = {}  # equal monitor cells: one object
@@ -350,6 +355,11 @@ class ProtocolModel:
             Renaming(m, self._digest_texts) for m in (_renamings(self.world) if symmetry else ())
         )
         self._renamings = tuple(names.text for names in self._names)
+        # for a checker cell's atoms: a renaming that caches each text it renamed (the
+        # identity: str)
+        self._atom_renamings: tuple[Callable[[str], str], ...] = tuple(
+            names.text if names.text is str else names for names in self._names
+        )
         # per renaming, where each party goes (a shop's POS and a phone change places)
         self._moved_to = tuple(
             tuple(self._index[names.text(address)] for address in self.addresses)
@@ -500,15 +510,23 @@ class ProtocolModel:
 
     # ------------------------------------------------------------------ judging
 
-    def _monitor_id(self, checker: TraceChecker, state: MonitorState) -> int:
-        """``state``'s number, made if new with its (fed) ``checker``."""
+    def _monitor_id(self, checker: TraceChecker, state: MonitorState, since: int = -1) -> int:
+        """``state``'s number, made if new with its (fed) ``checker``; ``since``: the number
+        of a state whose cells ``state`` shares where its events left them alone."""
         number = self._monitor_ids.get(state)
         if number is None:
             number = self._monitor_ids[state] = len(self._monitors)
             self._monitors.append(checker)
             self._monitor_states.append(state)
             if self._renamings:  # its canonical form under each renaming, made once
-                rows = [self._cell_renamed(cell) for cell in state]
+                before = self._monitor_states[since] if since >= 0 else ()
+                if len(before) == len(state):  # only the cells the events changed renamed
+                    rows = self._monitor_rows[since].copy()
+                    for at in compress(range(len(state)), map(operator.is_not, state, before)):
+                        rows[at] = self._cell_renamed(state[at])
+                else:
+                    rows = [self._cell_renamed(cell) for cell in state]
+                self._monitor_rows.append(rows)
                 self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
         return number
 
@@ -540,7 +558,7 @@ class ProtocolModel:
         self._scratch_state = state
         found = self._monitor_ids.get(state)
         if found is None:
-            found = self._monitor_id(scratch.kept(parent, before, state), state)
+            found = self._monitor_id(scratch.kept(parent, before, state), state, monitor)
         if len(self._monitor_moves) >= _MOVES_KEPT:
             self._monitor_moves.clear()
         self._monitor_moves[pair] = found
@@ -603,7 +621,7 @@ class ProtocolModel:
                 self._cell_values.clear()
             digests = self._digest_texts
             found = tuple(
-                [hash(_canon_renamed(cell, rename, digests)) for rename in self._renamings]
+                [hash(_canon_renamed(cell, rename, digests)) for rename in self._atom_renamings]
             )
             self._cell_values[key] = found
         if len(self._cell_texts) >= _TEXTS_KEPT:
@@ -1008,7 +1026,12 @@ class ProtocolModel:
                 value = self._snapshots[snap].value
                 found = tuple(
                     [
-                        self._snap_hash(moved_to[i], rename(value) if n else value)
+                        hash(
+                            (
+                                self.addresses[moved_to[i]],
+                                _canon_value(value, rename) if n else _canon_value(value),
+                            )
+                        )
                         for n, (rename, moved_to) in enumerate(
                             zip(self._names, self._moved_to, strict=True)
                         )
@@ -1020,10 +1043,6 @@ class ProtocolModel:
             for cache in self._snap_texts:
                 cache.clear()
         return rows
-
-    def _snap_hash(self, actor: int, value: Any) -> int:
-        """The hash of the canonical form of party ``actor`` in a snapshot's ``value``."""
-        return hash((self.addresses[actor], _canon_value(value)))
 
     def _timer_renamed(self, t: int) -> tuple[int, ...]:
         found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not
@@ -1077,6 +1096,8 @@ def _canon_renamed(value: Any, rename: Callable[[str], str], digests: dict[bytes
         body = digests.get(value)
         if body is not None:
             return "#" + rename(body)
+    if cls in _NAMELESS:  # a number's, a flag's or None's text holds no name
+        return repr(value)
     return rename(repr(value))
 
 
@@ -1084,16 +1105,18 @@ def _digest(message: Message) -> str:
     return hashlib.blake2b(repr(message).encode(), digest_size=4).hexdigest()
 
 
-def _canon_value(value: Any) -> Hashable:
+def _canon_value(value: Any, rename: Callable[[Any], Any] | None = None) -> Hashable:
     """A value equal for equal snapshots whatever the order of their dicts and sets (a
     dict's items, a set's members as a frozenset): what :func:`_canon` writes as text, made
-    of hashable values instead (a message's hash is computed once, no text is built)."""
+    of hashable values instead (a message's hash is computed once, no text is built).
+    ``rename``: a :class:`~scenarios._explore._rename.Renaming`, applied to each atom on
+    the way (the containers walked once: as renaming the value first, then this)."""
     cls = type(value)
     if cls is _Dict or isinstance(value, frozenset):
-        return frozenset([_canon_value(v) for v in value])
+        return frozenset([_canon_value(v, rename) for v in value])
     if isinstance(value, tuple):
-        return tuple([_canon_value(v) for v in value])
-    kept: Hashable = value  # an atom, a class, an interned message
+        return tuple([_canon_value(v, rename) for v in value])
+    kept: Hashable = value if rename is None else rename(value)  # an atom, a class, a message
     return kept
 
 
