@@ -37,6 +37,7 @@ from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
 from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.shared_rename_cache import SharedCacheRenaming
+from tests.planted.stale_monitor_rows import StaleMonitorRowsModel
 from tests.planted.sorted_first_cells import sorted_first_canon
 from tests.planted.substring_renaming import substring_renaming
 
@@ -135,6 +136,27 @@ def test_a_state_merges_with_its_mirrors_and_no_more() -> None:
 
 def test_a_fingerprint_renaming_the_world_without_the_checker_is_caught() -> None:
     assert not _mirrors_merge_alone(CheckerlessRenamingModel(_WORLD, Budgets()))
+
+
+def _monitor_forms_made_whole(model: ProtocolModel) -> bool:
+    """Each checker state's canonical hashes, made from its origin's (only the cells its
+    events changed renamed), are those made from all its cells, and the search counts
+    the states it counts with them."""
+    found = search(model)
+    assert found.outcome is Outcome.EXHAUSTED and len(model._monitors) > 100
+    for number, state in enumerate(model._monitor_states):
+        rows = [model._cell_renamed(cell) for cell in state]
+        if model._monitor_texts[number] != tuple([hash(c) for c in zip(*rows, strict=True)]):
+            return False
+    return found.progress.states == 1_626
+
+
+def test_a_checker_states_canonical_hashes_are_made_from_its_origins() -> None:
+    assert _monitor_forms_made_whole(ProtocolModel(_WORLD, Budgets(loss=1)))
+
+
+def test_a_checker_state_given_its_origins_canonical_hashes_is_caught() -> None:
+    assert not _monitor_forms_made_whole(StaleMonitorRowsModel(_WORLD, Budgets(loss=1)))
 
 
 @pytest.mark.parametrize(
