@@ -37,8 +37,8 @@ from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
 from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.shared_rename_cache import SharedCacheRenaming
-from tests.planted.stale_monitor_rows import StaleMonitorRowsModel
 from tests.planted.sorted_first_cells import sorted_first_canon
+from tests.planted.stale_monitor_rows import StaleMonitorRowsModel
 from tests.planted.substring_renaming import substring_renaming
 
 _WORLD = world_named("two-purchases")
