@@ -11,10 +11,21 @@ hold yet, if that one scores at least ``ratio`` times the displaced product's ra
 score; otherwise the own product stays. Answers keep their length; they are then ordered
 by score (stable: equal scores keep their places). Pure: a function of the question's
 merged candidates, so answers stay a function of the model of the last refresh.
+
+*Seeded* (``seeded=True``): the alternative is not the best-scoring one but, of those
+scoring at least ``ratio`` times the displaced product, the first in an order drawn from
+the question itself (:func:`question_order`: a hash of the products the question's
+candidates could answer, those scoring above 0, and of each product). The best
+alternative is the same for every question about the same products, so a slot filled by
+it shows the same few products to many shoppers; a seeded choice among the near-ties
+varies from one question to another, and the answers together may show more of the
+catalogue (coverage is a union over answers). It never depends on earlier questions:
+the same question on the same model gets the same answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,10 +33,30 @@ import numpy.typing as npt
 
 from ._answer import Merged
 
-__all__ = ["bought_of", "discover"]
+__all__ = ["bought_of", "discover", "question_order"]
 
 _Bools = npt.NDArray[np.bool_]
 _Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.int64]
+
+# splitmix64's constants: each product's place is a well-mixed function of (seed, product)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def question_order(question: _Ints, products: _Ints) -> npt.NDArray[np.uint64]:
+    """Each of *products*' sort key in the question whose positive candidates are
+    *question* (product numbers, ascending): splitmix64 of the product plus a seed hashed
+    (blake2b) from the question, so the same question always orders its products the same
+    and another question (almost always) differently; distinct products never tie."""
+    digest = hashlib.blake2b(question.astype("<i8").tobytes(), digest_size=8).digest()
+    z = products.astype(np.uint64) + np.uint64(int.from_bytes(digest, "little"))
+    z = z * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    mixed: npt.NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return mixed
 
 
 def bought_of(candidates: npt.NDArray[np.int64], keys: _Floats) -> _Bools:
@@ -46,12 +77,14 @@ def discover(
     *,
     slots: int,
     ratio: float,
+    seeded: bool = False,
 ) -> list[tuple[int, float, int]]:
     """*chosen* (candidate, ranked score, place in *merged*, best first) with at most
     *slots* of the phone's products (its profile's sorted lookup *keys*, see
     :func:`bought_of`) kept while a candidate it has not bought scores at least *ratio*
     times the one it displaces (see the module docstring); the alternatives by score, ties
-    by SKU (*sku_ranks*: product -> its place in SKU order), as the ranking breaks them."""
+    by SKU (*sku_ranks*: product -> its place in SKU order), as the ranking breaks them,
+    or, *seeded*, in the question's own order (:func:`question_order`)."""
     if len(chosen) <= slots:
         return list(chosen)
     ids = merged.candidates
@@ -66,6 +99,8 @@ def discover(
     wanted[[k for _, _, k in chosen]] = False
     open_ = np.flatnonzero(wanted)
     open_ = open_[~bought_of(ids[open_], keys)]
+    if seeded:
+        return _seeded(merged, chosen, own, open_, slots=slots, ratio=ratio)
     if len(open_) > len(past):  # at most one per displaced product: the best, and ties
         values = scores[open_]
         least = np.partition(values, len(values) - len(past))[len(values) - len(past)]
@@ -79,6 +114,39 @@ def discover(
             a = alternatives[next_alternative]
             if float(scores[a]) >= ratio * score:
                 next_alternative += 1
+                result.append((int(ids[a]), float(scores[a]), a))
+                continue
+        kept += mine
+        result.append((j, score, k))
+    result.sort(key=lambda entry: -entry[1])  # stable: equal scores keep their places
+    return result
+
+
+def _seeded(
+    merged: Merged,
+    chosen: Sequence[tuple[int, float, int]],
+    own: Sequence[bool],
+    open_: _Ints,
+    *,
+    slots: int,
+    ratio: float,
+) -> list[tuple[int, float, int]]:
+    """The seeded rule: each own product past the *slots*-th, in rank order, gives its
+    place to the first of the *open_* alternatives (places in *merged*), in the question's
+    order, not taken yet and scoring at least *ratio* times its ranked score."""
+    ids, scores = merged.candidates, merged.scores
+    question = np.sort(ids[scores > 0.0])
+    order = open_[np.argsort(question_order(question, ids[open_]))].tolist()
+    taken: set[int] = set()
+    result: list[tuple[int, float, int]] = []
+    kept = 0
+    for j, score, k in chosen:
+        mine = own[len(result)]
+        if mine and kept >= slots:
+            floor = ratio * score
+            a = next((a for a in order if a not in taken and scores[a] >= floor), None)
+            if a is not None:
+                taken.add(a)
                 result.append((int(ids[a]), float(scores[a]), a))
                 continue
         kept += mine

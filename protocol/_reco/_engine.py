@@ -164,6 +164,10 @@ class EngineConfig:
     discovery rule, protocol/_reco/_discovery.py); None: no limit (the rule is off)."""
     discovery: float = attrs.field(default=0.5, validator=_fraction)
     """See ``habit_slots``."""
+    discovery_seeded: bool = attrs.field(default=False, validator=_check.flag())
+    """The discovery rule's alternative: the best-scoring one (False), or one drawn by
+    the question's own order among those scoring at least ``discovery`` times the
+    displaced product (True; answers then vary more from one question to another)."""
     refresh_every: int = attrs.field(default=1, validator=_count_bound)
     """The model answers are read from is refreshed after every this many learned baskets
     (1: after each; more: learning costs less, answers lag behind by up to that many)."""
@@ -762,11 +766,13 @@ class PairingEngine:
         self.config = self.config.with_weights(weights)
         self.refresh(full=True)
 
-    def set_discovery(self, slots: int | None, ratio: float) -> None:
-        """Answer with the discovery rule's *slots* and *ratio* (``habit_slots`` and
-        ``discovery`` of :class:`EngineConfig`) from now on: applied when answering, so
-        nothing is refreshed."""
-        self.config = attrs.evolve(self.config, habit_slots=slots, discovery=ratio)
+    def set_discovery(self, slots: int | None, ratio: float, seeded: bool = False) -> None:
+        """Answer with the discovery rule's *slots*, *ratio* and *seeded* (``habit_slots``,
+        ``discovery`` and ``discovery_seeded`` of :class:`EngineConfig`) from now on:
+        applied when answering, so nothing is refreshed."""
+        self.config = attrs.evolve(
+            self.config, habit_slots=slots, discovery=ratio, discovery_seeded=seeded
+        )
 
     # ------------------------------------------------------------------ the refresh
 
@@ -1516,6 +1522,7 @@ class PairingEngine:
                 self._sku_ranks,
                 slots=slots,
                 ratio=self.config.discovery,
+                seeded=self.config.discovery_seeded,
             )
         co, near, habit = merged.co, merged.near, merged.habit
         result = []

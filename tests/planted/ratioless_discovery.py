@@ -29,9 +29,10 @@ def ratioless_discover(
     *,
     slots: int,
     ratio: float,
+    seeded: bool = False,
 ) -> list[tuple[int, float, int]]:
     """The discovery rule with its ratio dropped (the bug)."""
-    return discover(merged, chosen, keys, sku_ranks, slots=slots, ratio=0.0)
+    return discover(merged, chosen, keys, sku_ranks, slots=slots, ratio=0.0, seeded=seeded)
 
 
 class RatiolessEngine(PairingEngine):

@@ -3,12 +3,17 @@
 bought scores at least ``discovery`` times the one it would displace. The rule is
 compared with a plain loop on small random inputs, the engine's answers with the
 plain-loop ranking followed by that loop, and both comparisons catch the planted rule
-that ignores the ratio (tests/planted/ratioless_discovery.py)."""
+that ignores the ratio (tests/planted/ratioless_discovery.py). The seeded rule (the
+alternative drawn in the question's own order) is compared with a plain loop over a
+plain splitmix64, and an engine asked the same question with others between answers the
+same; both catch the planted rule seeded by a call counter as well
+(tests/planted/stateful_discovery.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -18,10 +23,11 @@ from hypothesis import strategies as st
 
 from protocol import EngineConfig, Item, LocalProtocolError, PairingEngine, PurchaseUpload, Reason
 from protocol._reco._answer import Merged
-from protocol._reco._discovery import bought_of, discover
+from protocol._reco._discovery import bought_of, discover, question_order
 from protocol._reco._engine import FEATURES
 from tests.builders import PHONES
 from tests.planted.ratioless_discovery import RatiolessEngine, ratioless_discover
+from tests.planted.stateful_discovery import StatefulEngine, stateful_discover
 from tests.protocol.test_engine_properties import CATALOG, HISTORIES, PRODUCTS, baskets
 from tests.protocol.test_engine_vectorised import plain_pair
 
@@ -280,3 +286,158 @@ def test_the_rule_is_off_by_default_and_set_discovery_turns_it_off() -> None:
     assert (engine.config.habit_slots, engine.config.discovery) == (None, 0.5)
     engine.set_discovery(0, 0.0)  # the extremes are settings: every own product may go
     assert (engine.config.habit_slots, engine.config.discovery) == (0, 0.0)
+
+
+# ------------------------------------------------------------------ the seeded rule
+
+_MASK = (1 << 64) - 1
+
+
+def plain_order(question: Sequence[int], product: int) -> int:
+    """:func:`question_order` by Python integers: splitmix64 of the product plus the
+    question's seed (blake2b of its products as little-endian 64-bit integers)."""
+    data = b"".join(p.to_bytes(8, "little", signed=True) for p in question)
+    seed = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    z = (product + seed) & _MASK
+    z = (z * 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def plain_seeded(
+    candidates: Sequence[int],
+    scores: Sequence[float],
+    bought: Sequence[bool],
+    chosen: Chosen,
+    *,
+    slots: int,
+    ratio: float,
+) -> Chosen:
+    """The seeded rule by a plain loop: own products past *slots*, in rank order, each
+    give way to the first positive non-own candidate not chosen nor taken, in the
+    question's order (seeded by its positive candidates, ascending), that scores at least
+    *ratio* times the displaced one; then ordered by score, ties keeping places."""
+    if sum(bought[k] for _, _, k in chosen) <= slots:
+        return list(chosen)
+    question = sorted(c for c, score in zip(candidates, scores, strict=True) if score > 0)
+    places = {k for _, _, k in chosen}
+    waiting = sorted(
+        (k for k in range(len(candidates)) if not bought[k] and k not in places and scores[k] > 0),
+        key=lambda k: plain_order(question, candidates[k]),
+    )
+    result: Chosen = []
+    own = 0
+    for j, score, k in chosen:
+        if bought[k] and own >= slots:
+            found = [a for a in waiting if scores[a] >= ratio * score]
+            if found:
+                waiting.remove(found[0])
+                result.append((candidates[found[0]], scores[found[0]], found[0]))
+                continue
+        own += bought[k]
+        result.append((j, score, k))
+    ordered = sorted(range(len(result)), key=lambda n: (-result[n][1], n))
+    return [result[n] for n in ordered]
+
+
+def _plain_seeded_of(
+    merged: Merged, chosen: Chosen, bought: np.ndarray, *, slots: int, ratio: float
+) -> Chosen:
+    return plain_seeded(
+        merged.candidates.tolist(),
+        merged.scores.tolist(),
+        bought.tolist(),
+        chosen,
+        slots=slots,
+        ratio=ratio,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(questions(), st.integers(0, 5), st.sampled_from([0.0, 0.5, 0.7, 1.0]))
+def test_the_seeded_rule_is_the_plain_loop(
+    question: tuple[Merged, Chosen, np.ndarray, np.ndarray], slots: int, ratio: float
+) -> None:
+    merged, chosen, bought, ranks = question
+    keys = keys_of(merged, bought)
+    got = discover(merged, chosen, keys, ranks, slots=slots, ratio=ratio, seeded=True)
+    assert got == _plain_seeded_of(merged, chosen, bought, slots=slots, ratio=ratio)
+    assert len(got) == len(chosen)
+    assert len({k for _, _, k in got}) == len(got)  # never one candidate twice
+
+
+@given(st.lists(st.integers(0, 1 << 40), max_size=6, unique=True), st.integers(0, 1 << 40))
+def test_the_question_order_is_the_plain_splitmix(question: list[int], product: int) -> None:
+    ordered = np.array(sorted(question), dtype=np.int64)
+    got = question_order(ordered, np.array([product], dtype=np.int64))
+    assert int(got[0]) == plain_order(sorted(question), product)
+
+
+def _many_strangers() -> tuple[Merged, Chosen, np.ndarray]:
+    """Five own products scoring 1 to 0.92, eight strangers scoring 0.9 to 0.55: with one
+    slot and ratio 0.5 four own products give way, each to a stranger of the question's
+    order."""
+    scores = np.array([*[1.0 - 0.02 * n for n in range(5)], *[0.9 - 0.05 * n for n in range(8)]])
+    size = len(scores)
+    zeros = np.zeros(size)
+    merged = Merged(np.arange(size, dtype=np.int64) * 7 + 3, zeros, zeros, zeros, scores)
+    chosen = [(int(merged.candidates[k]), float(scores[k]), k) for k in range(5)]
+    bought = np.array([True] * 5 + [False] * 8)
+    return merged, chosen, bought
+
+
+def test_the_plain_comparison_catches_a_rule_seeded_by_earlier_questions() -> None:
+    merged, chosen, bought = _many_strangers()
+    keys = keys_of(merged, bought)
+    ranks = np.arange(100, dtype=np.int64)
+    expected = _plain_seeded_of(merged, chosen, bought, slots=1, ratio=0.5)
+    assert sum(bought[k] for _, _, k in expected) == 1  # four strangers came in
+    # not simply the best four: the question's order chose among them
+    best = discover(merged, chosen, keys, ranks, slots=1, ratio=0.5)
+    assert expected != best
+    for _ in range(4):  # asked again and again, the same answer
+        assert discover(merged, chosen, keys, ranks, slots=1, ratio=0.5, seeded=True) == expected
+    planted = [
+        stateful_discover(merged, chosen, keys, ranks, slots=1, ratio=0.5, seeded=True)
+        for _ in range(4)
+    ]
+    assert any(answer != expected for answer in planted)
+
+
+def _seeded_engine(kind: type[PairingEngine]) -> PairingEngine:
+    """One phone with five own products; other phones bought the first of them with nine
+    products each once: strangers close enough to displace some own products."""
+    own = tuple(CATALOG.to_item(p) for p in PRODUCTS[:5])
+    history = [_upload(f"r{n}", PHONES[0], own) for n in range(2)]
+    for n, product in enumerate(PRODUCTS[5:14]):
+        history.append(_upload(f"s{n}", PHONES[1 + n % 2], (own[0], CATALOG.to_item(product))))
+    config = EngineConfig(diversity=1.0, habit_slots=0, discovery=0.0, discovery_seeded=True)
+    return _engine(kind, config.with_weights([1.0] * len(FEATURES)), history)
+
+
+def test_a_seeded_answer_does_not_depend_on_earlier_questions() -> None:
+    question = ((CATALOG.to_item(PRODUCTS[0]),), PHONES[0])
+    others = [((CATALOG.to_item(p),), PHONES[0]) for p in PRODUCTS[1:5]]
+    engine = _seeded_engine(PairingEngine)
+    first = engine.pair(*question, 5)
+    assert {p.sku for p in first} & {CATALOG.to_item(p).sku for p in PRODUCTS[5:14]}
+    for item, phone in others:
+        engine.pair(item, phone, 5)
+    assert engine.pair(*question, 5) == first
+    planted = _seeded_engine(StatefulEngine)
+    answers = [planted.pair(*question, 5)]
+    for item, phone in others:
+        planted.pair(item, phone, 5)
+        answers.append(planted.pair(*question, 5))
+    assert any(answer != answers[0] for answer in answers)
+
+
+def test_set_discovery_sets_the_seeded_choice_and_a_bad_one_is_refused() -> None:
+    engine = PairingEngine()
+    engine.set_discovery(2, 0.5, seeded=True)
+    assert engine.config.discovery_seeded
+    engine.set_discovery(2, 0.5)
+    assert not engine.config.discovery_seeded
+    with pytest.raises(LocalProtocolError, match=r"EngineConfig\.discovery_seeded: "):
+        EngineConfig(discovery_seeded=cast(Any, 1))
