@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -191,7 +191,10 @@ def merge(
         np.add.at(near_sums, listed_candidates, near_parts)
         # each candidate's whole row at once: its sums, popularity and part slots
         found = rows.take(unique, axis=0)
-        rows[unique, :3] = _REST
+        # back at rest column by column: three 1-D scatters cost less than one of rows
+        firsts[unique] = _UNLISTED
+        co_sums[unique] = 0.0
+        near_sums[unique] = 0.0
         if excluded:
             co_sums[left_out] = 0.0
         co = found[:, 1]
@@ -227,42 +230,44 @@ def best_of(
 ) -> list[tuple[int, float, int]]:
     """The *limit* best of *merged*'s candidates with a positive score, best first: in
     score order (ties in the order first listed) the n-th of a category ranks at ``score
-    * diversity ** n``; ties by SKU. Each as (candidate, score, place in *merged*)."""
-    best: list[tuple[float, str, int]] = []
+    * diversity ** n``; ties by SKU. Each as (candidate, score, place in *merged*).
+
+    The candidates are handed to Python in score order a head at a time (the ranking
+    seldom reads past :data:`_HEAD`), in one loop without a generator between (its
+    resumptions cost more than the ranking's few steps)."""
+    best: list[tuple[float, str, int, int]] = []
     seen: dict[int, int] = {}
-    for k, score, j in _in_score_order(merged, max(_HEAD, 4 * limit)):
-        negative = -score
-        if not negative < 0.0:
-            break  # only positive scores are answers; the rest follow them
-        if len(best) == limit and negative > best[-1][0]:
-            break  # every later one ranks below the chosen ones, decayed or not
-        kind = category(j)
-        n = seen.get(kind, 0)
-        seen[kind] = n + 1
-        key = (negative * diversity**n if n else negative, sku(j), k)
-        if len(best) < limit:
-            insort(best, key)
-        elif key < best[-1]:
-            best.pop()
-            insort(best, key)
+    negatives = -merged.scores
+    # stable: equal scores stay in the order first listed (all of them sorted: fewer
+    # calls than picking the positive ones first)
+    order = negatives.argsort(kind="stable")
     ids = merged.candidates
-    return [(int(ids[k]), -negative, k) for negative, _, k in best]
+    head = max(_HEAD, 4 * limit)
+    for part in (order[:head], order[head:]):
+        places, values, numbers = part.tolist(), negatives[part].tolist(), ids[part].tolist()
+        for k, negative, j in zip(places, values, numbers, strict=True):
+            if not negative < 0.0:
+                return _chosen(best)  # only positive scores are answers; the rest follow
+            if len(best) == limit and negative > best[-1][0]:
+                return _chosen(best)  # every later one ranks below the chosen, decayed or not
+            kind = category(j)
+            n = seen.get(kind, 0)
+            seen[kind] = n + 1
+            key = (negative * diversity**n if n else negative, sku(j), k, j)
+            if len(best) < limit:
+                insort(best, key)
+            elif key < best[-1]:
+                best.pop()
+                insort(best, key)
+    return _chosen(best)
+
+
+def _chosen(best: list[tuple[float, str, int, int]]) -> list[tuple[int, float, int]]:
+    """The ranking's keys as (candidate, score, place in the merged candidates)."""
+    return [(j, -negative, k) for negative, _, k, j in best]
 
 
 _HEAD = 16
 """The candidates :func:`best_of` first reads in score order (at least 4 x its limit):
 the ranking seldom reads further, and handing all of a question's few hundred to Python
 costs more than the ranking."""
-
-
-def _in_score_order(merged: Merged, head: int) -> Iterator[tuple[int, float, int]]:
-    """Each candidate's place in *merged*, score and number, best score first (stable:
-    equal scores in the order first listed); the first *head* of them, then the rest."""
-    scores = merged.scores
-    # stable: equal scores stay in the order first listed (all of them sorted: fewer
-    # calls than picking the positive ones first)
-    order = (-scores).argsort(kind="stable")
-    for part in (order[:head], order[head:]):
-        if len(part):
-            places, values, ids = part.tolist(), scores[part].tolist(), merged.candidates[part]
-            yield from zip(places, values, ids.tolist(), strict=True)
