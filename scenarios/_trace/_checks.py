@@ -49,7 +49,7 @@ import hashlib
 import json
 import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from itertools import compress
+from itertools import chain, compress
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
@@ -937,7 +937,7 @@ class TraceChecker:
             "_facts": new_facts,
             "_invariants": invariants,
             "_cell_values": None,  # read when first asked (a kept checker's seldom are)
-            "_layout": None,  # its own objects' dicts, laid out when first read
+            "_layout": _Layout(dicts, layout.shape),  # its own objects' dicts, origin's shape
         }
         return new
 
@@ -946,13 +946,10 @@ class TraceChecker:
         and each invariant's attributes but for code, constants and counters."""
         layout = self._laid_out()
         shape = layout.shape
-        cells: list[Any] = []
-        for attributes, getter, size in zip(layout.owners, shape.getters, shape.sizes, strict=True):
-            if len(attributes) != size:  # an attribute set after its owner's __init__
-                self._layout = None
-                return self._cells()
-            cells += getter(attributes)
-        return cells
+        if tuple(map(len, layout.owners)) != shape.sizes:  # an attribute set after __init__
+            self._layout = None
+            return self._cells()
+        return list(chain.from_iterable(map(operator.call, shape.getters, layout.owners)))
 
     def _laid_out(self) -> _Layout:
         """Where this checker's cells are read, found once per checker (its owners'
