@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from protocol import AssociatedProduct, InvalidMessage, Item, Offer, Reason
@@ -44,10 +44,13 @@ def validated(line: Item, reason: Reason, score: float, offer: Offer | None) -> 
     )
 
 
-def agrees_with_validated(build: Build) -> None:
-    """*build* makes what the validated constructor makes, or refuses as it refuses."""
+def agrees_with_validated(build: Build, *, shrink: bool = True) -> None:
+    """*build* makes what the validated constructor makes, or refuses as it refuses
+    (*shrink* False: a planted bug only needs finding, not its smallest example)."""
 
-    @settings(max_examples=200, deadline=None, database=None)
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+
+    @settings(max_examples=200, deadline=None, database=None, phases=phases)
     @given(items(), st.sampled_from(Reason), SCORES, st.none() | offers())
     def check(line: Item, reason: Reason, score: float, offer: Offer | None) -> None:
         try:
@@ -75,7 +78,7 @@ def test_the_trusted_answer_is_the_validated_one() -> None:
 
 def test_the_comparison_catches_a_rounded_score() -> None:
     with pytest.raises(AssertionError):
-        agrees_with_validated(rounded_answer_from_line)
+        agrees_with_validated(rounded_answer_from_line, shrink=False)
 
 
 @pytest.mark.parametrize("reason", ["co-purchase", None, 1])
