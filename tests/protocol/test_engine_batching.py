@@ -1,12 +1,17 @@
 """The refresh's batched grouping helpers (``protocol/_reco/_engine.py``) against plain
 loops on small random inputs: ``_distinct`` (``np.unique`` with the inverse, by one sort of
 each value packed with its place), ``_places`` (each entry's place in its group) and
-``_by_keys`` (``np.lexsort`` of three keys, by one packed key when it fits). The checks
-catch the planted ``tests/planted/narrow_distinct.py`` versions of the first two and
-``tests/planted/overflowing_keys.py`` (a packed key wider than 63 bits)."""
+``_by_keys`` (``np.lexsort`` of three keys, by one packed key when it fits, sorted with
+its place packed in when that fits too) and ``_contenders`` (the rows a group's best can
+be among, cut before that sort). The checks catch the planted
+``tests/planted/narrow_distinct.py`` versions of the first two,
+``tests/planted/overflowing_keys.py`` (a packed key wider than 63 bits),
+``tests/planted/narrow_packed_sort.py`` (a place field one bit short) and
+``tests/planted/short_contenders.py`` (a group's floor one place too high)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -14,9 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol._reco._engine import _by_keys, _distinct, _places
+from protocol._reco._engine import _by_keys, _contenders, _distinct, _places
 from tests.planted.narrow_distinct import global_places, narrow_distinct
+from tests.planted.narrow_packed_sort import narrow_packed_by_keys
 from tests.planted.overflowing_keys import overflowing_by_keys
+from tests.planted.short_contenders import short_contenders
 
 _Ints = np.ndarray
 
@@ -97,3 +104,77 @@ def test_the_check_catches_a_packed_key_that_overflows() -> None:
     _check_by_keys(overflowing_by_keys, narrow)  # the packing itself is right...
     with pytest.raises(AssertionError):  # ...but a key past 63 bits wraps
         _check_by_keys(overflowing_by_keys, wide)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5), st.sampled_from([-1.5, -0.0, 0.0, 0.25, 2.0]), st.integers(0, 40)
+        ),
+        min_size=1,
+        max_size=120,
+        unique_by=lambda row: (row[0], row[1] + 0.0, row[2]),
+    )
+)
+def test_by_keys_is_lexsort_when_the_keys_and_places_fit(
+    rows: list[tuple[int, float, int]],
+) -> None:
+    """Narrow keys: the path that sorts each key packed with its place."""
+    _check_by_keys(_by_keys, rows)
+
+
+def test_the_check_catches_a_place_field_one_bit_short() -> None:
+    rows = [(k % 3, (0.5, -1.0, 2.0)[k % 3], k) for k in range(9)]  # 9 places: 4 bits
+    _check_by_keys(_by_keys, rows)
+    with pytest.raises(AssertionError):
+        _check_by_keys(narrow_packed_by_keys, rows)
+
+
+_Contenders = Callable[[_Ints, np.ndarray, int, int], _Ints | None]
+
+
+def _check_contenders(contenders: _Contenders, rows: list[tuple[int, float]], best: int) -> None:
+    """*contenders* keeps the rows not below their group's *best*-th largest total (all
+    of a group of at most *best*); None only when no group has more than *best* rows."""
+    rows = sorted(rows, key=lambda row: row[0])
+    owner = np.array([o for o, _ in rows], dtype=np.int64)
+    total = np.array([t for _, t in rows], dtype=np.float64)
+    size = max((o for o, _ in rows), default=-1) + 2  # and an empty group
+    groups: dict[int, list[float]] = {}
+    for o, t in rows:
+        groups.setdefault(o, []).append(t)
+    floors = {
+        o: sorted(ts, reverse=True)[best - 1] if len(ts) > best else -math.inf
+        for o, ts in groups.items()
+    }
+    expected = [k for k, (o, t) in enumerate(rows) if t >= floors[o]]
+    kept = contenders(owner, total, size, best)
+    if kept is None:
+        assert all(len(ts) <= best for ts in groups.values())
+    else:
+        assert kept.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.sampled_from([-2.0, -0.0, 0.0, 0.5, 1.0, 3.0, -math.inf])),
+        max_size=80,
+    ),
+    st.integers(1, 6),
+)
+def test_contenders_are_the_plain_loop(rows: list[tuple[int, float]], best: int) -> None:
+    _check_contenders(_contenders, rows, best)
+
+
+def test_contenders_keep_every_row_when_a_total_is_nan() -> None:
+    owner = np.array([0, 0, 0], dtype=np.int64)
+    assert _contenders(owner, np.array([1.0, math.nan, 2.0]), 1, 1) is None
+
+
+def test_the_check_catches_a_floor_one_place_too_high() -> None:
+    rows = [(0, 3.0), (0, 1.0), (0, 2.0), (1, 5.0), (1, 4.0), (1, 4.0), (1, 0.5)]
+    _check_contenders(_contenders, rows, 2)
+    with pytest.raises(AssertionError):
+        _check_contenders(short_contenders, rows, 2)

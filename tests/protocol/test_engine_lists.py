@@ -23,6 +23,7 @@ from tests.planted.backward_names import BackwardNamesEngine
 from tests.planted.colourless_groups import ColourlessGroupsEngine
 from tests.planted.numbered_ties import NumberedTiesEngine
 from tests.planted.reordered_habits import ReorderedHabitsEngine
+from tests.planted.short_contenders import short_contenders
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
 # so that candidates tie and categories offer each other's products
@@ -318,3 +319,17 @@ def test_lists_computed_in_halves_are_the_same(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(PairingEngine, "_compute_lists", counted)
     _check(PairingEngine, baskets, weights, pairings=3, prior=1.0, refresh_at={9, 19})
     assert 1 in halved and max(halved) > 1  # it did compute some lists in halves
+
+
+def test_the_check_catches_lists_cut_one_candidate_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    # S07 shares 3 baskets with S00, 2 with S09, 1 with S02: its 2 best by distinct totals
+    baskets = [
+        [POOL[1], POOL[0], POOL[2], POOL[3]],
+        [POOL[1], POOL[0], POOL[2]],
+        [POOL[1], POOL[0]],
+    ]
+    weights = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    _check(PairingEngine, baskets, weights, pairings=2, prior=0.0, refresh_at=set())
+    monkeypatch.setattr(_engine, "_contenders", short_contenders)
+    with pytest.raises(AssertionError):  # the cut before the sort dropped S09
+        _check(PairingEngine, baskets, weights, pairings=2, prior=0.0, refresh_at=set())
