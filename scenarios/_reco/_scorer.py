@@ -13,7 +13,8 @@ positive), then tunes them for what the evaluation measures: a coordinate search
 weight times 0, 1/4, 1/2, 2 and 4, or, if 0, set to 1/4, 1 or 4 over the feature's spread;
 two passes) keeps a change when it raises the hit-rate@5 of the same validation questions
 (:func:`hit_rate`). It sets them on the engine, then chooses the engine's discovery rule
-(``EngineConfig.habit_slots`` and ``discovery``, :func:`choose_discovery`) on the same
+(``EngineConfig.habit_slots``, ``discovery`` and ``discovery_seeded``,
+:func:`choose_discovery`) on the same
 validation questions, and learns the newest 10 %. Nothing of the test period is read.
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_QUERIES",
     "VALIDATION_SHARE",
     "Fit",
+    "Rule",
     "choose_discovery",
     "fit_engine",
     "hit_rate",
@@ -46,9 +48,14 @@ MAX_QUERIES = 8_000
 SMALL = (2, 10)
 """The baskets whose questions the fit asks: those the evaluation's target figure counts."""
 _PENALTY = 1e-4
-DISCOVERY_CHOICES = tuple((slots, ratio) for slots in (4, 3, 2, 1) for ratio in (0.7, 0.5))
-"""The discovery rules :func:`choose_discovery` tries: (habit_slots, discovery), the
-least displacing first."""
+DISCOVERY_CHOICES = tuple(
+    (slots, ratio, seeded)
+    for slots in (4, 3, 2, 1)
+    for ratio in (0.7, 0.5)
+    for seeded in (False, True)
+)
+"""The discovery rules :func:`choose_discovery` tries: (habit_slots, discovery,
+discovery_seeded), the least displacing first, the best alternative before the seeded."""
 DISCOVERY_GAIN = 1.05
 """A rule is kept only if its answers show at least this many times the products shown
 without it: a smaller gain is within what chance moves on a validation slice, and any rule
@@ -56,6 +63,8 @@ changes answers (on Online Retail, the only one that kept the hit-rate showed 0.
 products on the validation slice and none more on the test split)."""
 K = 5
 """The answer's length the fit measures (the evaluation's k)."""
+Rule = tuple[int | None, float, bool]
+"""A discovery rule: (habit_slots, discovery, discovery_seeded) of ``EngineConfig``."""
 
 
 @attrs.frozen
@@ -71,10 +80,10 @@ class Fit:
     """The validation hit-rate@5 of the logistic regression's weights..."""
     tuned_hit_rate: float = 0.0
     """...and of the tuned ones."""
-    discovery: tuple[int | None, float] = (None, 0.5)
-    """The engine's discovery rule after the fit, (habit_slots, discovery): (None, ...)
-    for none; the configured one, kept, when there was no validation question to choose
-    by (``queries`` 0)."""
+    discovery: Rule = (None, 0.5, False)
+    """The engine's discovery rule after the fit, (habit_slots, discovery,
+    discovery_seeded): (None, ...) for none; the configured one, kept, when there was no
+    validation question to choose by (``queries`` 0)."""
     discovery_figures: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
     """The validation (hit@5, products recommended) of the answers without the rule and
     with the one chosen."""
@@ -89,16 +98,18 @@ class Fit:
         )
 
     def _discovery(self) -> str:
-        slots, ratio = self.discovery
+        slots, ratio, seeded = self.discovery
         (hit, shown), (rule_hit, rule_shown) = self.discovery_figures
+        pick = ", seeded" if seeded else ""
         if not self.queries:  # nothing answered: no figures to print
-            kept = "none" if slots is None else f"at most {slots} own products, {ratio:g}"
+            kept = "none" if slots is None else f"at most {slots} own products, {ratio:g}{pick}"
             return f"discovery rule as configured ({kept}): no validation question to choose by"
         if slots is None:
             return f"no discovery rule (answered: hit@5 {hit:.3f}, {shown:.0f} products shown)"
+        chosen = "one drawn in the question's order" if seeded else "the best"
         return (
             f"discovery rule: at most {slots} of the phone's own products while another "
-            f"scores {ratio:g} of the one displaced (answered: hit@5 {hit:.3f} -> "
+            f"scores {ratio:g} of the one displaced, {chosen} (answered: hit@5 {hit:.3f} -> "
             f"{rule_hit:.3f}, products shown {shown:.0f} -> {rule_shown:.0f})"
         )
 
@@ -204,7 +215,7 @@ def answered(
 
 def choose_discovery(
     engine: PairingEngine, questions: Sequence[tuple[Item, Sequence[Item], str | None]]
-) -> tuple[tuple[int | None, float], tuple[tuple[float, float], tuple[float, float]]]:
+) -> tuple[Rule, tuple[tuple[float, float], tuple[float, float]]]:
     """Of :data:`DISCOVERY_CHOICES`, the rule whose answers to *questions* show the most
     products with a hit-rate@K not below the answers' without any rule (the first such,
     the least displacing, on a tie); none if no rule shows :data:`DISCOVERY_GAIN` times as
@@ -212,13 +223,13 @@ def choose_discovery(
     Returns it and the (hit-rate, products shown) without and with it."""
     engine.set_discovery(None, 0.5)
     plain = answered(engine, questions)
-    best: tuple[int | None, float] = (None, 0.5)
+    best: Rule = (None, 0.5, False)
     found = plain
-    for slots, ratio in DISCOVERY_CHOICES:
-        engine.set_discovery(slots, ratio)
+    for rule in DISCOVERY_CHOICES:
+        engine.set_discovery(*rule)
         trial = answered(engine, questions)
         if trial[0] >= plain[0] and trial[1] > found[1] and trial[1] >= DISCOVERY_GAIN * plain[1]:
-            best, found = (slots, ratio), trial
+            best, found = rule, trial
     engine.set_discovery(*best)
     return best, (plain, found)
 
@@ -249,7 +260,11 @@ def fit_engine(
             rows.append(features)
             labels.append(1.0 if sku in inside else 0.0)
             numbers.append(number)
-    configured = (engine.config.habit_slots, engine.config.discovery)
+    configured = (
+        engine.config.habit_slots,
+        engine.config.discovery,
+        engine.config.discovery_seeded,
+    )
     fit = Fit(
         engine.config.weights, len(asked[::step]), len(rows), int(sum(labels)), discovery=configured
     )

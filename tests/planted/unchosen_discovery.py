@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from protocol import Item, PairingEngine
-from scenarios._reco._scorer import DISCOVERY_CHOICES, answered
+from scenarios._reco._scorer import DISCOVERY_CHOICES, Rule, answered
 
 __all__ = ["unchosen_discovery"]
 
 
 def unchosen_discovery(
     engine: PairingEngine, questions: Sequence[tuple[Item, Sequence[Item], str | None]]
-) -> tuple[tuple[int | None, float], tuple[tuple[float, float], tuple[float, float]]]:
+) -> tuple[Rule, tuple[tuple[float, float], tuple[float, float]]]:
     engine.set_discovery(None, 0.5)
     plain = answered(engine, questions)
-    for slots, ratio in DISCOVERY_CHOICES:
-        engine.set_discovery(slots, ratio)
+    for rule in DISCOVERY_CHOICES:
+        engine.set_discovery(*rule)
         answered(engine, questions)
     engine.set_discovery(None, 0.5)  # the bug: nothing is ever kept
-    return (None, 0.5), (plain, plain)
+    return (None, 0.5, False), (plain, plain)

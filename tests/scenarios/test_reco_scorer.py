@@ -83,7 +83,8 @@ def test_fit_engine_learns_every_basket_with_weights_from_the_validation_slice()
     assert 0 < fit.positives < fit.candidates and fit.queries > 100
     assert "scorer fitted on" in fit.describe() and "recency" in fit.describe()
     assert "discovery" in fit.describe()
-    assert (engine.config.habit_slots, engine.config.discovery) == fit.discovery
+    config = engine.config
+    assert (config.habit_slots, config.discovery, config.discovery_seeded) == fit.discovery
     assert fit.tuned_hit_rate >= fit.logistic_hit_rate > 0
     again = PairingEngine(Catalog(()), {}, EngineConfig(refresh_every=100))
     assert fit_engine(again, baskets, shoppers) == fit
@@ -107,7 +108,8 @@ def test_the_discovery_rule_chosen_shows_the_most_products_without_losing_hits()
         for item in basket
     ]
     rule, (plain, found) = choose_discovery(engine, questions)
-    assert (engine.config.habit_slots, engine.config.discovery) == rule
+    config = engine.config
+    assert (config.habit_slots, config.discovery, config.discovery_seeded) == rule
     assert answered(engine, questions) == found
     engine.set_discovery(None, 0.5)
     assert answered(engine, questions) == plain and plain[1] > 0
@@ -115,8 +117,9 @@ def test_the_discovery_rule_chosen_shows_the_most_products_without_losing_hits()
         assert found == plain
     else:
         assert found[0] >= plain[0] and found[1] >= DISCOVERY_GAIN * plain[1]
-    for slots, ratio in DISCOVERY_CHOICES:  # none better: fewer hits, or not more shown
-        engine.set_discovery(slots, ratio)
+    assert any(seeded for _, _, seeded in DISCOVERY_CHOICES)  # the seeded rules too
+    for choice in DISCOVERY_CHOICES:  # none better: fewer hits, or not more shown
+        engine.set_discovery(*choice)
         hits, shown = answered(engine, questions)
         assert hits < plain[0] or shown <= found[1] or shown < DISCOVERY_GAIN * plain[1]
 
@@ -128,16 +131,18 @@ def test_without_validation_questions_the_fit_reports_the_rule_the_engine_keeps(
     shoppers = [
         household_phone_id(b.household) if b.household else None for b in dataset.baskets[:50]
     ]
-    engine = PairingEngine(Catalog(()), {}, EngineConfig(habit_slots=2, discovery=0.7))
+    config = EngineConfig(habit_slots=2, discovery=0.7, discovery_seeded=True)
+    engine = PairingEngine(Catalog(()), {}, config)
     fit = fit_engine(engine, singles, shoppers)
     assert fit.queries == 0 and engine.baskets == 50
-    assert fit.discovery == (engine.config.habit_slots, engine.config.discovery) == (2, 0.7)
-    assert "discovery rule as configured (at most 2 own products, 0.7)" in fit.describe()
+    kept = (engine.config.habit_slots, engine.config.discovery, engine.config.discovery_seeded)
+    assert fit.discovery == kept == (2, 0.7, True)
+    assert "discovery rule as configured (at most 2 own products, 0.7, seeded)" in fit.describe()
     plain = fit_engine(PairingEngine(Catalog(()), {}, EngineConfig()), singles, shoppers)
     assert plain.discovery[0] is None and "configured (none)" in plain.describe()
 
 
-Rule = tuple[int | None, float]
+Rule = tuple[int | None, float, bool]
 (ITEM,) = catalog_items("SKIN-FW-001")  # any valid line: only its SKU is changed and read
 
 
@@ -146,16 +151,16 @@ class _ScriptedEngine:
 
     def __init__(self, script: dict[Rule, list[list[str]]], questions: int) -> None:
         self.script = script
-        self.rule: Rule = (None, 0.5)
+        self.rule: Rule = (None, 0.5, False)
         self.asked = 0
         self.questions = questions
 
-    def set_discovery(self, slots: int | None, ratio: float) -> None:
-        self.rule = (slots, ratio)
+    def set_discovery(self, slots: int | None, ratio: float, seeded: bool = False) -> None:
+        self.rule = (slots, ratio, seeded)
         self.asked = 0
 
     def pair(self, items: Sequence[Item], phone_id: str | None, limit: int) -> list[Pairing]:
-        plain = self.script[(None, 0.5)]
+        plain = self.script[(None, 0.5, False)]
         skus = self.script.get(self.rule, plain)[self.asked % self.questions]
         self.asked += 1
         return [Pairing(sku, 1.0, Reason.CO_PURCHASE) for sku in skus[:limit]]
@@ -170,16 +175,17 @@ def _question(sku: str, other: str) -> tuple[Item, list[Item], str | None]:
 def test_the_chooser_keeps_the_rule_showing_most_products_without_losing_hits() -> None:
     # without a rule: one hit of two questions, 3 products shown
     script: dict[Rule, list[list[str]]] = {
-        (None, 0.5): [["b", "x"], ["y"]],
-        (4, 0.7): [["b", "n1"], ["y", "n2"]],  # the same hits, 4 shown
-        (3, 0.5): [["b", "n1", "n2"], ["d", "n3"]],  # more hits, 5 shown: the one to keep
-        (2, 0.7): [[f"n{k}" for k in range(5)], [f"m{k}" for k in range(5)]],  # 10, no hit
+        (None, 0.5, False): [["b", "x"], ["y"]],
+        (4, 0.7, False): [["b", "n1"], ["y", "n2"]],  # the same hits, 4 shown
+        (3, 0.5, False): [["b", "n1", "n2"], ["d", "n3"]],  # more hits, 5 shown
+        (3, 0.5, True): [["b", "n1", "n4"], ["d", "n3", "n5"]],  # as many hits, 6: kept
+        (2, 0.7, False): [[f"n{k}" for k in range(5)], [f"m{k}" for k in range(5)]],  # no hit
     }
     questions = [_question("a", "b"), _question("c", "d")]
     engine = _ScriptedEngine(script, len(questions))
     rule, figures = choose_discovery(cast(Any, engine), questions)
-    assert rule == (3, 0.5) == engine.rule  # set on the engine
-    assert figures == ((0.5, 3.0), (1.0, 5.0))
+    assert rule == (3, 0.5, True) == engine.rule  # set on the engine
+    assert figures == ((0.5, 3.0), (1.0, 6.0))
     planted = _ScriptedEngine(script, len(questions))
     with pytest.raises(AssertionError):  # the planted chooser never keeps a rule
         assert unchosen_discovery(cast(Any, planted), questions)[0] == rule
@@ -191,9 +197,10 @@ def test_the_chooser_keeps_no_rule_under_the_gain() -> None:
     most = [[*answer, f"q{q}"] if q < 5 else answer for q, answer in enumerate(base)]  # 45
     assert 41 / 40 < DISCOVERY_GAIN < 45 / 40
     questions = [_question(f"a{k}", "b") for k in range(10)]
-    engine = _ScriptedEngine({(None, 0.5): base, (3, 0.5): more}, len(questions))
+    engine = _ScriptedEngine({(None, 0.5, False): base, (3, 0.5, True): more}, len(questions))
     rule, figures = choose_discovery(cast(Any, engine), questions)
-    assert rule == (None, 0.5) == engine.rule
+    assert rule == (None, 0.5, False) == engine.rule
     assert figures == ((0.0, 40.0), (0.0, 40.0))
-    engine = _ScriptedEngine({(None, 0.5): base, (3, 0.5): most}, len(questions))
-    assert choose_discovery(cast(Any, engine), questions) == ((3, 0.5), ((0.0, 40.0), (0.0, 45.0)))
+    engine = _ScriptedEngine({(None, 0.5, False): base, (3, 0.5, True): most}, len(questions))
+    expected = ((3, 0.5, True), ((0.0, 40.0), (0.0, 45.0)))
+    assert choose_discovery(cast(Any, engine), questions) == expected
