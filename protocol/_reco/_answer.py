@@ -165,17 +165,18 @@ def merge(
     co_parts: _Floats,
     near_parts: _Floats,
     *,
-    excluded: Sequence[int],
     phone: PhoneSlots | None,
     personal: tuple[_Ints, _Floats] | None,
 ) -> Merged:
     """Merge and score *candidates*: the first ``len(co_parts)`` carry the *co_parts* and
-    *near_parts* of their pairing lists, the rest (the phone's products) none. Each sum
-    from 0.0 in list order; ``score = co + near + popularity`` then, with a phone, ``+
+    *near_parts* of their lists (0.0 for the phone's best products, -inf co-purchase parts
+    for the basket's own, listed first: they score ``-inf``), the rest (the phone's own
+    co-purchases) none. Each sum from 0.0 in list order (adding 0.0 changes no bit of a
+    sum begun at 0.0); ``score = co + near + popularity`` then, with a phone, ``+
     (product part + category part [+ personal part]) + brand part [+ colour part]``, the
     order of the plain loop, the popularity part as of the last refresh (the scratch's
-    rows). The *excluded* (the basket's products) score ``-inf``; *personal* is the
-    phone's own co-purchases (distinct products, weighted parts)."""
+    rows). *personal* is the phone's own co-purchases (distinct products, weighted
+    parts)."""
     rows, slots = scratch.rows, scratch.parts
     firsts, co_sums, near_sums = rows[:, 0], rows[:, 1], rows[:, 2]
     listed = len(co_parts)
@@ -183,9 +184,6 @@ def merge(
     try:
         np.minimum.at(firsts, candidates, places)
         unique = candidates[firsts[candidates] == places]  # in the order first listed
-        if excluded:  # -inf plus any part stays -inf: never a positive score
-            left_out = np.array(excluded)
-            co_sums[left_out] = -math.inf
         listed_candidates = candidates[:listed]
         np.add.at(co_sums, listed_candidates, co_parts)  # in order: as a loop sums
         np.add.at(near_sums, listed_candidates, near_parts)
@@ -195,8 +193,6 @@ def merge(
         firsts[unique] = _UNLISTED
         co_sums[unique] = 0.0
         near_sums[unique] = 0.0
-        if excluded:
-            co_sums[left_out] = 0.0
         co = found[:, 1]
         near = found[:, 2]
         scores = co + near + found[:, 3]

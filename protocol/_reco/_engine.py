@@ -1471,29 +1471,31 @@ class PairingEngine:
             else:
                 excluded.append(index)
                 pieces.append(lists[index])
-        # the lists' candidates with their parts, then the phone's best products and its
-        # own co-purchases with the basket (no parts): the first place of a candidate is
-        # where a dict of them would have inserted it
+        profile = self._profiles.get(phone_id) if phone_id is not None else None
+        if profile is not None:
+            pieces.append(profile.top)  # the phone's best products, parts 0.0
+        # The basket's products listed first with a co-purchase part of -inf: never a
+        # positive score, put back at rest with the other candidates, and every other
+        # candidate's first place moved by the same count (one learned after the last
+        # refresh is no candidate).
+        known = len(self._tables)
+        first = [i for i in excluded if i < known]
+        if first:
+            pieces.insert(0, np.array((first, [-math.inf] * len(first), [0.0] * len(first))))
         if len(pieces) == 1:
             table = pieces[0]
         else:
             table = np.concatenate(pieces, axis=1) if pieces else _EMPTY_LIST
-        listed: list[_Floats | _Ints] = [table[0]]
-        profile = self._profiles.get(phone_id) if phone_id is not None else None
+        # then the phone's own co-purchases with the basket (no parts)
+        shares = None if profile is None else _shares(profile.together, excluded)
         personal = None
-        if profile is not None:
-            listed.append(profile.top[0])
-            shares = _shares(profile.together, excluded)  # its own co-purchases with them
-            if shares is not None:
-                listed.append(shares[0])
-                personal = (shares[0], self.config.personal_weight * shares[1])
-        candidates = (np.concatenate(listed) if len(listed) > 1 else table[0]).astype(np.int64)
+        if shares is None:
+            candidates = table[0].astype(np.int64)
+        else:
+            candidates = np.concatenate((table[0], shares[0]), dtype=np.int64, casting="unsafe")
+            personal = (shares[0], self.config.personal_weight * shares[1])
         if not len(candidates):
             return []
-        # the basket's products are never answers (one learned after the last refresh is
-        # no candidate)
-        known = len(self._tables)
-        excluded = [i for i in excluded if i < known]
         return self._rank(
             candidates,
             table[1],
@@ -1501,7 +1503,6 @@ class PairingEngine:
             profile,
             limit,
             personal=personal,
-            excluded=excluded,
             phone_id=phone_id,
         )
 
@@ -1514,15 +1515,15 @@ class PairingEngine:
         limit: int,
         *,
         personal: tuple[_Ints, _Floats] | None = None,
-        excluded: Sequence[int] = (),
         phone_id: str | None = None,
     ) -> list[tuple[int, float, Reason]]:
         """Score every candidate (the first ``len(co_parts)`` with their lists' parts);
         best first, the n-th candidate of a category at ``score * diversity ** n``, ties
         by SKU; each with the reason of its largest part; *personal*, the phone's own
-        co-purchases and their weighted parts; never one of *excluded*. Only positive
-        scores are answers. Each sum is the same sequence of float additions as a plain
-        loop's (in list order, from 0.0), so the scores are bit for bit those of one
+        co-purchases and their weighted parts. Only positive scores are answers (the
+        basket's products come with a co-purchase part of -inf). Each sum is the same
+        sequence of float additions as a plain loop's (in list order, from 0.0; a part
+        of 0.0 changes no such sum), so the scores are bit for bit those of one
         (protocol/_reco/_answer.py)."""
         scratch = self._scratch  # sized and its phones placed at the refresh
         phone = None if profile is None else scratch.slots(phone_id or "")
@@ -1531,7 +1532,6 @@ class PairingEngine:
             candidates,
             co_parts,
             near_parts,
-            excluded=excluded,
             phone=phone,
             personal=personal,
         )
