@@ -1557,10 +1557,10 @@ class PairingEngine:
             )
         co, near, habit = merged.co, merged.near, merged.habit
         result = []
-        for j, score, k in chosen:
-            a = float(co[k])
-            b = float(near[k])
-            h = 0.0 if habit is None else float(habit[k])
+        for j, score, k in chosen:  # item(): a Python float, no numpy scalar between
+            a = co.item(k)
+            b = near.item(k)
+            h = 0.0 if habit is None else habit.item(k)
             reason = _HABIT if h > a and h > b else _CO_PURCHASE if a >= b else _COMPLEMENT
             result.append((j, score, reason))
         return result
