@@ -187,6 +187,11 @@ def merge(
         listed_candidates = candidates[:listed]
         np.add.at(co_sums, listed_candidates, co_parts)  # in order: as a loop sums
         np.add.at(near_sums, listed_candidates, near_parts)
+        if personal is not None:
+            # the personal parts ride in the first-place cells, read with the rows: each
+            # candidate's 0.0 but the phone's own co-purchases' (distinct, all listed)
+            firsts[unique] = 0.0
+            firsts[personal[0]] = personal[1]
         # each candidate's whole row at once: its sums, popularity and part slots
         found = rows.take(unique, axis=0)
         # back at rest column by column: three 1-D scatters cost less than one of rows
@@ -203,10 +208,8 @@ def merge(
             parts = slots[where]
             slots[phone.where] = 0.0
             habit = parts[:, 0] + parts[:, 1]
-            if personal is not None:  # distinct products: each slot written once
-                co_sums[personal[0]] = personal[1]
-                habit = habit + co_sums[unique]
-                co_sums[personal[0]] = 0.0
+            if personal is not None:
+                habit = habit + found[:, 0]
             scores = scores + habit + parts[:, 2]
             if phone.coloured:
                 scores = scores + parts[:, 3]
