@@ -1116,8 +1116,11 @@ def _frozen(value: Any, skip: Sequence[str] = ()) -> Hashable:
     # the general case below makes of it (an atom is its own frozen form; no atom is
     # callable).
     if cls is dict:
-        if not skip and _ATOMS.issuperset(map(type, value.values())):
-            return frozenset(value.items())
+        if not skip:
+            if _ATOMS.issuperset(map(type, value.values())):
+                return frozenset(value.items())
+            if not any(map(callable, value.values())):  # a table of records: keys kept
+                return frozenset(zip(value.keys(), map(_frozen, value.values()), strict=True))
         return frozenset(
             [(k, _frozen(v)) for k, v in value.items() if k not in skip and not callable(v)]
         )
