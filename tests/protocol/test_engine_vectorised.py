@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from protocol import EngineConfig, Item, PairingEngine, PurchaseUpload, Reason
 from protocol._reco._engine import FEATURES
+from tests.planted.answered_basket import AnsweredBasketEngine
 from tests.planted.colourless_rank import ColourlessEngine
 from tests.planted.impersonal_rank import ImpersonalEngine
 from tests.protocol.test_engine_properties import CATALOG, HISTORIES, PRODUCTS, baskets
@@ -215,4 +216,27 @@ def test_the_check_catches_a_ranking_that_forgets_the_personal_part() -> None:
     _same(_engine(PairingEngine, history, weights, 1), questions)
     planted = _engine(ImpersonalEngine, history, weights, 1)
     with pytest.raises(AssertionError):  # the comparison sees the forgotten personal part
+        _same(planted, questions)
+
+
+def test_the_check_catches_a_ranking_that_answers_a_basket_product() -> None:
+    first, second = PRODUCTS[:2]
+    history = [
+        PurchaseUpload(
+            receipt_id=f"r-{n}",
+            merchant_id="shop-1",
+            pos_id="pos-1",
+            phone_id="+8613800000001",
+            items=(CATALOG.to_item(first), CATALOG.to_item(second)),
+            purchased_at=0.0,
+        )
+        for n in range(3)
+    ]
+    weights = [0.0] * len(FEATURES)
+    weights[FEATURES.index("confidence")] = 1.0
+    # each is in the other's list: asked together, neither may be an answer
+    questions = [((CATALOG.to_item(first), CATALOG.to_item(second)), None)]
+    _same(_engine(PairingEngine, history, weights, 1), questions)
+    planted = _engine(AnsweredBasketEngine, history, weights, 1)
+    with pytest.raises(AssertionError):  # the comparison sees a basket product answered
         _same(planted, questions)
