@@ -66,9 +66,11 @@ from protocol.lowlevel import Resend
 from scenarios._sim._runner import CloudFactory
 from scenarios._trace._checks import (
     CheckResult,
+    Ignorable,
     MonitorState,
     TraceChecker,
     body_text,
+    ignorable,
     text_digest,
 )
 from scenarios._trace._reader import TraceRecord, parse_event
@@ -327,16 +329,15 @@ class ProtocolModel:
         # compared at once (an events' number stays below _MOVES_KEPT < 2**_EVENTS_BITS)
         self._monitor_moves: dict[int, int] = {}
         self._monitor_texts: dict[int, tuple[int, ...]] = {}
-        # per monitor state (under symmetry), its cells' canonical hashes, one per renaming
-        self._monitor_rows: list[list[tuple[int, ...]]] = []
-        self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
-        self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
         self._cells_seen: dict[Hashable, Hashable] = {}  # equal monitor cells: one object
         # The events a transition feeds the monitor, numbered once (by the tuple's
         # identity first: a move's events are one object) and parsed once.
         self._event_ids: dict[int, tuple[tuple[TraceEvent, ...], int]] = {}
         self._event_numbers: dict[tuple[TraceEvent, ...], int] = {}
         self._records: dict[int, tuple[TraceRecord, ...]] = {}
+        # per events' number, each event's ignorable() rule when every one has one (else
+        # absent): a miss on such events first asks whether the checker ignores them
+        self._ignorable: dict[int, tuple[Ignorable, ...]] = {}
         self._faults: dict[tuple[EventKind, int, float], tuple[TraceEvent, ...]] = {}
         self._numbers = itertools.count()
         # False: the world's states alone, the monitor not tracked (unsound merging: only
@@ -345,8 +346,13 @@ class ProtocolModel:
         self._initial = self._start()
 
     def _symmetry(self, symmetry: bool) -> None:
-        """The renamings (none without symmetry) and where each moves each party."""
+        """The renamings (none without symmetry), where each moves each party, and the
+        caches of canonical forms under them."""
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
+        # per monitor state, its cells' canonical hashes, one per renaming; per cell, those
+        self._monitor_rows: list[list[tuple[int, ...]]] = []
+        self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
+        self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
         # a monitor's verdict lines, judged once (_verdict)
         self._verdicts: dict[int, tuple[str, ...]] = {}
         # one renaming per permutation of the symmetric purchases (none: no symmetry): the
@@ -541,10 +547,23 @@ class ProtocolModel:
         found = self._monitor_moves.get(pair)
         if found is not None:
             return found
-        # the one scratch checker made like the monitor's (the cells that differ copied;
-        # a fork of it the first time), fed the events; a copy of it kept only if it
-        # reaches a new state, sharing the containers its events left alone
         parent, before = self._monitors[monitor], self._monitor_states[monitor]
+        rules = self._ignorable.get(number)
+        if rules is not None and parent.ignores(self._records[number], rules):
+            found = monitor  # events the checker provably ignores: not fed, nothing compared
+        else:
+            found = self._fed(parent, before, monitor, number)
+        if len(self._monitor_moves) >= _MOVES_KEPT:
+            self._monitor_moves.clear()
+        self._monitor_moves[pair] = found
+        return found
+
+    def _fed(self, parent: TraceChecker, before: MonitorState, monitor: int, number: int) -> int:
+        """The monitor state's number after the events numbered ``number`` fed from state
+        ``monitor`` (its checker ``parent``, its state ``before``): the one scratch checker
+        made like ``parent`` (the cells that differ copied; a fork of it the first time),
+        fed the events; a copy of it kept only if it reaches a new state, sharing the
+        containers its events left alone."""
         scratch = self._scratch
         if scratch is None:
             scratch = self._scratch = parent.fork()
@@ -559,9 +578,6 @@ class ProtocolModel:
         found = self._monitor_ids.get(state)
         if found is None:
             found = self._monitor_id(scratch.kept(parent, before, state), state, monitor)
-        if len(self._monitor_moves) >= _MOVES_KEPT:
-            self._monitor_moves.clear()
-        self._monitor_moves[pair] = found
         return found
 
     def _events_number(self, events: tuple[TraceEvent, ...]) -> int:
@@ -575,11 +591,15 @@ class ProtocolModel:
             if len(self._event_numbers) >= _MOVES_KEPT:  # a cache: numbered anew from 0,
                 self._event_numbers.clear()  # with the checker's moves keyed by the numbers
                 self._records.clear()
+                self._ignorable.clear()
                 self._event_ids.clear()
                 self._monitor_moves.clear()
                 self._numbers = itertools.count()
             number = self._event_numbers[events] = next(self._numbers)
-            self._records[number] = self._parsed(events)
+            records = self._records[number] = self._parsed(events)
+            rules = [ignorable(record) for record in records]
+            if None not in rules:
+                self._ignorable[number] = cast(tuple[Ignorable, ...], tuple(rules))
         if len(self._event_ids) >= _MOVES_KEPT:
             self._event_ids.clear()
         self._event_ids[id(events)] = (events, number)  # kept alive: its id is not reused

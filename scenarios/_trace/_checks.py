@@ -51,7 +51,7 @@ import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from itertools import chain, compress
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
+from typing import Any, ClassVar, Final, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -78,8 +78,11 @@ from ._reader import (
 )
 
 __all__ = [
+    "IGNORED",
+    "IGNORED_ONCE_RELIABLE",
     "INVARIANTS",
     "CheckResult",
+    "Ignorable",
     "InvariantSummary",
     "MonitorState",
     "TraceChecker",
@@ -88,6 +91,7 @@ __all__ = [
     "check_trace",
     "check_trace_file",
     "check_trace_files",
+    "ignorable",
 ]
 
 CLOUD = "cloud"
@@ -738,6 +742,49 @@ INVARIANTS: dict[str, Kind] = {cls.name: cls.kind for cls in _INVARIANT_CLASSES}
 """Every invariant's name and kind (safety or liveness), in the order they are reported."""
 
 
+# ------------------------------------------------------------------ events that change nothing
+
+IGNORED: Final = "ignored"  # feeding the event changes no fact but the time and the receipts seen
+IGNORED_ONCE_RELIABLE: Final = "ignored once reliable"  # ... nor those once the ledger is reliable
+Ignorable = Literal["ignored", "ignored once reliable"]
+
+# Read off the handlers (``_Facts.absorb``, each invariant's ``observe``, the ledger's
+# ``message``, ``note`` and ``push_due``), never guessed: tests/scenarios/test_checks_ignored.py
+# feeds every event kind x type from reachable checker states and shows each entry changes
+# no cell. Acknowledgements only set the ledger's ``reliable`` flag; a fault on a message
+# (and a refused send) only that too, for an acknowledgement; a sent receipt notice,
+# subscription or promotion and a received subscribe-ack or promotion have no handler.
+_ACKS = ("push-ack", "notice-ack", "promotion-ack")
+_FAULTS = ("send-failed", "drop", "dup", "delay")
+_IGNORED_MESSAGES: dict[tuple[str, str], Ignorable] = {
+    **{(kind, ack): IGNORED_ONCE_RELIABLE for kind in ("send", "recv", *_FAULTS) for ack in _ACKS},
+    **{("send", typ): IGNORED for typ in ("receipt-notice", "subscribe", "promotion-update")},
+    **{("recv", typ): IGNORED for typ in ("subscribe-ack", "promotion-update")},
+}
+_FED_NOTES = frozenset({"shown", "gave-up"})  # the ledger's note() keeps these
+_RELIABLE_NOTES = frozenset({"already-shown"})  # only sets the ledger's reliable flag
+
+
+def ignorable(ev: TraceRecord) -> Ignorable | None:
+    """Whether feeding ``ev`` to a :class:`TraceChecker` can change only its time and its
+    receipts seen (:data:`IGNORED`), or those and the ledger's ``reliable`` flag
+    (:data:`IGNORED_ONCE_RELIABLE`), judged from the event alone (its kind, its message
+    type, a timer's key; a fault on any message but an acknowledgement); None: it may
+    change more. :meth:`TraceChecker.ignores` adds what the checker's state decides."""
+    kind = ev.kind
+    if kind in MESSAGE_EVENTS:
+        if kind in _FAULTS and ev.type not in _ACKS:
+            return IGNORED
+        return _IGNORED_MESSAGES.get((kind, ev.type))
+    if kind == "note":
+        if ev.type in _FED_NOTES:
+            return None
+        return IGNORED_ONCE_RELIABLE if ev.type in _RELIABLE_NOTES else IGNORED
+    if kind == "timer":  # the cloud's PushDue decides step 603 (the ledger's push_due)
+        return None if ev.frm == CLOUD and push_due_receipt(ev.detail) is not None else IGNORED
+    return IGNORED  # a crash, a restart, a partition: no handler reads them
+
+
 # ------------------------------------------------------------------ the checker
 
 
@@ -811,6 +858,24 @@ class TraceChecker:
         for invariant in self._invariants:
             invariant.observe(ev)
         self._facts.absorb(ev)
+
+    def ignores(self, events: Sequence[TraceRecord], rules: Sequence[Ignorable | None]) -> bool:
+        """Would feeding ``events`` (each :func:`ignorable` as ``rules`` says, None for
+        none) leave this checker's :meth:`monitor_state` as it is? Yes when each comes at
+        the time of the last event fed, names no receipt or one seen, and, where its rule
+        says so, the ledger is already reliable. ``assocsim explore`` then maps its
+        monitor state to itself without feeding them (``docs/explore.md``, "Speed")."""
+        facts = self._facts
+        last_t, receipts = facts.last_t, facts.receipts
+        for ev, rule in zip(events, rules, strict=True):
+            receipt = ev.receipt
+            if (
+                ev.t != last_t
+                or (receipt is not None and receipt not in receipts)
+                or (rule is not IGNORED and (rule is None or not facts.ledger.reliable))
+            ):
+                return False
+        return True
 
     def __call__(self, event: TraceEvent) -> None:
         """The observer form: judge a live event."""
