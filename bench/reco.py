@@ -20,6 +20,9 @@ What it measures:
    ids), and the process's peak resident memory
    afterwards, which includes the refresh's batch arrays (about 4,096 pairing lists'
    candidates at a time, and a period's pair keys). Reading the files is not counted.
+   A second line splits the learning's CPU seconds by part: the online counting, the
+   pairs' counting, the pairing lists, the phone profiles, the offers, the related
+   categories (each timed around its method, ``_PARTS``) and the rest of the refreshes.
 2. **Recommendation latency**: with the full model loaded, ``PairingEngine.associate`` for
    N (default 5,000) uploads of 5 products each, drawn at random (seeded) from the baskets
    of at least 5 products, each bound to its household's phone, with ``limit`` 5 and no
@@ -76,7 +79,19 @@ load eased (reference 10.8 us after, 15.1 us before): with the personal feature 
 115.7 us after, 129.6 / 134.5 us before (first asking / learning between): the p50
 target with the personal feature not met in any measured run.
 
-Learning last measured (issue 16, the refresh in fewer Python steps, d04ec6b and 78013c9
+Learning last measured (issue 16, fewer rows sorted and the counters read by flat cells,
+0a9bf5e and 097965d against e7a184b, docs/recommender.md, *Fewer rows sorted*;
+``--questions 300``, ``git archive`` copies of e7a184b and of 26ba08a, before, after,
+after, before on the shared machine at a load average of 7-10, reference loop 23.7, 20.8,
+10.8, 18.0 us): 45.5, 40.9, 41.0, 42.3 s of CPU (0.90x and 0.97x; the 10 s target not
+met), refreshing 36.4, 32.7, 32.6, 33.9 s, counting the pairs 9.0, 8.4, 8.3, 8.2 s; peak
+memory 773, 765, 774, 766 MB. By part in one more run after (this bench's second line;
+40.2 s of CPU in all): online counting 8.2, pair counting 8.3, pairing lists 11.8, phone
+profiles 3.7, offers 2.4, related categories 0.7, the rest of the refreshes 5.0 s (the
+run before these changes, timed by a script: lists 15.0, counting 9.3, online 8.1,
+profiles 4.2, offers 2.7, related 0.8 of 45.5 s).
+
+Measured before that (issue 16, the refresh in fewer Python steps, d04ec6b and 78013c9
 against ae5b1ad, ``--questions 300``, before, after, after, before on the loaded machine,
 reference loop 27.7, 17.6, 20.5, 25.2 us): 54.1, 48.0, 45.2, 52.1 s of CPU (0.89x and
 0.87x; the 10 s target not met), refreshing 44.4, 38.2, 35.9, 42.9 s, counting the pairs
@@ -87,6 +102,7 @@ refresh in fewer Python steps*, says where the time goes and what 10 s would nee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import random
 import resource
@@ -94,7 +110,9 @@ import statistics
 import sys
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import attrs
@@ -112,11 +130,24 @@ def _phone(basket: Basket) -> str | None:
     return household_phone_id(basket.household) if basket.household else None
 
 
-def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, float, float]:
+_PARTS = (
+    ("pairing lists", "_compute_lists"),
+    ("phone profiles", "_compute_profiles"),
+    ("offers", "_compute_offered"),
+    ("related categories", "_compute_related"),
+)
+"""The refresh's parts timed by name (CPU seconds), beside the pairs' counting."""
+
+
+def learn(
+    dataset: Dataset, refresh: int
+) -> tuple[PairingEngine, float, float, float, float, dict[str, float]]:
     """The engine after learning every basket, the seconds it took, those refreshing, the
-    CPU seconds refreshing and those of it counting the co-purchase pairs."""
+    CPU seconds refreshing and those of it counting the co-purchase pairs, and the CPU
+    seconds of each of the refresh's other parts (:data:`_PARTS`)."""
     engine = PairingEngine(config=EngineConfig(refresh_every=refresh))
     refreshing = refreshing_cpu = counting_cpu = 0.0
+    parts = dict.fromkeys((name for name, _ in _PARTS), 0.0)
     plain = engine.refresh
     flush = PairCounts.flush
 
@@ -133,18 +164,37 @@ def learn(dataset: Dataset, refresh: int) -> tuple[PairingEngine, float, float, 
         refreshing += time.perf_counter() - started
         refreshing_cpu += time.process_time() - started_cpu
 
-    # the refreshes' share, and the pairs' counting within it, timed as they run
-    with (
-        mock.patch.object(engine, "refresh", timed),
-        mock.patch.object(PairCounts, "flush", counted),
-        gc_paused(),
-    ):
+    def part(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        depth = 0  # a batch computed in halves calls itself: timed once, outermost
+
+        def wrapper(self: PairingEngine, *args: Any) -> Any:
+            nonlocal depth
+            depth += 1
+            started_cpu = time.process_time()
+            try:
+                return method(self, *args)
+            finally:
+                depth -= 1
+                if not depth:
+                    parts[name] += time.process_time() - started_cpu
+
+        return wrapper
+
+    # the refreshes' share, the pairs' counting and the other parts within it, timed as
+    # they run
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(engine, "refresh", timed))
+        patches.enter_context(mock.patch.object(PairCounts, "flush", counted))
+        for name, method in _PARTS:
+            wrapped = part(name, getattr(PairingEngine, method))
+            patches.enter_context(mock.patch.object(PairingEngine, method, wrapped))
+        patches.enter_context(gc_paused())
         started = time.perf_counter()
         for basket in dataset.baskets:
             engine.learn(dataset.items(basket), _phone(basket))
         engine.refresh()
         seconds = time.perf_counter() - started
-    return engine, seconds, refreshing, refreshing_cpu, counting_cpu
+    return engine, seconds, refreshing, refreshing_cpu, counting_cpu, parts
 
 
 def questions(dataset: Dataset, count: int, seed: int) -> list[PurchaseUpload]:
@@ -258,7 +308,7 @@ def main() -> int:
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu_started = time.process_time()
-    engine, seconds, refreshing, refreshing_cpu, counting_cpu = learn(dataset, args.refresh)
+    engine, seconds, refreshing, refreshing_cpu, counting_cpu, parts = learn(dataset, args.refresh)
     cpu_seconds = time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -271,6 +321,14 @@ def main() -> int:
         f"{len(dataset.baskets) / seconds:,.0f} baskets/s; peak memory {peak:,.0f} MB "
         f"(dataset and model; {before:,.0f} MB after reading the dataset); "
         f"{engine.products} products known"
+    )
+    rest = refreshing_cpu - counting_cpu - sum(parts.values())
+    split = ", ".join(f"{name} {cpu:.1f}" for name, cpu in parts.items())
+    print(
+        f"learning's CPU by part (s): online counting {cpu_seconds - refreshing_cpu:.1f} "
+        f"(interning, per-product and per-category counts, best sellers, habits, "
+        f"recording each basket's ids), pair counting {counting_cpu:.1f}, {split}, the "
+        f"rest of the refreshes {rest:.1f}"
     )
     uploads = questions(dataset, args.questions, args.seed)
     more = list(dataset.baskets[-args.questions :])
