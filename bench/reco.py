@@ -53,7 +53,19 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured (issue 16, one 64-byte work row per candidate, 7c113a1 against 231bd48,
+Last measured (issue 16, fewer numpy calls per question, 84a0b29..d15a3a7 against the
+same tree without them, docs/recommender.md, *Fewer numpy calls per question*): alternated
+per question in one process, CPU p50 after / before 0.93-0.95x (weight 0 and 1, first
+asking and learning between), the same answers. This bench, before, after, after, before
+at a load average of 6.4-8.3 (reference loop 20.7, 29.0, 21.0, 21.7 us, 2-3x its quiet
+value): CPU p50 with the personal feature on 92.6, 73.8, 89.1, 86.4 us first asking and
+110.7, 87.4, 94.8, 96.0 us learning between; p99 after 229-279 us (before 250-332).
+Learning 44.0, 41.5, 41.5, 43.1 s of CPU. Learning between was under 100 us in both
+after-runs, but one before-run was too (96.0 us) and the load's spread exceeds the
+change: these runs do not show that the change met the target, and the ~90 us margin was
+not reached (94.8 us).
+
+Before that (issue 16, one 64-byte work row per candidate, 7c113a1 against 231bd48,
 docs/recommender.md, *A candidate's row in one cache line*): alternated per question in
 one process (two runs), CPU p50 after / before 0.96-0.98x on first asking and 0.95x with
 learning between (weight 0 and 1), the same answers. This bench, before, after, after,
