@@ -28,23 +28,29 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 26ba08a (new checker states kept as copies
-sharing their parent's unchanged containers, canonical forms cheaper) back to back with
-e7a184b, alternated twice (load 8.8-9.8), states per CPU second with symmetry, before /
-after: no faults 6,034 / 7,732 and 5,799 / 7,114; loss <= 1 11,525 / 14,446 and 11,423 /
-13,255; 1 crash anywhere 16,516 / 17,978 and 16,265 / 18,101; the target world 22,520 /
-22,587 and 20,994 / 21,789; without symmetry 34,240-46,465 before, 37,028-47,585 after.
-In these runs the rate target with symmetry is met by the target world only (the crash
-world reached 20,166 once in an earlier pair at 4a50510; README, *Exhaustive
-exploration*). Earlier, at 2b3238c (states explored as first reached, the checker's
-misses cheaper) back to back with d47975a, alternated twice, on a 2-core
-machine shared with other work (load about 8), states per CPU second with symmetry,
-before / after: no faults (225 states) 4,503 / 7,362 and 5,256 / 6,976; loss <= 1
-(1,626) 7,712 / 13,509 and 7,416 / 13,336; 1 crash anywhere (6,212) 11,065 / 18,737 and
-12,875 / 19,192; the target world (45,599, 1.9 s of CPU after) 13,688 / 23,881 and
-14,048 / 24,150. Without symmetry 28,846-48,458 before, 39,294-52,055 after. With
-symmetry the rate target is met by the target world only (README, *Exhaustive
-exploration*).
+under 5 minutes on 2 cores. Measured at 6da451b (events the checker provably ignores not
+fed) back to back with dd99a55, alternated twice (load 6.5-7.0), states per CPU second with
+symmetry, before / after: no faults 8,458 / 7,753 and 7,697 / 8,111; loss <= 1 15,462 /
+15,705 and 15,297 / 15,169; 1 crash anywhere 21,470 / 18,252 and 20,870 / 19,504; the target
+world 26,020 / 25,954 and 25,908 / 24,977; without symmetry 40,338-53,841 before,
+41,123-53,069 after: within the run-to-run spread (the change alone, on against off in one
+process: 0.96-0.97x the CPU time). The rate target with symmetry is met by the target world,
+by the crash world in some runs, not by the two smallest. Measured at 26ba08a (new checker
+states kept as copies sharing their parent's unchanged containers, canonical forms cheaper)
+back to back with e7a184b, alternated twice (load 8.8-9.8), states per CPU second with
+symmetry, before / after: no faults 6,034 / 7,732 and 5,799 / 7,114; loss <= 1 11,525 /
+14,446 and 11,423 / 13,255; 1 crash anywhere 16,516 / 17,978 and 16,265 / 18,101; the target
+world 22,520 / 22,587 and 20,994 / 21,789; without symmetry 34,240-46,465 before,
+37,028-47,585 after. In these runs the rate target with symmetry is met by the target world
+only (the crash world reached 20,166 once in an earlier pair at 4a50510; README, *Exhaustive
+exploration*). Earlier, at 2b3238c (states explored as first reached, the checker's misses
+cheaper) back to back with d47975a, alternated twice, on a 2-core machine shared with other
+work (load about 8), states per CPU second with symmetry, before / after: no faults (225
+states) 4,503 / 7,362 and 5,256 / 6,976; loss <= 1 (1,626) 7,712 / 13,509 and 7,416 /
+13,336; 1 crash anywhere (6,212) 11,065 / 18,737 and 12,875 / 19,192; the target world
+(45,599, 1.9 s of CPU after) 13,688 / 23,881 and 14,048 / 24,150. Without symmetry
+28,846-48,458 before, 39,294-52,055 after. With symmetry the rate target is met by the
+target world only (README, *Exhaustive exploration*).
 """
 
 from __future__ import annotations
