@@ -61,6 +61,7 @@ is the largest of its co-purchase, category and habit parts.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import itertools
 import math
@@ -573,7 +574,7 @@ class PairingEngine:
         # product -> its place in the SKUs' order (ties in a pairing list go by SKU), over
         # the products known at the last refresh; and those SKUs in order
         self._sku_ranks: _Ints = np.zeros(0, dtype=np.int64)
-        self._sorted_skus: npt.NDArray[np.str_] = np.zeros(0, dtype=np.str_)
+        self._sorted_skus: list[str] = []
         self._related: list[tuple[tuple[int, float], ...]] = []  # category -> (D, P(D | C))
         self._category_order: _Ints = np.zeros(0, dtype=np.int64)  # category -> name's rank
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
@@ -1063,19 +1064,24 @@ class PairingEngine:
         old = len(self._sku_ranks)
         if len(self._skus) == old:
             return
-        fresh = np.array(self._skus[old:], dtype=np.str_)
-        order = np.argsort(fresh, kind="stable")
-        fresh = fresh[order]
+        fresh = self._skus[old:]
+        order = sorted(range(len(fresh)), key=fresh.__getitem__)
         ranked = self._sorted_skus
-        # a known SKU moves up by the fresh ones before it; a fresh one by the known ones
-        moved = np.searchsorted(fresh, ranked)
-        placed = np.arange(len(fresh)) + np.searchsorted(ranked, fresh)
-        merged = np.empty(len(ranked) + len(fresh), dtype=np.result_type(ranked, fresh))
-        merged[np.arange(len(ranked)) + moved] = ranked
-        merged[placed] = fresh
-        ranks = np.empty(len(merged), dtype=np.int64)
+        # where each fresh SKU goes among the known ones (a search per fresh SKU, not per
+        # known one); a known SKU moves up by the fresh ones placed at or before it (the
+        # SKUs are distinct), counted from those places
+        at = [bisect.bisect_left(ranked, fresh[k]) for k in order]
+        moved = np.cumsum(np.bincount(np.array(at, dtype=np.int64), minlength=len(ranked) + 1))
+        ranks = np.empty(len(self._skus), dtype=np.int64)
         ranks[:old] = self._sku_ranks + moved[self._sku_ranks]
-        ranks[old + order] = placed
+        ranks[old + np.array(order, dtype=np.int64)] = np.arange(len(order)) + at
+        merged: list[str] = []
+        begin = 0
+        for k, end in zip(order, at, strict=True):
+            merged += ranked[begin:end]
+            merged.append(fresh[k])
+            begin = end
+        merged += ranked[begin:]
         self._sku_ranks = ranks
         self._sorted_skus = merged
 

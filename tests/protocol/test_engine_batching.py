@@ -7,10 +7,13 @@ be among, cut before that sort). The checks catch the planted
 ``tests/planted/narrow_distinct.py`` versions of the first two,
 ``tests/planted/overflowing_keys.py`` (a packed key wider than 63 bits),
 ``tests/planted/narrow_packed_sort.py`` (a place field one bit short) and
-``tests/planted/short_contenders.py`` (a group's floor one place too high)."""
+``tests/planted/short_contenders.py`` (a group's floor one place too high). Also the SKUs'
+ranks merged at each refresh against a plain sort, catching the planted
+``tests/planted/shifted_sku_ranks.py``."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -19,10 +22,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocol import Catalog, PairingEngine
 from protocol._reco._engine import _by_keys, _contenders, _distinct, _places
 from tests.planted.narrow_distinct import global_places, narrow_distinct
 from tests.planted.narrow_packed_sort import narrow_packed_by_keys
 from tests.planted.overflowing_keys import overflowing_by_keys
+from tests.planted.shifted_sku_ranks import ShiftedSkuRanksEngine
 from tests.planted.short_contenders import short_contenders
 
 _Ints = np.ndarray
@@ -178,3 +183,41 @@ def test_the_check_catches_a_floor_one_place_too_high() -> None:
     _check_contenders(_contenders, rows, 2)
     with pytest.raises(AssertionError):
         _check_contenders(short_contenders, rows, 2)
+
+
+def _check_sku_ranks(kind: type[PairingEngine], batches: list[list[str]]) -> None:
+    """After each batch of new SKUs is merged in, every SKU's rank is its place in a
+    plain sort of all of them."""
+    engine = kind(catalog=Catalog(()), rules={})
+    for batch in batches:
+        engine._skus.extend(batch)
+        engine._rank_skus()
+        ordered = sorted(engine._skus)
+        assert engine._sku_ranks.tolist() == [ordered.index(sku) for sku in engine._skus]
+
+
+def _in_batches(skus: list[str], cuts: list[int]) -> list[list[str]]:
+    bounds = [0, *sorted(cuts), len(skus)]
+    return [skus[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+_SKUS = st.lists(st.text("ab\u00e9\U0001f600", max_size=4), unique=True, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _SKUS.flatmap(
+        lambda skus: st.lists(st.integers(0, len(skus)), max_size=4).map(
+            lambda cuts: _in_batches(skus, cuts)
+        )
+    )
+)
+def test_sku_ranks_are_a_plain_sort(batches: list[list[str]]) -> None:
+    _check_sku_ranks(PairingEngine, batches)
+
+
+def test_the_check_catches_known_skus_moved_one_place_too_far() -> None:
+    batches = [["b", "d"], ["c"]]  # "b" is just before the new "c"
+    _check_sku_ranks(PairingEngine, batches)
+    with pytest.raises(AssertionError):
+        _check_sku_ranks(ShiftedSkuRanksEngine, batches)
