@@ -9,12 +9,13 @@ The engine is configured as ``assocsim reco eval`` configures it for Complete Jo
 17ca090, docs/recommender.md; the personal feature on), learns every cleaned basket in
 time order and refreshes. Then ``PairingEngine.associate`` is asked N (default 3,000)
 uploads of 5 products each, drawn at random (seeded) from the baskets of at least 5
-products with a household, limit 5, no promotions, each question twice in a row: once
-without the rule and once with it (``--slots``, ``--ratio``: the eval's choice for
-Complete Journey, at most 3 own products with 0.5), the order swapped from one question to
-the next so that neither always finds the caches warm. Printed: the CPU p50 and p99 of each
-(``time.process_time_ns``), their ratios (with / without: the figure to compare across
-runs on the shared machine) and how many answers the rule changed.
+products with a household, limit 5, no promotions, each question three times in a row:
+without the rule, with it taking the best alternative, and with it taking the seeded one
+(``EngineConfig.discovery_seeded``; ``--slots``, ``--ratio``: the eval's choice for
+Complete Journey, at most 3 own products with 0.5), the order rotated from one question
+to the next so that none always finds the caches warm. Printed: the CPU p50 and p99 of
+each (``time.process_time_ns``), their ratios (with / without, seeded / best: the figures
+to compare across runs on the shared machine) and how many answers each rule changed.
 """
 
 from __future__ import annotations
@@ -78,29 +79,39 @@ def main(argv: list[str] | None = None) -> None:
         )
         for n, basket in enumerate(chooser.choices(large, k=args.questions))
     ]
-    off: tuple[int | None, float] = (None, args.ratio)
-    on: tuple[int | None, float] = (args.slots, args.ratio)
-    times: dict[tuple[int | None, float], list[int]] = {off: [], on: []}
-    changed = 0
+    # the rule off, with the best alternative, with the seeded one (EngineConfig's
+    # habit_slots, discovery, discovery_seeded); the order rotated per question
+    off = (None, args.ratio, False)
+    best = (args.slots, args.ratio, False)
+    seeded = (args.slots, args.ratio, True)
+    settings = (off, best, seeded)
+    times: dict[tuple[int | None, float, bool], list[int]] = {s: [] for s in settings}
+    changed = {best: 0, seeded: 0}
     with gc_paused():
         for n, upload in enumerate(uploads):
             answers = {}
-            for setting in (off, on) if n % 2 else (on, off):
+            for setting in settings[n % 3 :] + settings[: n % 3]:
                 engine.set_discovery(*setting)
                 started = time.process_time_ns()
                 answers[setting] = engine.associate(upload, None, 5)
                 times[setting].append(time.process_time_ns() - started)
-            changed += answers[off] != answers[on]
-    p50 = (_quantile(times[off], 0.5), _quantile(times[on], 0.5))
-    p99 = (_quantile(times[off], 0.99), _quantile(times[on], 0.99))
+            for setting in changed:
+                changed[setting] += answers[off] != answers[setting]
+    p50 = {s: _quantile(times[s], 0.5) for s in settings}
+    p99 = {s: _quantile(times[s], 0.99) for s in settings}
     print(
         f"{args.questions} questions of 5 products, full Complete Journey model, CPU per associate"
     )
-    print(f"without the rule: p50 {p50[0]:.1f} us, p99 {p99[0]:.1f} us")
-    rule = f"with at most {args.slots} own products, ratio {args.ratio:g}"
-    print(f"{rule}: p50 {p50[1]:.1f} us, p99 {p99[1]:.1f} us")
-    print(f"ratio with / without: p50 {p50[1] / p50[0]:.2f}x, p99 {p99[1] / p99[0]:.2f}x")
-    print(f"answers the rule changed: {changed} of {args.questions}")
+    print(f"without the rule: p50 {p50[off]:.1f} us, p99 {p99[off]:.1f} us")
+    rule = f"at most {args.slots} own products, ratio {args.ratio:g}"
+    for setting, name in ((best, "the best alternative"), (seeded, "the seeded alternative")):
+        print(
+            f"{rule}, {name}: p50 {p50[setting]:.1f} us, p99 {p99[setting]:.1f} us; ratio "
+            f"with / without: p50 {p50[setting] / p50[off]:.2f}x, p99 "
+            f"{p99[setting] / p99[off]:.2f}x; answers changed {changed[setting]} of "
+            f"{args.questions}"
+        )
+    print(f"seeded / best: p50 {p50[seeded] / p50[best]:.2f}x, p99 {p99[seeded] / p99[best]:.2f}x")
 
 
 if __name__ == "__main__":
