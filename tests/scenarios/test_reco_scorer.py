@@ -2,7 +2,8 @@
 validation slice of the training baskets, non-negative weights, deterministic; and the
 discovery rule's choice on the same slice, on the Complete Journey excerpt (where no rule
 reaches the gain) and on scripted answers where one does (catching the planted
-``tests/planted/unchosen_discovery.py``, which never keeps one)."""
+``tests/planted/unchosen_discovery.py``, which never keeps one, and
+``tests/planted/seedless_chooser.py``, which never tries a seeded one)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from scenarios._reco._scorer import (
     tune_weights,
 )
 from tests.builders import catalog_items
+from tests.planted.seedless_chooser import seedless_chooser
 from tests.planted.unchosen_discovery import unchosen_discovery
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -189,6 +191,9 @@ def test_the_chooser_keeps_the_rule_showing_most_products_without_losing_hits() 
     planted = _ScriptedEngine(script, len(questions))
     with pytest.raises(AssertionError):  # the planted chooser never keeps a rule
         assert unchosen_discovery(cast(Any, planted), questions)[0] == rule
+    seedless = _ScriptedEngine(script, len(questions))
+    with pytest.raises(AssertionError):  # the planted chooser never tries a seeded rule
+        assert seedless_chooser(cast(Any, seedless), questions)[0] == rule
 
 
 def test_the_chooser_keeps_no_rule_under_the_gain() -> None:
