@@ -393,6 +393,7 @@ class ProtocolModel:
         b = self.budgets
         key = (0.0, tuple(snaps), timers, network, (b.loss, b.duplication, b.crashes))
         first = TraceChecker(self._settings)
+        first.seal()  # kept as state 0: fed never (a fork of it is the scratch)
         self._scratch_state = first.monitor_state()
         self._monitor_id(first, self._scratch_state)  # number 0: nothing seen yet
         self._scratch: TraceChecker | None = None  # forked from the first miss's checker

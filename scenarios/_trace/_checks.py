@@ -56,6 +56,7 @@ from typing import Any, ClassVar, Final, Literal, NamedTuple, TypeVar
 import attrs
 
 from actors import TraceEvent
+from protocol import AssocsimError
 from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._promises import (
     EPSILON,
@@ -84,6 +85,7 @@ __all__ = [
     "CheckResult",
     "Ignorable",
     "InvariantSummary",
+    "KeptCheckerFed",
     "MonitorState",
     "TraceChecker",
     "Violation",
@@ -214,6 +216,12 @@ class CheckResult:
             "violations": [v.as_dict() for v in self.violations],
             "incomplete": self.incomplete,
         }
+
+
+class KeptCheckerFed(AssocsimError, RuntimeError):
+    """A kept checker (:meth:`TraceChecker.kept`, :meth:`TraceChecker.seal`) was asked
+    to change: its containers are shared with other kept checkers, so a change would
+    rewrite states the explorer already numbered. A bug of the caller: fork it first."""
 
 
 # ------------------------------------------------------------------ facts
@@ -830,10 +838,12 @@ class TraceChecker:
         self._events = 0
         self._line = 0
         self._cell_values: list[Any] | None = None  # what monitor_state() froze last
+        self._sealed = False  # a kept checker: never changed again (seal, kept)
         self._layout: _Layout | None = None  # where its cells are read (_laid_out)
 
     def feed_header(self, header: Mapping[str, Any]) -> None:
         """Take the scenario's settings from a trace header (unless settings were given)."""
+        self._unsealed()
         if self._events:
             raise TraceError("the header must come before every event")
         if not self._settings_given:
@@ -854,6 +864,8 @@ class TraceChecker:
         self.feed_event(parse_event(record, self._line))
 
     def feed_event(self, ev: TraceRecord) -> None:
+        if self._sealed:
+            self._unsealed()
         self._events += 1
         for invariant in self._invariants:
             invariant.observe(ev)
@@ -889,6 +901,7 @@ class TraceChecker:
         scratch checker (``docs/explore.md``, "Speed")."""
         new = _forked(self)
         new._cell_values = new._layout = None  # its own objects' cells, laid out anew
+        new._sealed = False  # its containers are its own
         facts = new._facts = _forked(self._facts)
         facts.ledger = self._facts.ledger.fork()
         new._invariants = invariants = [_forked(invariant) for invariant in self._invariants]
@@ -941,6 +954,7 @@ class TraceChecker:
         of ``other``'s container, the others are left as they are: ``assocsim explore``
         moves one scratch checker from state to state this way, at the cost of the cells
         that differ instead of a fork (``docs/explore.md``, "Speed")."""
+        self._unsealed()
         self._events, self._line = other._events, other._line
         if mine is theirs or mine == theirs:  # compared in C, equal cells by identity first
             return
@@ -1002,9 +1016,24 @@ class TraceChecker:
             "_facts": new_facts,
             "_invariants": invariants,
             "_cell_values": None,  # read when first asked (a kept checker's seldom are)
+            "_sealed": True,  # shares containers with origin: never fed (KeptCheckerFed)
             "_layout": _Layout(dicts, layout.shape),  # its own objects' dicts, origin's shape
         }
         return new
+
+    def seal(self) -> None:
+        """Keep this checker as it is: feeding it, :meth:`become` and :meth:`result` raise
+        :class:`KeptCheckerFed` from now on (a :meth:`fork` of it may be fed). A checker
+        made by :meth:`kept` is sealed; ``assocsim explore`` seals its first one too."""
+        self._sealed = True
+
+    def _unsealed(self) -> None:
+        """Raise :class:`KeptCheckerFed` if this checker is sealed (a kept checker)."""
+        if self._sealed:
+            raise KeptCheckerFed(
+                "a kept checker was asked to change (fed, made like another, or finished): "
+                "it shares its facts with other kept checkers; change a fork of it instead"
+            )
 
     def _cells(self) -> list[Any]:
         """What :meth:`monitor_state` freezes, in a fixed order: the facts', the ledger's
@@ -1061,6 +1090,7 @@ class TraceChecker:
 
     def result(self) -> CheckResult:
         """Finish the liveness checks and report (call once, after the last event)."""
+        self._unsealed()  # finishing writes the judgement and the violations
         violations: list[Violation] = []
         summaries: list[InvariantSummary] = []
         facts = self._facts

@@ -20,7 +20,7 @@ def written_kept(
     scratch: TraceChecker, origin: TraceChecker, theirs: MonitorState, mine: MonitorState
 ) -> TraceChecker:
     """``scratch.kept(origin, theirs, mine)``, but each changed cell the scratch's own."""
-    copy = scratch.kept(origin, theirs, mine)
+    copy = TraceChecker.kept(scratch, origin, theirs, mine)
     mine_at, copy_at = scratch._laid_out(), copy._laid_out()
     for at, (owner, name) in enumerate(mine_at.shape.cells):
         if mine[at] is not theirs[at]:

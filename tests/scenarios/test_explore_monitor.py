@@ -20,14 +20,16 @@ from scenarios._explore._model import ProtocolModel
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import Budgets, world_named
 from scenarios._sim._promises import json_field
-from scenarios._trace._checks import MonitorState, _shared
+from scenarios._trace._checks import KeptCheckerFed, MonitorState, _shared
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
+from tests.planted.fed_kept import FedKeptModel
 from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
 from tests.planted.layout_kept import layout_kept_cells
 from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.set_record_ledger import SetRecordLedger
 from tests.planted.shallow_fork import factless_become, shallow_fork
+from tests.planted.sharing_kept_model import SharingKeptModel
 from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
 from tests.planted.written_kept import written_kept
 
@@ -322,6 +324,60 @@ def test_a_kept_copy_keeps_its_state_and_shares_only_with_its_origin() -> None:
 
 def test_a_kept_copy_sharing_the_scratchs_changed_containers_is_caught() -> None:
     assert not _a_kept_copy_stays(written_kept)  # planted: tests/planted/written_kept.py
+
+
+def _kept_checkers_keep_their_states(model: ProtocolModel) -> bool:
+    """A whole search by ``model``, then every checker it kept (one per numbered state)
+    read again from its containers: each still has the state it was numbered with, so no
+    container a kept checker shares was written by a later move (a nested one included:
+    the states compare by value)."""
+    found = search(model)  # a planted sharing may even report a false violation
+    assert len(model._monitors) > 400
+    return found.outcome is Outcome.EXHAUSTED and all(
+        checker.monitor_state() == state
+        for checker, state in zip(model._monitors, model._monitor_states, strict=True)
+    )
+
+
+def test_every_kept_checker_keeps_its_state_through_a_search() -> None:
+    assert _kept_checkers_keep_their_states(
+        ProtocolModel(world_named("two-purchases"), Budgets(loss=1))
+    )
+
+
+def test_kept_checkers_sharing_the_scratchs_containers_are_caught_after_a_search() -> None:
+    # planted: tests/planted/sharing_kept_model.py
+    model = SharingKeptModel(world_named("two-purchases"), Budgets(loss=1))
+    assert not _kept_checkers_keep_their_states(model)
+
+
+def test_a_kept_checker_refuses_to_change() -> None:
+    records = _records()
+    origin = TraceChecker(_SETTINGS)
+    origin.seal()
+    theirs = origin.monitor_state()
+    scratch = origin.fork()  # a fork of a kept checker is its own: it may be fed
+    for record in records[:6]:
+        scratch.feed(record)
+    mine = scratch.monitor_state(since=(origin, theirs))
+    copy = scratch.kept(origin, theirs, mine)
+    for kept in (origin, copy):
+        with pytest.raises(KeptCheckerFed, match="fork of it instead"):
+            kept.feed(records[6])
+        with pytest.raises(KeptCheckerFed):
+            kept.feed_header({"settings": _SETTINGS})
+        with pytest.raises(KeptCheckerFed):
+            kept.become(scratch, theirs, mine)
+        with pytest.raises(KeptCheckerFed):
+            kept.result()
+        assert kept.fork().result().ok  # read through a fork, as the explorer does
+    assert copy.monitor_state() == mine and origin.monitor_state() == theirs
+
+
+def test_an_explorer_that_feeds_a_kept_checker_fails_loudly() -> None:
+    model = FedKeptModel(world_named("two-purchases"), Budgets())  # planted: fed_kept.py
+    with pytest.raises(KeptCheckerFed):
+        search(model)
 
 
 def _a_late_attribute_is_a_cell(cells: Callable[[TraceChecker], list[Any]]) -> bool:
