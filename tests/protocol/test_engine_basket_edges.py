@@ -3,20 +3,28 @@
 phone's best product, its own co-purchase (a personal part added to the -inf its listing
 starts from) and in another basket product's list; the same product twice in a basket; and
 a question that raises partway through the merge, after which every work cell it wrote is
-back at rest (the planted tests/planted/unrestored_merge.py, without the reset, is caught)."""
+back at rest (the planted tests/planted/unrestored_merge.py, without the reset, is caught).
+Also merge's sums bit for bit against a loop from 0.0 with -0.0, 0.0, -inf and +inf
+parts: "adding 0.0 changes no bit of a sum begun at 0.0" holds, since such a sum is never
+-0.0 (the planted tests/planted/negative_zero_rest.py, sums begun at -0.0, is caught)."""
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol import EngineConfig, Item, PairingEngine, PurchaseUpload
-from protocol._reco._answer import merge
+from protocol._reco._answer import BLOCK, Scratch, merge
 from protocol._reco._engine import FEATURES
 from tests.planted.answered_basket import AnsweredBasketEngine
+from tests.planted.negative_zero_rest import NegativeZeroScratch
 from tests.planted.unrestored_merge import unrestored_merge
 from tests.protocol.test_engine_answer import at_rest, same_as_plain
 from tests.protocol.test_engine_properties import CATALOG, PRODUCTS
@@ -106,3 +114,67 @@ def test_a_merge_that_raises_leaves_every_cell_at_rest() -> None:
 
 def test_the_check_catches_a_merge_that_leaves_cells_written() -> None:
     assert not _rests_after_a_raise(unrestored_merge)  # planted: no reset on a raise
+
+
+_PARTS = st.sampled_from([0.0, -0.0, -math.inf, math.inf, 0.5, -0.5, 1e-300, 3.0])
+
+
+def _bits(values: Any) -> list[int]:
+    """Each float's bit pattern (tells -0.0 from 0.0)."""
+    return [struct.unpack("<q", struct.pack("<d", v))[0] for v in np.asarray(values).tolist()]
+
+
+def _sums_are_a_loop_from_zero(
+    make: Callable[[], Scratch], listed: list[tuple[int, float, float]], extra: list[int]
+) -> None:
+    """merge's co-purchase and category sums and impersonal scores, bit for bit, against a
+    loop that starts each candidate's sums at 0.0 and adds its parts in list order."""
+    products = 8
+    table = np.zeros((products, 5))
+    table[:, 0] = np.linspace(-0.5, 1.0, products)  # popularity parts
+    table[:, 1] = np.arange(products)  # each product's own key; one category, one word
+    table[:, 2:] = np.array([BLOCK, 2 * BLOCK, 3 * BLOCK])
+    scratch = make()
+    scratch.fit(table, 1, 1)
+    candidates = np.array([j for j, _, _ in listed] + extra, dtype=np.int64)
+    co_parts = np.array([a for _, a, _ in listed])
+    near_parts = np.array([b for _, _, b in listed])
+    with np.errstate(invalid="ignore"):  # -inf + inf parts: NaN, as in the loop
+        merged = merge(scratch, candidates, co_parts, near_parts, phone=None, personal=None)
+    co: dict[int, float] = {}
+    near: dict[int, float] = {}
+    for j in candidates.tolist():
+        co.setdefault(j, 0.0)
+        near.setdefault(j, 0.0)
+    for j, a, b in listed:
+        co[j] += a
+        near[j] += b
+    order = list(co)  # first listed first
+    assert merged.candidates.tolist() == order
+    assert _bits(merged.co) == _bits([co[j] for j in order])
+    assert _bits(merged.near) == _bits([near[j] for j in order])
+    plain = [co[j] + near[j] + table[j, 0] for j in order]
+    assert [math.isnan(s) for s in merged.scores.tolist()] == [math.isnan(s) for s in plain]
+    assert _bits([s for s in merged.scores.tolist() if not math.isnan(s)]) == _bits(
+        [s for s in plain if not math.isnan(s)]
+    )
+
+
+_LISTED = st.lists(st.tuples(st.integers(0, 7), _PARTS, _PARTS), max_size=12)
+_EXTRA = st.lists(st.integers(0, 7), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LISTED, _EXTRA)
+def test_merges_sums_are_bit_for_bit_a_loop_from_zero(
+    listed: list[tuple[int, float, float]], extra: list[int]
+) -> None:
+    assert _bits([-0.0]) != _bits([0.0])  # the comparison is by bits, not by ==
+    _sums_are_a_loop_from_zero(Scratch, listed, extra)
+
+
+def test_the_bit_check_catches_sums_begun_at_negative_zero() -> None:
+    # a candidate listed once with parts -0.0: 0.0 + -0.0 is 0.0, -0.0 + -0.0 is -0.0
+    with pytest.raises(AssertionError):
+        _sums_are_a_loop_from_zero(NegativeZeroScratch, [(3, -0.0, -0.0)], [])
+    _sums_are_a_loop_from_zero(Scratch, [(3, -0.0, -0.0)], [])
