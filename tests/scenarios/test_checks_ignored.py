@@ -17,14 +17,24 @@ from hypothesis import strategies as st
 from protocol import MESSAGE_TYPES
 from scenarios import TraceChecker, explore
 from scenarios._explore import _model
+from scenarios._trace import _checks
 from scenarios._trace._checks import IGNORED, IGNORED_ONCE_RELIABLE, Ignorable, ignorable
 from scenarios._trace._reader import TraceRecord, parse_event
+from tests.planted.ack_counting_ledger import AckCountingLedger
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.ignored_notice import notice_ignorable
 from tests.planted.timeless_ignores import timeless_ignores
 
-_SETTINGS = {"cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}}
+_SETTINGS: dict[str, Any] | None = {
+    "cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}
+}
+# the other settings the handlers read (the policy, the deadline, none known)
+_OTHER_SETTINGS: tuple[dict[str, Any] | None, ...] = (
+    {"cloud": {"push_timeout": 600.0, "mismatch_policy": "reject"}},
+    {"cloud": {"push_timeout": 1.0, "mismatch_policy": "dual-send"}},
+    None,
+)
 _FAULTS = ("send-failed", "drop", "dup", "delay")
 _OTHER_KINDS = ("crash", "restart", "partition")
 
@@ -85,20 +95,34 @@ def _candidates() -> list[TraceRecord]:
 _CANDIDATES = _candidates()
 
 
+def _judged(checker: TraceChecker) -> dict[str, Any]:
+    """Everything ``assocsim check`` would say of a fork of ``checker`` at the trace's
+    end (each violation, each invariant's count, how deliveries were judged), but the
+    number of events read."""
+    judged = checker.fork().result().as_dict()
+    del judged["events"]
+    return judged
+
+
 def _changes_ignored(
-    table: Table, ignores: Ignores, *, step: int = 4, first: bool = False
+    table: Table,
+    ignores: Ignores,
+    *,
+    step: int = 4,
+    first: bool = False,
+    settings: dict[str, Any] | None = _SETTINGS,
 ) -> tuple[int, list[str]]:
     """At every ``step``-th cut of each trace, each candidate at the last event's time and
     a second later: how many the checker said it ignores (fed to a fork to see), and
-    those whose feeding changed its state or its verdict (``first``: the first one)."""
+    those whose feeding changed its state or its whole verdict (``first``: the first)."""
     checked, wrong = 0, []
     for trace in _TRACES:
         for cut in range(0, len(trace), step):
-            checker = TraceChecker(_SETTINGS)
+            checker = TraceChecker(settings)
             for ev in trace[:cut]:
                 checker.feed_event(ev)
             state = checker.monitor_state()
-            verdict = checker.fork().result().violations
+            verdict = _judged(checker)
             last_t = checker._facts.last_t
             for candidate in _CANDIDATES:
                 for t in (last_t, last_t + 1.0):
@@ -108,7 +132,7 @@ def _changes_ignored(
                     checked += 1
                     fed = checker.fork()
                     fed.feed_event(ev)
-                    if fed.monitor_state() != state or fed.result().violations != verdict:
+                    if fed.monitor_state() != state or _judged(fed) != verdict:
                         wrong.append(f"cut {cut}: {ev.kind} {ev.type} {ev.frm}->{ev.to} t={t}")
                         if first:
                             return checked, wrong
@@ -119,6 +143,26 @@ def test_every_event_the_checker_ignores_leaves_its_state() -> None:
     checked, wrong = _changes_ignored(ignorable, TraceChecker.ignores)
     assert wrong == []
     assert checked > 1_000  # not vacuous: most candidates at the last time are ignorable
+
+
+@pytest.mark.parametrize("settings", _OTHER_SETTINGS, ids=["reject", "deadline-1s", "none"])
+def test_under_other_settings_every_event_ignored_leaves_the_state(
+    settings: dict[str, Any] | None,
+) -> None:
+    checked, wrong = _changes_ignored(ignorable, TraceChecker.ignores, step=8, settings=settings)
+    assert wrong == []
+    assert checked > 500
+
+
+def test_a_ledger_that_starts_reading_an_ignorable_event_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # planted: tests/planted/ack_counting_ledger.py (the table left as it is)
+    monkeypatch.setattr(_checks, "PromiseLedger", AckCountingLedger)
+    assert isinstance(TraceChecker(_SETTINGS)._facts.ledger, AckCountingLedger)
+    _, wrong = _changes_ignored(ignorable, TraceChecker.ignores, step=8)
+    assert wrong
+    assert all(line.split()[3].endswith("-ack") for line in wrong)
 
 
 def test_each_rule_is_met_somewhere_and_some_events_are_never_ignored() -> None:
