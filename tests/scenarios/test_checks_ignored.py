@@ -198,10 +198,54 @@ def test_over_random_traces_an_ignored_event_changes_nothing(
         ev = candidate._replace(t=checker._facts.last_t + dt)
         rule = ignorable(ev)
         ignored = checker.ignores([ev], [rule])
-        before = checker.monitor_state() if ignored else None
+        before = (checker.monitor_state(), _judged(checker)) if ignored else None
         checker.feed_event(ev)
         if ignored:
-            assert checker.monitor_state() == before, (ev.kind, ev.type, rule)
+            assert (checker.monitor_state(), _judged(checker)) == before, (ev.kind, ev.type, rule)
+
+
+def _ignored_in_a_search(
+    monkeypatch: pytest.MonkeyPatch, table: Table, world: str, **faults: Any
+) -> tuple[int, list[str]]:
+    """A whole exploration of ``world`` with ``table`` as the rules: each time the explorer
+    maps a checker state to itself on events the checker says it ignores, those events
+    fed to a fork of it; how many, and those that changed its state or end verdict."""
+    real = TraceChecker.ignores
+    seen, wrong = [0], []
+
+    def feeding(
+        checker: TraceChecker, events: Sequence[TraceRecord], rules: Sequence[Ignorable | None]
+    ) -> bool:
+        ignored = real(checker, events, rules)
+        if ignored:
+            seen[0] += 1
+            fed = checker.fork()
+            for ev in events:
+                fed.feed_event(ev)
+            if fed.monitor_state() != checker.monitor_state() or _judged(fed) != _judged(checker):
+                wrong.append(" ".join(f"{ev.kind} {ev.type}" for ev in events))
+        return ignored
+
+    monkeypatch.setattr(TraceChecker, "ignores", feeding)
+    monkeypatch.setattr(_model, "ignorable", table)
+    explore(world, **faults)
+    return seen[0], wrong
+
+
+def test_every_event_a_search_ignores_leaves_the_state_it_is_ignored_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every checker state the search reaches, not only those of two traces
+    seen, wrong = _ignored_in_a_search(monkeypatch, ignorable, "two-purchases", loss=1)
+    assert wrong == [] and seen > 500
+    seen, wrong = _ignored_in_a_search(monkeypatch, ignorable, "wrong-id", crashes=1)
+    assert wrong == [] and seen > 50
+
+
+def test_a_search_ignoring_a_received_notice_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # planted: tests/planted/ignored_notice.py
+    _, wrong = _ignored_in_a_search(monkeypatch, notice_ignorable, "two-purchases", loss=1)
+    assert wrong and all("recv receipt-notice" in line for line in wrong)
 
 
 def _ignored_moves(monkeypatch: pytest.MonkeyPatch, table: Table | None) -> tuple[int, int]:
