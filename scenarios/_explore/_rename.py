@@ -45,6 +45,7 @@ def text_renaming(mapping: Mapping[str, str]) -> Callable[[str], str]:
 
 _KEPT: frozenset[type] = frozenset({int, float, bool, type(None)})
 _VALUES_KEPT = 200_000  # frozen values renamed, cached per renaming (each a few hundred bytes)
+_TEXTS_KEPT = 200_000  # texts renamed, cached per renaming (names, and bodies of ~0.3 KB)
 
 
 class Renaming:
@@ -70,6 +71,8 @@ class Renaming:
         if cls is str:
             found = self._texts.get(value)
             if found is None:
+                if len(self._texts) >= _TEXTS_KEPT:
+                    self._texts.clear()  # a cache: a long search's memory is for its states
                 found = self._texts[value] = self.text(value)
             return found
         if cls in _KEPT:

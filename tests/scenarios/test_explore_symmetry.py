@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from actors import TraceEvent
+from scenarios._explore import _rename
 from scenarios._explore._api import explore, replay_counterexample
 from scenarios._explore._model import ProtocolModel, WorldState, _canon_renamed, _renamings
 from scenarios._explore._rename import Renaming, text_renaming
@@ -40,6 +41,7 @@ from tests.planted.shared_rename_cache import SharedCacheRenaming
 from tests.planted.sorted_first_cells import sorted_first_canon
 from tests.planted.stale_monitor_rows import StaleMonitorRowsModel
 from tests.planted.substring_renaming import substring_renaming
+from tests.planted.unbounded_rename_texts import UnboundedTextsRenaming
 
 _WORLD = world_named("two-purchases")
 _SWAP = {"r-1": "r-2", "r-2": "r-1", ALICE: BOB, BOB: ALICE, "shop-1": "shop-2", "shop-2": "shop-1"}
@@ -267,3 +269,27 @@ def test_a_renaming_caches_the_values_it_renamed_for_itself() -> None:
 
 def test_one_cache_for_every_renaming_is_caught() -> None:
     assert not _renamed_values_as_fresh(SharedCacheRenaming)  # planted: shared_rename_cache.py
+
+
+def _texts_cache_stays_bounded(
+    kind: Callable[[dict[str, str], dict[bytes, str]], Renaming],
+) -> bool:
+    """With the cache of renamed texts bounded at 16, a renaming asked 200 distinct texts
+    (each twice, the second from the cache) keeps at most 16 and renames each right."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_rename, "_TEXTS_KEPT", 16)
+        renaming = kind(_SWAP, {})
+        for n in range(200):
+            text = f"{ALICE} bought shop-1/r-1 #{n}"
+            expected = f"{BOB} bought shop-2/r-2 #{n}"
+            if renaming(text) != expected or renaming(text) != expected:
+                return False
+        return len(renaming._texts) <= 16
+
+
+def test_a_renamings_cache_of_texts_is_bounded() -> None:
+    assert _texts_cache_stays_bounded(Renaming)
+
+
+def test_a_renaming_keeping_every_text_is_caught() -> None:
+    assert not _texts_cache_stays_bounded(UnboundedTextsRenaming)  # planted
