@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol import MESSAGE_TYPES
-from scenarios import TraceChecker, explore
+from scenarios import CloudFactory, TraceChecker, explore
 from scenarios._explore import _model
 from scenarios._trace import _checks
 from scenarios._trace._checks import IGNORED, IGNORED_ONCE_RELIABLE, Ignorable, ignorable
@@ -24,7 +24,9 @@ from tests.planted.ack_counting_ledger import AckCountingLedger
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.ignored_notice import notice_ignorable
+from tests.planted.per_write_store import per_write_cloud
 from tests.planted.timeless_ignores import timeless_ignores
+from tests.planted.unsuperseding_answer import unsuperseding_cloud
 
 _SETTINGS: dict[str, Any] | None = {
     "cloud": {"push_timeout": 600.0, "mismatch_policy": "dual-send"}
@@ -272,3 +274,29 @@ def test_the_explorer_skips_ignored_events_with_the_same_states(
     assert _ignored_moves(monkeypatch, None) == (1_626, 0)
     states, ignored = _ignored_moves(monkeypatch, ignorable)
     assert states == 1_626 and ignored > 500  # about a third of the checker's misses
+
+
+@pytest.mark.parametrize(
+    ("world", "cloud", "faults"),
+    [
+        ("pull", buggy_cloud, {}),
+        ("pull", unsuperseding_cloud, {}),
+        ("wrong-id", dropped_dual_send_cloud, {}),
+        ("push", per_write_cloud, {"crashes": 1, "crash_points": "inside"}),
+    ],
+    ids=["push-after-answered-pull", "unsuperseding-answer", "dropped-dual-send", "per-write"],
+)
+def test_the_planted_bugs_counterexamples_are_those_found_without_the_table(
+    monkeypatch: pytest.MonkeyPatch, world: str, cloud: CloudFactory, faults: dict[str, Any]
+) -> None:
+    """Ignoring events changes no verdict the explorer reaches: each planted bug's search
+    stops at the same path, with the same violations, the table on and off."""
+    found = explore(world, cloud=cloud, **faults)
+    monkeypatch.setattr(_model, "ignorable", lambda ev: None)
+    without = explore(world, cloud=cloud, **faults)
+    assert not found.ok and found.violations
+    assert (found.path, found.violations, found.progress.states) == (
+        without.path,
+        without.violations,
+        without.progress.states,
+    )
