@@ -153,7 +153,7 @@ def observe_all(observers: Iterable[Observer]) -> Observer:
 class _FanOut(EventSink):
     """Sinks called directly, in order with the plain observers (one event each)."""
 
-    __slots__ = ("_fired", "_noted", "_received", "_sent", "_targets")
+    __slots__ = ("_by_class", "_fired", "_noted", "_received", "_sent", "_targets")
 
     def __init__(self, targets: tuple[Observer, ...]) -> None:
         self._targets = targets
@@ -162,6 +162,7 @@ class _FanOut(EventSink):
         self._received = tuple(t.received for t in taps if t.received is not None)
         self._noted = tuple(t.noted for t in taps if t.noted is not None)
         self._fired = tuple(t.fired for t in taps if t.fired is not None)
+        self._by_class: tuple[MessageTaps, MessageTaps] | None = None  # message_taps()
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         for tap in self._sent:
@@ -184,11 +185,14 @@ class _FanOut(EventSink):
             target(event)
 
     def message_taps(self) -> tuple[MessageTaps, MessageTaps]:
-        """Each class's taps of every target (a sink's own per class), called in order."""
-        taps = [taps_of(target) for target in self._targets]
-        sent = [t.sent_by_class for t in taps if t.sent_by_class is not None]
-        received = [t.received_by_class for t in taps if t.received_by_class is not None]
-        return _fanned(sent, self.sent), _fanned(received, self.received)
+        """Each class's taps of every target (a sink's own per class), called in order;
+        made once and shared by every driver."""
+        if self._by_class is None:
+            taps = [taps_of(target) for target in self._targets]
+            sent = [t.sent_by_class for t in taps if t.sent_by_class is not None]
+            received = [t.received_by_class for t in taps if t.received_by_class is not None]
+            self._by_class = _fanned(sent, self.sent), _fanned(received, self.received)
+        return self._by_class
 
 
 def _fanned(tables: list[MessageTaps], default: MessageTap) -> MessageTaps:

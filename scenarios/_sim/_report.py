@@ -211,6 +211,7 @@ class ReportBuilder(EventSink):
         self._on_recv: dict[type[Message], _Dispatch] = {
             cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
         }
+        self._message_taps: tuple[MessageTaps, MessageTaps] | None = None  # message_taps()
 
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
@@ -258,13 +259,19 @@ class ReportBuilder(EventSink):
     def message_taps(self) -> tuple[MessageTaps, MessageTaps]:
         """A tap per message class, what a run's drivers call (actors.EventSink): each does
         what :meth:`sent` or :meth:`received` does for its class, without dispatching on
-        the class again (see :func:`_tap`). Made from the dispatch tables as they are when
-        asked (a world asks once, when it is built)."""
-        sent, received = self.sent, self.received
-        return (
-            message_taps(sent, {c: _tap(self, d, sent) for c, d in self._on_send.items()}),
-            message_taps(received, {c: _tap(self, d, received) for c, d in self._on_recv.items()}),
-        )
+        the class again (see :func:`_tap`). Made once, from the dispatch tables as they are
+        when first asked (by the world's first actor), and shared by every driver: a
+        closure per class and actor would be made, and walked by the collector, for
+        nothing."""
+        if self._message_taps is None:
+            sent, received = self.sent, self.received
+            self._message_taps = (
+                message_taps(sent, {c: _tap(self, d, sent) for c, d in self._on_send.items()}),
+                message_taps(
+                    received, {c: _tap(self, d, received) for c, d in self._on_recv.items()}
+                ),
+            )
+        return self._message_taps
 
     def _at(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         """The tap of a message class neither the ledger nor the report reads: its time."""
