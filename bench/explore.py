@@ -28,7 +28,13 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 6da451b (events the checker provably ignores not
+under 5 minutes on 2 cores. Measured with kept checkers sealed (cc02f8a to 572f960: a
+flag read per event fed) back to back with 972474f, ``--quick``, alternated twice (load
+4.3-6.4), states per CPU second with symmetry, before / after: no faults 8,908 / 9,551 and
+9,132 / 8,069; loss <= 1 18,502 / 18,761 and 17,632 / 15,374; 1 crash anywhere 23,999 /
+25,522 and 24,246 / 21,983; without symmetry 46,124-59,078 before, 41,618-62,606 after:
+within the run-to-run spread; the state counts and the last line's work unchanged.
+Measured at 6da451b (events the checker provably ignores not
 fed) back to back with dd99a55, alternated twice (load 6.5-7.0), states per CPU second with
 symmetry, before / after: no faults 8,458 / 7,753 and 7,697 / 8,111; loss <= 1 15,462 /
 15,705 and 15,297 / 15,169; 1 crash anywhere 21,470 / 18,252 and 20,870 / 19,504; the target
