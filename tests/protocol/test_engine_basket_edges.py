@@ -1,8 +1,10 @@
 """The pairing engine's answers in cases the generated questions seldom or never make
 (protocol/_reco/_answer.py, PairingEngine._pair): a basket product that is also the
 phone's best product, its own co-purchase (a personal part added to the -inf its listing
-starts from) and in another basket product's list; the same product twice in a basket; and
-a question that raises partway through the merge, after which every work cell it wrote is
+starts from) and in another basket product's list; the same product twice in a basket;
+a basket product learned after the last refresh, past the work arrays' rows (no
+candidate: the planted tests/planted/unfiltered_basket.py lists it and raises); and a
+question that raises partway through the merge, after which every work cell it wrote is
 back at rest (the planted tests/planted/unrestored_merge.py, without the reset, is caught).
 Also merge's sums bit for bit against a loop from 0.0 with -0.0, 0.0, -inf and +inf
 parts: "adding 0.0 changes no bit of a sum begun at 0.0" holds, since such a sum is never
@@ -25,8 +27,9 @@ from protocol._reco._answer import BLOCK, Scratch, merge
 from protocol._reco._engine import FEATURES
 from tests.planted.answered_basket import AnsweredBasketEngine
 from tests.planted.negative_zero_rest import NegativeZeroScratch
+from tests.planted.unfiltered_basket import UnfilteredBasketEngine
 from tests.planted.unrestored_merge import unrestored_merge
-from tests.protocol.test_engine_answer import at_rest, same_as_plain
+from tests.protocol.test_engine_answer import at_rest, item, same_as_plain
 from tests.protocol.test_engine_properties import CATALOG, PRODUCTS
 
 PHONE = "+8613800000001"
@@ -178,3 +181,31 @@ def test_the_bit_check_catches_sums_begun_at_negative_zero() -> None:
     with pytest.raises(AssertionError):
         _sums_are_a_loop_from_zero(NegativeZeroScratch, [(3, -0.0, -0.0)], [])
     _sums_are_a_loop_from_zero(Scratch, [(3, -0.0, -0.0)], [])
+
+
+def _asks_past_the_refresh(kind: type[PairingEngine]) -> None:
+    """Ask a basket holding products learned after the last refresh, more of them than the
+    work arrays (sized at that refresh) have spare rows: they are no candidates, and the
+    question is answered as the plain loop answers it."""
+    weights = [0.0] * len(FEATURES)
+    for name in ("confidence", "habit", "personal"):
+        weights[FEATURES.index(name)] = 1.0
+    engine = kind(config=EngineConfig(refresh_every=1000).with_weights(weights))
+    old = [CATALOG.to_item(p) for p in PRODUCTS[:2]]
+    engine.learn(old, PHONE)
+    engine.refresh()
+    spare = len(engine._scratch.rows)
+    new = [item(f"NEW-{n}", f"new-{n % 5}") for n in range(spare + 30)]
+    for n in range(0, len(new), 3):
+        engine.learn([*new[n : n + 3], old[0]], PHONE)
+    assert engine._ids[new[-1].sku] >= spare  # past the work arrays' rows
+    same_as_plain(engine, [((new[-1], old[0]), PHONE), ((new[-1],), None)])
+
+
+def test_a_basket_product_learned_after_the_refresh_is_no_candidate() -> None:
+    _asks_past_the_refresh(PairingEngine)
+
+
+def test_the_check_catches_a_basket_product_learned_after_the_refresh_listed() -> None:
+    with pytest.raises(IndexError):  # planted: listed at -inf, it has no row
+        _asks_past_the_refresh(UnfilteredBasketEngine)
