@@ -176,7 +176,9 @@ def merge(
     (product part + category part [+ personal part]) + brand part [+ colour part]``, the
     order of the plain loop, the popularity part as of the last refresh (the scratch's
     rows). *personal* is the phone's own co-purchases (distinct products, weighted
-    parts)."""
+    parts), every one of them among *candidates*: its part is written into its
+    first-place cell and put back with the candidates', so one outside them would stay
+    written for the next question (``PairingEngine._pair`` lists them all)."""
     rows, slots = scratch.rows, scratch.parts
     firsts, co_sums, near_sums = rows[:, 0], rows[:, 1], rows[:, 2]
     listed = len(co_parts)
