@@ -985,7 +985,9 @@ class TraceChecker:
             or self._cell_values is None
             or len(mine) != len(theirs)
         ):
-            return self.fork()  # laid out otherwise, or no state made since: copy it all
+            copy = self.fork()  # laid out otherwise, or no state made since: copy it all
+            copy.seal()  # kept all the same: its state is numbered
+            return copy
         # origin's attributes (its containers shared: the cells the events left equal),
         # then a copy of each container they changed, found in C (a few of ~40), and
         # this checker's counters (no verdict reads them)

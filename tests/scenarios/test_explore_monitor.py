@@ -374,6 +374,19 @@ def test_a_kept_checker_refuses_to_change() -> None:
     assert copy.monitor_state() == mine and origin.monitor_state() == theirs
 
 
+def test_a_kept_copy_made_whole_is_sealed_too() -> None:
+    # kept() copies everything when no state was made since (or the two checkers are laid
+    # out otherwise): that copy is numbered all the same and must refuse to change
+    records = _records()
+    origin = TraceChecker(_SETTINGS)
+    theirs = origin.monitor_state()
+    scratch = origin.fork()  # its state never asked for: kept() copies it whole
+    copy = scratch.kept(origin, theirs, theirs)
+    assert copy.monitor_state() == theirs
+    with pytest.raises(KeptCheckerFed):
+        copy.feed(records[0])
+
+
 def test_an_explorer_that_feeds_a_kept_checker_fails_loudly() -> None:
     model = FedKeptModel(world_named("two-purchases"), Budgets())  # planted: fed_kept.py
     with pytest.raises(KeptCheckerFed):
