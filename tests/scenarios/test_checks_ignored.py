@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from protocol import MESSAGE_TYPES
 from scenarios import CloudFactory, TraceChecker, explore
 from scenarios._explore import _model
+from scenarios._sim._promises import PromiseLedger
 from scenarios._trace import _checks
 from scenarios._trace._checks import IGNORED, IGNORED_ONCE_RELIABLE, Ignorable, ignorable
 from scenarios._trace._reader import TraceRecord, parse_event
@@ -25,6 +26,7 @@ from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.ignored_notice import notice_ignorable
 from tests.planted.per_write_store import per_write_cloud
+from tests.planted.subscribe_reading_ledger import SubscribeReadingLedger
 from tests.planted.timeless_ignores import timeless_ignores
 from tests.planted.unsuperseding_answer import unsuperseding_cloud
 
@@ -300,3 +302,35 @@ def test_the_planted_bugs_counterexamples_are_those_found_without_the_table(
         without.violations,
         without.progress.states,
     )
+
+
+def _ignored_yet_handled(ledger: PromiseLedger) -> list[str]:
+    """Each ``send``/``recv`` of a message type that :func:`ignorable` calls ignorable but
+    ``ledger`` has a handler for (beyond setting ``reliable`` on an acknowledgement, where
+    the rule allows that): read off the ledger's own dispatch tables, whatever the states
+    a test happens to feed from."""
+    first = _CANDIDATES[0]
+    wrong = []
+    for kind in ("send", "recv"):
+        for typ in MESSAGE_TYPES:
+            rule = ignorable(first._replace(kind=kind, type=typ, msg={}))
+            if rule is None:
+                continue
+            handler = ledger.handler(kind, typ)
+            found = getattr(handler, "__func__", handler)
+            allowed = None if rule == IGNORED else PromiseLedger._ack
+            if found is not allowed:
+                wrong.append(f"{kind} {typ}")
+    return wrong
+
+
+def test_the_ledger_handles_no_message_the_table_calls_ignorable() -> None:
+    assert _ignored_yet_handled(PromiseLedger()) == []
+
+
+@pytest.mark.parametrize("ledger", [AckCountingLedger, SubscribeReadingLedger])
+def test_a_ledger_handling_a_message_the_table_ignores_is_caught(
+    ledger: type[PromiseLedger],
+) -> None:
+    # planted: tests/planted/ack_counting_ledger.py, subscribe_reading_ledger.py
+    assert _ignored_yet_handled(ledger()) != []
