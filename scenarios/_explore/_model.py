@@ -570,8 +570,12 @@ class ProtocolModel:
             scratch = self._scratch = parent.fork()
         else:
             scratch.become(parent, self._scratch_state, before)
-        for record in self._records[number]:
-            scratch.feed_event(record)
+        try:
+            for record in self._records[number]:
+                scratch.feed_event(record)
+        except BaseException:
+            self._scratch = None  # fed in part, not the state it had: fork anew next time
+            raise
         if len(self._cells_seen) >= _TEXTS_KEPT:
             self._cells_seen.clear()
         state = scratch.monitor_state(since=(parent, before), shared=self._cells_seen)

@@ -4,7 +4,7 @@ violation whose evidence no party keeps is still found (``docs/explore.md``, "Li
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from types import FunctionType, MethodType
 from typing import Any
@@ -391,6 +391,45 @@ def test_an_explorer_that_feeds_a_kept_checker_fails_loudly() -> None:
     model = FedKeptModel(world_named("two-purchases"), Budgets())  # planted: fed_kept.py
     with pytest.raises(KeptCheckerFed):
         search(model)
+
+
+def test_a_miss_that_raises_midway_leaves_no_half_fed_scratch() -> None:
+    """A checker miss whose feeding raises after its first event (Ctrl-C, a bug) must not
+    leave the scratch checker half fed under the state it had before: the next miss
+    from the same state gives the state it gave before the failure."""
+    model = ProtocolModel(world_named("two-purchases"), Budgets(loss=1))
+    assert search(model).outcome is Outcome.EXHAUSTED
+    origin, before = model._monitors[0], model._monitor_states[0]
+
+    def changed(records: Iterable[Any]) -> set[int]:
+        fed = origin.fork()
+        for record in records:
+            fed.feed_event(record)
+        return {
+            at for at, (a, b) in enumerate(zip(fed.monitor_state(), before, strict=True)) if a != b
+        }
+
+    ones = [n for n, rs in model._records.items() if len(rs) == 1 and changed(rs)]
+    first = ones[0]
+    second = next(
+        n
+        for n, rs in model._records.items()
+        if len(rs) > 1 and changed(rs[:1]) - changed(model._records[first])
+    )
+    reached = model._fed(origin, before, 0, first)
+    real, calls = TraceChecker.feed_event, [0]
+
+    def failing(checker: TraceChecker, record: Any) -> None:
+        real(checker, record)
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyboardInterrupt  # after the first of the second move's events
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TraceChecker, "feed_event", failing)
+        with pytest.raises(KeyboardInterrupt):
+            model._fed(origin, before, 0, second)
+    assert model._fed(origin, before, 0, first) == reached
 
 
 def _a_late_attribute_is_a_cell(cells: Callable[[TraceChecker], list[Any]]) -> bool:
