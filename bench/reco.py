@@ -91,17 +91,19 @@ load eased (reference 10.8 us after, 15.1 us before): with the personal feature 
 115.7 us after, 129.6 / 134.5 us before (first asking / learning between): the p50
 target with the personal feature not met in any measured run.
 
-Learning last measured (issue 16, fewer rows sorted and the counters read by flat cells,
-0a9bf5e and 097965d against e7a184b, docs/recommender.md, *Fewer rows sorted*;
-``--questions 300``, ``git archive`` copies of e7a184b and of 26ba08a, before, after,
-after, before on the shared machine at a load average of 7-10, reference loop 23.7, 20.8,
-10.8, 18.0 us): 45.5, 40.9, 41.0, 42.3 s of CPU (0.90x and 0.97x; the 10 s target not
-met), refreshing 36.4, 32.7, 32.6, 33.9 s, counting the pairs 9.0, 8.4, 8.3, 8.2 s; peak
-memory 773, 765, 774, 766 MB. By part in one more run after (this bench's second line;
-40.2 s of CPU in all): online counting 8.2, pair counting 8.3, pairing lists 11.8, phone
-profiles 3.7, offers 2.4, related categories 0.7, the rest of the refreshes 5.0 s (the
-run before these changes, timed by a script: lists 15.0, counting 9.3, online 8.1,
-profiles 4.2, offers 2.7, related 0.8 of 45.5 s).
+Learning last measured (issue 16, fewer rows sorted, the counters read by flat cells and
+the SKUs' order merged per new SKU: 0a9bf5e, 097965d, f704b7f against e7a184b,
+docs/recommender.md, *Fewer rows sorted* and *Measured again, side by side*;
+``--questions 300``, ``git archive`` copies, on the shared machine at a load average of
+4-10). Both trees run at once (so that both see the same load), twice, this bench's split
+line copied into the copy of e7a184b: 41.6 -> 40.4 and 41.0 -> 38.8 s of CPU (0.97x,
+0.95x; the 10 s target not met), the pairing lists 13.3 -> 12.0 and 13.1 -> 11.5 s,
+counting the pairs 8.3 -> 8.5 and 8.2 -> 7.9 s, online counting 8.2 -> 8.1 and 8.0 ->
+7.9 s, profiles 3.7 -> 3.6, offers 2.4 -> 2.5 and 2.4, related categories 0.8 -> 0.7, the
+rest of the refreshes 4.9 and 4.8 s both; peak memory 768 MB before, 765 and 772 after.
+Alternated one after the other the spread hides the change: before, after, after, before
+45.5, 40.9, 41.0, 42.3 s (0a9bf5e and 097965d only, load 7-10) and 38.9, 38.5, 40.5,
+39.4 s (load 6-7).
 
 Measured before that (issue 16, the refresh in fewer Python steps, d04ec6b and 78013c9
 against ae5b1ad, ``--questions 300``, before, after, after, before on the loaded machine,
