@@ -24,7 +24,7 @@ from ._faults import Crash, Link, NetworkConfig, Partition
 from ._inline import InlineEndpoint, InlineTransport
 from ._memory import MemoryEndpoint, MemoryTransport
 from ._simnet import KnobCount, SimNetwork
-from ._sink import EventSink, MessageTaps, Taps, message_taps, observe_all, taps_of
+from ._sink import EventSink, Taps, observe_all, taps_of
 from ._sqlite_store import SqliteStore
 from ._step import (
     STEP_KINDS,
@@ -99,7 +99,6 @@ __all__ = [
     "MayRelay",
     "MemoryEndpoint",
     "MemoryTransport",
-    "MessageTaps",
     "NetworkConfig",
     "Observer",
     "Partition",
@@ -130,7 +129,6 @@ __all__ = [
     "durable_state",
     "fan_out",
     "idle_faults",
-    "message_taps",
     "no_actor_matches",
     "observe_all",
     "rare_full_collections",

@@ -21,7 +21,7 @@ from protocol import CloudStore, Effects, Machine
 from ._activity import Activity
 from ._effects import EffectsInterpreter
 from ._errors import FaultPlanError
-from ._sink import MessageTap, taps_of
+from ._sink import taps_of
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService
 from ._trace import EventKind, Observer, TraceEvent
@@ -49,8 +49,7 @@ class Actor:
         self.address = endpoint.address
         taps = taps_of(observer)
         self._observe = taps.event  # the rare events: drops, crashes, restarts
-        self._received = taps.received_by_class  # the tap of each message class
-        self._received_other = taps.received  # a class the table does not hold
+        self._received = taps.received
         self._fired = taps.fired
         self._activity = activity if activity is not None else Activity()
         self._owns_timers = timers is None
@@ -166,11 +165,7 @@ class Actor:
         message = envelope.message
         received = self._received
         if received is not None:
-            try:
-                tap = received[type(message)]
-            except KeyError:
-                tap = cast(MessageTap, self._received_other)
-            tap(now, envelope.sender, self.address, message)
+            received(now, envelope.sender, self.address, message)
         if self._crash_point is None:  # the common case, without _step's wrapper
             self._apply(
                 run_step(self._store, self.machine.handle, message, envelope.sender, now), now

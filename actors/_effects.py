@@ -7,10 +7,9 @@ hands each step's effects to an :class:`EffectsInterpreter`, so the rules hold a
 * arming a key already armed moves it: only the newest entry of a key may fire;
 * a timer due already (``at <= now``) never fires inside the step that armed it: it goes
   to the driver's ``due_now``, which fires it after what the driver has queued;
-* notes and sends are observed (through :func:`~actors._sink.taps_of`; a send by the tap of
-  its message's class), a send before the transport acts on it (the transport may trace a
-  fault of it); a :class:`~actors.TransportError` from a send is traced as
-  ``send-failed``, not raised;
+* notes and sends are observed (through :func:`~actors._sink.taps_of`), a send before the
+  transport acts on it (the transport may trace a fault of it); a
+  :class:`~actors.TransportError` from a send is traced as ``send-failed``, not raised;
 * with an :class:`~actors.Activity` (a simulated world's count of work left), a send and
   a newly armed timer count one more, a failed send and a cancelled timer one less.
 """
@@ -18,13 +17,12 @@ hands each step's effects to an :class:`EffectsInterpreter`, so the rules hold a
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import cast
 
 from protocol import Address, Effects, Message, Timer
 
 from ._activity import Activity
 from ._errors import TransportError
-from ._sink import MessageTap, taps_of
+from ._sink import taps_of
 from ._timers import TimerOwner, TimerService
 from ._trace import EventKind, Observer, TraceEvent
 
@@ -49,7 +47,6 @@ class EffectsInterpreter:
         "_owner",
         "_send",
         "_sent",
-        "_sent_other",
         "_timers",
         "address",
         "armed",
@@ -74,8 +71,7 @@ class EffectsInterpreter:
         self._due_now = due_now
         taps = taps_of(observer)
         self._observe = taps.event  # a failed send
-        self._sent = taps.sent_by_class  # the tap of each message class, found once here
-        self._sent_other = taps.sent  # a class the table does not hold
+        self._sent = taps.sent
         self._noted = taps.noted
         self._activity = activity
 
@@ -116,15 +112,10 @@ class EffectsInterpreter:
             for out in effects.sends:
                 if activity is not None:
                     activity.add()
-                message = out.message
                 if sent is not None:  # before the transport acts: it may trace a fault
-                    try:
-                        tap = sent[type(message)]
-                    except KeyError:
-                        tap = cast(MessageTap, self._sent_other)
-                    tap(now, address, out.to, message)
+                    sent(now, address, out.to, out.message)
                 try:
-                    send(out.to, message)
+                    send(out.to, out.message)
                 except TransportError as exc:
                     if activity is not None:
                         activity.done()

@@ -9,10 +9,6 @@ observing cost (``bench/simpy_peer.py``). The drivers (:class:`~actors.Actor`, t
 :class:`~actors.EffectsInterpreter`) observe through :func:`taps_of`: the sink's methods,
 or, for a plain observer, calls that build the :class:`TraceEvent` it wants. The events,
 their order and their fields are the same either way.
-
-A message's tap is resolved by the message's class once, by the driver (one dict lookup):
-a sink may hand out a tap of its own for each class (:meth:`EventSink.message_taps`), so
-that what it does with a class's events is not dispatched again inside the sink.
 """
 
 from __future__ import annotations
@@ -20,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import NamedTuple
 
-from protocol import MESSAGE_TYPES, Address, Message, Note
+from protocol import Address, Message, Note
 
 from ._trace import EventKind, Observer, TraceEvent, fan_out
 
-__all__ = ["EventSink", "MessageTaps", "Taps", "message_taps", "observe_all", "taps_of"]
+__all__ = ["EventSink", "Taps", "observe_all", "taps_of"]
 
 MessageTap = Callable[[float, Address, Address, Message], None]
 """``tap(t, sender, recipient, message)``: a message sent, or received."""
@@ -32,24 +28,6 @@ NoteTap = Callable[[float, Address, Note], None]
 """``tap(t, actor, note)``: a note the actor's machine made."""
 TimerTap = Callable[[float, Address, Hashable], None]
 """``tap(t, actor, key)``: a timer of the actor's machine fired."""
-
-
-MessageTaps = dict[type[Message], MessageTap]
-"""The tap of each message class: ``taps[type(message)](t, sender, recipient, message)``.
-
-A plain dict (its lookup specialised by the interpreter, as a subclass's is not) holding
-every class of :data:`~protocol.MESSAGE_TYPES`; a driver given a message of any other
-class (a test's own type) calls the generic tap instead (:attr:`Taps.sent`, ``received``).
-"""
-
-
-def message_taps(default: MessageTap, own: MessageTaps | None = None) -> MessageTaps:
-    """``default`` for every message class, but ``own``'s tap for the classes it holds."""
-    taps = dict.fromkeys(MESSAGE_TYPES.values(), default)
-    if own is not None:
-        taps.update(own)
-    return taps
-
 
 _SEND, _RECEIVE = EventKind.SEND, EventKind.RECEIVE
 _NOTE, _TIMER = EventKind.NOTE, EventKind.TIMER
@@ -81,13 +59,6 @@ class EventSink:
     def __call__(self, event: TraceEvent) -> None:
         raise NotImplementedError
 
-    def message_taps(self) -> tuple[MessageTaps, MessageTaps]:
-        """The taps of a message sent and of one received, by the message's class: by
-        default :meth:`sent` and :meth:`received` for every class. A sink that handles
-        each class its own way hands out a tap per class instead, called with the same
-        arguments, and saves dispatching on the class again for every event."""
-        return message_taps(self.sent), message_taps(self.received)
-
 
 class Taps(NamedTuple):
     """How a driver reports each kind of event (None: nobody observes)."""
@@ -97,11 +68,6 @@ class Taps(NamedTuple):
     noted: NoteTap | None
     fired: TimerTap | None
     event: Observer | None  # every other kind, as a TraceEvent
-    # The taps of sent and received by the message's class (None: nobody observes), what
-    # the drivers call: ``sent_by_class[type(message)](t, sender, recipient, message)``,
-    # or ``sent`` (``received``) for a class it does not hold.
-    sent_by_class: MessageTaps | None = None
-    received_by_class: MessageTaps | None = None
 
 
 _NO_TAPS = Taps(None, None, None, None, None)
@@ -112,12 +78,8 @@ def taps_of(observer: Observer | None) -> Taps:
     if observer is None:
         return _NO_TAPS
     if isinstance(observer, EventSink):
-        by_class = observer.message_taps()
-        return Taps(
-            observer.sent, observer.received, observer.noted, observer.fired, observer, *by_class
-        )
-    sent, received, noted, fired = _event_taps(observer)
-    return Taps(sent, received, noted, fired, observer, message_taps(sent), message_taps(received))
+        return Taps(observer.sent, observer.received, observer.noted, observer.fired, observer)
+    return Taps(*_event_taps(observer), observer)
 
 
 def _event_taps(observe: Observer) -> tuple[MessageTap, MessageTap, NoteTap, TimerTap]:
@@ -153,7 +115,7 @@ def observe_all(observers: Iterable[Observer]) -> Observer:
 class _FanOut(EventSink):
     """Sinks called directly, in order with the plain observers (one event each)."""
 
-    __slots__ = ("_by_class", "_fired", "_noted", "_received", "_sent", "_targets")
+    __slots__ = ("_fired", "_noted", "_received", "_sent", "_targets")
 
     def __init__(self, targets: tuple[Observer, ...]) -> None:
         self._targets = targets
@@ -162,7 +124,6 @@ class _FanOut(EventSink):
         self._received = tuple(t.received for t in taps if t.received is not None)
         self._noted = tuple(t.noted for t in taps if t.noted is not None)
         self._fired = tuple(t.fired for t in taps if t.fired is not None)
-        self._by_class: tuple[MessageTaps, MessageTaps] | None = None  # message_taps()
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         for tap in self._sent:
@@ -183,30 +144,3 @@ class _FanOut(EventSink):
     def __call__(self, event: TraceEvent) -> None:
         for target in self._targets:
             target(event)
-
-    def message_taps(self) -> tuple[MessageTaps, MessageTaps]:
-        """Each class's taps of every target (a sink's own per class), called in order;
-        made once and shared by every driver."""
-        if self._by_class is None:
-            taps = [taps_of(target) for target in self._targets]
-            sent = [t.sent_by_class for t in taps if t.sent_by_class is not None]
-            received = [t.received_by_class for t in taps if t.received_by_class is not None]
-            self._by_class = _fanned(sent, self.sent), _fanned(received, self.received)
-        return self._by_class
-
-
-def _fanned(tables: list[MessageTaps], default: MessageTap) -> MessageTaps:
-    """One tap per class calling the class's tap of each table in order."""
-    by_class: dict[type[Message], MessageTap] = {}
-    for cls in MESSAGE_TYPES.values():
-        in_order = tuple(table[cls] for table in tables)  # each holds every class
-        by_class[cls] = in_order[0] if len(in_order) == 1 else _each(in_order)
-    return message_taps(default, by_class)
-
-
-def _each(taps: tuple[MessageTap, ...]) -> MessageTap:
-    def tap(t: float, sender: Address, recipient: Address, message: Message) -> None:
-        for one in taps:
-            one(t, sender, recipient, message)
-
-    return tap

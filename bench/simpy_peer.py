@@ -116,33 +116,13 @@ one dispatch entry per message class, the report's handed the receipt's record; 
 its record): 5,939 instructions and 102 misses per event (-6 %, -12 %). SimPy's driver
 costs about 3,100 instructions per event more than the bare world (3,000 purchases), so
 ``assocsim run`` would be level with a fold of about half today's instructions and the
-misses of the fold alone. The first design proposed for that is built (eccc2a1,
-5a5655d): the drivers dispatch by message class once (``EventSink.message_taps``: the
-effects interpreter and the actor look up ``type(message)`` in a plain dict and call the
-builder's tap of that class, a closure holding its ledger handler, its report handler and
-how its receipt is named; the time alone for a class nobody reads). Counted by cachegrind
-on 2026-12-07 (2,000 purchases, 34,601 events, ``PYTHONHASHSEED=0``,
-``OPENBLAS_NUM_THREADS=1``, compiled trees; ``assocsim run`` less the bare world): 6,617
-instructions and 131 L1 misses per event after, 6,681 and 122 before (e7a184b): -1 %, no
-gain worth the name, since the dispatch it saves (a dict lookup, an unpack, three tests)
-is what the driver's lookup costs. This bench at 10k, alternated (before, after, after,
-before; 5 repeats; load 4-6): like for like 1.18x / 1.16x / 1.07x / 1.22x SimPy's CPU
-(not met); the pipeline 1.27 / 1.92 / 0.66 / 1.92 us per event, the fold alone 1.07 /
-1.02 / 0.98 / 0.97 us: the spread is the machine's, as the counts say. 100k was not
-re-run (its first repeat alone took 60 s per contender on the loaded machine). Where the
-instructions go now (the same count with a part of the fold left out): handing events
-over (a no-op sink) 1,278 per event (677 before: ``cg_diff`` puts the difference in the
-driver's lookup by class and in the tables a sink without taps of its own gets, made per
-driver, and the collector walking them; the report's builder makes its taps once, so
-``assocsim run`` pays only the lookup); the builder's skeleton (tap, record lookup and
-naming, notes, timers) 2,134; the report's own handlers 831; the ledger's handlers
-2,655 (40 %). Still unbuilt, and what would meet the target (about 3,600 instructions
-per event to cut): one record per receipt shared by the report and the ledger, the
-ledger's handlers handed it instead of finding it again by name (one probe instead of
-two to four per event, and one or two cache lines instead of four or five records);
-receipts and phones as dense ints resolved once per receipt; or the two modules compiled
-(mypyc), which the planted ledgers' subclasses and the explorer's ``fork`` would have to
-allow. The scaling sweep was not run again on 2026-12-07: on the loaded
+misses of the fold alone. Designs that would get there, none built: the drivers
+dispatching by message class once (a sink handing out a tap per kind and class, which the
+effects interpreter and the actor call: no generic ``sent``/``received`` call and lookup
+per event); one record per receipt shared by the report and the ledger, found by one
+probe (one cache line or two instead of four or five records); or the two modules
+compiled (mypyc), which the planted ledgers' subclasses and the explorer's ``fork``
+would have to allow. The scaling sweep was not run again on 2026-12-07: on the loaded
 machine its 1M size could not finish in the session (its 10k child took 302 us of CPU per
 purchase, the load's cache contention included). Before these changes: per purchase,
 183 / 200 / 219 us of CPU at 10k /

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import attrs
 
-from actors import EventKind, EventSink, MessageTaps, TraceEvent, message_taps
+from actors import EventKind, EventSink, TraceEvent
 from protocol import (
     CLOUD,
     MESSAGE_TYPES,
@@ -211,7 +211,6 @@ class ReportBuilder(EventSink):
         self._on_recv: dict[type[Message], _Dispatch] = {
             cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
         }
-        self._message_taps: tuple[MessageTaps, MessageTaps] | None = None  # message_taps()
 
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
@@ -255,27 +254,6 @@ class ReportBuilder(EventSink):
             promise(sender, recipient, receipt, t, message)
         if mine is not None:
             mine(record, sender, recipient, t, message)
-
-    def message_taps(self) -> tuple[MessageTaps, MessageTaps]:
-        """A tap per message class, what a run's drivers call (actors.EventSink): each does
-        what :meth:`sent` or :meth:`received` does for its class, without dispatching on
-        the class again (see :func:`_tap`). Made once, from the dispatch tables as they are
-        when first asked (by the world's first actor), and shared by every driver: a
-        closure per class and actor would be made, and walked by the collector, for
-        nothing."""
-        if self._message_taps is None:
-            sent, received = self.sent, self.received
-            self._message_taps = (
-                message_taps(sent, {c: _tap(self, d, sent) for c, d in self._on_send.items()}),
-                message_taps(
-                    received, {c: _tap(self, d, received) for c, d in self._on_recv.items()}
-                ),
-            )
-        return self._message_taps
-
-    def _at(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
-        """The tap of a message class neither the ledger nor the report reads: its time."""
-        self._last_t = t
 
     def noted(self, t: float, actor: Address, note: Note) -> None:
         self._last_t = t
@@ -600,64 +578,6 @@ def _dispatch(
     name = own.get(cls)
     mine = cast("_Own", getattr(builder, name)) if name is not None else None
     return ledger.handler(kind, _TYPE_NAMES[cls]), mine, _names(kind, cls, own, ledger)
-
-
-_MessageTap = Callable[[float, Address, Address, Message], None]  # actors.MessageTaps' values
-
-
-def _tap(builder: ReportBuilder, dispatch: _Dispatch, generic: _MessageTap) -> _MessageTap:
-    """The tap of one (kind, message class): what ``generic`` (ReportBuilder.sent or
-    received) does for it, specialised on its dispatch entry (the ledger's handler, the
-    report's, how the receipt is named), which the closure holds instead of looking it up
-    per event."""
-    promise, mine, named = dispatch
-    if promise is None and mine is None:
-        return builder._at
-    if named is True:  # named otherwise than by its two fields (a refusal): rare
-        return generic
-    if not named:  # nobody reads the receipt: the acknowledgements, the subscriptions
-        if mine is None and promise is not None:
-            ledger_handler = promise  # narrowed for the closure
-
-            def unnamed(t: float, sender: Address, recipient: Address, message: Any) -> None:
-                builder._last_t = t
-                ledger_handler(sender, recipient, None, t, message)
-
-            return unnamed
-        return generic
-    receipts = builder._receipts
-    new_record = builder._new_record
-    if promise is not None and mine is not None:
-
-        def both(t: float, sender: Address, recipient: Address, message: Any) -> None:
-            builder._last_t = t
-            record = receipts.get((message.receipt_id, message.merchant_id))
-            if record is None:
-                record = new_record(t, sender, recipient, message)
-            promise(sender, recipient, record[_R_NAME], t, message)
-            mine(record, sender, recipient, t, message)
-
-        return both
-    if promise is not None:
-
-        def ledger_only(t: float, sender: Address, recipient: Address, message: Any) -> None:
-            builder._last_t = t
-            record = receipts.get((message.receipt_id, message.merchant_id))
-            if record is None:
-                record = new_record(t, sender, recipient, message)
-            promise(sender, recipient, record[_R_NAME], t, message)
-
-        return ledger_only
-    assert mine is not None  # named: some handler reads the receipt
-
-    def report_only(t: float, sender: Address, recipient: Address, message: Any) -> None:
-        builder._last_t = t
-        record = receipts.get((message.receipt_id, message.merchant_id))
-        if record is None:
-            record = new_record(t, sender, recipient, message)
-        mine(record, sender, recipient, t, message)
-
-    return report_only
 
 
 _SEND_HANDLERS: dict[type[Message], str] = {

@@ -10,36 +10,12 @@ from typing import Any
 import attrs
 import pytest
 
-from actors import (
-    Actor,
-    EffectsInterpreter,
-    Envelope,
-    EventKind,
-    EventSink,
-    InlineTransport,
-    Observer,
-    TimerService,
-    TraceEvent,
-    observe_all,
-    taps_of,
-)
-from protocol import (
-    CLOUD,
-    Address,
-    Effects,
-    ErrorReply,
-    Message,
-    Note,
-    PhoneNote,
-    PushDue,
-    Send,
-    Subscribe,
-)
+from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
+from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, PushDue, Subscribe
 from scenarios import ReportBuilder, Scenario, load_scenario, run_scenario
 from scenarios._sim._promises import push_due_receipt
 from scenarios._sim._report import _NO_RECORD, _R_NAME
 from tests.planted.misnamed_push_due import MisnamedPushDue
-from tests.planted.untapped_report import UntappedReport
 
 PHONE = "phone:+8613800000001"
 SUBSCRIBE = Subscribe("+8613800000001")
@@ -86,11 +62,10 @@ def _drive(observer: Observer | None) -> None:
     taps = taps_of(observer)
     for event in EVENTS:
         t, kind, sender, recipient, message, note, detail = event
-        sent, received = taps.sent_by_class, taps.received_by_class
-        if kind is EventKind.SEND and sent is not None and message is not None:
-            sent[type(message)](t, sender, recipient, message)
-        elif kind is EventKind.RECEIVE and received is not None and message is not None:
-            received[type(message)](t, sender, recipient, message)
+        if kind is EventKind.SEND and taps.sent is not None and message is not None:
+            taps.sent(t, sender, recipient, message)
+        elif kind is EventKind.RECEIVE and taps.received is not None and message is not None:
+            taps.received(t, sender, recipient, message)
         elif kind is EventKind.NOTE and taps.noted is not None and note is not None:
             taps.noted(t, sender, note)
         elif kind is EventKind.TIMER and taps.fired is not None:
@@ -100,7 +75,7 @@ def _drive(observer: Observer | None) -> None:
 
 
 def test_no_observer_no_taps() -> None:
-    assert taps_of(None) == (None,) * 7
+    assert taps_of(None) == (None, None, None, None, None)
 
 
 def test_a_plain_observer_gets_every_event_as_a_trace_event() -> None:
@@ -276,117 +251,3 @@ def _check_names(
         and named["Note"] > 100
         and named["ErrorReply"] > 0
     )
-
-
-def _fold(builder: ReportBuilder, events: list[TraceEvent], *, by_class: bool) -> None:
-    """Every event handed to ``builder`` as a run's drivers hand it: a message sent or
-    received by the tap of its class (``by_class``) or by ``sent``/``received``."""
-    taps = taps_of(builder)
-    if by_class:
-        assert taps.sent_by_class is not None and taps.received_by_class is not None
-        sent, received = taps.sent_by_class, taps.received_by_class
-    for event in events:
-        t, kind, sender, recipient, message, note, detail = event
-        if message is not None and kind is EventKind.SEND:
-            if by_class:
-                sent[type(message)](t, sender, recipient, message)
-            else:
-                builder.sent(t, sender, recipient, message)
-        elif message is not None and kind is EventKind.RECEIVE:
-            if by_class:
-                received[type(message)](t, sender, recipient, message)
-            else:
-                builder.received(t, sender, recipient, message)
-        elif kind is EventKind.NOTE and note is not None:
-            builder.noted(t, sender, note)
-        elif kind is EventKind.TIMER:
-            builder.fired(t, sender, detail)
-        else:
-            builder(event)
-
-
-def _check_taps(
-    builder_class: type[ReportBuilder], scenario: Scenario, events: list[TraceEvent]
-) -> None:
-    by_class, by_call = builder_class(scenario), ReportBuilder(scenario)
-    _fold(by_class, events, by_class=True)
-    _fold(by_call, events, by_class=False)
-    assert by_class.judgement() == by_call.judgement()
-    assert by_class.latencies() == by_call.latencies()
-    report = by_class.report(scenario=scenario.name, seed=scenario.seed)
-    assert report == by_call.report(scenario=scenario.name, seed=scenario.seed)
-
-
-def test_the_report_folded_by_the_taps_of_each_class_equals_the_one_by_calls(
-    faulty_run: tuple[Scenario, list[TraceEvent]],
-) -> None:
-    """The builder's tap of each message class (what a run's drivers call) folds a faulty
-    run into the report, verdicts and latencies that sent/received fold it into."""
-    scenario, events = faulty_run
-    _check_taps(ReportBuilder, scenario, events)
-    sent, received = ReportBuilder(scenario).message_taps()
-    specialised = {tap for tap in (*sent.values(), *received.values()) if not _generic(tap)}
-    assert len(specialised) >= 8  # most classes' own taps, not the generic methods
-
-
-def _generic(tap: Any) -> bool:
-    return getattr(tap, "__name__", "") in ("sent", "received")
-
-
-def test_a_tap_skipping_the_report_handler_is_caught(
-    faulty_run: tuple[Scenario, list[TraceEvent]],
-) -> None:
-    with pytest.raises(AssertionError, match="uploads_acknowledged"):
-        _check_taps(UntappedReport, *faulty_run)
-
-
-def test_a_class_without_a_tap_of_its_own_gets_the_generic_one() -> None:
-    """A message class outside MESSAGE_TYPES (a test's own), sent through the effects
-    interpreter and received by an actor, still reaches every observer (the drivers fall
-    back on the generic taps); a protocol class reaches them by its own tap."""
-
-    @attrs.frozen
-    class Foreign:
-        receipt_id: str = "R1"
-
-    log: list[tuple[str, TraceEvent]] = []
-    observer = observe_all([_Recorder(log, "sink"), _plain(log, "plain")])
-    outbox: list[tuple[Address, Message]] = []
-    interpreter = EffectsInterpreter(
-        PHONE,
-        lambda to, m: outbox.append((to, m)),
-        TimerService(),
-        _NoTimers(),
-        print,
-        observer=observer,
-    )
-    actor = Actor(_Idle(), InlineTransport().open_endpoint(CLOUD), observer=observer)
-    foreign: Any = Foreign()
-    for message in (foreign, SUBSCRIBE):
-        log.clear()
-        interpreter.apply(Effects(sends=(Send(CLOUD, message),)), 1.0)
-        actor.deliver(Envelope(PHONE, CLOUD, message), 2.0)
-        sent = TraceEvent(1.0, EventKind.SEND, PHONE, CLOUD, message)
-        received = TraceEvent(2.0, EventKind.RECEIVE, PHONE, CLOUD, message)
-        assert log == [(name, e) for e in (sent, received) for name in ("sink", "plain")]
-
-
-class _NoTimers:
-    def holds_timer(self, key: Hashable, seq: int) -> bool:
-        return False
-
-    def timer_due(self, key: Hashable, seq: int, now: float) -> None:
-        raise AssertionError("no timer is armed")
-
-
-class _Idle:
-    """A machine that does nothing with what it is handed."""
-
-    def start(self, now: float) -> Effects:
-        return Effects()
-
-    def handle(self, message: Message, sender: Address, now: float) -> Effects:
-        return Effects()
-
-    def timer_fired(self, key: object, now: float) -> Effects:
-        return Effects()
