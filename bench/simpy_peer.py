@@ -116,10 +116,17 @@ one dispatch entry per message class, the report's handed the receipt's record; 
 its record): 5,939 instructions and 102 misses per event (-6 %, -12 %). SimPy's driver
 costs about 3,100 instructions per event more than the bare world (3,000 purchases), so
 ``assocsim run`` would be level with a fold of about half today's instructions and the
-misses of the fold alone. Designs that would get there, none built: the drivers
-dispatching by message class once (a sink handing out a tap per kind and class, which the
-effects interpreter and the actor call: no generic ``sent``/``received`` call and lookup
-per event); one record per receipt shared by the report and the ledger, found by one
+misses of the fold alone. The drivers dispatching by message class once was built and
+taken out again (eccc2a1 and 5a5655d, reverted in 7c8f8f0): a sink handed out a tap per
+kind and class, which the effects interpreter and the actor called through a dict by
+``type(message)``. Counted by cachegrind with ``PYTHONHASHSEED=0`` and compiled trees
+(2,000 purchases), the pipeline went from 6,681 to 6,617 instructions per event (-1 %)
+and from 122 to 131 L1 misses, and a no-op sink's hand-over from 677 to 1,278
+instructions: the lookup the drivers gained cost what the dispatch it removed did. Where
+that tree's 6,617 went (the run counted with one part left out at a time): the ledger's
+handlers 2,655, the builder's skeleton (record lookup and naming, notes, timers) about
+2,134, the hand-over 1,278, the report's own handlers 831. Designs that would get
+there, none built: one record per receipt shared by the report and the ledger, found by one
 probe (one cache line or two instead of four or five records); or the two modules
 compiled (mypyc), which the planted ledgers' subclasses and the explorer's ``fork``
 would have to allow. The scaling sweep was not run again on 2026-12-07: on the loaded
