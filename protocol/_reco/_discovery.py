@@ -26,7 +26,7 @@ the same question on the same model gets the same answer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -106,20 +106,17 @@ def discover(
         least = np.partition(values, len(values) - len(past))[len(values) - len(past)]
         open_ = open_[values >= least]
     alternatives = open_[np.lexsort((sku_ranks[ids[open_]], -scores[open_]))].tolist()
-    result: list[tuple[int, float, int]] = []
-    kept = 0
-    next_alternative = 0
-    for (j, score, k), mine in zip(chosen, own, strict=True):
-        if mine and kept >= slots and next_alternative < len(alternatives):
-            a = alternatives[next_alternative]
-            if float(scores[a]) >= ratio * score:
-                next_alternative += 1
-                result.append((int(ids[a]), float(scores[a]), a))
-                continue
-        kept += mine
-        result.append((j, score, k))
-    result.sort(key=lambda entry: -entry[1])  # stable: equal scores keep their places
-    return result
+    taken = 0
+
+    def best(floor: float) -> int | None:
+        # the alternatives by score: if the next one is below the floor, so are the rest
+        nonlocal taken
+        if taken < len(alternatives) and scores[alternatives[taken]] >= floor:
+            taken += 1
+            return int(alternatives[taken - 1])
+        return None
+
+    return _displaced(merged, chosen, own, slots=slots, ratio=ratio, alternative=best)
 
 
 def _seeded(
@@ -138,15 +135,36 @@ def _seeded(
     question = np.sort(ids[scores > 0.0])
     order = open_[np.argsort(question_order(question, ids[open_]))].tolist()
     taken: set[int] = set()
+
+    def first(floor: float) -> int | None:
+        a = next((a for a in order if a not in taken and scores[a] >= floor), None)
+        if a is not None:
+            taken.add(a)
+        return a
+
+    return _displaced(merged, chosen, own, slots=slots, ratio=ratio, alternative=first)
+
+
+def _displaced(
+    merged: Merged,
+    chosen: Sequence[tuple[int, float, int]],
+    own: Sequence[bool],
+    *,
+    slots: int,
+    ratio: float,
+    alternative: Callable[[float], int | None],
+) -> list[tuple[int, float, int]]:
+    """*chosen* with each own product past the *slots*-th, in rank order, replaced by
+    ``alternative(ratio * its score)`` (a place in *merged*, taken for good) unless that
+    is None; then ordered by score (stable: equal scores keep their places). The one loop
+    of both rules: they differ only in which alternative comes next."""
+    ids, scores = merged.candidates, merged.scores
     result: list[tuple[int, float, int]] = []
     kept = 0
-    for j, score, k in chosen:
-        mine = own[len(result)]
+    for (j, score, k), mine in zip(chosen, own, strict=True):
         if mine and kept >= slots:
-            floor = ratio * score
-            a = next((a for a in order if a not in taken and scores[a] >= floor), None)
+            a = alternative(ratio * score)
             if a is not None:
-                taken.add(a)
                 result.append((int(ids[a]), float(scores[a]), a))
                 continue
         kept += mine
