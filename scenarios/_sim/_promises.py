@@ -568,8 +568,9 @@ class PromiseLedger:
         """An independent copy, cheaper than a deep one (``assocsim explore`` forks the
         checker for each new state of it): each fact container copied, and each list a
         table keeps per key (a record, gave-up details); every other value is immutable.
-        The handlers are bound to the copy."""
-        new = PromiseLedger.__new__(PromiseLedger)
+        The handlers are bound to the copy, which is of the ledger's own class (a
+        subclass's other methods with it)."""
+        new = type(self).__new__(type(self))
         new.__dict__ = {name: copied_facts(value) for name, value in vars(self).items()}
         new._on_send = _rebound(self._on_send, new)
         new._on_recv = _rebound(self._on_recv, new)

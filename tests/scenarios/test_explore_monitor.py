@@ -219,6 +219,15 @@ def test_a_fork_shares_no_mutable_fact_with_its_origin() -> None:
     assert _shared_with_origin() == []
 
 
+def test_a_ledgers_fork_is_of_its_class() -> None:
+    # A subclass's methods outside the dispatch tables (a planted ledger's judge, say)
+    # must survive the explorer's forks, or the checker judges differently after one.
+    ledger = SetRecordLedger(field=json_field)
+    forked = ledger.fork()
+    assert type(forked) is SetRecordLedger
+    assert forked.fork().judge(0.0) == ledger.judge(0.0)
+
+
 def test_a_set_kept_per_key_is_seen_shared() -> None:
     shared = _shared_with_origin(lambda: SetRecordLedger(field=json_field))
     assert shared and all(".uploaded_by[" in path for path in shared), shared[:3]
