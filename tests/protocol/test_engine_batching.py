@@ -29,6 +29,7 @@ from tests.planted.narrow_packed_sort import narrow_packed_by_keys
 from tests.planted.overflowing_keys import overflowing_by_keys
 from tests.planted.shifted_sku_ranks import ShiftedSkuRanksEngine
 from tests.planted.short_contenders import short_contenders
+from tests.planted.strict_contenders import strict_contenders
 
 _Ints = np.ndarray
 
@@ -86,15 +87,22 @@ def _check_by_keys(
 
 
 _WIDE = st.integers(0, (1 << 40) - 1) | st.integers(0, 3)  # wide: no single key fits
+# the callers' second keys are negated totals: infinite or NaN when a total is
+_SECONDS = [-1.5, -0.0, 0.0, 0.25, 2.0, math.inf, -math.inf, math.nan]
+
+
+def _distinct_row(row: tuple[int, float, int]) -> tuple[int, str, int]:
+    """A row as the callers' keys tell rows apart: -0.0 as 0.0, every NaN alike."""
+    return row[0], repr(row[1] + 0.0), row[2]
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.tuples(_WIDE, st.sampled_from([-1.5, -0.0, 0.0, 0.25, 2.0]), _WIDE),
+        st.tuples(_WIDE, st.sampled_from(_SECONDS), _WIDE),
         min_size=1,
         max_size=60,
-        unique_by=lambda row: (row[0], row[1] + 0.0, row[2]),  # distinct, as the callers'
+        unique_by=_distinct_row,  # distinct, as the callers'
     )
 )
 def test_by_keys_is_lexsort_however_wide_the_keys(rows: list[tuple[int, float, int]]) -> None:
@@ -114,12 +122,10 @@ def test_the_check_catches_a_packed_key_that_overflows() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.integers(0, 5), st.sampled_from([-1.5, -0.0, 0.0, 0.25, 2.0]), st.integers(0, 40)
-        ),
+        st.tuples(st.integers(0, 5), st.sampled_from(_SECONDS), st.integers(0, 40)),
         min_size=1,
         max_size=120,
-        unique_by=lambda row: (row[0], row[1] + 0.0, row[2]),
+        unique_by=_distinct_row,
     )
 )
 def test_by_keys_is_lexsort_when_the_keys_and_places_fit(
@@ -155,27 +161,47 @@ def _check_contenders(contenders: _Contenders, rows: list[tuple[int, float]], be
     }
     expected = [k for k, (o, t) in enumerate(rows) if t >= floors[o]]
     kept = contenders(owner, total, size, best)
-    if kept is None:
-        assert all(len(ts) <= best for ts in groups.values())
+    if kept is None:  # nothing to cut, or no order to cut by
+        assert all(len(ts) <= best for ts in groups.values()) or np.isnan(total).any()
     else:
+        assert not np.isnan(total).any()
         assert kept.tolist() == expected
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 6), st.sampled_from([-2.0, -0.0, 0.0, 0.5, 1.0, 3.0, -math.inf])),
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from([-2.0, -0.0, 0.0, 0.5, 1.0, 3.0, -math.inf, math.inf]),
+        ),
         max_size=80,
     ),
     st.integers(1, 6),
+    st.none() | st.integers(0, 80),
 )
-def test_contenders_are_the_plain_loop(rows: list[tuple[int, float]], best: int) -> None:
+def test_contenders_are_the_plain_loop(
+    rows: list[tuple[int, float]], best: int, nan_at: int | None
+) -> None:
+    """Ties at a list's floor, infinite totals (+inf, and -inf like the grid's padding),
+    groups shorter than *best*, an empty batch; in about half the cases one total NaN."""
+    if nan_at is not None and rows:
+        o, _ = rows[nan_at % len(rows)]
+        rows = [*rows, (o, math.nan)]
     _check_contenders(_contenders, rows, best)
 
 
 def test_contenders_keep_every_row_when_a_total_is_nan() -> None:
     owner = np.array([0, 0, 0], dtype=np.int64)
     assert _contenders(owner, np.array([1.0, math.nan, 2.0]), 1, 1) is None
+
+
+def test_the_check_catches_a_cut_that_drops_ties_at_the_floor() -> None:
+    # group 1's second best total 4.0 is tied: both 4.0 rows must stay for the SKU tie-break
+    rows = [(0, 3.0), (0, 1.0), (0, 2.0), (1, 5.0), (1, 4.0), (1, 4.0), (1, 0.5)]
+    _check_contenders(_contenders, rows, 2)
+    with pytest.raises(AssertionError):
+        _check_contenders(strict_contenders, rows, 2)
 
 
 def test_the_check_catches_a_floor_one_place_too_high() -> None:

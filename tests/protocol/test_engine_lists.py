@@ -24,6 +24,7 @@ from tests.planted.colourless_groups import ColourlessGroupsEngine
 from tests.planted.numbered_ties import NumberedTiesEngine
 from tests.planted.reordered_habits import ReorderedHabitsEngine
 from tests.planted.short_contenders import short_contenders
+from tests.planted.strict_contenders import strict_contenders
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
 # so that candidates tie and categories offer each other's products
@@ -333,3 +334,16 @@ def test_the_check_catches_lists_cut_one_candidate_short(monkeypatch: pytest.Mon
     monkeypatch.setattr(_engine, "_contenders", short_contenders)
     with pytest.raises(AssertionError):  # the cut before the sort dropped S09
         _check(PairingEngine, baskets, weights, pairings=2, prior=0.0, refresh_at=set())
+
+
+def test_the_check_catches_lists_cut_before_their_ties(monkeypatch: pytest.MonkeyPatch) -> None:
+    # S07 shares 2 baskets with S00 and with S02, 1 with S09: its best is a tie, S00 by SKU
+    baskets = [
+        [POOL[1], POOL[0], POOL[2], POOL[3]],
+        [POOL[1], POOL[0], POOL[2]],
+    ]
+    weights = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    _check(PairingEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
+    monkeypatch.setattr(_engine, "_contenders", strict_contenders)
+    with pytest.raises(AssertionError):  # the cut dropped both tied candidates
+        _check(PairingEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
