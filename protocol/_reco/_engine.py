@@ -918,9 +918,11 @@ class PairingEngine:
         """Each category's place in the order of the categories' names (ties between
         related categories go by name), kept until a category is added."""
         if len(self._category_order) != len(self._categories):
-            names = np.array([kind.name for kind in self._categories], dtype=np.str_)
+            # Python's order of the names, as the plain loops break ties (numpy's string
+            # order drops trailing NULs: "a" and "a\x00" would tie)
+            names = [kind.name for kind in self._categories]
             ranks = np.empty(len(names), dtype=np.int64)
-            ranks[np.argsort(names, kind="stable")] = np.arange(len(names))
+            ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
             self._category_order = ranks
         return self._category_order
 

@@ -26,6 +26,7 @@ from protocol import Catalog, PairingEngine
 from protocol._reco._engine import _by_keys, _contenders, _distinct, _places
 from tests.planted.narrow_distinct import global_places, narrow_distinct
 from tests.planted.narrow_packed_sort import narrow_packed_by_keys
+from tests.planted.numpy_category_order import NumpyCategoryOrderEngine
 from tests.planted.overflowing_keys import overflowing_by_keys
 from tests.planted.shifted_sku_ranks import ShiftedSkuRanksEngine
 from tests.planted.short_contenders import short_contenders
@@ -247,3 +248,27 @@ def test_the_check_catches_known_skus_moved_one_place_too_far() -> None:
     _check_sku_ranks(PairingEngine, batches)
     with pytest.raises(AssertionError):
         _check_sku_ranks(ShiftedSkuRanksEngine, batches)
+
+
+def _check_category_ranks(kind: type[PairingEngine], names: list[str]) -> None:
+    """Each category's rank is its name's place in a plain sort of the names (ties
+    between related categories go by name), re-ranked as categories are added."""
+    engine = kind(catalog=Catalog(()), rules={})
+    for name in names:
+        engine._category_id(name)
+        ordered = sorted(c.name for c in engine._categories)
+        ranks = engine._category_ranks().tolist()
+        assert ranks == [ordered.index(c.name) for c in engine._categories]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("ab\x00\u00e9\U0001f600", min_size=1, max_size=4), unique=True))
+def test_category_ranks_are_a_plain_sort(names: list[str]) -> None:
+    _check_category_ranks(PairingEngine, names)
+
+
+def test_the_check_catches_category_names_in_numpy_order() -> None:
+    names = ["c\x00", "c"]  # numpy ties them (trailing NULs dropped): the earlier first
+    _check_category_ranks(PairingEngine, names)
+    with pytest.raises(AssertionError):
+        _check_category_ranks(NumpyCategoryOrderEngine, names)
