@@ -1,33 +1,30 @@
 """A pairing engine with a planted off-by-one in the merge of new SKUs into the SKUs'
 order: a known SKU moves up by the new ones placed up to one place after it, so a known
-SKU right before a new one takes the new one's rank too.
-``tests/protocol/test_engine_batching.py`` compares the ranks with a plain sort of every
-SKU and must catch it."""
+SKU right before a new one takes the new one's rank too. Made from the real method's
+source (:func:`tests.planted.mutant.mutant`: ``moved[ranks]`` read as ``moved[ranks +
+1]``), so it stays in step with it. ``tests/protocol/test_engine_batching.py`` compares
+the ranks with a plain sort of every SKU and must catch it."""
 
 from __future__ import annotations
 
-import bisect
-
-import numpy as np
+import ast
 
 from protocol import PairingEngine
+from tests.planted.mutant import mutant
 
 __all__ = ["ShiftedSkuRanksEngine"]
 
 
+class _OnePlaceFar(ast.NodeTransformer):
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "moved":
+            # the bug: the count of new SKUs up to one place past the known one's own
+            node.slice = ast.BinOp(node.slice, ast.Add(), ast.Constant(1))
+        return node
+
+
 class ShiftedSkuRanksEngine(PairingEngine):
-    def _rank_skus(self) -> None:
-        old = len(self._sku_ranks)
-        if len(self._skus) == old:
-            return
-        fresh = self._skus[old:]
-        order = sorted(range(len(fresh)), key=fresh.__getitem__)
-        ranked = self._sorted_skus
-        at = [bisect.bisect_left(ranked, fresh[k]) for k in order]
-        counted = np.bincount(np.array(at, dtype=np.int64), minlength=len(ranked) + 1)
-        moved = np.cumsum(counted)[1:]  # the bug: one place past the known SKU's own
-        ranks = np.empty(len(self._skus), dtype=np.int64)
-        ranks[:old] = self._sku_ranks + moved[self._sku_ranks]
-        ranks[old + np.array(order, dtype=np.int64)] = np.arange(len(order)) + at
-        self._sku_ranks = ranks
-        self._sorted_skus = sorted(self._skus)
+    """Moves a known SKU by the new ones placed up to one place after it (the bug)."""
+
+    _rank_skus = mutant(PairingEngine._rank_skus, _OnePlaceFar())
