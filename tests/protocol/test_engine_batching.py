@@ -31,6 +31,7 @@ from tests.planted.overflowing_keys import overflowing_by_keys
 from tests.planted.shifted_sku_ranks import ShiftedSkuRanksEngine
 from tests.planted.short_contenders import short_contenders
 from tests.planted.strict_contenders import strict_contenders
+from tests.planted.unchecked_packed_sort import unchecked_by_keys
 
 _Ints = np.ndarray
 
@@ -134,6 +135,40 @@ def test_by_keys_is_lexsort_when_the_keys_and_places_fit(
 ) -> None:
     """Narrow keys: the path that sorts each key packed with its place."""
     _check_by_keys(_by_keys, rows)
+
+
+@st.composite
+def _keys_that_fit_only_without_their_places(draw: st.DrawFn) -> list[tuple[int, float, int]]:
+    """Rows whose packed key fits 63 bits but not with its place shifted in: the band
+    where _by_keys must argsort instead of packing (the other tests' keys are narrower
+    or wider)."""
+    size = draw(st.integers(2, 60))
+    thirds = draw(st.lists(st.integers(0, 40), min_size=size, max_size=size))
+    shift_a = max(thirds).bit_length() + size.bit_length()
+    room = 63 - shift_a  # the first key's bits that fit alone
+    bits = draw(st.integers(room - size.bit_length() + 1, room))
+    firsts = draw(st.lists(st.integers(0, (1 << bits) - 1), min_size=size, max_size=size))
+    firsts[0] = (1 << (bits - 1)) | firsts[0]  # the widest has exactly *bits* bits
+    seconds = draw(st.lists(st.sampled_from(_SECONDS), min_size=size, max_size=size))
+    rows = list(zip(firsts, seconds, thirds, strict=True))
+    unique = {_distinct_row(row): row for row in rows}
+    return list(unique.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(_keys_that_fit_only_without_their_places())
+def test_by_keys_is_lexsort_when_the_keys_fit_but_not_with_their_places(
+    rows: list[tuple[int, float, int]],
+) -> None:
+    _check_by_keys(_by_keys, rows)
+
+
+def test_the_check_catches_keys_packed_with_their_places_past_63_bits() -> None:
+    # 60 rows: 6 bits of third, 6 of place each way; first keys of 50 bits fit alone
+    rows = [((k * 0x9E3779B97F4A7) % (1 << 50), (0.5, -1.0)[k % 2], k % 40) for k in range(60)]
+    _check_by_keys(_by_keys, rows)
+    with pytest.raises(AssertionError):
+        _check_by_keys(unchecked_by_keys, rows)
 
 
 def test_the_check_catches_a_place_field_one_bit_short() -> None:
