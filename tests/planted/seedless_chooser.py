@@ -2,32 +2,32 @@
 it tries only the rules taking the best alternative and skips the seeded ones, so the
 eval would never keep a seeded rule whatever the validation slice shows. On the Complete
 Journey excerpt that changes nothing (no rule reaches the gain), so only the scripted
-answers where a seeded rule is the one to keep can tell it from the real chooser.
+answers where a seeded rule is the one to keep can tell it from the real chooser. Made
+from :func:`scenarios._reco._scorer.choose_discovery`'s own source
+(:func:`tests.planted.mutant.mutant`: ``if rule[2]: continue`` first in its loop), so it
+stays in step with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+from collections.abc import Callable
+from typing import Any
 
-from protocol import Item, PairingEngine
-from scenarios._reco._scorer import DISCOVERY_CHOICES, DISCOVERY_GAIN, Rule, answered
+from scenarios._reco._scorer import choose_discovery
+from tests.planted.mutant import mutant
 
 __all__ = ["seedless_chooser"]
 
 
-def seedless_chooser(
-    engine: PairingEngine, questions: Sequence[tuple[Item, Sequence[Item], str | None]]
-) -> tuple[Rule, tuple[tuple[float, float], tuple[float, float]]]:
-    engine.set_discovery(None, 0.5)
-    plain = answered(engine, questions)
-    best: Rule = (None, 0.5, False)
-    found = plain
-    for rule in DISCOVERY_CHOICES:
-        if rule[2]:
-            continue  # the bug: the seeded rules are never tried
-        engine.set_discovery(*rule)
-        trial = answered(engine, questions)
-        if trial[0] >= plain[0] and trial[1] > found[1] and trial[1] >= DISCOVERY_GAIN * plain[1]:
-            best, found = rule, trial
-    engine.set_discovery(*best)
-    return best, (plain, found)
+class _Seedless(ast.NodeTransformer):
+    def visit_For(self, node: ast.For) -> ast.For:
+        self.generic_visit(node)
+        if isinstance(node.target, ast.Name) and node.target.id == "rule":
+            seeded = ast.Subscript(ast.Name("rule", ast.Load()), ast.Constant(2), ast.Load())
+            # the bug: the seeded rules are never tried
+            node.body.insert(0, ast.If(seeded, [ast.Continue()], []))
+        return node
+
+
+seedless_chooser: Callable[..., Any] = mutant(choose_discovery, _Seedless())
