@@ -53,7 +53,19 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured (issue 16, fewer numpy calls per question, 84a0b29..d15a3a7 against the
+Last measured (issue 16, this session's answering and learning changes together: aa6c7f1
+against e7a184b, ``git archive`` copies, before, after, after, before in a quiet window,
+load average 0.5-1.6, reference loop 9.3, 9.0, 8.8, 9.2 us): CPU p50 with the personal
+feature on 68.4, 64.0, 64.5, 72.7 us first asking and 79.1, 74.8, 74.7, 83.3 us learning
+between (0.89-0.95x); p99 with it after 133-160 us (before 143-179); weight 0: 55.4,
+48.2, 47.3, 55.7 us first asking and 64.1, 57.8, 56.7, 62.2 us learning between. Both
+p50 targets and the p99 target met in all four runs, the tree before included: this
+window's machine ran faster than the last quiet one (reference 8.8-9.3 us against
+9.9-11.6), and learning between with the personal feature took 8.3-8.5x the reference
+loop after and 8.5-9.1x before, where 7c113a1 took 10.1-10.2x in that window. Learning
+38.1, 35.8, 34.7, 36.0 s of CPU (3.5x the 10 s target, not met); peak memory 765-768 MB.
+
+Before that (issue 16, fewer numpy calls per question, 84a0b29..d15a3a7 against the
 same tree without them, docs/recommender.md, *Fewer numpy calls per question*): alternated
 per question in one process, CPU p50 after / before 0.93-0.95x (weight 0 and 1, first
 asking and learning between), the same answers. This bench, before, after, after, before
