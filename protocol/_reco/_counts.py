@@ -166,8 +166,10 @@ class PairCounts:
         if not self._flat and not self._pairs:
             return
         keys, counts, bits = self._period()
-        # the rows touched: every id of a recorded basket (fewer than its pairs to sort)
-        touched = np.unique(np.array(self._flat + self._pairs[::2], dtype=np.int64))
+        # the rows touched: every id of a recorded basket (fewer than its pairs to sort),
+        # each once, by a sort (numpy 2's np.unique hashes: 10-15x slower at these sizes)
+        touched = np.sort(np.array(self._flat + self._pairs[::2], dtype=np.int64))
+        touched = touched[_starts(touched)]
         self._flat, self._sizes, self._pairs, self._pending = [], [], [], None
         self._grow(int(touched[-1]) + 1)
         lengths = self._lengths[touched]

@@ -22,6 +22,7 @@ from protocol._reco._recommender import BRAND_BONUS, colour_affinity
 from tests.planted.bound_before_merge import BoundBeforeMergeCounts
 from tests.planted.colourless_offers import ColourlessOffersEngine
 from tests.planted.last_batch_dropped import LastBatchDroppedCounts
+from tests.planted.repeated_rows import RepeatedRowsCounts
 from tests.planted.unstarted_cells import UnstartedCellsCounts
 
 POOL = [
@@ -157,6 +158,15 @@ def test_the_check_catches_rows_read_from_cells_that_do_not_start_at_the_row() -
     _check(PairCounts, baskets, flushes)
     with pytest.raises(AssertionError):
         _check(UnstartedCellsCounts, baskets, flushes)
+
+
+def test_the_check_catches_rows_touched_twice_in_a_period_merged_twice() -> None:
+    # row 0 is in both baskets of the second period: its stored counters once, not twice
+    baskets = [[0, 1], [0, 2], [0, 3]]
+    flushes = [True, False, True]
+    _check(PairCounts, baskets, flushes)
+    with pytest.raises(AssertionError):
+        _check(RepeatedRowsCounts, baskets, flushes)
 
 
 def test_a_self_pair_counts_in_its_own_row_and_reading_changes_nothing() -> None:
