@@ -53,6 +53,15 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
+Last measured, learning (issue 16, 72b164a, the period's touched rows made distinct by a
+sort instead of ``np.unique``, against 6cd8729, ``git archive`` copies run side by side,
+twice, on the shared machine; load average 1.2 and 1.3, reference loop 18.1 / 16.8 and
+18.4 / 19.4 us): learning 37.5 -> 36.9 and 41.0 -> 39.9 s of CPU (0.98x, 0.97x; 3.7-4.0x
+the 10 s target, not met), counting the pairs 8.0 -> 7.5 and 8.7 -> 7.9 s (0.94x, 0.91x),
+the other parts within 0.2 s; peak memory 770 -> 773 and 771 -> 766 MB. A pair count
+searched into rows kept in neighbour order (built, not kept) counted the pairs in 10.3 s
+against 7.9-8.4 s side by side (docs/recommender.md).
+
 Last measured (issue 16, this session's answering and learning changes together: aa6c7f1
 against e7a184b, ``git archive`` copies, before, after, after, before in a quiet window,
 load average 0.5-1.6, reference loop 9.3, 9.0, 8.8, 9.2 us): CPU p50 with the personal
