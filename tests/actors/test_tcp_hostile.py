@@ -122,11 +122,12 @@ async def test_planted_a_mailbox_in_arrival_order_makes_everyone_wait_behind_a_f
 
 async def _oversized_prefix(limits: TcpLimits) -> list[str]:
     """The error codes a client gets for a 100,000-byte length prefix sent before its hello
-    (no payload follows), within 2 s; none if the server still waits for the payload."""
+    (no payload follows), within 1 s; none if the server still waits for the payload (the
+    planted case ends only on this timeout; the refusal takes milliseconds)."""
     async with cloud_server(limits=limits) as (server, _):
         raw = await Raw.connect(server.port)
         await raw.send(struct.pack(">I", 100_000))
-        with trio.move_on_after(2.0):
+        with trio.move_on_after(1.0):
             return codes(await raw.until_closed())
         return []
 
@@ -252,7 +253,8 @@ async def test_planted_without_a_per_peer_cap_one_address_takes_every_slot() -> 
 
 async def _verification() -> str | None:
     """Why a client that trusts another CA gives up on the server, or None if it is still
-    retrying after 2 s."""
+    retrying after 1 s (the planted case ends only on this timeout; giving up takes
+    milliseconds)."""
     server_context, _ = certificates()
     stranger = ssl.create_default_context()
     trustme.CA().configure_trust(stranger)
@@ -261,7 +263,7 @@ async def _verification() -> str | None:
         connect_tcp(HOST, server.port, ssl_context=stranger) as client,
     ):
         endpoint = client.open_endpoint(FLOODER)
-        with trio.move_on_after(2.0):
+        with trio.move_on_after(1.0):
             try:
                 await endpoint.wait_connected()
             except TlsVerificationFailed as exc:
