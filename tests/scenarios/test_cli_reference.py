@@ -72,13 +72,19 @@ def test_the_usage_lines_are_built_from_the_parser() -> None:
 
 
 def test_the_regenerate_command_prints_the_reference_whatever_the_terminal_width() -> None:
-    for columns in ("40", "200"):
-        done = subprocess.run(
+    # Both widths at once: two processes that only start up and print.
+    started = [
+        subprocess.Popen(
             [sys.executable, "-m", "scenarios._cli._reference"],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
             cwd=ROOT,
             env={**os.environ, "COLUMNS": columns},
         )
-        assert done.stdout == cli_reference()
+        for columns in ("40", "200")
+    ]
+    for process in started:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert out == cli_reference()
