@@ -52,10 +52,10 @@ def test_the_same_seed_gives_the_same_trace_in_one_process(
 def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(
     tmp_path: Path, scheduling: str
 ) -> None:
-    digests = []
-    for run, hash_seed in enumerate(("1", "2")):
-        path = tmp_path / f"trace{run}.jsonl"
-        subprocess.run(
+    # The two processes run at once (neither reads the other's file).
+    paths = [tmp_path / f"trace{run}.jsonl" for run in range(2)]
+    started = [
+        subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -71,10 +71,15 @@ def test_the_same_seed_gives_a_byte_identical_trace_file_across_processes(
                 "--trace",
                 str(path),
             ],
-            check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
             cwd=Path(__file__).parents[2],
         )
-        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        for path, hash_seed in zip(paths, ("1", "2"), strict=True)
+    ]
+    for process in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in paths]
     assert digests[0] == digests[1]
