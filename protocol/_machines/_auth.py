@@ -133,8 +133,13 @@ def pos_of(address: Address) -> tuple[str, str] | None:
 
 
 def generate_key() -> str:
-    """A new random merchant key (256 bits, URL-safe text, 43 characters)."""
-    return secrets.token_urlsafe(32)
+    """A new random merchant key (256 bits, URL-safe text, 43 characters), never one that
+    starts with ``-``: ``assocsim pos --key KEY`` must take it as printed, and argparse
+    reads such a word as an option (1 draw in 64 did)."""
+    while True:
+        key = secrets.token_urlsafe(32)
+        if not key.startswith("-"):
+            return key
 
 
 def generate_secret() -> bytes:
