@@ -311,7 +311,12 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     )
     _cloud_arguments(pos)
     pos.add_argument("--merchant", required=True, metavar="ID", help="the merchant's id")
-    pos.add_argument("--key", metavar="KEY", help="the merchant's secret key")
+    pos.add_argument(
+        "--key",
+        metavar="KEY",
+        help="the merchant's secret key (one that begins with '-' is given as --key=KEY; "
+        "serve add-merchant no longer makes such keys)",
+    )
     pos.add_argument("--key-file", type=Path, metavar="FILE", help="read the key from FILE")
     pos.add_argument(
         "--pos",
