@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WAIT", "Proc", "Procs", "purchases"]
+__all__ = ["WAIT", "Proc", "Procs", "json_lines", "purchases"]
 
 WAIT = 30.0  # seconds any one expected thing may take on a loaded 2-core machine
 
@@ -47,7 +47,7 @@ class Proc:
         return self.err_path.read_text()
 
     def json_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
+        return json_lines(self.out)
 
     def wait_until(self, what: str, ready: Callable[[], bool], timeout: float = WAIT) -> None:
         deadline = time.monotonic() + timeout
@@ -120,6 +120,14 @@ class Procs:
             str(sales),
             *args,
         )
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON lines of a process's output read so far, complete lines only: a reader may
+    catch the process's write of a line half done (the kernel copies a write into the file
+    page by page, and a polling test reads at any moment)."""
+    complete = text.rpartition("\n")[0]
+    return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
 
 
 def purchases(path: Path, lines: list[dict[str, Any]]) -> Path:

@@ -49,7 +49,7 @@ from scenarios._field._common import CloudDriver, StoreThread, Timebase, TimeWar
 from scenarios._field._serve import ReceiptHolders, relay_policy
 from scenarios._field._tcprun import COUNTS
 from tests.planted.dashed_key import dashed_generate_key
-from tests.scenarios.field_processes import Proc, Procs, purchases
+from tests.scenarios.field_processes import Proc, Procs, json_lines, purchases
 
 ALICE = "+8613800000001"
 BOB = "+8613800000002"
@@ -720,6 +720,15 @@ def test_a_new_merchant_key_is_one_pos_key_takes_as_printed(
         assert key.startswith("-") and "--key: expected one argument" in err
     else:  # the key was taken: the next problem is the purchases file
         assert key == "b" * 43 and "no such file" in err
+
+
+def test_a_line_read_half_written_is_left_for_the_next_look() -> None:
+    """The processes' output is polled while they write: a line caught half written (no
+    newline yet) is not parsed, so it cannot fail the test with a JSON error."""
+    text = '{"event": "push", "receipt": "R1"}\n{"event": "push", "rec'
+    assert json_lines(text) == [{"event": "push", "receipt": "R1"}]
+    assert json_lines(text + 'eipt": "R2"}\n')[-1] == {"event": "push", "receipt": "R2"}
+    assert json_lines("") == [] and json_lines("assocsim: not JSON\n") == []
 
 
 def test_endpoints_parse() -> None:
