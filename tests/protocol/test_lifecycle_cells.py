@@ -50,6 +50,7 @@ from protocol._machines._lifecycle import (
 )
 from protocol.lowlevel import Resend
 from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_upload, sent_pushes
+from tests.planted.any_push_state import any_push_receipt_state
 from tests.planted.lifecycle_mutants import MUTANT_TABLES, mutant_table
 
 S, E = ReceiptState, ReceiptEvent
@@ -212,3 +213,42 @@ def test_a_wrong_cell_is_caught(name: str, monkeypatch: pytest.MonkeyPatch) -> N
         except AssertionError:
             caught.append(cell)
     assert caught, f"no cell catches {name}"
+
+
+# --------------------------------------------------------------------------- one phone, many pushes
+
+
+def _three_receipts_of_one_phone() -> CloudMachine:
+    """ALICE named on r-1 (dual-sent), r-2 (pushed, first) and r-3 (answered)."""
+    cloud = _cloud()
+    for phone in (ALICE, BOB):
+        _subscribe(cloud, phone)
+    for receipt in ("r-1", "r-2", "r-3"):
+        cloud.handle(catalog_upload(receipt, ALICE), POS, 0.0)
+    cloud.timer_fired(PushDue("r-2", MERCHANT), TIMEOUT)
+    cloud.handle(AssociationRequest(1, "r-1", MERCHANT, BOB), phone_address(BOB), TIMEOUT + 1)
+    cloud.handle(AssociationRequest(2, "r-3", MERCHANT, ALICE), phone_address(ALICE), 1.0)
+    return cloud
+
+
+THREE_STATES = {"r-1": S.DUAL_SENT, "r-2": S.PUSHED, "r-3": S.DELIVERED}
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+def test_each_receipt_is_judged_by_its_own_push(hinted: bool) -> None:
+    # The phone's other receipts' pushes are not this receipt's (the store keeps one list).
+    cloud = _three_receipts_of_one_phone()
+    in_flight = cloud._pushes if hinted else None
+    for receipt, state in THREE_STATES.items():
+        key = ReceiptKey(MERCHANT, receipt)
+        assert receipt_state(cloud.store, key, in_flight=in_flight) is state, receipt
+
+
+def test_a_push_matched_by_phone_alone_is_caught() -> None:
+    # Planted: receipt_state taking any outgoing push of the phone (or of the receipt).
+    cloud = _three_receipts_of_one_phone()
+    judged = {
+        receipt: any_push_receipt_state(cloud.store, ReceiptKey(MERCHANT, receipt))
+        for receipt in THREE_STATES
+    }
+    assert judged != THREE_STATES
