@@ -3,7 +3,9 @@
 Issue 12, *Field*: the README promises that the cloud can be killed at any moment. Over
 real processes on 127.0.0.1, this runs
 
-* one ``assocsim serve cloud`` on a free port, with its ``--db`` in a temporary directory
+* one ``assocsim serve cloud`` on a free port outside the kernel's ephemeral range
+  (``field_processes.restart_port``: no other socket can take it while the cloud is
+  down), with its ``--db`` in a temporary directory
   and a push timeout of 2 s, so that pushes fall due all through the run;
 * one ``assocsim phone`` process with the four phones the POS names (subscribed at once;
   each asks only about a receipt it is handed) and a buyer phone;
@@ -58,6 +60,7 @@ import pytest
 
 from actors import SqliteStore
 from protocol import ReceiptKey
+from tests.scenarios.field_processes import restart_port
 
 NAMED = tuple(f"+86138000001{n:02d}" for n in range(4))  # the phones the POS names
 BUYER = "+8613800000190"  # handed receipts bound to other numbers: mismatches
@@ -364,7 +367,7 @@ class _KillRun:
         self.directory = trial.directory
         self.named = _purchases(plan, self.directory / "sales.jsonl")
         self.restarts: list[float] = []
-        self.port = 0
+        self.port = restart_port()  # the cloud's, at every start
 
     def elapsed(self) -> str:
         return f"{time.monotonic() - self.started:5.1f} s"
@@ -425,7 +428,7 @@ class _KillRun:
         return self.count(seen, shown)
 
     def start_cloud(self, number: int) -> _Process:
-        """Start cloud ``number`` (0: on a free port, then on the same port)."""
+        """Start cloud ``number``, always on ``self.port``."""
         trial = self.trial
         cloud = trial.start(
             f"cloud-{number}",
@@ -436,8 +439,7 @@ class _KillRun:
         trial.watched.append(cloud)
         trial.wait_until(f"cloud-{number} listening", lambda: _listening_port(cloud) is not None)
         port = _listening_port(cloud)
-        assert port is not None and self.port in (0, port)
-        self.port = port
+        assert port == self.port
         return cloud
 
     def kill_rounds(self, cloud: _Process, pos: _Process, acknowledged: _Acknowledged) -> _Process:

@@ -49,7 +49,7 @@ from scenarios._field._common import CloudDriver, StoreThread, Timebase, TimeWar
 from scenarios._field._serve import ReceiptHolders, relay_policy
 from scenarios._field._tcprun import COUNTS
 from tests.planted.dashed_key import dashed_generate_key
-from tests.scenarios.field_processes import Proc, Procs, json_lines, purchases
+from tests.scenarios.field_processes import Proc, Procs, json_lines, purchases, restart_port
 
 ALICE = "+8613800000001"
 BOB = "+8613800000002"
@@ -308,7 +308,8 @@ def test_kill_9_loses_no_acknowledged_upload_and_no_pending_push(
     tmp_path: Path, procs: Procs, keys: str
 ) -> None:
     cloud_args = ["--db", "cloud.db", "--merchant-keys", "keys.json", "--push-timeout", "4s"]
-    cloud, port = procs.cloud("cloud", *cloud_args)
+    listen = f"127.0.0.1:{restart_port()}"  # restarted on it: outside the ephemeral range
+    cloud, port = procs.cloud("cloud", *cloud_args, listen=listen)
     target = ["--cloud", f"127.0.0.1:{port}"]
     phones = procs.start(
         "phones", "phone", *target, "--id", ALICE, "--id", BOB, "--token-file", "tokens.json"
