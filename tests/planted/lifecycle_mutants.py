@@ -88,5 +88,13 @@ MUTANT_TABLES: dict[str, tuple[ReceiptState, ReceiptEvent, ReceiptState | Refusa
     "withheld-answer-refused": (S.WITHHELD, E.REQUEST_ANSWERED, R.NOTHING_OUTSTANDING),
     # A repeated upload said to end a dual-send whose push is still outstanding.
     "dual-sent-repeat-delivers": (S.DUAL_SENT, E.UPLOAD_REPEATED, S.DELIVERED),
+    # The named phone's request refused by the table while a push is out: the cloud
+    # answers it all the same.
+    "pushed-answer-refused": (S.PUSHED, E.REQUEST_ANSWERED, R.NOTHING_OUTSTANDING),
+    # Refusals the table turns into "stays" (the cloud is unchanged, the table lies):
+    # a conflicting upload stored, a dual-send withheld for an unbound receipt.
+    "conflict-stored": (S.PUSH_PENDING, E.UPLOAD_STORED, S.PUSH_PENDING),
+    "unbound-dual-send-withheld": (S.NOT_UPLOADED, E.DUAL_SEND_WITHHELD, S.NOT_UPLOADED),
 }
-"""The audit's survivors that change what the cloud does, by name: (state, event, wrong)."""
+"""Survivors of the audit that the cells test now catches, by name: (state, event, wrong).
+The other survivors change nothing the cloud does or shows (M_results: equivalent)."""

@@ -6,6 +6,8 @@ deadline, an acknowledgement, re-sends until the outbox gives up). Two things ar
 
 * the state derived from the store after the step is the one :data:`LIFECYCLE` names (the
   state before it, where the table refuses the event): the table and the cloud agree;
+* the step shows it took the event (a response, a push, a note, a timer) exactly where the
+  table allows it;
 * the pushes and re-armed timers of the step are those the patent's rules owe, written
   here without the table (step 603: a timeout push only for a receipt armed and never
   delivered; unit 8022: a dual-send only to a phone not yet sent the products; step 602
@@ -27,8 +29,10 @@ import pytest
 
 from protocol import (
     AssociationRequest,
+    AssociationResponse,
     CloudConfig,
     CloudMachine,
+    CloudNote,
     Effects,
     InMemoryStore,
     PushAck,
@@ -48,7 +52,7 @@ from protocol._machines._lifecycle import (
     receipt_state,
     transition,
 )
-from protocol.lowlevel import Resend
+from protocol.lowlevel import OutboxNote, Resend
 from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_upload, sent_pushes
 from tests.planted.any_push_state import any_push_receipt_state
 from tests.planted.lifecycle_mutants import MUTANT_TABLES, mutant_table
@@ -187,6 +191,25 @@ def check_cell(state: ReceiptState, event: ReceiptEvent) -> None:
     assert first_sends == pushes, (state, event)
     arms = [t for t in effects.timers if isinstance(t.key, PushDue)]
     assert bool(arms) is armed, (state, event)
+    seen = _seen(event, effects)
+    assert seen is None or seen is allows(state, event), (state, event, "allowed?")
+
+
+def _seen(event: ReceiptEvent, effects: Effects) -> bool | None:
+    """Whether the step shows it took ``event`` (a refused event leaves no such sign);
+    None for the events that leave no sign but in the store."""
+    notes = {note.kind for note in effects.notes}
+    reasons = [p.reason for p in sent_pushes(effects)]
+    signs = {
+        E.UPLOAD_STORED: any(isinstance(t.key, PushDue) for t in effects.timers),
+        E.REQUEST_ANSWERED: any(isinstance(s.message, AssociationResponse) for s in effects.sends),
+        E.MISMATCH_DUAL_SENT: PushReason.DUAL_SEND in reasons,
+        E.DUAL_SEND_WITHHELD: CloudNote.DUAL_SEND_WITHHELD in notes,
+        E.PUSH_DUE_SUBSCRIBED: PushReason.TIMEOUT in reasons,
+        E.PUSH_DUE_NOT_SUBSCRIBED: CloudNote.PUSH_WITHHELD in notes,
+        E.PUSH_GAVE_UP: OutboxNote.GAVE_UP in notes,
+    }
+    return signs.get(event)
 
 
 def test_every_cell_a_step_reaches_is_judged() -> None:
