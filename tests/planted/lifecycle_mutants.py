@@ -5,8 +5,10 @@ Each is made from the real table's source with one AST edit of one cell
 (:func:`mutant_table`), so it stays in step with the table. The cloud reads the table for
 its decisions and the hypothesis state machine of ``test_lifecycle.py`` moves its model by
 the same table, so a wrong cell moves both; the state machine sees one only where the
-store disagrees, and its default 60 walks missed these. ``tests/protocol/
-test_lifecycle_cells.py`` drives every cell through the cloud and catches each.
+store disagrees or a step asserts a rule, and its default 60 walks missed these in the
+audit (a few it finds in some runs). ``tests/protocol/test_lifecycle_cells.py`` drives
+every cell through the cloud and catches each. The first eight change what the cloud does
+or keeps; the rest are table cells that no longer say what the cloud does.
 """
 
 from __future__ import annotations
