@@ -11,8 +11,9 @@ sellers), so it takes milliseconds; offers and popular items often name the bask
 products. The planted engines (tests/planted/answered_basket.py: the basket's -inf lost in
 the ranking; tests/planted/padded_basket.py: a basket product on offer appended) are
 caught within the same example budget, the search derandomized and not shrunk, so the
-catch is the same on every run (at about the 50th and 13th example of 150); another test
-shows that search's examples reach every case above.
+catch is the same on every run (measured at the 5th-51st example of 150 in versions of
+this file: the derandomized sequence follows the test's source); another test shows that
+such a search reaches every case above.
 (``test_engine_properties.py`` and ``test_recommender.py`` hold the promise for the default
 configuration, their products unique in a basket.)
 """
@@ -109,10 +110,10 @@ def configs(draw: st.DrawFn) -> EngineConfig:
         category_best=draw(st.sampled_from([2, 32])),
         pairings=draw(st.sampled_from([3, 24])),
         habit_candidates=draw(st.sampled_from([2, 24])),
-        habit_slots=draw(st.sampled_from([None, 0, 1, 2])),
-        discovery=draw(st.sampled_from([0.0, 0.5, 1.0])),
+        habit_slots=draw(st.sampled_from([0, 1, None, 0])),
+        discovery=draw(st.sampled_from([0.0, 0.25, 0.5])),
         discovery_seeded=draw(st.booleans()),
-        refresh_every=draw(st.sampled_from([1, 3, 1000])),
+        refresh_every=draw(st.sampled_from([1, 1, 3, 1000])),
     ).with_weights(weights)
 
 
@@ -140,9 +141,9 @@ def examples(draw: st.DrawFn) -> Example:
         draw(configs()),
         draw(HISTORIES),
         items,
-        draw(st.sampled_from([*PHONES, STRANGER])),
+        draw(st.sampled_from([*PHONES, *PHONES, STRANGER])),  # mostly a phone with habits
         draw(promotions(items)),
-        draw(st.integers(0, 12)),
+        draw(st.sampled_from([3, 1, 2, 4, 6, 12, 0])),  # often short: room to displace
     )
 
 
@@ -238,18 +239,25 @@ def _reached(example: Example) -> set[str]:
     return cases
 
 
+class _AllReached(Exception):
+    """The search has met every case: no need to read its other examples."""
+
+
 def test_the_examples_reach_every_case() -> None:
     """Every case of the promise is among the examples of the property's search (the same
-    strategy and budget, derandomized)."""
+    strategy and budget, derandomized; it stops once all are met: at the 61st example
+    when written)."""
     reached: set[str] = set()
 
     @_SEARCH
     @given(EXAMPLES)
     def search(example: Example) -> None:
         reached.update(_reached(example))
+        if reached == set(CASES):
+            raise _AllReached
 
-    search()
-    assert sorted(reached) == sorted(CASES)
+    with pytest.raises(_AllReached):
+        search()
 
 
 def test_a_plain_example_reaches_no_case() -> None:
