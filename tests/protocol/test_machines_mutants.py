@@ -1,0 +1,46 @@
+"""Gaps a mutation audit of the cloud's machine found (``protocol/_machines/_cloud.py``):
+one-edit bugs no test saw. Each test here fails on its planted mutant (``tests/planted/``)
+and passes on the real code; the tests beside each show the mutant is caught.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol import (
+    AssociationRequest,
+    AssociationResponse,
+    CloudConfig,
+    CloudMachine,
+    InMemoryStore,
+    LocalProtocolError,
+    RuleRecommender,
+    Subscribe,
+    phone_address,
+)
+from tests.builders import ALICE, POS, catalog_upload
+from tests.planted.one_product_refused import OneProductRefusedConfig
+
+# --------------------------------------------------------------------------- the smallest config
+
+
+def smallest_config_answers(config_class: type[CloudConfig]) -> int:
+    """How many products a cloud configured with one product at most answers with."""
+    config = config_class(push_timeout=1e-9, max_products=1)
+    cloud = CloudMachine(store=InMemoryStore(), recommender=RuleRecommender(), config=config)
+    cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
+    cloud.handle(catalog_upload("r-1", ALICE), POS, 0.0)
+    request = AssociationRequest(1, "r-1", "shop-a", ALICE)
+    (answer,) = cloud.handle(request, phone_address(ALICE), 0.0).sends
+    assert isinstance(answer.message, AssociationResponse)
+    return len(answer.message.products)
+
+
+def test_the_smallest_valid_config_is_accepted_and_obeyed() -> None:
+    # The boundaries the validators refuse below (0 products, no timeout) are valid here.
+    assert smallest_config_answers(CloudConfig) == 1
+
+
+def test_a_config_refusing_one_product_is_caught() -> None:
+    with pytest.raises(LocalProtocolError, match="at least 2"):
+        smallest_config_answers(OneProductRefusedConfig)
