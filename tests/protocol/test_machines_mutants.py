@@ -14,12 +14,14 @@ from protocol import (
     CloudMachine,
     InMemoryStore,
     LocalProtocolError,
+    PurchaseUpload,
     RuleRecommender,
     Subscribe,
     phone_address,
 )
 from tests.builders import ALICE, POS, catalog_upload
 from tests.planted.one_product_refused import OneProductRefusedConfig
+from tests.planted.unlearning_cloud import UnlearningCloud
 
 # --------------------------------------------------------------------------- the smallest config
 
@@ -44,3 +46,44 @@ def test_the_smallest_valid_config_is_accepted_and_obeyed() -> None:
 def test_a_config_refusing_one_product_is_caught() -> None:
     with pytest.raises(LocalProtocolError, match="at least 2"):
         smallest_config_answers(OneProductRefusedConfig)
+
+
+# --------------------------------------------------------------------------- step 507: learning
+
+
+class RecordingRecommender(RuleRecommender):
+    """The rules, and the receipts it was taught, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taught: list[str] = []
+
+    def observe(self, purchase: PurchaseUpload) -> None:
+        self.taught.append(purchase.receipt_id)
+        super().observe(purchase)
+
+
+def taught(cloud_class: type[CloudMachine]) -> tuple[list[str], list[str]]:
+    """What a cloud teaches its recommender from two uploads, a repeat and a conflict;
+    and what a restarted cloud on the same store relearns."""
+    store = InMemoryStore()
+    first = RecordingRecommender()
+    cloud = cloud_class(store=store, recommender=first)
+    for upload in (
+        catalog_upload("r-1", ALICE),
+        catalog_upload("r-2", ALICE),
+        catalog_upload("r-1", ALICE),  # a repeat: learnt once
+        catalog_upload("r-2", ALICE, ("FOOD-PA-001",)),  # a conflict: refused
+    ):
+        cloud.handle(upload, POS, 0.0)
+    again = RecordingRecommender()
+    cloud_class(store=store, recommender=again).start(1.0)
+    return first.taught, again.taught
+
+
+def test_every_stored_upload_is_learnt_once_and_relearnt_after_a_restart() -> None:
+    assert taught(CloudMachine) == (["r-1", "r-2"], ["r-1", "r-2"])
+
+
+def test_a_cloud_that_never_learns_is_caught() -> None:
+    assert taught(UnlearningCloud) == ([], [])
