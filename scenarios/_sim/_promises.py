@@ -42,18 +42,24 @@ timeout push first sent to a phone the cloud had already answered, or dual-sent,
 receipt (``timeout-push``). A trace without ``shown`` notes or acknowledgements (written
 before phones made them) is judged by what the phones received instead.
 
-**Why no receipt's facts are retired.** The ledger keeps a record per receipt (and per
-receipt and phone, per request) to the end of the run, so a run's fold grows with its
+**One record per receipt.** Every fact of a receipt, and of the receipt at each phone it
+reached, is in one flat list (:meth:`PromiseLedger.record`), found by one probe of the
+receipt's name, or handed to the handlers by a caller that found it by the message's ids
+(the report, whose own figures of the receipt share the record): an event touches one
+record, not a table per fact (at 100k purchases the fold's cost was mostly cache misses).
+
+**Why no receipt's facts are retired.** The ledger keeps a record per receipt (and a
+record per request) to the end of the run, so a run's fold grows with its
 purchases (``bench/simpy_peer.py``). Retiring a receipt once its promises are settled would
 need a moment after which no event can name it again, and the trace has none:
 
 * a late ``shown`` note of (P, R) is a ``no-duplicate-shown`` violation whose detail
-  carries the first time P was shown R (``shown``), and in a trace without acknowledgements
+  carries the first time P was shown R (``_P_SHOWN``), and in a trace without acknowledgements
   a late response or push received needs the first one (``_replied``, ``_P_PUSHED``);
 * a late timeout push of R to P is a ``timeout-push`` violation if the cloud had answered
   or dual-sent R to P, with that time (``_P_RESPONDED``, ``_P_DUAL_SENT``);
 * a late answer to a mismatched requester of R makes the named phone owed (``_OWED``), so
-  a receipt withheld so far becomes lost, judged by the binding, the arrival and ``shown``;
+  a receipt withheld so far becomes lost, judged by the binding, the arrival and ``_P_SHOWN``;
 * a re-sent upload (a POS re-sending after a crash, or a network's delayed copy) is told
   from a first by ``_uploads``, and its phone replaces the named one if it comes from the
   first uploading POS (``_R_NAMED``: what the binding and so ``lost`` read);
@@ -72,7 +78,7 @@ dropped, and the reference cloud only: not done.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MethodType
 from typing import Any, NamedTuple, cast
 
@@ -85,10 +91,13 @@ from scenarios._model._scenario import Scenario
 __all__ = [
     "NO_DELIVERY_LOST",
     "NO_DUPLICATE_SHOWN",
+    "OWNED",
+    "RECEIPT_NAME",
     "TIMEOUT_PUSH",
     "Broken",
     "Judgement",
     "PromiseLedger",
+    "Record",
     "attribute_field",
     "copied_facts",
     "json_field",
@@ -120,8 +129,12 @@ TIMEOUT_PUSH = "timeout-push"
 Field = Callable[[Any, str], Any]
 """Reads one field of a message body: ``field(body, "request_id")``."""
 
-Handler = Callable[[str, str, "str | None", float, Any], None]
-"""What the ledger does for one message: ``handler(frm, to, receipt, t, body)``."""
+Record = list[Any]
+"""A receipt's record: every fact the ledger keeps of it (:meth:`PromiseLedger.record`)."""
+
+Handler = Callable[[str, str, "Record | None", float, Any], None]
+"""What the ledger does for one message: ``handler(frm, to, record, t, body)``, with the
+record of the message's receipt (None: it names none)."""
 
 
 def json_field(body: Any, name: str) -> Any:
@@ -196,25 +209,57 @@ class _Bound(NamedTuple):
     t: float  # the cloud's first upload-ack
 
 
-# A receipt's record: its upload first at the cloud; flags; the POS whose upload the cloud
-# received first and the phone its last upload named (other POSes: _other_uploads).
-_R_ARRIVED, _R_FLAGS, _R_UPLOADER, _R_NAMED = range(4)
+# A receipt's record, every fact the ledger keeps of it in one flat list of atoms (found
+# by one dict probe; a fork copies it in one call; the checker freezes it at C speed):
+# its name (TraceEvent.receipt); its upload first at the cloud; flags; the POS whose upload
+# the cloud received first and the phone its last upload named (other POSes:
+# _other_uploads); the binding (the phone, its POS, the first upload-ack; also in `bound`,
+# which keeps the order bound); then OWNER_SLOTS slots for the caller's own figures of the
+# receipt (the report's); then one group of _PAIR slots per address the receipt reached.
+RECEIPT_NAME = 0
+_R_ARRIVED, _R_FLAGS, _R_UPLOADER, _R_NAMED, _R_PHONE, _R_POS, _R_BOUND_AT = range(1, 8)
+OWNED = 8  # the first of a record's owner slots
 _SETTLED = 1  # its POS got an upload-ack or a refusal
 _TIMER_FIRED = 2  # the cloud's PushDue timer of the receipt fired
 _OWED = 4  # owed by the cloud's timer or a mismatch (step 603, unit 8022)
 
-# A (receipt, address) record: when the cloud first sent the products there (any way),
-# answered a request, dual-sent; whether it timeout-pushed; when the phone first received
-# the products (any way), and a push.
-_P_DELIVERED, _P_RESPONDED, _P_DUAL_SENT, _P_TIMEOUT_PUSHED, _P_RECEIVED, _P_PUSHED = range(6)
+# A (receipt, address) group, at its address's position in the record, groups sorted by
+# address (so equal facts are equal records, whatever order they came in): when the cloud
+# first sent the products there (any way), answered a request, dual-sent; whether it
+# timeout-pushed; when the phone first received the products (any way), and a push; when
+# it was first shown them (a ``shown`` note). Offsets from the address's position:
+_P_DELIVERED, _P_RESPONDED, _P_DUAL_SENT, _P_TIMEOUT_PUSHED, _P_RECEIVED, _P_PUSHED = range(1, 7)
+_P_SHOWN = 7
+_PAIR = 8
+_NEW_PAIR = [None, None, None, False, None, None, None]  # a group's slots after its address
+_RECEIPT_TAIL = [None, 0, None, None, None, None, None]  # a record's slots after its name
 
 
-def _new_receipt() -> list[Any]:
-    return [None, 0, None, None]
+def _pair_at(record: list[Any], address: str, start: int) -> int:
+    """Where the group of ``address`` is in ``record`` (groups from ``start``, in address
+    order): found, or made at its place. (The handlers look at ``start`` first themselves:
+    most receipts reach one phone.)"""
+    at, end = start, len(record)
+    while at < end:
+        found = record[at]
+        if found == address:
+            return at
+        if found > address:
+            break
+        at += _PAIR
+    record[at:at] = [address, *_NEW_PAIR]
+    return at
 
 
-def _new_pair() -> list[Any]:
-    return [None, None, None, False, None, None]
+def _found_pair(record: list[Any] | None, address: str, start: int) -> int:
+    """Where the group of ``address`` is in ``record``; -1: none. Only an address is a
+    string among the groups, so ``list.index`` finds it in C."""
+    if record is None:
+        return -1
+    try:
+        return record.index(address, start)
+    except ValueError:
+        return -1
 
 
 def copied_facts(value: Any) -> Any:
@@ -242,20 +287,28 @@ def _rebound(handlers: dict[str, Handler], ledger: PromiseLedger) -> dict[str, H
 class PromiseLedger:
     """Folds a run's events, in order, into the facts the promises need; :meth:`judge`
     gives the verdicts. ``push_timeout`` is the scenario's (None: unknown); ``field``
-    reads a message body (:func:`json_field` or :func:`attribute_field`)."""
+    reads a message body (:func:`json_field` or :func:`attribute_field`);
+    ``owner_slots``: how many slots each receipt's record keeps for its caller's own
+    figures (from :data:`OWNED`; the report's, which shares the records)."""
 
-    def __init__(self, push_timeout: float | None = None, *, field: Field = json_field) -> None:
+    def __init__(
+        self,
+        push_timeout: float | None = None,
+        *,
+        field: Field = json_field,
+        owner_slots: int = 0,
+    ) -> None:
         self.push_timeout = push_timeout
         self._field = field
         self.reliable = False  # shown notes or acknowledgements: judge by what was shown
-        # Facts are kept in few tables, each fact of a receipt (or of a receipt at one
-        # address) in one record: an event reads and writes one or two records, not one
-        # table per fact (a run's cost per event was mostly cache misses over ~20 tables).
-        # Records are lists of atoms, so that the checker's monitor_state can freeze them.
+        # Every fact of a receipt, at each address too, is in its one record (_R_*, _P_*),
+        # found by one probe of the receipt's name, or handed over by the caller that
+        # found it (the report): an event reads and writes one record, not a table per
+        # fact (a run's cost per event was mostly cache misses over the tables).
+        self._receipts: dict[str, list[Any]] = {}  # receipt -> its record
+        self._pairs_at = OWNED + owner_slots  # where a record's (receipt, address) groups start
+        self._tail = _RECEIPT_TAIL + [None] * owner_slots  # a new record's slots after its name
         self.bound: dict[str, _Bound] = {}  # in the order bound: the order lost is listed in
-        self.shown: dict[tuple[str, str], float] = {}  # (phone address, receipt) -> first
-        self._receipts: dict[str, list[Any]] = {}  # receipt -> its facts (_R_*)
-        self._pairs: dict[tuple[str, str], list[Any]] = {}  # (receipt, address) -> (_P_*)
         self._other_uploads: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
         self._uploads: dict[str, tuple[str, float]] = {}  # receipt -> (POS, first sent)
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
@@ -294,7 +347,8 @@ class PromiseLedger:
     def message(  # noqa: PLR0917 - called for every message of a run: positional is faster
         self, kind: str, frm: str, to: str, typ: str, receipt: str | None, t: float, body: Any
     ) -> None:
-        """A message event (``send``, ``recv``, or a fault on one) of type ``typ``."""
+        """A message event (``send``, ``recv``, or a fault on one) of type ``typ``, its
+        receipt by name (a new receipt's record is kept once a handler writes to it)."""
         if kind == "send":
             handler = self._on_send.get(typ)
         elif kind == "recv":
@@ -303,12 +357,37 @@ class PromiseLedger:
             if typ in _ACK_TYPES:
                 self.reliable = True
             return
-        if handler is not None:
-            handler(frm, to, receipt, t, body)
+        if handler is None:
+            return
+        if receipt is None:
+            handler(frm, to, None, t, body)
+            return
+        record = self._receipts.get(receipt)
+        if record is not None:
+            handler(frm, to, record, t, body)
+            return
+        record = [receipt, *self._tail]
+        handler(frm, to, record, t, body)
+        if len(record) != self._pairs_at or record[1:] != self._tail:
+            self._receipts[receipt] = record
+
+    def record(self, receipt: str) -> list[Any]:
+        """The record of ``receipt`` (by name), made if new: what the handlers
+        (:meth:`handler`), :meth:`shown_note` and :meth:`push_due_record` are handed. A
+        caller that keeps it may write the owner slots alone."""
+        record = self._receipts.get(receipt)
+        if record is None:
+            record = self._receipts[receipt] = [receipt, *self._tail]
+        return record
+
+    def records(self) -> Iterable[list[Any]]:
+        """Every receipt's record, in the order made."""
+        return self._receipts.values()
 
     def handler(self, kind: str, typ: str) -> Handler | None:
         """What :meth:`message` does for a ``send`` or ``recv`` of type ``typ`` (None:
-        nothing), for a caller that dispatches on the type once and calls it directly."""
+        nothing), for a caller that dispatches on the type once and calls it directly
+        with the receipt's :meth:`record` (None: the message names no receipt)."""
         if kind == "send":
             return self._on_send.get(typ)
         if kind == "recv":
@@ -327,102 +406,114 @@ class PromiseLedger:
         """Does :meth:`note` read the receipt of a note of type ``typ``?"""
         return typ in _NOTES_NAMED
 
-    # One handler per (kind, type), each doing what the promises need of that message.
+    # One handler per (kind, type), each doing what the promises need of that message,
+    # handed the record of the message's receipt (None: it names none).
 
-    def _ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _ack(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         self.reliable = True
 
-    def _send_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if receipt is not None and to == CLOUD and frm != CLOUD:
-            self._uploads.setdefault(receipt, (frm, t))
+    def _send_upload(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if record is not None and to == CLOUD and frm != CLOUD:
+            self._uploads.setdefault(record[RECEIPT_NAME], (frm, t))
 
-    def _send_request(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if receipt is not None and frm.startswith(_PHONE):
-            self._requests.setdefault((frm, self._field(body, "request_id")), (receipt, t))
+    def _send_request(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if record is not None and frm.startswith(_PHONE):
+            key = (frm, self._field(body, "request_id"))
+            self._requests.setdefault(key, (record[RECEIPT_NAME], t))
 
-    def _receipt(self, receipt: str) -> list[Any]:
-        record = self._receipts.get(receipt)
-        if record is None:
-            record = self._receipts[receipt] = _new_receipt()
-        return record
-
-    def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if to == CLOUD and receipt is not None:
+    def _recv_upload(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if to == CLOUD and record is not None:
             named = str(self._field(body, "phone_id"))
-            record = self._receipts.get(receipt)  # self._receipt written out: every upload
-            if record is None:
-                record = self._receipts[receipt] = _new_receipt()
             if record[_R_ARRIVED] is None:
                 record[_R_ARRIVED] = t
                 record[_R_UPLOADER] = frm
             if record[_R_UPLOADER] == frm:
                 record[_R_NAMED] = named
             else:
-                self._other_uploads[(receipt, frm)] = named
+                self._other_uploads[(record[RECEIPT_NAME], frm)] = named
 
-    def _recv_subscribe(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _recv_subscribe(
+        self, frm: str, to: str, record: Record | None, t: float, body: Any
+    ) -> None:
         if to == CLOUD:
             self._asked.setdefault(frm, t)
 
-    def _recv_settles(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _recv_settles(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         """An ``upload-ack`` (or a refusal) received by a POS settles its upload."""
-        if receipt is not None and frm == CLOUD and to != CLOUD and not to.startswith(_PHONE):
-            self._receipt(receipt)[_R_FLAGS] |= _SETTLED
+        if record is not None and frm == CLOUD and to != CLOUD and not to.startswith(_PHONE):
+            record[_R_FLAGS] |= _SETTLED
 
-    def _recv_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _recv_error(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if to == CLOUD:
             return
         if to.startswith(_PHONE):
             self._replied.setdefault((to, self._field(body, "request_id")), None)
-        elif frm == CLOUD and receipt is not None:
-            self._receipt(receipt)[_R_FLAGS] |= _SETTLED
+        elif frm == CLOUD and record is not None:
+            record[_R_FLAGS] |= _SETTLED
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
-        """A machine's note. Only what phones showed and who gave up count here."""
+        """A machine's note, its receipt by name. Only what phones showed and who gave up
+        count here."""
         if typ == "shown":
-            self.reliable = True
-            if receipt is None:
-                return
-            key = (actor, receipt)
-            first = self.shown.get(key)
-            if first is None:
-                self.shown[key] = t
-            else:
-                self._shown_twice.append(
-                    _broken(
-                        NO_DUPLICATE_SHOWN,
-                        receipt,
-                        (actor,),
-                        (first, t),
-                        f"{actor} was shown the products of {receipt} twice: shown again "
-                        f"({detail})",
-                    )
-                )
+            self.shown_note(actor, None if receipt is None else self.record(receipt), t, detail)
         elif typ == "already-shown":
             self.reliable = True
         elif typ == "gave-up" and receipt is not None:
             self._gave_up.setdefault((actor, receipt), []).append(detail)
 
-    def push_due(self, receipt: str) -> None:
-        """The cloud's ``PushDue`` timer of ``receipt`` fired: it decides step 603 now."""
-        record = self._receipt(receipt)
-        record[_R_FLAGS] |= _TIMER_FIRED
-        binding = self.bound.get(receipt)
-        if binding is not None and binding.phone in self._subscribed:
-            record[_R_FLAGS] |= _OWED
+    def shown_note(self, actor: str, record: Record | None, t: float, detail: str) -> None:
+        """A ``shown`` note of ``actor`` (a phone), with its receipt's record."""
+        self.reliable = True
+        if record is None:
+            return
+        at = self._pairs_at
+        if len(record) == at or record[at] != actor:
+            at = _pair_at(record, actor, at)
+        at += _P_SHOWN
+        first = record[at]
+        if first is None:
+            record[at] = t
+        else:
+            receipt = record[RECEIPT_NAME]
+            self._shown_twice.append(
+                _broken(
+                    NO_DUPLICATE_SHOWN,
+                    receipt,
+                    (actor,),
+                    (first, t),
+                    f"{actor} was shown the products of {receipt} twice: shown again ({detail})",
+                )
+            )
 
-    def _send_upload_ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if frm == CLOUD and receipt is not None and receipt not in self.bound:
-            record = self._receipts.get(receipt)
-            if record is not None and record[_R_UPLOADER] == to:
+    def push_due(self, receipt: str) -> None:
+        """The cloud's ``PushDue`` timer of ``receipt`` (by name) fired."""
+        self.push_due_record(self.record(receipt))
+
+    def push_due_record(self, record: Record) -> None:
+        """The cloud's ``PushDue`` timer of the receipt of ``record`` fired: it decides
+        step 603 now."""
+        phone = record[_R_PHONE]
+        if phone is not None and phone in self._subscribed:
+            record[_R_FLAGS] |= _TIMER_FIRED | _OWED
+        else:
+            record[_R_FLAGS] |= _TIMER_FIRED
+
+    def _send_upload_ack(
+        self, frm: str, to: str, record: Record | None, t: float, body: Any
+    ) -> None:
+        if frm == CLOUD and record is not None and record[_R_PHONE] is None:
+            if record[_R_UPLOADER] == to:
                 phone = record[_R_NAMED]
             else:
-                phone = self._other_uploads.get((receipt, to))
+                phone = self._other_uploads.get((record[RECEIPT_NAME], to))
             if phone is not None:
-                self.bound[receipt] = _Bound(phone, to, t)
+                record[_R_PHONE] = phone
+                record[_R_POS] = to
+                record[_R_BOUND_AT] = t
+                self.bound[record[RECEIPT_NAME]] = _Bound(phone, to, t)
 
     def _send_subscribe_ack(
-        self, frm: str, to: str, receipt: str | None, t: float, body: Any
+        self, frm: str, to: str, record: Record | None, t: float, body: Any
     ) -> None:
         if frm != CLOUD:
             return
@@ -430,50 +521,47 @@ class PromiseLedger:
         if to.startswith(_PHONE):
             self._subscribed.setdefault(to[_PHONE_LEN:], t)
 
-    def _send_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
+    def _send_response(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if frm != CLOUD or record is None or not to.startswith(_PHONE):
             return
-        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
-        if pair is None:
-            pair = self._pairs[(receipt, to)] = _new_pair()
-        if pair[_P_DELIVERED] is None:
-            pair[_P_DELIVERED] = t
-        if pair[_P_RESPONDED] is None:
-            pair[_P_RESPONDED] = t
-        binding = self.bound.get(receipt)
-        if (
-            binding is not None
-            and to[_PHONE_LEN:] != binding.phone
-            and binding.phone in self._subscribed
-        ):
-            self._receipt(receipt)[_R_FLAGS] |= _OWED  # a mismatched requester: both devices
+        at = self._pairs_at
+        if len(record) == at or record[at] != to:
+            at = _pair_at(record, to, at)
+        if record[at + _P_DELIVERED] is None:
+            record[at + _P_DELIVERED] = t
+        if record[at + _P_RESPONDED] is None:
+            record[at + _P_RESPONDED] = t
+        phone = record[_R_PHONE]
+        if phone is not None and to[_PHONE_LEN:] != phone and phone in self._subscribed:
+            record[_R_FLAGS] |= _OWED  # a mismatched requester: both devices (unit 8022)
 
-    def _send_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if frm != CLOUD or receipt is None or not to.startswith(_PHONE):
+    def _send_push(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if frm != CLOUD or record is None or not to.startswith(_PHONE):
             return
-        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
-        if pair is None:
-            pair = self._pairs[(receipt, to)] = _new_pair()
-        if pair[_P_DELIVERED] is None:
-            pair[_P_DELIVERED] = t
+        at = self._pairs_at
+        if len(record) == at or record[at] != to:
+            at = _pair_at(record, to, at)
+        if record[at + _P_DELIVERED] is None:
+            record[at + _P_DELIVERED] = t
         reason = self._field(body, "reason")
         if reason == "dual-send":
-            if pair[_P_DUAL_SENT] is None:
-                pair[_P_DUAL_SENT] = t
-        elif reason == "timeout" and not pair[_P_TIMEOUT_PUSHED]:
-            pair[_P_TIMEOUT_PUSHED] = True
-            self._judge_timeout_push(receipt, to, t, pair)
+            if record[at + _P_DUAL_SENT] is None:
+                record[at + _P_DUAL_SENT] = t
+        elif reason == "timeout" and not record[at + _P_TIMEOUT_PUSHED]:
+            record[at + _P_TIMEOUT_PUSHED] = True
+            self._judge_timeout_push(record, at, t)
 
-    def _send_error(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if frm == CLOUD and receipt is None and self._field(body, "request_id") is None:
+    def _send_error(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if frm == CLOUD and record is None and self._field(body, "request_id") is None:
             self._answered.add(to)  # a refused subscription is answered too
 
-    def _judge_timeout_push(self, receipt: str, to: str, t: float, pair: list[Any]) -> None:
-        answered = pair[_P_RESPONDED]
+    def _judge_timeout_push(self, record: Record, at: int, t: float) -> None:
+        to, receipt = record[at], record[RECEIPT_NAME]
+        answered = record[at + _P_RESPONDED]
         if answered is not None:
             what = f"after the cloud answered {to}'s request"
         else:
-            answered = pair[_P_DUAL_SENT]
+            answered = record[at + _P_DUAL_SENT]
             if answered is None:
                 return
             what = f"after the dual-send to {to}"
@@ -487,41 +575,43 @@ class PromiseLedger:
             )
         )
 
-    def _recv_response(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _recv_response(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if to == CLOUD or not to.startswith(_PHONE):
             return
         request_id = self._field(body, "request_id")
         key = (to, request_id)
         replied = self._replied
         first = replied.get(key)
-        if receipt is None:
+        if record is None:
             if key not in replied:
                 replied[key] = None
             return
-        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
-        if pair is None:
-            pair = self._pairs[(receipt, to)] = _new_pair()
-        if pair[_P_RECEIVED] is None:
-            pair[_P_RECEIVED] = t
+        at = self._pairs_at
+        if len(record) == at or record[at] != to:
+            at = _pair_at(record, to, at)
+        if record[at + _P_RECEIVED] is None:
+            record[at + _P_RECEIVED] = t
         if first is None:
             replied[key] = t
         else:
-            self._receive_twice(receipt, to, first, t, f"a second response to request {request_id}")
+            self._receive_twice(
+                record[RECEIPT_NAME], to, first, t, f"a second response to request {request_id}"
+            )
 
-    def _recv_push(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        if receipt is None or to == CLOUD or not to.startswith(_PHONE):
+    def _recv_push(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if record is None or to == CLOUD or not to.startswith(_PHONE):
             return
-        pair = self._pairs.get((receipt, to))  # found or made here: a call fewer
-        if pair is None:
-            pair = self._pairs[(receipt, to)] = _new_pair()
-        if pair[_P_RECEIVED] is None:
-            pair[_P_RECEIVED] = t
-        first = pair[_P_PUSHED]
+        at = self._pairs_at
+        if len(record) == at or record[at] != to:
+            at = _pair_at(record, to, at)
+        if record[at + _P_RECEIVED] is None:
+            record[at + _P_RECEIVED] = t
+        first = record[at + _P_PUSHED]
         if first is None:
-            pair[_P_PUSHED] = t
+            record[at + _P_PUSHED] = t
         else:
             reason = self._field(body, "reason")
-            self._receive_twice(receipt, to, first, t, f"a second push ({reason})")
+            self._receive_twice(record[RECEIPT_NAME], to, first, t, f"a second push ({reason})")
 
     def _receive_twice(self, receipt: str, phone: str, first: float, t: float, what: str) -> None:
         self._received_twice.append(
@@ -542,21 +632,34 @@ class PromiseLedger:
 
     def cloud_delivered(self, receipt: str, address: str) -> float | None:
         """When the cloud first sent ``receipt``'s products to ``address`` (None: never)."""
-        pair = self._pairs.get((receipt, address))
-        return None if pair is None else pair[_P_DELIVERED]
+        record = self._receipts.get(receipt)
+        at = _found_pair(record, address, self._pairs_at)
+        return None if record is None or at < 0 else record[at + _P_DELIVERED]
 
-    def _owed_since(self, receipt: str, binding: _Bound) -> float | None:
+    def shown_times(self) -> Iterator[tuple[Record, float]]:
+        """Each (receipt, phone) shown: the receipt's record and when first shown."""
+        start = self._pairs_at
+        for record in self._receipts.values():
+            for at in range(start + _P_SHOWN, len(record), _PAIR):
+                shown = record[at]
+                if shown is not None:
+                    yield record, shown
+
+    def shown_count(self) -> int:
+        """How many (receipt, phone) pairs were shown."""
+        return sum(1 for _ in self.shown_times())
+
+    def _owed_since(self, record: Record, binding: _Bound) -> float | None:
         """When the named phone had subscribed, if the delivery is owed to it; else None."""
         subscribed = self._subscribed.get(binding.phone)
         if subscribed is None:
             return None
-        record = self._receipts.get(receipt)
-        flags = 0 if record is None else record[_R_FLAGS]
+        flags = record[_R_FLAGS]
         if flags & _OWED:
             return subscribed
         timeout = self.push_timeout
         if timeout is not None:
-            arrived = None if record is None else record[_R_ARRIVED]
+            arrived = record[_R_ARRIVED]
             deadline = (binding.t if arrived is None else arrived) + timeout
             return subscribed if subscribed < deadline - EPSILON else None
         return None if flags & _TIMER_FIRED else subscribed
@@ -584,22 +687,19 @@ class PromiseLedger:
         checked = 0
         withheld = 0
         reliable = self.reliable
-        shown, pairs = self.shown, self._pairs
+        receipts, start = self._receipts, self._pairs_at
         for receipt, binding in self.bound.items():
-            subscribed = self._owed_since(receipt, binding)
+            record = receipts[receipt]  # made when bound
+            subscribed = self._owed_since(record, binding)
             if subscribed is None:
                 withheld += 1
                 continue
             checked += 1
             address = _PHONE + binding.phone
-            pair = pairs.get((receipt, address))
-            if (
-                (address, receipt) in shown
-                if reliable
-                else (pair and pair[_P_RECEIVED] is not None)
-            ):
+            at = _found_pair(record, address, start)
+            if at >= 0 and record[at + (_P_SHOWN if reliable else _P_RECEIVED)] is not None:
                 continue
-            sent = None if pair is None else pair[_P_DELIVERED]
+            sent = None if at < 0 else record[at + _P_DELIVERED]
             why = (
                 f"the cloud sent it at t={sent:.3f} but it was never shown"
                 if sent is not None
@@ -634,11 +734,10 @@ class PromiseLedger:
                     "did not give up on it)",
                 )
             )
-        receipts = self._receipts
         for receipt, (pos, sent_at) in self._uploads.items():
             checked += 1
-            record = receipts.get(receipt)
-            if (record is not None and record[_R_FLAGS] & _SETTLED) or self._gave_up_on(
+            found = receipts.get(receipt)
+            if (found is not None and found[_R_FLAGS] & _SETTLED) or self._gave_up_on(
                 pos, receipt, "purchase-upload"
             ):
                 continue
@@ -665,11 +764,15 @@ class PromiseLedger:
                     f"t={asked_at:.3f} but never acknowledged or refused it",
                 )
             )
-        if self.reliable:
-            shown_twice, shown_checked = self._shown_twice, len(self.shown)
+        if reliable:
+            shown_twice, shown_checked = self._shown_twice, self.shown_count()
         else:
             shown_twice = self._received_twice
-            shown_checked = sum(pair[_P_RECEIVED] is not None for pair in pairs.values())
+            shown_checked = sum(
+                record[at] is not None
+                for record in receipts.values()
+                for at in range(start + _P_RECEIVED, len(record), _PAIR)
+            )
         return Judgement(
             lost=tuple(lost),
             lost_checked=checked,

@@ -55,7 +55,16 @@ from protocol.lowlevel import (
 from scenarios._model._durations import format_duration
 from scenarios._model._scenario import Scenario
 
-from ._promises import Handler, Judgement, PromiseLedger, push_due_receipt, push_timeout_of
+from ._promises import (
+    OWNED,
+    RECEIPT_NAME,
+    Handler,
+    Judgement,
+    PromiseLedger,
+    Record,
+    push_due_receipt,
+    push_timeout_of,
+)
 
 __all__ = ["Report", "ReportBuilder"]
 
@@ -179,11 +188,16 @@ class ReportBuilder(EventSink):
     def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:
         # The ledger reads only fields every message of its type has: plain getattr will do
         # (attribute_field's default is for bodies that may lack one).
-        self._ledger = ledger = PromiseLedger(push_timeout_of(settings), field=getattr)
-        # What the report counts of a receipt is in one record (_R_*), found with the
-        # receipt's name by what a message says of it (receipt id, merchant id): an event
-        # reads one record instead of one set per figure (see PromiseLedger's records).
-        self._receipts: dict[tuple[object, ...], list[Any]] = {}
+        self._ledger = ledger = PromiseLedger(
+            push_timeout_of(settings), field=getattr, owner_slots=_OWNER_SLOTS
+        )
+        # A receipt's one record is the ledger's (PromiseLedger.record), the report's own
+        # figures in its owner slots (_R_*): an event finds it by one probe of the receipt
+        # id a message names, checked against its merchant (ids are unique within a
+        # merchant only: another merchant's receipt of the same id is in _by_key), and
+        # hands it to the ledger's handler and then to the report's own.
+        self._by_id: dict[str, Record] = {}
+        self._by_key: dict[tuple[str, str], Record] = {}  # (receipt id, merchant id), rare
         # The trace's name of the receipt of a note no message named yet (TraceEvent.receipt,
         # its one definition), by (receipt id, merchant id, actor): built and hashed once.
         self._note_receipts: dict[tuple[object, ...], str | None] = {}
@@ -224,16 +238,15 @@ class ReportBuilder(EventSink):
         promise, mine, named = self._on_send[type(message)]
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
-            record = self._receipts.get((about.receipt_id, about.merchant_id))
-            if record is None:
-                record = self._new_record(t, sender, recipient, message)
-            receipt = record[_R_NAME]
+            record = self._by_id.get(about.receipt_id)
+            if record is None or record[_R_MERCHANT] != about.merchant_id:
+                record = self._record_of(t, sender, recipient, about)
         elif named:
-            record, receipt = self._message_receipt(t, sender, recipient, message)
+            record = self._message_record(t, sender, recipient, message)
         else:
-            record, receipt = _NO_RECORD, None
+            record = None
         if promise is not None:
-            promise(sender, recipient, receipt, t, message)
+            promise(sender, recipient, record, t, message)
         if mine is not None:
             mine(record, sender, recipient, t, message)
 
@@ -242,16 +255,15 @@ class ReportBuilder(EventSink):
         promise, mine, named = self._on_recv[type(message)]
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
-            record = self._receipts.get((about.receipt_id, about.merchant_id))
-            if record is None:
-                record = self._new_record(t, sender, recipient, message)
-            receipt = record[_R_NAME]
+            record = self._by_id.get(about.receipt_id)
+            if record is None or record[_R_MERCHANT] != about.merchant_id:
+                record = self._record_of(t, sender, recipient, about)
         elif named:
-            record, receipt = self._message_receipt(t, sender, recipient, message)
+            record = self._message_record(t, sender, recipient, message)
         else:
-            record, receipt = _NO_RECORD, None
+            record = None
         if promise is not None:
-            promise(sender, recipient, receipt, t, message)
+            promise(sender, recipient, record, t, message)
         if mine is not None:
             mine(record, sender, recipient, t, message)
 
@@ -264,53 +276,69 @@ class ReportBuilder(EventSink):
             named = self._notes_named[kind] = self._ledger.reads_note_receipt(kind)
         if named:
             # A note naming its merchant names its receipt as the messages about it do
-            # (TraceEvent.receipt: MERCHANT/RECEIPT): the name their record keeps.
-            merchant = note.merchant_id
-            record = None if merchant is None else self._receipts.get((note.receipt_id, merchant))
-            receipt = record[_R_NAME] if record is not None else self._note_receipt(t, actor, note)
+            # (TraceEvent.receipt: MERCHANT/RECEIPT): their record, handed to the ledger.
+            merchant, receipt_id = note.merchant_id, note.receipt_id
+            record = None
+            if merchant is not None and receipt_id is not None:
+                record = self._by_id.get(receipt_id)
+                if record is None or record[_R_MERCHANT] != merchant:
+                    record = self._by_key.get((receipt_id, merchant))
+            if record is None:
+                receipt = self._note_receipt(t, actor, note)
+            elif kind == "shown":
+                self._ledger.shown_note(actor, record, t, note.detail)
+                return
+            else:
+                receipt = record[RECEIPT_NAME]
         self._ledger.note(actor, kind, receipt, t, note.detail)
         if kind == OutboxNote.GAVE_UP:
             self._gave_up += 1
 
     def _note_receipt(self, t: float, actor: Address, note: Note) -> str | None:
-        """``TraceEvent.receipt`` of a note: the name of the record of its receipt if a
-        message made one, else built once per (receipt id, merchant id, actor)."""
-        merchant = note.merchant_id
-        if merchant is not None:
-            record = self._receipts.get((note.receipt_id, merchant))
-            if record is not None:
-                name: str | None = record[_R_NAME]
-                return name
-        key = (note.receipt_id, merchant, actor)
+        """``TraceEvent.receipt`` of a note no message's record names: built once per
+        (receipt id, merchant id, actor)."""
+        key = (note.receipt_id, note.merchant_id, actor)
         receipt = self._note_receipts.get(key, _UNNAMED)
         if receipt is _UNNAMED:
             receipt = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
             self._note_receipts[key] = receipt
         return cast(str | None, receipt)
 
-    def _message_receipt(
+    def _message_record(
         self, t: float, sender: Address, recipient: Address, message: Message
-    ) -> tuple[list[Any], str | None]:
-        """The record of the message's receipt (a refusal's: none) and
-        ``TraceEvent.receipt`` of the message, from the names already made."""
-        if type(message) is ErrorReply:  # named by its POS too: rare, not kept
-            return _NO_RECORD, TraceEvent(t, _SEND, sender, recipient, message).receipt
-        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
-        record = self._receipts.get(key)
-        if record is None:
-            record = self._new_record(t, sender, recipient, message)
-        return record, record[_R_NAME]
+    ) -> Record | None:
+        """The record of the receipt a message names (None: none), found by its fields or,
+        a refusal's (named by its POS too), by ``TraceEvent.receipt``."""
+        about: Any = message
+        if (
+            type(message) is not ErrorReply
+            and {"receipt_id", "merchant_id"} <= _FIELDS[type(message)]
+        ):
+            record = self._by_id.get(about.receipt_id)
+            if record is None or record[_R_MERCHANT] != about.merchant_id:
+                record = self._record_of(t, sender, recipient, about)
+            return record
+        receipt = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        return None if receipt is None else self._ledger.record(receipt)
 
-    def _new_record(
-        self, t: float, sender: Address, recipient: Address, message: Message
-    ) -> list[Any]:
-        """The record of a receipt first named by ``message``: its name is the event's."""
-        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
-        name = TraceEvent(t, _SEND, sender, recipient, message).receipt
-        record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
+    def _record_of(self, t: float, sender: Address, recipient: Address, about: Any) -> Record:
+        """The record of the receipt ``about`` (a message naming both ids) names, when
+        its id did not find it: another merchant's receipt of that id, or a new one (its
+        name is the event's, TraceEvent.receipt)."""
+        key = (about.receipt_id, about.merchant_id)
+        record = self._by_key.get(key)
+        if record is None:
+            name = TraceEvent(t, _SEND, sender, recipient, about).receipt
+            assert name is not None  # both ids are tokens
+            record = self._ledger.record(name)
+            record[_R_MERCHANT] = about.merchant_id
+            if about.receipt_id in self._by_id:
+                self._by_key[key] = record
+            else:
+                self._by_id[about.receipt_id] = record
         return record
 
-    def _first(self, record: list[Any], slot: int, who: str) -> bool:
+    def _first(self, record: Record, slot: int, who: str) -> bool:
         """Is ``who`` new in ``slot`` of the receipt's ``record`` (a first sender of a
         message, a first phone)? The first is kept in the record, the rest in _more."""
         first = record[slot]
@@ -319,7 +347,7 @@ class ReportBuilder(EventSink):
             return True
         if first == who:
             return False
-        key = (slot, record[_R_NAME], who)
+        key = (slot, record[RECEIPT_NAME], who)
         if key in self._more:
             return False
         self._more.add(key)
@@ -330,12 +358,14 @@ class ReportBuilder(EventSink):
         if actor == CLOUD:
             # A PushDue's receipt by the name its record keeps (the upload that armed it
             # made one), else named afresh (push_due_receipt: the trace's name, the same).
-            record = (
-                self._receipts.get((key.receipt_id, key.merchant_id))
-                if type(key) is PushDue
-                else None
-            )
-            pushed = record[_R_NAME] if record is not None else push_due_receipt(key)
+            if type(key) is PushDue:
+                record = self._by_id.get(key.receipt_id)
+                if record is None or record[_R_MERCHANT] != key.merchant_id:
+                    record = self._by_key.get((key.receipt_id, key.merchant_id))
+                if record is not None:
+                    self._ledger.push_due_record(record)
+                    return
+            pushed = push_due_receipt(key)
             if pushed is not None:
                 self._ledger.push_due(pushed)
 
@@ -372,16 +402,16 @@ class ReportBuilder(EventSink):
 
     # The report's own handlers, one per (kind, message class) it counts: see the tables.
     # Each is called after the ledger's handler of the same event, with the record of the
-    # event's receipt (_NO_RECORD if it names none).
+    # event's receipt (None if it names none).
 
-    def _send_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_upload(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if not self._first(record, _R_UPLOADER, frm):
             self._resent += 1
             return
         if record[_R_PURCHASED_AT] is None:
             record[_R_PURCHASED_AT] = m.purchased_at
 
-    def _send_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_request(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         key = (frm, m.request_id)
         flags = self._requests.get(key, 0)
         if flags & _SENT:
@@ -389,51 +419,51 @@ class ReportBuilder(EventSink):
         else:
             self._requests[key] = flags | _SENT
 
-    def _send_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_push(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if not self._first(record, _R_PUSHED_TO, m.phone_id):
             self._resent += 1
 
-    def _send_notice(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_notice(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if not self._first(record, _R_NOTICE_FROM, frm):
             self._resent += 1
 
-    def _send_subscribe(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_subscribe(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if m.phone_id in self._sent_subscribes:
             self._resent += 1
         else:
             self._sent_subscribes.add(m.phone_id)
 
-    def _send_promotion(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _send_promotion(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if frm in self._sent_promotions:
             self._resent += 1
         else:
             self._sent_promotions.add(frm)
 
-    def _recv_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _recv_upload(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if to == CLOUD and record[_R_NAMED] is None:
             record[_R_NAMED] = m.phone_id
 
-    def _recv_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _recv_request(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if to == CLOUD:
             named = record[_R_NAMED]
             if named is not None and named != m.phone_id:
                 key = (frm, m.request_id)
                 self._requests[key] = self._requests.get(key, 0) | _MISMATCHED
 
-    def _recv_upload_ack(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
-        if record[_R_NAME] is not None and to != CLOUD and not to.startswith(_PHONE):
+    def _recv_upload_ack(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
+        if to != CLOUD and not to.startswith(_PHONE):
             record[_R_ACKNOWLEDGED] = True
 
-    def _recv_response(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _recv_response(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             key = (to, m.request_id)
             self._requests[key] = self._requests.get(key, 0) | _RESPONDED
 
-    def _recv_error(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _recv_error(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             self._refusals.add((to, m.request_id, m.receipt_id))
 
-    def _recv_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+    def _recv_push(self, record: Record, frm: str, to: str, t: float, m: Any) -> None:
         if to != CLOUD and to.startswith(_PHONE):
             phone = to.removeprefix(_PHONE)
             if m.reason is PushReason.DUAL_SEND:
@@ -451,15 +481,10 @@ class ReportBuilder(EventSink):
 
         The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
         """
-        purchased_at = {
-            record[_R_NAME]: record[_R_PURCHASED_AT]
-            for record in self._receipts.values()
-            if record[_R_PURCHASED_AT] is not None
-        }
         return sorted(
-            t - purchased_at[receipt]
-            for (_, receipt), t in self._ledger.shown.items()
-            if receipt in purchased_at
+            t - record[_R_PURCHASED_AT]
+            for record, t in self._ledger.shown_times()
+            if record[_R_PURCHASED_AT] is not None
         )
 
     def report(self, *, scenario: str, seed: int, latencies: list[float] | None = None) -> Report:
@@ -468,9 +493,9 @@ class ReportBuilder(EventSink):
         judged = self.judgement()
         if latencies is None:
             latencies = self.latencies()
-        records = self._receipts.values()
+        records = self._ledger.records()
         purchases = sum(record[_R_PURCHASED_AT] is not None for record in records)
-        delivered = len(self._ledger.shown)
+        delivered = self._ledger.shown_count()
         requests = Counter[int]()
         for flags in self._requests.values():
             requests[flags] += 1
@@ -479,7 +504,7 @@ class ReportBuilder(EventSink):
             scenario=scenario,
             seed=seed,
             purchases=purchases,
-            uploads_acknowledged=sum(record[_R_ACKNOWLEDGED] for record in records),
+            uploads_acknowledged=sum(record[_R_ACKNOWLEDGED] is True for record in records),
             requests=_with(requests, _SENT),
             responses=_with(requests, _RESPONDED),
             refusals=len(self._refusals),
@@ -508,7 +533,7 @@ class ReportBuilder(EventSink):
 
     def _phones(self, slot: int) -> int:
         """How many (receipt, phone) pairs ``slot`` of the records holds, _more included."""
-        firsts = sum(record[slot] is not None for record in self._receipts.values())
+        firsts = sum(record[slot] is not None for record in self._ledger.records())
         return firsts + sum(key[0] == slot for key in self._more)
 
 
@@ -540,13 +565,14 @@ _FIELDS: dict[type[Message], frozenset[str]] = {
     cls: frozenset(field.name for field in attrs.fields(cls)) for cls in _TYPE_NAMES
 }
 
-# A receipt's record in the report: its name (TraceEvent.receipt); when it was bought
+# The report's figures of a receipt, in the owner slots of the receipt's one record
+# (scenarios._sim._promises: its name is RECEIPT_NAME): its merchant; when it was bought
 # (its first upload sent); the phone its first upload at the cloud named; whether its POS
 # got an acknowledgement; then the first POS that sent its upload, the first phone the
 # cloud pushed it to, the first sender of its notice, the first phone that received its
 # timeout push and its dual-send (the others, if any, in ReportBuilder._more).
 (
-    _R_NAME,
+    _R_MERCHANT,
     _R_PURCHASED_AT,
     _R_NAMED,
     _R_ACKNOWLEDGED,
@@ -555,13 +581,13 @@ _FIELDS: dict[type[Message], frozenset[str]] = {
     _R_NOTICE_FROM,
     _R_TIMEOUT_PUSHED_TO,
     _R_DUAL_SENT_TO,
-) = range(9)
-_NO_RECORD: list[Any] = [None] * 9  # a refusal's: it is named by its POS, not kept
+) = range(OWNED, OWNED + 9)
+_OWNER_SLOTS = 9
 _SENT, _MISMATCHED, _RESPONDED = 1, 2, 4  # a request's flags
 
-_Own = Callable[[list[Any], str, str, float, Any], None]
+_Own = Callable[["Record | None", str, str, float, Any], None]
 """The report's own handler of a message: ``mine(record, frm, to, t, message)``, with the
-record of the message's receipt (:data:`_NO_RECORD` if it names none)."""
+record of the message's receipt (None if it names none)."""
 
 _Dispatch = tuple["Handler | None", "_Own | None", "bool | int"]
 """What a ``send`` or ``recv`` of one message class does: the ledger's handler, then the

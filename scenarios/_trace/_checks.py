@@ -1122,7 +1122,8 @@ _ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
 # not a fact: the ledger (its facts are cells of their own), the end's judgement (None
 # until the result), the ledger's code and settings, an invariant's links and counter
 _FACTS_SKIP = frozenset({"ledger", "judgement"})
-_LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv"})
+# (and where its records' groups start, and a new record's blank slots: settings)
+_LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv", "_pairs_at", "_tail"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})
 
 

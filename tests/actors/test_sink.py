@@ -11,10 +11,10 @@ import attrs
 import pytest
 
 from actors import EventKind, EventSink, Observer, TraceEvent, observe_all, taps_of
-from protocol import CLOUD, Address, ErrorReply, Message, Note, PhoneNote, PushDue, Subscribe
+from protocol import CLOUD, Address, Message, Note, PhoneNote, PushDue, Subscribe
 from scenarios import ReportBuilder, Scenario, load_scenario, run_scenario
-from scenarios._sim._promises import push_due_receipt
-from scenarios._sim._report import _NO_RECORD, _R_NAME
+from scenarios._sim._promises import RECEIPT_NAME, Record, push_due_receipt
+from tests.planted.merchant_blind_receipts import MerchantBlindReceipts
 from tests.planted.misnamed_push_due import MisnamedPushDue
 
 PHONE = "phone:+8613800000001"
@@ -131,16 +131,17 @@ def test_the_report_folded_from_calls_equals_the_report_folded_from_events() -> 
 def _spied_builder(
     builder: ReportBuilder,
     handed: list[str | None],
-    records: list[list[Any]],
+    records: list[Record | None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> ReportBuilder:
-    """A builder whose handlers note what they are handed: the ledger's, the receipt (in
-    ``handed``); the report's own, the record (in ``records``)."""
+    """A builder whose handlers note what they are handed: the ledger's, the name of the
+    receipt whose record they get (in ``handed``); the report's own, the record (in
+    ``records``)."""
 
     def spy(handler: Any) -> Any:
-        def call(frm: str, to: str, receipt: str | None, t: float, message: Any) -> None:
-            handed.append(receipt)
-            handler(frm, to, receipt, t, message)
+        def call(frm: str, to: str, record: Record | None, t: float, message: Any) -> None:
+            handed.append(_name(record))
+            handler(frm, to, record, t, message)
 
         return call
 
@@ -165,6 +166,13 @@ def _spied_builder(
         ledger_note(actor, typ, receipt, t, detail)
 
     monkeypatch.setattr(builder._ledger, "note", note_spy)
+    ledger_shown_note = builder._ledger.shown_note
+
+    def shown_note_spy(actor: str, record: Record | None, t: float, detail: str) -> None:
+        handed.append(_name(record))
+        ledger_shown_note(actor, record, t, detail)
+
+    monkeypatch.setattr(builder._ledger, "shown_note", shown_note_spy)
     ledger_push_due = builder._ledger.push_due
 
     def push_due_spy(receipt: str) -> None:
@@ -172,7 +180,18 @@ def _spied_builder(
         ledger_push_due(receipt)
 
     monkeypatch.setattr(builder._ledger, "push_due", push_due_spy)
+    ledger_push_due_record = builder._ledger.push_due_record
+
+    def push_due_record_spy(record: Record) -> None:
+        handed.append(_name(record))
+        ledger_push_due_record(record)
+
+    monkeypatch.setattr(builder._ledger, "push_due_record", push_due_record_spy)
     return builder
+
+
+def _name(record: Record | None) -> str | None:
+    return None if record is None else record[RECEIPT_NAME]
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +222,71 @@ def test_a_push_timer_named_by_the_wrong_slot_is_caught(
         _check_names(MisnamedPushDue, *faulty_run, monkeypatch)
 
 
+def _alike_ids(events: list[TraceEvent]) -> list[TraceEvent]:
+    """``events`` with each merchant's receipts numbered from R1, in the order first
+    named: every merchant has an R1, an R2, ... (as a dataset's tills may number them)."""
+    ids: dict[tuple[str, str], str] = {}
+    per_merchant = Counter[str]()
+
+    def alike(merchant: str | None, receipt_id: str | None) -> str | None:
+        if merchant is None or receipt_id is None:
+            return receipt_id
+        key = (merchant, receipt_id)
+        if key not in ids:
+            per_merchant[merchant] += 1
+            ids[key] = f"R{per_merchant[merchant]}"
+        return ids[key]
+
+    out = []
+    for event in events:
+        message, note, detail = event.message, event.note, event.detail
+        about: Any = message
+        if getattr(about, "merchant_id", None) and getattr(about, "receipt_id", None):
+            message = attrs.evolve(about, receipt_id=alike(about.merchant_id, about.receipt_id))
+        if note is not None and note.merchant_id is not None:
+            note = attrs.evolve(note, receipt_id=alike(note.merchant_id, note.receipt_id))
+        if isinstance(detail, PushDue):
+            detail = attrs.evolve(
+                detail, receipt_id=str(alike(detail.merchant_id, detail.receipt_id))
+            )
+        out.append(event._replace(message=message, note=note, detail=detail))
+    return out
+
+
+def test_two_merchants_receipts_of_one_id_are_two_records(
+    faulty_run: tuple[Scenario, list[TraceEvent]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The builder finds a receipt's record by its id, checked against its merchant: on
+    the faulty run with every merchant's receipts numbered alike, each handler is still
+    handed the record of the event's own receipt, and the report is the one folded from
+    the events' names (by the ledger's own lookup, as ``assocsim check`` folds them)."""
+    scenario, events = faulty_run
+    alike = _alike_ids(events)
+    merchants = {e.receipt.split("/")[0] for e in alike if e.receipt and "/" in e.receipt}
+    assert len(merchants) > 1
+    assert len({e.receipt for e in alike if e.receipt}) < len({e.receipt for e in events})
+    assert {e.receipt for e in alike if e.receipt} > {"shop-01/R1", "shop-02/R1"}
+    _check_names(ReportBuilder, scenario, alike, monkeypatch)
+    folded = ReportBuilder(scenario)
+    for event in events:
+        folded(event)
+    renamed = ReportBuilder(scenario)
+    for event in alike:
+        renamed(event)
+    assert renamed.report(scenario="s", seed=1) == folded.report(scenario="s", seed=1)
+    assert renamed.judgement().lost == () and len(renamed.latencies()) > 100
+
+
+def test_a_record_found_by_its_id_alone_is_caught(
+    faulty_run: tuple[Scenario, list[TraceEvent]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # planted: tests/planted/merchant_blind_receipts.py (the merchant not checked)
+    scenario, events = faulty_run
+    _check_names(MerchantBlindReceipts, scenario, events, monkeypatch)  # ids unique: unseen
+    with pytest.raises(AssertionError, match="TraceEvent"):  # a record of another receipt
+        _check_names(MerchantBlindReceipts, scenario, _alike_ids(events), monkeypatch)
+
+
 def _check_names(
     builder_class: type[ReportBuilder],
     scenario: Scenario,
@@ -210,7 +294,7 @@ def _check_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     handed: list[str | None] = []
-    records: list[list[Any]] = []
+    records: list[Record | None] = []
     builder = _spied_builder(builder_class(scenario), handed, records, monkeypatch)
     tables = {EventKind.SEND: builder._on_send, EventKind.RECEIVE: builder._on_recv}
     named = Counter[str]()
@@ -224,10 +308,8 @@ def _check_names(
             call(t, sender, recipient, message)
             assert len(handed) == (promise is not None), event
             assert len(records) == (mine is not None), event
-            if records and reads and type(message) is not ErrorReply:
-                assert records[0][_R_NAME] == event.receipt, event
-            elif records:
-                assert records[0] is _NO_RECORD, event
+            if records:  # the record of the event's receipt, if it is read
+                assert _name(records[0]) == (event.receipt if reads else None), event
         elif note is not None:
             reads = builder._ledger.reads_note_receipt(note.kind)
             builder.noted(t, sender, note)
@@ -241,7 +323,7 @@ def _check_names(
         else:
             continue
         assert handed in ([], [event.receipt if reads else None]), event
-        by_record = bool(records) and records[0][_R_NAME] is not None
+        by_record = bool(records) and records[0] is not None
         named[type(message or note).__name__] += by_record or (
             bool(handed) and handed[0] is not None
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios._sim._promises import PromiseLedger
+from scenarios._sim._promises import PromiseLedger, Record
 
 __all__ = ["AckCountingLedger"]
 
@@ -23,6 +23,6 @@ class AckCountingLedger(PromiseLedger):
         self.acks = 0
         super().__init__(push_timeout, **kwargs)
 
-    def _ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _ack(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         self.reliable = True  # as PromiseLedger._ack (a fork binds this to a plain ledger)
         self.acks += 1  # the bug: a fact the table says an acknowledgement never changes

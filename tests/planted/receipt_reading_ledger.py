@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios._sim._promises import PromiseLedger
+from scenarios._sim._promises import RECEIPT_NAME, PromiseLedger, Record
 
 __all__ = ["ReceiptReadingLedger"]
 
@@ -22,6 +22,7 @@ class ReceiptReadingLedger(PromiseLedger):
         self.acknowledged: set[str | None] = set()
         super().__init__(push_timeout, **kwargs)
 
-    def _ack(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        super()._ack(frm, to, receipt, t, body)
-        self.acknowledged.add(receipt)  # the bug: declared blind (_RECEIPT_BLIND), reads it
+    def _ack(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        super()._ack(frm, to, record, t, body)
+        # the bug: declared blind (_RECEIPT_BLIND), reads the receipt (its record's name)
+        self.acknowledged.add(None if record is None else record[RECEIPT_NAME])

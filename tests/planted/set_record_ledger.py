@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios._sim._promises import PromiseLedger
+from scenarios._sim._promises import RECEIPT_NAME, PromiseLedger, Record
 
 __all__ = ["SetRecordLedger"]
 
@@ -23,6 +23,7 @@ class SetRecordLedger(PromiseLedger):
         self.uploaded_by: dict[str | None, set[str]] = {}
         super().__init__(push_timeout, **kwargs)
 
-    def _recv_upload(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
-        super()._recv_upload(frm, to, receipt, t, body)
+    def _recv_upload(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        super()._recv_upload(frm, to, record, t, body)
+        receipt = None if record is None else record[RECEIPT_NAME]
         self.uploaded_by.setdefault(receipt, set()).add(frm)  # the bug: a set per key

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios._sim._promises import PromiseLedger
+from scenarios._sim._promises import PromiseLedger, Record
 
 __all__ = ["SubscribeReadingLedger"]
 
@@ -22,5 +22,7 @@ class SubscribeReadingLedger(PromiseLedger):
         self.subscribe_sent: dict[str, float] = {}
         self._on_send["subscribe"] = self._send_subscribe  # the bug: the table says ignored
 
-    def _send_subscribe(self, frm: str, to: str, receipt: str | None, t: float, body: Any) -> None:
+    def _send_subscribe(
+        self, frm: str, to: str, record: Record | None, t: float, body: Any
+    ) -> None:
         self.subscribe_sent.setdefault(frm, t)

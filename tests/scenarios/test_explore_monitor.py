@@ -335,13 +335,13 @@ def test_a_kept_copy_sharing_the_scratchs_changed_containers_is_caught() -> None
     assert not _a_kept_copy_stays(written_kept)  # planted: tests/planted/written_kept.py
 
 
-def _kept_checkers_keep_their_states(model: ProtocolModel) -> bool:
+def _kept_checkers_keep_their_states(model: ProtocolModel, least: int = 400) -> bool:
     """A whole search by ``model``, then every checker it kept (one per numbered state)
     read again from its containers: each still has the state it was numbered with, so no
     container a kept checker shares was written by a later move (a nested one included:
-    the states compare by value)."""
+    the states compare by value). ``least``: how many states it must have kept."""
     found = search(model)  # a planted sharing may even report a false violation
-    assert len(model._monitors) > 400
+    assert len(model._monitors) > least
     return found.outcome is Outcome.EXHAUSTED and all(
         checker.monitor_state() == state
         for checker, state in zip(model._monitors, model._monitor_states, strict=True)
@@ -357,7 +357,10 @@ def test_every_kept_checker_keeps_its_state_through_a_search() -> None:
 def test_kept_checkers_sharing_the_scratchs_containers_are_caught_after_a_search() -> None:
     # planted: tests/planted/sharing_kept_model.py
     model = SharingKeptModel(world_named("two-purchases"), Budgets(loss=1))
-    assert not _kept_checkers_keep_their_states(model)
+    # Its shared containers end the search on a false violation: after 318 kept states
+    # since the ledger keeps a receipt's facts at every phone in its one record (a shared
+    # record is written sooner; 585 when they were three tables), 39 of them moved.
+    assert not _kept_checkers_keep_their_states(model, least=300)
 
 
 def test_a_kept_checker_refuses_to_change() -> None:
