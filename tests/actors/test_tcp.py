@@ -81,6 +81,7 @@ from protocol.lowlevel import (
     HelloAck,
     encode_frame,
 )
+from tests.ports import restart_port
 from tests.protocol.test_wire import TRANSPORT_REFUSALS, VALID_FRAMES, chop, frame_of, mutate
 
 HOST = "127.0.0.1"
@@ -609,7 +610,9 @@ async def test_a_client_that_does_not_read_is_disconnected_and_starves_no_one() 
 
 
 async def test_the_client_reconnects_and_delivers_what_waited() -> None:
-    first = TcpServerTransport(HOST, 0)
+    # The second server takes the first's port: one outside the ephemeral range, which a
+    # reconnecting client's self-connect (or any outgoing connection) cannot take meanwhile.
+    first = TcpServerTransport(HOST, restart_port(HOST))
     cloud = first.open_endpoint(CLOUD)
     first_scope = trio.CancelScope()
 

@@ -1,15 +1,15 @@
 """Planted: the port choice the kill-and-restart tests made before
-``tests/scenarios/field_processes.restart_port``: the kernel's (``bind`` to port 0), which
+``tests.ports.restart_port``: the kernel's (``bind`` to port 0), which
 is inside its ephemeral range, where an outgoing connection's local port or a reconnecting
 client's TCP self-connect can take it while the server is down.
-``tests/scenarios/test_field_processes.py`` catches it."""
+``tests/test_ports.py`` catches it."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
-from tests.scenarios.field_processes import EPHEMERAL_PORTS
+from tests.ports import EPHEMERAL_PORTS
 
 __all__ = ["kernel_port"]
 

@@ -5,10 +5,8 @@ one of them at the end of a test, whatever it does."""
 from __future__ import annotations
 
 import json
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,67 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "EPHEMERAL_PORTS",
-    "WAIT",
-    "Proc",
-    "Procs",
-    "ephemeral_range",
-    "json_lines",
-    "purchases",
-    "restart_port",
-]
+__all__ = ["WAIT", "Proc", "Procs", "json_lines", "purchases"]
 
 WAIT = 30.0  # seconds any one expected thing may take on a loaded 2-core machine
-
-
-EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
-"""Where Linux says which ports it hands out to outgoing connections (and to ``bind(0)``)."""
-
-
-def ephemeral_range(path: Path = EPHEMERAL_PORTS) -> tuple[int, int] | None:
-    """The kernel's ephemeral port range (lowest, highest), or None where *path* is
-    absent or unreadable (not Linux, or no /proc)."""
-    try:
-        low, high = (int(word) for word in path.read_text().split())
-    except (OSError, ValueError):
-        return None
-    return low, high
-
-
-def _bindable(host: str, port: int) -> bool:
-    """Whether a server could listen on *host*:*port* now (no SO_REUSEADDR: a port with a
-    connection lingering in TIME_WAIT is not taken either)."""
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-            probe.listen()
-        except OSError:
-            return False
-    return True
-
-
-def restart_port(host: str = "127.0.0.1", *, ports: Path = EPHEMERAL_PORTS) -> int:
-    """A free port for a server a test kills and restarts on the same port. Chosen outside
-    the kernel's ephemeral range (*ports*), so no other socket can take it in the gap: an
-    outgoing connection's local port, or a reconnecting client's TCP self-connect (a
-    connect to a free ephemeral port can be given that same port as its own), and free
-    (bound and listened on, then closed). Drawn at random, so concurrent tests seldom
-    collide. Where the range is unknown, covers every unprivileged port, or none of 200
-    ports drawn outside it is free: the kernel's choice (port 0), as the tests made
-    before."""
-    span = ephemeral_range(ports)
-    if span is not None:
-        low, high = span
-        outside = [*range(1024, min(low, 65536)), *range(max(high + 1, 1024), 65536)]
-        draw = random.SystemRandom()
-        for port in draw.sample(outside, min(len(outside), 200)):
-            if _bindable(host, port):
-                return int(port)
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        chosen: int = probe.getsockname()[1]
-    return chosen
 
 
 class Proc:

@@ -4,7 +4,7 @@ Issue 12, *Field*: the README promises that the cloud can be killed at any momen
 real processes on 127.0.0.1, this runs
 
 * one ``assocsim serve cloud`` on a free port outside the kernel's ephemeral range
-  (``field_processes.restart_port``: no other socket can take it while the cloud is
+  (``tests.ports.restart_port``: no other socket can take it while the cloud is
   down), with its ``--db`` in a temporary directory
   and a push timeout of 2 s, so that pushes fall due all through the run;
 * one ``assocsim phone`` process with the four phones the POS names (subscribed at once;
@@ -60,7 +60,7 @@ import pytest
 
 from actors import SqliteStore
 from protocol import ReceiptKey
-from tests.scenarios.field_processes import restart_port
+from tests.ports import restart_port
 
 NAMED = tuple(f"+86138000001{n:02d}" for n in range(4))  # the phones the POS names
 BUYER = "+8613800000190"  # handed receipts bound to other numbers: mismatches

@@ -11,6 +11,7 @@ import gc
 import json
 import secrets
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -49,7 +50,8 @@ from scenarios._field._common import CloudDriver, StoreThread, Timebase, TimeWar
 from scenarios._field._serve import ReceiptHolders, relay_policy
 from scenarios._field._tcprun import COUNTS
 from tests.planted.dashed_key import dashed_generate_key
-from tests.scenarios.field_processes import Proc, Procs, json_lines, purchases, restart_port
+from tests.ports import restart_port
+from tests.scenarios.field_processes import Proc, Procs, json_lines, purchases
 
 ALICE = "+8613800000001"
 BOB = "+8613800000002"
@@ -302,6 +304,19 @@ def test_a_scenario_across_processes_over_tls_matches_the_in_memory_run(tmp_path
 
 
 # --------------------------------------------------------------------------- kill -9
+
+
+def test_a_cloud_whose_port_was_taken_fails_the_test_saying_so(procs: Procs) -> None:
+    """restart_port checks a port free and lets it go: a program binding it before the
+    cloud does (or while it is down) fails the test with the cloud's own reason, at once."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", restart_port()))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(AssertionError, match=r"exited \(2\) before listening line") as failed:
+            procs.cloud("cloud", "--db", "cloud.db", listen=listen)
+    assert f"cannot listen on {listen}: " in str(failed.value)
+    assert "Address already in use" in str(failed.value)
 
 
 def test_kill_9_loses_no_acknowledged_upload_and_no_pending_push(

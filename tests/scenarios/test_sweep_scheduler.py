@@ -13,7 +13,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 from scenarios import ScenarioError
 from scenarios._cli._main import main
 from scenarios._sweep import _cluster
+from tests.ports import restart_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = """\
@@ -62,9 +62,10 @@ def _main(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nothing listens on, which must stay so until the sweep connects: outside the
+    kernel's ephemeral range, so no outgoing connection takes it, nor the sweep's own
+    connect to it (a TCP self-connect would reach "a scheduler")."""
+    return restart_port("127.0.0.1")
 
 
 def _address_of(scheduler: subprocess.Popen[bytes], path: Path) -> str:

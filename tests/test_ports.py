@@ -1,6 +1,6 @@
-"""The field-trial test harness's port for a server restarted on the same port
-(``field_processes.restart_port``): outside the kernel's ephemeral range, so nothing else
-can take it while the server is down, and free (a server can listen on it)."""
+"""The tests' port for a server restarted on the same port, or an address where nothing
+must listen (``tests.ports.restart_port``): outside the kernel's ephemeral range, so nothing
+else can take it while the server is down, and free (a server can listen on it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.planted.ephemeral_restart_port import kernel_port
-from tests.scenarios.field_processes import EPHEMERAL_PORTS, ephemeral_range, restart_port
+from tests.ports import EPHEMERAL_PORTS, ephemeral_range, restart_port
 
 Choose = Callable[..., int]
 
