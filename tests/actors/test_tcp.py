@@ -724,10 +724,9 @@ async def test_a_server_that_never_answers_the_hello_is_retried() -> None:
 
 async def test_sends_wait_in_a_bounded_queue_while_disconnected() -> None:
     with trio.fail_after(10):
-        listener = trio.socket.socket()
-        await listener.bind((HOST, 0))
-        port = listener.getsockname()[1]
-        listener.close()  # a port nobody listens on
+        # a port nobody listens on, outside the ephemeral range: the retrying client's
+        # connect cannot be given it as its own port (a self-connect, "connected")
+        port = restart_port(HOST)
         limits = TcpLimits(max_pending=2)
         async with connect_tcp(HOST, port, limits=limits, backoff=QUICK_BACKOFF) as client:
             endpoint = client.open_endpoint(phone_address(PHONE_A))
