@@ -49,6 +49,21 @@ def test_a_long_run_on_a_terminal_shows_its_progress_then_clears_it(
     assert "virtual time" not in report.split("\n", 1)[0]
 
 
+@pytest.mark.parametrize(("later", "shown"), [(0.49, False), (0.5, True)])
+def test_the_line_comes_from_half_a_second_on(
+    later: float, shown: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's "longer than half a second": a run whose every look at the clock after
+    the first is *later* s on shows the line from 0.5 s, not before."""
+    looks = itertools.chain([0.0], itertools.repeat(later))
+    monkeypatch.setattr(_progress, "time", SimpleNamespace(perf_counter=lambda: next(looks)))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["run", "quickstart"]) == 0
+    assert ("virtual time " in terminal.getvalue()) is shown
+    capsys.readouterr()
+
+
 def test_a_short_run_on_a_terminal_stays_quiet(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
