@@ -140,7 +140,8 @@ def _only_timing(kind: type[_TcpRun], overrides: tuple[str, ...], speed: float) 
     for process in _processes(kind, overrides, speed):
         retry = process.scenario.retry
         sends = (retry.max_attempts, retry.factor)
-        assert sends == (scenario.retry.max_attempts, scenario.retry.factor), process.name
+        asked = (scenario.retry.max_attempts, scenario.retry.factor)
+        assert sends == asked, f"{process.name}: (sends, factor) {sends}, the scenario's {asked}"
         assert attrs.evolve(process.scenario, retry=scenario.retry) == scenario, process.name
         # every first send is where it was: the purchases and their times
         workload = generate_workload(process.scenario, spec.seed)
@@ -153,7 +154,9 @@ def test_only_the_resends_timing_changes(overrides: tuple[str, ...], speed: floa
 
 
 def test_the_check_catches_a_run_that_changes_more_than_timing() -> None:
-    with pytest.raises(AssertionError, match="cloud"):
+    with pytest.raises(
+        AssertionError, match=r"cloud: \(sends, factor\) \(10, 2\.0\), the scenario's \(50,"
+    ):
         _only_timing(FewerSendsRun, (), 250.0)  # planted: max_attempts 50 -> 10
 
 
