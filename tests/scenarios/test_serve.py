@@ -738,6 +738,20 @@ def test_a_new_merchant_key_is_one_pos_key_takes_as_printed(
         assert key == "b" * 43 and "no such file" in err
 
 
+def test_a_key_beginning_with_a_dash_is_taken_as_key_equals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pos --key's help: a key made before a9965f3 may begin with '-'; given as --key=KEY
+    it is read as the key (the next problem is the purchases file), as --key KEY it is not."""
+    key = "-" + "a" * 42
+    argv = ["pos", "--cloud", "127.0.0.1:1", "--merchant", "shop-01"]
+    missing = ["--purchases", str(tmp_path / "missing.jsonl")]
+    assert _exit_code([*argv, f"--key={key}", *missing]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert _exit_code([*argv, "--key", key, *missing]) == 2
+    assert "--key: expected one argument" in capsys.readouterr().err
+
+
 def test_a_line_read_half_written_is_left_for_the_next_look() -> None:
     """The processes' output is polled while they write: a line caught half written (no
     newline yet) is not parsed, so it cannot fail the test with a JSON error."""
