@@ -47,10 +47,11 @@ def _bindable(host: str, port: int) -> bool:
 
 
 def restart_port(host: str = "127.0.0.1", *, ports: Path = EPHEMERAL_PORTS) -> int:
-    """A free port outside the kernel's ephemeral range (*ports*): no outgoing connection's
-    local port or client's self-connect can take it while its server is down (or before
-    one starts). Free means bound and listened on, then closed; drawn at random, so tests
-    running at once seldom draw the same one.
+    """A free port of *host* (IPv4, as every caller's 127.0.0.1) outside the kernel's
+    ephemeral range (*ports*): no outgoing connection's local port or client's
+    self-connect can take it while its server is down (or before one starts). Free means
+    bound and listened on, then closed; drawn at random, so tests running at once seldom
+    draw the same one.
 
     Not held: a program that binds this very port between the check and the test's server
     (only a deliberate bind can, outside the range) makes that server fail with "Address
