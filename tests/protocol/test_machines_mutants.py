@@ -15,12 +15,18 @@ from protocol import (
     InMemoryStore,
     LocalProtocolError,
     PurchaseUpload,
+    PushDue,
+    ReceiptKey,
+    RetryPolicy,
     RuleRecommender,
     Subscribe,
     phone_address,
 )
-from tests.builders import ALICE, POS, catalog_upload
+from protocol._machines._lifecycle import ReceiptState, receipt_state
+from protocol.lowlevel import Resend
+from tests.builders import ALICE, POS, catalog_upload, sent_pushes
 from tests.planted.one_product_refused import OneProductRefusedConfig
+from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.unlearning_cloud import UnlearningCloud
 
 # --------------------------------------------------------------------------- the smallest config
@@ -87,3 +93,30 @@ def test_every_stored_upload_is_learnt_once_and_relearnt_after_a_restart() -> No
 
 def test_a_cloud_that_never_learns_is_caught() -> None:
     assert taught(UnlearningCloud) == ([], [])
+
+
+# --------------------------------------------------------------------------- 605: re-sends
+
+
+def after_a_resend(cloud_class: type[CloudMachine]) -> tuple[ReceiptState, int]:
+    """A timeout push re-sent once, unacknowledged: the receipt's state, and how many pushes
+    a cloud restarted on the same store sends."""
+    store = InMemoryStore()
+    config = CloudConfig(push_timeout=60.0, retry=RetryPolicy(first_delay=1.0, max_attempts=3))
+    cloud = cloud_class(store=store, recommender=RuleRecommender(), config=config)
+    cloud.handle(Subscribe(ALICE), phone_address(ALICE), 0.0)
+    cloud.handle(catalog_upload("r-1", ALICE), POS, 0.0)
+    assert sent_pushes(cloud.timer_fired(PushDue("r-1", "shop-a"), 60.0))
+    key = ReceiptKey("shop-a", "r-1")
+    assert sent_pushes(cloud.timer_fired(Resend((key, ALICE)), 61.0))  # re-sent, not given up
+    restarted = cloud_class(store=store, recommender=RuleRecommender(), config=config)
+    return receipt_state(store, key), len(sent_pushes(restarted.start(62.0)))
+
+
+def test_a_resent_push_is_kept_until_acknowledged_or_given_up() -> None:
+    # Only giving up (or the PushAck, or a response) ends a push: a restart sends it again.
+    assert after_a_resend(CloudMachine) == (ReceiptState.PUSHED, 1)
+
+
+def test_a_cloud_forgetting_a_push_at_its_first_resend_is_caught() -> None:
+    assert after_a_resend(ResendForgettingCloud) == (ReceiptState.DELIVERED, 0)
