@@ -56,6 +56,7 @@ from protocol.lowlevel import OutboxNote, Resend
 from tests.builders import ALICE, BOB, MERCHANT, POS, catalog_upload, sent_pushes
 from tests.planted.any_push_state import any_push_receipt_state
 from tests.planted.lifecycle_mutants import MUTANT_TABLES, mutant_table
+from tests.planted.unrepairing_cloud import UnrepairingCloud
 
 S, E = ReceiptState, ReceiptEvent
 TIMEOUT = 60.0
@@ -66,9 +67,9 @@ CONFLICT = catalog_upload("r-1", ALICE, ("FOOD-PA-001",))
 LATER = 10 * TIMEOUT  # every step is taken after the deadline and the re-sends reached so far
 
 
-def _cloud() -> CloudMachine:
+def _cloud(cloud_class: type[CloudMachine] = CloudMachine) -> CloudMachine:
     config = CloudConfig(push_timeout=TIMEOUT, retry=RETRY)
-    return CloudMachine(store=InMemoryStore(), recommender=RuleRecommender(), config=config)
+    return cloud_class(store=InMemoryStore(), recommender=RuleRecommender(), config=config)
 
 
 def _subscribe(cloud: CloudMachine, phone: str) -> None:
@@ -178,11 +179,13 @@ def test_the_cloud_takes_every_cell_as_the_table_says(
     check_cell(state, event)
 
 
-def check_cell(state: ReceiptState, event: ReceiptEvent) -> None:
+def check_cell(
+    state: ReceiptState, event: ReceiptEvent, cloud_class: type[CloudMachine] = CloudMachine
+) -> None:
     """One cell: the derived state is the table's, and the step's pushes and timers are
     what the rules owe."""
     subscribed, step = STEPS[event]
-    cloud = _cloud()
+    cloud = _cloud(cloud_class)
     _reach(cloud, state, subscribed)
     effects = step(cloud, state)
     assert receipt_state(cloud.store, KEY) is _expected(state, event), (state, event)
@@ -236,6 +239,12 @@ def test_a_wrong_cell_is_caught(name: str, monkeypatch: pytest.MonkeyPatch) -> N
         except AssertionError:
             caught.append(cell)
     assert caught, f"no cell catches {name}"
+
+
+def test_a_cloud_that_never_mends_a_lost_push_is_caught() -> None:
+    # Planted: the cloud's own reading of the table's answer made wrong (not the table).
+    with pytest.raises(AssertionError, match=r"withheld.*upload-repeated"):
+        check_cell(S.WITHHELD, E.UPLOAD_REPEATED, UnrepairingCloud)
 
 
 # --------------------------------------------------------------------------- one phone, many pushes
