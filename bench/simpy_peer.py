@@ -66,83 +66,66 @@ before notes were named by those records, 361f85c):
   recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
 * the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
   machines, ~680 B (ask plans, outbox entries, each ``Delivery`` shown);
-* the report builder, ~1.3 kB (2.1 kB, then 1.4 kB before), the largest part: no ``TraceEvent`` is
-  kept (none is even made for it), but the promise ledger keeps a record per receipt
-  (arrival, flags, the named phone), per (receipt, phone) (delivered, answered, received
-  ...), per request, the binding and the first time each phone was shown each receipt;
-  and the report a record per receipt (its name, purchase time, who sent it first ...)
-  and each request's flags: what the end-of-run judgement and the distinct-message
-  counts need. It grows with N: nothing is retired when a receipt's promises are settled
-  (why: the docstring of ``scenarios/_sim/_promises.py``);
+* the report builder, ~1.3 kB (measured before 4dd5706; 2.1 kB, then 1.4 kB before
+  that), the largest part: no ``TraceEvent`` is kept (none is even made for it), but the
+  promise ledger keeps a record per receipt (arrival, flags, the named phone, the binding,
+  and per phone it reached: delivered, answered, received, first shown ...), the report's
+  figures in the same record (purchase time, who sent it first ...), a record per
+  request and each request's flags: what the end-of-run judgement and the
+  distinct-message counts need. It grows with N: nothing is retired when a receipt's
+  promises are settled (why: the docstring of ``scenarios/_sim/_promises.py``);
 * the rest of the world, ~250 B: actors, mailboxes, the timer heap.
 
 The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
 events in flight, moved and cancelled timers still in the heap, dicts and sets at their
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
-Where the targets stand (issue 13; shared 2-core machine, CPU medians). On 2026-12-07,
-at load 5-9 (other engineers' benches and tests; wall times 2-10x the CPU times), the tree
-of d47975a and the same tree with d1c5867, 15aef44 and fec28db (below) run side by side,
-twice, at 10k (5 repeats): like for like, ``assocsim run`` takes 1.20x / 1.17x SimPy's CPU
-after, 1.24x / 1.19x before (not met); the report pipeline 1.79 / 2.81 us per trace event
-after, 2.05 / 3.00 before; the fold alone 1.24 / 1.19 us after, 1.15 / 1.23 before: the
-change is within this machine's noise, as a 5 % cut of the fold's instructions would be.
-At 100k, side by side once (2 repeats, what the load left time for): 1.20x after, 1.19x
-before (not met); the pipeline 2.29 / 2.20 us per event, the fold alone 1.64 / 1.66 us.
-On 2026-12-06, at load 1-6 (3 and 5
-repeats): like for like, ``assocsim run`` takes 1.11x-1.22x SimPy's CPU at
-10k and 1.17x at 100k (not met; 1.15x / 1.08x measured before at load 1-5: the spread is
-the machine's); its bare world alone 0.97x-1.00x / 0.98x, so the report pipeline (1.65-2.0
-us per trace event at 10k, 2.1 us at 100k, 13-18 % of a run) is the whole difference. The
-fold alone costs 0.94-1.08 us per event at 10k (1.13 us before 361f85c): folded between
-the machines' steps it costs 0.7 us more (presumably the caches, shared with the run), and
-more at 100k, its tables growing. Why the fold costs more within the run than alone, counted by
-cachegrind (instructions and simulated L1 data-cache misses, deterministic whatever the
-load; 2,000 purchases, 34,601 events, the tree of d47975a): the fold within the run
-(``assocsim run`` less the no-op sink) executes 6,290 instructions and misses the L1 data
-cache 116 times per event; replayed alone (the recorded run folded, less the recorded run,
-the replay loop included) 7,770 instructions but 67 misses. Within the run it does less
-work but waits on memory more: between two events the machines' steps evict the
-builder's and the ledger's tables, and a receipt's facts sit in four or five records of
-different dicts (the report's record, the ledger's receipt and (receipt, phone) records,
-``bound``, ``shown``). The collector is not the cause (its time within a 10k run: 0.12 s
-with the report, 0.10 s without, of 2.2-2.7 s), nor a ``TraceEvent`` per event (a sink
-gets none), and folding in batches does not help: a sink buffering 256 to 65,536 events
-and folding each batch measured no better than the direct one (its tuple per event costs
-what the warm caches save). With
-d1c5867, 15aef44 and fec28db (the ledger's and the report's handlers called straight from
-one dispatch entry per message class, the report's handed the receipt's record; a
-(receipt, address) record found in the ledger's handler; a push timer's receipt named by
-its record): 5,939 instructions and 102 misses per event (-6 %, -12 %). SimPy's driver
-costs about 3,100 instructions per event more than the bare world (3,000 purchases), so
-``assocsim run`` would be level with a fold of about half today's instructions and the
-misses of the fold alone. The drivers dispatching by message class once was built and
-taken out again (eccc2a1 and 5a5655d, reverted in 7c8f8f0): a sink handed out a tap per
-kind and class, which the effects interpreter and the actor called through a dict by
-``type(message)``. Counted by cachegrind with ``PYTHONHASHSEED=0`` and compiled trees
-(2,000 purchases), the pipeline went from 6,681 to 6,617 instructions per event (-1 %)
-and from 122 to 131 L1 misses, and a no-op sink's hand-over from 677 to 1,278
-instructions: the lookup the drivers gained cost what the dispatch it removed did. Where
-that tree's 6,617 went (the run counted with one part left out at a time): the ledger's
-handlers 2,655, the builder's skeleton (record lookup and naming, notes, timers) about
-2,134, the hand-over 1,278, the report's own handlers 831. Designs that would get
-there, none built: one record per receipt shared by the report and the ledger, found by one
-probe (one cache line or two instead of four or five records); or the two modules
-compiled (mypyc), which the planted ledgers' subclasses and the explorer's ``fork``
-would have to allow. The scaling sweep was not run again on 2026-12-07: on the loaded
-machine its 1M size could not finish in the session (its 10k child took 302 us of CPU per
-purchase, the load's cache contention included). Before these changes: per purchase,
-183 / 200 / 219 us of CPU at 10k /
-100k / 1M: 1.19x, and 206 / 222 / 236 us (1.15x) in a second run of the same code: flat
-within 1.20x in both (one run per size each, a margin the machine's noise could take);
-the collector 5 / 4 / 4 % of it, since what survives a middle collection is frozen too
-(e1edcc8; before, 198 / 209 / 244 us, 1.23x, the collector 5 / 4 / 11 % with 10 full
-passes at 1M), and ``generate_workload`` 12.2 / 12.1 / 12.8 us (flat under the run's
-policy). What still grows is a heap of 4 GB whose tables (the ledger's, the report's, the
-store's, the phones') are probed at random, so that each probe misses the caches more
-often (presumably). Retiring a receipt's facts once its promises are settled would bound
-the fold's part, but the trace gives no moment after which a receipt cannot be named again
-(``scenarios/_sim/_promises.py``).
+Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
+like, ``assocsim run`` takes 1.16x-1.17x SimPy's CPU at 10k and 1.20x at 100k; its bare
+world alone is level with SimPy (0.98x-1.04x at 10k, 1.00x-1.03x at 100k), so the report
+pipeline is the whole gap. Measured on 2026-12-07 with the tree of 4dd5706 (one record per
+receipt, below) and the one before it side by side: at 10k (5 repeats, alternated twice,
+load 1.6-2.3) like for like 1.17x / 1.16x after, 1.22x / 1.18x before; the pipeline 2.00 /
+1.47 us per trace event after, 1.92 / 2.01 before (12-16 % of the run); the fold alone
+0.93 / 0.93 us per event after, 1.08 / 1.04 before. At 100k (3 repeats, once each; after at
+load 4.6-5.0, before at 1.7-2.8): like for like 1.20x both; the pipeline 2.15 us per event
+after, 2.33 before (14 % / 17 % of the run); the fold alone 1.30 / 1.46 us. Folded between
+the machines' steps the fold costs about twice what it costs alone, as the steps evict
+its tables and code from the caches.
+
+Where the pipeline's work goes, counted by cachegrind (deterministic whatever the load;
+``PYTHONHASHSEED=0``; ``assocsim run`` less the bare world, per event; 2,000 purchases are
+34,601 events, 20,000 are 345,051): before 4dd5706, 6,722 instructions and 116.6 simulated
+L1 data-cache misses per event at 2k, 6,745 and 126.0 at 20k; with it (the ledger's and
+the report's facts of a receipt in one record, found by one probe of the receipt id, no
+tuple built per event) 6,651 and 113.3 at 2k, 6,512 and 116.5 at 20k: instructions -1 %
+and -3 %, misses -3 % and -8 %, the more receipts the more it saves (the bare world counted
+on the tree before; the tree after's own counts 4.1 M instructions more at 2k, the import
+of the changed modules). Of the instructions, by the last split (2,000 purchases, before
+4dd5706): the ledger's handlers about 2,650, the builder's skeleton (finding the record,
+notes, timers) 2,130, handing the events over 1,280, the report's own handlers 830. SimPy's
+driver costs about 3,100 instructions per event more than the bare world, so ``assocsim
+run`` would be level with a pipeline of about half today's instructions and the misses of
+the fold alone (67 per event at d47975a).
+
+Tried and measured, not kept: folding in batches (a sink buffering 256 to 65,536 events:
+no better, its tuple per event costs what the warm caches save); a tap per message class
+in the drivers (eccc2a1, 5a5655d, reverted in 7c8f8f0: -1 % instructions, more misses, the
+hand-over twice as dear). Kept, each within this machine's noise on the wall clock: one
+dispatch entry per message class calling the ledger's and the report's handlers (d1c5867,
+15aef44, fec28db: -6 % instructions, -12 % misses), and one record per receipt (4dd5706,
+above). What would meet the target: a pipeline that does not run Python per event (the
+fold compiled, which the planted ledgers' subclasses and the explorer's ``fork`` must
+allow, and no compiler at install time is allowed), or a world faster than SimPy's driver
+by the pipeline's share (12-17 % of a run today).
+
+Scaling (not re-run since 2026-12-06: the loaded machine could not finish 1M in a
+session): 183 / 200 / 219 us of CPU per purchase at 10k / 100k / 1M (1.19x), and 206 / 222
+/ 236 us (1.15x) in a second run: flat within 1.20x in both, a thin margin; the collector
+5 / 4 / 4 % of it; ``generate_workload`` 12.2 / 12.1 / 12.8 us. What still grows is a heap
+of 4 GB whose tables are probed at random. Retiring a receipt's facts once its promises are
+settled would bound the fold's part, but the trace gives no moment after which a receipt
+cannot be named again (``scenarios/_sim/_promises.py``).
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
         [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
