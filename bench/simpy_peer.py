@@ -87,7 +87,7 @@ pipeline is the whole gap. Measured on 2026-12-07 with the tree of 4dd5706 (one 
 receipt, below) and the one before it side by side: at 10k (5 repeats, alternated twice,
 load 1.6-2.3) like for like 1.17x / 1.16x after, 1.22x / 1.18x before; the pipeline 2.00 /
 1.47 us per trace event after, 1.92 / 2.01 before (12-16 % of the run); the fold alone
-0.93 / 0.93 us per event after, 1.08 / 1.04 before. At 100k (3 repeats, once each; after at
+0.93 / 0.93 us per event after, 1.08 / 1.06 before. At 100k (3 repeats, once each; after at
 load 4.6-5.0, before at 1.7-2.8): like for like 1.20x both; the pipeline 2.15 us per event
 after, 2.33 before (14 % / 17 % of the run); the fold alone 1.30 / 1.46 us. Folded between
 the machines' steps the fold costs about twice what it costs alone, as the steps evict
