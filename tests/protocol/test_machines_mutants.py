@@ -12,6 +12,7 @@ from protocol import (
     AssociationResponse,
     CloudConfig,
     CloudMachine,
+    Effects,
     InMemoryStore,
     LocalProtocolError,
     PurchaseUpload,
@@ -19,12 +20,14 @@ from protocol import (
     ReceiptKey,
     RetryPolicy,
     RuleRecommender,
+    Send,
     Subscribe,
     phone_address,
 )
 from protocol._machines._lifecycle import ReceiptState, receipt_state
-from protocol.lowlevel import Resend
+from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_upload, sent_pushes
+from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.one_product_refused import OneProductRefusedConfig
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.unlearning_cloud import UnlearningCloud
@@ -120,3 +123,21 @@ def test_a_resent_push_is_kept_until_acknowledged_or_given_up() -> None:
 
 def test_a_cloud_forgetting_a_push_at_its_first_resend_is_caught() -> None:
     assert after_a_resend(ResendForgettingCloud) == (ReceiptState.DELIVERED, 0)
+
+
+# --------------------------------------------------------------------------- the outbox
+
+
+def acknowledged_twice(outbox_class: type[Outbox]) -> tuple[Effects, Effects]:
+    """An outbox's answers to the first and to a repeated acknowledgement of one key."""
+    outbox = outbox_class(RetryPolicy(first_delay=1.0))
+    outbox.send("k", Send(phone_address(ALICE), Subscribe(ALICE)), 0.0)
+    return outbox.acknowledge("k"), outbox.acknowledge("k")
+
+
+def test_a_repeated_acknowledgement_changes_nothing() -> None:
+    assert acknowledged_twice(Outbox) == (Effects(cancels=(Resend("k"),)), Effects())
+
+
+def test_an_outbox_echoing_every_acknowledgement_is_caught() -> None:
+    assert acknowledged_twice(EchoingOutbox)[1] == Effects(cancels=(Resend("k"),))
