@@ -55,9 +55,10 @@ the memory per purchase: (peak RSS - RSS before the run) / N, from ``/proc/self/
 What that memory is made of (``--parts``: the same run repeated by hand in the child,
 then the live objects of each part walked with ``gc.get_referents`` and summed by
 ``sys.getsizeof``, each object counted once, in this order). At 100k purchases, of
-about 4.4 kB of peak RSS per purchase, 3.7 kB are live at the end (5.3 and 4.5 kB before
-the ledger and the report kept a record per receipt, 9700ccb and 115ffa4; 4.6 and 3.9 kB
-before notes were named by those records, 361f85c):
+about 3.95 kB of peak RSS per purchase, 3.4 kB are live at the end (4.3 and 3.7 kB before
+the ledger and the report shared one record per receipt, 4dd5706, measured side by side
+with it on 2026-12-07 by ``--child 100000 --parts``; 5.3 and 4.5 kB before 9700ccb and
+115ffa4, 4.6 and 3.9 kB before 361f85c):
 
 * the workload, ~520 B: a ``PlannedPurchase`` with its items and ids, kept all run;
 * the cloud's store, ~800 B: the binding (the upload and its items), the pending push,
@@ -66,7 +67,7 @@ before notes were named by those records, 361f85c):
   recommender's cache of ranked baskets is cleared when full: 0 to ~13 MB);
 * the POS machines, ~160 B (each ``Checkout`` and its upload record) and the phone
   machines, ~680 B (ask plans, outbox entries, each ``Delivery`` shown);
-* the report builder, ~1.3 kB (measured before 4dd5706; 2.1 kB, then 1.4 kB before
+* the report builder, ~960 B (1.27 kB before 4dd5706; 2.1 kB, then 1.4 kB before
   that), the largest part: no ``TraceEvent`` is kept (none is even made for it), but the
   promise ledger keeps a record per receipt (arrival, flags, the named phone, the binding,
   and per phone it reached: delivered, answered, received, first shown ...), the report's
