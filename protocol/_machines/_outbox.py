@@ -50,9 +50,11 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """How long to wait for an acknowledgement after send number ``attempt`` (1, 2, ...)."""
-        if attempt > 64:  # factor ** attempt would overflow long after max_delay is reached
+        try:
+            grown = self.first_delay * self.factor ** (attempt - 1)
+        except OverflowError:  # factor ** attempt: long after max_delay is reached
             return self.max_delay
-        return min(self.first_delay * self.factor ** (attempt - 1), self.max_delay)
+        return min(grown, self.max_delay)
 
     def give_up_after(self) -> float:
         """The time from the first send to giving up: the sum of every wait."""

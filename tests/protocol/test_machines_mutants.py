@@ -5,6 +5,8 @@ and passes on the real code; the tests beside each show the mutant is caught.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from protocol import (
@@ -27,6 +29,7 @@ from protocol import (
 from protocol._machines._lifecycle import ReceiptState, receipt_state
 from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_upload, sent_pushes
+from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.one_product_refused import OneProductRefusedConfig
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
@@ -141,3 +144,27 @@ def test_a_repeated_acknowledgement_changes_nothing() -> None:
 
 def test_an_outbox_echoing_every_acknowledgement_is_caught() -> None:
     assert acknowledged_twice(EchoingOutbox)[1] == Effects(cancels=(Resend("k"),))
+
+
+# --------------------------------------------------------------------------- backoff
+
+
+def slow_and_constant_delays(policy_class: type[RetryPolicy]) -> tuple[list[float], list[float]]:
+    """Sends 1-199 of a backoff growing 1% a time, and sends 60-70 of a constant one."""
+    slow = policy_class(first_delay=1.0, factor=1.01, max_delay=60.0)
+    constant = policy_class(first_delay=1.0, factor=1.0, max_delay=60.0)
+    return [slow.delay(n) for n in range(1, 200)], [constant.delay(n) for n in range(60, 71)]
+
+
+def test_a_backoff_grows_by_its_factor_at_every_send_however_many() -> None:
+    # CODE FIX found by the audit: the delay jumped to max_delay at send 65 whatever the
+    # policy; now only an overflowing factor ** attempt gives max_delay.
+    slow, constant = slow_and_constant_delays(RetryPolicy)
+    assert all(b == pytest.approx(min(a * 1.01, 60.0)) for a, b in itertools.pairwise(slow))
+    assert constant == [1.0] * 11
+    assert RetryPolicy(factor=2.0).delay(10**6) == RetryPolicy().max_delay  # no OverflowError
+
+
+def test_the_old_delay_jumping_at_send_65_is_caught() -> None:
+    slow, constant = slow_and_constant_delays(CappedAttemptPolicy)
+    assert (slow[64], constant[5]) == (60.0, 60.0)  # sends 65: max_delay, not ~1.9 and 1.0
