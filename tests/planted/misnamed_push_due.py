@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from protocol import CLOUD, Address, PushDue
 from scenarios import ReportBuilder
-from scenarios._sim._report import _R_NAMED
+from scenarios._sim._report import _R_MERCHANT, _R_NAMED
 
 __all__ = ["MisnamedPushDue"]
 
@@ -20,7 +20,9 @@ __all__ = ["MisnamedPushDue"]
 class MisnamedPushDue(ReportBuilder):
     def fired(self, t: float, actor: Address, key: object) -> None:
         if actor == CLOUD and type(key) is PushDue:
-            record = self._by_id.get(key.receipt_id)
+            record = self._by_id.get(key.receipt_id)  # found as ReportBuilder.fired does
+            if record is None or record[_R_MERCHANT] != key.merchant_id:
+                record = self._by_key.get((key.receipt_id, key.merchant_id))
             if record is not None:
                 self._last_t = t
                 self._ledger.push_due(record[_R_NAMED])  # the bug: the phone, not the name
