@@ -21,8 +21,9 @@ from typing import Any
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, example, find, given, settings
 
-from scenarios._sim._promises import Judgement, PromiseLedger
+from scenarios._sim._promises import OWNED, RECEIPT_NAME, Judgement, PromiseLedger
 from tests.planted.dual_sent_at_delivered import DualSentAtDelivered
+from tests.planted.eager_records import EagerRecords
 from tests.scenarios import promises_before
 
 CLOUD = "cloud"
@@ -257,6 +258,38 @@ def disagreement(
     return None
 
 
+def layout_disagreement(
+    events: Sequence[Event], make: Callable[[float], PromiseLedger] = PromiseLedger
+) -> str | None:
+    """How the records of a ledger fed ``events`` by name differ from the reference's
+    tables re-stated as records (None: alike): a record per receipt the reference has any
+    fact of (kept only once a handler wrote to it), its receipt's facts, then a group per
+    address it reached, in address order (equal facts, equal records: the explorer's
+    monitor state), each with the reference's ``(receipt, address)`` facts and its first
+    ``shown`` of ``(address, receipt)``."""
+    reference = promises_before.PromiseLedger(PUSH_TIMEOUT)
+    by_name(reference, events)
+    ledger = make(PUSH_TIMEOUT)
+    by_name(ledger, events)
+    pairs, shown = reference._pairs, reference.shown
+    names = [*reference._receipts, *(r for r, _ in pairs), *(r for _, r in shown)]
+    expected = {}
+    for name in dict.fromkeys(names):
+        facts = reference._receipts.get(name, [None, 0, None, None])
+        binding = reference.bound.get(name)
+        record: list[Any] = [name, *facts, *(binding or (None, None, None))]
+        assert len(record) == OWNED
+        addresses = {a for r, a in pairs if r == name} | {a for a, r in shown if r == name}
+        for address in sorted(addresses):
+            group = pairs.get((name, address), [None, None, None, False, None, None])
+            record += [address, *group, shown.get((address, name))]
+        expected[name] = record
+    got = {record[RECEIPT_NAME]: record for record in ledger.records()}
+    if got != expected:
+        return f"records {got} != the reference's facts as records {expected}"
+    return None
+
+
 # A run the properties must hold on whatever hypothesis draws: m1/R1 bound to phone A, a
 # dual-send and an answer to B (a mismatched requester), then timeout pushes to both;
 # m2/R1 (the same id at another merchant) bound to C, shown twice.
@@ -288,6 +321,16 @@ def test_the_ledger_judges_as_the_reference(events: list[Event]) -> None:
     assert disagreement(events) is None
 
 
+@settings(
+    max_examples=max(300, settings().max_examples),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(RUNS)
+@example(_SHARP)
+def test_each_record_holds_the_references_facts_in_their_slots(events: list[Event]) -> None:
+    assert layout_disagreement(events) is None
+
+
 def test_the_sharp_run_breaks_the_promises_it_is_meant_to() -> None:
     # not a vacuous example: both timeout pushes and the second shown are violations
     ledger = PromiseLedger(PUSH_TIMEOUT)
@@ -310,3 +353,12 @@ def test_the_dual_sent_slot_at_the_delivered_offset_is_told_apart() -> None:
     why = disagreement(found, DualSentAtDelivered)
     assert why is not None and "after the dual-send" in why
     assert disagreement(_SHARP, DualSentAtDelivered) is not None
+
+
+def test_a_record_kept_though_nothing_was_written_is_told_apart() -> None:
+    # planted: tests/planted/eager_records.py; the verdicts are alike, the records not
+    request = _message("send", "phone:B", CLOUD, "association-request", "m2/R1", {"request_id": 1})
+    assert disagreement([request], EagerRecords) is None
+    assert layout_disagreement([request]) is None
+    why = layout_disagreement([request], EagerRecords)
+    assert why is not None and "'m2/R1'" in why
