@@ -24,6 +24,7 @@ from protocol import (
     RuleRecommender,
     Send,
     Subscribe,
+    Timer,
     phone_address,
 )
 from protocol._machines._lifecycle import ReceiptState, receipt_state
@@ -33,6 +34,7 @@ from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.one_product_refused import OneProductRefusedConfig
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
+from tests.planted.silent_resume_outbox import SilentResumeOutbox
 from tests.planted.unlearning_cloud import UnlearningCloud
 
 # --------------------------------------------------------------------------- the smallest config
@@ -144,6 +146,28 @@ def test_a_repeated_acknowledgement_changes_nothing() -> None:
 
 def test_an_outbox_echoing_every_acknowledgement_is_caught() -> None:
     assert acknowledged_twice(EchoingOutbox)[1] == Effects(cancels=(Resend("k"),))
+
+
+SUBSCRIBE = Send(phone_address(ALICE), Subscribe(ALICE))
+
+
+def resumed(outbox_class: type[Outbox]) -> tuple[Effects, Effects]:
+    """A key sent at 0 and resumed at 10 (a restart), then its re-send timer fired."""
+    outbox = outbox_class(RetryPolicy(first_delay=1.0, factor=2.0, max_attempts=3))
+    outbox.send("k", SUBSCRIBE, 0.0)
+    return outbox.resume(10.0), outbox.resend_due("k", 12.0).effects
+
+
+def test_a_restart_sends_everything_waiting_again_as_its_next_attempt() -> None:
+    # Send 2 at once, its timer delay(2) later; send 3 at that timer is the last.
+    assert resumed(Outbox) == (
+        Effects(sends=(SUBSCRIBE,), timers=(Timer(12.0, Resend("k")),)),
+        Effects(sends=(SUBSCRIBE,), timers=(Timer(16.0, Resend("k")),)),
+    )
+
+
+def test_an_outbox_silent_at_a_restart_is_caught() -> None:
+    assert resumed(SilentResumeOutbox)[0] == Effects(timers=(Timer(12.0, Resend("k")),))
 
 
 # --------------------------------------------------------------------------- backoff
