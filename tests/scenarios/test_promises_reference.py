@@ -15,6 +15,7 @@ the dual-sent slot read at the delivered offset, must be told apart.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, example, find, given, settings
 from scenarios._sim._promises import OWNED, RECEIPT_NAME, Judgement, PromiseLedger
 from tests.planted.dual_sent_at_delivered import DualSentAtDelivered
 from tests.planted.eager_records import EagerRecords
+from tests.planted.shared_record_fork import shared_record_fork
 from tests.scenarios import promises_before
 
 CLOUD = "cloud"
@@ -189,9 +191,10 @@ def _runs(draw: st.DrawFn) -> list[Event]:
 RUNS = _runs()
 
 
-def by_name(ledger: Any, events: Sequence[Event]) -> None:
-    """Feed ``ledger`` as ``assocsim check`` does: each receipt by its name."""
-    for t, event in enumerate(events):
+def by_name(ledger: Any, events: Sequence[Event], start: int = 0) -> None:
+    """Feed ``ledger`` as ``assocsim check`` does: each receipt by its name (the first
+    event at t=``start``)."""
+    for t, event in enumerate(events, start):
         if event[0] == "message":
             _, kind, frm, to, typ, receipt, body = event
             ledger.message(kind, frm, to, typ, receipt, float(t), body)
@@ -290,6 +293,27 @@ def layout_disagreement(
     return None
 
 
+def fork_disagreement(
+    events: Sequence[Event], cut: int, fork: Callable[[PromiseLedger], PromiseLedger]
+) -> str | None:
+    """Feed ``events`` up to ``cut``, fork the ledger there and feed the rest to the fork:
+    how the origin's records moved or the fork judges otherwise than a ledger fed the
+    whole run (None: neither). Times are the event's place in the whole run."""
+    end = float(len(events))
+    whole = PromiseLedger(PUSH_TIMEOUT)
+    by_name(whole, events)
+    origin = PromiseLedger(PUSH_TIMEOUT)
+    by_name(origin, events[:cut])
+    before = copy.deepcopy(origin._receipts)
+    forked = fork(origin)
+    by_name(forked, events[cut:], start=cut)
+    if origin._receipts != before:
+        return f"the origin's records moved: {before} -> {origin._receipts}"
+    if verdicts(forked.judge(end)) != verdicts(whole.judge(end)):
+        return "the fork judges otherwise than the whole run"
+    return None
+
+
 # A run the properties must hold on whatever hypothesis draws: m1/R1 bound to phone A, a
 # dual-send and an answer to B (a mismatched requester), then timeout pushes to both;
 # m2/R1 (the same id at another merchant) bound to C, shown twice.
@@ -329,6 +353,22 @@ def test_the_ledger_judges_as_the_reference(events: list[Event]) -> None:
 @example(_SHARP)
 def test_each_record_holds_the_references_facts_in_their_slots(events: list[Event]) -> None:
     assert layout_disagreement(events) is None
+
+
+@settings(
+    max_examples=max(300, settings().max_examples),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(RUNS, st.integers(0, 60))
+@example(_SHARP, 9)
+def test_a_fork_shares_no_record_with_its_origin(events: list[Event], cut: int) -> None:
+    assert fork_disagreement(events, min(cut, len(events)), PromiseLedger.fork) is None
+
+
+def test_a_fork_sharing_the_records_is_told_apart() -> None:
+    # planted: tests/planted/shared_record_fork.py; the dual-send to A after the cut
+    why = fork_disagreement(_SHARP, 9, shared_record_fork)
+    assert why is not None and "the origin's records moved" in why
 
 
 def test_the_sharp_run_breaks_the_promises_it_is_meant_to() -> None:
