@@ -127,6 +127,13 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
         lambda phone, receipt: ("note", phone, "shown", receipt, "shown"), _phones, _receipts
     ),
     st.builds(lambda phone: ("note", phone, "already-shown", None, ""), _phones),
+    st.builds(lambda phone: ("note", phone, "shown", None, "shown"), _phones),
+    st.builds(  # a fault on a message: an acknowledgement dropped, an upload duplicated
+        lambda kind, typ, receipt: _message(kind, "phone:A", CLOUD, typ, receipt, {}),
+        st.sampled_from(("drop", "duplicate", "delay")),
+        st.sampled_from(("push-ack", "purchase-upload", "association-push")),
+        _receipts,
+    ),
     st.builds(
         lambda actor, receipt, typ: ("note", actor, "gave-up", receipt, f"gave up on {typ}"),
         st.sampled_from((CLOUD, *PHONES, *POSES)),
@@ -213,8 +220,11 @@ def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
         if event[0] == "message":
             _, kind, frm, to, typ, receipt, body = event
             handler = ledger.handler(kind, typ)
-            if handler is not None:
-                handler(frm, to, None if receipt is None else ledger.record(receipt), t, body)
+            if kind not in {"send", "recv"}:  # a fault: by name, as the report does
+                ledger.message(kind, frm, to, typ, receipt, float(t), body)
+            elif handler is not None:
+                record = None if receipt is None else ledger.record(receipt)
+                handler(frm, to, record, float(t), body)
         elif event[0] == "note":
             _, actor, typ, receipt, detail = event
             if typ == "shown" and receipt is not None:
