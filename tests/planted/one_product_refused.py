@@ -1,7 +1,9 @@
-"""Planted: a :class:`~protocol.CloudConfig` that refuses ``max_products=1`` (its
-``whole_number(1)`` minimum made 2), a survivor of the mutation audit of the cloud: the
-config test refused 0 and a float but never accepted the smallest valid value, so a
-scenario asking for one associated product would stop at its start.
+"""Planted: a :class:`~protocol.CloudConfig` that refuses ``max_products=1`` and a
+:class:`~protocol.RetryPolicy` that refuses ``max_attempts=1`` (each one's
+``whole_number(1)`` minimum made 2), survivors of the mutation audit of the cloud and the
+outbox: the config tests refused 0 and a float but never accepted the smallest valid
+value, so a scenario asking for one associated product, or for one send and no re-send,
+would stop at its start.
 
 Made from the real class's source with that one edit (:func:`tests.planted.mutant.mutant`).
 ``tests/protocol/test_machines_mutants.py`` catches it.
@@ -12,10 +14,10 @@ from __future__ import annotations
 import ast
 from typing import cast
 
-from protocol import CloudConfig
+from protocol import CloudConfig, RetryPolicy
 from tests.planted.mutant import mutant
 
-__all__ = ["OneProductRefusedConfig"]
+__all__ = ["OneProductRefusedConfig", "OneSendRefusedPolicy"]
 
 
 class _MinimumTwo(ast.NodeTransformer):
@@ -27,3 +29,4 @@ class _MinimumTwo(ast.NodeTransformer):
 
 
 OneProductRefusedConfig = cast(type[CloudConfig], mutant(CloudConfig, _MinimumTwo()))
+OneSendRefusedPolicy = cast(type[RetryPolicy], mutant(RetryPolicy, _MinimumTwo()))

@@ -32,7 +32,7 @@ from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
-from tests.planted.one_product_refused import OneProductRefusedConfig
+from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
 from tests.planted.unlearning_cloud import UnlearningCloud
@@ -60,6 +60,22 @@ def test_the_smallest_valid_config_is_accepted_and_obeyed() -> None:
 def test_a_config_refusing_one_product_is_caught() -> None:
     with pytest.raises(LocalProtocolError, match="at least 2"):
         smallest_config_answers(OneProductRefusedConfig)
+
+
+def one_send(policy_class: type[RetryPolicy]) -> bool:
+    """Whether an outbox allowed one send gives up at its first re-send timer."""
+    outbox = Outbox(policy_class(max_attempts=1))
+    outbox.send("k", Send(phone_address(ALICE), Subscribe(ALICE)), 0.0)
+    return outbox.resend_due("k", 2.0).gave_up
+
+
+def test_a_policy_of_one_send_is_accepted_and_never_resends() -> None:
+    assert one_send(RetryPolicy)
+
+
+def test_a_policy_refusing_one_send_is_caught() -> None:
+    with pytest.raises(LocalProtocolError, match="at least 2"):
+        one_send(OneSendRefusedPolicy)
 
 
 # --------------------------------------------------------------------------- step 507: learning
