@@ -1,0 +1,593 @@
+"""The report builder as it was before one record per receipt (commit 4dd5706^), on the
+ledger before it (``tests/scenarios/promises_before.py``): the reference
+``tests/scenarios/test_promises_reference.py`` holds the report to, receipts keyed by
+``(receipt id, merchant id)``. Not to be edited but to follow a deliberate change of a
+figure."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import attrs
+
+from actors import EventKind, EventSink, TraceEvent
+from protocol import (
+    CLOUD,
+    MESSAGE_TYPES,
+    Address,
+    AssociationPush,
+    AssociationRequest,
+    AssociationResponse,
+    ErrorReply,
+    Message,
+    Note,
+    PromotionUpdate,
+    PurchaseUpload,
+    PushDue,
+    PushReason,
+    ReceiptNotice,
+    Subscribe,
+    UploadAck,
+)
+from protocol.lowlevel import (
+    OutboxNote,
+)
+from scenarios._model._durations import format_duration
+from scenarios._model._scenario import Scenario
+from tests.scenarios.promises_before import (
+    Handler,
+    Judgement,
+    PromiseLedger,
+    push_due_receipt,
+    push_timeout_of,
+)
+
+__all__ = ["Report", "ReportBuilder"]
+
+_PHONE = "phone:"
+_TYPE_NAMES: dict[type[Message], str] = {cls: name for name, cls in MESSAGE_TYPES.items()}
+_RECEIVE, _SEND, _NOTE, _TIMER = EventKind.RECEIVE, EventKind.SEND, EventKind.NOTE, EventKind.TIMER
+_DROP, _DUPLICATE, _DELAY = EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY
+_CRASH, _RESTART = EventKind.CRASH, EventKind.RESTART
+
+
+@attrs.frozen
+class Report:
+    """What happened in one run. Every figure is deterministic for a scenario and seed."""
+
+    scenario: str
+    seed: int
+    purchases: int
+    uploads_acknowledged: int
+    requests: int
+    responses: int
+    refusals: int
+    pushes: int
+    mismatches: int
+    dual_sends: int
+    withheld: int
+    delivered: int
+    lost: int
+    duplicates: int
+    deliveries_per_purchase: float
+    latency_p50: float | None  # None: nothing was delivered, so no latency to speak of
+    latency_p95: float | None
+    latency_max: float | None
+    virtual_time: float
+    resent: int = 0
+    gave_up: int = 0
+    dropped_by_loss: int = 0
+    cut_by_partition: int = 0
+    dropped_while_down: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    crashes: int = 0
+    restarts: int = 0
+
+    @property
+    def faults(self) -> int:
+        """Every fault injected: messages dropped, cut, duplicated, reordered; crashes."""
+        return (
+            self.dropped_by_loss
+            + self.cut_by_partition
+            + self.dropped_while_down
+            + self.duplicated
+            + self.reordered
+            + self.crashes
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def format_table(self) -> str:
+        rows = [
+            ("purchases", str(self.purchases)),
+            ("uploads acknowledged", str(self.uploads_acknowledged)),
+            ("requests", str(self.requests)),
+            ("responses", str(self.responses)),
+            ("refusals", str(self.refusals)),
+            ("pushes (timeout)", str(self.pushes)),
+            ("mismatches", str(self.mismatches)),
+            ("dual-sends", str(self.dual_sends)),
+            ("withheld (unsubscribed)", str(self.withheld)),
+            ("deliveries", str(self.delivered)),
+            ("deliveries per purchase", f"{self.deliveries_per_purchase:.3f}"),
+            ("deliveries lost", str(self.lost)),
+            ("duplicate deliveries", str(self.duplicates)),
+            ("delivery latency p50", _latency(self.latency_p50)),
+            ("delivery latency p95", _latency(self.latency_p95)),
+            ("delivery latency max", _latency(self.latency_max)),
+            ("virtual time", format_duration(self.virtual_time)),
+            ("messages re-sent", str(self.resent)),
+            ("given up after retries", str(self.gave_up)),
+        ]
+        if self.faults or self.restarts:
+            rows += [
+                ("faults: dropped (loss)", str(self.dropped_by_loss)),
+                ("faults: cut by partition", str(self.cut_by_partition)),
+                ("faults: dropped (actor down)", str(self.dropped_while_down)),
+                ("faults: duplicated", str(self.duplicated)),
+                ("faults: reordered", str(self.reordered)),
+                ("faults: crashes", str(self.crashes)),
+                ("faults: restarts", str(self.restarts)),
+            ]
+        width = max(len(name) for name, _ in rows)
+        title = f"scenario {self.scenario}, seed {self.seed}"
+        lines = [title, "-" * max(len(title), width + 12)]
+        lines += [f"{name:<{width}}  {value:>10}" for name, value in rows]
+        return "\n".join(lines)
+
+
+def _latency(seconds: float | None) -> str:
+    return "n/a" if seconds is None else format_duration(seconds)
+
+
+def _percentile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
+        return None  # no delivery: no latency (not 0)
+    index = max(0, math.ceil(q * len(ordered)) - 1)
+    return ordered[index]
+
+
+class ReportBuilder(EventSink):
+    """Observer that folds trace events into a :class:`Report`.
+
+    An :class:`~actors.EventSink`: a run's drivers hand it each send, reception, note and
+    timer as a call, without a :class:`~actors.TraceEvent` each (``bench/simpy_peer.py``);
+    any event, from a trace read back for instance, can be given as a TraceEvent too.
+
+    ``settings`` (the :class:`~scenarios.Scenario`, or a trace header's ``settings``)
+    gives the push deadline the ``lost`` judgement uses; without it, the cloud's own push
+    timer stands in for the deadline (see :mod:`scenarios._sim._promises`).
+    """
+
+    def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:
+        # The ledger reads only fields every message of its type has: plain getattr will do
+        # (attribute_field's default is for bodies that may lack one).
+        self._ledger = ledger = PromiseLedger(push_timeout_of(settings), field=getattr)
+        # What the report counts of a receipt is in one record (_R_*), found with the
+        # receipt's name by what a message says of it (receipt id, merchant id): an event
+        # reads one record instead of one set per figure (see PromiseLedger's records).
+        self._receipts: dict[tuple[object, ...], list[Any]] = {}
+        # The trace's name of the receipt of a note no message named yet (TraceEvent.receipt,
+        # its one definition), by (receipt id, merchant id, actor): built and hashed once.
+        self._note_receipts: dict[tuple[object, ...], str | None] = {}
+        self._notes_named: dict[str, bool] = {}  # does the ledger read a note kind's receipt?
+        # A receipt's second and later senders or phones (rare), by (slot, name, who):
+        self._more: set[tuple[int, str | None, str]] = set()
+        # Each request's flags (_SENT, _MISMATCHED, _RESPONDED) by (phone address, request id):
+        # the sent flag is also what identifies a re-sent request.
+        self._requests: dict[tuple[str, int], int] = {}
+        self._gave_up = 0
+        self._refusals: set[tuple[str, int | None, str | None]] = set()
+        # What identifies the other re-sent message types (_SEND_HANDLERS) across re-sends:
+        self._sent_subscribes: set[str] = set()  # phone id
+        self._sent_promotions: set[str] = set()  # sender
+        self._resent = 0
+        self._faults: Counter[str] = Counter()
+        self._last_t = 0.0
+        # Dispatch on the event kind, then on the message's class: one dict lookup finds
+        # what to do, (the ledger's handler, the report's own, whether it names the
+        # receipt), and each is called straight from sent/received: the ledger's first (its
+        # promises are defined there, once), then the report's, handed the receipt's record.
+        self._on_send: dict[type[Message], _Dispatch] = {
+            cls: _dispatch(self, ledger, "send", cls, _SEND_HANDLERS) for cls in _TYPE_NAMES
+        }
+        self._on_recv: dict[type[Message], _Dispatch] = {
+            cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
+        }
+
+    # The four events of every step, as calls (actors.EventSink). Receipts are named by
+    # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
+
+    # sent and received run for most of a run's events: finding the record of a message
+    # naming its receipt and merchant (_BY_FIELDS) is written out here, and both handlers
+    # are called from here, not one from the other (one or two calls fewer per event).
+
+    def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self._last_t = t
+        promise, mine, named = self._on_send[type(message)]
+        if named == _BY_FIELDS:
+            about: Any = message  # a class with both fields (_names)
+            record = self._receipts.get((about.receipt_id, about.merchant_id))
+            if record is None:
+                record = self._new_record(t, sender, recipient, message)
+            receipt = record[_R_NAME]
+        elif named:
+            record, receipt = self._message_receipt(t, sender, recipient, message)
+        else:
+            record, receipt = _NO_RECORD, None
+        if promise is not None:
+            promise(sender, recipient, receipt, t, message)
+        if mine is not None:
+            mine(record, sender, recipient, t, message)
+
+    def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
+        self._last_t = t
+        promise, mine, named = self._on_recv[type(message)]
+        if named == _BY_FIELDS:
+            about: Any = message  # a class with both fields (_names)
+            record = self._receipts.get((about.receipt_id, about.merchant_id))
+            if record is None:
+                record = self._new_record(t, sender, recipient, message)
+            receipt = record[_R_NAME]
+        elif named:
+            record, receipt = self._message_receipt(t, sender, recipient, message)
+        else:
+            record, receipt = _NO_RECORD, None
+        if promise is not None:
+            promise(sender, recipient, receipt, t, message)
+        if mine is not None:
+            mine(record, sender, recipient, t, message)
+
+    def noted(self, t: float, actor: Address, note: Note) -> None:
+        self._last_t = t
+        kind = note.kind
+        receipt: str | None = None
+        named = self._notes_named.get(kind)
+        if named is None:  # the ledger asked once per kind of note
+            named = self._notes_named[kind] = self._ledger.reads_note_receipt(kind)
+        if named:
+            # A note naming its merchant names its receipt as the messages about it do
+            # (TraceEvent.receipt: MERCHANT/RECEIPT): the name their record keeps.
+            merchant = note.merchant_id
+            record = None if merchant is None else self._receipts.get((note.receipt_id, merchant))
+            receipt = record[_R_NAME] if record is not None else self._note_receipt(t, actor, note)
+        self._ledger.note(actor, kind, receipt, t, note.detail)
+        if kind == OutboxNote.GAVE_UP:
+            self._gave_up += 1
+
+    def _note_receipt(self, t: float, actor: Address, note: Note) -> str | None:
+        """``TraceEvent.receipt`` of a note: the name of the record of its receipt if a
+        message made one, else built once per (receipt id, merchant id, actor)."""
+        merchant = note.merchant_id
+        if merchant is not None:
+            record = self._receipts.get((note.receipt_id, merchant))
+            if record is not None:
+                name: str | None = record[_R_NAME]
+                return name
+        key = (note.receipt_id, merchant, actor)
+        receipt = self._note_receipts.get(key, _UNNAMED)
+        if receipt is _UNNAMED:
+            receipt = TraceEvent(t, _NOTE, actor, actor, None, note).receipt
+            self._note_receipts[key] = receipt
+        return cast(str | None, receipt)
+
+    def _message_receipt(
+        self, t: float, sender: Address, recipient: Address, message: Message
+    ) -> tuple[list[Any], str | None]:
+        """The record of the message's receipt (a refusal's: none) and
+        ``TraceEvent.receipt`` of the message, from the names already made."""
+        if type(message) is ErrorReply:  # named by its POS too: rare, not kept
+            return _NO_RECORD, TraceEvent(t, _SEND, sender, recipient, message).receipt
+        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
+        record = self._receipts.get(key)
+        if record is None:
+            record = self._new_record(t, sender, recipient, message)
+        return record, record[_R_NAME]
+
+    def _new_record(
+        self, t: float, sender: Address, recipient: Address, message: Message
+    ) -> list[Any]:
+        """The record of a receipt first named by ``message``: its name is the event's."""
+        key = (getattr(message, "receipt_id", None), getattr(message, "merchant_id", None))
+        name = TraceEvent(t, _SEND, sender, recipient, message).receipt
+        record = self._receipts[key] = [name, None, None, False, None, None, None, None, None]
+        return record
+
+    def _first(self, record: list[Any], slot: int, who: str) -> bool:
+        """Is ``who`` new in ``slot`` of the receipt's ``record`` (a first sender of a
+        message, a first phone)? The first is kept in the record, the rest in _more."""
+        first = record[slot]
+        if first is None:
+            record[slot] = who
+            return True
+        if first == who:
+            return False
+        key = (slot, record[_R_NAME], who)
+        if key in self._more:
+            return False
+        self._more.add(key)
+        return True
+
+    def fired(self, t: float, actor: Address, key: object) -> None:
+        self._last_t = t
+        if actor == CLOUD:
+            # A PushDue's receipt by the name its record keeps (the upload that armed it
+            # made one), else named afresh (push_due_receipt: the trace's name, the same).
+            record = (
+                self._receipts.get((key.receipt_id, key.merchant_id))
+                if type(key) is PushDue
+                else None
+            )
+            pushed = record[_R_NAME] if record is not None else push_due_receipt(key)
+            if pushed is not None:
+                self._ledger.push_due(pushed)
+
+    def __call__(self, event: TraceEvent) -> None:
+        t, kind, sender, recipient, message, note, detail = event
+        if message is not None:
+            if kind is _SEND:
+                self.sent(t, sender, recipient, message)
+            elif kind is _RECEIVE:
+                self.received(t, sender, recipient, message)
+            else:
+                self._last_t = t
+                self._ledger.message(
+                    kind,
+                    sender,
+                    recipient,
+                    _TYPE_NAMES[type(message)],
+                    event.receipt,
+                    t,
+                    message,
+                )
+                if kind is _DROP:
+                    self._faults[f"drop-{detail}"] += 1
+                elif kind is _DUPLICATE or kind is _DELAY:
+                    self._faults[kind] += 1
+        elif kind is _TIMER:
+            self.fired(t, sender, detail)
+        elif kind is _NOTE and note is not None:
+            self.noted(t, sender, note)
+        else:
+            self._last_t = t
+            if kind is _CRASH or kind is _RESTART:
+                self._faults[kind] += 1
+
+    # The report's own handlers, one per (kind, message class) it counts: see the tables.
+    # Each is called after the ledger's handler of the same event, with the record of the
+    # event's receipt (_NO_RECORD if it names none).
+
+    def _send_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_UPLOADER, frm):
+            self._resent += 1
+            return
+        if record[_R_PURCHASED_AT] is None:
+            record[_R_PURCHASED_AT] = m.purchased_at
+
+    def _send_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        key = (frm, m.request_id)
+        flags = self._requests.get(key, 0)
+        if flags & _SENT:
+            self._resent += 1
+        else:
+            self._requests[key] = flags | _SENT
+
+    def _send_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_PUSHED_TO, m.phone_id):
+            self._resent += 1
+
+    def _send_notice(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if not self._first(record, _R_NOTICE_FROM, frm):
+            self._resent += 1
+
+    def _send_subscribe(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if m.phone_id in self._sent_subscribes:
+            self._resent += 1
+        else:
+            self._sent_subscribes.add(m.phone_id)
+
+    def _send_promotion(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if frm in self._sent_promotions:
+            self._resent += 1
+        else:
+            self._sent_promotions.add(frm)
+
+    def _recv_upload(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to == CLOUD and record[_R_NAMED] is None:
+            record[_R_NAMED] = m.phone_id
+
+    def _recv_request(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to == CLOUD:
+            named = record[_R_NAMED]
+            if named is not None and named != m.phone_id:
+                key = (frm, m.request_id)
+                self._requests[key] = self._requests.get(key, 0) | _MISMATCHED
+
+    def _recv_upload_ack(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if record[_R_NAME] is not None and to != CLOUD and not to.startswith(_PHONE):
+            record[_R_ACKNOWLEDGED] = True
+
+    def _recv_response(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to != CLOUD and to.startswith(_PHONE):
+            key = (to, m.request_id)
+            self._requests[key] = self._requests.get(key, 0) | _RESPONDED
+
+    def _recv_error(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to != CLOUD and to.startswith(_PHONE):
+            self._refusals.add((to, m.request_id, m.receipt_id))
+
+    def _recv_push(self, record: list[Any], frm: str, to: str, t: float, m: Any) -> None:
+        if to != CLOUD and to.startswith(_PHONE):
+            phone = to.removeprefix(_PHONE)
+            if m.reason is PushReason.DUAL_SEND:
+                self._first(record, _R_DUAL_SENT_TO, phone)
+            else:
+                self._first(record, _R_TIMEOUT_PUSHED_TO, phone)
+
+    def judgement(self) -> Judgement:
+        """The promises broken so far, with their receipts and reasons: ``lost`` and
+        ``duplicates`` are counts of these, as ``assocsim check`` lists them."""
+        return self._ledger.judge(self._last_t)
+
+    def latencies(self) -> list[float]:
+        """Purchase-to-shown times (virtual seconds), one per (receipt, phone), sorted.
+
+        The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
+        """
+        purchased_at = {
+            record[_R_NAME]: record[_R_PURCHASED_AT]
+            for record in self._receipts.values()
+            if record[_R_PURCHASED_AT] is not None
+        }
+        return sorted(
+            t - purchased_at[receipt]
+            for (_, receipt), t in self._ledger.shown.items()
+            if receipt in purchased_at
+        )
+
+    def report(self, *, scenario: str, seed: int, latencies: list[float] | None = None) -> Report:
+        """The figures so far; ``latencies``: what :meth:`latencies` just gave, if the
+        caller has it (they are sorted once, not twice)."""
+        judged = self.judgement()
+        if latencies is None:
+            latencies = self.latencies()
+        records = self._receipts.values()
+        purchases = sum(record[_R_PURCHASED_AT] is not None for record in records)
+        delivered = len(self._ledger.shown)
+        requests = Counter[int]()
+        for flags in self._requests.values():
+            requests[flags] += 1
+        faults = self._faults
+        return Report(
+            scenario=scenario,
+            seed=seed,
+            purchases=purchases,
+            uploads_acknowledged=sum(record[_R_ACKNOWLEDGED] for record in records),
+            requests=_with(requests, _SENT),
+            responses=_with(requests, _RESPONDED),
+            refusals=len(self._refusals),
+            pushes=self._phones(_R_TIMEOUT_PUSHED_TO),
+            mismatches=_with(requests, _MISMATCHED),
+            dual_sends=self._phones(_R_DUAL_SENT_TO),
+            withheld=judged.withheld,
+            delivered=delivered,
+            lost=len(judged.lost),
+            duplicates=len(judged.duplicates),
+            deliveries_per_purchase=delivered / purchases if purchases else 0.0,
+            latency_p50=_percentile(latencies, 0.50),
+            latency_p95=_percentile(latencies, 0.95),
+            latency_max=latencies[-1] if latencies else None,
+            virtual_time=self._last_t,
+            resent=self._resent,
+            gave_up=self._gave_up,
+            dropped_by_loss=faults["drop-loss"],
+            cut_by_partition=faults["drop-partition"],
+            dropped_while_down=faults["drop-down"],
+            duplicated=faults[EventKind.DUPLICATE],
+            reordered=faults[EventKind.DELAY],
+            crashes=faults[EventKind.CRASH],
+            restarts=faults[EventKind.RESTART],
+        )
+
+    def _phones(self, slot: int) -> int:
+        """How many (receipt, phone) pairs ``slot`` of the records holds, _more included."""
+        firsts = sum(record[slot] is not None for record in self._receipts.values())
+        return firsts + sum(key[0] == slot for key in self._more)
+
+
+def _with(counts: Counter[int], flag: int) -> int:
+    """How many requests have ``flag``, of ``counts`` (requests by their flags)."""
+    return sum(n for flags, n in counts.items() if flags & flag)
+
+
+def _names(
+    kind: str, cls: type[Message], own: Mapping[type[Message], str], ledger: PromiseLedger
+) -> bool | int:
+    """Must a ``kind`` event of a ``cls`` message be named? Yes if the ledger has a handler
+    that reads the receipt, or the report has one (all of them but _RECEIPT_BLIND's);
+    :data:`_BY_FIELDS` if the message's own fields name it (every class but a refusal,
+    named by its POS too, and those without both ids)."""
+    mine = own.get(cls)
+    typ = _TYPE_NAMES[cls]
+    named = (ledger.handler(kind, typ) is not None and ledger.reads_receipt(kind, typ)) or (
+        mine is not None and mine not in _RECEIPT_BLIND
+    )
+    if named and cls is not ErrorReply and {"receipt_id", "merchant_id"} <= _FIELDS[cls]:
+        return _BY_FIELDS
+    return named
+
+
+_UNNAMED: Any = object()  # a receipt not named yet (None is a name: no receipt)
+_BY_FIELDS = 2  # named by (receipt_id, merchant_id), both fields of every message of the class
+_FIELDS: dict[type[Message], frozenset[str]] = {
+    cls: frozenset(field.name for field in attrs.fields(cls)) for cls in _TYPE_NAMES
+}
+
+# A receipt's record in the report: its name (TraceEvent.receipt); when it was bought
+# (its first upload sent); the phone its first upload at the cloud named; whether its POS
+# got an acknowledgement; then the first POS that sent its upload, the first phone the
+# cloud pushed it to, the first sender of its notice, the first phone that received its
+# timeout push and its dual-send (the others, if any, in ReportBuilder._more).
+(
+    _R_NAME,
+    _R_PURCHASED_AT,
+    _R_NAMED,
+    _R_ACKNOWLEDGED,
+    _R_UPLOADER,
+    _R_PUSHED_TO,
+    _R_NOTICE_FROM,
+    _R_TIMEOUT_PUSHED_TO,
+    _R_DUAL_SENT_TO,
+) = range(9)
+_NO_RECORD: list[Any] = [None] * 9  # a refusal's: it is named by its POS, not kept
+_SENT, _MISMATCHED, _RESPONDED = 1, 2, 4  # a request's flags
+
+_Own = Callable[[list[Any], str, str, float, Any], None]
+"""The report's own handler of a message: ``mine(record, frm, to, t, message)``, with the
+record of the message's receipt (:data:`_NO_RECORD` if it names none)."""
+
+_Dispatch = tuple["Handler | None", "_Own | None", "bool | int"]
+"""What a ``send`` or ``recv`` of one message class does: the ledger's handler, then the
+report's own (None: none), and whether (and how) the receipt is named (:func:`_names`)."""
+
+
+def _dispatch(
+    builder: ReportBuilder,
+    ledger: PromiseLedger,
+    kind: str,
+    cls: type[Message],
+    own: Mapping[type[Message], str],
+) -> _Dispatch:
+    name = own.get(cls)
+    mine = cast("_Own", getattr(builder, name)) if name is not None else None
+    return ledger.handler(kind, _TYPE_NAMES[cls]), mine, _names(kind, cls, own, ledger)
+
+
+_SEND_HANDLERS: dict[type[Message], str] = {
+    # The message types a sender re-sends until acknowledged: each counted once.
+    PurchaseUpload: "_send_upload",
+    AssociationRequest: "_send_request",
+    AssociationPush: "_send_push",
+    ReceiptNotice: "_send_notice",
+    Subscribe: "_send_subscribe",
+    PromotionUpdate: "_send_promotion",
+}
+"""The report's own handler (a method's name) of a message sent, by its class."""
+
+_RECV_HANDLERS: dict[type[Message], str] = {
+    PurchaseUpload: "_recv_upload",
+    AssociationRequest: "_recv_request",
+    UploadAck: "_recv_upload_ack",
+    AssociationResponse: "_recv_response",
+    ErrorReply: "_recv_error",
+    AssociationPush: "_recv_push",
+}
+"""The report's own handler (a method's name) of a message received, by its class."""
+
+_RECEIPT_BLIND = frozenset({"_send_subscribe", "_send_promotion"})
+"""The report's own handlers that never read the receipt."""
