@@ -47,6 +47,9 @@ reached, is in one flat list (:meth:`PromiseLedger.record`), found by one probe 
 receipt's name, or handed to the handlers by a caller that found it by the message's ids
 (the report, whose own figures of the receipt share the record): an event touches one
 record, not a table per fact (at 100k purchases the fold's cost was mostly cache misses).
+Report and checker share it, so ``tests/scenarios/test_promises_reference.py`` holds it
+to the tables it replaced (kept under ``tests/``) on generated runs: the verdicts, each
+record's slots and group order, forks; ``test_promises_report_reference.py`` the report.
 
 **Why no receipt's facts are retired.** The ledger keeps a record per receipt (and a
 record per request) to the end of the run, so a run's fold grows with its
