@@ -10,6 +10,7 @@ import itertools
 import pytest
 
 from protocol import (
+    AskDue,
     AssociationRequest,
     AssociationResponse,
     CloudConfig,
@@ -17,9 +18,11 @@ from protocol import (
     Effects,
     InMemoryStore,
     LocalProtocolError,
+    PhoneMachine,
     PurchaseUpload,
     PushDue,
     ReceiptKey,
+    ReceiptNotice,
     RetryPolicy,
     RuleRecommender,
     Send,
@@ -33,6 +36,7 @@ from tests.builders import ALICE, POS, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
+from tests.planted.reasking_phone import ReaskingPhone
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
 from tests.planted.unlearning_cloud import UnlearningCloud
@@ -208,3 +212,33 @@ def test_a_backoff_grows_by_its_factor_at_every_send_however_many() -> None:
 def test_the_old_delay_jumping_at_send_65_is_caught() -> None:
     slow, constant = slow_and_constant_delays(CappedAttemptPolicy)
     assert (slow[64], constant[5]) == (60.0, 60.0)  # sends 65: max_delay, not ~1.9 and 1.0
+
+
+# --------------------------------------------------------------------------- the phone restarts
+
+
+def restarted_phone(phone_class: type[PhoneMachine]) -> tuple[Effects, Effects]:
+    """A phone's first start, and its start after a crash: two receipts noticed, the user
+    asked about r-1 (unanswered) and not yet about r-2."""
+    phone = phone_class(ALICE, subscribes=False, default_ask_delay=30.0)
+    first = phone.start(0.0)
+    for receipt_id in ("r-1", "r-2"):
+        phone.handle(ReceiptNotice(receipt_id, "shop-a", 0.0), POS, 1.0)
+    phone.timer_fired(AskDue("r-1", "shop-a"), 30.0)
+    return first, phone.start(40.0)
+
+
+def test_a_restarted_phone_resends_what_is_unanswered_and_rearms_only_asks_not_made() -> None:
+    first, again = restarted_phone(PhoneMachine)
+    assert first == Effects()  # nothing at first
+    assert [type(s.message) for s in again.sends] == [AssociationRequest]
+    asks = [t for t in again.timers if isinstance(t.key, AskDue)]
+    assert asks == [Timer(30.0, AskDue("r-2", "shop-a"))]  # r-1 was asked: not again
+
+
+def test_a_phone_asking_again_after_a_restart_is_caught() -> None:
+    _, again = restarted_phone(ReaskingPhone)
+    assert {t.key for t in again.timers if isinstance(t.key, AskDue)} == {
+        AskDue("r-1", "shop-a"),
+        AskDue("r-2", "shop-a"),
+    }
