@@ -16,6 +16,8 @@ from protocol import (
     CloudConfig,
     CloudMachine,
     Effects,
+    ErrorCode,
+    ErrorReply,
     InMemoryStore,
     LocalProtocolError,
     PhoneMachine,
@@ -35,6 +37,7 @@ from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
+from tests.planted.impatient_phone import ImpatientPhone
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
 from tests.planted.reasking_phone import ReaskingPhone
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
@@ -242,3 +245,22 @@ def test_a_phone_asking_again_after_a_restart_is_caught() -> None:
         AskDue("r-1", "shop-a"),
         AskDue("r-2", "shop-a"),
     }
+
+
+def refused_after_a_resend(phone_class: type[PhoneMachine]) -> tuple[int, int]:
+    """A request re-sent once, then refused by the cloud: the refusals the phone recorded,
+    and the messages it is still re-sending."""
+    phone = phone_class(ALICE, subscribes=False)
+    phone.ask(ReceiptKey("shop-a", "r-1"), 0.0)
+    assert phone.timer_fired(Resend(1), 2.0).sends  # re-sent, not given up
+    refusal = ErrorReply(ErrorCode.UNKNOWN_RECEIPT, "no such receipt", "r-1", 1, "shop-a")
+    phone.handle(refusal, "cloud", 3.0)
+    return len(phone.refusals), phone.unanswered
+
+
+def test_a_refusal_of_a_resent_request_is_taken_and_ends_the_resends() -> None:
+    assert refused_after_a_resend(PhoneMachine) == (1, 0)
+
+
+def test_a_phone_forgetting_a_request_at_its_first_resend_is_caught() -> None:
+    assert refused_after_a_resend(ImpatientPhone) == (0, 1)
