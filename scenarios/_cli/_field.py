@@ -194,7 +194,12 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
     add.add_argument(
         "--merchant", required=True, metavar="ID", help="the merchant's id, as pos --merchant"
     )
-    add.add_argument("--key", metavar="KEY", help="the key to use (default: a new random one)")
+    add.add_argument(
+        "--key",
+        metavar="KEY",
+        help="the key to use (default: a new random one); one that begins with '-' is given "
+        "as --key=KEY",
+    )
     token = parts.add_parser(
         "token",
         help="print a phone's device token (after verifying the phone out of band)",

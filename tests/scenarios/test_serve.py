@@ -752,6 +752,22 @@ def test_a_key_beginning_with_a_dash_is_taken_as_key_equals(
     assert "--key: expected one argument" in capsys.readouterr().err
 
 
+def test_add_merchant_takes_a_chosen_key_beginning_with_a_dash_as_key_equals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """serve add-merchant's help: a chosen key beginning with '-' is given as --key=KEY
+    (stored, and a POS then signs in with it); as --key KEY argparse takes it for an option."""
+    key = "-" + "b" * 42
+    keys = tmp_path / "k.json"
+    argv = ["serve", "add-merchant", "--merchant-keys", str(keys), "--merchant", "shop-07"]
+    assert _exit_code([*argv, "--key", key]) == 2
+    assert "--key: expected one argument" in capsys.readouterr().err
+    assert not keys.exists()
+    assert _exit_code([*argv, f"--key={key}"]) == 0
+    stored = _serve.load_merchant_keys(keys)
+    assert stored.verify("shop-07", key) and not stored.verify("shop-07", key[1:])
+
+
 def test_a_line_read_half_written_is_left_for_the_next_look() -> None:
     """The processes' output is polled while they write: a line caught half written (no
     newline yet) is not parsed, so it cannot fail the test with a JSON error."""
