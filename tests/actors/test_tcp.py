@@ -863,9 +863,14 @@ async def test_500_concurrent_connections_with_some_stalled_every_live_one_serve
 # --------------------------------------------------------------------------- Ctrl-C
 
 SERVING_PROCESS = """
-import sys, trio
+import signal, sys, trio
 sys.path.insert(0, {root!r})
 from actors import serve_tcp
+
+# A process started with SIGINT ignored (bash does that to a background job, `pytest &`)
+# keeps it ignored, as POSIX means, and Python and trio respect it: Ctrl-C would never
+# arrive. This process stands for one run in a terminal, where Ctrl-C arrives.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 async def main() -> None:
     async with serve_tcp("127.0.0.1", 0) as server:
@@ -879,11 +884,22 @@ except KeyboardInterrupt:
 """
 
 
-async def test_ctrl_c_stops_a_serving_process_cleanly() -> None:
+# Starts a program with SIGINT as given: SIG_DFL as a terminal starts it, SIG_IGN as a
+# non-interactive shell starts `program &`. Both run, whatever pytest itself inherited.
+STARTING_WITH_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.{}); "
+    "os.execv(sys.executable, sys.argv[1:])"
+)
+
+
+@pytest.mark.parametrize("inherited", ["SIG_DFL", "SIG_IGN"], ids=["terminal", "background"])
+async def test_ctrl_c_stops_a_serving_process_cleanly(inherited: str) -> None:
     root = str(Path(__file__).resolve().parents[2])
+    serving = [sys.executable, "-c", SERVING_PROCESS.format(root=root)]
+    command = [sys.executable, "-c", STARTING_WITH_SIGINT.format(inherited), *serving]
     with trio.fail_after(30):
         process = await trio.lowlevel.open_process(
-            [sys.executable, "-c", SERVING_PROCESS.format(root=root)],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
