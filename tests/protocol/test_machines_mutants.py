@@ -6,6 +6,7 @@ and passes on the real code; the tests beside each show the mutant is caught.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,14 @@ from protocol import (
     AskDue,
     AssociationRequest,
     AssociationResponse,
+    Checkout,
     CloudConfig,
     CloudMachine,
     Effects,
     ErrorCode,
     ErrorReply,
     InMemoryStore,
+    InvalidMessage,
     LocalProtocolError,
     PhoneMachine,
     PurchaseUpload,
@@ -34,10 +37,11 @@ from protocol import (
 )
 from protocol._machines._lifecycle import ReceiptState, receipt_state
 from protocol.lowlevel import Outbox, Resend
-from tests.builders import ALICE, POS, catalog_upload, sent_pushes
+from tests.builders import ALICE, POS, catalog_items, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.impatient_phone import ImpatientPhone
+from tests.planted.long_buyer_checkout import LongBuyerCheckout
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
 from tests.planted.reasking_phone import ReaskingPhone
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
@@ -264,3 +268,33 @@ def test_a_refusal_of_a_resent_request_is_taken_and_ends_the_resends() -> None:
 
 def test_a_phone_forgetting_a_request_at_its_first_resend_is_caught() -> None:
     assert refused_after_a_resend(ImpatientPhone) == (0, 1)
+
+
+# --------------------------------------------------------------------------- the POS's checkouts
+
+
+def buyer_lengths_taken(checkout_class: Any) -> tuple[bool, bool]:
+    """Whether a checkout takes a buyer's address of 200 characters, and one of 201."""
+
+    def takes(length: int) -> bool:
+        try:
+            checkout_class(
+                at=0.0,
+                receipt_id="r-1",
+                phone_id=ALICE,
+                buyer="b" * length,
+                items=catalog_items("SKIN-FW-001"),
+            )
+        except InvalidMessage:
+            return False
+        return True
+
+    return takes(200), takes(201)
+
+
+def test_a_checkout_takes_a_buyer_address_of_200_characters_at_most() -> None:
+    assert buyer_lengths_taken(Checkout) == (True, False)
+
+
+def test_a_checkout_taking_a_longer_buyer_address_is_caught() -> None:
+    assert buyer_lengths_taken(LongBuyerCheckout) == (True, True)
