@@ -15,6 +15,7 @@ from protocol import (
     AssociationRequest,
     AssociationResponse,
     Checkout,
+    CheckoutDue,
     CloudConfig,
     CloudMachine,
     Effects,
@@ -24,6 +25,7 @@ from protocol import (
     InvalidMessage,
     LocalProtocolError,
     PhoneMachine,
+    PosMachine,
     PurchaseUpload,
     PushDue,
     ReceiptKey,
@@ -40,6 +42,7 @@ from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_items, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
 from tests.planted.echoing_outbox import EchoingOutbox
+from tests.planted.forgetful_restart_pos import ForgetfulRestartPos
 from tests.planted.impatient_phone import ImpatientPhone
 from tests.planted.long_buyer_checkout import LongBuyerCheckout
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
@@ -298,3 +301,29 @@ def test_a_checkout_takes_a_buyer_address_of_200_characters_at_most() -> None:
 
 def test_a_checkout_taking_a_longer_buyer_address_is_caught() -> None:
     assert buyer_lengths_taken(LongBuyerCheckout) == (True, True)
+
+
+def checkouts_rearmed(pos_class: type[PosMachine]) -> tuple[tuple[Timer, ...], tuple[Timer, ...]]:
+    """The checkout timers a POS of three checkouts arms when restarted after ringing up
+    the first, and when restarted again after ringing up all three."""
+    checkouts = [
+        Checkout(at, f"r-{n}", ALICE, phone_address(ALICE), catalog_items("SKIN-FW-001"))
+        for n, at in enumerate((10.0, 20.0, 30.0))
+    ]
+    pos = pos_class("shop-a", "pos-1", checkouts)
+    pos.start(100.0)
+    pos.timer_fired(CheckoutDue(0), 110.0)
+    first = tuple(t for t in pos.start(125.0).timers if isinstance(t.key, CheckoutDue))
+    pos.timer_fired(CheckoutDue(1), 125.0)  # fell due while down: armed at once
+    pos.timer_fired(CheckoutDue(2), 130.0)
+    last = tuple(t for t in pos.start(140.0).timers if isinstance(t.key, CheckoutDue))
+    return first, last
+
+
+def test_a_restarted_pos_rearms_its_next_checkout_and_none_past_the_last() -> None:
+    # Checkout times count from the first start (100): the next one was due at 120.
+    assert checkouts_rearmed(PosMachine) == ((Timer(120.0, CheckoutDue(1)),), ())
+
+
+def test_a_pos_forgetting_its_checkouts_at_a_restart_is_caught() -> None:
+    assert checkouts_rearmed(ForgetfulRestartPos) == ((), ())
