@@ -47,6 +47,7 @@ from tests.planted.impatient_phone import ImpatientPhone
 from tests.planted.long_buyer_checkout import LongBuyerCheckout
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
 from tests.planted.reasking_phone import ReaskingPhone
+from tests.planted.reringing_pos import ReringingPos
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
 from tests.planted.unlearning_cloud import UnlearningCloud
@@ -327,3 +328,26 @@ def test_a_restarted_pos_rearms_its_next_checkout_and_none_past_the_last() -> No
 
 def test_a_pos_forgetting_its_checkouts_at_a_restart_is_caught() -> None:
     assert checkouts_rearmed(ForgetfulRestartPos) == ((), ())
+
+
+def stale_checkouts_sent(pos_class: type[PosMachine]) -> int:
+    """Messages a POS sends when the timer of a checkout it already rang up fires again,
+    and when a later checkout's timer fires before its turn."""
+    checkouts = [
+        Checkout(at, f"r-{n}", ALICE, phone_address(ALICE), catalog_items("SKIN-FW-001"))
+        for n, at in enumerate((10.0, 20.0, 30.0))
+    ]
+    pos = pos_class("shop-a", "pos-1", checkouts)
+    pos.start(100.0)
+    assert pos.timer_fired(CheckoutDue(0), 110.0).sends  # rung up once
+    repeated = pos.timer_fired(CheckoutDue(0), 111.0)
+    early = pos.timer_fired(CheckoutDue(2), 112.0)
+    return len(repeated.sends) + len(early.sends)
+
+
+def test_a_checkout_is_rung_up_once_and_only_in_its_turn() -> None:
+    assert stale_checkouts_sent(PosMachine) == 0
+
+
+def test_a_pos_ringing_up_again_on_a_stale_timer_is_caught() -> None:
+    assert stale_checkouts_sent(ReringingPos) == 2
