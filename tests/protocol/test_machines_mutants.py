@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from protocol import (
+    CLOUD,
     AskDue,
     AssociationRequest,
     AssociationResponse,
@@ -24,6 +25,7 @@ from protocol import (
     InMemoryStore,
     InvalidMessage,
     LocalProtocolError,
+    NoticeAck,
     PhoneMachine,
     PosMachine,
     PurchaseUpload,
@@ -35,12 +37,14 @@ from protocol import (
     Send,
     Subscribe,
     Timer,
+    UploadAck,
     phone_address,
 )
 from protocol._machines._lifecycle import ReceiptState, receipt_state
 from protocol.lowlevel import Outbox, Resend
 from tests.builders import ALICE, POS, catalog_items, catalog_upload, sent_pushes
 from tests.planted.capped_attempt_delay import CappedAttemptPolicy
+from tests.planted.deaf_notice_pos import DeafNoticePos
 from tests.planted.echoing_outbox import EchoingOutbox
 from tests.planted.forgetful_restart_pos import ForgetfulRestartPos
 from tests.planted.impatient_phone import ImpatientPhone
@@ -351,3 +355,23 @@ def test_a_checkout_is_rung_up_once_and_only_in_its_turn() -> None:
 
 def test_a_pos_ringing_up_again_on_a_stale_timer_is_caught() -> None:
     assert stale_checkouts_sent(ReringingPos) == 2
+
+
+def notice_resends_after_its_ack(pos_class: type[PosMachine]) -> tuple[int, int]:
+    """A receipt notice acknowledged by the phone: the timers the acknowledgement cancels,
+    and the messages the POS is still re-sending."""
+    checkout = Checkout(10.0, "r-1", ALICE, phone_address(ALICE), catalog_items("SKIN-FW-001"))
+    pos = pos_class("shop-a", "pos-1", (checkout,))
+    pos.start(0.0)
+    pos.timer_fired(CheckoutDue(0), 10.0)
+    assert pos.handle(UploadAck("r-1", "shop-a"), CLOUD, 11.0).sends  # the notice
+    acked = pos.handle(NoticeAck("r-1", "shop-a"), phone_address(ALICE), 12.0)
+    return len(acked.cancels), pos.unacknowledged
+
+
+def test_a_notice_acknowledged_by_the_phone_is_not_resent() -> None:
+    assert notice_resends_after_its_ack(PosMachine) == (1, 0)
+
+
+def test_a_pos_deaf_to_notice_acks_is_caught() -> None:
+    assert notice_resends_after_its_ack(DeafNoticePos) == (0, 1)
