@@ -51,6 +51,7 @@ from tests.planted.impatient_phone import ImpatientPhone
 from tests.planted.long_buyer_checkout import LongBuyerCheckout
 from tests.planted.one_product_refused import OneProductRefusedConfig, OneSendRefusedPolicy
 from tests.planted.reasking_phone import ReaskingPhone
+from tests.planted.renoting_pos import RenotingPos
 from tests.planted.reringing_pos import ReringingPos
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
@@ -375,3 +376,22 @@ def test_a_notice_acknowledged_by_the_phone_is_not_resent() -> None:
 
 def test_a_pos_deaf_to_notice_acks_is_caught() -> None:
     assert notice_resends_after_its_ack(DeafNoticePos) == (0, 1)
+
+
+def refusals_noted(pos_class: type[PosMachine]) -> int:
+    """Notes a POS makes when the cloud refuses its upload twice (the refusal of the upload
+    and of its re-send)."""
+    checkout = Checkout(10.0, "r-1", ALICE, phone_address(ALICE), catalog_items("SKIN-FW-001"))
+    pos = pos_class("shop-a", "pos-1", (checkout,))
+    pos.start(0.0)
+    pos.timer_fired(CheckoutDue(0), 10.0)
+    refusal = ErrorReply(ErrorCode.CONFLICTING_UPLOAD, "bound elsewhere", "r-1", None, "shop-a")
+    return sum(len(pos.handle(refusal, CLOUD, at).notes) for at in (11.0, 12.0))
+
+
+def test_a_refusal_repeated_is_noted_once() -> None:
+    assert refusals_noted(PosMachine) == 1
+
+
+def test_a_pos_noting_a_repeated_refusal_again_is_caught() -> None:
+    assert refusals_noted(RenotingPos) == 2
