@@ -55,6 +55,7 @@ from tests.planted.renoting_pos import RenotingPos
 from tests.planted.reringing_pos import ReringingPos
 from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
+from tests.planted.unforgetting_phone import UnforgettingPhone
 from tests.planted.unlearning_cloud import UnlearningCloud
 
 # --------------------------------------------------------------------------- the smallest config
@@ -395,3 +396,23 @@ def test_a_refusal_repeated_is_noted_once() -> None:
 
 def test_a_pos_noting_a_repeated_refusal_again_is_caught() -> None:
     assert refusals_noted(RenotingPos) == 2
+
+
+def refusals_after_an_answer(phone_class: type[PhoneMachine]) -> int:
+    """Refusals a phone records when a request it re-sent is answered, then the re-sent
+    copy refused."""
+    phone = phone_class(ALICE, subscribes=False)
+    phone.ask(ReceiptKey("shop-a", "r-1"), 0.0)
+    assert phone.timer_fired(Resend(1), 2.0).sends  # re-sent
+    phone.handle(AssociationResponse(1, "r-1", "shop-a", ()), CLOUD, 3.0)
+    refusal = ErrorReply(ErrorCode.UNKNOWN_RECEIPT, "no such receipt", "r-1", 1, "shop-a")
+    phone.handle(refusal, CLOUD, 4.0)
+    return len(phone.refusals)
+
+
+def test_a_refusal_after_the_answer_of_a_request_is_ignored() -> None:
+    assert refusals_after_an_answer(PhoneMachine) == 0
+
+
+def test_a_phone_keeping_an_answered_request_is_caught() -> None:
+    assert refusals_after_an_answer(UnforgettingPhone) == 1
