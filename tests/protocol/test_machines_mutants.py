@@ -57,6 +57,7 @@ from tests.planted.resend_forgetting_cloud import ResendForgettingCloud
 from tests.planted.silent_resume_outbox import SilentResumeOutbox
 from tests.planted.unforgetting_phone import UnforgettingPhone
 from tests.planted.unlearning_cloud import UnlearningCloud
+from tests.planted.unrecording_phone import UnrecordingPhone
 
 # --------------------------------------------------------------------------- the smallest config
 
@@ -416,3 +417,18 @@ def test_a_refusal_after_the_answer_of_a_request_is_ignored() -> None:
 
 def test_a_phone_keeping_an_answered_request_is_caught() -> None:
     assert refusals_after_an_answer(UnforgettingPhone) == 1
+
+
+def refusals_naming_no_request(phone_class: type[PhoneMachine]) -> int:
+    """Refusals a phone records of a refusal that names no request."""
+    phone = phone_class(ALICE, subscribes=False)
+    phone.handle(ErrorReply(ErrorCode.UNEXPECTED_MESSAGE, "not expected"), CLOUD, 1.0)
+    return len(phone.refusals)
+
+
+def test_a_refusal_naming_no_request_is_recorded() -> None:
+    assert refusals_naming_no_request(PhoneMachine) == 1
+
+
+def test_a_phone_losing_a_refusal_naming_no_request_is_caught() -> None:
+    assert refusals_naming_no_request(UnrecordingPhone) == 0
