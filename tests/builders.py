@@ -24,8 +24,13 @@ from protocol import (
     AssociationPush,
     Binding,
     Catalog,
+    CloudStore,
     Effects,
     Item,
+    MatchingRelation,
+    Offer,
+    PendingPush,
+    Promotions,
     PurchaseUpload,
     PushReason,
     Reason,
@@ -45,6 +50,7 @@ __all__ = [
     "catalog_item",
     "catalog_items",
     "catalog_upload",
+    "fill_store",
     "purchase",
     "receipt",
     "sent_pushes",
@@ -171,3 +177,19 @@ def stored_push(
         offer,
     )
     return AssociationPush(receipt_id, STORED_MERCHANT, phone_id, reason, (product,))
+
+
+def fill_store(store: CloudStore) -> None:
+    """One of everything a cloud store keeps, written outside any step: two bindings, a
+    subscription, a pending push, a delivery, an outgoing push, a matching relation and
+    a merchant's promotions."""
+    store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
+    store.put_binding(Binding(stored_upload("R2"), stored_at=102.0))
+    store.subscribe(ALICE, 1.0)
+    store.put_pending_push(PendingPush(stored("R2"), ALICE, 702.0))
+    store.mark_delivered(stored("R1"), ALICE)
+    store.put_outgoing(stored_push("R1"))
+    store.save_matching_relation(
+        MatchingRelation(stored("R1"), ALICE, ("SKU-1",), ("SKU-2",), 150.0)
+    )
+    store.set_promotions(Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),)))

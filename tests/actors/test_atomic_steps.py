@@ -40,8 +40,8 @@ from protocol import (
     StepTransactions,
     Subscribe,
 )
-from tests.actors.test_sqlite_store import REPO, assert_filled, fill
-from tests.builders import ALICE, stored, stored_upload
+from tests.actors.test_sqlite_store import REPO, assert_filled
+from tests.builders import ALICE, fill_store, stored, stored_upload
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -69,7 +69,7 @@ def _boom() -> Effects:
 
 
 def test_a_step_that_raises_leaves_the_store_as_it_was(store: CloudStore) -> None:
-    fill(store)
+    fill_store(store)
     before = _contents(store)
 
     def half_a_step() -> Effects:
@@ -91,7 +91,7 @@ def test_a_step_that_raises_leaves_the_store_as_it_was(store: CloudStore) -> Non
 
 def test_a_step_that_returns_keeps_every_write(store: CloudStore) -> None:
     def step() -> Effects:
-        fill(store)
+        fill_store(store)
         return Effects()
 
     run_step(store, step)
@@ -136,11 +136,10 @@ import os, sys
 sys.path.insert(0, {repo!r})
 from actors import SqliteStore
 from protocol import Binding, PendingPush
-from tests.actors.test_sqlite_store import fill
-from tests.builders import stored_upload
+from tests.builders import fill_store, stored_upload
 store = SqliteStore({path!r})
 store.begin_step()
-fill(store)
+fill_store(store)
 store.commit_step()
 store.begin_step()
 store.put_binding(Binding(stored_upload("R3"), stored_at=103.0))

@@ -42,7 +42,7 @@ from protocol import (
     encode_json,
     phone_address,
 )
-from tests.builders import ALICE, stored, stored_push, stored_upload
+from tests.builders import ALICE, fill_store, stored, stored_push, stored_upload
 from tests.strategies import association_pushes, purchase_uploads, timestamps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,20 +51,6 @@ REPO = Path(__file__).resolve().parents[2]
 # finite, an integral value (a REAL column would store it as an integer), and a value whose
 # shortest repr has 17 digits.
 AWKWARD_FLOATS = (-0.0, 5e-324, 1.7976931348623157e308, 3.0, 0.1 + 0.2)
-
-
-def fill(store: CloudStore) -> None:
-    """One of everything."""
-    store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
-    store.put_binding(Binding(stored_upload("R2"), stored_at=102.0))
-    store.subscribe(ALICE, 1.0)
-    store.put_pending_push(PendingPush(stored("R2"), ALICE, 702.0))
-    store.mark_delivered(stored("R1"), ALICE)
-    store.put_outgoing(stored_push("R1"))
-    store.save_matching_relation(
-        MatchingRelation(stored("R1"), ALICE, ("SKU-1",), ("SKU-2",), 150.0)
-    )
-    store.set_promotions(Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),)))
 
 
 def assert_filled(store: CloudStore) -> None:
@@ -150,7 +136,7 @@ def test_every_write_is_committed_when_its_method_returns(tmp_path: Path) -> Non
 def test_a_store_reopened_after_close_sees_everything(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db"
     with SqliteStore(path) as store:
-        fill(store)
+        fill_store(store)
     assert not Path(f"{path}-wal").exists()  # the last close folded the WAL into the file
     with SqliteStore(path) as again:
         assert_filled(again)
@@ -164,7 +150,7 @@ def test_committed_writes_survive_a_store_dropped_without_close(tmp_path: Path) 
     try:
         store = SqliteStore(path)
         onlooker.execute("SELECT count(*) FROM bindings").fetchall()  # now it holds the WAL
-        fill(store)
+        fill_store(store)
         del store
         gc.collect()
         assert Path(f"{path}-wal").stat().st_size > 0
@@ -178,9 +164,9 @@ CRASH = """
 import os, sys
 sys.path.insert(0, {repo!r})
 from actors import SqliteStore
-from tests.actors.test_sqlite_store import fill
+from tests.builders import fill_store
 store = SqliteStore({path!r})
-fill(store)
+fill_store(store)
 os._exit(0)  # no close, no atexit, no finalizers: what a kill -9 leaves behind
 """
 
@@ -284,7 +270,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path)
 def test_a_corrupted_store_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db"
     with SqliteStore(path) as store:
-        fill(store)
+        fill_store(store)
     data = bytearray(path.read_bytes())
     data[:100] = b"\xff" * 100  # the header is gone
     path.write_bytes(bytes(data))
@@ -339,7 +325,7 @@ def test_an_in_memory_database_is_refused_for_it_cannot_be_durable() -> None:
 def test_a_row_changed_outside_assocsim_is_a_store_error_on_read(tmp_path: Path) -> None:
     path = tmp_path / "cloud.db"
     with SqliteStore(path) as store:
-        fill(store)
+        fill_store(store)
         with sqlite3.connect(path) as db:
             db.execute("UPDATE bindings SET upload = '{\"v\": 1}' WHERE receipt_id = 'R2'")
             db.execute("UPDATE promotions SET promotions = '[]'")
@@ -384,7 +370,7 @@ def test_the_store_and_its_sidecar_files_are_created_readable_by_their_owner_onl
     old = os.umask(umask)
     try:
         with SqliteStore(path) as store:
-            fill(store)  # the WAL and shared-memory files exist while the store is open
+            fill_store(store)  # the WAL and shared-memory files exist while the store is open
             files = [path, *(tmp_path / f"cloud.db{s}" for s in ("-wal", "-shm"))]
             assert all(f.exists() for f in files)
             modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}

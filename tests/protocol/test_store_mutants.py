@@ -16,11 +16,10 @@ from protocol import (
     Binding,
     InMemoryStore,
     MatchingRelation,
-    Offer,
     PendingPush,
     Promotions,
 )
-from tests.builders import ALICE, BOB, stored, stored_push, stored_upload
+from tests.builders import ALICE, BOB, fill_store, stored, stored_push, stored_upload
 from tests.planted.unkept_store_writes import UNKEPT_STORES
 
 Write = Callable[[InMemoryStore], None]
@@ -53,16 +52,7 @@ WRITES: dict[str, Write] = {
 def filled(store_class: type[InMemoryStore]) -> InMemoryStore:
     """One of everything, written outside any step."""
     store = store_class()
-    store.put_binding(Binding(stored_upload("R1"), stored_at=101.0))
-    store.put_binding(Binding(stored_upload("R2"), stored_at=102.0))
-    store.subscribe(ALICE, 1.0)
-    store.put_pending_push(PendingPush(stored("R2"), ALICE, 702.0))
-    store.mark_delivered(stored("R1"), ALICE)
-    store.put_outgoing(stored_push("R1"))
-    store.save_matching_relation(
-        MatchingRelation(stored("R1"), ALICE, ("SKU-1",), ("SKU-2",), 150.0)
-    )
-    store.set_promotions(Promotions("M1", ("SKU-2",), (Offer("SKU-2", "-10%", 11.5),)))
+    fill_store(store)
     return store
 
 
