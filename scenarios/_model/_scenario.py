@@ -27,6 +27,7 @@ from protocol import (
     MAX_ITEMS_PER_PURCHASE,
     Address,
     AssocsimError,
+    CloudConfig,
     MismatchPolicy,
     RetryPolicy,
 )
@@ -83,14 +84,22 @@ def _duration_range(
 MAX_PHONES = 10**8  # phone ids are +86138 and 8 digits
 
 
+# The cloud's own defaults (CloudConfig) are the table's: one statement of each.
+_CLOUD_DEFAULTS = CloudConfig()
+
+
 @attrs.frozen
 class CloudSettings:
     """The ``[cloud]`` table."""
 
-    push_timeout: float = attrs.field(default=600.0, validator=_check.duration(positive=True))
-    mismatch_policy: MismatchPolicy = MismatchPolicy.DUAL_SEND
+    push_timeout: float = attrs.field(
+        default=_CLOUD_DEFAULTS.push_timeout, validator=_check.duration(positive=True)
+    )
+    mismatch_policy: MismatchPolicy = _CLOUD_DEFAULTS.mismatch_policy
     promotions: bool = True
-    max_products: int = attrs.field(default=5, validator=_check.whole_number(1))
+    max_products: int = attrs.field(
+        default=_CLOUD_DEFAULTS.max_products, validator=_check.whole_number(1)
+    )
     store: str = attrs.field(default="auto", validator=_check.one_of("auto", "memory", "sqlite"))
     """``memory``, ``sqlite`` (a file the cloud recovers from after a crash), or ``auto``:
     sqlite when a ``[[crash]]`` entry crashes the cloud, else memory."""

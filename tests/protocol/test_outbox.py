@@ -98,3 +98,31 @@ def test_cloud_stops_keeping_a_push_given_up() -> None:
     assert isinstance(push, AssociationPush) and push.reason == PushReason.TIMEOUT
     assert _gave_up(_fire_resends(cloud, pushed))
     assert tuple(store.outgoing()) == ()
+
+
+def test_give_up_after_is_when_the_outbox_gives_up() -> None:
+    """``RetryPolicy.give_up_after`` is the time from the first send to the outbox's
+    gave-up, counted by driving an outbox to it; with the defaults about 45 minutes
+    (README, ``retry.max_attempts``): 2 + 4 + 8 + 16 + 32 s, then 45 waits of 60 s."""
+    for policy in (RetryPolicy(), TWICE, RetryPolicy(first_delay=0.5, factor=3.0, max_attempts=7)):
+        outbox = Outbox(policy)
+        (timer,) = outbox.send("k", Send(CLOUD, Subscribe(ALICE)), 0.0).timers
+        while True:
+            result = outbox.resend_due("k", timer.at)
+            if result.gave_up:
+                break
+            (timer,) = result.effects.timers
+        assert timer.at == policy.give_up_after()
+    assert RetryPolicy().give_up_after() == 2 + 4 + 8 + 16 + 32 + 45 * 60.0  # 46 min
+
+
+def test_an_outbox_lists_what_waits_and_may_be_acknowledged_while_listing() -> None:
+    outbox = Outbox()
+    for sent in ("b", "a", "c"):
+        outbox.send(sent, Send(CLOUD, Subscribe(ALICE)), 0.0)
+    for waiting in outbox:  # a snapshot: acknowledging on the way does not break the loop
+        outbox.acknowledge(waiting)
+    assert list(outbox) == [] and len(outbox) == 0
+    outbox.send("d", Send(CLOUD, Subscribe(ALICE)), 1.0)
+    outbox.send("e", Send(CLOUD, Subscribe(ALICE)), 1.0)
+    assert list(outbox) == ["d", "e"]  # in the order sent

@@ -144,3 +144,11 @@ def test_an_input_holding_a_line_break_is_refused_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("assocsim: error: ") and err.count("\n") == 1
     assert "\\n" in err  # the line break shown as written, escaped
+
+
+def test_a_scenario_without_a_cloud_table_gives_the_clouds_own_defaults() -> None:
+    """The ``[cloud]`` table's defaults are ``CloudConfig``'s (one statement of each), so
+    a cloud served without a scenario and one run from an empty scenario are the same."""
+    empty = load_scenario("quickstart")
+    empty = attrs.evolve(empty, cloud=type(empty.cloud)(), retry=type(empty.retry)())
+    assert cloud_config(empty) == CloudConfig()
