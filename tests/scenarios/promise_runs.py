@@ -1,0 +1,264 @@
+"""Generated runs of a promise ledger's events, and the two ways a ledger is fed them.
+
+:data:`RUNS` draws runs that bind receipts (two merchants numbering a receipt alike, uploads
+re-sent or from a second POS naming another phone, phones subscribing early or late), then
+deliver them to any of three phones by any way (an answer, a dual-send, a timeout push),
+with any other event put anywhere in the run (``shown`` twice, pushes after answers and
+dual-sends, faults, give-ups, the cloud's push timer), or the whole run shuffled. An event's
+time is its place in the run. ``tests/scenarios/test_promises_spec.py`` holds the ledger,
+fed :func:`by_name` (as ``assocsim check`` does) and :func:`by_record` (as the report
+does), to the specification (``promises_spec.py``) on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import hypothesis.strategies as st
+
+from scenarios._sim._promises import PromiseLedger
+from tests.scenarios.promises_spec import Ev
+
+CLOUD = "cloud"
+RECEIPTS = ("m1/R1", "m2/R1", "m1/R2")  # m1/R1 and m2/R1: one id at two merchants
+POSES = ("pos:m1-a", "pos:m1-b", "pos:m2-a")
+PHONE_IDS = ("A", "B", "C")
+PHONES = tuple(f"phone:{phone}" for phone in PHONE_IDS)
+PUSH_TIMEOUT = 8.0  # virtual seconds; a run's event n is at t=n
+
+# An event: ("message", kind, frm, to, typ, receipt, body) | ("note", actor, typ, receipt,
+# detail) | ("push-due", receipt); its time is its place in the run.
+Event = tuple[Any, ...]
+
+_receipts = st.sampled_from(RECEIPTS)
+_maybe_receipt = st.one_of(st.none(), _receipts)
+_poses = st.sampled_from(POSES)
+_phones = st.sampled_from(PHONES)
+_kind = st.sampled_from(("send", "recv"))
+_request = st.integers(1, 3)
+
+
+def _message(  # noqa: PLR0917 - a message event, in the order PromiseLedger.message takes it
+    kind: str, frm: str, to: str, typ: str, receipt: str | None, body: Any
+) -> Event:
+    return ("message", kind, frm, to, typ, receipt, body)
+
+
+EVENTS: st.SearchStrategy[Event] = st.one_of(
+    # uploads, from any POS, naming any phone (a re-send, a second POS, another phone)
+    st.builds(
+        lambda kind, pos, receipt, phone: _message(
+            kind, pos, CLOUD, "purchase-upload", receipt, {"phone_id": phone}
+        ),
+        _kind,
+        _poses,
+        _receipts,
+        st.sampled_from(PHONE_IDS),
+    ),
+    st.builds(
+        lambda kind, pos, receipt: _message(kind, CLOUD, pos, "upload-ack", receipt, {}),
+        _kind,
+        _poses,
+        _receipts,
+    ),
+    st.builds(
+        lambda kind, to, receipt: _message(kind, CLOUD, to, "error-reply", receipt, {}),
+        _kind,
+        _poses,
+        _receipts,
+    ),
+    st.builds(
+        lambda kind, phone, receipt, request: _message(
+            kind, CLOUD, phone, "error-reply", receipt, {"request_id": request}
+        ),
+        _kind,
+        _phones,
+        _maybe_receipt,
+        st.one_of(st.none(), _request),
+    ),
+    st.builds(lambda phone: _message("recv", phone, CLOUD, "subscribe", None, {}), _phones),
+    st.builds(
+        lambda kind, phone: _message(kind, CLOUD, phone, "subscribe-ack", None, {}),
+        _kind,
+        _phones,
+    ),
+    st.builds(
+        lambda phone, receipt, request: _message(
+            "send", phone, CLOUD, "association-request", receipt, {"request_id": request}
+        ),
+        _phones,
+        _receipts,
+        _request,
+    ),
+    st.builds(
+        lambda kind, phone, receipt, request: _message(
+            kind, CLOUD, phone, "association-response", receipt, {"request_id": request}
+        ),
+        _kind,
+        _phones,
+        _maybe_receipt,
+        _request,
+    ),
+    st.builds(
+        lambda kind, phone, receipt, reason: _message(
+            kind, CLOUD, phone, "association-push", receipt, {"reason": reason}
+        ),
+        _kind,
+        _phones,
+        _receipts,
+        st.sampled_from(("timeout", "dual-send")),
+    ),
+    st.builds(
+        lambda kind, phone, receipt: _message(kind, phone, CLOUD, "push-ack", receipt, {}),
+        _kind,
+        _phones,
+        _receipts,
+    ),
+    st.builds(
+        lambda phone, receipt: ("note", phone, "shown", receipt, "shown"), _phones, _receipts
+    ),
+    st.builds(lambda phone: ("note", phone, "already-shown", None, ""), _phones),
+    st.builds(lambda phone: ("note", phone, "shown", None, "shown"), _phones),
+    st.builds(  # a fault on a message: an acknowledgement dropped, an upload duplicated
+        lambda kind, typ, receipt: _message(kind, "phone:A", CLOUD, typ, receipt, {}),
+        st.sampled_from(("drop", "duplicate", "delay")),
+        st.sampled_from(("push-ack", "purchase-upload", "association-push")),
+        _receipts,
+    ),
+    st.builds(
+        lambda actor, receipt, typ: ("note", actor, "gave-up", receipt, f"gave up on {typ}"),
+        st.sampled_from((CLOUD, *PHONES, *POSES)),
+        _receipts,
+        st.sampled_from(("association-push", "association-request", "purchase-upload")),
+    ),
+    st.builds(lambda receipt: ("push-due", receipt), _receipts),
+)
+
+
+@st.composite
+def _runs(draw: st.DrawFn) -> list[Event]:
+    """A run: a story that binds receipts (uploads, some re-sent or from a second POS
+    naming another phone, acknowledged; phones subscribing, early or late for the push
+    deadline), with any other events put anywhere in it, or the whole run shuffled."""
+    story: list[Event] = []
+    for receipt in RECEIPTS:
+        if not draw(st.booleans()):
+            continue
+        poses = POSES[2:] if receipt.startswith("m2/") else POSES[:2]
+        for _ in range(draw(st.integers(1, 2))):  # a second: a re-send, or a second POS
+            pos, phone = draw(st.sampled_from(poses)), draw(st.sampled_from(PHONE_IDS))
+            upload = {"phone_id": phone}
+            story += [
+                _message("send", pos, CLOUD, "purchase-upload", receipt, upload),
+                _message("recv", pos, CLOUD, "purchase-upload", receipt, upload),
+            ]
+        ack = draw(st.sampled_from(poses))
+        story += [
+            _message("send", CLOUD, ack, "upload-ack", receipt, {}),
+            _message("recv", CLOUD, ack, "upload-ack", receipt, {}),
+        ]
+    for receipt in RECEIPTS:  # deliveries, to any phone, by any way, in story order
+        for phone in draw(st.lists(st.sampled_from(PHONES), max_size=4)):
+            how = draw(st.sampled_from(("answer", "dual-send", "timeout")))
+            if how == "answer":
+                body: dict[str, object] = {"request_id": draw(_request)}
+                typ = "association-response"
+                story.append(_message("send", phone, CLOUD, "association-request", receipt, body))
+            else:
+                body, typ = {"reason": how}, "association-push"
+            story.append(_message("send", CLOUD, phone, typ, receipt, body))
+            if draw(st.booleans()):
+                story.append(_message("recv", CLOUD, phone, typ, receipt, body))
+                if draw(st.booleans()):
+                    story.append(("note", phone, "shown", receipt, "shown"))
+    for phone in PHONES:
+        if draw(st.booleans()):
+            at = draw(st.integers(0, len(story)))
+            story[at:at] = [
+                _message("recv", phone, CLOUD, "subscribe", None, {}),
+                _message("send", CLOUD, phone, "subscribe-ack", None, {}),
+            ]
+    for event in draw(st.lists(EVENTS, max_size=30)):
+        at = draw(st.integers(0, len(story)))
+        story.insert(at, event)
+    if draw(st.integers(0, 3)) == 0:  # events in any order at all
+        story = draw(st.permutations(story))
+    return story
+
+
+RUNS = _runs()
+
+
+def by_name(ledger: Any, events: Sequence[Event], start: int = 0) -> None:
+    """Feed ``ledger`` as ``assocsim check`` does: each receipt by its name (the first
+    event at t=``start``)."""
+    for t, event in enumerate(events, start):
+        if event[0] == "message":
+            _, kind, frm, to, typ, receipt, body = event
+            ledger.message(kind, frm, to, typ, receipt, float(t), body)
+        elif event[0] == "note":
+            _, actor, typ, receipt, detail = event
+            ledger.note(actor, typ, receipt, float(t), detail)
+        else:
+            ledger.push_due(event[1])
+
+
+def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
+    """Feed ``ledger`` as the report does: each receipt's record, found first, handed to
+    the message's handler, to :meth:`~PromiseLedger.shown_note` and
+    :meth:`~PromiseLedger.push_due_record`."""
+    for t, event in enumerate(events):
+        if event[0] == "message":
+            _, kind, frm, to, typ, receipt, body = event
+            handler = ledger.handler(kind, typ)
+            if kind not in {"send", "recv"}:  # a fault: by name, as the report does
+                ledger.message(kind, frm, to, typ, receipt, float(t), body)
+            elif handler is not None:
+                record = None if receipt is None else ledger.record(receipt)
+                handler(frm, to, record, float(t), body)
+        elif event[0] == "note":
+            _, actor, typ, receipt, detail = event
+            if typ == "shown" and receipt is not None:
+                ledger.shown_note(actor, ledger.record(receipt), float(t), detail)
+            else:
+                ledger.note(actor, typ, receipt, float(t), detail)
+        else:
+            ledger.push_due_record(ledger.record(event[1]))
+
+
+# A run the properties must hold on whatever hypothesis draws: m1/R1 bound to phone A, a
+# dual-send and an answer to B (a mismatched requester), then timeout pushes to both;
+# m2/R1 (the same id at another merchant) bound to C, shown twice.
+SHARP: list[Event] = [
+    _message("send", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("recv", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("send", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "C"}),
+    _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "C"}),
+    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),
+    _message("send", CLOUD, "phone:C", "subscribe-ack", None, {}),
+    _message("send", CLOUD, "pos:m1-a", "upload-ack", "m1/R1", {}),
+    _message("send", CLOUD, "pos:m2-a", "upload-ack", "m2/R1", {}),
+    _message("send", CLOUD, "phone:B", "association-response", "m1/R1", {"request_id": 1}),
+    _message("send", CLOUD, "phone:A", "association-push", "m1/R1", {"reason": "dual-send"}),
+    _message("send", CLOUD, "phone:A", "association-push", "m1/R1", {"reason": "timeout"}),
+    _message("send", CLOUD, "phone:B", "association-push", "m1/R1", {"reason": "timeout"}),
+    ("note", "phone:C", "shown", "m2/R1", "shown"),
+    ("note", "phone:C", "shown", "m2/R1", "shown"),
+]
+
+
+def spec_events(events: Sequence[Event], start: int = 0) -> list[Ev]:
+    """``events`` as the specification reads them (event n at t=n, from ``start``)."""
+    out = []
+    for at, event in enumerate(events):
+        t = float(at + start)
+        if event[0] == "message":
+            _, kind, frm, to, typ, receipt, body = event
+            out.append(Ev(at, t, kind, frm, to, typ, receipt, body))
+        elif event[0] == "note":
+            _, actor, typ, receipt, detail = event
+            out.append(Ev(at, t, "note", actor, actor, typ, receipt, {}, detail))
+        else:
+            out.append(Ev(at, t, "push-due", CLOUD, CLOUD, "push-due", event[1], {}))
+    return out
