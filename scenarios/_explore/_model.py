@@ -353,6 +353,10 @@ class ProtocolModel:
         self._monitor_rows: list[list[tuple[int, ...]]] = []
         self._cell_values: dict[tuple[type, Hashable], tuple[int, ...]] = {}
         self._cell_texts: dict[int, tuple[Hashable, tuple[int, ...]]] = {}
+        # a set cell's member (a table's item) -> its canonical hash, one per renaming
+        self._member_forms: dict[Hashable, tuple[int, ...]] = {}
+        # per renaming, a snapshot's (name, frozen value) attribute -> its canonical hash
+        self._attribute_forms: list[dict[tuple[str, Any], int]] = []
         # a monitor's verdict lines, judged once (_verdict)
         self._verdicts: dict[int, tuple[str, ...]] = {}
         # one renaming per permutation of the symmetric purchases (none: no symmetry): the
@@ -361,6 +365,7 @@ class ProtocolModel:
             Renaming(m, self._digest_texts) for m in (_renamings(self.world) if symmetry else ())
         )
         self._renamings = tuple(names.text for names in self._names)
+        self._attribute_forms = [{} for _ in self._names]
         # for a checker cell's atoms: a renaming that caches each text it renamed (the
         # identity: str)
         self._atom_renamings: tuple[Callable[[str], str], ...] = tuple(
@@ -644,14 +649,32 @@ class ProtocolModel:
         if found is None:
             if len(self._cell_values) >= _TEXTS_KEPT:
                 self._cell_values.clear()
-            digests = self._digest_texts
-            found = tuple(
-                [hash(_canon_renamed(cell, rename, digests)) for rename in self._atom_renamings]
-            )
+            if type(cell) is frozenset:  # a table or a set: its members' forms, sorted
+                members = [self._member_renamed(member) for member in cell]
+                found = _sorted_hashes(members, len(self._atom_renamings))
+            else:
+                digests = self._digest_texts
+                found = tuple(
+                    [hash(_canon_renamed(cell, rename, digests)) for rename in self._atom_renamings]
+                )
             self._cell_values[key] = found
         if len(self._cell_texts) >= _TEXTS_KEPT:
             self._cell_texts.clear()
         self._cell_texts[id(cell)] = (cell, found)  # kept alive: its id is not reused
+        return found
+
+    def _member_renamed(self, member: Hashable) -> tuple[int, ...]:
+        """The hash of one member of a set cell (a table's (key, record) item) in canonical
+        form under each renaming, made once per distinct member: a cell the events changed
+        mostly keeps its other members (one record per receipt), which cost a look-up."""
+        found = self._member_forms.get(member)
+        if found is None:
+            if len(self._member_forms) >= _TEXTS_KEPT:
+                self._member_forms.clear()
+            digests = self._digest_texts
+            found = self._member_forms[member] = tuple(
+                [hash(_canon_renamed(member, rename, digests)) for rename in self._atom_renamings]
+            )
         return found
 
     def check(self, events: Iterable[TraceEvent]) -> CheckResult:
@@ -1049,17 +1072,16 @@ class ProtocolModel:
             found = self._snap_texts[i].get(snap)  # two parties' equal snapshots differ by name
             if found is None:
                 value = self._snapshots[snap].value
+                groups = value if i == 0 else (value,)  # the cloud's: its store, its memory
                 found = tuple(
                     [
                         hash(
                             (
                                 self.addresses[moved_to[i]],
-                                _canon_value(value, rename) if n else _canon_value(value),
+                                *[self._attributes_renamed(items, n) for items in groups],
                             )
                         )
-                        for n, (rename, moved_to) in enumerate(
-                            zip(self._names, self._moved_to, strict=True)
-                        )
+                        for n, moved_to in enumerate(self._moved_to)
                     ]
                 )
                 self._snap_texts[i][snap] = found
@@ -1068,6 +1090,25 @@ class ProtocolModel:
             for cache in self._snap_texts:
                 cache.clear()
         return rows
+
+    def _attributes_renamed(self, items: tuple[tuple[str, Any], ...], n: int) -> tuple[int, ...]:
+        """The hash of each (name, frozen value) attribute of a snapshot in canonical form
+        under renaming ``n`` (``_canon_value``), each distinct attribute made once: a step
+        changes a few of a party's attributes, so a new snapshot costs those alone (the
+        rest are found by value, hashed in C). An attribute equal to one seen before
+        (``==``) has its form, as a snapshot equal to one seen has its number."""
+        memo = self._attribute_forms[n]
+        forms = []
+        for item in items:
+            form = memo.get(item)
+            if form is None:
+                if len(memo) >= _TEXTS_KEPT:
+                    memo.clear()  # a cache: the memory of a long search is for its states
+                form = memo[item] = hash(
+                    _canon_value(item, self._names[n]) if n else _canon_value(item)
+                )
+            forms.append(form)
+        return tuple(forms)
 
     def _timer_renamed(self, t: int) -> tuple[int, ...]:
         found = self._texts.get(-1 - t)  # timers' numbers stored negative, messages' not

@@ -19,7 +19,13 @@ import pytest
 from actors import TraceEvent
 from scenarios._explore import _rename
 from scenarios._explore._api import explore, replay_counterexample
-from scenarios._explore._model import ProtocolModel, WorldState, _canon_renamed, _renamings
+from scenarios._explore._model import (
+    ProtocolModel,
+    WorldState,
+    _canon_renamed,
+    _canon_value,
+    _renamings,
+)
 from scenarios._explore._rename import Renaming, text_renaming
 from scenarios._explore._search import Outcome, search
 from scenarios._explore._world import (
@@ -36,6 +42,8 @@ from scenarios._trace._checks import TraceChecker, body_text, check_trace_file, 
 from scenarios._trace._reader import parse_event
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.checkerless_renaming import CheckerlessRenamingModel
+from tests.planted.key_keyed_members import KeyKeyedMembersModel
+from tests.planted.name_keyed_forms import NameKeyedFormsModel
 from tests.planted.namesake_symmetry import buyers_only_groups
 from tests.planted.shared_rename_cache import SharedCacheRenaming
 from tests.planted.sorted_first_cells import sorted_first_canon
@@ -159,6 +167,62 @@ def test_a_checker_states_canonical_hashes_are_made_from_its_origins() -> None:
 
 def test_a_checker_state_given_its_origins_canonical_hashes_is_caught() -> None:
     assert not _monitor_forms_made_whole(StaleMonitorRowsModel(_WORLD, Budgets(loss=1)))
+
+
+def _party_forms(model: ProtocolModel, party: int, value: Any) -> tuple[int, ...]:
+    """A party snapshot's canonical hashes, one per renaming, made whole from its value."""
+    groups = value if party == 0 else (value,)  # the cloud's: its store, its memory
+    return tuple(
+        hash(
+            (
+                model.addresses[moved_to[party]],
+                *[
+                    tuple(hash(_canon_value(item, model._names[n])) for item in items)
+                    for items in groups
+                ],
+            )
+        )
+        for n, moved_to in enumerate(model._moved_to)
+    )
+
+
+def _set_cell_forms(model: ProtocolModel, cell: frozenset[Any]) -> tuple[int, ...]:
+    """A set cell's canonical hashes, one per renaming, made whole from its members."""
+    renamings = model._atom_renamings
+    members = [
+        [hash(_canon_renamed(m, rename, model._digest_texts)) for m in cell] for rename in renamings
+    ]
+    return tuple(hash(tuple(sorted(column))) for column in members)
+
+
+def _cached_forms_made_whole(model: ProtocolModel) -> bool:
+    """Each party snapshot's canonical hashes, made from its attributes' forms cached by
+    value, and each set cell's, made from its members' forms cached by value, are those
+    made whole; and the search counts the states it counts with them."""
+    found = search(model)
+    assert found.outcome is Outcome.EXHAUSTED
+    for party, forms in enumerate(model._snap_texts):
+        for snap, cached in forms.items():
+            if cached != _party_forms(model, party, model._snapshots[snap].value):
+                return False
+    cells = {id(cell): cell for state in model._monitor_states for cell in state}
+    sets = [cell for cell in cells.values() if type(cell) is frozenset]
+    assert len(sets) > 50 and any(len(cell) > 1 for cell in sets)
+    if any(model._cell_renamed(cell) != _set_cell_forms(model, cell) for cell in sets):
+        return False
+    return found.progress.states == 1_626
+
+
+def test_forms_cached_by_attribute_and_by_member_are_those_made_whole() -> None:
+    assert _cached_forms_made_whole(ProtocolModel(_WORLD, Budgets(loss=1)))
+
+
+def test_attribute_forms_cached_by_name_are_caught() -> None:
+    assert not _cached_forms_made_whole(NameKeyedFormsModel(_WORLD, Budgets(loss=1)))
+
+
+def test_member_forms_cached_by_key_are_caught() -> None:
+    assert not _cached_forms_made_whole(KeyKeyedMembersModel(_WORLD, Budgets(loss=1)))
 
 
 @pytest.mark.parametrize(
