@@ -26,7 +26,7 @@ from scenarios._sim._cloud_factory import cloud_factory_spec, load_cloud_factory
 from scenarios._sim._runner import CloudFactory
 
 from ._model import ProtocolModel, Step, WorldState, reference_cloud
-from ._search import Outcome, SearchProgress, Strategy, search
+from ._search import Outcome, SearchProgress, Strategy, few_collections, search
 from ._world import (
     Budgets,
     CrashPoints,
@@ -226,33 +226,38 @@ def explore(
         spec, factory = cloud_factory_spec(cloud) or getattr(cloud, "__qualname__", "?"), cloud
     else:
         factory = reference_cloud
-    model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry, memoize=reuse_moves)
-    found = search(
-        model, strategy=strategy, max_states=max_states, progress=progress, every=progress_every
-    )
-    path: tuple[str, ...] = ()
-    events: tuple[TraceEvent, ...] = ()
-    if found.outcome is Outcome.VIOLATION and found.state is not None:
-        steps = [step for step in found.path if isinstance(step, Step)]
-        assert len(steps) == len(found.path), "the protocol model labels its edges with Steps"
-        path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in steps])
-    return ExploreResult(
-        world=world,
-        budgets=budgets,
-        strategy=strategy,
-        symmetry=symmetry and bool(world.symmetric_groups()),
-        cloud=spec,
-        outcome=found.outcome,
-        progress=found.progress,
-        terminal_states=found.terminal_states,
-        judged=model.judged,
-        expected=model.expected(),
-        reached=found.reached,
-        violations=found.violations,
-        path=path,
-        events=events,
-        overrides=tuple(given.items()),
-    )
+    # the model and the search's states freed before the collector's thresholds are put
+    # back: the collection that follows then has almost nothing to walk (few_collections)
+    with few_collections():
+        model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry, memoize=reuse_moves)
+        found = search(
+            model, strategy=strategy, max_states=max_states, progress=progress, every=progress_every
+        )
+        path: tuple[str, ...] = ()
+        events: tuple[TraceEvent, ...] = ()
+        if found.outcome is Outcome.VIOLATION and found.state is not None:
+            steps = [step for step in found.path if isinstance(step, Step)]
+            assert len(steps) == len(found.path), "the protocol model labels its edges with Steps"
+            path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in steps])
+        result = ExploreResult(
+            world=world,
+            budgets=budgets,
+            strategy=strategy,
+            symmetry=symmetry and bool(world.symmetric_groups()),
+            cloud=spec,
+            outcome=found.outcome,
+            progress=found.progress,
+            terminal_states=found.terminal_states,
+            judged=model.judged,
+            expected=model.expected(),
+            reached=found.reached,
+            violations=found.violations,
+            path=path,
+            events=events,
+            overrides=tuple(given.items()),
+        )
+        del model, found
+    return result
 
 
 def _shortest_prefix(

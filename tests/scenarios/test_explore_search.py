@@ -11,11 +11,16 @@ below transcribes the spec's actions one for one; the search must find those num
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import pytest
 
-from scenarios._explore._search import GC_THRESHOLD, Outcome, Strategy, search
+from scenarios._explore import _api
+from scenarios._explore._model import ProtocolModel
+from scenarios._explore._search import GC_THRESHOLD, Outcome, Strategy, few_collections, search
+from scenarios._explore._world import Budgets, world_named
 
 # state: (rmState per RM, tmState, tmPrepared, msgs)
 TwoPhaseState = tuple[tuple[str, ...], str, frozenset[int], frozenset[object]]
@@ -136,3 +141,50 @@ def test_the_collector_is_eased_during_a_search_and_put_back_after() -> None:
     with pytest.raises(RuntimeError, match="planted"):
         search(_Watched(fail=True))
     assert gc.get_threshold() == before
+
+
+def _alive_when_put_back(
+    run: Callable[[type[ProtocolModel]], object], monkeypatch: pytest.MonkeyPatch
+) -> list[bool]:
+    """Per time the collector's thresholds are put back as they were before ``run``:
+    whether a protocol model it made (of the class it is given, which explore uses too)
+    was still alive (its objects then walked by the collection that follows)."""
+    models: list[weakref.ref[ProtocolModel]] = []
+
+    class Recorded(ProtocolModel):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            models.append(weakref.ref(self))
+
+    before, put_back = gc.get_threshold(), gc.set_threshold
+    alive: list[bool] = []
+
+    def watched(*thresholds: int) -> None:
+        if thresholds == before:
+            alive.append(any(model() is not None for model in models))
+        put_back(*thresholds)
+
+    monkeypatch.setattr(_api, "ProtocolModel", Recorded)
+    monkeypatch.setattr(gc, "set_threshold", watched)
+    run(Recorded)
+    assert gc.get_threshold() == before and models
+    return alive
+
+
+def test_explore_frees_its_model_before_the_collector_is_put_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _alive_when_put_back(lambda _: _api.explore("pull").assert_ok(), monkeypatch) == [False]
+
+
+def test_a_model_kept_alive_past_the_collectors_reset_is_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def kept_alive(model_class: type[ProtocolModel]) -> object:
+        # explore as it was before it freed its model inside few_collections
+        with few_collections():
+            model = model_class(world_named("pull"), Budgets())
+            search(model)
+        return model
+
+    assert _alive_when_put_back(kept_alive, monkeypatch) == [True]
