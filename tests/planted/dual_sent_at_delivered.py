@@ -7,7 +7,7 @@ from its own source (:func:`tests.planted.mutant.mutant`) with ``_P_DUAL_SENT`` 
 ``_P_DELIVERED``: the delivery slot is already written, so the dual-send is never kept,
 and a timeout push after it is no ``timeout-push`` violation. Report and checker share
 the ledger, so ``tests/scenarios/test_promises_agree.py`` cannot see it;
-``tests/scenarios/test_promises_reference.py`` must.
+``tests/scenarios/test_promises_spec.py`` must.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ name) hands a new receipt a blank record and keeps it only once a handler wrote 
 that the explorer's monitor states are those of the ledger's facts (a request, an
 upload-ack naming no phone yet leave none). This one is ``message`` made from its own
 source (:func:`tests.planted.mutant.mutant`) with that test made ``True``: the facts are
-the same, the states are not. ``tests/scenarios/test_promises_reference.py`` must tell.
+the same, the states are not. ``tests/scenarios/test_promises_spec.py`` must tell.
 """
 
 from __future__ import annotations

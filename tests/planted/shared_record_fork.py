@@ -5,7 +5,7 @@ Each receipt's facts, at every phone it reached, are one list in
 :class:`~scenarios._sim._promises.PromiseLedger`'s table of records; its
 :meth:`~scenarios._sim._promises.PromiseLedger.fork` copies each. Shared, an event fed to
 the fork (a dual-send to a second phone, a group inserted) rewrites the origin's facts,
-whose state the explorer has numbered. ``tests/scenarios/test_promises_reference.py``
+whose state the explorer has numbered. ``tests/scenarios/test_promises_spec.py``
 must tell.
 """
 

@@ -1,9 +1,9 @@
 """The protocol's promises to its users, stated as a specification over a whole run.
 
-Each promise is a plain function of the list of a run's events: no state carried from one
-event to the next, no records, nothing made fast. It is written from what the promises
-mean (the docstring of ``scenarios/_sim/_promises.py``, README's list of what ``assocsim
-check`` checks, ``docs/protocol.md``, the patent's steps), not from the ledger's code, so
+Each promise is a plain function of the list of a run's events: queries over the whole
+run, no state carried from one event to the next, no records, nothing made fast. It states
+what the promises mean (the docstring of ``scenarios/_sim/_promises.py``, README's list of
+what ``assocsim check`` checks, the patent's steps) and shares no code with the ledger, so
 that ``tests/scenarios/test_promises_spec.py`` can hold the ledger (and the report and
 checker that read it) to it. "Before" is a place in the run (events of one virtual time
 keep their order); a deadline is a time. A deliberate change of what a promise means is
@@ -20,11 +20,9 @@ PHONE = "phone:"
 EPSILON = 1e-6  # virtual seconds: deadlines are sums of floats
 ACKS = frozenset({"push-ack", "notice-ack", "promotion-ack"})
 DELIVERIES = frozenset({"association-response", "association-push"})
-NO_DELIVERY_LOST, NO_DUPLICATE_SHOWN, TIMEOUT_PUSH = (
-    "no-delivery-lost",
-    "no-duplicate-shown",
-    "timeout-push",
-)
+NO_DELIVERY_LOST = "no-delivery-lost"
+NO_DUPLICATE_SHOWN = "no-duplicate-shown"
+TIMEOUT_PUSH = "timeout-push"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -129,10 +127,8 @@ def binding(events: Sequence[Ev]) -> Binding | None:
 
 def cloud_delivered(events: Sequence[Ev], address: str) -> float | None:
     """When the cloud first sent the receipt's products to ``address`` (any way)."""
-    sent = [
-        e.t for e in messages(events, "send", *DELIVERIES) if e.frm == CLOUD and e.to == address
-    ]
-    return sent[0] if sent else None
+    sent = messages(events, "send", *DELIVERIES)
+    return next((e.t for e in sent if e.frm == CLOUD and e.to == address), None)
 
 
 def decided_owed(events: Sequence[Ev], bound: Binding, subscribed: Ev) -> bool:
@@ -209,7 +205,9 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         for key, e in requests.items()
         if key not in replied and not gave_up_on(e.frm, e.receipt, "association-request")
     ]
-    # 3. Every upload a POS sent (501) is acknowledged or refused at a POS.
+    # 3. Every receipt's upload (501) is acknowledged or refused at a POS, unless the POS
+    # that sent it first gave up. (Any POS: a second POS uploading one receipt is settled
+    # with the first; the ledger's docstring says "at that POS".)
     uploads = first_of(
         (e.receipt, e)
         for e in messages(run, "send", "purchase-upload")
@@ -224,10 +222,10 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     ]
     # 4. Every subscription the cloud received is acknowledged or refused.
     subscribing = first_of((e.frm, e) for e in messages(run, "recv", "subscribe") if e.to == CLOUD)
-    refusals = messages(run, "send", "error-reply")
-    answered = {e.to for e in messages(run, "send", "subscribe-ack") if e.frm == CLOUD} | {
+    acks = messages(run, "send", "subscribe-ack", "error-reply")  # a refusal naming nothing
+    answered = {
         e.to
-        for e in refusals
+        for e in acks
         if e.frm == CLOUD and e.receipt is None and e.body.get("request_id") is None
     }
     unanswered = [
@@ -264,10 +262,9 @@ def received_twice(run: Sequence[Ev]) -> tuple[tuple[Verdict, ...], int]:
     """Without notes: a phone receives one response per request, one push per receipt."""
     got = [e for e in messages(run, "recv", *DELIVERIES) if e.receipt and is_phone(e.to)]
 
-    def key(e: Ev) -> object:
-        if e.typ == "association-response":
-            return (e.to, "request", e.body.get("request_id"))
-        return (e.to, "push", e.receipt)
+    def key(e: Ev) -> object:  # a response answers one request; a push, one receipt
+        response = e.typ == "association-response"
+        return (e.to, e.typ, e.body.get("request_id") if response else e.receipt)
 
     def hint(e: Ev) -> str:
         if e.typ == "association-response":
@@ -282,15 +279,21 @@ def pushed_after(run: Sequence[Ev]) -> tuple[Verdict, ...]:
     """Step 603: a timeout push only when no request came; so never to a phone the cloud
     had already answered or dual-sent (unit 8022) that receipt."""
     sent = [e for e in messages(run, "send", *DELIVERIES) if e.frm == CLOUD and is_phone(e.to)]
-    timeouts = first_of(((e.receipt, e.to), e) for e in sent if e.body.get("reason") == "timeout")
+
+    def firsts(which: Callable[[Ev], bool]) -> dict[tuple[str | None, str], Ev]:
+        return first_of(((e.receipt, e.to), e) for e in sent if which(e))
+
+    timeouts = firsts(lambda e: e.body.get("reason") == "timeout")  # the first, judged
+    answers = firsts(lambda e: e.typ == "association-response")
+    duals = firsts(lambda e: e.body.get("reason") == "dual-send")
     out = []
     for (receipt, phone), push in timeouts.items():
-        before = [e for e in sent if e.at < push.at and (e.receipt, e.to) == (receipt, phone)]
-        answers = [e for e in before if e.typ == "association-response"]
-        duals = [e for e in before if e.body.get("reason") == "dual-send"]
-        for earlier, hint in ((answers, "answered"), (duals, "after the dual-send")):
-            if earlier:
-                times = (earlier[0].t, push.t)
+        for earlier, hint in (
+            (answers.get((receipt, phone)), "answered"),
+            (duals.get((receipt, phone)), "after the dual-send"),
+        ):
+            if earlier is not None and earlier.at < push.at:
+                times = (earlier.t, push.t)
                 out.append(Verdict(TIMEOUT_PUSH, receipt, (CLOUD, phone), times, (hint,)))
                 break
     return tuple(out)

@@ -74,10 +74,10 @@ def _percentile(ordered: list[float], q: float) -> float | None:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else None
 
 
-def figures(run: Sequence[Ev], push_timeout: float | None) -> dict[str, Any]:
-    """The report's figures of ``run`` (all but its scenario and seed)."""
+def figures(run: Sequence[Ev], judged: spec.Judged) -> dict[str, Any]:
+    """The report's figures of ``run`` (all but its scenario and seed), ``judged`` its
+    verdicts (:func:`tests.scenarios.promises_spec.judge`)."""
     end = run[-1].t if run else 0.0
-    judged = spec.judge(run, push_timeout, end)
     purchases = {e.receipt for e in messages(run, "send", "purchase-upload")}
     first_uploads = first_of(
         (e.receipt, e) for e in messages(run, "recv", "purchase-upload") if e.to == CLOUD
