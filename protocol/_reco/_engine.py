@@ -83,6 +83,7 @@ from ._answer import BLOCK, Merged, Scratch, best_of, merge
 from ._catalog import Catalog, builtin_catalog
 from ._counts import PairCounts
 from ._discovery import discover
+from ._lists import ListTable
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -566,7 +567,7 @@ class PairingEngine:
         self._dirty_categories: set[int] = set()
         self._dirty_phones: set[str] = set()
         # The refreshed model: what questions read.
-        self._lists: list[_List] = []
+        self._lists = ListTable()  # product -> its pairing list (protocol/_reco/_lists.py)
         # product -> weighted popularity part, and sqrt(its count or 1), at its last refresh
         # (arrays: a refresh reads them for every neighbour of every changed product)
         self._popularity: _Floats = np.zeros(0)
@@ -654,7 +655,8 @@ class PairingEngine:
             )
         )
         self._skus.append(item.sku)
-        self._lists.append(_EMPTY_LIST)
+        if index >= len(self._lists):  # room for its (empty) list: a question may read it
+            self._lists.fit(index + 1, self.config.pairings)
         if catalog:
             kind = self._categories[category]
             kind.size += 1
@@ -849,11 +851,11 @@ class PairingEngine:
             self._popularity[dirty] = [scale * log1p(n) for n in counts]
             self._roots[dirty] = np.sqrt(np.maximum(counts, 1).astype(np.float64))
         lists = self._lists
+        lists.fit(len(products), self.config.pairings)
         for start in range(0, len(dirty), _LISTS_AT_ONCE):
             chunk = dirty[start : start + _LISTS_AT_ONCE]
-            computed = self._compute_lists([(i, products[i].item) for i in chunk])
-            for i, found in zip(chunk, computed, strict=True):
-                lists[i] = found
+            ends, table = self._compute_lists([(i, products[i].item) for i in chunk])
+            lists.store(np.array(chunk, dtype=np.int64), ends, table)
         phones = sorted(self._dirty_phones)
         profiles = self._profiles
         for start in range(0, len(phones), _LISTS_AT_ONCE):
@@ -1089,15 +1091,17 @@ class PairingEngine:
 
     def _compute_list(self, index: int | None, item: Item) -> _List:
         """A basket product's pairing list (see :meth:`_compute_lists`)."""
-        return self._compute_lists([(index, item)])[0]
+        return self._compute_lists([(index, item)])[1]
 
-    def _compute_lists(self, entries: Sequence[tuple[int | None, Item]]) -> list[_List]:
+    def _compute_lists(self, entries: Sequence[tuple[int | None, Item]]) -> tuple[_Ints, _Floats]:
         """The pairing lists of *entries* (a product's number, or None for a product
         never learned, and its item), all in one set of array operations (the refresh's
         hot loop): each list holds the parts of :meth:`_raw_pairs` weighted, its best
         ``pairings`` candidates by them plus popularity, ties by SKU. Each value is the
         same float operations as a plain loop over one product's dicts; checked by
-        ``tests/protocol/test_engine_lists.py``."""
+        ``tests/protocol/test_engine_lists.py``. Returned as one table of three lines
+        (a :data:`_List` of every list, entry after entry) and where each entry's list
+        ends in it (what :meth:`ListTable.store` writes)."""
         numbers = np.array([-1 if i is None else i for i, _ in entries], dtype=np.int64)
         counts = np.array(
             [0 if i is None else self._products[i].count for i, _ in entries], dtype=np.float64
@@ -1108,7 +1112,10 @@ class PairingEngine:
         bits = sum(n.bit_length() for n in (len(entries), len(co) + len(near), width))
         if bits > _KEY_BITS and len(entries) > 1:  # too many to sort by one key: halve
             half = len(entries) // 2
-            return self._compute_lists(entries[:half]) + self._compute_lists(entries[half:])
+            ends, table = self._compute_lists(entries[:half])
+            more, rest = self._compute_lists(entries[half:])
+            joined: _Floats = np.concatenate((table, rest), axis=1)
+            return np.concatenate((ends, more + table.shape[1])), joined
         # one row per (entry, candidate): at most one co-purchase and one category part
         keys, at = _distinct(
             np.concatenate((owner_co * width + neighbours, owner_near * width + offered))
@@ -1133,14 +1140,9 @@ class PairingEngine:
         owner = owner[order]
         first = _places(owner, len(entries)) < self.config.pairings
         kept = order[first]
-        ends = np.cumsum(np.bincount(owner[first], minlength=len(entries))).tolist()
+        ends = np.cumsum(np.bincount(owner[first], minlength=len(entries)))
         table = np.array((candidate[kept], co_part[kept], near_part[kept]), dtype=np.float64)
-        lists: list[_List] = []
-        begin = 0
-        for end in ends:
-            lists.append(table[:, begin:end].copy() if end > begin else _EMPTY_LIST)
-            begin = end
-        return lists
+        return ends, table
 
     def _co_parts(self, numbers: _Ints, counts: _Floats) -> tuple[_Ints, _Ints, _Floats]:
         """Every co-purchase neighbour of the products *numbers* (-1: none) that have
@@ -1467,7 +1469,7 @@ class PairingEngine:
         for item in items:
             basket.setdefault(item.sku, item)
         ids = self._ids
-        lists = self._lists
+        lists = self._lists.views  # ListTable's, indexed inline
         # The candidates of every list, in the basket's SKU order, then the phone's: the
         # first place of a candidate is where a dict of them would have inserted it.
         pieces: list[_List] = []
