@@ -237,8 +237,23 @@ def text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
+# A body's digest by the body's identity, the body kept alive by its entry (so that no
+# other object takes its id meanwhile): ``assocsim explore`` feeds one parsed record to
+# many checker states, whose uploads and timeout pushes would each dump it to JSON again.
+# A record's body is never changed once read (each is parsed anew from its JSON).
+_DIGESTS: dict[int, tuple[Mapping[str, Any], bytes]] = {}
+_DIGESTS_KEPT = 4096  # bodies of ~0.3 KB: ~1.5 MB at most
+
+
 def _digest(msg: Mapping[str, Any]) -> bytes:
-    return text_digest(body_text(msg))
+    known = _DIGESTS.get(id(msg))
+    if known is not None and known[0] is msg:
+        return known[1]
+    digest = text_digest(body_text(msg))
+    if len(_DIGESTS) >= _DIGESTS_KEPT:
+        _DIGESTS.clear()  # a cache: a long trace's bodies are read once each
+    _DIGESTS[id(msg)] = (msg, digest)
+    return digest
 
 
 def phone_of(address: str) -> str | None:
@@ -937,14 +952,19 @@ class TraceChecker:
         before = parent._cell_values
         if before is None:  # read once: ``parent`` is unchanged since
             before = parent._cell_values = parent._cells()
-        if cells == before:  # compared in C: the events changed no cell (most often)
+        if len(cells) != len(before):
+            raise ValueError("monitor_state: since a checker laid out otherwise")
+        # the cells the events changed, found in C: each pair compared once (a checker
+        # made like ``parent`` holds copies, equal but not the same objects: a whole
+        # comparison first would compare every container twice, and the explorer asks
+        # only after events it could not show to change nothing)
+        changed = list(compress(_POSITIONS, map(operator.ne, cells, before)))
+        if not changed:
             return state
         if shared is None:
             shared = {}
-        if len(cells) != len(before):
-            raise ValueError("monitor_state: since a checker laid out otherwise")
         made = list(state)
-        for at in list(compress(_POSITIONS, map(operator.ne, cells, before))):  # found in C
+        for at in changed:
             made[at] = _shared(_frozen(cells[at]), shared)
         return tuple(made)
 

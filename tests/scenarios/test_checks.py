@@ -15,7 +15,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,9 @@ from scenarios import (
     scenario_to_dict,
 )
 from scenarios._cli._main import main
-from scenarios._trace._checks import INVARIANTS, Violation
+from scenarios._trace._checks import INVARIANTS, Violation, _digest, body_text, text_digest
 from scenarios._trace._reader import TraceError
+from tests.planted.id_keyed_digests import id_keyed_digest
 
 SHOP = "shop-01"
 POS = f"pos:{SHOP}:pos-1"
@@ -711,3 +712,22 @@ def test_check_cli_bad_input_is_one_line_and_exit_2(
         f"assocsim: error: {tmp_path / 'broken.jsonl'}: line 2: not valid JSON "
         "(Expecting ',' delimiter, column 25)\n"
     )
+
+
+def _digests_follow_bodies(digest: Callable[[Mapping[str, Any]], bytes]) -> bool:
+    """Bodies made and dropped one after another (their memory, so their ids, reused by
+    the next ones) each get their own digest from ``digest``; the same body asked twice
+    gets it from the cache."""
+    for n in range(200):
+        msg = {"receipt_id": f"r-{n}", "phone_id": "+8613800000001"}
+        if digest(msg) != text_digest(body_text(msg)) or digest(msg) != digest(dict(msg)):
+            return False
+    return True
+
+
+def test_a_bodys_digest_is_cached_by_the_body_itself() -> None:
+    assert _digests_follow_bodies(_digest)
+
+
+def test_a_digest_cached_by_a_dropped_bodys_id_is_caught() -> None:
+    assert not _digests_follow_bodies(id_keyed_digest)
