@@ -51,7 +51,9 @@ class Actor:
         self._observe = taps.event  # the rare events: drops, crashes, restarts
         self._received = taps.received
         self._fired = taps.fired
-        self._activity = activity if activity is not None else Activity()
+        # The world's count of work left, if it waits on it (an inline world does not:
+        # it stops when no message is queued and no timer is pending).
+        self._activity = activity
         self._owns_timers = timers is None
         self._timers = timers if timers is not None else TimerService()
         # Timers armed for "now", fired inline after what is queued, oldest first:
@@ -136,7 +138,9 @@ class Actor:
 
     def timer_due(self, key: Hashable, seq: int, now: float) -> None:
         """Called by the timer service: entry ``seq`` of ``key`` is due."""
-        if self._take(key, seq):
+        armed = self._armed
+        if armed.get(key) == seq:  # EffectsInterpreter.take, written out: once per timer
+            del armed[key]
             self._fire(key, now)
             if self.due_now:
                 self.fire_due_now(now)
@@ -152,29 +156,29 @@ class Actor:
 
     def deliver(self, envelope: Envelope, now: float) -> None:
         """Hand one message to the machine and carry out what it asks for."""
+        sender, _, message = envelope
         if self.down:  # a crashed party loses what reaches it
             observe = self._observe
             if observe is not None:
-                observe(
-                    TraceEvent(
-                        now, _DROP, envelope.sender, self.address, envelope.message, None, "down"
-                    )
-                )
-            self._activity.done()
-            return
-        message = envelope.message
-        received = self._received
-        if received is not None:
-            received(now, envelope.sender, self.address, message)
-        if self._crash_point is None:  # the common case, without _step's wrapper
-            self._apply(
-                run_step(self._store, self.machine.handle, message, envelope.sender, now), now
-            )
+                observe(TraceEvent(now, _DROP, sender, self.address, message, None, "down"))
         else:
-            effects = self._step(message, now, self.machine.handle, message, envelope.sender, now)
-            if effects is not None:
+            received = self._received
+            if received is not None:
+                received(now, sender, self.address, message)
+            if self._crash_point is None:  # the common case, without _step's wrapper
+                store = self._store
+                if store is None:  # no transaction to open: run_step would only call it
+                    effects = self.machine.handle(message, sender, now)
+                else:
+                    effects = run_step(store, self.machine.handle, message, sender, now)
                 self._apply(effects, now)
-        self._activity.done()
+            else:
+                stepped = self._step(message, now, self.machine.handle, message, sender, now)
+                if stepped is not None:
+                    self._apply(stepped, now)
+        activity = self._activity
+        if activity is not None:
+            activity.done()
 
     def _deliver_now(self, envelope: Envelope) -> None:
         """A message handed over by a :class:`~actors.DirectEndpoint` as it arrives."""
@@ -193,7 +197,8 @@ class Actor:
         if observe is not None:
             observe(TraceEvent(now, _CRASH, self.address, self.address))
         activity = self._activity
-        activity.done(len(self._armed))
+        if activity is not None:
+            activity.done(len(self._armed))
         self._armed.clear()
         self.due_now.clear()
         while True:
@@ -207,7 +212,8 @@ class Actor:
                         now, _DROP, envelope.sender, self.address, envelope.message, None, "down"
                     )
                 )
-            activity.done()
+            if activity is not None:
+                activity.done()
 
     def restart(self, machine: Machine, now: float) -> None:
         """The party comes back as ``machine`` (rebuilt from what it keeps durably)."""
@@ -266,12 +272,19 @@ class Actor:
         if fired is not None:
             fired(now, self.address, key)
         if self._crash_point is None:
-            self._apply(run_step(self._store, self.machine.timer_fired, key, now), now)
+            store = self._store
+            if store is None:
+                effects = self.machine.timer_fired(key, now)
+            else:
+                effects = run_step(store, self.machine.timer_fired, key, now)
+            self._apply(effects, now)
         else:
-            effects = self._step(key, now, self.machine.timer_fired, key, now)
-            if effects is not None:
-                self._apply(effects, now)
-        self._activity.done()
+            stepped = self._step(key, now, self.machine.timer_fired, key, now)
+            if stepped is not None:
+                self._apply(stepped, now)
+        activity = self._activity
+        if activity is not None:
+            activity.done()
 
 
 _DROP = EventKind.DROP
