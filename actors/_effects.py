@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from protocol import Address, Effects, Message, Timer
+from protocol import Address, Effects, Message
 
 from ._activity import Activity
 from ._errors import TransportError
@@ -97,8 +97,19 @@ class EffectsInterpreter:
             for key in effects.cancels:
                 if armed.pop(key, None) is not None and activity is not None:
                     activity.done()
-        if effects.timers:
-            self._arm(effects.timers, now)
+        if effects.timers:  # a key armed again moves: only its newest entry may fire
+            armed = self.armed
+            service = self._timers
+            for timer in effects.timers:
+                key = timer.key
+                if activity is not None and key not in armed:
+                    activity.add()
+                at = timer.at
+                if at <= now:
+                    seq = armed[key] = service.number()
+                    self._due_now((key, seq))
+                else:
+                    armed[key] = service.arm(self._owner, key, at)
         if effects.notes:
             noted = self._noted
             if noted is not None:
@@ -123,20 +134,6 @@ class EffectsInterpreter:
                     if observe is not None:
                         failed = TraceEvent(now, _FAILED, address, out.to, out.message, None, exc)
                         observe(failed)
-
-    def _arm(self, timers: tuple[Timer, ...], now: float) -> None:
-        armed = self.armed
-        activity = self._activity
-        service = self._timers
-        for timer in timers:
-            key = timer.key
-            if activity is not None and key not in armed:
-                activity.add()
-            if timer.at <= now:
-                seq = armed[key] = service.number()
-                self._due_now((key, seq))
-            else:
-                armed[key] = service.arm(self._owner, key, timer.at)
 
 
 _FAILED = EventKind.SEND_FAILED

@@ -12,6 +12,8 @@ task can also run on this transport.
 from __future__ import annotations
 
 import collections
+import functools
+from collections.abc import Callable
 
 import trio
 
@@ -38,16 +40,29 @@ class InlineTransport:
         return endpoint
 
     def _deliver(self, envelope: Envelope) -> None:
-        endpoint = self._endpoints.get(envelope.recipient)
+        self._post(*envelope)
+
+    def _post(self, sender: Address, recipient: Address, message: Message) -> None:
+        """Queue ``message`` in ``recipient``'s mailbox (the one place a message is queued)."""
+        endpoint = self._endpoints.get(recipient)
         if endpoint is None:
-            raise UnknownAddress(f"no party at {envelope.recipient!r} on this transport")
+            raise UnknownAddress(f"no party at {recipient!r} on this transport")
         mailbox = endpoint.mailbox
         if not mailbox:
             self.ready.append(endpoint)
             waiter = endpoint._waiter
             if waiter is not None:
                 waiter.set()
-        mailbox.append(envelope)
+        # tuple.__new__ straight: Envelope(...) runs a Python-level __new__ per message
+        mailbox.append(_new(Envelope, (sender, recipient, message)))
+
+    def _sender(self, address: Address) -> Callable[[Address, Message], None]:
+        """How the endpoint at ``address`` sends: straight to :meth:`_post` (one call per
+        message), unless a subclass (a :class:`~actors.SimNetwork`) sees every
+        envelope in :meth:`_deliver` first."""
+        if type(self)._deliver is InlineTransport._deliver:
+            return functools.partial(self._post, address)
+        return functools.partial(_via_deliver, self, address)
 
     def _detach(self, address: Address) -> None:
         self._endpoints.pop(address, None)
@@ -59,6 +74,8 @@ class InlineEndpoint:
     def __init__(self, transport: InlineTransport, address: Address) -> None:
         self._transport = transport
         self._address = address
+        self.send = transport._sender(address)
+        """``send(recipient, message)``: queue it in the recipient's mailbox."""
         self.mailbox: collections.deque[Envelope] = collections.deque()
         self._waiter: trio.Event | None = None
         self._closed = False
@@ -66,10 +83,6 @@ class InlineEndpoint:
     @property
     def address(self) -> Address:
         return self._address
-
-    def send(self, recipient: Address, message: Message) -> None:
-        # tuple.__new__ straight: Envelope(...) runs a Python-level __new__ per message
-        self._transport._deliver(_new(Envelope, (self._address, recipient, message)))
 
     def receive_nowait(self) -> Envelope:
         if self._closed:
@@ -91,6 +104,12 @@ class InlineEndpoint:
     def close(self) -> None:
         self._closed = True
         self._transport._detach(self._address)
+
+
+def _via_deliver(
+    transport: InlineTransport, sender: Address, recipient: Address, message: Message
+) -> None:
+    transport._deliver(Envelope(sender, recipient, message))
 
 
 _new = tuple.__new__
