@@ -655,8 +655,6 @@ class PairingEngine:
             )
         )
         self._skus.append(item.sku)
-        if index >= len(self._lists):  # room for its (empty) list: a question may read it
-            self._lists.fit(index + 1, self.config.pairings)
         if catalog:
             kind = self._categories[category]
             kind.size += 1
@@ -1480,7 +1478,8 @@ class PairingEngine:
                 pieces.append(self._compute_list(None, basket[name]))
             else:
                 excluded.append(index)
-                pieces.append(lists[index])
+                # a product learned since the last refresh has no row yet: no list
+                pieces.append(lists[index] if index < len(lists) else _EMPTY_LIST)
         profile = self._profiles.get(phone_id) if phone_id is not None else None
         if profile is not None:
             pieces.append(profile.top)  # the phone's best products, parts 0.0

@@ -20,12 +20,14 @@ __all__ = ["ListTable"]
 
 _Floats = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.int64]
+_NONE: _Floats = np.zeros((3, 0))
 
 
 class ListTable:
     """Product *i*'s pairing list: ``views[i]``, the view ``cells[i, :, :lengths[i]]``
-    (empty until its first refresh). Rows grow by half as products are learned; the width
-    grows if ``pairings`` does (a shorter one keeps the wider rows: lists are never longer
+    (empty until its first refresh). The refresh fits the rows to the products known,
+    growing by half (not each learned product: growing costs a copy); the width grows if
+    ``pairings`` does (a shorter one keeps the wider rows: lists are never longer
     than it)."""
 
     __slots__ = ("cells", "lengths", "views")
@@ -40,8 +42,10 @@ class ListTable:
         return len(self.lengths)
 
     def __getitem__(self, i: int) -> _Floats:
-        """Product *i*'s list: a (3, length) view of its row."""
-        return self.views[i]
+        """Product *i*'s list: a (3, length) view of its row (empty for a product
+        learned since the table was last fitted: no list until its first refresh)."""
+        views = self.views
+        return views[i] if i < len(views) else _NONE
 
     def _view(self, rows: list[int], lengths: list[int]) -> None:
         """Make the views of *rows*, of *lengths* candidates each."""
