@@ -28,7 +28,19 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured with kept checkers sealed (cc02f8a to 572f960: a
+under 5 minutes on 2 cores. Measured at ae0f7f8 (canonical forms made from cached forms
+of a snapshot's attributes and of a checker cell's members, bodies' digests cached, the
+model freed before the collector's thresholds are put back; 67fcc66 with those three
+commits alone) back to back with 67fcc66, the whole bench, alternated twice (2 cores
+shared, load 3.1-3.7), states per CPU second with symmetry, before / after: no faults
+9,457 / 11,130 and 9,703 / 10,985; loss <= 1 18,335 / 21,744 and 18,930 / 21,127; 1
+crash anywhere 25,462 / 29,142 and 26,040 / 27,630; the target world 34,370 / 34,042 and
+32,187 / 33,794 (1.3-1.4 s of CPU); without symmetry 47,544-63,780 before, 51,212-64,110
+after; state counts and the last line's work unchanged. Instructions per explore() call
+(cachegrind, PYTHONHASHSEED=0, a warm-up call subtracted): no faults 180.2 M -> 145.8 M,
+loss <= 1 685.8 M -> 569.1 M. In these runs the rate target with symmetry is met by
+every world but the smallest (about 1.8x short), by the loss world narrowly (1.06-1.09x).
+Measured with kept checkers sealed (cc02f8a to 572f960: a
 flag read per event fed) back to back with 972474f, ``--quick``, alternated twice (load
 4.3-6.4), states per CPU second with symmetry, before / after: no faults 8,908 / 9,551 and
 9,132 / 8,069; loss <= 1 18,502 / 18,761 and 17,632 / 15,374; 1 crash anywhere 23,999 /
