@@ -38,9 +38,12 @@ crash anywhere 25,462 / 29,142 and 26,040 / 27,630; the target world 34,370 / 34
 32,187 / 33,794 (1.3-1.4 s of CPU); without symmetry 47,544-63,780 before, 51,212-64,110
 after; state counts and the last line's work unchanged. Instructions per explore() call
 (cachegrind, PYTHONHASHSEED=0, a warm-up call subtracted): no faults 180.2 M -> 145.8 M,
-loss <= 1 685.8 M -> 569.1 M. In these runs the rate target with symmetry is met by
-every world but the smallest (about 1.8x short), by the loss world narrowly (1.06-1.09x).
-Measured with kept checkers sealed (cc02f8a to 572f960: a
+loss <= 1 685.8 M -> 569.1 M. Then ``--quick``, the same pair alternated twice (load
+3.1-3.7), before / after: no faults 9,633 / 10,379 and 9,590 / 11,301; loss <= 1 18,009 /
+19,455 and 19,069 / 21,649; 1 crash anywhere 25,186 / 27,465 and 25,747 / 27,863. So the
+rate target with symmetry is met by every world but the smallest (about 1.8x short), the
+loss world narrowly and not in every run (3 of these 4: 19,455-21,744). Measured with kept
+checkers sealed (cc02f8a to 572f960: a
 flag read per event fed) back to back with 972474f, ``--quick``, alternated twice (load
 4.3-6.4), states per CPU second with symmetry, before / after: no faults 8,908 / 9,551 and
 9,132 / 8,069; loss <= 1 18,502 / 18,761 and 17,632 / 15,374; 1 crash anywhere 23,999 /
