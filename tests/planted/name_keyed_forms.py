@@ -3,9 +3,10 @@ attribute's name alone, not by its value.
 
 Under symmetry :class:`~scenarios._explore._model.ProtocolModel` makes a party
 snapshot's canonical form from its attributes' forms, each made once per distinct
-(name, value) and found again by value (``_attributes_renamed``). :class:`NameKeyedFormsModel` finds them by name: the first
-value an attribute had stands for every later one, so states that differ in it share a
-fingerprint. ``tests/scenarios/test_explore_symmetry.py`` must tell.
+(name, value) and found again by value (``_attributes_renamed``).
+:class:`NameKeyedFormsModel` finds them by name: the first value an attribute had stands
+for every later one, so states that differ in it share a fingerprint.
+``tests/scenarios/test_explore_symmetry.py`` must tell.
 """
 
 from __future__ import annotations
