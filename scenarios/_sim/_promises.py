@@ -47,9 +47,10 @@ reached, is in one flat list (:meth:`PromiseLedger.record`), found by one probe 
 receipt's name, or handed to the handlers by a caller that found it by the message's ids
 (the report, whose own figures of the receipt share the record): an event touches one
 record, not a table per fact (at 100k purchases the fold's cost was mostly cache misses).
-Report and checker share it, so ``tests/scenarios/test_promises_reference.py`` holds it
-to the tables it replaced (kept under ``tests/``) on generated runs: the verdicts, each
-record's slots and group order, forks; ``test_promises_report_reference.py`` the report.
+Report and checker share it, so ``tests/scenarios/test_promises_spec.py`` holds it to a
+specification of the promises stated over whole runs (``tests/scenarios/promises_spec.py``)
+on generated runs: the verdicts, each record's slots and group order, forks; and the report
+to ``report_spec.py`` on the built-in scenarios.
 
 **Why no receipt's facts are retired.** The ledger keeps a record per receipt (and a
 record per request) to the end of the run, so a run's fold grows with its
@@ -222,7 +223,6 @@ class _Bound(NamedTuple):
 RECEIPT_NAME = 0
 _R_ARRIVED, _R_FLAGS, _R_UPLOADER, _R_NAMED, _R_PHONE, _R_POS, _R_BOUND_AT = range(1, 8)
 OWNED = 8  # the first of a record's owner slots
-_SETTLED = 1  # its POS got an upload-ack or a refusal
 _TIMER_FIRED = 2  # the cloud's PushDue timer of the receipt fired
 _OWED = 4  # owed by the cloud's timer or a mismatch (step 603, unit 8022)
 
@@ -313,7 +313,8 @@ class PromiseLedger:
         self._tail = _RECEIPT_TAIL + [None] * owner_slots  # a new record's slots after its name
         self.bound: dict[str, _Bound] = {}  # in the order bound: the order lost is listed in
         self._other_uploads: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
-        self._uploads: dict[str, tuple[str, float]] = {}  # receipt -> (POS, first sent)
+        self._uploads: dict[tuple[str, str], float] = {}  # (receipt, POS) -> first sent
+        self._settled: set[tuple[str, str]] = set()  # (receipt, POS) acknowledged or refused
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
@@ -417,7 +418,7 @@ class PromiseLedger:
 
     def _send_upload(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if record is not None and to == CLOUD and frm != CLOUD:
-            self._uploads.setdefault(record[RECEIPT_NAME], (frm, t))
+            self._uploads.setdefault((record[RECEIPT_NAME], frm), t)
 
     def _send_request(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if record is not None and frm.startswith(_PHONE):
@@ -442,9 +443,10 @@ class PromiseLedger:
             self._asked.setdefault(frm, t)
 
     def _recv_settles(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
-        """An ``upload-ack`` (or a refusal) received by a POS settles its upload."""
+        """An ``upload-ack`` (or a refusal) received by a POS settles that POS's upload
+        (another POS's upload of the receipt is owed its own answer)."""
         if record is not None and frm == CLOUD and to != CLOUD and not to.startswith(_PHONE):
-            record[_R_FLAGS] |= _SETTLED
+            self._settled.add((record[RECEIPT_NAME], to))
 
     def _recv_error(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if to == CLOUD:
@@ -452,7 +454,7 @@ class PromiseLedger:
         if to.startswith(_PHONE):
             self._replied.setdefault((to, self._field(body, "request_id")), None)
         elif frm == CLOUD and record is not None:
-            record[_R_FLAGS] |= _SETTLED
+            self._settled.add((record[RECEIPT_NAME], to))
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
         """A machine's note, its receipt by name. Only what phones showed and who gave up
@@ -737,12 +739,10 @@ class PromiseLedger:
                     "did not give up on it)",
                 )
             )
-        for receipt, (pos, sent_at) in self._uploads.items():
+        settled = self._settled
+        for (receipt, pos), sent_at in self._uploads.items():
             checked += 1
-            found = receipts.get(receipt)
-            if (found is not None and found[_R_FLAGS] & _SETTLED) or self._gave_up_on(
-                pos, receipt, "purchase-upload"
-            ):
+            if (receipt, pos) in settled or self._gave_up_on(pos, receipt, "purchase-upload"):
                 continue
             lost.append(
                 _broken(

@@ -205,20 +205,19 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         for key, e in requests.items()
         if key not in replied and not gave_up_on(e.frm, e.receipt, "association-request")
     ]
-    # 3. Every receipt's upload (501) is acknowledged or refused at a POS, unless the POS
-    # that sent it first gave up. (Any POS: a second POS uploading one receipt is settled
-    # with the first; the ledger's docstring says "at that POS".)
+    # 3. Every upload a POS sent (501) is acknowledged or refused at that POS, unless that
+    # POS gave up: a second POS uploading the receipt is owed its own answer.
     uploads = first_of(
-        (e.receipt, e)
+        ((e.receipt, e.frm), e)
         for e in messages(run, "send", "purchase-upload")
         if e.receipt and e.to == CLOUD and e.frm != CLOUD
     )
     answers = messages(run, "recv", "upload-ack", "error-reply")
-    settled = {e.receipt for e in answers if e.frm == CLOUD and is_pos(e.to)}
+    settled = {(e.receipt, e.to) for e in answers if e.frm == CLOUD and is_pos(e.to)}
     unsettled = [
-        Verdict(NO_DELIVERY_LOST, receipt, (e.frm, CLOUD), (e.t, end), (f"upload of {receipt}",))
-        for receipt, e in uploads.items()
-        if receipt not in settled and not gave_up_on(e.frm, receipt, "purchase-upload")
+        Verdict(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (e.t, end), (f"upload of {receipt}",))
+        for (receipt, pos), e in uploads.items()
+        if (receipt, pos) not in settled and not gave_up_on(pos, receipt, "purchase-upload")
     ]
     # 4. Every subscription the cloud received is acknowledged or refused.
     subscribing = first_of((e.frm, e) for e in messages(run, "recv", "subscribe") if e.to == CLOUD)

@@ -365,10 +365,11 @@ def test_kept_checkers_sharing_the_scratchs_containers_are_caught_after_a_search
     # The sharing itself is seen: kept checkers whose state moved under them (39 of 318
     # at 4dd5706), not only what it leads to, a violation the honest search of the same
     # world (above) does not report, which ends this search early (585 kept states when
-    # the ledger kept three tables; 318 since one record per receipt).
+    # the ledger kept three tables; 318 since one record per receipt; 295 since each POS's
+    # upload is settled apart, a set of (receipt, POS) shared too).
     assert moved > 0
     assert outcome is Outcome.VIOLATION
-    assert kept > 300
+    assert kept > 250
 
 
 def test_a_kept_checker_refuses_to_change() -> None:

@@ -45,6 +45,7 @@ from tests.planted.answer_forgiving_ledger import AnswerForgivingLedger
 from tests.planted.dual_sent_at_delivered import DualSentAtDelivered
 from tests.planted.eager_records import EagerRecords
 from tests.planted.merchant_blind_receipts import MerchantBlindReceipts
+from tests.planted.receipt_settled_ledger import ReceiptSettledLedger
 from tests.planted.shared_record_fork import shared_record_fork
 from tests.scenarios import promises_spec as spec
 from tests.scenarios import report_spec
@@ -147,20 +148,16 @@ def expected_record(events: Sequence[Ev], subscribed: dict[str, Ev]) -> list[Any
     reached, in address order), every slot from the specification's facts."""
     from scenarios._sim._promises import (  # noqa: PLC0415 - the ledger's private layout
         _OWED,
-        _SETTLED,
         _TIMER_FIRED,
     )
 
     arrivals = [e for e in messages(events, "recv", "purchase-upload") if e.to == CLOUD]
     first = arrivals[0] if arrivals else None
     named = [e.body["phone_id"] for e in arrivals if first and e.frm == first.frm]
-    answers = messages(events, "recv", "upload-ack", "error-reply")
     bound = spec.binding(events)
     sub = None if bound is None else subscribed.get(bound.phone)
-    flags = (
-        _SETTLED * any(e.frm == CLOUD and spec.is_pos(e.to) for e in answers)
-        | _TIMER_FIRED * any(e.kind == "push-due" for e in events)
-        | _OWED * bool(bound and sub and spec.decided_owed(events, bound, sub))
+    flags = _TIMER_FIRED * any(e.kind == "push-due" for e in events) | _OWED * bool(
+        bound and sub and spec.decided_owed(events, bound, sub)
     )
     record: list[Any] = [
         events[0].receipt,
@@ -298,6 +295,27 @@ def test_a_push_after_an_answered_pull_forgiven_is_told_apart() -> None:
     why = disagreement(_found(AnswerForgivingLedger), AnswerForgivingLedger)
     assert why is not None and "timeout-push" in why
     assert disagreement(SHARP, AnswerForgivingLedger) is not None
+
+
+def test_an_upload_is_settled_only_at_the_pos_answered() -> None:
+    # Step 501: two POSes upload m1/R1; the cloud answers pos:m1-b only. pos:m1-a's
+    # upload is lost (it did not give up); planted: tests/planted/receipt_settled_ledger.py
+    upload = {"phone_id": "A"}
+    run: list[Event] = [
+        ("message", kind, pos, CLOUD, "purchase-upload", "m1/R1", upload)
+        for pos in ("pos:m1-a", "pos:m1-b")
+        for kind in ("send", "recv")
+    ]
+    run += [
+        ("message", kind, CLOUD, "pos:m1-b", "upload-ack", "m1/R1", {}) for kind in ("send", "recv")
+    ]
+    assert disagreement(run) is None
+    ledger = PromiseLedger(PUSH_TIMEOUT)
+    by_name(ledger, run)
+    (lost,) = [b for b in ledger.judge(float(len(run))).lost if b.receipt == "m1/R1"]
+    assert lost.actors == ("pos:m1-a", CLOUD) and "at pos:m1-a" in lost.detail
+    why = disagreement(run, ReceiptSettledLedger)
+    assert why is not None and "pos:m1-a" in why
 
 
 def test_a_record_kept_though_nothing_was_written_is_told_apart() -> None:
