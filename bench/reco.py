@@ -53,7 +53,17 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, 72b164a, the period's touched rows made distinct by a
+Last measured, learning (issue 16, the pairing lists in one table, 936ffd7 and 0da78c1,
+against 67fcc66, ``git archive`` copies run before, after, after, before on the shared
+machine, load average 2.5-3.7, reference loop 13.3, 9.7, 9.1, 9.1 us): learning 32.7,
+29.6, 29.6, 34.7 s of CPU (0.91x, 0.85x; 3.0x the 10 s target, not met), the pairing
+lists 9.9, 7.6, 7.6, 10.5 s, counting the pairs 6.8, 5.8, 5.9, 7.1 s (unchanged code:
+the process's system time fell from 3.7 to 1.3 s), peak memory 766-771 -> 775-776 MB;
+CPU p50 with the personal feature 61.4, 62.5, 62.4, 64.1 us first asking and 73.8,
+71.5, 72.4, 74.2 us learning between, p99 109-196 us: the latency targets met in all
+four (docs/recommender.md, *The pairing lists in one table*).
+
+Before that, learning (issue 16, 72b164a, the period's touched rows made distinct by a
 sort instead of ``np.unique``, against 6cd8729, ``git archive`` copies run side by side,
 twice, on the shared machine; load average 1.2 and 1.3, reference loop 18.1 / 16.8 and
 18.4 / 19.4 us): learning 37.5 -> 36.9 and 41.0 -> 39.9 s of CPU (0.98x, 0.97x; 3.7-4.0x

@@ -295,7 +295,8 @@ _NO_LOOKUP: _Lookup = (np.zeros(0), np.zeros(0))
 _List = _Floats
 """A basket product's pairing list, one array of three rows: its candidates' numbers (exact
 in a float below 2 ** 53), their weighted confidence and cosine parts, their category parts.
-One contiguous array: a question reads five of them at once (np.concatenate)."""
+A learned product's is a view of its row of the ListTable (protocol/_reco/_lists.py): a
+question reads five of them at once (np.concatenate)."""
 
 
 _Masks = npt.NDArray[np.uint64]
