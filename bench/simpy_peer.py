@@ -28,6 +28,10 @@ process, alternating (the order swapped every repeat), ``--repeat`` times each:
    with its policy, SimPy with CPython's defaults) and ``like for like``. Every run is
    timed after a ``gc.collect()``: the one full pass over the whole heap that follows the
    policy's block falls there, outside every contender's time alike.
+6. ``floor driver`` (with ``--floor``): the machines of 1 under the least driver they can
+   have (``FloorPeer``: one FIFO of messages, one heap of timers, ``run_step`` for every
+   step, no actors, events or trio; checked faithful as SimPy is) under the collector
+   policy of 5: what no driver can save, so the measure of how far a faster driver can go.
 
 After the repeats, ``the fold alone``: the events of one run recorded, then handed to a
 fresh ``ReportBuilder`` as a run hands them (under the run's collector policy, checked to
@@ -129,7 +133,7 @@ settled would bound the fold's part, but the trace gives no moment after which a
 cannot be named again (``scenarios/_sim/_promises.py``).
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
-        [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile]
+        [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile] [--floor]
 
 Needs SimPy (a bench-only extra): ``.venv/bin/pip install -e '.[bench]'``.
 """
@@ -137,9 +141,11 @@ Needs SimPy (a bench-only extra): ``.venv/bin/pip install -e '.[bench]'``.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import cProfile
 import gc
+import heapq
 import json
 import math
 import statistics
@@ -388,6 +394,84 @@ def run_simpy(scenario: Scenario, seed: int, *, rare_full_gc: bool = False) -> S
     return peer
 
 
+class FloorPeer:
+    """The least a driver of these machines can do (``--floor``): the machines as
+    :class:`SimPyPeer` builds them, one FIFO of messages (instantaneous delivery, in send
+    order across all parties, not per mailbox), one heap of ``(at, number, party, key)``
+    (a key armed again moves, a cancelled one is skipped when it comes up), every step
+    through ``run_step``, and the counts the faithfulness check reads; no event objects,
+    no actors, no trio. What it costs above the machines' own work is what no driver can
+    save: the measure of how far a faster driver can go."""
+
+    def __init__(self, scenario: Scenario, workload: Workload) -> None:
+        built = SimPyPeer(scenario, workload)  # its parties: the machines, built alike
+        self.parties = built.parties
+        self.counts = built.counts
+
+    def run(self) -> Counts:
+        parties = self.parties
+        machines = {address: party.machine for address, party in parties.items()}
+        stores = {address: party.store for address, party in parties.items()}
+        phones = {address for address, party in parties.items() if isinstance(party, PhoneParty)}
+        armed: dict[str, dict[Hashable, int]] = {address: {} for address in parties}
+        heap: list[tuple[float, int, str, Hashable]] = []
+        queue: collections.deque[tuple[str, str, Message]] = collections.deque()
+        counts = self.counts
+        shown = counts.shown
+        number = 0
+        now = 0.0
+
+        def apply(address: str, effects: Effects) -> None:
+            nonlocal number
+            keys = armed[address]
+            for key in effects.cancels:
+                keys.pop(key, None)
+            for timer in effects.timers:
+                number += 1
+                keys[timer.key] = number
+                heapq.heappush(heap, (max(timer.at, now), number, address, timer.key))
+            for note in effects.notes:
+                if note.kind == PhoneNote.SHOWN and note.phone_id is not None:
+                    shown[note.phone_id] += 1
+            for out in effects.sends:
+                queue.append((out.to, address, out.message))
+
+        for address in parties:
+            apply(address, run_step(stores[address], machines[address].start, now))
+        while True:
+            while queue:
+                to, sender, message = queue.popleft()
+                if to in phones:
+                    if isinstance(message, AssociationResponse):
+                        counts.responses += 1
+                    elif isinstance(message, AssociationPush):
+                        if message.reason is PushReason.DUAL_SEND:
+                            counts.dual_sends += 1
+                        else:
+                            counts.pushes += 1
+                    elif isinstance(message, ErrorReply):
+                        counts.refusals += 1
+                apply(to, run_step(stores[to], machines[to].handle, message, sender, now))
+            if not heap:
+                return counts
+            at, entry, address, key = heapq.heappop(heap)
+            keys = armed[address]
+            if keys.get(key) != entry:
+                continue  # moved or cancelled since
+            del keys[key]
+            now = at
+            apply(address, run_step(stores[address], machines[address].timer_fired, key, now))
+
+
+def run_floor(scenario: Scenario, seed: int) -> FloorPeer:
+    """The floor driver under the policy of an inline ``assocsim run``, as ``run_simpy``'s
+    like-for-like run."""
+    with rare_full_collections():
+        peer = FloorPeer(scenario, generate_workload(scenario, seed))
+        peer.run()
+    return peer
+
+
 def run_bare(scenario: Scenario, seed: int, observer: Callable[[TraceEvent], None] | None) -> None:
     """The inline World of ``run_scenario`` without its report: no observer (no trace
     events made), or ``observer`` (every trace event made and handed to it)."""
@@ -434,7 +518,7 @@ def _phone_deliveries(machines: Iterable[Machine]) -> dict[str, list[tuple[str, 
     }
 
 
-def check_faithful(peer: SimPyPeer, result: RunResult) -> None:
+def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult) -> None:
     """The SimPy run delivered what ``assocsim run`` reports, phone by phone; else exit 1."""
     report = result.report
     counts = peer.counts
@@ -492,10 +576,12 @@ def _count_events(scenario: Scenario, seed: int) -> tuple[int, RunResult]:
 
 
 CONTENDERS = ("simpy", "assocsim run", "bare world", "no-op sink", "simpy, rare full GC")
+FLOOR = "floor driver"
 
 
-def compare(purchases: int, repeat: int) -> dict[str, list[Timing]]:
-    """The contenders alternating at one size; prints their times and ratios to SimPy."""
+def compare(purchases: int, repeat: int, floor: bool = False) -> dict[str, list[Timing]]:
+    """The contenders alternating at one size; prints their times and ratios to SimPy.
+    ``floor``: the floor driver (:class:`FloorPeer`) too."""
     scenario = scaled(purchases)
     seed = scenario.seed
     events, reference = _count_events(scenario, seed)  # untimed: events per run
@@ -510,29 +596,31 @@ def compare(purchases: int, repeat: int) -> dict[str, list[Timing]]:
         "bare world": lambda: run_bare(scenario, seed, None),
         "no-op sink": lambda: run_bare(scenario, seed, _NoOpSink()),
         "simpy, rare full GC": lambda: run_simpy(scenario, seed, rare_full_gc=True),
+        FLOOR: lambda: run_floor(scenario, seed),
     }
-    times: dict[str, list[Timing]] = {name: [] for name in CONTENDERS}
+    contenders = (*CONTENDERS, FLOOR) if floor else CONTENDERS
+    times: dict[str, list[Timing]] = {name: [] for name in contenders}
     for r in range(repeat):
-        order = CONTENDERS if r % 2 == 0 else CONTENDERS[::-1]
+        order = contenders if r % 2 == 0 else contenders[::-1]
         for name in order:
             timing, out = _timed(runs[name])
             times[name].append(timing)
-            if name.startswith("simpy"):
+            if name.startswith("simpy") or name == FLOOR:
                 check_faithful(out, reference)
             elif name == "assocsim run" and out.report != reference.report:
                 raise SystemExit("simpy_peer: assocsim run's report changed between runs")
             del out
         print(
-            f"  repeat {r + 1}: " + ", ".join(f"{n} {times[n][-1].wall:.2f} s" for n in CONTENDERS),
+            f"  repeat {r + 1}: " + ", ".join(f"{n} {times[n][-1].wall:.2f} s" for n in contenders),
             flush=True,
         )
     print(
         f"  {'driver':<21}{'wall min':>9}{'median':>8}{'x simpy':>11}"
         f"{'CPU min':>9}{'median':>8}{'x simpy':>11}{'CPU us/purchase':>17}"
     )
-    stats = {name: _stats(times[name]) for name in CONTENDERS}
+    stats = {name: _stats(times[name]) for name in contenders}
     base = stats["simpy"]
-    for name in CONTENDERS:
+    for name in contenders:
         st = stats[name]
         print(
             f"  {name:<21}{st[0]:>9.2f}{st[1]:>8.2f}{_ratios(st[0:2], base[0:2]):>11}"
@@ -877,6 +965,11 @@ def main() -> None:
     parser.add_argument("--parts", action="store_true", help="what the memory is made of")
     parser.add_argument("--parts-max", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true", help="cProfile both at the first size")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="the floor driver too (FloorPeer): the least a driver does",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -884,7 +977,7 @@ def main() -> None:
         return
     verdicts = []
     for n in args.purchases:
-        stats = {name: _stats(times) for name, times in compare(n, args.repeat).items()}
+        stats = {name: _stats(times) for name, times in compare(n, args.repeat, args.floor).items()}
         for how, simpy in (("as shipped", "simpy"), ("like for like", "simpy, rare full GC")):
             wall = stats["assocsim run"][1] / stats[simpy][1]
             cpu = stats["assocsim run"][3] / stats[simpy][3]
