@@ -69,9 +69,8 @@ from scenarios._trace._checks import (
     Ignorable,
     MonitorState,
     TraceChecker,
-    body_text,
     ignorable,
-    text_digest,
+    keep_body_digest,
 )
 from scenarios._trace._reader import TraceRecord, parse_event
 
@@ -616,14 +615,15 @@ class ProtocolModel:
         return number
 
     def _parsed(self, events: tuple[TraceEvent, ...]) -> tuple[TraceRecord, ...]:
-        """``events`` as the checker reads them; under symmetry, each body's text kept by
-        the digest the checker keeps of it, so a renaming renames the digests too."""
+        """``events`` as the checker reads them, each body's digest kept for the checker
+        (by the body's identity: these bodies are never changed); under symmetry, each
+        body's text kept by that digest, so a renaming renames the digests too."""
         records = tuple([parse_event(event.to_json(), 0) for event in events])
-        if self._renamings:
-            for record in records:
-                if record.msg:
-                    text = body_text(record.msg)
-                    self._digest_texts.setdefault(text_digest(text), text)
+        for record in records:
+            if record.msg:  # its own dict, never changed: the checker finds its digest
+                text, digest = keep_body_digest(record.msg)
+                if self._renamings:
+                    self._digest_texts.setdefault(digest, text)
         return records
 
     def _fault(self, kind: EventKind, fid: int, now: float) -> tuple[TraceEvent, ...]:

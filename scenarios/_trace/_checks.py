@@ -240,20 +240,30 @@ def text_digest(text: str) -> bytes:
 # A body's digest by the body's identity, the body kept alive by its entry (so that no
 # other object takes its id meanwhile): ``assocsim explore`` feeds one parsed record to
 # many checker states, whose uploads and timeout pushes would each dump it to JSON again.
-# A record's body is never changed once read (each is parsed anew from its JSON).
+# Only the owner of a body that is never changed puts it here (:func:`keep_body_digest`:
+# the explorer, which parses each record once from its own JSON and keeps it): a body fed
+# by any other caller (``check_trace``, ``feed``) may be a dict changed in place between
+# two records, so its digest is made anew each time it is read.
 _DIGESTS: dict[int, tuple[Mapping[str, Any], bytes]] = {}
 _DIGESTS_KEPT = 4096  # bodies of ~0.3 KB: ~1.5 MB at most
+
+
+def keep_body_digest(msg: Mapping[str, Any]) -> tuple[str, bytes]:
+    """``msg``'s :func:`body_text` and digest, the digest kept for the checker to find by
+    ``msg``'s identity. The caller promises never to change ``msg`` while it may be fed."""
+    text = body_text(msg)
+    digest = text_digest(text)
+    if len(_DIGESTS) >= _DIGESTS_KEPT:
+        _DIGESTS.clear()  # a cache: a long search's bodies are kept again as they are parsed
+    _DIGESTS[id(msg)] = (msg, digest)
+    return text, digest
 
 
 def _digest(msg: Mapping[str, Any]) -> bytes:
     known = _DIGESTS.get(id(msg))
     if known is not None and known[0] is msg:
         return known[1]
-    digest = text_digest(body_text(msg))
-    if len(_DIGESTS) >= _DIGESTS_KEPT:
-        _DIGESTS.clear()  # a cache: a long trace's bodies are read once each
-    _DIGESTS[id(msg)] = (msg, digest)
-    return digest
+    return text_digest(body_text(msg))
 
 
 def phone_of(address: str) -> str | None:

@@ -35,8 +35,16 @@ from scenarios import (
     scenario_to_dict,
 )
 from scenarios._cli._main import main
-from scenarios._trace._checks import INVARIANTS, Violation, _digest, body_text, text_digest
+from scenarios._trace._checks import (
+    INVARIANTS,
+    Violation,
+    _digest,
+    body_text,
+    keep_body_digest,
+    text_digest,
+)
 from scenarios._trace._reader import TraceError
+from tests.planted.fed_body_digests import fed_body_digest
 from tests.planted.id_keyed_digests import id_keyed_digest
 
 SHOP = "shop-01"
@@ -725,9 +733,56 @@ def _digests_follow_bodies(digest: Callable[[Mapping[str, Any]], bytes]) -> bool
     return True
 
 
+def _kept_then_read(msg: Mapping[str, Any]) -> bytes:
+    """A body kept as the explorer keeps its parsed records', then read by the checker."""
+    keep_body_digest(msg)
+    return _digest(msg)
+
+
 def test_a_bodys_digest_is_cached_by_the_body_itself() -> None:
-    assert _digests_follow_bodies(_digest)
+    assert _digests_follow_bodies(_kept_then_read)
+    assert _digests_follow_bodies(_digest)  # a body nobody kept: made from its text
 
 
 def test_a_digest_cached_by_a_dropped_bodys_id_is_caught() -> None:
     assert not _digests_follow_bodies(id_keyed_digest)
+
+
+def _upload_rebound_streamed(monkeypatch: pytest.MonkeyPatch, digest: Any) -> list[str]:
+    """The violations ``check_trace`` finds when a POS uploads R1 naming A, then again
+    naming B (both acknowledged), the records streamed with both uploads' bodies one
+    dict, changed in place between them, and the checker's digests made by ``digest``."""
+    b = TraceBuilder()
+    b.subscribe(A)
+    b.upload("R1", A)
+    b.at(5.0)
+    b.upload("R1", B)
+    monkeypatch.setattr("scenarios._trace._checks._digest", digest)
+
+    def streamed() -> Iterator[dict[str, Any]]:
+        body: dict[str, Any] | None = None
+        for record in b.records:
+            if record.get("type") == "purchase-upload":
+                if body is None:
+                    body = record["msg"]
+                elif record["msg"] is not body:
+                    content = dict(record["msg"])
+                    body.clear()
+                    body.update(content)
+                yield {**record, "msg": body}
+            else:
+                yield record
+
+    return [v.invariant for v in check_trace(streamed()).violations]
+
+
+def test_a_body_changed_in_place_between_records_is_digested_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """check_trace's caller may reuse one dict for the bodies it streams: the second
+    upload's content is judged, not the first's (the acknowledged rebinding is seen)."""
+    assert "binding" in _upload_rebound_streamed(monkeypatch, _digest)
+
+
+def test_a_digest_cached_for_every_body_fed_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "binding" not in _upload_rebound_streamed(monkeypatch, fed_body_digest)
