@@ -28,6 +28,7 @@ from tests.planted.forgetful_leak import STRANGER, forgetful_leak_cloud
 from tests.planted.layout_kept import layout_kept_cells
 from tests.planted.origin_laid import origin_laid_fork
 from tests.planted.set_record_ledger import SetRecordLedger
+from tests.planted.settled_unseen import SettledUnseen
 from tests.planted.shallow_fork import factless_become, shallow_fork
 from tests.planted.sharing_kept_model import SharingKeptModel
 from tests.planted.unbounded_event_numbers import UnboundedEventNumbersModel
@@ -526,3 +527,77 @@ def test_events_numbered_past_their_bits_are_caught() -> None:
     expected = search(ProtocolModel(world_named("two-purchases"), Budgets(loss=1)))
     counts = (expected.progress.states, expected.terminal_states)
     assert _counts_with_small_keys(UnboundedEventNumbersModel) != counts
+
+
+# ------------------------------------------------------------------ each POS's upload settled
+
+_POS_A, _POS_B, _RECEIPT = "pos:shop-1:pos-a", "pos:shop-1:pos-b", "shop-1/r-1"
+
+
+def _two_poses_upload(answered_at_a: bool) -> list[dict[str, Any]]:
+    """Two POSes upload one receipt; the cloud acknowledges both; pos-b's ack arrives,
+    pos-a's too only when ``answered_at_a``: the two histories differ in what the ledger
+    keeps in ``_settled`` (step 501: each POS's upload settled at that POS) alone."""
+    body = {"receipt_id": "r-1", "merchant_id": "shop-1", "phone_id": "+8613800000001"}
+    records: list[dict[str, Any]] = []
+
+    def message(kind: str, frm: str, to: str, typ: str, msg: dict[str, Any]) -> None:
+        records.append(
+            {"t": 1.0, "event": kind, "from": frm, "to": to, "type": typ}
+            | {"receipt": _RECEIPT, "msg": msg}
+        )
+
+    for pos in (_POS_A, _POS_B):
+        message("send", pos, "cloud", "purchase-upload", body)
+        message("recv", pos, "cloud", "purchase-upload", body)
+    ack = {"receipt_id": "r-1", "merchant_id": "shop-1"}
+    for pos in (_POS_B, _POS_A):
+        message("send", "cloud", pos, "upload-ack", ack)
+    message("recv", "cloud", _POS_B, "upload-ack", ack)
+    if answered_at_a:
+        message("recv", "cloud", _POS_A, "upload-ack", ack)
+    return records
+
+
+def _lost_at_a(checker: TraceChecker) -> bool:
+    """Does a fork of ``checker`` judge pos-a's upload lost?"""
+    return any(
+        v.invariant == "no-delivery-lost" and _POS_A in v.actors and "upload" in v.detail
+        for v in checker.fork().result().violations
+    )
+
+
+def _settled_kept_apart(make: type[TraceChecker]) -> bool:
+    """The two histories of :func:`_two_poses_upload`, judged otherwise, have other
+    monitor states (so the explorer never merges them), and the explorer's ways of
+    moving and keeping a checker carry the difference: a scratch made like either
+    (``become``) and a copy kept after the last event (``kept``) have its state."""
+    unanswered, answered = make(_SETTINGS), make(_SETTINGS)
+    records = _two_poses_upload(True)
+    for record in records[:-1]:
+        unanswered.feed(record)
+        answered.feed(record)
+    before = unanswered.monitor_state()
+    unanswered.seal()  # kept, as the explorer keeps it
+    answered.feed(records[-1])
+    after = answered.monitor_state(since=(unanswered, before))
+    assert _lost_at_a(unanswered) and not _lost_at_a(answered)  # the verdicts differ
+    if after == before:
+        return False
+    copy = answered.kept(unanswered, before, after)
+    if copy.monitor_state() != after or _lost_at_a(copy):
+        return False
+    scratch = unanswered.fork()
+    scratch.become(copy, before, after)
+    if scratch.monitor_state() != after or _lost_at_a(scratch):
+        return False
+    scratch.become(unanswered, after, before)
+    return scratch.monitor_state() == before and _lost_at_a(scratch)
+
+
+def test_each_pos_settled_is_in_the_monitor_state() -> None:
+    assert _settled_kept_apart(TraceChecker)
+
+
+def test_a_monitor_state_without_the_settled_uploads_is_caught() -> None:
+    assert not _settled_kept_apart(SettledUnseen)  # planted: tests/planted/settled_unseen.py
