@@ -6,9 +6,9 @@ cosine parts, category parts) and its length: a refresh writes all the lists it 
 by one scatter of flat cell numbers, where an array per list cost a slice, a copy and a
 Python assignment per list (some 834,000 lists over a Complete Journey learning run at
 ``refresh_every`` 1,000). A question reads a list as a view of its row, kept per product
-(made anew for the rows a refresh writes, about 0.25 us each: a question pays a list's
-indexing, not a view's making, about 0.4 us per basket product), values and order
-unchanged.
+(made anew when a refresh changes the row's length or the array grows, about 0.25 us
+each: a question pays a list's indexing, not a view's making, about 0.4 us per basket
+product), values and order unchanged.
 """
 
 from __future__ import annotations
@@ -80,5 +80,8 @@ class ListTable:
         first = owner * (3 * width) + place
         cells = first + np.arange(0, 3 * width, width)[:, None]
         self.cells.reshape(-1)[cells] = table
+        # a view shows its row's cells as they are now: only a new length needs a new one
+        # (most lists keep theirs, ``pairings`` long)
+        resized = rows[self.lengths[rows] != counts]
         self.lengths[rows] = counts
-        self._view(rows.tolist(), self.lengths[rows].tolist())
+        self._view(resized.tolist(), self.lengths[resized].tolist())

@@ -2,8 +2,10 @@
 product's list reads back as the plain list last stored for it, through the table's growth
 in rows and width and through lists that became shorter; an engine's lists that a refresh
 does not recompute survive the table's growth. Catches the planted
-``tests/planted/uncopied_lists.py`` (growth that leaves the stored lists behind) and
-``tests/planted/stale_list_lengths.py`` (a shorter list keeping its old length)."""
+``tests/planted/uncopied_lists.py`` (growth that leaves the stored lists behind),
+``tests/planted/stale_list_lengths.py`` (a shorter list keeping its old length) and
+``tests/planted/unviewed_lists.py`` (a list whose length changed read through its old
+view)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from protocol._reco import _engine
 from protocol._reco._lists import ListTable
 from tests.planted.stale_list_lengths import StaleLengthsListTable
 from tests.planted.uncopied_lists import UncopiedListTable
+from tests.planted.unviewed_lists import UnviewedListTable
 
 # one operation: ("fit", rows, width) or ("store", rows, seed of their lists)
 OPERATIONS = st.lists(
@@ -64,7 +67,11 @@ SHORTER = [("fit", 5, 4), ("store", 7, 1), ("store", 7, 2), ("store", 7, 3), ("s
 
 @pytest.mark.parametrize(
     ("kind", "operations"),
-    [(UncopiedListTable, GROWN), (StaleLengthsListTable, SHORTER)],
+    [
+        (UncopiedListTable, GROWN),
+        (StaleLengthsListTable, SHORTER),
+        (UnviewedListTable, SHORTER),
+    ],
 )
 def test_the_check_catches_a_planted_table(
     kind: type[ListTable], operations: list[tuple[str, int, int]]
