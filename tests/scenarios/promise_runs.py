@@ -118,7 +118,11 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
     st.builds(
         lambda phone, receipt: ("note", phone, "shown", receipt, "shown"), _phones, _receipts
     ),
-    st.builds(lambda phone: ("note", phone, "already-shown", None, ""), _phones),
+    st.builds(  # a copy received after the products were shown: not shown again
+        lambda phone, receipt: ("note", phone, "already-shown", receipt, ""),
+        _phones,
+        _maybe_receipt,
+    ),
     st.builds(lambda phone: ("note", phone, "shown", None, "shown"), _phones),
     st.builds(  # a fault on a message: an acknowledgement dropped, an upload duplicated
         lambda kind, typ, receipt: _message(kind, "phone:A", CLOUD, typ, receipt, {}),
@@ -245,6 +249,66 @@ SHARP: list[Event] = [
     _message("send", CLOUD, "phone:B", "association-push", "m1/R1", {"reason": "timeout"}),
     ("note", "phone:C", "shown", "m2/R1", "shown"),
     ("note", "phone:C", "shown", "m2/R1", "shown"),
+]
+
+
+# A run for the promises SHARP leaves alone, each kept or broken by one event: m1/R1 bound
+# to A (arrived at t=1, so owed only if A subscribed before t=9: A subscribes at t=11,
+# withheld); pos:m1-a never receives its upload-ack (lost), pos:m1-b's upload is refused
+# there (settled), pos:m2-a gives up on its upload (not lost); B's request 1 is refused
+# (replied), its request 2 never answered (lost), C gives up on its request (not lost);
+# C's subscription is never answered (lost: the refusal of its request, never received,
+# answers no subscription), B's is refused (answered); m1/R2 bound to A,
+# its push timer fires after A subscribed (owed), the cloud sends the push and gives up
+# re-sending it, A notes only a copy "already shown" (lost: never shown).
+REPLIES: list[Event] = [
+    _message("send", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("recv", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("send", CLOUD, "pos:m1-a", "upload-ack", "m1/R1", {}),
+    _message("send", "pos:m1-b", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("recv", "pos:m1-b", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("send", CLOUD, "pos:m1-b", "error-reply", "m1/R1", {}),
+    _message("recv", CLOUD, "pos:m1-b", "error-reply", "m1/R1", {}),
+    _message("send", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "B"}),
+    _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "B"}),
+    ("note", "pos:m2-a", "gave-up", "m2/R1", "gave up on purchase-upload"),
+    _message("recv", "phone:A", CLOUD, "subscribe", None, {}),
+    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),
+    _message("send", "phone:B", CLOUD, "association-request", "m1/R1", {"request_id": 1}),
+    _message("send", CLOUD, "phone:B", "error-reply", "m1/R1", {"request_id": 1}),
+    _message("recv", CLOUD, "phone:B", "error-reply", "m1/R1", {"request_id": 1}),
+    _message("send", "phone:B", CLOUD, "association-request", "m1/R1", {"request_id": 2}),
+    _message("send", "phone:C", CLOUD, "association-request", "m1/R2", {"request_id": 1}),
+    ("note", "phone:C", "gave-up", "m1/R2", "gave up on association-request"),
+    _message("recv", "phone:C", CLOUD, "subscribe", None, {}),
+    _message("send", CLOUD, "phone:C", "error-reply", "m1/R2", {"request_id": 1}),
+    _message("recv", "phone:B", CLOUD, "subscribe", None, {}),
+    _message("send", CLOUD, "phone:B", "error-reply", None, {}),
+    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),
+    ("note", "phone:A", "already-shown", "m1/R1", ""),
+    _message("send", "pos:m1-a", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "A"}),
+    _message("recv", "pos:m1-a", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "A"}),
+    _message("send", CLOUD, "pos:m1-a", "upload-ack", "m1/R2", {}),
+    _message("recv", CLOUD, "pos:m1-a", "upload-ack", "m1/R2", {}),
+    ("push-due", "m1/R2"),
+    _message("send", CLOUD, "phone:A", "association-push", "m1/R2", {"reason": "timeout"}),
+    ("note", CLOUD, "gave-up", "m1/R2", "gave up on association-push"),
+    ("note", "phone:A", "already-shown", "m1/R2", ""),
+]
+
+
+# A run whose phone acknowledges a push it never notes shown: the acknowledgement says the
+# phones note what they show (a trace of the new protocol), so m1/R2 is lost at A.
+ACKED: list[Event] = [
+    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),
+    _message("send", "pos:m1-a", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "A"}),
+    _message("recv", "pos:m1-a", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "A"}),
+    _message("send", CLOUD, "pos:m1-a", "upload-ack", "m1/R2", {}),
+    _message("recv", CLOUD, "pos:m1-a", "upload-ack", "m1/R2", {}),
+    ("push-due", "m1/R2"),
+    _message("send", CLOUD, "phone:A", "association-push", "m1/R2", {"reason": "timeout"}),
+    _message("recv", CLOUD, "phone:A", "association-push", "m1/R2", {"reason": "timeout"}),
+    _message("send", "phone:A", CLOUD, "push-ack", "m1/R2", {}),
 ]
 
 

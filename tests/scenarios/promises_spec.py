@@ -187,7 +187,10 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         if has_products(events, address):
             continue
         sent = cloud_delivered(events, address)
-        hints = ["never sent it" if sent is None else f"sent it at t={sent:.3f}"]
+        hints = [
+            f"named phone {bound.phone} (subscribed at t={since:.3f})",
+            "never sent it" if sent is None else f"sent it at t={sent:.3f}",
+        ]
         if gave_up_on(CLOUD, receipt, "association-push"):
             hints.append("gave up re-sending the push")
         times = (bound.ack.t, since, end)
@@ -201,7 +204,13 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     replies = messages(run, "recv", "association-response", "error-reply")
     replied = {(e.to, e.body.get("request_id")) for e in replies if is_phone(e.to)}
     unreplied = [
-        Verdict(NO_DELIVERY_LOST, e.receipt, (e.frm, CLOUD), (e.t, end), (f"request {key[1]}",))
+        Verdict(
+            NO_DELIVERY_LOST,
+            e.receipt,
+            (e.frm, CLOUD),
+            (e.t, end),
+            (f"request {key[1]} for {e.receipt}",),
+        )
         for key, e in requests.items()
         if key not in replied and not gave_up_on(e.frm, e.receipt, "association-request")
     ]
@@ -215,7 +224,13 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     answers = messages(run, "recv", "upload-ack", "error-reply")
     settled = {(e.receipt, e.to) for e in answers if e.frm == CLOUD and is_pos(e.to)}
     unsettled = [
-        Verdict(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (e.t, end), (f"upload of {receipt}",))
+        Verdict(
+            NO_DELIVERY_LOST,
+            receipt,
+            (pos, CLOUD),
+            (e.t, end),
+            (f"upload of {receipt}", f"at {pos}"),
+        )
         for (receipt, pos), e in uploads.items()
         if (receipt, pos) not in settled and not gave_up_on(pos, receipt, "purchase-upload")
     ]
@@ -228,7 +243,13 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         if e.frm == CLOUD and e.receipt is None and e.body.get("request_id") is None
     }
     unanswered = [
-        Verdict(NO_DELIVERY_LOST, None, (phone, CLOUD), (e.t, end), (f"subscription of {phone}",))
+        Verdict(
+            NO_DELIVERY_LOST,
+            None,
+            (phone, CLOUD),
+            (e.t, end),
+            (f"subscription of {phone} at t={e.t:.3f}",),
+        )
         for phone, e in subscribing.items()
         if phone not in answered
     ]

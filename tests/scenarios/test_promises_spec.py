@@ -46,13 +46,16 @@ from tests.planted.dual_sent_at_delivered import DualSentAtDelivered
 from tests.planted.eager_records import EagerRecords
 from tests.planted.merchant_blind_receipts import MerchantBlindReceipts
 from tests.planted.receipt_settled_ledger import ReceiptSettledLedger
+from tests.planted.refusal_blind_ledger import RefusalBlindLedger
 from tests.planted.shared_record_fork import shared_record_fork
 from tests.scenarios import promises_spec as spec
 from tests.scenarios import report_spec
 from tests.scenarios.promise_runs import (
+    ACKED,
     CLOUD,
     PHONES,
     PUSH_TIMEOUT,
+    REPLIES,
     RUNS,
     SHARP,
     Event,
@@ -134,6 +137,8 @@ def disagreement(
 @GENERATED
 @given(RUNS)
 @example(SHARP)
+@example(REPLIES)
+@example(ACKED)
 def test_the_ledger_judges_as_the_specification(events: list[Event]) -> None:
     assert disagreement(events) is None
     assert disagreement(unnoted(events)) is None  # judged by what the phones received
@@ -220,6 +225,8 @@ def layout_disagreement(
 @GENERATED
 @given(RUNS)
 @example(SHARP)
+@example(REPLIES)
+@example(ACKED)
 def test_each_record_holds_the_specifications_facts_in_their_slots(events: list[Event]) -> None:
     assert layout_disagreement(events) is None
 
@@ -250,6 +257,7 @@ def fork_disagreement(
 @GENERATED
 @given(RUNS, st.integers(0, 60))
 @example(SHARP, 9)
+@example(REPLIES, 14)
 def test_a_fork_shares_no_record_with_its_origin(events: list[Event], cut: int) -> None:
     assert fork_disagreement(events, min(cut, len(events)), PromiseLedger.fork) is None
 
@@ -266,6 +274,27 @@ def test_the_sharp_run_breaks_the_promises_it_is_meant_to() -> None:
     ]
     assert [(v.receipt, v.times) for v in judged.shown_twice] == [("m2/R1", (12.0, 13.0))]
     assert verdicts(judged) == verdicts(_judged_by_name(SHARP))
+
+
+def test_the_replies_run_breaks_and_keeps_the_promises_it_is_meant_to() -> None:
+    # not vacuous: each promise SHARP leaves alone is kept once and broken once here
+    judged = spec.judge(spec_events(REPLIES), PUSH_TIMEOUT, float(len(REPLIES)))
+    assert [(v.receipt, v.actors) for v in judged.lost] == [
+        ("m1/R2", ("pos:m1-a", CLOUD, "phone:A")),  # pushed, gave up, only "already shown"
+        ("m1/R1", ("phone:B", CLOUD)),  # request 2 (request 1 refused, C gave up)
+        ("m1/R1", ("pos:m1-a", CLOUD)),  # pos:m1-b refused, pos:m2-a gave up
+        (None, ("phone:C", CLOUD)),  # B's subscription refused
+    ]
+    assert (judged.withheld, judged.shown_twice, judged.pushed_after) == (1, (), ())
+    assert verdicts(judged) == verdicts(_judged_by_name(REPLIES))
+    acked = spec.judge(spec_events(ACKED), PUSH_TIMEOUT, float(len(ACKED)))
+    assert [(v.receipt, v.hints[1]) for v in acked.lost] == [("m1/R2", "sent it at t=6.000")]
+
+
+def test_a_refused_request_judged_lost_is_told_apart() -> None:
+    # planted: tests/planted/refusal_blind_ledger.py (the refusal of B's request 1)
+    why = disagreement(REPLIES, RefusalBlindLedger)
+    assert why is not None and "'phone:B'" in why
 
 
 def _judged_by_name(events: Sequence[Event]) -> Judgement:
