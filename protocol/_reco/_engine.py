@@ -1107,8 +1107,9 @@ class PairingEngine:
         )
         owner_co, neighbours, co = self._co_parts(numbers, counts)
         owner_near, offered, near = self._near_parts(entries, numbers, counts)
-        width = len(self._products)
-        bits = sum(n.bit_length() for n in (len(entries), len(co) + len(near), width))
+        shift = len(self._products).bit_length()  # (entry, candidate) packed by a shift:
+        # unpacked by a shift and a mask, cheaper than a division by the product count
+        bits = len(entries).bit_length() + (len(co) + len(near)).bit_length() + shift
         if bits > _KEY_BITS and len(entries) > 1:  # too many to sort by one key: halve
             half = len(entries) // 2
             ends, table = self._compute_lists(entries[:half])
@@ -1117,9 +1118,9 @@ class PairingEngine:
             return np.concatenate((ends, more + table.shape[1])), joined
         # one row per (entry, candidate): at most one co-purchase and one category part
         keys, at = _distinct(
-            np.concatenate((owner_co * width + neighbours, owner_near * width + offered))
+            np.concatenate(((owner_co << shift) | neighbours, (owner_near << shift) | offered))
         )
-        owner, candidate = np.divmod(keys, width)
+        owner, candidate = keys >> shift, keys & ((1 << shift) - 1)
         from_co, from_near = at[: len(co)], at[len(co) :]
         co_part = np.zeros(len(keys))
         co_part[from_co] = co
