@@ -143,8 +143,9 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
 @st.composite
 def _runs(draw: st.DrawFn) -> list[Event]:
     """A run: a story that binds receipts (uploads, some re-sent or from a second POS
-    naming another phone, acknowledged; phones subscribing, early or late for the push
-    deadline), with any other events put anywhere in it, or the whole run shuffled."""
+    naming another phone, acknowledged or refused; phones subscribing, early or late for
+    the push deadline, or refused), delivers them (requests answered or refused, pushes),
+    with any other events put anywhere in it, or the whole run shuffled."""
     story: list[Event] = []
     for receipt in RECEIPTS:
         if not draw(st.booleans()):
@@ -157,31 +158,38 @@ def _runs(draw: st.DrawFn) -> list[Event]:
                 _message("send", pos, CLOUD, "purchase-upload", receipt, upload),
                 _message("recv", pos, CLOUD, "purchase-upload", receipt, upload),
             ]
+            if draw(st.integers(0, 4)) == 0:  # its POS gives up re-sending it (not lost)
+                story.append(("note", pos, "gave-up", receipt, "gave up on purchase-upload"))
         ack = draw(st.sampled_from(poses))
+        answer = draw(st.sampled_from(("upload-ack", "upload-ack", "error-reply")))
         story += [
-            _message("send", CLOUD, ack, "upload-ack", receipt, {}),
-            _message("recv", CLOUD, ack, "upload-ack", receipt, {}),
+            _message("send", CLOUD, ack, answer, receipt, {}),
+            _message("recv", CLOUD, ack, answer, receipt, {}),
         ]
     for receipt in RECEIPTS:  # deliveries, to any phone, by any way, in story order
         for phone in draw(st.lists(st.sampled_from(PHONES), max_size=4)):
-            how = draw(st.sampled_from(("answer", "dual-send", "timeout")))
-            if how == "answer":
+            how = draw(st.sampled_from(("answer", "refusal", "dual-send", "timeout")))
+            if how in {"answer", "refusal"}:  # a request answered, or refused (503, 508)
                 body: dict[str, object] = {"request_id": draw(_request)}
-                typ = "association-response"
+                typ = "association-response" if how == "answer" else "error-reply"
                 story.append(_message("send", phone, CLOUD, "association-request", receipt, body))
+                if draw(st.integers(0, 4)) == 0:  # the phone gives up re-sending it
+                    note = ("note", phone, "gave-up", receipt, "gave up on association-request")
+                    story.append(note)
             else:
                 body, typ = {"reason": how}, "association-push"
             story.append(_message("send", CLOUD, phone, typ, receipt, body))
             if draw(st.booleans()):
                 story.append(_message("recv", CLOUD, phone, typ, receipt, body))
-                if draw(st.booleans()):
+                if typ != "error-reply" and draw(st.booleans()):
                     story.append(("note", phone, "shown", receipt, "shown"))
     for phone in PHONES:
-        if draw(st.booleans()):
+        for _ in range(draw(st.integers(0, 2))):  # a second: subscribed again, acked later
             at = draw(st.integers(0, len(story)))
+            answer = draw(st.sampled_from(("subscribe-ack", "subscribe-ack", "error-reply")))
             story[at:at] = [
                 _message("recv", phone, CLOUD, "subscribe", None, {}),
-                _message("send", CLOUD, phone, "subscribe-ack", None, {}),
+                _message("send", CLOUD, phone, answer, None, {}),
             ]
     for event in draw(st.lists(EVENTS, max_size=30)):
         at = draw(st.integers(0, len(story)))
