@@ -261,8 +261,8 @@ SHARP: list[Event] = [
 
 
 # A run for the promises SHARP leaves alone, each kept or broken by one event: m1/R1 bound
-# to A (arrived at t=1, so owed only if A subscribed before t=9: A subscribes at t=11,
-# withheld); pos:m1-a never receives its upload-ack (lost), pos:m1-b's upload is refused
+# to A (arrived at t=1, so owed only if A subscribed before t=9: A's subscribe-ack is at
+# t=9 itself, withheld); pos:m1-a never receives its upload-ack (lost), pos:m1-b's upload is refused
 # there (settled), pos:m2-a gives up on its upload (not lost); B's request 1 is refused
 # (replied), its request 2 never answered (lost), C gives up on its request (not lost);
 # C's subscription is never answered (lost: the refusal of its request, never received,
@@ -278,10 +278,10 @@ REPLIES: list[Event] = [
     _message("send", CLOUD, "pos:m1-b", "error-reply", "m1/R1", {}),
     _message("recv", CLOUD, "pos:m1-b", "error-reply", "m1/R1", {}),
     _message("send", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "B"}),
+    _message("recv", "phone:A", CLOUD, "subscribe", None, {}),
+    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),  # t=9: the deadline
     _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "B"}),
     ("note", "pos:m2-a", "gave-up", "m2/R1", "gave up on purchase-upload"),
-    _message("recv", "phone:A", CLOUD, "subscribe", None, {}),
-    _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),
     _message("send", "phone:B", CLOUD, "association-request", "m1/R1", {"request_id": 1}),
     _message("send", CLOUD, "phone:B", "error-reply", "m1/R1", {"request_id": 1}),
     _message("recv", CLOUD, "phone:B", "error-reply", "m1/R1", {"request_id": 1}),
