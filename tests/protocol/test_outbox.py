@@ -3,6 +3,8 @@ when its outbox gives up on a key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from protocol import (
     CLOUD,
     AssociationPush,
@@ -32,6 +34,7 @@ from protocol.lowlevel import (
     ResendResult,
 )
 from tests.builders import ALICE, POS, catalog_items, catalog_upload, receipt
+from tests.planted.sorted_outbox import SortedOutbox
 
 TWICE = RetryPolicy(first_delay=1.0, factor=1.0, max_attempts=2)
 
@@ -116,13 +119,27 @@ def test_give_up_after_is_when_the_outbox_gives_up() -> None:
     assert RetryPolicy().give_up_after() == 2 + 4 + 8 + 16 + 32 + 45 * 60.0  # 46 min
 
 
-def test_an_outbox_lists_what_waits_and_may_be_acknowledged_while_listing() -> None:
-    outbox = Outbox()
+def _lists_in_send_order(make: Callable[[], Outbox]) -> bool:
+    """An outbox made by ``make`` lists what waits in the order sent (keys sent out of
+    their sorted order), as a snapshot: acknowledging on the way does not break the loop."""
+    outbox = make()
     for sent in ("b", "a", "c"):
         outbox.send(sent, Send(CLOUD, Subscribe(ALICE)), 0.0)
-    for waiting in outbox:  # a snapshot: acknowledging on the way does not break the loop
+    if list(outbox) != ["b", "a", "c"]:
+        return False
+    for waiting in outbox:
         outbox.acknowledge(waiting)
-    assert list(outbox) == [] and len(outbox) == 0
-    outbox.send("d", Send(CLOUD, Subscribe(ALICE)), 1.0)
+    if list(outbox) != [] or len(outbox) != 0:
+        return False
     outbox.send("e", Send(CLOUD, Subscribe(ALICE)), 1.0)
-    assert list(outbox) == ["d", "e"]  # in the order sent
+    outbox.send("d", Send(CLOUD, Subscribe(ALICE)), 1.0)
+    return list(outbox) == ["e", "d"]
+
+
+def test_an_outbox_lists_what_waits_and_may_be_acknowledged_while_listing() -> None:
+    assert _lists_in_send_order(Outbox)
+
+
+def test_an_outbox_listing_sorted_keys_is_caught() -> None:
+    # e125dcc's test listed only keys sent in their sorted order: this outbox passed it
+    assert not _lists_in_send_order(SortedOutbox)  # planted: tests/planted/sorted_outbox.py
