@@ -53,7 +53,15 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, the pairing lists in one table, 936ffd7 and 0da78c1,
+Last measured, learning (issue 16, this session's changes, 936ffd7..e422a7d, in a copy of
+9a23423 against 67fcc66, before, after, after, before, load average 2.7-3.9, reference
+loop 13.4, 9.0, 13.3, 13.2 us): 34.6, 31.7, 31.7, 36.0 s of CPU (0.92x, 0.88x; 3.2x the
+10 s target, not met), the pairing lists 10.7, 8.2, 8.2, 11.1 s, counting the pairs 7.2,
+6.3, 6.2, 7.5 s; CPU p50 with the personal feature 62.6, 67.7, 67.6, 63.1 us first
+asking, 72.5, 77.4, 78.4, 73.4 us learning between (the same question code as 0da78c1:
+the load's spread, docs/recommender.md), p99 134-207 us.
+
+Before that, learning (issue 16, the pairing lists in one table, 936ffd7 and 0da78c1,
 against 67fcc66, ``git archive`` copies run before, after, after, before on the shared
 machine, load average 2.5-3.7, reference loop 13.3, 9.7, 9.1, 9.1 us): learning 32.7,
 29.6, 29.6, 34.7 s of CPU (0.91x, 0.85x; 3.0x the 10 s target, not met), the pairing
