@@ -86,19 +86,44 @@ events in flight, moved and cancelled timers still in the heap, dicts and sets a
 peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
-like, ``assocsim run`` takes 1.16x-1.17x SimPy's CPU at 10k and 1.20x at 100k; its bare
-world alone is level with SimPy (0.98x-1.04x at 10k, 1.00x-1.03x at 100k), so the report
-pipeline is the whole gap. Measured on 2026-12-07 with the tree of 4dd5706 (one record per
-receipt, below) and the one before it side by side: at 10k (5 repeats, alternated twice,
-load 1.6-2.3) like for like 1.17x / 1.16x after, 1.22x / 1.18x before; the pipeline 2.00 /
-1.47 us per trace event after, 1.92 / 2.01 before (12-16 % of the run); the fold alone
-0.93 / 0.93 us per event after, 1.08 / 1.06 before. At 100k (3 repeats, once each; after at
-load 4.6-5.0, before at 1.7-2.8): like for like 1.20x both; the pipeline 2.15 us per event
-after, 2.33 before (14 % / 17 % of the run); the fold alone 1.30 / 1.46 us. Folded between
-the machines' steps the fold costs about twice what it costs alone, as the steps evict
-its tables and code from the caches.
+like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
+world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the tree of 5c6349a (the
+leaner world driver of a595cc8 and 27e3474, below) against 67fcc66 side by side: at 10k (5
+repeats, alternated before / after / after / before twice, load 2.7-4.1, other engineers'
+cachegrind and benchmarks running) like for like 1.07x / 1.08x / 1.10x / 1.11x after, 1.19x
+/ 1.22x / 1.17x / 1.12x before; the bare world 0.95x in all four runs after, 0.99x-1.01x
+before; the ``--floor`` driver (6, above) 0.86x / 0.87x; as shipped 0.88x-0.93x after,
+0.93x-0.98x before; the pipeline 1.18-1.46 us per trace event after (11-14 % of the run),
+1.25-2.02 before; the fold alone 0.80-0.91 us per event after, 0.76-0.85 before. At 100k (2
+repeats, once each, load 2.4-3.5): like for like 1.10x after, 1.24x before; the bare world
+0.94x after (1.12x before, a run disturbed by the load); the pipeline 1.65 us per event
+after (14 %); the fold alone 1.18 us after, 1.10 before. Folded between the machines' steps
+the fold costs about twice what it costs alone, as the steps evict its tables and code from
+the caches.
 
-Where the pipeline's work goes, counted by cachegrind (deterministic whatever the load;
+Why the targets are out of the driver's reach, counted by cachegrind (deterministic
+whatever the load; ``PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=yes python
+bench/simpy_peer.py --once NAME --purchases 2000``, 2,000 purchases = 34,601 trace events,
+each run less ``--once import``, every tree compiled beforehand): the ``--floor`` driver
+2,607 M instructions (the machines' own work, the workload, building them and the least
+driver), the bare world 2,704 M (2,818 M at 67fcc66), SimPy 2,922 M, ``assocsim run`` 2,928
+M (3,042 M); simulated L1 data misses 22.7 M, 25.0 M (27.1 M), 27.7 M and 28.8 M (30.8 M).
+So the world driver now costs 97 M instructions above the floor, 2,800 per event (211 M,
+6,100, before: an Activity count nobody read in an inline world, a Python ``__new__`` per
+envelope, two frames per send, ``run_step`` frames for storeless steps,
+``trio.current_time`` per instant), SimPy's driver 315 M (9,100); the report pipeline 224 M
+(6,470 per event, 7.6 % of the run's instructions, 13-14 % of its time): handing the events
+over 21 M, and, by leaving parts out of the builder (a session's scripts, not kept here),
+its skeleton (finding records, notes, timers, making the records, and 33 M of final
+``report()``) 116 M, the ledger's handlers 65 M, the report's own 25 M. The driver's whole
+share (3.3 % of the run) is less than the pipeline's, and even the floor driver runs at
+0.86x-0.87x of SimPy (0.89x of its instructions): a bare world at 0.85x is not in reach of
+any driver of these machines, and with a driver as cheap as the floor ``assocsim run``
+would still take 1.01x-1.03x. Meeting the target needs the pipeline itself cheaper: with
+today's world, down to about a third (0.08 s of its 0.25 s at 10k); with a driver as cheap
+as the floor, by 8-20 %.
+
+Earlier, where the pipeline's work went (cachegrind, deterministic whatever the load;
 ``PYTHONHASHSEED=0``; ``assocsim run`` less the bare world, per event; 2,000 purchases are
 34,601 events, 20,000 are 345,051): before 4dd5706, 6,722 instructions and 116.6 simulated
 L1 data-cache misses per event at 2k, 6,745 and 126.0 at 20k; with it (the ledger's and
@@ -121,8 +146,10 @@ dispatch entry per message class calling the ledger's and the report's handlers 
 15aef44, fec28db: -6 % instructions, -12 % misses), and one record per receipt (4dd5706,
 above). What would meet the target: a pipeline that does not run Python per event (the
 fold compiled, which the planted ledgers' subclasses and the explorer's ``fork`` must
-allow, and no compiler at install time is allowed), or a world faster than SimPy's driver
-by the pipeline's share (12-17 % of a run today).
+allow, and no compiler at install time is allowed); a faster world driver alone cannot
+(above). Tried for the driver and not kept (cachegrind, 2k): mailboxes and due-now queues
+as lists instead of deques (+0.1 % instructions, +0.8 % misses), ``__slots__`` on the actor
+and the inline endpoint (-0.05 %, -0.3 %).
 
 Scaling (not re-run since 2026-12-06: the loaded machine could not finish 1M in a
 session): 183 / 200 / 219 us of CPU per purchase at 10k / 100k / 1M (1.19x), and 206 / 222
@@ -134,6 +161,7 @@ cannot be named again (``scenarios/_sim/_promises.py``).
 
     python bench/simpy_peer.py [--purchases 10000,100000] [--repeat 5]
         [--scale 10000,100000[,1000000]] [--scale-repeat 1] [--parts] [--profile] [--floor]
+        [--once import|simpy|assocsim-run|bare-world|no-op-sink|floor]
 
 Needs SimPy (a bench-only extra): ``.venv/bin/pip install -e '.[bench]'``.
 """
@@ -947,6 +975,17 @@ def profile(purchases: int) -> None:
 # --------------------------------------------------------------------------------- main
 
 
+ONCE: dict[str, Callable[[Scenario, int], object]] = {
+    "import": lambda scenario, seed: None,  # the base: imports and the scenario only
+    "simpy": lambda scenario, seed: run_simpy(scenario, seed, rare_full_gc=True),
+    "assocsim-run": run_scenario,
+    "bare-world": lambda scenario, seed: run_bare(scenario, seed, None),
+    "no-op-sink": lambda scenario, seed: run_bare(scenario, seed, _NoOpSink()),
+    "floor": run_floor,
+}
+"""``--once NAME``: one run of one contender (SimPy under the like-for-like policy)."""
+
+
 def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -970,10 +1009,19 @@ def main() -> None:
         action="store_true",
         help="the floor driver too (FloorPeer): the least a driver does",
     )
+    parser.add_argument(
+        "--once",
+        choices=[*ONCE],
+        help="run one contender once at the first --purchases size, untimed (for cachegrind)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         child(args.child, args.parts)
+        return
+    if args.once is not None:
+        scenario = scaled(args.purchases[0])
+        ONCE[args.once](scenario, scenario.seed)
         return
     verdicts = []
     for n in args.purchases:
