@@ -24,6 +24,7 @@ from tests.planted.colourless_groups import ColourlessGroupsEngine
 from tests.planted.numbered_ties import NumberedTiesEngine
 from tests.planted.reordered_habits import ReorderedHabitsEngine
 from tests.planted.short_contenders import short_contenders
+from tests.planted.short_shift import ShortShiftEngine
 from tests.planted.strict_contenders import strict_contenders
 
 # SKUs whose order is not the order they are first learned in; few categories and brands,
@@ -347,3 +348,55 @@ def test_the_check_catches_lists_cut_before_their_ties(monkeypatch: pytest.Monke
     monkeypatch.setattr(_engine, "_contenders", strict_contenders)
     with pytest.raises(AssertionError):  # the cut dropped both tied candidates
         _check(PairingEngine, baskets, weights, pairings=1, prior=0.0, refresh_at=set())
+
+
+def _numbered(count: int) -> list[Item]:
+    """*count* products whose SKUs' order is not their learning order."""
+    return [
+        Item(
+            sku=f"N{(k * 37) % 1009:04d}",
+            name=f"numbered {k}",
+            category=f"c{k % 3}",
+            brand=f"b{k % 2}",
+            colour=("", "black", "white", "red")[k % 4],
+            quantity=1,
+            price=1.0,
+        )
+        for k in range(count)
+    ]
+
+
+def _packed_edges(kind: type[PairingEngine], count: int) -> None:
+    """An engine of *count* products, each bought with its two next (so the last ones
+    are candidates of the first): every list and a stranger's is the plain loop's."""
+    items = _numbered(count)
+    config = EngineConfig(refresh_every=1000, pairings=5, neighbours=4, category_prior=1.0)
+    engine = kind(catalog=Catalog(()), rules=RULES, config=config)
+    for k in range(count):
+        engine.learn({items[k], items[(k + 1) % count], items[(k + 2) % count]}, "phone-0")
+    engine.refresh(full=True)
+    assert len(engine._products) == count
+    for i, product in enumerate(engine._products):
+        _same(engine, i, product.item, engine._lists[i])
+    _same(engine, None, STRANGER, engine._compute_list(None, STRANGER))
+    if count == 0:
+        assert engine.pair([STRANGER], "phone-0", 5) == []
+
+
+# each (list, candidate) is packed by a shift of the product count's bits: the counts
+# at a power of two and one past it, the fewest, and the batches halved by a sort key
+# held to few bits (down to one list each, its keys at the top of the bits allowed)
+@pytest.mark.parametrize("key_bits", [_engine._KEY_BITS, 14])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 128, 129])
+def test_lists_of_every_product_count_are_the_plain_loop(
+    count: int, key_bits: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_engine, "_KEY_BITS", key_bits)
+    _packed_edges(PairingEngine, count)
+
+
+@pytest.mark.parametrize("count", [5, 9, 17, 33, 65, 129])
+def test_the_check_catches_keys_packed_one_bit_short(count: int) -> None:
+    _packed_edges(PairingEngine, count)
+    with pytest.raises(AssertionError):  # the last product's number ran into its list's
+        _packed_edges(ShortShiftEngine, count)
