@@ -19,6 +19,7 @@ from protocol._reco import _engine
 from protocol._reco._lists import ListTable
 from tests.planted.stale_list_lengths import StaleLengthsListTable
 from tests.planted.uncopied_lists import UncopiedListTable
+from tests.planted.unrowed_as_stranger import UnrowedAsStrangerEngine
 from tests.planted.unviewed_lists import UnviewedListTable
 
 # one operation: ("fit", rows, width) or ("store", rows, seed of their lists)
@@ -120,3 +121,33 @@ def test_the_check_catches_lists_lost_when_the_table_grows(
 ) -> None:
     with pytest.raises(AssertionError):
         _kept_through_growth(UncopiedListTable, monkeypatch)
+
+
+def _learned_since(kind: type[PairingEngine]) -> None:
+    """Products learned since the last refresh read as empty lists, whether the table
+    has a spare row for them (its first 64 rows) or not (past them): a basket of them
+    alone has no answer, and with a refreshed product answers as that product alone."""
+    engine = kind(catalog=Catalog(()), rules={}, config=EngineConfig(refresh_every=1000))
+    for k in range(10):
+        engine.learn([_item(k), _item((k + 1) % 10), _item((k + 3) % 10)], "phone")
+    engine.refresh()
+    rows = len(engine._lists)
+    for k in range(10, 110):  # bought with refreshed products, in their categories
+        engine.learn([_item(k % 10), _item(k)], "phone")
+    spare, past = engine._ids["P020"], engine._ids["P100"]
+    assert spare < rows <= past
+    for new in (_item(20), _item(100)):
+        assert engine.pair([new], None, 5) == []
+        assert engine.pair([new], "phone", 5) == engine.pair([], "phone", 5)
+        for old in (_item(0), _item(7)):
+            assert engine.pair([old, new], None, 5) == engine.pair([old], None, 5)
+    assert engine._lists[spare].shape == engine._lists[past].shape == (3, 0)
+
+
+def test_products_learned_since_the_refresh_read_as_empty_lists() -> None:
+    _learned_since(PairingEngine)
+
+
+def test_the_check_catches_unrowed_products_read_as_never_learned() -> None:
+    with pytest.raises(AssertionError):
+        _learned_since(UnrowedAsStrangerEngine)
