@@ -400,3 +400,20 @@ def test_the_check_catches_keys_packed_one_bit_short(count: int) -> None:
     _packed_edges(PairingEngine, count)
     with pytest.raises(AssertionError):  # the last product's number ran into its list's
         _packed_edges(ShortShiftEngine, count)
+
+
+def test_the_edges_pack_keys_up_to_the_top_bit_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 33 products under a 14-bit sort key: some batch's keys, packed with their places by
+    # _distinct, fill all 14 bits (the halving's bound is exact there), lists unchanged
+    widest: list[int] = []
+    distinct = _engine._distinct
+
+    def measured(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(values):
+            widest.append(int(values.max()).bit_length() + len(values).bit_length())
+        return distinct(values)
+
+    monkeypatch.setattr(_engine, "_KEY_BITS", 14)
+    monkeypatch.setattr(_engine, "_distinct", measured)
+    _packed_edges(PairingEngine, 33)
+    assert max(widest) == 14
