@@ -9,6 +9,7 @@ view)."""
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -151,3 +152,36 @@ def test_products_learned_since_the_refresh_read_as_empty_lists() -> None:
 def test_the_check_catches_unrowed_products_read_as_never_learned() -> None:
     with pytest.raises(AssertionError):
         _learned_since(UnrowedAsStrangerEngine)
+
+
+def _kept_through_widening(kind: type[ListTable], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A product interned but not refreshed, then a refresh with wider lists (``pairings``
+    raised on the engine's config): the rows not recomputed keep their values, and the
+    product interned since reads its new list, longer than the old width."""
+    monkeypatch.setattr(_engine, "ListTable", kind)
+    config = EngineConfig(refresh_every=1000, pairings=2)
+    engine = PairingEngine(catalog=Catalog(()), rules={}, config=config)
+    for k in range(10):
+        engine.learn([_item(k), _item((k + 1) % 10), _item((k + 3) % 10)], "phone")
+    engine.refresh()
+    before = [engine._lists[i].copy() for i in range(10)]
+    engine.learn([_item(10), _item(11)])  # new products only: the first ten kept
+    assert engine._lists[engine._ids["P010"]].shape == (3, 0)
+    engine.config = attrs.evolve(engine.config, pairings=6)
+    engine.refresh()
+    assert engine._lists.cells.shape[2] == 6
+    for i in range(10):
+        assert engine._lists[i].tobytes() == before[i].tobytes()
+    found = engine._lists[engine._ids["P010"]]  # its co-purchase first, then its category's
+    assert found[0, 0] == engine._ids["P011"] and found.shape[1] > 2
+
+
+def test_lists_not_recomputed_survive_the_table_widening(monkeypatch: pytest.MonkeyPatch) -> None:
+    _kept_through_widening(ListTable, monkeypatch)
+
+
+def test_the_check_catches_lists_lost_when_the_table_widens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(AssertionError):
+        _kept_through_widening(UncopiedListTable, monkeypatch)
