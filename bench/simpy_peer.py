@@ -87,41 +87,43 @@ peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
 
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
 like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
-world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the tree of 5c6349a (the
-leaner world driver of a595cc8 and 27e3474, below) against 67fcc66 side by side: at 10k (5
-repeats, alternated before / after / after / before twice, load 2.7-4.1, other engineers'
-cachegrind and benchmarks running) like for like 1.07x / 1.08x / 1.10x / 1.11x after, 1.19x
-/ 1.22x / 1.17x / 1.12x before; the bare world 0.95x in all four runs after, 0.99x-1.01x
-before; the ``--floor`` driver (6, above) 0.86x / 0.87x; as shipped 0.88x-0.93x after,
-0.93x-0.98x before; the pipeline 1.18-1.46 us per trace event after (11-14 % of the run),
-1.25-2.02 before; the fold alone 0.80-0.91 us per event after, 0.76-0.85 before. At 100k (2
-repeats, once each, load 2.4-3.5): like for like 1.10x after, 1.24x before; the bare world
-0.94x after (1.12x before, a run disturbed by the load); the pipeline 1.65 us per event
-after (14 %); the fold alone 1.18 us after, 1.10 before. Folded between the machines' steps
-the fold costs about twice what it costs alone, as the steps evict its tables and code from
-the caches.
+world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the leaner world driver
+(a595cc8, 27e3474, below) against 67fcc66 side by side (between them others' commits off
+the run's path, and, in the second 10k pair only, the ledger's 82d6185): at 10k (5 repeats,
+alternated before / after / after / before twice, the first pair at 27e3474, the second at
+5c6349a, load 2.7-4.1, other engineers' cachegrind and benchmarks running) like for like
+1.07x / 1.08x / 1.10x / 1.11x after, 1.19x / 1.22x / 1.17x / 1.12x before; the bare world
+0.95x in all four runs after, 0.99x-1.01x before; the ``--floor`` driver (6, above) 0.86x /
+0.87x; as shipped 0.88x-0.93x after, 0.93x-0.98x before; the pipeline 1.18-1.46 us per
+trace event after (11-14 % of the run), 1.25-2.02 before; the fold alone 0.80-0.91 us per
+event after, 0.76-0.85 before. At 100k (27e3474, 2 repeats, once each, load 2.4-3.5): like
+for like 1.10x after, 1.24x before; the bare world 0.94x after (1.12x before, a run
+disturbed by the load); the pipeline 1.65 us per event after (14 %); the fold alone 1.18 us
+after, 1.10 before. Folded between the machines' steps the fold costs about twice what it
+costs alone, as the steps evict its tables and code from the caches.
 
 Why the targets are out of the driver's reach, counted by cachegrind (deterministic
 whatever the load; ``PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=yes python
 bench/simpy_peer.py --once NAME --purchases 2000``, 2,000 purchases = 34,601 trace events,
 each run less ``--once import``, every tree compiled beforehand): the ``--floor`` driver
 2,607 M instructions (the machines' own work, the workload, building them and the least
-driver), the bare world 2,704 M (2,818 M at 67fcc66), SimPy 2,922 M, ``assocsim run`` 2,928
-M (3,042 M); simulated L1 data misses 22.7 M, 25.0 M (27.1 M), 27.7 M and 28.8 M (30.8 M).
-So the world driver now costs 97 M instructions above the floor, 2,800 per event (211 M,
-6,100, before: an Activity count nobody read in an inline world, a Python ``__new__`` per
-envelope, two frames per send, ``run_step`` frames for storeless steps,
-``trio.current_time`` per instant), SimPy's driver 315 M (9,100); the report pipeline 224 M
-(6,470 per event, 7.6 % of the run's instructions, 13-14 % of its time): handing the events
-over 21 M, and, by leaving parts out of the builder (a session's scripts, not kept here),
-its skeleton (finding records, notes, timers, making the records, and 33 M of final
-``report()``) 116 M, the ledger's handlers 65 M, the report's own 25 M. The driver's whole
-share (3.3 % of the run) is less than the pipeline's, and even the floor driver runs at
-0.86x-0.87x of SimPy (0.89x of its instructions): a bare world at 0.85x is not in reach of
-any driver of these machines, and with a driver as cheap as the floor ``assocsim run``
-would still take 1.01x-1.03x. Meeting the target needs the pipeline itself cheaper: with
-today's world, down to about a third (0.08 s of its 0.25 s at 10k); with a driver as cheap
-as the floor, by 8-20 %.
+driver), the bare world at 27e3474 2,704 M (2,818 M at 67fcc66), SimPy 2,922 M, ``assocsim
+run`` 2,928 M (3,042 M at 67fcc66; the same 2,928 M with the ledger's 82d6185 in);
+simulated L1 data misses 22.7 M, 25.0 M (27.1 M), 27.7 M and 28.8 M (30.8 M). So the world
+driver now costs 97 M instructions above the floor, 2,800 per event (211 M, 6,100, before:
+an Activity count nobody read in an inline world, a Python ``__new__`` per envelope, two
+frames per send, ``run_step`` frames for storeless steps, ``trio.current_time`` per
+instant), SimPy's driver 315 M (9,100); the report pipeline 224 M (6,470 per event, 7.6 %
+of the run's instructions, 13-14 % of its time): handing the events over 21 M, and, by
+leaving parts out of the builder (a session's scripts, not kept here), its skeleton
+(finding records, notes, timers, making the records, and 33 M of final ``report()``) 116 M,
+the ledger's handlers 65 M, the report's own 25 M. The driver's whole share (3.3 % of the
+run) is less than the pipeline's, and even the floor driver runs at 0.86x-0.87x of SimPy
+(0.89x of its instructions): a bare world at 0.85x is not in reach of any driver of these
+machines, and with a driver as cheap as the floor ``assocsim run`` would still take
+1.01x-1.03x. Meeting the target needs the pipeline itself cheaper: with today's world, down
+to about a third (0.08 s of its 0.25 s at 10k); with a driver as cheap as the floor, by
+8-20 %.
 
 Earlier, where the pipeline's work went (cachegrind, deterministic whatever the load;
 ``PYTHONHASHSEED=0``; ``assocsim run`` less the bare world, per event; 2,000 purchases are
