@@ -83,7 +83,7 @@ from ._answer import BLOCK, Merged, Scratch, best_of, merge
 from ._catalog import Catalog, builtin_catalog
 from ._counts import PairCounts
 from ._discovery import discover
-from ._lists import ListTable
+from ._lists import NO_LIST, ListTable
 from ._recommender import (
     BRAND_BONUS,
     COMPLEMENT_RULES,
@@ -314,8 +314,6 @@ class _Profile(NamedTuple):
     # last PERSONAL_WINDOW baskets held each (bit k: k before its newest) and each one's
     # place among them; none if the weight is 0
 
-
-_EMPTY_LIST: _List = np.zeros((3, 0))
 
 PERSONAL_WINDOW = 64
 """The personal feature counts a phone's co-purchases over its last this many baskets
@@ -1469,7 +1467,7 @@ class PairingEngine:
         for item in items:
             basket.setdefault(item.sku, item)
         ids = self._ids
-        lists = self._lists.views  # ListTable's, indexed inline
+        lists = self._lists.views  # ListTable.__getitem__ written inline below
         # The candidates of every list, in the basket's SKU order, then the phone's: the
         # first place of a candidate is where a dict of them would have inserted it.
         pieces: list[_List] = []
@@ -1481,7 +1479,7 @@ class PairingEngine:
             else:
                 excluded.append(index)
                 # a product learned since the last refresh has no row yet: no list
-                pieces.append(lists[index] if index < len(lists) else _EMPTY_LIST)
+                pieces.append(lists[index] if index < len(lists) else NO_LIST)
         profile = self._profiles.get(phone_id) if phone_id is not None else None
         if profile is not None:
             pieces.append(profile.top)  # the phone's best products, parts 0.0
@@ -1496,7 +1494,7 @@ class PairingEngine:
         if len(pieces) == 1:
             table = pieces[0]
         else:
-            table = np.concatenate(pieces, axis=1) if pieces else _EMPTY_LIST
+            table = np.concatenate(pieces, axis=1) if pieces else NO_LIST
         # then the phone's own co-purchases with the basket (no parts)
         shares = None if profile is None else _shares(profile.together, excluded)
         personal = None

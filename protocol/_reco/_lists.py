@@ -16,11 +16,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ListTable"]
+__all__ = ["NO_LIST", "ListTable"]
 
 _Floats = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.int64]
-_NONE: _Floats = np.zeros((3, 0))
+NO_LIST: _Floats = np.zeros((3, 0))
+"""A product's list before its first refresh (no row yet), and a question's with no
+lists: 3 lines, no candidate."""
 
 
 class ListTable:
@@ -28,7 +30,9 @@ class ListTable:
     (empty until its first refresh). The refresh fits the rows to the products known,
     growing by half (not each learned product: growing costs a copy); the width grows if
     ``pairings`` does (a shorter one keeps the wider rows: lists are never longer
-    than it)."""
+    than it). A view holds only until the next refresh, which rewrites rows in place or
+    re-fits them into a new array: nothing may keep one across a refresh (a question
+    reads its lists and keeps nothing of them: ``tests/protocol/test_engine_answer_timing.py``)."""
 
     __slots__ = ("cells", "lengths", "views")
 
@@ -38,14 +42,16 @@ class ListTable:
         self.views: list[_Floats] = []
 
     def __len__(self) -> int:
-        """Rows with room (at least every product interned)."""
+        """Rows with room (at least every product known at the last fitting; a product
+        interned since may be past them)."""
         return len(self.lengths)
 
     def __getitem__(self, i: int) -> _Floats:
         """Product *i*'s list: a (3, length) view of its row (empty for a product
-        learned since the table was last fitted: no list until its first refresh)."""
+        learned since the table was last fitted: no list until its first refresh).
+        ``PairingEngine._pair`` reads :attr:`views` with this test written inline."""
         views = self.views
-        return views[i] if i < len(views) else _NONE
+        return views[i] if i < len(views) else NO_LIST
 
     def _view(self, rows: list[int], lengths: list[int]) -> None:
         """Make the views of *rows*, of *lengths* candidates each."""

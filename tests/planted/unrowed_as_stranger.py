@@ -22,7 +22,7 @@ __all__ = ["UnrowedAsStrangerEngine"]
 class _AsStranger(ast.NodeTransformer):
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.orelse, ast.Name) and node.orelse.id == "_EMPTY_LIST":
+        if isinstance(node.orelse, ast.Name) and node.orelse.id == "NO_LIST":
             # the bug: no row read as a product never learned
             node.orelse = ast.parse("self._compute_list(None, basket[name])", mode="eval").body
         return node
