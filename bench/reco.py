@@ -23,6 +23,9 @@ What it measures:
    A second line splits the learning's CPU seconds by part: the online counting, the
    pairs' counting, the pairing lists, the phone profiles, the offers, the related
    categories (each timed around its method, ``_PARTS``) and the rest of the refreshes.
+   A third gives the pairing lists' table (``protocol/_reco/_lists.py``): its rows (the
+   products at the last re-fitting, with up to half again to grow into), its width
+   (``pairings``) and its size.
 2. **Recommendation latency**: with the full model loaded, ``PairingEngine.associate`` for
    N (default 5,000) uploads of 5 products each, drawn at random (seeded) from the baskets
    of at least 5 products, each bound to its household's phone, with ``limit`` 5 and no
@@ -382,6 +385,11 @@ def main() -> int:
         f"(interning, per-product and per-category counts, best sellers, habits, "
         f"recording each basket's ids), pair counting {counting_cpu:.1f}, {split}, the "
         f"rest of the refreshes {rest:.1f}"
+    )
+    table = engine._lists.cells  # protocol/_reco/_lists.py: rows fitted with room to grow
+    print(
+        f"pairing lists' table: {table.shape[0]:,} rows of {table.shape[2]} candidates "
+        f"for {engine.products:,} products, {table.nbytes / 2**20:.0f} MB"
     )
     uploads = questions(dataset, args.questions, args.seed)
     more = list(dataset.baskets[-args.questions :])
