@@ -39,7 +39,7 @@ class RetryPolicy:
     """When to re-send: after ``first_delay``, then ``factor`` times longer each time,
     never more than ``max_delay`` apart, and at most ``max_attempts`` sends in all.
 
-    The defaults re-send for about 45 minutes (2 s, 4 s, ... then every minute), which
+    The defaults re-send for 46 minutes (2 s, 4 s, ... then every minute; give_up_after), which
     outlasts every partition and crash the built-in scenarios inject.
     """
 

@@ -785,7 +785,7 @@ def fault_schedules(
     ``network`` defaults to :func:`network_configs`; up to ``max_partitions``
     :func:`partition_schedules` and ``max_crashes`` :func:`crash_schedules` entries, each
     window at most ``max_window`` seconds (the default 10 minutes stays well inside the
-    ~45 minutes for which a sender re-sends an unacknowledged message).
+    46 minutes for which a sender re-sends an unacknowledged message).
     """
     return FaultSchedule(
         network=draw(_knob(network)),

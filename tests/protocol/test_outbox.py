@@ -105,7 +105,7 @@ def test_cloud_stops_keeping_a_push_given_up() -> None:
 
 def test_give_up_after_is_when_the_outbox_gives_up() -> None:
     """``RetryPolicy.give_up_after`` is the time from the first send to the outbox's
-    gave-up, counted by driving an outbox to it; with the defaults about 45 minutes
+    gave-up, counted by driving an outbox to it; with the defaults 46 minutes
     (README, ``retry.max_attempts``): 2 + 4 + 8 + 16 + 32 s, then 45 waits of 60 s."""
     for policy in (RetryPolicy(), TWICE, RetryPolicy(first_delay=0.5, factor=3.0, max_attempts=7)):
         outbox = Outbox(policy)
