@@ -3,8 +3,8 @@ an engine asked between learning and refreshes answers as one rebuilt from the s
 uploads and never asked, through refreshes that rewrite the pairing lists' rows in place,
 change their lengths and re-fit the table (``protocol/_reco/_lists.py``: a question
 reads a view of its product's row); and an answer already returned never changes. From
-an empty catalog, 160 products outnumber the table's first 64 rows many times over, so it
-is re-fitted between questions again and again (64, 96, 144 rows, ...).
+an empty catalog, up to 160 products outgrow the table's first 64 rows, so it is
+re-fitted between questions (64, 96, 144 rows, ...).
 
 Catches the planted ``tests/planted/kept_views.py`` (a view handed to a question kept
 for good: stale once its row's length changes or the table is re-fitted) and
