@@ -23,7 +23,7 @@ from ._effects import EffectsInterpreter
 from ._errors import FaultPlanError
 from ._sink import taps_of
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
-from ._timers import TimerService
+from ._timers import TimerService, in_heap
 from ._trace import EventKind, Observer, TraceEvent
 from ._transport import DirectEndpoint, Endpoint, Envelope
 
@@ -197,9 +197,13 @@ class Actor:
         if observe is not None:
             observe(TraceEvent(now, _CRASH, self.address, self.address))
         activity = self._activity
+        armed = self._armed
         if activity is not None:
-            activity.done(len(self._armed))
-        self._armed.clear()
+            activity.done(len(armed))
+        in_the_heap = sum(1 for seq in armed.values() if in_heap(seq))
+        armed.clear()
+        if in_the_heap:  # their entries stay behind in the world's heap, stale
+            self._timers.dropped(in_the_heap)
         self.due_now.clear()
         while True:
             try:

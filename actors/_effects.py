@@ -23,7 +23,7 @@ from protocol import Address, Effects, Message
 from ._activity import Activity
 from ._errors import TransportError
 from ._sink import taps_of
-from ._timers import TimerOwner, TimerService
+from ._timers import TimerOwner, TimerService, in_heap
 from ._trace import EventKind, Observer, TraceEvent
 
 __all__ = ["EffectsInterpreter"]
@@ -95,14 +95,19 @@ class EffectsInterpreter:
         if effects.cancels:
             armed = self.armed
             for key in effects.cancels:
-                if armed.pop(key, None) is not None and activity is not None:
-                    activity.done()
+                old = armed.pop(key, None)
+                if old is not None:
+                    if activity is not None:
+                        activity.done()
+                    if in_heap(old):  # its entry stays behind, stale: counted
+                        self._timers.dropped()
         if effects.timers:  # a key armed again moves: only its newest entry may fire
             armed = self.armed
             service = self._timers
             for timer in effects.timers:
                 key = timer.key
-                if activity is not None and key not in armed:
+                old = armed.get(key)
+                if activity is not None and old is None:
                     activity.add()
                 at = timer.at
                 if at <= now:
@@ -110,6 +115,8 @@ class EffectsInterpreter:
                     self._due_now((key, seq))
                 else:
                     armed[key] = service.arm(self._owner, key, at)
+                if old is not None and in_heap(old):  # dropped once the new one is held
+                    service.dropped()
         if effects.notes:
             noted = self._noted
             if noted is not None:

@@ -4,8 +4,23 @@ Actors never sleep on their own deadlines: each timer a machine arms goes into t
 :class:`TimerService`'s heap, and the service's single task sleeps (one trio deadline)
 until the earliest one, then hands every due timer to its actor, synchronously. So an actor
 task only ever waits on its mailbox, and a virtual instant costs one wake-up of one task,
-however many actors have timers. Moved and cancelled timers are dropped lazily: a heap
-entry counts only while its actor still holds that entry's sequence number for the key.
+however many actors have timers.
+
+A moved or cancelled timer leaves a stale entry behind: an entry counts only while its
+owner still holds that entry's number for the key. Stale entries at the head are dropped
+as they come; the others stay until their instant. As asyncio's event loop does, the
+owners report each entry they drop (:meth:`TimerService.dropped`), and when stale entries
+are more than half of a heap of over ``compact_above`` entries (100, asyncio's threshold),
+checked at each drop and each instant, the heap is rebuilt from its live entries: a
+rebuild is paid for by the drops that made it due (amortised O(1) per drop), and between
+instants the stale entries never outnumber both the live ones and ``compact_above``.
+Entries are ``(at, number, owner, key)`` with unique numbers, a total order, so a rebuilt
+heap fires its timers in exactly the order the old one would have.
+
+How much that saves depends on how far ahead timers are moved: in ``quickstart`` scaled
+to 100k purchases, 360k of the 600k entries armed go stale, but never more than 416 at
+once (their instants come soon), so no rebuild happens there; a timer put off again and
+again (tests/actors/test_timers.py) kept every entry until its instant before.
 """
 
 from __future__ import annotations
@@ -17,7 +32,13 @@ from typing import Protocol
 
 import trio
 
-__all__ = ["TimerOwner", "TimerService"]
+__all__ = ["TimerOwner", "TimerService", "in_heap"]
+
+
+def in_heap(seq: int) -> bool:
+    """Is ``seq`` the number of a heap entry (from :meth:`TimerService.arm`), not of a
+    timer its owner fires itself (from :meth:`TimerService.number`)?"""
+    return not seq & 1
 
 
 class TimerOwner(Protocol):
@@ -33,40 +54,81 @@ class TimerOwner(Protocol):
 
 
 class TimerService:
-    """The deadlines of a world's actors, and the task that fires them."""
+    """The deadlines of a world's actors, and the task that fires them.
 
-    def __init__(self) -> None:
+    An owner that moves or cancels a timer whose entry is in the heap (its number passes
+    :func:`in_heap`) calls :meth:`dropped` once that entry is no longer held.
+    """
+
+    def __init__(self, *, compact_above: int = 100) -> None:
+        self.compact_above = compact_above  # a smaller heap is not worth rebuilding
         self._heap: list[tuple[float, int, TimerOwner, Hashable]] = []
-        self._seq = 0
+        self._seq = 0  # even numbers for heap entries, odd for the others: see in_heap
+        self._stale = 0  # entries in the heap no longer held by their owner
         self._sleep: trio.CancelScope | None = None
+
+    @property
+    def entries(self) -> int:
+        """Entries in the heap, stale ones included."""
+        return len(self._heap)
+
+    @property
+    def stale(self) -> int:
+        """Entries in the heap whose timer was moved or cancelled since: exact with
+        :class:`~actors.Actor` owners; an owner that takes a popped entry later (the field
+        cloud's driver) and moves its timer in between counts one too many, which only
+        brings a rebuild earlier."""
+        return self._stale
 
     def number(self) -> int:
         """A fresh entry number (for a timer its actor fires itself, being due already)."""
         seq = self._seq
-        self._seq = seq + 1
-        return seq
+        self._seq = seq + 2
+        return seq + 1
 
     def arm(self, owner: TimerOwner, key: Hashable, at: float) -> int:
         """Schedule ``owner``'s timer ``key`` at ``at``; returns the entry's number."""
         seq = self._seq
-        self._seq = seq + 1
+        self._seq = seq + 2
         heapq.heappush(self._heap, (at, seq, owner, key))
         sleep = self._sleep
         if sleep is not None and at < sleep.deadline:
             sleep.deadline = at
         return seq
 
+    def dropped(self, count: int = 1) -> None:
+        """``count`` heap entries were moved or cancelled (their owners hold them no more);
+        rebuild the heap from its live entries once the stale ones are the majority."""
+        stale = self._stale + count
+        heap = self._heap
+        if 2 * stale > len(heap) > self.compact_above:
+            self._compact(heap)
+            stale = 0
+        self._stale = stale
+
+    def _compact(self, heap: list[tuple[float, int, TimerOwner, Hashable]]) -> None:
+        # In place: fire_due may be iterating over this very list (a step it runs drops).
+        heap[:] = [entry for entry in heap if entry[2].holds_timer(entry[3], entry[1])]
+        heapq.heapify(heap)
+
     def fire_due(self, now: float) -> None:
         """Hand every timer due at ``now`` to its actor, in deadline then arming order."""
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, seq, actor, key = heapq.heappop(heap)
-            actor.timer_due(key, seq, now)
+            _, seq, owner, key = heapq.heappop(heap)
+            if owner.holds_timer(key, seq):
+                owner.timer_due(key, seq, now)
+            else:
+                self._stale -= 1
 
     def _next_deadline(self) -> float:
         heap = self._heap
+        if 2 * self._stale > len(heap) > self.compact_above:  # live ones fired since a drop
+            self._compact(heap)
+            self._stale = 0
         while heap and not heap[0][2].holds_timer(heap[0][3], heap[0][1]):
             heapq.heappop(heap)  # moved or cancelled
+            self._stale -= 1
         return heap[0][0] if heap else math.inf
 
     async def run(self) -> None:
