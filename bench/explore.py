@@ -11,8 +11,8 @@ reduction; then the target world, 1 loss and 1 crash anywhere together, with and
 symmetry.
 Each figure is one exhaustive search in this process (one core), of the product of the
 world and ``assocsim check``'s checker (``docs/explore.md``, *What merging keeps*; the
-README's *Exhaustive exploration* gives the figures measured before and after its speed
-work). The baseline, measured in
+``docs/explore.md``, *Speed work, in order*, gives the figures measured before and after
+its speed work). The baseline, measured in
 the same run, is one bare cloud step (an upload handled by a fresh
 :class:`~protocol.CloudMachine` on an :class:`~protocol.InMemoryStore`): the explorer's
 cost per distinct state is printed as a multiple of it, which is what to compare on a
@@ -63,15 +63,15 @@ symmetry, before / after: no faults 6,034 / 7,732 and 5,799 / 7,114; loss <= 1 1
 14,446 and 11,423 / 13,255; 1 crash anywhere 16,516 / 17,978 and 16,265 / 18,101; the target
 world 22,520 / 22,587 and 20,994 / 21,789; without symmetry 34,240-46,465 before,
 37,028-47,585 after. In these runs the rate target with symmetry is met by the target world
-only (the crash world reached 20,166 once in an earlier pair at 4a50510; README, *Exhaustive
-exploration*). Earlier, at 2b3238c (states explored as first reached, the checker's misses
+only (the crash world reached 20,166 once in an earlier pair at 4a50510; docs/explore.md,
+*Speed work, in order*). Earlier, at 2b3238c (states explored as first reached, the checker's misses
 cheaper) back to back with d47975a, alternated twice, on a 2-core machine shared with other
 work (load about 8), states per CPU second with symmetry, before / after: no faults (225
 states) 4,503 / 7,362 and 5,256 / 6,976; loss <= 1 (1,626) 7,712 / 13,509 and 7,416 /
 13,336; 1 crash anywhere (6,212) 11,065 / 18,737 and 12,875 / 19,192; the target world
 (45,599, 1.9 s of CPU after) 13,688 / 23,881 and 14,048 / 24,150. Without symmetry
 28,846-48,458 before, 39,294-52,055 after. With symmetry the rate target is met by the
-target world only (README, *Exhaustive exploration*).
+target world only (docs/explore.md, *Speed work, in order*).
 """
 
 from __future__ import annotations
