@@ -558,7 +558,8 @@ def _phone_deliveries(machines: Iterable[Machine]) -> dict[str, list[tuple[str, 
 
 
 def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult) -> None:
-    """The SimPy run delivered what ``assocsim run`` reports, phone by phone; else exit 1."""
+    """The peer's run (SimPy's or the floor driver's) delivered what ``assocsim run``
+    reports, phone by phone; else exit 1, naming the peer."""
     report = result.report
     counts = peer.counts
     assocsim_shown = {
@@ -578,13 +579,14 @@ def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult) -> None:
     ]
     if report.lost or report.duplicates or report.resent or report.gave_up:
         raise SystemExit(f"simpy_peer: assocsim run is not a clean run: {report}")
-    wrong = [f"{name}: simpy {a!r:.80} != assocsim {b!r:.80}" for name, a, b in pairs if a != b]
+    wrong = [f"{name}: peer {a!r:.80} != assocsim {b!r:.80}" for name, a, b in pairs if a != b]
     simpy_deliveries = _phone_deliveries(p.machine for p in peer.parties.values())
     assocsim_deliveries = _phone_deliveries(a.machine for a in result.world.actors.values())
     if simpy_deliveries != assocsim_deliveries:
         wrong.append("the phones' deliveries (receipt, kind) differ")
     if wrong:
-        raise SystemExit("simpy_peer: the SimPy driver is not faithful: " + "; ".join(wrong))
+        driver = "the floor driver" if isinstance(peer, FloorPeer) else "the SimPy driver"
+        raise SystemExit(f"simpy_peer: {driver} is not faithful: " + "; ".join(wrong))
 
 
 # ------------------------------------------------------------------------- alternating
