@@ -195,6 +195,7 @@ import trio.testing
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree, not the installed one
 
 from actors import (
+    EventKind,
     EventSink,
     TraceEvent,
     World,
@@ -271,13 +272,18 @@ def scaled(purchases: int) -> Scenario:
 
 @attrs.define
 class Counts:
-    """What the SimPy run delivered, in the report's terms."""
+    """What the SimPy run delivered, in the report's terms, and the work it did: steps on
+    messages (``handled``) and on fired timers (``fired``), as many as the world's
+    ``recv`` and ``timer`` trace events if the driver did the same work (one counter
+    bumped per step in both peers)."""
 
     responses: int = 0
     refusals: int = 0
     pushes: int = 0
     dual_sends: int = 0
     shown: Counter[str] = attrs.field(factory=Counter)  # phone id -> shown notes
+    handled: int = 0
+    fired: int = 0
 
     def reached_phone(self, message: Message) -> None:
         """Count ``message``, delivered to a phone, as the report counts it (both peers
@@ -296,10 +302,11 @@ class Counts:
 class Party:
     """One machine under the SimPy driver: its step, its timers, its effects."""
 
-    __slots__ = ("address", "armed", "env", "machine", "parties", "peer", "store")
+    __slots__ = ("address", "armed", "counts", "env", "machine", "parties", "peer", "store")
 
     def __init__(self, peer: SimPyPeer, address: str, machine: Machine) -> None:
         self.peer = peer
+        self.counts = peer.counts
         self.env = peer.env
         self.parties = peer.parties
         self.address = address
@@ -313,6 +320,7 @@ class Party:
 
     def on_message(self, event: simpy.Event) -> None:
         sender, message = cast(tuple[str, Message], event.value)
+        self.counts.handled += 1
         now = self.env.now
         self.apply(run_step(self.store, self.machine.handle, message, sender, now), now)
 
@@ -322,6 +330,7 @@ class Party:
         if armed.get(key) != seq:
             return  # moved or cancelled since
         del armed[key]
+        self.counts.fired += 1
         now = self.env.now
         self.apply(run_step(self.store, self.machine.timer_fired, key, now), now)
 
@@ -353,7 +362,7 @@ class PhoneParty(Party):
     __slots__ = ()
 
     def on_message(self, event: simpy.Event) -> None:
-        self.peer.counts.reached_phone(cast(tuple[str, Message], event.value)[1])
+        self.counts.reached_phone(cast(tuple[str, Message], event.value)[1])
         Party.on_message(self, event)
 
 
@@ -457,6 +466,7 @@ class FloorPeer:
         shown = counts.shown
         number = 0
         now = 0.0
+        handled = fired = 0
 
         def apply(address: str, effects: Effects) -> None:
             nonlocal number
@@ -478,24 +488,25 @@ class FloorPeer:
         while True:
             while queue:
                 to, sender, message = queue.popleft()
+                handled += 1
                 if to in phones:
                     reached_phone(message)
-                store = stores[to]
-                if store is None:
+                if (store := stores[to]) is None:
                     effects = machines[to].handle(message, sender, now)
                 else:
                     effects = run_step(store, machines[to].handle, message, sender, now)
                 apply(to, effects)
             if not heap:
+                counts.handled, counts.fired = handled, fired
                 return counts
             at, entry, address, key = heapq.heappop(heap)
             keys = armed[address]
             if keys.get(key) != entry:
                 continue  # moved or cancelled since
             del keys[key]
+            fired += 1
             now = at
-            store = stores[address]
-            if store is None:
+            if (store := stores[address]) is None:
                 effects = machines[address].timer_fired(key, now)
             else:
                 effects = run_step(store, machines[address].timer_fired, key, now)
@@ -557,9 +568,12 @@ def _phone_deliveries(machines: Iterable[Machine]) -> dict[str, list[tuple[str, 
     }
 
 
-def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult) -> None:
+def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult, steps: tuple[int, int]) -> None:
     """The peer's run (SimPy's or the floor driver's) delivered what ``assocsim run``
-    reports, phone by phone; else exit 1, naming the peer."""
+    reports, phone by phone, and did its work: ``steps``, the run's messages handed to a
+    machine and timers fired (its ``recv`` and ``timer`` trace events); else exit 1,
+    naming the peer. The work is checked too, as a driver that skipped a step changing
+    nothing a phone sees (a timer that finds nothing to do) would look faster unseen."""
     report = result.report
     counts = peer.counts
     assocsim_shown = {
@@ -576,6 +590,8 @@ def check_faithful(peer: SimPyPeer | FloorPeer, result: RunResult) -> None:
         ("dual-sends", counts.dual_sends, report.dual_sends),
         ("shown", counts.shown.total(), report.delivered),
         ("shown per phone", dict(counts.shown), assocsim_shown),
+        ("messages handled", counts.handled, steps[0]),
+        ("timers fired", counts.fired, steps[1]),
     ]
     if report.lost or report.duplicates or report.resent or report.gave_up:
         raise SystemExit(f"simpy_peer: assocsim run is not a clean run: {report}")
@@ -605,15 +621,18 @@ def _timed(call: Callable[[], Any]) -> tuple[Timing, Any]:
     return Timing(time.perf_counter() - wall, time.process_time() - cpu), out
 
 
-def _count_events(scenario: Scenario, seed: int) -> tuple[int, RunResult]:
+def _count_events(scenario: Scenario, seed: int) -> tuple[int, tuple[int, int], RunResult]:
+    """The run's trace events, its steps (messages handled, timers fired), the run."""
     events = 0
+    kinds: Counter[EventKind] = Counter()
 
     def count(event: TraceEvent) -> None:
         nonlocal events
         events += 1
+        kinds[event.kind] += 1
 
     result = run_scenario(scenario, seed, observers=[count])
-    return events, result
+    return events, (kinds[EventKind.RECEIVE], kinds[EventKind.TIMER]), result
 
 
 CONTENDERS = ("simpy", "assocsim run", "bare world", "no-op sink", "simpy, rare full GC")
@@ -625,7 +644,7 @@ def compare(purchases: int, repeat: int, floor: bool = False) -> dict[str, list[
     ``floor``: the floor driver (:class:`FloorPeer`) too."""
     scenario = scaled(purchases)
     seed = scenario.seed
-    events, reference = _count_events(scenario, seed)  # untimed: events per run
+    events, steps, reference = _count_events(scenario, seed)  # untimed: events per run
     print(
         f"\n{purchases:,} purchases ({scenario.phones:,} phones), seed {seed}: "
         f"{events:,} trace events ({events / purchases:.1f} per purchase)",
@@ -647,7 +666,7 @@ def compare(purchases: int, repeat: int, floor: bool = False) -> dict[str, list[
             timing, out = _timed(runs[name])
             times[name].append(timing)
             if name.startswith("simpy") or name == FLOOR:
-                check_faithful(out, reference)
+                check_faithful(out, reference, steps)
             elif name == "assocsim run" and out.report != reference.report:
                 raise SystemExit("simpy_peer: assocsim run's report changed between runs")
             del out
