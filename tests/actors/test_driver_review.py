@@ -6,7 +6,7 @@ equivalence harness (traces of the built-in scenarios) cannot see.
   still see every message, in an inline world and in a tasks one;
 * envelopes built by ``tuple.__new__`` are :class:`~actors.Envelope` s like any other;
 * an inline world counts no work, a tasks world must still count all of it (it stops on
-  its count): over an inline transport and a simulated network, with a crash;
+  its count): over memory, inline and simulated-network transports, with a crash;
 * a step of a machine that keeps a store is one transaction in the inline driver too
   (the storeless shortcut skips ``run_step`` only when there is no store).
 """
