@@ -82,8 +82,15 @@ with it on 2026-12-07 by ``--child 100000 --parts``; 5.3 and 4.5 kB before 9700c
 * the rest of the world, ~250 B: actors, mailboxes, the timer heap.
 
 The rest of the RSS (about 15 % at 100k) is transient: messages, effects and trace
-events in flight, moved and cancelled timers still in the heap, dicts and sets at their
-peak while growing by doubling, and pymalloc's arenas, which keep freed memory.
+events in flight, dicts and sets at their peak while growing by doubling, and pymalloc's
+arenas, which keep freed memory. Not the timer heap (counted by a session's script, not
+kept): at 100k it holds at most 3,762 entries (~0.5 MB at ~125 B an entry, ~5 B per
+purchase), of them at most 416 moved or cancelled (360k of the 600k entries armed go
+stale, but their instants come soon and they are popped then). So its compaction
+(64112e3: rebuilt from its live entries when stale ones are more than half of over 100,
+``actors/_timers.py``) never runs in this workload and saves nothing here: 4.18 kB of
+peak RSS per purchase at 100k with it (463 MiB) and before it (c8af7e3, 462 MiB; the
+commits between off the run's path), ``--scale 100000 --scale-repeat 1``, 2026-12-07.
 
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
 like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
