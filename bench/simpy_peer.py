@@ -109,6 +109,20 @@ disturbed by the load); the pipeline 1.65 us per event after (14 %); the fold al
 after, 1.10 before. Folded between the machines' steps the fold costs about twice what it
 costs alone, as the steps evict its tables and code from the caches.
 
+The timer heap's compaction (64112e3) against its parent, the trees otherwise identical
+(2026-12-07): at 10k (5 repeats, alternated before / after / after / before, load
+0.8-2.6, others' work running) CPU medians of the bare world 1.64 / 1.54 s before, 1.52 /
+1.58 s after, x SimPy under the run's collector policy 1.04x / 0.94x before, 0.97x /
+0.96x after; ``assocsim run`` 1.20x / 1.09x before, 1.13x / 1.10x after: no difference
+above the noise. Cachegrind (``--once bare-world``, 2k purchases): 4,673-4,706 M
+instructions after (5 runs) against 4,639-4,730 M before (5 runs; the same tree differs
+by up to 91 M from run to run), after less before 31 M in the one pair run side by side
+from paths of equal length (+1.1 % of the bare world less its import); left out one at a
+time, neither the new liveness check per fired entry, nor the drop reports, nor the
+compaction check per instant moves the count out of that spread. It saves nothing in
+this workload (see the memory above); its worth is in worlds where timers are moved far
+ahead again and again (``tests/actors/test_timers.py``).
+
 Why the targets are out of the driver's reach, counted by cachegrind (deterministic
 whatever the load; ``PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=yes python
 bench/simpy_peer.py --once NAME --purchases 2000``, 2,000 purchases = 34,601 trace events,
