@@ -123,6 +123,15 @@ compaction check per instant moves the count out of that spread. It saves nothin
 this workload (see the memory above); its worth is in worlds where timers are moved far
 ahead again and again (``tests/actors/test_timers.py``).
 
+Cachegrind re-counted at 30b8c08 (2,000 purchases) (``--once NAME`` less ``--once
+import``): ``--once floor`` 2,601 M (2,616 M before 30b8c08 made it call ``run_step`` only
+for a store), the bare world 2,755 M, 154 M above the floor (one run each: a tree's count
+varies by up to 91 M from run to run, 9ee9891; 64112e3's parent counted 2,701 M in one
+run, within that spread, and 64112e3 adds deterministic calls: per 2k run 7,407 drop
+reports, 4,793 liveness checks, ~21k more hashes of timer keys); one 10k run there (5
+repeats, load 1.3-1.7, cachegrind on the other core): like for like 1.14x, the bare world
+0.98x, the floor 0.87x.
+
 Why the targets are out of the driver's reach, counted by cachegrind (deterministic
 whatever the load; ``PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=yes python
 bench/simpy_peer.py --once NAME --purchases 2000``, 2,000 purchases = 34,601 trace events,
