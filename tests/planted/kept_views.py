@@ -51,7 +51,7 @@ class KeptViewsListTable(ListTable):
         self._kept: dict[int, _Floats] = {}
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # the bug: the table's list of views as a property
     def views(self) -> _KeptViews:
         return _KeptViews(self._all, self._kept)
 
