@@ -11,7 +11,9 @@ process, alternating (the order swapped every repeat), ``--repeat`` times each:
    whose callback hands it to its recipient (instantaneous in-memory delivery, like
    assocsim's perfect network); a timer is a ``Timeout`` to its instant, skipped when
    the key was moved (armed again) or cancelled since; every step runs through
-   ``actors.run_step`` (the cloud store's step transaction), as the actors do. It keeps
+   ``actors.run_step`` (the cloud store's step transaction), as the actors did before
+   a595cc8 (they now call a storeless machine directly; the floor driver's same change:
+   15 M fewer instructions at 2k in one pair of runs). It keeps
    only counters: no trace, no report. The baseline of every ratio.
 2. ``assocsim run``: ``scenarios.run_scenario``, its report included (what ``assocsim
    run`` does, less printing).
@@ -28,10 +30,11 @@ process, alternating (the order swapped every repeat), ``--repeat`` times each:
    with its policy, SimPy with CPython's defaults) and ``like for like``. Every run is
    timed after a ``gc.collect()``: the one full pass over the whole heap that follows the
    policy's block falls there, outside every contender's time alike.
-6. ``floor driver`` (with ``--floor``): the machines of 1 under the least driver they can
-   have (``FloorPeer``: one FIFO of messages, one heap of timers, ``run_step`` for every
-   step, no actors, events or trio; checked faithful as SimPy is) under the collector
-   policy of 5: what no driver can save, so the measure of how far a faster driver can go.
+6. ``floor driver`` (with ``--floor``): the machines of 1 under a minimal driver in
+   Python (``FloorPeer``: one FIFO of messages, one heap of timers, ``run_step`` only for a
+   machine with a store, and the counts the faithfulness check reads; no actors, events or
+   trio; checked faithful as SimPy is) under the collector policy of 5: a lower mark for a
+   faster driver in Python, not a proven bound.
 
 After the repeats, ``the fold alone``: the events of one run recorded, then handed to a
 fresh ``ReportBuilder`` as a run hands them (under the run's collector policy, checked to
@@ -43,8 +46,10 @@ of medians, and the tables print min and median of both.
 
 The SimPy run must be faithful, or the bench fails: its responses, refusals, timeout
 pushes, dual-sends and ``shown`` notes (per phone) equal the report's of the same
-scenario and seed, and every phone machine ends with the same deliveries (receipt, kind)
-under both drivers.
+scenario and seed, every phone machine ends with the same deliveries (receipt, kind)
+under both drivers, and it did the same work: as many messages handed to a machine and
+timers fired as the run's ``recv`` and ``timer`` trace events (a driver skipping a step
+that changes nothing a phone sees would look faster unseen). So must the floor driver.
 
 Then a scaling sweep of ``assocsim run`` alone (``--scale``, 10k and 100k purchases by
 default; add 1000000 for a million, about 4-5 minutes of CPU and 4.2 GB), each run in a fresh child
@@ -135,9 +140,10 @@ repeats, load 1.3-1.7, cachegrind on the other core): like for like 1.14x, the b
 Why the targets are out of the driver's reach, counted by cachegrind (deterministic
 whatever the load; ``PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=yes python
 bench/simpy_peer.py --once NAME --purchases 2000``, 2,000 purchases = 34,601 trace events,
-each run less ``--once import``, every tree compiled beforehand): the ``--floor`` driver
-2,607 M instructions (the machines' own work, the workload, building them and the least
-driver), the bare world at 27e3474 2,704 M (2,818 M at 67fcc66), SimPy 2,922 M, ``assocsim
+each run less ``--once import``, every tree compiled beforehand): the floor driver
+2,607 M instructions (counted by a session's script, not ``--once floor``: the machines'
+own work, the workload, building them and a minimal driver), the bare world at 27e3474
+2,704 M (2,818 M at 67fcc66), SimPy 2,922 M, ``assocsim
 run`` 2,928 M (3,042 M at 67fcc66; the same 2,928 M with the ledger's 82d6185 in);
 simulated L1 data misses 22.7 M, 25.0 M (27.1 M), 27.7 M and 28.8 M (30.8 M). So the world
 driver now costs 97 M instructions above the floor, 2,800 per event (211 M, 6,100, before:
@@ -149,8 +155,9 @@ leaving parts out of the builder (a session's scripts, not kept here), its skele
 (finding records, notes, timers, making the records, and 33 M of final ``report()``) 116 M,
 the ledger's handlers 65 M, the report's own 25 M. The driver's whole share (3.3 % of the
 run) is less than the pipeline's, and even the floor driver runs at 0.86x-0.87x of SimPy
-(0.89x of its instructions): a bare world at 0.85x is not in reach of any driver of these
-machines, and with a driver as cheap as the floor ``assocsim run`` would still take
+(0.89x of its instructions): a bare world at 0.85x is not in reach of a driver in Python
+stepping these machines one message at a time, and with a driver as cheap as the floor
+``assocsim run`` would still take
 1.01x-1.03x. Meeting the target needs the pipeline itself cheaper: with today's world, down
 to about a third (0.08 s of its 0.25 s at 10k); with a driver as cheap as the floor, by
 8-20 %.
