@@ -67,6 +67,9 @@ class World:
         self._inline = scheduling == "inline" and isinstance(self.transport, InlineTransport)
         self.clock = clock
         self.observer = observer
+        # A tasks world's outstanding work, which it waits on. An inline world stops on an
+        # empty queue and timer heap instead: its actors count nothing, so there the
+        # count (its network's and crash schedule's parts only) means nothing.
         self.activity = Activity()
         self.timers = TimerService()
         self.actors: dict[Address, Actor] = {}
@@ -104,6 +107,12 @@ class World:
         self._arm_crashes(now)
         if self._inline:
             assert isinstance(self.transport, InlineTransport)
+            if self.clock is not None and trio.lowlevel.current_clock() is not self.clock:
+                # it would move and read a clock trio does not keep: timers at wrong times
+                raise TransportError(
+                    "World(clock=...) is not this trio run's clock: pass the MockClock the "
+                    "run was started with (trio.run(..., clock=clock)), or no clock"
+                )
             with rare_full_collections():  # see actors/_collector.py
                 await self._run_inline(self.transport)
             return

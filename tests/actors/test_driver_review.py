@@ -31,9 +31,11 @@ from actors import (
     Scheduling,
     SimNetwork,
     TraceEvent,
+    TransportError,
     World,
 )
 from protocol import Address, Effects, Message, Send, Subscribe, SubscribeAck, Timer
+from tests.actors.test_actor import Echo
 from tests.builders import ALICE, BOB
 from tests.planted.bypassed_network import BypassedNetwork
 from tests.planted.storeless_store_steps import StorelessStoreSteps
@@ -318,3 +320,26 @@ async def test_a_fired_timer_with_a_store_is_one_transaction_in_an_inline_world(
         await world.run()
     assert keeper.store.committed == ["timer ok"]
     assert keeper.store.rolled_back == 1
+
+
+async def test_an_inline_world_refuses_a_clock_not_the_runs(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Since a595cc8 an inline world reads the time from its ``clock`` itself: a MockClock
+    that is not the trio run's own would fire its timers at that clock's times (a timer
+    due at 30 s fired at 1005 s), silently. It is refused at ``run()``, nothing fired; the
+    run's own clock is taken."""
+    foreign = trio.testing.MockClock()
+    foreign.jump(1000.0)  # not the run's: it reads 1000 s more
+    start = trio.current_time()
+    for clock, refused in ((foreign, True), (autojump_clock, False)):
+        world = World(scheduling="inline", clock=clock)
+        machine = Echo(timers=(Timer(start + 5.0, "a"), Timer(start + 30.0, "b")))
+        world.add("x", machine)
+        if refused:
+            with pytest.raises(TransportError, match="not this trio run's clock"):
+                await world.run()
+            assert machine.fired == []
+        else:
+            await world.run()
+            assert [(key, at - start) for key, at in machine.fired] == [("a", 5.0), ("b", 30.0)]
