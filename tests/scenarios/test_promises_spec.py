@@ -155,19 +155,14 @@ def expected_record(events: Sequence[Ev], subscribed: dict[str, Ev]) -> list[Any
     """The record of a receipt whose events are ``events``, as the ledger lays it out
     (``scenarios/_sim/_promises.py``: the receipt's slots, then a group per address it
     reached, in address order), every slot from the specification's facts."""
-    from scenarios._sim._promises import (  # noqa: PLC0415 - the ledger's private layout
-        _OWED,
-        _TIMER_FIRED,
-    )
-
     arrivals = [e for e in messages(events, "recv", "purchase-upload") if e.to == CLOUD]
     first = arrivals[0] if arrivals else None
     named = [e.body["phone_id"] for e in arrivals if first and e.frm == first.frm]
     bound = spec.binding(events)
     sub = None if bound is None else subscribed.get(bound.phone)
-    flags = _TIMER_FIRED * any(e.kind == "push-due" for e in events) | _OWED * bool(
-        bound and sub and spec.decided_owed(events, bound, sub)
-    )
+    fired = any(e.kind == "push-due" for e in events)
+    owed = bool(bound and sub and spec.decided_owed(events, bound, sub))
+    flags = ledger_layout._TIMER_FIRED * fired | ledger_layout._OWED * owed
     record: list[Any] = [
         events[0].receipt,
         first and first.t,
