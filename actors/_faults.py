@@ -96,6 +96,21 @@ class NetworkConfig:
     faults_until: float | None = attrs.field(default=None, validator=_maybe_seconds)
     link: tuple[Link, ...] = ()
 
+    def __attrs_post_init__(self) -> None:
+        # A hold-back of 0 s delivers the message when it would arrive anyway: the run would
+        # count "reordered" messages that nothing overtook.
+        if self.reorder_delay > 0:
+            return
+        rates: list[tuple[str, float | None]] = [("[network]", self.reorder)]
+        rates += [(f"[[network.link]] #{n}", link.reorder) for n, link in enumerate(self.link, 1)]
+        for where, rate in rates:
+            if rate:
+                raise FaultPlanError(
+                    f"{where} reorder = {rate:g} would hold nothing back: reorder_delay is "
+                    "0, so a held-back message arrives when it would anyway; set "
+                    "reorder_delay above 0, or reorder = 0"
+                )
+
     @property
     def is_perfect(self) -> bool:
         """No latency and no faults anywhere: the in-memory transport does the same."""
