@@ -26,7 +26,9 @@ from protocol import MESSAGE_TYPES, WIRE_VERSION, Note, RemoteProtocolError, dec
 from scenarios._model._errors import ScenarioError
 
 __all__ = [
+    "KNOWN_MESSAGE_TYPES",
     "MESSAGE_EVENTS",
+    "OTHER_EVENTS",
     "TraceError",
     "TraceIncomplete",
     "TraceReader",
@@ -39,6 +41,14 @@ __all__ = [
 
 MESSAGE_EVENTS: Final = frozenset({"send", "recv", "send-failed", "drop", "dup", "delay"})
 """The event kinds that carry a message (its ``type`` and body ``msg``)."""
+
+OTHER_EVENTS: Final = frozenset(EventKind) - MESSAGE_EVENTS
+"""The format's other event kinds (timer, note, crash, restart, partition). A kind in
+neither set is refused: the checkers skip what they do not know, so a trace of unknown
+kinds (another writer's, a misspelt one) was judged as having no events, all clear."""
+
+KNOWN_MESSAGE_TYPES: Final = frozenset(MESSAGE_TYPES)
+"""The message types a message event may carry, refused otherwise for the same reason."""
 
 
 class TraceError(ScenarioError):
@@ -100,8 +110,18 @@ def parse_event(record: Mapping[str, Any], line: int) -> TraceRecord:
     if kind in MESSAGE_EVENTS:
         if type(kind_type) is not str:
             raise TraceError(f"line {line}: a {kind} event needs the message 'type'")
+        if kind_type not in KNOWN_MESSAGE_TYPES:
+            raise TraceError(
+                f"line {line}: unknown message type {kind_type!r} (not one of this "
+                "trace format's, so no invariant could judge it)"
+            )
         if not is_object:
             raise TraceError(f"line {line}: 'msg' must be the message body (an object)")
+    elif kind not in OTHER_EVENTS:
+        raise TraceError(
+            f"line {line}: unknown event kind {kind!r} (not one of this trace format's, "
+            "so no invariant could judge it)"
+        )
     phone = get("phone")
     if kind == "timer":
         detail = get("timer", "")
