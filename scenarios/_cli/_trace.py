@@ -105,9 +105,10 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         help="list the receipts of a trace worth a look, with a reason each",
         description="List the receipts of a trace that meet any of the criteria given (all "
         "of them with --every), one line each with why, ready for assocsim diagram TRACE "
-        "--receipt R and assocsim replay TRACE. With no criterion: every one but "
-        "--most-resent. Exit 0 if any receipt is listed, 1 if none, 2 if the trace cannot be "
-        "read or is incomplete.",
+        "--receipt R and assocsim replay TRACE; a broken promise that names no receipt (a "
+        "subscription never answered) is listed after them as (no receipt). With no "
+        "criterion: every one but --most-resent. Exit 0 if anything is listed, 1 if "
+        "nothing, 2 if the trace cannot be read or is incomplete.",
     )
     find.add_argument("trace", metavar="TRACE", type=Path, help="a trace file (JSON lines)")
     find.add_argument(
@@ -198,7 +199,7 @@ def diagram_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
 
 
 def find_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    """``assocsim find TRACE [criteria]``: 0 if a receipt is listed, 1 if none."""
+    """``assocsim find TRACE [criteria]``: 0 if anything is listed, 1 if nothing."""
     trace: Path = args.trace
     options = FindOptions(
         mismatch=args.mismatch,
@@ -227,11 +228,22 @@ def find_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         except BrokenPipeError:  # `assocsim find TRACE | head`: the reader has enough
             _silence(out)
             return 0 if found else 1
+        receipts = [f.receipt for f in found if f.receipt is not None]
+        unnamed = len(found) - len(receipts)
         if found:
+            listed = [
+                f"{n} {what}{'s' * (n > 1)}"
+                for n, what in ((len(receipts), "receipt"), (unnamed, "promise of no receipt"))
+                if n
+            ]
+            draw = (
+                shlex.join(["assocsim", "diagram", str(trace), "--receipt", receipts[0]])
+                if receipts
+                else shlex.join(["assocsim", "check", str(trace)])
+            )
             err.write(
-                f"assocsim: {len(found)} receipt{'s' * (len(found) > 1)} "
-                f"({', '.join(criteria)}); draw one: "
-                f"{shlex.join(['assocsim', 'diagram', str(trace), '--receipt', found[0].receipt])}"
+                f"assocsim: {' and '.join(listed)} ({', '.join(criteria)}); "
+                f"{'draw one' if receipts else 'every verdict'}: {draw}"
                 f"; re-run the whole trace: {shlex.join(['assocsim', 'replay', str(trace)])}\n"
             )
         else:

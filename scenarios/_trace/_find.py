@@ -20,6 +20,11 @@ reason, ready for ``assocsim diagram TRACE --receipt R`` and ``assocsim replay T
   ``no-duplicate-shown`` / ``timeout-push`` verdicts;
 * ``gave_up``: a sender gave up re-sending one of its messages (a ``gave-up`` note);
 * ``violations``: any invariant ``assocsim check`` judges broke for the receipt.
+
+A broken promise that names no receipt (a subscription the cloud received and never
+answered) meets ``lost`` and ``violations`` too: it is listed after the receipts, as a
+:class:`Found` whose ``receipt`` is None, one per promise. Dropping it, as ``find`` once
+did, said "no receipt meets violations" (exit 1) of a trace ``assocsim check`` failed.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from ._checks import TraceChecker
 from ._diagram import message_key
 from ._reader import MESSAGE_EVENTS, TraceError, TraceReader, TraceRecord
 
-__all__ = ["CRITERIA", "DEFAULT", "FindOptions", "Found", "Reason", "find_receipts"]
+__all__ = ["CRITERIA", "DEFAULT", "NO_RECEIPT", "FindOptions", "Found", "Reason", "find_receipts"]
 
 CLOUD = "cloud"
 _PHONE = "phone:"
@@ -93,15 +98,21 @@ class Reason:
     detail: str
 
 
+NO_RECEIPT = "(no receipt)"
+"""How a line names a broken promise of no receipt (a subscription's), where a receipt goes."""
+
+
 @attrs.frozen
 class Found:
-    """A receipt worth a look, with why."""
+    """A receipt worth a look, with why; or (``receipt`` None) a broken promise that names
+    no receipt."""
 
-    receipt: str
+    receipt: str | None
     reasons: tuple[Reason, ...]
 
     def line(self) -> str:
-        return f"{self.receipt}  " + "; ".join(f"{r.criterion}: {r.detail}" for r in self.reasons)
+        name = NO_RECEIPT if self.receipt is None else self.receipt
+        return f"{name}  " + "; ".join(f"{r.criterion}: {r.detail}" for r in self.reasons)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +153,8 @@ class _Finder:
         self.crashes: list[_Crash] = []
         self._crashed: dict[str, _Crash] = {}
         self.end = 0.0
+        # criterion -> a broken promise of no receipt (its detail) -> the reason
+        self.unnamed: dict[str, dict[str, str]] = {}
 
     def feed(self, events: Iterable[TraceRecord]) -> None:
         for ev in events:
@@ -214,12 +227,17 @@ class _Finder:
                     for b in broken:
                         if b.receipt is not None:
                             found[name].setdefault(b.receipt, b.detail)
+                        else:
+                            self.unnamed.setdefault(name, {}).setdefault(b.detail, b.detail)
         if "gave-up" in found:
             found["gave-up"] = {r: "; ".join(d) for r, d in self.gave_up.items()}
         if "violations" in found and self.checker is not None:
             for v in self.checker.result().violations:
+                reason = f"{v.invariant}: {v.detail}"
                 if v.receipt is not None:
-                    found["violations"].setdefault(v.receipt, f"{v.invariant}: {v.detail}")
+                    found["violations"].setdefault(v.receipt, reason)
+                else:
+                    self.unnamed.setdefault("violations", {}).setdefault(v.detail, reason)
         return found
 
     def _crash_affected(self) -> dict[str, str]:
@@ -256,7 +274,8 @@ class _Finder:
 
 def find_receipts(trace: str | Path, options: FindOptions | None = None) -> list[Found]:
     """The receipts of ``trace`` meeting the criteria of ``options`` (default: every
-    criterion but ``most_resent``), in trace order; :class:`TraceError` if unreadable.
+    criterion but ``most_resent``), in trace order, then the broken promises that name no
+    receipt (``receipt`` None); :class:`TraceError` if unreadable.
 
     With ``most_resent`` as the only criterion, they come most re-sent first.
     """
@@ -276,7 +295,17 @@ def find_receipts(trace: str | Path, options: FindOptions | None = None) -> list
         ordered = sorted(receipts, key=ranking.index)
     else:
         ordered = sorted(receipts, key=lambda r: finder.order.get(r, len(finder.order)))
+    unnamed = finder.unnamed
+    promises = list(dict.fromkeys(d for name in asked for d in unnamed.get(name, {})))
+    if options.every:
+        promises = [d for d in promises if all(d in unnamed.get(name, {}) for name in asked)]
     return [
         Found(r, tuple(Reason(name, found[name][r]) for name in asked if r in found[name]))
         for r in ordered
+    ] + [
+        Found(
+            None,
+            tuple(Reason(name, unnamed[name][d]) for name in asked if d in unnamed.get(name, {})),
+        )
+        for d in promises
     ]
