@@ -10,6 +10,10 @@ POS named, and the lost ones (acknowledged, never shown there); exit status 1 if
 lost, not bound, or shown twice. No timing targets: the wall time is for information.
 
     .venv/bin/python bench/kill_cloud.py [--rounds 50] [--seed 12] [--rate 150] [--keep DIR]
+        [--cloud-module MODULE]
+
+``--cloud-module`` runs the cloud as ``python -m MODULE serve cloud ...``: e.g. the planted
+``tests.planted.lazy_commit_cloud`` (commits every 16th step only), which must lose uploads.
 """
 
 from __future__ import annotations
@@ -32,10 +36,18 @@ def main() -> None:
         "--rate", type=float, default=KillPlan().rate, help="purchases a second (default 150)"
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="run in DIR and keep it")
+    parser.add_argument(
+        "--cloud-module",
+        default=KillPlan().cloud_module,
+        metavar="MODULE",
+        help="run the cloud as python -m MODULE serve cloud (default: scenarios)",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or not args.rate > 0:
         parser.error("--rounds and --rate must be > 0")
-    plan = KillPlan(rounds=args.rounds, seed=args.seed, rate=args.rate)
+    plan = KillPlan(
+        rounds=args.rounds, seed=args.seed, rate=args.rate, cloud_module=args.cloud_module
+    )
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         counts = run_kill_rounds(args.keep, plan, say=lambda line: print(line, flush=True))

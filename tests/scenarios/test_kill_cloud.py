@@ -21,8 +21,8 @@ what queued while it was down, re-armed pushes fall due and the POS re-sends. It
 the cloud again on the same ``--db`` and port 0.5-1.5 s later; the clients reconnect by
 themselves. Then everything is let finish (the POS exits once every upload is
 acknowledged; the run waits until every acknowledged receipt is shown at its named phone,
-or until the store has had no push to send or re-send for a few seconds), the processes
-are stopped, and:
+until the store has had no push to send or re-send for a few seconds, or until nothing has
+moved for 30 s), the processes are stopped, and:
 
 * every upload the POS saw acknowledged is bound in the store (to the phone it named);
 * each was shown at the named phone (the phone trace's ``shown`` notes), and none twice.
@@ -33,7 +33,9 @@ of 24 seeds (41 in 120 kills; seed 12: 2 of 1,050), 50 rounds 20 of 7,800; since
 is one transaction (f48b940), none. The simulator's crashes inside a step reach every write
 (``tests/scenarios/test_crash_inside_step.py``).
 
-``run_kill_rounds`` is the harness; ``bench/kill_cloud.py`` runs it for 50 rounds. The
+``run_kill_rounds`` is the harness; ``bench/kill_cloud.py`` runs it for 50 rounds.
+``tests/scenarios/test_kill_cloud_can_fail.py`` runs it against a planted cloud that
+acknowledges before committing (``KillPlan.cloud_module``): two kills lose uploads there. The
 test's number of rounds is ``ASSOCSIM_KILL_ROUNDS`` (default 5; 50 under
 ``HYPOTHESIS_PROFILE=long``), its seed ``ASSOCSIM_KILL_SEED``; ``pytest -s`` prints the
 counts.
@@ -62,12 +64,14 @@ from actors import SqliteStore
 from protocol import ReceiptKey
 from tests.ports import restart_port
 
+ROOT = Path(__file__).resolve().parents[2]
 NAMED = tuple(f"+86138000001{n:02d}" for n in range(4))  # the phones the POS names
 BUYER = "+8613800000190"  # handed receipts bound to other numbers: mismatches
 OFFLINE = "+8613800000199"  # handed receipts, never online: nobody asks
 MERCHANT = "shop-01"
 WAIT = 60.0  # seconds any one expected thing may take on a loaded 2-core machine
 QUIET = 3.0  # seconds without any push to send or re-send before the run is judged
+STALLED = 30.0  # seconds without progress (pushes re-send every 4 s at most) before it is
 POLL = 0.05
 
 CLOUD_SETTINGS = """\
@@ -102,6 +106,9 @@ class KillPlan:
     down: tuple[float, float] = (0.5, 1.5)
     asked: float = 0.15  # the share of purchases handed to the named phone (it asks)
     mismatched: float = 0.15  # the share handed to the buyer phone (a dual-send)
+    # The module the cloud runs as (python -m MODULE serve cloud ...): a planted cloud's
+    # to show that the trial can fail (tests/scenarios/test_kill_cloud_can_fail.py).
+    cloud_module: str = "scenarios"
 
     @property
     def stream_seconds(self) -> float:
@@ -173,17 +180,22 @@ class KillCounts:
 class _Process:
     """One ``python -m scenarios ...`` process, its stdout and stderr in files."""
 
-    def __init__(self, name: str, args: list[str], directory: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], directory: Path, module: str = "scenarios"
+    ) -> None:
         self.name = name
         self.out_path = directory / f"{name}.out"
         self.err_path = directory / f"{name}.err"
+        # The repository on the path: a module of tests/ imports from the run's directory.
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         with self.out_path.open("w") as out, self.err_path.open("w") as err:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "scenarios", *args],
+                [sys.executable, "-m", module, *args],
                 cwd=directory,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": path},
             )
 
     @property
@@ -222,8 +234,8 @@ class _Trial:
         self.watched: list[_Process] = []  # must not exit while the run waits
         self.may_finish: list[_Process] = []  # may exit with status 0 meanwhile
 
-    def start(self, name: str, *args: str) -> _Process:
-        process = _Process(name, list(args), self.directory)
+    def start(self, name: str, *args: str, module: str = "scenarios") -> _Process:
+        process = _Process(name, list(args), self.directory, module)
         self.started.append(process)
         return process
 
@@ -435,6 +447,7 @@ class _KillRun:
             *("serve", "cloud", "--listen", f"127.0.0.1:{self.port}"),
             *("--db", "cloud.db", "--merchant-keys", "keys.json", "--scenario", "cloud.toml"),
             *("--push-timeout", f"{self.plan.push_timeout:g}s"),
+            module=self.plan.cloud_module,
         )
         trial.watched.append(cloud)
         trial.wait_until(f"cloud-{number} listening", lambda: _listening_port(cloud) is not None)
@@ -475,19 +488,28 @@ class _KillRun:
 
     def settle(self, seen: set[str]) -> _Shown:
         """Wait until each upload in ``seen`` is shown at its named phone, or the store has
-        had no push left to send or re-send for ``QUIET`` seconds."""
+        had no push left to send or re-send for ``QUIET`` seconds, or nothing has moved
+        (no receipt newly shown, the same number of pushes left in the store) for
+        ``STALLED`` seconds: the count then names what was never shown. (A cloud that
+        keeps pushes it never sends used to end the run in an assertion without counts
+        after ``4 * WAIT`` seconds.)"""
         due = {(self.named[r], r) for r in seen}
         shown = _Shown(self.directory / "phones.jsonl")
-        quiet_since = time.monotonic()
+        quiet_since = moved_at = time.monotonic()
+        last: tuple[int, int] | None = None
 
         def settled() -> bool:
-            nonlocal quiet_since
-            if due <= shown().keys():
+            nonlocal quiet_since, moved_at, last
+            times = shown()
+            if due <= times.keys():
                 return True
             now = time.monotonic()
-            if _pushes_left(self.directory / "cloud.db"):
+            left = _pushes_left(self.directory / "cloud.db")
+            if left:
                 quiet_since = now
-            return now - quiet_since >= QUIET
+            if (len(times), left) != last:
+                last, moved_at = (len(times), left), now
+            return now - quiet_since >= QUIET or now - moved_at >= STALLED
 
         self.trial.wait_until("every push shown or none left to send", settled, 4 * WAIT)
         return shown
