@@ -13,15 +13,18 @@ import argparse
 import json
 import os
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
+
+import attrs
 
 from actors import Observer
 from scenarios._sim._progress import Progress
 from scenarios._trace._checks import check_trace_files
 from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, write_diagram
 from scenarios._trace._find import DEFAULT, FindOptions, find_receipts
-from scenarios._trace._reader import TraceReader
+from scenarios._trace._reader import TraceError, TraceReader
 from scenarios._trace._replay import replay_trace, scenario_from_header
 
 from ._types import duration
@@ -29,6 +32,7 @@ from ._types import duration
 __all__ = [
     "add_trace_parsers",
     "check_command",
+    "cut_run",
     "diagram_command",
     "find_command",
     "replay_command",
@@ -43,9 +47,10 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description="Check every protocol invariant (binding, mismatch dual-send, timeout "
         "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
         "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
-        "2 if the trace cannot be read or is incomplete (its writer stopped at a bound). An "
-        "incomplete trace whose events before the gap already break a promise exits 1 with "
-        "those violations and the gap's line.",
+        "2 if the trace cannot be read or is incomplete (its writer stopped at a bound, or a "
+        "run's trace names fewer receipts than its header's purchases). An incomplete trace "
+        "whose events already break a promise exits 1 with those violations and why it is "
+        "incomplete.",
     )
     check.add_argument(
         "trace",
@@ -154,11 +159,37 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     find.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
+def cut_run(header: Mapping[str, Any], receipts: int) -> str | None:
+    """Why the trace of an ``assocsim run`` (its header has the run's ``scheduling``) is
+    cut short: it names fewer receipts than the purchases its settings plan, each of which
+    the run's POSes upload whatever the faults; None if it is not, or not a run's trace.
+
+    A run's trace has no gap record (its writer is unbounded), so a run killed early, or a
+    file cut by hand, has only this to tell it: cut before its first purchase it broke no
+    promise yet, and was judged all clear."""
+    if "scheduling" not in header or any(k in header for k in ("process", "merged", "explore")):
+        return None  # a field process, a merge of them, explore's: their receipts are not planned
+    settings = header.get("settings")
+    planned = settings.get("purchases") if isinstance(settings, Mapping) else None
+    if type(planned) is not int or receipts >= planned:
+        return None
+    return (
+        f"the trace names {receipts} of the {planned} receipts its run rang up (settings: "
+        f"purchases {planned}): it stops before its run's end, so it cannot be judged whole "
+        "(its end's verdicts, a delivery lost, may be the cut's)"
+    )
+
+
 def check_command(args: argparse.Namespace, out: IO[str]) -> int:
     """``assocsim check TRACE...``: 0 if every invariant holds, 1 on a violation. Several
     traces (a field trial's processes) are checked merged by time."""
     paths: list[Path] = args.trace
     header, result = check_trace_files(paths)
+    cut = cut_run(header, result.receipts) if result.incomplete is None else None
+    if cut is not None:
+        if not result.violations:  # nothing to show: one line, exit 2, never all clear
+            raise TraceError(f"{paths[0]}: {cut}")
+        result = attrs.evolve(result, incomplete=f"{paths[0]}: {cut}")
     scenario, seed = header.get("scenario"), header.get("seed")
     # A field process's trace has no seed (nothing it did was drawn from one): say so.
     run = f"scenario {header.get('scenario', '?')}, " + (

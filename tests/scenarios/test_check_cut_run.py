@@ -1,0 +1,119 @@
+"""``assocsim check`` on the trace of an ``assocsim run`` that stops before its run's end.
+Such a trace has no gap record (a run's writer is unbounded), but its header plans the
+run's purchases, and each of them is uploaded whatever the faults: a trace naming fewer
+receipts is cut. Cut before the first purchase (the header alone, or the first few lines)
+check said ``no violations``, exit 0; now one line and exit 2. Cut later, its violations
+are listed with an ``incomplete:`` line, exit 1. Whole traces, with crashes and faults,
+and traces that are not a run's (hand-made, a field process's) are judged as before.
+Against the planted check that never compares (``tests/planted/planless_check.py``) the
+header-only trace is all clear again."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from scenarios._cli import _trace as cli_trace
+from scenarios._cli._main import main
+from tests.planted.planless_check import never_cut
+
+
+def _main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """quickstart, 120 purchases (its first purchase comes after several promotions)."""
+    path = tmp_path_factory.mktemp("cut") / "whole.jsonl"
+    assert _main(["run", "quickstart", "--set", "purchases=120", "--trace", str(path)])[0] == 0
+    return path
+
+
+def _first_lines(whole: Path, target: Path, count: int) -> Path:
+    lines = whole.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(lines[:count]), encoding="utf-8")
+    return target
+
+
+def _first_upload_line(whole: Path) -> int:
+    """The 1-based line of the first event naming a receipt."""
+    for number, line in enumerate(whole.read_text(encoding="utf-8").splitlines(), 1):
+        if number > 1 and json.loads(line).get("receipt") is not None:
+            return number
+    raise AssertionError("no receipt in the trace")
+
+
+def test_the_whole_trace_is_all_clear(whole: Path) -> None:
+    code, out, _ = _main(["check", str(whole)])
+    assert code == 0 and out.endswith("no violations\n") and "incomplete" not in out
+
+
+@pytest.mark.parametrize("cut", ["header only", "before the first purchase"])
+def test_a_trace_cut_before_its_first_purchase_is_incomplete(
+    whole: Path, tmp_path: Path, cut: str
+) -> None:
+    count = 1 if cut == "header only" else _first_upload_line(whole) - 1
+    assert count >= 1 and (cut == "header only" or count > 1)
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", count)
+    for argv in (["check", str(trace)], ["check", "--json", str(trace)]):
+        code, out, err = _main(argv)
+        assert (code, out) == (2, ""), out
+        assert err.count("\n") == 1
+        assert f"{trace}: the trace names 0 of the 120 receipts its run rang up" in err
+
+
+def test_a_trace_cut_mid_run_lists_its_violations_as_incomplete(
+    whole: Path, tmp_path: Path
+) -> None:
+    lines = len(whole.read_text(encoding="utf-8").splitlines())
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", lines // 3)
+    code, out, _ = _main(["check", str(trace)])
+    assert code == 1
+    assert out.splitlines()[-1].startswith(f"incomplete: {trace}: the trace names ")
+    code, out, _ = _main(["check", "--json", str(trace)])
+    result = json.loads(out)
+    assert code == 1 and not result["ok"] and result["violations"]
+    assert "receipts its run rang up" in result["incomplete"]
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ["purchases=0"],  # nothing planned, nothing named: whole
+        ["purchases=60", "crash=[{actor='pos:*', at='1h', restart='3h'}]"],  # tills down
+    ],
+)
+def test_whole_runs_with_few_or_delayed_purchases_are_judged(
+    tmp_path: Path, sets: list[str]
+) -> None:
+    trace = tmp_path / "run.jsonl"
+    argv = ["run", "quickstart", *(w for s in sets for w in ("--set", s)), "--trace", str(trace)]
+    assert _main(argv)[0] == 0
+    code, out, err = _main(["check", str(trace)])
+    assert code == 0 and "no violations" in out, err
+
+
+def test_a_trace_that_is_not_a_runs_is_not_compared(whole: Path, tmp_path: Path) -> None:
+    header, *_ = whole.read_text(encoding="utf-8").splitlines()
+    field = {**json.loads(header), "process": "cloud"}  # serve cloud --scenario's header
+    trace = tmp_path / "field.jsonl"
+    trace.write_text(json.dumps(field) + "\n", encoding="utf-8")
+    code, out, _ = _main(["check", str(trace)])
+    assert code == 0 and "no violations" in out
+
+
+def test_planted_a_check_that_never_compares_says_all_clear(
+    whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_trace, "cut_run", never_cut)
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", 1)
+    code, out, _ = _main(["check", str(trace)])
+    assert code == 0 and out.endswith("no violations\n")  # the bug: nothing judged, all clear
