@@ -19,6 +19,10 @@ cost per distinct state is printed as a multiple of it, which is what to compare
 shared, noisy machine. Beside the wall time, each row gives the process's CPU time and the
 states per CPU second: on a machine shared with other work the wall time counts the time
 this process waited for a core, the CPU time does not. ``--quick`` skips the target world.
+``--split`` prints instead where a symmetric search of each small world spends its CPU
+time, by kind of first-time work (:func:`split`: the checker, the canonical forms, the
+machines' moves, and what a search with every cache warm still costs), so that a design
+can be weighed by what making one kind cheaper could gain at most.
 
 Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
 result; building the model alone is printed first (0.4 ms: fixed costs are no part of
@@ -77,6 +81,7 @@ target world only (docs/explore.md, *Speed work, in order*).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import statistics
@@ -89,7 +94,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
 from scenarios import FaultBudgets, explore
 from scenarios._explore._model import ProtocolModel
-from scenarios._explore._search import search
+from scenarios._explore._search import few_collections, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 
 TARGET_STATES_PER_S = 20_000
@@ -132,7 +137,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the target world")
     parser.add_argument("--json", action="store_true", help="one JSON object per world")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="where a symmetric search's time goes: first-time work by kind (see split())",
+    )
     args = parser.parse_args()
+    if args.split:
+        for line in split():
+            print(line)
+        return 0
     step = bare_cloud_step_seconds()
     setup = setup_cpu_seconds()
     print(
@@ -190,6 +204,114 @@ def main() -> int:
     print(f"# targets: {TARGET_STATES_PER_S:,} states/s; the last world in {TARGET_SECONDS:.0f} s")
     print(work_done(quick=args.quick))
     return 0
+
+
+# The caches of each kind of first-time work (ProtocolModel's attributes): a second search
+# over the same model with one kind's caches emptied does that kind's work again, and only
+# it (split()). The checker's: its moves, the checker states they made (kept, renamed) and
+# the events they parsed, back to what building the model made (the initial state's).
+_CANONICAL_WORK = ("_fingerprints", "_groups", "_snap_texts", "_attribute_forms", "_texts")
+_MOVE_WORK = ("_moves", "_event_ids", "_faults")  # machine steps (and their events' tuples)
+_SPLIT_WORLDS: tuple[tuple[str, Budgets], ...] = (
+    ("no faults", Budgets()),
+    ("loss <= 1", Budgets(loss=1)),
+    ("1 crash anywhere", Budgets(crashes=1, crash_points=CrashPoints.ANYWHERE)),
+)
+
+
+def _forget(model: ProtocolModel, kind: str, built: tuple[int, int]) -> None:
+    """Empty the caches of one kind of first-time work (``built``: how many checker
+    states and numbered events the model had before its first search)."""
+    if kind == "canonical forms":
+        for name in _CANONICAL_WORK:
+            cache = getattr(model, name)
+            for part in cache if isinstance(cache, list | tuple) else (cache,):
+                part.clear()
+        for names in model._names:  # each renaming's own (texts, frozen values renamed)
+            names._texts.clear()
+            names._values.clear()
+    elif kind == "machine moves":
+        for name in _MOVE_WORK:
+            getattr(model, name).clear()
+    else:  # the checker: numbered anew in the same order by the same (deterministic) search
+        states, events = built
+        model._monitor_moves.clear()
+        for table in (model._monitors, model._monitor_states, model._monitor_rows):
+            del table[states:]
+        for key in [k for k, number in model._monitor_ids.items() if number >= states]:
+            del model._monitor_ids[key]
+        for number in [n for n in model._monitor_texts if n >= states]:
+            del model._monitor_texts[number]
+        for cache in (model._verdicts, model._cells_seen, model._member_forms):
+            cache.clear()
+        for cache in (model._cell_values, model._cell_texts):
+            cache.clear()
+        model._event_ids.clear()
+        for key in [k for k, number in model._event_numbers.items() if number >= events]:
+            del model._event_numbers[key]
+        for by_number in (model._records, model._ignorable):
+            for number in [n for n in by_number if n >= events]:
+                del by_number[number]
+        model._numbers = itertools.count(events)
+
+
+def _second_search(budgets: Budgets, kind: str | None) -> tuple[float, float, int]:
+    """CPU seconds of a fresh symmetric search of ``two-purchases`` and of a second search
+    over the same model with one ``kind`` of first-time work to do again (None: none),
+    and the states."""
+    with few_collections():
+        model = ProtocolModel(world_named("two-purchases"), budgets)
+        built = (len(model._monitors), len(model._event_numbers))
+        started = time.process_time()
+        first = search(model)
+        fresh = time.process_time() - started
+        if kind is not None:
+            _forget(model, kind, built)
+        started = time.process_time()
+        second = search(model)
+        again = time.process_time() - started
+        if (second.progress.states, second.progress.transitions, len(model._monitors)) != (
+            first.progress.states,
+            first.progress.transitions,
+            len(model._monitors),
+        ):
+            raise AssertionError("a second search over the same model found another graph")
+        del model
+    return fresh, again, first.progress.states
+
+
+def split(repeat: int = 5) -> list[str]:
+    """Where a symmetric search's CPU time goes, by kind of first-time work: a fresh
+    search; a second one over the same model with every cache warm (what a state costs
+    however warm: its transitions' bookkeeping); per kind, a second search with that
+    kind's caches alone emptied, less the warm one: that kind's work (the checker: its
+    moves, a scratch checker made like the state's, fed, its state compared, each new
+    state kept and its canonical forms made, the events parsed; the canonical forms of
+    symmetry; the machines' moves). What is left of the fresh search is what only a
+    first search does (snapshots, messages and timers numbered; every table grown).
+    Medians of ``repeat`` models each."""
+    lines = [
+        f"# cpu ms of one symmetric search of two-purchases, medians of {repeat} "
+        "(bench/explore.py split()); per state: us"
+    ]
+    for label, budgets in _SPLIT_WORLDS:
+        runs = [_second_search(budgets, None) for _ in range(repeat)]
+        fresh = statistics.median(r[0] for r in runs)
+        warm = statistics.median(r[1] for r in runs)
+        states = runs[0][2]
+        row = [
+            f"{label:<17} {states:>5,} states: fresh {fresh * 1e3:6.1f} ms "
+            f"({states / fresh:>6,.0f}/s, {fresh / states * 1e6:5.1f} us)",
+            f"all cached {warm * 1e3:5.1f} ({warm / states * 1e6:4.1f})",
+        ]
+        rest = fresh - warm
+        for kind in ("checker", "canonical forms", "machine moves"):
+            again = statistics.median(_second_search(budgets, kind)[1] for _ in range(repeat))
+            rest -= again - warm
+            row.append(f"{kind} {(again - warm) * 1e3:5.1f} ({(again - warm) / states * 1e6:4.1f})")
+        row.append(f"first search only {rest * 1e3:5.1f} ({rest / states * 1e6:4.1f})")
+        lines.append("; ".join(row))
+    return lines
 
 
 def work_done(*, quick: bool) -> str:
