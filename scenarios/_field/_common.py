@@ -198,8 +198,11 @@ def open_trace(
     if path is None:
         return None, None
     try:
+        # A process started again on its trace (after a kill -9, by the same command) must
+        # not erase the record of what came before: check would judge half a run.
+        _keep_earlier_trace(path)
         # Created readable by its owner only: a trace names every phone and basket. An
-        # existing file is truncated and made 0600 too.
+        # existing empty file is written over and made 0600 too.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)
         file = os.fdopen(descriptor, "w", encoding="utf-8", buffering=TRACE_BUFFER_BYTES)
@@ -218,6 +221,21 @@ def open_trace(
         writer(event)
 
     return file, write
+
+
+def _keep_earlier_trace(path: Path) -> None:
+    """Move a non-empty file at ``path`` aside, to the first free ``STEM.N.SUFFIX``
+    (``cloud.jsonl`` -> ``cloud.1.jsonl``, ``cloud.2.jsonl``, ...), saying so on stderr."""
+    try:
+        if path.stat().st_size == 0:
+            return
+    except FileNotFoundError:
+        return
+    number = 1
+    while (kept := path.with_name(f"{path.stem}.{number}{path.suffix}")).exists():
+        number += 1
+    os.rename(path, kept)
+    stderr_line(f"{path} held an earlier trace: kept as {kept} (check the files together)")
 
 
 DEFAULT_TRACE_MAX_BYTES: Final = 1024**3
