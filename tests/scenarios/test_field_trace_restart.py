@@ -5,10 +5,12 @@ with SIGKILL and started again by the same command (as an operator or a supervis
 erased the record of everything before the kill, and ``assocsim check`` then judged half a
 run: with the planted cloud that acknowledges before committing
 (``tests/planted/lazy_commit_cloud.py``, one kill at 100 acknowledged of 450 uploads), the
-acknowledged uploads it lost were no longer flagged (``no-delivery-lost`` 0 violations; 26
-with the earlier trace kept), and with the reference cloud the pushes re-sent after the
-restart were flagged as pushes of receipts never bound and sent to strangers (104
-``binding`` and 104 ``privacy`` violations of a run that kept every promise).
+acknowledged uploads it lost were no longer flagged (``no-delivery-lost`` 0 violations; 12
+in a run with the earlier trace kept, and nothing else), and with the reference cloud the
+pushes re-sent after the restart were flagged as pushes of receipts never bound and sent to
+strangers (104 ``binding`` and 104 ``privacy`` violations of a run that kept every promise;
+6 and 6 with the earlier trace kept: the uploads acknowledged in the last moment before
+the kill, whose lines the killed process never flushed).
 
 Now the earlier file is moved aside (``cloud.jsonl`` -> ``cloud.1.jsonl``, then
 ``cloud.2.jsonl``, ...) with one line on stderr naming both, and the files check together.
