@@ -38,6 +38,7 @@ settings.load_profile(
 SLOW = (
     "tests/scenarios/test_kill_cloud.py",
     "tests/scenarios/test_kill_cloud_can_fail.py",
+    "tests/scenarios/test_field_trace_kill.py",
     "tests/scenarios/test_serve.py",
     "tests/scenarios/test_sweep_scheduler.py",
     "tests/scenarios/test_fresh_project.py",

@@ -486,6 +486,11 @@ class CloudDriver:
     kill -9 leaves every step whole or absent. ``store``: the machine's durable state (default: its
     ``store`` attribute, if any). :meth:`run` returns when :meth:`stop` was called and the
     batch in progress is finished.
+
+    ``flush`` (the trace file's) is called at the end of each batch, once its messages are
+    handed to the transport and before any of them is written to a socket (the transport
+    writes them once this task yields): a message that left the cloud is in its trace,
+    whenever a kill -9 comes.
     """
 
     def __init__(
@@ -497,6 +502,7 @@ class CloudDriver:
         observer: Observer | None = None,
         batch: int = 64,
         store: StepTransactions | None = None,
+        flush: Callable[[], None] | None = None,
     ) -> None:
         if batch < 1:
             raise ScenarioError(f"--batch must be at least 1, got {batch}")
@@ -506,6 +512,7 @@ class CloudDriver:
         self.thread = thread
         self.batch = batch
         self._observe = observer
+        self._flush = flush
         self._timers = TimerService()
         self._messages: collections.deque[Envelope] = collections.deque()  # one at most
         self._due: collections.deque[_Work] = collections.deque()  # one per armed timer at most
@@ -609,6 +616,8 @@ class CloudDriver:
             for item, effects in zip(work, results, strict=True):
                 self._observe_input(item, now)
                 self._effects.apply(effects, now)
+            if self._flush is not None:  # no await since the sends: none is on the wire yet
+                self._flush()
 
     def _in_thread(self, work: list[_Work], now: float) -> list[Effects]:
         machine = self.machine

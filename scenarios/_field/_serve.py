@@ -392,6 +392,7 @@ async def _drive(
         observer=timebase.observer(writer),
         batch=options.batch,
         store=cloud.store,  # each step one transaction: a kill -9 leaves none half-done
+        flush=trace_file.flush if trace_file is not None else None,  # traced before sent
     )
     try:
         async with trio.open_nursery() as nursery:
