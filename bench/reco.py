@@ -15,14 +15,16 @@ What it measures:
    baskets per second, the share of the time spent refreshing (and the CPU seconds of
    the whole and of the refreshes; the refreshes include counting the co-purchase pairs
    recorded since the last one and bounding the rows they touch, ``PairCounts.flush``,
-   whose CPU seconds are printed too; the rest is the online part: interning,
-   per-product and per-category counts, best sellers, habits, recording each basket's
-   ids), and the process's peak resident memory
+   whose CPU seconds are printed too; the rest is the online part: interning, habits,
+   recording each basket's ids; since the counts are settled in batches, the
+   per-product and per-category counts and the best sellers are the refresh's), and the
+   process's peak resident memory
    afterwards, which includes the refresh's batch arrays (about 4,096 pairing lists'
    candidates at a time, and a period's pair keys). Reading the files is not counted.
    A second line splits the learning's CPU seconds by part: the online counting, the
-   pairs' counting, the pairing lists, the phone profiles, the offers, the related
-   categories (each timed around its method, ``_PARTS``) and the rest of the refreshes.
+   pairs' counting, the settling of the counts, the best sellers, the pairing lists, the
+   phone profiles, the offers, the related categories (each timed around its method,
+   ``_PARTS``) and the rest of the refreshes.
    A third gives the pairing lists' table (``protocol/_reco/_lists.py``): its rows (the
    products at the last re-fitting, with up to half again to grow into), its width
    (``pairings``) and its size.
@@ -45,6 +47,13 @@ What it measures:
    engine's default weight is 0, which skips the feature: a question's cost depends on
    whether the weight is 0 (the phone's own co-purchases join the candidates), not on
    its value.
+
+``--against DIR`` (DIR a ``git archive`` copy of an earlier commit) times only the
+learning, of DIR's tree and of this one, each in a child process of its own bench (``--questions
+1 --personal-weight 0``), alternated before, after, after, before (``--pairs`` times), and
+prints every run's CPU seconds by part and each after/before ratio of a pair run next to
+each other: the load of a shared machine changes between runs, so every run is shown, not
+the best.
 
 ``--hashes`` prints, instead of each case's timings, the first 16 hex digits of a SHA-256
 over its answers (each answer's SKU, ``float.hex`` score and reason, in order): with
@@ -160,9 +169,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import os
 import random
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import timeit
@@ -187,6 +199,8 @@ def _phone(basket: Basket) -> str | None:
 
 
 _PARTS = (
+    ("settling the counts", "_settle"),
+    ("best sellers", "_rank_best"),
     ("pairing lists", "_compute_lists"),
     ("phone profiles", "_compute_profiles"),
     ("offers", "_compute_offered"),
@@ -352,7 +366,18 @@ def main() -> int:
         action="store_true",
         help="print a hash of each case's answers instead of timing them",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DIR",
+        help="time only the learning, alternated with DIR's tree (a git archive copy)",
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=2, help="with --against: before/after pairs (default 2)"
+    )
     args = parser.parse_args()
+    if args.against is not None:
+        return alternate(args.against, args.data, args.refresh, args.pairs)
     reference = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine reference: sum(range(1000)) takes {reference:.1f} us (compare runs by it)")
     started = time.perf_counter()
@@ -382,9 +407,8 @@ def main() -> int:
     split = ", ".join(f"{name} {cpu:.1f}" for name, cpu in parts.items())
     print(
         f"learning's CPU by part (s): online counting {cpu_seconds - refreshing_cpu:.1f} "
-        f"(interning, per-product and per-category counts, best sellers, habits, "
-        f"recording each basket's ids), pair counting {counting_cpu:.1f}, {split}, the "
-        f"rest of the refreshes {rest:.1f}"
+        f"(interning, habits, recording each basket's ids), pair counting "
+        f"{counting_cpu:.1f}, {split}, the rest of the refreshes {rest:.1f}"
     )
     table = engine._lists.cells  # protocol/_reco/_lists.py: rows fitted with room to grow
     print(
@@ -400,6 +424,62 @@ def main() -> int:
         engine.refresh(full=True)
         label = f", personal {args.personal_weight:g}"
         _ask(engine, uploads, more, dataset, reference=reference, label=label, hashes=args.hashes)
+    return 0
+
+
+_PART = re.compile(r"([a-z][a-z ]*?) (\d+\.\d)")
+
+
+def learning_parts(output: str) -> dict[str, float]:
+    """The CPU seconds of a run's learning and of each part, read from its two learning
+    lines (``learning (refresh ...`` and ``learning's CPU by part``)."""
+    found = re.search(r"; ([\d.]+) s of CPU time", output)
+    split = re.search(r"learning's CPU by part \(s\): (.*)", output)
+    if found is None or split is None:
+        raise SystemExit(f"bench/reco.py --against: no learning figures in:\n{output}")
+    parts = {"learning": float(found.group(1))}
+    # the online part's parenthesis names what it holds: dropped before reading
+    for name, seconds in _PART.findall(re.sub(r" \([^)]*\)", "", split.group(1))):
+        parts[name.removeprefix("the ")] = float(seconds)
+    return parts
+
+
+def alternate(before: Path, data: Path, refresh: int, pairs: int) -> int:
+    """Time the learning of *before*'s tree and of this one, alternated before, after,
+    after, before (*pairs* pairs, each in a child process of the tree's own bench), and
+    print every run and each pair's after/before ratios."""
+    this = Path(__file__).resolve()
+    trees = {"before": before.resolve() / "bench" / "reco.py", "after": this}
+    for name, bench in trees.items():
+        if not bench.is_file():
+            raise SystemExit(f"bench/reco.py --against: no {bench} ({name})")
+    order = [("before", "after"), ("after", "before")]
+    runs: list[tuple[str, dict[str, float]]] = []
+    print(f"learning (refresh every {refresh}), CPU seconds by part, {before} against this tree")
+    for n in range(pairs):
+        for name in order[n % 2]:
+            command = [sys.executable, str(trees[name]), "--data", str(data)]
+            command += ["--refresh", str(refresh), "--questions", "1", "--personal-weight", "0"]
+            done = subprocess.run(
+                command, capture_output=True, text=True, check=False, env=dict(os.environ)
+            )
+            if done.returncode:
+                raise SystemExit(f"bench/reco.py --against: {name} failed:\n{done.stderr}")
+            parts = learning_parts(done.stdout)
+            load = os.getloadavg()[0]
+            runs.append((name, parts))
+            shown = ", ".join(f"{part} {seconds:.1f}" for part, seconds in parts.items())
+            print(f"  {name:<6} (load {load:.1f}): {shown}", flush=True)
+    for n in range(pairs):
+        first, second = runs[2 * n], runs[2 * n + 1]
+        after = first[1] if first[0] == "after" else second[1]
+        earlier = second[1] if first[0] == "after" else first[1]
+        ratios = ", ".join(  # the parts both trees time (a new one has no before)
+            f"{part} {after[part] / earlier[part]:.2f}x" if earlier[part] else f"{part} -"
+            for part in after
+            if part in earlier
+        )
+        print(f"pair {n + 1}, after / before: {ratios}")
     return 0
 
 

@@ -115,10 +115,27 @@ class PairCounts:
                 if j != i:
                     pairs += (i, j)
 
-    def add_self(self, i: int) -> None:
-        """Count one basket in row *i* under *i* itself (a category bought twice in it)."""
-        self._pending = None
-        self._pairs += (i, i)
+    def add_baskets(self, flat: _Ints, sizes: _Ints) -> None:
+        """Record many baskets as :meth:`add` records each: their distinct ids end to end
+        in *flat*, *sizes* of them each. Those of at most ``partners`` + 1 ids are
+        appended at once (the flush pairs them), bigger ones one by one."""
+        small = sizes - 1 <= self.partners
+        if not small.all():
+            ends = np.cumsum(sizes).tolist()
+            for k in np.flatnonzero(~small).tolist():
+                self.add(flat[ends[k] - int(sizes[k]) : ends[k]].tolist())
+        small &= sizes >= 2  # a basket of one id has no pair
+        if small.any():
+            self._pending = None
+            self._flat += flat[np.repeat(small, sizes)].tolist()
+            self._sizes += sizes[small].tolist()
+
+    def add_selves(self, ids: _Ints) -> None:
+        """Count one basket in row *i* under *i* itself for each of *ids* (a category
+        bought twice in a basket: once per such basket)."""
+        if len(ids):
+            self._pending = None
+            self._pairs += np.repeat(ids, 2).tolist()
 
     # -------------------------------------------------------------- the pending pairs
 

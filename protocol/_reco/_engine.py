@@ -215,7 +215,7 @@ class Pairing(NamedTuple):
 class _Product:
     """What the engine knows of one product: its attributes and its counts."""
 
-    __slots__ = ("brand", "category", "colour", "count", "hash", "item", "sku")
+    __slots__ = ("brand", "category", "colour", "hash", "item", "sku")
 
     def __init__(self, item: Item, category: int, brand: str, colour: str) -> None:
         self.sku = item.sku
@@ -223,7 +223,6 @@ class _Product:
         self.category = category
         self.brand = brand
         self.colour = colour
-        self.count = 0  # baskets with it (its co-purchases: PairingEngine._pair_counts)
         self.hash = zlib.crc32(item.sku.encode())  # pairs partners in big baskets
 
 
@@ -234,7 +233,6 @@ class _Category:
         "best",
         "catalog",
         "count",
-        "floor",
         "hash",
         "name",
         "rules",
@@ -248,7 +246,6 @@ class _Category:
         self.sales = 0  # sum of its products' basket counts
         self.size = 0  # its catalog products and those learned
         self.best: list[int] = []  # best sellers, at most category_best
-        self.floor = 0  # a lower bound of their smallest count
         self.hash = zlib.crc32(name.encode())
         self.catalog: tuple[int, ...] = ()
         self.rules: tuple[tuple[int, float], ...] = ()
@@ -452,6 +449,26 @@ def _distinct(values: _Ints) -> tuple[_Ints, _Ints]:
     return ordered[new], inverse
 
 
+def _lookup_order(owners: _Ints, blocks: Sequence[_Ints], width: int) -> _Ints:
+    """The order by phone (*owners*), then lookup key, of the entries of a batch of
+    profiles' *blocks* (products, categories, brands, colours: :data:`_BLOCK`'s order,
+    each a phone's distinct numbers below ``2 ** width``). The block and the number
+    packed with the phone in one whole number and sorted (no place of a float key to
+    find, as ``_by_keys`` of the keys as floats would), or lexsort if that is too wide."""
+    sizes = [len(block) for block in blocks]
+    tags = np.repeat(np.arange(len(blocks), dtype=np.int64) << width, sizes)
+    local = np.concatenate(blocks) | tags
+    width += (len(blocks) - 1).bit_length()  # the block's number above the key's
+    if width + int(owners.max(initial=0)).bit_length() + len(local).bit_length() > _KEY_BITS:
+        wide: _Ints = np.lexsort((local, owners))
+        return wide
+    # the pairs are distinct: each one's place in order is the order's inverse
+    places = _distinct((owners << width) | local)[1]
+    order = np.empty(len(places), dtype=np.int64)
+    order[places] = np.arange(len(places))
+    return order
+
+
 def _places(owner: _Ints, size: int) -> _Ints:
     """Each entry's place within its group of *owner* (sorted, each below *size*)."""
     counts = np.bincount(owner, minlength=size)
@@ -560,6 +577,11 @@ class PairingEngine:
         self._categories: list[_Category] = []
         self._habits: dict[str, _Habits] = {}
         self._baskets = 0
+        # product -> baskets with it (its co-purchases: _pair_counts), as of the last
+        # settling (_settle); the baskets learned since, their ids end to end and sizes
+        self._counts: _Ints = np.zeros(0, dtype=np.int64)
+        self._unsettled: list[int] = []
+        self._unsettled_sizes: list[int] = []
         self._learned = 0  # baskets learned since the last refresh (habits-only included)
         # Changed since the last refresh: what the next refresh recomputes.
         self._dirty_products: set[int] = set()
@@ -695,63 +717,91 @@ class PairingEngine:
             ids = sorted({intern(item) for item in items})
         if not ids:
             return
-        if co_purchase:
-            self._learn_pairs(ids)
+        if co_purchase:  # counted in batches (_settle): only recorded here
+            self._baskets += 1
+            self._unsettled += ids
+            self._unsettled_sizes.append(len(ids))
         if phone_id is not None:
             self._learn_habits(phone_id, ids)
         self._learned += 1
         if self._learned >= self.config.refresh_every:
             self.refresh()
 
-    def _learn_pairs(self, ids: list[int]) -> None:
-        self._baskets += 1
-        products = self._products
-        categories = self._categories
-        touched: dict[int, int] = {}
-        for i in ids:
-            product = products[i]
-            product.count += 1
-            c = product.category
+    def _settle(self) -> None:
+        """Count the co-purchase baskets learned since the last settling, all at once:
+        each product's and category's baskets, each category's sales and size (a product
+        joins its category's size when first learned), the pairs of products and of
+        categories recorded for the next flush (a category bought twice in a basket goes
+        with itself), and what changed. The sums of a loop over the baskets, in any order;
+        the refresh settles first, and so does :meth:`features` (the counts as of now)."""
+        products, categories = self._products, self._categories
+        counts = self._counts
+        if len(counts) < len(products):  # every product known has a count, 0 or more
+            counts = self._counts = np.concatenate(
+                (counts, np.zeros(len(products) - len(counts), dtype=np.int64))
+            )
+        if not self._unsettled_sizes:
+            return
+        flat = np.array(self._unsettled, dtype=np.int64)
+        sizes = np.array(self._unsettled_sizes, dtype=np.int64)
+        self._unsettled, self._unsettled_sizes = [], []
+        added = np.bincount(flat, minlength=len(products))
+        learned = np.flatnonzero(added)
+        first = learned[counts[learned] == 0].tolist()
+        counts += added
+        self._dirty_products.update(learned.tolist())
+        self._pair_counts.add_baskets(flat, sizes)
+        # each basket's categories, distinct (basket, category) keys by one sort, and how
+        # many of the basket's products each holds
+        kinds_of = self._product_attributes()[:, 0]
+        kinds = kinds_of[flat]
+        shift = len(categories).bit_length()
+        keys = np.sort((np.repeat(np.arange(len(sizes)), sizes) << shift) | kinds)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        held = np.diff(starts, append=len(keys))
+        distinct = keys[starts]
+        touched = distinct & ((1 << shift) - 1)
+        per_basket = np.bincount(distinct >> shift, minlength=len(sizes))
+        self._category_counts.add_baskets(touched, per_basket)
+        self._category_counts.add_selves(touched[held > 1])
+        baskets = np.bincount(touched, minlength=len(categories))
+        sales = np.bincount(kinds, minlength=len(categories))
+        changed = np.flatnonzero(baskets)
+        for c, n, sold in zip(
+            changed.tolist(), baskets[changed].tolist(), sales[changed].tolist(), strict=True
+        ):
             kind = categories[c]
-            if product.count == 1 and i not in kind.catalog:
-                kind.size += 1  # a product joins its category's size when first learned
-            kind.sales += 1
-            touched[c] = touched.get(c, 0) + 1
-            if product.count >= kind.floor:
-                self._rank_best(kind, i)
-        self._dirty_products.update(ids)
-        self._pair_counts.add(ids)  # counted at the refresh
-        kinds = sorted(touched)
-        self._category_counts.add(kinds)
-        for c in kinds:
-            categories[c].count += 1
-            if touched[c] > 1:  # two products of one category: it goes with itself
-                self._category_counts.add_self(c)
-        self._dirty_categories.update(kinds)
+            kind.count += n
+            kind.sales += sold
+        for i in first:
+            kind = categories[products[i].category]
+            if i not in kind.catalog:
+                kind.size += 1
+        self._dirty_categories.update(changed.tolist())
 
-    def _rank_best(self, kind: _Category, product: int) -> None:
-        """Keep the category's best sellers: the exact top by (count, then SKU), since
-        counts only grow. Called when *product*'s count reached the floor."""
-        best = kind.best
-        if product in best:
+    def _rank_best(self, changed: Sequence[int]) -> None:
+        """Each of the *changed* categories' best sellers: its top ``category_best``
+        learned products by (count, then SKU). Counts only grow, so a product neither
+        among the best of the last refresh nor learned since cannot enter: only those
+        are ranked (the SKUs' ranks extended to every product first)."""
+        if not changed:
             return
-        if len(best) < self.config.category_best:
-            best.append(product)
-            return
-        products = self._products
-        # the worst of the best: the one no other beats (sold more, or as much with a
-        # smaller SKU), found inline (no function call per comparison: a learned line's
-        # hot path)
-        worst = best[0]
-        low = products[worst]
-        for p in best[1:]:
-            other = products[p]
-            if low.count > other.count or (low.count == other.count and low.sku < other.sku):
-                worst, low = p, other
-        new = products[product]
-        if new.count > low.count or (new.count == low.count and new.sku < low.sku):
-            best[best.index(worst)] = product
-        kind.floor = min(products[p].count for p in best)
+        categories = self._categories
+        old = [j for c in changed for j in categories[c].best]
+        candidates = np.array(sorted({*self._dirty_products, *old}), dtype=np.int64)
+        candidates = candidates[self._counts[candidates] > 0]  # learned ones only
+        kinds = self._product_attributes()[candidates, 0]
+        wanted = np.zeros(len(categories), dtype=bool)
+        wanted[changed] = True
+        candidates, kinds = candidates[wanted[kinds]], kinds[wanted[kinds]]
+        order = np.lexsort((self._sku_ranks[candidates], -self._counts[candidates], kinds))
+        kinds = kinds[order]
+        best = _places(kinds, len(categories)) < self.config.category_best
+        ranked, kinds = candidates[order][best], kinds[best]
+        for c in changed:
+            categories[c].best = []
+        for c, j in zip(kinds.tolist(), ranked.tolist(), strict=True):
+            categories[c].best.append(j)
 
     def _learn_habits(self, phone_id: str, ids: list[int]) -> None:
         habits = self._habits.get(phone_id)
@@ -808,14 +858,10 @@ class PairingEngine:
         the last refresh (all of them if *full*). Called every ``refresh_every`` learned
         baskets; call it to answer from everything learned so far."""
         self._learned = 0
-        self._pair_counts.flush()  # the co-purchases since the last refresh, rows bounded
-        self._category_counts.flush()
-        if full:
-            self._dirty_categories.update(range(len(self._categories)))
-            self._dirty_products.update(range(len(self._products)))
-            self._dirty_phones.update(self._habits)
+        self._recount(full=full)
         relating = self._relating
         dirty_categories = sorted(self._dirty_categories)
+        self._rank_best(dirty_categories)
         for c, related in zip(
             dirty_categories, self._compute_related(dirty_categories), strict=True
         ):
@@ -835,17 +881,16 @@ class PairingEngine:
             self._offered[c] = offer
         self._affinity_memo = {}
         products = self._products
-        self._rank_skus()
         known = len(self._popularity)
         if len(products) > known:  # products learned since: popularity 0.0, root 1.0
             self._popularity = np.concatenate((self._popularity, np.zeros(len(products) - known)))
             self._roots = np.concatenate((self._roots, np.ones(len(products) - known)))
         dirty = sorted(self._dirty_products)
         if dirty:
-            counts = [products[i].count for i in dirty]
+            counts = self._counts[dirty]
             scale = self.config.popularity_weight / 10.0
             log1p = math.log1p  # not numpy's: its last bit may differ
-            self._popularity[dirty] = [scale * log1p(n) for n in counts]
+            self._popularity[dirty] = [scale * log1p(n) for n in counts.tolist()]
             self._roots[dirty] = np.sqrt(np.maximum(counts, 1).astype(np.float64))
         lists = self._lists
         lists.fit(len(products), self.config.pairings)
@@ -871,6 +916,19 @@ class PairingEngine:
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
+
+    def _recount(self, *, full: bool) -> None:
+        """The counts as of now, for a refresh: the baskets learned since settled, the
+        pairs since flushed (rows bounded), everything marked changed if *full*, and the
+        SKUs' ranks extended to the products learned since."""
+        self._settle()
+        self._pair_counts.flush()  # the co-purchases since the last refresh, rows bounded
+        self._category_counts.flush()
+        if full:
+            self._dirty_categories.update(range(len(self._categories)))
+            self._dirty_products.update(range(len(self._products)))
+            self._dirty_phones.update(self._habits)
+        self._rank_skus()
 
     def _compute_related(self, changed: Sequence[int]) -> list[tuple[tuple[int, float], ...]]:
         """The categories bought with each of *changed*: (category, P(D | C)), best first,
@@ -930,7 +988,6 @@ class PairingEngine:
         P(D | C) P(j | D), related category by related category: the same values as a plain
         loop, computed together with array arithmetic. A product is in one category, so
         no two related categories offer the same one."""
-        products = self._products
         categories = self._categories
         members = self._members
         related = self._related
@@ -946,7 +1003,7 @@ class PairingEngine:
                 listed = list(dict.fromkeys((*kind.best, *kind.catalog)))
                 members[d] = (
                     np.array(listed, dtype=np.int64),
-                    np.array([products[j].count + 1 for j in listed], dtype=np.float64),
+                    (self._counts[listed] + 1).astype(np.float64),
                     kind.sales + kind.size,
                 )
         # the needed categories' members end to end, and each one's block
@@ -978,17 +1035,17 @@ class PairingEngine:
     def _raw_pairs(self, index: int | None, item: Item) -> tuple[dict[int, float], ...]:
         """Product *index*'s (or an unknown *item*'s) candidates with their raw
         confidence, cosine and category features, from the counts."""
-        products = self._products
         confidence: dict[int, float] = {}
         cosine: dict[int, float] = {}
         n = 0
         if index is not None:
-            n = products[index].count
+            counts = self._counts
+            n = int(counts[index])
             if n:
                 root = 1.0 / math.sqrt(n)
                 for j, c in self._pair_counts.row(index).items():
                     confidence[j] = c / n
-                    cosine[j] = c * root / math.sqrt(products[j].count or 1)
+                    cosine[j] = c * root / math.sqrt(int(counts[j]) or 1)
         category: dict[int, float] = {}
         kind = self._category_ids.get(item.category)
         m = self.config.category_prior
@@ -1100,9 +1157,9 @@ class PairingEngine:
         (a :data:`_List` of every list, entry after entry) and where each entry's list
         ends in it (what :meth:`ListTable.store` writes)."""
         numbers = np.array([-1 if i is None else i for i, _ in entries], dtype=np.int64)
-        counts = np.array(
-            [0 if i is None else self._products[i].count for i, _ in entries], dtype=np.float64
-        )
+        counts = np.zeros(len(numbers))
+        known = numbers >= 0  # a product never learned: 0 baskets
+        counts[known] = self._counts[numbers[known]]
         owner_co, neighbours, co = self._co_parts(numbers, counts)
         owner_near, offered, near = self._near_parts(entries, numbers, counts)
         shift = len(self._products).bit_length()  # (entry, candidate) packed by a shift:
@@ -1290,7 +1347,8 @@ class PairingEngine:
             )
         )
         owners = np.concatenate((owner, c_owner, b_owner, o_owner))
-        order = _by_keys(owners, keys.astype(np.float64), np.zeros(len(keys), dtype=np.int64))
+        width = max(len(self._products), len(self._categories), len(self._word_ids))
+        order = _lookup_order(owners, (products, c_keys, b_keys, o_keys), width.bit_length())
         ends = _ends(owners[order], len(phones))
         table_keys = _split(keys[order].astype(np.float64), ends)
         table_values = _split(values[order], ends)
@@ -1349,6 +1407,7 @@ class PairingEngine:
         scorer is fitted on (``scenarios/_reco/_scorer.py``). Candidates: all the
         co-purchase neighbours and category candidates of each basket product, and the
         phone's products; never one of *items*. In SKU order."""
+        self._settle()  # the counts as of now (the refreshed model is left as it is)
         basket: dict[str, Item] = {}
         for item in items:
             basket.setdefault(item.sku, item)
@@ -1370,7 +1429,7 @@ class PairingEngine:
         mine = self._personal_shares(habits, basket) if habits is not None else {}
         for j, row in rows.items():
             product = products[j]
-            row[3] = math.log1p(product.count) / 10.0
+            row[3] = math.log1p(int(self._counts[j])) / 10.0
             if habits is not None and habits.baskets:
                 baskets = habits.baskets
                 row[4] = habits.items.get(j, 0) / baskets

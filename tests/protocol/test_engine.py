@@ -367,7 +367,7 @@ def test_learning_reads_any_iterable_once_and_interns_new_products_in_line_order
     engine.learn([item("K1", "a")], ALICE)
     engine.learn(iter(lines), ALICE)  # an iterator: read once
     assert [p.sku for p in engine._products] == ["K1", "NEW2", "NEW1"]
-    assert [p.count for p in engine._products] == [2, 1, 1]
+    assert engine._counts.tolist() == [2, 1, 1]
     assert engine._pair_counts.row(0) == {1: 1, 2: 1}
     assert engine._habits[ALICE].items == {0: 2, 1: 1, 2: 1}
     assert engine._habits[ALICE].last == {0: 1, 1: 1, 2: 1}

@@ -23,8 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import Catalog, PairingEngine
-from protocol._reco._engine import _by_keys, _contenders, _distinct, _places
+from protocol._reco._answer import BLOCK
+from protocol._reco._engine import _by_keys, _contenders, _distinct, _lookup_order, _places
 from tests.planted.narrow_distinct import global_places, narrow_distinct
+from tests.planted.narrow_lookup_order import narrow_lookup_order
 from tests.planted.narrow_packed_sort import narrow_packed_by_keys
 from tests.planted.numpy_category_order import NumpyCategoryOrderEngine
 from tests.planted.overflowing_keys import overflowing_by_keys
@@ -176,6 +178,49 @@ def test_the_check_catches_a_place_field_one_bit_short() -> None:
     _check_by_keys(_by_keys, rows)
     with pytest.raises(AssertionError):
         _check_by_keys(narrow_packed_by_keys, rows)
+
+
+_LookupOrder = Callable[[_Ints, list[_Ints], int], _Ints]
+
+
+def _check_lookup_order(
+    lookup_order: _LookupOrder, entries: list[tuple[int, int, int]], width: int
+) -> None:
+    """*lookup_order* orders (phone, block, number) entries, given block by block, as
+    np.lexsort orders the phone and the lookup key (``block * BLOCK + number``)."""
+    entries = sorted(entries, key=lambda entry: entry[1])  # block by block, as given
+    owners = np.array([o for o, _, _ in entries], dtype=np.int64)
+    blocks = [np.array([n for _, b, n in entries if b == k], dtype=np.int64) for k in range(4)]
+    keys = np.array([b * BLOCK + n for _, b, n in entries], dtype=np.int64)
+    expected = np.lexsort((keys, owners)).tolist()
+    assert lookup_order(owners, blocks, width).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 12).flatmap(
+        lambda width: st.tuples(
+            st.just(width),
+            st.lists(
+                st.tuples(st.integers(0, 6), st.integers(0, 3), st.integers(0, (1 << width) - 1)),
+                max_size=80,
+                unique=True,  # a phone's keys are distinct
+            ),
+        )
+    )
+)
+def test_lookup_order_is_lexsort_of_phone_and_key(
+    drawn: tuple[int, list[tuple[int, int, int]]],
+) -> None:
+    width, entries = drawn
+    _check_lookup_order(_lookup_order, entries, width)
+
+
+def test_the_check_catches_a_lookup_block_one_bit_low() -> None:
+    entries = [(0, 0, 7), (0, 1, 0), (1, 2, 3), (1, 0, 1)]  # product 7 is below category 0
+    _check_lookup_order(_lookup_order, entries, 3)
+    with pytest.raises(AssertionError):
+        _check_lookup_order(narrow_lookup_order, entries, 3)
 
 
 _Contenders = Callable[[_Ints, np.ndarray, int, int], _Ints | None]

@@ -21,8 +21,11 @@ from protocol._reco._counts import PairCounts
 from protocol._reco._recommender import BRAND_BONUS, colour_affinity
 from tests.planted.bound_before_merge import BoundBeforeMergeCounts
 from tests.planted.colourless_offers import ColourlessOffersEngine
+from tests.planted.forgetful_best_sellers import ForgetfulBestSellersEngine
 from tests.planted.last_batch_dropped import LastBatchDroppedCounts
 from tests.planted.repeated_rows import RepeatedRowsCounts
+from tests.planted.small_baskets_only import SmallBasketsOnlyCounts
+from tests.planted.unsettled_features import UnsettledFeaturesEngine
 from tests.planted.unstarted_cells import UnstartedCellsCounts
 
 POOL = [
@@ -172,7 +175,7 @@ def test_the_check_catches_rows_touched_twice_in_a_period_merged_twice() -> None
 def test_a_self_pair_counts_in_its_own_row_and_reading_changes_nothing() -> None:
     counts = PairCounts(2, 4, _hash)
     counts.add([3, 1])
-    counts.add_self(3)
+    counts.add_selves(np.array([3]))
     assert counts.row(3) == {1: 1, 3: 1}  # before the flush: read, not merged
     assert counts.row(3) == {1: 1, 3: 1}
     counts.flush()
@@ -288,3 +291,112 @@ def test_the_check_catches_offers_without_colour() -> None:
     _same_affinities(engine)
     with pytest.raises(AssertionError):  # the comparison sees the colour left out
         _same_affinities(_learned(baskets, 1, ColourlessOffersEngine))
+
+
+# ---------------------------------------------------------------- settled in batches
+# Learning only records each basket's ids; the refresh (and ``features``) counts them all at
+# once (``PairingEngine._settle``): the same counts as a loop over the baskets.
+
+
+def _check_batched(kind: type[PairCounts], baskets: list[list[int]]) -> None:
+    """Baskets recorded at once by *kind* count as the same baskets added one by one."""
+    one = PairCounts(KEEP, PARTNERS, _hash)
+    for ids in baskets:
+        one.add(ids)
+    many = kind(KEEP, PARTNERS, _hash)
+    flat = np.array([i for ids in baskets for i in ids], dtype=np.int64)
+    many.add_baskets(flat, np.array([len(ids) for ids in baskets], dtype=np.int64))
+    assert _rows(many, 15) == _rows(one, 15)  # read before the flush
+    one.flush()
+    many.flush()
+    assert _stored(many, 15) == _stored(one, 15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(IDS)
+def test_baskets_recorded_at_once_count_as_one_by_one(baskets: list[list[int]]) -> None:
+    _check_batched(PairCounts, baskets)
+
+
+def test_the_check_catches_big_baskets_left_out_of_a_batch() -> None:
+    baskets = [[0, 1], [2], [], list(range(3, 10)), [1, 2, 3]]  # 7 ids: past the partners
+    _check_batched(PairCounts, baskets)
+    with pytest.raises(AssertionError):
+        _check_batched(SmallBasketsOnlyCounts, baskets)
+
+
+def _check_best_sellers(kind: type[PairingEngine], baskets: list[list[Item]], every: int) -> None:
+    """After each refresh, every category's best sellers are its top ``category_best``
+    learned products by (count, then SKU), counted by a plain loop."""
+    config = EngineConfig(category_best=2, refresh_every=every)
+    engine = kind(catalog=Catalog(()), rules={}, config=config)
+    counts: dict[str, int] = {}
+    category = {item.sku: item.category for item in POOL}
+
+    def check() -> None:
+        for kind_of in engine._categories:
+            mine = [sku for sku in counts if category[sku] == kind_of.name]
+            expected = sorted(mine, key=lambda sku: (-counts[sku], sku))[: config.category_best]
+            found = [engine._products[j].sku for j in kind_of.best]
+            assert sorted(found, key=lambda sku: (-counts[sku], sku)) == expected
+
+    for n, basket in enumerate(baskets, start=1):
+        engine.learn(basket, None)
+        for sku in {item.sku for item in basket}:
+            counts[sku] = counts.get(sku, 0) + 1
+        if n % every == 0:
+            check()
+    engine.refresh()
+    check()
+
+
+@settings(max_examples=80, deadline=None)
+@given(BASKETS, st.integers(1, 4))
+def test_the_best_sellers_are_the_top_by_count_then_sku(
+    baskets: list[list[Item]], every: int
+) -> None:
+    _check_best_sellers(PairingEngine, baskets, every)
+
+
+def test_the_check_catches_best_sellers_forgotten_when_not_bought() -> None:
+    a, b, c = [item for item in POOL if item.category == "c0"][:3]
+    baskets = [[a], [a], [b], [c], [a, b]]  # a stays best through periods without it
+    _check_best_sellers(PairingEngine, baskets, 1)
+    with pytest.raises(AssertionError):
+        _check_best_sellers(ForgetfulBestSellersEngine, baskets, 1)
+
+
+def _check_features_now(kind: type[PairingEngine], baskets: list[list[Item]]) -> None:
+    """``features`` between refreshes reads the counts as of now: each candidate's
+    confidence is its baskets with the asked product over the asked product's, by a plain
+    count of every basket learned (no row bounded: neighbours past the pool)."""
+    config = EngineConfig(neighbours=64, refresh_every=10_000)
+    engine = kind(catalog=Catalog(()), rules={}, config=config)
+    for n, basket in enumerate(baskets):
+        engine.learn(basket, None)
+        if n == 0:  # the rest learned after the last refresh
+            engine.refresh()
+    for asked in sorted({item.sku for basket in baskets for item in basket}):
+        held = [{item.sku for item in basket} for basket in baskets]
+        n = sum(asked in skus for skus in held)
+        shared: dict[str, int] = {}
+        for skus in held:
+            if asked in skus:
+                for sku in skus - {asked}:
+                    shared[sku] = shared.get(sku, 0) + 1
+        item = next(i for i in POOL if i.sku == asked)
+        found = {sku: row[0] for sku, row in engine.features([item], None) if row[0]}
+        assert found == {sku: count / n for sku, count in shared.items()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(BASKETS)
+def test_features_between_refreshes_read_the_counts_as_of_now(baskets: list[list[Item]]) -> None:
+    _check_features_now(PairingEngine, baskets)
+
+
+def test_the_check_catches_features_read_before_settling() -> None:
+    baskets = [POOL[:3], POOL[1:3]]  # nothing new since the refresh: stale counts read
+    _check_features_now(PairingEngine, baskets)
+    with pytest.raises(AssertionError):
+        _check_features_now(UnsettledFeaturesEngine, baskets)

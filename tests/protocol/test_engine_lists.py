@@ -62,7 +62,7 @@ def plain_list(engine: PairingEngine, index: int | None, item: Item) -> np.ndarr
     total: dict[int, float] = {}
     n = 0
     if index is not None:
-        n = products[index].count
+        n = int(engine._counts[index])
         if n and cfg.cosine_weight == 0.0 and cfg.confidence_weight != 0.0:
             for j, c in engine._pair_counts.row(index).items():
                 v = co[j] = cfg.confidence_weight * (c / n)
@@ -129,7 +129,7 @@ def plain_offered(engine: PairingEngine, category: int) -> list[tuple[int, float
         total = kind.sales + kind.size
         base = p / total if total else 0.0
         for j in dict.fromkeys((*kind.best, *kind.catalog)):
-            value = base * (engine._products[j].count + 1)
+            value = base * (int(engine._counts[j]) + 1)
             if value > offered.get(j, 0.0):
                 offered[j] = value
     return list(offered.items())
@@ -197,6 +197,7 @@ def _check(
     for n, basket in enumerate(baskets):
         engine.learn(basket, f"phone-{n % 3}")
         if n in refresh_at:  # a partial refresh: the changed products' lists and phones
+            engine._settle()  # the baskets learned since counted: what is marked changed
             changed = sorted(engine._dirty_products)
             phones = sorted(engine._dirty_phones)
             categories = sorted(engine._dirty_categories)
