@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shlex
-from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +20,7 @@ import attrs
 
 from actors import Observer
 from scenarios._sim._progress import Progress
+from scenarios._trace import _reader
 from scenarios._trace._checks import check_trace_files
 from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, write_diagram
 from scenarios._trace._find import DEFAULT, FindOptions, find_receipts
@@ -32,7 +32,6 @@ from ._types import duration
 __all__ = [
     "add_trace_parsers",
     "check_command",
-    "cut_run",
     "diagram_command",
     "find_command",
     "replay_command",
@@ -159,33 +158,12 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     find.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
-def cut_run(header: Mapping[str, Any], receipts: int) -> str | None:
-    """Why the trace of an ``assocsim run`` (its header has the run's ``scheduling``) is
-    cut short: it names fewer receipts than the purchases its settings plan, each of which
-    the run's POSes upload whatever the faults; None if it is not, or not a run's trace.
-
-    A run's trace has no gap record (its writer is unbounded), so a run killed early, or a
-    file cut by hand, has only this to tell it: cut before its first purchase it broke no
-    promise yet, and was judged all clear."""
-    if "scheduling" not in header or any(k in header for k in ("process", "merged", "explore")):
-        return None  # a field process, a merge of them, explore's: their receipts are not planned
-    settings = header.get("settings")
-    planned = settings.get("purchases") if isinstance(settings, Mapping) else None
-    if type(planned) is not int or receipts >= planned:
-        return None
-    return (
-        f"the trace names {receipts} of the {planned} receipts its run rang up (settings: "
-        f"purchases {planned}): it stops before its run's end, so it cannot be judged whole "
-        "(its end's verdicts, a delivery lost, may be the cut's)"
-    )
-
-
 def check_command(args: argparse.Namespace, out: IO[str]) -> int:
     """``assocsim check TRACE...``: 0 if every invariant holds, 1 on a violation. Several
     traces (a field trial's processes) are checked merged by time."""
     paths: list[Path] = args.trace
     header, result = check_trace_files(paths)
-    cut = cut_run(header, result.receipts) if result.incomplete is None else None
+    cut = _reader.cut_run(header, result.receipts) if result.incomplete is None else None
     if cut is not None:
         if not result.violations:  # nothing to show: one line, exit 2, never all clear
             raise TraceError(f"{paths[0]}: {cut}")

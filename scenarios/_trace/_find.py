@@ -38,6 +38,7 @@ import attrs
 
 from scenarios._sim._promises import PromiseLedger, json_field, push_due_receipt, push_timeout_of
 
+from . import _reader
 from ._checks import TraceChecker
 from ._diagram import message_key
 from ._reader import MESSAGE_EVENTS, TraceError, TraceReader, TraceRecord
@@ -285,6 +286,9 @@ def find_receipts(trace: str | Path, options: FindOptions | None = None) -> list
     with TraceReader(trace) as reader:
         finder = _Finder(reader.header, options)
         finder.feed(reader.events())
+        cut = _reader.cut_run(reader.header, len(finder.order))
+    if cut is not None:  # as for a gap: what it lacks may be what was asked for
+        raise TraceError(f"{trace}: {cut}")
     found = finder.reasons()
     asked = options.asked()
     receipts = set().union(*found.values()) if found else set()

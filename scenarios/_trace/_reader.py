@@ -33,6 +33,7 @@ __all__ = [
     "TraceIncomplete",
     "TraceReader",
     "TraceRecord",
+    "cut_run",
     "events_from_records",
     "merge_traces",
     "parse_event",
@@ -163,6 +164,28 @@ def validate_header(record: object, where: str) -> dict[str, Any]:
 READABLE_FORMATS = frozenset({TRACE_FORMAT, "assocsim-trace/1"})
 """The formats the tools read. Version 1 named a receipt by its id alone (one namespace
 for every merchant): its receipts are keyed by that id, consistently within the trace."""
+
+
+def cut_run(header: Mapping[str, Any], receipts: int) -> str | None:
+    """Why the trace of an ``assocsim run`` (its header has the run's ``scheduling``) is
+    cut short: it names fewer receipts than the purchases its settings plan, each of which
+    the run's POSes upload whatever the faults; None if it is not, or not a run's trace.
+
+    A run's trace has no gap record (its writer is unbounded), so a run killed early, or a
+    file cut by hand, has only this to tell it: cut before its first purchase it broke no
+    promise yet, and ``check`` judged it all clear (``find``: nothing found). ``receipts``
+    is how many the trace names (in any event)."""
+    if "scheduling" not in header or any(k in header for k in ("process", "merged", "explore")):
+        return None  # a field process, a merge of them, explore's: their receipts are not planned
+    settings = header.get("settings")
+    planned = settings.get("purchases") if isinstance(settings, Mapping) else None
+    if type(planned) is not int or receipts >= planned:
+        return None
+    return (
+        f"the trace names {receipts} of the {planned} receipts its run rang up (settings: "
+        f"purchases {planned}): it stops before its run's end, so it cannot be judged whole "
+        "(its end's verdicts, a delivery lost, may be the cut's)"
+    )
 
 
 class TraceReader:

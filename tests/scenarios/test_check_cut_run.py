@@ -1,9 +1,12 @@
-"""``assocsim check`` on the trace of an ``assocsim run`` that stops before its run's end.
+"""``assocsim check`` and ``find`` on the trace of an ``assocsim run`` that stops before
+its run's end.
 Such a trace has no gap record (a run's writer is unbounded), but its header plans the
 run's purchases, and each of them is uploaded whatever the faults: a trace naming fewer
 receipts is cut. Cut before the first purchase (the header alone, or the first few lines)
 check said ``no violations``, exit 0; now one line and exit 2. Cut later, its violations
-are listed with an ``incomplete:`` line, exit 1. Whole traces, with crashes and faults,
+are listed with an ``incomplete:`` line, exit 1. ``find`` exits 2 on both, as on a
+trace cut by its writer's bound (it said "no receipt meets violations", exit 1, on the
+header alone). Whole traces, with crashes and faults,
 and traces that are not a run's (hand-made, a field process's) are judged as before.
 Against the planted check that never compares (``tests/planted/planless_check.py``) the
 header-only trace is all clear again."""
@@ -17,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._cli import _trace as cli_trace
 from scenarios._cli._main import main
+from scenarios._trace import _reader
 from tests.planted.planless_check import never_cut
 
 
@@ -113,7 +116,31 @@ def test_a_trace_that_is_not_a_runs_is_not_compared(whole: Path, tmp_path: Path)
 def test_planted_a_check_that_never_compares_says_all_clear(
     whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_trace, "cut_run", never_cut)
+    monkeypatch.setattr(_reader, "cut_run", never_cut)
     trace = _first_lines(whole, tmp_path / "cut.jsonl", 1)
     code, out, _ = _main(["check", str(trace)])
     assert code == 0 and out.endswith("no violations\n")  # the bug: nothing judged, all clear
+
+
+@pytest.mark.parametrize("third", [False, True])
+def test_find_on_a_cut_run_trace_is_incomplete(whole: Path, tmp_path: Path, third: bool) -> None:
+    lines = len(whole.read_text(encoding="utf-8").splitlines()) // 3 if third else 1
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", lines)
+    for criteria in (["--violations"], ["--lost"], []):
+        code, out, err = _main(["find", str(trace), *criteria])
+        assert (code, out) == (2, ""), out
+        assert err.count("\n") == 1 and "receipts its run rang up" in err
+
+
+def test_find_on_the_whole_trace_lists_nothing_broken(whole: Path) -> None:
+    code, out, err = _main(["find", str(whole), "--violations", "--lost"])
+    assert (code, out) == (1, "") and "meets lost, violations" in err
+
+
+def test_planted_a_find_that_never_compares_finds_nothing(
+    whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_reader, "cut_run", never_cut)
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", 1)
+    code, out, err = _main(["find", str(trace), "--violations"])
+    assert (code, out) == (1, "") and "meets violations" in err  # the bug: nothing found

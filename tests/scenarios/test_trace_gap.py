@@ -16,7 +16,6 @@ import trio
 from actors import GAP_EVENT, GAP_RESERVE_BYTES, JsonlTraceWriter
 from protocol import Subscribe, phone_address
 from scenarios import load_scenario, run_scenario
-from scenarios._cli import _trace as cli_trace
 from scenarios._cli._main import main
 from scenarios._trace import _reader
 from scenarios._trace._checks import TraceChecker
@@ -114,7 +113,7 @@ def test_planted_a_reader_that_passes_over_the_gap_says_all_clear(
     monkeypatch.setattr(_reader, "OTHER_EVENTS", _reader.OTHER_EVENTS | {GAP_EVENT})
     # and a check that does not compare a run's receipts with its planned purchases
     # (which tells this cut too since: test_check_cut_run.py)
-    monkeypatch.setattr(cli_trace, "cut_run", never_cut)
+    monkeypatch.setattr(_reader, "cut_run", never_cut)
     cut = _cut_at_the_first_event(whole, tmp_path)
     capsys.readouterr()
     assert main(["check", str(cut)]) == 0  # the bug: every event lost, and all clear
