@@ -318,6 +318,10 @@ class ProtocolModel:
         self._timer_ids: dict[tuple[int, Hashable, float], int] = {}
         self._slots: dict[tuple[int, Hashable], int] = {}  # (party, key): one timer at a time
         self._slot_of: list[int] = []  # a timer's number -> its slot
+        # (the party if restarted else -1, a move's cancels and arms, the timers armed
+        # before it) -> the timers armed after it (_timed): a function of those alone,
+        # since a timer's number keeps its party and slot; hashed at C speed
+        self._timed_moves: dict[tuple[int, Any, Any, frozenset[int]], frozenset[int]] = {}
         # The monitor (TraceChecker) states, numbered: one checker and its state in each,
         # and per (state, events' number) the state after them: equal events from one
         # monitor state lead to one state, whichever move made them.
@@ -541,6 +545,17 @@ class ProtocolModel:
                 self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
         return number
 
+    def _next_monitor(self, state: WorldState, events: tuple[TraceEvent, ...]) -> int:
+        """The monitor's state after ``events`` from ``state``'s: at once when this tuple
+        of events is numbered and its move from that state known (most transitions: a
+        probe by the tuple's identity, then by one int), else :meth:`_monitored`."""
+        known = self._event_ids.get(id(events))
+        if known is not None and known[0] is events:
+            found = self._monitor_moves.get(state.monitor << _EVENTS_BITS | known[1])
+            if found is not None:
+                return found
+        return self._monitored(state.monitor, events)
+
     def _monitored(self, monitor: int, events: tuple[TraceEvent, ...]) -> int:
         """The monitor's state (numbered) after ``events`` from state ``monitor``: the same
         TraceChecker that judges paths, made like that state's and fed the events (lines
@@ -759,8 +774,7 @@ class ProtocolModel:
         marks: frozenset[str],
     ) -> WorldState:
         trail = _new(_Trail, (tuple(events), state.trail))
-        monitor = self._monitored(state.monitor, trail.events)
-        return _new(WorldState, (key, trail, marks, None, monitor))
+        return _new(WorldState, (key, trail, marks, None, self._next_monitor(state, trail.events)))
 
     def _deliver(self, state: WorldState, actor: int, fid: int, rest: Any) -> WorldState:
         now, actors, timers, _, budgets = state.key
@@ -954,11 +968,18 @@ class ProtocolModel:
         """The state after ``move`` of ``actor`` from ``state``, whose network and timers
         (the message delivered or the timer fired taken out) are ``network``, ``timers``."""
         trail = _new(_Trail, (move.events, state.trail))
-        monitor = self._monitored(state.monitor, move.events)
+        monitor = self._next_monitor(state, move.events)
         if move.snap is None:
             return WorldState((*state.key, move.error), trail, _NO_MARKS, move.error, monitor)
         if move.restarted or move.cancels or move.arms:
-            timers = self._timed(actor, move, timers)
+            timed = (actor if move.restarted else -1, move.cancels, move.arms, timers)
+            found = self._timed_moves.get(timed)
+            if found is None:
+                found = self._timed(actor, move, timers)
+                if len(self._timed_moves) >= _MOVES_KEPT:
+                    self._timed_moves.clear()  # a cache: the memory is for the visited set
+                self._timed_moves[timed] = found
+            timers = found
         if move.flights:
             network = tuple(sorted(network + move.flights))
         actors = state.key[1]

@@ -18,6 +18,7 @@ from scenarios._explore._search import SearchResult, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.monitorless_fingerprints import MonitorlessFingerprintsModel
+from tests.planted.partyless_timers import PartylessTimersModel
 from tests.planted.timeless_memo import TimelessMemoModel
 
 Model = type[ProtocolModel]
@@ -78,6 +79,60 @@ def test_cached_symmetric_fingerprints_are_the_products(monkeypatch: pytest.Monk
     assert _run("two-purchases", budgets) == cached
     monkeypatch.undo()
     assert _run("two-purchases", budgets, model=MonitorlessFingerprintsModel) != cached
+
+
+class _UncachedTimersModel(ProtocolModel):
+    """The model with its cache of armed timers never kept: each move's timers made anew."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._timed_moves = _Forgetting()
+
+
+class _Forgetting(dict[Any, Any]):
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass  # nothing kept: every get misses
+
+
+@pytest.mark.parametrize(
+    ("world", "budgets"),
+    [
+        ("two-purchases", Budgets(crashes=1, crash_points=CrashPoints.ANYWHERE)),
+        ("race", Budgets(loss=1, duplication=1, crashes=1, crash_points=CrashPoints.ANYWHERE)),
+    ],
+    ids=["two-purchases-crash", "race-all-faults"],
+)
+def test_cached_armed_timers_give_the_search_of_timers_made_anew(
+    world: str, budgets: Budgets
+) -> None:
+    cached = _run(world, budgets)
+    assert _run(world, budgets, model=_UncachedTimersModel) == cached
+
+
+def _restarts_timers(model: Model) -> list[frozenset[int]]:
+    """The timers left when each party, in turn, restarts arming nothing, from a state
+    whose timers belong to every party (no built-in world's restarts meet so: each
+    restarted party arms a timer, or has none to drop)."""
+    explored = model(world_named("two-purchases"), Budgets(crashes=1))
+    state = next(iter(explored.initial_states()))
+    now, actors, _, network, budgets = state.key
+    timers = frozenset(
+        explored._timer_id(actor, f"key-{actor}", 1.0) for actor in range(len(actors))
+    )
+    left = []
+    for actor, snap in enumerate(actors):
+        restart = _model._Move(snap, (), (), (), (), frozenset(), restarted=True)
+        child = explored._child(state, actor, restart, now, network, timers, budgets)
+        left.append(child.key[2])
+    return left
+
+
+def test_armed_timers_are_cached_by_the_restarted_party() -> None:
+    left = _restarts_timers(ProtocolModel)
+    assert len(set(left)) == len(left)  # each restart drops its own party's timer alone
+    assert all(len(timers) == len(left) - 1 for timers in left)
+    caught = _restarts_timers(PartylessTimersModel)
+    assert len(set(caught)) == 1  # the planted key: every restart gets the first's timers
 
 
 # Measured by bench/explore.py at 4c537d3, before the moves were reused and the network
