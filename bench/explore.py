@@ -32,7 +32,14 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at ae0f7f8 (canonical forms made from cached forms
+under 5 minutes on 2 cores. Measured at ce6589d (timers armed after a move cached, a
+transition's checker move found in one call) back to back with d8d025b, alternated
+(before, after, after, before, before, after; load 5.1-5.7) on a machine where e5fc3db runs
+1.7-1.8x slower than in the runs below: the target world with symmetry 19,040 / 19,728 /
+19,716 / 15,545 / 17,123 / 16,752 states per CPU second, without 32,328 / 34,295 / 35,416 /
+27,289 / 29,777 / 30,139; no faults 6,491 / 6,637 / 4,283 / 5,791 / 5,506 / 5,517 (first-time
+work, within the spread; ``--split`` shows where it goes; docs/explore.md, *Speed work, in
+order*). Measured at ae0f7f8 (canonical forms made from cached forms
 of a snapshot's attributes and of a checker cell's members, bodies' digests cached, the
 model freed before the collector's thresholds are put back; 67fcc66 with those three
 commits alone) back to back with 67fcc66, the whole bench, alternated twice (2 cores
