@@ -787,21 +787,23 @@ class PairingEngine:
         if not changed:
             return
         categories = self._categories
-        old = [j for c in changed for j in categories[c].best]
-        candidates = np.array(sorted({*self._dirty_products, *old}), dtype=np.int64)
-        candidates = candidates[self._counts[candidates] > 0]  # learned ones only
-        kinds = self._product_attributes()[candidates, 0]
+        counts = self._counts
+        # the candidates marked on one mask (distinct, in number order, no sort)
+        pool = np.zeros(len(counts), dtype=bool)
+        pool[np.fromiter(self._dirty_products, np.int64, len(self._dirty_products))] = True
+        pool[list(itertools.chain.from_iterable(categories[c].best for c in changed))] = True
         wanted = np.zeros(len(categories), dtype=bool)
         wanted[changed] = True
-        candidates, kinds = candidates[wanted[kinds]], kinds[wanted[kinds]]
-        order = np.lexsort((self._sku_ranks[candidates], -self._counts[candidates], kinds))
+        kinds_of = self._product_attributes()[:, 0]
+        candidates = np.flatnonzero(pool & (counts > 0) & wanted[kinds_of])  # learned
+        kinds = kinds_of[candidates]
+        order = np.lexsort((self._sku_ranks[candidates], -counts[candidates], kinds))
         kinds = kinds[order]
         best = _places(kinds, len(categories)) < self.config.category_best
-        ranked, kinds = candidates[order][best], kinds[best]
+        ranked = candidates[order][best].tolist()
+        ends = np.cumsum(np.bincount(kinds[best], minlength=len(categories))).tolist()
         for c in changed:
-            categories[c].best = []
-        for c, j in zip(kinds.tolist(), ranked.tolist(), strict=True):
-            categories[c].best.append(j)
+            categories[c].best = ranked[ends[c - 1] if c else 0 : ends[c]]
 
     def _learn_habits(self, phone_id: str, ids: list[int]) -> None:
         habits = self._habits.get(phone_id)

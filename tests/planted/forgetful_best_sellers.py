@@ -16,9 +16,9 @@ __all__ = ["ForgetfulBestSellersEngine"]
 
 
 class _OldBestLeftOut(ast.NodeTransformer):
-    def visit_Set(self, node: ast.Set) -> ast.Set:
-        # the bug: {*self._dirty_products, *old} without *old
-        node.elts = [e for e in node.elts if ast.unparse(e) != "*old"]
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | None:
+        if ".best for c in changed" in ast.unparse(node):
+            return None  # the bug: the best of the last refresh not among the candidates
         return node
 
 
