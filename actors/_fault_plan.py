@@ -247,9 +247,11 @@ def _idle_crashes(
         if entries and happened.get(address, 0) < len(entries):
             short.setdefault(entries, []).append(address)
     found: list[IdleFault] = []
+    # An armed crash point has no deadline: its `restart` only says how long it stays down.
     hint = (
         "(an actor still down from an earlier crash is not crashed again, and a crash "
-        "inside a step needs such a step to come before its restart)"
+        "inside a step needs a step of its kind making that many store writes after its "
+        "`at`, at any time before the run ends)"
     )
     for entries, missed in short.items():
         if len(entries) == 1:
