@@ -300,6 +300,19 @@ def _observers(*observers: Observer | None) -> Observer:
     return fan_out([o for o in observers if o is not None])
 
 
+def _flushed(write: Observer, trace: IO[str]) -> Observer:
+    """``write``, then the file flushed: the transport queues a step's messages and writes
+    them once this task yields, so the step's lines (a ``shown`` note, the ``push-ack``
+    that follows it) are in the file before anything of it is on the wire, whenever a
+    kill -9 comes."""
+
+    def traced(event: TraceEvent) -> None:
+        write(event)
+        trace.flush()
+
+    return traced
+
+
 def _flush(trace: IO[str] | None) -> None:
     """Flush a trace now and then: a killed process loses at most the last 50 ms of it."""
     if trace is not None:
@@ -445,6 +458,8 @@ async def _run_connected(process: _PosProcess | _PhoneProcess, role: str) -> boo
     trace_file, writer = open_trace(
         options.trace, _header(options, role), max_bytes=options.trace_max_bytes
     )
+    if trace_file is not None and writer is not None:
+        writer = _flushed(writer, trace_file)
     process.trace_file = trace_file
     try:
         async with (
