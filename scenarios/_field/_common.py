@@ -28,6 +28,7 @@ import math
 import os
 import signal
 import ssl
+import stat
 import sys
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator
@@ -224,12 +225,14 @@ def open_trace(
 
 
 def _keep_earlier_trace(path: Path) -> None:
-    """Move a non-empty file at ``path`` aside, to the first free ``STEM.N.SUFFIX``
-    (``cloud.jsonl`` -> ``cloud.1.jsonl``, ``cloud.2.jsonl``, ...), saying so on stderr."""
+    """Move a non-empty regular file at ``path`` aside, to the first free ``STEM.N.SUFFIX``
+    (``cloud.jsonl`` -> ``cloud.1.jsonl``, ``cloud.2.jsonl``, ...), saying so on stderr.
+    Anything else (a directory, a device, a pipe) is left for the opening to judge."""
     try:
-        if path.stat().st_size == 0:
-            return
-    except FileNotFoundError:
+        status = path.stat()
+    except OSError:
+        return
+    if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
         return
     number = 1
     while (kept := path.with_name(f"{path.stem}.{number}{path.suffix}")).exists():

@@ -20,6 +20,7 @@ Planted: ``tests/planted/truncating_trace.py`` (the old opener) is caught.
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ import pytest
 
 from actors import EventKind, Observer, TraceEvent
 from protocol import CLOUD
+from scenarios import ScenarioError
 from scenarios._field._common import open_trace
 from tests.builders import catalog_upload
 from tests.planted.truncating_trace import open_truncating_trace
@@ -114,3 +116,18 @@ def test_a_cloud_killed_and_started_again_on_its_trace_keeps_what_came_before(
     assert "cloud.jsonl held an earlier trace: kept as cloud.1.jsonl" in again.err
     assert SUBSCRIBE_ACK in (tmp_path / "cloud.1.jsonl").read_text()
     assert SUBSCRIBE_ACK not in trace.read_text()  # enrolled, the phone does not subscribe again
+
+
+def test_what_is_not_a_regular_file_is_not_moved(tmp_path: Path) -> None:
+    """A directory given as --trace stays where it is and is refused as before; a device
+    (/dev/null) is written to as before."""
+    directory = tmp_path / "traces"
+    directory.mkdir()
+    (directory / "keep").write_text("x")
+    with pytest.raises(ScenarioError, match="cannot write trace"):
+        open_trace(directory, {"process": "cloud"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["traces"]
+    file, _ = open_trace(Path(os.devnull), {"process": "cloud"})
+    assert file is not None
+    file.close()
+    assert Path(os.devnull).exists()
