@@ -37,6 +37,7 @@ __all__ = [
     "events_from_records",
     "merge_traces",
     "parse_event",
+    "untraced",
     "validate_header",
 ]
 
@@ -295,24 +296,57 @@ class TraceReader:
                 raise TraceError(f"{self.path}: {exc}") from None
 
 
+_OWN_EVENTS: Final = frozenset({"send", "send-failed", "timer", "note"})
+"""The event kinds a process writes of its own actors' (``from``), beside ``recv`` (``to``)."""
+
+
+def untraced(heard: Mapping[str, object], own: set[str]) -> list[str]:
+    """The actors some trace received a message from that have no event of their own in
+    any trace: their process's trace is missing from a merge (sorted)."""
+    return sorted(actor for actor in heard if actor not in own)
+
+
 def merge_traces(paths: Sequence[Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The header and the events of several traces, merged by time.
 
     Events keep their file's order among equal times; the header is the cloud's (the one
     with the cloud's settings), else the first file's, with ``merged`` listing the files.
-    Raises :class:`~scenarios.TraceError` naming a file that cannot be read.
+    Raises :class:`~scenarios.TraceError` naming a file that cannot be read, and, merging
+    two or more, when an actor whose messages a trace received has no event of its own
+    in any: its process's trace was left out, and what only it records (a POS receiving
+    its upload's acknowledgement) would be judged by nothing, silently (a field trial's
+    cloud and phones merged without the POS passed ``check``).
     """
     headers: list[dict[str, Any]] = []
     keyed: list[tuple[float, int, int, dict[str, Any]]] = []
+    own: set[str] = set()  # the actors with an event of their own in some trace
+    heard: dict[str, Path] = {}  # an actor whose message was received -> the first trace saying so
     for index, path in enumerate(paths):
         with TraceReader(path) as reader:
             headers.append(reader.header)
             for line, record in reader.records():
                 try:
-                    t = float(parse_event(record, line).t)
+                    ev = parse_event(record, line)
                 except TraceError as exc:
                     raise TraceError(f"{path}: {exc}") from None
-                keyed.append((t, index, line, record))
+                if ev.kind == "recv":
+                    own.add(ev.to)
+                    heard.setdefault(ev.frm, path)
+                elif ev.kind in _OWN_EVENTS:
+                    own.add(ev.frm)
+                keyed.append((ev.t, index, line, record))
+    if len(paths) > 1:
+        absent = untraced(heard, own)
+        if absent:
+            first = absent[0]
+            others = ", ".join(absent[1:4]) + ", ..." * (len(absent) > 4)
+            more = f" (nor {len(absent) - 1} more: {others})" * (len(absent) > 1)
+            raise TraceError(
+                f"{heard[first]}: {first} sent messages received here, but none of the traces "
+                f"given holds an event of its own{more}: give its process's trace too "
+                "(without it, what only it records, e.g. a POS receiving its upload's "
+                "acknowledgement, is judged by nothing)"
+            )
     keyed.sort(key=lambda entry: entry[:3])
     header = next((h for h in headers if h.get("process") == "cloud"), headers[0])
     header = {**header, "merged": [str(path) for path in paths]}
