@@ -65,7 +65,16 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, this session's changes, 936ffd7..e422a7d, in a copy of
+Last measured, learning (issue 16, the co-purchase counts settled in batches at the
+refresh, fbcf1a6 and 6dd9156, ``--against`` a copy of d8d025b, two pairs each, before,
+after, after, before, load average 5.2-8.7 with other engineers' runs): 37.4, 36.8,
+38.7, 40.8 s of CPU and 39.6, 59.8, 54.0, 52.7 s (pairs 0.98x, 0.95x, 1.51x as the load
+rose by half, 1.02x; 3.7x the 10 s target, not met); the online part 0.69-0.76x in the
+three steady pairs (9.0-13.0 -> 6.7-10.9 s), the settling 0.9-1.6 s and the best sellers
+0.8-1.0 s now in the refresh, the other parts unchanged within the spread. The same
+answer hashes (docs/recommender.md, *The co-purchase counts settled in batches*).
+
+Before that, learning (issue 16, 936ffd7..e422a7d, in a copy of
 9a23423 against 67fcc66, before, after, after, before, load average 2.7-3.9, reference
 loop 13.4, 9.0, 13.3, 13.2 us): 34.6, 31.7, 31.7, 36.0 s of CPU (0.92x, 0.88x; 3.2x the
 10 s target, not met), the pairing lists 10.7, 8.2, 8.2, 11.1 s, counting the pairs 7.2,
