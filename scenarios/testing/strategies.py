@@ -31,14 +31,17 @@ from the small range its docstring gives.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from typing import Literal, TypeAlias, TypeVar
 
 import attrs
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from actors import Crash, Link, NetworkConfig, Partition
 from protocol import (
+    CLOUD,
     DEPARTMENTS,
     MAX_ITEMS_PER_PURCHASE,
     MAX_PRICE,
@@ -70,7 +73,7 @@ from protocol import (
     builtin_catalog,
 )
 from scenarios._model._scenario import CloudSettings, Scenario
-from scenarios._model._workload import phone_id_of
+from scenarios._model._workload import generate_workload, phone_id_of
 
 __all__ = [
     "CRASH_STEP_KINDS",
@@ -696,6 +699,72 @@ def partition_schedules(
     return tuple(draw(st.lists(entry, max_size=max_partitions)))
 
 
+@attrs.frozen
+class _Step:
+    """A cloud step a scenario's workload makes: its kind, the earliest virtual time it can
+    come, and the store writes it makes; ``sure``: it comes and writes that many whatever
+    the network does (else only in the common case: a timely, lossless run)."""
+
+    kind: str
+    t: float
+    writes: int
+    sure: bool
+
+
+_FALL_SLACK = 5.0
+"""Seconds a step comes at most after its earliest time on a network without loss: a few
+hops of at most 0.5 s latency and 0.5 s jitter each (notice, subscription, its ack, the
+request)."""
+
+
+def _cloud_steps(scenario: Scenario) -> tuple[_Step, ...]:
+    """The writing cloud steps of ``scenario``'s workload (under its own seed), from what
+    the reference cloud writes: a new upload 2 (binding, pending push), a subscription 1,
+    a push falling due for a receipt nobody asks about 1 (pending removed), 4 if its phone
+    subscribed first, an answered request 2 (relation, delivery), 3 before the push fell
+    due, a dual-send 1 (relation), 4 if the named phone subscribed first, a push-ack 1."""
+    workload = generate_workload(scenario, scenario.seed)
+    subscribes = {p.phone_id for p in workload.phones if p.subscribes}
+    first_bought: dict[str, float] = {}
+    for purchase in workload.purchases:
+        first_bought.setdefault(purchase.buyer_phone_id, purchase.at)
+    timeout = scenario.cloud.push_timeout
+    dual_send = scenario.cloud.mismatch_policy is MismatchPolicy.DUAL_SEND
+    steps: list[_Step] = []
+    for phone_id, at in first_bought.items():
+        if phone_id in subscribes:  # the first receipt notice makes the phone subscribe
+            steps.append(_Step("subscribe", at, 1, sure=True))
+    for p in workload.purchases:
+        steps.append(_Step("purchase-upload", p.at, 2, sure=True))
+        keyed = p.keyed_phone_id
+        keyed_first = first_bought.get(keyed)
+        keyed_subscribed = keyed in subscribes and keyed_first is not None and keyed_first < p.at
+        due = p.at + timeout
+        if p.ask_delay is None:  # nobody asks: the push falls due, and is acknowledged
+            steps.append(_Step("push-due", due, 4 if keyed_subscribed else 1, sure=True))
+            if keyed_subscribed:
+                steps.append(_Step("push-ack", due, 1, sure=False))
+            continue
+        asked = p.at + p.ask_delay
+        if p.buyer_phone_id not in subscribes or (p.wrong_id and not dual_send):
+            continue  # refused: nothing written
+        before_due = asked + _FALL_SLACK < due
+        if not p.wrong_id:
+            steps.append(_Step("association-request", asked, 3 if before_due else 2, sure=False))
+        elif keyed_subscribed and before_due:
+            steps.append(_Step("association-request", asked, 4, sure=False))
+            steps.append(_Step("push-ack", asked, 1, sure=False))
+        else:
+            steps.append(_Step("association-request", asked, 1, sure=False))
+    return tuple(sorted(steps, key=lambda step: (step.t, step.kind)))
+
+
+def _sure_writes(step: _Step) -> int:
+    """What ``step`` writes whatever the network does (a push may fall due before its
+    phone's subscription arrives: then it only removes the pending push)."""
+    return 1 if step.kind == "push-due" else step.writes
+
+
 @st.composite
 def crash_schedules(
     draw: st.DrawFn,
@@ -715,38 +784,147 @@ def crash_schedules(
     right after store write 1 to k of the next step of a kind from
     :data:`CRASH_STEP_KINDS` (``during``; k the most writes such a step makes);
     ``"never"``: none. With ``"always"`` at least one entry is drawn (when ``max_crashes``
-    allows).
+    allows). Such an entry falls only if a step of its kind making k writes comes after
+    its ``at``, which this strategy cannot know: :func:`faulty_scenarios` draws them from
+    the steps of its scenario, so that they fall.
 
     The crash windows never overlap (each lies in its own slice of ``[0, before]``), so
     every entry crashes and restarts each actor it matches at most once: a run's report
     counts ``crashes == restarts``, exactly the actors matched for the crashes between
-    steps, and for one inside a step one crash if a matching step came in its window.
+    steps, and for one inside a step one crash if a matching step came after its ``at``.
+    """
+    return draw(
+        _crash_entries(
+            before=before,
+            max_crashes=max_crashes,
+            targets=targets,
+            max_length=max_length,
+            inside_steps=inside_steps,
+            steps=None,
+        )
+    )
+
+
+@st.composite
+def _crash_entries(
+    draw: st.DrawFn,
+    *,
+    before: float,
+    max_crashes: int,
+    targets: Sequence[str],
+    max_length: float,
+    inside_steps: InsideSteps,
+    steps: tuple[_Step, ...] | None,
+) -> tuple[Crash, ...]:
+    """:func:`crash_schedules`; with ``steps`` (the scenario's, :func:`_cloud_steps`) each
+    crash inside a step is drawn to fall: its ``at`` before a step of its kind making at
+    least ``after_writes`` writes.
+
+    The entries inside steps take the last slots, so a crash between steps never meets a
+    crash point still armed (a restart of the cloud would drop it). The last one aims at
+    a step that comes whatever the network does, so with ``"always"`` one falls in every
+    run: if the one before it has not fallen by then, the last one, armed on a cloud that
+    is up, replaces it and falls; if it has, it fell. An earlier one aims at a step early
+    enough in its slot that it falls and the cloud restarts before the next slot, on a
+    network without loss.
     """
     count = draw(st.integers(1 if inside_steps == "always" else 0, max_crashes))
     if count == 0 or before < count * _MIN_WINDOW:
         return ()
+    if inside_steps == "always" and steps is not None:
+        last_start = before - before / count
+        if not any(s.sure and s.t > last_start for s in steps):
+            count = 1  # no sure step late enough: one entry over the whole span
+    if inside_steps == "always":
+        inside = count
+    elif inside_steps == "sometimes":
+        inside = sum(draw(st.booleans()) for _ in range(count))
+    else:
+        inside = 0
     slot = before / count
     crashes: list[Crash] = []
     for n in range(count):
-        window = _window(draw, n * slot, (n + 1) * slot, max_length)
-        if window is not None:
-            after_writes, during = 0, None
-            if inside_steps == "always" or (inside_steps == "sometimes" and draw(st.booleans())):
-                target = "cloud"
-                during = draw(st.sampled_from(list(CRASH_STEP_KINDS)))
-                after_writes = draw(st.integers(1, CRASH_STEP_KINDS[during]))
-            else:
-                target = draw(st.sampled_from(list(targets)))
-            crashes.append(
-                Crash(
-                    actor=target,
-                    at=window[0],
-                    restart=window[1],
-                    after_writes=after_writes,
-                    during=during,
-                )
+        start, end = n * slot, (n + 1) * slot
+        in_step = n >= count - inside
+        last = n == count - 1
+        if in_step and steps is not None:
+            crash = _aimed_crash(draw, steps, start, end, max_length, last=last)
+            if crash is not None:
+                crashes.append(crash)
+                continue
+            if inside_steps == "always":
+                continue  # no step to aim at in this slot: one entry fewer
+            in_step = False  # a crash between steps instead, of an actor without a store
+            candidates = [t for t in targets if not fnmatch.fnmatchcase(CLOUD, t)]
+            if not candidates:
+                continue
+            entry_targets: Sequence[str] = candidates
+        else:
+            entry_targets = targets
+        window = _window(draw, start, end, max_length)
+        if window is None:
+            continue
+        after_writes, during = 0, None
+        if in_step:
+            target = CLOUD
+            during = draw(st.sampled_from(list(CRASH_STEP_KINDS)))
+            after_writes = draw(st.integers(1, CRASH_STEP_KINDS[during]))
+        else:
+            target = draw(st.sampled_from(list(entry_targets)))
+        crashes.append(
+            Crash(
+                actor=target,
+                at=window[0],
+                restart=window[1],
+                after_writes=after_writes,
+                during=during,
             )
+        )
     return tuple(crashes)
+
+
+def _aimed_crash(
+    draw: st.DrawFn,
+    steps: tuple[_Step, ...],
+    start: float,
+    end: float,
+    max_length: float,
+    *,
+    last: bool,
+) -> Crash | None:
+    """A crash of the cloud inside a step, armed in ``[start, end]`` before a step of
+    ``steps`` it falls in; None if no step fits. The last entry aims at a sure step any
+    time later; an earlier one at any step early enough that it falls and its cloud
+    restarts within the slot."""
+    if end - start < _MIN_WINDOW:
+        return None
+    if last:
+        fitting = [s for s in steps if s.sure and s.t > start]
+    else:
+        fitting = [s for s in steps if start < s.t <= end - _FALL_SLACK - _MIN_WINDOW]
+    if not fitting:
+        return None
+    step = draw(st.sampled_from(fitting))
+    writes = _sure_writes(step) if last else step.writes
+    # at: before the step (a step can come no earlier than its time), in the slot.
+    at = draw(st.floats(start, min(step.t, end - _MIN_WINDOW), exclude_max=step.t <= end - 1))
+    # An earlier entry: down and up again before the slot ends, if the step comes on time.
+    longest = min(max_length, end - at if last else end - step.t - _FALL_SLACK)
+    length = draw(st.floats(_MIN_WINDOW, max(_MIN_WINDOW, longest)))
+    # A quarter of them: the next step of any kind (None) making that many writes.
+    during = draw(st.sampled_from((step.kind, step.kind, step.kind, None)))
+    if during is None:  # the first step after `at` of any kind making that many writes
+        if last:
+            writes = max(_sure_writes(s) for s in steps if s.sure and s.t > at)
+        else:
+            writes = max(s.writes for s in steps if at < s.t <= step.t)
+    return Crash(
+        actor=CLOUD,
+        at=at,
+        restart=min(at + length, end),
+        after_writes=draw(st.integers(1, writes)),
+        during=during,
+    )
 
 
 @attrs.frozen
@@ -787,6 +965,38 @@ def fault_schedules(
     window at most ``max_window`` seconds (the default 10 minutes stays well inside the
     46 minutes for which a sender re-sends an unacknowledged message).
     """
+    return draw(
+        _fault_schedule(
+            before=before,
+            network=network,
+            max_partitions=max_partitions,
+            max_crashes=max_crashes,
+            crash_targets=crash_targets,
+            partition_sides=partition_sides,
+            max_window=max_window,
+            inside_steps=inside_steps,
+            crashes_before=crashes_before,
+            steps=None,
+        )
+    )
+
+
+@st.composite
+def _fault_schedule(
+    draw: st.DrawFn,
+    *,
+    before: float,
+    network: Knob[NetworkConfig],
+    max_partitions: int,
+    max_crashes: int,
+    crash_targets: Sequence[str],
+    partition_sides: Sequence[tuple[str, ...]],
+    max_window: float,
+    inside_steps: InsideSteps,
+    crashes_before: float | None,
+    steps: tuple[_Step, ...] | None,
+) -> FaultSchedule:
+    """:func:`fault_schedules`, its crashes inside steps aimed at ``steps`` if given."""
     return FaultSchedule(
         network=draw(_knob(network)),
         partition=draw(
@@ -798,12 +1008,13 @@ def fault_schedules(
             )
         ),
         crash=draw(
-            crash_schedules(
+            _crash_entries(
                 before=before if crashes_before is None else crashes_before,
                 max_crashes=max_crashes,
                 targets=crash_targets,
                 max_length=max_window,
                 inside_steps=inside_steps,
+                steps=steps,
             )
         ),
     )
@@ -829,10 +1040,19 @@ def faulty_scenarios(
 
     The knobs are those of :func:`fault_schedules`; e.g.
     ``faulty_scenarios(scenarios(mismatch_policy=MismatchPolicy.REJECT), max_crashes=0)``.
+
+    Each crash inside a step is aimed at a step the scenario's workload makes (under its
+    own seed): armed before it, asking at most the store writes it makes, so that it falls.
+    The last such entry aims at a step that comes whatever the network does (an upload, a
+    subscription, a push falling due), so with ``inside_steps="always"`` one falls in every
+    run; that mode draws no scenario in which no cloud step writes (no purchase).
     """
     base = draw(scenarios() if scenario is None else scenario)
+    steps = _cloud_steps(base) if inside_steps != "never" else ()
+    if inside_steps == "always":
+        assume(any(step.sure for step in steps))  # a world where no cloud step writes
     schedule = draw(
-        fault_schedules(
+        _fault_schedule(
             before=base.duration,
             network=network,
             max_partitions=max_partitions,
@@ -845,6 +1065,7 @@ def faulty_scenarios(
             crashes_before=(
                 base.duration + base.cloud.push_timeout if inside_steps == "always" else None
             ),
+            steps=steps,
         )
     )
     return schedule.apply(base)

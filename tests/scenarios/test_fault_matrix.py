@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -100,6 +101,7 @@ def test_fault_matrix_every_promise_kept_nothing_lost_or_duplicated(
     assert report.purchases == report.uploads_acknowledged == scenario.purchases
     assert report.gave_up == 0  # the faults end long before a sender would give up
     _assert_fault_counts_follow_the_knobs(scenario, report)
+    _tell_inside_fired(scenario, _inside_fired(scenario, outcome))
 
 
 @fault_matrix
@@ -109,6 +111,32 @@ def test_fault_matrix_crashes_inside_cloud_steps_lose_nothing(
 ) -> None:
     outcome = assocsim_run(scenario)
     _kept_every_promise(outcome)
+    # Every entry is a crash of the cloud inside a step, each aimed at a step of the run,
+    # the last at one that comes whatever the network does: one falls in every run.
+    fell = _inside_fired(scenario, outcome)
+    _tell_inside_fired(scenario, fell)
+    assert fell >= 1, f"no crash inside a step fell: {scenario.crash}"
+
+
+def _inside_fired(scenario: Scenario, outcome: RunOutcome) -> int:
+    """Crashes inside a step that fell in the run: the cloud's crashes less one for each
+    entry between steps that matches it (those come first, their windows apart, so each
+    crashes it once)."""
+    cloud = sum(1 for e in outcome.events if e.kind is EventKind.CRASH and e.sender == CLOUD)
+    return cloud - sum(
+        1 for c in scenario.crash if not c.inside_step and fnmatch.fnmatchcase(CLOUD, c.actor)
+    )
+
+
+def _tell_inside_fired(scenario: Scenario, fell: int) -> None:
+    """Statistics (pytest --hypothesis-show-statistics): what was injected inside steps."""
+    inside = sum(1 for c in scenario.crash if c.inside_step)
+    for crash in scenario.crash:
+        if crash.inside_step:
+            hypothesis.event(f"crash inside a step drawn: during {crash.during or 'any'}")
+    if inside:
+        hypothesis.event(f"crashes inside a step: {fell} of {inside} fell")
+        hypothesis.target(float(fell), label="crashes inside a step that fell")
 
 
 def _kept_every_promise(outcome: RunOutcome) -> None:
