@@ -190,6 +190,47 @@ allow, and no compiler at install time is allowed); a faster world driver alone 
 as lists instead of deques (+0.1 % instructions, +0.8 % misses), ``__slots__`` on the actor
 and the inline endpoint (-0.05 %, -0.3 %).
 
+Where the cache misses are (2026-12-07, c62534c against its parent; cachegrind
+``--cache-sim=yes --branch-sim=yes --LL=4194304,16,64``, a last level of 4 MB standing for
+this process's share of a shared L3, 2,000 purchases, ``PYTHONHASHSEED=0``, each ``--once
+NAME`` less ``--once import``, both ending with ``os._exit`` since c62534c; the counts
+with the interpreter's shutdown included held 2.3 M last-level misses of the shutdown's own
+full collection): before, SimPy's peer 2,875 M instructions, 38.7 M first-level
+instruction misses, 36.9 M data misses, 297k last-level data misses, 59.2 M branch
+mispredictions; ``assocsim run`` 2,915 M, 37.4 M, 37.0 M, 525k, 60.3 M; the bare world
+2,701 M, 33.5 M, 32.7 M, 414k, 54.4 M. So the run's instructions and first-level misses
+were SimPy's (+1.4 %, -3 %, +0.2 %) and its last-level data misses 77 % more: of the
+228k excess, 69k in ``gc.get_freeze_count``, which walks every frozen object, called when
+``World.run`` entered the collector policy nested in ``run_scenario``'s (145,665 objects,
+14.5 ms at 10k; 1,166,433, 154 ms at 100k; SimPy's peer enters it once). c62534c
+(``actors/_collector.py``) checks the policy's callback first, and freezes what survives
+any collection, so each object a run keeps is walked by one young collection, not by a
+young and a middle one (-18 M instructions, -1.1 M first-level data misses, -22k
+last-level); after, SimPy's peer 2,852 M, 38.7 M, 35.9 M, 283k, 59.0 M (it shares the
+policy); ``assocsim run`` 2,895 M, 37.4 M, 35.8 M, 425k, 60.0 M. What is left over SimPy's peer,
++42 M instructions, +142k last-level misses, +1.1 M mispredictions, about 2-3 % of the
+run's cycles by a rough model (a last-level miss 200 cycles, a misprediction 15), is
+spread over the fold: the interpreter reading records and frames, dict and set probes of
+the ledger's and the report's tables, new arenas for the records (writes), the final
+judgement's walks. That is less than the 7-14 % the CPU clock shows at 10k; a 10k count
+(a working set 5 times larger) was not finished on the loaded machine.
+
+The same change on the clock (2026-12-07, 11:49-12:43, load 4.7-10 on the 2 shared
+cores, other engineers' suites and benches and this session's cachegrind and 1M sweep
+running; ``--purchases 10000 --repeat 5 --scale '' --floor``, ``git archive`` trees of
+c62534c and its parent alternated before / after / after / before): like for like
+1.06x / 1.17x / 1.13x / 1.03x, as shipped 0.99x / 1.01x / 0.95x / 0.95x, the bare world
+0.93x / 0.96x / 0.93x / 1.01x and the floor 0.80x / 0.93x / 0.79x / 0.83x of SimPy under the
+run's policy; CPU times 20-60 % above a quiet machine's: a 1-2 % change is within that
+noise. The collector's own CPU seconds in ``--child 10000`` runs (after /
+before in each of three pairs, run in turn) 0.242 / 0.294, 0.166 / 0.217, 0.163 / 0.231 s, peak RSS the same
+(115.9-116.1 MB). The sweep of c62534c (``--purchases '' --scale
+10000,100000,1000000``, 44 min wall for 1M): 384 / 416 / 517 us of CPU per purchase
+(1.00x / 1.08x / 1.35x: not flat), ``generate_workload`` alone 21.6 / 21.9 / 32.3 us (1.50x
+at 1M for the same deterministic work: the 1M point's CPU time stretched by the load, not
+only the run's growth), the collector 5 / 4 / 4 %, peak RSS 113 / 463 / 3,834 MiB,
+5.14 / 4.18 / 3.95 kB per purchase.
+
 Scaling (not re-run since 2026-12-06: the loaded machine could not finish 1M in a
 session): 183 / 200 / 219 us of CPU per purchase at 10k / 100k / 1M (1.19x), and 206 / 222
 / 236 us (1.15x) in a second run: flat within 1.20x in both, a thin margin; the collector
