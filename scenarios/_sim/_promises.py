@@ -33,9 +33,15 @@ receipts whose named phone had not subscribed in time, those the cloud's table t
 both from the trace alone.
 
 **Lost** (``no-delivery-lost``, at the end): an owed delivery never shown at P; a request
-a phone sent with no reply at that phone (unless the phone gave up re-sending it); an
-upload a POS sent neither acknowledged nor refused at that POS (unless it gave up); a
+a phone sent with no reply at that phone; an upload a POS sent neither acknowledged nor
+refused at that POS (a second POS uploading the receipt is owed its own answer); a
 subscription the cloud received but never answered (nothing else would cover that one).
+A ``gave-up`` note of the sender for the receipt excuses an unanswered request or upload
+only where the network (or a crash) could have lost it: not one that reached the cloud
+(a ``recv`` there) with no answer the cloud sent that sender after it (an ``upload-ack``
+or ``error-reply`` naming the receipt to that POS; a response or refusal of that request
+id to that phone) and no crash or restart of the cloud after it. The cloud's answer sent
+and then lost is excused; a cloud that received the message and said nothing is not.
 
 **Duplicates**: a phone shown a receipt's products twice (``no-duplicate-shown``), and a
 timeout push first sent to a phone the cloud had already answered, or dual-sent, that
@@ -121,7 +127,7 @@ _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)'
 # The handlers that never read the receipt (tests/scenarios/test_report_fold.py checks
 # it), and the notes whose receipt note() reads:
 _RECEIPT_BLIND = frozenset(
-    {("send", "subscribe-ack"), ("recv", "subscribe")}
+    {("send", "subscribe-ack"), ("recv", "subscribe"), ("recv", "association-request")}
     | {(kind, ack) for kind in ("send", "recv") for ack in _ACK_TYPES}
 )
 _NOTES_NAMED = frozenset({"shown", "gave-up"})
@@ -315,6 +321,11 @@ class PromiseLedger:
         self._other_uploads: dict[tuple[str, str], str] = {}  # (receipt, POS) -> named phone
         self._uploads: dict[tuple[str, str], float] = {}  # (receipt, POS) -> first sent
         self._settled: set[tuple[str, str]] = set()  # (receipt, POS) acknowledged or refused
+        # What reached the cloud with no answer sent since, and no crash or restart of the
+        # cloud since (what a give-up does not excuse): (receipt, POS) of an upload and
+        # (phone address, request id) of a request -> the first such arrival
+        self._unanswered_uploads: dict[tuple[str, str], float] = {}
+        self._unanswered_requests: dict[tuple[str, object], float] = {}
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
@@ -337,6 +348,7 @@ class PromiseLedger:
         }
         self._on_recv: dict[str, Handler] = {
             "purchase-upload": self._recv_upload,
+            "association-request": self._recv_request,
             "subscribe": self._recv_subscribe,
             "upload-ack": self._recv_settles,
             "error-reply": self._recv_error,
@@ -435,6 +447,11 @@ class PromiseLedger:
                 record[_R_NAMED] = named
             else:
                 self._other_uploads[(record[RECEIPT_NAME], frm)] = named
+            self._unanswered_uploads.setdefault((record[RECEIPT_NAME], frm), t)
+
+    def _recv_request(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if to == CLOUD and frm.startswith(_PHONE):
+            self._unanswered_requests.setdefault((frm, self._field(body, "request_id")), t)
 
     def _recv_subscribe(
         self, frm: str, to: str, record: Record | None, t: float, body: Any
@@ -455,6 +472,13 @@ class PromiseLedger:
             self._replied.setdefault((to, self._field(body, "request_id")), None)
         elif frm == CLOUD and record is not None:
             self._settled.add((record[RECEIPT_NAME], to))
+
+    def down(self, actor: str) -> None:
+        """``actor`` crashed or restarted: if the cloud, what reached it unanswered may
+        have been lost with it (a give-up excuses it again)."""
+        if actor == CLOUD:
+            self._unanswered_uploads.clear()
+            self._unanswered_requests.clear()
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
         """A machine's note, its receipt by name. Only what phones showed and who gave up
@@ -506,6 +530,8 @@ class PromiseLedger:
     def _send_upload_ack(
         self, frm: str, to: str, record: Record | None, t: float, body: Any
     ) -> None:
+        if frm == CLOUD and record is not None and self._unanswered_uploads:
+            self._unanswered_uploads.pop((record[RECEIPT_NAME], to), None)
         if frm == CLOUD and record is not None and record[_R_PHONE] is None:
             if record[_R_UPLOADER] == to:
                 phone = record[_R_NAMED]
@@ -527,6 +553,8 @@ class PromiseLedger:
             self._subscribed.setdefault(to[_PHONE_LEN:], t)
 
     def _send_response(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        if frm == CLOUD and self._unanswered_requests:
+            self._unanswered_requests.pop((to, self._field(body, "request_id")), None)
         if frm != CLOUD or record is None or not to.startswith(_PHONE):
             return
         at = self._pairs_at
@@ -557,8 +585,16 @@ class PromiseLedger:
             self._judge_timeout_push(record, at, t)
 
     def _send_error(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
-        if frm == CLOUD and record is None and self._field(body, "request_id") is None:
+        if frm != CLOUD:
+            return
+        request_id = self._field(body, "request_id")
+        if record is None and request_id is None:
             self._answered.add(to)  # a refused subscription is answered too
+        if to.startswith(_PHONE):
+            if self._unanswered_requests:
+                self._unanswered_requests.pop((to, request_id), None)
+        elif record is not None and self._unanswered_uploads:
+            self._unanswered_uploads.pop((record[RECEIPT_NAME], to), None)
 
     def _judge_timeout_push(self, record: Record, at: int, t: float) -> None:
         to, receipt = record[at], record[RECEIPT_NAME]
@@ -722,37 +758,9 @@ class PromiseLedger:
                     f"(subscribed at t={subscribed:.3f}): {why}",
                 )
             )
-        replied = self._replied
-        for (phone_address, request_id), (receipt, sent_at) in self._requests.items():
-            checked += 1
-            if (phone_address, request_id) in replied or self._gave_up_on(
-                phone_address, receipt, "association-request"
-            ):
-                continue
-            lost.append(
-                _broken(
-                    NO_DELIVERY_LOST,
-                    receipt,
-                    (phone_address, CLOUD),
-                    (sent_at, end),
-                    f"request {request_id} for {receipt} never got a reply (and the phone "
-                    "did not give up on it)",
-                )
-            )
-        settled = self._settled
-        for (receipt, pos), sent_at in self._uploads.items():
-            checked += 1
-            if (receipt, pos) in settled or self._gave_up_on(pos, receipt, "purchase-upload"):
-                continue
-            lost.append(
-                _broken(
-                    NO_DELIVERY_LOST,
-                    receipt,
-                    (pos, CLOUD),
-                    (sent_at, end),
-                    f"the upload of {receipt} was never acknowledged or refused at {pos}",
-                )
-            )
+        checked += len(self._requests) + len(self._uploads)
+        lost += self._unreplied(end)
+        lost += self._unsettled(end)
         for phone_address, asked_at in self._asked.items():
             checked += 1
             if phone_address in self._answered:
@@ -784,3 +792,47 @@ class PromiseLedger:
             pushed_after=tuple(self._pushed_after),
             withheld=withheld,
         )
+
+    def _unreplied(self, end: float) -> list[Broken]:
+        """Each request a phone sent with no reply at that phone, unless it gave up and
+        the network or a crash could have lost it (it reached the cloud with no answer
+        after, and no crash of the cloud after: lost all the same)."""
+        lost = []
+        replied, unanswered = self._replied, self._unanswered_requests
+        for key, (receipt, sent_at) in self._requests.items():
+            if key in replied:
+                continue
+            phone_address, request_id = key
+            why = f"request {request_id} for {receipt} never got a reply"
+            if self._gave_up_on(phone_address, receipt, "association-request"):
+                arrived = unanswered.get(key)
+                if arrived is None:
+                    continue  # lost in the network (or a crash) before the phone gave up
+                why += f": the cloud received it at t={arrived:.3f} and sent none"
+                why += " (the phone gave up re-sending it)"
+            else:
+                why += " (and the phone did not give up on it)"
+            lost.append(
+                _broken(NO_DELIVERY_LOST, receipt, (phone_address, CLOUD), (sent_at, end), why)
+            )
+        return lost
+
+    def _unsettled(self, end: float) -> list[Broken]:
+        """Each upload a POS sent neither acknowledged nor refused at that POS, unless it
+        gave up and the network or a crash could have lost it (as :meth:`_unreplied`)."""
+        lost = []
+        settled, unanswered = self._settled, self._unanswered_uploads
+        for (receipt, pos), sent_at in self._uploads.items():
+            if (receipt, pos) in settled:
+                continue
+            why = f"the upload of {receipt} was never acknowledged or refused at {pos}"
+            if self._gave_up_on(pos, receipt, "purchase-upload"):
+                arrived = unanswered.get((receipt, pos))
+                if arrived is None:
+                    continue  # lost in the network (or a crash) before the POS gave up
+                why += (
+                    f": the cloud received it at t={arrived:.3f} and sent no answer"
+                    f" ({pos} gave up re-sending it)"
+                )
+            lost.append(_broken(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (sent_at, end), why))
+        return lost

@@ -329,6 +329,8 @@ class _Facts:
                     self.ledger.push_due(pushed)
             return
         if kind not in MESSAGE_EVENTS:
+            if kind in {"crash", "restart"}:
+                self.ledger.down(ev.frm)
             return
         self.ledger.message(kind, ev.frm, ev.to, typ, receipt, ev.t, ev.msg)
         if kind == "recv":
@@ -687,7 +689,10 @@ class NoDeliveryLost(Invariant):
     sent got a reply (a response or a refusal) at that phone; every upload a POS sent was
     acknowledged or refused at that POS; every subscription the cloud received was
     acknowledged or refused. A ``gave-up`` note of the sender for the receipt excuses an
-    unanswered request or upload (the push or the user covers it), not a lost delivery.
+    unanswered request or upload (the push or the user covers it) only where the network
+    or a crash could have lost it: not one that reached the cloud with no answer the cloud
+    sent after it and no ``crash`` or ``restart`` of the cloud after it; never a lost
+    delivery.
     Judged by the promise ledger (:mod:`scenarios._sim._promises`), as the report's ``lost``.
     """
 
@@ -815,7 +820,9 @@ def ignorable(ev: TraceRecord) -> Ignorable | None:
         return IGNORED_ONCE_RELIABLE if ev.type in _RELIABLE_NOTES else IGNORED
     if kind == "timer":  # the cloud's PushDue decides step 603 (the ledger's push_due)
         return None if ev.frm == CLOUD and push_due_receipt(ev.detail) is not None else IGNORED
-    return IGNORED  # a crash, a restart, a partition: no handler reads them
+    if kind in {"crash", "restart"} and ev.frm == CLOUD:
+        return None  # what reached the cloud unanswered is excused again (the ledger's down)
+    return IGNORED  # another's crash or restart, a partition: no handler reads them
 
 
 # ------------------------------------------------------------------ the checker

@@ -4,7 +4,8 @@
 re-sent or from a second POS naming another phone, phones subscribing early or late), then
 deliver them to any of three phones by any way (an answer, a dual-send, a timeout push),
 with any other event put anywhere in the run (``shown`` twice, pushes after answers and
-dual-sends, faults, give-ups, the cloud's push timer), or the whole run shuffled. An event's
+dual-sends, faults, give-ups, the cloud's push timer, crashes and restarts), or the whole
+run shuffled. An event's
 time is its place in the run. ``tests/scenarios/test_promises_spec.py`` holds the ledger,
 fed :func:`by_name` (as ``assocsim check`` does) and :func:`by_record` (as the report
 does), to the specification (``promises_spec.py``) on them.
@@ -28,7 +29,8 @@ PHONES = tuple(f"phone:{phone}" for phone in PHONE_IDS)
 PUSH_TIMEOUT = 8.0  # virtual seconds; a run's event n is at t=n
 
 # An event: ("message", kind, frm, to, typ, receipt, body) | ("note", actor, typ, receipt,
-# detail) | ("push-due", receipt); its time is its place in the run.
+# detail) | ("push-due", receipt) | ("crash" or "restart", actor); its time is its place in
+# the run.
 Event = tuple[Any, ...]
 
 _receipts = st.sampled_from(RECEIPTS)
@@ -91,6 +93,14 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
         _receipts,
         _request,
     ),
+    st.builds(  # a request reaching the cloud (answered or not, before or after)
+        lambda phone, receipt, request: _message(
+            "recv", phone, CLOUD, "association-request", receipt, {"request_id": request}
+        ),
+        _phones,
+        _receipts,
+        _request,
+    ),
     st.builds(
         lambda kind, phone, receipt, request: _message(
             kind, CLOUD, phone, "association-response", receipt, {"request_id": request}
@@ -137,6 +147,11 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
         st.sampled_from(("association-push", "association-request", "purchase-upload")),
     ),
     st.builds(lambda receipt: ("push-due", receipt), _receipts),
+    st.builds(  # the cloud's (or another's) crash or restart
+        lambda kind, actor: (kind, actor),
+        st.sampled_from(("crash", "restart")),
+        st.sampled_from((CLOUD, CLOUD, "phone:A", "pos:m1-a")),
+    ),
 )
 
 
@@ -158,7 +173,8 @@ def _runs(draw: st.DrawFn) -> list[Event]:
                 _message("send", pos, CLOUD, "purchase-upload", receipt, upload),
                 _message("recv", pos, CLOUD, "purchase-upload", receipt, upload),
             ]
-            if draw(st.integers(0, 4)) == 0:  # its POS gives up re-sending it (not lost)
+            if draw(st.integers(0, 4)) == 0:  # its POS gives up re-sending it: not lost if
+                # the cloud answers it (below) or crashes before it does
                 story.append(("note", pos, "gave-up", receipt, "gave up on purchase-upload"))
         ack = draw(st.sampled_from(poses))
         answer = draw(st.sampled_from(("upload-ack", "upload-ack", "error-reply")))
@@ -173,6 +189,10 @@ def _runs(draw: st.DrawFn) -> list[Event]:
                 body: dict[str, object] = {"request_id": draw(_request)}
                 typ = "association-response" if how == "answer" else "error-reply"
                 story.append(_message("send", phone, CLOUD, "association-request", receipt, body))
+                if draw(st.booleans()):  # it reaches the cloud (else the network lost it)
+                    story.append(
+                        _message("recv", phone, CLOUD, "association-request", receipt, body)
+                    )
                 if draw(st.integers(0, 4)) == 0:  # the phone gives up re-sending it
                     note = ("note", phone, "gave-up", receipt, "gave up on association-request")
                     story.append(note)
@@ -212,8 +232,10 @@ def by_name(ledger: Any, events: Sequence[Event], start: int = 0) -> None:
         elif event[0] == "note":
             _, actor, typ, receipt, detail = event
             ledger.note(actor, typ, receipt, float(t), detail)
-        else:
+        elif event[0] == "push-due":
             ledger.push_due(event[1])
+        else:
+            ledger.down(event[1])
 
 
 def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
@@ -235,8 +257,10 @@ def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
                 ledger.shown_note(actor, ledger.record(receipt), float(t), detail)
             else:
                 ledger.note(actor, typ, receipt, float(t), detail)
-        else:
+        elif event[0] == "push-due":
             ledger.push_due_record(ledger.record(event[1]))
+        else:
+            ledger.down(event[1])
 
 
 # A run the properties must hold on whatever hypothesis draws: m1/R1 bound to phone A, a
@@ -262,9 +286,10 @@ SHARP: list[Event] = [
 
 # A run for the promises SHARP leaves alone, each kept or broken by one event: m1/R1 bound
 # to A (arrived at t=1, so owed only if A subscribed before t=9: A's subscribe-ack is at
-# t=9 itself, withheld); pos:m1-a never receives its upload-ack (lost), pos:m1-b's upload is refused
-# there (settled), pos:m2-a gives up on its upload (not lost); B's request 1 is refused
-# (replied), its request 2 never answered (lost), C gives up on its request (not lost);
+# t=9 itself, withheld); pos:m1-a never receives its upload-ack (lost), pos:m1-b's upload
+# is refused there (settled), pos:m2-a gives up on its upload, the cloud's refusal of it
+# sent and lost (not lost); B's request 1 is refused (replied), its request 2 never
+# answered (lost), C gives up on its request, which never reached the cloud (not lost);
 # C's subscription is never answered (lost: the refusal of its request, never received,
 # answers no subscription), B's is refused (answered); m1/R2 bound to A,
 # its push timer fires after A subscribed (owed), the cloud sends the push and gives up
@@ -281,6 +306,7 @@ REPLIES: list[Event] = [
     _message("recv", "phone:A", CLOUD, "subscribe", None, {}),
     _message("send", CLOUD, "phone:A", "subscribe-ack", None, {}),  # t=9: the deadline
     _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "B"}),
+    _message("send", CLOUD, "pos:m2-a", "error-reply", "m2/R1", {}),
     ("note", "pos:m2-a", "gave-up", "m2/R1", "gave up on purchase-upload"),
     _message("send", "phone:B", CLOUD, "association-request", "m1/R1", {"request_id": 1}),
     _message("send", CLOUD, "phone:B", "error-reply", "m1/R1", {"request_id": 1}),
@@ -331,6 +357,45 @@ def spec_events(events: Sequence[Event], start: int = 0) -> list[Ev]:
         elif event[0] == "note":
             _, actor, typ, receipt, detail = event
             out.append(Ev(at, t, "note", actor, actor, typ, receipt, {}, detail))
-        else:
+        elif event[0] == "push-due":
             out.append(Ev(at, t, "push-due", CLOUD, CLOUD, "push-due", event[1], {}))
+        else:
+            kind, actor = event
+            out.append(Ev(at, t, kind, actor, actor, kind, None, {}))
     return out
+
+
+# A run of senders giving up, each excused only where the network or a crash could have
+# lost what they sent: pos:m1-b's upload of m1/R2 reached the cloud, which crashed
+# (excused); pos:m1-a's of m1/R1 reached the cloud after that, which answered nothing
+# (lost though it gave up); pos:m2-a's of m2/R1 was acknowledged (the ack lost), then a
+# re-send reached the cloud, unanswered (lost); phone:A's request 1 reached the cloud,
+# unanswered (lost); phone:B's was refused, the refusal lost (excused); phone:C's
+# request 2 reached the cloud, and phone:C crashed (a crash of the phone excuses
+# nothing: lost). m2/R1 is bound to C, which never subscribed (withheld).
+GAVE_UP: list[Event] = [
+    _message("send", "pos:m1-b", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "B"}),
+    _message("recv", "pos:m1-b", CLOUD, "purchase-upload", "m1/R2", {"phone_id": "B"}),
+    ("crash", CLOUD),
+    ("restart", CLOUD),
+    ("note", "pos:m1-b", "gave-up", "m1/R2", "gave up on purchase-upload"),
+    _message("send", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    _message("recv", "pos:m1-a", CLOUD, "purchase-upload", "m1/R1", {"phone_id": "A"}),
+    ("note", "pos:m1-a", "gave-up", "m1/R1", "gave up on purchase-upload"),
+    _message("send", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "C"}),
+    _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "C"}),
+    _message("send", CLOUD, "pos:m2-a", "upload-ack", "m2/R1", {}),
+    _message("recv", "pos:m2-a", CLOUD, "purchase-upload", "m2/R1", {"phone_id": "C"}),
+    ("note", "pos:m2-a", "gave-up", "m2/R1", "gave up on purchase-upload"),
+    _message("send", "phone:A", CLOUD, "association-request", "m1/R1", {"request_id": 1}),
+    _message("recv", "phone:A", CLOUD, "association-request", "m1/R1", {"request_id": 1}),
+    ("note", "phone:A", "gave-up", "m1/R1", "gave up on association-request"),
+    _message("send", "phone:B", CLOUD, "association-request", "m2/R1", {"request_id": 1}),
+    _message("recv", "phone:B", CLOUD, "association-request", "m2/R1", {"request_id": 1}),
+    _message("send", CLOUD, "phone:B", "error-reply", "m2/R1", {"request_id": 1}),
+    ("note", "phone:B", "gave-up", "m2/R1", "gave up on association-request"),
+    _message("send", "phone:C", CLOUD, "association-request", "m1/R2", {"request_id": 2}),
+    _message("recv", "phone:C", CLOUD, "association-request", "m1/R2", {"request_id": 2}),
+    ("crash", "phone:C"),
+    ("note", "phone:C", "gave-up", "m1/R2", "gave up on association-request"),
+]

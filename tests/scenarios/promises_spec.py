@@ -30,7 +30,8 @@ V = TypeVar("V")
 
 class Ev(NamedTuple):
     """One event of a run: a message (``kind``: send, recv, or a fault on it), a machine's
-    ``note`` (``frm`` and ``to`` its actor) or the cloud's ``push-due`` timer."""
+    ``note`` (``frm`` and ``to`` its actor), the cloud's ``push-due`` timer, or an actor's
+    ``crash`` or ``restart`` (``frm`` and ``to`` the actor)."""
 
     at: int  # its place in the run
     t: float
@@ -160,6 +161,71 @@ def owed_since(
     return None if fired else subscribed.t  # no deadline known: the timer bounds the wait
 
 
+def unanswered_arrival(
+    run: Sequence[Ev], arrived: Callable[[Ev], bool], answers: Callable[[Ev], bool]
+) -> float | None:
+    """When the first message ``arrived`` at the cloud (a ``recv`` there) after which the
+    cloud sent no message ``answers`` and did not crash or restart (None: none did). A
+    give-up excuses only what the network or a crash could have lost: not this."""
+    cloud_down = [e for e in run if e.kind in {"crash", "restart"} and e.frm == CLOUD]
+    replies = [e for e in run if e.kind == "send" and e.frm == CLOUD and answers(e)]
+    arrivals = [e for e in run if e.kind == "recv" and e.to == CLOUD and arrived(e)]
+    last = max((e.at for e in cloud_down + replies), default=-1)
+    after = [e for e in arrivals if e.at > last]
+    return after[0].t if after else None
+
+
+GaveUpOn = Callable[[str, str | None, str], bool]
+
+
+def unreplied_request(
+    run: Sequence[Ev], key: tuple[str, object], sent: Ev, end: float, gave_up_on: GaveUpOn
+) -> Verdict | None:
+    """The verdict of a request ``sent`` with no reply at its phone (None: excused, its
+    phone gave up and the network or a crash could have lost it)."""
+    phone, request_id = key
+    hints = [f"request {request_id} for {sent.receipt}"]
+    if gave_up_on(phone, sent.receipt, "association-request"):
+        arrived = unanswered_arrival(
+            run,
+            lambda e: (
+                e.typ == "association-request"
+                and e.frm == phone
+                and e.body.get("request_id") == request_id
+            ),
+            lambda e: (
+                e.typ in {"association-response", "error-reply"}
+                and e.to == phone
+                and e.body.get("request_id") == request_id
+            ),
+        )
+        if arrived is None:
+            return None
+        hints.append(f"the cloud received it at t={arrived:.3f} and sent none")
+    return Verdict(NO_DELIVERY_LOST, sent.receipt, (phone, CLOUD), (sent.t, end), tuple(hints))
+
+
+def unsettled_upload(
+    run: Sequence[Ev], key: tuple[str | None, str], sent: Ev, end: float, gave_up_on: GaveUpOn
+) -> Verdict | None:
+    """The verdict of an upload ``sent`` neither acknowledged nor refused at its POS
+    (None: excused, as :func:`unreplied_request`)."""
+    receipt, pos = key
+    hints = [f"upload of {receipt}", f"at {pos}"]
+    if gave_up_on(pos, receipt, "purchase-upload"):
+        arrived = unanswered_arrival(
+            run,
+            lambda e: e.typ == "purchase-upload" and e.frm == pos and e.receipt == receipt,
+            lambda e: (
+                e.typ in {"upload-ack", "error-reply"} and e.to == pos and e.receipt == receipt
+            ),
+        )
+        if arrived is None:
+            return None
+        hints.append(f"the cloud received it at t={arrived:.3f} and sent no answer")
+    return Verdict(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (sent.t, end), tuple(hints))
+
+
 def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     """The verdicts of a run ending at ``end``."""
     receipts, subscribed, shows = by_receipt(run), subscriptions(run), reliable(run)
@@ -196,7 +262,8 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         times = (bound.ack.t, since, end)
         actors = (bound.pos, CLOUD, address)
         undelivered.append(Verdict(NO_DELIVERY_LOST, receipt, actors, times, tuple(hints)))
-    # 2. Every request a phone sent (503) gets a reply there: a response (508) or a refusal.
+    # 2. Every request a phone sent (503) gets a reply there: a response (508) or a refusal;
+    # unless the phone gave up on it and the network (or a crash) could have lost it.
     asked = messages(run, "send", "association-request")
     requests = first_of(
         ((e.frm, e.body.get("request_id")), e) for e in asked if e.receipt and is_phone(e.frm)
@@ -204,18 +271,15 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     replies = messages(run, "recv", "association-response", "error-reply")
     replied = {(e.to, e.body.get("request_id")) for e in replies if is_phone(e.to)}
     unreplied = [
-        Verdict(
-            NO_DELIVERY_LOST,
-            e.receipt,
-            (e.frm, CLOUD),
-            (e.t, end),
-            (f"request {key[1]} for {e.receipt}",),
-        )
+        verdict
         for key, e in requests.items()
-        if key not in replied and not gave_up_on(e.frm, e.receipt, "association-request")
+        if key not in replied
+        and (verdict := unreplied_request(run, key, e, end, gave_up_on)) is not None
     ]
-    # 3. Every upload a POS sent (501) is acknowledged or refused at that POS, unless that
-    # POS gave up: a second POS uploading the receipt is owed its own answer.
+    # 3. Every upload a POS sent (501) is acknowledged or refused at that POS (a second POS
+    # uploading the receipt is owed its own answer), unless that POS gave up and the
+    # network (or a crash) could have lost it: not if it reached the cloud and the cloud
+    # answered it nothing since, and did not crash or restart since.
     uploads = first_of(
         ((e.receipt, e.frm), e)
         for e in messages(run, "send", "purchase-upload")
@@ -224,15 +288,10 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     answers = messages(run, "recv", "upload-ack", "error-reply")
     settled = {(e.receipt, e.to) for e in answers if e.frm == CLOUD and is_pos(e.to)}
     unsettled = [
-        Verdict(
-            NO_DELIVERY_LOST,
-            receipt,
-            (pos, CLOUD),
-            (e.t, end),
-            (f"upload of {receipt}", f"at {pos}"),
-        )
+        verdict
         for (receipt, pos), e in uploads.items()
-        if (receipt, pos) not in settled and not gave_up_on(pos, receipt, "purchase-upload")
+        if (receipt, pos) not in settled
+        and (verdict := unsettled_upload(run, (receipt, pos), e, end, gave_up_on)) is not None
     ]
     # 4. Every subscription the cloud received is acknowledged or refused.
     subscribing = first_of((e.frm, e) for e in messages(run, "recv", "subscribe") if e.to == CLOUD)

@@ -44,6 +44,7 @@ from tests.actors.test_sink import _alike_ids
 from tests.planted.answer_forgiving_ledger import AnswerForgivingLedger
 from tests.planted.dual_sent_at_delivered import DualSentAtDelivered
 from tests.planted.eager_records import EagerRecords
+from tests.planted.give_up_excuses_all import GiveUpExcusesAll
 from tests.planted.merchant_blind_receipts import MerchantBlindReceipts
 from tests.planted.receipt_settled_ledger import ReceiptSettledLedger
 from tests.planted.refusal_blind_ledger import RefusalBlindLedger
@@ -53,6 +54,7 @@ from tests.scenarios import report_spec
 from tests.scenarios.promise_runs import (
     ACKED,
     CLOUD,
+    GAVE_UP,
     PHONES,
     PUSH_TIMEOUT,
     REPLIES,
@@ -72,9 +74,9 @@ GENERATED = settings(
 
 
 def on_runs(test: Callable[[list[Event]], None]) -> Callable[..., None]:
-    """``test`` on the generated runs, and always on the three hand-written ones (each
+    """``test`` on the generated runs, and always on the four hand-written ones (each
     covers promises the generator reaches only now and then)."""
-    for run_ in (ACKED, REPLIES, SHARP):
+    for run_ in (ACKED, REPLIES, SHARP, GAVE_UP):
         test = example(run_)(test)
     return GENERATED(given(RUNS)(test))
 
@@ -284,6 +286,23 @@ def test_the_replies_run_breaks_and_keeps_the_promises_it_is_meant_to() -> None:
     assert verdicts(judged) == verdicts(_judged_by_name(REPLIES))
     acked = spec.judge(spec_events(ACKED), PUSH_TIMEOUT, float(len(ACKED)))
     assert [(v.receipt, v.hints[1]) for v in acked.lost] == [("m1/R2", "sent it at t=6.000")]
+
+
+def test_a_give_up_excuses_only_what_the_network_or_a_crash_could_have_lost() -> None:
+    # not vacuous: each sender gave up; those whose message reached the cloud and got no
+    # answer, with no crash of the cloud after it, are lost (the cloud's silence is no
+    # network's fault); planted: tests/planted/give_up_excuses_all.py
+    judged = spec.judge(spec_events(GAVE_UP), PUSH_TIMEOUT, float(len(GAVE_UP)))
+    assert [(v.receipt, v.actors, v.hints[-1]) for v in judged.lost] == [
+        ("m1/R1", ("phone:A", CLOUD), "the cloud received it at t=14.000 and sent none"),
+        ("m1/R2", ("phone:C", CLOUD), "the cloud received it at t=21.000 and sent none"),
+        ("m1/R1", ("pos:m1-a", CLOUD), "the cloud received it at t=6.000 and sent no answer"),
+        ("m2/R1", ("pos:m2-a", CLOUD), "the cloud received it at t=11.000 and sent no answer"),
+    ]
+    assert (judged.lost_checked, judged.withheld) == (6, 1)
+    assert disagreement(GAVE_UP) is None
+    why = disagreement(GAVE_UP, GiveUpExcusesAll)
+    assert why is not None and "'pos:m1-a'" in why and "'phone:A'" in why
 
 
 def test_a_refused_request_judged_lost_is_told_apart() -> None:
