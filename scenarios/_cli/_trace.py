@@ -44,7 +44,8 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "check",
         help="check every protocol invariant over a trace",
         description="Check every protocol invariant (binding, mismatch dual-send, timeout "
-        "push, no delivery lost, no duplicate shown, privacy) over a trace written by "
+        "push, no delivery lost, no duplicate shown, privacy, refusal justified) over a trace "
+        "written by "
         "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
         "2 if the trace cannot be read or is incomplete (its writer stopped at a bound, or a "
         "run's trace names fewer receipts than its header's purchases). An incomplete trace "

@@ -108,11 +108,13 @@ class ExploreWorld:
         )
 
     def settings(self) -> dict[str, object]:
-        """The trace header's settings: what ``assocsim check`` judges against."""
+        """The trace header's settings: what ``assocsim check`` judges against (its cloud
+        keeps its store across a crash: ``refusal-justified`` judges after one)."""
         return {
             "cloud": {
                 "push_timeout": self.push_timeout,
                 "mismatch_policy": str(self.mismatch_policy),
+                "store": "kept",
             }
         }
 

@@ -2,7 +2,7 @@
 
 A trace (see ``docs/trace-format.md``) is the history of a run as seen by every actor and
 by the simulated network. :class:`TraceChecker` reads it once, in order, keeping a few
-facts per receipt, and judges six invariants, each a class below whose docstring cites
+facts per receipt, and judges seven invariants, each a class below whose docstring cites
 the patent step it guards:
 
 =====================  ========  ==========================================================
@@ -14,6 +14,7 @@ invariant              kind      what must hold
 ``no-delivery-lost``   liveness  at the end: every owed delivery shown, every request replied
 ``no-duplicate-shown`` safety    a user sees a receipt's associated products once
 ``privacy``            safety    products reach only the POS-named phone or the buyer
+``refusal-justified``  safety    steps 502/505/508: each refusal justified by the trace
 =====================  ========  ==========================================================
 
 Safety invariants are judged over the whole trace (a violation names the events that
@@ -45,6 +46,7 @@ Use :func:`check_trace` on parsed JSON records, :func:`check_events` on live
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import operator
@@ -292,6 +294,7 @@ class _Upload(NamedTuple):
 class _Config:
     push_timeout: float | None
     policy: str | None  # "dual-send" | "reject" | None (unknown)
+    store_kept: bool = False  # the cloud's store is known to survive its crashes (sqlite)
 
 
 class _Facts:
@@ -307,6 +310,12 @@ class _Facts:
         self.bound: dict[str, _Binding] = {}
         self.noticed_by: dict[str, tuple[str, ...]] = {}  # receipt -> phones noticed
         self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
+        # The message whose step the cloud's sends now belong to, (its sender, its type):
+        # set by its recv at the cloud, kept over the cloud's own sends, faults on them and
+        # notes, None after any other event (a timer, a crash, another's event: a step of
+        # no message, or one the trace does not show whole). Not a fact of the history:
+        # each step of the cloud begins with an event that sets it anew.
+        self.step: tuple[str, str] | None = None
 
     def named(self, receipt: str | None) -> str | None:
         binding = self.bound.get(receipt) if receipt is not None else None
@@ -319,6 +328,10 @@ class _Facts:
         if receipt is not None:
             self.receipts.add(receipt)
         kind, typ = ev.kind, ev.type
+        if kind == "recv" and ev.to == CLOUD:
+            self.step = (ev.frm, typ)
+        elif ev.frm != CLOUD or kind not in _STEP_EVENTS:
+            self.step = None
         if kind == "note":
             self.ledger.note(ev.frm, typ, receipt, ev.t, ev.detail)
             return
@@ -767,6 +780,113 @@ class Privacy(Invariant):
         )
 
 
+_STEP_EVENTS = frozenset({"send", "send-failed", "drop", "dup", "delay", "note"})
+# What the cloud handles (protocol/_machines/_cloud.py, CloudMachine.handle): a message of
+# these types received is never unexpected, and (typed, validated) never invalid.
+_CLOUD_ACCEPTS = frozenset(
+    {
+        "purchase-upload",
+        "association-request",
+        "subscribe",
+        "push-ack",
+        "promotion-update",
+        "error-reply",
+    }
+)
+
+
+class RefusalJustified(Invariant):
+    """Steps 502, 504/505 and 508: the cloud refuses only what it must.
+
+    Every ``error-reply`` the cloud sends is justified by what the trace shows before it:
+    ``unknown-receipt`` only for a receipt the cloud never acknowledged an upload of
+    (step 502 stores what it acknowledges); ``conflicting-upload`` only after an upload of
+    that receipt with other content was acknowledged (a repeated upload is acknowledged
+    again); ``not-subscribed`` only to a phone the cloud never sent a ``subscribe-ack``;
+    ``identifier-mismatch`` only to a requester that is not the phone the acknowledged
+    upload names (step 505 said "not equal"; whether the policy allows refusing is
+    ``mismatch-dual-send``'s); ``invalid-message`` and ``unexpected-message`` never in the
+    step of a message the cloud handles (a ``recv`` at the cloud is typed and valid: the
+    wire's own refusals are not the cloud's sends, and no trace shows them).
+
+    After a crash or restart of a cloud whose store is not known to keep what it stored
+    (``cloud.store`` ``"sqlite"``, or ``"auto"`` with a ``[[crash]]`` of the cloud), the
+    refusals that depend on the store (all but the last two) are not judged: a cloud on
+    ``memory`` restarts empty. Not judged either: ``forged-identifier`` (the refusal does
+    not name the message's claimed phone), and a refusal in a step the trace does not show
+    whole (another process's event between, in a merged field trial).
+    """
+
+    name = "refusal-justified"
+    kind = "safety"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._forgot = False  # the cloud came back on a store that may have forgotten
+
+    def observe(self, ev: TraceRecord) -> None:
+        kind = ev.kind
+        if ev.frm != CLOUD:
+            return
+        if kind == "send" and ev.type == "error-reply":
+            self._judge(ev, ev.msg.get("code"))
+        elif kind in {"crash", "restart"} and not self.config.store_kept:
+            self._forgot = True
+
+    def _judge(self, ev: TraceRecord, code: object) -> None:
+        facts, receipt, to = self.facts, ev.receipt, ev.to
+        why: str | None = None
+        if code in ("invalid-message", "unexpected-message"):
+            step = facts.step
+            if step is None or step[0] != to:
+                return  # not the step of a message from the refused party, as far as shown
+            self.checked += 1
+            if step[1] in _CLOUD_ACCEPTS:
+                why = f"a {step[1]} it handles (received typed and valid)"
+        elif code in _STORED_REFUSALS:
+            if self._forgot:
+                return
+            self.checked += 1
+            why = self._unjustified_by_store(str(code), receipt, to)
+        if why is not None:
+            self.violate(
+                receipt,
+                (CLOUD, to),
+                (ev.t,),
+                f"the cloud refused {to} with {code!r} for {why}",
+                once=(receipt, to, code),
+            )
+
+    def _unjustified_by_store(self, code: str, receipt: str | None, to: str) -> str | None:
+        facts = self.facts
+        binding = facts.bound.get(receipt) if receipt is not None else None
+        if code == "unknown-receipt":
+            if binding is not None:
+                return f"{receipt}, whose upload it acknowledged at t={binding.t:.3f}"
+        elif code == "conflicting-upload":
+            upload = facts.last_upload.get((receipt, to)) if receipt is not None else None
+            if binding is None:
+                return f"{receipt}, of which it acknowledged no upload"
+            if upload is not None and upload.digest == binding.digest:
+                return f"{receipt}, the very upload it acknowledged at t={binding.t:.3f}"
+        elif code == "not-subscribed":
+            phone = phone_of(to)
+            subscribed = None if phone is None else facts.ledger.subscribed_at(phone)
+            if subscribed is not None:
+                what = receipt or "a request"
+                return f"{what}, having acknowledged its subscription at t={subscribed:.3f}"
+        elif code == "identifier-mismatch":
+            if binding is None:
+                return f"{receipt}, of which it acknowledged no upload (nothing to mismatch)"
+            if phone_of(to) == binding.phone:
+                return f"{receipt}, though {to} is the phone its upload names"
+        return None
+
+
+_STORED_REFUSALS = frozenset(
+    {"unknown-receipt", "conflicting-upload", "not-subscribed", "identifier-mismatch"}
+)
+
 _INVARIANT_CLASSES: tuple[type[Invariant], ...] = (
     Binding,
     MismatchDualSend,
@@ -774,6 +894,7 @@ _INVARIANT_CLASSES: tuple[type[Invariant], ...] = (
     NoDeliveryLost,
     NoDuplicateShown,
     Privacy,
+    RefusalJustified,
 )
 
 INVARIANTS: dict[str, Kind] = {cls.name: cls.kind for cls in _INVARIANT_CLASSES}
@@ -843,6 +964,14 @@ def _config(settings: Settings) -> tuple[_Config, tuple[str, ...]]:
     cloud = cloud if isinstance(cloud, Mapping) else {}
     timeout = cloud.get("push_timeout")
     policy = cloud.get("mismatch_policy")
+    store = cloud.get("store")
+    crashes = settings.get("crash")
+    crashes_cloud = isinstance(crashes, Sequence) and any(
+        isinstance(c, Mapping) and fnmatch.fnmatchcase(CLOUD, str(c.get("actor"))) for c in crashes
+    )
+    # as the simulator picks it (scenarios/_sim/_runner.py), or "kept" (the explorer's
+    # world: its cloud keeps its store); unknown: not kept
+    store_kept = store in {"sqlite", "kept"} or (store == "auto" and crashes_cloud)
     skipped: list[str] = []
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         timeout = None
@@ -850,7 +979,7 @@ def _config(settings: Settings) -> tuple[_Config, tuple[str, ...]]:
     if policy not in ("dual-send", "reject"):
         policy = None
         skipped.append("the mismatch policy: the settings have no cloud.mismatch_policy")
-    return _Config(None if timeout is None else float(timeout), policy), tuple(skipped)
+    return _Config(None if timeout is None else float(timeout), policy, store_kept), tuple(skipped)
 
 
 class TraceChecker:
@@ -1158,7 +1287,7 @@ MonitorState = tuple[Hashable, ...]
 _ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
 # not a fact: the ledger (its facts are cells of their own), the end's judgement (None
 # until the result), the ledger's code and settings, an invariant's links and counter
-_FACTS_SKIP = frozenset({"ledger", "judgement"})
+_FACTS_SKIP = frozenset({"ledger", "judgement", "step"})
 # (and where its records' groups start, and a new record's blank slots: settings)
 _LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv", "_pairs_at", "_tail"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})

@@ -373,8 +373,12 @@ def test_reject_policy_wants_the_identifier_mismatch_refusal() -> None:
     bad = mismatch("reject")
     bad.at(60).refuse(A, "R1", bad.request(A, "R1"), "unknown-receipt")
     bad.at(610).push("R1", B)
-    (violation,) = only(result_of(bad), "mismatch-dual-send")
+    result = result_of(bad)
+    (violation,) = result.by_invariant("mismatch-dual-send")
     assert "'unknown-receipt', not 'identifier-mismatch'" in violation.detail
+    # and an acknowledged receipt is not unknown (tests/scenarios/test_refusal_justified.py)
+    (unknown,) = result.by_invariant("refusal-justified")
+    assert len(result.violations) == 2 and "whose upload it acknowledged" in unknown.detail
 
 
 def test_a_dual_send_without_any_mismatch_is_a_violation() -> None:
@@ -660,8 +664,14 @@ def test_check_cli_passes_a_real_trace(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert out.startswith(f"trace {trace}: scenario wrong-ids, seed 11\nevents read")
     assert out.endswith("\nno violations\n")
+    refusals = "refusal-justified"  # wrong-ids' cloud refuses nothing: quickstart's does
     for name, kind in INVARIANTS.items():
-        assert re.search(rf"^{name} +{kind} +[1-9][0-9]* +0$", out, re.MULTILINE), name
+        if name != refusals:
+            assert re.search(rf"^{name} +{kind} +[1-9][0-9]* +0$", out, re.MULTILINE), name
+    assert re.search(rf"^{refusals} +safety +0 +0$", out, re.MULTILINE)
+    quickstart = check_text(builtin_trace("quickstart"))
+    (judged,) = [s for s in quickstart.invariants if s.name == refusals]
+    assert quickstart.ok and judged.checked > 0
 
 
 def test_check_cli_reports_violations_one_per_line_and_exits_1(
