@@ -800,9 +800,11 @@ class RefusalJustified(Invariant):
 
     Every ``error-reply`` the cloud sends is justified by what the trace shows before it:
     ``unknown-receipt`` only for a receipt the cloud never acknowledged an upload of
-    (step 502 stores what it acknowledges); ``conflicting-upload`` only after an upload of
-    that receipt with other content was acknowledged (a repeated upload is acknowledged
-    again); ``not-subscribed`` only to a phone the cloud never sent a ``subscribe-ack``;
+    (step 502 stores what it acknowledges), or to a phone neither named by its upload nor
+    handed its receipt notice (privacy: such a phone may not learn it exists);
+    ``conflicting-upload`` only after an upload of that receipt with other content was
+    acknowledged (a repeated upload is acknowledged again); ``not-subscribed`` only to a
+    phone the cloud never sent a ``subscribe-ack``;
     ``identifier-mismatch`` only to a requester that is not the phone the acknowledged
     upload names (step 505 said "not equal"; whether the policy allows refusing is
     ``mismatch-dual-send``'s); ``invalid-message`` and ``unexpected-message`` never in the
@@ -861,7 +863,13 @@ class RefusalJustified(Invariant):
         facts = self.facts
         binding = facts.bound.get(receipt) if receipt is not None else None
         if code == "unknown-receipt":
-            if binding is not None:
+            # A phone neither named nor handed the receipt may not learn it exists: the
+            # field cloud's gatekeeper refuses it so (privacy's rule, protocol/_machines/_auth.py).
+            if binding is not None and (
+                to == f"{_PHONE}{binding.phone}"
+                or to in facts.noticed_by.get(receipt or "", ())
+                or not to.startswith(_PHONE)
+            ):
                 return f"{receipt}, whose upload it acknowledged at t={binding.t:.3f}"
         elif code == "conflicting-upload":
             upload = facts.last_upload.get((receipt, to)) if receipt is not None else None

@@ -102,6 +102,28 @@ def test_unknown_receipt_only_for_a_receipt_never_acknowledged() -> None:
     assert "whose upload it acknowledged at t=0.000" in violation.detail
 
 
+def test_unknown_receipt_to_a_phone_never_handed_it_is_privacy() -> None:
+    # The field cloud's gatekeeper refuses a phone neither named nor handed the receipt as
+    # if it were unknown (protocol/_machines/_auth.py): it may not learn the receipt exists
+    # (tests/scenarios/test_serve.py's snoop). Handed the notice, the phone may be answered.
+    good = TraceBuilder()
+    good.subscribe(A)
+    good.subscribe(B)
+    good.upload("R1", A)
+    good.at(30).refuse(B, "R1", good.request(B, "R1"), "unknown-receipt")
+    good.at(610).push("R1", A)
+    assert result_of(good).ok, result_of(good).format_text()
+    bad = TraceBuilder()
+    bad.subscribe(A)
+    bad.subscribe(B)
+    bad.upload("R1", A)
+    bad.notice("R1", B)  # B was handed the receipt (the buyer's own phone)
+    bad.at(30).refuse(B, "R1", bad.request(B, "R1"), "unknown-receipt")
+    bad.at(610).push("R1", A)
+    (violation,) = only(result_of(bad), REFUSAL)
+    assert "whose upload it acknowledged at t=0.000" in violation.detail
+
+
 def _crashed_then_unknown(store: str | None) -> TraceBuilder:
     b = TraceBuilder()
     if store is not None:
