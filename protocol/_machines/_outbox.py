@@ -126,7 +126,10 @@ class Outbox:
                 f"no answer to {message_type(message)} for {waiting.send.to} "
                 f"after {waiting.attempts} sends"
             )
-            note = Note(OutboxNote.GAVE_UP, receipt, None, detail)
+            # the merchant too: a receipt id is unique within its merchant only, and a
+            # phone's or the cloud's address does not name one (a POS's does)
+            merchant: str | None = getattr(message, "merchant_id", None)
+            note = Note(OutboxNote.GAVE_UP, receipt, None, detail, merchant)
             return ResendResult(Effects(notes=(note,)), gave_up=True)
         waiting.attempts += 1
         timer = Timer(now + self.policy.delay(waiting.attempts), Resend(key))
