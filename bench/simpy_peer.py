@@ -222,17 +222,17 @@ c62534c and its parent alternated before / after / after / before): like for lik
 1.06x / 1.17x / 1.13x / 1.03x, as shipped 0.99x / 1.01x / 0.95x / 0.95x, the bare world
 0.93x / 0.96x / 0.93x / 1.01x and the floor 0.80x / 0.93x / 0.79x / 0.83x of SimPy under the
 run's policy; CPU times 20-60 % above a quiet machine's: a 1-2 % change is within that
-noise. The collector's own CPU seconds in ``--child 10000`` runs (after /
-before in each of three pairs, run in turn) 0.242 / 0.294, 0.166 / 0.217, 0.163 / 0.231 s, peak RSS the same
-(115.9-116.1 MB). The sweep of c62534c (``--purchases '' --scale
+noise. The collector's own CPU seconds in ``--child 10000`` runs (after / before in each
+of three pairs, run in turn) 0.242 / 0.294, 0.166 / 0.217, 0.163 / 0.231 s, peak RSS the
+same (115.9-116.1 MB). The sweep of c62534c (``--purchases '' --scale
 10000,100000,1000000``, 44 min wall for 1M): 384 / 416 / 517 us of CPU per purchase
 (1.00x / 1.08x / 1.35x: not flat), ``generate_workload`` alone 21.6 / 21.9 / 32.3 us (1.50x
 at 1M for the same deterministic work: the 1M point's CPU time stretched by the load, not
 only the run's growth), the collector 5 / 4 / 4 %, peak RSS 113 / 463 / 3,834 MiB,
 5.14 / 4.18 / 3.95 kB per purchase.
 
-Scaling (not re-run since 2026-12-06: the loaded machine could not finish 1M in a
-session): 183 / 200 / 219 us of CPU per purchase at 10k / 100k / 1M (1.19x), and 206 / 222
+Scaling as measured on 2026-12-06 (a quieter machine; the loaded sweep above is the newer):
+183 / 200 / 219 us of CPU per purchase at 10k / 100k / 1M (1.19x), and 206 / 222
 / 236 us (1.15x) in a second run: flat within 1.20x in both, a thin margin; the collector
 5 / 4 / 4 % of it; ``generate_workload`` 12.2 / 12.1 / 12.8 us. What still grows is a heap
 of 4 GB whose tables are probed at random. Retiring a receipt's facts once its promises are
