@@ -13,23 +13,14 @@ header-only trace is all clear again."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from scenarios._cli._main import main
 from scenarios._trace import _reader
 from tests.planted.planless_check import never_cut
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
+from tests.scenarios.cli_runs import run_main as _main
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ receipt), and find exits 0. Against the planted find that lists receipts only
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
@@ -17,20 +15,13 @@ import pytest
 
 from scenarios import check_trace_file
 from scenarios._cli import _trace as cli_trace
-from scenarios._cli._main import main
 from scenarios._trace._find import NO_RECEIPT, FindOptions, find_receipts
 from tests.planted.deaf_to_one_phone import IGNORED_PHONE
 from tests.planted.receipts_only_find import receipts_only
+from tests.scenarios.cli_runs import run_main as _main
 
 CLOUD = "tests.planted.deaf_to_one_phone:deaf_to_one_phone"
 UNANSWERED = f"the cloud received the subscription of phone:{IGNORED_PHONE} at t="
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -10,26 +10,17 @@ the set without the POS is all clear again."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import pytest
 
 from scenarios import TraceError, merge_traces
-from scenarios._cli._main import main
 from scenarios._trace import _reader
 from tests.planted.trusting_merge import trust
+from tests.scenarios.cli_runs import run_main as _main
 
 PROCESSES = {"cloud": "cloud", "pos": "pos:", "phones": "phone:"}  # whose actors' names start so
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _actor(record: dict[str, object]) -> object:

@@ -7,7 +7,6 @@ against ``--jobs 1`` and against a local Dask cluster.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -37,6 +36,7 @@ from scenarios import (
 )
 from scenarios._cli._main import main
 from scenarios._sweep._run import MAX_RUNS
+from tests.scenarios.cli_runs import run_main as _main
 
 SMALL = """\
 description = "a small world for sweep tests"
@@ -64,13 +64,6 @@ class Swept:
     def read(self, name: str) -> list[dict[str, str]]:
         with (self.out / name).open(encoding="utf-8", newline="") as stream:
             return list(csv.DictReader(stream))
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

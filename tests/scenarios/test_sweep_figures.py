@@ -9,9 +9,7 @@ report`` says when it draws; ``docs/sweeps.md`` lists exactly the columns writte
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import math
 import re
@@ -22,7 +20,6 @@ import attrs
 import pytest
 
 from scenarios import Report
-from scenarios._cli._main import main
 from scenarios._sweep import _plots
 from scenarios._sweep._plots import (
     SweepData,
@@ -33,6 +30,7 @@ from scenarios._sweep._plots import (
     sweep_panels,
 )
 from tests.planted.sweep_panels import zero_everywhere
+from tests.scenarios.cli_runs import run_main as _main
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = """\
@@ -47,13 +45,6 @@ ask_delay = ["10s", "15m"]
 """
 KNOB = "network.loss"
 FIGURES = [f.name for f in attrs.fields(Report) if f.name not in ("scenario", "seed")]
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @attrs.frozen

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import io
 import json
 import os
 import subprocess
@@ -23,9 +22,9 @@ import distributed
 import pytest
 
 from scenarios import ScenarioError
-from scenarios._cli._main import main
 from scenarios._sweep import _cluster
 from tests.ports import restart_port
+from tests.scenarios.cli_runs import run_main as _main
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = """\
@@ -52,13 +51,6 @@ SCHEDULER = (
 )
 WORKER = ("--nthreads", "1", "--no-nanny", "--no-dashboard", "--death-timeout", "60")
 FILES = ("results.csv", "summary.csv", "latencies.csv")
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _free_port() -> int:
