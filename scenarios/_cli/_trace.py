@@ -16,15 +16,12 @@ import shlex
 from pathlib import Path
 from typing import IO, Any
 
-import attrs
-
 from actors import Observer
 from scenarios._sim._progress import Progress
-from scenarios._trace import _reader
 from scenarios._trace._checks import check_trace_files
 from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, write_diagram
 from scenarios._trace._find import DEFAULT, FindOptions, find_receipts
-from scenarios._trace._reader import TraceError, TraceReader
+from scenarios._trace._reader import TraceReader
 from scenarios._trace._replay import replay_trace, scenario_from_header
 
 from ._types import duration
@@ -164,11 +161,6 @@ def check_command(args: argparse.Namespace, out: IO[str]) -> int:
     traces (a field trial's processes) are checked merged by time."""
     paths: list[Path] = args.trace
     header, result = check_trace_files(paths)
-    cut = _reader.cut_run(header, result.receipts) if result.incomplete is None else None
-    if cut is not None:
-        if not result.violations:  # nothing to show: one line, exit 2, never all clear
-            raise TraceError(f"{paths[0]}: {cut}")
-        result = attrs.evolve(result, incomplete=f"{paths[0]}: {cut}")
     scenario, seed = header.get("scenario"), header.get("seed")
     # A field process's trace has no seed (nothing it did was drawn from one): say so.
     run = f"scenario {header.get('scenario', '?')}, " + (

@@ -69,6 +69,7 @@ from scenarios._sim._promises import (
     push_due_receipt,
 )
 
+from . import _reader
 from ._reader import (
     MESSAGE_EVENTS,
     TraceError,
@@ -1430,15 +1431,26 @@ def check_trace_file(path: str | Path) -> CheckResult:
 
 def check_trace_files(paths: Sequence[str | Path]) -> tuple[dict[str, Any], CheckResult]:
     """The header and the check of one trace file, or of several (a field trial's
-    processes) merged by time (:func:`~scenarios.merge_traces`); :class:`TraceError`."""
+    processes) merged by time (:func:`~scenarios.merge_traces`); :class:`TraceError`.
+
+    A run's trace that names fewer receipts than its run planned is cut short
+    (:func:`~scenarios._trace._reader.cut_run`): :class:`TraceError`, or its violations
+    marked ``incomplete``, as a trace cut at its writer's bound."""
     if len(paths) == 1:
-        return _check_file(Path(paths[0]))
-    header, records = merge_traces([Path(path) for path in paths])
-    checker = TraceChecker()
-    checker.feed_header(header)
-    for line, record in enumerate(records, 2):
-        checker.feed(record, line)
-    return header, checker.result()
+        header, result = _check_file(Path(paths[0]))
+    else:
+        header, records = merge_traces([Path(path) for path in paths])
+        checker = TraceChecker()
+        checker.feed_header(header)
+        for line, record in enumerate(records, 2):
+            checker.feed(record, line)
+        result = checker.result()
+    cut = _reader.cut_run(header, result.receipts) if result.incomplete is None else None
+    if cut is None:
+        return header, result
+    if not result.violations:  # nothing to show: one line, exit 2, never all clear
+        raise TraceError(f"{paths[0]}: {cut}")
+    return header, attrs.evolve(result, incomplete=f"{paths[0]}: {cut}")
 
 
 def _check_file(path: Path) -> tuple[dict[str, Any], CheckResult]:

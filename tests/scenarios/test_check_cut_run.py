@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from scenarios._trace import _reader
+from scenarios._trace._checks import check_trace_files
+from scenarios._trace._reader import TraceError
 from tests.planted.planless_check import never_cut
 from tests.scenarios.cli_runs import run_main as _main
 
@@ -62,6 +64,17 @@ def test_a_trace_cut_before_its_first_purchase_is_incomplete(
         assert (code, out) == (2, ""), out
         assert err.count("\n") == 1
         assert f"{trace}: the trace names 0 of the 120 receipts its run rang up" in err
+
+
+def test_the_python_api_tells_a_cut_run_too(whole: Path, tmp_path: Path) -> None:
+    # check_trace_files (what a user's script calls) judges as assocsim check does: the
+    # comparison once lived in the command alone, and the API said all clear
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", 1)
+    with pytest.raises(TraceError, match="the trace names 0 of the 120 receipts"):
+        check_trace_files([trace])
+    lines = len(whole.read_text(encoding="utf-8").splitlines())
+    _, result = check_trace_files([_first_lines(whole, tmp_path / "mid.jsonl", lines // 3)])
+    assert not result.ok and result.incomplete is not None
 
 
 def test_a_trace_cut_mid_run_lists_its_violations_as_incomplete(
