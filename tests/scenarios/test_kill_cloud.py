@@ -37,7 +37,7 @@ is one transaction (f48b940), none. The simulator's crashes inside a step reach 
 ``tests/scenarios/test_kill_cloud_can_fail.py`` runs it against a planted cloud that
 acknowledges before committing (``KillPlan.cloud_module``): two kills lose uploads there. The
 test's number of rounds is ``ASSOCSIM_KILL_ROUNDS`` (default 5; 50 under
-``HYPOTHESIS_PROFILE=long``), its seed ``ASSOCSIM_KILL_SEED``; ``pytest -s`` prints the
+``HYPOTHESIS_PROFILE=long``), its seed ``ASSOCSIM_KILL_SEED``; ``pytest -n 0 -s`` prints the
 counts.
 """
 
@@ -109,6 +109,8 @@ class KillPlan:
     # The module the cloud runs as (python -m MODULE serve cloud ...): a planted cloud's
     # to show that the trial can fail (tests/scenarios/test_kill_cloud_can_fail.py).
     cloud_module: str = "scenarios"
+    # Seconds without progress before the run is judged (see :meth:`_KillRun.settle`).
+    stalled: float = STALLED
 
     @property
     def stream_seconds(self) -> float:
@@ -490,7 +492,7 @@ class _KillRun:
         """Wait until each upload in ``seen`` is shown at its named phone, or the store has
         had no push left to send or re-send for ``QUIET`` seconds, or nothing has moved
         (no receipt newly shown, the same number of pushes left in the store) for
-        ``STALLED`` seconds: the count then names what was never shown. (A cloud that
+        ``plan.stalled`` seconds: the count then names what was never shown. (A cloud that
         keeps pushes it never sends used to end the run in an assertion without counts
         after ``4 * WAIT`` seconds.)"""
         due = {(self.named[r], r) for r in seen}
@@ -509,7 +511,7 @@ class _KillRun:
                 quiet_since = now
             if (len(times), left) != last:
                 last, moved_at = (len(times), left), now
-            return now - quiet_since >= QUIET or now - moved_at >= STALLED
+            return now - quiet_since >= QUIET or now - moved_at >= self.plan.stalled
 
         self.trial.wait_until("every push shown or none left to send", settled, 4 * WAIT)
         return shown
@@ -574,7 +576,7 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_upload(tmp_path: Path) -
     print(counts.format(), flush=True)
     assert counts.acknowledged == counts.purchases  # the POS exits only then
     if not counts.ok:
-        again = f"{ROUNDS_ENV}={plan.rounds} {SEED_ENV}={plan.seed} pytest -s {__file__}"
+        again = f"{ROUNDS_ENV}={plan.rounds} {SEED_ENV}={plan.seed} pytest -n 0 -s {__file__}"
         pytest.fail(
             f"{counts.format()}\n{counts.details()}\n"
             f"again (the moments are random, the outcome may differ): {again}",
