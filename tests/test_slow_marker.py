@@ -28,10 +28,10 @@ def test_slow_marks_files_and_test_prefixes_and_names_the_stale_ones() -> None:
 
 def test_every_slow_name_matches_a_collected_test() -> None:
     files = {name.split("::")[0] for name in SLOW}
+    # One process (-n 0): the listing is all it needs, not the workers of addopts' -n auto.
+    command = [sys.executable, "-m", "pytest", "-n", "0", "--collect-only", "-q", "-m", "slow"]
     done = subprocess.run(
-        # One process (-n 0): the listing is all it needs, not the workers of addopts' -n auto.
-        [sys.executable, "-m", "pytest", "-n", "0", "--collect-only", "-q", "-m", "slow"]
-        + sorted(files),
+        [*command, *sorted(files)],
         capture_output=True,
         text=True,
         cwd=ROOT,
