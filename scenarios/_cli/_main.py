@@ -33,7 +33,7 @@ from scenarios._sim._runner import RunResult, run_scenario
 from scenarios._sweep._cluster import connect_cluster
 from scenarios._sweep._html import write_html_report
 from scenarios._sweep._plots import write_run_plots, write_sweep_plots
-from scenarios._sweep._run import parse_vary, plan_sweep, run_sweep
+from scenarios._sweep._run import cloud_factory, parse_vary, plan_sweep, run_sweep
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._replay import DeterminismResult, check_determinism
 
@@ -137,7 +137,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario at every combination of the --vary values, each for "
         "--seeds seeds (the scenario's seed, +1, ...), over --jobs processes; write "
         "results.csv, summary.csv, latencies.csv and sweep.json into --out, and the plots "
-        "if matplotlib is installed.",
+        "if matplotlib is installed. Every run is judged by every invariant of assocsim "
+        "check (as run --check); if any run broke a promise, lost deliveries included, "
+        "the files are still written, a line per such point goes to stderr and the exit "
+        "status is 1.",
     )
     sweep.add_argument("scenario", metavar="NAME_OR_PATH", help="built-in scenario name or file")
     sweep.add_argument(
@@ -173,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="tcp://HOST:PORT",
         help="run the sweep on the Dask cluster of this scheduler (needs the cluster extra; "
         "its workers need assocsim installed) instead of --jobs local processes",
+    )
+    sweep.add_argument(
+        "--cloud",
+        metavar="MODULE:FACTORY",
+        help="run every run with a variant of the protocol, as run --cloud does (MODULE "
+        "importable from the current directory or PYTHONPATH, by every worker too)",
     )
     report = commands.add_parser(
         "report",
@@ -348,6 +357,8 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     out_dir: Path = args.out if args.out is not None else Path(f"sweep-{name}")
     if args.scheduler is not None and args.jobs is not None:
         raise ScenarioError("--jobs and --scheduler: give one (the cluster sets the workers)")
+    if args.cloud is not None:  # a bad one is told before anything runs (or connects)
+        cloud_factory(args.cloud)
     jobs: int = args.jobs if args.jobs is not None else _cores()
     progress: SweepProgress = (
         SweepBar(sys.stderr) if sys.stderr.isatty() else SweepLines(sys.stderr)
@@ -362,13 +373,26 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
             executor, jobs = cluster.executor, cluster.threads
             where = f"{jobs} threads on {cluster.address}"
         result = run_sweep(
-            run, vary, args.seeds, jobs, out_dir, progress=progress, executor=executor
+            run,
+            vary,
+            args.seeds,
+            jobs,
+            out_dir,
+            progress=progress,
+            executor=executor,
+            cloud=args.cloud,
         )
     runs = len(result.rows)
     out.write(
         f"sweep {name}: {len(result.points)} points x {len(result.seeds)} seeds = {runs} runs "
         f"in {result.wall_time:.1f} s ({runs / max(result.wall_time, 1e-9):.1f} runs/s, "
         f"{where})\n"
+    )
+    broken = result.broken_promises()
+    failed = sum(1 for row in result.rows if row.violations)
+    out.write(
+        f"promises:  every invariant of assocsim check judged in every run: "
+        f"{f'{failed} of {runs} runs broke promises' if failed else 'none broken'}\n"
     )
     results, summary, latencies, sweep_json = result.files
     out.write(
@@ -393,7 +417,14 @@ def _sweep(args: argparse.Namespace, out: IO[str]) -> int:
     out.write(f"an HTML page of it all: assocsim report {out_dir}\n")
     out.write(f"total:     {time.perf_counter() - started:.1f} s of wall time\n")
     _warn(result.idle_faults())
-    return 0
+    for line in broken:
+        sys.stderr.write(f"assocsim: {line}\n")
+    if broken:
+        sys.stderr.write(
+            "assocsim: see results.csv's violations and broken columns; re-run a row with "
+            "assocsim run ... --check to see each violation\n"
+        )
+    return 1 if broken else 0
 
 
 def _report(args: argparse.Namespace, out: IO[str]) -> int:

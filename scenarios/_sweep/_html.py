@@ -47,11 +47,12 @@ _MAIN = (
     "deliveries_per_purchase",
     "lost",
     "duplicates",
+    "violations",
     "latency_p50",
     "latency_p95",
     "latency_max",
 )
-_MUST_BE_ZERO = ("lost", "duplicates")
+_MUST_BE_ZERO = ("lost", "duplicates", "violations")
 _MAX_RUN_ROWS = 2000
 _DURATIONS = frozenset({"duration", "ask_delay", "cloud.push_timeout"})  # seconds in sweep.json
 
@@ -75,7 +76,8 @@ th small { display: block; font-weight: 400; color: #666; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.knob { font-weight: 600; white-space: nowrap; background: #fafbfc; }
 td .ci { display: block; color: #777; font-size: 11px; }
-td.bad { background: #fde8e8; color: #a00; font-weight: 600; }
+td.bad, p.bad { background: #fde8e8; color: #a00; font-weight: 600; }
+p.bad { border-color: #e8a0a0; }
 tbody tr:hover td { background: #f0f6ff; }
 td.cmd { white-space: nowrap; font-family: ui-monospace, Menlo, Consolas, monospace;
          font-size: 12px; }
@@ -172,6 +174,18 @@ def _summary_table(sweep: SweepData, figures: Sequence[str]) -> str:
     return _table(head, rows)
 
 
+def _cloud(sweep: SweepData) -> str | None:
+    """The variant cloud every run of the sweep ran (``--cloud``), or None."""
+    cloud = sweep.meta.get("cloud")
+    return cloud if isinstance(cloud, str) and cloud else None
+
+
+def _judged(sweep: SweepData) -> bool:
+    """Did the sweep judge its runs' promises (a sweep from before it did has no
+    ``violations`` column: its page must not read as all clear)?"""
+    return bool(sweep.results) and all("violations" in row for row in sweep.results)
+
+
 def _rerun(sweep: SweepData, row: Mapping[str, str]) -> str:
     overrides = row.get("overrides")
     if overrides is None:
@@ -182,13 +196,20 @@ def _rerun(sweep: SweepData, row: Mapping[str, str]) -> str:
     for assignment in sets:
         words += ["--set", assignment]
     words += ["--seed", row.get("seed", "N")]
+    cloud = row.get("cloud") or _cloud(sweep)
+    if cloud:
+        words += ["--cloud", cloud]
+    if "violations" in row:
+        words.append("--check")
     return shlex.join(words)
 
 
 def _runs_table(sweep: SweepData, figures: Sequence[str]) -> str:
+    broken = any("broken" in row for row in sweep.results)
     head = _header(
         [("point", ""), *((k, "") for k in sweep.knobs), ("seed", "")]
         + [(_label(f), _unit(f)) for f in figures]
+        + ([("promises broken", "invariant=violations")] if broken else [])
         + [("re-run this row", "")]
     )
     rows = []
@@ -200,6 +221,9 @@ def _runs_table(sweep: SweepData, figures: Sequence[str]) -> str:
             value = _number(row.get(name))
             bad = name in _MUST_BE_ZERO and value > 0
             cells.append(f'<td class="num{" bad" if bad else ""}">{_e(_format(name, value))}</td>')
+        if broken:
+            text = row.get("broken", "")
+            cells.append(f'<td class="cmd{" bad" if text else ""}">{_e(text)}</td>')
         cells.append(f'<td class="cmd">{_e(_rerun(sweep, row))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = len(sweep.results) - _MAX_RUN_ROWS
@@ -245,6 +269,9 @@ def _command(sweep: SweepData) -> str:
     for knob in sweep.knobs:
         words += ["--vary", f"{knob}={','.join(sweep.values[knob])}"]
     words += ["--seeds", str(sweep.seeds)]
+    cloud = _cloud(sweep)
+    if cloud is not None:
+        words += ["--cloud", cloud]
     if sweep.jobs is not None:
         words += ["--jobs", str(sweep.jobs)]
     words += ["--out", sweep.directory.name or str(sweep.directory)]
@@ -322,6 +349,48 @@ def _plots_section(sweep: SweepData, notify: Callable[[str], None] | None) -> st
     return "\n".join(parts)
 
 
+# ------------------------------------------------------------------ the verdict
+
+_JUDGED_TEXT = (
+    "Every run was judged by every invariant of <code>assocsim check</code> (as "
+    "<code>assocsim run --check</code> judges a run): <em>violations</em> counts the "
+    "promises a run broke (a check cut short counts one), <em>lost</em> and "
+    "<em>duplicates</em> are the deliveries among them; each is red when not zero."
+)
+_UNJUDGED_TEXT = (
+    "<strong>This sweep's promises were not judged</strong> (its results.csv has no "
+    "<em>violations</em> column: a sweep from before assocsim judged them), so no figure "
+    "here says that a promise was kept; <em>lost</em> and <em>duplicates</em> are red when "
+    "not zero."
+)
+
+
+def _verdict(sweep: SweepData) -> str:
+    """The page's first word on the promises: how many runs broke which, or that none
+    did, or that they were not judged."""
+    if not _judged(sweep):
+        return f'<p class="note bad">{_UNJUDGED_TEXT}</p>'
+    runs = sweep.results
+    broke = [row for row in runs if _number(row.get("violations")) != 0]
+    if not broke:
+        return (
+            f'<p class="lead">Promises: every invariant of <code>assocsim check</code> '
+            f"judged in every run; none broken in any of the {len(runs)} runs.</p>"
+        )
+    counts: dict[str, int] = {}
+    for row in broke:
+        for part in row.get("broken", "").split():
+            name, _, count = part.partition("=")
+            counts[name] = counts.get(name, 0) + (int(count) if count.isdigit() else 1)
+    order = sorted(counts.items(), key=lambda item: -item[1])
+    what = ", ".join(f"{name} {count}" for name, count in order) or "see results.csv"
+    return (
+        f'<p class="note bad">Promises broken: {len(broke)} of {len(runs)} runs broke '
+        f"promises ({_e(what)} violations); the runs table names each run's, and its "
+        "re-run command lists every violation.</p>"
+    )
+
+
 # ------------------------------------------------------------------ the page
 
 
@@ -347,20 +416,22 @@ def write_html_report(out_dir: Path, *, notify: Callable[[str], None] | None = N
     sets_text = f", with {', '.join(sets)} for every run" if sets else ""
     example = _rerun(sweep, sweep.results[0]) if sweep.results else None
     plots = _plots_section(sweep, notify)
+    cloud = _cloud(sweep)
+    cloud_text = f", every run with the variant cloud {cloud}" if cloud else ""
 
     body = [
         f"<h1>{_e(title)}</h1>",
         f'<p class="lead">{points} points \u00d7 {sweep.seeds} seeds{_e(seeds_text)} = '
-        f"{runs} runs, varying {_e(knobs) or 'nothing'}{_e(sets_text)}.</p>",
+        f"{runs} runs, varying {_e(knobs) or 'nothing'}{_e(sets_text)}{_e(cloud_text)}.</p>",
         f'<pre class="cmd">{_e(_command(sweep))}</pre>',
+        _verdict(sweep),
         '<nav><a href="#summary">Summary</a><a href="#plots">Plots</a>'
         '<a href="#runs">Runs</a><a href="#rerun">Re-running a row</a></nav>',
         '<h2 id="summary">Summary per point</h2>',
         f"<p>The mean over the {sweep.seeds} seeds of each point; under it, in grey, the "
         "95 % interval of that mean (none when every seed gave the same figure). Counts are "
         "per run; times are virtual time from purchase to a phone's first delivery. "
-        "<em>lost</em> and <em>duplicates</em> are the protocol's broken promises: "
-        "red when not zero.</p>",
+        f"{_JUDGED_TEXT if _judged(sweep) else _UNJUDGED_TEXT}</p>",
     ]
     if sweep.seeds < FEW_SEEDS:
         body.append(f'<p class="note">{_e(seeds_note(sweep.seeds))}.</p>')
@@ -389,8 +460,10 @@ def write_html_report(out_dir: Path, *, notify: Callable[[str], None] | None = N
     rerun = (
         "Every run is deterministic for its scenario and seed: each row of "
         "<code>results.csv</code> can be re-run alone, with the same figures, by giving the "
-        "scenario, the row's knob values as <code>--set</code> overrides and its seed: "
-        "<code>assocsim run SCENARIO --set KEY=VALUE ... --seed N</code>"
+        "scenario, the row's knob values as <code>--set</code> overrides, its seed and the "
+        "sweep's variant cloud if any, with <code>--check</code> to list the violations: "
+        "<code>assocsim run SCENARIO --set KEY=VALUE ... --seed N [--cloud MODULE:FACTORY] "
+        "--check</code>"
     )
     if example is not None:
         rerun += f', e.g. for the first row:</p>\n<pre class="cmd">{_e(example)}</pre>'

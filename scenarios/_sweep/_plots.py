@@ -92,6 +92,8 @@ FIGURES: dict[str, FigureSpec] = {
         FigureSpec("delivered", "deliveries", "count"),
         FigureSpec("lost", "deliveries lost", "count"),
         FigureSpec("duplicates", "duplicate deliveries", "count"),
+        # not a report figure: the invariants' checker's verdict on the run (results.csv)
+        FigureSpec("violations", "violations (every invariant)", "count"),
         FigureSpec("deliveries_per_purchase", "deliveries per purchase", "ratio"),
         FigureSpec("latency_p50", "delivery latency p50", "time"),
         FigureSpec("latency_p95", "delivery latency p95", "time"),
@@ -122,7 +124,15 @@ _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "latency",
         "Latency and promises kept",
-        ("latency_p50", "latency_p95", "latency_max", "lost", "duplicates", "refusals"),
+        (
+            "latency_p50",
+            "latency_p95",
+            "latency_max",
+            "lost",
+            "duplicates",
+            "violations",
+            "refusals",
+        ),
     ),
     (
         "workload",

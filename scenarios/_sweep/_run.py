@@ -1,8 +1,10 @@
 """Parameter sweeps: a scenario run over the cartesian product of knob values and seeds.
 
 The unit of work is :func:`run_point`: a :class:`SweepTask` (a scenario as a plain dict,
-the point's ``KEY=VALUE`` overrides and a seed) in, a :class:`SweepRow` (the knob values,
-the report's figures and the delivery latencies) out. Both are plain, picklable values, so
+the point's ``KEY=VALUE`` overrides, a seed and the variant cloud's ``MODULE:FACTORY``, if
+any) in, a :class:`SweepRow` (the knob values, the report's figures, the delivery latencies
+and the verdict of :class:`~scenarios.TraceChecker`, the checker of ``assocsim check`` and
+``run --check``, on every invariant of the run) out. Both are plain, picklable values, so
 any :class:`concurrent.futures.Executor` can run the units: :func:`run_sweep` uses a
 process pool (``jobs`` workers), runs in-process for ``jobs=1``, or takes the executor it
 is given (a ``distributed.Client(...).get_executor()`` runs a sweep on a Dask cluster).
@@ -15,14 +17,19 @@ the same bytes for any number of jobs.
 Files written into the output directory:
 
 * ``results.csv``: one row per run: ``point``, one column per varied knob (its dotted key;
-  the value as given to ``--vary``, e.g. ``10m``), ``seed``, every report figure, then
-  ``scenario`` (the name or path given) and ``overrides`` (``;``-joined ``KEY=VALUE``, the
-  ``--set`` ones first), so ``assocsim run SCENARIO --set ... --seed N --json`` re-runs it.
-* ``summary.csv``: per point the knobs, ``runs`` and for every figure ``F``: ``F_mean``,
-  ``F_ci95_low``, ``F_ci95_high`` (Student-t 95 % interval of the mean over the seeds).
+  the value as given to ``--vary``, e.g. ``10m``), ``seed``, every report figure,
+  ``violations`` (the checker's violations, an incomplete check counting one) and
+  ``broken`` (``privacy=3 binding=1``, empty when none), then ``scenario`` (the name or
+  path given), ``overrides`` (``;``-joined ``KEY=VALUE``, the ``--set`` ones first) and
+  ``cloud`` (the variant's ``MODULE:FACTORY``, empty for the reference cloud), so
+  ``assocsim run SCENARIO --set ... --seed N [--cloud C] --check`` re-runs it.
+* ``summary.csv``: per point the knobs, ``runs`` and for every figure ``F`` (and
+  ``violations``): ``F_mean``, ``F_ci95_low``, ``F_ci95_high`` (Student-t 95 % interval of
+  the mean over the seeds).
 * ``latencies.csv``: ``point``, ``seed``, ``latency_s``: every first-delivery latency.
 * ``sweep.json``: the sweep itself: ``scenario``, ``vary``, ``seeds``, ``seed_values``,
-  ``jobs``, ``set``, ``base`` (the effective base scenario) and ``points``, each with its
+  ``jobs``, ``set``, ``cloud`` (``MODULE:FACTORY`` or null), ``invariants`` (every
+  invariant judged), ``base`` (the effective base scenario) and ``points``, each with its
   ``overrides``, ``values`` (as given), ``knobs`` (effective values, durations in seconds)
   and ``settings`` (its effective scenario).
 """
@@ -45,17 +52,20 @@ from typing import Any
 
 import attrs
 
-from actors import CrashTally, idle_faults
+from actors import CrashTally, Observer, idle_faults
 from scenarios._model._errors import ScenarioError
 from scenarios._model._overrides import split_assignment
 from scenarios._model._runspec import RunSpec
 from scenarios._model._scenario import Scenario, scenario_from_dict, scenario_to_dict
+from scenarios._sim._cloud_factory import load_cloud_factory
 from scenarios._sim._progress import SweepProgress
 from scenarios._sim._report import Report
-from scenarios._sim._runner import run_scenario
+from scenarios._sim._runner import CloudFactory, run_scenario
+from scenarios._trace._checks import INVARIANTS, CheckResult, TraceChecker
 
 __all__ = [
     "FIGURES",
+    "INCOMPLETE",
     "MAX_RUNS",
     "SWEEP_FORMAT",
     "SweepPoint",
@@ -81,6 +91,11 @@ FIGURES: tuple[str, ...] = tuple(
 )
 
 
+INCOMPLETE = "check-incomplete"
+"""How ``broken`` names a run whose check was cut or left a judgement out: one violation
+(the promises it could not judge may have been broken), never an all clear."""
+
+
 # ------------------------------------------------------------------ the unit of work
 
 
@@ -89,13 +104,16 @@ class SweepTask:
     """One run of a sweep: picklable, so any executor (a process, a cluster) can run it.
 
     ``scenario`` is the effective base scenario as :func:`~scenarios.scenario_to_dict` gives
-    it; ``overrides`` are the point's ``KEY=VALUE``; ``seed`` the run's seed.
+    it; ``overrides`` are the point's ``KEY=VALUE``; ``seed`` the run's seed; ``cloud`` the
+    variant cloud's ``MODULE:FACTORY`` (None: the reference cloud), a name rather than the
+    factory so that the task pickles and each worker imports the module itself.
     """
 
     point: int
     seed: int
     scenario: dict[str, Any] = attrs.field(hash=False)
     overrides: tuple[str, ...]
+    cloud: str | None = None
 
 
 @attrs.frozen
@@ -107,8 +125,18 @@ class SweepRow:
     knobs: tuple[tuple[str, str], ...]  # (dotted key, value as given), in the order varied
     report: Report
     latencies: tuple[float, ...]
+    broken: tuple[tuple[str, int], ...]
+    """The checker's verdict: (invariant, violations) of each invariant the run broke, in
+    :data:`~scenarios.INVARIANTS` order, then (:data:`INCOMPLETE`, 1) if its check was cut
+    or left a judgement out; empty when every promise was kept."""
     idle_faults: tuple[str, ...] = ()
     """The configured faults that injected nothing in this run (``IdleFault.what``)."""
+
+    @property
+    def violations(self) -> int:
+        """How many promises the run broke (an incomplete check counts one): 0 only when
+        the checker judged every invariant over the whole run and found nothing."""
+        return sum(count for _, count in self.broken)
 
 
 # trio's scheduler keeps its random generator in a module global (actors/_determinism.py):
@@ -128,19 +156,50 @@ def _given(overrides: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(split_assignment(assignment, option="--vary") for assignment in overrides)
 
 
+# The variant clouds this process loaded, by spec: a worker imports a module once, not
+# once per run (and the parent checks it, by loading it, before any run).
+_CLOUDS: dict[str, CloudFactory] = {}
+
+
+def cloud_factory(spec: str) -> CloudFactory:
+    """The cloud factory ``spec`` names, loaded (and checked) once per process; raises
+    :class:`~scenarios.ScenarioError` in one line if it cannot be loaded."""
+    factory = _CLOUDS.get(spec)
+    if factory is None:
+        factory = _CLOUDS[spec] = load_cloud_factory(spec)
+    return factory
+
+
+def broken_promises(checked: CheckResult) -> tuple[tuple[str, int], ...]:
+    """A check's verdict as a sweep keeps it: (invariant, violations) of each invariant
+    broken, then (:data:`INCOMPLETE`, 1) if the check was cut or left a judgement out."""
+    counts = {name: 0 for name in INVARIANTS}
+    for violation in checked.violations:
+        counts[violation.invariant] = counts.get(violation.invariant, 0) + 1
+    broken = [(name, count) for name, count in counts.items() if count]
+    if checked.incomplete is not None or checked.skipped:
+        broken.append((INCOMPLETE, 1))
+    return tuple(broken)
+
+
 def run_point(task: SweepTask) -> SweepRow:
-    """Build the task's scenario, run it (inline scheduling) and return its figures."""
+    """Build the task's scenario, run it (inline scheduling) with the invariants' checker
+    as an observer (as ``assocsim run --check``), and return its figures and verdict."""
     run = _point_run(RunSpec.of(scenario_from_dict(task.scenario)), task.overrides, task.seed)
     scenario = run.scenario
+    cloud = None if task.cloud is None else cloud_factory(task.cloud)
     tally = CrashTally()
+    checker = TraceChecker(scenario)
+    observers: list[Observer] = [tally, checker] if scenario.crash else [checker]
     with _ONE_RUN_AT_A_TIME:
-        result = run_scenario(scenario, run.seed, observers=[tally] if scenario.crash else ())
+        result = run_scenario(scenario, run.seed, observers=observers, cloud=cloud)
     return SweepRow(
         point=task.point,
         seed=task.seed,
         knobs=_given(task.overrides),
         report=result.report,
         latencies=result.latencies,
+        broken=broken_promises(checker.result()),
         idle_faults=tuple(f.what for f in idle_faults(result.world, scenario.crash, tally)),
     )
 
@@ -279,6 +338,28 @@ class SweepResult:
             lines += [f"{where}: {f} injected nothing in any of its {len(rows)} runs" for f in idle]
         return lines
 
+    def broken_promises(self) -> list[str]:
+        """A line per point where some run broke a promise: how many of its runs did, and
+        each invariant broken with its violations over them, the most first."""
+        lines: list[str] = []
+        for point in self.points:
+            rows = [row for row in self.rows if row.point == point.index]
+            broke = [row for row in rows if row.violations]
+            if not broke:
+                continue
+            counts: dict[str, int] = {}
+            for row in broke:
+                for name, count in row.broken:
+                    counts[name] = counts.get(name, 0) + count
+            order = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties in order
+            what = ", ".join(f"{name} {count}" for name, count in order)
+            label = f" ({point.label})" if point.label else ""
+            lines.append(
+                f"point {point.index}{label}: {len(broke)} of {len(rows)} runs broke "
+                f"promises: {what}"
+            )
+        return lines
+
 
 def _ignore_interrupts() -> None:  # pragma: no cover - runs in the pool's workers
     """Ctrl-C goes to the sweep's own process, which stops the pool; workers just end."""
@@ -338,6 +419,7 @@ def run_sweep(
     executor: concurrent.futures.Executor | None = None,
     source: str | None = None,
     sets: Sequence[str] = (),
+    cloud: str | None = None,
 ) -> SweepResult:
     """Run ``base`` at every point of ``vary`` for ``seeds`` seeds; write the sweep's files.
 
@@ -348,8 +430,11 @@ def run_sweep(
     units (``1``: in this process, no pool) unless ``executor`` is given, which is then
     used (and not shut down): any :class:`concurrent.futures.Executor`, e.g. a Dask
     ``Client.get_executor()``. ``source`` is the scenario's name or path as given (default:
-    its name), recorded so each row can be re-run. Every point is built before anything
-    runs: a bad value raises :class:`ScenarioError` and runs nothing.
+    its name), recorded so each row can be re-run. ``cloud`` names a variant cloud
+    (``MODULE:FACTORY``, as ``assocsim run --cloud``) for every run, loaded here first and
+    by each worker once. Every point is built, and the cloud loaded, before anything runs:
+    a bad value raises :class:`ScenarioError` and runs nothing. Every run is judged by the
+    invariants' checker (:attr:`SweepRow.broken`, :meth:`SweepResult.broken_promises`).
     """
     if seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {seeds}")
@@ -376,6 +461,8 @@ def run_sweep(
                 "with it, and its rows could not be re-run): choose another character"
             )
     points = [point for point, _ in planned]
+    if cloud is not None:
+        cloud_factory(cloud)  # a bad one in one line before anything runs
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -384,7 +471,7 @@ def run_sweep(
     settings = scenario_to_dict(effective)
     seed_values = tuple(run.seed + n for n in range(seeds))
     tasks = [
-        SweepTask(point.index, seed, settings, point.overrides)
+        SweepTask(point.index, seed, settings, point.overrides, cloud)
         for point in points
         for seed in seed_values
     ]
@@ -418,9 +505,12 @@ def run_sweep(
             "seed_values": list(seed_values),
             "jobs": jobs,
             "set": list(run.overrides),
+            "cloud": cloud,
+            "invariants": list(INVARIANTS),
             "base": settings,
         },
         reruns=[point_run for _, point_run in planned],
+        cloud=cloud,
     )
     return SweepResult(out_dir, tuple(points), tuple(rows), seed_values, files, wall_time)
 
@@ -465,6 +555,7 @@ def _write_files(
     rows: Sequence[SweepRow],
     header: dict[str, Any],
     reruns: Sequence[RunSpec],
+    cloud: str | None,
 ) -> tuple[Path, ...]:
     knob_keys = [key for key, _ in points[0].knobs] if points else []
     results = out_dir / "results.csv"
@@ -474,15 +565,28 @@ def _write_files(
     try:
         _write_csv(
             results,
-            ["point", *knob_keys, "seed", *FIGURES, "scenario", "overrides"],
+            [
+                "point",
+                *knob_keys,
+                "seed",
+                *FIGURES,
+                "violations",
+                "broken",
+                "scenario",
+                "overrides",
+                "cloud",
+            ],
             (
                 [
                     row.point,
                     *(value for _, value in row.knobs),
                     row.seed,
                     *(getattr(row.report, figure) for figure in FIGURES),
-                    reruns[row.point].source,  # with the overrides and seed: re-runs it
+                    row.violations,
+                    " ".join(f"{name}={count}" for name, count in row.broken),
+                    reruns[row.point].source,  # with the overrides, seed, cloud: re-runs it
                     ";".join(reruns[row.point].overrides),
+                    cloud or "",
                 ]
                 for row in rows
             ),
@@ -500,6 +604,7 @@ def _write_files(
                 values = [getattr(run.report, figure) for run in runs]
                 given = [float(v) for v in values if v is not None]
                 cells.extend(_interval(given) if given else ("", "", ""))
+            cells.extend(_interval([float(run.violations) for run in runs]))
             summary_rows.append(cells)
         _write_csv(
             summary,
@@ -507,7 +612,11 @@ def _write_files(
                 "point",
                 *knob_keys,
                 "runs",
-                *(f"{f}_{part}" for f in FIGURES for part in ("mean", "ci95_low", "ci95_high")),
+                *(
+                    f"{f}_{part}"
+                    for f in (*FIGURES, "violations")
+                    for part in ("mean", "ci95_low", "ci95_high")
+                ),
             ],
             summary_rows,
         )

@@ -283,3 +283,15 @@ def test_html_escapes_what_the_files_say_and_inlines_no_active_svg(
     assert "<b>evil</b>" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
     assert "<script" not in html and "delivery-shares.svg: not inlined" in html
     assert html.count("<svg") == len([p for p in plotted if p.suffix == ".svg"]) - 1
+
+
+def test_a_sweep_whose_promises_were_not_judged_says_so_never_all_clear(
+    sweep_dir: Path, plotted: list[Path]
+) -> None:
+    # make_sweep_dir writes the files of a sweep from before runs were judged: no
+    # violations column, so no figure on the page may read as promises kept
+    html = write_html_report(sweep_dir).read_text(encoding="utf-8")
+    assert html.count("promises were not judged</strong>") == 2  # first, and over the table
+    assert '<p class="note bad"><strong>This sweep' in html
+    assert "none broken" not in html and "Promises broken" not in html
+    assert "--seed 1 --check" not in html  # its rows re-run as they were swept

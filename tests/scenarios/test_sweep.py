@@ -22,6 +22,7 @@ import distributed
 import pytest
 
 from scenarios import (
+    INVARIANTS,
     Report,
     ScenarioError,
     SweepBar,
@@ -88,8 +89,11 @@ def test_results_csv_has_a_row_per_run_and_the_documented_columns(swept: Swept) 
         "wrong_id_rate",
         "seed",
         *FIGURES,
+        "violations",
+        "broken",
         "scenario",
         "overrides",
+        "cloud",
     ]
     # By point, then seed; the first knob varies slowest; values as given.
     assert [(r["point"], r["seed"]) for r in rows] == [
@@ -104,6 +108,8 @@ def test_results_csv_has_a_row_per_run_and_the_documented_columns(swept: Swept) 
     assert rows[2]["overrides"] == "cloud.push_timeout=1m;wrong_id_rate=0.3"
     assert {r["scenario"] for r in rows} == {str(swept.scenario)}
     assert all(r["lost"] == "0" and r["duplicates"] == "0" for r in rows)
+    # the reference cloud, judged by every invariant: no promise broken, no variant
+    assert {(r["violations"], r["broken"], r["cloud"]) for r in rows} == {("0", "", "")}
 
 
 def test_every_row_is_what_running_its_point_alone_gives(
@@ -124,8 +130,11 @@ def test_summary_has_a_row_per_point_with_mean_and_student_t_interval(swept: Swe
     assert len(summary) == 4
     assert list(summary[0])[:4] == ["point", "cloud.push_timeout", "wrong_id_rate", "runs"]
     assert list(summary[0])[4:] == [
-        f"{f}_{part}" for f in FIGURES for part in ("mean", "ci95_low", "ci95_high")
+        f"{f}_{part}"
+        for f in (*FIGURES, "violations")
+        for part in ("mean", "ci95_low", "ci95_high")
     ]
+    assert {p["violations_mean"] for p in summary} == {"0.0"}
     for point in summary:
         assert point["runs"] == "2"
         for figure in FIGURES:
@@ -149,6 +158,7 @@ def test_latencies_and_sweep_json(swept: Swept) -> None:
     assert meta["vary"] == {"cloud.push_timeout": ["1m", "10m"], "wrong_id_rate": ["0", "0.3"]}
     assert (meta["seeds"], meta["seed_values"], meta["jobs"]) == (2, [40, 41], 2)
     assert meta["base"] == scenario_to_dict(load_scenario(str(swept.scenario)))
+    assert (meta["cloud"], meta["invariants"]) == (None, list(INVARIANTS))
     assert [p["overrides"] for p in meta["points"]][1] == [
         "cloud.push_timeout=1m",
         "wrong_id_rate=0.3",
@@ -161,6 +171,8 @@ def test_the_cli_says_where_the_files_are_and_draws_the_plots(swept: Swept) -> N
     for name in ("results.csv", "summary.csv", "latencies.csv", "sweep.json"):
         assert str(swept.out / name) in swept.stdout
     assert "4 points x 2 seeds = 8 runs" in swept.stdout
+    assert "every invariant of assocsim check judged in every run: none broken" in swept.stdout
+    assert "broke promises" not in swept.stderr
     assert f"assocsim report {swept.out}" in swept.stdout
     # Not a terminal: one plain line per finished point, no carriage returns.
     assert swept.stderr.count("done (cloud.push_timeout=") == 4

@@ -185,7 +185,8 @@ def test_the_docs_list_exactly_the_columns_written(swept: Swept) -> None:
     assert knobs == [KNOB]
     written = [column for column in header if column not in knobs]
     assert _documented_results_columns() == written
-    assert len(written) == len(FIGURES) + 4  # point, seed, the figures, scenario, overrides
+    # point, seed, the figures, violations, broken, scenario, overrides, cloud
+    assert len(written) == len(FIGURES) + 7
 
 
 def test_a_run_without_deliveries_has_no_latency_not_zero(tmp_path: Path) -> None:
