@@ -32,7 +32,12 @@ from protocol._machines._auth import (
     phone_of,
     pos_of,
 )
+from protocol._machines._durable import (
+    decode_state,
+    encode_state,
+)
 from protocol._machines._outbox import (
+    Kept,
     Outbox,
     OutboxNote,
     Resend,
@@ -126,6 +131,7 @@ __all__ = [
     "HelloReceived",
     "HelloRequired",
     "InvalidBody",
+    "Kept",
     "MalformedFrame",
     "MerchantKeys",
     "MessageReceived",
@@ -143,9 +149,11 @@ __all__ = [
     "WireMessage",
     "claims_refusal",
     "decode_payload",
+    "decode_state",
     "describe_errors",
     "encode_envelope",
     "encode_frame",
+    "encode_state",
     "generate_key",
     "generate_secret",
     "hash_key",
