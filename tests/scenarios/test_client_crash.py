@@ -84,7 +84,10 @@ def test_what_a_party_keeps_reads_back_as_written() -> None:
             kept = machine.durable()
             back = decode_state(json.loads(json.dumps(encode_state(kept))))
             assert back == kept
-            assert _runner.restarted(machine).durable() == kept
+            rebuilt = _runner.restarted(machine)
+            assert isinstance(rebuilt, type(machine))
+            assert rebuilt is not machine
+            assert rebuilt.durable() == kept
             parties += 1
     assert parties == 2 + 6
 
