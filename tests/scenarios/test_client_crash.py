@@ -11,7 +11,8 @@ import pytest
 from actors import Crash, EventKind, NetworkConfig, TraceEvent
 from protocol import LocalProtocolError, PhoneMachine, PosMachine
 from protocol.lowlevel import decode_state, encode_state
-from scenarios import Scenario, check_events, run_scenario
+from scenarios import Scenario, check_events, explore, run_scenario
+from scenarios._explore import _model
 from scenarios._sim import _runner
 from tests.planted.undurable_shown_phone import UndurableShownPhone, whole_machine_restart
 
@@ -97,3 +98,16 @@ def test_a_kept_state_that_is_not_one_is_refused() -> None:
         decode_state({"kind": "phone", "phone_id": "+8613800000001"})
     with pytest.raises(LocalProtocolError, match="kind 'cloud'"):
         decode_state({"kind": "cloud"})
+
+
+def test_the_explorer_crashes_a_phone_as_the_runner_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every crash of every party, the phone's too: the reference keeps its promises; a
+    phone that does not keep what it showed is found (a push re-sent after its crash, its
+    ack lost, shown twice), which the old restart keeping the live machine never found."""
+    explore("push", loss=1, crashes=1).assert_ok()
+    monkeypatch.setattr(_model, "PhoneMachine", UndurableShownPhone)
+    found = explore("push", loss=1, crashes=1)
+    assert not found.ok
+    assert any("no-duplicate-shown" in v for v in found.violations), found.violations
+    monkeypatch.setattr(_model, "restarted", whole_machine_restart)
+    explore("push", loss=1, crashes=1).assert_ok()
