@@ -33,7 +33,9 @@ from protocol._machines._auth import (
     pos_of,
 )
 from protocol._machines._durable import (
+    Part,
     decode_state,
+    encode_part,
     encode_state,
 )
 from protocol._machines._outbox import (
@@ -137,6 +139,7 @@ __all__ = [
     "MessageReceived",
     "Outbox",
     "OutboxNote",
+    "Part",
     "PeerRefused",
     "Resend",
     "ResendResult",
@@ -153,6 +156,7 @@ __all__ = [
     "describe_errors",
     "encode_envelope",
     "encode_frame",
+    "encode_part",
     "encode_state",
     "generate_key",
     "generate_secret",

@@ -10,14 +10,14 @@ upload or notice (``{"upload": ID}``, ``{"notice": ID}``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import cattrs
 
 from protocol._core._effects import Send
 from protocol._core._errors import LocalProtocolError, ProtocolError
-from protocol._core._messages import ErrorReply, ReceiptKey
+from protocol._core._messages import ErrorReply, Message, ReceiptKey
 from protocol._core._structuring import describe_errors, strict_converter
 from protocol._wire._codec import decode_message, encode_message
 
@@ -25,13 +25,27 @@ from ._outbox import Kept
 from ._phone import Delivery, PhoneState
 from ._pos import Checkout, PosState, _Notice, _Upload
 
-__all__ = ["decode_state", "encode_state"]
+__all__ = ["Part", "decode_state", "encode_part", "encode_state"]
 
 _converter = strict_converter()
 
+Part = Message | Checkout | Delivery
+"""The immutable values a state is made of (messages, sales, deliveries)."""
 
-def encode_state(state: PosState | PhoneState) -> dict[str, Any]:
-    """``state`` as JSON-ready data (``kind``: ``"pos"`` or ``"phone"``)."""
+
+def encode_part(part: Part) -> Any:
+    """A part of a state as JSON-ready data: a message in its wire form, else its fields."""
+    if isinstance(part, Checkout | Delivery):
+        return _converter.unstructure(part)
+    return encode_message(part)
+
+
+def encode_state(
+    state: PosState | PhoneState, part: Callable[[Part], Any] = encode_part
+) -> dict[str, Any]:
+    """``state`` as JSON-ready data (``kind``: ``"pos"`` or ``"phone"``). ``part`` encodes
+    each message, sale and delivery (:func:`encode_part`, or a writer's memo of it: they
+    are frozen, and a till or phone keeps the same ones from step to step)."""
     if isinstance(state, PosState):
         return {
             "kind": "pos",
@@ -39,8 +53,8 @@ def encode_state(state: PosState | PhoneState) -> dict[str, Any]:
             "pos_id": state.pos_id,
             "started_at": state.started_at,
             "next_checkout": state.next_checkout,
-            "awaiting_ack": [[_converter.unstructure(c), at] for c, at in state.awaiting_ack],
-            "outbox": [_kept(k) for k in state.outbox],
+            "awaiting_ack": [[part(c), at] for c, at in state.awaiting_ack],
+            "outbox": [_kept(k, part) for k in state.outbox],
         }
     return {
         "kind": "phone",
@@ -51,13 +65,13 @@ def encode_state(state: PosState | PhoneState) -> dict[str, Any]:
         "device_token": state.device_token,
         "waiting_for_subscription": [list(r) for r in state.waiting_for_subscription],
         "next_request_id": state.next_request_id,
-        "outbox": [_kept(k) for k in state.outbox],
+        "outbox": [_kept(k, part) for k in state.outbox],
         "asking": [[rid, list(r)] for rid, r in state.asking],
         "asks_due": [[list(r), at] for r, at in state.asks_due],
         "noticed": [list(r) for r in state.noticed],
         "shown": [list(r) for r in state.shown],
-        "deliveries": [_converter.unstructure(d) for d in state.deliveries],
-        "refusals": [encode_message(m) for m in state.refusals],
+        "deliveries": [part(d) for d in state.deliveries],
+        "refusals": [part(m) for m in state.refusals],
     }
 
 
@@ -112,11 +126,11 @@ def _decode(data: object) -> PosState | PhoneState:
     raise LocalProtocolError(f"not a kept state: kind {kind!r} (expected 'pos' or 'phone')")
 
 
-def _kept(kept: Kept) -> dict[str, Any]:
+def _kept(kept: Kept, part: Callable[[Part], Any]) -> dict[str, Any]:
     return {
         "key": _key(kept.key),
         "to": kept.send.to,
-        "message": encode_message(kept.send.message),
+        "message": part(kept.send.message),
         "attempts": kept.attempts,
     }
 

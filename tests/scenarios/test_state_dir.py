@@ -1,5 +1,7 @@
 """``--state-dir`` files: what is not one of ours, of another version or of another party
-is refused in one line; a party's file reads back as the party it kept."""
+is refused in one line; a party's file reads back as the party it kept, after every step
+of a lossy run (the writer's memo of encoded parts included: planted
+``tests/planted/receipt_keyed_state_memo.py`` is caught)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
+from actors import NetworkConfig
 from protocol import PhoneMachine, PosMachine
-from scenarios import ScenarioError
+from scenarios import Scenario, ScenarioError, build_world, generate_workload
 from scenarios._field._kept import STATE_FORMAT, STATE_VERSION, KeptParty, StateDir
+from tests.planted.receipt_keyed_state_memo import ReceiptKeyedStateDir
 
 PHONE = "+8613800000001"
 
@@ -62,3 +68,46 @@ def test_another_partys_state_is_refused(tmp_path: Path) -> None:
     state.file_of(other).write_text(path.read_text())  # another phone's
     with pytest.raises(ScenarioError, match=r"the state of \+8613800000001"):
         state.restored_phone(other)
+
+
+SCENARIO = Scenario(
+    name="kept-parties",
+    seed=4,
+    shops=1,
+    phones=3,
+    purchases=12,
+    duration=600.0,
+    ask_probability=0.5,
+    network=NetworkConfig(latency=0.05, loss=0.3, duplicate=0.1),
+)
+
+
+def _steps_read_back(state: StateDir) -> int:
+    """Run SCENARIO with every POS and phone saved to ``state`` after each step; each file
+    must read back, right then, as its party's durable part. Returns the saves."""
+    world = build_world(SCENARIO, generate_workload(SCENARIO, SCENARIO.seed))
+    saves = [0]
+
+    def save(party: PosMachine | PhoneMachine) -> None:
+        state.save(party)
+        if isinstance(party, PosMachine):
+            assert state.restored_pos(party)[0].durable() == party.durable()
+        else:
+            assert state.restored_phone(party)[0].durable() == party.durable()
+        saves[0] += 1
+
+    for actor in world.actors.values():
+        machine = actor.machine
+        if isinstance(machine, PosMachine | PhoneMachine):
+            actor.machine = KeptParty(machine, machine, save)
+    trio.run(world.run, clock=trio.testing.MockClock(autojump_threshold=0))
+    return saves[0]
+
+
+def test_every_step_of_a_lossy_run_reads_back(tmp_path: Path) -> None:
+    assert _steps_read_back(StateDir(tmp_path)) > 100
+
+
+def test_planted_a_memo_keyed_by_receipt_is_caught(tmp_path: Path) -> None:
+    with pytest.raises((AssertionError, ScenarioError)):
+        _steps_read_back(ReceiptKeyedStateDir(tmp_path))
