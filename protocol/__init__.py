@@ -81,12 +81,14 @@ from ._machines._phone import (
     Delivery,
     PhoneMachine,
     PhoneNote,
+    PhoneState,
 )
 from ._machines._pos import (
     Checkout,
     CheckoutDue,
     PosMachine,
     PosNote,
+    PosState,
 )
 from ._machines._store import (
     Binding,
@@ -172,8 +174,10 @@ __all__ = [
     "PendingPush",
     "PhoneMachine",
     "PhoneNote",
+    "PhoneState",
     "PosMachine",
     "PosNote",
+    "PosState",
     "Product",
     "PromotionAck",
     "PromotionUpdate",

@@ -22,7 +22,7 @@ from protocol._core._errors import LocalProtocolError
 from protocol._core._validators import ConfigValidators
 from protocol._wire._codec import message_type
 
-__all__ = ["Outbox", "OutboxNote", "Resend", "ResendResult", "RetryPolicy"]
+__all__ = ["Kept", "Outbox", "OutboxNote", "Resend", "ResendResult", "RetryPolicy"]
 
 
 class OutboxNote:
@@ -80,6 +80,16 @@ class ResendResult:
 _NOT_WAITING = ResendResult(NOTHING)
 
 
+@attrs.frozen
+class Kept:
+    """One message an outbox keeps across a crash: its ``key``, the ``send`` and how many
+    ``attempts`` were made (the re-send timer is not kept: it dies with the process)."""
+
+    key: Hashable
+    send: Send
+    attempts: int
+
+
 @attrs.define
 class _Waiting:
     send: Send
@@ -101,6 +111,17 @@ class Outbox:
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(tuple(self._waiting))
+
+    def kept(self) -> tuple[Kept, ...]:
+        """What this outbox keeps across a crash, in sending order (its durable part)."""
+        return tuple(Kept(key, w.send, w.attempts) for key, w in self._waiting.items())
+
+    @classmethod
+    def recovered(cls, policy: RetryPolicy, kept: tuple[Kept, ...]) -> Outbox:
+        """An outbox rebuilt after a crash from what :meth:`kept` returned."""
+        outbox = cls(policy)
+        outbox._waiting = {k.key: _Waiting(k.send, k.attempts) for k in kept}
+        return outbox
 
     def send(self, key: Hashable, send: Send, now: float) -> Effects:
         """Send ``send`` and keep it under ``key`` until :meth:`acknowledge`."""

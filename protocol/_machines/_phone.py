@@ -13,9 +13,13 @@ Over a lossy network the phone re-sends its subscription and each request (same
 ``request_id``) with backoff until the answer comes, acknowledges every push
 (:class:`~protocol.PushAck`) and every receipt notice (:class:`~protocol.NoticeAck`), and
 shows the associated products of a receipt to its user once: the first delivery is shown
-(note ``shown``), later copies are acknowledged and ignored (note ``already-shown``). Its
-state models the app's own storage: a crash loses only its timers, and :meth:`start` after
-a restart re-sends what is unanswered and re-arms the asks still to come.
+(note ``shown``), later copies are acknowledged and ignored (note ``already-shown``).
+
+What the app keeps in its own storage across a crash is declared once, :class:`PhoneState`
+(:meth:`PhoneMachine.durable`): everything but its timers and the messages in flight. A
+restart rebuilds the machine from it (:meth:`PhoneMachine.rebuilt`: the simulation, the
+explorer and ``assocsim phone --state`` alike), and :meth:`PhoneMachine.start` then re-sends
+what is unanswered and re-arms the asks still to come.
 """
 
 from __future__ import annotations
@@ -42,9 +46,9 @@ from protocol._core._messages import (
     SubscribeAck,
 )
 
-from ._outbox import Outbox, Resend, RetryPolicy
+from ._outbox import Kept, Outbox, Resend, RetryPolicy
 
-__all__ = ["AskDue", "Delivery", "PhoneMachine", "PhoneNote"]
+__all__ = ["AskDue", "Delivery", "PhoneMachine", "PhoneNote", "PhoneState"]
 
 
 class PhoneNote:
@@ -75,6 +79,33 @@ class Delivery:
     products: tuple[AssociatedProduct, ...]
     at: float
     merchant_id: str
+
+
+@attrs.frozen
+class PhoneState:
+    """What a phone keeps across a crash (the app's storage): all of its state but its
+    timers (re-armed by :meth:`PhoneMachine.start`) and its mailbox. The user's plan
+    (``ask_plan``) and the retry policy are its configuration, given again at a restart.
+
+    ``shown`` must be here: without it a push re-sent after a crash (its ack lost with the
+    process) is shown to the user twice. ``deliveries`` and ``refusals`` are what the app
+    lists to its user (its history), so they are kept too.
+    """
+
+    phone_id: str
+    started: bool = False
+    subscribing: bool = False
+    subscribed: bool = False
+    device_token: str | None = None
+    waiting_for_subscription: tuple[ReceiptKey, ...] = ()
+    next_request_id: int = 1
+    outbox: tuple[Kept, ...] = ()
+    asking: tuple[tuple[int, ReceiptKey], ...] = ()  # in the order asked
+    asks_due: tuple[tuple[ReceiptKey, float], ...] = ()  # in the order noticed
+    noticed: tuple[ReceiptKey, ...] = ()
+    shown: tuple[ReceiptKey, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+    refusals: tuple[ErrorReply, ...] = ()
 
 
 class PhoneMachine:
@@ -111,6 +142,55 @@ class PhoneMachine:
         self._started = False
         self.deliveries: list[Delivery] = []
         self.refusals: list[ErrorReply] = []
+
+    def durable(self) -> PhoneState:
+        """What this phone keeps across a crash, now (its sets in a stable order)."""
+        return PhoneState(
+            phone_id=self.phone_id,
+            started=self._started,
+            subscribing=self._subscribing,
+            subscribed=self.subscribed,
+            device_token=self.device_token,
+            waiting_for_subscription=tuple(self._waiting_for_subscription),
+            next_request_id=self._next_request_id,
+            outbox=self._outbox.kept(),
+            asking=tuple(self._asking.items()),
+            asks_due=tuple(self._asks_due.items()),
+            noticed=tuple(sorted(self._noticed)),
+            shown=tuple(sorted(self._shown)),
+            deliveries=tuple(self.deliveries),
+            refusals=tuple(self.refusals),
+        )
+
+    def rebuilt(self, state: PhoneState) -> PhoneMachine:
+        """A new machine of this phone's configuration holding ``state`` and nothing else:
+        the phone restarted after a crash (what ``state`` lacks is lost)."""
+        if state.phone_id != self.phone_id:
+            raise LocalProtocolError(f"phone {self.phone_id}: the state of {state.phone_id}")
+        phone = type(self).__new__(type(self))  # a variant (a subclass) restarts as itself
+        PhoneMachine.__init__(
+            phone,
+            self.phone_id,
+            subscribes=self.subscribes,
+            ask_plan=self._ask_plan,
+            default_ask_delay=self._default_ask_delay,
+            cloud=self.cloud,
+            retry=self._outbox.policy,
+        )
+        phone._started = state.started
+        phone._subscribing = state.subscribing
+        phone.subscribed = state.subscribed
+        phone.device_token = state.device_token
+        phone._waiting_for_subscription = list(state.waiting_for_subscription)
+        phone._next_request_id = state.next_request_id
+        phone._outbox = Outbox.recovered(self._outbox.policy, state.outbox)
+        phone._asking = dict(state.asking)
+        phone._asks_due = dict(state.asks_due)
+        phone._noticed = set(state.noticed)
+        phone._shown = set(state.shown)
+        phone.deliveries = list(state.deliveries)
+        phone.refusals = list(state.refusals)
+        return phone
 
     def start(self, now: float) -> Effects:
         """Nothing at first; after a crash, re-send what is unanswered and re-arm the asks."""

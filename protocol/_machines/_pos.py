@@ -7,9 +7,12 @@ acknowledges the binding, the POS hands the buyer's phone the receipt id
 
 Over a lossy network the POS re-sends an upload until its ``UploadAck`` (or a refusal),
 a notice until the phone's ``NoticeAck`` and its promotions until the ``PromotionAck``,
-with backoff (an :class:`~protocol.lowlevel.Outbox`). Its state models the till's own storage: a
-crash loses only its timers, and :meth:`PosMachine.start` after a restart re-sends what is
-unacknowledged and rings up the checkouts that fell due while it was down.
+with backoff (an :class:`~protocol.lowlevel.Outbox`). What the till keeps in its own storage
+across a crash is declared once, :class:`PosState` (:meth:`PosMachine.durable`): everything
+but its timers and the messages in flight. A restart rebuilds the machine from it
+(:meth:`PosMachine.rebuilt`: the simulation, the explorer and ``assocsim pos --state``
+alike), and :meth:`PosMachine.start` then re-sends what is unacknowledged and rings up the
+checkouts that fell due while it was down.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ from protocol._core._messages import (
 )
 from protocol._core._validators import finite_number, non_empty_tuple_of, text
 
-from ._outbox import Outbox, Resend, RetryPolicy
+from ._outbox import Kept, Outbox, Resend, RetryPolicy
 
-__all__ = ["Checkout", "CheckoutDue", "PosMachine", "PosNote"]
+__all__ = ["Checkout", "CheckoutDue", "PosMachine", "PosNote", "PosState"]
 
 
 class PosNote:
@@ -72,6 +75,24 @@ class CheckoutDue:
     index: int
 
 
+@attrs.frozen
+class PosState:
+    """What a till keeps across a crash (its own storage): all of its state but its timers
+    (re-armed by :meth:`PosMachine.start`) and its mailbox. Its schedule of checkouts, its
+    promotions and the retry policy are its configuration, given again at a restart.
+
+    ``awaiting_ack`` must be here: a sale rung up and not yet acknowledged is uploaded
+    again after a crash, not lost; ``next_checkout``, or a sale would be rung up twice.
+    """
+
+    merchant_id: str
+    pos_id: str
+    started_at: float | None = None
+    next_checkout: int = 0
+    awaiting_ack: tuple[tuple[Checkout, float], ...] = ()  # (sale, rung up at), in order
+    outbox: tuple[Kept, ...] = ()
+
+
 class PosMachine:
     """A checkout of merchant ``merchant_id``, ringing up ``checkouts`` in time order."""
 
@@ -100,6 +121,46 @@ class PosMachine:
         self._outbox = Outbox(retry)
         self._started_at: float | None = None
         self._next_checkout = 0
+
+    def durable(self) -> PosState:
+        """What this till keeps across a crash, now."""
+        return PosState(
+            merchant_id=self.merchant_id,
+            pos_id=self.pos_id,
+            started_at=self._started_at,
+            next_checkout=self._next_checkout,
+            awaiting_ack=tuple(self._awaiting_ack.values()),
+            outbox=self._outbox.kept(),
+        )
+
+    def rebuilt(self, state: PosState) -> PosMachine:
+        """A new machine of this till's configuration holding ``state`` and nothing else:
+        the till restarted after a crash (what ``state`` lacks is lost)."""
+        if (state.merchant_id, state.pos_id) != (self.merchant_id, self.pos_id):
+            raise LocalProtocolError(
+                f"POS {self.merchant_id}:{self.pos_id}: the state of "
+                f"{state.merchant_id}:{state.pos_id}"
+            )
+        if state.next_checkout > len(self._checkouts):
+            raise LocalProtocolError(
+                f"POS {self.merchant_id}:{self.pos_id}: the state rang up "
+                f"{state.next_checkout} checkouts of {len(self._checkouts)}"
+            )
+        pos = type(self).__new__(type(self))  # a variant (a subclass) restarts as itself
+        PosMachine.__init__(
+            pos,
+            self.merchant_id,
+            self.pos_id,
+            self._checkouts,
+            promotions=self._promotions,
+            cloud=self.cloud,
+            retry=self._outbox.policy,
+        )
+        pos._started_at = state.started_at
+        pos._next_checkout = state.next_checkout
+        pos._awaiting_ack = {c.receipt_id: (c, at) for c, at in state.awaiting_ack}
+        pos._outbox = Outbox.recovered(self._outbox.policy, state.outbox)
+        return pos
 
     def start(self, now: float) -> Effects:
         """Send the merchant's promotions (if any) and arm the first checkout.

@@ -333,6 +333,7 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "--purchases", type=Path, metavar="FILE.jsonl", help="purchases, one JSON object a line"
     )
     _scenario_arguments(pos)
+    _state_argument(pos, "till")
     pos.add_argument(
         "--notice-wait",
         type=float,
@@ -367,6 +368,17 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "--stay", action="store_true", help="with --ask: keep listening for pushes afterwards"
     )
     _scenario_arguments(phone)
+    _state_argument(phone, "phone")
+
+
+def _state_argument(parser: argparse.ArgumentParser, party: str) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"keep each {party}'s state in DIR, written before each step's messages leave; "
+        "started again on it (after a kill -9), carry on where it stopped",
+    )
 
 
 def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
@@ -428,6 +440,7 @@ def pos_command(args: argparse.Namespace, out: IO[str]) -> int:
         key=args.key,
         key_file=args.key_file,
         notice_wait=args.notice_wait,
+        state_dir=args.state_dir,
     )
     return run_pos(options, out)
 
@@ -440,6 +453,7 @@ def phone_command(args: argparse.Namespace, out: IO[str]) -> int:
         token_file=args.token_file,
         asks=tuple(args.ask),
         stay=args.stay,
+        state_dir=args.state_dir,
     )
     return run_phone(options, out)
 

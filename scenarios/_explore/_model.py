@@ -63,7 +63,7 @@ from protocol import (
     pos_address,
 )
 from protocol.lowlevel import Resend
-from scenarios._sim._runner import CloudFactory
+from scenarios._sim._runner import CloudFactory, restarted
 from scenarios._trace._checks import (
     CheckResult,
     Ignorable,
@@ -834,6 +834,8 @@ class ProtocolModel:
                 if any(True for _ in self._base.pending_pushes()):
                     marks = frozenset({CRASH_PUSH_PENDING})
                 machine = self._rebuild_cloud()
+            else:  # a POS or a phone: a new machine from its durable part, as the runner's
+                machine = self._live[actor] = restarted(machine)
             move = self._restart(actor, machine, events, marks, now)
             self._remember(memo, move)
         return self._child(state, actor, move, now, network, timers, (losses, dups, crashes - 1))

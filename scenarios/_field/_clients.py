@@ -14,6 +14,12 @@ phone with the device token its subscription returned (none yet: it may only enr
   receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered,
   otherwise it runs until Ctrl-C.
 
+With ``--state-dir DIR`` each party keeps its durable part there (``_kept.py``), written
+before each step's sends leave: killed (kill -9) and started again by the same command,
+it carries on as a simulated party after a crash (it re-sends what is unanswered, shows
+nothing twice, rings up no sale twice) and traces a ``restart``. Without it a killed
+process forgets everything but the phone's token.
+
 Both retry an unreachable cloud with backoff (saying so on stderr), and stop cleanly on
 Ctrl-C (SIGINT) or SIGTERM once their in-flight work is done.
 """
@@ -91,6 +97,7 @@ from ._common import (
     write_private,
     write_status,
 )
+from ._kept import KeptParty, StateDir
 
 __all__ = ["ClientOptions", "PhoneOptions", "PosOptions", "read_purchases", "run_phone", "run_pos"]
 
@@ -319,6 +326,15 @@ def _flush(trace: IO[str] | None) -> None:
         trace.flush()
 
 
+def _trace_restarts(observer: Observer | None, addresses: Sequence[str]) -> None:
+    """A party started again from its ``--state-dir`` file says so in the trace, as a
+    simulated restart does (its crash's moment is unknown: the process was killed)."""
+    if observer is not None:
+        now = trio.current_time()
+        for address in addresses:
+            observer(TraceEvent(now, EventKind.RESTART, address, address))
+
+
 def _hello_refused(exc: HelloRefused) -> ScenarioError:
     if isinstance(exc, TlsVerificationFailed):  # retrying cannot fix a certificate: exit 2
         return ScenarioError(
@@ -343,6 +359,7 @@ class PosOptions:
     key: str | None = None
     key_file: Path | None = None
     notice_wait: float = 10.0
+    state_dir: Path | None = None
 
 
 @attrs.frozen
@@ -410,10 +427,13 @@ class _PosTally:
         self.total = total
         self.acknowledged: set[str] = set()
         self.refused: dict[str, str] = {}
+        # settled before this process started (its --state-dir says so): acknowledged,
+        # refused or given up on, which the kept state does not tell apart
+        self.earlier: set[str] = set()
 
     @property
     def settled(self) -> int:
-        return len(self.acknowledged | self.refused.keys())
+        return len(self.acknowledged | self.refused.keys() | self.earlier)
 
     def render(self, event: TraceEvent) -> dict[str, Any] | None:
         message = event.message
@@ -445,6 +465,8 @@ def run_pos(pos: PosOptions, out: IO[str]) -> int:
         raise ScenarioError("--notice-wait must be >= 0 seconds")
     context = client_ssl_context(options.tls_ca) if options.tls else None
     process = _PosProcess(pos.merchant, key, tills, options, out)
+    if pos.state_dir is not None:
+        process.keep_in(StateDir(pos.state_dir))
     process.context = context
     process.notice_wait = pos.notice_wait
     return run_trio(process.run, on_refused=_hello_refused)
@@ -511,6 +533,23 @@ class _PosProcess:
             )
             for till in tills
         ]
+        self.state: StateDir | None = None
+        self.restored: list[str] = []  # the tills started again from their state
+
+    def keep_in(self, state: StateDir) -> None:
+        """Keep each till's durable part in ``state``; start again from it if there."""
+        self.state = state
+        for index, (machine, till) in enumerate(zip(self.machines, self.tills, strict=True)):
+            rebuilt, restored = state.restored_pos(machine)
+            if restored:
+                self.machines[index] = rebuilt
+                self.restored.append(pos_address(self.merchant, till.pos_id))
+                kept = rebuilt.durable()
+                awaiting = {checkout.receipt_id for checkout, _ in kept.awaiting_ack}
+                rung_up = till.checkouts[: kept.next_checkout]
+                self.tally.earlier.update(
+                    c.receipt_id for c in rung_up if c.receipt_id not in awaiting
+                )
 
     async def run(self) -> int:
         if not await _run_connected(self, "pos"):
@@ -536,8 +575,14 @@ class _PosProcess:
         start_at = 0.0 if options.run is not None else None
         if start_at is not None:  # a scenario's day starts at virtual 0 for every process
             await trio.sleep_until(timebase.real(start_at))
+        _trace_restarts(observer, self.restored)
         for machine, endpoint in zip(self.machines, endpoints, strict=True):
-            warped = TimeWarp(machine, timebase, start_at=start_at)
+            kept: Machine = machine
+            if self.state is not None:
+                kept = KeptParty(machine, machine, self.state.save)
+            # a till started again carries on from its kept start, not the day's 0
+            restored = endpoint.address in self.restored
+            warped = TimeWarp(kept, timebase, start_at=None if restored else start_at)
             actor = Actor(warped, endpoint, observer=observer, timers=timers)
             nursery.start_soon(_run_actor, actor, self.refused)
         await self._until_uploaded()
@@ -669,6 +714,7 @@ class PhoneOptions:
     token_file: Path | None = None
     asks: tuple[str, ...] = ()
     stay: bool = False
+    state_dir: Path | None = None
 
 
 class _Tokens:
@@ -718,6 +764,8 @@ def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     if phone.asks and options.run is not None:
         raise ScenarioError("--ask and --scenario do not mix: a scenario's phones ask by plan")
     process = _PhoneProcess(_phones(ids, options), _Tokens(phone.token_file), options, out)
+    if phone.state_dir is not None:
+        process.keep_in(StateDir(phone.state_dir))
     process.asks = asks
     process.stay = phone.stay
     process.context = client_ssl_context(options.tls_ca) if options.tls else None
@@ -782,6 +830,17 @@ class _PhoneProcess:
         self.answered: set[ReceiptKey] = set()
         self.endpoints: dict[str, TcpClientEndpoint] = {}
         self.actors: list[Actor] = []
+        self.state: StateDir | None = None
+        self.restored: list[str] = []  # the phones started again from their state
+
+    def keep_in(self, state: StateDir) -> None:
+        """Keep each phone's durable part in ``state``; start again from it if there."""
+        self.state = state
+        for index, phone in enumerate(self.phones):
+            rebuilt, restored = state.restored_phone(phone)
+            if restored:
+                self.phones[index] = rebuilt
+                self.restored.append(phone_address(phone.phone_id))
 
     def _keep(self, event: TraceEvent) -> None:
         """Save a token the cloud issued; note which receipts were answered."""
@@ -810,9 +869,9 @@ class _PhoneProcess:
     ) -> bool:
         options = self.options
         for phone in self.phones:
+            token = self.tokens.tokens.get(phone.phone_id) or phone.device_token or ""
             self.endpoints[phone.phone_id] = client.open_endpoint(
-                phone_address(phone.phone_id),
-                credential=self.tokens.tokens.get(phone.phone_id, ""),
+                phone_address(phone.phone_id), credential=token
             )
         endpoints = list(self.endpoints.values())
         if not await _wait_connected(endpoints, options, self.stop, self.refused):
@@ -823,11 +882,14 @@ class _PhoneProcess:
         observer = timebase.observer(_observers(self._keep, writer, self.printer))
         timers = TimerService()
         nursery.start_soon(timers.run)
+        _trace_restarts(observer, self.restored)
         for phone in self.phones:
             machine: Machine = phone
             if options.run is None:  # an app: enrols at once, asks what it is told to
-                enrolled = phone.phone_id in self.tokens.tokens
+                enrolled = phone.phone_id in self.tokens.tokens or phone.device_token is not None
                 machine = _Enrolling(phone, subscribe=not enrolled, asks=self.asks)
+            if self.state is not None:  # outermost: _Enrolling's start sends too
+                machine = KeptParty(machine, phone, self.state.save)
             actor = Actor(
                 TimeWarp(machine, timebase),
                 self.endpoints[phone.phone_id],

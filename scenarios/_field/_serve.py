@@ -31,7 +31,14 @@ import attrs
 import trio
 
 import actors
-from actors import SqliteStore, StoreError, TcpLimits, TcpServerTransport
+from actors import (
+    EventKind,
+    SqliteStore,
+    StoreError,
+    TcpLimits,
+    TcpServerTransport,
+    TraceEvent,
+)
 from protocol import (
     CLOUD,
     Address,
@@ -318,6 +325,8 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
     holders = ReceiptHolders(options.holders)
     thread = StoreThread()
     cloud = _Cloud(options, tokens, holders)
+    # A store already there: this cloud restarts from it (after a kill -9, or a stop).
+    restarting = options.db.exists()
     try:
         try:
             await thread.call(cloud.open)
@@ -343,7 +352,7 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
             except actors.TransportError as exc:
                 raise ScenarioError(str(exc)) from None
             _say_listening(options, server, len(keys))
-            steps = await _drive(options, cloud, thread, server, stop)
+            steps = await _drive(options, cloud, thread, server, stop, restarting=restarting)
             nursery.cancel_scope.cancel()
         stderr_line(
             f"serve cloud: stopped after {steps} steps; "
@@ -373,9 +382,16 @@ async def _drive(
     thread: StoreThread,
     server: TcpServerTransport,
     stop: StopFlag,
+    *,
+    restarting: bool = False,
 ) -> int:
     """Run the cloud's actor until a signal, then finish the batch in progress and drain
-    what it sent. Returns the number of machine steps."""
+    what it sent. Returns the number of machine steps.
+
+    ``restarting``: the store was there before this process: its trace starts with a
+    ``restart`` of the cloud, as a simulated restart's does, so that the checker of a
+    merged field trace sees that what reached the killed process unanswered may be lost
+    (the ledger's ``down``) and that its timers died with it."""
     endpoint = server.open_endpoint(CLOUD)
     epoch = options.epoch
     if options.wait_for_go:
@@ -385,11 +401,15 @@ async def _drive(
         options.trace, _header(options, server.port), max_bytes=options.trace_max_bytes
     )
     assert cloud.machine is not None
+    observer = timebase.observer(writer)
+    if restarting and observer is not None and trace_file is not None:
+        observer(TraceEvent(trio.current_time(), EventKind.RESTART, CLOUD, CLOUD))
+        trace_file.flush()
     driver = CloudDriver(
         TimeWarp(cloud.machine, timebase),
         endpoint,
         thread,
-        observer=timebase.observer(writer),
+        observer=observer,
         batch=options.batch,
         store=cloud.store,  # each step one transaction: a kill -9 leaves none half-done
         flush=trace_file.flush if trace_file is not None else None,  # traced before sent

@@ -193,11 +193,21 @@ def recommender_named(name: str) -> Recommender:
 
 
 def _rebuild(world: World, make_cloud: Callable[[Address], Machine], address: Address) -> Machine:
-    """After a crash: the cloud is rebuilt from its store; a POS or a phone keeps its own
-    storage (its machine), having lost only its timers and mailbox."""
+    """After a crash: the cloud is rebuilt from its store; a POS or a phone from what it
+    keeps in its own storage (its ``durable()`` part, as ``assocsim pos``/``phone
+    --state`` keep it on disk): a new machine, so what that part lacks is lost."""
     if address == CLOUD:
         return make_cloud(address)
-    return world.actors[address].machine
+    return restarted(world.actors[address].machine)
+
+
+def restarted(machine: Machine) -> Machine:
+    """``machine`` (a POS or a phone) rebuilt from its durable part, as after a crash."""
+    if isinstance(machine, PosMachine):
+        return machine.rebuilt(machine.durable())
+    if isinstance(machine, PhoneMachine):
+        return machine.rebuilt(machine.durable())
+    raise ScenarioError(f"cannot restart {type(machine).__name__}: it declares no durable part")
 
 
 async def simulate(

@@ -5,6 +5,7 @@ one of them at the end of a test, whatever it does."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -17,21 +18,28 @@ from typing import Any
 __all__ = ["WAIT", "Proc", "Procs", "json_lines", "purchases"]
 
 WAIT = 30.0  # seconds any one expected thing may take on a loaded 2-core machine
+# The tree these tests are in, first on the children's path: a git worktree's tests must
+# run its own code, not the checkout the environment's editable install points at.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Proc:
     """One assocsim process with its stdout and stderr in files."""
 
-    def __init__(self, name: str, args: list[str], directory: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], directory: Path, *, module: str = "scenarios"
+    ) -> None:
         self.name = name
         self.args = args
         self.out_path = directory / f"{name}.out"
         self.err_path = directory / f"{name}.err"
         self._out = self.out_path.open("w")
         self._err = self.err_path.open("w")
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "scenarios", *args],
+            [sys.executable, "-m", module, *args],
             cwd=directory,
+            env={**os.environ, "PYTHONPATH": path},
             stdout=self._out,
             stderr=self._err,
             stdin=subprocess.DEVNULL,
@@ -85,8 +93,9 @@ class Procs:
         self.directory = directory
         self.started: list[Proc] = []
 
-    def start(self, name: str, *args: str) -> Proc:
-        proc = Proc(name, list(args), self.directory)
+    def start(self, name: str, *args: str, module: str = "scenarios") -> Proc:
+        """``python -m MODULE ARGS...`` (a planted module runs as assocsim does)."""
+        proc = Proc(name, list(args), self.directory, module=module)
         self.started.append(proc)
         return proc
 
