@@ -27,6 +27,15 @@ machine, load average 4.8-6.0 from other engineers' jobs, every run:
   32.76, 27.46 s, CPU 19.95, 17.64 s, runs 31.0, 25.6 s. Medians after/before: wall
   1.58x, CPU 1.63x, the runs 1.67x.
 
+The same two in a quiet window (load average 0.3-1.7), same commits:
+
+* quickstart, 3 pairs: before wall 2.10, 2.21, 2.26 s, CPU 2.16, 2.18, 2.23 s, runs 1.0,
+  1.1, 1.1 s; after wall 3.11, 3.37, 2.92 s, CPU 3.07, 3.33, 2.87 s, runs 2.2, 2.4, 2.1 s.
+  Medians after/before: wall 1.41x, CPU 1.41x, the runs 2.00x.
+* faults, 2 pairs: before wall 11.73, 13.66 s, CPU 11.12, 13.06 s, runs 10.3, 12.2 s;
+  after wall 17.18, 18.34 s, CPU 16.50, 17.75 s, runs 16.0, 17.2 s. Medians after/before:
+  wall 1.40x, CPU 1.42x, the runs 1.48x.
+
 (An earlier version of this bench ran ``python -m scenarios`` from this tree's directory,
 so both sides imported this tree: its figures, 0.90-1.25x, measured nothing and are not
 quoted.) Where the time goes: a profile of three quickstart runs (cProfile, 5.0 s) puts
