@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import ast
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,21 +136,34 @@ def test_protocol_sub_packages_import_only_downwards() -> None:
     assert offenders == {}
 
 
-def test_the_checks_see_a_planted_upward_import(tmp_path: Path) -> None:
+def _source_copy(tmp_path: Path) -> Path:
+    """The layers' sources copied under ``tmp_path``: a planted module goes there, not into
+    the checkout, where tests running beside this one (pytest -n) would read it."""
+    for package in LAYERS:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return tmp_path
+
+
+def test_the_checks_see_a_planted_upward_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Each rule can fail: a module of _model that imports _cli is one offence.
-    planted = ROOT / "scenarios" / "_model" / "_planted_upward_import.py"
+    root = _source_copy(tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", root)
+    planted = root / "scenarios" / "_model" / "_planted_upward_import.py"
     planted.write_text("from scenarios._cli._main import main\n", encoding="utf-8")
-    try:
-        with pytest.raises(AssertionError):
-            test_scenarios_sub_packages_import_only_downwards()
-    finally:
-        planted.unlink()
-    planted = ROOT / "protocol" / "_core" / "_planted_upward_import.py"
+    with pytest.raises(AssertionError):
+        test_scenarios_sub_packages_import_only_downwards()
+    planted.unlink()
+    planted = root / "protocol" / "_core" / "_planted_upward_import.py"
     planted.write_text("import actors\nfrom protocol._machines import _cloud\n", encoding="utf-8")
-    try:
-        with pytest.raises(AssertionError):
-            test_a_layer_imports_only_the_layers_below_it("protocol")
-        with pytest.raises(AssertionError):
-            test_protocol_sub_packages_import_only_downwards()
-    finally:
-        planted.unlink()
+    with pytest.raises(AssertionError):
+        test_a_layer_imports_only_the_layers_below_it("protocol")
+    with pytest.raises(AssertionError):
+        test_protocol_sub_packages_import_only_downwards()
+    planted.unlink()
+    test_a_layer_imports_only_the_layers_below_it("protocol")  # the copy alone is clean
+    test_protocol_sub_packages_import_only_downwards()
+    test_scenarios_sub_packages_import_only_downwards()

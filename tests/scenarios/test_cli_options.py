@@ -8,6 +8,8 @@ there, and ``serve cloud``'s defaults are the ``CloudConfig`` ones.
 from __future__ import annotations
 
 import ast
+import shutil
+import sys
 from pathlib import Path
 
 import attrs
@@ -46,13 +48,20 @@ def test_only_the_cli_imports_argparse() -> None:
     assert _argparse_importers() == []
 
 
-def test_the_argparse_check_sees_a_planted_import() -> None:
-    planted = ROOT / "scenarios" / "_field" / "_planted_argparse.py"
+def test_the_argparse_check_sees_a_planted_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Planted in a copy of the sources: tests running beside this one (pytest -n) read the
+    # checkout's.
+    for package in ("protocol", "actors", "scenarios"):
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _argparse_importers() == []
+    planted = tmp_path / "scenarios" / "_field" / "_planted_argparse.py"
     planted.write_text("from argparse import Namespace\n", encoding="utf-8")
-    try:
-        assert _argparse_importers() == ["scenarios/_field/_planted_argparse.py"]
-    finally:
-        planted.unlink()
+    assert _argparse_importers() == ["scenarios/_field/_planted_argparse.py"]
 
 
 @pytest.mark.parametrize(
