@@ -106,8 +106,9 @@ peer 5,808.3 M, ``--once import`` 2,957-2,967 M. So by instructions ``assocsim r
 within 1-2 % of SimPy's peer; the clock's 1.11-1.21x is the fold's cost per instruction
 (the records and tables it reads between the machines' steps). On the clock
 (``--purchases 10000 --repeat 5 --scale ''``, ``git archive`` trees before / after / after
-/ before, load 3.9-5.6): like for like 1.11x / 1.13x / 1.21x / 1.12x: the noise is above
-the effect. In-run parts (before, 10k, three alternations, load 1-1.5, each part left out
+/ before, load 3.9-5.6): like for like 1.11x / 1.13x / 1.21x / 1.12x; again with
+``--repeat 3`` at 15:33-15:38, load 0.4-2.0: 1.03x / 1.18x / 1.08x / 1.16x: the noise
+is above the effect. In-run parts (before, 10k, three alternations, load 1-1.5, each part left out
 of the builder's dispatch): the skeleton alone (handing over, finding records, notes,
 timers, the final report; no ledger handler and no report's own) +0.22 s over the bare
 world, the ledger's handlers +0.12 s, the report's own +0.10 s; SimPy's driver +0.11 s.
