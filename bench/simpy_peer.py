@@ -97,6 +97,31 @@ stale, but their instants come soon and they are popped then). So its compaction
 peak RSS per purchase at 100k with it (463 MiB) and before it (c8af7e3, 462 MiB; the
 commits between off the run's path), ``--scale 100000 --scale-repeat 1``, 2026-12-07.
 
+The fold's acknowledgements retired and the end of the run walked once (f5f5a95 against
+5abb591, 2026-12-07 afternoon): cachegrind (2,000 purchases, ``PYTHONHASHSEED=0``, 4 MB
+last level, each ``--once`` run whole) ``assocsim-run`` 5,855.6 / 5,868.9 M instructions
+before, 5,835.4 / 5,839.9 M after (-25 M, about -11 % of the pipeline's), first-level data
+misses 59.47 / 59.62 M before, 59.44 / 59.44 M after, last-level 2.46 M both; SimPy's
+peer 5,808.3 M, ``--once import`` 2,957-2,967 M. So by instructions ``assocsim run`` is
+within 1-2 % of SimPy's peer; the clock's 1.11-1.21x is the fold's cost per instruction
+(the records and tables it reads between the machines' steps). On the clock
+(``--purchases 10000 --repeat 5 --scale ''``, ``git archive`` trees before / after / after
+/ before, load 3.9-5.6): like for like 1.11x / 1.13x / 1.21x / 1.12x; again with
+``--repeat 3`` at 15:33-15:38, load 0.4-2.0: 1.03x / 1.18x / 1.08x / 1.16x: the noise
+is above the effect. In-run parts (before, 10k, three alternations, load 1-1.5, each part left out
+of the builder's dispatch): the skeleton alone (handing over, finding records, notes,
+timers, the final report; no ledger handler and no report's own) +0.22 s over the bare
+world, the ledger's handlers +0.12 s, the report's own +0.10 s; SimPy's driver +0.11 s.
+For ``assocsim run`` to be level with SimPy's peer the whole pipeline would have to cost
+what SimPy's driver does over the bare world, about 0.5 us per event in the run: less
+than the skeleton alone, with no promise judged. A Python fold of every event cannot get
+there; with a world driver at the floor's cost (below: 0.86x-0.87x of SimPy) it would
+need the pipeline at about 80 % of today's. The sweep of f5f5a95 (``--purchases ''
+--scale 10000,100000,1000000``, 14:45-15:13, load 4.5-6.7, one run each): 416 / 447 / 447
+us of CPU per purchase (1.00x / 1.07x / 1.07x: flat within 1.20x; without the workload
+1.07x / 1.08x), ``generate_workload`` 25.1 / 27.3 / 24.8 us, the collector 3 %, peak RSS
+113 / 462 / 3,834 MiB, 4.97 / 4.16 / 3.95 kB per purchase (the memory as c62534c's).
+
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
 like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
 world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the leaner world driver

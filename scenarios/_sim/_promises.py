@@ -417,6 +417,15 @@ class PromiseLedger:
         acknowledgements, the subscriptions: a third of a run's messages)."""
         return (kind, typ) not in _RECEIPT_BLIND
 
+    def idle_once_reliable(self, kind: str, typ: str) -> bool:
+        """Does the handler of a ``send`` or ``recv`` of type ``typ`` do nothing once
+        :attr:`reliable` is set? The ledger's own ``_ack`` only sets it (a fifth of a
+        run's events are acknowledgements): a caller may stop calling it after a call.
+        A subclass's own handler is not known to (it may read each acknowledgement,
+        ``tests/planted/ack_counting_ledger.py``): judged by the function, not the type."""
+        handler = self.handler(kind, typ)
+        return getattr(handler, "__func__", None) is PromiseLedger._ack
+
     @staticmethod
     def reads_note_receipt(typ: str) -> bool:
         """Does :meth:`note` read the receipt of a note of type ``typ``?"""
@@ -688,7 +697,18 @@ class PromiseLedger:
 
     def shown_count(self) -> int:
         """How many (receipt, phone) pairs were shown."""
-        return sum(1 for _ in self.shown_times())
+        return self._count_set(_P_SHOWN)
+
+    def _count_set(self, offset: int) -> int:
+        """How many (receipt, address) groups have their slot at ``offset`` set (a loop
+        without a generator's frame per group: the end of a run walks every record)."""
+        count = 0
+        start = self._pairs_at + offset
+        for record in self._receipts.values():
+            for at in range(start, len(record), _PAIR):
+                if record[at] is not None:
+                    count += 1
+        return count
 
     def _owed_since(self, record: Record, binding: _Bound) -> float | None:
         """When the named phone had subscribed, if the delivery is owed to it; else None."""
@@ -729,16 +749,21 @@ class PromiseLedger:
         withheld = 0
         reliable = self.reliable
         receipts, start = self._receipts, self._pairs_at
+        seen = _P_SHOWN if reliable else _P_RECEIVED
+        owed_since = self._owed_since
         for receipt, binding in self.bound.items():
             record = receipts[receipt]  # made when bound
-            subscribed = self._owed_since(record, binding)
+            subscribed = owed_since(record, binding)
             if subscribed is None:
                 withheld += 1
                 continue
             checked += 1
             address = _PHONE + binding.phone
-            at = _found_pair(record, address, start)
-            if at >= 0 and record[at + (_P_SHOWN if reliable else _P_RECEIVED)] is not None:
+            try:  # _found_pair's probe, inline: once per bound receipt
+                at = record.index(address, start)
+            except ValueError:
+                at = -1
+            if at >= 0 and record[at + seen] is not None:
                 continue
             sent = None if at < 0 else record[at + _P_DELIVERED]
             why = (
@@ -778,12 +803,7 @@ class PromiseLedger:
         if reliable:
             shown_twice, shown_checked = self._shown_twice, self.shown_count()
         else:
-            shown_twice = self._received_twice
-            shown_checked = sum(
-                record[at] is not None
-                for record in receipts.values()
-                for at in range(start + _P_RECEIVED, len(record), _PAIR)
-            )
+            shown_twice, shown_checked = self._received_twice, self._count_set(_P_RECEIVED)
         return Judgement(
             lost=tuple(lost),
             lost_checked=checked,

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import attrs
 
-from actors import EventKind, EventSink, TraceEvent
+from actors import EventKind, EventSink, TraceEvent, receipt_key
 from protocol import (
     CLOUD,
     MESSAGE_TYPES,
@@ -225,6 +225,33 @@ class ReportBuilder(EventSink):
         self._on_recv: dict[type[Message], _Dispatch] = {
             cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
         }
+        # A handler doing nothing once the ledger is reliable (the acknowledgements') is
+        # called until it has been called once, then no more (_retire_idle).
+        for kind, table in (("send", self._on_send), ("recv", self._on_recv)):
+            for cls, (promise, mine, named) in table.items():
+                if promise is not None and self._idle_once_reliable(kind, cls):
+                    table[cls] = (self._retiring(promise), mine, named)
+
+    def _idle_once_reliable(self, kind: str, cls: type[Message]) -> bool:
+        return self._ledger.idle_once_reliable(kind, _TYPE_NAMES[cls])
+
+    def _retiring(self, handler: Handler) -> Handler:
+        """``handler``, then every idle handler retired (the ledger is reliable now)."""
+
+        def first(frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+            handler(frm, to, record, t, body)
+            self._retire_idle()
+
+        return first
+
+    def _retire_idle(self) -> None:
+        """Once the ledger is reliable, the handlers idle from then on are not called."""
+        if not self._ledger.reliable:
+            return
+        for kind, table in (("send", self._on_send), ("recv", self._on_recv)):
+            for cls, (promise, mine, named) in table.items():
+                if promise is not None and self._idle_once_reliable(kind, cls):
+                    table[cls] = (None, mine, named)
 
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
@@ -328,9 +355,8 @@ class ReportBuilder(EventSink):
         key = (about.receipt_id, about.merchant_id)
         record = self._by_key.get(key)
         if record is None:
-            name = TraceEvent(t, _SEND, sender, recipient, about).receipt
-            assert name is not None  # both ids are tokens
-            record = self._ledger.record(name)
+            # TraceEvent.receipt of a message naming both ids, without building the event
+            record = self._ledger.record(receipt_key(about.merchant_id, about.receipt_id))
             record[_R_MERCHANT] = about.merchant_id
             if about.receipt_id in self._by_id:
                 self._by_key[key] = record
@@ -494,8 +520,18 @@ class ReportBuilder(EventSink):
         judged = self.judgement()
         if latencies is None:
             latencies = self.latencies()
-        records = self._ledger.records()
-        purchases = sum(record[_R_PURCHASED_AT] is not None for record in records)
+        # The owner slots of every record in one walk (the end of a run visits each once).
+        purchases = acknowledged = timeout_pushed = dual_sent = 0
+        for record in self._ledger.records():
+            if record[_R_PURCHASED_AT] is not None:
+                purchases += 1
+            if record[_R_ACKNOWLEDGED] is True:
+                acknowledged += 1
+            if record[_R_TIMEOUT_PUSHED_TO] is not None:
+                timeout_pushed += 1
+            if record[_R_DUAL_SENT_TO] is not None:
+                dual_sent += 1
+        more = Counter(key[0] for key in self._more)  # the second and later, by slot
         delivered = self._ledger.shown_count()
         requests = Counter[int]()
         for flags in self._requests.values():
@@ -505,13 +541,13 @@ class ReportBuilder(EventSink):
             scenario=scenario,
             seed=seed,
             purchases=purchases,
-            uploads_acknowledged=sum(record[_R_ACKNOWLEDGED] is True for record in records),
+            uploads_acknowledged=acknowledged,
             requests=_with(requests, _SENT),
             responses=_with(requests, _RESPONDED),
             refusals=len(self._refusals),
-            pushes=self._phones(_R_TIMEOUT_PUSHED_TO),
+            pushes=timeout_pushed + more[_R_TIMEOUT_PUSHED_TO],
             mismatches=_with(requests, _MISMATCHED),
-            dual_sends=self._phones(_R_DUAL_SENT_TO),
+            dual_sends=dual_sent + more[_R_DUAL_SENT_TO],
             withheld=judged.withheld,
             delivered=delivered,
             lost=len(judged.lost),
@@ -531,11 +567,6 @@ class ReportBuilder(EventSink):
             crashes=faults[EventKind.CRASH],
             restarts=faults[EventKind.RESTART],
         )
-
-    def _phones(self, slot: int) -> int:
-        """How many (receipt, phone) pairs ``slot`` of the records holds, _more included."""
-        firsts = sum(record[slot] is not None for record in self._ledger.records())
-        return firsts + sum(key[0] == slot for key in self._more)
 
 
 def _with(counts: Counter[int], flag: int) -> int:

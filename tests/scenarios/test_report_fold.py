@@ -17,10 +17,13 @@ from typing import Any
 import attrs
 import pytest
 
-from actors import TraceEvent
+from actors import EventKind, TraceEvent
+from protocol import NoticeAck, PromotionAck, PushAck
 from scenarios import ReportBuilder, load_scenario, run_scenario
 from scenarios._sim._promises import PromiseLedger
+from tests.planted.ack_counting_ledger import AckCountingLedger
 from tests.planted.receipt_reading_ledger import ReceiptReadingLedger
+from tests.planted.type_retired_acks import TypeRetiredAckLedger
 
 SCENARIO = attrs.evolve(load_scenario("faults"), purchases=200)
 
@@ -91,3 +94,42 @@ def test_a_blind_handler_that_reads_the_receipt_is_caught(
     planted = skipping._ledger
     assert isinstance(planted, ReceiptReadingLedger)
     assert planted.acknowledged == {None}  # the receipt it reads was never handed to it
+
+
+def _acknowledgements(events: list[TraceEvent]) -> int:
+    return sum(
+        event.kind in {EventKind.SEND, EventKind.RECEIVE}
+        and type(event.message) in {PushAck, NoticeAck, PromotionAck}
+        for event in events
+    )
+
+
+def test_the_acknowledgements_handler_is_retired_once_the_ledger_is_reliable(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger's own ``_ack`` is called until the ledger is reliable, then no more,
+    and the facts are those of every acknowledgement folded (the first test)."""
+    builder = _fold(events, PromiseLedger, monkeypatch, name_all=False)
+    assert builder._ledger.reliable
+    for table in (builder._on_send, builder._on_recv):
+        for cls in (PushAck, NoticeAck):
+            assert table[cls][0] is None
+
+
+def test_a_ledger_reading_every_acknowledgement_is_handed_every_one(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = _fold(events, AckCountingLedger, monkeypatch, name_all=False)
+    planted = builder._ledger
+    assert isinstance(planted, AckCountingLedger)
+    assert planted.acks == _acknowledgements(events) > 100
+
+
+def test_acknowledgements_retired_by_their_type_are_caught(
+    events: list[TraceEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # planted: tests/planted/type_retired_acks.py
+    builder = _fold(events, TypeRetiredAckLedger, monkeypatch, name_all=False)
+    planted = builder._ledger
+    assert isinstance(planted, TypeRetiredAckLedger)
+    assert planted.acks < _acknowledgements(events)
