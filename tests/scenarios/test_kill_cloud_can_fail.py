@@ -26,9 +26,7 @@ def test_the_kill_9_trial_catches_a_cloud_that_acknowledges_before_committing(
 ) -> None:
     # Its committed state keeps pushes it never sends: nothing moves once the rest is
     # shown, so three re-send periods (4 s at most) without progress end it, not 30 s.
-    plan = KillPlan(
-        rounds=3, seed=12, cloud_module="tests.planted.lazy_commit_cloud", stalled=12.0
-    )
+    plan = KillPlan(rounds=3, seed=12, cloud_module="tests.planted.lazy_commit_cloud", stalled=12.0)
     counts = run_kill_rounds(tmp_path, plan, say=lambda line: print(line, flush=True))
     print(counts.format(), flush=True)
     assert counts.acknowledged == counts.purchases  # the POS saw every upload acknowledged
