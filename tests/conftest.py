@@ -39,6 +39,7 @@ SLOW = (
     "tests/scenarios/test_kill_cloud.py",
     "tests/scenarios/test_kill_cloud_can_fail.py",
     "tests/scenarios/test_field_trace_kill.py",
+    "tests/scenarios/test_field_client_kill.py",
     "tests/scenarios/test_serve.py",
     "tests/scenarios/test_sweep_scheduler.py",
     "tests/scenarios/test_fresh_project.py",
@@ -72,3 +73,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid in marked:
             item.add_marker(pytest.mark.slow)
+    # pytest -n (--dist loadfile, pyproject) hands whole files to the workers in this order:
+    # the files holding the slowest tests first (a stable sort), so that none of them
+    # starts last and runs on while the other core idles.
+    slow_files = {nodeid.split("::")[0] for nodeid in marked}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_files)
