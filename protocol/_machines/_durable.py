@@ -98,10 +98,10 @@ def _decode(data: object) -> PosState | PhoneState:
         return PosState(
             merchant_id=_text(data["merchant_id"]),
             pos_id=_text(data["pos_id"]),
-            started_at=None if data["started_at"] is None else float(data["started_at"]),
+            started_at=None if data["started_at"] is None else _seconds(data["started_at"]),
             next_checkout=_count(data["next_checkout"]),
             awaiting_ack=tuple(
-                (_converter.structure(c, Checkout), float(at)) for c, at in data["awaiting_ack"]
+                (_converter.structure(c, Checkout), _seconds(at)) for c, at in data["awaiting_ack"]
             ),
             outbox=tuple(_unkept(k) for k in data["outbox"]),
         )
@@ -117,7 +117,7 @@ def _decode(data: object) -> PosState | PhoneState:
             next_request_id=_count(data["next_request_id"]),
             outbox=tuple(_unkept(k) for k in data["outbox"]),
             asking=tuple((_count(rid), _receipt(r)) for rid, r in data["asking"]),
-            asks_due=tuple((_receipt(r), float(at)) for r, at in data["asks_due"]),
+            asks_due=tuple((_receipt(r), _seconds(at)) for r, at in data["asks_due"]),
             noticed=tuple(_receipt(r) for r in data["noticed"]),
             shown=tuple(_receipt(r) for r in data["shown"]),
             deliveries=tuple(_converter.structure(d, Delivery) for d in data["deliveries"]),
@@ -174,19 +174,22 @@ def _refusal(data: Any) -> ErrorReply:
     return message
 
 
+# Plain values through the strict converter's hooks (protocol/_core/_structuring.py), the
+# one kit that also decodes messages: a bool is never a number, a number never text.
 def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise LocalProtocolError(f"not a kept state: expected text, got {value!r}")
-    return value
+    return _converter.structure(value, str)
 
 
-def _count(value: Any) -> int:
-    if type(value) is not int or value < 0:
-        raise LocalProtocolError(f"not a kept state: expected a whole number, got {value!r}")
-    return value
+def _seconds(value: Any) -> float:
+    return _converter.structure(value, float)
 
 
 def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise LocalProtocolError(f"not a kept state: expected true or false, got {value!r}")
-    return value
+    return _converter.structure(value, bool)
+
+
+def _count(value: Any) -> int:
+    count = _converter.structure(value, int)
+    if count < 0:
+        raise ValueError(f"expected a whole number of at least 0, got {count!r}")
+    return count

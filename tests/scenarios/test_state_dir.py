@@ -6,6 +6,7 @@ of a lossy run (the writer's memo of encoded parts included: planted
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,30 @@ def test_a_file_that_is_not_ours_is_refused_in_one_line(
     with pytest.raises(ScenarioError, match=says) as refused:
         state.restored_phone(PhoneMachine(PHONE))
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("started", 1, "expected true or false, got 1"),  # a number is never a flag
+        ("next_request_id", True, "expected a whole number, got True"),  # nor a flag a number
+        ("next_request_id", -1, "expected a whole number of at least 0, got -1"),
+        ("phone_id", 8613800000001, "expected text, got 8613800000001"),
+        ("asks_due", [[["shop-01", "r-1"], True]], "expected a number, got True"),
+        ("asks_due", [[["shop-01", "r-1"], "5"]], "expected a number, got '5'"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_refused(
+    tmp_path: Path, field: str, value: object, says: str
+) -> None:
+    # One kit decodes a state's plain values, as it decodes messages: the strict
+    # converter's hooks (float() took True and "5" as times).
+    state, path = _saved(tmp_path)
+    document = json.loads(path.read_text())
+    document["state"][field] = value
+    path.write_text(json.dumps(document))
+    with pytest.raises(ScenarioError, match=f"not a kept state: {re.escape(says)}"):
+        state.restored_phone(PhoneMachine(PHONE))
 
 
 def test_another_partys_state_is_refused(tmp_path: Path) -> None:
