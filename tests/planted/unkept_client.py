@@ -29,5 +29,7 @@ if __name__ == "__main__":
     from scenarios._cli._main import main
     from scenarios._field import _clients
 
-    setattr(_clients, "StateDir", UnkeptStateDir)  # noqa: B010 -- the planted one, in the clients
+    # A child process (python -m): no pytest monkeypatch here; a plain assignment of another
+    # class is a mypy error, setattr is the plant.
+    setattr(_clients, "StateDir", UnkeptStateDir)  # noqa: B010 -- the plant, see above
     sys.exit(main())

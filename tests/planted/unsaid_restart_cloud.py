@@ -21,5 +21,7 @@ if __name__ == "__main__":
     from scenarios._field import _serve
 
     drive = functools.partial(_serve._drive, restarting=False)  # the bug: never restarting
-    setattr(_serve, "_drive", lambda *args, **_: drive(*args))  # noqa: B010 -- planted
+    # A child process (python -m): no pytest monkeypatch here; assigning a lambda over the
+    # function is a mypy error, setattr is the plant.
+    setattr(_serve, "_drive", lambda *args, **_: drive(*args))  # noqa: B010 -- the plant
     sys.exit(main())
