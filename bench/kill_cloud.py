@@ -13,7 +13,7 @@ lost, not bound, or shown twice. No timing targets: the wall time is for informa
         [--cloud-module MODULE]
 
 ``--cloud-module`` runs the cloud as ``python -m MODULE serve cloud ...``: e.g. the planted
-``tests.planted.lazy_commit_cloud`` (commits every 16th step only), which must lose uploads.
+``tests.planted.lazy_commit_cloud`` (commits at most every 0.5 s), which must lose uploads.
 """
 
 from __future__ import annotations
