@@ -78,6 +78,7 @@ from ._reader import (
     TraceRecord,
     merge_traces,
     parse_event,
+    record_of_event,
     validate_header,
 )
 
@@ -1060,8 +1061,10 @@ class TraceChecker:
         return True
 
     def __call__(self, event: TraceEvent) -> None:
-        """The observer form: judge a live event."""
-        self.feed(event.to_json())
+        """The observer form: judge a live event (the record :meth:`feed` would make of
+        its JSON form, made without it)."""
+        self._line += 1
+        self.feed_event(record_of_event(event, self._line))
 
     def fork(self) -> TraceChecker:
         """An independent copy of this checker, cheap: every container of facts copied one
