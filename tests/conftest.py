@@ -2,6 +2,8 @@
 
 * ``default``: quick enough for every local run.
 * ``ci``: what ``.ci/run`` uses (``CI=true``): derandomized, so CI is reproducible.
+* ``ci-versions``: ``.ci/run``'s second Python: derandomized, 15 examples a property (a
+  version changes what every example meets; the 60 of ``ci`` ran on the first Python).
 * ``long``: many more examples, for hunting bugs: ``HYPOTHESIS_PROFILE=long pytest``
   (2,000 per property; the fault matrix, ``tests/scenarios/test_fault_matrix.py``, caps
   its scenarios at 1,000).
@@ -28,6 +30,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
+settings.register_profile("ci-versions", settings.get_profile("ci"), max_examples=15)
 settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "default")
