@@ -1423,8 +1423,12 @@ def check_trace(records: Iterable[Mapping[str, Any]], *, settings: Settings = No
 
 
 def check_events(events: Iterable[TraceEvent], *, settings: Settings = None) -> CheckResult:
-    """Check live :class:`~actors.TraceEvent` values (via their JSON form)."""
-    return check_trace((event.to_json() for event in events), settings=settings)
+    """Check live :class:`~actors.TraceEvent` values (as an observing checker does: the
+    records their JSON form would give, made without it)."""
+    checker = TraceChecker(settings)
+    for event in events:
+        checker(event)
+    return checker.result()
 
 
 def check_trace_file(path: str | Path) -> CheckResult:

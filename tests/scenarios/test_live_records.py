@@ -18,7 +18,7 @@ import pytest
 
 from actors import EventKind, TraceEvent
 from protocol import Note, PurchaseUpload
-from scenarios import CloudFactory, Scenario, check_events, load_scenario, run_scenario
+from scenarios import CloudFactory, Scenario, check_events, check_trace, load_scenario, run_scenario
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._reader import TraceRecord, parse_event, record_of_event
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
@@ -89,6 +89,6 @@ def test_the_observing_checker_judges_as_the_trace_of_its_run(
     observed = TraceChecker(scenario)
     for event in events:
         observed(event)
-    judged = check_events(events, settings=scenario)
-    assert observed.result() == judged
-    assert judged.ok is (cloud is None)  # the planted cloud's violations found both ways
+    from_json = check_trace([event.to_json() for event in events], settings=scenario)
+    assert observed.result() == from_json == check_events(events, settings=scenario)
+    assert from_json.ok is (cloud is None)  # the planted cloud's violations found both ways
