@@ -198,11 +198,18 @@ def _idle_network(network: SimNetwork) -> list[IdleFault]:
             rate = getattr(config if source == -1 else config.link[source], knob)
             if not rate:
                 continue
-            exposed, injected = counts.get((knob, source), (0, 0))
+            exposed, injected, held_back = counts.get((knob, source), (0, 0, 0))
             if injected:
                 continue
             did = _DID[knob]
-            if exposed:
+            if held_back:
+                why = (
+                    f"held back {held_back} of the {exposed} messages sent under it during "
+                    f"{phase}, and no later message on its link overtook one: nothing "
+                    "arrived out of order (a link that carries one message at a time has "
+                    "nothing to reorder)"
+                )
+            elif exposed:
                 why = f"{did} none of the {exposed} messages sent under it during {phase}"
             elif source == -1 and any(getattr(link, knob) is not None for link in config.link):
                 why = (

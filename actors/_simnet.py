@@ -40,10 +40,14 @@ FAULT_KNOBS = ("loss", "duplicate", "reorder")
 
 class KnobCount(NamedTuple):
     """What one configured fault rate did: ``exposed`` messages were sent under it during
-    the fault phase, and it injected ``injected`` faults (drops, copies or hold-backs)."""
+    the fault phase, and it injected ``injected`` faults: drops, copies, or hold-backs that
+    a later message on the same link overtook (a message held back on a link that carries
+    nothing after it is late, not reordered). ``held_back``: the reorder knob's hold-backs,
+    overtaken or not (0 for the other knobs)."""
 
     exposed: int
     injected: int
+    held_back: int = 0
 
 
 class _LinkParams:
@@ -53,6 +57,7 @@ class _LinkParams:
     one), or -1: the network-wide settings only."""
 
     __slots__ = (
+        "arrived",
         "duplicate",
         "duplicated",
         "exposed",
@@ -60,6 +65,7 @@ class _LinkParams:
         "latency",
         "loss",
         "lost",
+        "overtaken",
         "reorder",
         "reordered",
         "rule",
@@ -86,14 +92,19 @@ class _LinkParams:
         self.exposed = 0  # ... of them sent during the fault phase
         self.lost = 0
         self.duplicated = 0
-        self.reordered = 0
+        self.reordered = 0  # held back (a ``delay`` event each)
+        self.overtaken = 0  # ... of them, arrived after a message sent later on the link
+        self.arrived = -1  # the highest arrival number delivered on the link
 
 
 class _Arrival(NamedTuple):
-    """Timer key of a message in flight (unique: ``number`` counts sends)."""
+    """Timer key of a message in flight (unique: ``number`` counts sends, so a higher one
+    on a link was sent later); ``held``: reordering held it back."""
 
     number: int
     envelope: Envelope
+    link: _LinkParams
+    held: bool
 
 
 class _PartitionEdge(NamedTuple):
@@ -172,15 +183,17 @@ class SimNetwork(InlineTransport):
             self._fault(now, EventKind.DUPLICATE, envelope, "duplicate")
         for copy in range(copies):
             delay = link.latency + link.jitter * draw()
-            if in_fault_phase and copy == 0 and held < link.reorder:
+            hold = in_fault_phase and copy == 0 and held < link.reorder
+            if hold:
                 link.reordered += 1
                 delay += self.config.reorder_delay * draw()
                 self._fault(now, EventKind.DELAY, envelope, "reorder")
+            number = self._sends * 2 + copy
             if delay <= 0:
+                link.arrived = number  # the link's latest send: none higher arrived yet
                 super()._deliver(envelope)
             else:
-                arrival = _Arrival(self._sends * 2 + copy, envelope)
-                timers.arm(self, arrival, now + delay)
+                timers.arm(self, _Arrival(number, envelope, link, hold), now + delay)
 
     def _in_fault_phase(self, now: float) -> bool:
         until = self.config.faults_until
@@ -239,16 +252,19 @@ class SimNetwork(InlineTransport):
         links = self.config.link
         exposed: dict[tuple[str, int], int] = {}
         injected: dict[tuple[str, int], int] = {}
+        held: dict[tuple[str, int], int] = {}
         for params in self._links.values():
             rule = params.rule
             for knob, events in zip(
-                FAULT_KNOBS, (params.lost, params.duplicated, params.reordered), strict=True
+                FAULT_KNOBS, (params.lost, params.duplicated, params.overtaken), strict=True
             ):
                 source = rule if rule >= 0 and getattr(links[rule], knob) is not None else -1
                 key = (knob, source)
                 exposed[key] = exposed.get(key, 0) + params.exposed
                 injected[key] = injected.get(key, 0) + events
-        return {key: KnobCount(exposed[key], injected[key]) for key in exposed}
+                if knob == "reorder":
+                    held[key] = held.get(key, 0) + params.reordered
+        return {key: KnobCount(exposed[key], injected[key], held.get(key, 0)) for key in exposed}
 
     # ------------------------------------------------------------------ the timer heap calls
 
@@ -262,6 +278,11 @@ class SimNetwork(InlineTransport):
                 self._fault(now, EventKind.DROP, envelope, "partition")
                 self._require_world()[1].done()
                 return
+            link, number = key.link, key.number
+            if number > link.arrived:
+                link.arrived = number
+            elif key.held:
+                link.overtaken += 1  # a message sent after it on its link arrived first
             super()._deliver(envelope)
         elif isinstance(key, _PartitionEdge):
             partition = self.partitions[key.number]
