@@ -163,77 +163,39 @@ def record_of_event(event: TraceEvent, line: int) -> TraceRecord:
     again took about half of such a checker's time). Only the message body is encoded;
     ``tests/scenarios/test_live_records.py`` holds it equal to the parsed form for every
     event of runs with every kind of event."""
-    kind, message = event.kind, event.message
+    kind, message, note, detail = event.kind, event.message, event.note, event.detail
+    typ, receipt, msg, phone, said = "", None, _NO_MSG, None, ""
     if message is not None:
-        detail = event.detail
-        return TraceRecord(
-            line,
-            float(event.t),
-            str(kind),
-            event.sender,
-            event.recipient,
-            message_type(message),
-            event.receipt,
-            encode_message(message)["body"],
-            None,
-            # the JSON form names a dropped message's fault "fault" (read), another
-            # event's detail "fault" or "error" (not read: parse_event reads "detail")
-            str(detail) if kind is EventKind.DROP and detail is not None else "",
-        )
-    note = event.note
-    if kind is EventKind.PARTITION:
-        return TraceRecord(
-            line,
-            float(event.t),
-            str(kind),
-            event.sender,
-            event.recipient,
-            "",
-            None,
-            _NO_MSG,
-            None,
-            str(event.detail),
-        )
-    # a crash or restart (the actor in "from" and "to"), or an event with nothing more
-    if kind in FAULT_KINDS or (note is None and event.detail is None):
-        return TraceRecord(
-            line,
-            float(event.t),
-            str(kind),
-            event.sender,
-            event.recipient,
-            "",
-            None,
-            _NO_MSG,
-            None,
-            "",
-        )
-    if note is not None:
-        phone, detail = note.phone_id, note.detail
-        return TraceRecord(
-            line,
-            float(event.t),
-            str(kind),
-            event.sender,
-            event.recipient,
-            str(note.kind),
-            event.receipt,
-            _NO_MSG,
-            phone if type(phone) is str else None,
-            "" if kind is EventKind.TIMER else detail if type(detail) is str else str(detail),
-        )
-    # a timer: its key's repr, as the JSON form's "timer"
+        typ, receipt, msg = message_type(message), event.receipt, encode_message(message)["body"]
+        # the JSON form names a dropped message's fault "fault" (read), another event's
+        # detail "fault" or "error" (not read: parse_event reads "detail")
+        if kind is EventKind.DROP and detail is not None:
+            said = str(detail)
+    elif kind is EventKind.PARTITION:
+        said = str(detail)
+    elif kind in FAULT_KINDS:
+        pass  # a crash or restart: the actor in "from" and "to", nothing more
+    elif note is not None:
+        typ, receipt, phone = str(note.kind), event.receipt, note.phone_id
+        if type(phone) is not str:
+            phone = None
+        if kind is not EventKind.TIMER:
+            said = note.detail if type(note.detail) is str else str(note.detail)
+    elif detail is not None:
+        typ = "timer"  # its key's repr, as the JSON form's "timer"
+        if kind is EventKind.TIMER:
+            said = repr(detail)
     return TraceRecord(
         line,
         float(event.t),
         str(kind),
         event.sender,
         event.recipient,
-        "timer",
-        None,
-        _NO_MSG,
-        None,
-        repr(event.detail) if kind is EventKind.TIMER else "",
+        typ,
+        receipt,
+        msg,
+        phone,
+        said,
     )
 
 
