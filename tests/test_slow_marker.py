@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SLOW, slow_tests
+from tests.conftest import LONG_FILES, SLOW, slow_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +42,8 @@ def test_every_slow_name_matches_a_collected_test() -> None:
     _, stale = slow_tests(selected)
     assert not stale, f"tests/conftest.py SLOW names no test (renamed?): {stale}"
     assert {line.split("::")[0] for line in selected} == files
+
+
+def test_every_long_file_exists() -> None:
+    # an order hint only (tests/conftest.py), but a renamed file would silently lose it
+    assert [name for name in LONG_FILES if not (ROOT / name).is_file()] == []
