@@ -1181,10 +1181,10 @@ class PairingEngine:
         co_part[from_co] = co
         near_part = np.zeros(len(keys))
         near_part[from_near] = near
-        # the total as a loop sums it: co-purchase part + popularity, then + category part
-        total = self._popularity[candidate]
-        total[from_co] += co
-        total[from_near] += near
+        # the total as a loop sums it: co-purchase part + popularity, then + category part;
+        # an absent part adds 0.0, which changes no value but a -0.0 total's sign (equal
+        # in every comparison the ranking makes; the lists keep the parts, not the total)
+        total = self._popularity[candidate] + co_part + near_part
         # each entry's best by total, ties by SKU; its first `pairings`, sorted among
         # the candidates at least as good as its pairings-th best total (fewer to sort)
         contenders = _contenders(owner, total, len(entries), self.config.pairings)
