@@ -65,7 +65,18 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, the co-purchase counts settled in batches at the
+Last measured, learning (issue 16, the offers read in one batch per refresh and the
+lists' totals by dense additions, ef3dfce and f6503bc, ``--against`` a copy of 9154b13,
+two pairs, before, after, after, before, load average 3.1-4.8 with the lead's CI
+running): 48.2, 42.6, 47.1, 46.3 s of CPU (0.88x, 1.02x; 4.3-4.7x the 10 s target, not
+met); the offers 3.9, 2.0, 2.3, 3.6 s (0.51x, 0.64x), the other parts within the runs'
+spread (up to 8 %). The same answer hashes. The timing part, after, before, before,
+after (load 2.8-4.1): CPU p50 with the personal feature 184.0, 125.5, 123.2, 131.9 us
+first asking and 176.8, 148.8, 162.2, 142.3 us learning between, p99 286-482 us: the
+questions' code is unchanged, the spread is the load's, and no run met the p50 target
+with the personal feature (docs/recommender.md, *The offers read in one batch*).
+
+Before that, learning (issue 16, the co-purchase counts settled in batches at the
 refresh, fbcf1a6 and 6dd9156, ``--against`` a copy of d8d025b, two pairs each, before,
 after, after, before, load average 5.2-8.7 with other engineers' runs): 37.4, 36.8,
 38.7, 40.8 s of CPU and 39.6, 59.8, 54.0, 52.7 s (pairs 0.98x, 0.95x, 1.51x as the load

@@ -125,12 +125,16 @@ class Scratch:
         :meth:`fit` made the arrays anew), so that no question places any."""
         if not phones:
             return
-        placed = self._placed(np.concatenate([keys for _, keys, _ in phones]))
-        ends = np.cumsum([len(keys) for _, keys, _ in phones]).tolist()
+        flat = np.concatenate([keys for _, keys, _ in phones])
+        placed = self._placed(flat)
+        sizes = np.fromiter((len(keys) for _, keys, _ in phones), np.int64, count=len(phones))
+        ends = np.cumsum(sizes)
+        # a phone has colour parts if its last key (they are sorted) is in the colours' block
+        last = flat[np.maximum(ends - 1, 0)] if len(flat) else np.zeros(len(phones))
+        colours = ((sizes > 0) & (last >= 3 * BLOCK)).tolist()
         kept = self._phones
         start = 0
-        for (phone, keys, values), end in zip(phones, ends, strict=True):
-            coloured = bool(len(keys)) and bool(keys[-1] >= 3 * BLOCK)
+        for (phone, _, values), end, coloured in zip(phones, ends.tolist(), colours, strict=True):
             # a copy: a view would keep the whole batch alive while any phone is unchanged
             kept[phone] = PhoneSlots(placed[start:end].copy(), values, coloured)
             start = end

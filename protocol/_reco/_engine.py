@@ -609,9 +609,6 @@ class PairingEngine:
         self._attributes: list[tuple[int, int, int]] = []  # product -> category, brand, colour
         self._tables = _Tables(np.zeros((0, 5)))
         self._affinity_memo: dict[tuple[int, str, str], tuple[_Ints, _Floats]] = {}
-        # category -> its products, n(j) + 1 and size, as the offers read them: kept until
-        # the category changes (its products' counts, best sellers and size change with it)
-        self._members: dict[int, tuple[_Ints, _Floats, int]] = {}
         # product -> its category and its brand and colour words' numbers
         self._attributes_of: _Ints = np.zeros((0, 3), dtype=np.int64)
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
@@ -877,7 +874,6 @@ class PairingEngine:
         changed = set(self._dirty_categories)
         for d in self._dirty_categories:
             changed.update(relating[d])
-            self._members.pop(d, None)
         ordered = sorted(changed)
         for c, offer in zip(ordered, self._compute_offered(ordered), strict=True):
             self._offered[c] = offer
@@ -991,33 +987,35 @@ class PairingEngine:
         loop, computed together with array arithmetic. A product is in one category, so
         no two related categories offer the same one."""
         categories = self._categories
-        members = self._members
-        related = self._related
+        related = [self._related[c] for c in changed]
         # every (changed category's place, related category, P(D | C)), in order
-        triples = [(k, d, p) for k, c in enumerate(changed) for d, p in related[c]]
-        if not triples:
+        lengths = np.fromiter(map(len, related), dtype=np.int64, count=len(changed))
+        total_related = int(lengths.sum())
+        if not total_related:
             return [_NOTHING_OFFERED] * len(changed)
-        owners, kinds, shares = (np.array(column) for column in zip(*triples, strict=True))
+        owners = np.repeat(np.arange(len(changed), dtype=np.int64), lengths)
+        pairs = itertools.chain.from_iterable(itertools.chain.from_iterable(related))
+        kinds, shares = np.fromiter(pairs, np.float64, count=2 * total_related).reshape(-1, 2).T
+        kinds = kinds.astype(np.int64)  # category numbers: exact as floats
         needed = np.unique(kinds).tolist()
-        for d in needed:
-            if d not in members:
-                kind = categories[d]
-                listed = list(dict.fromkeys((*kind.best, *kind.catalog)))
-                members[d] = (
-                    np.array(listed, dtype=np.int64),
-                    (self._counts[listed] + 1).astype(np.float64),
-                    kind.sales + kind.size,
-                )
-        # the needed categories' members end to end, and each one's block
-        found = [members[d] for d in needed]
+        # the needed categories' members (best sellers, then the catalog's others) end to
+        # end, with n(j) + 1 and each category's sales + size; read anew at each refresh
+        # (a category whose members, counts or size changed is among the changed ones)
+        kinds_needed = [categories[d] for d in needed]
+        listed = [
+            kind.best if not kind.catalog else list(dict.fromkeys((*kind.best, *kind.catalog)))
+            for kind in kinds_needed
+        ]
         sizes = np.zeros(len(categories), dtype=np.int64)
         starts = np.zeros(len(categories), dtype=np.int64)
         totals = np.zeros(len(categories))
-        sizes[needed] = [len(js) for js, _, _ in found]
+        sizes[needed] = np.fromiter(map(len, listed), dtype=np.int64, count=len(needed))
         starts[needed] = np.cumsum(sizes[needed]) - sizes[needed]
-        totals[needed] = [total for _, _, total in found]
-        all_js = np.concatenate([js for js, _, _ in found])
-        all_counts = np.concatenate([counts_1 for _, counts_1, _ in found])
+        totals[needed] = [kind.sales + kind.size for kind in kinds_needed]
+        all_js = np.fromiter(
+            itertools.chain.from_iterable(listed), dtype=np.int64, count=int(sizes.sum())
+        )
+        all_counts = (self._counts[all_js] + 1).astype(np.float64)
         counted = sizes[kinds]
         at = np.repeat(starts[kinds], counted) + _places(
             np.repeat(np.arange(len(kinds)), counted), len(kinds)
@@ -1183,10 +1181,10 @@ class PairingEngine:
         co_part[from_co] = co
         near_part = np.zeros(len(keys))
         near_part[from_near] = near
-        # the total as a loop sums it: co-purchase part + popularity, then + category part
-        total = self._popularity[candidate]
-        total[from_co] += co
-        total[from_near] += near
+        # the total as a loop sums it: co-purchase part + popularity, then + category part;
+        # an absent part adds 0.0, which changes no value but a -0.0 total's sign (equal
+        # in every comparison the ranking makes; the lists keep the parts, not the total)
+        total = self._popularity[candidate] + co_part + near_part
         # each entry's best by total, ties by SKU; its first `pairings`, sorted among
         # the candidates at least as good as its pairings-th best total (fewer to sort)
         contenders = _contenders(owner, total, len(entries), self.config.pairings)
