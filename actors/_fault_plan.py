@@ -205,9 +205,9 @@ def _idle_network(network: SimNetwork) -> list[IdleFault]:
             if held_back:
                 why = (
                     f"held back {held_back} of the {exposed} messages sent under it during "
-                    f"{phase}, and no later message on its link overtook one: nothing "
-                    "arrived out of order (a link that carries one message at a time has "
-                    "nothing to reorder)"
+                    f"{phase}, and none of them arrived after a message sent later on the "
+                    "same link: it reordered nothing (a link that carries one message at a "
+                    "time has nothing to reorder)"
                 )
             elif exposed:
                 why = f"{did} none of the {exposed} messages sent under it during {phase}"

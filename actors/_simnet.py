@@ -94,12 +94,12 @@ class _LinkParams:
         self.duplicated = 0
         self.reordered = 0  # held back (a ``delay`` event each)
         self.overtaken = 0  # ... of them, arrived after a message sent later on the link
-        self.arrived = -1  # the highest arrival number delivered on the link
+        self.arrived = -1  # the latest send (its number) delivered on the link
 
 
 class _Arrival(NamedTuple):
-    """Timer key of a message in flight (unique: ``number`` counts sends, so a higher one
-    on a link was sent later); ``held``: reordering held it back."""
+    """Timer key of a message in flight (unique: ``number`` is twice the send's number,
+    plus 1 for a duplicate's second copy); ``held``: reordering held it back."""
 
     number: int
     envelope: Envelope
@@ -188,12 +188,12 @@ class SimNetwork(InlineTransport):
                 link.reordered += 1
                 delay += self.config.reorder_delay * draw()
                 self._fault(now, EventKind.DELAY, envelope, "reorder")
-            number = self._sends * 2 + copy
             if delay <= 0:
-                link.arrived = number  # the link's latest send: none higher arrived yet
+                link.arrived = self._sends  # the link's latest send: none later arrived
                 super()._deliver(envelope)
             else:
-                timers.arm(self, _Arrival(number, envelope, link, hold), now + delay)
+                arrival = _Arrival(self._sends * 2 + copy, envelope, link, hold)
+                timers.arm(self, arrival, now + delay)
 
     def _in_fault_phase(self, now: float) -> bool:
         until = self.config.faults_until
@@ -278,11 +278,13 @@ class SimNetwork(InlineTransport):
                 self._fault(now, EventKind.DROP, envelope, "partition")
                 self._require_world()[1].done()
                 return
-            link, number = key.link, key.number
-            if number > link.arrived:
-                link.arrived = number
-            elif key.held:
-                link.overtaken += 1  # a message sent after it on its link arrived first
+            link, send = key.link, key.number >> 1  # the send, whichever copy
+            if send > link.arrived:
+                link.arrived = send
+            elif key.held and send < link.arrived:
+                # a message sent after it on its link arrived first (its own duplicate
+                # arriving first is no reordering: the recipient sees the same message)
+                link.overtaken += 1
             super()._deliver(envelope)
         elif isinstance(key, _PartitionEdge):
             partition = self.partitions[key.number]
