@@ -12,7 +12,9 @@ make (a send the transport refused, a note without a phone). The planted
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ from actors import EventKind, TraceEvent
 from protocol import Note, PurchaseUpload
 from scenarios import CloudFactory, Scenario, check_events, check_trace, load_scenario, run_scenario
 from scenarios._trace._checks import TraceChecker
-from scenarios._trace._reader import TraceRecord, parse_event, record_of_event
+from scenarios._trace._reader import TraceError, TraceRecord, parse_event, record_of_event
 from tests.planted.dropped_dual_send import dropped_dual_send_cloud
 from tests.planted.keyless_live_records import keyless_record_of_event
 from tests.scenarios.test_client_crash import SCENARIO as CLIENT_CRASHES
@@ -74,6 +76,38 @@ def test_every_live_event_gives_the_record_its_json_form_gives(
 ) -> None:
     assert _differences(run_events, record_of_event) == []
     assert _differences(_hand_made(run_events), record_of_event) == []
+
+
+def _outcome(make: Callable[[Any, int], TraceRecord], given: Any, line: int) -> TraceRecord | None:
+    """The record made, or None if it was refused (each way words it its own way)."""
+    try:
+        return make(given, line)
+    except TraceError:
+        return None
+
+
+def test_every_shape_of_event_gives_the_same_record_or_is_refused_both_ways(
+    run_events: list[TraceEvent],
+) -> None:
+    # every kind with or without a message, a note and a detail of each type; a time
+    # that is not finite: parse_event refuses some of these (no actor makes them)
+    upload = next(e.message for e in run_events if isinstance(e.message, PurchaseUpload))
+    notes = (None, Note("shown", "r-1", "+8613800000001", "timeout", "shop-01"), Note("x"))
+    details: tuple[object, ...] = (None, "loss", 3, ("push", "r-1"), "")
+    shapes = [
+        TraceEvent(t, kind, "cloud", "phone:+8613800000001", message, note, detail)
+        for t in (1.0, math.inf, math.nan)
+        for kind in EventKind
+        for message in (None, upload)
+        for note in notes
+        for detail in details
+    ]
+    refused = 0
+    for line, event in enumerate(shapes, 1):
+        made = _outcome(record_of_event, event, line)
+        assert made == _outcome(parse_event, event.to_json(), line), event
+        refused += made is None
+    assert 0 < refused < len(shapes)  # both outcomes met
 
 
 def test_a_record_without_the_timers_key_is_caught(run_events: list[TraceEvent]) -> None:
