@@ -7,8 +7,8 @@ checker observing a run no longer sees which receipt's push fell due (the cloud'
 judges ``timeout-push`` by the deadline and gave the same verdicts on the built-in
 scenarios with the reference and the silent cloud; without settings it judged by the
 timer and differed (with the silent cloud: quickstart 130 against 131 violations,
-wrong-ids 43 against 50). So the
-record comparison of ``tests/scenarios/test_live_records.py`` is what must catch it.
+wrong-ids 43 against 50). So the record comparison of
+``tests/scenarios/test_live_records.py`` is what must catch it.
 """
 
 from __future__ import annotations
