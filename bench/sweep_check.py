@@ -46,13 +46,13 @@ form (``TraceEvent.to_json``) and about 0.4 s parses it back (``parse_event``) b
 2026-12-07, the live records (bdc128e: an observing checker makes each event's record
 without its JSON form), every run, wall / CPU / runs in s:
 
-* 5549ea7 against 9154b13 (just before them), load 2.1-3.2. quickstart, 3 pairs: before
+* b4167c5 against 9154b13 (just before them), load 2.1-3.2. quickstart, 3 pairs: before
   6.44/4.37/4.00, 4.24/4.10/3.10, 4.27/4.27/2.90; after 5.79/3.55/4.10, 4.43/4.08/3.30,
   3.36/3.42/2.40: medians wall 1.04x, CPU 0.83x, runs 1.06x. faults (``--jobs 1
   --no-plots``), 2 pairs: before 22.69/21.27/21.10, 19.80/19.29/18.30; after
   19.33/18.56/17.80, 19.19/16.79/17.80: wall 0.91x, CPU 0.87x, runs 0.90x. (An earlier
   pair of quickstart at load 1.9, bdc128e against 9154b13: wall 0.88x, CPU 0.89x.)
-* 5549ea7 against e261766 (no judging), load 1.9-2.1. quickstart, 3 pairs: before
+* b4167c5 against e261766 (no judging), load 1.9-2.1. quickstart, 3 pairs: before
   3.12/3.06/1.60, 2.69/2.67/1.40, 2.32/2.31/1.20; after 3.40/3.36/2.50, 3.47/3.42/2.50,
   4.04/4.01/3.10: wall 1.29x, CPU 1.28x, runs 1.79x. faults, 2 pairs: before
   12.03/11.62/10.70, 10.88/10.50/9.60; after 17.10/16.66/15.80, 17.78/16.77/16.70: wall
