@@ -149,9 +149,20 @@ def main() -> int:
         action="store_true",
         help="where a symmetric search's time goes: first-time work by kind (see split())",
     )
+    parser.add_argument(
+        "--mirrors",
+        type=int,
+        metavar="PAIRS",
+        help="CPU time of symmetric searches with mirrored transitions skipped against "
+        "computed, PAIRS alternated pairs per small world (see mirrors())",
+    )
     args = parser.parse_args()
     if args.split:
         for line in split():
+            print(line)
+        return 0
+    if args.mirrors is not None:
+        for line in mirrors(args.mirrors):
             print(line)
         return 0
     step = bare_cloud_step_seconds()
@@ -217,7 +228,14 @@ def main() -> int:
 # over the same model with one kind's caches emptied does that kind's work again, and only
 # it (split()). The checker's: its moves, the checker states they made (kept, renamed) and
 # the events they parsed, back to what building the model made (the initial state's).
-_CANONICAL_WORK = ("_fingerprints", "_groups", "_snap_texts", "_attribute_forms", "_texts")
+_CANONICAL_WORK = (
+    "_fingerprints",
+    "_stabilizers",
+    "_groups",
+    "_snap_texts",
+    "_attribute_forms",
+    "_texts",
+)
 _MOVE_WORK = ("_moves", "_event_ids", "_faults")  # machine steps (and their events' tuples)
 _SPLIT_WORLDS: tuple[tuple[str, Budgets], ...] = (
     ("no faults", Budgets()),
@@ -318,6 +336,45 @@ def split(repeat: int = 5) -> list[str]:
             row.append(f"{kind} {(again - warm) * 1e3:5.1f} ({(again - warm) / states * 1e6:4.1f})")
         row.append(f"first search only {rest * 1e3:5.1f} ({rest / states * 1e6:4.1f})")
         lines.append("; ".join(row))
+    return lines
+
+
+def _search_cpu(budgets: Budgets, *, skip_mirrors: bool) -> tuple[float, int, int]:
+    """CPU seconds of one symmetric search of ``two-purchases`` (the model built, searched
+    and freed, as in explore()), its states and its transitions."""
+    with few_collections():
+        started = time.process_time()
+        model = ProtocolModel(world_named("two-purchases"), budgets, mirrors=skip_mirrors)
+        found = search(model)
+        del model
+        cpu = time.process_time() - started
+    return cpu, found.progress.states, found.progress.transitions
+
+
+def mirrors(pairs: int) -> list[str]:
+    """Per small world, ``pairs`` pairs of symmetric searches in this process, one with
+    mirrored transitions skipped (the default) and one computing every transition
+    (``mirrors=False``, the baseline), alternated (which goes first alternates too):
+    the median CPU ms of each and their ratio. Both must find the same graph."""
+    lines = [
+        f"# cpu ms of a symmetric search of two-purchases, medians of {pairs} alternated "
+        "pairs: mirrored transitions skipped / computed (the baseline), ratio"
+    ]
+    for label, budgets in _SPLIT_WORLDS:
+        cpu: dict[bool, list[float]] = {True: [], False: []}
+        graphs = set()
+        for n in range(pairs):
+            for skip in (True, False) if n % 2 else (False, True):
+                seconds, states, transitions = _search_cpu(budgets, skip_mirrors=skip)
+                cpu[skip].append(seconds)
+                graphs.add((states, transitions))
+        if len(graphs) != 1:
+            raise AssertionError(f"{label}: skipping mirrors changed the graph: {graphs}")
+        skipped, computed = statistics.median(cpu[True]), statistics.median(cpu[False])
+        lines.append(
+            f"{label:<17} {graphs.pop()[0]:>5,} states: {skipped * 1e3:7.1f} / "
+            f"{computed * 1e3:7.1f} ms, ratio {skipped / computed:.3f}"
+        )
     return lines
 
 
