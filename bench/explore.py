@@ -267,6 +267,9 @@ def _forget(model: ProtocolModel, kind: str, built: tuple[int, int]) -> None:
             del model._monitor_ids[key]
         for number in [n for n in model._monitor_texts if n >= states]:
             del model._monitor_texts[number]
+        model._mirrored_monitors.difference_update(
+            [n for n in model._mirrored_monitors if n >= states]
+        )
         for cache in (model._verdicts, model._cells_seen, model._member_forms):
             cache.clear()
         for cache in (model._cell_values, model._cell_texts):

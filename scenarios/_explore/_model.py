@@ -358,6 +358,8 @@ class ProtocolModel:
         # False: never; docs/explore.md, *Mirrored transitions*)
         self._mirrors = mirrors
         self._stabilizers: dict[int, tuple[int, ...]] = {}
+        # the checker states whose canonical form some renaming keeps (_monitor_id)
+        self._mirrored_monitors: set[int] = set()
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
         # per monitor state, its cells' canonical hashes, one per renaming; per cell, those
         self._monitor_rows: list[list[tuple[int, ...]]] = []
@@ -466,7 +468,11 @@ class ProtocolModel:
         onto itself: its state is the earlier one's mirror, whose fingerprint is already
         visited, so it is counted and not computed (``docs/explore.md``, *Mirrored
         transitions*)."""
-        stabilizer = self._stabilizers.get(self._product(state)) if self._stabilizers else None
+        stabilizer = (  # only a state whose checker state some renaming keeps can be one
+            self._stabilizers.get(self._product(state))
+            if state.monitor in self._mirrored_monitors
+            else None
+        )
         mirrors = None if stabilizer is None else _Mirrors(stabilizer)
         return self._transitions(state, mirrors)
 
@@ -637,7 +643,11 @@ class ProtocolModel:
                 else:
                     rows = [self._cell_renamed(cell) for cell in state]
                 self._monitor_rows.append(rows)
-                self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
+                texts = self._monitor_texts[number] = tuple(
+                    [hash(c) for c in zip(*rows, strict=True)]
+                )
+                if self._mirrors and texts.count(texts[0]) > 1:
+                    self._mirrored_monitors.add(number)
         return number
 
     def _next_monitor(self, state: WorldState, events: tuple[TraceEvent, ...]) -> int:

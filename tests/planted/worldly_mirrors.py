@@ -13,12 +13,25 @@ mirror of one visited is skipped, and the search misses states.
 
 from __future__ import annotations
 
+from typing import Any
+
 from scenarios._explore._model import ProtocolModel, WorldState
 
 __all__ = ["WorldlyMirrorsModel"]
 
 
+class _EveryMonitor(set[int]):
+    """Every checker state, as if some renaming kept each."""
+
+    def __contains__(self, number: object) -> bool:
+        return True
+
+
 class WorldlyMirrorsModel(ProtocolModel):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._mirrored_monitors = _EveryMonitor()  # the bug, too: the checker's state ignored
+
     def _least(self, state: WorldState) -> int:
         found = super()._least(state)
         hashes = self._renamed(state.key)  # the bug: the checker's state left out
