@@ -22,17 +22,34 @@ this process waited for a core, the CPU time does not. ``--quick`` skips the tar
 ``--split`` prints instead where a symmetric search of each small world spends its CPU
 time, by kind of first-time work (:func:`split`: the checker, the canonical forms, the
 machines' moves, and what a search with every cache warm still costs), so that a design
-can be weighed by what making one kind cheaper could gain at most.
+can be weighed by what making one kind cheaper could gain at most. ``--mirrors PAIRS``
+prints instead the CPU time of symmetric searches of each small world with mirrored
+transitions skipped against computed (:func:`mirrors`: ``PAIRS`` alternated pairs in
+this process, the ratio of the medians; ``docs/explore.md``, *Mirrored transitions*).
 
 Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
 result; building the model alone is printed first (0.4 ms: fixed costs are no part of
 what a small world's states cost). The last line counts the work of one more symmetric
 search of the target world (``--quick``: with 1 loss alone): its distinct moves, checker
 states, checker transitions computed and fingerprint-cache entries (docs/explore.md,
-*Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
+*Speed*; 1,025, 3,991, 21,269 and 51,787 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at ce6589d (timers armed after a move cached, a
+under 5 minutes on 2 cores. Measured at 243ea52 (transitions that mirror an earlier one of
+a state some renaming keeps counted, not computed; 3332c62 and 243ea52) on a machine
+shared with others' test runs (load 3.1-4.9): ``--mirrors 30``, skipped / computed, no
+faults / loss <= 1 / 1 crash anywhere: 0.961 / 0.981 / 1.057 and 0.937 / 0.951 / 0.994
+(3332c62), 0.903 / 0.994 / 1.032 and 0.942 / 0.965 / 1.011 (243ea52); ``--quick``
+alternated with 9154b13, states per CPU second with symmetry, before / after: no faults
+5,870 / 6,043, 5,452 / 3,496, 5,074 / 4,649 (3332c62), 3,162 / 3,108, 6,012 / 5,267
+(243ea52); loss <= 1 10,803 / 8,633, 7,513 / 7,933, 10,647 / 7,332, 6,489 / 5,623,
+11,121 / 10,132; 1 crash anywhere 14,871 / 13,650, 16,353 / 12,562, 9,612 / 11,304,
+9,238 / 7,448, 12,416 / 12,135; without symmetry 15,155-33,588 before, 13,580-34,261
+after: the spread between runs (up to 2x) hides the 4-10 % the skip saves the smallest
+world in one process; the state counts unchanged, the last line's work 479 checker
+states, 1,577 checker transitions and 1,942 fingerprint-cache entries (482, 1,593 and
+2,002 before). No symmetric small world meets 20,000 here (docs/explore.md, *Speed work,
+in order*). Measured at ce6589d (timers armed after a move cached, a
 transition's checker move found in one call) back to back with d8d025b, alternated
 (before, after, after, before, before, after; load 5.1-5.7) on a machine where e5fc3db runs
 1.7-1.8x slower than in the runs below: the target world with symmetry 19,040 / 19,728 /
