@@ -48,8 +48,12 @@ alternated with 9154b13, states per CPU second with symmetry, before / after: no
 after: the spread between runs (up to 2x) hides the 4-10 % the skip saves the smallest
 world in one process; the state counts unchanged, the last line's work 479 checker
 states, 1,577 checker transitions and 1,942 fingerprint-cache entries (482, 1,593 and
-2,002 before). No symmetric small world meets 20,000 here (docs/explore.md, *Speed work,
-in order*). Measured at ce6589d (timers armed after a move cached, a
+2,002 before). The whole bench at 9154b13 and f41ae3d, before / after then after / before
+(load 2.0-2.1), with symmetry: no faults 3,504 / 6,372, 5,814 / 6,104; loss <= 1 10,985 /
+10,011, 6,345 / 12,284; 1 crash anywhere 14,706 / 14,459, 9,473 / 16,682; the target world
+16,452 / 15,601, 18,266 / 18,509 (2.5-2.9 s of CPU; without symmetry 11.4-11.9 s, 29,240-
+31,330 states per CPU second). No symmetric small world meets 20,000 here
+(docs/explore.md, *Speed work, in order*). Measured at ce6589d (timers armed after a move cached, a
 transition's checker move found in one call) back to back with d8d025b, alternated
 (before, after, after, before, before, after; load 5.1-5.7) on a machine where e5fc3db runs
 1.7-1.8x slower than in the runs below: the target world with symmetry 19,040 / 19,728 /
