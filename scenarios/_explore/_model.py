@@ -420,11 +420,14 @@ class ProtocolModel:
 
     def fingerprint(self, state: WorldState) -> Hashable:
         """The product's: the world's state and the monitor's (two paths into one world
-        state with different monitor states are different states)."""
+        state with different monitor states are different states). A state a raising
+        step made (its key ends with the error) is not renamed: it ends its path, judged
+        at once, and merging it with nothing is sound."""
+        symmetric = self._renamings and state.error is None
         if not self._with_monitor:
-            return min(self._renamed(state.key)) if self._renamings else hash(state.key)
+            return min(self._renamed(state.key)) if symmetric else hash(state.key)
         product = self._product(state)
-        if not self._renamings:
+        if not symmetric:
             return product
         found = self._fingerprints.get(product)
         if found is None:
