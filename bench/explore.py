@@ -22,17 +22,38 @@ this process waited for a core, the CPU time does not. ``--quick`` skips the tar
 ``--split`` prints instead where a symmetric search of each small world spends its CPU
 time, by kind of first-time work (:func:`split`: the checker, the canonical forms, the
 machines' moves, and what a search with every cache warm still costs), so that a design
-can be weighed by what making one kind cheaper could gain at most.
+can be weighed by what making one kind cheaper could gain at most. ``--mirrors PAIRS``
+prints instead the CPU time of symmetric searches of each small world with mirrored
+transitions skipped against computed (:func:`mirrors`: ``PAIRS`` alternated pairs in
+this process, the ratio of the medians; ``docs/explore.md``, *Mirrored transitions*).
 
 Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
 result; building the model alone is printed first (0.4 ms: fixed costs are no part of
 what a small world's states cost). The last line counts the work of one more symmetric
 search of the target world (``--quick``: with 1 loss alone): its distinct moves, checker
 states, checker transitions computed and fingerprint-cache entries (docs/explore.md,
-*Speed*; 1,025, 3,993, 21,279 and 51,918 on the target world, deterministic).
+*Speed*; 1,025, 3,991, 21,269 and 51,787 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at ce6589d (timers armed after a move cached, a
+under 5 minutes on 2 cores. Measured at 243ea52 (transitions that mirror an earlier one of
+a state some renaming keeps counted, not computed; 3332c62 and 243ea52) on a machine
+shared with others' test runs (load 3.1-4.9): ``--mirrors 30``, skipped / computed, no
+faults / loss <= 1 / 1 crash anywhere: 0.961 / 0.981 / 1.057 and 0.937 / 0.951 / 0.994
+(3332c62), 0.903 / 0.994 / 1.032 and 0.942 / 0.965 / 1.011 (243ea52); ``--quick``
+alternated with 9154b13, states per CPU second with symmetry, before / after: no faults
+5,870 / 6,043, 5,452 / 3,496, 5,074 / 4,649 (3332c62), 3,162 / 3,108, 6,012 / 5,267
+(243ea52); loss <= 1 10,803 / 8,633, 7,513 / 7,933, 10,647 / 7,332, 6,489 / 5,623,
+11,121 / 10,132; 1 crash anywhere 14,871 / 13,650, 16,353 / 12,562, 9,612 / 11,304,
+9,238 / 7,448, 12,416 / 12,135; without symmetry 15,155-33,588 before, 13,580-34,261
+after: the spread between runs (up to 2x) hides the 4-10 % the skip saves the smallest
+world in one process; the state counts unchanged, the last line's work 479 checker
+states, 1,577 checker transitions and 1,942 fingerprint-cache entries (482, 1,593 and
+2,002 before). The whole bench at 9154b13 and f41ae3d, before / after then after / before
+(load 2.0-2.1), with symmetry: no faults 3,504 / 6,372, 5,814 / 6,104; loss <= 1 10,985 /
+10,011, 6,345 / 12,284; 1 crash anywhere 14,706 / 14,459, 9,473 / 16,682; the target world
+16,452 / 15,601, 18,266 / 18,509 (2.5-2.9 s of CPU; without symmetry 11.4-11.9 s, 29,240-
+31,330 states per CPU second). No symmetric small world meets 20,000 here
+(docs/explore.md, *Speed work, in order*). Measured at ce6589d (timers armed after a move cached, a
 transition's checker move found in one call) back to back with d8d025b, alternated
 (before, after, after, before, before, after; load 5.1-5.7) on a machine where e5fc3db runs
 1.7-1.8x slower than in the runs below: the target world with symmetry 19,040 / 19,728 /
@@ -149,9 +170,20 @@ def main() -> int:
         action="store_true",
         help="where a symmetric search's time goes: first-time work by kind (see split())",
     )
+    parser.add_argument(
+        "--mirrors",
+        type=int,
+        metavar="PAIRS",
+        help="CPU time of symmetric searches with mirrored transitions skipped against "
+        "computed, PAIRS alternated pairs per small world (see mirrors())",
+    )
     args = parser.parse_args()
     if args.split:
         for line in split():
+            print(line)
+        return 0
+    if args.mirrors is not None:
+        for line in mirrors(args.mirrors):
             print(line)
         return 0
     step = bare_cloud_step_seconds()
@@ -217,7 +249,14 @@ def main() -> int:
 # over the same model with one kind's caches emptied does that kind's work again, and only
 # it (split()). The checker's: its moves, the checker states they made (kept, renamed) and
 # the events they parsed, back to what building the model made (the initial state's).
-_CANONICAL_WORK = ("_fingerprints", "_groups", "_snap_texts", "_attribute_forms", "_texts")
+_CANONICAL_WORK = (
+    "_fingerprints",
+    "_stabilizers",
+    "_groups",
+    "_snap_texts",
+    "_attribute_forms",
+    "_texts",
+)
 _MOVE_WORK = ("_moves", "_event_ids", "_faults")  # machine steps (and their events' tuples)
 _SPLIT_WORLDS: tuple[tuple[str, Budgets], ...] = (
     ("no faults", Budgets()),
@@ -249,6 +288,9 @@ def _forget(model: ProtocolModel, kind: str, built: tuple[int, int]) -> None:
             del model._monitor_ids[key]
         for number in [n for n in model._monitor_texts if n >= states]:
             del model._monitor_texts[number]
+        model._mirrored_monitors.difference_update(
+            [n for n in model._mirrored_monitors if n >= states]
+        )
         for cache in (model._verdicts, model._cells_seen, model._member_forms):
             cache.clear()
         for cache in (model._cell_values, model._cell_texts):
@@ -318,6 +360,45 @@ def split(repeat: int = 5) -> list[str]:
             row.append(f"{kind} {(again - warm) * 1e3:5.1f} ({(again - warm) / states * 1e6:4.1f})")
         row.append(f"first search only {rest * 1e3:5.1f} ({rest / states * 1e6:4.1f})")
         lines.append("; ".join(row))
+    return lines
+
+
+def _search_cpu(budgets: Budgets, *, skip_mirrors: bool) -> tuple[float, int, int]:
+    """CPU seconds of one symmetric search of ``two-purchases`` (the model built, searched
+    and freed, as in explore()), its states and its transitions."""
+    with few_collections():
+        started = time.process_time()
+        model = ProtocolModel(world_named("two-purchases"), budgets, mirrors=skip_mirrors)
+        found = search(model)
+        del model
+        cpu = time.process_time() - started
+    return cpu, found.progress.states, found.progress.transitions
+
+
+def mirrors(pairs: int) -> list[str]:
+    """Per small world, ``pairs`` pairs of symmetric searches in this process, one with
+    mirrored transitions skipped (the default) and one computing every transition
+    (``mirrors=False``, the baseline), alternated (which goes first alternates too):
+    the median CPU ms of each and their ratio. Both must find the same graph."""
+    lines = [
+        f"# cpu ms of a symmetric search of two-purchases, medians of {pairs} alternated "
+        "pairs: mirrored transitions skipped / computed (the baseline), ratio"
+    ]
+    for label, budgets in _SPLIT_WORLDS:
+        cpu: dict[bool, list[float]] = {True: [], False: []}
+        graphs = set()
+        for n in range(pairs):
+            for skip in (True, False) if n % 2 else (False, True):
+                seconds, states, transitions = _search_cpu(budgets, skip_mirrors=skip)
+                cpu[skip].append(seconds)
+                graphs.add((states, transitions))
+        if len(graphs) != 1:
+            raise AssertionError(f"{label}: skipping mirrors changed the graph: {graphs}")
+        skipped, computed = statistics.median(cpu[True]), statistics.median(cpu[False])
+        lines.append(
+            f"{label:<17} {graphs.pop()[0]:>5,} states: {skipped * 1e3:7.1f} / "
+            f"{computed * 1e3:7.1f} ms, ratio {skipped / computed:.3f}"
+        )
     return lines
 
 

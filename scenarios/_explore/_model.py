@@ -249,6 +249,7 @@ class ProtocolModel:
         symmetry: bool = True,
         memoize: bool = True,
         monitor: bool = True,
+        mirrors: bool = True,
     ) -> None:
         self.world = world
         self.budgets = budgets
@@ -289,7 +290,7 @@ class ProtocolModel:
         self._between = budgets.crash_points in (CrashPoints.BETWEEN, CrashPoints.ANYWHERE)
         self._inside = budgets.crash_points in (CrashPoints.INSIDE, CrashPoints.ANYWHERE)
         self._settings = world.settings()
-        self._symmetry(symmetry)
+        self._symmetry(symmetry, mirrors)
         # the hashes of the parts' canonical texts, one per renaming: timers and messages by
         # number, each party's snapshots apart
         self._texts: dict[int, tuple[int, ...]] = {}
@@ -348,9 +349,17 @@ class ProtocolModel:
         self._with_monitor = monitor
         self._initial = self._start()
 
-    def _symmetry(self, symmetry: bool) -> None:
+    def _symmetry(self, symmetry: bool, mirrors: bool) -> None:
         """The renamings (none without symmetry), where each moves each party, and the
         caches of canonical forms under them."""
+        # the hash of (a state's key, its monitor) -> the renamings (by number) that map
+        # that state onto itself, when any but the identity does: its transitions that
+        # mirror an earlier one are counted, not computed (successors; ``mirrors``
+        # False: never; docs/explore.md, *Mirrored transitions*)
+        self._mirrors = mirrors
+        self._stabilizers: dict[int, tuple[int, ...]] = {}
+        # the checker states whose canonical form some renaming keeps (_monitor_id)
+        self._mirrored_monitors: set[int] = set()
         self._digest_texts: dict[bytes, str] = {}  # the checker's digests -> the bodies
         # per monitor state, its cells' canonical hashes, one per renaming; per cell, those
         self._monitor_rows: list[list[tuple[int, ...]]] = []
@@ -411,18 +420,21 @@ class ProtocolModel:
 
     def fingerprint(self, state: WorldState) -> Hashable:
         """The product's: the world's state and the monitor's (two paths into one world
-        state with different monitor states are different states)."""
+        state with different monitor states are different states). A state a raising
+        step made (its key ends with the error) is not renamed: it ends its path, judged
+        at once, and merging it with nothing is sound."""
+        symmetric = self._renamings and state.error is None
         if not self._with_monitor:
-            return min(self._renamed(state.key)) if self._renamings else hash(state.key)
+            return min(self._renamed(state.key)) if symmetric else hash(state.key)
         product = self._product(state)
-        if not self._renamings:
+        if not symmetric:
             return product
         found = self._fingerprints.get(product)
         if found is None:
-            found = self._least(state)
             if len(self._fingerprints) >= _FINGERPRINTS_KEPT:
                 self._fingerprints.clear()  # a cache: the memory is for the visited set
-            self._fingerprints[product] = found
+                self._stabilizers.clear()  # (absent: no transition skipped, always sound)
+            found = self._fingerprints[product] = self._least(state)
         return found
 
     def _product(self, state: WorldState) -> int:
@@ -436,7 +448,15 @@ class ProtocolModel:
         """The least hash of ``state``'s canonical form under each renaming: the same for
         a state and each of its renamings (its mirrors)."""
         texts = self._monitor_texts[state.monitor] if self._with_monitor else None
-        return min(self._renamed(state.key, texts))
+        hashes = self._renamed(state.key, texts)
+        first = hashes[0]
+        if self._mirrors and texts is not None and hashes.count(first) > 1:
+            # a renaming maps the state onto itself (its canonical form's hash, as the
+            # fingerprint's): the transitions that mirror an earlier one are skipped
+            self._stabilizers[self._product(state)] = tuple(
+                [n for n in range(1, len(hashes)) if hashes[n] == first]
+            )
+        return min(hashes)
 
     def representative(self, state: WorldState) -> WorldState:
         """The state the search explores for ``state``, first reached: ``state`` itself.
@@ -445,9 +465,49 @@ class ProtocolModel:
         *Fingerprints and symmetry*)."""
         return state
 
-    def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState]]:
+    def successors(self, state: WorldState) -> Iterator[tuple[Step, WorldState | None]]:
+        """Every transition of ``state`` and the state it reaches; None for a transition
+        that mirrors an earlier one of this state under a renaming that maps the state
+        onto itself: its state is the earlier one's mirror, whose fingerprint is already
+        visited, so it is counted and not computed (``docs/explore.md``, *Mirrored
+        transitions*)."""
+        stabilizer = (  # only a state whose checker state some renaming keeps can be one
+            self._stabilizers.get(self._product(state))
+            if state.monitor in self._mirrored_monitors
+            else None
+        )
+        mirrors = None if stabilizer is None else _Mirrors(stabilizer)
+        return self._transitions(state, mirrors)
+
+    def _transitions(
+        self, state: WorldState, mirrors: _Mirrors | None
+    ) -> Iterator[tuple[Step, WorldState | None]]:
+        """Every transition of ``state`` (with ``mirrors``, those that mirror an earlier
+        one: counted, with None for their state)."""
+        yield from self._deliveries(state, mirrors)
+        now, actors, timers, _, (_, _, crashes) = state.key
+        if timers:
+            yield from self._firings(state, mirrors)
+        if crashes and self._between:
+            for actor in range(len(self._live)):
+                step = _new(Step, ("crash", actor, None, 0))
+                if mirrors is not None:
+                    forms = tuple([moved_to[actor] for moved_to in self._moved_to])
+                    if mirrors.of("crash", forms) is not None:
+                        self._crashing(actor, actors[actor], now)  # numbered as without
+                        yield step, None
+                        continue
+                    mirrors.made("crash", actor).append(step)
+                yield step, self._crash(state, actor)
+
+    def _deliveries(
+        self, state: WorldState, mirrors: _Mirrors | None
+    ) -> Iterator[tuple[Step, WorldState | None]]:
+        """Each message in flight delivered; within the budgets, lost, duplicated, or
+        killing the cloud inside its step."""
         now, actors, timers, network, budgets = state.key
         losses, dups, crashes = budgets
+        group: list[Step] | None = None
         last = -1
         for n, fid in enumerate(network):  # sorted: a message sent twice is delivered once
             if fid == last:
@@ -455,12 +515,28 @@ class ProtocolModel:
             last = fid
             item = self._flights[fid]
             actor = self._index[item.to]
+            delivered = _new(Step, ("deliver", actor, item, 0))
+            if mirrors is not None:
+                forms = self._flight_renamed(fid)
+                done = mirrors.of("flight", forms)
+                if done is not None:
+                    # its moves made all the same: what they send and arm is numbered as
+                    # without the skip, and those numbers order later states' transitions
+                    self._delivery(actor, actors[actor], fid, now)
+                    if crashes and self._inside and actor == 0:
+                        self._kill_moves(actors[0], delivered, now)
+                    for made in done:
+                        yield _new(Step, (made.verb, actor, item, made.writes)), None
+                    continue
+                group = mirrors.made("flight", forms[0])
             rest = network[:n] + network[n + 1 :]
-            step = _new(Step, ("deliver", actor, item, 0))
-            yield step, self._deliver(state, actor, fid, rest)
+            yield delivered, self._deliver(state, actor, fid, rest)
+            if group is not None:
+                group.append(delivered)
             if losses:
+                step = _new(Step, ("lose", actor, item, 0))
                 yield (
-                    _new(Step, ("lose", actor, item, 0)),
+                    step,
                     self._with(
                         state,
                         (now, actors, timers, rest, (losses - 1, dups, crashes)),
@@ -468,10 +544,13 @@ class ProtocolModel:
                         _LOST_MARKS,
                     ),
                 )
+                if group is not None:
+                    group.append(step)
             if dups:
                 more = (*network[:n], fid, *network[n:])
+                step = _new(Step, ("duplicate", actor, item, 0))
                 yield (
-                    _new(Step, ("duplicate", actor, item, 0)),
+                    step,
                     self._with(
                         state,
                         (now, actors, timers, more, (losses, dups - 1, crashes)),
@@ -479,23 +558,48 @@ class ProtocolModel:
                         _DUPLICATED_MARKS,
                     ),
                 )
+                if group is not None:
+                    group.append(step)
             if crashes and self._inside and actor == 0:
-                yield from self._killed_inside(state, step, rest, timers)
-        if timers:
-            table = self._timers
-            earliest = min(table[t][2] for t in timers)
-            quiet = not network
-            for t in timers:
-                actor, key, at = table[t]
-                if at == earliest and (quiet or type(key) is not Resend):
-                    step = _new(Step, ("fire", actor, key, 0))
-                    rest_timers = timers - {t}
-                    yield step, self._fire(state, actor, key, at, rest_timers)
+                for made, child in self._killed_inside(state, delivered, rest, timers):
+                    yield made, child
+                    if group is not None:
+                        group.append(made)
+
+    def _firings(
+        self, state: WorldState, mirrors: _Mirrors | None
+    ) -> Iterator[tuple[Step, WorldState | None]]:
+        """The earliest armed timers fired (a re-send only when nothing is in flight);
+        within the budget, the cloud killed inside its step."""
+        now, actors, timers, network, (_, _, crashes) = state.key
+        table = self._timers
+        earliest = min(table[t][2] for t in timers)
+        quiet = not network
+        for t in timers:
+            actor, key, at = table[t]
+            if at != earliest or not (quiet or type(key) is not Resend):
+                continue
+            step = _new(Step, ("fire", actor, key, 0))
+            group: list[Step] | None = None
+            if mirrors is not None:
+                forms = self._timer_renamed(t)
+                done = mirrors.of("timer", forms)
+                if done is not None:  # its moves made all the same (as a message's)
+                    self._firing(actor, actors[actor], key, max(now, at))
                     if crashes and self._inside and actor == 0:
-                        yield from self._killed_inside(state, step, network, rest_timers, at)
-        if crashes and self._between:
-            for actor in range(len(self._live)):
-                yield _new(Step, ("crash", actor, None, 0)), self._crash(state, actor)
+                        self._kill_moves(actors[0], step, max(now, at))
+                    for made in done:
+                        yield _new(Step, (made.verb, actor, key, made.writes)), None
+                    continue
+                group = mirrors.made("timer", forms[0])
+                group.append(step)
+            rest_timers = timers - {t}
+            yield step, self._fire(state, actor, key, at, rest_timers)
+            if crashes and self._inside and actor == 0:
+                for made, child in self._killed_inside(state, step, network, rest_timers, at):
+                    yield made, child
+                    if group is not None:
+                        group.append(made)
 
     def violations(self, state: WorldState, terminal: bool) -> Sequence[str]:
         """A path is judged when it first becomes quiet (nothing in flight, no timer armed):
@@ -542,7 +646,11 @@ class ProtocolModel:
                 else:
                     rows = [self._cell_renamed(cell) for cell in state]
                 self._monitor_rows.append(rows)
-                self._monitor_texts[number] = tuple([hash(c) for c in zip(*rows, strict=True)])
+                texts = self._monitor_texts[number] = tuple(
+                    [hash(c) for c in zip(*rows, strict=True)]
+                )
+                if self._mirrors and texts.count(texts[0]) > 1:
+                    self._mirrored_monitors.add(number)
         return number
 
     def _next_monitor(self, state: WorldState, events: tuple[TraceEvent, ...]) -> int:
@@ -756,8 +864,8 @@ class ProtocolModel:
         is not enabled where the path takes it."""
         state = next(iter(self.initial_states()))
         for n, text in enumerate(path, 1):
-            for step, child in self.successors(state):
-                if self.describe(step) == text:
+            for step, child in self._transitions(state, None):  # none skipped
+                if child is not None and self.describe(step) == text:
                     state = child
                     break
             else:
@@ -778,7 +886,11 @@ class ProtocolModel:
 
     def _deliver(self, state: WorldState, actor: int, fid: int, rest: Any) -> WorldState:
         now, actors, timers, _, budgets = state.key
-        snap = actors[actor]
+        move = self._delivery(actor, actors[actor], fid, now)
+        return self._child(state, actor, move, now, rest, timers, budgets)
+
+    def _delivery(self, actor: int, snap: int, fid: int, now: float) -> _Move:
+        """The move of ``actor`` from ``snap`` receiving message ``fid`` at ``now``."""
         memo = self._memo_key("deliver", actor, snap, fid, now)
         move = self._moves.get(memo) if self._memoize else None
         if move is None:
@@ -787,13 +899,17 @@ class ProtocolModel:
             events = [TraceEvent(now, _RECV, frm, item.to, message)]
             move = self._run(actor, snap, events, "handle", (message, frm, now))
             self._remember(memo, move)
-        return self._child(state, actor, move, now, rest, timers, budgets)
+        return move
 
     def _fire(
         self, state: WorldState, actor: int, key: Hashable, at: float, rest: Any
     ) -> WorldState:
         now = max(state.key[0], at)
-        snap = state.key[1][actor]
+        move = self._firing(actor, state.key[1][actor], key, now)
+        return self._child(state, actor, move, now, state.key[3], rest, state.key[4])
+
+    def _firing(self, actor: int, snap: int, key: Hashable, now: float) -> _Move:
+        """The move of ``actor`` from ``snap`` when its timer ``key`` fires at ``now``."""
         memo = self._memo_key("fire", actor, snap, key, now)
         move = self._moves.get(memo) if self._memoize else None
         if move is None:
@@ -801,7 +917,7 @@ class ProtocolModel:
             events = [TraceEvent(now, _TIMER, address, address, detail=key)]
             move = self._run(actor, snap, events, "timer_fired", (key, now))
             self._remember(memo, move)
-        return self._child(state, actor, move, now, state.key[3], rest, state.key[4])
+        return move
 
     def _run(
         self,
@@ -822,7 +938,11 @@ class ProtocolModel:
 
     def _crash(self, state: WorldState, actor: int) -> WorldState:
         now, actors, timers, network, (losses, dups, crashes) = state.key
-        snap = actors[actor]
+        move = self._crashing(actor, actors[actor], now)
+        return self._child(state, actor, move, now, network, timers, (losses, dups, crashes - 1))
+
+    def _crashing(self, actor: int, snap: int, now: float) -> _Move:
+        """The move of ``actor`` from ``snap`` crashing at ``now`` and restarting."""
         memo = self._memo_key("crash", actor, snap, None, now)
         move = self._moves.get(memo) if self._memoize else None
         if move is None:
@@ -838,7 +958,7 @@ class ProtocolModel:
                 machine = self._live[actor] = restarted(machine)
             move = self._restart(actor, machine, events, marks, now)
             self._remember(memo, move)
-        return self._child(state, actor, move, now, network, timers, (losses, dups, crashes - 1))
+        return move
 
     def _killed_inside(
         self, state: WorldState, step: Step, network: Any, left: Any, at: float = 0.0
@@ -847,15 +967,20 @@ class ProtocolModel:
         write 1, 2, ... (each a branch); ``network`` and ``left``: what the step leaves."""
         now, actors, _, _, (losses, dups, crashes) = state.key
         now = max(now, at)
-        memo = self._memo_key(_INSIDE[step.verb], 0, actors[0], step.what, now)
-        moves = self._moves.get(memo) if self._memoize else None
-        if moves is None:
-            moves = tuple(self._kills(actors[0], step, now))
-            self._remember(memo, moves)
+        moves = self._kill_moves(actors[0], step, now)
         budgets = (losses, dups, crashes - 1)
         for writes, move in enumerate(moves, 1):
             child = self._child(state, 0, move, now, network, left, budgets)
             yield _new(Step, (_CRASH_INSIDE[step.verb], 0, step.what, writes)), child
+
+    def _kill_moves(self, snap: int, step: Step, now: float) -> tuple[_Move, ...]:
+        """The cloud's moves from ``snap`` killed inside ``step`` at ``now`` (_kills)."""
+        memo = self._memo_key(_INSIDE[step.verb], 0, snap, step.what, now)
+        moves = self._moves.get(memo) if self._memoize else None
+        if moves is None:
+            moves = tuple(self._kills(snap, step, now))
+            self._remember(memo, moves)
+        return cast(tuple[_Move, ...], moves)
 
     def _kills(self, snap: int, step: Step, now: float) -> Iterator[_Move]:
         """The cloud's step from ``snap`` killed after its 1st, 2nd, ... store write,
@@ -1150,6 +1275,34 @@ class ProtocolModel:
     def _rename_all(self, text: str) -> tuple[int, ...]:
         """The hash of ``text`` under each renaming (hashes sort faster than texts)."""
         return tuple(hash(rename(text)) for rename in self._renamings)
+
+
+class _Mirrors:
+    """The transitions of a state that renamings map onto itself (``stabilizer``: their
+    numbers, a group: the inverse of each is one of them), by group of transitions made
+    so far (a message's, a timer's, a party's crash), each by its part's form under the
+    identity: a group whose part, renamed by one of them, is an earlier group's part
+    mirrors that group, transition for transition."""
+
+    __slots__ = ("_groups", "_stabilizer")
+
+    def __init__(self, stabilizer: tuple[int, ...]) -> None:
+        self._stabilizer = stabilizer
+        self._groups: dict[tuple[str, int], list[Step]] = {}
+
+    def of(self, kind: str, forms: Sequence[int]) -> list[Step] | None:
+        """The steps of the earlier group that a group mirrors, if any (``forms``: its
+        part's form under each renaming, ``forms[n]`` renamed by the n-th)."""
+        for n in self._stabilizer:
+            done = self._groups.get((kind, forms[n]))
+            if done is not None:
+                return done
+        return None
+
+    def made(self, kind: str, form: int) -> list[Step]:
+        """The list to which a group's steps are added as they are made."""
+        group = self._groups[kind, form] = []
+        return group
 
 
 def _sorted_hashes(rows: Sequence[tuple[int, ...]], renamings: int) -> tuple[int, ...]:

@@ -60,9 +60,11 @@ class Model(Protocol[S]):
 
     def initial_states(self) -> Iterable[S]: ...
 
-    def successors(self, state: S) -> Iterable[tuple[Hashable, S]]:
+    def successors(self, state: S) -> Iterable[tuple[Hashable, S | None]]:
         """Every transition enabled in ``state``: a label (what happened) and the next
-        state. None at all: ``state`` is terminal."""
+        state, or None when the model knows that state's fingerprint is an earlier
+        transition's of ``state`` (it is counted, not computed). None at all: ``state``
+        is terminal."""
         ...
 
     def fingerprint(self, state: S) -> Hashable:
@@ -208,6 +210,8 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
             for label, successor in model.successors(state):
                 any_successor = True
                 transitions += 1
+                if successor is None:  # a mirror of an earlier transition's: visited
+                    continue
                 child_fp = model.fingerprint(successor)
                 if child_fp in parents:
                     continue
