@@ -72,7 +72,7 @@ from scenarios._trace._checks import (
     ignorable,
     keep_body_digest,
 )
-from scenarios._trace._reader import TraceRecord, parse_event
+from scenarios._trace._reader import TraceRecord, record_of_event
 
 from ._rename import Renaming
 from ._snapshot import Dict as _Dict
@@ -741,7 +741,7 @@ class ProtocolModel:
         """``events`` as the checker reads them, each body's digest kept for the checker
         (by the body's identity: these bodies are never changed); under symmetry, each
         body's text kept by that digest, so a renaming renames the digests too."""
-        records = tuple([parse_event(event.to_json(), 0) for event in events])
+        records = tuple([record_of_event(event, 0) for event in events])
         for record in records:
             if record.msg:  # its own dict, never changed: the checker finds its digest
                 text, digest = keep_body_digest(record.msg)
@@ -804,7 +804,7 @@ class ProtocolModel:
         """``assocsim check``'s verdict on ``events`` (a :class:`~scenarios.CheckResult`)."""
         checker = TraceChecker(self._settings)
         for line, event in enumerate(events, 2):
-            checker.feed_event(parse_event(event.to_json(), line))
+            checker.feed_event(record_of_event(event, line))
         return checker.result()
 
     def expected(self) -> tuple[str, ...]:
