@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from scenarios._explore._model import ProtocolModel, Step, WorldState
-from scenarios._explore._search import SearchResult, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.per_write_store import per_write_cloud
 from tests.planted.unsuperseding_answer import unsuperseding_cloud
 from tests.planted.worldly_mirrors import WorldlyMirrorsModel
+from tests.scenarios.test_explore_speed import searched
 
 _ANYWHERE = CrashPoints.ANYWHERE
 
@@ -40,21 +40,7 @@ def _run(
     world: str, budgets: Budgets, *, model: type[ProtocolModel] = _CountingModel, **options: Any
 ) -> tuple[tuple[object, ...], int]:
     explored = model(world_named(world), budgets, **options)
-    found: SearchResult[Any] = search(explored)
-    p = found.progress
-    path = tuple(explored.describe(step) for step in found.path)  # type: ignore[arg-type]
-    seen = (
-        found.outcome,
-        p.states,
-        p.transitions,
-        p.depth,
-        found.terminal_states,
-        explored.judged,
-        found.reached,
-        found.violations,
-        path,
-    )
-    return seen, getattr(explored, "skipped", 0)
+    return searched(explored), getattr(explored, "skipped", 0)
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,14 @@ the world's state alone rather than by the product's (a planted bug)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from scenarios._explore import _model
 from scenarios._explore._api import explore
-from scenarios._explore._model import ProtocolModel
-from scenarios._explore._search import SearchResult, search
+from scenarios._explore._model import ProtocolModel, Step
+from scenarios._explore._search import search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 from tests.planted.buggy_cloud import buggy_cloud
 from tests.planted.monitorless_fingerprints import MonitorlessFingerprintsModel
@@ -27,10 +27,15 @@ Model = type[ProtocolModel]
 def _run(
     world: str, budgets: Budgets, *, model: Model = ProtocolModel, **options: Any
 ) -> tuple[object, ...]:
-    explored = model(world_named(world), budgets, **options)
-    found: SearchResult[Any] = search(explored)
+    return searched(model(world_named(world), budgets, **options))
+
+
+def searched(explored: ProtocolModel) -> tuple[object, ...]:
+    """What a search of ``explored`` found: outcome, counts, properties, violations and
+    the path, each step described."""
+    found = search(explored)
     p = found.progress
-    path = tuple(explored.describe(step) for step in found.path)  # type: ignore[arg-type]
+    path = tuple(explored.describe(cast(Step, step)) for step in found.path)
     return (
         found.outcome,
         p.states,
