@@ -69,7 +69,8 @@ class TraceError(ScenarioError):
 
 class TraceIncomplete(TraceError):
     """The trace has a gap record: its writer reached its byte bound at virtual time ``t``
-    and wrote nothing after, so no tool may judge it whole (``docs/trace-format.md``)."""
+    and wrote nothing after, so no tool may judge it whole (``docs/trace-format.md``); or
+    its last line is cut (its writer stopped mid-line): ``t`` is NaN then."""
 
     def __init__(self, message: str, t: float) -> None:
         super().__init__(message)
@@ -307,6 +308,8 @@ class TraceReader:
             return json.loads(text)
         except json.JSONDecodeError:
             pass
+        if not text.endswith("\n"):  # the file's last line, and no whole record: cut
+            self._refuse_cut_line()
         try:  # again without the line ending, for the error's column
             return json.loads(text.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
@@ -335,6 +338,17 @@ class TraceReader:
             f"reached its bound of {bound} bytes (--trace-max-bytes) and wrote no "
             "event after it, so it cannot be judged whole",
             float(t) if isinstance(t, int | float) else math.nan,
+        )
+
+    def _refuse_cut_line(self) -> None:
+        """A writer stopped in the middle of a line, e.g. a process killed (``kill -9``)
+        while its buffer went to disk, leaves a last line without its end: the events
+        after it are missing, so the trace is incomplete there, like one with a gap."""
+        raise TraceIncomplete(
+            f"{self.path}: line {self.line}: the trace is incomplete from its last line: "
+            "the line is cut (no line ending, not a whole JSON record), as a writer "
+            "stopped mid-line leaves it (a killed process), so it cannot be judged whole",
+            math.nan,
         )
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
