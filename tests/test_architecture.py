@@ -74,6 +74,17 @@ def test_a_layer_imports_only_the_layers_below_it(package: str) -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+FACES = {"scenarios": {"__init__.py", "__main__.py"}, "protocol": {"__init__.py", "lowlevel.py"}}
+"""The modules a package keeps at its top: its public face (``protocol.lowlevel`` the low
+layers' namespace, as ``trio.lowlevel``); every other module sits in a sub-package."""
+
+
+def _flat(package: str) -> list[str]:
+    """The modules at the top of ``package`` that are not its public face (any name: a
+    public ``helpers.py`` as well as a private ``_helpers.py``)."""
+    return sorted(p.name for p in (ROOT / package).glob("*.py") if p.name not in FACES[package])
+
+
 def _floor_of(name: str) -> tuple[str, int] | None:
     parts = name.split(".")
     if parts[0] != "scenarios" or len(parts) < 2 or parts[1] not in FLOORS:
@@ -84,8 +95,7 @@ def _floor_of(name: str) -> tuple[str, int] | None:
 def test_every_sub_package_of_scenarios_has_a_floor() -> None:
     found = {p.name for p in (ROOT / "scenarios").iterdir() if (p / "__init__.py").exists()}
     assert found == set(FLOORS)
-    flat = [p.name for p in (ROOT / "scenarios").glob("_*.py") if not p.name.startswith("__")]
-    assert flat == [], "a module of scenarios/ outside every sub-package"
+    assert _flat("scenarios") == [], "a module of scenarios/ outside every sub-package"
 
 
 def test_scenarios_sub_packages_import_only_downwards() -> None:
@@ -111,8 +121,7 @@ def test_scenarios_sub_packages_import_only_downwards() -> None:
 def test_every_sub_package_of_protocol_has_a_floor() -> None:
     found = {p.name for p in (ROOT / "protocol").iterdir() if (p / "__init__.py").exists()}
     assert found == set(PROTOCOL_FLOORS)
-    flat = [p.name for p in (ROOT / "protocol").glob("_*.py") if not p.name.startswith("__")]
-    assert flat == [], "a module of protocol/ outside every sub-package"
+    assert _flat("protocol") == [], "a module of protocol/ outside every sub-package"
 
 
 def test_protocol_sub_packages_import_only_downwards() -> None:
@@ -164,6 +173,17 @@ def test_the_checks_see_a_planted_upward_import(
     with pytest.raises(AssertionError):
         test_protocol_sub_packages_import_only_downwards()
     planted.unlink()
+    for package, name in (("scenarios", "helpers.py"), ("protocol", "_flat.py")):
+        planted = root / package / name  # a module outside every sub-package
+        planted.write_text("X = 1\n", encoding="utf-8")
+        with pytest.raises(AssertionError, match="outside every sub-package"):
+            if package == "scenarios":
+                test_every_sub_package_of_scenarios_has_a_floor()
+            else:
+                test_every_sub_package_of_protocol_has_a_floor()
+        planted.unlink()
+    test_every_sub_package_of_scenarios_has_a_floor()
+    test_every_sub_package_of_protocol_has_a_floor()
     test_a_layer_imports_only_the_layers_below_it("protocol")  # the copy alone is clean
     test_protocol_sub_packages_import_only_downwards()
     test_scenarios_sub_packages_import_only_downwards()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +25,28 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_no_module_of_protocol_imports_io_or_clocks() -> None:
-    offenders = {
-        path.name: sorted(_imported_modules(path) & FORBIDDEN)
-        for path in PACKAGE.rglob("*.py")
+def _offenders(package: Path) -> dict[str, list[str]]:
+    """Each module under ``package`` that imports I/O, a clock or trio: what it imports."""
+    return {
+        str(path.relative_to(package)): sorted(_imported_modules(path) & FORBIDDEN)
+        for path in package.rglob("*.py")
         if _imported_modules(path) & FORBIDDEN
     }
-    assert offenders == {}
+
+
+def test_no_module_of_protocol_imports_io_or_clocks() -> None:
+    assert _offenders(PACKAGE) == {}
+
+
+def test_the_check_sees_a_planted_clock_read(tmp_path: Path) -> None:
+    # The rule can fail: a module deep in a copy of protocol/ that reads the clock.
+    copy = tmp_path / "protocol"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert _offenders(copy) == {}  # the copy alone is clean
+    (copy / "_machines" / "_planted_clock.py").write_text(
+        "import time\nfrom trio import sleep\n", encoding="utf-8"
+    )
+    assert _offenders(copy) == {str(Path("_machines/_planted_clock.py")): ["time", "trio"]}
 
 
 def test_importing_protocol_loads_no_io_module() -> None:
