@@ -398,6 +398,10 @@ class Invariant:
     def finish(self) -> None:
         """Judge what can only be judged once the whole trace is read."""
 
+    def left_out(self) -> tuple[str, ...]:
+        """What this invariant saw and did not judge, and why (the result's ``skipped``)."""
+        return ()
+
     def violate(
         self,
         receipt: str | None,
@@ -827,6 +831,7 @@ class RefusalJustified(Invariant):
     def __init__(self, facts: _Facts, config: _Config) -> None:
         super().__init__(facts, config)
         self._forgot = False  # the cloud came back on a store that may have forgotten
+        self._unjudged = 0  # refusals not judged since (the result says how many)
 
     def observe(self, ev: TraceRecord) -> None:
         kind = ev.kind
@@ -849,6 +854,7 @@ class RefusalJustified(Invariant):
                 why = f"a {step[1]} it handles (received typed and valid)"
         elif code in _STORED_REFUSALS:
             if self._forgot:
+                self._unjudged += 1
                 return
             self.checked += 1
             why = self._unjustified_by_store(str(code), receipt, to)
@@ -860,6 +866,15 @@ class RefusalJustified(Invariant):
                 f"the cloud refused {to} with {code!r} for {why}",
                 once=(receipt, to, code),
             )
+
+    def left_out(self) -> tuple[str, ...]:
+        if not self._unjudged:
+            return ()
+        return (
+            f"{self.name}: {self._unjudged} refusals that depend on the cloud's store "
+            "(unknown-receipt, conflicting-upload, not-subscribed, identifier-mismatch), sent "
+            "after a crash or restart of a cloud whose store may have forgotten (not sqlite)",
+        )
 
     def _unjustified_by_store(self, code: str, receipt: str | None, to: str) -> str | None:
         facts = self.facts
@@ -1264,7 +1279,11 @@ class TraceChecker:
             ),
             violations=tuple(v for i in self._invariants for v in i.violations),
             shown_from="shown notes" if self._facts.ledger.reliable else "receptions",
-            skipped=(*self._skipped, "the judgements made at the trace's end: it is cut"),
+            skipped=(
+                *self._skipped,
+                *self._left_out(),
+                "the judgements made at the trace's end: it is cut",
+            ),
             incomplete=str(gap),
         )
 
@@ -1289,8 +1308,11 @@ class TraceChecker:
             invariants=tuple(summaries),
             violations=tuple(violations),
             shown_from="shown notes" if facts.ledger.reliable else "receptions",
-            skipped=self._skipped,
+            skipped=(*self._skipped, *self._left_out()),
         )
+
+    def _left_out(self) -> tuple[str, ...]:
+        return tuple(reason for invariant in self._invariants for reason in invariant.left_out())
 
 
 MonitorState = tuple[Hashable, ...]

@@ -18,6 +18,7 @@ from scenarios import apply_overrides, check_events, load_scenario
 from scenarios._trace import _checks
 from scenarios.testing import run_checked
 from tests.planted.refusing_cloud import refusing_cloud
+from tests.planted.silent_refusal_skips import say_nothing
 from tests.planted.trusted_refusals import TrustedRefusals
 from tests.scenarios.test_checks import (
     CLOUD,
@@ -144,6 +145,25 @@ def test_a_cloud_on_a_store_that_forgets_is_not_judged_after_its_crash() -> None
         assert result.ok, (store, result.format_text())
     (violation,) = only(result_of(_crashed_then_unknown("sqlite")), REFUSAL)
     assert "'unknown-receipt'" in violation.detail
+
+
+def test_the_result_says_how_many_refusals_were_not_judged_after_the_crash() -> None:
+    # "ok" with a refusal not judged must say so: the skipped line names the count
+    for store in (None, "memory", "auto"):
+        result = result_of(_crashed_then_unknown(store))
+        (reason,) = [r for r in result.skipped if r.startswith(REFUSAL)]
+        assert "1 refusals that depend on the cloud's store" in reason
+        assert f"(not checked: {reason})" in result.format_text()
+    judged = result_of(_crashed_then_unknown("sqlite"))
+    assert not [r for r in judged.skipped if r.startswith(REFUSAL)]
+
+
+def test_planted_an_invariant_silent_on_what_it_left_out_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_checks.RefusalJustified, "left_out", say_nothing)
+    result = result_of(_crashed_then_unknown("memory"))
+    assert result.ok and not [r for r in result.skipped if r.startswith(REFUSAL)]
 
 
 def test_conflicting_upload_only_after_another_upload_was_acknowledged() -> None:
