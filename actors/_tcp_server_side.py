@@ -211,11 +211,8 @@ class _ServerSide:
         address = self.address
         assert address is not None
         message = event.message
-        target = server._connections.get(recipient)
-        if target is None:
-            stats.unroutable += 1
-            log.debug("%s: nobody at %s: %s dropped", address, recipient, message)
-            return False
+        # The policy before the lookup: a refusal that depended on whether the recipient
+        # is connected would tell anyone who is online (a presence oracle).
         may_relay = server.may_relay
         if may_relay is not None and not may_relay(address, recipient, message):
             self.conn.refuse_message(
@@ -225,6 +222,11 @@ class _ServerSide:
             )
             stats.refused[ErrorCode.UNAUTHORIZED] += 1
             return True
+        target = server._connections.get(recipient)
+        if target is None:
+            stats.unroutable += 1
+            log.debug("%s: nobody at %s: %s dropped", address, recipient, message)
+            return False
         try:
             target.queue(message, address)
             stats.relayed += 1

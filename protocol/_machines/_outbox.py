@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterator
 
 import attrs
 
-from protocol._core._effects import NOTHING, Effects, Note, Send, Timer
+from protocol._core._effects import NOTHING, Address, Effects, Note, Send, Timer
 from protocol._core._errors import LocalProtocolError
 from protocol._core._validators import ConfigValidators
 from protocol._wire._codec import message_type
@@ -111,6 +111,12 @@ class Outbox:
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(tuple(self._waiting))
+
+    def addressee(self, key: Hashable) -> Address | None:
+        """Where the message kept under ``key`` goes (None: nothing kept under it): whose
+        acknowledgement may stop it."""
+        waiting = self._waiting.get(key)
+        return None if waiting is None else waiting.send.to
 
     def kept(self) -> tuple[Kept, ...]:
         """What this outbox keeps across a crash, in sending order (its durable part)."""

@@ -230,7 +230,7 @@ class PosMachine:
                 _Notice(checkout.receipt_id), Send(checkout.buyer, notice), now
             )
         if isinstance(message, NoticeAck):
-            return self._outbox.acknowledge(_Notice(message.receipt_id))
+            return self._notice_acknowledged(message, sender)
         if isinstance(message, PromotionAck):
             return self._outbox.acknowledge(_PROMOTIONS)
         if isinstance(message, ErrorReply):
@@ -244,6 +244,15 @@ class PosMachine:
             note = Note(PosNote.UPLOAD_REFUSED, receipt, None, detail, self.merchant_id)
             return effects + Effects(notes=(note,))
         return NOTHING  # a POS ignores what it never asked for
+
+    def _notice_acknowledged(self, ack: NoticeAck, sender: Address) -> Effects:
+        """The checkout handed the buyer its receipt id: only the buyer's phone, the one the
+        notice went to, stops its re-sending. Another phone's ack (a stranger who learned
+        the id) changes nothing, or an offline buyer would never get its notice."""
+        key = _Notice(ack.receipt_id)
+        if self._outbox.addressee(key) != sender:
+            return NOTHING
+        return self._outbox.acknowledge(key)
 
     @property
     def awaiting_ack(self) -> int:

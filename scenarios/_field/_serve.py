@@ -172,7 +172,8 @@ class ReceiptHolders:
 def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
     """What one client may send another through the cloud: a POS hands a phone a receipt
     notice of its own merchant (recorded in ``holders`` by merchant and receipt id), a
-    phone acknowledges it to a POS of that merchant. Nothing else travels between clients.
+    phone that holds it acknowledges it to a POS of that merchant. Nothing else travels
+    between clients.
 
     The merchant is the sender's authenticated one, never only the notice's claim; and
     the record is per merchant, so a till handing out another merchant's receipt id makes
@@ -188,9 +189,15 @@ def relay_policy(holders: ReceiptHolders) -> actors.MayRelay:
             holders.record(ReceiptKey(pos[0], message.receipt_id), phone)
             return True
         if isinstance(message, NoticeAck):
+            # only from a phone the notice was handed to: anyone else's ack would stop the
+            # till re-sending a notice its buyer, offline, never got
             pos = pos_of(recipient)
+            phone = phone_of(sender)
             return (
-                phone_of(sender) is not None and pos is not None and pos[0] == message.merchant_id
+                phone is not None
+                and pos is not None
+                and pos[0] == message.merchant_id
+                and phone in holders(ReceiptKey(pos[0], message.receipt_id))
             )
         return False
 

@@ -19,9 +19,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 
 from actors import Actor, MayRelay, SqliteStore, serve_tcp
+from actors._tcp_server_side import _ServerSide
 from protocol import (
     CLOUD,
     WIRE_VERSION,
@@ -33,6 +35,7 @@ from protocol import (
     ErrorReply,
     InMemoryStore,
     Message,
+    NoticeAck,
     PromotionUpdate,
     PushAck,
     ReceiptKey,
@@ -54,9 +57,11 @@ from protocol.lowlevel import (
     encode_frame,
     generate_key,
 )
-from scenarios._field._serve import ReceiptHolders, relay_policy
+from scenarios._field._serve import ReceiptHolders, load_secret, relay_policy
 from tests.actors.test_tcp import HOST, Raw
 from tests.builders import ALICE, BOB, CAROL, catalog_upload
+from tests.planted.any_ack_relay import any_ack_relay_policy
+from tests.planted.lookup_first_relay import lookup_first_relay
 from tests.planted.shared_namespace import SharedNamespaceStore
 from tests.planted.trusting_relay import trusting_relay_policy
 
@@ -180,6 +185,50 @@ async def test_anyone_on_the_network_gets_a_refusal_and_nothing_else() -> None:
         codes = [m.code for m in (frame.message for frame in frames) if isinstance(m, ErrorReply)]
         assert codes == [ErrorCode.HELLO_REQUIRED]
         assert not tuple(f.store.bindings())
+
+
+async def presence_answers(f: Field) -> tuple[Message | None, Message | None]:
+    """What a token-less newcomer gets for a message the relay refuses, sent to Alice
+    (online) and to Bob (offline): the same refusal, or the oracle's answer and silence."""
+    alice = await f.phone(ALICE)  # Alice is online (while referenced); Bob is not
+    newcomer = "+8613800000077"
+    raw = await Raw.connect(f.port, hello=phone_address(newcomer), credential="")
+    spy = Client(raw, phone_address(newcomer))
+    answers: list[Message | None] = []
+    for target in (ALICE, BOB):
+        await spy.tell(Subscribe(newcomer), to=phone_address(target))
+        answer = None
+        with trio.move_on_after(WAIT * 3):
+            answer = await spy.next()
+        answers.append(answer)
+    assert await alice.nothing_comes()  # still connected, and relayed nothing
+    return answers[0], answers[1]
+
+
+def refused_as(answer: Message | None, recipient: str) -> bool:
+    """``answer`` is the relay's refusal of a Subscribe to ``recipient``."""
+    return (
+        isinstance(answer, ErrorReply)
+        and answer.code is ErrorCode.UNAUTHORIZED
+        and (answer.detail.endswith(f"may not send subscribe to {phone_address(recipient)}"))
+    )
+
+
+async def test_nobody_learns_who_is_online() -> None:
+    """Row "anyone who can reach the port" (reviewer finding S1): a message the relay
+    refuses gets the same refusal whether its recipient is connected or not."""
+    async with field() as f:
+        online, offline = await presence_answers(f)
+        assert refused_as(online, ALICE) and refused_as(offline, BOB)
+
+
+async def test_planted_a_relay_looking_up_the_recipient_first_tells_who_is_online(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_ServerSide, "_relay", lookup_first_relay)
+    async with field() as f:
+        online, offline = await presence_answers(f)
+        assert refused_as(online, ALICE) and offline is None
 
 
 # --------------------------------------------------------------------------- a merchant
@@ -321,6 +370,63 @@ async def test_a_phone_gets_nothing_of_another_phones_receipts_or_identity() -> 
         assert await mallory.nothing_comes()
 
 
+@attrs.frozen
+class AckAttack:
+    """What strangers' acknowledgements of Alice's notice of shop-01's R1 did."""
+
+    mallory_answer: Message | None  # the enrolled Mallory acks R1 to the till
+    newcomer_answer: Message | None  # so does a token-less enrolling phone
+    till_got_a_strangers_ack: bool
+    till_got_alices_ack: bool  # Alice, back online, gets the notice and acks it
+
+
+async def ack_attack(f: Field) -> AckAttack:
+    till = await f.till(SHOP_1)
+    assert await till.ask(upload(SHOP_1, "R1", ALICE, ("SKIN-FW-001",))) == UploadAck("R1", SHOP_1)
+    await till.tell(ReceiptNotice("R1", SHOP_1, 0.0), to=phone_address(ALICE))  # offline
+    mallory = await f.phone(MALLORY)
+    await mallory.tell(NoticeAck("R1", SHOP_1), to=TILL_1)
+    answers: list[Message | None] = []
+    with trio.move_on_after(WAIT * 3):
+        answers.append(await mallory.next())
+    newcomer = "+8613800000077"
+    raw = await Raw.connect(f.port, hello=phone_address(newcomer), credential="")
+    spy = Client(raw, phone_address(newcomer))
+    await spy.tell(NoticeAck("R1", SHOP_1), to=TILL_1)
+    with trio.move_on_after(WAIT * 3):
+        answers.append(await spy.next())
+    answers.extend([None] * (2 - len(answers)))
+    strangers = not await till.nothing_comes()
+    alice = await f.phone(ALICE)  # the till re-sends its notice; here, once by hand
+    await till.tell(ReceiptNotice("R1", SHOP_1, 0.0), to=phone_address(ALICE))
+    assert isinstance(await alice.next(), ReceiptNotice)
+    await alice.tell(NoticeAck("R1", SHOP_1), to=TILL_1)
+    alices = await till.next() == NoticeAck("R1", SHOP_1)
+    return AckAttack(answers[0], answers[1], strangers, alices)
+
+
+def ack_refused(answer: Message | None) -> bool:
+    return isinstance(answer, ErrorReply) and answer.code is ErrorCode.UNAUTHORIZED
+
+
+async def test_a_phone_cannot_silence_another_phones_receipt_notice() -> None:
+    """Rows "an enrolled phone" and "an enrolling phone" (reviewer finding S2): only a
+    phone the till handed the notice to may acknowledge it; anyone else's ack is refused
+    and never reaches the till, which keeps re-sending until the buyer acknowledges."""
+    async with field() as f:
+        attack = await ack_attack(f)
+        assert ack_refused(attack.mallory_answer) and ack_refused(attack.newcomer_answer)
+        assert not attack.till_got_a_strangers_ack
+        assert attack.till_got_alices_ack
+
+
+async def test_planted_a_relay_passing_anyones_ack_lets_strangers_silence_a_till() -> None:
+    async with field(relay=any_ack_relay_policy) as f:
+        attack = await ack_attack(f)
+        assert attack.mallory_answer is None and attack.newcomer_answer is None
+        assert attack.till_got_a_strangers_ack
+
+
 async def test_an_enrolling_phone_gets_its_own_token_once_and_no_other() -> None:
     """Row "an enrolling phone": without a token it may subscribe its own number (and gets
     that number's token), never another's; once enrolled, a token-less hello is refused."""
@@ -340,8 +446,9 @@ async def test_an_enrolling_phone_gets_its_own_token_once_and_no_other() -> None
 
 
 def test_another_local_user_cannot_read_what_the_cloud_keeps(tmp_path: Path) -> None:
-    """Row "another user of the cloud's host": the store, its WAL and shared memory, and
-    the receipt-holder record are created 0600 whatever the umask."""
+    """Row "another user of the cloud's host": the store, its WAL and shared memory, the
+    receipt-holder record and the device-token secret (as ``serve cloud`` makes it) are
+    created 0600 whatever the umask."""
     old = os.umask(0o022)
     try:
         with SqliteStore(tmp_path / "cloud.db") as store:
@@ -349,7 +456,10 @@ def test_another_local_user_cannot_read_what_the_cloud_keeps(tmp_path: Path) -> 
             holders = ReceiptHolders(tmp_path / "cloud.db.holders")
             holders.record(ReceiptKey(SHOP_1, "R1"), ALICE)
             holders.close()
+            _, created = load_secret(tmp_path / "cloud.db.secret", create=True)
+            assert created
             files = ["cloud.db", "cloud.db-wal", "cloud.db-shm", "cloud.db.holders"]
+            files.append("cloud.db.secret")
             modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in files}
     finally:
         os.umask(old)
