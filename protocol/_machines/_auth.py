@@ -21,11 +21,13 @@ at the other end of each connection (``actors``' TCP server calls
   deployment verifies the number (an SMS code) before the first ``Subscribe``.
 
 Once a connection is authenticated, its address is the sender of every message it
-carries. :func:`claims_refusal` (and the :class:`Gatekeeper` machine wrapper that applies
-it) refuses, with ``forged-identifier``, any message whose own identifiers (an upload's
-merchant and POS, a request's phone id, ...) disagree with that sender, before the cloud
-does any work; the cloud itself takes the requester's identifier from the sender (step
-504, :func:`~protocol.identify_requester`).
+carries. Each message whose own identifiers disagree with that sender is refused with
+``forged-identifier``, by one layer: a till's claims (an upload's merchant and POS, the
+promotions' merchant) by :func:`claims_refusal`, which the :class:`Gatekeeper` machine
+wrapper applies before the cloud does any work; a phone's claims (the phone id of a
+request, a subscription, a push acknowledgement: :func:`names_another_phone`) by the
+cloud machine itself, which takes the requester's identifier from the sender (step 504,
+:func:`~protocol.identify_requester`), in a simulation too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 from typing import Final, Protocol
 
-from protocol._core._addresses import CLOUD, phone_address, pos_address
+from protocol._core._addresses import CLOUD, pos_address
 from protocol._core._effects import Address, Effects, Note, Send
 from protocol._core._errors import LocalProtocolError, RemoteProtocolError
 from protocol._core._ids import is_phone_id, is_token
@@ -71,6 +73,7 @@ __all__ = [
     "generate_key",
     "generate_secret",
     "hash_key",
+    "names_another_phone",
     "phone_of",
     "pos_of",
 ]
@@ -386,13 +389,22 @@ def _never(phone_id: str) -> bool:
 # ------------------------------------------------------------------ claims vs sender
 
 
+def names_another_phone(message: AssociationRequest | Subscribe | PushAck, sender: Address) -> bool:
+    """Step 504's rule for what a phone says about itself: a request, a subscription or a
+    push acknowledgement is forged if its ``phone_id`` is not the number of its
+    authenticated ``sender`` (the requester is the sender, never the field). The cloud
+    machine refuses such a message (``forged-identifier``): the one place that does."""
+    return phone_of(sender) != message.phone_id
+
+
 def claims_refusal(message: Message, sender: Address) -> ErrorReply | None:
-    """A ``forged-identifier`` refusal if ``message`` names another party than ``sender``.
+    """A ``forged-identifier`` refusal if ``message`` names another till or merchant than
+    ``sender``.
 
     ``sender`` is the authenticated address. An upload must come from the POS it names, a
-    promotion update from a POS of its merchant, and a subscription, a request or a push
-    acknowledgement from the phone whose id it carries. ``None``: the claims hold (or the
-    message makes none; the cloud judges the rest).
+    promotion update from a POS of its merchant. ``None``: the claims hold (or the message
+    makes none of these). A phone's claims are the cloud machine's
+    (:func:`names_another_phone`).
     """
     if isinstance(message, PurchaseUpload):
         if pos_of(sender) != (message.merchant_id, message.pos_id):
@@ -405,25 +417,12 @@ def claims_refusal(message: Message, sender: Address) -> ErrorReply | None:
         pos = pos_of(sender)
         if pos is None or pos[0] != message.merchant_id:
             return _forged(f"{sender} may not send the promotions of {message.merchant_id}")
-        return None
-    if isinstance(message, AssociationRequest):
-        if phone_of(sender) != message.phone_id:
-            return _forged(
-                f"{sender} may not ask as {phone_address(message.phone_id)}",
-                receipt=message.receipt,
-                request_id=message.request_id,
-            )
-        return None
-    if isinstance(message, Subscribe | PushAck) and phone_of(sender) != message.phone_id:
-        return _forged(f"{sender} may not act for {phone_address(message.phone_id)}")
     return None
 
 
-def _forged(
-    detail: str, *, receipt: ReceiptKey | None = None, request_id: int | None = None
-) -> ErrorReply:
+def _forged(detail: str, *, receipt: ReceiptKey | None = None) -> ErrorReply:
     merchant_id, receipt_id = receipt if receipt is not None else (None, None)
-    return ErrorReply(ErrorCode.FORGED_IDENTIFIER, detail, receipt_id, request_id, merchant_id)
+    return ErrorReply(ErrorCode.FORGED_IDENTIFIER, detail, receipt_id, None, merchant_id)
 
 
 class GatekeeperNote:
@@ -436,9 +435,10 @@ class GatekeeperNote:
 class Gatekeeper:
     """A cloud :class:`~protocol.Machine` behind the checks an authenticated sender allows.
 
-    * Every message whose identifiers disagree with its authenticated sender
-      (:func:`claims_refusal`) is refused as ``forged-identifier`` (note
-      ``forged-identifier``) and never reaches ``machine``.
+    * Every upload or promotion update naming another till or merchant than its
+      authenticated sender (:func:`claims_refusal`) is refused as ``forged-identifier``
+      (note ``forged-identifier``) and never reaches ``machine``. A phone's message naming
+      another phone goes on to ``machine``, the cloud, which refuses it (step 504).
     * With ``holders`` (receipt, by merchant and id -> the phones its POS handed the notice to, as
       the relay saw it) and the cloud's ``store``: a request for a receipt bound to another
       phone passes only from a phone that received that receipt's notice, i.e. the buyer
@@ -473,7 +473,14 @@ class Gatekeeper:
         refusal = claims_refusal(message, sender)
         if refusal is not None:
             return self._refuse(sender, refusal, GatekeeperNote.FORGED, refusal.detail)
-        if isinstance(message, AssociationRequest) and self._store is not None:
+        # A forged request is the cloud's to refuse (forged-identifier), before any holder
+        # check: judged here, it would get unknown-receipt for an existing receipt and
+        # forged-identifier for an unknown one, an oracle of which receipt ids exist.
+        if (
+            isinstance(message, AssociationRequest)
+            and self._store is not None
+            and not names_another_phone(message, sender)
+        ):
             binding = self._store.binding(message.receipt)
             holders = self._holders
             if (

@@ -72,7 +72,7 @@ from protocol._core._messages import (
 from protocol._core._validators import ConfigValidators
 from protocol._reco._recommender import Promotions, Recommender
 
-from ._auth import DeviceTokens, phone_of
+from ._auth import DeviceTokens, names_another_phone, phone_of
 from ._lifecycle import LIFECYCLE, ReceiptEvent, ReceiptState, allows, receipt_state
 from ._outbox import Outbox, Resend, RetryPolicy
 from ._store import Binding, CloudStore, MatchingRelation, PendingPush
@@ -219,14 +219,14 @@ class CloudMachine:
         if isinstance(message, PurchaseUpload):
             return self._on_upload(message, sender, now)
         if isinstance(message, Subscribe):
-            if identify_requester(sender) != message.phone_id:
+            if names_another_phone(message, sender):
                 return _forged(sender, message.phone_id)
             self.store.subscribe(message.phone_id, now)
             tokens = self.device_tokens
             token = None if tokens is None else tokens.issue(message.phone_id)
             return Effects(sends=(Send(sender, SubscribeAck(message.phone_id, token)),))
         if isinstance(message, PushAck):
-            if identify_requester(sender) != message.phone_id:
+            if names_another_phone(message, sender):
                 return _forged(sender, message.phone_id)
             # push-acknowledged: pushed or dual-sent -> delivered; in any other state it
             # is refused (nothing-outstanding) and the store has nothing to remove.
@@ -324,7 +324,7 @@ class CloudMachine:
 
     def _on_request(self, request: AssociationRequest, sender: Address, now: float) -> Effects:
         requester = identify_requester(sender)  # step 504, module 8021
-        if requester != request.phone_id:
+        if requester is None or names_another_phone(request, sender):
             return _forged(sender, request.phone_id, request.receipt, request.request_id)
         binding = self.store.binding(request.receipt)
         if binding is None:  # not-uploaded refuses every request: not-bound
