@@ -3,13 +3,17 @@
 Framing and the connection state machines of the TCP transport (h11 style), the outbox
 that re-sends until acknowledged, the parts of authentication (device tokens, merchant
 keys, the authenticator and the gatekeeper), and the kits the core is built with (the
-strict cattrs converter, config validators). :mod:`protocol` keeps the names a protocol
-researcher needs; these are here, as ``trio.lowlevel`` is beside ``trio``.
+strict cattrs converter, config validators, the messages' text bound). :mod:`protocol`
+keeps the names a protocol researcher needs; these are here, as ``trio.lowlevel`` is
+beside ``trio``.
 """
 
 from protocol._core._ids import (
     is_phone_id,
     is_token,
+)
+from protocol._core._messages import (
+    MAX_TEXT_LENGTH,
 )
 from protocol._core._structuring import (
     MAX_LISTED_KEYS,
@@ -114,6 +118,7 @@ __all__ = [
     "MAX_FRAME_ID",
     "MAX_HELLO_FRAME_BYTES",
     "MAX_LISTED_KEYS",
+    "MAX_TEXT_LENGTH",
     "Authenticator",
     "ClientConnection",
     "ClientEvent",

@@ -72,6 +72,8 @@ __all__ = [
 ]
 
 MAX_TEXT_LENGTH = 200
+"""The longest name, brand, category, colour or offer text a message accepts (an error's
+detail: twice this); ``protocol.lowlevel.MAX_TEXT_LENGTH``."""
 MAX_ITEMS_PER_PURCHASE = 500
 MAX_PRODUCTS_PER_DELIVERY = 100
 _MAX_PROMOTED = 100

@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 import attrs
 
 from actors import TRACE_FORMAT, JsonlTraceWriter, TraceEvent
+from protocol import AssocsimError
 from scenarios._sim._cloud_factory import cloud_factory_spec, load_cloud_factory
 from scenarios._sim._runner import CloudFactory
 
@@ -55,9 +56,10 @@ class FaultBudgets(TypedDict, total=False):
     crash_points: str | CrashPoints
 
 
-class ExplorationFailed(AssertionError):
+class ExplorationFailed(AssocsimError, AssertionError):
     """:meth:`ExploreResult.assert_ok` found a violation, an unreached sometimes-property
-    or a partial search."""
+    or a partial search (an ``AssertionError`` too, so that a test framework reports it as
+    a failed assertion)."""
 
 
 @attrs.frozen

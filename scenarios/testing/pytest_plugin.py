@@ -20,18 +20,28 @@ test fails in one line saying what to install, instead of "fixture 'autojump_clo
 found". The ``assocsim_trio_mode = false`` ini option turns this off; a project that sets
 pytest-trio's ``trio_mode`` has it from pytest-trio already.
 
-The module imports only pytest and the toolkit's own runner (never hypothesis or
-pytest-trio).
+Tests of ``unittest.TestCase`` classes (``IsolatedAsyncioTestCase`` runs its own asyncio
+loop) and items that are not test functions are left alone.
+
+Loaded by every pytest process of an environment with assocsim installed, the module
+imports only pytest and the standard library at load time: the runner (trio, the actors,
+the checkers) is imported by the ``assocsim_run`` fixture when a test asks for it, and
+hypothesis never (``tests/scenarios/test_testing_plugin.py`` checks the import set).
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ._outcome import DEFAULT_FAILURES_DIR, AssocsimRunner
+from ._paths import DEFAULT_FAILURES_DIR
+
+if TYPE_CHECKING:
+    from ._outcome import AssocsimRunner
 
 __all__ = [
     "assocsim_failures_dir",
@@ -73,7 +83,17 @@ def _ini_flag(config: pytest.Config, name: str, value: str) -> bool:
         return False
 
 
+def _is_unittest_item(item: pytest.Item) -> bool:
+    """Is ``item`` a method of a ``unittest.TestCase`` class (which runs its own loop)?"""
+    unittest = sys.modules.get("unittest")  # not imported: no test can subclass TestCase
+    cls = getattr(item, "cls", None)
+    return unittest is not None and isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+
+
 def _is_async_test(item: pytest.Item) -> bool:
+    """Is ``item`` a plain pytest test function written ``async def``?"""
+    if not isinstance(item, pytest.Function) or _is_unittest_item(item):
+        return False
     function = getattr(item, "obj", None)
     inner = getattr(getattr(function, "hypothesis", None), "inner_test", function)
     return inspect.iscoroutinefunction(inner)
@@ -114,4 +134,6 @@ def assocsim_run(assocsim_failures_dir: Path) -> AssocsimRunner:
     """Run a scenario in virtual time and judge it: ``assocsim_run(scenario, seed=None, *,
     cloud=None, scheduling="inline")`` returns a :class:`~scenarios.testing.RunOutcome`
     (``.report``, ``.events``, ``.check``, ``.assert_ok()``)."""
+    from ._outcome import AssocsimRunner  # noqa: PLC0415 - the runner only when a test asks
+
     return AssocsimRunner(assocsim_failures_dir)

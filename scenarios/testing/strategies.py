@@ -2,8 +2,18 @@
 
 Every value drawn here is valid: messages pass their own validation, catalogs are subsets
 of the built-in catalog, scenarios are small worlds that run in well under a second, and
-fault schedules end before their scenario's purchases do, so a healed phase follows in
-which every promise of the protocol must be kept. Use them in your own property tests::
+fault schedules heal: the network's faults, the partitions and the crashes end by the
+time the scenario's purchases do (its ``duration``), except that with
+``inside_steps="always"`` a crash inside a cloud step may fall and restart until
+``duration + push_timeout``, so as to reach the timeout pushes due after the purchases.
+A healed phase follows in which every promise of the protocol must be kept.
+
+The scenarios exercise the promises: every one makes purchases, and the knobs hypothesis
+favours (the first of each list, which it also shrinks towards) are those under which a
+run asks, keys in wrong ids and dual-sends; a push falls due after most asks by default.
+Each checked run tells hypothesis what it met (:func:`~scenarios.testing.run_checked`),
+so ``pytest --hypothesis-show-statistics`` shows how often a property met each promise.
+Use them in your own property tests::
 
     from hypothesis import given, settings
     from scenarios.testing import strategies
@@ -51,6 +61,7 @@ from protocol import (
     AssociationPush,
     AssociationRequest,
     AssociationResponse,
+    AssocsimError,
     Catalog,
     ErrorCode,
     ErrorReply,
@@ -72,6 +83,7 @@ from protocol import (
     UploadAck,
     builtin_catalog,
 )
+from protocol.lowlevel import MAX_TEXT_LENGTH
 from scenarios._model._scenario import CloudSettings, Scenario
 from scenarios._model._workload import generate_workload, phone_id_of
 
@@ -84,6 +96,7 @@ __all__ = [
     "FaultSchedule",
     "InsideSteps",
     "Knob",
+    "StrategyError",
     "associated_products",
     "association_pushes",
     "association_requests",
@@ -125,6 +138,11 @@ __all__ = [
 
 T = TypeVar("T")
 
+
+class StrategyError(AssocsimError, ValueError):
+    """A strategy was given knobs it cannot draw from (a ``ValueError`` too)."""
+
+
 Knob: TypeAlias = T | st.SearchStrategy[T]
 """A knob of a strategy: a fixed value, or a strategy to draw the value from."""
 
@@ -136,9 +154,6 @@ def _knob(value: Knob[T]) -> st.SearchStrategy[T]:
 
 
 # ====================================================================== messages
-
-MAX_TEXT_LENGTH = 200
-"""The longest name, brand, category or offer text a message accepts."""
 
 
 def phone_ids() -> st.SearchStrategy[str]:
@@ -375,7 +390,7 @@ def catalogs(
     wanted = tuple(DEPARTMENTS) if departments is None else tuple(departments)
     unknown = [d for d in wanted if d not in DEPARTMENTS]
     if unknown or not wanted:
-        raise ValueError(
+        raise StrategyError(
             f"catalogs(departments=...): expected some of {', '.join(DEPARTMENTS)}, "
             f"got {list(wanted)!r}"
         )
@@ -427,7 +442,7 @@ def baskets(
     of ``catalog`` (default: the built-in catalog), all from one department like the
     workload generator's baskets unless ``one_department`` is false."""
     if not 1 <= min_size <= max_size <= MAX_ITEMS_PER_PURCHASE:
-        raise ValueError(
+        raise StrategyError(
             f"baskets: expected 1 <= min_size <= max_size <= {MAX_ITEMS_PER_PURCHASE}, "
             f"got {min_size}, {max_size}"
         )
@@ -457,17 +472,22 @@ _SEEDS = st.integers(0, 2**32 - 1)
 _SHOPS = st.integers(1, 3)
 _POS_PER_SHOP = st.integers(1, 2)
 _PHONES = st.integers(2, 8)
-_PURCHASES = st.integers(0, 20)
+# Hypothesis draws the first item of a list and the ends of a range most often, and shrinks
+# towards the first and the low end: those must exercise the promises (a run without a
+# purchase, an ask or a wrong id judges no dual-send; tests/planted/vacuous_ordering.py).
+_PURCHASES = st.integers(1, 20)  # no purchase: nothing to judge
 _DURATIONS = st.floats(60.0, 3600.0)
 _BASKET_SIZES = st.integers(1, 4).map(lambda high: (1, high))
-_WRONG_ID_RATES = st.sampled_from([0.0, 0.3, 1.0])
+_WRONG_ID_RATES = st.sampled_from([0.3, 0.0, 1.0])  # first: right and wrong ids both
 _UNSUBSCRIBED_RATES = st.sampled_from([0.0, 0.25, 0.5])
-_ASK_PROBABILITIES = st.sampled_from([0.0, 0.5, 1.0])
+_ASK_PROBABILITIES = st.sampled_from([0.5, 0.0, 1.0])  # first: asked and timeout-pushed both
 _ASK_DELAYS = st.tuples(st.integers(0, 600), st.integers(0, 1200)).map(
     lambda low_span: (float(low_span[0]), float(low_span[0] + low_span[1]))
 )
-_PUSH_TIMEOUTS = st.floats(1.0, 1800.0)
-_POLICIES = st.sampled_from(MismatchPolicy)
+# Drawn from the top (1800 s) down: at the favoured 1 s every push fell due before its ask,
+# and a phone pushed the products is not dual-sent them.
+_PUSH_TIMEOUTS = st.floats(1.0, 1800.0).map(lambda t: 1801.0 - t)
+_POLICIES = st.sampled_from(MismatchPolicy)  # DUAL_SEND first
 _MAX_PRODUCTS = st.integers(1, 5)
 _PROMOTIONS = st.booleans()
 
@@ -496,11 +516,14 @@ def scenarios(
     """Small, fast scenarios on a perfect network, named ``name``.
 
     Each knob is a value or a strategy; the defaults draw: ``seed`` any 32-bit number,
-    ``shops`` 1-3, ``pos_per_shop`` 1-2, ``phones`` 2-8, ``purchases`` 0-20, ``duration``
-    60 s to 1 h, ``items_per_purchase`` ``(1, 1..4)``, ``wrong_id_rate`` 0, 0.3 or 1,
-    ``unsubscribed_rate`` 0, 0.25 or 0.5, ``ask_probability`` 0, 0.5 or 1, ``ask_delay`` a
-    range within 0-30 min, ``push_timeout`` 1 s to 30 min, ``mismatch_policy`` either
-    policy, ``promotions`` on or off and ``max_products`` 1-5. Force a policy with
+    ``shops`` 1-3, ``pos_per_shop`` 1-2, ``phones`` 2-8, ``purchases`` 1-20, ``duration``
+    60 s to 1 h, ``items_per_purchase`` ``(1, 1..4)``, ``wrong_id_rate`` 0.3, 0 or 1,
+    ``unsubscribed_rate`` 0, 0.25 or 0.5, ``ask_probability`` 0.5, 0 or 1, ``ask_delay`` a
+    range within 0-30 min, ``push_timeout`` 1 s to 30 min (30 min most often),
+    ``mismatch_policy`` either policy (dual-send first), ``promotions`` on or off and
+    ``max_products`` 1-5; hypothesis favours the first value of each list (see the module's
+    docstring). A run without purchases judges nothing: ``purchases=0`` draws worlds whose
+    :meth:`~scenarios.testing.RunOutcome.assert_ok` fails. Force a policy with
     ``mismatch_policy=MismatchPolicy.REJECT``, a bigger world with ``purchases=200``.
     A world with one phone never keys in a wrong id (``wrong_id_rate`` is then 0).
     Such a scenario runs in about a tenth of a second.
@@ -677,7 +700,7 @@ def partitions(
     """
     window = _window(draw, 0.0, before, max_length)
     if window is None:
-        raise ValueError(f"partitions(before={before!r}): needs at least {_MIN_WINDOW:g} s")
+        raise StrategyError(f"partitions(before={before!r}): needs at least {_MIN_WINDOW:g} s")
     side = draw(st.sampled_from(list(sides)))
     return Partition(side=side, start=window[0], end=window[1])
 
@@ -964,7 +987,8 @@ def fault_schedules(
     ``network`` defaults to :func:`network_configs`; up to ``max_partitions``
     :func:`partition_schedules` and ``max_crashes`` :func:`crash_schedules` entries, each
     window at most ``max_window`` seconds (the default 10 minutes stays well inside the
-    46 minutes for which a sender re-sends an unacknowledged message).
+    46 minutes for which a sender re-sends an unacknowledged message). ``crashes_before``
+    (default ``before``) bounds the crashes alone: their actors restart by then.
     """
     return draw(
         _fault_schedule(
@@ -1036,8 +1060,10 @@ def faulty_scenarios(
 ) -> Scenario:
     """A scenario drawn from ``scenario`` (default: :func:`scenarios`) with a
     :func:`fault_schedules` schedule: loss, duplication, reordering, latency and jitter
-    while its purchases happen, partitions and crashes that all end before its
-    ``duration``, then a healed phase in which every promise must still be kept.
+    while its purchases happen, partitions and crashes that end by its ``duration`` (with
+    ``inside_steps="always"``, crashes inside cloud steps by ``duration + push_timeout``,
+    so that they can fall in the timeout pushes due after the purchases), then a healed
+    phase in which every promise must still be kept.
 
     The knobs are those of :func:`fault_schedules`; e.g.
     ``faulty_scenarios(scenarios(mismatch_policy=MismatchPolicy.REJECT), max_crashes=0)``.

@@ -74,7 +74,7 @@ def _script() -> Path:
 @given(S.scenarios())
 def test_scenarios_are_small_and_valid(scenario: Scenario) -> None:
     assert 1 <= scenario.shops <= 3 and 2 <= scenario.phones <= 8
-    assert 0 <= scenario.purchases <= 20 and 60.0 <= scenario.duration <= 3600.0
+    assert 1 <= scenario.purchases <= 20 and 60.0 <= scenario.duration <= 3600.0
     assert not scenario.has_faults and not scenario.crash
 
 
