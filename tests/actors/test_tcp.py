@@ -372,10 +372,15 @@ async def test_clients_reach_each_other_through_the_server_as_policy_allows() ->
             await phone.send(encode_frame(UploadAck("R1", "shop-a"), 2, recipient=POS))
             refusal = await phone.frame()
             assert codes([refusal]) == ["unauthorized"] and refusal.refers_to == 2
-            await phone.send(
-                encode_frame(UploadAck("R1", "shop-a"), 3, recipient="phone:+8613800000999")
-            )
-            await phone.send(to_cloud(Subscribe(PHONE_A), 4))  # nobody there: dropped
+            absent = "phone:+8613800000999"
+            await pos.send(encode_frame(UploadAck("R1", "shop-a"), 3, recipient=absent))
+            while server.stats.unroutable < 1:  # allowed, nobody there: dropped
+                await trio.sleep(0.01)
+            # refused as when the recipient is there: no oracle of who is online
+            await phone.send(encode_frame(UploadAck("R1", "shop-a"), 3, recipient=absent))
+            refusal = await phone.frame()
+            assert codes([refusal]) == ["unauthorized"] and refusal.refers_to == 3
+            await phone.send(to_cloud(Subscribe(PHONE_A), 4))
             assert (await phone.frame()).message == SubscribeAck(PHONE_A)
             assert server.stats.relayed == 1 and server.stats.unroutable == 1
             cloud_side = server.open_endpoint("local-2")
