@@ -539,14 +539,14 @@ class ReportBuilder(EventSink):
         judged = self.judgement()
         if latencies is None:
             latencies = self.latencies()
-        # Each owner slot of every record read out in C (the end of a run visits each
-        # record; a loop in Python over them cost 3 ms at 10k): how many are set.
+        # How many records have each owner slot set, read out in C (the end of a run
+        # visits every record).
         records = self._ledger.records()
         purchases, timeout_pushed, dual_sent = (
             len(records) - list(map(itemgetter(slot), records)).count(None)
             for slot in (_R_PURCHASED_AT, _R_TIMEOUT_PUSHED_TO, _R_DUAL_SENT_TO)
         )
-        acknowledged = list(map(itemgetter(_R_ACKNOWLEDGED), records)).count(True)  # or None
+        acknowledged = list(map(itemgetter(_R_ACKNOWLEDGED), records)).count(True)  # or None: not
         more = Counter(key[0] for key in self._more)  # the second and later, by slot
         # judge() counted the phones shown each receipt if it judged by them (reliable)
         delivered = judged.shown_checked if self._ledger.reliable else self._ledger.shown_count()
@@ -645,7 +645,7 @@ report's own (None: none), and whether (and how) the receipt is named (:func:`_n
 
 _IDLE: _Dispatch = (None, None, False)
 """The dispatch entry of a message class nobody reads (an acknowledgement once the ledger is
-reliable, a notice received: a third of a run's events); ``sent`` and ``received`` return
+reliable, a notice received: a quarter of a run's events); ``sent`` and ``received`` return
 on it at once, by identity: any other entry, even an equal one, takes the whole path."""
 
 
