@@ -122,6 +122,49 @@ us of CPU per purchase (1.00x / 1.07x / 1.07x: flat within 1.20x; without the wo
 1.07x / 1.08x), ``generate_workload`` 25.1 / 27.3 / 24.8 us, the collector 3 %, peak RSS
 113 / 462 / 3,834 MiB, 4.97 / 4.16 / 3.95 kB per purchase (the memory as c62534c's).
 
+The report pipeline trimmed (2026-12-07 evening, 91cf970 and 5dfa246 against d097ffd;
+their planted bugs 81a4062): a message class whose dispatch entry does nothing (the
+acknowledgements once the ledger is reliable, a notice received: a quarter of the events)
+returns from ``sent``/``received`` on one identity check; a receipt's first record is made
+without probing ``_by_key``; the binding's ``_Bound`` is built in C; at the end, the judge
+skips its walks of the requests and uploads when every key is answered (checked in C), the
+report counts its owner slots by ``itemgetter`` and reuses the shown count the judge made,
+and the latencies and shown counts read each record's slots by one slice. Traces' sha256,
+reports, ``assocsim check`` verdicts and latencies byte-identical on 26 runs (the 4 built-in
+scenarios x the reference, ``early_push`` and ``no_dual_send`` clouds x inline and tasks at
+300 purchases, ``quickstart`` at 3,000 inline and tasks); the ledger's tests, the
+explorer's (state counts) and the planted ones green. Cachegrind (2,000 purchases = 34,601
+events, ``PYTHONHASHSEED=0``; one run's events recorded, then folded with their report 3
+times less once): 259.6 M instructions per fold before, 240.8 M after (-7.3 %; 7,500 ->
+6,960 per event, the replay loop's calls included); whole runs (``--once NAME``, one run
+each, a tree's count varying by up to 91 M from run to run) ``assocsim-run`` 5,893.9 M
+before, 5,887.9 M after, ``simpy`` (like for like) 5,873.6 M, ``import`` 3,013.8 M: the 19 M
+saved are 0.7 % of the run's 2,874 M. On the clock (``--purchases 10000,100000 --scale ''
+--repeat 3``, ``git archive`` trees before, then after; the machine at load 3.9-13.2 on its
+2 cores, other engineers' whole suites and benches running, wall times up to twice the CPU
+times): before (20:10-20:34, load 3.9-8.2) at 10k like for like 1.25x CPU / 1.00x wall
+(assocsim run 3.98 s CPU median, SimPy under the run's policy 3.18 s, SimPy as shipped
+4.40 s, the bare world 3.10 s), as shipped 0.90x CPU, the pipeline 0.88 s (5.09 us per
+event, 22 %), the fold alone 1.68 us per event; at 100k like for like 1.11x CPU / 0.94x
+wall (41.47 / 37.47 s), as shipped 0.85x CPU, the bare world 33.63 s, the pipeline 7.84 s
+(4.54 us per event, 19 %), the fold alone 2.07 us per event; after (20:34-21:13, load
+6.5-13.2) at 10k like for like 1.23x CPU / 1.37x wall (4.16 / 3.38 s), as shipped 0.93x
+CPU, the bare world 3.53 s, the pipeline 0.63 s (3.65 us per event, 15 %), the fold alone
+1.52 us per event; at 100k like for like 1.19x CPU / 1.07x wall (46.49 / 39.12 s), as
+shipped 0.99x CPU / 1.12x wall, the bare world 37.52 s, the pipeline 8.96 s (5.19 us per
+event, 19 %), the fold alone 1.83 us per event. (The 10k pair after / before planned next
+was not run: the 100k runs took 65-143 s of wall each at that load.)
+In both, SimPy under the run's collector policy took 72-84 % of SimPy's CPU as shipped
+(the full passes it makes rare were about 12 % of a 10k run, ``actors/_collector.py``) and
+the bare world 69-80 %: at this load the CPU times of one contender's runs differ by up to
+a quarter (10k after: ``no-op sink`` below the bare world), far more than the change.
+So the change is real but small (the fold's own instructions, not the run's cache misses
+that the clock shows) and below this machine's noise; **like for like 1.00x is not met**.
+What remains is as the paragraphs below say: the pipeline would have to cost what SimPy's
+driver costs over the bare world (~0.5 us per event), which a Python fold of every event
+cannot, or the world driver would have to come down to the floor driver's cost
+(``actors/``, not this change), and then the pipeline by a further 8-20 %.
+
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
 like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
 world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the leaner world driver

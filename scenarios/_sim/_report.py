@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any, cast
 
 import attrs
@@ -220,10 +221,12 @@ class ReportBuilder(EventSink):
         # receipt), and each is called straight from sent/received: the ledger's first (its
         # promises are defined there, once), then the report's, handed the receipt's record.
         self._on_send: dict[type[Message], _Dispatch] = {
-            cls: _dispatch(self, ledger, "send", cls, _SEND_HANDLERS) for cls in _TYPE_NAMES
+            cls: _idle_as_such(_dispatch(self, ledger, "send", cls, _SEND_HANDLERS))
+            for cls in _TYPE_NAMES
         }
         self._on_recv: dict[type[Message], _Dispatch] = {
-            cls: _dispatch(self, ledger, "recv", cls, _RECV_HANDLERS) for cls in _TYPE_NAMES
+            cls: _idle_as_such(_dispatch(self, ledger, "recv", cls, _RECV_HANDLERS))
+            for cls in _TYPE_NAMES
         }
         # A handler doing nothing once the ledger is reliable (the acknowledgements') is
         # called until it has been called once, then no more (_retire_idle).
@@ -251,7 +254,7 @@ class ReportBuilder(EventSink):
         for kind, table in (("send", self._on_send), ("recv", self._on_recv)):
             for cls, (promise, mine, named) in table.items():
                 if promise is not None and self._idle_once_reliable(kind, cls):
-                    table[cls] = (None, mine, named)
+                    table[cls] = _idle_as_such((None, mine, named))
 
     # The four events of every step, as calls (actors.EventSink). Receipts are named by
     # merchant and id (MERCHANT/RECEIPT), as the trace names them (TraceEvent.receipt).
@@ -262,7 +265,10 @@ class ReportBuilder(EventSink):
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        promise, mine, named = self._on_send[type(message)]
+        entry = self._on_send[type(message)]
+        if entry is _IDLE:
+            return
+        promise, mine, named = entry
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
             record = self._by_id.get(about.receipt_id)
@@ -279,7 +285,10 @@ class ReportBuilder(EventSink):
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
-        promise, mine, named = self._on_recv[type(message)]
+        entry = self._on_recv[type(message)]
+        if entry is _IDLE:
+            return
+        promise, mine, named = entry
         if named == _BY_FIELDS:
             about: Any = message  # a class with both fields (_names)
             record = self._by_id.get(about.receipt_id)
@@ -352,16 +361,21 @@ class ReportBuilder(EventSink):
         """The record of the receipt ``about`` (a message naming both ids) names, when
         its id did not find it: another merchant's receipt of that id, or a new one (its
         name is the event's, TraceEvent.receipt)."""
-        key = (about.receipt_id, about.merchant_id)
-        record = self._by_key.get(key)
-        if record is None:
-            # TraceEvent.receipt of a message naming both ids, without building the event
+        if about.receipt_id not in self._by_id:
+            # The first receipt of its id (most receipts): none in _by_key either, which
+            # holds only the receipts of an id _by_id has (another merchant's). Named as
+            # TraceEvent.receipt names a message naming both ids, without the event.
             record = self._ledger.record(receipt_key(about.merchant_id, about.receipt_id))
             record[_R_MERCHANT] = about.merchant_id
-            if about.receipt_id in self._by_id:
-                self._by_key[key] = record
-            else:
-                self._by_id[about.receipt_id] = record
+            self._by_id[about.receipt_id] = record
+            return record
+        key = (about.receipt_id, about.merchant_id)
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
+        record = self._ledger.record(receipt_key(about.merchant_id, about.receipt_id))
+        record[_R_MERCHANT] = about.merchant_id
+        self._by_key[key] = record
         return record
 
     def _first(self, record: Record, slot: int, who: str) -> bool:
@@ -508,11 +522,16 @@ class ReportBuilder(EventSink):
 
         The figures ``latency_p50``, ``latency_p95`` and ``latency_max`` are read off this list.
         """
-        return sorted(
-            t - record[_R_PURCHASED_AT]
-            for record, t in self._ledger.shown_times()
-            if record[_R_PURCHASED_AT] is not None
-        )
+        shown = self._ledger.shown_slots()
+        latencies = []
+        for record in self._ledger.records():
+            purchased = record[_R_PURCHASED_AT]
+            if purchased is not None:
+                for t in record[shown]:
+                    if t is not None:
+                        latencies.append(t - purchased)
+        latencies.sort()
+        return latencies
 
     def report(self, *, scenario: str, seed: int, latencies: list[float] | None = None) -> Report:
         """The figures so far; ``latencies``: what :meth:`latencies` just gave, if the
@@ -520,19 +539,17 @@ class ReportBuilder(EventSink):
         judged = self.judgement()
         if latencies is None:
             latencies = self.latencies()
-        # The owner slots of every record in one walk (the end of a run visits each once).
-        purchases = acknowledged = timeout_pushed = dual_sent = 0
-        for record in self._ledger.records():
-            if record[_R_PURCHASED_AT] is not None:
-                purchases += 1
-            if record[_R_ACKNOWLEDGED] is True:
-                acknowledged += 1
-            if record[_R_TIMEOUT_PUSHED_TO] is not None:
-                timeout_pushed += 1
-            if record[_R_DUAL_SENT_TO] is not None:
-                dual_sent += 1
+        # How many records have each owner slot set, read out in C (the end of a run
+        # visits every record).
+        records = self._ledger.records()
+        purchases, timeout_pushed, dual_sent = (
+            len(records) - list(map(itemgetter(slot), records)).count(None)
+            for slot in (_R_PURCHASED_AT, _R_TIMEOUT_PUSHED_TO, _R_DUAL_SENT_TO)
+        )
+        acknowledged = list(map(itemgetter(_R_ACKNOWLEDGED), records)).count(True)  # or None: not
         more = Counter(key[0] for key in self._more)  # the second and later, by slot
-        delivered = self._ledger.shown_count()
+        # judge() counted the phones shown each receipt if it judged by them (reliable)
+        delivered = judged.shown_checked if self._ledger.reliable else self._ledger.shown_count()
         requests = Counter[int]()
         for flags in self._requests.values():
             requests[flags] += 1
@@ -624,6 +641,17 @@ record of the message's receipt (None if it names none)."""
 _Dispatch = tuple["Handler | None", "_Own | None", "bool | int"]
 """What a ``send`` or ``recv`` of one message class does: the ledger's handler, then the
 report's own (None: none), and whether (and how) the receipt is named (:func:`_names`)."""
+
+
+_IDLE: _Dispatch = (None, None, False)
+"""The dispatch entry of a message class nobody reads (an acknowledgement once the ledger is
+reliable, a notice received: a quarter of a run's events); ``sent`` and ``received`` return
+on it at once, by identity: any other entry, even an equal one, takes the whole path."""
+
+
+def _idle_as_such(entry: _Dispatch) -> _Dispatch:
+    """``entry``, or :data:`_IDLE` itself if it does nothing (is equal to it)."""
+    return _IDLE if entry == _IDLE else entry
 
 
 def _dispatch(
