@@ -283,6 +283,8 @@ def learn(
         for basket in dataset.baskets:
             engine.learn(dataset.items(basket), _phone(basket))
         engine.refresh()
+        # the last refresh's pairing lists are computed when first read: part of learning
+        engine._write_lists()
         seconds = time.perf_counter() - started
     return engine, seconds, refreshing, refreshing_cpu, counting_cpu, parts
 

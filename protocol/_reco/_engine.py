@@ -67,7 +67,7 @@ import itertools
 import math
 import operator
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
@@ -588,7 +588,12 @@ class PairingEngine:
         self._dirty_categories: set[int] = set()
         self._dirty_phones: set[str] = set()
         # The refreshed model: what questions read.
-        self._lists = ListTable()  # product -> its pairing list (protocol/_reco/_lists.py)
+        # product -> its pairing list (protocol/_reco/_lists.py), read through _lists
+        self._list_table = ListTable()
+        # the products whose lists the last refresh left to be computed when first read
+        # (or at the next refresh), and the configuration they are computed with
+        self._unwritten: list[int] = []
+        self._unwritten_config = self.config
         # product -> weighted popularity part, and sqrt(its count or 1), at its last refresh
         # (arrays: a refresh reads them for every neighbour of every changed product)
         self._popularity: _Floats = np.zeros(0)
@@ -856,6 +861,13 @@ class PairingEngine:
         offered candidates of every category, product list and phone profile changed since
         the last refresh (all of them if *full*). Called every ``refresh_every`` learned
         baskets; call it to answer from everything learned so far."""
+        # the last refresh's lists that no question read: those of the products learned
+        # since are computed anew below (no reader can tell), the others now, before the
+        # counts, rows, popularity and offers they read move on
+        if full:
+            self._unwritten = []
+        elif self._unwritten:
+            self._write_lists(superseded={*self._unsettled, *self._dirty_products})
         self._learned = 0
         self._recount(full=full)
         relating = self._relating
@@ -890,12 +902,10 @@ class PairingEngine:
             log1p = math.log1p  # not numpy's: its last bit may differ
             self._popularity[dirty] = [scale * log1p(n) for n in counts.tolist()]
             self._roots[dirty] = np.sqrt(np.maximum(counts, 1).astype(np.float64))
-        lists = self._lists
-        lists.fit(len(products), self.config.pairings)
-        for start in range(0, len(dirty), _LISTS_AT_ONCE):
-            chunk = dirty[start : start + _LISTS_AT_ONCE]
-            ends, table = self._compute_lists([(i, products[i].item) for i in chunk])
-            lists.store(np.array(chunk, dtype=np.int64), ends, table)
+        self._list_table.fit(len(products), self.config.pairings)
+        # the changed products' lists: computed when first read (_lists), from this
+        # refresh's model, or at the next refresh (only those not learned again since)
+        self._unwritten, self._unwritten_config = dirty, self.config
         phones = sorted(self._dirty_phones)
         profiles = self._profiles
         for start in range(0, len(phones), _LISTS_AT_ONCE):
@@ -914,6 +924,36 @@ class PairingEngine:
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
+
+    @property
+    def _lists(self) -> ListTable:
+        """Every product's pairing list as of the last refresh (the lists it left
+        unwritten computed first): what questions read."""
+        if self._unwritten:
+            self._write_lists()
+        return self._list_table
+
+    def _write_lists(self, superseded: Set[int] = frozenset()) -> None:
+        """Compute and store the lists the last refresh left unwritten, but those of
+        *superseded* (recomputed by the refresh under way, and never read), from the
+        model of the last refresh: the counts, rows, popularity, offers and SKUs' order
+        it left, which change only at a refresh (or when :meth:`features` settles the
+        counts, which writes these first), and the configuration it ran with."""
+        pending = self._unwritten
+        if not pending:
+            return
+        if superseded:
+            pending = [i for i in pending if i not in superseded]
+        products, lists = self._products, self._list_table
+        config, self.config = self.config, self._unwritten_config
+        try:
+            for start in range(0, len(pending), _LISTS_AT_ONCE):
+                chunk = pending[start : start + _LISTS_AT_ONCE]
+                ends, table = self._compute_lists([(i, products[i].item) for i in chunk])
+                lists.store(np.array(chunk, dtype=np.int64), ends, table)
+        finally:
+            self.config = config
+        self._unwritten = []
 
     def _recount(self, *, full: bool) -> None:
         """The counts as of now, for a refresh: the baskets learned since settled, the
@@ -1407,6 +1447,7 @@ class PairingEngine:
         scorer is fitted on (``scenarios/_reco/_scorer.py``). Candidates: all the
         co-purchase neighbours and category candidates of each basket product, and the
         phone's products; never one of *items*. In SKU order."""
+        self._write_lists()  # the last refresh's lists, before its counts move on
         self._settle()  # the counts as of now (the refreshed model is left as it is)
         basket: dict[str, Item] = {}
         for item in items:
