@@ -11,19 +11,22 @@ What it measures:
    configuration but ``refresh_every`` = ``--refresh``, default 1,000; the built-in
    catalog and rules) learns every cleaned Complete Journey basket in time order, each
    with its household's phone, through ``PairingEngine.learn`` (what ``observe`` calls
-   with the upload's items), then refreshes once more: basket lines per second and
+   with the upload's items), then refreshes once more (and computes the pairing lists
+   and profiles that refresh left to be computed when first read): basket lines per second and
    baskets per second, the share of the time spent refreshing (and the CPU seconds of
    the whole and of the refreshes; the refreshes include counting the co-purchase pairs
    recorded since the last one and bounding the rows they touch, ``PairCounts.flush``,
-   whose CPU seconds are printed too; the rest is the online part: interning, habits,
-   recording each basket's ids; since the counts are settled in batches, the
-   per-product and per-category counts and the best sellers are the refresh's), and the
+   whose CPU seconds are printed too; the rest is the online part: interning,
+   recording each basket's ids and phone; since the counts are settled in batches and
+   the habits learned at the refresh, the per-product and per-category counts, the
+   best sellers and the phones' habits are the refresh's), and the
    process's peak resident memory
    afterwards, which includes the refresh's batch arrays (about 4,096 pairing lists'
    candidates at a time, and a period's pair keys). Reading the files is not counted.
    A second line splits the learning's CPU seconds by part: the online counting, the
    pairs' counting, the settling of the counts, the best sellers, the pairing lists, the
-   phone profiles, the offers, the related categories (each timed around its method,
+   phone profiles, the phones' habits, the offers, the related categories (each timed
+   around its method,
    ``_PARTS``) and the rest of the refreshes.
    A third gives the pairing lists' table (``protocol/_reco/_lists.py``): its rows (the
    products at the last re-fitting, with up to half again to grow into), its width
@@ -223,6 +226,7 @@ _PARTS = (
     ("best sellers", "_rank_best"),
     ("pairing lists", "_compute_lists"),
     ("phone profiles", "_compute_profiles"),
+    ("phone habits", "_learn_unlearned"),
     ("offers", "_compute_offered"),
     ("related categories", "_compute_related"),
 )
@@ -283,8 +287,10 @@ def learn(
         for basket in dataset.baskets:
             engine.learn(dataset.items(basket), _phone(basket))
         engine.refresh()
-        # the last refresh's pairing lists are computed when first read: part of learning
+        # the last refresh's pairing lists and profiles are computed when first read: part
+        # of learning
         engine._write_lists()
+        engine._write_profiles()
         seconds = time.perf_counter() - started
     return engine, seconds, refreshing, refreshing_cpu, counting_cpu, parts
 
@@ -429,7 +435,7 @@ def main() -> int:
     split = ", ".join(f"{name} {cpu:.1f}" for name, cpu in parts.items())
     print(
         f"learning's CPU by part (s): online counting {cpu_seconds - refreshing_cpu:.1f} "
-        f"(interning, habits, recording each basket's ids), pair counting "
+        f"(interning, recording each basket's ids and phone), pair counting "
         f"{counting_cpu:.1f}, {split}, the rest of the refreshes {rest:.1f}"
     )
     table = engine._lists.cells  # protocol/_reco/_lists.py: rows fitted with room to grow

@@ -1,6 +1,7 @@
 """Planted: a pairing engine whose refresh drops the pairing lists the last refresh left
 unwritten instead of writing those of the products not learned since (the
-``self._write_lists(superseded=...)`` call of :meth:`PairingEngine.refresh` left out), so
+``self._write_lists(superseded=...)`` call of :meth:`PairingEngine._write_unread`, which
+a refresh starts with, left out), so
 a product bought in one refresh period and not in the next keeps a list older than the
 last refresh that changed it: a stale list. Made from the real method's source
 (:func:`tests.planted.mutant.mutant`). ``tests/protocol/test_engine_unwritten_lists.py``
@@ -27,4 +28,4 @@ class _Dropped(ast.NodeTransformer):
 
 
 class DroppedUnwrittenListsEngine(PairingEngine):
-    refresh: Callable[..., Any] = mutant(PairingEngine.refresh, _Dropped())
+    _write_unread: Callable[..., Any] = mutant(PairingEngine._write_unread, _Dropped())

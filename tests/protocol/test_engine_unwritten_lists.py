@@ -1,17 +1,23 @@
-"""A refresh leaves the changed products' pairing lists unwritten: they are computed when
-first read (``PairingEngine._lists``: every question reads them there) or, for products
-not learned again since, at the start of the next refresh; those learned again are
-recomputed by that refresh and never computed for the last one (no reader could tell).
-Whenever they are computed, the lists and the answers are those of an engine that writes
-every list at its refresh: computed from the last refresh's counts, rows, popularity and
-offers (the next refresh, and :meth:`PairingEngine.features` when it settles the counts
-between two, write them first) and with its configuration.
+"""A refresh leaves the changed products' pairing lists and the changed phones' profiles
+unwritten: they are computed when first read (``PairingEngine._lists`` and
+``_profiles``: every question reads them there) or, for products and phones not learned
+again since, at the start of the next refresh; those learned again are recomputed by
+that refresh and never computed for the last one (no reader could tell). A phone's
+habits are learned at the refresh (``_habits`` learns them first when read between
+two). Whenever they are computed, the lists, profiles and answers are those of an engine
+that writes everything at its refresh: computed from the last refresh's counts, rows,
+popularity, offers and habits (the next refresh, and :meth:`PairingEngine.features` when
+it settles the counts and learns the habits between two, write them first) and with its
+configuration.
 
 Catches the planted ``tests/planted/dropped_unwritten_lists.py`` (a refresh that drops
 the unwritten lists of products not learned since), ``unwritten_features.py`` (features
 settling the counts under unwritten lists), ``reconfigured_lists.py`` (lists written with
 the configuration of when they are read) and ``unwritten_table_read.py`` (a question
-reading the table without writing the unwritten lists first)."""
+reading the table without writing the unwritten lists first), and for the profiles
+``dropped_unwritten_profiles.py``, ``habits_before_profiles.py`` (habits learned under
+unwritten profiles), ``unplaced_profiles.py`` (profiles written, their parts not placed)
+and ``profile_table_read.py``."""
 
 from __future__ import annotations
 
@@ -25,7 +31,11 @@ from hypothesis import strategies as st
 
 from protocol import Catalog, EngineConfig, Item, PairingEngine
 from tests.planted.dropped_unwritten_lists import DroppedUnwrittenListsEngine
+from tests.planted.dropped_unwritten_profiles import DroppedUnwrittenProfilesEngine
+from tests.planted.habits_before_profiles import HabitsBeforeProfilesEngine
+from tests.planted.profile_table_read import ProfileTableReadEngine
 from tests.planted.reconfigured_lists import ReconfiguredListsEngine
+from tests.planted.unplaced_profiles import UnplacedProfilesEngine
 from tests.planted.unwritten_features import UnwrittenFeaturesEngine
 from tests.planted.unwritten_table_read import UnwrittenTableReadEngine
 
@@ -53,8 +63,8 @@ def _engine(kind: type[PairingEngine]) -> PairingEngine:
 
 
 def _apply(engine: PairingEngine, step: _Step, *, write: bool) -> None:
-    """One step; with *write*, every list the step's refresh left unwritten is written at
-    once (the engine of reference)."""
+    """One step; with *write*, every list and profile the step's refresh left unwritten
+    is written at once (the engine of reference)."""
     action, items, phone = step
     if action == "learn":
         engine.learn(items, phone)
@@ -68,18 +78,27 @@ def _apply(engine: PairingEngine, step: _Step, *, write: bool) -> None:
         )
     if write:
         engine._write_lists()
+        engine._write_profiles()
 
 
 def _same(live: PairingEngine, reference: PairingEngine) -> None:
-    """The same answers for every product alone and with a phone (asked first: a question
-    writes the lists), then the same lists, byte for byte."""
-    for item in POOL:
-        for phone in (None, PHONES[0]):
+    """The same answers for every product alone and with each phone (asked first: a
+    question writes the lists and profiles), then the same lists and profiles, byte for
+    byte."""
+    for phone in (*PHONES, None):  # a phone's first: the first question writes them all
+        for item in POOL:
             assert live.pair([item], phone, 5) == reference.pair([item], phone, 5)
     assert live.pair(POOL[:4], PHONES[1], 6) == reference.pair(POOL[:4], PHONES[1], 6)
     ours, theirs = live._lists, reference._lists
     for i in range(live.products):
         assert ours[i].tobytes() == theirs[i].tobytes(), f"product {i}'s list"
+    mine, others = live._profiles, reference._profiles
+    assert sorted(mine) == sorted(others)
+    for phone, profile in others.items():
+        found = mine[phone]
+        assert found.top.tobytes() == profile.top.tobytes(), f"{phone}'s best products"
+        for a, b in zip(found.parts, profile.parts, strict=True):
+            assert a.tobytes() == b.tobytes(), f"{phone}'s parts"
 
 
 def _check(kind: type[PairingEngine], steps: list[_Step]) -> None:
@@ -93,9 +112,13 @@ def _check(kind: type[PairingEngine], steps: list[_Step]) -> None:
     _same(live, reference)
 
 
+# A first refresh makes the work arrays (every phone's profile is then written at once);
+# the ones after it leave theirs unwritten.
+WARM: list[_Step] = [("learn", [POOL[11]], None), ("learn", [POOL[10]], None)]
 # A, B, C are bought in the first period (refresh: their lists unwritten), only D, E, F
 # in the second: the second refresh writes A's, B's and C's from the first one's model.
 NOT_LEARNED_AGAIN: list[_Step] = [
+    *WARM,
     ("learn", [A, B], PHONES[0]),
     ("learn", [A, C], PHONES[1]),
     ("learn", [D, E], PHONES[0]),
@@ -104,12 +127,14 @@ NOT_LEARNED_AGAIN: list[_Step] = [
 # After the refresh, one more basket with A and a scorer's features: the counts settled
 # (A's count and rows move on) while A's list is still unwritten.
 FEATURES_BETWEEN: list[_Step] = [
+    *WARM,
     ("learn", [A, B], PHONES[0]),
     ("learn", [A, C], PHONES[1]),
     ("learn", [A, B, D], PHONES[0]),
     ("features", [A], PHONES[0]),
 ]
 RECONFIGURED: list[_Step] = [
+    *WARM,
     ("learn", [A, B], PHONES[0]),
     ("learn", [A, C], PHONES[1]),
     ("reconfigure", [], None),
@@ -140,6 +165,32 @@ def test_a_question_writes_the_unwritten_lists_before_reading() -> None:
         _check(UnwrittenTableReadEngine, NOT_LEARNED_AGAIN)
 
 
+def test_profiles_not_learned_again_are_written_by_the_next_refresh() -> None:
+    _check(PairingEngine, NOT_LEARNED_AGAIN)
+    with pytest.raises(AssertionError):
+        _check(DroppedUnwrittenProfilesEngine, NOT_LEARNED_AGAIN)
+
+
+def test_habits_read_between_refreshes_write_the_unwritten_profiles_first() -> None:
+    _check(PairingEngine, FEATURES_BETWEEN)
+    # its profile then holds D, a product the last refresh did not rank: a wrong
+    # answer, or no SKU's rank to read
+    with pytest.raises((AssertionError, IndexError)):
+        _check(HabitsBeforeProfilesEngine, FEATURES_BETWEEN)
+
+
+def test_profiles_written_when_read_have_their_parts_placed() -> None:
+    _check(PairingEngine, NOT_LEARNED_AGAIN)
+    with pytest.raises((AssertionError, KeyError)):  # no slots placed: none found
+        _check(UnplacedProfilesEngine, NOT_LEARNED_AGAIN)
+
+
+def test_a_question_writes_the_unwritten_profiles_before_reading() -> None:
+    _check(PairingEngine, NOT_LEARNED_AGAIN)
+    with pytest.raises(AssertionError):
+        _check(ProfileTableReadEngine, NOT_LEARNED_AGAIN)
+
+
 def test_a_refresh_leaves_lists_unwritten_and_skips_those_learned_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -162,6 +213,33 @@ def test_a_refresh_leaves_lists_unwritten_and_skips_those_learned_again(
     assert computed == [1, 2] and engine._unwritten == [0, 3, 4]
     engine.pair([A], None, 3)  # a question writes them
     assert computed == [1, 2, 0, 3, 4] and engine._unwritten == []
+
+
+def test_a_refresh_leaves_profiles_unwritten_and_skips_those_learned_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = _engine(PairingEngine)
+    computed: list[str] = []
+    plain = engine._compute_profiles
+
+    def counted(phones: Sequence[str]) -> Any:
+        computed.extend(phones)
+        return plain(phones)
+
+    for step in WARM:
+        _apply(engine, step, write=False)
+    monkeypatch.setattr(engine, "_compute_profiles", counted)
+    first, second = PHONES
+    engine.learn([A, B], first)
+    engine.learn([A, C], second)  # refresh: both phones' profiles unwritten
+    assert computed == [] and engine._unwritten_phones == [first, second]
+    assert engine._unlearned == [] and engine._habit_records[first].baskets == 1
+    engine.learn([A, D], first)  # its habits learned at the next refresh
+    assert engine._unlearned == [(first, [engine._ids[A.sku], engine._ids[D.sku]])]
+    engine.learn([E], None)  # refresh: the second's written, the first's only now
+    assert computed == [second] and engine._unwritten_phones == [first]
+    engine.pair([A], first, 3)  # a question writes it
+    assert computed == [second, first] and engine._unwritten_phones == []
 
 
 BASKET = st.lists(st.sampled_from(POOL), min_size=1, max_size=5, unique=True)
