@@ -68,7 +68,22 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, the offers read in one batch per refresh and the
+Last measured, learning (issue 16, the pairing lists and the phones' profiles left
+unwritten by a refresh, computed when first read or at the next refresh for those not
+learned again, 1981de0 and 8da78dd, ``--against`` a copy of d097ffd, on the shared machine
+with other engineers' jobs running; the same answer hashes): the lists alone, two pairs,
+before, after, after, before at load 4.2-5.7: 47.8, 39.6, 36.8, 49.0 s of CPU (0.83x,
+0.75x; 3.7-4.0x the 10 s target, not met), the pairing lists 11.6, 7.3, 6.8, 12.3 s; with
+the profiles, before then after at load 12.1 and 8.8: 47.2 and 39.4 s (0.83x), the
+profiles 5.2 -> 3.1 s, the habits (now learned at the refresh) 4.6 s, the online part
+9.1 -> 3.8 s. The timing part (lists alone, before, after, after, before, load 4.2-5.3,
+reference loop 16.6-38.7 us): CPU p50 with the personal feature 126.9, 125.2, 155.2,
+139.0 us first asking, 142.6, 136.6, 205.8, 133.2 us learning between, p99 293-452 us:
+the load's spread; the max of learning between after is the first question after a
+refresh computing its lists (74-109 ms of CPU) (docs/recommender.md, *Lists and
+profiles written when first read*).
+
+Before that, learning (issue 16, the offers read in one batch per refresh and the
 lists' totals by dense additions, ef3dfce and f6503bc, ``--against`` a copy of 9154b13,
 two pairs, before, after, after, before, load average 3.1-4.8 with the lead's CI
 running): 48.2, 42.6, 47.1, 46.3 s of CPU (0.88x, 1.02x; 4.3-4.7x the 10 s target, not
