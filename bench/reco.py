@@ -74,9 +74,10 @@ learned again, 1981de0 and 8da78dd, ``--against`` a copy of d097ffd, on the shar
 with other engineers' jobs running; the same answer hashes): the lists alone, two pairs,
 before, after, after, before at load 4.2-5.7: 47.8, 39.6, 36.8, 49.0 s of CPU (0.83x,
 0.75x; 3.7-4.0x the 10 s target, not met), the pairing lists 11.6, 7.3, 6.8, 12.3 s; with
-the profiles, before then after at load 12.1 and 8.8: 47.2 and 39.4 s (0.83x), the
-profiles 5.2 -> 3.1 s, the habits (now learned at the refresh) 4.6 s, the online part
-9.1 -> 3.8 s. The timing part (lists alone, before, after, after, before, load 4.2-5.3,
+the profiles, before, after, after, before at load 12.1, 8.8, 8.1, 7.0: 47.2, 39.4, 36.4,
+48.6 s (0.83x, 0.75x), the profiles 5.2, 3.1, 2.9, 5.6 s, the habits (now learned at the
+refresh) 4.6 and 4.2 s, the online part 9.1-9.7 -> 3.5-3.8 s. The timing part (lists
+alone, before, after, after, before, load 4.2-5.3,
 reference loop 16.6-38.7 us): CPU p50 with the personal feature 126.9, 125.2, 155.2,
 139.0 us first asking, 142.6, 136.6, 205.8, 133.2 us learning between, p99 293-452 us:
 the load's spread; the max of learning between after is the first question after a
