@@ -11,19 +11,22 @@ What it measures:
    configuration but ``refresh_every`` = ``--refresh``, default 1,000; the built-in
    catalog and rules) learns every cleaned Complete Journey basket in time order, each
    with its household's phone, through ``PairingEngine.learn`` (what ``observe`` calls
-   with the upload's items), then refreshes once more: basket lines per second and
+   with the upload's items), then refreshes once more (and computes the pairing lists
+   and profiles that refresh left to be computed when first read): basket lines per second and
    baskets per second, the share of the time spent refreshing (and the CPU seconds of
    the whole and of the refreshes; the refreshes include counting the co-purchase pairs
    recorded since the last one and bounding the rows they touch, ``PairCounts.flush``,
-   whose CPU seconds are printed too; the rest is the online part: interning, habits,
-   recording each basket's ids; since the counts are settled in batches, the
-   per-product and per-category counts and the best sellers are the refresh's), and the
+   whose CPU seconds are printed too; the rest is the online part: interning,
+   recording each basket's ids and phone; since the counts are settled in batches and
+   the habits learned at the refresh, the per-product and per-category counts, the
+   best sellers and the phones' habits are the refresh's), and the
    process's peak resident memory
    afterwards, which includes the refresh's batch arrays (about 4,096 pairing lists'
    candidates at a time, and a period's pair keys). Reading the files is not counted.
    A second line splits the learning's CPU seconds by part: the online counting, the
    pairs' counting, the settling of the counts, the best sellers, the pairing lists, the
-   phone profiles, the offers, the related categories (each timed around its method,
+   phone profiles, the phones' habits, the offers, the related categories (each timed
+   around its method,
    ``_PARTS``) and the rest of the refreshes.
    A third gives the pairing lists' table (``protocol/_reco/_lists.py``): its rows (the
    products at the last re-fitting, with up to half again to grow into), its width
@@ -65,7 +68,23 @@ The machine is shared and noisy: the first line times a fixed Python loop
 compare machines. Run from a ``git archive`` copy of a commit, it measures that copy: it
 puts its own tree first on ``sys.path`` (``tests/test_bench_trees.py``).
 
-Last measured, learning (issue 16, the offers read in one batch per refresh and the
+Last measured, learning (issue 16, the pairing lists and the phones' profiles left
+unwritten by a refresh, computed when first read or at the next refresh for those not
+learned again, 1981de0 and 8da78dd, ``--against`` a copy of d097ffd, on the shared machine
+with other engineers' jobs running; the same answer hashes): the lists alone, two pairs,
+before, after, after, before at load 4.2-5.7: 47.8, 39.6, 36.8, 49.0 s of CPU (0.83x,
+0.75x; 3.7-4.0x the 10 s target, not met), the pairing lists 11.6, 7.3, 6.8, 12.3 s; with
+the profiles, before, after, after, before at load 12.1, 8.8, 8.1, 7.0: 47.2, 39.4, 36.4,
+48.6 s (0.83x, 0.75x), the profiles 5.2, 3.1, 2.9, 5.6 s, the habits (now learned at the
+refresh) 4.6 and 4.2 s, the online part 9.1-9.7 -> 3.5-3.8 s. The timing part (lists
+alone, before, after, after, before, load 4.2-5.3,
+reference loop 16.6-38.7 us): CPU p50 with the personal feature 126.9, 125.2, 155.2,
+139.0 us first asking, 142.6, 136.6, 205.8, 133.2 us learning between, p99 293-452 us:
+the load's spread; the max of learning between after is the first question after a
+refresh computing its lists (74-109 ms of CPU) (docs/recommender.md, *Lists and
+profiles written when first read*).
+
+Before that, learning (issue 16, the offers read in one batch per refresh and the
 lists' totals by dense additions, ef3dfce and f6503bc, ``--against`` a copy of 9154b13,
 two pairs, before, after, after, before, load average 3.1-4.8 with the lead's CI
 running): 48.2, 42.6, 47.1, 46.3 s of CPU (0.88x, 1.02x; 4.3-4.7x the 10 s target, not
@@ -223,6 +242,7 @@ _PARTS = (
     ("best sellers", "_rank_best"),
     ("pairing lists", "_compute_lists"),
     ("phone profiles", "_compute_profiles"),
+    ("phone habits", "_learn_unlearned"),
     ("offers", "_compute_offered"),
     ("related categories", "_compute_related"),
 )
@@ -283,6 +303,10 @@ def learn(
         for basket in dataset.baskets:
             engine.learn(dataset.items(basket), _phone(basket))
         engine.refresh()
+        # the last refresh's pairing lists and profiles are computed when first read: part
+        # of learning
+        engine._write_lists()
+        engine._write_profiles()
         seconds = time.perf_counter() - started
     return engine, seconds, refreshing, refreshing_cpu, counting_cpu, parts
 
@@ -427,7 +451,7 @@ def main() -> int:
     split = ", ".join(f"{name} {cpu:.1f}" for name, cpu in parts.items())
     print(
         f"learning's CPU by part (s): online counting {cpu_seconds - refreshing_cpu:.1f} "
-        f"(interning, habits, recording each basket's ids), pair counting "
+        f"(interning, recording each basket's ids and phone), pair counting "
         f"{counting_cpu:.1f}, {split}, the rest of the refreshes {rest:.1f}"
     )
     table = engine._lists.cells  # protocol/_reco/_lists.py: rows fitted with room to grow

@@ -10,7 +10,8 @@ the baskets it was in and, bounded, the baskets it shared with its strongest nei
 (those pairs recorded per basket and counted at the refresh, each row then bounded:
 ``protocol/_reco/_counts.py``); per category the same one level up and its best
 sellers; per phone its products (with
-the basket it last bought each in), categories, brands and colours. Answering reads a
+the basket it last bought each in), categories, brands and colours (each basket's
+recorded with its phone and learned, in order, at the refresh). Answering reads a
 **model refreshed at deterministic points**: every ``refresh_every`` learned baskets (in
 the order learned, i.e. the store's order on a replay) the engine recomputes, for each
 product, category and phone whose counts changed since the last refresh, what a question
@@ -67,7 +68,7 @@ import itertools
 import math
 import operator
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
@@ -566,7 +567,9 @@ class PairingEngine:
         rules: Mapping[str, Sequence[tuple[str, float]]] | None = None,
         config: EngineConfig | None = None,
     ) -> None:
-        self.config = config if config is not None else EngineConfig()
+        # the configuration, and the one of the last refresh (what the lists and profiles
+        # it left unwritten are computed with)
+        self.config = self._unwritten_config = config if config is not None else EngineConfig()
         cfg = self.config
         self._catalog = builtin_catalog() if catalog is None else catalog
         self._ids: dict[str, int] = {}
@@ -575,7 +578,10 @@ class PairingEngine:
         self._words: dict[str, str] = {}  # one string object per brand or colour
         self._category_ids: dict[str, int] = {}
         self._categories: list[_Category] = []
-        self._habits: dict[str, _Habits] = {}
+        # phone -> its habits (read through _habits), and the (phone, ids) of the baskets
+        # learned since the last refresh, whose habits it learns (in the order learned)
+        self._habit_records: dict[str, _Habits] = {}
+        self._unlearned: list[tuple[str, list[int]]] = []
         self._baskets = 0
         # product -> baskets with it (its co-purchases: _pair_counts), as of the last
         # settling (_settle); the baskets learned since, their ids end to end and sizes
@@ -588,7 +594,11 @@ class PairingEngine:
         self._dirty_categories: set[int] = set()
         self._dirty_phones: set[str] = set()
         # The refreshed model: what questions read.
-        self._lists = ListTable()  # product -> its pairing list (protocol/_reco/_lists.py)
+        # product -> its pairing list (protocol/_reco/_lists.py), read through _lists
+        self._list_table = ListTable()
+        # the products whose lists the last refresh left to be computed when first read
+        # (or at the next refresh)
+        self._unwritten: list[int] = []
         # product -> weighted popularity part, and sqrt(its count or 1), at its last refresh
         # (arrays: a refresh reads them for every neighbour of every changed product)
         self._popularity: _Floats = np.zeros(0)
@@ -602,7 +612,10 @@ class PairingEngine:
         self._relating: list[set[int]] = []  # category D -> the categories relating to D
         # category -> the candidates its related categories offer, and P(D | C) P(j | D)
         self._offered: list[tuple[_Ints, _Floats]] = []
-        self._profiles: dict[str, _Profile] = {}
+        # phone -> its profile (read through _profiles), and the phones whose profiles the
+        # last refresh left to be computed when first read (or at the next refresh)
+        self._profile_table: dict[str, _Profile] = {}
+        self._unwritten_phones: list[str] = []
         # Per product, what a question's vectorised scoring reads (_Tables), renewed at
         # each refresh.
         self._word_ids: dict[str, int] = {}  # brand or colour -> its number in the arrays
@@ -613,7 +626,7 @@ class PairingEngine:
         self._attributes_of: _Ints = np.zeros((0, 3), dtype=np.int64)
         self._colour_rows: dict[str, _Floats] = {}  # colour -> its affinity with each word
         self._decay_powers: _Floats = np.zeros(0)  # r ** k for k = 0, 1, ...
-        self._scratch = Scratch()  # a question's work arrays (protocol/_reco/_answer.py)
+        self._work = Scratch()  # a question's work arrays (protocol/_reco/_answer.py)
         # co-purchases of products and of categories: rows bounded at each refresh
         self._pair_counts = PairCounts(
             _SLACK * cfg.neighbours, cfg.basket_partners, lambda i: self._products[i].hash
@@ -718,8 +731,8 @@ class PairingEngine:
             self._baskets += 1
             self._unsettled += ids
             self._unsettled_sizes.append(len(ids))
-        if phone_id is not None:
-            self._learn_habits(phone_id, ids)
+        if phone_id is not None:  # learned at the refresh, in this order (_learn_unlearned)
+            self._unlearned.append((phone_id, ids))
         self._learned += 1
         if self._learned >= self.config.refresh_every:
             self.refresh()
@@ -803,9 +816,9 @@ class PairingEngine:
             categories[c].best = ranked[ends[c - 1] if c else 0 : ends[c]]
 
     def _learn_habits(self, phone_id: str, ids: list[int]) -> None:
-        habits = self._habits.get(phone_id)
+        habits = self._habit_records.get(phone_id)
         if habits is None:
-            habits = self._habits[phone_id] = _Habits()
+            habits = self._habit_records[phone_id] = _Habits()
         number = habits.baskets
         habits.baskets += 1
         habits.lines += len(ids)
@@ -856,6 +869,8 @@ class PairingEngine:
         offered candidates of every category, product list and phone profile changed since
         the last refresh (all of them if *full*). Called every ``refresh_every`` learned
         baskets; call it to answer from everything learned so far."""
+        self._write_unread(full=full)
+        self._learn_unlearned()
         self._learned = 0
         self._recount(full=full)
         relating = self._relating
@@ -890,30 +905,134 @@ class PairingEngine:
             log1p = math.log1p  # not numpy's: its last bit may differ
             self._popularity[dirty] = [scale * log1p(n) for n in counts.tolist()]
             self._roots[dirty] = np.sqrt(np.maximum(counts, 1).astype(np.float64))
-        lists = self._lists
-        lists.fit(len(products), self.config.pairings)
-        for start in range(0, len(dirty), _LISTS_AT_ONCE):
-            chunk = dirty[start : start + _LISTS_AT_ONCE]
-            ends, table = self._compute_lists([(i, products[i].item) for i in chunk])
-            lists.store(np.array(chunk, dtype=np.int64), ends, table)
-        phones = sorted(self._dirty_phones)
-        profiles = self._profiles
-        for start in range(0, len(phones), _LISTS_AT_ONCE):
-            group = phones[start : start + _LISTS_AT_ONCE]
-            for phone, profile in zip(group, self._compute_profiles(group), strict=True):
-                profiles[phone] = profile
+        self._list_table.fit(len(products), self.config.pairings)
+        # the changed products' lists: computed when first read (_lists), from this
+        # refresh's model, or at the next refresh (only those not learned again since)
+        self._unwritten, self._unwritten_config = dirty, self.config
         self._tables = self._tables.refreshed(self._attributes, self._popularity, dirty)
-        # the work arrays sized to the refreshed model, and the changed phones' parts
-        # placed in their slots (every phone's if the arrays were made anew): a question,
-        # first or not, places nothing
-        made = self._scratch.fit(self._tables.rows, len(self._categories), len(self._word_ids))
-        placing = sorted(profiles) if made else phones
-        for start in range(0, len(placing), _LISTS_AT_ONCE):
-            group = placing[start : start + _LISTS_AT_ONCE]
-            self._scratch.place([(phone, *profiles[phone].parts) for phone in group])
+        # the work arrays sized to the refreshed model; the changed phones' profiles
+        # computed, and their parts placed in their slots, when first read (_profiles)
+        # or at the next refresh (only those not learned again since); if the arrays
+        # were made anew, now, and every phone's parts placed again: a question, first
+        # or not, places nothing
+        self._unwritten_phones = sorted(self._dirty_phones)
+        made = self._work.fit(self._tables.rows, len(self._categories), len(self._word_ids))
+        if made:
+            self._write_profiles()
+            placing = sorted(self._profile_table)
+            for start in range(0, len(placing), _LISTS_AT_ONCE):
+                group = placing[start : start + _LISTS_AT_ONCE]
+                self._work.place([(p, *self._profile_table[p].parts) for p in group])
+        if full:  # rare and asked for: everything computed now, the next question reads
+            self._write_lists()
+            self._write_profiles()
         self._dirty_categories = set()
         self._dirty_products = set()
         self._dirty_phones = set()
+
+    @property
+    def _scratch(self) -> Scratch:
+        """A question's work arrays, every phone's parts placed in their slots as of the
+        last refresh (the profiles it left unwritten written and placed first)."""
+        if self._unwritten_phones:
+            self._write_profiles()
+        return self._work
+
+    @_scratch.setter
+    def _scratch(self, scratch: Scratch) -> None:
+        self._work = scratch
+
+    def _write_unread(self, *, full: bool) -> None:
+        """At the start of a refresh, the last refresh's lists and profiles that no
+        question read: those of the products and phones learned since (all if *full*)
+        are recomputed by this refresh (no reader can tell), the others computed now,
+        before the counts, rows, popularity, offers and habits they read move on."""
+        if full:
+            self._unwritten, self._unwritten_phones = [], []
+            return
+        if self._unwritten:
+            self._write_lists(superseded={*self._unsettled, *self._dirty_products})
+        if self._unwritten_phones:
+            learning = {phone for phone, _ in self._unlearned}
+            self._write_profiles(superseded=learning | self._dirty_phones)
+
+    @property
+    def _lists(self) -> ListTable:
+        """Every product's pairing list as of the last refresh (the lists it left
+        unwritten computed first): what questions read."""
+        if self._unwritten:
+            self._write_lists()
+        return self._list_table
+
+    def _write_lists(self, superseded: Set[int] = frozenset()) -> None:
+        """Compute and store the lists the last refresh left unwritten, but those of
+        *superseded* (recomputed by the refresh under way, and never read), from the
+        model of the last refresh: the counts, rows, popularity, offers and SKUs' order
+        it left, which change only at a refresh (or when :meth:`features` settles the
+        counts, which writes these first), and the configuration it ran with."""
+        pending = self._unwritten
+        if not pending:
+            return
+        if superseded:
+            pending = [i for i in pending if i not in superseded]
+        products, lists = self._products, self._list_table
+        config, self.config = self.config, self._unwritten_config
+        try:
+            for start in range(0, len(pending), _LISTS_AT_ONCE):
+                chunk = pending[start : start + _LISTS_AT_ONCE]
+                ends, table = self._compute_lists([(i, products[i].item) for i in chunk])
+                lists.store(np.array(chunk, dtype=np.int64), ends, table)
+        finally:
+            self.config = config
+        self._unwritten = []
+
+    @property
+    def _habits(self) -> dict[str, _Habits]:
+        """Every phone's habits as of now: those of the baskets learned since the last
+        refresh learned first."""
+        if self._unlearned:
+            self._learn_unlearned()
+        return self._habit_records
+
+    def _learn_unlearned(self) -> None:
+        """Learn the habits of the baskets learned since the last refresh, in the order
+        learned (the same updates as when each was learned), after computing the
+        profiles the refresh left unwritten from the habits it read."""
+        self._write_profiles()
+        unlearned, self._unlearned = self._unlearned, []
+        for phone, ids in unlearned:
+            self._learn_habits(phone, ids)
+
+    @property
+    def _profiles(self) -> dict[str, _Profile]:
+        """Every phone's profile as of the last refresh (the profiles it left unwritten
+        computed and placed first): what questions read."""
+        if self._unwritten_phones:
+            self._write_profiles()
+        return self._profile_table
+
+    def _write_profiles(self, superseded: Set[str] = frozenset()) -> None:
+        """Compute the profiles the last refresh left unwritten, but those of
+        *superseded* (recomputed by the refresh under way, and never read), and place
+        their parts in their slots, from the model of the last refresh: the phones'
+        habits (learned only at a refresh, or when read, which writes these first), the
+        SKUs' order and the configuration it ran with."""
+        pending = self._unwritten_phones
+        if not pending:
+            return
+        if superseded:
+            pending = [phone for phone in pending if phone not in superseded]
+        profiles = self._profile_table
+        config, self.config = self.config, self._unwritten_config
+        try:
+            for start in range(0, len(pending), _LISTS_AT_ONCE):
+                group = pending[start : start + _LISTS_AT_ONCE]
+                for phone, profile in zip(group, self._compute_profiles(group), strict=True):
+                    profiles[phone] = profile
+                self._work.place([(phone, *profiles[phone].parts) for phone in group])
+        finally:
+            self.config = config
+        self._unwritten_phones = []
 
     def _recount(self, *, full: bool) -> None:
         """The counts as of now, for a refresh: the baskets learned since settled, the
@@ -1297,7 +1416,7 @@ class PairingEngine:
         over one phone's dicts; checked by ``tests/protocol/test_engine_lists.py``."""
         cfg = self.config
         r = cfg.decay
-        records = [self._habits[phone] for phone in phones]
+        records = [self._habit_records[phone] for phone in phones]
         # per phone: the weights of its habit parts and its categories', brands', colours'
         share, newest, scale, per_basket, brand, colour = [], [], [], [], [], []
         for habits in records:
@@ -1407,6 +1526,7 @@ class PairingEngine:
         scorer is fitted on (``scenarios/_reco/_scorer.py``). Candidates: all the
         co-purchase neighbours and category candidates of each basket product, and the
         phone's products; never one of *items*. In SKU order."""
+        self._write_lists()  # the last refresh's lists, before its counts move on
         self._settle()  # the counts as of now (the refreshed model is left as it is)
         basket: dict[str, Item] = {}
         for item in items:
@@ -1593,7 +1713,7 @@ class PairingEngine:
         sequence of float additions as a plain loop's (in list order, from 0.0; a part
         of 0.0 changes no such sum), so the scores are bit for bit those of one
         (protocol/_reco/_answer.py)."""
-        scratch = self._scratch  # sized and its phones placed at the refresh
+        scratch = self._scratch  # sized at the refresh, every phone placed (_scratch)
         phone = None if profile is None else scratch.slots(phone_id or "")
         merged: Merged = merge(
             scratch,
