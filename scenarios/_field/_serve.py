@@ -125,7 +125,16 @@ class ReceiptHolders:
             raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
 
     def _load(self, path: Path) -> None:
-        lines = read_private(path, "receipt holders").split("\n")
+        text = read_private(path, "receipt holders")
+        whole = text[: text.rfind("\n") + 1]
+        if len(whole) < len(text):
+            # A crash cut the last line short: cut it off, or the next pair would be
+            # appended onto it and the next start would refuse the whole record.
+            try:
+                os.truncate(path, len(whole.encode("utf-8")))
+            except OSError as exc:
+                raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
+        lines = whole.split("\n")
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -133,7 +142,7 @@ class ReceiptHolders:
                 entry = json.loads(line)
             except ValueError:
                 entry = None
-            if isinstance(entry, list) and len(entry) == 2 and number < len(lines):
+            if isinstance(entry, list) and len(entry) == 2:
                 raise ScenarioError(
                     f"{path}: line {number} is [receipt, phone], written by an assocsim "
                     "whose receipts had no merchant (its store is refused too): start "
@@ -144,8 +153,6 @@ class ReceiptHolders:
                 if not (is_token(merchant) and is_token(receipt) and is_phone_id(phone)):
                     raise ValueError
             except (ValueError, TypeError):
-                if number == len(lines):  # the last line, cut short by a crash: ignore it
-                    continue
                 raise ScenarioError(
                     f"{path}: line {number} is not [merchant, receipt, phone]; the file was "
                     "changed outside assocsim: restore it or remove the line"

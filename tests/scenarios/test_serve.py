@@ -677,8 +677,12 @@ def test_the_receipt_holder_record_survives_a_cut_last_line(tmp_path: Path) -> N
     again = ReceiptHolders(path)
     assert again(r1) == {ALICE} and again(r2) == {BOB} and again(r3) == set()
     assert again(ReceiptKey("shop-02", "R1")) == set()  # receipt ids are per merchant
+    again.record(r3, CAROL)  # the restart appends after the cut line, not onto it
     again.close()
-    assert path.read_text().count("\n") == 2
+    assert path.read_text().count("\n") == 3
+    third = ReceiptHolders(path)  # and the next restart reads the record whole
+    assert third(r1) == {ALICE} and third(r2) == {BOB} and third(r3) == {CAROL}
+    third.close()
     path.write_text('["s", "R1", "+8613800000001"]\nnonsense\n["s", "R2", "+8613800000002"]\n')
     with pytest.raises(ScenarioError, match="line 2"):
         ReceiptHolders(path)
