@@ -91,6 +91,7 @@ from ._common import (
     client_ssl_context,
     open_trace,
     read_private,
+    refuse_shared_files,
     run_trio,
     stderr_line,
     watch_signals,
@@ -459,6 +460,18 @@ class _PosTally:
 def run_pos(pos: PosOptions, out: IO[str]) -> int:
     """``assocsim pos``: upload purchases; 0 once all are acknowledged, 1 if one was refused."""
     options = pos.client
+    refuse_shared_files(
+        [
+            ("--trace", options.trace),
+            ("--status-file", options.status_file),
+            ("--state-dir", pos.state_dir),
+        ],
+        [
+            ("--purchases", pos.purchases),
+            ("--key-file", pos.key_file),
+            ("--tls-ca", options.tls_ca),
+        ],
+    )
     tills = _tills(pos)
     key = _merchant_key(pos)
     if pos.notice_wait < 0:
@@ -751,6 +764,15 @@ class _Tokens:
 def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     """``assocsim phone``: subscribe, ask, print deliveries; see the module doc."""
     options, ids = phone.client, phone.ids
+    refuse_shared_files(
+        [
+            ("--trace", options.trace),
+            ("--token-file", phone.token_file),
+            ("--status-file", options.status_file),
+            ("--state-dir", phone.state_dir),
+        ],
+        [("--tls-ca", options.tls_ca)],
+    )
     for phone_id in ids:
         if not is_phone_id(phone_id):
             raise ScenarioError(

@@ -31,7 +31,7 @@ import ssl
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple, TypeVar
 
@@ -79,7 +79,9 @@ __all__ = [
     "open_trace",
     "parse_endpoint",
     "read_private",
+    "refuse_shared_files",
     "run_trio",
+    "same_file",
     "server_ssl_context",
     "stderr_line",
     "watch_signals",
@@ -148,6 +150,35 @@ def _reason(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------ private files
+
+
+def refuse_shared_files(
+    outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[tuple[str, Path | None]] = ()
+) -> None:
+    """ScenarioError (one line) if a file the process writes is also another of its files
+    (by path, link or hard link): a trace moved aside or written over a store, a token
+    file, a sales file loses it silently. Two inputs may be one file (a PEM holding both
+    the certificate and its key)."""
+    named = [(name, path, True) for name, path in outputs if path is not None]
+    named += [(name, path, False) for name, path in inputs if path is not None]
+    for index, (name, path, written) in enumerate(named):
+        for other, other_path, other_written in named[index + 1 :]:
+            if (written or other_written) and same_file(path, other_path):
+                raise ScenarioError(
+                    f"{name} {path} and {other} {other_path} are the same file: give each "
+                    "its own (one would be written over the other)"
+                )
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once resolved, or (both there)
+    the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is not there yet
+        return False
 
 
 def write_private(path: Path, text: str) -> None:

@@ -76,6 +76,7 @@ from ._common import (
     TimeWarp,
     open_trace,
     read_private,
+    refuse_shared_files,
     run_trio,
     server_ssl_context,
     stderr_line,
@@ -498,6 +499,23 @@ async def _report_status(
 
 def serve_cloud(options: CloudOptions) -> int:
     """``assocsim serve cloud``: serve until Ctrl-C (SIGINT) or SIGTERM; 0 once stopped."""
+    db = options.db
+    refuse_shared_files(
+        [
+            ("--db", db),
+            ("the store's journal", Path(f"{db}-wal")),
+            ("the store's journal", Path(f"{db}-shm")),
+            ("the device-token secret", options.secret),
+            ("the receipt holders", options.holders),
+            ("--trace", options.trace),
+            ("--status-file", options.status_file),
+        ],
+        [
+            ("--tls-cert", options.tls_cert),
+            ("--tls-key", options.tls_key),
+            ("--merchant-keys", options.merchant_keys),
+        ],
+    )
     keys = load_merchant_keys(options.merchant_keys)
     if options.tls_cert is not None and options.tls_key is not None:
         server_ssl_context(options.tls_cert, options.tls_key)  # refuse bad files before serving
