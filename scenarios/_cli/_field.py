@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,10 +84,21 @@ def add_time_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", action="store_true", help="log every connection and refusal on stderr"
     )
-    parser.add_argument("--epoch", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--epoch", type=_finite_number, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--speed", type=positive_number, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--wait-for-go", action="store_true", help=argparse.SUPPRESS)
+
+
+def _finite_number(text: str) -> float:
+    """A float that is a number (a NaN epoch would make every time NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def _field_run(

@@ -104,6 +104,9 @@ __all__ = ["ClientOptions", "PhoneOptions", "PosOptions", "read_purchases", "run
 
 _converter = strict_converter()
 UNREACHABLE_NOTE_EVERY = 10.0  # seconds between two "still unreachable" lines
+MAX_PURCHASE_AT = 366 * 86400.0
+"""The latest ``at`` a purchases line may give (a year after the start, in seconds): a
+later one is a mistake (a Unix time, milliseconds) the POS would wait for in silence."""
 
 
 # ------------------------------------------------------------------ purchases files
@@ -141,6 +144,11 @@ def read_purchases(path: Path) -> list[Checkout]:
             raise ScenarioError(f"{where}: not valid JSON ({exc})") from None
         except Exception as exc:
             raise ScenarioError(f"{where}: {_describe(exc)}") from None
+        if not 0.0 <= entry.at <= MAX_PURCHASE_AT:  # NaN too
+            raise ScenarioError(
+                f"{where}: at {entry.at!r}: expected the seconds after the POS starts, 0 to "
+                f"{MAX_PURCHASE_AT:.0f} (a year), not a Unix time"
+            )
         items = list(entry.items)
         for sku in entry.skus:
             product = catalog.by_sku(sku)
@@ -474,8 +482,10 @@ def run_pos(pos: PosOptions, out: IO[str]) -> int:
     )
     tills = _tills(pos)
     key = _merchant_key(pos)
-    if pos.notice_wait < 0:
-        raise ScenarioError("--notice-wait must be >= 0 seconds")
+    if not (math.isfinite(pos.notice_wait) and pos.notice_wait >= 0):
+        raise ScenarioError(
+            f"--notice-wait must be a number of seconds >= 0, got {pos.notice_wait!r}"
+        )
     context = client_ssl_context(options.tls_ca) if options.tls else None
     process = _PosProcess(pos.merchant, key, tills, options, out)
     if pos.state_dir is not None:

@@ -24,7 +24,7 @@ SALE = '{"receipt_id": "R1", "phone_id": "+8613800000001", "skus": ["SKIN-FW-001
 Named = Sequence[tuple[str, Path | None]]
 
 
-def _assocsim(directory: Path, *args: str, timeout: float = 60.0) -> tuple[int, str]:
+def assocsim(directory: Path, *args: str, timeout: float = 60.0) -> tuple[int, str]:
     """``assocsim ARGS`` in ``directory``: its exit status and stderr (a process that does
     not refuse runs on: the timeout says so as a failure, not a hang)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -40,7 +40,7 @@ def _assocsim(directory: Path, *args: str, timeout: float = 60.0) -> tuple[int, 
     return done.returncode, done.stderr
 
 
-def _one_line_refusal(code: int, err: str, *words: str) -> None:
+def one_line_refusal(code: int, err: str, *words: str) -> None:
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     for word in words:
@@ -51,13 +51,13 @@ def test_a_phone_whose_trace_is_its_token_file_is_refused(tmp_path: Path) -> Non
     tokens = tmp_path / "tokens.json"
     tokens.write_text(f'{{"{ALICE}": "t0k3n"}}\n')
     before = tokens.read_bytes()
-    code, err = _assocsim(
+    code, err = assocsim(
         tmp_path,
         *("phone", "--cloud", "127.0.0.1:1", "--id", ALICE),
         *("--token-file", "tokens.json", "--trace", "./tokens.json"),
         timeout=30,
     )
-    _one_line_refusal(code, err, "--trace", "--token-file", "same file")
+    one_line_refusal(code, err, "--trace", "--token-file", "same file")
     assert tokens.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
 
@@ -65,10 +65,10 @@ def test_a_phone_whose_trace_is_its_token_file_is_refused(tmp_path: Path) -> Non
 def test_a_cloud_whose_trace_is_its_store_is_refused_and_touches_nothing(tmp_path: Path) -> None:
     store = tmp_path / "q.db"
     store.write_bytes(b"the store's bytes")
-    code, err = _assocsim(
+    code, err = assocsim(
         tmp_path, "serve", "cloud", "--listen", "127.0.0.1:0", "--db", "q.db", "--trace", "q.db"
     )
-    _one_line_refusal(code, err, "--trace", "--db", "same file")
+    one_line_refusal(code, err, "--trace", "--db", "same file")
     assert store.read_bytes() == b"the store's bytes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.db"]  # no q.1.db, no .secret
 
@@ -77,13 +77,13 @@ def test_a_pos_whose_trace_is_its_sales_file_by_a_hard_link_is_refused(tmp_path:
     sales = tmp_path / "sales.jsonl"
     sales.write_text(SALE)
     os.link(sales, tmp_path / "trace.jsonl")
-    code, err = _assocsim(
+    code, err = assocsim(
         tmp_path,
         *("pos", "--cloud", "127.0.0.1:1", "--merchant", "shop-01", "--key", "k"),
         *("--purchases", "sales.jsonl", "--trace", "trace.jsonl"),
         timeout=30,
     )
-    _one_line_refusal(code, err, "--trace", "--purchases", "same file")
+    one_line_refusal(code, err, "--trace", "--purchases", "same file")
     assert sales.read_text() == SALE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.jsonl", "trace.jsonl"]
 
@@ -138,8 +138,8 @@ def test_a_check_comparing_paths_as_written_is_caught(tmp_path: Path) -> None:
 def test_a_phone_given_one_path_for_two_outputs_is_refused(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    code, err = _assocsim(
+    code, err = assocsim(
         tmp_path, "phone", "--cloud", "127.0.0.1:1", "--id", ALICE, *args, timeout=30
     )
-    _one_line_refusal(code, err, "same file")
+    one_line_refusal(code, err, "same file")
     assert list(tmp_path.iterdir()) == []
