@@ -32,7 +32,7 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import attrs
 import cattrs
@@ -217,6 +217,94 @@ def _header(options: ClientOptions, process: str) -> dict[str, Any]:
     return rerun_header(options.run, facts)
 
 
+CLOSED_ON_HELLO: Final = ("the server closed the connection", "connection lost: ")
+"""How a hello ends that a TLS server got from a plain client (it is no handshake): the
+server closes (serve cloud) or resets the connection (others). A plain server going
+away ends it so too: a handshake probe tells them apart."""
+
+_NOT_TLS: Final = (
+    "WRONG_VERSION_NUMBER",
+    "PACKET_LENGTH_TOO_LONG",
+    "RECORD_LAYER_FAILURE",
+    "UNKNOWN_PROTOCOL",
+    "HTTP_REQUEST",
+)
+"""OpenSSL's reasons for a handshake whose peer answered with bytes that are no TLS."""
+
+
+def foreign_peer(last_error: str | None, where: str) -> ScenarioError | None:
+    """The error to exit with if a connection's failure shows that the server at
+    ``where`` does not speak the cloud's protocol (a frame it cannot have sent, bytes that
+    are no TLS): retrying cannot fix that, as it cannot fix a certificate. None for what
+    a retry may fix (nothing listening, a dropped connection, a timeout)."""
+    if last_error is None:
+        return None
+    if last_error.startswith("the server sent a bad frame") or last_error.startswith(
+        "expected a hello-ack"
+    ):
+        return ScenarioError(
+            f"the server at {where} does not speak the cloud's protocol ({last_error}): is "
+            "--cloud the address of assocsim serve cloud, and is TLS on both sides or neither?"
+        )
+    if last_error.startswith("connection lost: [SSL: ") and any(
+        f"[SSL: {reason}]" in last_error for reason in _NOT_TLS
+    ):
+        reason = last_error.removeprefix("connection lost: ")
+        return ScenarioError(
+            f"the server at {where} does not speak TLS ({reason}): is it serve cloud without "
+            "--tls-cert (then drop --tls/--tls-ca), or another service?"
+        )
+    return None
+
+
+async def _speaks_tls(host: str, port: int) -> bool:
+    """Whether the server at ``host:port`` completes a TLS handshake (nothing is sent over
+    it, and its certificate is not judged: only whether it speaks TLS)."""
+    probe = ssl.create_default_context()
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    with trio.move_on_after(5.0):
+        try:
+            stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=probe)
+            await stream.do_handshake()
+        except (OSError, trio.BrokenResourceError, ssl.SSLError):
+            return False
+        with trio.CancelScope(shield=True):
+            await trio.aclose_forcefully(stream)
+        return True
+    return False
+
+
+async def _refuse_foreign_peer(
+    endpoints: Sequence[TcpClientEndpoint], options: ClientOptions, *, probe: bool
+) -> None:
+    """Raise :func:`foreign_peer`'s error for the first endpoint that has one; with
+    ``probe``, a plain client whose hello the server closed on asks it for a TLS
+    handshake, and if it answers, says the cloud serves TLS."""
+    where = f"{options.host}:{options.port}"
+    for endpoint in endpoints:
+        error = foreign_peer(endpoint.last_error, where)
+        if error is not None:
+            raise error
+    if (
+        probe
+        and not options.tls
+        and _closed_on_hello(endpoints)
+        and await _speaks_tls(options.host, options.port)
+    ):
+        raise ScenarioError(
+            f"the cloud at {where} closes a plain connection and speaks TLS: give --tls-ca "
+            "CA.pem (or --tls to trust the system's CAs)"
+        )
+
+
+def _closed_on_hello(endpoints: Sequence[TcpClientEndpoint]) -> bool:
+    """Whether an endpoint's last attempt was accepted and then closed or reset."""
+    return any(
+        e.last_error is not None and e.last_error.startswith(CLOSED_ON_HELLO) for e in endpoints
+    )
+
+
 async def _wait_connected(
     endpoints: Sequence[TcpClientEndpoint],
     options: ClientOptions,
@@ -224,9 +312,12 @@ async def _wait_connected(
     refused: list[HelloRefused],
 ) -> bool:
     """Wait until every endpoint is connected, saying on stderr while the cloud is
-    unreachable; False if stopped first or the cloud refused one (added to ``refused``)."""
+    unreachable; False if stopped first or the cloud refused one (added to ``refused``).
+    A server that does not speak the protocol (or TLS, or speaks TLS to a plain client)
+    is a ScenarioError, as a certificate that fails verification is."""
     where = f"{options.host}:{options.port}"
     said = False
+    probed = False
     next_note = trio.current_time() + 1.0
     while not all(endpoint.connected for endpoint in endpoints):
         for endpoint in endpoints:
@@ -235,6 +326,8 @@ async def _wait_connected(
                 return False
         if stop.is_set:
             return False
+        await _refuse_foreign_peer(endpoints, options, probe=not probed)
+        probed = probed or _closed_on_hello(endpoints)  # once: a plain server stays plain
         if trio.current_time() >= next_note:
             reasons = {e.last_error for e in endpoints if not e.connected and e.last_error}
             reason = "; ".join(sorted(reasons)) or "no answer yet"
@@ -265,6 +358,7 @@ async def _watch_connections(
                 stderr_line(f"reconnected to the cloud at {where}")
             down_since, next_note = None, math.inf
             continue
+        await _refuse_foreign_peer(endpoints, options, probe=False)
         if down_since is None:
             down_since, next_note = now, now + 1.0
         if now >= next_note:
