@@ -212,6 +212,13 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="the key to use (default: a new random one); one that begins with '-' is given "
         "as --key=KEY",
     )
+    add.add_argument(
+        "--key-out",
+        type=Path,
+        metavar="FILE",
+        help="write the key to FILE (a new file, mode 0600: pos --key-file reads it) "
+        "instead of printing it",
+    )
     token = parts.add_parser(
         "token",
         help="print a phone's device token (after verifying the phone out of band)",
@@ -297,7 +304,14 @@ def _trace_max_bytes(given: int | None, trace: Path | None) -> int | None:
 
 def _add_merchant(args: argparse.Namespace, out: IO[str]) -> int:
     path: Path = args.merchant_keys
-    key = add_merchant_key(path, args.merchant, args.key)
+    key_out: Path | None = args.key_out
+    key = add_merchant_key(path, args.merchant, args.key, key_out=key_out)
+    if key_out is not None:
+        sys.stderr.write(
+            f"merchant {args.merchant}: key stored (hashed) in {path}, the key in {key_out} "
+            "(mode 0600)\n"
+        )
+        return 0
     if args.key is None:
         out.write(f"{key}\n")  # shown once: the file keeps only its hash
     sys.stderr.write(f"merchant {args.merchant}: key stored (hashed) in {path}\n")

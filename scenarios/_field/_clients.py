@@ -514,7 +514,7 @@ def _merchant_key(pos: PosOptions) -> str:
     if pos.key is not None and pos.key_file is None:
         key = pos.key
     elif pos.key is None and pos.key_file is not None:
-        key = read_private(pos.key_file, "--key-file")
+        key = read_private(pos.key_file, "--key-file", secret=True)
     else:
         raise ScenarioError("give the merchant's key: --key KEY or --key-file FILE")
     key = key.strip()
@@ -842,7 +842,7 @@ class _Tokens:
         self.tokens: dict[str, str] = {}
         if path is not None and path.exists():
             try:
-                data = json.loads(read_private(path, "--token-file"))
+                data = json.loads(read_private(path, "--token-file", secret=True))
             except ValueError:
                 data = None
             if not isinstance(data, dict) or not all(

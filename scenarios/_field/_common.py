@@ -84,6 +84,7 @@ __all__ = [
     "same_file",
     "server_ssl_context",
     "stderr_line",
+    "warn_if_open",
     "watch_signals",
     "write_private",
     "write_status",
@@ -114,6 +115,7 @@ def parse_endpoint(text: str, *, what: str = "address") -> tuple[str, int]:
 def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context with ``cert`` (chain, PEM) and its private ``key``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    warn_if_open(key, "--tls-key")
     try:
         context.load_cert_chain(cert, key)
     except FileNotFoundError as exc:
@@ -197,8 +199,12 @@ def write_private(path: Path, text: str) -> None:
         raise ScenarioError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def read_private(path: Path, what: str) -> str:
-    """The text of ``path``; ScenarioError naming ``what`` if it cannot be read."""
+def read_private(path: Path, what: str, *, secret: bool = False) -> str:
+    """The text of ``path``; ScenarioError naming ``what`` if it cannot be read. A
+    ``secret`` (a key, a token, the device-token secret) is used, with a warning line if
+    others may read it (:func:`warn_if_open`)."""
+    if secret:
+        warn_if_open(path, what)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -206,6 +212,26 @@ def read_private(path: Path, what: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ScenarioError(f"cannot read {what} {path}: {reason}") from None
+
+
+def warn_if_open(path: Path, what: str) -> None:
+    """One warning line if group or other have any access to ``path`` (as ssh says of a
+    private key): a secret anyone on the host may read is no secret. Nothing if it is not
+    there (the reading says so)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if is_open(mode):
+        stderr_line(
+            f"warning: {what} {path} is open to group/other (mode {mode:04o}): others on this "
+            f"host may read it; chmod 600 {path}"
+        )
+
+
+def is_open(mode: int) -> bool:
+    """Whether a file of permission bits ``mode`` is open to its group or to others."""
+    return bool(mode & 0o077)
 
 
 def write_status(path: Path | None, status: dict[str, Any]) -> None:

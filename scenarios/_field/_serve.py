@@ -126,7 +126,7 @@ class ReceiptHolders:
             raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
 
     def _load(self, path: Path) -> None:
-        text = read_private(path, "receipt holders")
+        text = read_private(path, "the receipt holders", secret=True)
         whole = text[: text.rfind("\n") + 1]
         if len(whole) < len(text):
             # A crash cut the last line short: cut it off, or the next pair would be
@@ -240,7 +240,7 @@ def load_merchant_keys(path: Path | None) -> MerchantKeys:
     if path is None:
         return MerchantKeys()
     try:
-        return MerchantKeys.from_json(read_private(path, "--merchant-keys"))
+        return MerchantKeys.from_json(read_private(path, "--merchant-keys", secret=True))
     except LocalProtocolError as exc:
         raise ScenarioError(f"--merchant-keys {path}: {exc}") from None
 
@@ -253,7 +253,7 @@ def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
         secret = generate_secret()
         write_private(path, secret.hex() + "\n")
         return secret, True
-    text = read_private(path, "the device-token secret").strip()
+    text = read_private(path, "the device-token secret", secret=True).strip()
     try:
         secret = bytes.fromhex(text)
         DeviceTokens(secret)
@@ -530,9 +530,16 @@ def serve_cloud(options: CloudOptions) -> int:
     return run_trio(functools.partial(_serve, options, keys, secret))
 
 
-def add_merchant_key(path: Path, merchant: str, key: str | None = None) -> str:
+def add_merchant_key(
+    path: Path, merchant: str, key: str | None = None, *, key_out: Path | None = None
+) -> str:
     """Add ``merchant`` with ``key`` (none: a new random one) to the keys file at ``path``
-    (created if missing; only the key's salted hash is kept). Returns the key."""
+    (created if missing; only the key's salted hash is kept). Returns the key, also
+    written to ``key_out`` (mode 0600, a new file: a key is never written over) if given,
+    before the keys file: a key lost between the two would lock its merchant out."""
+    refuse_shared_files([("--merchant-keys", path), ("--key-out", key_out)])
+    if key_out is not None and (key_out.exists() or key_out.is_symlink()):
+        raise ScenarioError(f"--key-out {key_out}: already there (a key file is not written over)")
     keys = load_merchant_keys(path) if path.exists() else MerchantKeys()
     if key is None:
         key = generate_key()
@@ -540,6 +547,8 @@ def add_merchant_key(path: Path, merchant: str, key: str | None = None) -> str:
         keys.add(merchant, key)
     except LocalProtocolError as exc:
         raise ScenarioError(str(exc)) from None
+    if key_out is not None:
+        write_private(key_out, key + "\n")
     write_private(path, keys.to_json())
     return key
 
