@@ -19,10 +19,12 @@ for an operator who verified the phone out of band.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -278,8 +280,11 @@ class _Cloud:
         self.store: SqliteStore | None = None
         self.machine: Gatekeeper | None = None
 
-    def open(self) -> None:
-        store = self.store = SqliteStore(self.options.db, durable=True)
+    def open(self, store: SqliteStore | None = None) -> None:
+        """Build the machine on ``store`` (opened by the caller; none: open it here)."""
+        if store is None:
+            store = SqliteStore(self.options.db, durable=True)
+        self.store = store
         cloud = CloudMachine(
             store=store,
             recommender=recommender_named(self.options.recommender),  # relearns from the store
@@ -327,20 +332,31 @@ async def _wait_for_go(default: float, status_file: Path | None, port: int) -> f
     return default
 
 
-async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> int:
+async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes | None) -> int:
+    """Serve; ``secret``: the device-token secret read, or None to make one (only once the
+    store has opened: a store refused leaves no new file beside it, and says nothing of
+    phones' tokens)."""
     stop = StopFlag()
-    tokens = DeviceTokens(secret)
-    holders = ReceiptHolders(options.holders)
     thread = StoreThread()
-    cloud = _Cloud(options, tokens, holders)
     # A store already there: this cloud restarts from it (after a kill -9, or a stop).
     restarting = options.db.exists()
+    store: SqliteStore | None = None
+    holders: ReceiptHolders | None = None
+    cloud: _Cloud | None = None
     try:
         try:
-            await thread.call(cloud.open)
+            store = await thread.call(functools.partial(SqliteStore, options.db, durable=True))
+            if secret is None:
+                secret = _new_secret(options, restarting=restarting)
+            holders = ReceiptHolders(options.holders)
+            tokens = DeviceTokens(secret)
+            cloud = _Cloud(options, tokens, holders)
+            await thread.call(cloud.open, store)
         except StoreError as exc:
             raise ScenarioError(str(exc)) from None
         _say_migrated(cloud.store)
+        if not len(keys):  # a warning once nothing is refused any more
+            stderr_line("no merchant keys (--merchant-keys): every POS will be refused")
         authenticate = _authenticate(Authenticator(keys, tokens), thread, cloud)
         context = None
         if options.tls_cert is not None and options.tls_key is not None:
@@ -369,9 +385,13 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
         )
         return 0
     finally:
-        await thread.call(cloud.close)
+        if cloud is not None:
+            await thread.call(cloud.close)
+        elif store is not None:
+            await thread.call(store.close)
         thread.close()
-        holders.close()
+        if holders is not None:
+            holders.close()
 
 
 def _say_migrated(store: SqliteStore | None) -> None:
@@ -516,18 +536,56 @@ def serve_cloud(options: CloudOptions) -> int:
             ("--merchant-keys", options.merchant_keys),
         ],
     )
+    if options.batch < 1:
+        raise ScenarioError(f"--batch must be at least 1, got {options.batch}")
+    # Every file and the port are judged before any file is made (F7): a refusal leaves
+    # nothing behind, neither a secret nor a store that the next start would restart from.
     keys = load_merchant_keys(options.merchant_keys)
     if options.tls_cert is not None and options.tls_key is not None:
         server_ssl_context(options.tls_cert, options.tls_key)  # refuse bad files before serving
-    secret, created = load_secret(options.secret, create=True)
-    if created and options.db.exists():
+    secret = load_secret(options.secret, create=False)[0] if options.secret.exists() else None
+    check_listen(options.host, options.port)
+    return run_trio(functools.partial(_serve, options, keys, secret))
+
+
+def _new_secret(options: CloudOptions, *, restarting: bool) -> bytes:
+    """A new device-token secret in its file; said when the store was there before."""
+    secret, _ = load_secret(options.secret, create=True)
+    if restarting:
         stderr_line(
             f"created a new device-token secret {options.secret}: phones enrolled before "
             "need their new token (assocsim serve token)"
         )
-    if not len(keys):
-        stderr_line("no merchant keys (--merchant-keys): every POS will be refused")
-    return run_trio(functools.partial(_serve, options, keys, secret))
+    return secret
+
+
+def check_listen(host: str, port: int) -> None:
+    """ScenarioError (one line) if the server could not listen on ``host:port``: a name
+    that does not resolve, an address not of this host, a port in use. Bound and let go
+    at once, as trio's listeners bind (address reuse, IPv6 only on IPv6); a port taken in
+    between is still told by the transport."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ScenarioError(
+            f"--listen {host}:{port}: cannot resolve {host!r} ({exc.strerror})"
+        ) from None
+    for family, kind, proto, _, address in found:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        except OSError as exc:
+            hint = {
+                errno.EADDRINUSE: " (is another server using that port?)",
+                errno.EADDRNOTAVAIL: f" (is {host} an address of this host?)",
+                errno.EACCES: " (a port below 1024 needs privileges)",
+            }.get(exc.errno or 0, "")
+            raise ScenarioError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
+            ) from None
 
 
 def add_merchant_key(
