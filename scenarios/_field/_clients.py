@@ -132,6 +132,7 @@ def read_purchases(path: Path) -> list[Checkout]:
     """
     catalog = builtin_catalog()
     checkouts: list[Checkout] = []
+    first_line: dict[str, int] = {}  # receipt id -> the line that gave it first
     text = read_private(path, "--purchases")
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -139,11 +140,25 @@ def read_purchases(path: Path) -> list[Checkout]:
         where = f"{path}: line {number}"
         try:
             data = json.loads(line)
-            entry = _converter.structure(data, _PurchaseLine)
         except ValueError as exc:
             raise ScenarioError(f"{where}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ScenarioError(
+                f"{where}: {line.strip()[:40]} is not a JSON object (one purchase a line: "
+                '{"receipt_id": ..., "phone_id": ..., "skus": [...]})'
+            )
+        try:
+            entry = _converter.structure(data, _PurchaseLine)
         except Exception as exc:
             raise ScenarioError(f"{where}: {_describe(exc)}") from None
+        if not is_phone_id(entry.phone_id):
+            raise ScenarioError(f"{where}: phone_id {entry.phone_id!r} is not an E.164 phone id")
+        if entry.receipt_id in first_line:
+            raise ScenarioError(
+                f"{where}: receipt_id {entry.receipt_id!r} again (first on line "
+                f"{first_line[entry.receipt_id]}): a receipt is uploaded once"
+            )
+        first_line[entry.receipt_id] = number
         if not 0.0 <= entry.at <= MAX_PURCHASE_AT:  # NaN too
             raise ScenarioError(
                 f"{where}: at {entry.at!r}: expected the seconds after the POS starts, 0 to "
@@ -168,9 +183,6 @@ def read_purchases(path: Path) -> list[Checkout]:
             raise ScenarioError(f"{where}: {exc}") from None
     if not checkouts:
         raise ScenarioError(f"{path}: no purchases in it (one JSON object per line)")
-    receipts = [c.receipt_id for c in checkouts]
-    if len(set(receipts)) != len(receipts):
-        raise ScenarioError(f"{path}: a receipt_id appears twice")
     return sorted(checkouts, key=lambda c: c.at)
 
 
@@ -840,9 +852,12 @@ class _Tokens:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.tokens: dict[str, str] = {}
+        if path is not None and path.is_dir():
+            raise ScenarioError(f"--token-file {path} is a directory: give a file's path")
         if path is not None and path.exists():
+            text = read_private(path, "--token-file", secret=True)  # its own error, if any
             try:
-                data = json.loads(read_private(path, "--token-file", secret=True))
+                data = json.loads(text)
             except ValueError:
                 data = None
             if not isinstance(data, dict) or not all(

@@ -115,12 +115,27 @@ def parse_endpoint(text: str, *, what: str = "address") -> tuple[str, int]:
 def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context with ``cert`` (chain, PEM) and its private ``key``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    for what, path, begins in (
+        ("--tls-cert", cert, "-----BEGIN CERTIFICATE-----"),
+        ("--tls-key", key, "PRIVATE KEY-----"),
+    ):
+        # which file is wrong, in words: OpenSSL says "PEM lib" of either, and the
+        # missing one's name is lost on the way ("cannot read None")
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise ScenarioError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        if begins.encode() not in pem:
+            expected = "PEM certificate" if what == "--tls-cert" else "PEM private key"
+            raise ScenarioError(f"{what} {path} holds no {expected} (no '{begins}' line)")
     warn_if_open(key, "--tls-key")
     try:
         context.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"cannot read {exc.filename}: no such file") from None
     except (OSError, ssl.SSLError) as exc:
+        if isinstance(exc, ssl.SSLError) and exc.reason == "KEY_VALUES_MISMATCH":
+            raise ScenarioError(
+                f"--tls-key {key} is not the private key of --tls-cert {cert}'s certificate"
+            ) from None
         raise ScenarioError(
             f"cannot use --tls-cert {cert} with --tls-key {key}: {_reason(exc)} "
             "(expected a PEM certificate chain and its PEM private key)"
