@@ -374,7 +374,7 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description="Connect to the cloud as phone ID (with its device token, or enrolling "
         "without one), subscribe, ask about --ask receipts and those a POS hands it, "
         "acknowledge pushes, and print everything received as JSON lines. With --ask it "
-        "exits once each is answered; otherwise it runs until Ctrl-C.",
+        "exits once each is answered (1 if one was refused); otherwise it runs until Ctrl-C.",
     )
     _cloud_arguments(phone)
     phone.add_argument(

@@ -11,8 +11,8 @@ phone with the device token its subscription returned (none yet: it may only enr
   1 if the cloud refused one).
 * ``phone`` subscribes (saving its token with ``--token-file``), asks about ``--ask``
   receipts and the receipts POSes hand it, acknowledges pushes, and prints what it
-  receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered,
-  otherwise it runs until Ctrl-C.
+  receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered
+  (exit 1 if the cloud refused one), otherwise it runs until Ctrl-C.
 
 With ``--state-dir DIR`` each party keeps its durable part there (``_kept.py``), written
 before each step's sends leave: killed (kill -9) and started again by the same command,
@@ -94,6 +94,7 @@ from ._common import (
     refuse_shared_files,
     run_trio,
     stderr_line,
+    warn_if_open,
     watch_signals,
     write_private,
     write_status,
@@ -526,12 +527,14 @@ def _merchant_key(pos: PosOptions) -> str:
     if pos.key is not None and pos.key_file is None:
         key = pos.key
     elif pos.key is None and pos.key_file is not None:
-        key = read_private(pos.key_file, "--key-file", secret=True)
+        key = read_private(pos.key_file, "--key-file")
     else:
         raise ScenarioError("give the merchant's key: --key KEY or --key-file FILE")
     key = key.strip()
     if not key:
         raise ScenarioError("the merchant key is empty")
+    if pos.key_file is not None:
+        warn_if_open(pos.key_file, "--key-file")
     return key
 
 
@@ -855,7 +858,7 @@ class _Tokens:
         if path is not None and path.is_dir():
             raise ScenarioError(f"--token-file {path} is a directory: give a file's path")
         if path is not None and path.exists():
-            text = read_private(path, "--token-file", secret=True)  # its own error, if any
+            text = read_private(path, "--token-file")  # its own error, if any
             try:
                 data = json.loads(text)
             except ValueError:
@@ -868,6 +871,7 @@ class _Tokens:
                     "token, as assocsim phone writes it)"
                 )
             self.tokens = dict(data)
+            warn_if_open(path, "--token-file")
 
     def save(self, phone_id: str, token: str, endpoint: TcpClientEndpoint | None) -> None:
         if self.tokens.get(phone_id) == token:
@@ -969,6 +973,7 @@ class _PhoneProcess:
         self.refused: list[HelloRefused] = []
         self.trace_file: IO[str] | None = None
         self.answered: set[ReceiptKey] = set()
+        self.refused_asks: set[ReceiptKey] = set()  # answered by a refusal
         self.endpoints: dict[str, TcpClientEndpoint] = {}
         self.actors: list[Actor] = []
         self.state: StateDir | None = None
@@ -995,14 +1000,30 @@ class _PhoneProcess:
         elif isinstance(message, AssociationResponse):
             self.answered.add(message.receipt)
         elif isinstance(message, ErrorReply) and message.receipt_id:
-            # A refusal names no merchant: it answers the asks of that receipt id.
-            self.answered.update(r for r in self.asks if r.receipt_id == message.receipt_id)
+            # A refusal answers the ask of its merchant's receipt only (receipt ids are
+            # per merchant); one that names no merchant, every ask of that receipt id.
+            refused = {
+                r
+                for r in self.asks
+                if r.receipt_id == message.receipt_id
+                and message.merchant_id in (None, r.merchant_id)
+            }
+            self.answered.update(refused)
+            self.refused_asks.update(refused)
 
     async def run(self) -> int:
         if not await _run_connected(self, "phone"):
             return 130  # stopped before the cloud was reached
         if self.stop.signal is not None and self.asks and not self.answered.issuperset(self.asks):
             return 130  # interrupted before every ask was answered
+        if self.refused_asks:  # as pos exits 1 when an upload was refused
+            refused = ", ".join(
+                sorted(f"{r.merchant_id}/{r.receipt_id}" for r in self.refused_asks)
+            )
+            stderr_line(
+                f"phone: {len(self.refused_asks)} of {len(self.asks)} asks refused: {refused}"
+            )
+            return 1
         return 0
 
     async def _serve(

@@ -123,12 +123,13 @@ def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
         # missing one's name is lost on the way ("cannot read None")
         try:
             pem = path.read_bytes()
+        except FileNotFoundError:
+            raise ScenarioError(f"cannot read {what} {path}: no such file") from None
         except OSError as exc:
             raise ScenarioError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
         if begins.encode() not in pem:
             expected = "PEM certificate" if what == "--tls-cert" else "PEM private key"
             raise ScenarioError(f"{what} {path} holds no {expected} (no '{begins}' line)")
-    warn_if_open(key, "--tls-key")
     try:
         context.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
@@ -140,6 +141,7 @@ def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
             f"cannot use --tls-cert {cert} with --tls-key {key}: {_reason(exc)} "
             "(expected a PEM certificate chain and its PEM private key)"
         ) from None
+    warn_if_open(key, "--tls-key")
     return context
 
 
@@ -214,12 +216,8 @@ def write_private(path: Path, text: str) -> None:
         raise ScenarioError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def read_private(path: Path, what: str, *, secret: bool = False) -> str:
-    """The text of ``path``; ScenarioError naming ``what`` if it cannot be read. A
-    ``secret`` (a key, a token, the device-token secret) is used, with a warning line if
-    others may read it (:func:`warn_if_open`)."""
-    if secret:
-        warn_if_open(path, what)
+def read_private(path: Path, what: str) -> str:
+    """The text of ``path``; ScenarioError naming ``what`` if it cannot be read."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -231,8 +229,9 @@ def read_private(path: Path, what: str, *, secret: bool = False) -> str:
 
 def warn_if_open(path: Path, what: str) -> None:
     """One warning line if group or other have any access to ``path`` (as ssh says of a
-    private key): a secret anyone on the host may read is no secret. Nothing if it is not
-    there (the reading says so)."""
+    private key): a secret anyone on the host may read is no secret. Called once the file
+    is found good and is used (a refused one gets its one error line only); nothing if
+    it is not there."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:

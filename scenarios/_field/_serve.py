@@ -82,6 +82,7 @@ from ._common import (
     run_trio,
     server_ssl_context,
     stderr_line,
+    warn_if_open,
     watch_signals,
     write_private,
     write_status,
@@ -128,7 +129,7 @@ class ReceiptHolders:
             raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
 
     def _load(self, path: Path) -> None:
-        text = read_private(path, "the receipt holders", secret=True)
+        text = read_private(path, "the receipt holders")
         whole = text[: text.rfind("\n") + 1]
         if len(whole) < len(text):
             # A crash cut the last line short: cut it off, or the next pair would be
@@ -161,6 +162,7 @@ class ReceiptHolders:
                     "changed outside assocsim: restore it or remove the line"
                 ) from None
             self._holders.setdefault(ReceiptKey(merchant, receipt), set()).add(phone)
+        warn_if_open(path, "the receipt holders")  # phone numbers
 
     def __call__(self, receipt: ReceiptKey) -> set[str]:
         return self._holders.get(receipt, set())
@@ -242,9 +244,11 @@ def load_merchant_keys(path: Path | None) -> MerchantKeys:
     if path is None:
         return MerchantKeys()
     try:
-        return MerchantKeys.from_json(read_private(path, "--merchant-keys", secret=True))
+        keys = MerchantKeys.from_json(read_private(path, "--merchant-keys"))
     except LocalProtocolError as exc:
         raise ScenarioError(f"--merchant-keys {path}: {exc}") from None
+    warn_if_open(path, "--merchant-keys")
+    return keys
 
 
 def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
@@ -255,7 +259,7 @@ def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
         secret = generate_secret()
         write_private(path, secret.hex() + "\n")
         return secret, True
-    text = read_private(path, "the device-token secret", secret=True).strip()
+    text = read_private(path, "the device-token secret").strip()
     try:
         secret = bytes.fromhex(text)
         DeviceTokens(secret)
@@ -264,6 +268,7 @@ def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
             f"{path} is not a device-token secret (64 or more hex digits); restore it from "
             "a backup, or remove it to make a new one (every phone then enrols again)"
         ) from None
+    warn_if_open(path, "the device-token secret")
     return secret, False
 
 

@@ -57,7 +57,7 @@ from scenarios._sim._runner import run_scenario
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._reader import events_from_records, merge_traces
 
-from ._common import stderr_line
+from ._common import stderr_line, write_private
 
 __all__ = [
     "COUNTS",
@@ -366,10 +366,8 @@ class _TcpRun:
         for shop in self.workload.shops:
             key = generate_key()
             keys.add(shop.merchant_id, key)
-            path = directory / f"{shop.merchant_id}.key"
-            path.write_text(key + "\n")
-            os.chmod(path, 0o600)
-        (directory / "keys.json").write_text(keys.to_json())
+            write_private(directory / f"{shop.merchant_id}.key", key + "\n")
+        write_private(directory / "keys.json", keys.to_json())  # 0600: no warning line
         words = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", str(directory / "cloud.db")]
         words += ["--merchant-keys", str(directory / "keys.json"), *self._scenario_args(seed=False)]
         options = self.options

@@ -50,7 +50,7 @@ def test_the_tls_files_are_named_in_what_is_wrong_with_them(
     cert, key, wrong = pems
     missing = tmp_path / "missing.pem"
     message = _refusal(server_ssl_context, missing, key)
-    assert message == f"cannot read --tls-cert {missing}: No such file or directory"
+    assert message == f"cannot read --tls-cert {missing}: no such file"
     assert "--tls-key" in _refusal(server_ssl_context, cert, missing)
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a PEM at all\n")

@@ -16,9 +16,10 @@ import pytest
 import trustme
 
 from protocol.lowlevel import MerchantKeys
+from scenarios import ScenarioError
 from scenarios._cli._main import main
-from scenarios._field._clients import _Tokens
-from scenarios._field._common import is_open, read_private, server_ssl_context
+from scenarios._field._clients import ClientOptions, PosOptions, _merchant_key, _Tokens
+from scenarios._field._common import is_open, server_ssl_context, warn_if_open
 from scenarios._field._serve import load_secret
 from tests.planted.other_only_mode_check import others_only
 
@@ -36,12 +37,26 @@ def test_a_secret_open_to_others_is_used_with_one_warning(
     key = tmp_path / "shop-01.key"
     key.write_text("k3y\n")
     key.chmod(mode)
-    assert read_private(key, "--key-file", secret=True) == "k3y\n"
+    warn_if_open(key, "--key-file")
     warnings = _warnings(capsys.readouterr().err)
     assert len(warnings) == 1 and f"{mode:04o}" in warnings[0] and "chmod 600" in warnings[0]
     key.chmod(0o600)
-    read_private(key, "--key-file", secret=True)
-    read_private(key, "--purchases")  # not a secret: no word whatever its mode
+    warn_if_open(key, "--key-file")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_pos_key_file_open_to_others_is_warned_of_once_it_is_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "shop-01.key"
+    key.write_text("k3y\n")
+    key.chmod(0o644)
+    options = ClientOptions("127.0.0.1", 1, False, None, None, None, 0.0, 1.0, None, False)
+    assert _merchant_key(PosOptions(options, "shop-01", key_file=key)) == "k3y"
+    assert len(_warnings(capsys.readouterr().err)) == 1
+    key.write_text("\n")  # refused: its one error line, no warning before it
+    with pytest.raises(ScenarioError, match="empty"):
+        _merchant_key(PosOptions(options, "shop-01", key_file=key))
     assert capsys.readouterr().err == ""
 
 
