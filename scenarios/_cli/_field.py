@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,10 +84,21 @@ def add_time_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", action="store_true", help="log every connection and refusal on stderr"
     )
-    parser.add_argument("--epoch", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--epoch", type=_finite_number, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--speed", type=positive_number, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--wait-for-go", action="store_true", help=argparse.SUPPRESS)
+
+
+def _finite_number(text: str) -> float:
+    """A float that is a number (a NaN epoch would make every time NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def _field_run(
@@ -200,6 +212,13 @@ def add_serve_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="the key to use (default: a new random one); one that begins with '-' is given "
         "as --key=KEY",
     )
+    add.add_argument(
+        "--key-out",
+        type=Path,
+        metavar="FILE",
+        help="write the key to FILE (a new file, mode 0600: pos --key-file reads it) "
+        "instead of printing it",
+    )
     token = parts.add_parser(
         "token",
         help="print a phone's device token (after verifying the phone out of band)",
@@ -285,7 +304,14 @@ def _trace_max_bytes(given: int | None, trace: Path | None) -> int | None:
 
 def _add_merchant(args: argparse.Namespace, out: IO[str]) -> int:
     path: Path = args.merchant_keys
-    key = add_merchant_key(path, args.merchant, args.key)
+    key_out: Path | None = args.key_out
+    key = add_merchant_key(path, args.merchant, args.key, key_out=key_out)
+    if key_out is not None:
+        sys.stderr.write(
+            f"merchant {args.merchant}: key stored (hashed) in {path}, the key in {key_out} "
+            "(mode 0600)\n"
+        )
+        return 0
     if args.key is None:
         out.write(f"{key}\n")  # shown once: the file keeps only its hash
     sys.stderr.write(f"merchant {args.merchant}: key stored (hashed) in {path}\n")
@@ -348,7 +374,7 @@ def add_client_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description="Connect to the cloud as phone ID (with its device token, or enrolling "
         "without one), subscribe, ask about --ask receipts and those a POS hands it, "
         "acknowledge pushes, and print everything received as JSON lines. With --ask it "
-        "exits once each is answered; otherwise it runs until Ctrl-C.",
+        "exits once each is answered (1 if one was refused); otherwise it runs until Ctrl-C.",
     )
     _cloud_arguments(phone)
     phone.add_argument(

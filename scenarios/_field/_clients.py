@@ -11,8 +11,8 @@ phone with the device token its subscription returned (none yet: it may only enr
   1 if the cloud refused one).
 * ``phone`` subscribes (saving its token with ``--token-file``), asks about ``--ask``
   receipts and the receipts POSes hand it, acknowledges pushes, and prints what it
-  receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered,
-  otherwise it runs until Ctrl-C.
+  receives as JSON lines; with ``--ask`` it exits once every asked receipt is answered
+  (exit 1 if the cloud refused one), otherwise it runs until Ctrl-C.
 
 With ``--state-dir DIR`` each party keeps its durable part there (``_kept.py``), written
 before each step's sends leave: killed (kill -9) and started again by the same command,
@@ -32,7 +32,7 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import attrs
 import cattrs
@@ -91,8 +91,10 @@ from ._common import (
     client_ssl_context,
     open_trace,
     read_private,
+    refuse_shared_files,
     run_trio,
     stderr_line,
+    warn_if_open,
     watch_signals,
     write_private,
     write_status,
@@ -103,6 +105,9 @@ __all__ = ["ClientOptions", "PhoneOptions", "PosOptions", "read_purchases", "run
 
 _converter = strict_converter()
 UNREACHABLE_NOTE_EVERY = 10.0  # seconds between two "still unreachable" lines
+MAX_PURCHASE_AT = 366 * 86400.0
+"""The latest ``at`` a purchases line may give (a year after the start, in seconds): a
+later one is a mistake (a Unix time, milliseconds) the POS would wait for in silence."""
 
 
 # ------------------------------------------------------------------ purchases files
@@ -128,6 +133,7 @@ def read_purchases(path: Path) -> list[Checkout]:
     """
     catalog = builtin_catalog()
     checkouts: list[Checkout] = []
+    first_line: dict[str, int] = {}  # receipt id -> the line that gave it first
     text = read_private(path, "--purchases")
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -135,11 +141,30 @@ def read_purchases(path: Path) -> list[Checkout]:
         where = f"{path}: line {number}"
         try:
             data = json.loads(line)
-            entry = _converter.structure(data, _PurchaseLine)
         except ValueError as exc:
             raise ScenarioError(f"{where}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ScenarioError(
+                f"{where}: {line.strip()[:40]} is not a JSON object (one purchase a line: "
+                '{"receipt_id": ..., "phone_id": ..., "skus": [...]})'
+            )
+        try:
+            entry = _converter.structure(data, _PurchaseLine)
         except Exception as exc:
             raise ScenarioError(f"{where}: {_describe(exc)}") from None
+        if not is_phone_id(entry.phone_id):
+            raise ScenarioError(f"{where}: phone_id {entry.phone_id!r} is not an E.164 phone id")
+        if entry.receipt_id in first_line:
+            raise ScenarioError(
+                f"{where}: receipt_id {entry.receipt_id!r} again (first on line "
+                f"{first_line[entry.receipt_id]}): a receipt is uploaded once"
+            )
+        first_line[entry.receipt_id] = number
+        if not 0.0 <= entry.at <= MAX_PURCHASE_AT:  # NaN too
+            raise ScenarioError(
+                f"{where}: at {entry.at!r}: expected the seconds after the POS starts, 0 to "
+                f"{MAX_PURCHASE_AT:.0f} (a year), not a Unix time"
+            )
         items = list(entry.items)
         for sku in entry.skus:
             product = catalog.by_sku(sku)
@@ -159,9 +184,6 @@ def read_purchases(path: Path) -> list[Checkout]:
             raise ScenarioError(f"{where}: {exc}") from None
     if not checkouts:
         raise ScenarioError(f"{path}: no purchases in it (one JSON object per line)")
-    receipts = [c.receipt_id for c in checkouts]
-    if len(set(receipts)) != len(receipts):
-        raise ScenarioError(f"{path}: a receipt_id appears twice")
     return sorted(checkouts, key=lambda c: c.at)
 
 
@@ -208,6 +230,94 @@ def _header(options: ClientOptions, process: str) -> dict[str, Any]:
     return rerun_header(options.run, facts)
 
 
+CLOSED_ON_HELLO: Final = ("the server closed the connection", "connection lost: ")
+"""How a hello ends that a TLS server got from a plain client (it is no handshake): the
+server closes (serve cloud) or resets the connection (others). A plain server going
+away ends it so too: a handshake probe tells them apart."""
+
+_NOT_TLS: Final = (
+    "WRONG_VERSION_NUMBER",
+    "PACKET_LENGTH_TOO_LONG",
+    "RECORD_LAYER_FAILURE",
+    "UNKNOWN_PROTOCOL",
+    "HTTP_REQUEST",
+)
+"""OpenSSL's reasons for a handshake whose peer answered with bytes that are no TLS."""
+
+
+def foreign_peer(last_error: str | None, where: str) -> ScenarioError | None:
+    """The error to exit with if a connection's failure shows that the server at
+    ``where`` does not speak the cloud's protocol (a frame it cannot have sent, bytes that
+    are no TLS): retrying cannot fix that, as it cannot fix a certificate. None for what
+    a retry may fix (nothing listening, a dropped connection, a timeout)."""
+    if last_error is None:
+        return None
+    if last_error.startswith("the server sent a bad frame") or last_error.startswith(
+        "expected a hello-ack"
+    ):
+        return ScenarioError(
+            f"the server at {where} does not speak the cloud's protocol ({last_error}): is "
+            "--cloud the address of assocsim serve cloud, and is TLS on both sides or neither?"
+        )
+    if last_error.startswith("connection lost: [SSL: ") and any(
+        f"[SSL: {reason}]" in last_error for reason in _NOT_TLS
+    ):
+        reason = last_error.removeprefix("connection lost: ")
+        return ScenarioError(
+            f"the server at {where} does not speak TLS ({reason}): is it serve cloud without "
+            "--tls-cert (then drop --tls/--tls-ca), or another service?"
+        )
+    return None
+
+
+async def _speaks_tls(host: str, port: int) -> bool:
+    """Whether the server at ``host:port`` completes a TLS handshake (nothing is sent over
+    it, and its certificate is not judged: only whether it speaks TLS)."""
+    probe = ssl.create_default_context()
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    with trio.move_on_after(5.0):
+        try:
+            stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=probe)
+            await stream.do_handshake()
+        except (OSError, trio.BrokenResourceError, ssl.SSLError):
+            return False
+        with trio.CancelScope(shield=True):
+            await trio.aclose_forcefully(stream)
+        return True
+    return False
+
+
+async def _refuse_foreign_peer(
+    endpoints: Sequence[TcpClientEndpoint], options: ClientOptions, *, probe: bool
+) -> None:
+    """Raise :func:`foreign_peer`'s error for the first endpoint that has one; with
+    ``probe``, a plain client whose hello the server closed on asks it for a TLS
+    handshake, and if it answers, says the cloud serves TLS."""
+    where = f"{options.host}:{options.port}"
+    for endpoint in endpoints:
+        error = foreign_peer(endpoint.last_error, where)
+        if error is not None:
+            raise error
+    if (
+        probe
+        and not options.tls
+        and _closed_on_hello(endpoints)
+        and await _speaks_tls(options.host, options.port)
+    ):
+        raise ScenarioError(
+            f"the cloud at {where} closes a plain connection and speaks TLS: give --tls-ca "
+            "CA.pem (or --tls to trust the system's CAs)"
+        )
+
+
+def _closed_on_hello(endpoints: Sequence[TcpClientEndpoint]) -> bool:
+    """Whether an endpoint's last attempt was accepted and then closed or reset."""
+    return any(
+        e.last_error is not None and e.last_error.startswith(CLOSED_ON_HELLO) for e in endpoints
+    )
+
+
 async def _wait_connected(
     endpoints: Sequence[TcpClientEndpoint],
     options: ClientOptions,
@@ -215,9 +325,12 @@ async def _wait_connected(
     refused: list[HelloRefused],
 ) -> bool:
     """Wait until every endpoint is connected, saying on stderr while the cloud is
-    unreachable; False if stopped first or the cloud refused one (added to ``refused``)."""
+    unreachable; False if stopped first or the cloud refused one (added to ``refused``).
+    A server that does not speak the protocol (or TLS, or speaks TLS to a plain client)
+    is a ScenarioError, as a certificate that fails verification is."""
     where = f"{options.host}:{options.port}"
     said = False
+    probed = False
     next_note = trio.current_time() + 1.0
     while not all(endpoint.connected for endpoint in endpoints):
         for endpoint in endpoints:
@@ -226,6 +339,8 @@ async def _wait_connected(
                 return False
         if stop.is_set:
             return False
+        await _refuse_foreign_peer(endpoints, options, probe=not probed)
+        probed = probed or _closed_on_hello(endpoints)  # once: a plain server stays plain
         if trio.current_time() >= next_note:
             reasons = {e.last_error for e in endpoints if not e.connected and e.last_error}
             reason = "; ".join(sorted(reasons)) or "no answer yet"
@@ -256,6 +371,7 @@ async def _watch_connections(
                 stderr_line(f"reconnected to the cloud at {where}")
             down_since, next_note = None, math.inf
             continue
+        await _refuse_foreign_peer(endpoints, options, probe=False)
         if down_since is None:
             down_since, next_note = now, now + 1.0
         if now >= next_note:
@@ -417,6 +533,8 @@ def _merchant_key(pos: PosOptions) -> str:
     key = key.strip()
     if not key:
         raise ScenarioError("the merchant key is empty")
+    if pos.key_file is not None:
+        warn_if_open(pos.key_file, "--key-file")
     return key
 
 
@@ -459,10 +577,24 @@ class _PosTally:
 def run_pos(pos: PosOptions, out: IO[str]) -> int:
     """``assocsim pos``: upload purchases; 0 once all are acknowledged, 1 if one was refused."""
     options = pos.client
+    refuse_shared_files(
+        [
+            ("--trace", options.trace),
+            ("--status-file", options.status_file),
+            ("--state-dir", pos.state_dir),
+        ],
+        [
+            ("--purchases", pos.purchases),
+            ("--key-file", pos.key_file),
+            ("--tls-ca", options.tls_ca),
+        ],
+    )
     tills = _tills(pos)
     key = _merchant_key(pos)
-    if pos.notice_wait < 0:
-        raise ScenarioError("--notice-wait must be >= 0 seconds")
+    if not (math.isfinite(pos.notice_wait) and pos.notice_wait >= 0):
+        raise ScenarioError(
+            f"--notice-wait must be a number of seconds >= 0, got {pos.notice_wait!r}"
+        )
     context = client_ssl_context(options.tls_ca) if options.tls else None
     process = _PosProcess(pos.merchant, key, tills, options, out)
     if pos.state_dir is not None:
@@ -723,9 +855,12 @@ class _Tokens:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.tokens: dict[str, str] = {}
+        if path is not None and path.is_dir():
+            raise ScenarioError(f"--token-file {path} is a directory: give a file's path")
         if path is not None and path.exists():
+            text = read_private(path, "--token-file")  # its own error, if any
             try:
-                data = json.loads(read_private(path, "--token-file"))
+                data = json.loads(text)
             except ValueError:
                 data = None
             if not isinstance(data, dict) or not all(
@@ -736,6 +871,7 @@ class _Tokens:
                     "token, as assocsim phone writes it)"
                 )
             self.tokens = dict(data)
+            warn_if_open(path, "--token-file")
 
     def save(self, phone_id: str, token: str, endpoint: TcpClientEndpoint | None) -> None:
         if self.tokens.get(phone_id) == token:
@@ -751,6 +887,15 @@ class _Tokens:
 def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     """``assocsim phone``: subscribe, ask, print deliveries; see the module doc."""
     options, ids = phone.client, phone.ids
+    refuse_shared_files(
+        [
+            ("--trace", options.trace),
+            ("--token-file", phone.token_file),
+            ("--status-file", options.status_file),
+            ("--state-dir", phone.state_dir),
+        ],
+        [("--tls-ca", options.tls_ca)],
+    )
     for phone_id in ids:
         if not is_phone_id(phone_id):
             raise ScenarioError(
@@ -828,6 +973,7 @@ class _PhoneProcess:
         self.refused: list[HelloRefused] = []
         self.trace_file: IO[str] | None = None
         self.answered: set[ReceiptKey] = set()
+        self.refused_asks: set[ReceiptKey] = set()  # answered by a refusal
         self.endpoints: dict[str, TcpClientEndpoint] = {}
         self.actors: list[Actor] = []
         self.state: StateDir | None = None
@@ -854,14 +1000,30 @@ class _PhoneProcess:
         elif isinstance(message, AssociationResponse):
             self.answered.add(message.receipt)
         elif isinstance(message, ErrorReply) and message.receipt_id:
-            # A refusal names no merchant: it answers the asks of that receipt id.
-            self.answered.update(r for r in self.asks if r.receipt_id == message.receipt_id)
+            # A refusal answers the ask of its merchant's receipt only (receipt ids are
+            # per merchant); one that names no merchant, every ask of that receipt id.
+            refused = {
+                r
+                for r in self.asks
+                if r.receipt_id == message.receipt_id
+                and message.merchant_id in (None, r.merchant_id)
+            }
+            self.answered.update(refused)
+            self.refused_asks.update(refused)
 
     async def run(self) -> int:
         if not await _run_connected(self, "phone"):
             return 130  # stopped before the cloud was reached
         if self.stop.signal is not None and self.asks and not self.answered.issuperset(self.asks):
             return 130  # interrupted before every ask was answered
+        if self.refused_asks:  # as pos exits 1 when an upload was refused
+            refused = ", ".join(
+                sorted(f"{r.merchant_id}/{r.receipt_id}" for r in self.refused_asks)
+            )
+            stderr_line(
+                f"phone: {len(self.refused_asks)} of {len(self.asks)} asks refused: {refused}"
+            )
+            return 1
         return 0
 
     async def _serve(

@@ -31,7 +31,7 @@ import ssl
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple, TypeVar
 
@@ -79,9 +79,12 @@ __all__ = [
     "open_trace",
     "parse_endpoint",
     "read_private",
+    "refuse_shared_files",
     "run_trio",
+    "same_file",
     "server_ssl_context",
     "stderr_line",
+    "warn_if_open",
     "watch_signals",
     "write_private",
     "write_status",
@@ -112,15 +115,33 @@ def parse_endpoint(text: str, *, what: str = "address") -> tuple[str, int]:
 def server_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context with ``cert`` (chain, PEM) and its private ``key``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    for what, path, begins in (
+        ("--tls-cert", cert, "-----BEGIN CERTIFICATE-----"),
+        ("--tls-key", key, "PRIVATE KEY-----"),
+    ):
+        # which file is wrong, in words: OpenSSL says "PEM lib" of either, and the
+        # missing one's name is lost on the way ("cannot read None")
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            raise ScenarioError(f"cannot read {what} {path}: no such file") from None
+        except OSError as exc:
+            raise ScenarioError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        if begins.encode() not in pem:
+            expected = "PEM certificate" if what == "--tls-cert" else "PEM private key"
+            raise ScenarioError(f"{what} {path} holds no {expected} (no '{begins}' line)")
     try:
         context.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"cannot read {exc.filename}: no such file") from None
     except (OSError, ssl.SSLError) as exc:
+        if isinstance(exc, ssl.SSLError) and exc.reason == "KEY_VALUES_MISMATCH":
+            raise ScenarioError(
+                f"--tls-key {key} is not the private key of --tls-cert {cert}'s certificate"
+            ) from None
         raise ScenarioError(
             f"cannot use --tls-cert {cert} with --tls-key {key}: {_reason(exc)} "
             "(expected a PEM certificate chain and its PEM private key)"
         ) from None
+    warn_if_open(key, "--tls-key")
     return context
 
 
@@ -151,6 +172,35 @@ def _reason(exc: BaseException) -> str:
 # ------------------------------------------------------------------ private files
 
 
+def refuse_shared_files(
+    outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[tuple[str, Path | None]] = ()
+) -> None:
+    """ScenarioError (one line) if a file the process writes is also another of its files
+    (by path, link or hard link): a trace moved aside or written over a store, a token
+    file, a sales file loses it silently. Two inputs may be one file (a PEM holding both
+    the certificate and its key)."""
+    named = [(name, path, True) for name, path in outputs if path is not None]
+    named += [(name, path, False) for name, path in inputs if path is not None]
+    for index, (name, path, written) in enumerate(named):
+        for other, other_path, other_written in named[index + 1 :]:
+            if (written or other_written) and same_file(path, other_path):
+                raise ScenarioError(
+                    f"{name} {path} and {other} {other_path} are the same file: give each "
+                    "its own (one would be written over the other)"
+                )
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once resolved, or (both there)
+    the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is not there yet
+        return False
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by its owner only (0600), atomically."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -176,6 +226,27 @@ def read_private(path: Path, what: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ScenarioError(f"cannot read {what} {path}: {reason}") from None
+
+
+def warn_if_open(path: Path, what: str) -> None:
+    """One warning line if group or other have any access to ``path`` (as ssh says of a
+    private key): a secret anyone on the host may read is no secret. Called once the file
+    is found good and is used (a refused one gets its one error line only); nothing if
+    it is not there."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if is_open(mode):
+        stderr_line(
+            f"warning: {what} {path} is open to group/other (mode {mode:04o}): others on this "
+            f"host may read it; chmod 600 {path}"
+        )
+
+
+def is_open(mode: int) -> bool:
+    """Whether a file of permission bits ``mode`` is open to its group or to others."""
+    return bool(mode & 0o077)
 
 
 def write_status(path: Path | None, status: dict[str, Any]) -> None:

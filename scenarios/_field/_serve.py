@@ -19,10 +19,12 @@ for an operator who verified the phone out of band.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -76,9 +78,11 @@ from ._common import (
     TimeWarp,
     open_trace,
     read_private,
+    refuse_shared_files,
     run_trio,
     server_ssl_context,
     stderr_line,
+    warn_if_open,
     watch_signals,
     write_private,
     write_status,
@@ -125,7 +129,16 @@ class ReceiptHolders:
             raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
 
     def _load(self, path: Path) -> None:
-        lines = read_private(path, "receipt holders").split("\n")
+        text = read_private(path, "the receipt holders")
+        whole = text[: text.rfind("\n") + 1]
+        if len(whole) < len(text):
+            # A crash cut the last line short: cut it off, or the next pair would be
+            # appended onto it and the next start would refuse the whole record.
+            try:
+                os.truncate(path, len(whole.encode("utf-8")))
+            except OSError as exc:
+                raise ScenarioError(f"cannot write {path}: {exc.strerror}") from None
+        lines = whole.split("\n")
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -133,7 +146,7 @@ class ReceiptHolders:
                 entry = json.loads(line)
             except ValueError:
                 entry = None
-            if isinstance(entry, list) and len(entry) == 2 and number < len(lines):
+            if isinstance(entry, list) and len(entry) == 2:
                 raise ScenarioError(
                     f"{path}: line {number} is [receipt, phone], written by an assocsim "
                     "whose receipts had no merchant (its store is refused too): start "
@@ -144,13 +157,12 @@ class ReceiptHolders:
                 if not (is_token(merchant) and is_token(receipt) and is_phone_id(phone)):
                     raise ValueError
             except (ValueError, TypeError):
-                if number == len(lines):  # the last line, cut short by a crash: ignore it
-                    continue
                 raise ScenarioError(
                     f"{path}: line {number} is not [merchant, receipt, phone]; the file was "
                     "changed outside assocsim: restore it or remove the line"
                 ) from None
             self._holders.setdefault(ReceiptKey(merchant, receipt), set()).add(phone)
+        warn_if_open(path, "the receipt holders")  # phone numbers
 
     def __call__(self, receipt: ReceiptKey) -> set[str]:
         return self._holders.get(receipt, set())
@@ -239,9 +251,11 @@ def load_merchant_keys(path: Path | None) -> MerchantKeys:
     if path is None:
         return MerchantKeys()
     try:
-        return MerchantKeys.from_json(read_private(path, "--merchant-keys"))
+        keys = MerchantKeys.from_json(read_private(path, "--merchant-keys"))
     except LocalProtocolError as exc:
         raise ScenarioError(f"--merchant-keys {path}: {exc}") from None
+    warn_if_open(path, "--merchant-keys")
+    return keys
 
 
 def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
@@ -261,6 +275,7 @@ def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
             f"{path} is not a device-token secret (64 or more hex digits); restore it from "
             "a backup, or remove it to make a new one (every phone then enrols again)"
         ) from None
+    warn_if_open(path, "the device-token secret")
     return secret, False
 
 
@@ -277,8 +292,11 @@ class _Cloud:
         self.store: SqliteStore | None = None
         self.machine: Gatekeeper | None = None
 
-    def open(self) -> None:
-        store = self.store = SqliteStore(self.options.db, durable=True)
+    def open(self, store: SqliteStore | None = None) -> None:
+        """Build the machine on ``store`` (opened by the caller; none: open it here)."""
+        if store is None:
+            store = SqliteStore(self.options.db, durable=True)
+        self.store = store
         cloud = CloudMachine(
             store=store,
             recommender=recommender_named(self.options.recommender),  # relearns from the store
@@ -326,20 +344,31 @@ async def _wait_for_go(default: float, status_file: Path | None, port: int) -> f
     return default
 
 
-async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> int:
+async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes | None) -> int:
+    """Serve; ``secret``: the device-token secret read, or None to make one (only once the
+    store has opened: a store refused leaves no new file beside it, and says nothing of
+    phones' tokens)."""
     stop = StopFlag()
-    tokens = DeviceTokens(secret)
-    holders = ReceiptHolders(options.holders)
     thread = StoreThread()
-    cloud = _Cloud(options, tokens, holders)
     # A store already there: this cloud restarts from it (after a kill -9, or a stop).
     restarting = options.db.exists()
+    store: SqliteStore | None = None
+    holders: ReceiptHolders | None = None
+    cloud: _Cloud | None = None
     try:
         try:
-            await thread.call(cloud.open)
+            store = await thread.call(functools.partial(SqliteStore, options.db, durable=True))
+            if secret is None:
+                secret = _new_secret(options, restarting=restarting)
+            holders = ReceiptHolders(options.holders)
+            tokens = DeviceTokens(secret)
+            cloud = _Cloud(options, tokens, holders)
+            await thread.call(cloud.open, store)
         except StoreError as exc:
             raise ScenarioError(str(exc)) from None
         _say_migrated(cloud.store)
+        if not len(keys):  # a warning once nothing is refused any more
+            stderr_line("no merchant keys (--merchant-keys): every POS will be refused")
         authenticate = _authenticate(Authenticator(keys, tokens), thread, cloud)
         context = None
         if options.tls_cert is not None and options.tls_key is not None:
@@ -368,9 +397,13 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes) -> in
         )
         return 0
     finally:
-        await thread.call(cloud.close)
+        if cloud is not None:
+            await thread.call(cloud.close)
+        elif store is not None:
+            await thread.call(store.close)
         thread.close()
-        holders.close()
+        if holders is not None:
+            holders.close()
 
 
 def _say_migrated(store: SqliteStore | None) -> None:
@@ -498,23 +531,85 @@ async def _report_status(
 
 def serve_cloud(options: CloudOptions) -> int:
     """``assocsim serve cloud``: serve until Ctrl-C (SIGINT) or SIGTERM; 0 once stopped."""
+    db = options.db
+    refuse_shared_files(
+        [
+            ("--db", db),
+            ("the store's journal", Path(f"{db}-wal")),
+            ("the store's journal", Path(f"{db}-shm")),
+            ("the device-token secret", options.secret),
+            ("the receipt holders", options.holders),
+            ("--trace", options.trace),
+            ("--status-file", options.status_file),
+        ],
+        [
+            ("--tls-cert", options.tls_cert),
+            ("--tls-key", options.tls_key),
+            ("--merchant-keys", options.merchant_keys),
+        ],
+    )
+    if options.batch < 1:
+        raise ScenarioError(f"--batch must be at least 1, got {options.batch}")
+    # Every file and the port are judged before any file is made (F7): a refusal leaves
+    # nothing behind, neither a secret nor a store that the next start would restart from.
     keys = load_merchant_keys(options.merchant_keys)
     if options.tls_cert is not None and options.tls_key is not None:
         server_ssl_context(options.tls_cert, options.tls_key)  # refuse bad files before serving
-    secret, created = load_secret(options.secret, create=True)
-    if created and options.db.exists():
+    secret = load_secret(options.secret, create=False)[0] if options.secret.exists() else None
+    check_listen(options.host, options.port)
+    return run_trio(functools.partial(_serve, options, keys, secret))
+
+
+def _new_secret(options: CloudOptions, *, restarting: bool) -> bytes:
+    """A new device-token secret in its file; said when the store was there before."""
+    secret, _ = load_secret(options.secret, create=True)
+    if restarting:
         stderr_line(
             f"created a new device-token secret {options.secret}: phones enrolled before "
             "need their new token (assocsim serve token)"
         )
-    if not len(keys):
-        stderr_line("no merchant keys (--merchant-keys): every POS will be refused")
-    return run_trio(functools.partial(_serve, options, keys, secret))
+    return secret
 
 
-def add_merchant_key(path: Path, merchant: str, key: str | None = None) -> str:
+def check_listen(host: str, port: int) -> None:
+    """ScenarioError (one line) if the server could not listen on ``host:port``: a name
+    that does not resolve, an address not of this host, a port in use. Bound and let go
+    at once, as trio's listeners bind (address reuse, IPv6 only on IPv6); a port taken in
+    between is still told by the transport."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ScenarioError(
+            f"--listen {host}:{port}: cannot resolve {host!r} ({exc.strerror})"
+        ) from None
+    for family, kind, proto, _, address in found:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        except OSError as exc:
+            hint = {
+                errno.EADDRINUSE: " (is another server using that port?)",
+                errno.EADDRNOTAVAIL: f" (is {host} an address of this host?)",
+                errno.EACCES: " (a port below 1024 needs privileges)",
+            }.get(exc.errno or 0, "")
+            raise ScenarioError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
+            ) from None
+
+
+def add_merchant_key(
+    path: Path, merchant: str, key: str | None = None, *, key_out: Path | None = None
+) -> str:
     """Add ``merchant`` with ``key`` (none: a new random one) to the keys file at ``path``
-    (created if missing; only the key's salted hash is kept). Returns the key."""
+    (created if missing; only the key's salted hash is kept). Returns the key, also
+    written to ``key_out`` (mode 0600, a new file: a key is never written over) if given,
+    before the keys file: a key lost between the two would lock its merchant out."""
+    refuse_shared_files([("--merchant-keys", path), ("--key-out", key_out)])
+    if key_out is not None and (key_out.exists() or key_out.is_symlink()):
+        raise ScenarioError(f"--key-out {key_out}: already there (a key file is not written over)")
     keys = load_merchant_keys(path) if path.exists() else MerchantKeys()
     if key is None:
         key = generate_key()
@@ -522,6 +617,8 @@ def add_merchant_key(path: Path, merchant: str, key: str | None = None) -> str:
         keys.add(merchant, key)
     except LocalProtocolError as exc:
         raise ScenarioError(str(exc)) from None
+    if key_out is not None:
+        write_private(key_out, key + "\n")
     write_private(path, keys.to_json())
     return key
 

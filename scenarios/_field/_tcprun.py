@@ -35,8 +35,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -56,7 +57,7 @@ from scenarios._sim._runner import run_scenario
 from scenarios._trace._checks import TraceChecker
 from scenarios._trace._reader import events_from_records, merge_traces
 
-from ._common import stderr_line
+from ._common import stderr_line, write_private
 
 __all__ = [
     "COUNTS",
@@ -257,8 +258,10 @@ def run_tcp(spec: RunSpec, options: TcpRunOptions) -> TcpRunResult:
     apply."""
     scenario, seed = spec.scenario, spec.seed
     refuse_faults_on_tcp(scenario)
+    _check_keep(options.keep)
     run = _TcpRun(spec, options)
     started = time.perf_counter()
+    previous = _interrupt_on_sigterm()
     try:
         run.start_cloud()
         run.start_clients()
@@ -283,7 +286,40 @@ def run_tcp(spec: RunSpec, options: TcpRunOptions) -> TcpRunResult:
             tuple(v.format_line() for v in checked.violations),
         )
     finally:
-        run.close()
+        try:
+            run.close()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _check_keep(keep: Path | None) -> None:
+    """Refuse a ``--keep`` the run's files cannot be copied into, before the run: found
+    only after it, the report would be lost."""
+    if keep is None:
+        return
+    if keep.exists() and not keep.is_dir():
+        raise ScenarioError(f"--keep {keep}: not a directory (it keeps the run's files)")
+    parent = next((p for p in keep.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(f"--keep {keep}: cannot make it (no writable directory above it)")
+    if keep.is_dir() and not os.access(keep, os.W_OK | os.X_OK):
+        raise ScenarioError(f"--keep {keep}: not writable")
+
+
+def _interrupt_on_sigterm() -> signal.Handlers | Callable[..., Any] | int | None:
+    """SIGTERM interrupts the run as Ctrl-C does (its processes stopped, its temporary
+    directory removed, in ``run_tcp``'s ``finally``), not leaving them behind. Returns the
+    handler it replaced (None: none replaced, outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, interrupt)
+    return previous if previous is not None else signal.SIG_DFL
 
 
 class _TcpRun:
@@ -330,10 +366,8 @@ class _TcpRun:
         for shop in self.workload.shops:
             key = generate_key()
             keys.add(shop.merchant_id, key)
-            path = directory / f"{shop.merchant_id}.key"
-            path.write_text(key + "\n")
-            os.chmod(path, 0o600)
-        (directory / "keys.json").write_text(keys.to_json())
+            write_private(directory / f"{shop.merchant_id}.key", key + "\n")
+        write_private(directory / "keys.json", keys.to_json())  # 0600: no warning line
         words = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", str(directory / "cloud.db")]
         words += ["--merchant-keys", str(directory / "keys.json"), *self._scenario_args(seed=False)]
         options = self.options
@@ -391,11 +425,35 @@ class _TcpRun:
                 )
 
     def close(self) -> None:
-        for child in self.children:
-            child.kill()
-        if self.options.keep is not None:
-            shutil.copytree(self.directory, self.options.keep, dirs_exist_ok=True)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Stop every process, copy the run's files to ``--keep``, remove the temporary
+        directory whatever happened (it holds the store and the merchants' keys)."""
+        try:
+            for child in self.children:
+                child.kill()
+            keep = self.options.keep
+            if keep is not None:
+                try:
+                    shutil.copytree(self.directory, keep, dirs_exist_ok=True)
+                except OSError as exc:  # shutil.Error too
+                    raise ScenarioError(
+                        f"--keep {keep}: cannot copy the run's files: {_why(exc)}"
+                    ) from None
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _why(exc: OSError) -> str:
+    """An OSError of a copy in a few words: copytree's ``shutil.Error`` holds a list of
+    ``(source, target, reason)``, the first of which is told."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        failures = exc.args[0]
+        if failures:
+            _, target, reason = failures[0]
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            return f"{target}: {reason}{more}"
+    if exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def _failed(children: Sequence[_Child]) -> None:

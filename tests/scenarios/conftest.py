@@ -23,20 +23,9 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
 
 @pytest.fixture
 def keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    """shop-01's key, in tmp_path/keys.json (hashed) and tmp_path/shop.key."""
-    assert (
-        main(
-            [
-                "serve",
-                "add-merchant",
-                "--merchant-keys",
-                str(tmp_path / "keys.json"),
-                "--merchant",
-                "shop-01",
-            ]
-        )
-        == 0
-    )
-    key = capsys.readouterr().out.strip()
-    (tmp_path / "shop.key").write_text(key + "\n")
-    return key
+    """shop-01's key, in tmp_path/keys.json (hashed) and tmp_path/shop.key (mode 0600, as
+    the README makes it: a key file open to others is used with a warning line)."""
+    argv = ["serve", "add-merchant", "--merchant-keys", str(tmp_path / "keys.json")]
+    assert main([*argv, "--merchant", "shop-01", "--key-out", str(tmp_path / "shop.key")]) == 0
+    capsys.readouterr()
+    return (tmp_path / "shop.key").read_text().strip()

@@ -143,9 +143,10 @@ def test_three_terminals_over_tcp_and_what_is_refused(
         "--trace",
         "snoop.jsonl",
     )
-    assert snoop.wait() == 0, snoop.err
+    assert snoop.wait() == 1, snoop.err  # its ask was refused, as a refused upload is 1
     (answer,) = snoop.json_lines()
     assert answer["event"] == "refused" and answer["code"] == "unknown-receipt"
+    assert "1 of 1 asks refused: shop-01/R1" in snoop.err
 
     assert alice.interrupt() == 0
     assert cloud.interrupt() == 0
@@ -178,6 +179,7 @@ def _strangers_are_refused(
     tmp_path = procs.directory
     keys = key
     (tmp_path / "wrong.key").write_text("not-the-key-of-shop-01-at-all\n")
+    (tmp_path / "wrong.key").chmod(0o600)  # a key file open to others adds a warning line
     wrong = procs.start(
         "wrong",
         "pos",
@@ -201,6 +203,7 @@ def _strangers_are_refused(
         str(sales),
     )
     (tmp_path / "stolen.json").write_text(json.dumps({BOB: token}))  # Alice's token, as Bob
+    (tmp_path / "stolen.json").chmod(0o600)  # open to others, it adds a warning line
     stolen = procs.start(
         "stolen",
         "phone",
@@ -214,6 +217,7 @@ def _strangers_are_refused(
     )
     again = procs.start("again", "phone", *target, "--id", ALICE, "--ask", "shop-01/R1")
     (tmp_path / "forged.json").write_text(json.dumps({ALICE: token[:-3] + "abc"}))
+    (tmp_path / "forged.json").chmod(0o600)
     forged = procs.start(
         "forged",
         "phone",
@@ -677,8 +681,12 @@ def test_the_receipt_holder_record_survives_a_cut_last_line(tmp_path: Path) -> N
     again = ReceiptHolders(path)
     assert again(r1) == {ALICE} and again(r2) == {BOB} and again(r3) == set()
     assert again(ReceiptKey("shop-02", "R1")) == set()  # receipt ids are per merchant
+    again.record(r3, CAROL)  # the restart appends after the cut line, not onto it
     again.close()
-    assert path.read_text().count("\n") == 2
+    assert path.read_text().count("\n") == 3
+    third = ReceiptHolders(path)  # and the next restart reads the record whole
+    assert third(r1) == {ALICE} and third(r2) == {BOB} and third(r3) == {CAROL}
+    third.close()
     path.write_text('["s", "R1", "+8613800000001"]\nnonsense\n["s", "R2", "+8613800000002"]\n')
     with pytest.raises(ScenarioError, match="line 2"):
         ReceiptHolders(path)
