@@ -16,6 +16,7 @@ import pytest
 from scenarios._cli._main import main
 from scenarios._trace._reader import TraceReader
 from tests.planted.cut_line_dropping_reader import drop_cut_line
+from tests.scenarios.cli_runs import one_line_error
 
 CUT = "the line is cut (no line ending"
 
@@ -38,17 +39,6 @@ def _cut_mid_last_line(source: Path, target: Path) -> int:
     return len(lines)
 
 
-def _one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return code, err
-
-
 @pytest.mark.parametrize("command", ["check", "find", "diagram"])
 def test_a_trace_cut_mid_line_is_incomplete_to_every_tool(
     command: str, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -58,7 +48,7 @@ def test_a_trace_cut_mid_line_is_incomplete_to_every_tool(
     argv = [command, str(cut)]
     if command == "diagram":
         argv += ["--receipt", "R000001", "-o", str(tmp_path / "d.svg")]
-    code, err = _one_line_error(argv, capsys)
+    code, err = one_line_error(argv, capsys)
     assert code == 2
     assert f"line {line}: the trace is incomplete from its last line" in err and CUT in err
 
@@ -90,7 +80,7 @@ def test_a_bad_line_inside_the_trace_is_still_not_valid_json(
     lines = whole.read_text().splitlines(keepends=True)
     broken = tmp_path / "broken.jsonl"
     broken.write_text("".join([*lines[:5], lines[5][:30] + "\n", *lines[6:]]))
-    code, err = _one_line_error(["check", str(broken)], capsys)
+    code, err = one_line_error(["check", str(broken)], capsys)
     assert code == 2 and "line 6: not valid JSON" in err and "cut" not in err
 
 
@@ -99,7 +89,7 @@ def test_a_merge_holding_a_cut_trace_is_incomplete(
 ) -> None:
     cut = tmp_path / "cut.jsonl"
     _cut_mid_last_line(whole, cut)
-    code, err = _one_line_error(["check", str(whole), str(cut)], capsys)
+    code, err = one_line_error(["check", str(whole), str(cut)], capsys)
     assert code == 2 and f"{cut}: line" in err and CUT in err
 
 

@@ -24,6 +24,7 @@ from tests.actors.test_tcp import Raw, to_cloud
 from tests.planted.gapless_reader import ignore_gap
 from tests.planted.planless_check import never_cut
 from tests.planted.silent_before_gap import forget_before_gap
+from tests.scenarios.cli_runs import one_line_error
 from tests.scenarios.field_processes import Procs, purchases
 
 
@@ -47,17 +48,6 @@ def _cut(whole: Path, target: Path, max_bytes: int) -> float:
     return writer.gap_at
 
 
-def _one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return code, err
-
-
 @pytest.mark.parametrize("command", ["check", "find", "replay"])
 def test_a_cut_trace_is_incomplete_to_check_find_and_replay(
     command: str, whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -65,7 +55,7 @@ def test_a_cut_trace_is_incomplete_to_check_find_and_replay(
     cut = tmp_path / "cut.jsonl"
     gap_at = _cut(whole, cut, 1_000_000)
     assert cut.stat().st_size <= 1_000_000 < whole.stat().st_size
-    code, err = _one_line_error([command, str(cut)], capsys)
+    code, err = one_line_error([command, str(cut)], capsys)
     assert code != 0
     assert f"the trace is incomplete from t={gap_at}" in err and "1000000 bytes" in err
 
@@ -82,7 +72,7 @@ def test_a_merged_check_with_one_cut_trace_is_incomplete(
 ) -> None:
     cut = tmp_path / "cut.jsonl"
     gap_at = _cut(whole, cut, 500_000)
-    code, err = _one_line_error(["check", str(whole), str(cut)], capsys)
+    code, err = one_line_error(["check", str(whole), str(cut)], capsys)
     assert code != 0 and f"incomplete from t={gap_at}" in err
 
 
@@ -100,7 +90,7 @@ def test_a_trace_cut_at_its_first_event_is_not_all_clear(
     whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cut = _cut_at_the_first_event(whole, tmp_path)
-    code, err = _one_line_error(["check", str(cut)], capsys)
+    code, err = one_line_error(["check", str(cut)], capsys)
     assert code == 2 and "incomplete" in err
 
 
@@ -160,7 +150,7 @@ def test_every_field_process_refuses_a_bad_trace_bound_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, err = _one_line_error([*process, *extra], capsys)
+    code, err = one_line_error([*process, *extra], capsys)
     assert code == 2 and words in err
 
 
@@ -186,7 +176,7 @@ async def test_a_flooded_serve_cloud_stops_its_trace_at_its_bound(
     assert trace.stat().st_size <= bound
     gap = json.loads(lines[-1])
     assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
-    code, err = _one_line_error(["check", str(trace)], capsys)
+    code, err = one_line_error(["check", str(trace)], capsys)
     assert code == 2 and re.search(r"incomplete from t=\d", err), err
 
 
@@ -217,7 +207,7 @@ def test_a_pos_stops_its_trace_at_its_bound_and_still_uploads_everything(
     assert trace.stat().st_size <= bound
     gap = json.loads(trace.read_text().splitlines()[-1])
     assert gap["event"] == GAP_EVENT and gap["max_bytes"] == bound
-    code, err = _one_line_error(["check", str(trace)], capsys)
+    code, err = one_line_error(["check", str(trace)], capsys)
     assert code == 2 and re.search(r"incomplete from t=\d", err), err
 
 
@@ -264,5 +254,5 @@ def test_planted_a_check_silent_before_the_gap_reports_only_incomplete(
     _cut(whole, cut, 1_000_000)
     _leak_before_the_gap(cut)
     monkeypatch.setattr(TraceChecker, "result_before_gap", forget_before_gap)
-    code, err = _one_line_error(["check", str(cut)], capsys)
+    code, err = one_line_error(["check", str(cut)], capsys)
     assert code == 2 and "privacy" not in err  # the bug: the leak goes unsaid
