@@ -34,7 +34,7 @@ from scenarios._sweep._cluster import connect_cluster
 from scenarios._sweep._html import write_html_report
 from scenarios._sweep._plots import write_run_plots, write_sweep_plots
 from scenarios._sweep._run import cloud_factory, parse_vary, plan_sweep, run_sweep
-from scenarios._trace._checks import TraceChecker
+from scenarios._trace._checks import TraceChecker, check_status
 from scenarios._trace._replay import DeterminismResult, check_determinism
 
 from ._explore import add_explore_parser, explore_command
@@ -328,7 +328,7 @@ def _verdicts(
     if checker is not None:
         checked = checker.result()
         out.write(checked.format_text(f"check: {title}") + "\n")
-        status = status if checked.ok else 1
+        status = max(status, check_status(checked))
     return status
 
 

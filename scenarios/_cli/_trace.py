@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from actors import Observer
 from scenarios._sim._progress import Progress
-from scenarios._trace._checks import check_trace_files
+from scenarios._trace._checks import check_status, check_trace_files
 from scenarios._trace._diagram import DEFAULT_MAX_MESSAGES, DiagramOptions, write_diagram
 from scenarios._trace._find import DEFAULT, FindOptions, find_receipts
 from scenarios._trace._reader import TraceReader
@@ -45,9 +45,10 @@ def add_trace_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         "written by "
         "assocsim run --trace; print a summary and each violation. Exit 0 if none, 1 if any, "
         "2 if the trace cannot be read or is incomplete (its writer stopped at a bound, or a "
-        "run's trace names fewer receipts than its header's purchases). An incomplete trace "
-        "whose events already break a promise exits 1 with those violations and why it is "
-        "incomplete.",
+        "run's trace names fewer receipts than its header's purchases), or gave no invariant "
+        "anything to check (no purchase, request or subscription: nothing judged is no "
+        "all-clear). An incomplete trace whose events already break a promise exits 1 with "
+        "those violations and why it is incomplete.",
     )
     check.add_argument(
         "trace",
@@ -181,7 +182,7 @@ def check_command(args: argparse.Namespace, out: IO[str]) -> int:
         names = " + ".join(str(path) for path in paths)
         title = f"traces {names} (merged by time): {run}"
         out.write(result.format_text(title) + "\n")
-    return 0 if result.ok else 1
+    return check_status(result)
 
 
 def diagram_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

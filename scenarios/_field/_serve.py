@@ -282,6 +282,13 @@ def load_secret(path: Path, *, create: bool) -> tuple[bytes, bool]:
 # ------------------------------------------------------------------ the server
 
 
+def open_store(options: CloudOptions) -> SqliteStore:
+    """The cloud's store, every commit fsynced (``synchronous=FULL``): an upload the cloud
+    acknowledged survives a power loss, as the README promises
+    (``tests/scenarios/test_serve_durable.py``)."""
+    return SqliteStore(options.db, durable=True)
+
+
 class _Cloud:
     """The store and the machine, built and used only in the store thread."""
 
@@ -292,10 +299,8 @@ class _Cloud:
         self.store: SqliteStore | None = None
         self.machine: Gatekeeper | None = None
 
-    def open(self, store: SqliteStore | None = None) -> None:
-        """Build the machine on ``store`` (opened by the caller; none: open it here)."""
-        if store is None:
-            store = SqliteStore(self.options.db, durable=True)
+    def open(self, store: SqliteStore) -> None:
+        """Build the machine on ``store`` (:func:`open_store`'s, opened by the caller)."""
         self.store = store
         cloud = CloudMachine(
             store=store,
@@ -357,7 +362,7 @@ async def _serve(options: CloudOptions, keys: MerchantKeys, secret: bytes | None
     cloud: _Cloud | None = None
     try:
         try:
-            store = await thread.call(functools.partial(SqliteStore, options.db, durable=True))
+            store = await thread.call(functools.partial(open_store, options))
             if secret is None:
                 secret = _new_secret(options, restarting=restarting)
             holders = ReceiptHolders(options.holders)

@@ -178,6 +178,13 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations and self.incomplete is None
 
+    @property
+    def judged(self) -> bool:
+        """Did any invariant have anything to check? A trace with no purchase, request or
+        subscription breaks no promise and shows none kept: "no violations" of it is no
+        all-clear (``assocsim check`` and ``run --check`` exit 2 on it)."""
+        return any(s.checked for s in self.invariants)
+
     def by_invariant(self, name: str) -> list[Violation]:
         return [v for v in self.violations if v.invariant == name]
 
@@ -195,7 +202,9 @@ class CheckResult:
             lines.append(f"{s.name:<20}  {s.kind:<8}  {s.checked:>8}  {s.violations:>10}")
         lines += [f"(not checked: {reason})" for reason in self.skipped]
         lines.append("")
-        if not self.violations:
+        if not self.violations and not self.judged:
+            lines.append(NOTHING_JUDGED)
+        elif not self.violations:
             lines.append("no violations")
         else:
             count = len(self.violations)
@@ -208,7 +217,7 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
+            "ok": self.ok and self.judged,  # nothing judged is no all-clear (exit 2)
             "events": self.events,
             "receipts": self.receipts,
             "shown_from": self.shown_from,
@@ -217,9 +226,25 @@ class CheckResult:
                 for s in self.invariants
             },
             "skipped": list(self.skipped),
+            "judged": self.judged,
             "violations": [v.as_dict() for v in self.violations],
             "incomplete": self.incomplete,
         }
+
+
+NOTHING_JUDGED = (
+    "nothing judged: no invariant had anything to check (no purchase, request or "
+    "subscription), so no promise is shown kept"
+)
+"""What a check of a trace that gave its invariants nothing to judge ends with."""
+
+
+def check_status(result: CheckResult) -> int:
+    """The exit status of a check: 0 all clear, 1 a promise broken, 2 nothing judged (or a
+    cut trace with nothing broken before its cut, refused before it gets here)."""
+    if result.violations or result.incomplete is not None:
+        return 1
+    return 0 if result.judged else 2
 
 
 class KeptCheckerFed(AssocsimError, RuntimeError):

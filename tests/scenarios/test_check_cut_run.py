@@ -8,8 +8,9 @@ are listed with an ``incomplete:`` line, exit 1. ``find`` exits 2 on both, as on
 trace cut by its writer's bound (it said "no receipt meets violations", exit 1, on the
 header alone). Whole traces, with crashes and faults,
 and traces that are not a run's (hand-made, a field process's) are judged as before.
-Against the planted check that never compares (``tests/planted/planless_check.py``) the
-header-only trace is all clear again."""
+Against the planted check that never compares (``tests/planted/planless_check.py``) a
+trace cut after its first purchase's promises were kept is all clear again (the
+header-only one is "nothing judged", exit 2, even so)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from scenarios._trace import _reader
-from scenarios._trace._checks import check_trace_files
+from scenarios._trace._checks import NOTHING_JUDGED, check_trace_files
 from scenarios._trace._reader import TraceError
 from tests.planted.planless_check import never_cut
 from tests.scenarios.cli_runs import run_main as _main
@@ -41,10 +42,19 @@ def _first_lines(whole: Path, target: Path, count: int) -> Path:
 
 def _first_upload_line(whole: Path) -> int:
     """The 1-based line of the first event naming a receipt."""
+    return _first_line_of_receipt(whole, 1)
+
+
+def _first_line_of_receipt(whole: Path, nth: int) -> int:
+    """The 1-based line of the first event naming the ``nth`` receipt named."""
+    named: set[str] = set()
     for number, line in enumerate(whole.read_text(encoding="utf-8").splitlines(), 1):
-        if number > 1 and json.loads(line).get("receipt") is not None:
-            return number
-    raise AssertionError("no receipt in the trace")
+        receipt = json.loads(line).get("receipt") if number > 1 else None
+        if receipt is not None and receipt not in named:
+            named.add(receipt)
+            if len(named) == nth:
+                return number
+    raise AssertionError(f"fewer than {nth} receipts in the trace")
 
 
 def test_the_whole_trace_is_all_clear(whole: Path) -> None:
@@ -92,20 +102,22 @@ def test_a_trace_cut_mid_run_lists_its_violations_as_incomplete(
 
 
 @pytest.mark.parametrize(
-    "sets",
+    ("sets", "code", "verdict"),
     [
-        ["purchases=0"],  # nothing planned, nothing named: whole
-        ["purchases=60", "crash=[{actor='pos:*', at='1h', restart='3h'}]"],  # tills down
+        # nothing planned, nothing named: whole, and nothing judged (test_nothing_judged.py)
+        (["purchases=0"], 2, NOTHING_JUDGED),
+        (["purchases=60", "crash=[{actor='pos:*', at='1h', restart='3h'}]"], 0, "no violations"),
     ],
+    ids=["no purchase", "tills down"],
 )
 def test_whole_runs_with_few_or_delayed_purchases_are_judged(
-    tmp_path: Path, sets: list[str]
+    tmp_path: Path, sets: list[str], code: int, verdict: str
 ) -> None:
     trace = tmp_path / "run.jsonl"
     argv = ["run", "quickstart", *(w for s in sets for w in ("--set", s)), "--trace", str(trace)]
     assert _main(argv)[0] == 0
-    code, out, err = _main(["check", str(trace)])
-    assert code == 0 and "no violations" in out, err
+    status, out, err = _main(["check", str(trace)])
+    assert status == code and out.rstrip().endswith(verdict) and "rang up" not in err, err
 
 
 def test_a_trace_that_is_not_a_runs_is_not_compared(whole: Path, tmp_path: Path) -> None:
@@ -113,17 +125,23 @@ def test_a_trace_that_is_not_a_runs_is_not_compared(whole: Path, tmp_path: Path)
     field = {**json.loads(header), "process": "cloud"}  # serve cloud --scenario's header
     trace = tmp_path / "field.jsonl"
     trace.write_text(json.dumps(field) + "\n", encoding="utf-8")
-    code, out, _ = _main(["check", str(trace)])
-    assert code == 0 and "no violations" in out
+    code, out, err = _main(["check", str(trace)])
+    # not compared (no "names 0 of the 120 receipts"): its header alone judges nothing
+    assert code == 2 and out.rstrip().endswith(NOTHING_JUDGED) and "rang up" not in err
 
 
 def test_planted_a_check_that_never_compares_says_all_clear(
     whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Cut just before its second purchase, the first one's promises all kept: judged, and
+    # no violation. (Cut before the first, nothing is judged: "nothing judged", exit 2,
+    # test_nothing_judged.py, even against this plant.)
+    trace = _first_lines(whole, tmp_path / "cut.jsonl", _first_line_of_receipt(whole, 2) - 1)
+    code, _, err = _main(["check", str(trace)])
+    assert code == 2 and "the trace names 1 of the 120 receipts" in err
     monkeypatch.setattr(_reader, "cut_run", never_cut)
-    trace = _first_lines(whole, tmp_path / "cut.jsonl", 1)
     code, out, _ = _main(["check", str(trace)])
-    assert code == 0 and out.endswith("no violations\n")  # the bug: nothing judged, all clear
+    assert code == 0 and out.endswith("no violations\n")  # the bug: a cut run all clear
 
 
 @pytest.mark.parametrize("third", [False, True])
