@@ -97,6 +97,7 @@ def test_a_trace_cut_at_its_first_event_is_not_all_clear(
 def test_planted_a_reader_that_passes_over_the_gap_says_all_clear(
     whole: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    cut = _gap_before_the_second_receipt(tmp_path)
     monkeypatch.setattr(TraceReader, "_refuse_gap", ignore_gap)
     # and a reader that takes the gap record for an event of the format, as it once did
     # (an unknown kind is refused since: test_trace_unknown_kinds.py)
@@ -104,10 +105,35 @@ def test_planted_a_reader_that_passes_over_the_gap_says_all_clear(
     # and a check that does not compare a run's receipts with its planned purchases
     # (which tells this cut too since: test_check_cut_run.py)
     monkeypatch.setattr(_reader, "cut_run", never_cut)
-    cut = _cut_at_the_first_event(whole, tmp_path)
+    # The plants set after the cut is made (the real reader refuses it). A run of 5
+    # purchases (hours apart) cut by its writer's bound just before its
+    # second purchase, the first one's promises kept: judged, no violation. (Cut at the
+    # first event nothing is judged: "nothing judged", exit 2, even against these plants,
+    # test_nothing_judged.py.)
     capsys.readouterr()
-    assert main(["check", str(cut)]) == 0  # the bug: every event lost, and all clear
+    assert main(["check", str(cut)]) == 0  # the bug: every later event lost, and all clear
     assert "incomplete" not in capsys.readouterr().out
+
+
+def _gap_before_the_second_receipt(tmp_path: Path) -> Path:
+    """A trace of quickstart at 5 purchases as a writer bounded there leaves it: the
+    lines before the first event naming its second receipt, then the gap record."""
+    whole = tmp_path / "five.jsonl"
+    assert main(["run", "quickstart", "--set", "purchases=5", "--trace", str(whole)]) == 0
+    lines = whole.read_text().splitlines(keepends=True)
+    events = [json.loads(line) for line in lines[1:]]
+    firsts = [n for n, e in enumerate(events) if e.get("receipt") is not None]
+    receipts = [events[n]["receipt"] for n in firsts]
+    second = firsts[receipts.index(next(r for r in receipts if r != receipts[0]))]
+    event = events[second]
+    kept = "".join(lines[: second + 1])  # the header and the events before it
+    gap = {"t": event["t"], "event": GAP_EVENT, "from": event["from"], "to": event["to"]}
+    gap |= {"written": len(kept), "max_bytes": len(kept) + GAP_RESERVE_BYTES}
+    cut = tmp_path / "second.jsonl"
+    cut.write_text(kept + json.dumps(gap, separators=(",", ":")) + "\n")
+    code = main(["check", str(cut)])  # whole code: refused as incomplete from the gap
+    assert code == 2, "the real reader must refuse it before the plants are set"
+    return cut
 
 
 # --------------------------------------------------------------------------- serve cloud
