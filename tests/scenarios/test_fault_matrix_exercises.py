@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -33,6 +34,7 @@ from scenarios.testing.strategies import faulty_scenarios
 from scenarios.variants import no_dual_send
 from tests.planted.vacuous_ordering import vacuous_faulty_scenarios
 from tests.scenarios import test_fault_matrix
+from tests.scenarios.test_fault_matrix_fires import derandomized
 
 RUNS = 60
 FLOORS = {"dual-send push": 0.12, "timeout push": 0.50, "crash": 0.20}
@@ -73,14 +75,7 @@ def exercised(strategy: st.SearchStrategy[Scenario], failures: Path) -> Exercise
     cloud and count what they exercised."""
     seen = Exercised()
 
-    @settings(
-        max_examples=RUNS,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @derandomized(RUNS)
     @given(strategy)
     def run(scenario: Scenario) -> None:
         outcome = run_checked(scenario, failures_dir=failures)
@@ -147,11 +142,11 @@ def _search(
     return search if at_seed is None else seed(at_seed)(search)
 
 
-def _inner(test: object) -> Callable[..., None]:
+def _inner(test: Any) -> Callable[..., None]:
     """The undecorated body of a ``@given`` test (hypothesis's documented
-    ``.hypothesis.inner_test``), to run the suite's own property under other settings."""
-    inner: Callable[..., None] = getattr(test, "hypothesis").inner_test  # noqa: B009 - untyped attribute hypothesis adds
-    return inner
+    ``.hypothesis.inner_test``, untyped), to run the suite's own property under other
+    settings."""
+    return cast(Callable[..., None], test.hypothesis.inner_test)
 
 
 @pytest.mark.parametrize("at_seed", SEEDS)

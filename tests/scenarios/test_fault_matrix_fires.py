@@ -58,12 +58,10 @@ def inside_fired(scenario: Scenario, events: list[TraceEvent]) -> int:
     return cloud_crashes - between
 
 
-def fired_share(strategy: st.SearchStrategy[Scenario], runs: int = RUNS) -> Fired:
-    """Run ``runs`` scenarios drawn (derandomized) from ``strategy`` and count what fell;
-    stops once more runs missed than the share allows (the verdict is known then)."""
-    fired = Fired()
-
-    @settings(
+def derandomized(runs: int) -> settings:
+    """The settings of a share test: ``runs`` examples, the same ones every time (drawn,
+    not shrunk, no database), whatever the profile."""
+    return settings(
         max_examples=runs,
         derandomize=True,
         database=None,
@@ -71,6 +69,14 @@ def fired_share(strategy: st.SearchStrategy[Scenario], runs: int = RUNS) -> Fire
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
+
+
+def fired_share(strategy: st.SearchStrategy[Scenario], runs: int = RUNS) -> Fired:
+    """Run ``runs`` scenarios drawn (derandomized) from ``strategy`` and count what fell;
+    stops once more runs missed than the share allows (the verdict is known then)."""
+    fired = Fired()
+
+    @derandomized(runs)
     @given(strategy)
     def run(scenario: Scenario) -> None:
         if fired.misses > (1 - SHARE) * runs:

@@ -8,7 +8,6 @@ a line (``tests/planted/cut_line_dropping_reader.py``), check says all clear."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from scenarios._cli._main import main
 from scenarios._trace._reader import TraceReader
 from tests.planted.cut_line_dropping_reader import drop_cut_line
 from tests.scenarios.cli_runs import one_line_error
+from tests.scenarios.test_trace_gap import _leak_before_the_gap
 
 CUT = "the line is cut (no line ending"
 
@@ -98,20 +98,13 @@ def test_check_lists_what_the_events_before_the_cut_break(
 ) -> None:
     """A timeout push sent again to a stranger among the first events: privacy broken,
     listed with the cut after it; the judgements of the trace's end are not made."""
-    lines = whole.read_text().splitlines(keepends=True)
-    at = next(n for n, line in enumerate(lines) if '"association-push"' in line)
-    leaked = json.loads(lines[at])
-    assert leaked["event"] == "send" and leaked["msg"]["reason"] == "timeout"
-    leaked["to"] = "phone:+8613899999999"
-    lines.insert(at + 1, json.dumps(leaked, separators=(",", ":")) + "\n")
-    leaky = tmp_path / "leaky.jsonl"
-    leaky.write_text("".join(lines))
     cut = tmp_path / "cut.jsonl"
-    _cut_mid_last_line(leaky, cut)
+    _cut_mid_last_line(whole, cut)
+    receipt = _leak_before_the_gap(cut)  # lines before the cut one: it stays the last
     capsys.readouterr()
     assert main(["check", str(cut)]) == 1
     out = capsys.readouterr().out
-    assert "privacy" in out and str(leaked["receipt"]) in out
+    assert "privacy" in out and receipt in out
     assert f"incomplete: {cut}: line" in out and CUT in out
     assert "judgements made at the trace's end" in out
 
