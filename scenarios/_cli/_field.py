@@ -567,4 +567,4 @@ def run_tcp_command(args: argparse.Namespace, run: RunSpec, out: IO[str]) -> int
         out.write(json.dumps(tcp_result_json(result)) + "\n")
     else:
         out.write(format_tcp_result(result) + "\n")
-    return 0 if result.check_ok else 1
+    return result.check_status

@@ -54,7 +54,7 @@ from scenarios._model._scenario import Scenario
 from scenarios._model._workload import generate_workload
 from scenarios._sim._report import Report, ReportBuilder
 from scenarios._sim._runner import run_scenario
-from scenarios._trace._checks import TraceChecker
+from scenarios._trace._checks import NOTHING_JUDGED, CheckResult, TraceChecker, check_status
 from scenarios._trace._reader import events_from_records, merge_traces
 
 from ._common import stderr_line, write_private
@@ -130,8 +130,22 @@ class TcpRunResult:
     speed: float
     processes: int
     wall_time: float
-    check_ok: bool
-    violations: tuple[str, ...]
+    check: CheckResult  # the invariants over the merged traces
+
+    @property
+    def check_ok(self) -> bool:
+        """All clear: nothing broken, the traces whole, and something judged (a run of no
+        purchase shows no promise kept)."""
+        return check_status(self.check) == 0
+
+    @property
+    def check_status(self) -> int:
+        """As ``assocsim check`` exits: 0 all clear, 1 broken or cut, 2 nothing judged."""
+        return check_status(self.check)
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        return tuple(v.format_line() for v in self.check.violations)
 
     @property
     def differences(self) -> dict[str, tuple[Any, Any]]:
@@ -282,8 +296,7 @@ def run_tcp(spec: RunSpec, options: TcpRunOptions) -> TcpRunResult:
             run.speed,
             len(run.children),
             wall,
-            checked.ok,
-            tuple(v.format_line() for v in checked.violations),
+            checked,
         )
     finally:
         try:
@@ -538,12 +551,28 @@ def format_tcp_result(result: TcpRunResult) -> str:
         lines.append(
             "counts identical to the in-memory run: " + ", ".join(COUNTS).replace("_", " ")
         )
-    if result.check_ok:
-        lines.append("invariants over the merged traces: no violations")
-    else:
-        lines.append(f"invariants over the merged traces: {len(result.violations)} violations")
-        lines += [f"  {line}" for line in result.violations[:10]]
+    lines += _check_lines(result)
     return "\n".join(lines)
+
+
+def _check_lines(result: TcpRunResult) -> list[str]:
+    """The invariants' verdict over the merged traces, as ``assocsim check`` words it: a
+    run that judged nothing (no purchase) or whose traces were cut is no all-clear."""
+    checked = result.check
+    head = "invariants over the merged traces: "
+    lines = [f"(not checked: {reason})" for reason in checked.skipped]
+    if checked.violations:
+        count = len(checked.violations)
+        before = " before the gap" if checked.incomplete is not None else ""
+        lines.append(f"{head}{count} violation{'s' if count != 1 else ''}{before}")
+        lines += [f"  {line}" for line in result.violations[:10]]
+    elif checked.incomplete is None and not checked.judged:
+        lines.append(head + NOTHING_JUDGED)
+    else:
+        lines.append(head + "no violations")
+    if checked.incomplete is not None:
+        lines.append(f"incomplete: {checked.incomplete}")
+    return lines
 
 
 def tcp_result_json(result: TcpRunResult) -> dict[str, Any]:
@@ -555,5 +584,7 @@ def tcp_result_json(result: TcpRunResult) -> dict[str, Any]:
         "wall_time": result.wall_time,
         "in_memory": {k: result.memory.as_dict()[k] for k in COUNTS},
         "counts_match": not result.differences,
-        "invariants_ok": result.check_ok,
+        "invariants_ok": result.check_ok,  # false when nothing was judged
+        "invariants_judged": result.check.judged,
+        "invariants_incomplete": result.check.incomplete,
     }
