@@ -94,6 +94,7 @@ from ._common import (
     refuse_shared_files,
     run_trio,
     stderr_line,
+    warn_if_in_the_clear,
     warn_if_open,
     watch_signals,
     write_private,
@@ -596,6 +597,9 @@ def run_pos(pos: PosOptions, out: IO[str]) -> int:
             f"--notice-wait must be a number of seconds >= 0, got {pos.notice_wait!r}"
         )
     context = client_ssl_context(options.tls_ca) if options.tls else None
+    if context is None:
+        remedy = "give --tls-ca CA.pem (or --tls) for a cloud serving TLS"
+        warn_if_in_the_clear(options.host, options.port, "the merchant key and receipts", remedy)
     process = _PosProcess(pos.merchant, key, tills, options, out)
     if pos.state_dir is not None:
         process.keep_in(StateDir(pos.state_dir))
@@ -914,6 +918,9 @@ def run_phone(phone: PhoneOptions, out: IO[str]) -> int:
     process.asks = asks
     process.stay = phone.stay
     process.context = client_ssl_context(options.tls_ca) if options.tls else None
+    if process.context is None:
+        remedy = "give --tls-ca CA.pem (or --tls) for a cloud serving TLS"
+        warn_if_in_the_clear(options.host, options.port, "the device token and answers", remedy)
     return run_trio(process.run, on_refused=_hello_refused)
 
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import ipaddress
 import json
 import logging
 import math
 import os
 import signal
+import socket
 import ssl
 import stat
 import sys
@@ -84,6 +86,7 @@ __all__ = [
     "same_file",
     "server_ssl_context",
     "stderr_line",
+    "warn_if_in_the_clear",
     "warn_if_open",
     "watch_signals",
     "write_private",
@@ -167,6 +170,30 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def is_loopback(host: str, port: int) -> bool:
+    """Whether every address ``host`` names is a loopback one (``0.0.0.0``, ``::`` and an
+    empty host listen on every interface: not loopback). A name that does not resolve
+    counts as loopback: the caller's connect or bind tells that error itself."""
+    if not host:
+        return False
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return all(ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+               for *_, address in found)  # fmt: skip
+
+
+def warn_if_in_the_clear(host: str, port: int, carried: str, remedy: str) -> None:
+    """One warning line when plain TCP (no TLS) would carry ``carried`` (merchant keys,
+    device tokens: they travel in the hello) off this host (docs/security.md, *Limits*)."""
+    if not is_loopback(host, port):
+        stderr_line(
+            f"warning: plain TCP on {host}:{port}, not a loopback address: {carried} cross "
+            f"the network in the clear; {remedy}"
+        )
 
 
 # ------------------------------------------------------------------ private files

@@ -82,6 +82,7 @@ from ._common import (
     run_trio,
     server_ssl_context,
     stderr_line,
+    warn_if_in_the_clear,
     warn_if_open,
     watch_signals,
     write_private,
@@ -562,6 +563,13 @@ def serve_cloud(options: CloudOptions) -> int:
         server_ssl_context(options.tls_cert, options.tls_key)  # refuse bad files before serving
     secret = load_secret(options.secret, create=False)[0] if options.secret.exists() else None
     check_listen(options.host, options.port)
+    if options.tls_cert is None:
+        warn_if_in_the_clear(
+            options.host,
+            options.port,
+            "merchant keys and device tokens",
+            "serve TLS (--tls-cert, --tls-key) off loopback",
+        )
     return run_trio(functools.partial(_serve, options, keys, secret))
 
 
