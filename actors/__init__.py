@@ -39,6 +39,7 @@ from ._step import (
 from ._tcp import (
     Authenticate,
     Backoff,
+    ConnectFailure,
     MayRelay,
     TcpClientEndpoint,
     TcpClientTransport,
@@ -77,6 +78,7 @@ __all__ = [
     "Authenticate",
     "AuthenticationError",
     "Backoff",
+    "ConnectFailure",
     "Crash",
     "CrashPoint",
     "CrashPointStore",

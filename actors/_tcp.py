@@ -79,7 +79,7 @@ from contextlib import asynccontextmanager
 from protocol import Address
 
 from ._tcp_client import TcpClientTransport
-from ._tcp_client_endpoint import TcpClientEndpoint
+from ._tcp_client_endpoint import ConnectFailure, TcpClientEndpoint
 from ._tcp_config import Authenticate, Backoff, MayRelay, TcpLimits, TcpStats
 from ._tcp_running import _running
 from ._tcp_server import TcpLocalEndpoint, TcpServerTransport
@@ -87,6 +87,7 @@ from ._tcp_server import TcpLocalEndpoint, TcpServerTransport
 __all__ = [
     "Authenticate",
     "Backoff",
+    "ConnectFailure",
     "MayRelay",
     "TcpClientEndpoint",
     "TcpClientTransport",

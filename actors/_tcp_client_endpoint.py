@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import enum
 import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -33,6 +34,34 @@ if TYPE_CHECKING:  # the transport creates its connections: a cycle only for typ
     from ._tcp_client import TcpClientTransport
 
 
+class ConnectFailure(enum.Enum):
+    """Why a client's last connection attempt failed or its connection ended, by kind:
+    what a caller decides on (retry, or stop and say why), where the text of
+    :attr:`TcpClientEndpoint.last_error` is for people."""
+
+    UNREACHABLE = "unreachable"  # no TCP connection (refused, no route, timed out)
+    NO_HELLO_ACK = "no-hello-ack"  # connected, no answer to the hello in time
+    REFUSED = "refused"  # the hello refused for now (overloaded, ...): a retry may pass
+    CLOSED = "closed"  # the server closed the connection
+    LOST = "lost"  # the connection reset or broke (TLS errors other than below included)
+    STALLED = "stalled"  # the server sent part of a frame and no more
+    FOREIGN = "foreign"  # the server sent what no cloud sends: another protocol
+    NOT_TLS = "not-tls"  # TLS asked, and the server's answer is no TLS
+    UNVERIFIED = "unverified"  # the server's TLS certificate failed verification
+
+
+# OpenSSL's reasons for a handshake whose peer answered with bytes that are no TLS.
+_NOT_TLS = frozenset(
+    {
+        "WRONG_VERSION_NUMBER",
+        "PACKET_LENGTH_TOO_LONG",
+        "RECORD_LAYER_FAILURE",
+        "UNKNOWN_PROTOCOL",
+        "HTTP_REQUEST",
+    }
+)
+
+
 class TcpClientEndpoint:
     """One party of a client process, with its own connection to the server."""
 
@@ -51,10 +80,16 @@ class TcpClientEndpoint:
         self.refused: HelloRefused | None = None
         self.last_error: str | None = None
         """Why the last connection attempt failed or the last connection ended."""
+        self.last_failure: ConnectFailure | None = None
+        """The kind of :attr:`last_error` (set together)."""
 
     @property
     def address(self) -> Address:
         return self._address
+
+    def _failed(self, kind: ConnectFailure, error: str) -> None:
+        self.last_failure = kind
+        self.last_error = error
 
     def set_credential(self, credential: str) -> None:
         """Present ``credential`` in the hello of every later (re)connection: a phone that
@@ -158,7 +193,10 @@ class TcpClientEndpoint:
             with trio.fail_after(limits.connect_timeout):
                 raw = await trio.open_tcp_stream(client.host, client.port)
         except (*_STREAM_ERRORS, trio.TooSlowError) as exc:
-            self.last_error = f"cannot connect to {client.host}:{client.port}: {_describe(exc)}"
+            self._failed(
+                ConnectFailure.UNREACHABLE,
+                f"cannot connect to {client.host}:{client.port}: {_describe(exc)}",
+            )
             log.debug("%s: %s", label, self.last_error)
             return False
         stream: trio.abc.Stream = raw
@@ -183,20 +221,26 @@ class TcpClientEndpoint:
                 self._pending.clear()
                 await link.run(self._read_loop)
             if link.failure is not None:
-                self.last_error = link.failure
+                self._failed(ConnectFailure.LOST, link.failure)
             return True
         except trio.TooSlowError:  # only the hello phase has a deadline
             client.stats.timeouts += 1
-            self.last_error = f"no hello-ack within {limits.hello_timeout:g} s"
+            self._failed(
+                ConnectFailure.NO_HELLO_ACK, f"no hello-ack within {limits.hello_timeout:g} s"
+            )
             log.info("%s: %s", label, self.last_error)
             return False
         except _STREAM_ERRORS as exc:
             unverified = _unverified_certificate(exc)
             if unverified is not None:
-                self.last_error = f"cannot verify the server's TLS certificate: {unverified}"
+                self._failed(
+                    ConnectFailure.UNVERIFIED,
+                    f"cannot verify the server's TLS certificate: {unverified}",
+                )
                 raise TlsVerificationFailed(self._address, unverified) from None
             client.stats.dropped += 1
-            self.last_error = f"connection lost: {_describe(exc)}"
+            kind = ConnectFailure.NOT_TLS if _not_tls(exc) else ConnectFailure.LOST
+            self._failed(kind, f"connection lost: {_describe(exc)}")
             log.info("%s: %s", label, self.last_error)
             return self._link is link
         finally:
@@ -222,12 +266,20 @@ class TcpClientEndpoint:
                         # Before the hello-ack, a refusal is the hello's (and closes).
                         if reply.code in _PERMANENT_REFUSALS:
                             raise HelloRefused(self._address, str(reply.code), reply.detail)
-                        self.last_error = f"hello refused: {reply.code}: {reply.detail}"
+                        error = f"hello refused: {reply.code}: {reply.detail}"
+                        self._failed(ConnectFailure.REFUSED, error)
                     elif isinstance(event, ConnectionClosed):
-                        self.last_error = event.reason
+                        self._connection_closed(event)
                     elif isinstance(event, MessageReceived):
                         self._deliver(event)
         return conn.state is ConnectionState.OPEN
+
+    def _connection_closed(self, event: ConnectionClosed) -> None:
+        # A refused hello was counted as REFUSED just before its close: kept so.
+        if self.last_failure is ConnectFailure.REFUSED and event.reason == self.last_error:
+            return
+        kind = ConnectFailure.FOREIGN if event.foreign else ConnectFailure.CLOSED
+        self._failed(kind, event.reason)
 
     def deliver_directly(self, handler: Callable[[Envelope], None]) -> None:
         """Hand each message to ``handler`` in the connection's read task as it arrives
@@ -269,7 +321,7 @@ class TcpClientEndpoint:
                         event.reply.detail,
                     )
                 elif isinstance(event, ConnectionClosed):
-                    self.last_error = event.reason
+                    self._connection_closed(event)
                     log.info("%s: connection closed: %s", self._address, event.reason)
             if conn.state is ConnectionState.CLOSED:
                 return
@@ -278,9 +330,20 @@ class TcpClientEndpoint:
                 await self.mailbox.wait_for_space()
             data = await link.read_some()
             if data is None:
-                self.last_error = "the server sent part of a frame and stalled"
+                self._failed(ConnectFailure.STALLED, "the server sent part of a frame and stalled")
                 return
             conn.receive_data(data)
+
+
+def _not_tls(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a TLS handshake that met bytes that are no
+    TLS: the server speaks plain TCP (or another protocol)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _unverified_certificate(exc: BaseException) -> str | None:

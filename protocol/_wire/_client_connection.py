@@ -36,7 +36,7 @@ class ClientConnection(_Connection):
             try:
                 decoded = decoder._next_decoded()
             except WireError as error:
-                out.append(self._close(f"the server sent a bad frame: {error}"))
+                out.append(self._close(f"the server sent a bad frame: {error}", foreign=True))
                 break
             if decoded is None:
                 if decoder.at_eof:
@@ -63,7 +63,7 @@ class ClientConnection(_Connection):
                     out.append(Connected(message.address))
                 else:
                     reason = f"expected a hello-ack for {hello.address}, got {_type_name(message)}"
-                    out.append(self._close(reason))
+                    out.append(self._close(reason, foreign=True))
                 continue
             if isinstance(message, Hello | HelloAck) or sender is None:
                 kind = _type_name(message)

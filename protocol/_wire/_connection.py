@@ -71,7 +71,7 @@ class _Connection:
         self._out.append(frame)
         self._out_bytes += len(frame)
 
-    def _close(self, reason: str) -> ConnectionClosed:
+    def _close(self, reason: str, *, foreign: bool = False) -> ConnectionClosed:
         self.state = ConnectionState.CLOSED
         self.closed_reason = reason
-        return ConnectionClosed(reason)
+        return ConnectionClosed(reason, foreign)

@@ -67,9 +67,13 @@ class PeerRefused:
 
 @attrs.frozen
 class ConnectionClosed:
-    """The connection is over: write what is queued, then close the stream."""
+    """The connection is over: write what is queued, then close the stream. ``foreign``:
+    the peer sent what no side of this protocol sends (a frame that does not decode, or a
+    first frame that is no hello-ack): it speaks another protocol, and reconnecting to it
+    cannot help (a client's caller stops retrying on it)."""
 
     reason: str
+    foreign: bool = False
 
 
 ServerEvent = HelloReceived | MessageReceived | FrameRefused | ConnectionClosed

@@ -40,6 +40,7 @@ import trio
 
 from actors import (
     Actor,
+    ConnectFailure,
     EventKind,
     HelloRefused,
     Observer,
@@ -231,39 +232,27 @@ def _header(options: ClientOptions, process: str) -> dict[str, Any]:
     return rerun_header(options.run, facts)
 
 
-CLOSED_ON_HELLO: Final = ("the server closed the connection", "connection lost: ")
+CLOSED_ON_HELLO: Final = frozenset({ConnectFailure.CLOSED, ConnectFailure.LOST})
 """How a hello ends that a TLS server got from a plain client (it is no handshake): the
 server closes (serve cloud) or resets the connection (others). A plain server going
 away ends it so too: a handshake probe tells them apart."""
 
-_NOT_TLS: Final = (
-    "WRONG_VERSION_NUMBER",
-    "PACKET_LENGTH_TOO_LONG",
-    "RECORD_LAYER_FAILURE",
-    "UNKNOWN_PROTOCOL",
-    "HTTP_REQUEST",
-)
-"""OpenSSL's reasons for a handshake whose peer answered with bytes that are no TLS."""
 
-
-def foreign_peer(last_error: str | None, where: str) -> ScenarioError | None:
-    """The error to exit with if a connection's failure shows that the server at
-    ``where`` does not speak the cloud's protocol (a frame it cannot have sent, bytes that
-    are no TLS): retrying cannot fix that, as it cannot fix a certificate. None for what
-    a retry may fix (nothing listening, a dropped connection, a timeout)."""
-    if last_error is None:
-        return None
-    if last_error.startswith("the server sent a bad frame") or last_error.startswith(
-        "expected a hello-ack"
-    ):
+def foreign_peer(
+    failure: ConnectFailure | None, last_error: str | None, where: str
+) -> ScenarioError | None:
+    """The error to exit with if a connection's failure (its kind, and its text for the
+    message) shows that the server at ``where`` does not speak the cloud's protocol (a
+    frame it cannot have sent, bytes that are no TLS): retrying cannot fix that, as it
+    cannot fix a certificate. None for what a retry may fix (nothing listening, a dropped
+    connection, a timeout, a hello refused for now)."""
+    if failure is ConnectFailure.FOREIGN:
         return ScenarioError(
             f"the server at {where} does not speak the cloud's protocol ({last_error}): is "
             "--cloud the address of assocsim serve cloud, and is TLS on both sides or neither?"
         )
-    if last_error.startswith("connection lost: [SSL: ") and any(
-        f"[SSL: {reason}]" in last_error for reason in _NOT_TLS
-    ):
-        reason = last_error.removeprefix("connection lost: ")
+    if failure is ConnectFailure.NOT_TLS:
+        reason = (last_error or "").removeprefix("connection lost: ")
         return ScenarioError(
             f"the server at {where} does not speak TLS ({reason}): is it serve cloud without "
             "--tls-cert (then drop --tls/--tls-ca), or another service?"
@@ -297,7 +286,7 @@ async def _refuse_foreign_peer(
     handshake, and if it answers, says the cloud serves TLS."""
     where = f"{options.host}:{options.port}"
     for endpoint in endpoints:
-        error = foreign_peer(endpoint.last_error, where)
+        error = foreign_peer(endpoint.last_failure, endpoint.last_error, where)
         if error is not None:
             raise error
     if (
@@ -314,9 +303,7 @@ async def _refuse_foreign_peer(
 
 def _closed_on_hello(endpoints: Sequence[TcpClientEndpoint]) -> bool:
     """Whether an endpoint's last attempt was accepted and then closed or reset."""
-    return any(
-        e.last_error is not None and e.last_error.startswith(CLOSED_ON_HELLO) for e in endpoints
-    )
+    return any(e.last_failure in CLOSED_ON_HELLO for e in endpoints)
 
 
 async def _wait_connected(

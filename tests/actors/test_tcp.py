@@ -33,6 +33,7 @@ from actors import (
     Actor,
     AuthenticationError,
     Backoff,
+    ConnectFailure,
     DirectEndpoint,
     EventKind,
     HelloRefused,
@@ -539,6 +540,7 @@ async def test_a_client_that_does_not_trust_the_certificate_never_connects() -> 
                 await endpoint.wait_connected()
             assert not endpoint.connected
             assert endpoint.last_error is not None and "CERTIFICATE" in endpoint.last_error.upper()
+            assert endpoint.last_failure is ConnectFailure.UNVERIFIED
 
 
 # --------------------------------------------------------------------------- slow and stalled
@@ -723,6 +725,7 @@ async def test_a_server_that_never_answers_the_hello_is_retried() -> None:
                 while client.stats.timeouts < 2:  # it keeps trying
                     await trio.sleep(0.01)
                 assert endpoint.last_error == "no hello-ack within 0.1 s"
+                assert endpoint.last_failure is ConnectFailure.NO_HELLO_ACK
                 assert not endpoint.connected
             nursery.cancel_scope.cancel()
 
@@ -742,6 +745,7 @@ async def test_sends_wait_in_a_bounded_queue_while_disconnected() -> None:
             while endpoint.last_error is None:
                 await trio.sleep(0.01)
             assert "cannot connect" in endpoint.last_error
+            assert endpoint.last_failure is ConnectFailure.UNREACHABLE
             endpoint.close()
             with pytest.raises(TransportError, match="closed"):
                 endpoint.send(CLOUD, Subscribe(PHONE_A))

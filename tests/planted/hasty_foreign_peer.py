@@ -4,10 +4,13 @@ cloud not started yet, restarting, or dropping one connection, which a retry fix
 
 from __future__ import annotations
 
+from actors import ConnectFailure
 from scenarios import ScenarioError
 
 
-def foreign_before_hello(last_error: str | None, where: str) -> ScenarioError | None:
-    if last_error is None:
+def foreign_before_hello(
+    failure: ConnectFailure | None, last_error: str | None, where: str
+) -> ScenarioError | None:
+    if failure is None:
         return None
     return ScenarioError(f"the server at {where} does not speak the cloud's protocol")

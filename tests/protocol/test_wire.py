@@ -550,28 +550,42 @@ def test_a_refused_hello_closes_the_client() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "foreign"),
     [
-        encode_frame(HelloAck(WIRE_VERSION, "phone:+8613800000002"), 1),  # someone else's ack
-        encode_frame(HelloAck(WIRE_VERSION + 1, PHONE), 1),
-        encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),  # no ack first
-        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
-        + encode_frame(UploadAck("R1", "shop-a"), 2),  # no "from"
-        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
-        + encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"),
-        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
-        + encode_frame(HelloAck(WIRE_VERSION, PHONE), 2, sender="c"),
-        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
-        + encode_frame(UploadAck("R1", "shop-a"), 2, sender="c", recipient="other"),
-        encode_frame(HelloAck(WIRE_VERSION, PHONE), 1) + frame_of(b"junk"),
+        # foreign: what no cloud sends (a caller stops retrying): a first frame that is no
+        # hello-ack of this hello, a frame that does not decode
+        (encode_frame(HelloAck(WIRE_VERSION, "phone:+8613800000002"), 1), True),  # another's
+        (encode_frame(HelloAck(WIRE_VERSION + 1, PHONE), 1), True),
+        (encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"), True),  # no ack first
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1) + frame_of(b"junk"), True),
+        (frame_of(b"junk"), True),
+        # a cloud that accepted the hello and then broke a rule: closed, a retry may pass
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
+         + encode_frame(UploadAck("R1", "shop-a"), 2), False),  # no "from"
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
+         + encode_frame(UploadAck("R1", "shop-a"), 1, sender="cloud"), False),
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
+         + encode_frame(HelloAck(WIRE_VERSION, PHONE), 2, sender="c"), False),
+        (encode_frame(HelloAck(WIRE_VERSION, PHONE), 1)
+         + encode_frame(UploadAck("R1", "shop-a"), 2, sender="c", recipient="other"), False),
     ],
-)
-def test_a_client_closes_on_anything_wrong_from_its_server(data: bytes) -> None:
+)  # fmt: skip
+def test_a_client_closes_on_anything_wrong_from_its_server(data: bytes, foreign: bool) -> None:
     client = ClientConnection(Hello(WIRE_VERSION, PHONE))
     client.receive_data(data)
     events = client.events()
     assert isinstance(events[-1], ConnectionClosed)
+    assert events[-1].foreign is foreign
     assert client.state is ConnectionState.CLOSED
+
+
+def test_a_server_closing_or_refusing_the_hello_is_no_foreign_peer() -> None:
+    client = ClientConnection(Hello(WIRE_VERSION, PHONE))
+    client.receive_data(encode_frame(ErrorReply(ErrorCode.OVERLOADED, "busy"), 1))
+    assert [e.foreign for e in client.events() if isinstance(e, ConnectionClosed)] == [False]
+    client = ClientConnection(Hello(WIRE_VERSION, PHONE))
+    client.receive_data(b"")
+    assert client.events() == [ConnectionClosed("the server closed the connection")]
 
 
 # --------------------------------------------------------------------------- fuzzing

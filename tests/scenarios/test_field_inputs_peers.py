@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from actors import ConnectFailure
 from scenarios import ScenarioError
 from scenarios._field._clients import foreign_peer
 from tests.planted.hasty_foreign_peer import foreign_before_hello
@@ -118,32 +119,37 @@ def test_a_plain_client_of_a_tls_server_is_told_to_use_tls(tmp_path: Path) -> No
 
 
 RETRYABLE = [
-    "cannot connect to 127.0.0.1:7700: [Errno 111] Connection refused",
-    "connection lost: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred (_ssl.c:1006)",
-    "connection lost: [Errno 104] Connection reset by peer",
-    "no hello-ack within 10 s",
-    "hello refused: overloaded: too many connections",
-    "the server closed the connection",  # a TLS server is found by a handshake probe
-    None,
+    (ConnectFailure.UNREACHABLE, "cannot connect to 127.0.0.1:7700: [Errno 111] refused"),
+    (ConnectFailure.LOST, "connection lost: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred"),
+    (ConnectFailure.LOST, "connection lost: [Errno 104] Connection reset by peer"),
+    (ConnectFailure.NO_HELLO_ACK, "no hello-ack within 10 s"),
+    (ConnectFailure.REFUSED, "hello refused: overloaded: too many connections"),
+    (ConnectFailure.CLOSED, "the server closed the connection"),  # a TLS server: probed
+    (ConnectFailure.STALLED, "the server sent part of a frame and stalled"),
+    (None, None),
 ]
 FOREIGN = [
-    "the server sent a bad frame: a frame announced 4294967295 bytes, more than allowed",
-    "the server sent a bad frame: the payload is not valid JSON: Expecting value",
-    "expected a hello-ack for phone:+8613800000001, got upload-ack",
-    "connection lost: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+    (ConnectFailure.FOREIGN, "the server sent a bad frame: a frame announced 4294967295 bytes"),
+    (ConnectFailure.FOREIGN, "the server sent a bad frame: the payload is not valid JSON"),
+    (ConnectFailure.FOREIGN, "expected a hello-ack for phone:+8613800000001, got upload-ack"),
+    (ConnectFailure.NOT_TLS, "connection lost: [SSL: WRONG_VERSION_NUMBER] wrong version number"),
 ]
+Judge = Callable[[ConnectFailure | None, str | None, str], ScenarioError | None]
 
 
-def _judged(judge: Callable[[str | None, str], ScenarioError | None]) -> tuple[int, int]:
+def _judged(judge: Judge) -> tuple[int, int]:
     """(retryable failures given up on, foreign servers retried) by ``judge``."""
-    hasty = sum(judge(error, WHERE) is not None for error in RETRYABLE)
-    blind = sum(judge(error, WHERE) is None for error in FOREIGN)
+    hasty = sum(judge(kind, error, WHERE) is not None for kind, error in RETRYABLE)
+    blind = sum(judge(kind, error, WHERE) is None for kind, error in FOREIGN)
     return hasty, blind
 
 
 def test_only_a_server_speaking_another_protocol_ends_the_retries() -> None:
+    # Every kind but the two foreign ones (and UNVERIFIED, raised as its own error) retries.
+    kinds = {kind for kind, _ in RETRYABLE + FOREIGN}
+    assert kinds | {ConnectFailure.UNVERIFIED} == {*ConnectFailure, None}
     assert _judged(foreign_peer) == (0, 0)
-    error = foreign_peer(FOREIGN[0], WHERE)
+    error = foreign_peer(*FOREIGN[0], WHERE)
     assert error is not None and "\n" not in str(error) and WHERE in str(error)
 
 
