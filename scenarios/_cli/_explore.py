@@ -90,11 +90,22 @@ def add_explore_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="N",
         help="stop after N distinct states with a partial result",
     )
-    parser.add_argument(
+    symmetry = parser.add_mutually_exclusive_group()
+    symmetry.add_argument(
         "--no-symmetry",
-        action="store_true",
+        dest="symmetry",
+        action="store_false",
+        default=None,
         help="do not merge states that differ only by swapping phones (and shops) that play "
-        "the same role",
+        "the same role (the default with --cloud: a variant may treat them unlike)",
+    )
+    symmetry.add_argument(
+        "--symmetry",
+        dest="symmetry",
+        action="store_true",
+        default=None,
+        help="merge them (the default for the reference cloud); with --cloud, assumes the "
+        "variant treats phones of one role alike",
     )
     parser.add_argument(
         "--cloud",
@@ -146,7 +157,7 @@ def explore_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         crash_points=args.crash_points,
         strategy=args.strategy,
         max_states=args.max_states,
-        symmetry=not args.no_symmetry,
+        symmetry=args.symmetry,
         cloud=args.cloud,
         progress=progress,
     )

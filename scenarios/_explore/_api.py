@@ -26,8 +26,15 @@ from protocol import AssocsimError
 from scenarios._sim._cloud_factory import cloud_factory_spec, load_cloud_factory
 from scenarios._sim._runner import CloudFactory
 
-from ._model import ProtocolModel, Step, WorldState, reference_cloud
-from ._search import Outcome, SearchProgress, Strategy, few_collections, search
+from ._model import STEP_RAISED, ProtocolModel, Step, WorldState, reference_cloud
+from ._search import (
+    NEVER_SETTLES_TEXT,
+    Outcome,
+    SearchProgress,
+    Strategy,
+    few_collections,
+    search,
+)
 from ._world import (
     Budgets,
     CrashPoints,
@@ -129,7 +136,7 @@ class ExploreResult:
             f"world {self.world.name}: {self.world.description}",
             f"faults: loss <= {b.loss}, duplication <= {b.duplication}, crashes <= {b.crashes}"
             f" ({b.crash_points}); {self.strategy}, symmetry {'on' if self.symmetry else 'off'}"
-            + (f"; cloud {self.cloud}" if self.cloud else ""),
+            + (f"; cloud {self.cloud}{self._symmetry_note()}" if self.cloud else ""),
             f"{_OUTCOME_WORDS[self.outcome]}: {p.states} distinct states, {p.transitions} "
             f"transitions, {self.terminal_states} terminal, {self.judged} paths judged, "
             f"depth {p.depth}, {p.frontier} states left unexplored, {p.seconds:.1f} s "
@@ -175,6 +182,14 @@ class ExploreResult:
             "symmetry": self.symmetry,
         }
 
+    def _symmetry_note(self) -> str:
+        """What symmetry assumes of a cloud variant, said beside its name."""
+        if not self.world.symmetric_groups():
+            return ""
+        if self.symmetry:
+            return " (symmetry assumed: it treats phones of one role alike; --no-symmetry checks)"
+        return " (symmetry off for a variant: --symmetry assumes it treats phones alike)"
+
     def assert_ok(self) -> None:
         """Fail (:class:`ExplorationFailed`) unless :attr:`ok`; the message has the text."""
         if not self.ok:
@@ -198,7 +213,7 @@ def explore(
     crash_points: str | CrashPoints = CrashPoints.BETWEEN,
     strategy: str | Strategy = Strategy.BFS,
     max_states: int | None = None,
-    symmetry: bool = True,
+    symmetry: bool | None = None,
     cloud: CloudFactory | str | None = None,
     settings: Mapping[str, str] | None = None,
     progress: Callable[[SearchProgress], None] | None = None,
@@ -209,7 +224,13 @@ def explore(
     under the fault budgets, with the reference cloud or ``cloud`` (a factory or its
     ``MODULE:FACTORY``); ``progress`` is called about every ``progress_every`` seconds;
     ``reuse_moves=False`` steps a machine for every transition (slower; for a cloud
-    variant whose steps depend on more than its attributes); see ``docs/explore.md``."""
+    variant whose steps depend on more than its attributes); see ``docs/explore.md``.
+
+    ``symmetry`` (merging states that differ only by swapping phones and shops of one
+    role) defaults to on for the reference cloud and off for a variant: a variant may
+    treat the second phone unlike the first, and merged states would hide that (a cloud
+    pushing early only for the receipt uploaded second passed with it on). ``True``
+    assumes a variant treats them alike."""
     if isinstance(world, str):
         world = world_named(world)
     given = dict(settings or {})
@@ -230,17 +251,28 @@ def explore(
         factory = reference_cloud
     # the model and the search's states freed before the collector's thresholds are put
     # back: the collection that follows then has almost nothing to walk (few_collections)
+    if symmetry is None:
+        symmetry = cloud is None
     with few_collections():
         model = ProtocolModel(world, budgets, cloud=factory, symmetry=symmetry, memoize=reuse_moves)
         found = search(
-            model, strategy=strategy, max_states=max_states, progress=progress, every=progress_every
+            model,
+            strategy=strategy,
+            max_states=max_states,
+            progress=progress,
+            every=progress_every,
+            settles=model.settled,
         )
         path: tuple[str, ...] = ()
         events: tuple[TraceEvent, ...] = ()
+        violations = found.violations
         if found.outcome is Outcome.VIOLATION and found.state is not None:
             steps = [step for step in found.path if isinstance(step, Step)]
             assert len(steps) == len(found.path), "the protocol model labels its edges with Steps"
             path, events = _shortest_prefix(model, found.state, [model.describe(s) for s in steps])
+            if NEVER_SETTLES_TEXT in violations:  # and what its path broke on the way
+                broken = model.check(found.state.events()).violations
+                violations += tuple(v.format_line() for v in broken if v.kind == "safety")
         result = ExploreResult(
             world=world,
             budgets=budgets,
@@ -253,7 +285,7 @@ def explore(
             judged=model.judged,
             expected=model.expected(),
             reached=found.reached,
-            violations=found.violations,
+            violations=violations,
             path=path,
             events=events,
             overrides=tuple(given.items()),
@@ -308,7 +340,8 @@ def replay_counterexample(
     factory = cloud or (load_cloud_factory(spec_cloud) if spec_cloud else reference_cloud)
     model = ProtocolModel(world, budgets, cloud=factory, symmetry=False)
     path = tuple(str(step) for step in spec["path"])
-    events = tuple(model.follow(path).events())
+    final = model.follow(path)
+    events = tuple(final.events())
     stream = io.StringIO()
     writer = JsonlTraceWriter(stream, header)
     for event in events:
@@ -316,19 +349,21 @@ def replay_counterexample(
     writer_lines = stream.getvalue().splitlines()
     identical = writer_lines[1:] == lines[1:]
     result = model.check(events)
+    # A step that raised is the violation itself: its trace may break nothing.
+    raised = () if final.error is None else (f"{STEP_RAISED}: {final.error}",)
     replayed = ExploreResult(
         world=world,
         budgets=budgets,
         strategy=Strategy.BFS,
         symmetry=False,
         cloud=spec_cloud,
-        outcome=Outcome.VIOLATION if not result.ok else Outcome.EXHAUSTED,
+        outcome=Outcome.VIOLATION if raised or not result.ok else Outcome.EXHAUSTED,
         progress=SearchProgress(len(path) + 1, len(path), len(path), 0, 0.0),
         terminal_states=0,
         judged=1,
         expected=(),
         reached=frozenset(),
-        violations=tuple(v.format_line() for v in result.violations),
+        violations=(*raised, *(v.format_line() for v in result.violations)),
         path=path,
         events=events,
         overrides=tuple(overrides.items()),

@@ -618,6 +618,13 @@ class ProtocolModel:
     def reached(self, state: WorldState) -> Iterable[str]:
         return state.marks
 
+    def settled(self, state: WorldState) -> bool:
+        """Whether ``state`` is quiet (nothing in flight, no timer armed), or ends its path
+        with a step's error: where a path is judged (:meth:`violations`), so where the
+        search's livelock check wants every run able to arrive."""
+        key = state.key  # (now, actors, timers, network, budgets[, a step's error])
+        return state.error is not None or (not key[2] and not key[3])
+
     def _verdict(self, monitor: int) -> tuple[str, ...]:
         """The violations the checker in state ``monitor`` finds at a path's end (on a
         fork), judged once per state (many quiet states share one)."""

@@ -10,6 +10,13 @@ violation, after ``max_states`` distinct states, or on Ctrl-C, saying which.
 
 Breadth-first, the first violation found lies on a shortest path to a violating state;
 depth-first uses less memory for the frontier and finds long paths first.
+
+A model that judges runs only where they settle (``settles``: the explorer judges a path
+when nothing is in flight and no timer is armed) would pass a world whose runs never
+settle: a cloud that re-arms a timer at the same instant forever is never judged at all.
+Given ``settles``, an exhausted search keeps each state's successors and then finds the
+states from which no settled state can be reached; the first found (by depth) is a
+violation, :data:`NEVER_SETTLES`, with its path.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from typing import Generic, Protocol, TypeVar
 import attrs
 
 __all__ = [
+    "NEVER_SETTLES",
+    "NEVER_SETTLES_TEXT",
     "Model",
     "Outcome",
     "SearchProgress",
@@ -41,6 +50,14 @@ S = TypeVar("S")
 # them all, about a fifth of the search's time. During a search the youngest generation
 # is collected every this many allocations instead of 700 (cycles are still collected).
 GC_THRESHOLD = 100_000
+
+NEVER_SETTLES = "never-settles"
+"""The violation of a state from which no run reaches a settled state (a livelock):
+whatever its runs do is never judged at their end."""
+NEVER_SETTLES_TEXT = (
+    f"{NEVER_SETTLES}: no run from this state ever settles (a message stays in flight or a "
+    "timer stays armed for ever: a livelock), so no run through it is judged at its end"
+)
 
 
 class Strategy(enum.StrEnum):
@@ -123,12 +140,14 @@ def search(
     max_states: int | None = None,
     progress: Callable[[SearchProgress], None] | None = None,
     every: float = 1.0,
+    settles: Callable[[S], bool] | None = None,
 ) -> SearchResult[S]:
     """Visit the reachable states of ``model`` (see the module doc). ``progress`` is
-    called about every ``every`` seconds of wall time. The collector's thresholds are
-    raised for the search and put back after it (:data:`GC_THRESHOLD`)."""
+    called about every ``every`` seconds of wall time; ``settles``: where the model judges
+    a run's end (see the module doc). The collector's thresholds are raised for the
+    search and put back after it (:data:`GC_THRESHOLD`)."""
     with few_collections():
-        return _search(model, strategy, max_states, progress, every)
+        return _search(model, strategy, max_states, progress, every, settles=settles)
 
 
 @contextlib.contextmanager
@@ -151,6 +170,8 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
     max_states: int | None,
     progress: Callable[[SearchProgress], None] | None,
     every: float,
+    *,
+    settles: Callable[[S], bool] | None,
 ) -> SearchResult[S]:
     started = time.perf_counter()
     parents: dict[
@@ -158,6 +179,12 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
     ] = {}  # fp -> parent, label, depth
     frontier: deque[tuple[S, Hashable, int]] = deque()
     reached: set[str] = set()
+    # With ``settles``, for the livelock check once exhausted: the settled states, and the
+    # transitions to states reached before ("into": target -> sources); the others are
+    # in ``parents`` (a mirrored transition, None, leads where an earlier one of the same
+    # state did: it adds no edge).
+    into: dict[Hashable, list[Hashable]] | None = {} if settles is not None else None
+    settled: list[Hashable] = []
     transitions = 0
     terminal = 0
     deepest = 0
@@ -197,6 +224,8 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
                 continue
             parents[fp] = (None, "", 0)
             state = model.representative(initial)
+            if settles is not None and settles(state):
+                settled.append(fp)
             reached.update(model.reached(state))
             broken = model.violations(state, False)
             if broken:
@@ -214,10 +243,18 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
                     continue
                 child_fp = model.fingerprint(successor)
                 if child_fp in parents:
+                    if into is not None:
+                        sources = into.get(child_fp)
+                        if sources is None:
+                            into[child_fp] = [fp]
+                        else:
+                            sources.append(fp)
                     continue
                 parents[child_fp] = (fp, label, depth + 1)
                 deepest = max(deepest, depth + 1)
                 child = model.representative(successor)
+                if settles is not None and settles(child):
+                    settled.append(child_fp)
                 reached.update(model.reached(child))
                 broken = model.violations(child, False)
                 if broken:
@@ -233,6 +270,79 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
                 if now >= next_report:
                     next_report = now + every
                     progress(snapshot())
+        if into is not None:
+            stuck = _never_settling(model, into, settled, parents)
+            if stuck is not None:
+                return found(stuck, _state_at(model, parents, stuck), [NEVER_SETTLES_TEXT])
     except KeyboardInterrupt:
         return SearchResult(Outcome.INTERRUPTED, snapshot(), terminal, frozenset(reached))
     return SearchResult(Outcome.EXHAUSTED, snapshot(), terminal, frozenset(reached))
+
+
+def _never_settling(
+    model: Model[S],
+    into: dict[Hashable, list[Hashable]],
+    settled: list[Hashable],
+    parents: dict[Hashable, tuple[Hashable | None, Hashable, int]],
+) -> Hashable | None:
+    """A state on a cycle no run leaves for a settled state (a livelock), or None. The
+    states that can reach a settled one are found backwards from the settled ones (each
+    state's first transition into it is its entry in ``parents``, the others ``into``);
+    the rest is closed under successors, so a walk from its shallowest state comes back
+    to a state it passed, which is on such a cycle (its path shows the loop's way in)."""
+    good = set(settled)
+    todo = list(good)
+    while todo:
+        at = todo.pop()
+        parent = parents[at][0]
+        if parent is not None and parent not in good:
+            good.add(parent)
+            todo.append(parent)
+        for source in into.get(at, ()):
+            if source not in good:
+                good.add(source)
+                todo.append(source)
+    if len(good) == len(parents):
+        return None
+    state = _state_at(
+        model, parents, min((fp for fp in parents if fp not in good), key=_depth(parents))
+    )
+    passed: set[Hashable] = set()
+    while True:  # every successor of a state not good is not good: walk until a repeat
+        fp = model.fingerprint(state)
+        if fp in passed:
+            return fp
+        passed.add(fp)
+        state = next(model.representative(c) for _, c in model.successors(state) if c is not None)
+
+
+def _depth(
+    parents: dict[Hashable, tuple[Hashable | None, Hashable, int]],
+) -> Callable[[Hashable], int]:
+    return lambda fp: parents[fp][2]
+
+
+def _state_at(
+    model: Model[S],
+    parents: dict[Hashable, tuple[Hashable | None, Hashable, int]],
+    fp: Hashable,
+) -> S:
+    """The state the search explored for ``fp``, made again by walking its path from the
+    initial state (the search keeps fingerprints, not states): at each step the successor
+    of the fingerprint the path names, as the search first reached it."""
+    chain: list[Hashable] = []
+    at: Hashable | None = fp
+    while at is not None:
+        chain.append(at)
+        at = parents[at][0]
+    chain.reverse()
+    state = next(
+        model.representative(s) for s in model.initial_states() if model.fingerprint(s) == chain[0]
+    )
+    for want in chain[1:]:
+        state = next(
+            model.representative(child)
+            for _, child in model.successors(state)
+            if child is not None and model.fingerprint(child) == want
+        )
+    return state

@@ -488,7 +488,7 @@ def test_symmetry_renaming_the_checkers_state_still_finds_planted_bugs(
 ) -> None:
     # Under symmetry the checker's state (its message digests too) is renamed with the
     # world's: mirrored histories merge, and a bug is still found on a path as short.
-    merged = explore("two-purchases", cloud=factory, crashes=crashes)
+    merged = explore("two-purchases", cloud=factory, symmetry=True, crashes=crashes)
     full = explore("two-purchases", cloud=factory, symmetry=False, crashes=crashes)
     assert merged.outcome is Outcome.VIOLATION and full.outcome is Outcome.VIOLATION
     assert len(merged.path) == len(full.path)

@@ -245,7 +245,7 @@ def test_symmetry_merges_each_state_with_its_mirror_and_no_more(
 def test_a_counterexample_under_symmetry_is_a_real_run(tmp_path: Any) -> None:
     found = search(ProtocolModel(_WORLD, Budgets(), cloud=buggy_cloud))
     assert found.outcome is Outcome.VIOLATION
-    result = explore("two-purchases", cloud=buggy_cloud)
+    result = explore("two-purchases", cloud=buggy_cloud, symmetry=True)
     full = explore("two-purchases", cloud=buggy_cloud, symmetry=False)
     assert len(result.path) == len(full.path)
     trace = result.write_counterexample(tmp_path / "cx.jsonl")
