@@ -302,12 +302,16 @@ class _Tally:
     fit_memory_mb: float = 0.0
     basket_hits: list[int] = attrs.Factory(list)  # per 2-10 basket: its questions with a hit
 
-    def count(self, answer: Sequence[int], basket: set[int], small: bool, best: set[int]) -> None:
+    def count(
+        self, answer: Sequence[int], asked: int, basket: set[int], small: bool, best: set[int]
+    ) -> None:
+        """One question's answer: a hit is a product of the basket other than the one
+        asked about (as the scorer's validation counts, ``_scorer.answered``)."""
         self.queries += 1
         if answer:
             self.answered += 1
             self.seen.update(answer)
-        hit = [p for p in answer if p in basket]
+        hit = [p for p in answer if p in basket and p != asked]
         if hit:
             self.hits += 1
         if small:
@@ -504,8 +508,8 @@ def _answer(
                 started = clock()
                 answers = [list(method.recommend(product, phone, k)) for product in ids]
                 tally.answer_seconds += clock() - started
-                for answer in answers:
-                    tally.count(answer, inside, small, best)
+                for product, answer in zip(ids, answers, strict=True):
+                    tally.count(answer, product, inside, small, best)
         if grow:
             for method, tally in pairs:
                 started = clock()
