@@ -240,7 +240,8 @@ def main() -> int:
                 f"{cpu:>7.1f} {p.states / cpu if cpu > 0 else 0.0:>12,.0f} "
                 f"{per_state:>11.1f} {'yes' if result.ok else 'NO':>3}"
             )
-    print(f"# targets: {TARGET_STATES_PER_S:,} states/s; the last world in {TARGET_SECONDS:.0f} s")
+    last = "the last world" if not args.quick else "the target world (not run: --quick)"
+    print(f"# targets: {TARGET_STATES_PER_S:,} states/s; {last} in {TARGET_SECONDS:.0f} s")
     print(work_done(quick=args.quick))
     return 0
 

@@ -237,7 +237,9 @@ def report(result: dict[str, Any], duration: float) -> None:
     growth = max(rss) - rss[0] if rss else float("nan")
     print(
         f"server RSS: {rss[0]:.1f} MB at the flood's start, highest {max(rss):.1f} MB, "
-        f"{rss[-1]:.1f} MB at {duration:g} s: +{growth:.1f} MB (target <= 20 MB)"
+        f"{rss[-1]:.1f} MB at {duration:g} s: +{growth:.1f} MB (target <= 20 MB over 60 s"
+        + ("" if duration >= 60 else f"; {duration:g} s measured: --duration 60 to judge it")
+        + ")"
     )
     print(f"highest backlog: {max(backlog) if backlog else 0} messages")
     answered = counts["answer_bytes"]
