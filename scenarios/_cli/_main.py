@@ -270,6 +270,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 header=header,
                 observers=observers,
                 cloud=cloud,
+                second_process=_same_run(run, args),
             )
         else:
             result = run_scenario(
@@ -293,6 +294,18 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.plots is not None:
         _run_plots(result, args.plots, verdicts)
     return _verdicts(determinism, checker, f"scenario {scenario.name}, seed {seed}", verdicts)
+
+
+def _same_run(run: RunSpec, args: argparse.Namespace) -> list[str]:
+    """The command of this run (its scenario, overrides, seed, scheduling and cloud) for
+    a child process: ``--check-determinism``'s second run."""
+    argv = [sys.executable, "-m", "scenarios", "run", run.source, "--seed", str(run.seed)]
+    for override in run.overrides:
+        argv += ["--set", override]
+    argv += ["--scheduling", args.scheduling]
+    if args.cloud is not None:
+        argv += ["--cloud", args.cloud]
+    return argv
 
 
 def _observers(

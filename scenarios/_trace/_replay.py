@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -214,20 +216,59 @@ class _Counted:
 
 @attrs.frozen
 class DeterminismResult:
-    """Two runs of one scenario and seed in one process: identical traces or not."""
+    """Two runs of one scenario and seed: identical traces or not. ``hash_seed``: the
+    second ran in a child process with this ``PYTHONHASHSEED`` (None: in this process,
+    so with this process's order of sets and dicts of strings)."""
 
     events: int
     sha256: str  # of the first run's trace
     difference: Difference | None
+    hash_seed: str | None = None
 
     @property
     def deterministic(self) -> bool:
         return self.difference is None
 
     def format_text(self) -> str:
+        where = (
+            "in this process, the order of sets of strings not varied"
+            if self.hash_seed is None
+            else f"the second in a child process with PYTHONHASHSEED={self.hash_seed}"
+        )
         if self.difference is None:
-            return f"deterministic: 2 runs, {self.events} events identical (sha256 {self.sha256})"
-        return "NOT deterministic: " + self.difference.describe("run 1", "run 2")
+            return (
+                f"deterministic: 2 runs, {where}, {self.events} events identical "
+                f"(sha256 {self.sha256})"
+            )
+        return f"NOT deterministic ({where}): " + self.difference.describe("run 1", "run 2")
+
+
+def other_hash_seed() -> str:
+    """A ``PYTHONHASHSEED`` other than this process's: a set of strings iterates in
+    another order there (a cloud whose output follows that order passed a second run in
+    the same process: reviewer Q's F2)."""
+    mine = os.environ.get("PYTHONHASHSEED", "")
+    return str(int(mine) + 1) if mine.isdigit() else "1"
+
+
+def _second_process(argv: Sequence[str], trace: Path, hash_seed: str) -> None:
+    """Run ``argv`` (an ``assocsim run`` of the same scenario and seed) with ``--trace
+    TRACE`` in a child process under ``hash_seed``; ScenarioError if it fails."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    done = subprocess.run(
+        [*argv, "--trace", str(trace)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not trace.exists():
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ScenarioError(
+            f"--check-determinism: the second run (a child process) failed "
+            f"(exit {done.returncode}): {last}"
+        )
 
 
 def check_determinism(
@@ -238,11 +279,15 @@ def check_determinism(
     header: Mapping[str, Any] | None = None,
     observers: Sequence[Observer] = (),
     cloud: CloudFactory | None = None,
+    second_process: Sequence[str] | None = None,
 ) -> tuple[RunResult, DeterminismResult]:
     """Run ``scenario`` twice with ``seed`` and compare the traces (madsim's run-twice check).
 
     ``observers`` (a trace file writer, a progress display) see the first run only; the
-    first run's result is returned with the comparison.
+    first run's result is returned with the comparison. ``second_process``: the command
+    of the same run (``assocsim run ...`` to which ``--trace FILE`` is added), run as the
+    second in a child process under another ``PYTHONHASHSEED`` (:func:`other_hash_seed`);
+    without it the second runs in this process, where sets of strings keep their order.
     """
     fields = dict(header) if header is not None else {"scenario": scenario.name, "seed": seed}
     fields.pop("format", None)
@@ -255,17 +300,25 @@ def check_determinism(
             scheduling=scheduling,
             cloud=cloud,
         )
-        run_scenario(
-            scenario,
-            seed,
-            observers=[JsonlTraceWriter(second, fields)],
-            scheduling=scheduling,
-            cloud=cloud,
-        )
+        hash_seed: str | None = None
+        if second_process is None:
+            run_scenario(
+                scenario,
+                seed,
+                observers=[JsonlTraceWriter(second, fields)],
+                scheduling=scheduling,
+                cloud=cloud,
+            )
+        else:
+            hash_seed = other_hash_seed()
+            with tempfile.TemporaryDirectory(prefix="assocsim-determinism-") as directory:
+                trace = Path(directory) / "second.jsonl"
+                _second_process(second_process, trace, hash_seed)
+                second.write(trace.read_text(encoding="utf-8"))
         first.seek(0)
         digest = hashlib.sha256()
         for line in first:
             digest.update(line.encode("utf-8"))
         counted = _Counted(_event_lines(first))
         difference = first_difference(counted, _event_lines(second), first_line=2)
-    return result, DeterminismResult(counted.count, digest.hexdigest(), difference)
+    return result, DeterminismResult(counted.count, digest.hexdigest(), difference, hash_seed)
