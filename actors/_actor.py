@@ -226,6 +226,8 @@ class Actor:
         self.down = False
         self.machine = machine
         self._store = durable_state(machine)
+        if self._crash_point is not None:  # armed while down: the new machine's store
+            self._wrap_store(self._crash_point)
         observe = self._observe
         if observe is not None:
             observe(TraceEvent(now, _RESTART, self.address, self.address))
@@ -238,15 +240,24 @@ class Actor:
         ``during`` (any kind if None): a kill -9 inside the step, whose transaction is then
         never committed; ``crashed(now)`` is called once it fell. Only a party that keeps a
         store can be crashed so; the point stays armed until a matching step comes."""
-        store = self._store
-        if store is None:
+        if self._store is None:
             raise FaultPlanError(f"{self.address} keeps no store: no step of it writes")
         point = CrashPoint(crashed)
         point.arm(after_writes, during)
+        self._wrap_store(point)
+        self._crash_point = point
+
+    def _wrap_store(self, point: CrashPoint) -> None:
+        """The machine's store told of every write to ``point``; armed while the party is
+        down, the store of the machine it restarts as (a ``start`` step's writes, the
+        steps after: reviewer Q's F3, a point armed while down never fired). A point
+        armed over another replaces it (the other, never fallen, is told as idle)."""
+        store = self._store
+        if isinstance(store, CrashPointStore):
+            store = store.inner
         wrapped = CrashPointStore(cast(CloudStore, store), point)
         setattr(self.machine, "store", wrapped)  # noqa: B010 -- Machine declares no store
         self._store = wrapped
-        self._crash_point = point
 
     def _start(self, now: float) -> None:
         effects = self._step(START, now, self.machine.start, now)
