@@ -173,10 +173,33 @@ def _cloud_factory(
             store = opened[-1]
         recommender = recommender_for(settings)
         if cloud is not None:
-            return cloud(store, recommender, config)
+            machine = cloud(store, recommender, config)
+            built_on(machine, store)
+            return machine
         return CloudMachine(store=store, recommender=recommender, config=config)
 
     return make_cloud
+
+
+def built_on(machine: Machine, store: CloudStore) -> None:
+    """ScenarioError unless a cloud variant's ``machine`` keeps its state in ``store``, the
+    one its factory was handed (directly, or inside wrappers that reach it by ``inner``).
+    A cloud on a store of its own (a module's, say) would keep it across a simulated
+    crash, which a kill -9 wipes: its lost promises would pass (reviewer Q's F4). State
+    kept elsewhere in the process (a class attribute, a global) cannot be seen from here:
+    a variant's crashes are only as real as its store (docs/variants.md)."""
+    held = getattr(machine, "store", None)
+    if held is None:
+        return  # not a CloudMachine: it declares no store to judge
+    seen = held
+    while seen is not store and hasattr(seen, "inner"):
+        seen = seen.inner
+    if seen is not store:
+        raise ScenarioError(
+            f"the cloud variant {type(machine).__name__} keeps its state in a store "
+            f"({type(held).__name__}) other than the one its factory was handed: a "
+            "simulated crash would not wipe it as a kill -9 does; build it on the store given"
+        )
 
 
 def recommender_for(settings: CloudSettings) -> Recommender:
