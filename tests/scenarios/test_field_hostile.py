@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +36,7 @@ from tests.actors.test_tcp import Raw, codes
 from tests.builders import ALICE, MERCHANT, POS, catalog_upload
 from tests.planted import hostile_field as planted
 from tests.scenarios.field_processes import Procs, purchases
+from tests.scenarios.test_field_inputs_files import assocsim
 
 DUE = 200  # pushes that fell due while the cloud was down
 
@@ -214,13 +213,6 @@ async def test_serve_cloud_refuses_connections_over_its_per_peer_cap(
 
 def test_serve_cloud_refuses_a_bad_per_peer_cap_in_one_line(tmp_path: Path) -> None:
     serve = ["serve", "cloud", "--listen", "127.0.0.1:0", "--db", "x.db"]
-    done = subprocess.run(
-        [sys.executable, "-m", "scenarios", *serve, "--max-connections-per-peer", "0"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "--max-connections-per-peer" in done.stderr
+    code, err = assocsim(tmp_path, *serve, "--max-connections-per-peer", "0")
+    assert code == 2
+    assert err.count("\n") == 1 and "--max-connections-per-peer" in err

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 from scenarios import ScenarioError
 from scenarios._field._common import refuse_shared_files
 from tests.planted.path_string_shared_files import refuse_same_strings
-from tests.scenarios.field_processes import ROOT
+from tests.scenarios import cli_runs
+from tests.scenarios.cli_runs import run_forked
 
 ALICE = "+8613800000001"
 SALE = '{"receipt_id": "R1", "phone_id": "+8613800000001", "skus": ["SKIN-FW-001"]}\n'
@@ -25,19 +25,11 @@ Named = Sequence[tuple[str, Path | None]]
 
 
 def assocsim(directory: Path, *args: str, timeout: float = 60.0) -> tuple[int, str]:
-    """``assocsim ARGS`` in ``directory``: its exit status and stderr (a process that does
-    not refuse runs on: the timeout says so as a failure, not a hang)."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "scenarios", *args],
-        cwd=directory,
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return done.returncode, done.stderr
+    """``assocsim ARGS`` in ``directory``, a process of its own (forked from this one, its
+    modules imported: :func:`~tests.scenarios.cli_runs.run_forked`): its exit status and
+    stderr (a process that does not refuse runs on: the timeout says so as a failure, not
+    a hang)."""
+    return run_forked(args, directory, timeout)
 
 
 def one_line_refusal(code: int, err: str, *words: str) -> None:
@@ -143,3 +135,27 @@ def test_a_phone_given_one_path_for_two_outputs_is_refused(
     )
     one_line_refusal(code, err, "same file")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_forked_command_fails_as_its_own_process_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner behind :func:`assocsim` cannot pass what a ``python -m scenarios``
+    process would fail: a refusal by argparse is its status 2 and line; a phone that does
+    not refuse runs on, and the timeout fails the test; an uncaught exception is a
+    traceback and status 1 (a planted ``main`` raising one, inherited by the child)."""
+    code, err = assocsim(tmp_path, "phone")
+    assert (code, err) == (
+        2,
+        "assocsim phone: error: the following arguments are required: "
+        "--cloud, --id (see assocsim phone --help)\n",
+    )
+    with pytest.raises(subprocess.TimeoutExpired):
+        assocsim(tmp_path, "phone", "--cloud", "127.0.0.1:1", "--id", ALICE, timeout=2)
+
+    def broken(argv: list[str]) -> int:
+        raise RuntimeError(f"planted: {argv}")
+
+    monkeypatch.setattr(cli_runs, "main", broken)
+    code, err = assocsim(tmp_path, "phone")
+    assert code == 1 and "Traceback" in err and "RuntimeError: planted: ['phone']" in err
