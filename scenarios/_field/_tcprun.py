@@ -102,7 +102,7 @@ def report_from_records(
 ) -> Report:
     """The report of a run from its (merged) trace records, as a simulation computes it
     (its promises judged with ``scenario``'s push deadline, as the checker judges them)."""
-    builder = ReportBuilder(scenario)
+    builder = ReportBuilder(scenario, atomic_steps=False)  # serve cloud takes batches
     for event in events_from_records(records):
         builder(event)
     return builder.report(scenario=scenario.name, seed=seed)
@@ -285,7 +285,7 @@ def run_tcp(spec: RunSpec, options: TcpRunOptions) -> TcpRunResult:
         if options.trace is not None:
             _write_merged(options.trace, header, records)
         report = report_from_records(records, scenario=scenario, seed=seed)
-        checker = TraceChecker(scenario)
+        checker = TraceChecker(scenario, atomic_steps=False)  # serve cloud takes batches
         for line, record in enumerate(records, 2):
             checker.feed(record, line)
         checked = checker.result()

@@ -311,9 +311,15 @@ class PromiseLedger:
         *,
         field: Field = json_field,
         owner_slots: int = 0,
+        atomic_steps: bool = True,
     ) -> None:
         self.push_timeout = push_timeout
         self._field = field
+        # Does the cloud handle each message in a step of its own, committed before the
+        # next (the simulator, the explorer), or several in a batch committed together
+        # (``serve cloud``)? With atomic steps, the next message or PushDue timer the cloud
+        # takes shows the step before it was committed, as a message it sends does.
+        self.atomic_steps = atomic_steps
         self.reliable = False  # shown notes or acknowledgements: judge by what was shown
         # Every fact of a receipt, at each address too, is in its one record (_R_*, _P_*),
         # found by one probe of the receipt's name, or handed over by the caller that
@@ -331,6 +337,11 @@ class PromiseLedger:
         # (phone address, request id) of a request -> the first such arrival
         self._unanswered_uploads: dict[tuple[str, str], float] = {}
         self._unanswered_requests: dict[tuple[str, object], float] = {}
+        # Of those, the arrivals since the cloud last sent anything: the ones a crash of
+        # the cloud may have lost (a step's or a batch's writes are committed before its
+        # messages are sent). A crash hours later excused them all (reviewer Q's F1).
+        self._in_doubt_uploads: list[tuple[str, str]] = []
+        self._in_doubt_requests: list[tuple[str, object]] = []
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
@@ -371,8 +382,12 @@ class PromiseLedger:
         """A message event (``send``, ``recv``, or a fault on one) of type ``typ``, its
         receipt by name (a new receipt's record is kept once a handler writes to it)."""
         if kind == "send":
+            if frm == CLOUD:
+                self.cloud_went_on()
             handler = self._on_send.get(typ)
         elif kind == "recv":
+            if to == CLOUD and self.atomic_steps:
+                self.cloud_went_on()
             handler = self._on_recv.get(typ)
         else:
             if typ in _ACK_TYPES:
@@ -461,11 +476,17 @@ class PromiseLedger:
                 record[_R_NAMED] = named
             else:
                 self._other_uploads[(record[RECEIPT_NAME], frm)] = named
-            self._unanswered_uploads.setdefault((record[RECEIPT_NAME], frm), t)
+            key = (record[RECEIPT_NAME], frm)
+            if key not in self._unanswered_uploads:  # a re-send of one past a commit: owed
+                self._unanswered_uploads[key] = t
+                self._in_doubt_uploads.append(key)
 
     def _recv_request(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         if to == CLOUD and frm.startswith(_PHONE):
-            self._unanswered_requests.setdefault((frm, self._field(body, "request_id")), t)
+            key = (frm, self._field(body, "request_id"))
+            if key not in self._unanswered_requests:
+                self._unanswered_requests[key] = t
+                self._in_doubt_requests.append(key)
 
     def _recv_subscribe(
         self, frm: str, to: str, record: Record | None, t: float, body: Any
@@ -487,12 +508,33 @@ class PromiseLedger:
         elif frm == CLOUD and record is not None:
             self._settled.add((record[RECEIPT_NAME], to))
 
+    def cloud_went_on(self) -> None:
+        """The cloud sent a message (or, with :attr:`atomic_steps`, took another message
+        or a PushDue timer): what reached it before was past its step's (or its batch's)
+        commit, so a later crash cannot have lost it. Called by :meth:`message` and
+        :meth:`push_due`, and by a caller feeding the handlers directly."""
+        if self._in_doubt_uploads:
+            self._in_doubt_uploads.clear()
+        if self._in_doubt_requests:
+            self._in_doubt_requests.clear()
+
+    def in_doubt(self) -> bool:
+        """Is anything that reached the cloud unanswered still in doubt (a crash now would
+        excuse it)? While it is, the cloud's next step changes this ledger."""
+        return bool(self._in_doubt_uploads or self._in_doubt_requests)
+
     def down(self, actor: str) -> None:
-        """``actor`` crashed or restarted: if the cloud, what reached it unanswered may
-        have been lost with it (a give-up excuses it again)."""
+        """``actor`` crashed or restarted: if the cloud, what reached it unanswered since
+        it last sent anything may have been lost with it (a give-up excuses it again);
+        what came before was past a commit, and stays owed its answer."""
         if actor == CLOUD:
-            self._unanswered_uploads.clear()
-            self._unanswered_requests.clear()
+            uploads, requests = self._unanswered_uploads, self._unanswered_requests
+            for upload in self._in_doubt_uploads:
+                uploads.pop(upload, None)
+            for request in self._in_doubt_requests:
+                requests.pop(request, None)
+            self._in_doubt_uploads.clear()
+            self._in_doubt_requests.clear()
 
     def note(self, actor: str, typ: str, receipt: str | None, t: float, detail: str) -> None:
         """A machine's note, its receipt by name. Only what phones showed and who gave up
@@ -535,6 +577,8 @@ class PromiseLedger:
     def push_due_record(self, record: Record) -> None:
         """The cloud's ``PushDue`` timer of the receipt of ``record`` fired: it decides
         step 603 now."""
+        if self.atomic_steps:
+            self.cloud_went_on()
         phone = record[_R_PHONE]
         if phone is not None and phone in self._subscribed:
             record[_R_FLAGS] |= _TIMER_FIRED | _OWED

@@ -186,11 +186,19 @@ class ReportBuilder(EventSink):
     timer stands in for the deadline (see :mod:`scenarios._sim._promises`).
     """
 
-    def __init__(self, settings: Scenario | Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, settings: Scenario | Mapping[str, Any] | None = None, *, atomic_steps: bool = True
+    ) -> None:
         # The ledger reads only fields every message of its type has: plain getattr will do
-        # (attribute_field's default is for bodies that may lack one).
+        # (attribute_field's default is for bodies that may lack one). ``atomic_steps``:
+        # False for the merged traces of processes (serve cloud handles messages in
+        # batches; PromiseLedger.atomic_steps).
+        self._atomic_steps = atomic_steps
         self._ledger = ledger = PromiseLedger(
-            push_timeout_of(settings), field=getattr, owner_slots=_OWNER_SLOTS
+            push_timeout_of(settings),
+            field=getattr,
+            owner_slots=_OWNER_SLOTS,
+            atomic_steps=atomic_steps,
         )
         # A receipt's one record is the ledger's (PromiseLedger.record), the report's own
         # figures in its owner slots (_R_*): an event finds it by one probe of the receipt
@@ -265,6 +273,8 @@ class ReportBuilder(EventSink):
 
     def sent(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
+        if sender == CLOUD:
+            self._ledger.cloud_went_on()
         entry = self._on_send[type(message)]
         if entry is _IDLE:
             return
@@ -285,6 +295,8 @@ class ReportBuilder(EventSink):
 
     def received(self, t: float, sender: Address, recipient: Address, message: Message) -> None:
         self._last_t = t
+        if recipient == CLOUD and self._atomic_steps:
+            self._ledger.cloud_went_on()
         entry = self._on_recv[type(message)]
         if entry is _IDLE:
             return

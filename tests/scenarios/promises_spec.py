@@ -165,14 +165,31 @@ def unanswered_arrival(
     run: Sequence[Ev], arrived: Callable[[Ev], bool], answers: Callable[[Ev], bool]
 ) -> float | None:
     """When the first message ``arrived`` at the cloud (a ``recv`` there) after which the
-    cloud sent no message ``answers`` and did not crash or restart (None: none did). A
-    give-up excuses only what the network or a crash could have lost: not this."""
-    cloud_down = [e for e in run if e.kind in {"crash", "restart"} and e.frm == CLOUD]
+    cloud sent no message ``answers`` and did not crash or restart before it sent anything
+    at all (None: none did). A give-up excuses only what the network or a crash could
+    have lost: not this. A crash loses only what reached the cloud since it last sent a
+    message (a step's writes are committed before its messages go out): one hours after
+    the cloud went past an arrival excuses nothing (reviewer Q's F1)."""
     replies = [e for e in run if e.kind == "send" and e.frm == CLOUD and answers(e)]
-    arrivals = [e for e in run if e.kind == "recv" and e.to == CLOUD and arrived(e)]
-    last = max((e.at for e in cloud_down + replies), default=-1)
-    after = [e for e in arrivals if e.at > last]
-    return after[0].t if after else None
+    last_reply = max((e.at for e in replies), default=-1)
+    for arrival in (e for e in run if e.kind == "recv" and e.to == CLOUD and arrived(e)):
+        if arrival.at < last_reply:
+            continue
+        if not _lost_in_a_crash(run, arrival):
+            return arrival.t
+    return None
+
+
+def _lost_in_a_crash(run: Sequence[Ev], arrival: Ev) -> bool:
+    """Did the cloud crash or restart after ``arrival`` before it sent any message?"""
+    for e in run:
+        if e.at <= arrival.at or e.frm != CLOUD:
+            continue
+        if e.kind == "send":
+            return False
+        if e.kind in {"crash", "restart"}:
+            return True
+    return False
 
 
 GaveUpOn = Callable[[str, str | None, str], bool]
