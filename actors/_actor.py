@@ -20,7 +20,7 @@ from protocol import CloudStore, Effects, Machine
 
 from ._activity import Activity
 from ._effects import EffectsInterpreter
-from ._errors import FaultPlanError
+from ._errors import FaultPlanError, LivelockError
 from ._sink import taps_of
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService, in_heap
@@ -30,6 +30,7 @@ from ._transport import DirectEndpoint, Endpoint, Envelope
 __all__ = ["Actor"]
 
 _BATCH = 512  # messages handled between two checkpoints, for fairness between actors
+MAX_FIRINGS_AT_ONE_INSTANT = 100_000  # a reference party fires a handful at one instant
 
 
 class Actor:
@@ -146,13 +147,23 @@ class Actor:
                 self.fire_due_now(now)
 
     def fire_due_now(self, now: float) -> None:
-        """Fire the timers armed for a time already reached (after a batch of messages)."""
+        """Fire the timers armed for a time already reached (after a batch of messages).
+        LivelockError after :data:`MAX_FIRINGS_AT_ONE_INSTANT` of them: a machine that
+        re-arms a timer for the instant it fires would hold virtual time still for ever."""
         due = self.due_now
         take = self._take
+        fired = 0
         while due:
             key, seq = due.popleft()
             if take(key, seq):
                 self._fire(key, now)
+                fired += 1
+                if fired > MAX_FIRINGS_AT_ONE_INSTANT:
+                    raise LivelockError(
+                        f"{self.address} fired {fired} timers at t={now:.3f} without time "
+                        f"going on (the last: {key!r}): a timer re-armed for the instant it "
+                        "fires never lets the run end"
+                    )
 
     def deliver(self, envelope: Envelope, now: float) -> None:
         """Hand one message to the machine and carry out what it asks for."""

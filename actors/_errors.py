@@ -59,3 +59,8 @@ class StoreError(AssocsimError):
 
 class FaultPlanError(AssocsimError, ValueError):
     """A network, partition or crash setting is not valid (the message names it)."""
+
+
+class LivelockError(AssocsimError):
+    """A party fired timers at one instant without end (a timer re-armed for the instant it
+    fires): virtual time could never go on, and the run would never end."""

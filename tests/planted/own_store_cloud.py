@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from protocol import CloudConfig, CloudMachine, CloudStore, InMemoryStore, Machine, Recommender
 
+REFUSED_BY_THE_RUNNER = "a store other than the one handed: refused when built (ScenarioError)"
+"""Why tests/scenarios/test_promises_agree.py runs none of its clouds as a world (it tests
+that the runner refuses each instead)."""
+
 __all__ = ["own_store_cloud"]
 
 _KEPT = InMemoryStore()  # BUG: the module's, alive across the process's simulated crashes

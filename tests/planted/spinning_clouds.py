@@ -26,6 +26,10 @@ from protocol import (
     Timer,
 )
 
+REFUSED_BY_THE_RUNNER = "each spins at one instant: the simulator stops it (actors.LivelockError)"
+"""Why tests/scenarios/test_promises_agree.py runs none of its clouds as a world (it tests
+that the runner refuses each instead)."""
+
 __all__ = ["early_spinning_cloud", "restart_spinning_cloud", "spinning_cloud"]
 
 SPIN = "spin"  # the key of the timer that is re-armed for ever

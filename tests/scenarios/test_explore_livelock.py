@@ -94,3 +94,11 @@ def test_the_command_says_symmetry_is_off_for_a_variant() -> None:
     assert code == 0 and "symmetry off for a variant" not in out  # pull: one phone, no pairs
     code, out, _ = run_main(["explore", "two-purchases", "--cloud", cloud, "--symmetry"])
     assert code == 0 and "symmetry assumed" in out
+
+
+def test_a_run_of_a_spinning_cloud_stops_in_one_line() -> None:
+    # The simulator, not only the explorer: a timer re-armed for the instant it fires held
+    # virtual time still, and assocsim run never ended (actors.LivelockError now).
+    cloud = "tests.planted.spinning_clouds:spinning_cloud"
+    code, _, err = run_main(["run", "quickstart", "--set", "purchases=5", "--cloud", cloud])
+    assert code == 2 and err.count("\n") == 1 and "without time going on" in err
