@@ -152,9 +152,10 @@ class World:
                     endpoint = ready.popleft()
                     actor = by_endpoint[endpoint]
                     mailbox = endpoint.mailbox
-                    deliver = actor.deliver
+                    receive = actor.receive
                     while mailbox:
-                        deliver(mailbox.popleft(), now)
+                        sender, message = mailbox.popleft()
+                        receive(sender, message, now)
                         handled += 1
                     if actor.due_now:
                         actor.fire_due_now(now)
