@@ -134,9 +134,12 @@ class World:
     async def _run_inline(self, transport: InlineTransport) -> None:
         # Per instant: fire the due timers, drain the mailboxes, move the clock. Runs for
         # every message and timer of a run: attributes read into locals once, each ready
-        # endpoint's actor found by one dict probe, and the MockClock asked for the time
+        # endpoint's actor, its bound receive and its due-now queue found by one dict probe
+        # (most batches are of one message), and the MockClock asked for the time
         # directly (trio.current_time() asks it through two more calls).
-        by_endpoint = {actor.endpoint: actor for actor in self.actors.values()}
+        by_endpoint = {
+            actor.endpoint: (actor, actor.receive, actor.due_now) for actor in self.actors.values()
+        }
         ready = transport.ready
         timers = self.timers
         fire_due = timers.fire_due
@@ -150,14 +153,13 @@ class World:
                 handled = 0
                 while ready:
                     endpoint = ready.popleft()
-                    actor = by_endpoint[endpoint]
+                    actor, receive, due_now = by_endpoint[endpoint]
                     mailbox = endpoint.mailbox
-                    receive = actor.receive
                     while mailbox:
                         sender, message = mailbox.popleft()
                         receive(sender, message, now)
                         handled += 1
-                    if actor.due_now:
+                    if due_now:
                         actor.fire_due_now(now)
                     if handled >= _CHECKPOINT_EVERY:
                         handled = 0
@@ -176,7 +178,7 @@ class World:
                     await trio.lowlevel.checkpoint()  # stay cancellable
                 now = clock.current_time()  # what trio.current_time() returns
         finally:
-            for actor in by_endpoint.values():
+            for actor, _, _ in by_endpoint.values():
                 actor.endpoint.close()
 
     def _arm_crashes(self, now: float) -> None:
