@@ -180,13 +180,14 @@ Cachegrind (2,000 purchases, ``PYTHONHASHSEED=0``, ``--once NAME``, paths of equ
 one run per figure, a tree's count varying by tens of M from run to run): the bare world
 4,550 / 4,530 / 4,523 M instructions before, 4,489 / 4,507 / 4,483 / 4,487 M at 9490659,
 4,477 / 4,482 M at 22ad2cf (about -55 M, -2 % of the run less its import of 1,822-1,837 M);
-``assocsim-run`` 4,707 / 4,707 / 4,731 M before, 4,680 / 4,666 / 4,698 M at 9490659, 4,660 M
-at 22ad2cf (about -55 M); SimPy's like-for-like peer 4,696 / 4,692 / 4,711 M; the floor
-4,392 / 4,364 M. So by instructions ``assocsim run`` went from about +0.5 % of SimPy's peer
-(the run less the import) to about -1.4 %, and the bare world's excess over the floor from
-about 150 M to about 100 M. What is left of it: the effects interpreter's checks for a tasks
-world's count and for the sinks, two frames per message where the floor has none, the stale
-entries' reports to the heap and their liveness calls; one implementation of each is kept.
+``assocsim-run`` 4,707 / 4,707 / 4,731 M before, 4,680 / 4,666 / 4,698 M at 9490659, 4,660 /
+4,665 M at 22ad2cf (about -55 M); SimPy's like-for-like peer 4,696 / 4,692 / 4,711 M; the
+floor 4,392 / 4,364 M. So by instructions ``assocsim run`` went from about +0.5 % of SimPy's
+peer (the run less the import) to about -1.4 %, and the bare world's excess over the floor
+from about 150 M to about 100 M. What is left of it: the effects interpreter's checks for a
+tasks world's count and for the sinks, two frames per message where the floor has none, the
+stale entries' reports to the heap and their liveness calls; one implementation of each is
+kept.
 Traces' sha256, reports, verdicts and latencies byte-identical on the 26 runs. On the clock
 (9490659 against fbd6f0e; ``--purchases 10000 --scale '' --repeat 3 --floor``, ``git
 archive`` trees before / after / after / before, 23:11-23:33, load 4.7-9.8 on the 2 cores,
