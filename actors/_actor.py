@@ -16,7 +16,7 @@ from typing import cast
 
 import trio
 
-from protocol import CloudStore, Effects, Machine
+from protocol import Address, CloudStore, Effects, Machine, Message
 
 from ._activity import Activity
 from ._effects import EffectsInterpreter
@@ -167,7 +167,10 @@ class Actor:
 
     def deliver(self, envelope: Envelope, now: float) -> None:
         """Hand one message to the machine and carry out what it asks for."""
-        sender, _, message = envelope
+        self.receive(envelope.sender, envelope.message, now)
+
+    def receive(self, sender: Address, message: Message, now: float) -> None:
+        """:meth:`deliver` without an envelope (an inline World's mailboxes hold pairs)."""
         if self.down:  # a crashed party loses what reaches it
             observe = self._observe
             if observe is not None:

@@ -23,7 +23,7 @@ from protocol import Address, Effects, Message
 from ._activity import Activity
 from ._errors import TransportError
 from ._sink import taps_of
-from ._timers import TimerOwner, TimerService, in_heap
+from ._timers import TimerOwner, TimerService
 from ._trace import EventKind, Observer, TraceEvent
 
 __all__ = ["EffectsInterpreter"]
@@ -99,7 +99,7 @@ class EffectsInterpreter:
                 if old is not None:
                     if activity is not None:
                         activity.done()
-                    if in_heap(old):  # its entry stays behind, stale: counted
+                    if not old & 1:  # in_heap(old): its entry stays behind, stale
                         self._timers.dropped()
         if effects.timers:  # a key armed again moves: only its newest entry may fire
             armed = self.armed
@@ -115,8 +115,8 @@ class EffectsInterpreter:
                     self._due_now((key, seq))
                 else:
                     armed[key] = service.arm(self._owner, key, at)
-                if old is not None and in_heap(old):  # dropped once the new one is held
-                    service.dropped()
+                if old is not None and not old & 1:  # in_heap(old), dropped once the
+                    service.dropped()  # new one is held (written out: once per timer)
         if effects.notes:
             noted = self._noted
             if noted is not None:

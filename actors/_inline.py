@@ -1,7 +1,7 @@
 """The inline transport: mailboxes as deques, driven without a task per actor.
 
-Sending appends the envelope to the recipient's mailbox and, if that mailbox was empty,
-the recipient to the transport's ready queue. A :class:`~actors.World` with
+Sending appends the (sender, message) pair to the recipient's mailbox and, if that mailbox
+was empty, the recipient to the transport's ready queue. A :class:`~actors.World` with
 ``scheduling="inline"`` drains the ready queue from its one task, calling each actor's
 handlers directly: the same machines and actor code, but one trio wake-up per virtual
 instant instead of one per message hop, and an order fixed by the sends themselves (no
@@ -44,17 +44,20 @@ class InlineTransport:
 
     def _post(self, sender: Address, recipient: Address, message: Message) -> None:
         """Queue ``message`` in ``recipient``'s mailbox (the one place a message is queued)."""
-        endpoint = self._endpoints.get(recipient)
-        if endpoint is None:
-            raise UnknownAddress(f"no party at {recipient!r} on this transport")
+        try:
+            endpoint = self._endpoints[recipient]
+        except KeyError:
+            raise UnknownAddress(f"no party at {recipient!r} on this transport") from None
         mailbox = endpoint.mailbox
         if not mailbox:
             self.ready.append(endpoint)
             waiter = endpoint._waiter
             if waiter is not None:
                 waiter.set()
-        # tuple.__new__ straight: Envelope(...) runs a Python-level __new__ per message
-        mailbox.append(_new(Envelope, (sender, recipient, message)))
+        # A (sender, message) pair: the recipient is the mailbox's owner, and an inline
+        # World hands the pair straight to Actor.receive; the Envelope is made only for
+        # receive_nowait (a tasks world's actor, a crash draining the mailbox).
+        mailbox.append((sender, message))
 
     def _sender(self, address: Address) -> Callable[[Address, Message], None]:
         """How the endpoint at ``address`` sends: straight to :meth:`_post` (one call per
@@ -76,7 +79,8 @@ class InlineEndpoint:
         self._address = address
         self.send = transport._sender(address)
         """``send(recipient, message)``: queue it in the recipient's mailbox."""
-        self.mailbox: collections.deque[Envelope] = collections.deque()
+        self.mailbox: collections.deque[tuple[Address, Message]] = collections.deque()
+        """(sender, message) pairs, oldest first."""
         self._waiter: trio.Event | None = None
         self._closed = False
 
@@ -89,7 +93,9 @@ class InlineEndpoint:
             raise trio.ClosedResourceError
         if not self.mailbox:
             raise trio.WouldBlock
-        return self.mailbox.popleft()
+        sender, message = self.mailbox.popleft()
+        # tuple.__new__ straight: Envelope(...) runs a Python-level __new__
+        return _new(Envelope, (sender, self._address, message))
 
     async def receive(self) -> Envelope:
         while not self.mailbox:

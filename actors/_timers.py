@@ -90,7 +90,7 @@ class TimerService:
         """Schedule ``owner``'s timer ``key`` at ``at``; returns the entry's number."""
         seq = self._seq
         self._seq = seq + 2
-        heapq.heappush(self._heap, (at, seq, owner, key))
+        _heappush(self._heap, (at, seq, owner, key))
         sleep = self._sleep
         if sleep is not None and at < sleep.deadline:
             sleep.deadline = at
@@ -115,7 +115,7 @@ class TimerService:
         """Hand every timer due at ``now`` to its actor, in deadline then arming order."""
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, seq, owner, key = heapq.heappop(heap)
+            _, seq, owner, key = _heappop(heap)
             if owner.holds_timer(key, seq):
                 owner.timer_due(key, seq, now)
             else:
@@ -126,10 +126,13 @@ class TimerService:
         if 2 * self._stale > len(heap) > self.compact_above:  # live ones fired since a drop
             self._compact(heap)
             self._stale = 0
-        while heap and not heap[0][2].holds_timer(heap[0][3], heap[0][1]):
-            heapq.heappop(heap)  # moved or cancelled
+        while heap:  # runs at every instant: the head unpacked once per entry
+            at, seq, owner, key = heap[0]
+            if owner.holds_timer(key, seq):
+                return at
+            _heappop(heap)  # moved or cancelled
             self._stale -= 1
-        return heap[0][0] if heap else math.inf
+        return math.inf
 
     async def run(self) -> None:
         """Fire timers as virtual (or real) time reaches them, until cancelled."""
@@ -139,3 +142,7 @@ class TimerService:
                 await trio.sleep_forever()
             self._sleep = None
             self.fire_due(trio.current_time())
+
+
+_heappush = heapq.heappush
+_heappop = heapq.heappop

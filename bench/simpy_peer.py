@@ -165,6 +165,58 @@ driver costs over the bare world (~0.5 us per event), which a Python fold of eve
 cannot, or the world driver would have to come down to the floor driver's cost
 (``actors/``, not this change), and then the pipeline by a further 8-20 %.
 
+The world driver trimmed again (2026-12-07 night, 4d53dc3, 9490659 and 22ad2cf against
+fbd6f0e): an inline mailbox holds (sender, message) pairs handed straight to
+``Actor.receive`` (the ``Envelope`` is made only for ``receive_nowait``); each ready
+endpoint's actor, bound ``receive`` and due-now queue come from one probe; the timer heap's
+head is unpacked once per entry and its functions bound as globals; ``in_heap`` is written
+out in the effects interpreter; the time of a MockClock at rate 0 is added up by the world
+as the clock adds it up (not asked after each jump: two calls per instant), checked against
+the clock at each checkpoint and at the end (``tests/actors/test_inline_clock.py``, planted
+``trusting_clock_world``). Python bytecodes at 500 purchases (``sys.settrace`` opcode
+events, deterministic): the driver's functions (the MockClock's included) 1,344k before,
+1,256k after (-6.6 %), the floor driver's 545k; the whole bare run 8,555k -> 8,466k.
+Cachegrind (2,000 purchases, ``PYTHONHASHSEED=0``, ``--once NAME``, paths of equal length,
+one run per figure, a tree's count varying by tens of M from run to run): the bare world
+4,550 / 4,530 / 4,523 M instructions before, 4,489 / 4,507 / 4,483 / 4,487 M at 9490659,
+4,477 / 4,482 M at 22ad2cf (about -55 M, -2 % of the run less its import of 1,822-1,837 M);
+``assocsim-run`` 4,707 / 4,707 / 4,731 M before, 4,680 / 4,666 / 4,698 M at 9490659, 4,660 /
+4,665 M at 22ad2cf (about -55 M); SimPy's like-for-like peer 4,696 / 4,692 / 4,711 M; the
+floor 4,392 / 4,364 M. So by instructions ``assocsim run`` went from about +0.5 % of SimPy's
+peer (the run less the import) to about -1.4 %, and the bare world's excess over the floor
+from about 150 M to about 100 M. What is left of it: the effects interpreter's checks for a
+tasks world's count and for the sinks, two frames per message where the floor has none, the
+stale entries' reports to the heap and their liveness calls; one implementation of each is
+kept.
+Traces' sha256, reports, verdicts and latencies byte-identical on the 26 runs. On the clock
+(9490659 against fbd6f0e; ``--purchases 10000 --scale '' --repeat 3 --floor``, ``git
+archive`` trees before / after / after / before, 23:11-23:33, load 4.7-9.8 on the 2 cores,
+others' suites, profilers and this session's cachegrind running, CPU times 10-60 % above a
+quiet machine's and wall times up to 6x): like for like 1.00x / 0.96x / 0.95x / 1.18x CPU
+(wall 0.96x / 0.60x / 0.71x / 1.26x), as shipped 1.03x / 0.85x / 0.90x / 0.96x CPU; the bare
+world 0.81x / 0.89x / 0.82x / 1.12x and the floor 0.68x / 0.87x / 0.75x / 0.86x of SimPy
+under the run's policy; SimPy under that policy itself took 4.80 / 3.97 / 4.21 / 3.31 s of
+CPU: the noise is far above the change (1-2 % of the run), so the two "met" verdicts after
+are not a result, and **like for like 1.00x is not shown met** (100k not run: each 10k run
+of one tree took 4-6 min at this load, a 100k one would have taken about half an hour).
+
+Why the pipeline costs more per event at 100k than at 10k (the lead's quiet 10k/100k run,
+1.29 / 3.69 us per event by medians of 3): partly the noise (by pairs of one repeat, 0.2-2.1
+us at 10k and 2.2-3.7 us at 100k; the no-op sink alone 0.79 / 1.17 us, which keeps nothing),
+and partly last-level cache misses. Cachegrind with a 4 MB last level
+(``--LL=4194304,16,64``, before, ``--once`` less ``--once import``): at 2,000 purchases
+(34,601 events) the pipeline (``assocsim-run`` less ``bare-world``) 183.6 M instructions,
+3.78 M first-level and 105k last-level data misses, 5,306 / 109.2 / 3.03 per event; at 8,000
+(about 138k events) 734.4 M, 15.6 M and 657k, 5,314 / 112.7 / 4.75 per event: instructions
+and first-level misses flat, last-level misses per event +57 %; the bare world's own
+last-level misses per purchase grew +48 % (165 -> 244), SimPy's peer at 2k 146. The fold's
+records and tables (``_by_id``, ``_requests``, the ledger's records) are probed at random
+over a heap growing with N, so the share of its probes that miss every cache grows until the
+heap dwarfs the last level (about 460 MB at 100k); GC is not it (the freeze policy visits
+each object once; 3-5 % of the CPU at every size). Retiring settled receipts would bound
+that heap, but the trace gives no moment after which a receipt cannot be named again
+(``scenarios/_sim/_promises.py``).
+
 Where the targets stand (issue 13; shared 2-core machine, CPU medians). Not met: like for
 like, ``assocsim run`` takes 1.07x-1.11x SimPy's CPU at 10k and 1.10x at 100k; its bare
 world 0.94x-0.95x (target 0.85x: not met). Measured on 2026-12-07, the leaner world driver
