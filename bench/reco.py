@@ -4,6 +4,7 @@ Run from the repository root (the data directory defaults to ``../shared/data``)
 
     .venv/bin/python bench/reco.py [--data DIR] [--questions N] [--seed S] [--refresh N]
                                    [--personal-weight W] [--hashes]
+                                   [--against DIR [--pairs N] [--latency]]
 
 What it measures:
 
@@ -56,7 +57,11 @@ learning, of DIR's tree and of this one, each in a child process of its own benc
 1 --personal-weight 0``), alternated before, after, after, before (``--pairs`` times), and
 prints every run's CPU seconds by part and each after/before ratio of a pair run next to
 each other: the load of a shared machine changes between runs, so every run is shown, not
-the best.
+the best. With ``--latency`` each child also times ``associate`` (``--questions``,
+``--personal-weight``: the default cases) and every run's CPU p50 / p99 per case and
+reference loop are printed, with each pair's p50 ratios; on a loaded machine the load
+moves whole runs by more than most answering changes (an alternation per question in one
+process resolves those: docs/recommender.md, *Speed work, in order*).
 
 ``--hashes`` prints, instead of each case's timings, the first 16 hex digits of a SHA-256
 over its answers (each answer's SKU, ``float.hex`` score and reason, in order): with
@@ -419,9 +424,15 @@ def main() -> int:
     parser.add_argument(
         "--pairs", type=int, default=2, help="with --against: before/after pairs (default 2)"
     )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="with --against: each run also times associate (--questions, --personal-weight)",
+    )
     args = parser.parse_args()
     if args.against is not None:
-        return alternate(args.against, args.data, args.refresh, args.pairs)
+        latency = (args.questions, args.personal_weight) if args.latency else None
+        return alternate(args.against, args.data, args.refresh, args.pairs, latency=latency)
     reference = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine reference: sum(range(1000)) takes {reference:.1f} us (compare runs by it)")
     started = time.perf_counter()
@@ -488,10 +499,36 @@ def learning_parts(output: str) -> dict[str, float]:
     return parts
 
 
-def alternate(before: Path, data: Path, refresh: int, pairs: int) -> int:
+_CPU_LINE = re.compile(
+    r"associate, (?P<case>[^\n]*?)\s+p50[^\n]*\n\s+the same, CPU time\s+p50\s+(?P<p50>[\d.]+) us"
+    r"[^\n]*?p99\s+(?P<p99>[\d.]+) us"
+)
+
+
+def latency_figures(output: str) -> dict[str, tuple[float, float]]:
+    """Each case's CPU p50 and p99 (us) read from a run's timing lines (``associate,
+    CASE`` followed by ``the same, CPU time``)."""
+    found = {m["case"]: (float(m["p50"]), float(m["p99"])) for m in _CPU_LINE.finditer(output)}
+    if not found:
+        raise SystemExit(f"bench/reco.py --against --latency: no timing lines in:\n{output}")
+    return found
+
+
+def alternate(
+    before: Path,
+    data: Path,
+    refresh: int,
+    pairs: int,
+    *,
+    latency: tuple[int, float] | None = None,
+) -> int:
     """Time the learning of *before*'s tree and of this one, alternated before, after,
     after, before (*pairs* pairs, each in a child process of the tree's own bench), and
-    print every run and each pair's after/before ratios."""
+    print every run and each pair's after/before ratios. With *latency* (questions,
+    personal weight), each run also times ``associate`` and every case's CPU p50 and p99
+    is printed with the reference loop of its run and each pair's p50 ratios: the same
+    questions and model in both trees, so a change of the answering shows in every pair
+    or not at all (the load moves a run's figures more than most changes)."""
     this = Path(__file__).resolve()
     trees = {"before": before.resolve() / "bench" / "reco.py", "after": this}
     for name, bench in trees.items():
@@ -499,11 +536,17 @@ def alternate(before: Path, data: Path, refresh: int, pairs: int) -> int:
             raise SystemExit(f"bench/reco.py --against: no {bench} ({name})")
     order = [("before", "after"), ("after", "before")]
     runs: list[tuple[str, dict[str, float]]] = []
+    timed: list[dict[str, tuple[float, float]]] = []
     print(f"learning (refresh every {refresh}), CPU seconds by part, {before} against this tree")
+    if latency is None:
+        asked = ["--questions", "1", "--personal-weight", "0"]
+    else:
+        asked = ["--questions", str(latency[0]), "--personal-weight", f"{latency[1]!r}"]
     for n in range(pairs):
         for name in order[n % 2]:
             command = [sys.executable, str(trees[name]), "--data", str(data)]
-            command += ["--refresh", str(refresh), "--questions", "1", "--personal-weight", "0"]
+            command += ["--refresh", str(refresh), *asked]
+            started = os.getloadavg()[0]
             done = subprocess.run(
                 command, capture_output=True, text=True, check=False, env=dict(os.environ)
             )
@@ -513,7 +556,19 @@ def alternate(before: Path, data: Path, refresh: int, pairs: int) -> int:
             load = os.getloadavg()[0]
             runs.append((name, parts))
             shown = ", ".join(f"{part} {seconds:.1f}" for part, seconds in parts.items())
-            print(f"  {name:<6} (load {load:.1f}): {shown}", flush=True)
+            print(f"  {name:<6} (load {started:.1f} -> {load:.1f}): {shown}", flush=True)
+            if latency is not None:
+                figures = latency_figures(done.stdout)
+                timed.append(figures)
+                found = re.search(r"takes ([\d.]+) us", done.stdout)
+                reference = found[1] if found else "?"
+                print(
+                    f"         reference loop {reference} us; CPU p50 / p99 (us): "
+                    + "; ".join(
+                        f"{case} {p50:.1f} / {p99:.0f}" for case, (p50, p99) in figures.items()
+                    ),
+                    flush=True,
+                )
     for n in range(pairs):
         first, second = runs[2 * n], runs[2 * n + 1]
         after = first[1] if first[0] == "after" else second[1]
@@ -524,6 +579,17 @@ def alternate(before: Path, data: Path, refresh: int, pairs: int) -> int:
             if part in earlier
         )
         print(f"pair {n + 1}, after / before: {ratios}")
+        if timed:
+            late = timed[2 * n] if first[0] == "after" else timed[2 * n + 1]
+            early = timed[2 * n + 1] if first[0] == "after" else timed[2 * n]
+            print(
+                f"pair {n + 1}, CPU p50 after / before: "
+                + ", ".join(
+                    f"{case} {late[case][0] / early[case][0]:.2f}x"
+                    for case in late
+                    if case in early
+                )
+            )
     return 0
 
 
