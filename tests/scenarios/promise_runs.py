@@ -248,7 +248,13 @@ def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
             handler = ledger.handler(kind, typ)
             if kind not in {"send", "recv"}:  # a fault: by name, as the report does
                 ledger.message(kind, frm, to, typ, receipt, float(t), body)
-            elif handler is not None:
+                continue
+            # the cloud went on past what reached it, as the report tells the ledger
+            if (kind == "send" and frm == CLOUD) or (
+                kind == "recv" and to == CLOUD and ledger.atomic_steps
+            ):
+                ledger.cloud_went_on()
+            if handler is not None:
                 record = None if receipt is None else ledger.record(receipt)
                 handler(frm, to, record, float(t), body)
         elif event[0] == "note":

@@ -181,11 +181,17 @@ def unanswered_arrival(
 
 
 def _lost_in_a_crash(run: Sequence[Ev], arrival: Ev) -> bool:
-    """Did the cloud crash or restart after ``arrival`` before it sent any message?"""
+    """Did the cloud crash or restart after ``arrival`` before it went on: sent any
+    message, took another (each message a step of its own, committed before the next, as
+    in a simulation), or had its PushDue timer fire?"""
     for e in run:
-        if e.at <= arrival.at or e.frm != CLOUD:
+        if e.at <= arrival.at:
             continue
-        if e.kind == "send":
+        if e.kind == "recv" and e.to == CLOUD:
+            return False
+        if e.frm != CLOUD:
+            continue
+        if e.kind in {"send", "push-due"}:
             return False
         if e.kind in {"crash", "restart"}:
             return True
