@@ -337,9 +337,9 @@ class PromiseLedger:
         # (phone address, request id) of a request -> the first such arrival
         self._unanswered_uploads: dict[tuple[str, str], float] = {}
         self._unanswered_requests: dict[tuple[str, object], float] = {}
-        # Of those, the arrivals since the cloud last sent anything: the ones a crash of
-        # the cloud may have lost (a step's or a batch's writes are committed before its
-        # messages are sent). A crash hours later excused them all (reviewer Q's F1).
+        # Of those, the arrivals since the cloud last went on (cloud_went_on): the ones a
+        # crash of the cloud may have lost (a step's or a batch's writes are committed
+        # before its messages are sent). A crash hours later excused them all (reviewer Q).
         self._in_doubt_uploads: list[tuple[str, str]] = []
         self._in_doubt_requests: list[tuple[str, object]] = []
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
@@ -525,8 +525,8 @@ class PromiseLedger:
 
     def down(self, actor: str) -> None:
         """``actor`` crashed or restarted: if the cloud, what reached it unanswered since
-        it last sent anything may have been lost with it (a give-up excuses it again);
-        what came before was past a commit, and stays owed its answer."""
+        it last went on (:meth:`cloud_went_on`) may have been lost with it (a give-up
+        excuses it again); what came before was past a commit, and stays owed its answer."""
         if actor == CLOUD:
             uploads, requests = self._unanswered_uploads, self._unanswered_requests
             for upload in self._in_doubt_uploads:
