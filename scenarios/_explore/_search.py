@@ -14,9 +14,9 @@ depth-first uses less memory for the frontier and finds long paths first.
 A model that judges runs only where they settle (``settles``: the explorer judges a path
 when nothing is in flight and no timer is armed) would pass a world whose runs never
 settle: a cloud that re-arms a timer at the same instant forever is never judged at all.
-Given ``settles``, an exhausted search keeps each state's successors and then finds the
-states from which no settled state can be reached; the first found (by depth) is a
-violation, :data:`NEVER_SETTLES`, with its path.
+Given ``settles``, an exhausted search (which kept its transitions to states reached
+before) finds the states from which no settled state can be reached; if there are any, a
+state on the loop they lead into is a violation, :data:`NEVER_SETTLES`, with its path.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def _search(  # noqa: PLR0915 - one loop, kept in one place for speed
                     progress(snapshot())
         if into is not None:
             stuck = _never_settling(model, into, settled, parents)
-            if stuck is not None:
+            if stuck is not None:  # its state as the search reached it: the path's events
                 return found(stuck, _state_at(model, parents, stuck), [NEVER_SETTLES_TEXT])
     except KeyboardInterrupt:
         return SearchResult(Outcome.INTERRUPTED, snapshot(), terminal, frozenset(reached))
@@ -304,9 +304,8 @@ def _never_settling(
                 todo.append(source)
     if len(good) == len(parents):
         return None
-    state = _state_at(
-        model, parents, min((fp for fp in parents if fp not in good), key=_depth(parents))
-    )
+    shallowest = min((fp for fp in parents if fp not in good), key=lambda fp: parents[fp][2])
+    state = _state_at(model, parents, shallowest)
     passed: set[Hashable] = set()
     while True:  # every successor of a state not good is not good: walk until a repeat
         fp = model.fingerprint(state)
@@ -314,12 +313,6 @@ def _never_settling(
             return fp
         passed.add(fp)
         state = next(model.representative(c) for _, c in model.successors(state) if c is not None)
-
-
-def _depth(
-    parents: dict[Hashable, tuple[Hashable | None, Hashable, int]],
-) -> Callable[[Hashable], int]:
-    return lambda fp: parents[fp][2]
 
 
 def _state_at(
