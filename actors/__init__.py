@@ -53,6 +53,9 @@ from ._tcp import (
 )
 from ._timers import TimerOwner, TimerService
 from ._trace import (
+    CRASH_BETWEEN_STEPS,
+    CRASH_INSIDE_STEP,
+    CRASH_POINTS,
     FAULT_KINDS,
     GAP_EVENT,
     GAP_RESERVE_BYTES,
@@ -69,6 +72,9 @@ from ._transport import DirectEndpoint, Endpoint, Envelope, Transport
 from ._world import Scheduling, World
 
 __all__ = [
+    "CRASH_BETWEEN_STEPS",
+    "CRASH_INSIDE_STEP",
+    "CRASH_POINTS",
     "FAULT_KINDS",
     "GAP_EVENT",
     "GAP_RESERVE_BYTES",

@@ -24,7 +24,7 @@ from ._errors import FaultPlanError, LivelockError
 from ._sink import taps_of
 from ._step import START, CrashPoint, CrashPointStore, KilledInsideStep, durable_state, run_step
 from ._timers import TimerService, in_heap
-from ._trace import EventKind, Observer, TraceEvent
+from ._trace import CRASH_BETWEEN_STEPS, CRASH_INSIDE_STEP, EventKind, Observer, TraceEvent
 from ._transport import DirectEndpoint, Endpoint, Envelope
 
 __all__ = ["Actor"]
@@ -201,15 +201,16 @@ class Actor:
         if self.due_now:
             self.fire_due_now(now)
 
-    def crash(self, now: float) -> None:
+    def crash(self, now: float, point: str = CRASH_BETWEEN_STEPS) -> None:
         """The party crashes: its timers and the messages waiting in its mailbox are lost,
-        and so is every message reaching it until :meth:`restart`."""
+        and so is every message reaching it until :meth:`restart`. ``point``: between
+        steps (every step it took committed) or :data:`CRASH_INSIDE_STEP`."""
         if self.down:
             return
         self.down = True
         observe = self._observe
         if observe is not None:
-            observe(TraceEvent(now, _CRASH, self.address, self.address))
+            observe(TraceEvent(now, _CRASH, self.address, self.address, None, None, point))
         activity = self._activity
         armed = self._armed
         if activity is not None:
@@ -292,7 +293,7 @@ class Actor:
             return run_step(self._store, call, *args)
         except KilledInsideStep:
             self._crash_point = None  # fired: the rebuilt machine has a store of its own
-            self.crash(now)
+            self.crash(now, CRASH_INSIDE_STEP)
             point.crashed(now)
             return None
 

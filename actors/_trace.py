@@ -26,6 +26,9 @@ from protocol import (
 from protocol.lowlevel import pos_of
 
 __all__ = [
+    "CRASH_BETWEEN_STEPS",
+    "CRASH_INSIDE_STEP",
+    "CRASH_POINTS",
     "FAULT_KINDS",
     "GAP_EVENT",
     "GAP_RESERVE_BYTES",
@@ -64,7 +67,7 @@ class EventKind(enum.StrEnum):
     DROP = "drop"  # a message lost (detail: "loss", "partition" or "down")
     DUPLICATE = "dup"  # the network made one extra copy of a message
     DELAY = "delay"  # the network held a message back past later ones (reordering)
-    CRASH = "crash"  # the actor crashed: its timers and mailbox are gone
+    CRASH = "crash"  # the actor crashed: its timers and mailbox are gone (detail: its point)
     RESTART = "restart"  # the actor restarted from what it keeps durably
     PARTITION = "partition"  # a partition between two groups began or ended (detail)
 
@@ -80,6 +83,14 @@ FAULT_KINDS = frozenset(
     }
 )
 """The event kinds that record an injected fault rather than the protocol's own work."""
+
+# Where a simulated crash fell (a ``crash`` event's detail, its JSON ``point``): between
+# two steps, when every step taken was committed, or inside a step, killed after a store
+# write, its transaction never committed. A judge of lost deliveries needs it: only a kill
+# inside a step can lose the message that step took (docs/trace-format.md).
+CRASH_BETWEEN_STEPS = "between-steps"
+CRASH_INSIDE_STEP = "inside-step"
+CRASH_POINTS = frozenset({CRASH_BETWEEN_STEPS, CRASH_INSIDE_STEP})
 
 
 class TraceEvent(NamedTuple):
@@ -145,7 +156,9 @@ class TraceEvent(NamedTuple):
         elif self.kind is EventKind.PARTITION:
             out["phase"] = str(self.detail)
         elif self.kind in FAULT_KINDS:
-            pass  # a crash or restart: the actor is in "from" and "to"
+            # a crash or restart: the actor is in "from" and "to"; a crash, where it fell
+            if self.detail is not None:
+                out["point"] = str(self.detail)
         elif self.note is not None:
             out["type"] = str(self.note.kind)
             out["receipt"] = self.receipt

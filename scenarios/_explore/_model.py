@@ -34,6 +34,8 @@ from itertools import compress
 from typing import Any, NamedTuple, cast
 
 from actors import (
+    CRASH_BETWEEN_STEPS,
+    CRASH_INSIDE_STEP,
     CrashPoint,
     CrashPointStore,
     EventKind,
@@ -954,7 +956,8 @@ class ProtocolModel:
         move = self._moves.get(memo) if self._memoize else None
         if move is None:
             address = self.addresses[actor]
-            events = [TraceEvent(now, EventKind.CRASH, address, address)]
+            crashed = TraceEvent(now, EventKind.CRASH, address, address, detail=CRASH_BETWEEN_STEPS)
+            events = [crashed]
             marks: frozenset[str] = _NO_MARKS
             machine = self._restore(actor, snap)
             if actor == 0:
@@ -1014,7 +1017,7 @@ class ProtocolModel:
                 return
             finally:
                 self._point.disarm()
-            events.append(TraceEvent(now, EventKind.CRASH, CLOUD, CLOUD))
+            events.append(TraceEvent(now, EventKind.CRASH, CLOUD, CLOUD, detail=CRASH_INSIDE_STEP))
             rebuilt = self._rebuild_cloud()
             yield self._restart(0, rebuilt, events, frozenset({CRASH_INSIDE}), now)
 

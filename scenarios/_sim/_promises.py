@@ -94,7 +94,7 @@ from typing import Any, NamedTuple, cast
 
 import attrs
 
-from actors import receipt_key
+from actors import CRASH_BETWEEN_STEPS, receipt_key
 from protocol import PushDue
 from scenarios._model._scenario import Scenario
 
@@ -523,11 +523,18 @@ class PromiseLedger:
         excuse it)? While it is, the cloud's next step changes this ledger."""
         return bool(self._in_doubt_uploads or self._in_doubt_requests)
 
-    def down(self, actor: str) -> None:
+    def down(self, actor: str, point: str = "") -> None:
         """``actor`` crashed or restarted: if the cloud, what reached it unanswered since
         it last went on (:meth:`cloud_went_on`) may have been lost with it (a give-up
-        excuses it again); what came before was past a commit, and stays owed its answer."""
+        excuses it again); what came before was past a commit, and stays owed its answer.
+        ``point``: where a crash fell, if its event says (``between-steps``: with
+        :attr:`atomic_steps`, the step that took the last arrival was committed, and a
+        cloud that sent nothing in it was silent: nothing is excused; ``inside-step``, or
+        not said: the step may have died before its commit)."""
         if actor == CLOUD:
+            if point == CRASH_BETWEEN_STEPS and self.atomic_steps:
+                self.cloud_went_on()
+                return
             uploads, requests = self._unanswered_uploads, self._unanswered_requests
             for upload in self._in_doubt_uploads:
                 uploads.pop(upload, None)

@@ -451,7 +451,7 @@ class ReportBuilder(EventSink):
             self._last_t = t
             if kind is _CRASH or kind is _RESTART:
                 self._faults[kind] += 1
-                self._ledger.down(sender)
+                self._ledger.down(sender, "" if detail is None else str(detail))
 
     # The report's own handlers, one per (kind, message class) it counts: see the tables.
     # Each is called after the ledger's handler of the same event, with the record of the

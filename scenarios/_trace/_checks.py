@@ -370,7 +370,7 @@ class _Facts:
             return
         if kind not in MESSAGE_EVENTS:
             if kind in {"crash", "restart"}:
-                self.ledger.down(ev.frm)
+                self.ledger.down(ev.frm, ev.detail)
             return
         self.ledger.message(kind, ev.frm, ev.to, typ, receipt, ev.t, ev.msg)
         if kind == "recv":

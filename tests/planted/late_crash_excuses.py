@@ -12,7 +12,7 @@ __all__ = ["LateCrashExcuses"]
 
 
 class LateCrashExcuses(PromiseLedger):
-    def down(self, actor: str) -> None:
+    def down(self, actor: str, point: str = "") -> None:
         if actor == CLOUD:  # BUG: all of them, not those since the cloud last went on
             self._unanswered_uploads.clear()
             self._unanswered_requests.clear()

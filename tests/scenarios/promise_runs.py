@@ -29,8 +29,8 @@ PHONES = tuple(f"phone:{phone}" for phone in PHONE_IDS)
 PUSH_TIMEOUT = 8.0  # virtual seconds; a run's event n is at t=n
 
 # An event: ("message", kind, frm, to, typ, receipt, body) | ("note", actor, typ, receipt,
-# detail) | ("push-due", receipt) | ("crash" or "restart", actor); its time is its place in
-# the run.
+# detail) | ("push-due", receipt) | ("crash" or "restart", actor) | ("crash", actor, point:
+# "between-steps" or "inside-step"); its time is its place in the run.
 Event = tuple[Any, ...]
 
 _receipts = st.sampled_from(RECEIPTS)
@@ -147,9 +147,11 @@ EVENTS: st.SearchStrategy[Event] = st.one_of(
         st.sampled_from(("association-push", "association-request", "purchase-upload")),
     ),
     st.builds(lambda receipt: ("push-due", receipt), _receipts),
-    st.builds(  # the cloud's (or another's) crash or restart
-        lambda kind, actor: (kind, actor),
-        st.sampled_from(("crash", "restart")),
+    st.builds(  # the cloud's (or another's) crash, where it fell if said, or restart
+        lambda kind, actor: (*kind, actor) if len(kind) == 1 else (kind[0], actor, kind[1]),
+        st.sampled_from(
+            (("crash",), ("crash", "between-steps"), ("crash", "inside-step"), ("restart",))
+        ),
         st.sampled_from((CLOUD, CLOUD, "phone:A", "pos:m1-a")),
     ),
 )
@@ -235,7 +237,7 @@ def by_name(ledger: Any, events: Sequence[Event], start: int = 0) -> None:
         elif event[0] == "push-due":
             ledger.push_due(event[1])
         else:
-            ledger.down(event[1])
+            ledger.down(*event[1:])
 
 
 def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
@@ -266,7 +268,7 @@ def by_record(ledger: PromiseLedger, events: Sequence[Event]) -> None:
         elif event[0] == "push-due":
             ledger.push_due_record(ledger.record(event[1]))
         else:
-            ledger.down(event[1])
+            ledger.down(*event[1:])
 
 
 # A run the properties must hold on whatever hypothesis draws: m1/R1 bound to phone A, a
@@ -366,8 +368,8 @@ def spec_events(events: Sequence[Event], start: int = 0) -> list[Ev]:
         elif event[0] == "push-due":
             out.append(Ev(at, t, "push-due", CLOUD, CLOUD, "push-due", event[1], {}))
         else:
-            kind, actor = event
-            out.append(Ev(at, t, kind, actor, actor, kind, None, {}))
+            kind, actor, *point = event
+            out.append(Ev(at, t, kind, actor, actor, kind, None, {}, *point))
     return out
 
 

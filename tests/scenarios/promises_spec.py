@@ -169,7 +169,8 @@ def unanswered_arrival(
     at all (None: none did). A give-up excuses only what the network or a crash could
     have lost: not this. A crash loses only what reached the cloud since it last sent a
     message (a step's writes are committed before its messages go out): one hours after
-    the cloud went past an arrival excuses nothing (reviewer Q's F1)."""
+    the cloud went past an arrival excuses nothing (reviewer Q's F1), nor one between
+    steps right after it."""
     replies = [e for e in run if e.kind == "send" and e.frm == CLOUD and answers(e)]
     last_reply = max((e.at for e in replies), default=-1)
     for arrival in (e for e in run if e.kind == "recv" and e.to == CLOUD and arrived(e)):
@@ -183,7 +184,9 @@ def unanswered_arrival(
 def _lost_in_a_crash(run: Sequence[Ev], arrival: Ev) -> bool:
     """Did the cloud crash or restart after ``arrival`` before it went on: sent any
     message, took another (each message a step of its own, committed before the next, as
-    in a simulation), or had its PushDue timer fire?"""
+    in a simulation), or had its PushDue timer fire? Not if the crash fell between steps
+    (the step that took ``arrival`` was committed; a crash inside a step, or one whose
+    event does not say where it fell, may have killed that step)."""
     for e in run:
         if e.at <= arrival.at:
             continue
@@ -194,7 +197,8 @@ def _lost_in_a_crash(run: Sequence[Ev], arrival: Ev) -> bool:
         if e.kind in {"send", "push-due"}:
             return False
         if e.kind in {"crash", "restart"}:
-            return True
+            # a crash between steps: the arrival's step was committed (it went on)
+            return e.detail != "between-steps"
     return False
 
 
