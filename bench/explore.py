@@ -109,6 +109,7 @@ target world only (docs/explore.md, *Speed work, in order*).
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import platform
@@ -121,8 +122,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
 from scenarios import FaultBudgets, explore
+from scenarios._explore import _search as _search_module
 from scenarios._explore._model import ProtocolModel
-from scenarios._explore._search import few_collections, search
+from scenarios._explore._search import GC_THRESHOLD, few_collections, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 
 TARGET_STATES_PER_S = 20_000
@@ -177,6 +179,13 @@ def main() -> int:
         help="CPU time of symmetric searches with mirrored transitions skipped against "
         "computed, PAIRS alternated pairs per small world (see mirrors())",
     )
+    parser.add_argument(
+        "--collections",
+        type=int,
+        metavar="PAIRS",
+        help="CPU time of explore() of the target world with the search's young-generation "
+        "threshold against the earlier 100,000, PAIRS alternated pairs (see collections())",
+    )
     args = parser.parse_args()
     if args.split:
         for line in split():
@@ -184,6 +193,10 @@ def main() -> int:
         return 0
     if args.mirrors is not None:
         for line in mirrors(args.mirrors):
+            print(line)
+        return 0
+    if args.collections is not None:
+        for line in collections(args.collections):
             print(line)
         return 0
     step = bare_cloud_step_seconds()
@@ -400,6 +413,73 @@ def mirrors(pairs: int) -> list[str]:
             f"{label:<17} {graphs.pop()[0]:>5,} states: {skipped * 1e3:7.1f} / "
             f"{computed * 1e3:7.1f} ms, ratio {skipped / computed:.3f}"
         )
+    return lines
+
+
+# The young generation's threshold during a search before 06bc7b8 (the baseline of
+# collections()); the search's own is scenarios._explore._search.GC_THRESHOLD.
+_EARLIER_GC_THRESHOLD = 100_000
+
+
+def collections(pairs: int, faults: FaultBudgets | None = None) -> list[str]:
+    """Per search of the target world (``faults``: another world of two-purchases), with
+    and without symmetry, ``pairs`` pairs of explore() calls in this process, the young
+    generation's threshold during the search at :data:`GC_THRESHOLD` against the earlier
+    100,000 (the baseline), alternated (which goes first alternates too): the median CPU
+    s of each call, their ratio, and the collections made inside the calls with their
+    CPU time (``gc.callbacks``; the one after the search, thresholds put back, included).
+    Both must find the same states."""
+    lines = [
+        f"# cpu s of explore() of {'the target world' if faults is None else faults}, "
+        f"medians of {pairs} alternated pairs: "
+        f"young threshold {GC_THRESHOLD:,} / {_EARLIER_GC_THRESHOLD:,} (the baseline), ratio; "
+        "collections inside a call and their cpu s, medians"
+    ]
+    inside = [0, 0.0, 0.0]  # collections, their CPU seconds, when the current one began
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            inside[0] += 1
+            inside[2] = time.process_time()
+        else:
+            inside[1] += time.process_time() - inside[2]
+
+    target: FaultBudgets = (
+        {"loss": 1, "crashes": 1, "crash_points": "anywhere"} if faults is None else faults
+    )
+    gc.callbacks.append(watch)
+    try:
+        for symmetry in (True, False):
+            runs: dict[int, list[tuple[float, int, float]]] = {
+                GC_THRESHOLD: [],
+                _EARLIER_GC_THRESHOLD: [],
+            }
+            states = set()
+            for n in range(pairs):
+                order = (GC_THRESHOLD, _EARLIER_GC_THRESHOLD)
+                for threshold in order if n % 2 else order[::-1]:
+                    _search_module.GC_THRESHOLD = threshold
+                    gc.collect()
+                    inside[:2] = [0, 0.0]
+                    started = time.process_time()
+                    result = explore("two-purchases", symmetry=symmetry, **target)
+                    cpu = time.process_time() - started
+                    runs[threshold].append((cpu, int(inside[0]), inside[1]))
+                    states.add(result.progress.states)
+            if len(states) != 1:
+                raise AssertionError(f"the collector's threshold changed the search: {states}")
+            now, before = (
+                [statistics.median(r[i] for r in runs[t]) for i in range(3)]
+                for t in (GC_THRESHOLD, _EARLIER_GC_THRESHOLD)
+            )
+            lines.append(
+                f"symmetry {'on ' if symmetry else 'off'} {states.pop():>7,} states: "
+                f"{now[0]:6.2f} / {before[0]:6.2f} s, ratio {now[0] / before[0]:.3f}; "
+                f"collections {now[1]:.0f} ({now[2]:.2f} s) / {before[1]:.0f} ({before[2]:.2f} s)"
+            )
+    finally:
+        gc.callbacks.remove(watch)
+        _search_module.GC_THRESHOLD = GC_THRESHOLD
     return lines
 
 
