@@ -26,6 +26,9 @@ can be weighed by what making one kind cheaper could gain at most. ``--mirrors P
 prints instead the CPU time of symmetric searches of each small world with mirrored
 transitions skipped against computed (:func:`mirrors`: ``PAIRS`` alternated pairs in
 this process, the ratio of the medians; ``docs/explore.md``, *Mirrored transitions*).
+``--collections PAIRS`` prints instead the CPU time of explore() of the target world with
+and without symmetry, the search's young-generation threshold against the earlier
+100,000 (:func:`collections`), with the collections made inside each call.
 
 Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
 result; building the model alone is printed first (0.4 ms: fixed costs are no part of
@@ -35,7 +38,18 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,991, 21,269 and 51,787 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 243ea52 (transitions that mirror an earlier one of
+under 5 minutes on 2 cores. Measured at 06bc7b8 (the young generation collected every
+1,000,000 allocations during a search, was 100,000) back to back with a ``git archive``
+copy of 3a17fcd, the whole bench alternated (before, after, after, before; load 5.4-6.3),
+states per CPU second with symmetry: no faults 5,879 / 6,161 / 5,273 / 5,624; loss <= 1
+10,070 / 10,116 / 10,293 / 9,663; 1 crash anywhere 12,355 / 13,075 / 12,108 / 12,343; the
+target world 14,050 / 15,542 / 15,242 / 14,863; without symmetry 21,536-28,569 before,
+20,729-30,016 after; state counts and the last line unchanged. ``--collections 3`` (load
+about 7): with symmetry 0.987 (1 collection, 0.01 s / 3, 0.14 s), without 0.924 (1, 0.45
+s / 14, 1.68 s); again (load about 8) 0.918 and 0.800. No symmetric world meets 20,000
+on this machine (docs/explore.md, *Speed work, in order*: where the time goes, and why a
+free checker would not be enough).
+Measured at 243ea52 (transitions that mirror an earlier one of
 a state some renaming keeps counted, not computed; 3332c62 and 243ea52) on a machine
 shared with others' test runs (load 3.1-4.9): ``--mirrors 30``, skipped / computed, no
 faults / loss <= 1 / 1 crash anywhere: 0.961 / 0.981 / 1.057 and 0.937 / 0.951 / 0.994
