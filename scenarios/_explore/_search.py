@@ -54,7 +54,7 @@ S = TypeVar("S")
 # them at 100,000 with symmetry (0.13-0.16 s of CPU, about 4 % of the call), 14 without
 # (1.2-1.6 s, about 10 %); at a million 1 (0.01 s) and 1 (0.43-0.47 s), the peak memory
 # the same (114-117 / 283-284 MB). An explore() call of the reference cloud's largest
-# bench search leaves about 21,000 objects in cycles in all (most of them its freed
+# bench search leaves 21,000-26,000 objects in cycles in all (most of them its freed
 # model's), so the bound matters only to a variant that makes many (a million young
 # objects at most before a collection).
 GC_THRESHOLD = 1_000_000
