@@ -26,6 +26,9 @@ can be weighed by what making one kind cheaper could gain at most. ``--mirrors P
 prints instead the CPU time of symmetric searches of each small world with mirrored
 transitions skipped against computed (:func:`mirrors`: ``PAIRS`` alternated pairs in
 this process, the ratio of the medians; ``docs/explore.md``, *Mirrored transitions*).
+``--collections PAIRS`` prints instead the CPU time of explore() of the target world with
+and without symmetry, the search's young-generation threshold against the earlier
+100,000 (:func:`collections`), with the collections made inside each call.
 
 Each row's CPU time is that of one ``explore()`` call: the model built, the search, the
 result; building the model alone is printed first (0.4 ms: fixed costs are no part of
@@ -35,7 +38,18 @@ states, checker transitions computed and fingerprint-cache entries (docs/explore
 *Speed*; 1,025, 3,991, 21,269 and 51,787 on the target world, deterministic).
 
 Targets (issue 15): at least 20,000 states/s on one core; the target world exhausted in
-under 5 minutes on 2 cores. Measured at 243ea52 (transitions that mirror an earlier one of
+under 5 minutes on 2 cores. Measured at 06bc7b8 (the young generation collected every
+1,000,000 allocations during a search, was 100,000) back to back with a ``git archive``
+copy of 3a17fcd, the whole bench alternated (before, after, after, before; load 5.4-6.3),
+states per CPU second with symmetry: no faults 5,879 / 6,161 / 5,273 / 5,624; loss <= 1
+10,070 / 10,116 / 10,293 / 9,663; 1 crash anywhere 12,355 / 13,075 / 12,108 / 12,343; the
+target world 14,050 / 15,542 / 15,242 / 14,863; without symmetry 21,536-28,569 before,
+20,729-30,016 after; state counts and the last line unchanged. ``--collections 3`` (load
+about 7): with symmetry 0.987 (1 collection, 0.01 s / 3, 0.14 s), without 0.924 (1, 0.45
+s / 14, 1.68 s); again (load about 8) 0.918 and 0.800. No symmetric world meets 20,000
+on this machine (docs/explore.md, *Speed work, in order*: where the time goes, and why a
+free checker would not be enough).
+Measured at 243ea52 (transitions that mirror an earlier one of
 a state some renaming keeps counted, not computed; 3332c62 and 243ea52) on a machine
 shared with others' test runs (load 3.1-4.9): ``--mirrors 30``, skipped / computed, no
 faults / loss <= 1 / 1 crash anywhere: 0.961 / 0.981 / 1.057 and 0.937 / 0.951 / 0.994
@@ -109,6 +123,7 @@ target world only (docs/explore.md, *Speed work, in order*).
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import platform
@@ -121,8 +136,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from protocol import CloudMachine, InMemoryStore, PurchaseUpload, RuleRecommender, builtin_catalog
 from scenarios import FaultBudgets, explore
+from scenarios._explore import _search as _search_module
 from scenarios._explore._model import ProtocolModel
-from scenarios._explore._search import few_collections, search
+from scenarios._explore._search import GC_THRESHOLD, few_collections, search
 from scenarios._explore._world import Budgets, CrashPoints, world_named
 
 TARGET_STATES_PER_S = 20_000
@@ -177,6 +193,13 @@ def main() -> int:
         help="CPU time of symmetric searches with mirrored transitions skipped against "
         "computed, PAIRS alternated pairs per small world (see mirrors())",
     )
+    parser.add_argument(
+        "--collections",
+        type=int,
+        metavar="PAIRS",
+        help="CPU time of explore() of the target world with the search's young-generation "
+        "threshold against the earlier 100,000, PAIRS alternated pairs (see collections())",
+    )
     args = parser.parse_args()
     if args.split:
         for line in split():
@@ -184,6 +207,10 @@ def main() -> int:
         return 0
     if args.mirrors is not None:
         for line in mirrors(args.mirrors):
+            print(line)
+        return 0
+    if args.collections is not None:
+        for line in collections(args.collections):
             print(line)
         return 0
     step = bare_cloud_step_seconds()
@@ -400,6 +427,73 @@ def mirrors(pairs: int) -> list[str]:
             f"{label:<17} {graphs.pop()[0]:>5,} states: {skipped * 1e3:7.1f} / "
             f"{computed * 1e3:7.1f} ms, ratio {skipped / computed:.3f}"
         )
+    return lines
+
+
+# The young generation's threshold during a search before 06bc7b8 (the baseline of
+# collections()); the search's own is scenarios._explore._search.GC_THRESHOLD.
+_EARLIER_GC_THRESHOLD = 100_000
+
+
+def collections(pairs: int, faults: FaultBudgets | None = None) -> list[str]:
+    """Per search of the target world (``faults``: another world of two-purchases), with
+    and without symmetry, ``pairs`` pairs of explore() calls in this process, the young
+    generation's threshold during the search at :data:`GC_THRESHOLD` against the earlier
+    100,000 (the baseline), alternated (which goes first alternates too): the median CPU
+    s of each call, their ratio, and the collections made inside the calls with their
+    CPU time (``gc.callbacks``; the one after the search, thresholds put back, included).
+    Both must find the same states."""
+    lines = [
+        f"# cpu s of explore() of {'the target world' if faults is None else faults}, "
+        f"medians of {pairs} alternated pairs: "
+        f"young threshold {GC_THRESHOLD:,} / {_EARLIER_GC_THRESHOLD:,} (the baseline), ratio; "
+        "collections inside a call and their cpu s, medians"
+    ]
+    inside = [0, 0.0, 0.0]  # collections, their CPU seconds, when the current one began
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            inside[0] += 1
+            inside[2] = time.process_time()
+        else:
+            inside[1] += time.process_time() - inside[2]
+
+    target: FaultBudgets = (
+        {"loss": 1, "crashes": 1, "crash_points": "anywhere"} if faults is None else faults
+    )
+    gc.callbacks.append(watch)
+    try:
+        for symmetry in (True, False):
+            runs: dict[int, list[tuple[float, int, float]]] = {
+                GC_THRESHOLD: [],
+                _EARLIER_GC_THRESHOLD: [],
+            }
+            states = set()
+            for n in range(pairs):
+                order = (GC_THRESHOLD, _EARLIER_GC_THRESHOLD)
+                for threshold in order if n % 2 else order[::-1]:
+                    _search_module.GC_THRESHOLD = threshold
+                    gc.collect()
+                    inside[:2] = [0, 0.0]
+                    started = time.process_time()
+                    result = explore("two-purchases", symmetry=symmetry, **target)
+                    cpu = time.process_time() - started
+                    runs[threshold].append((cpu, int(inside[0]), inside[1]))
+                    states.add(result.progress.states)
+            if len(states) != 1:
+                raise AssertionError(f"the collector's threshold changed the search: {states}")
+            now, before = (
+                [statistics.median(r[i] for r in runs[t]) for i in range(3)]
+                for t in (GC_THRESHOLD, _EARLIER_GC_THRESHOLD)
+            )
+            lines.append(
+                f"symmetry {'on ' if symmetry else 'off'} {states.pop():>7,} states: "
+                f"{now[0]:6.2f} / {before[0]:6.2f} s, ratio {now[0] / before[0]:.3f}; "
+                f"collections {now[1]:.0f} ({now[2]:.2f} s) / {before[1]:.0f} ({before[2]:.2f} s)"
+            )
+    finally:
+        gc.callbacks.remove(watch)
+        _search_module.GC_THRESHOLD = GC_THRESHOLD
     return lines
 
 

@@ -49,7 +49,15 @@ S = TypeVar("S")
 # reference cycles: at the collector's default thresholds its full collections re-scan
 # them all, about a fifth of the search's time. During a search the youngest generation
 # is collected every this many allocations instead of 700 (cycles are still collected).
-GC_THRESHOLD = 100_000
+# Each such collection walks every young object, alive or not: over one explore() call
+# of bench/explore.py's target world (the collection after the search included) 3 of
+# them at 100,000 with symmetry (0.13-0.16 s of CPU, about 4 % of the call), 14 without
+# (1.2-1.6 s, about 10 %); at a million 1 (0.01 s) and 1 (0.43-0.47 s), the peak memory
+# the same (114-117 / 283-284 MB). An explore() call of the reference cloud's largest
+# bench search leaves 21,000-26,000 objects in cycles in all (most of them its freed
+# model's), so the bound matters only to a variant that makes many (a million young
+# objects at most before a collection).
+GC_THRESHOLD = 1_000_000
 
 NEVER_SETTLES = "never-settles"
 """The violation of a state from which no run reaches a settled state (a livelock):
