@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import trio
-import trio.testing
 
 from protocol import Address, Machine
 
@@ -23,6 +22,9 @@ from ._simnet import SimNetwork
 from ._timers import TimerService
 from ._trace import Observer
 from ._transport import Transport
+
+if TYPE_CHECKING:  # only annotations: trio.testing imports pytest (0.1 s at each start)
+    import trio.testing
 
 __all__ = ["World"]
 

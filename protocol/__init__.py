@@ -8,7 +8,18 @@ machine) can run it.
 The low layers (framing and connections of the TCP transport, the outbox mechanism,
 authentication's parts, the structuring and validation kits) are in
 :mod:`protocol.lowlevel`, as trio keeps ``trio.lowlevel``.
+
+The pairing engine's names (:class:`PairingEngine`, :class:`EngineConfig`, :class:`Pairing`)
+are imported when first used (PEP 562), as :mod:`scenarios`' are: the engine needs numpy,
+which a process that never pairs (a POS, a phone, a cloud with the rule recommender, the
+command line's start) would pay for at every start (``tests/test_start_imports.py``
+checks the import set).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._core._addresses import (
     CLOUD,
@@ -104,11 +115,6 @@ from ._reco._catalog import (
     Product,
     builtin_catalog,
 )
-from ._reco._engine import (
-    EngineConfig,
-    Pairing,
-    PairingEngine,
-)
 from ._reco._recommender import (
     COMPLEMENT_RULES,
     Promotions,
@@ -124,6 +130,9 @@ from ._wire._codec import (
     encode_message,
     message_type,
 )
+
+if TYPE_CHECKING:
+    from ._reco._engine import EngineConfig, Pairing, PairingEngine
 
 __all__ = [
     "CLOUD",
@@ -211,3 +220,24 @@ __all__ = [
     "phone_address",
     "pos_address",
 ]
+
+_HOMES: dict[str, tuple[str, str]] = {
+    "EngineConfig": ("._reco._engine", "EngineConfig"),
+    "Pairing": ("._reco._engine", "Pairing"),
+    "PairingEngine": ("._reco._engine", "PairingEngine"),
+}
+"""The module and name each public name imported when first used is imported from."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = home
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value  # once: later lookups find it without this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

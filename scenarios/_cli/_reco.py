@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from scenarios._model._datasets import DATASETS, load_dataset
 from scenarios._model._errors import ScenarioError
-from scenarios._reco._eval import HISTORIES, SPLITS, evaluate
+from scenarios._reco._choices import HISTORIES, SPLITS
 
 __all__ = ["add_reco_parser", "run_reco"]
 
@@ -133,6 +133,9 @@ def run_reco(args: argparse.Namespace, out: IO[str]) -> int:
             progress(f"loading {args.dataset} from {args.data}", 0, 0)
         dataset = load_dataset(args.dataset, args.data)
         loaded = time.perf_counter() - started
+        # numpy's import (0.2-0.5 s) only for this command, not at every assocsim start
+        from scenarios._reco._eval import evaluate  # noqa: PLC0415
+
         evaluation = evaluate(
             dataset,
             split=args.split,

@@ -54,6 +54,7 @@ from scenarios._reco._baselines import (
     fpgrowth_support,
 )
 from scenarios._reco._bootstrap import Difference, paired_bootstrap
+from scenarios._reco._choices import HISTORIES, SPLITS
 from scenarios._reco._personal import CountHistory, PersonalPopularity, TifuKnn
 from scenarios._reco._scorer import Fit, fit_engine
 
@@ -68,8 +69,6 @@ __all__ = [
     "split_baskets",
 ]
 
-SPLITS = ("time", "random")
-HISTORIES = ("train", "growing")
 TRAIN_SHARE = 0.8
 BEST_SELLERS = 50
 SMALL_BASKET = (2, 10)

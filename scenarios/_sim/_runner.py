@@ -7,11 +7,10 @@ import functools
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
-import trio.testing
 
 from actors import (
     Observer,
@@ -31,7 +30,6 @@ from protocol import (
     CloudStore,
     InMemoryStore,
     Machine,
-    PairingEngine,
     PhoneMachine,
     PosMachine,
     ReceiptKey,
@@ -45,6 +43,9 @@ from scenarios._model._scenario import CloudSettings, Scenario
 from scenarios._model._workload import Workload, generate_workload
 
 from ._report import Report, ReportBuilder
+
+if TYPE_CHECKING:  # only annotations: trio.testing imports pytest (0.1 s at each start)
+    import trio.testing
 
 __all__ = [
     "CloudFactory",
@@ -211,6 +212,8 @@ def recommender_for(settings: CloudSettings) -> Recommender:
 def recommender_named(name: str) -> Recommender:
     """A fresh recommender by its knob value: ``"engine"`` or ``"rules"``."""
     if name == "engine":
+        from protocol import PairingEngine  # noqa: PLC0415 - numpy only when asked for
+
         return PairingEngine()
     return RuleRecommender()
 
@@ -294,7 +297,9 @@ def run_scenario(
 ) -> RunResult:
     """Run ``scenario`` to completion in virtual time; deterministic for a seed."""
     seed = scenario.seed if seed is None else seed
-    clock = trio.testing.MockClock(autojump_threshold=0)
+    from trio.testing import MockClock  # noqa: PLC0415 - imports pytest: only when run here
+
+    clock = MockClock(autojump_threshold=0)
     run = functools.partial(
         simulate,
         scenario,

@@ -37,6 +37,9 @@ def _restarts(path: Path) -> list[dict[str, object]]:
 def _kill_and_start_again(procs: Procs, tmp_path: Path, module: str) -> list[dict[str, object]]:
     """The restart events of the second cloud's trace (after checking the first has none)."""
     first, _ = procs.cloud("cloud-1", *ARGS)
+    # It says it listens before it opens its trace: killed in between (a CI at a load of
+    # 9 did), it left no trace for the second to keep as cloud.1.jsonl.
+    first.wait_until("its trace", (tmp_path / "cloud.jsonl").exists)
     first.popen.send_signal(signal.SIGKILL)
     first.wait()
     second = procs.start(

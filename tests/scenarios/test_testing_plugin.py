@@ -80,15 +80,14 @@ def test_loading_the_plugin_imports_only_its_own_modules() -> None:
     ]
 
 
-LAZY_PACKAGES = ("scenarios", "scenarios.testing")
+LAZY_PACKAGES = ("protocol", "scenarios", "scenarios.testing")
 ALIASES = {"EXPLORE_WORLDS"}  # public names given to another name (scenarios: WORLDS)
 
 
-@pytest.mark.parametrize("name", LAZY_PACKAGES)
-def test_every_public_name_of_a_lazy_package_is_what_its_home_module_defines(name: str) -> None:
-    # A name of __all__ missing from the table of homes, or a home naming the wrong module
-    # or object, would fail only where a user first reaches for it: every one is resolved
-    # here, in a fresh process, and must be its home's object of the same name.
+def wrong_lazy_names(name: str) -> tuple[list[str], list[str]]:
+    """The public names of package ``name`` that are not what their home module defines
+    under that name, and the names its table of homes lists beyond its ``__all__``:
+    every one resolved in a fresh process (a name no home gives fails getattr there)."""
     script = f"""
 import importlib, inspect, json, sys
 package = importlib.import_module({name!r})
@@ -110,5 +109,16 @@ print(json.dumps([wrong, sorted(set(getattr(package, "_HOMES", {{}})) - set(pack
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
-    wrong, not_public = json.loads(done.stdout)  # (a name no home gives fails getattr)
-    assert wrong == [] and not_public == []
+    wrong, not_public = json.loads(done.stdout)
+    return wrong, not_public
+
+
+@pytest.mark.parametrize("name", LAZY_PACKAGES)
+def test_every_public_name_of_a_lazy_package_is_what_its_home_module_defines(name: str) -> None:
+    # A name of __all__ missing from the table of homes, or a home naming the wrong module
+    # or object, would fail only where a user first reaches for it.
+    assert wrong_lazy_names(name) == ([], [])
+
+
+def test_planted_a_lazy_name_filed_under_another_object_is_caught() -> None:
+    assert wrong_lazy_names("tests.planted.misfiled_lazy_name") == (["Pairing"], [])
