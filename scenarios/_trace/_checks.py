@@ -345,11 +345,12 @@ class _Facts:
         self.noticed_by: dict[str, tuple[str, ...]] = {}  # receipt -> phones noticed
         self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
         # The message whose step the cloud's sends now belong to, (its sender, its type,
-        # its body): set by its recv at the cloud, kept over the cloud's own sends, faults
+        # why refusing it as forged is unjustified, None: it names another party than its
+        # sender, _unforged): set by its recv at the cloud, kept over the cloud's own sends, faults
         # on them and notes, None after any other event (a timer, a crash, another's event:
         # a step of no message, or one the trace does not show whole). Not a fact of the
         # history: each step of the cloud begins with an event that sets it anew.
-        self.step: tuple[str, str, Mapping[str, Any]] | None = None
+        self.step: tuple[str, str, str | None] | None = None
         # The products of the association-response the cloud sent in that step, (its
         # receipt, their digest): what unit 8022's other half must carry. Reset with step.
         self.answer: tuple[str | None, bytes] | None = None
@@ -359,7 +360,10 @@ class _Facts:
         # time would split the explorer's states for a verdict that needs none.
         self.acks_in_doubt: list[tuple[str, str]] = []
         self.acked: set[tuple[str, str]] = set()
-        self.cloud_down: list[float] = []  # when the cloud crashed, restarted, crashed, ...
+        # when the cloud crashed, restarted, crashed, ... (a restart at the crash's instant
+        # is left out with its crash: no time down, and no split of the explorer's states)
+        self.cloud_down: list[float] = []
+        self.cloud_crashed = False  # a cloud on a store that forgets may have forgotten
         self.asked: set[str] = set()  # a process's trace: phones whose subscribe reached it
 
     def named(self, receipt: str | None) -> str | None:
@@ -376,7 +380,7 @@ class _Facts:
         if self.acks_in_doubt and self._went_on(ev):
             self._commit_acks()
         if kind == "recv" and ev.to == CLOUD:
-            self.step = (ev.frm, typ, ev.msg)
+            self.step = (ev.frm, typ, _unforged(ev.frm, typ, ev.msg))
             self.answer = None
         elif ev.frm != CLOUD or kind not in _STEP_EVENTS:
             self.step = self.answer = None
@@ -430,10 +434,12 @@ class _Facts:
             if ev.detail == CRASH_BETWEEN_STEPS and self.ledger.atomic_steps:
                 self._commit_acks()  # the ack's step was committed before the crash
             self.acks_in_doubt = []
+            self.cloud_crashed = True
             if len(self.cloud_down) % 2 == 0:
                 self.cloud_down = [*self.cloud_down, ev.t]
         elif len(self.cloud_down) % 2 == 1:  # its restart
-            self.cloud_down = [*self.cloud_down, ev.t]
+            down = self.cloud_down
+            self.cloud_down = down[:-1] if down[-1] == ev.t else [*down, ev.t]
 
     def down_between(self, start: float, end: float) -> float:
         """How long the cloud was down between ``start`` and ``end`` (down still: to ``end``)."""
@@ -447,8 +453,14 @@ class _Facts:
     def _at_cloud(self, ev: TraceRecord, at: _At) -> None:
         receipt, msg = ev.receipt, ev.msg
         if ev.type == "push-ack":
-            if receipt is not None and ev.frm == f"{_PHONE}{msg.get('phone_id')}":
-                self.acks_in_doubt = [*self.acks_in_doubt, (receipt, ev.frm)]
+            key = (receipt or "", ev.frm)
+            if (
+                receipt is not None
+                and ev.frm == f"{_PHONE}{msg.get('phone_id')}"
+                and key not in self.acked  # (a copy of an acknowledgement taken: no news)
+                and key not in self.acks_in_doubt
+            ):
+                self.acks_in_doubt = [*self.acks_in_doubt, key]
             return
         if ev.type == "subscribe" and not self.ledger.atomic_steps:
             self.asked.add(ev.frm)
@@ -810,7 +822,7 @@ def _settled_before(facts: _Facts, config: _Config, receipt: str, to: str) -> st
     superseded = responded is not None and delivered is not None and delivered < responded
     if not (acked or superseded):
         return None
-    if facts.cloud_down and not config.store_kept:
+    if facts.cloud_crashed and not config.store_kept:
         return _FORGOTTEN  # the cloud may not know it any more
     if acked:
         return (
@@ -860,10 +872,14 @@ class TimeoutPush(Invariant):
         super().__init__(facts, config)
         self._first: dict[str, _FirstPush] = {}
         self._unjudged_late = 0  # first timeout pushes not judged "not late"
+        self._repeated: dict[str, float] = {}  # receipt -> its last upload after its due
         self._unjudged_resends = 0  # re-sends not judged: a forgetful store crashed
 
     def observe(self, ev: TraceRecord) -> None:
         receipt = ev.receipt
+        if ev.kind == "recv" and ev.type == "purchase-upload" and ev.to == CLOUD:
+            self._on_upload(ev, receipt)
+            return
         if (
             ev.kind != "send"
             or ev.frm != CLOUD
@@ -914,6 +930,17 @@ class TimeoutPush(Invariant):
         if timeout is not None and binding is not None:
             self._judge_late(ev, receipt, binding.t + timeout)
 
+    def _on_upload(self, ev: TraceRecord, receipt: str | None) -> None:
+        """An upload repeated after its receipt's deadline may re-arm the push, due at once
+        (``upload-repeated`` in ``withheld``: the cloud's ``_repair_push``): from then on
+        the push is not late. Kept only for such late repeats (few: no states split)."""
+        if receipt is None or receipt in self._first:
+            return
+        binding = self.facts.bound.get(receipt)
+        timeout = self.config.push_timeout
+        if binding is not None and timeout is not None and ev.t > binding.t + timeout:
+            self._repeated[receipt] = ev.t
+
     def _judge_late(self, ev: TraceRecord, receipt: str, due: float) -> None:
         """Not later than its deadline, counted from the step that stored the upload (the
         first upload-ack: sent in that step), plus the time the cloud was down since (its
@@ -921,9 +948,10 @@ class TimeoutPush(Invariant):
         process's trace (its steps are batches, its timers a wall clock's) nor after a
         crash of a cloud whose store forgets (it binds a re-sent upload anew)."""
         facts = self.facts
-        if not facts.ledger.atomic_steps or (facts.cloud_down and not self.config.store_kept):
+        if not facts.ledger.atomic_steps or (facts.cloud_crashed and not self.config.store_kept):
             self._unjudged_late += 1
             return
+        due = max(due, self._repeated.get(receipt, due))
         down = facts.down_between(due, ev.t)
         if ev.t > due + down + EPSILON:
             self.violate(
@@ -1172,7 +1200,7 @@ class RefusalJustified(Invariant):
                 return
             self.checked += 1
             if code == "forged-identifier":
-                why = _unforged(step[0], step[1], step[2])
+                why = step[2]
             elif step[1] in _CLOUD_ACCEPTS:
                 why = f"a {step[1]} it handles (received typed and valid)"
         elif code in _STORED_REFUSALS:
