@@ -7,8 +7,13 @@ Modelled on h11's ``_state.py``: a receipt is in one :class:`ReceiptState`; a
 :class:`~protocol.CloudMachine` decides with :func:`allows` and :data:`LIFECYCLE` (which
 event a step is, is its business: who asked, whether the phone subscribed, whether the
 deadline passed), the documentation shows the table (``docs/protocol.md``, from
-:func:`markdown`), and the trace checker judges the same rules from the outside
-(``scenarios/_trace/_checks.py``, ``scenarios/_sim/_promises.py``).
+:func:`markdown`), and the trace checker judges from the outside the cells whose
+refusal a trace can show: a timeout push or a dual-send after a delivery, a push re-sent
+after its PushAck or after the answer that supersedes it, products to a phone never
+subscribed, and the first push's time (``scenarios/_trace/_checks.py``,
+``scenarios/_sim/_promises.py``; which cell by which invariant: ``docs/protocol.md``, "What
+the trace checker judges of the table"). The rest (a re-armed push, a give-up, the state
+itself) no message shows.
 
 The lifecycle is that of a receipt and the phone its POS named (the one the binding holds):
 every push, and every delivery the cloud records, goes to that phone. A mismatched

@@ -744,6 +744,18 @@ class PromiseLedger:
         at = _found_pair(record, address, self._pairs_at)
         return None if record is None or at < 0 else record[at + _P_DELIVERED]
 
+    def cloud_sent(
+        self, receipt: str, address: str
+    ) -> tuple[float | None, float | None, float | None]:
+        """When the cloud first sent ``receipt``'s products to ``address`` any way, first
+        answered its request, first dual-sent to it (None: never); the checker's lifecycle
+        rules read them (``scenarios/_trace/_checks.py``)."""
+        record = self._receipts.get(receipt)
+        at = _found_pair(record, address, self._pairs_at)
+        if record is None or at < 0:
+            return (None, None, None)
+        return (record[at + _P_DELIVERED], record[at + _P_RESPONDED], record[at + _P_DUAL_SENT])
+
     def shown_slots(self) -> slice:
         """Where a record keeps when each phone it reached was first shown it (None: not
         shown): ``record[ledger.shown_slots()]``, one slot per phone in address order (the

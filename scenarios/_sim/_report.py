@@ -134,7 +134,7 @@ class Report:
             ("pushes (timeout)", str(self.pushes)),
             ("mismatches", str(self.mismatches)),
             ("dual-sends", str(self.dual_sends)),
-            ("withheld (unsubscribed)", str(self.withheld)),
+            ("not owed (unsubscribed)", str(self.withheld)),
             ("deliveries", str(self.delivered)),
             ("deliveries per purchase", f"{self.deliveries_per_purchase:.3f}"),
             ("deliveries lost", str(self.lost)),

@@ -10,23 +10,30 @@ invariant              kind      what must hold
 =====================  ========  ==========================================================
 ``binding``            safety    one receipt is bound to one phone and one set of goods
 ``mismatch-dual-send`` safety    step 505 / unit 8022 under the scenario's mismatch policy
-``timeout-push``       safety    step 603: one push per receipt, not early, not after a pull
+``timeout-push``       safety    step 603: one push per receipt, on time, not after a pull
 ``no-delivery-lost``   liveness  at the end: every owed delivery shown, every request replied
 ``no-duplicate-shown`` safety    a user sees a receipt's associated products once
-``privacy``            safety    products reach only the POS-named phone or the buyer
-``refusal-justified``  safety    steps 502/505/508: each refusal justified by the trace
+``privacy``            safety    products reach only a subscribed POS-named phone or buyer
+``refusal-justified``  safety    steps 502/504/505/508: every refusal justified by the trace
 =====================  ========  ==========================================================
 
 Safety invariants are judged over the whole trace (a violation names the events that
 broke it); liveness is judged at the trace's end, i.e. after the scenario's healed phase.
 
-What ``mismatch-dual-send`` and ``timeout-push`` judge is the receipt lifecycle the cloud
-itself follows, the table ``LIFECYCLE`` of ``protocol/_machines/_lifecycle.py`` (shown in
-``docs/protocol.md``, *The receipt lifecycle*): a timeout push is its
-``push-due-subscribed``, allowed only in ``push-pending``; a dual-send push its
+What ``mismatch-dual-send``, ``timeout-push`` and ``privacy`` judge is the receipt
+lifecycle the cloud itself follows, the table ``LIFECYCLE`` of
+``protocol/_machines/_lifecycle.py`` (shown in ``docs/protocol.md``, *The receipt
+lifecycle*), in the cells whose refusal a message shows: a timeout push is its
+``push-due-subscribed``, allowed only in ``push-pending`` (first sent, never to a phone
+already sent the products, not early, not late); a dual-send push its
 ``mismatch-dual-sent``, refused once the named phone was sent the products
-(``already-delivered``). The checker judges them from the trace alone, never from the
-cloud's store or notes, so a cloud that strays from the table is caught.
+(``already-delivered``); a push re-sent after the cloud took its PushAck and went on
+(``push-acknowledged``) or after an answer to that phone (``push-superseded``); products
+to a phone never sent a ``subscribe-ack`` (``push-due-not-subscribed``,
+``dual-send-withheld``: ``privacy``). Not judged, as no message shows them: a re-armed
+push (``upload-repeated``), a give-up, the state the store derives
+(``docs/protocol.md``, "What the trace checker judges of the table"). The checker judges
+from the trace alone, never from the cloud's store or notes.
 
 The promises to users (``no-delivery-lost``, ``no-duplicate-shown``, and a timeout push
 after a delivery under ``timeout-push``) are judged by :class:`~scenarios._sim._promises.
@@ -57,7 +64,7 @@ from typing import Any, ClassVar, Final, Literal, NamedTuple, TypeVar
 
 import attrs
 
-from actors import TraceEvent
+from actors import CRASH_BETWEEN_STEPS, TraceEvent
 from protocol import AssocsimError
 from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._promises import (
@@ -337,12 +344,27 @@ class _Facts:
         self.bound: dict[str, _Binding] = {}
         self.noticed_by: dict[str, tuple[str, ...]] = {}  # receipt -> phones noticed
         self.mismatched: set[str] = set()  # receipts with a mismatched request at the cloud
-        # The message whose step the cloud's sends now belong to, (its sender, its type):
-        # set by its recv at the cloud, kept over the cloud's own sends, faults on them and
-        # notes, None after any other event (a timer, a crash, another's event: a step of
-        # no message, or one the trace does not show whole). Not a fact of the history:
-        # each step of the cloud begins with an event that sets it anew.
-        self.step: tuple[str, str] | None = None
+        # The message whose step the cloud's sends now belong to, (its sender, its type,
+        # why refusing it as forged is unjustified, None: it names another party than its
+        # sender, _unforged): set by its recv at the cloud, kept over the cloud's own sends, faults
+        # on them and notes, None after any other event (a timer, a crash, another's event:
+        # a step of no message, or one the trace does not show whole). Not a fact of the
+        # history: each step of the cloud begins with an event that sets it anew.
+        self.step: tuple[str, str, str | None] | None = None
+        # The products of the association-response the cloud sent in that step, (its
+        # receipt, their digest): what unit 8022's other half must carry. Reset with step.
+        self.answer: tuple[str | None, bytes] | None = None
+        # PushAcks the cloud took, (receipt, phone address): in doubt until the cloud shows
+        # it went on past their step (PromiseLedger.cloud_went_on's events), then acked; a
+        # crash inside the step drops them (the step may not have committed). No times: a
+        # time would split the explorer's states for a verdict that needs none.
+        self.acks_in_doubt: list[tuple[str, str]] = []
+        self.acked: set[tuple[str, str]] = set()
+        # when the cloud crashed, restarted, crashed, ... (a restart at the crash's instant
+        # is left out with its crash: no time down, and no split of the explorer's states)
+        self.cloud_down: list[float] = []
+        self.cloud_crashed = False  # a cloud on a store that forgets may have forgotten
+        self.asked: set[str] = set()  # a process's trace: phones whose subscribe reached it
 
     def named(self, receipt: str | None) -> str | None:
         binding = self.bound.get(receipt) if receipt is not None else None
@@ -355,10 +377,15 @@ class _Facts:
         if receipt is not None:
             self.receipts.add(receipt)
         kind, typ = ev.kind, ev.type
+        if self.acks_in_doubt and self._went_on(ev):
+            self._commit_acks()
         if kind == "recv" and ev.to == CLOUD:
-            self.step = (ev.frm, typ)
+            self.step = (ev.frm, typ, _unforged(ev.frm, typ, ev.msg))
+            self.answer = None
         elif ev.frm != CLOUD or kind not in _STEP_EVENTS:
-            self.step = None
+            self.step = self.answer = None
+        elif kind == "send" and typ == "association-response":
+            self.answer = (receipt, _digest({"products": ev.msg.get("products")}))
         if kind == "note":
             self.ledger.note(ev.frm, typ, receipt, ev.t, ev.detail)
             return
@@ -371,6 +398,8 @@ class _Facts:
         if kind not in MESSAGE_EVENTS:
             if kind in {"crash", "restart"}:
                 self.ledger.down(ev.frm, ev.detail)
+                if ev.frm == CLOUD:
+                    self._cloud_down(ev)
             return
         self.ledger.message(kind, ev.frm, ev.to, typ, receipt, ev.t, ev.msg)
         if kind == "recv":
@@ -383,8 +412,58 @@ class _Facts:
         elif kind == "send" and ev.frm == CLOUD and receipt is not None and typ == "upload-ack":
             self._bind(receipt, ev)
 
+    def _went_on(self, ev: TraceRecord) -> bool:
+        """Does ``ev`` show the cloud's step before it committed? As the ledger's
+        ``cloud_went_on``: a message the cloud sends; with atomic steps, a message or a
+        PushDue timer it takes."""
+        kind = ev.kind
+        if kind == "send":
+            return ev.frm == CLOUD
+        if not self.ledger.atomic_steps:
+            return False
+        if kind == "recv":
+            return ev.to == CLOUD
+        return kind == "timer" and ev.frm == CLOUD and push_due_receipt(ev.detail) is not None
+
+    def _commit_acks(self) -> None:
+        self.acked.update(self.acks_in_doubt)
+        self.acks_in_doubt = []
+
+    def _cloud_down(self, ev: TraceRecord) -> None:
+        if ev.kind == "crash":
+            if ev.detail == CRASH_BETWEEN_STEPS and self.ledger.atomic_steps:
+                self._commit_acks()  # the ack's step was committed before the crash
+            self.acks_in_doubt = []
+            self.cloud_crashed = True
+            if len(self.cloud_down) % 2 == 0:
+                self.cloud_down = [*self.cloud_down, ev.t]
+        elif len(self.cloud_down) % 2 == 1:  # its restart
+            down = self.cloud_down
+            self.cloud_down = down[:-1] if down[-1] == ev.t else [*down, ev.t]
+
+    def down_between(self, start: float, end: float) -> float:
+        """How long the cloud was down between ``start`` and ``end`` (down still: to ``end``)."""
+        down = self.cloud_down
+        total = 0.0
+        for i in range(0, len(down), 2):
+            came_back = down[i + 1] if i + 1 < len(down) else end
+            total += max(0.0, min(came_back, end) - max(down[i], start))
+        return total
+
     def _at_cloud(self, ev: TraceRecord, at: _At) -> None:
         receipt, msg = ev.receipt, ev.msg
+        if ev.type == "push-ack":
+            key = (receipt or "", ev.frm)
+            if (
+                receipt is not None
+                and ev.frm == f"{_PHONE}{msg.get('phone_id')}"
+                and key not in self.acked  # (a copy of an acknowledgement taken: no news)
+                and key not in self.acks_in_doubt
+            ):
+                self.acks_in_doubt = [*self.acks_in_doubt, key]
+            return
+        if ev.type == "subscribe" and not self.ledger.atomic_steps:
+            self.asked.add(ev.frm)
         if ev.type == "purchase-upload" and receipt is not None:
             self.last_upload[(receipt, ev.frm)] = _Upload(str(msg.get("phone_id")), _digest(msg))
             self.first_upload_at.setdefault(receipt, at)
@@ -533,8 +612,12 @@ class MismatchDualSend(Invariant):
     ``identifier-mismatch`` refusal is wrong there. Under ``"reject"`` the requester gets
     no products, a subscribed requester gets an ``identifier-mismatch`` refusal, and no
     dual-send push is ever sent. Under either policy, a dual-send push follows a
-    mismatched request for its receipt. (The cloud's rule: ``mismatch-dual-sent`` and
-    ``dual-send-withheld`` in ``protocol/_machines/_lifecycle.py``'s table.)
+    mismatched request for its receipt, is first sent only to a phone not yet sent the
+    products, carries the products of the response of its step, and is re-sent only while
+    outstanding. The requester is the request's sender (step 504, as the cloud and the
+    ledger take it); a request claiming another phone is forged, not mismatched. (The
+    cloud's rule: ``mismatch-dual-sent`` and ``dual-send-withheld`` in
+    ``protocol/_machines/_lifecycle.py``'s table.)
     """
 
     name = "mismatch-dual-send"
@@ -543,6 +626,8 @@ class MismatchDualSend(Invariant):
     def __init__(self, facts: _Facts, config: _Config) -> None:
         super().__init__(facts, config)
         self._judged: dict[tuple[str, object], _Judgment] = {}
+        self._unpaired = 0  # first dual-sends with no response of their step shown
+        self._unjudged_resends = 0  # re-sends not judged: a forgetful store crashed
 
     def observe(self, ev: TraceRecord) -> None:
         receipt = ev.receipt
@@ -561,15 +646,25 @@ class MismatchDualSend(Invariant):
 
     def _on_request(self, ev: TraceRecord, receipt: str) -> None:
         named = self.facts.named(receipt)
-        requester = str(ev.msg.get("phone_id"))
+        # Step 504 (module 8021): the requester is the sender's address, as the machine
+        # and the ledger take it; a request claiming another phone is refused as forged
+        # (refusal-justified's), never judged as a mismatch.
+        requester = phone_of(ev.frm)
         key = (ev.frm, ev.msg.get("request_id"))
-        if named is None or requester == named or key in self._judged:
+        if (
+            named is None
+            or requester is None
+            or requester == named
+            or ev.msg.get("phone_id") != requester
+            or key in self._judged
+        ):
             return
         self.checked += 1
         subscribed = self.facts.ledger.subscribed_at(requester) is not None
         self._judged[key] = _Judgment(receipt, requester, ev.frm, named, ev.t, subscribed)
 
     def _on_dual_send(self, ev: TraceRecord, receipt: str) -> None:
+        self._judge_lifecycle(ev, receipt)
         if self.config.policy == "reject":
             self.violate(
                 receipt,
@@ -586,6 +681,61 @@ class MismatchDualSend(Invariant):
                 f"a dual-send push of {receipt} with no mismatched request for it",
                 once=(receipt, "unprompted"),
             )
+
+    def _judge_lifecycle(self, ev: TraceRecord, receipt: str) -> None:
+        """The table's rules for a dual-send push: first sent only to a phone not yet sent
+        the products (``mismatch-dual-sent`` refused: ``already-delivered``), carrying the
+        products the requester was answered in the same step (unit 8022: the same products
+        to both devices); re-sent only while outstanding (:func:`_settled_before`)."""
+        facts, to = self.facts, ev.to
+        delivered, _, dual_sent = facts.ledger.cloud_sent(receipt, to)
+        if dual_sent is not None:  # a re-send
+            settled = _settled_before(facts, self.config, receipt, to)
+            if settled is _FORGOTTEN:
+                self._unjudged_resends += 1
+            elif settled is not None:
+                self.violate(
+                    receipt,
+                    (CLOUD, to),
+                    (dual_sent, ev.t),
+                    f"the dual-send push of {receipt} sent again {settled}",
+                    once=(receipt, to, "settled"),
+                )
+            return
+        if delivered is not None:
+            self.violate(
+                receipt,
+                (CLOUD, to),
+                (delivered, ev.t),
+                f"a dual-send push of {receipt} to {to}, which the cloud had sent its products "
+                f"at t={delivered:.3f} (mismatch-dual-sent refused: already-delivered)",
+                once=(receipt, to, "delivered"),
+            )
+        answer = facts.answer
+        if answer is not None and answer[0] == receipt:
+            if answer[1] != _digest({"products": ev.msg.get("products")}):
+                self.violate(
+                    receipt,
+                    (CLOUD, to),
+                    (ev.t,),
+                    f"a dual-send push of {receipt} to {to} with other products than the "
+                    "response the requester got in the same step (unit 8022: both devices "
+                    "get the same products)",
+                    once=(receipt, to, "products"),
+                )
+        else:
+            self._unpaired += 1
+
+    def left_out(self) -> tuple[str, ...]:
+        reasons = []
+        if self._unpaired:
+            reasons.append(
+                f"{self.name}: the products of {self._unpaired} dual-send pushes (no "
+                "response of the same step shown to compare them with)"
+            )
+        if self._unjudged_resends:
+            reasons.append(_resends_left_out(self.name, self._unjudged_resends))
+        return tuple(reasons)
 
     def _on_reply(self, ev: TraceRecord, key: tuple[str, object], judgment: _Judgment) -> None:
         receipt, policy = judgment.receipt, self.config.policy
@@ -655,6 +805,43 @@ class MismatchDualSend(Invariant):
             )
 
 
+_FORGOTTEN: Final = ""  # _settled_before's answer for a re-send it does not judge
+
+
+def _settled_before(facts: _Facts, config: _Config, receipt: str, to: str) -> str | None:
+    """Why a push of ``receipt`` re-sent to ``to`` now is one the lifecycle table refuses
+    (None: a re-send it allows): the cloud took the phone's PushAck and went on
+    (``push-acknowledged``: delivered, nothing outstanding to re-send), or answered the
+    phone's request about the receipt while the push was outstanding (``push-superseded``).
+    :data:`_FORGOTTEN` (not judged): a cloud whose store forgets (not kept) crashed."""
+    key = (receipt, to)
+    # with atomic steps, this send is a step after the ack's: that step was committed
+    acked = key in facts.acked or (facts.ledger.atomic_steps and key in facts.acks_in_doubt)
+    delivered, responded, _ = facts.ledger.cloud_sent(receipt, to)
+    # answered while a push was outstanding (else the answer was the first delivery)
+    superseded = responded is not None and delivered is not None and delivered < responded
+    if not (acked or superseded):
+        return None
+    if facts.cloud_crashed and not config.store_kept:
+        return _FORGOTTEN  # the cloud may not know it any more
+    if acked:
+        return (
+            f"though the cloud had taken {to}'s PushAck of it and gone on "
+            "(push-acknowledged: nothing outstanding to re-send)"
+        )
+    return (
+        f"though the cloud had answered {to}'s request about it at t={responded:.3f} while "
+        "the push was outstanding (push-superseded: it stops re-sending)"
+    )
+
+
+def _resends_left_out(name: str, count: int) -> str:
+    return (
+        f"{name}: {count} push re-sends after a PushAck or an answer, sent after a crash of "
+        "a cloud whose store may have forgotten (not sqlite)"
+    )
+
+
 class _FirstPush(NamedTuple):
     to: str
     digest: bytes
@@ -664,13 +851,18 @@ class _FirstPush(NamedTuple):
 class TimeoutPush(Invariant):
     """Steps 602/603 (embodiment 3): the push after ``push_timeout`` with no request.
 
-    Per receipt at most one timeout push (re-sends of the identical push are fine); its
-    first send is not before the cloud received the upload plus ``cloud.push_timeout``;
-    and it is never first sent to a phone the cloud already sent that receipt's
-    products: an answered request (``association-response``) or a dual-send. (That last
-    one is a duplicate delivery: the promise ledger judges it, for the report too.) The
-    cloud's rule: ``push-due-subscribed`` in ``protocol/_machines/_lifecycle.py``'s table, allowed
-    only in ``push-pending``.
+    Per receipt at most one timeout push (re-sends of the identical push are fine while it
+    is outstanding); its first send is not before the cloud received the upload plus
+    ``cloud.push_timeout`` (the arrival: a lower bound of when it stored the upload), nor
+    after the upload was stored (its first ``upload-ack``, sent in that step) plus
+    ``cloud.push_timeout`` plus the time the cloud was down since; and it is never first
+    sent to a phone the cloud already sent that receipt's products: an answered request
+    (``association-response``) or a dual-send. (That one is a duplicate delivery: the
+    promise ledger judges it, for the report too.) A re-send is refused once the cloud took
+    the phone's PushAck and went on, or answered the phone's request while the push was
+    outstanding (:func:`_settled_before`). The cloud's rules: ``push-due-subscribed``,
+    ``push-acknowledged`` and ``push-superseded`` in ``protocol/_machines/_lifecycle.py``'s
+    table.
     """
 
     name = "timeout-push"
@@ -679,9 +871,15 @@ class TimeoutPush(Invariant):
     def __init__(self, facts: _Facts, config: _Config) -> None:
         super().__init__(facts, config)
         self._first: dict[str, _FirstPush] = {}
+        self._unjudged_late = 0  # first timeout pushes not judged "not late"
+        self._repeated: dict[str, float] = {}  # receipt -> its last upload after its due
+        self._unjudged_resends = 0  # re-sends not judged: a forgetful store crashed
 
     def observe(self, ev: TraceRecord) -> None:
         receipt = ev.receipt
+        if ev.kind == "recv" and ev.type == "purchase-upload" and ev.to == CLOUD:
+            self._on_upload(ev, receipt)
+            return
         if (
             ev.kind != "send"
             or ev.frm != CLOUD
@@ -701,6 +899,18 @@ class TimeoutPush(Invariant):
                     f"a second, different timeout push of {receipt} (to {ev.to})",
                     once=(receipt, ev.to, digest),
                 )
+                return
+            settled = _settled_before(self.facts, self.config, receipt, ev.to)
+            if settled is _FORGOTTEN:
+                self._unjudged_resends += 1
+            elif settled is not None:
+                self.violate(
+                    receipt,
+                    (CLOUD, ev.to),
+                    (first.t, ev.t),
+                    f"the timeout push of {receipt} sent again {settled}",
+                    once=(receipt, ev.to, "settled"),
+                )
             return
         self.checked += 1
         self._first[receipt] = _FirstPush(ev.to, digest, ev.t)
@@ -716,6 +926,53 @@ class TimeoutPush(Invariant):
                     f"pushed at t={ev.t:.3f}, before the deadline t={deadline:.3f} "
                     f"(upload at the cloud + push_timeout {timeout:g}s)",
                 )
+        binding = facts.bound.get(receipt)
+        if timeout is not None and binding is not None:
+            self._judge_late(ev, receipt, binding.t + timeout)
+
+    def _on_upload(self, ev: TraceRecord, receipt: str | None) -> None:
+        """An upload repeated after its receipt's deadline may re-arm the push, due at once
+        (``upload-repeated`` in ``withheld``: the cloud's ``_repair_push``): from then on
+        the push is not late. Kept only for such late repeats (few: no states split)."""
+        if receipt is None or receipt in self._first:
+            return
+        binding = self.facts.bound.get(receipt)
+        timeout = self.config.push_timeout
+        if binding is not None and timeout is not None and ev.t > binding.t + timeout:
+            self._repeated[receipt] = ev.t
+
+    def _judge_late(self, ev: TraceRecord, receipt: str, due: float) -> None:
+        """Not later than its deadline, counted from the step that stored the upload (the
+        first upload-ack: sent in that step), plus the time the cloud was down since (its
+        PushDue timers fire at its restart, the overdue at once). Not judged for a
+        process's trace (its steps are batches, its timers a wall clock's) nor after a
+        crash of a cloud whose store forgets (it binds a re-sent upload anew)."""
+        facts = self.facts
+        if not facts.ledger.atomic_steps or (facts.cloud_crashed and not self.config.store_kept):
+            self._unjudged_late += 1
+            return
+        due = max(due, self._repeated.get(receipt, due))
+        down = facts.down_between(due, ev.t)
+        if ev.t > due + down + EPSILON:
+            self.violate(
+                receipt,
+                (CLOUD, ev.to),
+                (due, ev.t),
+                f"pushed at t={ev.t:.3f}, after its deadline t={due:.3f} (the upload stored "
+                f"+ push_timeout {self.config.push_timeout:g}s) plus the {down:g}s the "
+                "cloud was down since",
+            )
+
+    def left_out(self) -> tuple[str, ...]:
+        reasons = []
+        if self._unjudged_late:
+            reasons.append(
+                f"{self.name}: whether {self._unjudged_late} timeout pushes came late (a "
+                "process's trace, or a cloud that crashed on a store that forgets)"
+            )
+        if self._unjudged_resends:
+            reasons.append(_resends_left_out(self.name, self._unjudged_resends))
+        return tuple(reasons)
 
     def finish(self) -> None:
         judgement = self.facts.judgement
@@ -742,6 +999,27 @@ class NoDeliveryLost(Invariant):
 
     name = "no-delivery-lost"
     kind = "liveness"
+
+    def __init__(self, facts: _Facts, config: _Config) -> None:
+        super().__init__(facts, config)
+        self._empty = 0  # deliveries the cloud sent with no products
+
+    def observe(self, ev: TraceRecord) -> None:
+        if (
+            ev.kind == "send"
+            and ev.frm == CLOUD
+            and ev.type in _DELIVERY_TYPES
+            and not ev.msg.get("products")
+        ):
+            self._empty += 1
+
+    def left_out(self) -> tuple[str, ...]:
+        if not self._empty:
+            return ()
+        return (
+            f"{self.name}: {self._empty} deliveries the cloud sent with no products, counted "
+            "as delivered (step 506: whether the goods had nothing to pair with is not judged)",
+        )
 
     def finish(self) -> None:
         judgement = self.facts.judgement
@@ -775,7 +1053,9 @@ class Privacy(Invariant):
 
     No phone is sent, or receives, an ``association-response`` or ``association-push``
     for a receipt unless it is the phone the POS named for it or the phone that received
-    that receipt's ``receipt-notice`` (the buyer) before.
+    that receipt's ``receipt-notice`` (the buyer) before; and the cloud sends them only to
+    a phone it sent a ``subscribe-ack`` before (the cloud serves only subscribed phones:
+    ``push-withheld``, ``dual-send-withheld``, ``not-subscribed``).
     """
 
     name = "privacy"
@@ -784,12 +1064,15 @@ class Privacy(Invariant):
     def __init__(self, facts: _Facts, config: _Config) -> None:
         super().__init__(facts, config)
         self._judged: set[tuple[str, str]] = set()
+        self._unsure = 0  # deliveries to a phone whose subscription a batch may have taken
 
     def observe(self, ev: TraceRecord) -> None:
         receipt = ev.receipt
         if receipt is None or ev.type not in _DELIVERY_TYPES or not ev.to.startswith(_PHONE):
             return
-        if not (ev.kind == "recv" or (ev.kind == "send" and ev.frm == CLOUD)):
+        if ev.kind == "send" and ev.frm == CLOUD:
+            self._judge_subscribed(ev, receipt)
+        elif ev.kind != "recv":
             return
         key = (ev.to, receipt)
         if key in self._judged:
@@ -808,6 +1091,38 @@ class Privacy(Invariant):
             f"{ev.to} {verb} the products of {receipt} ({ev.type}) but is neither the "
             f"POS-named phone ({named or 'none bound'}) nor a phone that received its "
             f"receipt notice ({', '.join(noticed) or 'none'})",
+        )
+
+    def _judge_subscribed(self, ev: TraceRecord, receipt: str) -> None:
+        """The cloud serves only subscribed phones (``push-withheld``,
+        ``dual-send-withheld``, ``not-subscribed``): products sent to a phone the cloud
+        never sent a ``subscribe-ack`` before. A privacy rule: a phone that never enrolled
+        has no device token, and in the field anyone may connect as its number
+        (``docs/security.md``), so what is sent there is sent to anyone."""
+        phone = ev.to[len(_PHONE) :]
+        if self.facts.ledger.subscribed_at(phone) is not None:
+            return
+        if not self.facts.ledger.atomic_steps and ev.to in self.facts.asked:
+            # a process's batch may have stored the subscription and crashed before its
+            # acknowledgement was sent: not shown either way
+            self._unsure += 1
+            return
+        self.violate(
+            receipt,
+            (CLOUD, ev.to),
+            (ev.t,),
+            f"{ev.to} was sent the products of {receipt} ({ev.type}) but never subscribed "
+            "(the cloud sent it no subscribe-ack before): the cloud serves only "
+            "subscribed phones",
+            once=(ev.to, receipt, "unsubscribed"),
+        )
+
+    def left_out(self) -> tuple[str, ...]:
+        if not self._unsure:
+            return ()
+        return (
+            f"{self.name}: {self._unsure} deliveries to a phone whose subscription reached "
+            "the cloud unacknowledged in a process's trace (a batch may have stored it)",
         )
 
 
@@ -839,15 +1154,21 @@ class RefusalJustified(Invariant):
     ``identifier-mismatch`` only to a requester that is not the phone the acknowledged
     upload names (step 505 said "not equal"; whether the policy allows refusing is
     ``mismatch-dual-send``'s); ``invalid-message`` and ``unexpected-message`` never in the
-    step of a message the cloud handles (a ``recv`` at the cloud is typed and valid: the
-    wire's own refusals are not the cloud's sends, and no trace shows them).
+    step of a message the cloud handles (a ``recv`` at the cloud is typed and valid);
+    ``forged-identifier`` only in the step of a message naming another party than its
+    sender (step 504: a request's, subscription's or push-ack's ``phone_id`` against the
+    phone's address, an upload's ``pos:MERCHANT:POS`` against the POS's, a promotion
+    update's merchant against the POS's). Deny by default: any other code is a violation,
+    the wire's own (``overloaded``, ``timeout``, ...: a connection's refusal, sent by no
+    machine, which no trace shows as the cloud's send; a field trial's client counts them,
+    ``actors/_tcp_client_endpoint.py``) and a code no rule knows.
 
     After a crash or restart of a cloud whose store is not known to keep what it stored
     (``cloud.store`` ``"sqlite"``, or ``"auto"`` with a ``[[crash]]`` of the cloud), the
-    refusals that depend on the store (all but the last two) are not judged: a cloud on
-    ``memory`` restarts empty. Not judged either: ``forged-identifier`` (the refusal does
-    not name the message's claimed phone), and a refusal in a step the trace does not show
-    whole (another process's event between, in a merged field trial).
+    refusals that depend on the store (the first four) are not judged: a cloud on
+    ``memory`` restarts empty. Nor is a refusal of a message in a step the trace does not
+    show whole (another process's event between, in a merged field trial). The result
+    counts both under "not checked", so the verdict never reads as if they were judged.
     """
 
     name = "refusal-justified"
@@ -857,6 +1178,7 @@ class RefusalJustified(Invariant):
         super().__init__(facts, config)
         self._forgot = False  # the cloud came back on a store that may have forgotten
         self._unjudged = 0  # refusals not judged since (the result says how many)
+        self._unseen = 0  # refusals outside the step of the refused party's message
 
     def observe(self, ev: TraceRecord) -> None:
         kind = ev.kind
@@ -870,12 +1192,16 @@ class RefusalJustified(Invariant):
     def _judge(self, ev: TraceRecord, code: object) -> None:
         facts, receipt, to = self.facts, ev.receipt, ev.to
         why: str | None = None
-        if code in ("invalid-message", "unexpected-message"):
+        if code in _STEP_REFUSALS:
             step = facts.step
             if step is None or step[0] != to:
-                return  # not the step of a message from the refused party, as far as shown
+                # not the step of a message from the refused party, as far as shown
+                self._unseen += 1
+                return
             self.checked += 1
-            if step[1] in _CLOUD_ACCEPTS:
+            if code == "forged-identifier":
+                why = step[2]
+            elif step[1] in _CLOUD_ACCEPTS:
                 why = f"a {step[1]} it handles (received typed and valid)"
         elif code in _STORED_REFUSALS:
             if self._forgot:
@@ -883,6 +1209,12 @@ class RefusalJustified(Invariant):
                 return
             self.checked += 1
             why = self._unjustified_by_store(str(code), receipt, to)
+        else:
+            # Deny by default: a wire code (the wire's own refusals are the connection's,
+            # never a message of the cloud: no trace shows them) or a code no rule knows.
+            self.checked += 1
+            what = "a refusal of the wire" if code in _WIRE_REFUSALS else "no code it may send"
+            why = f"{what}: the cloud's machine sends it in no step"
         if why is not None:
             self.violate(
                 receipt,
@@ -893,13 +1225,21 @@ class RefusalJustified(Invariant):
             )
 
     def left_out(self) -> tuple[str, ...]:
-        if not self._unjudged:
-            return ()
-        return (
-            f"{self.name}: {self._unjudged} refusals that depend on the cloud's store "
-            "(unknown-receipt, conflicting-upload, not-subscribed, identifier-mismatch), sent "
-            "after a crash or restart of a cloud whose store may have forgotten (not sqlite)",
-        )
+        reasons = []
+        if self._unjudged:
+            reasons.append(
+                f"{self.name}: {self._unjudged} refusals that depend on the cloud's store "
+                "(unknown-receipt, conflicting-upload, not-subscribed, identifier-mismatch), "
+                "sent after a crash or restart of a cloud whose store may have forgotten "
+                "(not sqlite)"
+            )
+        if self._unseen:
+            reasons.append(
+                f"{self.name}: {self._unseen} refusals of a message (forged-identifier, "
+                "invalid-message, unexpected-message) sent outside a step of the cloud the "
+                "trace shows whole (which message was refused is not shown)"
+            )
+        return tuple(reasons)
 
     def _unjustified_by_store(self, code: str, receipt: str | None, to: str) -> str | None:
         facts = self.facts
@@ -936,6 +1276,43 @@ class RefusalJustified(Invariant):
 _STORED_REFUSALS = frozenset(
     {"unknown-receipt", "conflicting-upload", "not-subscribed", "identifier-mismatch"}
 )
+# Judged by the message of the step they refuse (the step's sender and its claims).
+_STEP_REFUSALS = frozenset({"invalid-message", "unexpected-message", "forged-identifier"})
+# The byte stream's refusals (protocol/_wire): a connection's, sent by no machine.
+_WIRE_REFUSALS = frozenset(
+    {
+        "unsupported-version",
+        "frame-too-large",
+        "malformed-frame",
+        "hello-required",
+        "unauthorized",
+        "timeout",
+        "overloaded",
+    }
+)
+_PHONE_CLAIMS = frozenset({"association-request", "subscribe", "push-ack"})
+
+
+def _unforged(sender: str, typ: str, msg: Mapping[str, Any]) -> str | None:
+    """Why a ``forged-identifier`` refusal of ``sender``'s message is unjustified (None:
+    the message names another party than its sender, as protocol/_machines/_auth.py's
+    ``names_another_phone`` and ``claims_refusal`` judge it)."""
+    if typ in _PHONE_CLAIMS:
+        claimed = f"{_PHONE}{msg.get('phone_id')}"
+    elif typ == "purchase-upload":
+        claimed = f"pos:{msg.get('merchant_id')}:{msg.get('pos_id')}"
+    elif typ == "promotion-update":
+        parts = sender.split(":")
+        merchant = parts[1] if len(parts) == 3 and parts[0] == "pos" else None
+        if merchant != msg.get("merchant_id"):
+            return None
+        return f"a {typ} of its own merchant {merchant}"
+    else:
+        return f"a {typ}, which claims no party"
+    if claimed != sender:
+        return None
+    return f"a {typ} naming {claimed}, its own sender"
+
 
 _INVARIANT_CLASSES: tuple[type[Invariant], ...] = (
     Binding,
@@ -970,6 +1347,8 @@ _IGNORED_MESSAGES: dict[tuple[str, str], Ignorable] = {
     **{("send", typ): IGNORED for typ in ("receipt-notice", "subscribe", "promotion-update")},
     **{("recv", typ): IGNORED for typ in ("subscribe-ack", "promotion-update")},
 }
+# A PushAck the cloud takes is a fact of the lifecycle (push-acknowledged: _Facts.acked).
+del _IGNORED_MESSAGES["recv", "push-ack"]
 _FED_NOTES = frozenset({"shown", "gave-up"})  # the ledger's note() keeps these
 _RELIABLE_NOTES = frozenset({"already-shown"})  # only sets the ledger's reliable flag
 
@@ -1099,7 +1478,7 @@ class TraceChecker:
         facts = self._facts
         last_t, receipts = facts.last_t, facts.receipts
         # While an arrival at the cloud is in doubt, the cloud's next step settles it.
-        doubt = facts.ledger.in_doubt()
+        doubt = facts.ledger.in_doubt() or bool(facts.acks_in_doubt)
         for ev, rule in zip(events, rules, strict=True):
             receipt = ev.receipt
             if (
@@ -1357,7 +1736,7 @@ MonitorState = tuple[Hashable, ...]
 _ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
 # not a fact: the ledger (its facts are cells of their own), the end's judgement (None
 # until the result), the ledger's code and settings, an invariant's links and counter
-_FACTS_SKIP = frozenset({"ledger", "judgement", "step"})
+_FACTS_SKIP = frozenset({"ledger", "judgement", "step", "answer"})
 # (and where its records' groups start, and a new record's blank slots: settings)
 _LEDGER_SKIP = frozenset({"_field", "push_timeout", "_on_send", "_on_recv", "_pairs_at", "_tail"})
 _INVARIANT_SKIP = frozenset({"facts", "config", "checked"})

@@ -407,8 +407,8 @@ def test_timeout_push_exactly_once_but_resends_are_fine() -> None:
     b = TraceBuilder(push_timeout=600)
     b.subscribe(A)
     b.purchase("R1", A)
-    b.at(600).push("R1", A)
-    b.at(602).push("R1", A, show=False)  # the identical push re-sent: fine
+    b.at(600).push("R1", A, fault="loss")  # lost: no PushAck comes
+    b.at(602).push("R1", A)  # the identical push re-sent while outstanding: fine
     assert result_of(b).ok
     b.at(900).push("R1", A, products=[], show=False)  # another push: a violation
     (violation,) = only(result_of(b), "timeout-push")
@@ -508,9 +508,14 @@ def test_a_trace_without_shown_notes_is_judged_by_receptions() -> None:
     assert result.ok, result.format_text()
     assert result.shown_from == "receptions"
     b.at(800).push("R1", A)  # a second unasked delivery
-    (violation,) = only(result_of(b), "no-duplicate-shown")
+    result = result_of(b)
+    (violation,) = result.by_invariant("no-duplicate-shown")
     assert violation.times == (600.0, 800.0)
     assert "a second push (timeout)" in violation.detail
+    # and the cloud re-sent the push after answering A's request (push-superseded)
+    (resent,) = result.by_invariant("timeout-push")
+    assert "push-superseded" in resent.detail and resent.times == (600.0, 800.0)
+    assert len(result.violations) == 2
 
 
 # ------------------------------------------------------------------ privacy
@@ -518,6 +523,7 @@ def test_a_trace_without_shown_notes_is_judged_by_receptions() -> None:
 
 def test_privacy_catches_products_to_a_phone_neither_named_nor_buyer() -> None:
     b = mismatch("dual-send")
+    b.subscribe(C)  # a subscribed stranger: only who may see the products is at stake
     b.at(60).respond(A, "R1", b.request(A, "R1"))
     b.push("R1", B, "dual-send")
     b.at(61).respond(C, "R1", 1, show=False)  # C never asked, never got the notice
@@ -629,8 +635,13 @@ def test_check_events_and_the_observer_check_live_trace_events() -> None:
     push = next(
         e for e in events if e.kind is EventKind.SEND and isinstance(e.message, AssociationPush)
     )
-    resent = push._replace(t=push.t + 60.0)  # the identical push again: a retry, fine
-    assert check_events([*events, resent], settings=scenario).ok
+    at = events.index(push) + 1
+    # the identical push again before the phone's PushAck reached the cloud: a retry, fine
+    assert check_events([*events[:at], push, *events[at:]], settings=scenario).ok
+    resent = push._replace(t=push.t + 60.0)
+    # at the trace's end, long after the cloud took the PushAck: refused (push-acknowledged)
+    (again,) = check_events([*events, resent], settings=scenario).violations
+    assert "PushAck" in again.detail and again.times[-1] == push.t + 60.0
     leaked = resent._replace(recipient="phone:+8613899999999")  # planted: to a stranger
     bad = check_events([*events, leaked], settings=scenario)
     assert {v.invariant for v in bad.violations} == {"binding", "privacy"}
@@ -679,6 +690,7 @@ def test_check_cli_reports_violations_one_per_line_and_exits_1(
 ) -> None:
     b = happy()
     b.at(700).note(phone(A), "shown", "R2", A, "timeout")
+    b.subscribe(C)  # a subscribed stranger: one privacy violation, of who may see
     b.at(800).respond(C, "R1", 9, show=False)
     trace = _write(tmp_path / "bad.jsonl", b.records)
     done = _assocsim("check", str(trace))

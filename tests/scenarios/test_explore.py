@@ -43,6 +43,7 @@ from scenarios._explore._model import (
 )
 from scenarios._explore._search import Outcome, SearchProgress
 from scenarios._explore._world import ExploreError
+from scenarios._trace import _checks
 from scenarios._trace._checks import check_trace_file
 from scenarios._trace._diagram import DiagramOptions, write_diagram
 from tests.planted.buggy_cloud import buggy_cloud
@@ -86,7 +87,9 @@ def test_the_sometimes_properties_cover_the_patents_three_ways_and_the_crashes()
 
 @pytest.mark.parametrize(
     ("faults", "states"),
-    [({"loss": 1}, 1_626), ({"loss": 1, "crashes": 1, "crash_points": "anywhere"}, 45_599)],
+    # (1,626 and 45,599 before s31 F3: a PushAck the cloud took stays in doubt until its
+    # next event, a fact that splits states: tests/scenarios/test_check_lifecycle.py)
+    [({"loss": 1}, 2_386), ({"loss": 1, "crashes": 1, "crash_points": "anywhere"}, 77_924)],
     ids=["loss", "loss+crash-anywhere"],
 )
 def test_two_purchases_with_faults(faults: FaultBudgets, states: int) -> None:
@@ -151,11 +154,18 @@ def test_the_per_write_store_is_harmless_without_a_crash_inside_a_step() -> None
     explore("push", cloud=per_write_cloud, crashes=1, crash_points="between").assert_ok()
 
 
-def test_a_sometimes_property_never_reached_fails_loudly() -> None:
-    # A cloud refusing every request keeps every promise the checker judges (each request
-    # is replied to, the push still comes), but no pull is ever answered. (It says it is
-    # overloaded, which no trace can judge; an unexpected-message refusal of a request
-    # would break refusal-justified.)
+def test_a_sometimes_property_never_reached_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A cloud refusing every request as overloaded: refusal-justified judges every code
+    # now (s31 F1: a wire code is no message of the cloud), so it is a violation...
+    caught = explore("pull", cloud=_refuses_requests)
+    assert caught.violations
+    assert all(v.startswith("refusal-justified") for v in caught.violations)
+    # ...and, judged without that invariant, it keeps every promise the others judge (each
+    # request is replied to, the push still comes), but no pull is ever answered.
+    kept = tuple(c for c in _checks._INVARIANT_CLASSES if c is not _checks.RefusalJustified)
+    monkeypatch.setattr(_checks, "_INVARIANT_CLASSES", kept)
     result = explore("pull", cloud=_refuses_requests)
     assert result.outcome is Outcome.EXHAUSTED and not result.violations
     assert result.not_reached == (PULL_ANSWERED,)

@@ -38,12 +38,14 @@ from tests.scenarios.cli_runs import run_main
 SPINNING = [
     (spinning_cloud, Budgets(), ()),
     (early_spinning_cloud, Budgets(), ("timeout-push",)),
-    (restart_spinning_cloud, Budgets(crashes=1), ("timeout-push",)),
+    # (and privacy since s31 F2: its restart pushes to a phone whose subscribe-ack the
+    # crash came before, a phone the cloud never acknowledged)
+    (restart_spinning_cloud, Budgets(crashes=1), ("timeout-push", "privacy")),
 ]
 STEPS: dict[CloudFactory, int] = {
     spinning_cloud: 8,
     early_spinning_cloud: 8,
-    restart_spinning_cloud: 8,
+    restart_spinning_cloud: 6,  # 8 before privacy judged its push to an unacknowledged phone
 }
 """Each counterexample's length, as README's table of planted bugs gives it."""
 

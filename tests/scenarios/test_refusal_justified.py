@@ -112,7 +112,7 @@ def test_unknown_receipt_to_a_phone_never_handed_it_is_privacy() -> None:
     good.subscribe(B)
     good.upload("R1", A)
     good.at(30).refuse(B, "R1", good.request(B, "R1"), "unknown-receipt")
-    good.at(610).push("R1", A)
+    good.at(600).push("R1", A)
     assert result_of(good).ok, result_of(good).format_text()
     bad = TraceBuilder()
     bad.subscribe(A)
@@ -120,7 +120,7 @@ def test_unknown_receipt_to_a_phone_never_handed_it_is_privacy() -> None:
     bad.upload("R1", A)
     bad.notice("R1", B)  # B was handed the receipt (the buyer's own phone)
     bad.at(30).refuse(B, "R1", bad.request(B, "R1"), "unknown-receipt")
-    bad.at(610).push("R1", A)
+    bad.at(600).push("R1", A)
     (violation,) = only(result_of(bad), REFUSAL)
     assert "whose upload it acknowledged at t=0.000" in violation.detail
 
@@ -135,7 +135,7 @@ def _crashed_then_unknown(store: str | None) -> TraceBuilder:
     b.at(20).event("restart", CLOUD, CLOUD)
     b.subscribe(A)
     b.at(30).refuse(A, "R1", b.request(A, "R1"), "unknown-receipt")
-    b.at(610).push("R1", A)  # (the cloud on memory would have forgotten it too)
+    b.at(600).push("R1", A)  # (the cloud on memory would have forgotten it too)
     return b
 
 
@@ -204,7 +204,7 @@ def test_identifier_mismatch_only_for_differing_ids() -> None:
     good.subscribe(B)
     good.upload("R1", B)
     good.at(60).refuse(A, "R1", good.request(A, "R1"), "identifier-mismatch")
-    good.at(610).push("R1", B)
+    good.at(600).push("R1", B)
     assert result_of(good).ok, result_of(good).format_text()
     bad = TraceBuilder(policy="reject")
     bad.subscribe(A)
