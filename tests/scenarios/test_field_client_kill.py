@@ -87,7 +87,10 @@ def _check(directory: Path, *names: str) -> set[str]:
     """The invariants broken in the merged traces of ``names`` (and their earlier files)."""
     paths = sorted(p for name in names for p in directory.glob(f"{name}*.jsonl"))
     _, result = check_trace_files(paths)
-    assert result.receipts > 0 and not result.skipped and result.incomplete is None, result
+    # A process's trace is wall-clock batches: whether its timeout pushes came late is
+    # left unjudged (the late-push rule, s31) and said so; anything else left out fails.
+    skipped = [why for why in result.skipped if "timeout pushes came late (a process" not in why]
+    assert result.receipts > 0 and not skipped and result.incomplete is None, result
     return {v.invariant for v in result.violations}
 
 
