@@ -88,7 +88,7 @@ FIGURES: dict[str, FigureSpec] = {
         FigureSpec("pushes", "timeout pushes", "count"),
         FigureSpec("mismatches", "mismatched ids", "count"),
         FigureSpec("dual_sends", "dual-sends", "count"),
-        FigureSpec("withheld", "withheld (unsubscribed)", "count"),
+        FigureSpec("withheld", "not owed (unsubscribed)", "count"),
         FigureSpec("delivered", "deliveries", "count"),
         FigureSpec("lost", "deliveries lost", "count"),
         FigureSpec("duplicates", "duplicate deliveries", "count"),
