@@ -709,6 +709,7 @@ class ProtocolModel:
         try:
             for record in self._records[number]:
                 scratch.feed_event(record)
+            scratch.transition_whole()
         except BaseException:
             self._scratch = None  # fed in part, not the state it had: fork anew next time
             raise

@@ -378,7 +378,7 @@ class _Facts:
             self.receipts.add(receipt)
         kind, typ = ev.kind, ev.type
         if self.acks_in_doubt and self._went_on(ev):
-            self._commit_acks()
+            self.commit_acks()
         if kind == "recv" and ev.to == CLOUD:
             self.step = (ev.frm, typ, _unforged(ev.frm, typ, ev.msg))
             self.answer = None
@@ -425,14 +425,14 @@ class _Facts:
             return ev.to == CLOUD
         return kind == "timer" and ev.frm == CLOUD and push_due_receipt(ev.detail) is not None
 
-    def _commit_acks(self) -> None:
+    def commit_acks(self) -> None:
         self.acked.update(self.acks_in_doubt)
         self.acks_in_doubt = []
 
     def _cloud_down(self, ev: TraceRecord) -> None:
         if ev.kind == "crash":
             if ev.detail == CRASH_BETWEEN_STEPS and self.ledger.atomic_steps:
-                self._commit_acks()  # the ack's step was committed before the crash
+                self.commit_acks()  # the ack's step was committed before the crash
             self.acks_in_doubt = []
             self.cloud_crashed = True
             if len(self.cloud_down) % 2 == 0:
@@ -1468,6 +1468,20 @@ class TraceChecker:
         for invariant in self._invariants:
             invariant.observe(ev)
         self._facts.absorb(ev)
+
+    def transition_whole(self) -> None:
+        """The events fed since the last call were one whole transition of a world whose
+        cloud takes each message in a step of its own (``assocsim explore``'s): a kill
+        inside a step is among its step's events, so what the cloud took is past its
+        commit now (as the next event of a trace would show). Nothing is judged otherwise;
+        the explorer's states stop differing by a doubt no later event could act on."""
+        facts = self._facts
+        ledger = facts.ledger
+        if ledger.atomic_steps and (facts.acks_in_doubt or ledger.in_doubt()):
+            if self._sealed:
+                self._unsealed()
+            ledger.cloud_went_on()
+            facts.commit_acks()
 
     def ignores(self, events: Sequence[TraceRecord], rules: Sequence[Ignorable | None]) -> bool:
         """Would feeding ``events`` (each :func:`ignorable` as ``rules`` says, None for

@@ -46,8 +46,8 @@ def test_the_collections_bench_alternates_thresholds_and_puts_them_back(
     assert _search.GC_THRESHOLD == GC_THRESHOLD == 1_000_000
     assert gc.callbacks == callbacks
     assert len(lines) == 3
-    assert lines[1].startswith("symmetry on    1,626 states:")
-    assert lines[2].startswith("symmetry off  12,842 states:")
+    assert lines[1].startswith("symmetry on    1,680 states:")
+    assert lines[2].startswith("symmetry off  13,658 states:")
     assert all("ratio" in line and "collections" in line for line in lines[1:])
 
 
