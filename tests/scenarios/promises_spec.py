@@ -253,6 +253,55 @@ def unsettled_upload(
     return Verdict(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (sent.t, end), tuple(hints))
 
 
+def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
+    """Each give-up of a phone's subscription whose next event at that phone, of a receipt
+    notice received, a subscribe sent or a subscribe-ack received, is the notice: how many,
+    and those never followed by a subscribe or a subscribe-ack at that phone."""
+    counted, dead = 0, []
+
+    def subscribed(e: Ev, phone: str) -> bool:
+        return (e.kind, e.typ, e.frm) == ("send", "subscribe", phone) or (
+            e.kind,
+            e.typ,
+            e.to,
+        ) == ("recv", "subscribe-ack", phone)
+
+    for g in run:
+        if not (g.kind == "note" and g.typ == "gave-up" and g.receipt is None):
+            continue
+        if not (is_phone(g.frm) and "no answer to subscribe " in g.detail):
+            continue
+        phone = g.frm
+        later = run[g.at + 1 :]
+        notice = next(
+            (
+                e
+                for e in later
+                if subscribed(e, phone)
+                or (e.kind, e.typ, e.to) == ("recv", "receipt-notice", phone)
+            ),
+            None,
+        )
+        if notice is None or notice.typ != "receipt-notice":
+            continue
+        counted += 1
+        if any(subscribed(e, phone) for e in run[notice.at + 1 :]):
+            continue
+        dead.append(
+            (
+                notice.at,
+                Verdict(
+                    NO_DELIVERY_LOST,
+                    notice.receipt,
+                    (phone, CLOUD),
+                    (g.t, notice.t, end),
+                    (f"gave up at t={g.t:.3f}", f"reached it at t={notice.t:.3f}"),
+                ),
+            )
+        )
+    return counted, [verdict for _, verdict in sorted(dead)]
+
+
 def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     """The verdicts of a run ending at ``end``."""
     receipts, subscribed, shows = by_receipt(run), subscriptions(run), reliable(run)
@@ -339,8 +388,11 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         for phone, e in subscribing.items()
         if phone not in answered
     ]
-    lost = undelivered + unreplied + unsettled + unanswered
-    checked = owed + len(requests) + len(uploads) + len(subscribing)
+    # 5. A phone whose subscription gave up subscribes again (a subscribe sent, or a late
+    # subscribe-ack received) once a receipt notice reaches it after the give-up.
+    noticed_after, dead = resubscriptions(run, end)
+    lost = undelivered + unreplied + unsettled + unanswered + dead
+    checked = owed + len(requests) + len(uploads) + len(subscribing) + noticed_after
     twice, pairs = shown_twice(run) if shows else received_twice(run)
     return Judged(tuple(lost), checked, twice, pairs, pushed_after(run), withheld)
 
