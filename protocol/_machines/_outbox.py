@@ -41,7 +41,9 @@ transport's timers, and far below any network's round trip."""
 @attrs.frozen
 class RetryPolicy:
     """When to re-send: after ``first_delay``, then ``factor`` times longer each time,
-    never more than ``max_delay`` apart, and at most ``max_attempts`` sends in all.
+    never more than ``max_delay`` apart, and ``max_attempts`` sends in all (a restart's
+    :meth:`Outbox.resume` re-sends what is waiting once more, past that count: reviewer B's
+    F9).
 
     The defaults re-send for 46 minutes (2 s, 4 s, ... then every minute; give_up_after), which
     outlasts every partition and crash the built-in scenarios inject.

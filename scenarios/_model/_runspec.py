@@ -64,7 +64,7 @@ class RunSpec:
     source: str = attrs.field(validator=_text)  # a built-in name or a file path, as given
     overrides: tuple[str, ...] = attrs.field(validator=_assignments)  # KEY=VALUE, as given
     scenario: Scenario = attrs.field(validator=_a_scenario)  # with the overrides applied
-    seed: int = attrs.field(validator=_check.whole_number())  # a bool is not a seed
+    seed: int = attrs.field(validator=_check.whole_number(0))  # a bool is not a seed
     seed_given: bool = attrs.field(default=False, validator=_check.flag(), kw_only=True)
 
     def __attrs_post_init__(self) -> None:
@@ -101,6 +101,11 @@ class RunSpec:
         it was given (default: the resulting scenario's name)."""
         assignments = _as_assignments(overrides)
         built = apply_overrides(scenario, assignments, option=option)
+        if seed is not None and built.seed not in (scenario.seed, seed):
+            # the run would use one, its header's settings say the other (reviewer B's F7)
+            raise ScenarioError(
+                f"{option} seed={built.seed} and --seed {seed} disagree: give the seed once"
+            )
         return cls(
             source if source is not None else built.name,
             assignments,
