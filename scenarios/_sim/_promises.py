@@ -353,10 +353,11 @@ class PromiseLedger:
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         # Phones whose subscription gave up and that have not subscribed since: phone
-        # address -> when it gave up; of those, the ones a receipt notice reached since:
-        # -> (gave up, noticed, the receipt), each a no-delivery-lost at the end.
-        self._unsubscribed_after: dict[str, float] = {}
-        self._noticed_unsubscribed: dict[str, tuple[float, float, str]] = {}
+        # address -> when it last gave up (None: a notice reached it since, judged below);
+        # the first notice after each give-up, (phone, gave up, noticed, the receipt),
+        # until the phone subscribes again: each left a no-delivery-lost at the end.
+        self._unsubscribed_after: dict[str, float | None] = {}
+        self._noticed_unsubscribed: list[tuple[str, float, float, str]] = []
         self._resubscriptions_owed = 0  # notices judged so (lost_checked)
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
         self._requests: dict[tuple[str, object], tuple[str, float]] = {}
@@ -517,17 +518,20 @@ class PromiseLedger:
         """A phone sent a subscription, or got a subscribe-ack: it subscribes again."""
         if self._unsubscribed_after:
             phone = to if frm == CLOUD else frm
-            if self._unsubscribed_after.pop(phone, None) is not None:
-                self._noticed_unsubscribed.pop(phone, None)
+            if phone in self._unsubscribed_after:
+                del self._unsubscribed_after[phone]
+                noticed = self._noticed_unsubscribed
+                self._noticed_unsubscribed = [n for n in noticed if n[0] != phone]
 
     def _recv_notice(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         """A receipt notice at a phone whose subscription gave up: it must subscribe again."""
         if not self._unsubscribed_after:
             return  # (a fifth of a run's events: no give-up, nothing to do)
         gave_up = self._unsubscribed_after.get(to)
-        if gave_up is not None and to not in self._noticed_unsubscribed:
+        if gave_up is not None:  # the first notice since that give-up
             receipt = receipt_key(self._field(body, "merchant_id"), self._field(body, "receipt_id"))
-            self._noticed_unsubscribed[to] = (gave_up, t, receipt)
+            self._noticed_unsubscribed.append((to, gave_up, t, receipt))
+            self._unsubscribed_after[to] = None
             self._resubscriptions_owed += 1
 
     def _recv_settles(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
@@ -895,7 +899,7 @@ class PromiseLedger:
                 )
             )
         checked += self._resubscriptions_owed
-        for phone_address, (gave_up, noticed, receipt) in self._noticed_unsubscribed.items():
+        for phone_address, gave_up, noticed, receipt in self._noticed_unsubscribed:
             lost.append(
                 _broken(
                     NO_DELIVERY_LOST,

@@ -255,8 +255,9 @@ def unsettled_upload(
 
 def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
     """Each give-up of a phone's subscription whose next event at that phone, of a receipt
-    notice received, a subscribe sent or a subscribe-ack received, is the notice: how many,
-    and those never followed by a subscribe or a subscribe-ack at that phone."""
+    notice received, a subscribe sent, a subscribe-ack received or another give-up of its
+    subscription, is the notice: how many, and those never followed by a subscribe or a
+    subscribe-ack at that phone."""
     counted, dead = 0, []
 
     def subscribed(e: Ev, phone: str) -> bool:
@@ -266,10 +267,13 @@ def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
             e.to,
         ) == ("recv", "subscribe-ack", phone)
 
+    def gave_up(e: Ev) -> bool:
+        return (e.kind, e.typ, e.receipt) == ("note", "gave-up", None) and (
+            is_phone(e.frm) and "no answer to subscribe " in e.detail
+        )
+
     for g in run:
-        if not (g.kind == "note" and g.typ == "gave-up" and g.receipt is None):
-            continue
-        if not (is_phone(g.frm) and "no answer to subscribe " in g.detail):
+        if not gave_up(g):
             continue
         phone = g.frm
         later = run[g.at + 1 :]
@@ -278,6 +282,7 @@ def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
                 e
                 for e in later
                 if subscribed(e, phone)
+                or (gave_up(e) and e.frm == phone)
                 or (e.kind, e.typ, e.to) == ("recv", "receipt-notice", phone)
             ),
             None,
