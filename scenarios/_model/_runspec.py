@@ -101,11 +101,6 @@ class RunSpec:
         it was given (default: the resulting scenario's name)."""
         assignments = _as_assignments(overrides)
         built = apply_overrides(scenario, assignments, option=option)
-        if seed is not None and built.seed not in (scenario.seed, seed):
-            # the run would use one, its header's settings say the other (reviewer B's F7)
-            raise ScenarioError(
-                f"{option} seed={built.seed} and --seed {seed} disagree: give the seed once"
-            )
         return cls(
             source if source is not None else built.name,
             assignments,
