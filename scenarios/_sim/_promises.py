@@ -37,8 +37,9 @@ a phone sent with no reply at that phone; an upload a POS sent neither acknowled
 refused at that POS (a second POS uploading the receipt is owed its own answer); a
 subscription the cloud received but never answered (nothing else would cover that one); a
 phone whose subscription gave up (its ``gave-up`` note of a ``subscribe``) that then
-received a receipt notice and neither subscribed again (a ``subscribe`` sent) nor got a
-late ``subscribe-ack``: every later purchase of it would be withheld for ever. A phone that
+received a receipt notice and never subscribed again (no ``subscribe`` of it reached the
+cloud after, nor did its subscription give up again, so it re-sent none) and was never
+acknowledged by the cloud: every later purchase of it would be withheld for ever. A phone that
 does not subscribe by design (the scenario's unsubscribed phones) never sends a
 subscription, so never gives one up: the trace tells them apart by that alone.
 A ``gave-up`` note of the sender for the receipt excuses an unanswered request or upload
@@ -133,7 +134,7 @@ _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)'
 # it), and the notes whose receipt note() reads:
 _RECEIPT_BLIND = frozenset(
     {("send", "subscribe-ack"), ("recv", "subscribe"), ("recv", "association-request")}
-    | {("send", "subscribe"), ("recv", "subscribe-ack"), ("recv", "receipt-notice")}
+    | {("recv", "receipt-notice")}
     | {(kind, ack) for kind in ("send", "recv") for ack in _ACK_TYPES}
 )
 _NOTES_NAMED = frozenset({"shown", "gave-up"})
@@ -376,7 +377,6 @@ class PromiseLedger:
             "association-response": self._send_response,
             "association-push": self._send_push,
             "error-reply": self._send_error,
-            "subscribe": self._subscribed_again,
         }
         self._on_recv: dict[str, Handler] = {
             "purchase-upload": self._recv_upload,
@@ -386,7 +386,6 @@ class PromiseLedger:
             "error-reply": self._recv_error,
             "association-response": self._recv_response,
             "association-push": self._recv_push,
-            "subscribe-ack": self._subscribed_again,
             "receipt-notice": self._recv_notice,
         }
         for ack in _ACK_TYPES:
@@ -511,17 +510,16 @@ class PromiseLedger:
     ) -> None:
         if to == CLOUD:
             self._asked.setdefault(frm, t)
+            if self._unsubscribed_after:
+                self._subscribed_again(frm)
 
-    def _subscribed_again(
-        self, frm: str, to: str, record: Record | None, t: float, body: Any
-    ) -> None:
-        """A phone sent a subscription, or got a subscribe-ack: it subscribes again."""
-        if self._unsubscribed_after:
-            phone = to if frm == CLOUD else frm
-            if phone in self._unsubscribed_after:
-                del self._unsubscribed_after[phone]
-                noticed = self._noticed_unsubscribed
-                self._noticed_unsubscribed = [n for n in noticed if n[0] != phone]
+    def _subscribed_again(self, phone: str) -> None:
+        """``phone`` subscribed again since its notices: its subscription reached the
+        cloud, or gave up again (so it was sent again)."""
+        if phone in self._unsubscribed_after:
+            del self._unsubscribed_after[phone]
+            noticed = self._noticed_unsubscribed
+            self._noticed_unsubscribed = [n for n in noticed if n[0] != phone]
 
     def _recv_notice(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         """A receipt notice at a phone whose subscription gave up: it must subscribe again."""
@@ -594,6 +592,7 @@ class PromiseLedger:
             if receipt is not None:
                 self._gave_up.setdefault((actor, receipt), []).append(detail)
             elif actor.startswith(_PHONE) and _SUBSCRIPTION_GAVE_UP in detail:
+                self._subscribed_again(actor)  # (its notices since: it did re-send)
                 self._unsubscribed_after[actor] = t
 
     def shown_note(self, actor: str, record: Record | None, t: float, detail: str) -> None:
@@ -900,6 +899,8 @@ class PromiseLedger:
             )
         checked += self._resubscriptions_owed
         for phone_address, gave_up, noticed, receipt in self._noticed_unsubscribed:
+            if phone_address[_PHONE_LEN:] in self._subscribed:
+                continue  # the cloud acknowledged it once: its receipts are owed, judged above
             lost.append(
                 _broken(
                     NO_DELIVERY_LOST,

@@ -233,12 +233,15 @@ def _runs(draw: st.DrawFn) -> list[Event]:
         if draw(st.integers(0, 3)) == 0:  # its subscription gives up, a notice comes...
             at = draw(st.integers(0, len(story)))
             tail = [_notice(phone, draw(_receipts))]
-            if draw(st.booleans()):  # ... and it subscribes again (or a late ack comes)
-                again = draw(st.sampled_from(("send", "recv")))
-                if again == "send":
-                    tail.append(_message("send", phone, CLOUD, "subscribe", None, {}))
+            if draw(st.booleans()):  # ... and it subscribes again: reaching the cloud,
+                # or giving up again (or the cloud acknowledges it)
+                again = draw(st.sampled_from(("recv", "gave-up", "ack")))
+                if again == "recv":
+                    tail.append(_message("recv", phone, CLOUD, "subscribe", None, {}))
+                elif again == "gave-up":
+                    tail.append(("note", phone, "gave-up", None, SUBSCRIPTION_GAVE_UP))
                 else:
-                    tail.append(_message("recv", CLOUD, phone, "subscribe-ack", None, {}))
+                    tail.append(_message("send", CLOUD, phone, "subscribe-ack", None, {}))
             story[at:at] = [
                 _message("send", phone, CLOUD, "subscribe", None, {}),
                 ("note", phone, "gave-up", None, SUBSCRIPTION_GAVE_UP),

@@ -254,43 +254,38 @@ def unsettled_upload(
 
 
 def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
-    """Each give-up of a phone's subscription whose next event at that phone, of a receipt
-    notice received, a subscribe sent, a subscribe-ack received or another give-up of its
-    subscription, is the notice: how many, and those never followed by a subscribe or a
-    subscribe-ack at that phone."""
+    """Each give-up of a phone's subscription whose next event of that phone, of a receipt
+    notice received, its subscribe received by the cloud or another give-up of its
+    subscription, is the notice: how many, and those never followed by one of the other
+    two, of a phone the cloud never acknowledged."""
     counted, dead = 0, []
-
-    def subscribed(e: Ev, phone: str) -> bool:
-        return (e.kind, e.typ, e.frm) == ("send", "subscribe", phone) or (
-            e.kind,
-            e.typ,
-            e.to,
-        ) == ("recv", "subscribe-ack", phone)
+    acked = {PHONE + phone for phone in subscriptions(run)}
 
     def gave_up(e: Ev) -> bool:
         return (e.kind, e.typ, e.receipt) == ("note", "gave-up", None) and (
             is_phone(e.frm) and "no answer to subscribe " in e.detail
         )
 
+    def again(e: Ev, phone: str) -> bool:
+        arrived = (e.kind, e.typ, e.frm, e.to) == ("recv", "subscribe", phone, CLOUD)
+        return arrived or (gave_up(e) and e.frm == phone)
+
     for g in run:
         if not gave_up(g):
             continue
         phone = g.frm
-        later = run[g.at + 1 :]
         notice = next(
             (
                 e
-                for e in later
-                if subscribed(e, phone)
-                or (gave_up(e) and e.frm == phone)
-                or (e.kind, e.typ, e.to) == ("recv", "receipt-notice", phone)
+                for e in run[g.at + 1 :]
+                if again(e, phone) or (e.kind, e.typ, e.to) == ("recv", "receipt-notice", phone)
             ),
             None,
         )
         if notice is None or notice.typ != "receipt-notice":
             continue
         counted += 1
-        if any(subscribed(e, phone) for e in run[notice.at + 1 :]):
+        if phone in acked or any(again(e, phone) for e in run[notice.at + 1 :]):
             continue
         dead.append(
             (

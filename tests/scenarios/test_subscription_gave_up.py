@@ -133,13 +133,16 @@ def _ledger_lost(after: list[tuple[str, str, str, str]], *, gave_up: bool = True
     body = {"receipt_id": "R2", "merchant_id": "m1", "phone_id": PHONE_ID}
     for kind, frm, to, typ in after:
         t += 1
-        ledger.message(kind, frm, to, typ, None, t, body)
+        if kind == "note":  # (actor, note type, detail)
+            ledger.note(frm, to, None, t, typ)
+        else:
+            ledger.message(kind, frm, to, typ, None, t, body)
     return [b for b in ledger.judge(t + 1).lost if b.receipt == "m1/R2"]
 
 
 NOTICED = ("recv", POS, PHONE, "receipt-notice")
-RESUBSCRIBED = ("send", PHONE, CLOUD, "subscribe")
-LATE_ACK = ("recv", CLOUD, PHONE, "subscribe-ack")
+RESUBSCRIBED = ("recv", PHONE, CLOUD, "subscribe")  # its subscription reached the cloud
+LATE_ACK = ("send", CLOUD, PHONE, "subscribe-ack")  # the cloud acknowledged it (once)
 
 
 @pytest.mark.parametrize(
@@ -147,12 +150,21 @@ LATE_ACK = ("recv", CLOUD, PHONE, "subscribe-ack")
     [
         ([NOTICED], True, 1),  # noticed, never subscribed again: the old phone
         ([NOTICED, RESUBSCRIBED], True, 0),
-        ([NOTICED, LATE_ACK], True, 0),  # a late acknowledgement subscribed it
+        ([NOTICED, LATE_ACK], True, 0),  # acknowledged: its receipts owed, judged as such
+        ([NOTICED, ("note", PHONE, "gave-up", GAVE_UP)], True, 0),  # it re-sent, gave up
         ([], True, 0),  # nothing reached it since: nothing told it to
         ([RESUBSCRIBED, NOTICED], True, 0),
         ([NOTICED], False, 0),  # still subscribing (or never subscribing by design)
     ],
-    ids=["old-phone", "resubscribed", "late-ack", "no-notice", "before-notice", "no-give-up"],
+    ids=[
+        "old-phone",
+        "resubscribed",
+        "acked",
+        "gave-up-again",
+        "no-notice",
+        "before-notice",
+        "no-give-up",
+    ],
 )
 def test_a_phone_noticed_after_its_subscription_gave_up_must_subscribe_again(
     after: list[tuple[str, str, str, str]], gave_up: bool, lost: int
