@@ -8,7 +8,8 @@ the world's addresses, with a did-you-mean (:class:`~actors.FaultPlanError`, one
 :func:`idle_faults` names, after a run, each configured fault that injected nothing: a
 loss, duplicate or reorder rate above 0 (network-wide or of a link entry) with no such
 event, a link entry that carried no message, a partition that cut no message, a crash
-entry whose actors did not all crash. The network's share comes from the
+entry whose actors did not all crash, or each of whose crashes lost nothing (no timer
+armed, no message waiting or reaching the actor while down). The network's share comes from the
 :class:`~actors.SimNetwork`'s own counts; crashes from a :class:`CrashTally` observer
 that saw the run.
 
@@ -34,7 +35,7 @@ from ._simnet import FAULT_KNOBS, SimNetwork
 from ._trace import EventKind, TraceEvent
 
 if TYPE_CHECKING:
-    from ._world import World
+    from ._world import FallenCrash, World
 
 __all__ = [
     "CrashTally",
@@ -122,14 +123,25 @@ def _examples(addresses: Collection[Address]) -> list[Address]:
 
 
 class CrashTally:
-    """An observer counting the crash events of each actor in a run."""
+    """An observer counting the crash events of each actor in a run, and the messages
+    each crash dropped (its mailbox, and what reached the actor while it was down)."""
 
     def __init__(self) -> None:
         self.crashes: Counter[Address] = Counter()
+        self.dropped: Counter[tuple[Address, float]] = Counter()  # (actor, crashed at) ->
+        self._down_since: dict[Address, float] = {}
 
     def __call__(self, event: TraceEvent) -> None:
-        if event.kind is EventKind.CRASH:
+        kind = event.kind
+        if kind is EventKind.CRASH:
             self.crashes[event.sender] += 1
+            self._down_since[event.sender] = event.t
+        elif kind is EventKind.DROP and event.detail == "down":
+            since = self._down_since.get(event.recipient)
+            if since is not None:
+                self.dropped[(event.recipient, since)] += 1
+        elif kind is EventKind.RESTART:
+            self._down_since.pop(event.sender, None)
 
 
 @attrs.frozen
@@ -164,7 +176,45 @@ def idle_faults(
     if crashes:
         if tally is None:
             raise FaultPlanError("idle_faults: crash entries need the CrashTally of the run")
-        found += _idle_crashes(list(world.actors), crashes, tally.crashes)
+        addresses = list(world.actors)
+        found += _idle_crashes(addresses, crashes, tally.crashes)
+        short = _short_crashes(addresses, crashes, tally.crashes)
+        named = {number for entries in short for number in entries}
+        found += _crashes_that_lost_nothing(world.crashes_fallen, crashes, tally, named)
+    return found
+
+
+def _crashes_that_lost_nothing(
+    fallen: Sequence[FallenCrash],
+    crashes: Sequence[Crash],
+    tally: CrashTally,
+    named: Collection[int],
+) -> list[IdleFault]:
+    """The crash entries (between steps) each of whose crashes lost nothing: the actor had
+    no timer armed and nothing in its mailbox, and no message reached it while it was
+    down (a crash after the run's work was over, reviewer B's F2): its restart rebuilt a
+    machine that had lost nothing, as if it had never crashed. An entry named already
+    (some of its actors never crashed) is not named twice."""
+    by_entry: dict[int, list[FallenCrash]] = {}
+    for one in fallen:
+        by_entry.setdefault(one.entry, []).append(one)
+    found: list[IdleFault] = []
+    for number, fell in sorted(by_entry.items()):
+        crash = crashes[number - 1]
+        if number in named or crash.inside_step:
+            continue
+        what = f'[[crash]] #{number} (actor "{crash.actor}", at {crash.at:g}s)'
+        if any(c.timers_lost or tally.dropped[(c.address, c.t)] for c in fell):
+            continue
+        actors = sorted({c.address for c in fell})
+        found.append(
+            IdleFault(
+                what,
+                f"lost nothing: {_some(actors)} had no timer armed and no message waiting "
+                "at the crash, and no message arrived while down (a crash after the run's "
+                "work was over, or in a lull, tests no recovery)",
+            )
+        )
     return found
 
 
@@ -239,11 +289,11 @@ def _idle_partitions(network: SimNetwork) -> list[IdleFault]:
     return found
 
 
-def _idle_crashes(
+def _short_crashes(
     addresses: Sequence[Address], crashes: Sequence[Crash], happened: Mapping[Address, int]
-) -> list[IdleFault]:
-    """An actor matched by k crash entries must have crashed k times; the entries of one
-    that crashed fewer times are named, with the actors they matched and left up."""
+) -> dict[tuple[int, ...], list[Address]]:
+    """An actor matched by k crash entries must have crashed k times: the actors that
+    crashed fewer times, by the entries (numbered from 1) that matched them."""
     short: dict[tuple[int, ...], list[Address]] = {}
     for address in addresses:
         entries = tuple(
@@ -253,6 +303,17 @@ def _idle_crashes(
         )
         if entries and happened.get(address, 0) < len(entries):
             short.setdefault(entries, []).append(address)
+    return short
+
+
+def _idle_crashes(
+    addresses: Sequence[Address],
+    crashes: Sequence[Crash],
+    happened: Mapping[Address, int],
+) -> list[IdleFault]:
+    """The entries of the actors that crashed fewer times than entries matched them
+    (:func:`_short_crashes`), with the actors they matched and left up."""
+    short = _short_crashes(addresses, crashes, happened)
     found: list[IdleFault] = []
     # An armed crash point has no deadline: its `restart` only says how long it stays down.
     hint = (

@@ -26,6 +26,7 @@ import trio
 from protocol import Address, Message
 
 from ._activity import Activity
+from ._errors import UnknownAddress
 from ._faults import NetworkConfig, Partition
 from ._inline import InlineTransport
 from ._timers import TimerService
@@ -156,9 +157,13 @@ class SimNetwork(InlineTransport):
 
     def _deliver(self, envelope: Envelope) -> None:
         timers, activity = self._require_world()
+        sender, recipient = envelope.sender, envelope.recipient
+        if recipient not in self._endpoints:
+            # Refused now, as every transport does (the sender's send-failed), not on
+            # arrival, out of the step that sent it (reviewer B's F5): no draw, no fault.
+            raise UnknownAddress(f"no party at {recipient!r} on this transport")
         now = trio.current_time()
         self._sends += 1
-        sender, recipient = envelope.sender, envelope.recipient
         if self._active and self._cut(sender, recipient):
             self._fault(now, EventKind.DROP, envelope, "partition")
             activity.done()

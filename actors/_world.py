@@ -76,6 +76,10 @@ class World:
         self.timers = TimerService()
         self.actors: dict[Address, Actor] = {}
         self._crashes: list[tuple[Crash, Callable[[Address], Machine]]] = []
+        # Each crash between steps that fell: (its entry's number from 1, the actor, when,
+        # how many timers it lost): what idle_faults needs to tell a crash that lost
+        # nothing (no timer armed, nothing in its mailbox or sent to it while down).
+        self.crashes_fallen: list[FallenCrash] = []
         if isinstance(self.transport, SimNetwork):
             self.transport.attach(self.timers, self.activity, observer)
 
@@ -205,7 +209,7 @@ class World:
 
     def _arm_crashes(self, now: float) -> None:
         schedule = _CrashSchedule(self)
-        for crash, rebuild in self._crashes:
+        for entry, (crash, rebuild) in enumerate(self._crashes, 1):
             hit = [address for address in self.actors if matches(address, (crash.actor,))]
             if not hit:
                 raise no_actor_matches("[[crash]] actor", crash.actor, self.actors)
@@ -217,7 +221,7 @@ class World:
                     "between steps (leave out after_writes)"
                 )
             for address in hit:
-                start = _CrashEdge(address, "crash", rebuild, crash)
+                start = _CrashEdge(address, "crash", rebuild, crash, entry)
                 self.activity.add()
                 self.timers.arm(schedule, start, now + crash.at)
                 if not crash.inside_step:  # else armed when the crash falls, see below
@@ -239,6 +243,17 @@ class _CrashEdge(NamedTuple):
     phase: str  # "crash" (or arm a crash inside a step) or "restart"
     rebuild: Callable[[Address], Machine]
     crash: Crash
+    entry: int  # its [[crash]] entry's number, from 1
+
+
+class FallenCrash(NamedTuple):
+    """A crash between steps that fell on an actor up: its ``entry`` (numbered from 1),
+    the actor, when, and how many timers it lost."""
+
+    entry: int
+    address: Address
+    t: float
+    timers_lost: int
 
 
 class _CrashSchedule:
@@ -262,7 +277,9 @@ class _CrashSchedule:
             actor.arm_crash_inside_step(
                 crash.after_writes, crash.during, self._world._restart_later(key, down_for)
             )
-        else:
+        elif not actor.down:  # (an actor still down is not crashed again)
+            lost = actor.pending_timers  # (those due at this instant too)
+            self._world.crashes_fallen.append(FallenCrash(key.entry, key.address, now, lost))
             actor.crash(now)
         self._world.activity.done()
 

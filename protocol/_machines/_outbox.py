@@ -33,20 +33,37 @@ class OutboxNote:
 
 _check = ConfigValidators(LocalProtocolError)
 
+MIN_RETRY_DELAY = 0.001
+"""The shortest wait before a re-send, in seconds (1 ms): the granularity of the tcp
+transport's timers, and far below any network's round trip."""
+
 
 @attrs.frozen
 class RetryPolicy:
     """When to re-send: after ``first_delay``, then ``factor`` times longer each time,
-    never more than ``max_delay`` apart, and at most ``max_attempts`` sends in all.
+    never more than ``max_delay`` apart, and ``max_attempts`` sends in all (a restart's
+    :meth:`Outbox.resume` re-sends what is waiting once more, past that count: reviewer B's
+    F9).
 
     The defaults re-send for 46 minutes (2 s, 4 s, ... then every minute; give_up_after), which
     outlasts every partition and crash the built-in scenarios inject.
+
+    Delays under :data:`MIN_RETRY_DELAY` are refused (``1e-320`` re-sent every copy in the
+    same virtual instant: a backoff that never backs off, all given up, reviewer B's F4),
+    and so is a ``max_delay`` below ``first_delay`` (it silently overrode it).
     """
 
-    first_delay: float = attrs.field(default=2.0, validator=_check.positive_number())
+    first_delay: float = attrs.field(default=2.0, validator=_check.number(minimum=MIN_RETRY_DELAY))
     factor: float = attrs.field(default=2.0, validator=_check.number(minimum=1))
-    max_delay: float = attrs.field(default=60.0, validator=_check.positive_number())
+    max_delay: float = attrs.field(default=60.0, validator=_check.number(minimum=MIN_RETRY_DELAY))
     max_attempts: int = attrs.field(default=50, validator=_check.whole_number(1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_delay < self.first_delay:
+            raise LocalProtocolError(
+                f"RetryPolicy.max_delay: must be at least first_delay ({self.first_delay:g}),"
+                f" got {self.max_delay!r}"
+            )
 
     def delay(self, attempt: int) -> float:
         """How long to wait for an acknowledgement after send number ``attempt`` (1, 2, ...)."""

@@ -208,9 +208,11 @@ class PhoneMachine:
     def ask(self, receipt: ReceiptKey, now: float) -> Effects:
         """Step 503 (sending unit 701): ask the cloud about ``receipt``."""
         self._asks_due.pop(receipt, None)
-        if self._subscribing and not self.subscribed:
-            self._waiting_for_subscription.append(receipt)  # ask once subscribed
-            return NOTHING
+        if not self.subscribed and (self._subscribing or (self.subscribes and self._noticed)):
+            # Ask once subscribed; a phone that subscribes and whose subscription gave up
+            # subscribes again now (else this ask, and every later one, would wait for ever).
+            self._waiting_for_subscription.append(receipt)
+            return self.subscribe(now)
         merchant_id, receipt_id = receipt
         request = AssociationRequest(self._next_request_id, receipt_id, merchant_id, self.phone_id)
         self._next_request_id += 1
@@ -219,8 +221,10 @@ class PhoneMachine:
 
     def subscribe(self, now: float) -> Effects:
         """Subscribe to the service, once (re-sent until acknowledged); the first receipt
-        notice does it for a phone that ``subscribes``, an app may do it at enrolment."""
-        if self._subscribing:
+        notice does it for a phone that ``subscribes``, an app may do it at enrolment. A
+        subscription that gave up (its re-sends unanswered) is tried again by the next
+        notice or ask of a phone that ``subscribes``."""
+        if self._subscribing or self.subscribed:  # (subscribed: a late ack after a give-up)
             return NOTHING
         self._subscribing = True
         return self._outbox.send(_SUBSCRIPTION, Send(self.cloud, Subscribe(self.phone_id)), now)
@@ -230,6 +234,8 @@ class PhoneMachine:
             resent = self._outbox.resend_due(key.key, now)
             if resent.gave_up and isinstance(key.key, int):  # a request, not the subscription
                 self._asking.pop(key.key, None)
+            elif resent.gave_up:  # the subscription: the next notice or ask subscribes again
+                self._subscribing = False
             return resent.effects
         if not isinstance(key, AskDue):
             raise LocalProtocolError(f"the phone armed no timer {key!r}")
@@ -285,12 +291,14 @@ class PhoneMachine:
         ack = NoticeAck(notice.receipt_id, notice.merchant_id)
         effects = Effects(sends=(Send(sender, ack),))
         receipt = notice.receipt
+        if self.subscribes:
+            # The first payment with the phone: establish the association, subscribe (a
+            # no-op once subscribing; again if the subscription gave up, even on a notice
+            # repeated).
+            effects += self.subscribe(now)
         if receipt in self._noticed:
             return effects  # the notice repeated
         self._noticed.add(receipt)
-        if self.subscribes:
-            # The first payment with the phone: establish the association, subscribe.
-            effects += self.subscribe(now)
         delay = self._ask_plan.get(receipt, self._default_ask_delay)
         if delay is not None:
             # The user asks `delay` after paying (the receipt's time), or at once if the

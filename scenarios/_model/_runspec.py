@@ -64,7 +64,7 @@ class RunSpec:
     source: str = attrs.field(validator=_text)  # a built-in name or a file path, as given
     overrides: tuple[str, ...] = attrs.field(validator=_assignments)  # KEY=VALUE, as given
     scenario: Scenario = attrs.field(validator=_a_scenario)  # with the overrides applied
-    seed: int = attrs.field(validator=_check.whole_number())  # a bool is not a seed
+    seed: int = attrs.field(validator=_check.whole_number(0))  # a bool is not a seed
     seed_given: bool = attrs.field(default=False, validator=_check.flag(), kw_only=True)
 
     def __attrs_post_init__(self) -> None:

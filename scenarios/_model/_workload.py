@@ -7,6 +7,7 @@ identifier, which phones never subscribe and which users never ask.
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, datetime
 
@@ -26,7 +27,7 @@ from protocol import (
 
 from ._datasets import Basket, Dataset, household_phone_id, load_dataset
 from ._errors import ScenarioError
-from ._scenario import Scenario
+from ._scenario import Scenario, SourceSettings
 
 __all__ = ["PhonePlan", "PlannedPurchase", "ShopPlan", "Workload", "generate_workload"]
 
@@ -171,11 +172,7 @@ def _dataset_workload(scenario: Scenario, seed: int) -> Workload:
     than MAX_ITEMS_PER_PURCHASE lines uploads its first ones.
     """
     source = scenario.source
-    dataset = load_dataset(source.dataset, source.data)
-    start = _epoch(source.start)
-    end = _epoch(source.end)
-    baskets = dataset.select(start=start, end=end, households=source.households)
-    baskets = baskets[: scenario.purchases]
+    dataset, baskets = _baskets(source, scenario.purchases)
     if not baskets and scenario.purchases:
         raise ScenarioError(
             f"source: no {source.dataset} basket with a known household in that window"
@@ -218,6 +215,25 @@ def _dataset_workload(scenario: Scenario, seed: int) -> Workload:
             )
         )
     return Workload(phones=phones, shops=shops, purchases=tuple(purchases))
+
+
+def _baskets(source: SourceSettings, purchases: int) -> tuple[Dataset, tuple[Basket, ...]]:
+    """The dataset of ``source`` and the baskets a run takes from it (the oldest first)."""
+    dataset = load_dataset(source.dataset, source.data)
+    start, end = _epoch(source.start), _epoch(source.end)
+    baskets = dataset.select(start=start, end=end, households=source.households)
+    return dataset, tuple(baskets[:purchases])
+
+
+@functools.lru_cache(maxsize=16)
+def purchases_span(source: SourceSettings, purchases: int, duration: float) -> float:
+    """When a run's last purchase falls, from its start: ``duration`` for generated
+    purchases (they fall within it); the last basket's time for a dataset's, which
+    ignores ``duration`` (``Scenario.faults_until`` and ``Scenario.horizon`` follow it)."""
+    if not source.dataset:
+        return duration
+    _, baskets = _baskets(source, purchases)
+    return max(b.at for b in baskets) - baskets[0].at if baskets else 0.0
 
 
 def _epoch(text: str) -> float | None:

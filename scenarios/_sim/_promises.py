@@ -35,7 +35,13 @@ both from the trace alone.
 **Lost** (``no-delivery-lost``, at the end): an owed delivery never shown at P; a request
 a phone sent with no reply at that phone; an upload a POS sent neither acknowledged nor
 refused at that POS (a second POS uploading the receipt is owed its own answer); a
-subscription the cloud received but never answered (nothing else would cover that one).
+subscription the cloud received but never answered (nothing else would cover that one); a
+phone whose subscription gave up (its ``gave-up`` note of a ``subscribe``) that then
+received a receipt notice and never subscribed again (no ``subscribe`` of it reached the
+cloud after, nor did its subscription give up again, so it re-sent none) and was never
+acknowledged by the cloud: every later purchase of it would be withheld for ever. A phone that
+does not subscribe by design (the scenario's unsubscribed phones) never sends a
+subscription, so never gives one up: the trace tells them apart by that alone.
 A ``gave-up`` note of the sender for the receipt excuses an unanswered request or upload
 only where the network (or a crash) could have lost it: not one that reached the cloud
 (a ``recv`` there) with no answer the cloud sent that sender after it (an ``upload-ack``
@@ -128,11 +134,14 @@ _PUSH_DUE = re.compile(r"PushDue\(receipt_id='([^']*)'(?:, merchant_id='([^']*)'
 # it), and the notes whose receipt note() reads:
 _RECEIPT_BLIND = frozenset(
     {("send", "subscribe-ack"), ("recv", "subscribe"), ("recv", "association-request")}
+    | {("recv", "receipt-notice")}
     | {(kind, ack) for kind in ("send", "recv") for ack in _ACK_TYPES}
 )
 _NOTES_NAMED = frozenset({"shown", "gave-up"})
 
 NO_DELIVERY_LOST = "no-delivery-lost"
+# In an outbox's gave-up note of a subscription (Outbox.resend_due): "no answer to subscribe for"
+_SUBSCRIPTION_GAVE_UP = "no answer to subscribe "
 NO_DUPLICATE_SHOWN = "no-duplicate-shown"
 TIMEOUT_PUSH = "timeout-push"
 
@@ -344,6 +353,13 @@ class PromiseLedger:
         self._in_doubt_requests: list[tuple[str, object]] = []
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
+        # Phones whose subscription gave up and that have not subscribed since: phone
+        # address -> when it last gave up (None: a notice reached it since, judged below);
+        # the first notice after each give-up, (phone, gave up, noticed, the receipt),
+        # until the phone subscribes again: each left a no-delivery-lost at the end.
+        self._unsubscribed_after: dict[str, float | None] = {}
+        self._noticed_unsubscribed: list[tuple[str, float, float, str]] = []
+        self._resubscriptions_owed = 0  # notices judged so (lost_checked)
         self._answered: set[str] = set()  # phone addresses the cloud answered a subscribe
         self._requests: dict[tuple[str, object], tuple[str, float]] = {}
         # (phone address, request id) -> when a response with a receipt first came (None:
@@ -370,6 +386,7 @@ class PromiseLedger:
             "error-reply": self._recv_error,
             "association-response": self._recv_response,
             "association-push": self._recv_push,
+            "receipt-notice": self._recv_notice,
         }
         for ack in _ACK_TYPES:
             self._on_send[ack] = self._on_recv[ack] = self._ack
@@ -493,6 +510,27 @@ class PromiseLedger:
     ) -> None:
         if to == CLOUD:
             self._asked.setdefault(frm, t)
+            if self._unsubscribed_after:
+                self._subscribed_again(frm)
+
+    def _subscribed_again(self, phone: str) -> None:
+        """``phone`` subscribed again since its notices: its subscription reached the
+        cloud, or gave up again (so it was sent again)."""
+        if phone in self._unsubscribed_after:
+            del self._unsubscribed_after[phone]
+            noticed = self._noticed_unsubscribed
+            self._noticed_unsubscribed = [n for n in noticed if n[0] != phone]
+
+    def _recv_notice(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
+        """A receipt notice at a phone whose subscription gave up: it must subscribe again."""
+        if not self._unsubscribed_after:
+            return  # (a fifth of a run's events: no give-up, nothing to do)
+        gave_up = self._unsubscribed_after.get(to)
+        if gave_up is not None:  # the first notice since that give-up
+            receipt = receipt_key(self._field(body, "merchant_id"), self._field(body, "receipt_id"))
+            self._noticed_unsubscribed.append((to, gave_up, t, receipt))
+            self._unsubscribed_after[to] = None
+            self._resubscriptions_owed += 1
 
     def _recv_settles(self, frm: str, to: str, record: Record | None, t: float, body: Any) -> None:
         """An ``upload-ack`` (or a refusal) received by a POS settles that POS's upload
@@ -550,8 +588,12 @@ class PromiseLedger:
             self.shown_note(actor, None if receipt is None else self.record(receipt), t, detail)
         elif typ == "already-shown":
             self.reliable = True
-        elif typ == "gave-up" and receipt is not None:
-            self._gave_up.setdefault((actor, receipt), []).append(detail)
+        elif typ == "gave-up":
+            if receipt is not None:
+                self._gave_up.setdefault((actor, receipt), []).append(detail)
+            elif actor.startswith(_PHONE) and _SUBSCRIPTION_GAVE_UP in detail:
+                self._subscribed_again(actor)  # (its notices since: it did re-send)
+                self._unsubscribed_after[actor] = t
 
     def shown_note(self, actor: str, record: Record | None, t: float, detail: str) -> None:
         """A ``shown`` note of ``actor`` (a phone), with its receipt's record."""
@@ -865,6 +907,21 @@ class PromiseLedger:
                     (asked_at, end),
                     f"the cloud received the subscription of {phone_address} at "
                     f"t={asked_at:.3f} but never acknowledged or refused it",
+                )
+            )
+        checked += self._resubscriptions_owed
+        for phone_address, gave_up, noticed, receipt in self._noticed_unsubscribed:
+            if phone_address[_PHONE_LEN:] in self._subscribed:
+                continue  # the cloud acknowledged it once: its receipts are owed, judged above
+            lost.append(
+                _broken(
+                    NO_DELIVERY_LOST,
+                    receipt,
+                    (phone_address, CLOUD),
+                    (gave_up, noticed, end),
+                    f"the subscription of {phone_address} gave up at t={gave_up:.3f}; "
+                    f"the receipt notice of {receipt} reached it at t={noticed:.3f} and it "
+                    "never subscribed again (its later purchases withheld)",
                 )
             )
         if reliable:

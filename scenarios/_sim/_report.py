@@ -152,7 +152,7 @@ class Report:
                 ("faults: cut by partition", str(self.cut_by_partition)),
                 ("faults: dropped (actor down)", str(self.dropped_while_down)),
                 ("faults: duplicated", str(self.duplicated)),
-                ("faults: reordered", str(self.reordered)),
+                ("faults: held back (reorder)", str(self.reordered)),
                 ("faults: crashes", str(self.crashes)),
                 ("faults: restarts", str(self.restarts)),
             ]

@@ -4,7 +4,8 @@
 re-sent or from a second POS naming another phone, phones subscribing early or late), then
 deliver them to any of three phones by any way (an answer, a dual-send, a timeout push),
 with any other event put anywhere in the run (``shown`` twice, pushes after answers and
-dual-sends, faults, give-ups, the cloud's push timer, crashes and restarts), or the whole
+dual-sends, faults, give-ups, the cloud's push timer, crashes and restarts; a phone's
+subscription given up, a receipt notice after it, a subscription again), or the whole
 run shuffled. An event's
 time is its place in the run. ``tests/scenarios/test_promises_spec.py`` holds the ledger,
 fed :func:`by_name` (as ``assocsim check`` does) and :func:`by_record` (as the report
@@ -47,7 +48,22 @@ def _message(  # noqa: PLR0917 - a message event, in the order PromiseLedger.mes
     return ("message", kind, frm, to, typ, receipt, body)
 
 
+SUBSCRIPTION_GAVE_UP = "no answer to subscribe for cloud after 2 sends"  # an outbox's note
+
+
+def _notice(phone: str, receipt: str) -> Event:
+    """A receipt notice reaching ``phone`` (its body names the receipt by its two fields)."""
+    merchant, receipt_id = receipt.split("/")
+    body = {"merchant_id": merchant, "receipt_id": receipt_id}
+    pos = POSES[2] if merchant == "m2" else POSES[0]
+    return _message("recv", pos, phone, "receipt-notice", receipt, body)
+
+
 EVENTS: st.SearchStrategy[Event] = st.one_of(
+    # a phone's subscription: sent, given up, a notice after (it must subscribe again)
+    st.builds(lambda phone: _message("send", phone, CLOUD, "subscribe", None, {}), _phones),
+    st.builds(lambda phone: ("note", phone, "gave-up", None, SUBSCRIPTION_GAVE_UP), _phones),
+    st.builds(_notice, _phones, _receipts),
     # uploads, from any POS, naming any phone (a re-send, a second POS, another phone)
     st.builds(
         lambda kind, pos, receipt, phone: _message(
@@ -212,6 +228,24 @@ def _runs(draw: st.DrawFn) -> list[Event]:
             story[at:at] = [
                 _message("recv", phone, CLOUD, "subscribe", None, {}),
                 _message("send", CLOUD, phone, answer, None, {}),
+            ]
+    for phone in PHONES:
+        if draw(st.integers(0, 3)) == 0:  # its subscription gives up, a notice comes...
+            at = draw(st.integers(0, len(story)))
+            tail = [_notice(phone, draw(_receipts))]
+            if draw(st.booleans()):  # ... and it subscribes again: reaching the cloud,
+                # or giving up again (or the cloud acknowledges it)
+                again = draw(st.sampled_from(("recv", "gave-up", "ack")))
+                if again == "recv":
+                    tail.append(_message("recv", phone, CLOUD, "subscribe", None, {}))
+                elif again == "gave-up":
+                    tail.append(("note", phone, "gave-up", None, SUBSCRIPTION_GAVE_UP))
+                else:
+                    tail.append(_message("send", CLOUD, phone, "subscribe-ack", None, {}))
+            story[at:at] = [
+                _message("send", phone, CLOUD, "subscribe", None, {}),
+                ("note", phone, "gave-up", None, SUBSCRIPTION_GAVE_UP),
+                *tail,
             ]
     for event in draw(st.lists(EVENTS, max_size=30)):
         at = draw(st.integers(0, len(story)))

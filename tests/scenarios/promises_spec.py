@@ -253,6 +253,55 @@ def unsettled_upload(
     return Verdict(NO_DELIVERY_LOST, receipt, (pos, CLOUD), (sent.t, end), tuple(hints))
 
 
+def resubscriptions(run: Sequence[Ev], end: float) -> tuple[int, list[Verdict]]:
+    """Each give-up of a phone's subscription whose next event of that phone, of a receipt
+    notice received, its subscribe received by the cloud or another give-up of its
+    subscription, is the notice: how many, and those never followed by one of the other
+    two, of a phone the cloud never acknowledged."""
+    counted, dead = 0, []
+    acked = {PHONE + phone for phone in subscriptions(run)}
+
+    def gave_up(e: Ev) -> bool:
+        return (e.kind, e.typ, e.receipt) == ("note", "gave-up", None) and (
+            is_phone(e.frm) and "no answer to subscribe " in e.detail
+        )
+
+    def again(e: Ev, phone: str) -> bool:
+        arrived = (e.kind, e.typ, e.frm, e.to) == ("recv", "subscribe", phone, CLOUD)
+        return arrived or (gave_up(e) and e.frm == phone)
+
+    for g in run:
+        if not gave_up(g):
+            continue
+        phone = g.frm
+        notice = next(
+            (
+                e
+                for e in run[g.at + 1 :]
+                if again(e, phone) or (e.kind, e.typ, e.to) == ("recv", "receipt-notice", phone)
+            ),
+            None,
+        )
+        if notice is None or notice.typ != "receipt-notice":
+            continue
+        counted += 1
+        if phone in acked or any(again(e, phone) for e in run[notice.at + 1 :]):
+            continue
+        dead.append(
+            (
+                notice.at,
+                Verdict(
+                    NO_DELIVERY_LOST,
+                    notice.receipt,
+                    (phone, CLOUD),
+                    (g.t, notice.t, end),
+                    (f"gave up at t={g.t:.3f}", f"reached it at t={notice.t:.3f}"),
+                ),
+            )
+        )
+    return counted, [verdict for _, verdict in sorted(dead)]
+
+
 def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
     """The verdicts of a run ending at ``end``."""
     receipts, subscribed, shows = by_receipt(run), subscriptions(run), reliable(run)
@@ -339,8 +388,11 @@ def judge(run: Sequence[Ev], push_timeout: float | None, end: float) -> Judged:
         for phone, e in subscribing.items()
         if phone not in answered
     ]
-    lost = undelivered + unreplied + unsettled + unanswered
-    checked = owed + len(requests) + len(uploads) + len(subscribing)
+    # 5. A phone whose subscription gave up subscribes again (a subscribe sent, or a late
+    # subscribe-ack received) once a receipt notice reaches it after the give-up.
+    noticed_after, dead = resubscriptions(run, end)
+    lost = undelivered + unreplied + unsettled + unanswered + dead
+    checked = owed + len(requests) + len(uploads) + len(subscribing) + noticed_after
     twice, pairs = shown_twice(run) if shows else received_twice(run)
     return Judged(tuple(lost), checked, twice, pairs, pushed_after(run), withheld)
 

@@ -271,7 +271,7 @@ def test_a_sweep_warns_for_a_fault_idle_in_every_seed_of_a_point(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = run_sweep(
-        small('crash=[{actor="phone:*",at=10,restart=20}]'),
+        small('crash=[{actor="phone:*",at=600,restart=660}]'),
         {"network.loss": ["0", "0.3"], "network.faults_until": ["0", "1h"]},
         2,
         1,
