@@ -351,6 +351,12 @@ class PromiseLedger:
         # before its messages are sent). A crash hours later excused them all (reviewer Q).
         self._in_doubt_uploads: list[tuple[str, str]] = []
         self._in_doubt_requests: list[tuple[str, object]] = []
+        # PushAcks the cloud took, (receipt, phone address), in doubt as those arrivals are
+        # (a crash before the cloud went on may have lost them), then acknowledged for good
+        # (push-acknowledged: the checker's lifecycle rule reads it). No times: a time
+        # would split the explorer's states for a verdict that needs none.
+        self._acks_in_doubt: list[tuple[str, str]] = []
+        self.acked: set[tuple[str, str]] = set()
         self._subscribed: dict[str, float] = {}  # phone id -> the cloud's first subscribe-ack
         self._asked: dict[str, float] = {}  # phone address -> its subscribe first at the cloud
         # Phones whose subscription gave up and that have not subscribed since: phone
@@ -555,11 +561,26 @@ class PromiseLedger:
             self._in_doubt_uploads.clear()
         if self._in_doubt_requests:
             self._in_doubt_requests.clear()
+        if self._acks_in_doubt:
+            self.acked.update(self._acks_in_doubt)
+            self._acks_in_doubt.clear()
 
     def in_doubt(self) -> bool:
-        """Is anything that reached the cloud unanswered still in doubt (a crash now would
-        excuse it)? While it is, the cloud's next step changes this ledger."""
-        return bool(self._in_doubt_uploads or self._in_doubt_requests)
+        """Is anything the cloud took still in doubt (a crash now would excuse it, or
+        drop a PushAck)? While it is, the cloud's next step changes this ledger."""
+        return bool(self._in_doubt_uploads or self._in_doubt_requests or self._acks_in_doubt)
+
+    def took_push_ack(self, key: tuple[str, str]) -> None:
+        """The cloud took the PushAck of (receipt, phone address) ``key`` (the phone its
+        own): acknowledged once the cloud goes on past its step (:meth:`cloud_went_on`)."""
+        if key not in self.acked and key not in self._acks_in_doubt:  # a copy: no news
+            self._acks_in_doubt.append(key)
+
+    def push_acked(self, key: tuple[str, str]) -> bool:
+        """Did the cloud take the PushAck of ``key`` past its commit? With
+        :attr:`atomic_steps`, one in doubt counts too: a crash inside its step is in
+        the trace before any later event of the cloud."""
+        return key in self.acked or (self.atomic_steps and key in self._acks_in_doubt)
 
     def down(self, actor: str, point: str = "") -> None:
         """``actor`` crashed or restarted: if the cloud, what reached it unanswered since
@@ -573,6 +594,7 @@ class PromiseLedger:
             if point == CRASH_BETWEEN_STEPS and self.atomic_steps:
                 self.cloud_went_on()
                 return
+            self._acks_in_doubt.clear()  # its step may not have committed: re-sends allowed
             uploads, requests = self._unanswered_uploads, self._unanswered_requests
             for upload in self._in_doubt_uploads:
                 uploads.pop(upload, None)

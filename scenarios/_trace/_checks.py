@@ -64,7 +64,7 @@ from typing import Any, ClassVar, Final, Literal, NamedTuple, TypeVar
 
 import attrs
 
-from actors import CRASH_BETWEEN_STEPS, TraceEvent
+from actors import TraceEvent
 from protocol import AssocsimError
 from scenarios._model._scenario import Scenario, scenario_to_dict
 from scenarios._sim._promises import (
@@ -354,12 +354,6 @@ class _Facts:
         # The products of the association-response the cloud sent in that step, (its
         # receipt, their digest): what unit 8022's other half must carry. Reset with step.
         self.answer: tuple[str | None, bytes] | None = None
-        # PushAcks the cloud took, (receipt, phone address): in doubt until the cloud shows
-        # it went on past their step (PromiseLedger.cloud_went_on's events), then acked; a
-        # crash inside the step drops them (the step may not have committed). No times: a
-        # time would split the explorer's states for a verdict that needs none.
-        self.acks_in_doubt: list[tuple[str, str]] = []
-        self.acked: set[tuple[str, str]] = set()
         # when the cloud crashed, restarted, crashed, ... (a restart at the crash's instant
         # is left out with its crash: no time down, and no split of the explorer's states)
         self.cloud_down: list[float] = []
@@ -377,8 +371,6 @@ class _Facts:
         if receipt is not None:
             self.receipts.add(receipt)
         kind, typ = ev.kind, ev.type
-        if self.acks_in_doubt and self._went_on(ev):
-            self.commit_acks()
         if kind == "recv" and ev.to == CLOUD:
             self.step = (ev.frm, typ, _unforged(ev.frm, typ, ev.msg))
             self.answer = None
@@ -412,28 +404,8 @@ class _Facts:
         elif kind == "send" and ev.frm == CLOUD and receipt is not None and typ == "upload-ack":
             self._bind(receipt, ev)
 
-    def _went_on(self, ev: TraceRecord) -> bool:
-        """Does ``ev`` show the cloud's step before it committed? As the ledger's
-        ``cloud_went_on``: a message the cloud sends; with atomic steps, a message or a
-        PushDue timer it takes."""
-        kind = ev.kind
-        if kind == "send":
-            return ev.frm == CLOUD
-        if not self.ledger.atomic_steps:
-            return False
-        if kind == "recv":
-            return ev.to == CLOUD
-        return kind == "timer" and ev.frm == CLOUD and push_due_receipt(ev.detail) is not None
-
-    def commit_acks(self) -> None:
-        self.acked.update(self.acks_in_doubt)
-        self.acks_in_doubt = []
-
     def _cloud_down(self, ev: TraceRecord) -> None:
         if ev.kind == "crash":
-            if ev.detail == CRASH_BETWEEN_STEPS and self.ledger.atomic_steps:
-                self.commit_acks()  # the ack's step was committed before the crash
-            self.acks_in_doubt = []
             self.cloud_crashed = True
             if len(self.cloud_down) % 2 == 0:
                 self.cloud_down = [*self.cloud_down, ev.t]
@@ -453,14 +425,8 @@ class _Facts:
     def _at_cloud(self, ev: TraceRecord, at: _At) -> None:
         receipt, msg = ev.receipt, ev.msg
         if ev.type == "push-ack":
-            key = (receipt or "", ev.frm)
-            if (
-                receipt is not None
-                and ev.frm == f"{_PHONE}{msg.get('phone_id')}"
-                and key not in self.acked  # (a copy of an acknowledgement taken: no news)
-                and key not in self.acks_in_doubt
-            ):
-                self.acks_in_doubt = [*self.acks_in_doubt, key]
+            if receipt is not None and ev.frm == f"{_PHONE}{msg.get('phone_id')}":
+                self.ledger.took_push_ack((receipt, ev.frm))
             return
         if ev.type == "subscribe" and not self.ledger.atomic_steps:
             self.asked.add(ev.frm)
@@ -815,8 +781,7 @@ def _settled_before(facts: _Facts, config: _Config, receipt: str, to: str) -> st
     phone's request about the receipt while the push was outstanding (``push-superseded``).
     :data:`_FORGOTTEN` (not judged): a cloud whose store forgets (not kept) crashed."""
     key = (receipt, to)
-    # with atomic steps, this send is a step after the ack's: that step was committed
-    acked = key in facts.acked or (facts.ledger.atomic_steps and key in facts.acks_in_doubt)
+    acked = facts.ledger.push_acked(key)
     delivered, responded, _ = facts.ledger.cloud_sent(receipt, to)
     # answered while a push was outstanding (else the answer was the first delivery)
     superseded = responded is not None and delivered is not None and delivered < responded
@@ -1347,7 +1312,8 @@ _IGNORED_MESSAGES: dict[tuple[str, str], Ignorable] = {
     **{("send", typ): IGNORED for typ in ("receipt-notice", "subscribe", "promotion-update")},
     **{("recv", typ): IGNORED for typ in ("subscribe-ack", "promotion-update")},
 }
-# A PushAck the cloud takes is a fact of the lifecycle (push-acknowledged: _Facts.acked).
+# A PushAck the cloud takes is a fact of the lifecycle (push-acknowledged:
+# PromiseLedger.acked).
 del _IGNORED_MESSAGES["recv", "push-ack"]
 _FED_NOTES = frozenset({"shown", "gave-up"})  # the ledger's note() keeps these
 _RELIABLE_NOTES = frozenset({"already-shown"})  # only sets the ledger's reliable flag
@@ -1477,11 +1443,10 @@ class TraceChecker:
         the explorer's states stop differing by a doubt no later event could act on."""
         facts = self._facts
         ledger = facts.ledger
-        if ledger.atomic_steps and (facts.acks_in_doubt or ledger.in_doubt()):
+        if ledger.atomic_steps and ledger.in_doubt():
             if self._sealed:
                 self._unsealed()
             ledger.cloud_went_on()
-            facts.commit_acks()
 
     def ignores(self, events: Sequence[TraceRecord], rules: Sequence[Ignorable | None]) -> bool:
         """Would feeding ``events`` (each :func:`ignorable` as ``rules`` says, None for
@@ -1492,7 +1457,7 @@ class TraceChecker:
         facts = self._facts
         last_t, receipts = facts.last_t, facts.receipts
         # While an arrival at the cloud is in doubt, the cloud's next step settles it.
-        doubt = facts.ledger.in_doubt() or bool(facts.acks_in_doubt)
+        doubt = facts.ledger.in_doubt()
         for ev, rule in zip(events, rules, strict=True):
             receipt = ev.receipt
             if (
