@@ -211,8 +211,8 @@ def _crashes_that_lost_nothing(
             IdleFault(
                 what,
                 f"lost nothing: {_some(actors)} had no timer armed and no message waiting "
-                "at the crash, and no message arrived while down (a crash after the run's "
-                "work was over, or in a lull, tests no recovery)",
+                "at the crash, and no message arrived while down (after the run's work was "
+                "over, it tests no recovery; in a lull, only the work after its restart does)",
             )
         )
     return found
