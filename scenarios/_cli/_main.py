@@ -27,6 +27,7 @@ from protocol import AssocsimError
 from scenarios._model._errors import ScenarioError
 from scenarios._model._runspec import RunSpec, rerun_header
 from scenarios._model._scenario import Scenario, builtin_scenarios
+from scenarios._model._workload import idle_workload_knobs
 from scenarios._sim._cloud_factory import load_cloud_factory
 from scenarios._sim._progress import Progress, SweepBar, SweepLines, SweepProgress
 from scenarios._sim._runner import RunResult, run_scenario
@@ -291,6 +292,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"(ran in {wall:.2f} s of wall time)\n")
     verdicts = sys.stderr if args.json else out
     _warn(idle_faults(result.world, scenario.crash, crash_tally))
+    _warn(idle_workload_knobs(scenario, result.workload))
     if args.plots is not None:
         _run_plots(result, args.plots, verdicts)
     return _verdicts(determinism, checker, f"scenario {scenario.name}, seed {seed}", verdicts)

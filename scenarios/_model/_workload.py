@@ -29,7 +29,14 @@ from ._datasets import Basket, Dataset, household_phone_id, load_dataset
 from ._errors import ScenarioError
 from ._scenario import Scenario, SourceSettings
 
-__all__ = ["PhonePlan", "PlannedPurchase", "ShopPlan", "Workload", "generate_workload"]
+__all__ = [
+    "PhonePlan",
+    "PlannedPurchase",
+    "ShopPlan",
+    "Workload",
+    "generate_workload",
+    "idle_workload_knobs",
+]
 
 
 @attrs.frozen
@@ -77,6 +84,25 @@ class Workload:
     phones: tuple[PhonePlan, ...]
     shops: tuple[ShopPlan, ...]
     purchases: tuple[PlannedPurchase, ...]  # in time order
+
+
+def idle_workload_knobs(scenario: Scenario, workload: Workload) -> list[str]:
+    """The workload's rates set above 0 that drew nothing in this run: a study of wrong
+    ids or of unsubscribed phones that has none is no study of them (reviewer B's F7, s31:
+    ``unsubscribed_rate = 0.01`` of 50 phones rounds to 0 phones). One line each."""
+    idle: list[str] = []
+    if scenario.unsubscribed_rate > 0 and all(p.subscribes for p in workload.phones):
+        idle.append(
+            f"unsubscribed_rate = {scenario.unsubscribed_rate:g} made no phone unsubscribed "
+            f"(of {len(workload.phones)}: the rate times the phones rounds to 0)"
+        )
+    purchases = workload.purchases
+    if scenario.wrong_id_rate > 0 and all(p.keyed_phone_id == p.buyer_phone_id for p in purchases):
+        idle.append(
+            f"wrong_id_rate = {scenario.wrong_id_rate:g} drew no wrong id in "
+            f"{len(purchases)} purchases"
+        )
+    return idle
 
 
 def phone_id_of(index: int) -> str:
