@@ -100,7 +100,7 @@ def idle_workload_knobs(scenario: Scenario, workload: Workload) -> list[str]:
     if scenario.wrong_id_rate > 0 and all(p.keyed_phone_id == p.buyer_phone_id for p in purchases):
         idle.append(
             f"wrong_id_rate = {scenario.wrong_id_rate:g} drew no wrong id in "
-            f"{len(purchases)} purchases"
+            f"{len(purchases)} purchase{'' if len(purchases) == 1 else 's'}"
         )
     return idle
 

@@ -88,7 +88,9 @@ def test_the_toolkit_finds_shrinks_and_replays_the_planted_bug(tmp_path: Path) -
         check=False,
     )
     assert done.returncode == 1, done.stderr
-    assert done.stderr == ""
+    # nothing but warnings of knobs the shrunk world left idle (a wrong_id_rate that drew no
+    # wrong id in its one purchase): no error, no traceback
+    assert all(line.startswith("assocsim: warning: ") for line in done.stderr.splitlines())
     for violation in error.outcome.violations:  # the same violations, at the same times
         assert violation.format_line() in done.stdout
 
