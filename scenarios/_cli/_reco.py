@@ -134,7 +134,7 @@ def run_reco(args: argparse.Namespace, out: IO[str]) -> int:
         dataset = load_dataset(args.dataset, args.data)
         loaded = time.perf_counter() - started
         # numpy's import (0.2-0.5 s) only for this command, not at every assocsim start
-        from scenarios._reco._eval import evaluate  # noqa: PLC0415
+        from scenarios._reco._eval import evaluate  # noqa: PLC0415 - numpy only when an eval runs
 
         evaluation = evaluate(
             dataset,

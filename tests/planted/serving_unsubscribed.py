@@ -26,7 +26,7 @@ class ServesEveryPhone(CloudMachine):
 
     def __init__(self, *, store: CloudStore, recommender: Recommender, config: CloudConfig) -> None:
         super().__init__(store=store, recommender=recommender, config=config)
-        store.is_subscribed = _every_phone  # type: ignore[method-assign]  # BUG
+        store.is_subscribed = _every_phone  # type: ignore[method-assign]  # BUG, planted: the store method swapped
 
 
 def serving_unsubscribed(
